@@ -1,0 +1,105 @@
+# kopilot - build, test, demo.
+#
+#   make demo    install missing apt packages, build, run the pipeline on examples/demo-cluster
+#   make test    install missing apt packages, build, run every test (unit + end-to-end)
+#   make asan    the same tests under AddressSanitizer + UBSan
+#   make bench   benchmarks, results in bench/results/
+#
+# Everything builds with -Wall -Wextra -Werror. Objects go to $(BUILD)/.
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm
+SAN      ?=
+OPT      ?= -O2
+CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
+            -Wshadow -Wformat=2 -Wno-format-nonliteral -I. $(SAN) $(EXTRA_CFLAGS)
+LDLIBS   := -lcmark-gfm-extensions -lm
+
+# Debian packages each part needs. `make deps` installs only the missing ones.
+DEPS_BUILD := build-essential pkg-config libjson-c-dev libyaml-dev libxlsxwriter-dev \
+              libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev
+DEPS_TEST  := python3 python3-openpyxl python3-jsonschema libreoffice-calc-nogui chromium
+DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+
+LIB_SRCS := $(wildcard pipeline/*.c stages/*/*.c stages/*/*/*.c)
+LIB_SRCS := $(filter-out pipeline/main.c,$(LIB_SRCS))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/templates.o
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(BUILD)/unit-tests
+
+KOPILOT := $(BUILD)/kopilot
+
+.PHONY: all deps demo test unit e2e asan bench clean install check-deps
+
+all: $(KOPILOT)
+
+# pkg-config is resolved lazily so `make deps` works before pkg-config exists.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+$(BUILD)/%.o: %.c $(wildcard pipeline/*.h stages/*/*.h stages/*/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+# The default report template is compiled in, so a copied binary renders.
+$(BUILD)/gen/templates.c: templates/report.md.mustache
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from templates/report.md.mustache by the Makefile */'; \
+	  echo 'static const unsigned char tmpl[] = {'; xxd -i < $<; echo ', 0x00 };'; \
+	  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'; } > $@
+
+$(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+$(BUILD)/libkp.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(KOPILOT): $(BUILD)/pipeline/main.o $(BUILD)/libkp.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(TEST_BIN): $(TEST_SRCS) $(BUILD)/libkp.a
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(TEST_SRCS) $(BUILD)/libkp.a $(PKG_LIBS) -lcriterion $(LDLIBS)
+
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or: sudo apt-get install$$missing)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: deps
+	$(MAKE) all
+	@rm -rf out/demo
+	./$(KOPILOT) run --snapshot examples/demo-cluster --out out/demo --now 2026-11-25T06:00:00Z; \
+	  rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ] || exit $$rc
+
+unit: $(TEST_BIN)
+	./$(TEST_BIN) --jobs 2
+
+e2e: $(KOPILOT)
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/run.sh
+
+test: deps
+	$(MAKE) all $(TEST_BIN)
+	$(MAKE) unit
+	$(MAKE) e2e
+
+# Separate build dir so sanitizer objects never mix with the normal ones.
+asan: deps
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  build-asan/kopilot build-asan/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
+
+bench: $(KOPILOT)
+	KOPILOT=$(abspath $(KOPILOT)) bash bench/run.sh
+
+install: $(KOPILOT)
+	install -D -m 0755 $(KOPILOT) $(DESTDIR)/usr/local/bin/kopilot
+
+clean:
+	rm -rf build build-asan out

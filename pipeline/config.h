@@ -1,0 +1,96 @@
+/*
+ * config.h - effective configuration: defaults < YAML file < environment <
+ * flags. Every key remembers where its value came from, so
+ * `kopilot config show` can say so. Secrets (API keys) are masked whenever
+ * the configuration is shown or written anywhere.
+ *
+ * Ownership: kp_config_init() fills defaults; kp_config_release() frees every
+ * string and list inside. Loading functions copy what they keep.
+ */
+#ifndef KP_CONFIG_H
+#define KP_CONFIG_H
+
+#include "pipeline/kp.h"
+
+typedef enum { KP_SRC_DEFAULT, KP_SRC_FILE, KP_SRC_ENV, KP_SRC_FLAG } kp_config_source;
+
+typedef struct kp_strlist {
+	char **items;
+	size_t len;
+} kp_strlist;
+
+typedef struct kp_config {
+	/* prices (OpenCost defaults) */
+	double cpu_core_hour;        /* prices.cpu_core_hour       0.031611 */
+	double memory_gib_hour;      /* prices.memory_gib_hour     0.004237 */
+	double storage_gib_month;    /* prices.storage_gib_month   0.04 */
+	double load_balancer_hour;   /* prices.load_balancer_hour  0.025 */
+	double hours_per_month;      /* prices.hours_per_month     730 */
+	char *currency;              /* prices.currency            "USD" */
+	char *price_source;          /* "default" unless any price key came from elsewhere: then "config" */
+
+	/* rightsizing */
+	int cpu_percentile;          /* rightsizing.cpu_percentile 95 (one of 50, 95, 99, 100) */
+	double cpu_margin;           /* rightsizing.cpu_margin     0.15 (fraction added to the percentile) */
+	double memory_margin;        /* rightsizing.memory_margin  0.20 (fraction added to the peak) */
+	int64_t cpu_floor_m;         /* rightsizing.cpu_floor_millicores 10 */
+	int64_t memory_floor_b;      /* rightsizing.memory_floor_bytes   33554432 (32Mi); YAML accepts quantities like "32Mi" */
+	double min_relative_change;  /* rightsizing.min_relative_change 0.20 */
+	int64_t min_cpu_change_m;    /* rightsizing.min_cpu_change_millicores 50 */
+	int64_t min_memory_change_b; /* rightsizing.min_memory_change_bytes 67108864 (64Mi) */
+	double min_monthly_savings;  /* rightsizing.min_monthly_savings 1.0 */
+	double min_history_hours;    /* rightsizing.min_history_hours 24 */
+
+	/* orphaned PVCs */
+	double pvc_grace_days;       /* orphaned_pvc.grace_days 7 */
+
+	/* safety: protected namespaces are always a superset of the three built-ins */
+	kp_strlist protected_namespaces;   /* SAFETY_PROTECTED_NAMESPACES (JSON list) / safety.protected_namespaces */
+	bool require_approval_destructive; /* SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE; false is rejected: cannot be configured away */
+	int max_concurrent_tasks;          /* SAFETY_MAX_CONCURRENT_TASKS 5 (1..1000) */
+
+	/* LLM (parsed and validated now, used by a later stage) */
+	char *llm_provider;    /* LLM_PROVIDER: none|ollama|openai|azure_openai|anthropic|gemini; default "none" */
+	char *llm_model;       /* LLM_MODEL "gpt-oss:20b" */
+	char *ollama_base_url; /* OLLAMA_BASE_URL "http://localhost:11434" (must be http:// or https://) */
+	char *gemini_api_key;  /* GEMINI_API_KEY, secret */
+	char *gemini_model;    /* GEMINI_MODEL "gemini-2.5-flash" */
+	kp_strlist enabled_skills; /* ENABLED_SKILLS JSON list; default the six built-ins */
+	kp_strlist skill_dirs;     /* SKILL_DIRS ':'-separated */
+
+	char *log_format;      /* LOG_FORMAT json|console, default "console" for a CLI */
+	bool metrics_enabled;  /* METRICS_ENABLED true */
+	int metrics_port;      /* METRICS_PORT 9090 (1..65535) */
+
+	char *report_template; /* report.template: path to a Markdown mustache template, NULL = built-in */
+	char *cluster_name;    /* cluster.name, NULL = derive */
+
+	/* provenance, one per key in the key table (see config.c) */
+	kp_config_source *sources;
+	char **source_detail; /* e.g. the file path or the env var name */
+} kp_config;
+
+void kp_config_init(kp_config *c);
+void kp_config_release(kp_config *c);
+
+/* Loads a YAML file over the current values. Unknown keys and bad values
+ * are errors naming the file, line and key (KP_ERR_USAGE). */
+kp_status kp_config_load_file(kp_config *c, const char *path, kp_error *err);
+/* Applies the environment (the seed's variables). envp-style lookup through
+ * getenv_fn so tests need not touch the real environment; NULL = getenv. */
+kp_status kp_config_load_env(kp_config *c, const char *(*getenv_fn)(const char *name), kp_error *err);
+/* Applies one flag override "key=value" with a dotted key
+ * ("prices.cpu_core_hour=0.05"), as given by --set. */
+kp_status kp_config_set(kp_config *c, const char *assignment, kp_config_source src, kp_error *err);
+/* Cross-field validation after all layers are applied. */
+kp_status kp_config_validate(const kp_config *c, kp_error *err);
+
+/* Text for `kopilot config show`: one line per key,
+ * "key = value    (source)" with secrets masked. Caller frees. */
+char *kp_config_show(const kp_config *c);
+/* The same as JSON (for run.json), secrets masked. Caller puts. */
+json_object *kp_config_to_json(const kp_config *c);
+
+bool kp_strlist_contains(const kp_strlist *l, const char *s);
+
+#endif

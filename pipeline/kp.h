@@ -1,0 +1,131 @@
+/*
+ * kp.h - the small shared core every part of kopilot includes: status codes,
+ * the error record, a growable string buffer, an arena for interned strings,
+ * atomic file writes and a few JSON helpers.
+ *
+ * Ownership rule (one rule, kept everywhere): a function that returns a
+ * pointer to heap memory it allocated hands that memory to the caller, who
+ * frees it with the matching *_free() (or free() for plain char *). A struct
+ * filled by *_init() is emptied by *_release(); the struct itself belongs to
+ * whoever declared it. Strings stored in the cluster model live in its arena
+ * and are freed with the model, never one by one.
+ *
+ * Library code never prints and never exits: it returns a kp_status and fills
+ * a kp_error; only pipeline/main.c and the cmd_*.c files talk to the user.
+ */
+#ifndef KP_H
+#define KP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#define KP_VERSION "0.1.0"
+
+/* Process exit codes, documented in README and --help. */
+enum {
+	KP_EXIT_OK = 0,
+	KP_EXIT_USAGE = 2,    /* bad flags, bad configuration */
+	KP_EXIT_DEGRADED = 3, /* finished, but some input was missing */
+	KP_EXIT_FAILED = 4,   /* could not finish: bad input data, I/O error */
+};
+
+typedef enum {
+	KP_OK = 0,
+	KP_ERR_USAGE,   /* caller's arguments or configuration are wrong */
+	KP_ERR_INPUT,   /* an input file is malformed or violates the format */
+	KP_ERR_IO,      /* reading or writing a file failed */
+	KP_ERR_NOMEM,   /* allocation failed */
+	KP_ERR_INTERNAL /* a bug: should never happen */
+} kp_status;
+
+typedef struct kp_error {
+	kp_status status;
+	char msg[1024];
+} kp_error;
+
+/* Sets err (if not NULL) and returns status, so callers can write
+ * `return kp_fail(err, KP_ERR_INPUT, "%s: ...", path);`. */
+kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message with more context ("while reading X: ..."). */
+kp_status kp_error_prefix(kp_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int kp_status_exit_code(kp_status s);
+const char *kp_status_name(kp_status s);
+
+/* Allocation that aborts the process on failure: used only where running out
+ * of memory cannot be reported meaningfully (tiny bookkeeping). */
+void *kp_xmalloc(size_t n);
+void *kp_xcalloc(size_t n, size_t size);
+void *kp_xrealloc(void *p, size_t n);
+char *kp_xstrdup(const char *s);
+
+/* ---- growable string buffer ---- */
+typedef struct kp_buf {
+	char *data; /* always NUL-terminated once anything was appended */
+	size_t len;
+	size_t cap;
+} kp_buf;
+
+void kp_buf_init(kp_buf *b);
+void kp_buf_release(kp_buf *b);
+void kp_buf_reset(kp_buf *b);
+void kp_buf_add(kp_buf *b, const char *s, size_t n);
+void kp_buf_puts(kp_buf *b, const char *s);
+void kp_buf_putc(kp_buf *b, char c);
+void kp_buf_printf(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kp_buf_vprintf(kp_buf *b, const char *fmt, va_list ap);
+/* Takes the buffer's memory (caller frees); the buffer is left empty. */
+char *kp_buf_detach(kp_buf *b);
+const char *kp_buf_cstr(const kp_buf *b); /* "" when empty */
+
+/* ---- arena: many small allocations freed at once ---- */
+typedef struct kp_arena_block kp_arena_block;
+typedef struct kp_arena {
+	kp_arena_block *head;
+	size_t used_bytes;
+} kp_arena;
+
+void kp_arena_init(kp_arena *a);
+void kp_arena_release(kp_arena *a);
+void *kp_arena_alloc(kp_arena *a, size_t n); /* zeroed, 16-byte aligned */
+char *kp_arena_strdup(kp_arena *a, const char *s);
+char *kp_arena_strndup(kp_arena *a, const char *s, size_t n);
+
+/* ---- files ---- */
+/* Reads a whole file; *out is NUL-terminated and owned by the caller. */
+kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err);
+/* Writes path atomically: temp file in the same directory, fsync, rename.
+ * A crash or error never leaves a half-written file at path. */
+kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err);
+/* Temp path beside path for writers that need a filename (libxlsxwriter);
+ * commit with kp_commit_temp(), or unlink on error. Caller frees result. */
+char *kp_temp_path_for(const char *path);
+kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err);
+kp_status kp_mkdir_p(const char *path, kp_error *err);
+bool kp_file_exists(const char *path);
+char *kp_path_join(const char *a, const char *b); /* caller frees */
+
+/* ---- JSON helpers (json-c) ---- */
+/* Parses a file; on syntax error names the file, line and column. */
+kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err);
+/* Serialises obj pretty-printed and writes it atomically. */
+kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err);
+/* Lookup by dotted path ("metadata.name"); NULL when any step is missing. */
+json_object *kp_json_get(json_object *obj, const char *dotted);
+const char *kp_json_str(json_object *obj, const char *dotted); /* NULL unless a string */
+bool kp_json_is_valid_utf8(const char *s);
+
+/* ---- time ---- */
+/* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */
+bool kp_time_parse(const char *s, int64_t *out);
+void kp_time_format(int64_t t, char out[32]); /* "2026-11-25T12:00:00Z" */
+
+/* ---- hashing ---- */
+uint64_t kp_fnv1a64(const void *data, size_t len, uint64_t seed);
+#define KP_FNV_SEED 0xcbf29ce484222325ULL
+
+#endif

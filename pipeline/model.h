@@ -1,0 +1,271 @@
+/*
+ * model.h - the spine of kopilot: the cluster objects the analyzers need,
+ * held compactly, and the finding that flows analyze -> recommend -> render.
+ *
+ * Ownership: a kp_cluster owns everything reachable from it; every string
+ * and array inside lives in cluster->arena and is freed by
+ * kp_cluster_release(). Findings are owned by their kp_findings list and
+ * freed by kp_findings_release(); their strings are heap strings owned by the
+ * finding.
+ *
+ * Units: CPU in millicores, memory and storage in bytes, time in seconds
+ * since the epoch (UTC), money in the currency of the prices, per month.
+ * A quantity that is not set in the object is KP_UNSET (-1), never 0, so
+ * "no request" and "request of zero" stay different.
+ */
+#ifndef KP_MODEL_H
+#define KP_MODEL_H
+
+#include "pipeline/kp.h"
+
+#define KP_UNSET (-1)
+
+/* The resources a snapshot holds, one file objects/<name>.json each. */
+typedef enum {
+	KP_RES_PODS,
+	KP_RES_DEPLOYMENTS,
+	KP_RES_REPLICASETS,
+	KP_RES_STATEFULSETS,
+	KP_RES_DAEMONSETS,
+	KP_RES_JOBS,
+	KP_RES_CRONJOBS,
+	KP_RES_PVCS,
+	KP_RES_PVS,
+	KP_RES_SERVICES,
+	KP_RES_ENDPOINTSLICES,
+	KP_RES_NODES,
+	KP_RES_HPAS,
+	KP_RES_NAMESPACES,
+	KP_RES_STORAGECLASSES,
+	KP_RES_COUNT
+} kp_resource;
+
+/* File stem ("persistentvolumeclaims"), List item kind ("PersistentVolumeClaim"). */
+const char *kp_resource_name(kp_resource r);
+const char *kp_resource_kind(kp_resource r);
+
+typedef struct kp_meta {
+	const char *api_version;
+	const char *kind;
+	const char *namespace_; /* NULL for cluster-scoped */
+	const char *name;
+	const char *uid;
+	int64_t created; /* creationTimestamp, 0 when absent */
+	bool ignored;    /* kopilot.io/ignore=true label or annotation */
+	/* first controller ownerReference */
+	const char *owner_kind;
+	const char *owner_name;
+} kp_meta;
+
+typedef struct kp_container {
+	const char *name;
+	bool init; /* initContainers entry */
+	int64_t cpu_request_m, cpu_limit_m;   /* millicores or KP_UNSET */
+	int64_t mem_request_b, mem_limit_b;   /* bytes or KP_UNSET */
+} kp_container;
+
+/* A pod template, or a live pod's spec: containers and the PVCs it names. */
+typedef struct kp_podspec {
+	kp_container *containers;
+	size_t ncontainers;
+	const char **claims; /* persistentVolumeClaim.claimName of each volume */
+	size_t nclaims;
+	const char *node_name;
+} kp_podspec;
+
+typedef enum { KP_WL_DEPLOYMENT, KP_WL_STATEFULSET, KP_WL_DAEMONSET, KP_WL_REPLICASET, KP_WL_JOB, KP_WL_CRONJOB } kp_workload_kind;
+
+typedef struct kp_hpa kp_hpa;
+
+typedef struct kp_workload {
+	kp_meta meta;
+	kp_workload_kind wkind;
+	int64_t replicas; /* spec.replicas (default 1); DaemonSet: desiredNumberScheduled */
+	kp_podspec spec;
+	const char **claim_templates; /* StatefulSet volumeClaimTemplates names */
+	size_t nclaim_templates;
+	kp_hpa *hpa; /* HPA targeting this workload, if any */
+	/* Job status */
+	int64_t job_completion_time, job_failed_time;
+	bool job_succeeded, job_failed;
+	bool has_ttl_after_finished;
+} kp_workload;
+
+typedef struct kp_pod {
+	kp_meta meta;
+	const char *phase;
+	kp_podspec spec;
+	kp_workload *workload; /* resolved through ownerReferences, may be NULL */
+} kp_pod;
+
+typedef struct kp_pvc {
+	kp_meta meta;
+	const char *phase;        /* Pending, Bound, Lost */
+	const char *volume_name;  /* spec.volumeName */
+	const char *storage_class;
+	int64_t storage_bytes;    /* status.capacity.storage, else spec request */
+} kp_pvc;
+
+typedef struct kp_pv {
+	kp_meta meta;
+	const char *phase;
+	const char *reclaim_policy;
+	const char *storage_class;
+	const char *claim_namespace, *claim_name;
+	int64_t storage_bytes;
+} kp_pv;
+
+struct kp_hpa {
+	kp_meta meta;
+	const char *target_kind, *target_name;
+	int64_t min_replicas, max_replicas, current_replicas;
+	bool scales_on_cpu, scales_on_memory;
+	int64_t cpu_target_utilization, memory_target_utilization; /* percent or KP_UNSET */
+};
+
+typedef struct kp_namespace {
+	kp_meta meta;
+} kp_namespace;
+
+/* Usage of one (namespace, pod, container) over the window, from usage.json.
+ * Values unknown in the file are KP_UNSET (or < 0 for doubles). */
+typedef struct kp_usage {
+	const char *namespace_, *pod, *container;
+	const char *owner_kind, *owner_name;
+	int64_t first_seen, last_seen;
+	int64_t samples;
+	double cpu_p50, cpu_p95, cpu_p99, cpu_max; /* millicores, < 0 unknown */
+	double mem_p50, mem_max;                   /* bytes, < 0 unknown */
+	int64_t oom_kills, restarts;               /* KP_UNSET unknown */
+	double cpu_throttled_ratio;                /* < 0 unknown */
+	int64_t memory_limit_at_oom;               /* KP_UNSET unknown */
+	kp_workload *workload;                     /* resolved by the snapshot loader */
+} kp_usage;
+
+#define KP_ARRAY(T) struct { T *items; size_t len, cap; }
+
+typedef struct kp_cluster {
+	kp_arena arena;
+	const char *name;           /* cluster name (flag, config, or snapshot dir) */
+	bool collected[KP_RES_COUNT]; /* false: objects/<res>.json missing = not collected */
+	bool usage_collected;
+	int64_t window_start, window_end, step_seconds;
+	const char *usage_source; /* prometheus, metrics-server, manual */
+	KP_ARRAY(const char *) missing; /* human-readable: what was not collected and why */
+	KP_ARRAY(kp_pod) pods;
+	KP_ARRAY(kp_workload) workloads; /* all kinds, see wkind */
+	KP_ARRAY(kp_pvc) pvcs;
+	KP_ARRAY(kp_pv) pvs;
+	KP_ARRAY(kp_hpa) hpas;
+	KP_ARRAY(kp_namespace) namespaces;
+	KP_ARRAY(kp_usage) usage;
+} kp_cluster;
+
+void kp_cluster_init(kp_cluster *c);
+void kp_cluster_release(kp_cluster *c);
+/* Workload lookup by kind, namespace and name; NULL when absent. */
+kp_workload *kp_cluster_find_workload(kp_cluster *c, kp_workload_kind k, const char *ns, const char *name);
+const char *kp_workload_kind_name(kp_workload_kind k); /* "Deployment" */
+const char *kp_workload_api_version(kp_workload_kind k); /* "apps/v1" */
+
+/* ------------------------------------------------------------------ */
+/* Findings                                                             */
+
+typedef enum {
+	KP_CAT_OVER_PROVISIONED,
+	KP_CAT_UNDER_PROVISIONED,
+	KP_CAT_IDLE_WORKLOAD,
+	KP_CAT_ZERO_REPLICA_WORKLOAD,
+	KP_CAT_ORPHANED_PVC,
+	KP_CAT_UNBOUND_PV,
+	KP_CAT_IDLE_LOADBALANCER,
+	KP_CAT_FINISHED_JOB,
+	KP_CAT_UNDERUTILIZED_NODE,
+	KP_CAT_COUNT
+} kp_category;
+
+const char *kp_category_name(kp_category c);
+bool kp_category_parse(const char *s, kp_category *out);
+
+/* A set of sizes: any field < 0 is "not set" and absent from the JSON. */
+typedef struct kp_sizes {
+	double replicas;
+	int64_t cpu_request_m, cpu_limit_m, mem_request_b, mem_limit_b, storage_b;
+} kp_sizes;
+
+void kp_sizes_unset(kp_sizes *s);
+
+typedef struct kp_evidence {
+	char *summary;
+	char *metric; /* NULL when absent */
+	double value;
+	bool has_value;
+	char *unit, *window, *source, *query;
+	int64_t samples; /* < 0 absent */
+} kp_evidence;
+
+typedef enum { KP_CONF_LOW, KP_CONF_MEDIUM, KP_CONF_HIGH } kp_confidence;
+typedef enum { KP_RISK_LOW, KP_RISK_MEDIUM, KP_RISK_HIGH, KP_RISK_CRITICAL } kp_risk;
+typedef enum { KP_ACT_RESIZE, KP_ACT_SCALE_DOWN, KP_ACT_DELETE, KP_ACT_REVIEW } kp_action_type;
+
+const char *kp_confidence_name(kp_confidence c);
+const char *kp_risk_name(kp_risk r);
+const char *kp_action_type_name(kp_action_type a);
+
+typedef struct kp_action {
+	kp_action_type type;
+	bool destructive, approval_required, blocked;
+	char *blocked_reason; /* NULL unless blocked */
+	char *command;        /* NULL when there is no single command */
+} kp_action;
+
+typedef struct kp_finding {
+	char id[17];
+	kp_category category;
+	char *api_version, *kind, *namespace_, *name; /* namespace_ NULL: cluster-scoped */
+	char *container;                              /* NULL: not per-container */
+	kp_evidence *evidence;
+	size_t nevidence;
+	kp_sizes current, recommended;
+	bool has_recommended;
+	/* filled by recommend */
+	double monthly_cost, monthly_savings;
+	kp_confidence confidence;
+	kp_risk risk;
+	kp_action action;
+	char *explanation;
+	char *explained_by;
+} kp_finding;
+
+typedef struct kp_skip {
+	char *api_version, *kind, *namespace_, *name;
+	char *reason;
+} kp_skip;
+
+typedef struct kp_findings {
+	KP_ARRAY(kp_finding) items;
+	KP_ARRAY(kp_skip) skipped;
+} kp_findings;
+
+void kp_findings_init(kp_findings *f);
+void kp_findings_release(kp_findings *f);
+/* Appends a zeroed finding with identity set and sizes unset; returns it. */
+kp_finding *kp_findings_add(kp_findings *f, kp_category cat, const char *api_version, const char *kind,
+			    const char *ns, const char *name, const char *container);
+void kp_finding_add_evidence(kp_finding *f, const char *metric, double value, bool has_value, const char *unit,
+			     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void kp_findings_skip(kp_findings *f, const char *api_version, const char *kind, const char *ns, const char *name,
+		      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Stable id: hash of category, apiVersion, kind, namespace, name, container. */
+void kp_finding_compute_id(kp_finding *f);
+
+#define KP_ARRAY_PUSH(arr, value)                                                              \
+	do {                                                                                   \
+		if ((arr).len == (arr).cap) {                                                  \
+			(arr).cap = (arr).cap ? (arr).cap * 2 : 16;                            \
+			(arr).items = kp_xrealloc((arr).items, (arr).cap * sizeof(*(arr).items)); \
+		}                                                                              \
+		(arr).items[(arr).len++] = (value);                                            \
+	} while (0)
+
+#endif

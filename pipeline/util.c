@@ -1,0 +1,544 @@
+/*
+ * util.c - implementation of kp.h: errors, buffers, arena, atomic files,
+ * JSON and time helpers. Nothing here prints or exits except the kp_x*
+ * allocators, which abort on out-of-memory by design.
+ */
+#include "pipeline/kp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+		err->status = status;
+	}
+	return status;
+}
+
+kp_status kp_error_prefix(kp_error *err, const char *fmt, ...)
+{
+	if (!err)
+		return KP_ERR_INTERNAL;
+	char prefix[512], old[sizeof(err->msg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof(old));
+	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	return err->status;
+}
+
+int kp_status_exit_code(kp_status s)
+{
+	switch (s) {
+	case KP_OK: return KP_EXIT_OK;
+	case KP_ERR_USAGE: return KP_EXIT_USAGE;
+	default: return KP_EXIT_FAILED;
+	}
+}
+
+const char *kp_status_name(kp_status s)
+{
+	switch (s) {
+	case KP_OK: return "ok";
+	case KP_ERR_USAGE: return "usage error";
+	case KP_ERR_INPUT: return "invalid input";
+	case KP_ERR_IO: return "I/O error";
+	case KP_ERR_NOMEM: return "out of memory";
+	default: return "internal error";
+	}
+}
+
+static void oom(void)
+{
+	fputs("kopilot: out of memory\n", stderr);
+	abort();
+}
+
+void *kp_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *kp_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *kp_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom();
+	return q;
+}
+
+char *kp_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = kp_xmalloc(n);
+	memcpy(p, s, n);
+	return p;
+}
+
+/* ---- kp_buf ---- */
+
+void kp_buf_init(kp_buf *b) { memset(b, 0, sizeof(*b)); }
+
+void kp_buf_release(kp_buf *b)
+{
+	free(b->data);
+	kp_buf_init(b);
+}
+
+void kp_buf_reset(kp_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+static void buf_grow(kp_buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->data = kp_xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void kp_buf_add(kp_buf *b, const char *s, size_t n)
+{
+	buf_grow(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void kp_buf_puts(kp_buf *b, const char *s) { kp_buf_add(b, s, strlen(s)); }
+void kp_buf_putc(kp_buf *b, char c) { kp_buf_add(b, &c, 1); }
+
+void kp_buf_vprintf(kp_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void kp_buf_printf(kp_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kp_buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+char *kp_buf_detach(kp_buf *b)
+{
+	char *p = b->data ? b->data : kp_xstrdup("");
+	kp_buf_init(b);
+	return p;
+}
+
+const char *kp_buf_cstr(const kp_buf *b) { return b->data ? b->data : ""; }
+
+/* ---- arena ---- */
+
+struct kp_arena_block {
+	kp_arena_block *next;
+	size_t used, cap;
+	_Alignas(16) unsigned char mem[];
+};
+
+#define ARENA_BLOCK 65536
+
+void kp_arena_init(kp_arena *a) { memset(a, 0, sizeof(*a)); }
+
+void kp_arena_release(kp_arena *a)
+{
+	kp_arena_block *b = a->head;
+	while (b) {
+		kp_arena_block *n = b->next;
+		free(b);
+		b = n;
+	}
+	kp_arena_init(a);
+}
+
+void *kp_arena_alloc(kp_arena *a, size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	kp_arena_block *b = a->head;
+	if (!b || b->used + n > b->cap) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		b = kp_xmalloc(sizeof(*b) + cap);
+		b->used = 0;
+		b->cap = cap;
+		b->next = a->head;
+		a->head = b;
+		a->used_bytes += sizeof(*b) + cap;
+	}
+	void *p = b->mem + b->used;
+	b->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *kp_arena_strndup(kp_arena *a, const char *s, size_t n)
+{
+	char *p = kp_arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *kp_arena_strdup(kp_arena *a, const char *s)
+{
+	return s ? kp_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+/* ---- files ---- */
+
+kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	kp_buf b;
+	kp_buf_init(&b);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		kp_buf_add(&b, chunk, n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		kp_buf_release(&b);
+		return kp_fail(err, KP_ERR_IO, "%s: read error", path);
+	}
+	if (len)
+		*len = b.len;
+	*out = kp_buf_detach(&b);
+	return KP_OK;
+}
+
+char *kp_temp_path_for(const char *path)
+{
+	/* Same directory as the target so rename() is atomic; pid keeps two
+	 * concurrent runs from clobbering each other's temp files. */
+	const char *slash = strrchr(path, '/');
+	kp_buf b;
+	kp_buf_init(&b);
+	if (slash)
+		kp_buf_add(&b, path, (size_t)(slash - path + 1));
+	kp_buf_printf(&b, ".%s.tmp.%ld", slash ? slash + 1 : path, (long)getpid());
+	return kp_buf_detach(&b);
+}
+
+kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err)
+{
+	if (rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return kp_fail(err, KP_ERR_IO, "%s: cannot rename into place: %s", path, strerror(e));
+	}
+	return KP_OK;
+}
+
+kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err)
+{
+	char *tmp = kp_temp_path_for(path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+		free(tmp);
+		return s;
+	}
+	size_t off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+			return s;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return s;
+	}
+	kp_status s = kp_commit_temp(tmp, path, err);
+	free(tmp);
+	return s;
+}
+
+kp_status kp_mkdir_p(const char *path, kp_error *err)
+{
+	char *p = kp_xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			kp_status st = kp_fail(err, KP_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+			free(p);
+			return st;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		kp_status st = kp_fail(err, KP_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+		free(p);
+		return st;
+	}
+	free(p);
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kp_fail(err, KP_ERR_IO, "%s: not a directory", path);
+	return KP_OK;
+}
+
+bool kp_file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+char *kp_path_join(const char *a, const char *b)
+{
+	kp_buf buf;
+	kp_buf_init(&buf);
+	kp_buf_puts(&buf, a);
+	if (buf.len && buf.data[buf.len - 1] != '/')
+		kp_buf_putc(&buf, '/');
+	kp_buf_puts(&buf, b);
+	return kp_buf_detach(&buf);
+}
+
+/* ---- JSON ---- */
+
+/* Line and column of byte offset off, for error messages. */
+static void line_col(const char *s, size_t off, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off && s[i]; i++) {
+		if (s[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
+{
+	char *text;
+	size_t len;
+	kp_status s = kp_read_file(path, &text, &len, err);
+	if (s)
+		return s;
+	if (strlen(text) != len) {
+		free(text);
+		return kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
+	}
+	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		/* Text ended inside a value: flush with an empty parse to finish
+		 * numbers at EOF, otherwise it is truncated. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		if (jerr == json_tokener_continue)
+			jerr = json_tokener_error_parse_eof;
+	}
+	if (!obj || jerr != json_tokener_success) {
+		int line, col;
+		size_t off = json_tokener_get_parse_end(tok);
+		line_col(text, off, &line, &col);
+		s = kp_fail(err, KP_ERR_INPUT, "%s:%d:%d: malformed JSON: %s", path, line, col,
+			    json_tokener_error_desc(jerr != json_tokener_success ? jerr : json_tokener_error_parse_eof));
+		json_object_put(obj);
+		json_tokener_free(tok);
+		free(text);
+		return s;
+	}
+	size_t end = json_tokener_get_parse_end(tok);
+	while (end < len && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
+		end++;
+	json_tokener_free(tok);
+	if (end < len) {
+		int line, col;
+		line_col(text, end, &line, &col);
+		json_object_put(obj);
+		free(text);
+		return kp_fail(err, KP_ERR_INPUT, "%s:%d:%d: malformed JSON: trailing data after the document", path, line, col);
+	}
+	free(text);
+	*out = obj;
+	return KP_OK;
+}
+
+kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_add(&b, s, len);
+	kp_buf_putc(&b, '\n');
+	kp_status st = kp_write_file_atomic(path, b.data, b.len, err);
+	kp_buf_release(&b);
+	return st;
+}
+
+json_object *kp_json_get(json_object *obj, const char *dotted)
+{
+	const char *p = dotted;
+	char key[256];
+	while (obj && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (!json_object_is_type(obj, json_type_object))
+			return NULL;
+		json_object *next = NULL;
+		if (!json_object_object_get_ex(obj, key, &next))
+			return NULL;
+		obj = next;
+		p = dot ? dot + 1 : p + n;
+	}
+	return obj;
+}
+
+const char *kp_json_str(json_object *obj, const char *dotted)
+{
+	json_object *v = kp_json_get(obj, dotted);
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+bool kp_json_is_valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		int n = (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+		if (n < 0 || (n == 1 && *p < 0xC2))
+			return false;
+		for (int i = 1; i <= n; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* ---- time ---- */
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	/* Howard Hinnant's algorithm: no timegm() dependence on TZ. */
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const unsigned yoe = (unsigned)(y - era * 400);
+	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+bool kp_time_parse(const char *s, int64_t *out)
+{
+	if (!s)
+		return false;
+	int y, mo, d, h, mi, sec, n = 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return false;
+	const char *p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	int64_t offset = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, k = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5)
+			return false;
+		offset = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p)
+		return false;
+	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+	return true;
+}
+
+void kp_time_format(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+uint64_t kp_fnv1a64(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed;
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}

@@ -1,0 +1,51 @@
+/*
+ * render.h - the render stage: views of findings.json.
+ *
+ * Every renderer takes the parsed findings document (a json_object that
+ * follows contracts/FINDINGS.md, as written by the recommend stage) so that
+ * `kopilot render RUN` works on a run directory copied to another machine:
+ * nothing here looks at the snapshot or the configuration.
+ *
+ * Ownership: returned char * are owned by the caller (free()); the findings
+ * json_object stays owned by the caller.
+ */
+#ifndef KP_RENDER_H
+#define KP_RENDER_H
+
+#include "pipeline/kp.h"
+
+/* ---- mustache-style templates (subset documented in templates/README.md) ----
+ * {{name}} HTML-escaped variable, {{{name}}} and {{& name}} raw,
+ * {{a.b.c}} dotted names, {{.}} current item, {{#name}}...{{/name}} section
+ * (list: repeat; object: push context; truthy scalar: render once),
+ * {{^name}}...{{/name}} inverted section, {{! comment}}.
+ * Missing names render as "" (as in mustache). Errors (unclosed tags or
+ * sections, mismatched section names) name the template line. */
+kp_status kp_mustache_render(const char *tmpl, const char *tmpl_name, json_object *ctx, char **out, kp_error *err);
+/* Same, but in Markdown mode {{name}} escapes Markdown/HTML-special
+ * characters (| * _ ` [ ] < > & \) so cluster-provided names cannot break a
+ * table or inject HTML into report.html. */
+kp_status kp_mustache_render_markdown(const char *tmpl, const char *tmpl_name, json_object *ctx, char **out,
+				      kp_error *err);
+
+/* Builds the view the report template sees: the findings document plus
+ * display fields (money as "$1,234.56", sizes as "512Mi", per-category and
+ * per-namespace totals, top findings). Caller puts. */
+json_object *kp_report_view(json_object *findings, json_object *run_info);
+
+/* report.md from a template file (NULL: the built-in
+ * templates/report.md.mustache, compiled into the binary by the Makefile so
+ * the executable works wherever it is copied). */
+kp_status kp_render_markdown(json_object *findings, json_object *run_info, const char *template_path, char **out,
+			     kp_error *err);
+const char *kp_template_builtin(void); /* generated: build/gen/templates.c */
+
+/* report.html: GFM -> HTML with cmark-gfm (tables, autolinks,
+ * strikethrough), raw HTML in the Markdown suppressed, wrapped in a
+ * self-contained page with its own CSS (screen and print). */
+kp_status kp_render_html(const char *markdown, const char *title, char **out, kp_error *err);
+
+/* report.xlsx written atomically to path with libxlsxwriter. */
+kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err);
+
+#endif
