@@ -13,7 +13,7 @@ PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
-            -Wshadow -Wformat=2 -Wno-format-nonliteral -I. $(SAN) $(EXTRA_CFLAGS)
+            -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -I. $(SAN) $(EXTRA_CFLAGS)
 LDLIBS   := -lcmark-gfm-extensions -lm
 
 # Debian packages each part needs. `make deps` installs only the missing ones.

@@ -1,0 +1,667 @@
+/*
+ * cmd_run.c - the four stages over a run directory, the per-stage
+ * commands, and `kopilot run`, which chains them and writes run.json.
+ *
+ * Run directory layout (DESIGN.md): snapshot/ (objects/<resource>.json, usage.json,
+ * cluster.json), analysis.json, findings.json, plan.json, report.md,
+ * report.html, report.xlsx, audit.jsonl, run.json. Every file is written
+ * atomically; a stage that fails leaves the files of earlier stages intact
+ * and writes none of its own.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "pipeline/cmd.h"
+#include "pipeline/findings_json.h"
+#include "pipeline/log.h"
+#include "pipeline/model.h"
+#include "stages/analyze/analyze.h"
+#include "stages/collect/snapshot.h"
+#include "stages/recommend/recommend.h"
+#include "stages/render/render.h"
+
+static const char *const run_flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
+					"--cluster-name", "--quiet", "--kubeconfig", "--context", "--prometheus-url", NULL};
+
+static int fail(const char *stage, const kp_error *err)
+{
+	kp_log(KP_LOG_ERROR, "%s: %s", stage, err->msg);
+	return kp_status_exit_code(err->status);
+}
+
+static json_object *fields(const char *k1, json_object *v1)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, k1, v1);
+	return o;
+}
+
+static bool live_flags_refused(const char *cmd, const kp_opts *o)
+{
+	const char *flag = o->kubeconfig ? "--kubeconfig" : o->context ? "--context" : o->prometheus_url ? "--prometheus-url" : NULL;
+	if (!flag)
+		return false;
+	fprintf(stderr,
+		"kopilot %s: flag %s: live collection is not implemented yet; build a snapshot with "
+		"`kubectl get <resource> -A -o json` and pass --snapshot DIR\n",
+		cmd, flag);
+	return true;
+}
+
+/* ---- collect ---- */
+
+static const char *base_name(const char *path, char *buf, size_t n)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	size_t len = strlen(tmp);
+	while (len > 1 && tmp[len - 1] == '/')
+		tmp[--len] = '\0';
+	const char *slash = strrchr(tmp, '/');
+	snprintf(buf, n, "%s", slash ? slash + 1 : tmp);
+	return buf;
+}
+
+static kp_status copy_file(const char *from, const char *to, kp_error *err)
+{
+	char *data;
+	size_t len;
+	kp_status s = kp_read_file(from, &data, &len, err);
+	if (s)
+		return s;
+	s = kp_write_file_atomic(to, data, len, err);
+	free(data);
+	return s;
+}
+
+int kp_stage_collect(kp_opts *o, const char *run)
+{
+	kp_error err = {0};
+	if (!o->snapshot) {
+		fprintf(stderr, "kopilot collect: --snapshot DIR is required (live collection is not implemented yet)\n");
+		return KP_EXIT_USAGE;
+	}
+	kp_cluster *c = o->cluster;
+	kp_status s = KP_OK;
+	if (!c) {
+		kp_log(KP_LOG_INFO, "collect: reading snapshot %s", o->snapshot);
+		c = kp_xcalloc(1, sizeof(*c));
+		kp_cluster_init(c);
+		s = kp_snapshot_load(c, o->snapshot, &err);
+		if (s) {
+			kp_cluster_release(c);
+			free(c);
+			return fail("collect", &err);
+		}
+	}
+	o->cluster = NULL;
+	for (int r = 0; r < KP_RES_COUNT; r++) {
+		json_object *f = fields("resource", json_object_new_string(kp_resource_name((kp_resource)r)));
+		json_object_object_add(f, "collected", json_object_new_boolean(c->collected[r]));
+		json_object_object_add(f, "source", json_object_new_string("snapshot"));
+		kp_audit_event(&o->audit, "collect.list", f);
+	}
+	kp_audit_event(&o->audit, "collect.usage", fields("collected", json_object_new_boolean(c->usage_collected)));
+
+	char *snapdir = kp_path_join(run, "snapshot");
+	char *objdir = kp_path_join(snapdir, "objects");
+	char real_a[PATH_MAX], real_b[PATH_MAX];
+	bool same = realpath(o->snapshot, real_a) && realpath(snapdir, real_b) && strcmp(real_a, real_b) == 0;
+	if (!same) {
+		s = kp_mkdir_p(objdir, &err);
+		for (int r = 0; r < KP_RES_COUNT && !s; r++) {
+			if (!c->collected[r])
+				continue;
+			char rel[128];
+			snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
+			char *from = kp_path_join(o->snapshot, rel), *to = kp_path_join(snapdir, rel);
+			s = copy_file(from, to, &err);
+			free(from);
+			free(to);
+		}
+		if (!s && c->usage_collected) {
+			char *from = kp_path_join(o->snapshot, "usage.json"), *to = kp_path_join(snapdir, "usage.json");
+			s = copy_file(from, to, &err);
+			free(from);
+			free(to);
+		}
+	}
+	if (!s) {
+		/* cluster.json: the cluster's name for the reports. */
+		char name[256];
+		json_object *cl = json_object_new_object();
+		json_object_object_add(cl, "name", json_object_new_string(o->cfg.cluster_name ? o->cfg.cluster_name
+									    : base_name(o->snapshot, name, sizeof(name))));
+		json_object_object_add(cl, "context", NULL);
+		json_object_object_add(cl, "server", NULL);
+		json_object_object_add(cl, "source", json_object_new_string("snapshot"));
+		char *p = kp_path_join(snapdir, "cluster.json");
+		s = kp_json_write_file(p, cl, &err);
+		free(p);
+		json_object_put(cl);
+	}
+	free(snapdir);
+	free(objdir);
+	if (s) {
+		kp_cluster_release(c);
+		free(c);
+		return fail("collect", &err);
+	}
+	for (size_t i = 0; i < c->missing.len; i++)
+		kp_log(KP_LOG_WARN, "collect: %s", c->missing.items[i]);
+	int rc = c->missing.len ? KP_EXIT_DEGRADED : KP_EXIT_OK;
+	o->cluster = c; /* handed to analyze when run in one process */
+	return rc;
+}
+
+/* ---- analyze ---- */
+
+int kp_stage_analyze(kp_opts *o, const char *run)
+{
+	kp_error err = {0};
+	char *snapdir = kp_path_join(run, "snapshot");
+	kp_cluster *c = o->cluster;
+	if (!c) {
+		c = kp_xcalloc(1, sizeof(*c));
+		kp_cluster_init(c);
+		kp_status s = kp_snapshot_load(c, snapdir, &err);
+		if (s) {
+			free(snapdir);
+			kp_cluster_release(c);
+			free(c);
+			if (s == KP_ERR_USAGE)
+				kp_error_prefix(&err, "%s is not a run directory (run `kopilot collect` first)", run);
+			return fail("analyze", &err);
+		}
+	}
+	o->cluster = NULL;
+	/* The cluster's name: flag/config, else what collect recorded. */
+	json_object *cl = NULL;
+	char *clpath = kp_path_join(snapdir, "cluster.json");
+	if (kp_file_exists(clpath) && kp_json_read_file(clpath, &cl, &err)) {
+		free(clpath);
+		free(snapdir);
+		kp_cluster_release(c);
+		free(c);
+		return fail("analyze", &err);
+	}
+	free(clpath);
+	free(snapdir);
+	const char *name = o->cfg.cluster_name ? o->cfg.cluster_name : kp_json_str(cl, "name");
+	c->name = kp_arena_strdup(&c->arena, name ? name : "unknown");
+	json_object_put(cl);
+
+	kp_log(KP_LOG_INFO, "analyze: %zu pods, %zu workloads, %zu PVCs, %zu usage entries", c->pods.len,
+	       c->workloads.len, c->pvcs.len, c->usage.len);
+	kp_findings f;
+	kp_findings_init(&f);
+	kp_analyze_ctx ctx = {.cluster = c, .cfg = &o->cfg, .now = o->now, .out = &f};
+	kp_analyze(&ctx);
+	json_object *doc = kp_analysis_doc(c, &f, o->now);
+	char *path = kp_path_join(run, "analysis.json");
+	kp_status s = kp_json_write_file(path, doc, &err);
+	free(path);
+	json_object *af = fields("findings", json_object_new_int64((int64_t)f.items.len));
+	json_object_object_add(af, "skipped", json_object_new_int64((int64_t)f.skipped.len));
+	json_object_object_add(af, "rules", json_object_new_string("rightsizing,orphaned-pvc"));
+	kp_audit_event(&o->audit, "analyze", af);
+	int rc = c->missing.len ? KP_EXIT_DEGRADED : KP_EXIT_OK;
+	json_object_put(doc);
+	kp_findings_release(&f);
+	kp_cluster_release(c);
+	free(c);
+	if (s)
+		return fail("analyze", &err);
+	return rc;
+}
+
+/* ---- recommend ---- */
+
+static int missing_exit(json_object *doc)
+{
+	json_object *m = kp_json_get(doc, "missing");
+	return json_object_is_type(m, json_type_array) && json_object_array_length(m) > 0 ? KP_EXIT_DEGRADED : KP_EXIT_OK;
+}
+
+int kp_stage_recommend(kp_opts *o, const char *run)
+{
+	kp_error err = {0};
+	char *apath = kp_path_join(run, "analysis.json");
+	json_object *analysis = NULL;
+	if (kp_json_read_file(apath, &analysis, &err)) {
+		free(apath);
+		return fail("recommend", &err);
+	}
+	json_object *findings = NULL, *plan = NULL;
+	kp_status s = kp_recommend(&o->cfg, analysis, apath, &findings, &plan, &err);
+	free(apath);
+	if (s) {
+		json_object_put(analysis);
+		return fail("recommend", &err);
+	}
+	json_object *arr = kp_json_get(findings, "findings");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *f = json_object_array_get_idx(arr, i);
+		json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "finding", json_object_get(kp_json_get(f, "id")));
+		json_object_object_add(ev, "category", json_object_get(kp_json_get(f, "category")));
+		json_object_object_add(ev, "namespace", json_object_get(kp_json_get(f, "resource.namespace")));
+		json_object_object_add(ev, "name", json_object_get(kp_json_get(f, "resource.name")));
+		json_object_object_add(ev, "command", json_object_get(kp_json_get(f, "action.command")));
+		json_object_object_add(ev, "risk", json_object_get(kp_json_get(f, "risk")));
+		json_object_object_add(ev, "destructive", json_object_get(kp_json_get(f, "action.destructive")));
+		json_object_object_add(ev, "approval_required", json_object_get(kp_json_get(f, "action.approval_required")));
+		json_object_object_add(ev, "blocked", json_object_get(kp_json_get(f, "action.blocked")));
+		json_object_object_add(ev, "blocked_reason", json_object_get(kp_json_get(f, "action.blocked_reason")));
+		kp_audit_event(&o->audit, "safety.decision", ev);
+	}
+	char *fpath = kp_path_join(run, "findings.json"), *ppath = kp_path_join(run, "plan.json");
+	s = kp_json_write_file(fpath, findings, &err);
+	if (!s)
+		s = kp_json_write_file(ppath, plan, &err);
+	free(fpath);
+	free(ppath);
+	int rc = missing_exit(findings);
+	json_object_put(analysis);
+	json_object_put(findings);
+	json_object_put(plan);
+	if (s)
+		return fail("recommend", &err);
+	kp_audit_event(&o->audit, "recommend", fields("prices_source", json_object_new_string(o->cfg.price_source)));
+	return rc;
+}
+
+/* ---- render ---- */
+
+int kp_stage_render(kp_opts *o, const char *run)
+{
+	kp_error err = {0};
+	char *fpath = kp_path_join(run, "findings.json");
+	json_object *doc = NULL;
+	if (kp_json_read_file(fpath, &doc, &err)) {
+		free(fpath);
+		return fail("render", &err);
+	}
+	const char *schema = kp_json_str(doc, "schema");
+	if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0) {
+		kp_fail(&err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", fpath, KP_FINDINGS_SCHEMA);
+		free(fpath);
+		json_object_put(doc);
+		return fail("render", &err);
+	}
+	free(fpath);
+	json_object *info = json_object_new_object();
+	json_object_object_add(info, "version", json_object_new_string(KP_VERSION));
+	json_object *missing = kp_json_get(doc, "missing");
+	json_object_object_add(info, "missing", missing ? json_object_get(missing) : json_object_new_array());
+	int rc = missing_exit(doc);
+	json_object_object_add(info, "degraded", json_object_new_boolean(rc == KP_EXIT_DEGRADED));
+
+	char *md = NULL, *html = NULL;
+	char *mdpath = kp_path_join(run, "report.md"), *htmlpath = kp_path_join(run, "report.html"),
+	     *xlsxpath = kp_path_join(run, "report.xlsx");
+	char title[512];
+	snprintf(title, sizeof(title), "kopilot report: %s", kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster");
+	/* Render everything in memory first, then write: a template error
+	 * leaves the previous reports untouched. */
+	kp_status s = kp_render_markdown(doc, info, o->cfg.report_template, &md, &err);
+	if (!s)
+		s = kp_render_html(md, title, &html, &err);
+	if (!s)
+		s = kp_render_xlsx(doc, xlsxpath, &err);
+	if (!s)
+		s = kp_write_file_atomic(mdpath, md, strlen(md), &err);
+	if (!s)
+		s = kp_write_file_atomic(htmlpath, html, strlen(html), &err);
+	if (!s) {
+		json_object *ev = fields("outputs", json_object_new_string("report.md,report.html,report.xlsx"));
+		json_object_object_add(ev, "template", o->cfg.report_template ? json_object_new_string(o->cfg.report_template)
+									  : json_object_new_string("builtin"));
+		kp_audit_event(&o->audit, "render", ev);
+	}
+	free(md);
+	free(html);
+	free(mdpath);
+	free(htmlpath);
+	free(xlsxpath);
+	json_object_put(info);
+	json_object_put(doc);
+	if (s)
+		return fail("render", &err);
+	return rc;
+}
+
+/* ---- commands ---- */
+
+/* Common prologue: parse flags, --help, configuration, audit file. */
+static int prologue(const char *cmd, int argc, char **argv, const char *const *flags, size_t npos, kp_opts *o,
+		    bool *done)
+{
+	*done = true;
+	if (!kp_parse_flags(cmd, argc, argv, flags, npos, o))
+		return KP_EXIT_USAGE;
+	if (o->help) {
+		kp_print_help(cmd);
+		return KP_EXIT_OK;
+	}
+	if (live_flags_refused(cmd, o))
+		return KP_EXIT_USAGE;
+	if (!kp_opts_load_config(cmd, o))
+		return KP_EXIT_USAGE;
+	*done = false;
+	return KP_EXIT_OK;
+}
+
+static int open_run(const char *cmd, kp_opts *o, const char *run, bool create)
+{
+	kp_error err = {0};
+	if (create && kp_mkdir_p(run, &err)) {
+		fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+		return KP_EXIT_FAILED;
+	}
+	if (!create && !kp_file_exists(run)) {
+		fprintf(stderr, "kopilot %s: %s: run directory does not exist\n", cmd, run);
+		return KP_EXIT_USAGE;
+	}
+	char *audit = kp_path_join(run, "audit.jsonl");
+	kp_audit_init(&o->audit, audit);
+	free(audit);
+	json_object *f = fields("command", json_object_new_string(cmd));
+	json_object_object_add(f, "version", json_object_new_string(KP_VERSION));
+	kp_audit_event(&o->audit, "command.start", f);
+	return KP_EXIT_OK;
+}
+
+static int close_run(const char *cmd, kp_opts *o, int rc)
+{
+	kp_error err = {0};
+	json_object *f = fields("command", json_object_new_string(cmd));
+	json_object_object_add(f, "exit_code", json_object_new_int(rc));
+	kp_audit_event(&o->audit, "command.end", f);
+	if (kp_audit_flush(&o->audit, &err)) {
+		fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)
+			rc = KP_EXIT_FAILED;
+	}
+	return rc;
+}
+
+/* Worse of two stage results: failures beat degraded beats ok. */
+static int worse(int a, int b)
+{
+	if (a == KP_EXIT_FAILED || b == KP_EXIT_FAILED)
+		return KP_EXIT_FAILED;
+	if (a == KP_EXIT_USAGE || b == KP_EXIT_USAGE)
+		return KP_EXIT_USAGE;
+	return a > b ? a : b;
+}
+
+static int single_stage(const char *cmd, int argc, char **argv, int (*stage)(kp_opts *, const char *))
+{
+	static const char *const flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet", NULL};
+	kp_opts o;
+	memset(&o, 0, sizeof(o));
+	bool done;
+	int rc = prologue(cmd, argc, argv, flags, 1, &o, &done);
+	if (done) {
+		kp_opts_release(&o);
+		return rc;
+	}
+	if (o.npositional != 1) {
+		fprintf(stderr, "kopilot %s: expected the run directory (usage: kopilot %s RUN)\n", cmd, cmd);
+		kp_opts_release(&o);
+		return KP_EXIT_USAGE;
+	}
+	const char *run = o.positional[0];
+	rc = open_run(cmd, &o, run, false);
+	if (rc == KP_EXIT_OK)
+		rc = close_run(cmd, &o, stage(&o, run));
+	kp_opts_release(&o);
+	return rc;
+}
+
+int cmd_analyze(int argc, char **argv) { return single_stage("analyze", argc, argv, kp_stage_analyze); }
+int cmd_recommend(int argc, char **argv) { return single_stage("recommend", argc, argv, kp_stage_recommend); }
+int cmd_render(int argc, char **argv) { return single_stage("render", argc, argv, kp_stage_render); }
+
+int cmd_collect(int argc, char **argv)
+{
+	kp_opts o;
+	memset(&o, 0, sizeof(o));
+	bool done;
+	int rc = prologue("collect", argc, argv, run_flags, 0, &o, &done);
+	if (!done) {
+		if (!o.out) {
+			fprintf(stderr, "kopilot collect: --out RUN is required\n");
+			rc = KP_EXIT_USAGE;
+		} else if ((rc = open_run("collect", &o, o.out, true)) == KP_EXIT_OK) {
+			rc = close_run("collect", &o, kp_stage_collect(&o, o.out));
+		}
+	}
+	if (o.cluster) {
+		kp_cluster_release(o.cluster);
+		free(o.cluster);
+	}
+	kp_opts_release(&o);
+	return rc;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void money(double v, char *out, size_t n, const char *currency)
+{
+	/* thousands separators for the terminal summary */
+	char digits[64];
+	snprintf(digits, sizeof(digits), "%.2f", v < 0 ? -v : v);
+	char *dot = strchr(digits, '.');
+	size_t intlen = (size_t)(dot - digits);
+	char buf[96];
+	size_t k = 0;
+	for (size_t i = 0; i < intlen; i++) {
+		if (i && (intlen - i) % 3 == 0)
+			buf[k++] = ',';
+		buf[k++] = digits[i];
+	}
+	buf[k] = '\0';
+	if (strcmp(currency, "USD") == 0)
+		snprintf(out, n, "%s$%s%s", v < 0 ? "-" : "", buf, dot);
+	else
+		snprintf(out, n, "%s%s%s %s", v < 0 ? "-" : "", buf, dot, currency);
+}
+
+static void print_summary(const char *run)
+{
+	kp_error err;
+	char *path = kp_path_join(run, "findings.json");
+	json_object *doc = NULL;
+	if (kp_json_read_file(path, &doc, &err)) {
+		free(path);
+		return;
+	}
+	free(path);
+	const char *cur = kp_json_str(doc, "prices.currency");
+	cur = cur ? cur : "USD";
+	char m[64];
+	money(json_object_get_double(kp_json_get(doc, "totals.monthly_savings")), m, sizeof(m), cur);
+	json_object *arr = kp_json_get(doc, "findings");
+	size_t n = json_object_array_length(arr);
+	printf("\nkopilot: %zu finding%s in cluster %s, %s/month potential savings\n\n", n, n == 1 ? "" : "s",
+	       kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?", m);
+	if (n) {
+		printf("  %-3s %-16s %-44s %-18s %12s\n", "#", "NAMESPACE", "NAME", "CATEGORY", "$/MONTH");
+		for (size_t i = 0; i < n && i < 10; i++) {
+			json_object *f = json_object_array_get_idx(arr, i);
+			char name[256];
+			const char *ct = kp_json_str(f, "container");
+			snprintf(name, sizeof(name), "%s/%s%s%s", kp_json_str(f, "resource.kind"), kp_json_str(f, "resource.name"),
+				 ct ? " [" : "", ct ? ct : "");
+			if (ct)
+				strncat(name, "]", sizeof(name) - strlen(name) - 1);
+			const char *ns = kp_json_str(f, "resource.namespace");
+			money(json_object_get_double(kp_json_get(f, "monthly_savings")), m, sizeof(m), cur);
+			printf("  %-3zu %-16.16s %-44.44s %-18s %12s%s\n", i + 1, ns ? ns : "-", name,
+			       kp_json_str(f, "category"), m,
+			       json_object_get_boolean(kp_json_get(f, "action.blocked")) ? "  (blocked)" : "");
+		}
+	}
+	json_object *missing = kp_json_get(doc, "missing");
+	size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
+	if (nm) {
+		printf("\n  Degraded: %zu input%s not collected:\n", nm, nm == 1 ? "" : "s");
+		for (size_t i = 0; i < nm; i++)
+			printf("    - %s\n", json_object_get_string(json_object_array_get_idx(missing, i)));
+	}
+	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", run, run, run, run);
+	json_object_put(doc);
+}
+
+static bool mentions_secret(const char *s, size_t n)
+{
+	static const char *const words[] = {"key", "token", "secret", "password"};
+	for (size_t w = 0; w < 4; w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= n; i++)
+			if (strncasecmp(s + i, words[w], wl) == 0)
+				return true;
+	}
+	return false;
+}
+
+static json_object *masked_args(int argc, char **argv)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i < argc; i++) {
+		const char *s = argv[i];
+		/* --set llm.some_api_key=... must not leak into run.json */
+		const char *eq = strchr(s, '=');
+		bool secret = eq && mentions_secret(s, strlen(s)); /* conservative: any mention masks the value */
+		if (secret) {
+			kp_buf b;
+			kp_buf_init(&b);
+			kp_buf_add(&b, s, (size_t)(eq - s) + 1);
+			kp_buf_puts(&b, "****");
+			json_object_array_add(a, json_object_new_string(b.data));
+			kp_buf_release(&b);
+		} else {
+			json_object_array_add(a, json_object_new_string(s));
+		}
+	}
+	return a;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	kp_opts o;
+	memset(&o, 0, sizeof(o));
+	bool done;
+	int rc = prologue("run", argc, argv, run_flags, 0, &o, &done);
+	if (done) {
+		kp_opts_release(&o);
+		return rc;
+	}
+	if (!o.snapshot || !o.out) {
+		fprintf(stderr, "kopilot run: %s is required (usage: kopilot run --snapshot DIR --out RUN)\n",
+			!o.snapshot ? "--snapshot DIR" : "--out RUN");
+		kp_opts_release(&o);
+		return KP_EXIT_USAGE;
+	}
+	/* Read and validate the snapshot before creating anything, so bad
+	 * input leaves no run directory behind. */
+	kp_log(KP_LOG_INFO, "collect: reading snapshot %s", o.snapshot);
+	kp_error lerr = {0};
+	o.cluster = kp_xcalloc(1, sizeof(*o.cluster));
+	kp_cluster_init(o.cluster);
+	if (kp_snapshot_load(o.cluster, o.snapshot, &lerr)) {
+		fprintf(stderr, "kopilot run: %s\n", lerr.msg);
+		kp_cluster_release(o.cluster);
+		free(o.cluster);
+		kp_opts_release(&o);
+		return kp_status_exit_code(lerr.status);
+	}
+	char started[32];
+	kp_time_format((int64_t)time(NULL), started);
+	if ((rc = open_run("run", &o, o.out, true)) != KP_EXIT_OK) {
+		kp_cluster_release(o.cluster);
+		free(o.cluster);
+		kp_opts_release(&o);
+		return rc;
+	}
+	static const char *const names[] = {"collect", "analyze", "recommend", "render"};
+	int (*stages[])(kp_opts *, const char *) = {kp_stage_collect, kp_stage_analyze, kp_stage_recommend,
+						    kp_stage_render};
+	json_object *timings = json_object_new_object();
+	rc = KP_EXIT_OK;
+	for (size_t i = 0; i < 4; i++) {
+		double t0 = now_seconds();
+		int src = stages[i](&o, o.out);
+		json_object_object_add(timings, names[i], json_object_new_double((double)(int64_t)((now_seconds() - t0) * 1e6) / 1e6));
+		rc = worse(rc, src);
+		if (src != KP_EXIT_OK && src != KP_EXIT_DEGRADED)
+			break;
+	}
+	if (o.cluster) {
+		kp_cluster_release(o.cluster);
+		free(o.cluster);
+		o.cluster = NULL;
+	}
+
+	/* run.json: what ran, how long, how big, how it ended. No secrets:
+	 * the configuration is masked and arguments with secrets are too. */
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	json_object *r = json_object_new_object();
+	char finished[32];
+	kp_time_format((int64_t)time(NULL), finished);
+	json_object_object_add(r, "schema", json_object_new_string("kopilot.run/v1"));
+	json_object_object_add(r, "version", json_object_new_string(KP_VERSION));
+	json_object_object_add(r, "command", json_object_new_string("run"));
+	json_object_object_add(r, "args", masked_args(argc, argv));
+	json_object_object_add(r, "started_at", json_object_new_string(started));
+	json_object_object_add(r, "finished_at", json_object_new_string(finished));
+	char nowbuf[32];
+	kp_time_format(o.now, nowbuf);
+	json_object_object_add(r, "now", json_object_new_string(nowbuf));
+	json_object_object_add(r, "stage_seconds", timings);
+	json_object_object_add(r, "peak_rss_bytes", json_object_new_int64((int64_t)ru.ru_maxrss * 1024));
+	json_object_object_add(r, "config", kp_config_to_json(&o.cfg));
+	char *fpath = kp_path_join(o.out, "findings.json");
+	json_object *fd = NULL;
+	kp_error err = {0};
+	if (kp_file_exists(fpath) && !kp_json_read_file(fpath, &fd, &err)) {
+		json_object *counts = json_object_new_object();
+		json_object_object_add(counts, "findings", json_object_get(kp_json_get(fd, "totals.findings")));
+		json_object_object_add(counts, "skipped",
+				       json_object_new_int64((int64_t)json_object_array_length(kp_json_get(fd, "skipped"))));
+		json_object_object_add(counts, "monthly_savings", json_object_get(kp_json_get(fd, "totals.monthly_savings")));
+		json_object_object_add(r, "counts", counts);
+		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
+		json_object_put(fd);
+	}
+	free(fpath);
+	static const char *const status_names[] = {[0] = "ok", [2] = "usage-error", [3] = "degraded", [4] = "failed"};
+	json_object_object_add(r, "exit_code", json_object_new_int(rc));
+	json_object_object_add(r, "exit_status", json_object_new_string(rc <= 4 && status_names[rc] ? status_names[rc] : "failed"));
+	char *rpath = kp_path_join(o.out, "run.json");
+	if (kp_json_write_file(rpath, r, &err)) {
+		kp_log(KP_LOG_ERROR, "%s", err.msg);
+		rc = KP_EXIT_FAILED;
+	}
+	free(rpath);
+	json_object_put(r);
+	rc = close_run("run", &o, rc);
+	if (!o.quiet && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+		print_summary(o.out);
+	kp_opts_release(&o);
+	return rc;
+}

@@ -1,0 +1,237 @@
+/*
+ * model.c - names of the model's enums, the cluster container's lifecycle
+ * and the findings list. See model.h for the ownership rules.
+ */
+#include "pipeline/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *file, *kind;
+} resources[KP_RES_COUNT] = {
+	[KP_RES_PODS] = {"pods", "Pod"},
+	[KP_RES_DEPLOYMENTS] = {"deployments", "Deployment"},
+	[KP_RES_REPLICASETS] = {"replicasets", "ReplicaSet"},
+	[KP_RES_STATEFULSETS] = {"statefulsets", "StatefulSet"},
+	[KP_RES_DAEMONSETS] = {"daemonsets", "DaemonSet"},
+	[KP_RES_JOBS] = {"jobs", "Job"},
+	[KP_RES_CRONJOBS] = {"cronjobs", "CronJob"},
+	[KP_RES_PVCS] = {"persistentvolumeclaims", "PersistentVolumeClaim"},
+	[KP_RES_PVS] = {"persistentvolumes", "PersistentVolume"},
+	[KP_RES_SERVICES] = {"services", "Service"},
+	[KP_RES_ENDPOINTSLICES] = {"endpointslices", "EndpointSlice"},
+	[KP_RES_NODES] = {"nodes", "Node"},
+	[KP_RES_HPAS] = {"horizontalpodautoscalers", "HorizontalPodAutoscaler"},
+	[KP_RES_NAMESPACES] = {"namespaces", "Namespace"},
+	[KP_RES_STORAGECLASSES] = {"storageclasses", "StorageClass"},
+};
+
+const char *kp_resource_name(kp_resource r) { return resources[r].file; }
+const char *kp_resource_kind(kp_resource r) { return resources[r].kind; }
+
+static const char *const wl_kinds[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"};
+static const char *const wl_api[] = {"apps/v1", "apps/v1", "apps/v1", "apps/v1", "batch/v1", "batch/v1"};
+
+const char *kp_workload_kind_name(kp_workload_kind k) { return wl_kinds[k]; }
+const char *kp_workload_api_version(kp_workload_kind k) { return wl_api[k]; }
+
+void kp_cluster_init(kp_cluster *c)
+{
+	memset(c, 0, sizeof(*c));
+	kp_arena_init(&c->arena);
+}
+
+void kp_cluster_release(kp_cluster *c)
+{
+	free(c->missing.items);
+	free(c->pods.items);
+	free(c->workloads.items);
+	free(c->pvcs.items);
+	free(c->pvs.items);
+	free(c->hpas.items);
+	free(c->namespaces.items);
+	free(c->usage.items);
+	kp_arena_release(&c->arena);
+	memset(c, 0, sizeof(*c));
+}
+
+kp_workload *kp_cluster_find_workload(kp_cluster *c, kp_workload_kind k, const char *ns, const char *name)
+{
+	/* Linear: the loader builds a hash index for the hot paths (pod -> owner);
+	 * this is for the few lookups elsewhere. */
+	for (size_t i = 0; i < c->workloads.len; i++) {
+		kp_workload *w = &c->workloads.items[i];
+		if (w->wkind == k && strcmp(w->meta.name, name) == 0 && ns && w->meta.namespace_ &&
+		    strcmp(w->meta.namespace_, ns) == 0)
+			return w;
+	}
+	return NULL;
+}
+
+/* ---- enums ---- */
+
+static const char *const categories[KP_CAT_COUNT] = {
+	"over-provisioned", "under-provisioned", "idle-workload",    "zero-replica-workload", "orphaned-pvc",
+	"unbound-pv",       "idle-loadbalancer", "finished-job",     "underutilized-node",
+};
+
+const char *kp_category_name(kp_category c) { return categories[c]; }
+
+bool kp_category_parse(const char *s, kp_category *out)
+{
+	for (int i = 0; i < KP_CAT_COUNT; i++) {
+		if (s && strcmp(s, categories[i]) == 0) {
+			*out = (kp_category)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *kp_confidence_name(kp_confidence c)
+{
+	static const char *const n[] = {"low", "medium", "high"};
+	return n[c];
+}
+
+const char *kp_risk_name(kp_risk r)
+{
+	static const char *const n[] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+	return n[r];
+}
+
+const char *kp_action_type_name(kp_action_type a)
+{
+	static const char *const n[] = {"resize", "scale-down", "delete", "review"};
+	return n[a];
+}
+
+void kp_sizes_unset(kp_sizes *s)
+{
+	s->replicas = -1;
+	s->cpu_request_m = s->cpu_limit_m = s->mem_request_b = s->mem_limit_b = s->storage_b = KP_UNSET;
+}
+
+/* ---- findings ---- */
+
+void kp_findings_init(kp_findings *f) { memset(f, 0, sizeof(*f)); }
+
+static char *dup_or_null(const char *s) { return s ? kp_xstrdup(s) : NULL; }
+
+static void evidence_release(kp_evidence *e)
+{
+	free(e->summary);
+	free(e->metric);
+	free(e->unit);
+	free(e->window);
+	free(e->source);
+	free(e->query);
+}
+
+static void finding_release(kp_finding *f)
+{
+	free(f->api_version);
+	free(f->kind);
+	free(f->namespace_);
+	free(f->name);
+	free(f->container);
+	for (size_t i = 0; i < f->nevidence; i++)
+		evidence_release(&f->evidence[i]);
+	free(f->evidence);
+	free(f->action.blocked_reason);
+	free(f->action.command);
+	free(f->explanation);
+	free(f->explained_by);
+}
+
+void kp_findings_release(kp_findings *f)
+{
+	for (size_t i = 0; i < f->items.len; i++)
+		finding_release(&f->items.items[i]);
+	free(f->items.items);
+	for (size_t i = 0; i < f->skipped.len; i++) {
+		kp_skip *s = &f->skipped.items[i];
+		free(s->api_version);
+		free(s->kind);
+		free(s->namespace_);
+		free(s->name);
+		free(s->reason);
+	}
+	free(f->skipped.items);
+	kp_findings_init(f);
+}
+
+kp_finding *kp_findings_add(kp_findings *f, kp_category cat, const char *api_version, const char *kind,
+			    const char *ns, const char *name, const char *container)
+{
+	kp_finding n;
+	memset(&n, 0, sizeof(n));
+	n.category = cat;
+	n.api_version = kp_xstrdup(api_version);
+	n.kind = kp_xstrdup(kind);
+	n.namespace_ = dup_or_null(ns);
+	n.name = kp_xstrdup(name);
+	n.container = dup_or_null(container);
+	kp_sizes_unset(&n.current);
+	kp_sizes_unset(&n.recommended);
+	n.confidence = KP_CONF_MEDIUM;
+	kp_finding_compute_id(&n);
+	KP_ARRAY_PUSH(f->items, n);
+	return &f->items.items[f->items.len - 1];
+}
+
+void kp_finding_add_evidence(kp_finding *f, const char *metric, double value, bool has_value, const char *unit,
+			     const char *fmt, ...)
+{
+	kp_evidence e;
+	memset(&e, 0, sizeof(e));
+	kp_buf b;
+	kp_buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	kp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	e.summary = kp_buf_detach(&b);
+	e.metric = dup_or_null(metric);
+	e.value = value;
+	e.has_value = has_value;
+	e.unit = dup_or_null(unit);
+	e.samples = -1;
+	f->evidence = kp_xrealloc(f->evidence, (f->nevidence + 1) * sizeof(*f->evidence));
+	f->evidence[f->nevidence++] = e;
+}
+
+void kp_findings_skip(kp_findings *f, const char *api_version, const char *kind, const char *ns, const char *name,
+		      const char *fmt, ...)
+{
+	kp_skip s;
+	s.api_version = kp_xstrdup(api_version);
+	s.kind = kp_xstrdup(kind);
+	s.namespace_ = dup_or_null(ns);
+	s.name = kp_xstrdup(name);
+	kp_buf b;
+	kp_buf_init(&b);
+	va_list ap;
+	va_start(ap, fmt);
+	kp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	s.reason = kp_buf_detach(&b);
+	KP_ARRAY_PUSH(f->skipped, s);
+}
+
+void kp_finding_compute_id(kp_finding *f)
+{
+	/* Fields joined with a separator that cannot occur in Kubernetes names,
+	 * so ("a","bc") and ("ab","c") hash differently. The id depends only on
+	 * identity, never on numbers, so the same waste keeps its id nightly. */
+	const char *parts[] = {kp_category_name(f->category), f->api_version, f->kind,
+			       f->namespace_ ? f->namespace_ : "", f->name, f->container ? f->container : ""};
+	uint64_t h = KP_FNV_SEED;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		h = kp_fnv1a64(parts[i], strlen(parts[i]), h);
+		h = kp_fnv1a64("\x1f", 1, h);
+	}
+	snprintf(f->id, sizeof(f->id), "%016llx", (unsigned long long)h);
+}

@@ -1,0 +1,257 @@
+/*
+ * safety.c - see safety.h. Classification is deliberately conservative:
+ * anything it does not recognise as a read is treated as a change, and
+ * anything that could escape the command (substitution, pipes into an
+ * interpreter, another kubeconfig) is hard-blocked rather than parsed.
+ */
+#include "pipeline/safety.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const kp_builtin_protected_namespaces[3] = {"kube-system", "kube-public", "kube-node-lease"};
+
+bool kp_safety_namespace_protected(const kp_config *cfg, const char *ns)
+{
+	if (!ns)
+		return false;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(ns, kp_builtin_protected_namespaces[i]) == 0)
+			return true;
+	return cfg && kp_strlist_contains(&cfg->protected_namespaces, ns);
+}
+
+/* Case-insensitive substring search. */
+static bool contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *p = hay; *p; p++)
+		if (strncasecmp(p, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static const struct {
+	const char *pattern;
+	const char *why;
+} hard_blocked[] = {
+	{"rm -rf /", "recursive delete of the filesystem"},
+	{"rm -fr /", "recursive delete of the filesystem"},
+	{"mkfs", "formats a filesystem"},
+	{"$(", "command substitution"},
+	{"`", "command substitution"},
+	{"--kubeconfig", "points at another kubeconfig"},
+	{"KUBECONFIG=", "points at another kubeconfig"},
+	{"169.254.169.254", "cloud metadata endpoint"},
+	{"metadata.google.internal", "cloud metadata endpoint"},
+	{"fd00:ec2::254", "cloud metadata endpoint"},
+	{"/dev/sd", "raw block device"},
+	{"/dev/nvme", "raw block device"},
+	{":(){", "fork bomb"},
+};
+
+static const char *const interpreters[] = {"sh", "bash", "zsh", "dash", "python", "python3", "perl", "ruby", "node"};
+
+#define MAX_WORDS 64
+
+/* Splits on whitespace, honouring single and double quotes; enough to find
+ * the verb and flags, not a shell. Returns word count. */
+static size_t split_words(const char *s, char words[MAX_WORDS][128])
+{
+	size_t n = 0;
+	while (*s && n < MAX_WORDS) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		size_t len = 0;
+		char quote = 0;
+		while (*s && (quote || !isspace((unsigned char)*s))) {
+			if (!quote && (*s == '\'' || *s == '"')) {
+				quote = *s++;
+				continue;
+			}
+			if (quote && *s == quote) {
+				quote = 0;
+				s++;
+				continue;
+			}
+			if (len < 127)
+				words[n][len++] = *s;
+			s++;
+		}
+		words[n][len] = '\0';
+		n++;
+	}
+	return n;
+}
+
+static void decide(kp_command_decision *d, kp_risk risk, const char *why)
+{
+	if (risk > d->risk)
+		d->risk = risk;
+	if (why && !d->reason[0])
+		snprintf(d->reason, sizeof(d->reason), "%s", why);
+}
+
+void kp_safety_classify_command(const kp_config *cfg, const char *cmd, kp_command_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->risk = KP_RISK_LOW;
+	if (!cmd || !*cmd)
+		return;
+	for (size_t i = 0; i < sizeof(hard_blocked) / sizeof(hard_blocked[0]); i++) {
+		if (contains_ci(cmd, hard_blocked[i].pattern)) {
+			d->hard_blocked = true;
+			decide(d, KP_RISK_CRITICAL, hard_blocked[i].why);
+			return;
+		}
+	}
+	char words[MAX_WORDS][128];
+	size_t n = split_words(cmd, words);
+	/* Pipes into an interpreter and dd are blocked wherever they appear. */
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(words[i], "dd") == 0 || strncmp(words[i], "dd=", 3) == 0) {
+			d->hard_blocked = true;
+			decide(d, KP_RISK_CRITICAL, "dd writes raw devices");
+			return;
+		}
+		if (strcmp(words[i], "|") == 0 && i + 1 < n) {
+			for (size_t k = 0; k < sizeof(interpreters) / sizeof(interpreters[0]); k++)
+				if (strcmp(words[i + 1], interpreters[k]) == 0) {
+					d->hard_blocked = true;
+					decide(d, KP_RISK_CRITICAL, "pipes output into an interpreter");
+					return;
+				}
+		}
+	}
+	if (strstr(cmd, "|sh") || strstr(cmd, "|bash") || strstr(cmd, "| sudo")) {
+		d->hard_blocked = true;
+		decide(d, KP_RISK_CRITICAL, "pipes output into an interpreter");
+		return;
+	}
+	if (n == 0)
+		return;
+
+	const char *tool = words[0];
+	const char *ns = NULL;
+	bool all_ns = false;
+	size_t verb_at = 0;
+	for (size_t i = 1; i < n; i++) {
+		const char *w = words[i];
+		if ((strcmp(w, "-n") == 0 || strcmp(w, "--namespace") == 0) && i + 1 < n) {
+			ns = words[++i];
+		} else if (strncmp(w, "--namespace=", 12) == 0) {
+			ns = w + 12;
+		} else if (strcmp(w, "-A") == 0 || strcmp(w, "--all-namespaces") == 0) {
+			all_ns = true;
+		} else if (w[0] != '-' && !verb_at) {
+			verb_at = i;
+		}
+	}
+	const char *verb = verb_at ? words[verb_at] : "";
+
+	if (strcmp(tool, "kubectl") == 0 || strcmp(tool, "helm") == 0) {
+		static const char *const reads[] = {"get",	"describe", "logs",   "top",   "explain", "api-resources",
+						    "api-versions", "version", "cluster-info", "auth", "events",
+						    "list", "status", "history", "show", "template", "diff"};
+		static const char *const destructive[] = {"delete", "drain", "cordon", "uninstall", "rollback", "taint"};
+		bool is_read = false;
+		for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+			if (strcmp(verb, reads[i]) == 0)
+				is_read = true;
+		if (strcmp(verb, "exec") == 0 || strcmp(verb, "cp") == 0 || strcmp(verb, "attach") == 0 ||
+		    strcmp(verb, "port-forward") == 0 || strcmp(verb, "proxy") == 0 || strcmp(verb, "debug") == 0) {
+			d->hard_blocked = true;
+			decide(d, KP_RISK_CRITICAL, "runs code in or opens a tunnel to the cluster");
+			return;
+		}
+		if (strcmp(verb, "get") == 0 || strcmp(verb, "describe") == 0) {
+			for (size_t i = verb_at + 1; i < n; i++)
+				if (strncmp(words[i], "secret", 6) == 0) {
+					d->hard_blocked = true;
+					decide(d, KP_RISK_CRITICAL, "reads Secrets, which kopilot never does");
+					return;
+				}
+		}
+		if (strcmp(verb, "apply") == 0 || strcmp(verb, "create") == 0 || strcmp(verb, "replace") == 0) {
+			for (size_t i = verb_at + 1; i < n; i++)
+				if (strstr(words[i], "http://") || strstr(words[i], "https://")) {
+					d->hard_blocked = true;
+					decide(d, KP_RISK_CRITICAL, "applies a manifest from a URL");
+					return;
+				}
+		}
+		if (is_read)
+			return;
+		d->mutating = true;
+		decide(d, KP_RISK_MEDIUM, NULL);
+		for (size_t i = 0; i < sizeof(destructive) / sizeof(destructive[0]); i++)
+			if (strcmp(verb, destructive[i]) == 0)
+				d->destructive = true;
+		if (strcmp(verb, "scale") == 0)
+			for (size_t i = verb_at + 1; i < n; i++)
+				if (strcmp(words[i], "--replicas=0") == 0 ||
+				    (strcmp(words[i], "--replicas") == 0 && i + 1 < n && strcmp(words[i + 1], "0") == 0))
+					d->destructive = true;
+		if (strcmp(verb, "patch") == 0)
+			d->destructive = true; /* arbitrary patches can do anything */
+		if (d->destructive)
+			decide(d, KP_RISK_HIGH, "destructive change: needs explicit approval");
+	} else {
+		/* Any other program is a change we cannot reason about. */
+		d->mutating = true;
+		decide(d, KP_RISK_HIGH, "not a kubectl or helm command: needs explicit approval");
+		d->approval_required = true;
+	}
+	if (d->destructive)
+		d->approval_required = true; /* invariant, not configurable */
+	if (all_ns && d->mutating) {
+		d->approval_required = true;
+		decide(d, KP_RISK_CRITICAL, "changes objects in every namespace");
+	}
+	if (ns && kp_safety_namespace_protected(cfg, ns)) {
+		d->protected_namespace = true;
+		if (d->mutating)
+			d->approval_required = true;
+		if (d->destructive) {
+			decide(d, KP_RISK_CRITICAL, NULL);
+			snprintf(d->reason, sizeof(d->reason), "namespace %.200s is protected: destructive actions are blocked",
+				 ns);
+		}
+	}
+}
+
+void kp_safety_decide(const kp_config *cfg, kp_finding *f)
+{
+	kp_action *a = &f->action;
+	kp_command_decision d;
+	kp_safety_classify_command(cfg, a->command, &d);
+	bool type_destructive = a->type == KP_ACT_DELETE || a->type == KP_ACT_SCALE_DOWN;
+	bool protected_ns = kp_safety_namespace_protected(cfg, f->namespace_);
+	a->destructive = type_destructive || d.destructive;
+	a->approval_required = a->destructive || d.approval_required || protected_ns;
+	free(a->blocked_reason);
+	a->blocked_reason = NULL;
+	a->blocked = false;
+	if (d.hard_blocked) {
+		a->blocked = true;
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_buf_printf(&b, "command refused by the safety layer: %s", d.reason);
+		a->blocked_reason = kp_buf_detach(&b);
+	} else if (a->destructive && protected_ns) {
+		a->blocked = true;
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_buf_printf(&b, "namespace %s is protected: destructive actions are blocked", f->namespace_);
+		a->blocked_reason = kp_buf_detach(&b);
+	}
+	kp_risk floor = d.risk;
+	if (protected_ns && floor < KP_RISK_HIGH)
+		floor = KP_RISK_HIGH;
+	if (f->risk < floor)
+		f->risk = floor;
+}

@@ -1,0 +1,23 @@
+/*
+ * analyze.c - runs the rule families in a fixed order so output is
+ * deterministic for the same snapshot and --now.
+ */
+#include "stages/analyze/analyze.h"
+
+#include <string.h>
+
+bool kp_namespace_ignored(const kp_cluster *c, const char *ns)
+{
+	if (!ns)
+		return false;
+	for (size_t i = 0; i < c->namespaces.len; i++)
+		if (strcmp(c->namespaces.items[i].meta.name, ns) == 0)
+			return c->namespaces.items[i].meta.ignored;
+	return false;
+}
+
+void kp_analyze(kp_analyze_ctx *ctx)
+{
+	kp_rule_rightsizing(ctx);
+	kp_rule_orphaned_pvc(ctx);
+}

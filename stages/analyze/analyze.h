@@ -1,0 +1,35 @@
+/*
+ * analyze.h - the analyze stage: deterministic rules over the cluster model
+ * producing findings before prices and actions (analysis.json).
+ *
+ * Each rule family lives in rules/<family>.c and appends to a kp_findings
+ * list; a rule never reports something as unused when the list it would need
+ * was not collected: it records a `skipped` entry instead.
+ */
+#ifndef KP_ANALYZE_H
+#define KP_ANALYZE_H
+
+#include "pipeline/config.h"
+#include "pipeline/model.h"
+
+typedef struct kp_analyze_ctx {
+	kp_cluster *cluster;
+	const kp_config *cfg;
+	int64_t now; /* seconds since the epoch: --now, or the wall clock */
+	kp_findings *out;
+} kp_analyze_ctx;
+
+/* Runs every rule family. */
+void kp_analyze(kp_analyze_ctx *ctx);
+
+void kp_rule_rightsizing(kp_analyze_ctx *ctx);
+void kp_rule_orphaned_pvc(kp_analyze_ctx *ctx);
+
+/* Whether objects in this namespace are excluded (namespace labelled or
+ * annotated kopilot.io/ignore=true). */
+bool kp_namespace_ignored(const kp_cluster *c, const char *ns);
+
+/* Strategy name written into the evidence of rightsizing findings. */
+#define KP_RIGHTSIZING_STRATEGY "kopilot-peak-v1"
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * orphaned_pvc.c - PVCs nothing uses and nothing will use again.
+ *
+ * A PVC is orphaned when all of these hold:
+ *   - no pod (running, pending or finished) names it in spec.volumes;
+ *   - no pod template of a Deployment, ReplicaSet, StatefulSet, DaemonSet,
+ *     Job or CronJob names it (a Deployment scaled to zero or a CronJob
+ *     between runs will mount it again);
+ *   - its name is not <claimTemplate>-<statefulset>-<ordinal> for any
+ *     StatefulSet in its namespace, at any ordinal (a StatefulSet scaled down
+ *     or to zero keeps its claims for when it scales back up);
+ *   - it is older than the grace period (default 7 days);
+ *   - it is Bound (a Pending claim has no volume yet and costs nothing).
+ * If pods or any workload list was not collected the rule cannot tell, so
+ * every PVC is listed as skipped instead: a failed list never means "unused"
+ * (kor's classic false positive).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stages/analyze/analyze.h"
+#include "stages/collect/quantity.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every "namespace/claim" named by a pod or a workload's pod template,
+ * sorted for bsearch: one pass instead of pods x claims. */
+static void add_refs(kp_arena *a, const char *ns, const kp_podspec *ps, void *arr)
+{
+	KP_ARRAY(const char *) *refs = arr;
+	kp_buf b;
+	kp_buf_init(&b);
+	for (size_t i = 0; i < ps->nclaims; i++) {
+		kp_buf_reset(&b);
+		kp_buf_printf(&b, "%s/%s", ns, ps->claims[i]);
+		KP_ARRAY_PUSH(*refs, kp_arena_strdup(a, b.data));
+	}
+	kp_buf_release(&b);
+}
+
+/* name == tmpl + "-" + sts + "-" + digits */
+static bool is_claim_template_name(const char *name, const char *tmpl, const char *sts)
+{
+	size_t lt = strlen(tmpl), ls = strlen(sts);
+	if (strncmp(name, tmpl, lt) != 0 || name[lt] != '-')
+		return false;
+	const char *p = name + lt + 1;
+	if (strncmp(p, sts, ls) != 0 || p[ls] != '-')
+		return false;
+	p += ls + 1;
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+static const kp_pv *bound_pv(const kp_cluster *c, const kp_pvc *v)
+{
+	if (!v->volume_name)
+		return NULL;
+	for (size_t i = 0; i < c->pvs.len; i++)
+		if (strcmp(c->pvs.items[i].meta.name, v->volume_name) == 0)
+			return &c->pvs.items[i];
+	return NULL;
+}
+
+/* Why the rule cannot judge PVCs in this snapshot, or NULL. */
+static const char *missing_input(const kp_cluster *c)
+{
+	static const kp_resource needed[] = {KP_RES_PODS,	KP_RES_DEPLOYMENTS, KP_RES_REPLICASETS, KP_RES_STATEFULSETS,
+					     KP_RES_DAEMONSETS, KP_RES_JOBS,	    KP_RES_CRONJOBS};
+	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (!c->collected[needed[i]])
+			return kp_resource_name(needed[i]);
+	return NULL;
+}
+
+void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
+{
+	kp_cluster *c = x->cluster;
+	if (!c->collected[KP_RES_PVCS])
+		return; /* reported in `missing`; nothing to list */
+	const char *missing = missing_input(c);
+	int64_t grace = (int64_t)(x->cfg->pvc_grace_days * 86400.0);
+	KP_ARRAY(const char *) refs = {0};
+	for (size_t p = 0; p < c->pods.len; p++)
+		add_refs(&c->arena, c->pods.items[p].meta.namespace_, &c->pods.items[p].spec, &refs);
+	for (size_t w = 0; w < c->workloads.len; w++)
+		add_refs(&c->arena, c->workloads.items[w].meta.namespace_, &c->workloads.items[w].spec, &refs);
+	if (refs.len)
+		qsort(refs.items, refs.len, sizeof(char *), cmp_str);
+	kp_buf key;
+	kp_buf_init(&key);
+
+	for (size_t i = 0; i < c->pvcs.len; i++) {
+		const kp_pvc *v = &c->pvcs.items[i];
+		const char *ns = v->meta.namespace_, *name = v->meta.name;
+		if (missing) {
+			kp_findings_skip(x->out, "v1", "PersistentVolumeClaim", ns, name,
+					 "%s not collected: cannot tell whether this claim is used", missing);
+			continue;
+		}
+		if (v->meta.ignored || kp_namespace_ignored(c, ns)) {
+			kp_findings_skip(x->out, "v1", "PersistentVolumeClaim", ns, name,
+					 "excluded by kopilot.io/ignore=true");
+			continue;
+		}
+		if (v->phase && strcmp(v->phase, "Bound") != 0)
+			continue;
+		kp_buf_reset(&key);
+		kp_buf_printf(&key, "%s/%s", ns, name);
+		const char *k = key.data;
+		bool used = bsearch(&k, refs.items, refs.len, sizeof(char *), cmp_str) != NULL;
+		for (size_t w = 0; w < c->workloads.len && !used; w++) {
+			const kp_workload *wl = &c->workloads.items[w];
+			if (!wl->nclaim_templates || strcmp(wl->meta.namespace_, ns) != 0)
+				continue;
+			for (size_t t = 0; t < wl->nclaim_templates && !used; t++)
+				used = is_claim_template_name(name, wl->claim_templates[t], wl->meta.name);
+		}
+		if (used)
+			continue;
+		if (!v->meta.created) {
+			kp_findings_skip(x->out, "v1", "PersistentVolumeClaim", ns, name,
+					 "no creationTimestamp: cannot tell whether it is past the grace period");
+			continue;
+		}
+		int64_t age = x->now - v->meta.created;
+		if (age < grace)
+			continue;
+
+		kp_finding *f = kp_findings_add(x->out, KP_CAT_ORPHANED_PVC, "v1", "PersistentVolumeClaim", ns, name, NULL);
+		f->current.storage_b = v->storage_bytes;
+		f->has_recommended = false;
+		f->confidence = KP_CONF_HIGH;
+		f->risk = KP_RISK_HIGH; /* deleting a claim can delete its data */
+		char size[32];
+		kp_format_bytes(v->storage_bytes > 0 ? v->storage_bytes : 0, size, sizeof(size));
+		kp_finding_add_evidence(f, "mounted_by_pods", 0, true, "pods",
+					"No pod in %s mounts this claim and no Deployment, StatefulSet, DaemonSet, Job or "
+					"CronJob template or StatefulSet claim template references it",
+					ns);
+		kp_finding_add_evidence(f, "age_days", (double)age / 86400.0, true, "days",
+					"Created %.0f days ago (grace period %.0f days)", (double)age / 86400.0,
+					x->cfg->pvc_grace_days);
+		const kp_pv *pv = bound_pv(c, v);
+		if (pv && pv->reclaim_policy && strcmp(pv->reclaim_policy, "Retain") == 0)
+			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,
+						"%s of storage on PersistentVolume %s with reclaim policy Retain: deleting the "
+						"claim keeps the disk (and its cost) until the volume is deleted too",
+						size, pv->meta.name);
+		else if (pv)
+			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,
+						"%s of storage on PersistentVolume %s with reclaim policy %s: deleting the "
+						"claim %s",
+						size, pv->meta.name, pv->reclaim_policy ? pv->reclaim_policy : "(unset)",
+						pv->reclaim_policy && strcmp(pv->reclaim_policy, "Delete") == 0
+							? "deletes the disk and its data"
+							: "releases the volume");
+		else
+			kp_finding_add_evidence(f, "storage_bytes", (double)v->storage_bytes, true, "bytes",
+						"%s of storage requested", size);
+		for (size_t e = 0; e < f->nevidence; e++)
+			f->evidence[e].source = kp_xstrdup("kube-api");
+	}
+	free(refs.items);
+	kp_buf_release(&key);
+}

@@ -1,0 +1,380 @@
+/*
+ * rightsizing.c - over-provisioned and under-provisioned containers of
+ * Deployments, StatefulSets and DaemonSets.
+ *
+ * Algorithm (strategy "kopilot-peak-v1", documented in the README):
+ *   usage of every pod of the workload seen in the window is combined, live
+ *   pods and pods replaced by a rollout alike:
+ *     cpu_ref  = max over pods of the configured CPU percentile (p95)
+ *     mem_peak = max over pods of the peak working set
+ *   cpu_target = roundup5m(max(cpu_ref * (1 + cpu_margin), cpu_floor))
+ *   mem_target = roundupMi(max(mem_peak * (1 + memory_margin), memory_floor))
+ *   after an OOM kill: mem_target >= max(limit_at_oom * 1.2, peak + 100Mi),
+ *   as the VPA recommender bumps, because the working set observed before a
+ *   kill under-states what the container wanted.
+ * A container is under-provisioned when it was OOM-killed, its peak memory
+ * exceeds its request, or its CPU reference exceeds its request; otherwise
+ * over-provisioned when a request can come down by both the relative and the
+ * absolute threshold and the savings reach min_monthly_savings. Changes too
+ * small to matter are not proposed, so the report is not noise.
+ *
+ * Safety: the memory recommendation is never below the observed peak (the
+ * margin is added on top, and the floor only raises it); workloads with less
+ * than min_history_hours of history are skipped, not guessed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stages/analyze/analyze.h"
+#include "stages/collect/quantity.h"
+
+#define MIB (1024LL * 1024LL)
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+typedef struct {
+	size_t pods;
+	int64_t samples, first, last;
+	double cpu_ref, cpu_p50, mem_peak, throttled;
+	int64_t oom_kills, limit_at_oom, restarts;
+	bool cpu_known, mem_known;
+} combined_t;
+
+static double cpu_percentile(const kp_usage *u, int pct)
+{
+	switch (pct) {
+	case 50: return u->cpu_p50;
+	case 99: return u->cpu_p99;
+	case 100: return u->cpu_max;
+	default: return u->cpu_p95;
+	}
+}
+
+static void combine(const kp_usage *const *us, size_t n, const char *container, int pct, combined_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->first = INT64_MAX;
+	out->limit_at_oom = KP_UNSET;
+	out->throttled = -1;
+	for (size_t i = 0; i < n; i++) {
+		const kp_usage *u = us[i];
+		if (strcmp(u->container, container) != 0)
+			continue;
+		out->pods++;
+		out->samples += u->samples;
+		if (u->first_seen && u->first_seen < out->first)
+			out->first = u->first_seen;
+		if (u->last_seen > out->last)
+			out->last = u->last_seen;
+		double cpu = cpu_percentile(u, pct);
+		if (cpu >= 0) {
+			out->cpu_known = true;
+			if (cpu > out->cpu_ref)
+				out->cpu_ref = cpu;
+		}
+		if (u->cpu_p50 > out->cpu_p50)
+			out->cpu_p50 = u->cpu_p50;
+		if (u->mem_max >= 0) {
+			out->mem_known = true;
+			if (u->mem_max > out->mem_peak)
+				out->mem_peak = u->mem_max;
+		}
+		if (u->oom_kills > 0)
+			out->oom_kills += u->oom_kills;
+		if (u->restarts > 0)
+			out->restarts += u->restarts;
+		if (u->memory_limit_at_oom > out->limit_at_oom)
+			out->limit_at_oom = u->memory_limit_at_oom;
+		if (u->cpu_throttled_ratio > out->throttled)
+			out->throttled = u->cpu_throttled_ratio;
+	}
+	if (out->first == INT64_MAX)
+		out->first = 0;
+}
+
+static int64_t round_up(double v, int64_t step)
+{
+	int64_t n = (int64_t)ceil(v / (double)step);
+	return n * step;
+}
+
+static double cost_delta(const kp_config *cfg, int64_t cpu_m, int64_t mem_b, double replicas)
+{
+	return ((double)cpu_m / 1000.0 * cfg->cpu_core_hour + (double)mem_b / GIB * cfg->memory_gib_hour) *
+	       cfg->hours_per_month * replicas;
+}
+
+static bool significant(const kp_config *cfg, int64_t current, int64_t target, int64_t min_abs)
+{
+	if (current <= 0 || target >= current)
+		return false;
+	int64_t diff = current - target;
+	return diff >= min_abs && (double)diff / (double)current >= cfg->min_relative_change;
+}
+
+static void window_label(int64_t seconds, char *out, size_t n)
+{
+	double days = (double)seconds / 86400.0;
+	if (days >= 1.95)
+		snprintf(out, n, "%.0fd", days);
+	else
+		snprintf(out, n, "%.0fh", (double)seconds / 3600.0);
+}
+
+static double workload_replicas(const kp_workload *w)
+{
+	/* An HPA decides the replica count; its current count is the best
+	 * estimate a snapshot has of the average over the window. */
+	if (w->hpa && w->hpa->current_replicas > 0)
+		return (double)w->hpa->current_replicas;
+	return (double)w->replicas;
+}
+
+static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k,
+			    const kp_usage *const *us, size_t nus)
+{
+	const kp_config *cfg = x->cfg;
+	const char *kind = kp_workload_kind_name(w->wkind), *api = kp_workload_api_version(w->wkind);
+	combined_t u;
+	combine(us, nus, k->name, cfg->cpu_percentile, &u);
+	if (u.pods == 0) {
+		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+				 "container %s: no usage data in usage.json (not measured, not idle)", k->name);
+		return;
+	}
+	double history_h = (double)(u.last - u.first) / 3600.0;
+	if (history_h < cfg->min_history_hours) {
+		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+				 "container %s: only %.1f hours of usage history (minimum %.0f)", k->name, history_h,
+				 cfg->min_history_hours);
+		return;
+	}
+	if (!u.cpu_known || !u.mem_known) {
+		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+				 "container %s: usage has no %s summary", k->name, u.cpu_known ? "memory" : "CPU");
+		return;
+	}
+	if (k->cpu_request_m == KP_UNSET && k->mem_request_b == KP_UNSET) {
+		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+				 "container %s: no CPU or memory requests set (BestEffort): nothing to rightsize",
+				 k->name);
+		return;
+	}
+
+	int64_t cpu_target = round_up(fmax(u.cpu_ref * (1.0 + cfg->cpu_margin), (double)cfg->cpu_floor_m), 5);
+	int64_t mem_target = round_up(fmax(u.mem_peak * (1.0 + cfg->memory_margin), (double)cfg->memory_floor_b), MIB);
+	int64_t oom_floor = 0;
+	if (u.oom_kills > 0) {
+		int64_t at = u.limit_at_oom != KP_UNSET ? u.limit_at_oom
+			     : k->mem_limit_b != KP_UNSET ? k->mem_limit_b
+							  : (int64_t)u.mem_peak;
+		oom_floor = round_up(fmax((double)at * 1.2, u.mem_peak + 100.0 * MIB), MIB);
+		if (oom_floor > mem_target)
+			mem_target = oom_floor;
+	}
+
+	bool mem_under = u.oom_kills > 0 || (k->mem_request_b != KP_UNSET && u.mem_peak > (double)k->mem_request_b);
+	bool cpu_under = k->cpu_request_m != KP_UNSET && u.cpu_ref > (double)k->cpu_request_m &&
+			 cpu_target - k->cpu_request_m >= cfg->min_cpu_change_m;
+	bool cpu_over = !cpu_under && significant(cfg, k->cpu_request_m, cpu_target, cfg->min_cpu_change_m);
+	bool mem_over = !mem_under && significant(cfg, k->mem_request_b, mem_target, cfg->min_memory_change_b);
+	bool under = mem_under || cpu_under;
+	if (!under && !cpu_over && !mem_over)
+		return;
+
+	double replicas = workload_replicas(w);
+	kp_sizes cur, rec;
+	kp_sizes_unset(&cur);
+	cur.replicas = replicas;
+	cur.cpu_request_m = k->cpu_request_m;
+	cur.cpu_limit_m = k->cpu_limit_m;
+	cur.mem_request_b = k->mem_request_b;
+	cur.mem_limit_b = k->mem_limit_b;
+	rec = cur;
+	if (under) {
+		if (cpu_under)
+			rec.cpu_request_m = cpu_target;
+		if (mem_under)
+			rec.mem_request_b = mem_target > k->mem_request_b ? mem_target : k->mem_request_b;
+	} else {
+		if (cpu_over)
+			rec.cpu_request_m = cpu_target;
+		if (mem_over)
+			rec.mem_request_b = mem_target;
+	}
+	/* Limits policy: never add a CPU limit; never leave a limit below its
+	 * request (the API would reject it); after an OOM the limit is what
+	 * killed the container, so it rises with the request. */
+	if (rec.cpu_limit_m != KP_UNSET && rec.cpu_request_m != KP_UNSET && rec.cpu_limit_m < rec.cpu_request_m)
+		rec.cpu_limit_m = rec.cpu_request_m;
+	if (rec.mem_limit_b != KP_UNSET && rec.mem_request_b != KP_UNSET && rec.mem_limit_b < rec.mem_request_b)
+		rec.mem_limit_b = rec.mem_request_b;
+
+	int64_t dcpu = (cur.cpu_request_m != KP_UNSET ? cur.cpu_request_m : 0) -
+		       (rec.cpu_request_m != KP_UNSET ? rec.cpu_request_m : 0);
+	int64_t dmem = (cur.mem_request_b != KP_UNSET ? cur.mem_request_b : 0) -
+		       (rec.mem_request_b != KP_UNSET ? rec.mem_request_b : 0);
+	double savings = cost_delta(cfg, dcpu, dmem, replicas);
+	if (!under && savings < cfg->min_monthly_savings)
+		return;
+
+	kp_finding *f = kp_findings_add(x->out, under ? KP_CAT_UNDER_PROVISIONED : KP_CAT_OVER_PROVISIONED, api, kind,
+					w->meta.namespace_, w->meta.name, k->name);
+	f->current = cur;
+	f->recommended = rec;
+	f->has_recommended = true;
+
+	char win[16], a[32], b[32], c[32];
+	window_label(u.last - u.first, win, sizeof(win));
+	kp_evidence *e;
+	kp_format_cpu((int64_t)ceil(u.cpu_ref), a, sizeof(a));
+	if (k->cpu_request_m != KP_UNSET)
+		kp_format_cpu(k->cpu_request_m, b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "not set");
+	kp_finding_add_evidence(f, cfg->cpu_percentile == 100 ? "cpu_max_millicores" : "cpu_percentile_millicores",
+				u.cpu_ref, true, "millicores",
+				"CPU p%d was %s (highest of %zu pod%s over %s); the request is %s per pod",
+				cfg->cpu_percentile, a, u.pods, u.pods == 1 ? "" : "s", win, b);
+	kp_format_bytes((int64_t)u.mem_peak, a, sizeof(a));
+	if (k->mem_request_b != KP_UNSET)
+		kp_format_bytes(k->mem_request_b, b, sizeof(b));
+	else
+		snprintf(b, sizeof(b), "not set");
+	kp_finding_add_evidence(f, "memory_max_bytes", u.mem_peak, true, "bytes",
+				"Peak memory working set was %s (highest of %zu pod%s over %s); the request is %s per pod",
+				a, u.pods, u.pods == 1 ? "" : "s", win, b);
+	for (size_t i = 0; i < f->nevidence; i++) {
+		e = &f->evidence[i];
+		e->window = kp_xstrdup(win);
+		e->samples = u.samples;
+		e->source = kp_xstrdup(x->cluster->usage_source ? x->cluster->usage_source : "snapshot");
+	}
+	if (u.oom_kills > 0) {
+		kp_format_bytes(u.limit_at_oom != KP_UNSET ? u.limit_at_oom : k->mem_limit_b, a, sizeof(a));
+		kp_finding_add_evidence(f, "oom_kills", (double)u.oom_kills, true, "count",
+					"OOM-killed %lld time%s in the window%s%s; the working set seen before a kill "
+					"under-states what the container needed, so memory is raised to at least "
+					"max(limit x 1.2, peak + 100Mi)",
+					(long long)u.oom_kills, u.oom_kills == 1 ? "" : "s",
+					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? " at a memory limit of " : "",
+					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? a : "");
+	}
+	if (u.throttled >= 0.10 && k->cpu_limit_m != KP_UNSET) {
+		kp_format_cpu(k->cpu_limit_m, a, sizeof(a));
+		kp_finding_add_evidence(f, "cpu_throttled_ratio", u.throttled, true, "ratio",
+					"CPU was throttled in %.0f%% of scheduling periods by its %s CPU limit",
+					u.throttled * 100.0, a);
+	}
+	/* How the recommendation was made, so a reviewer can check the math. */
+	kp_format_cpu(rec.cpu_request_m != KP_UNSET ? rec.cpu_request_m : 0, a, sizeof(a));
+	kp_format_bytes(rec.mem_request_b != KP_UNSET ? rec.mem_request_b : 0, b, sizeof(b));
+	kp_format_bytes((int64_t)u.mem_peak, c, sizeof(c));
+	kp_finding_add_evidence(f, "strategy", 0, false, NULL,
+				"Strategy %s: CPU request = p%d x %.2f (floor %lldm), memory request = peak x %.2f "
+				"(floor %lldMi), never below the peak %s; proposed %s CPU and %s memory per pod",
+				KP_RIGHTSIZING_STRATEGY, cfg->cpu_percentile, 1.0 + cfg->cpu_margin,
+				(long long)cfg->cpu_floor_m, 1.0 + cfg->memory_margin,
+				(long long)(cfg->memory_floor_b / MIB), c, a, b);
+
+	kp_risk risk = KP_RISK_LOW;
+	if (w->hpa && (w->hpa->scales_on_cpu || w->hpa->scales_on_memory)) {
+		const kp_hpa *h = w->hpa;
+		bool cpu_moves = h->scales_on_cpu && rec.cpu_request_m != cur.cpu_request_m;
+		bool mem_moves = h->scales_on_memory && rec.mem_request_b != cur.mem_request_b;
+		if (cpu_moves || mem_moves) {
+			risk = KP_RISK_MEDIUM;
+			int64_t tgt = cpu_moves ? h->cpu_target_utilization : h->memory_target_utilization;
+			double ratio = cpu_moves ? (double)cur.cpu_request_m / (double)rec.cpu_request_m
+						 : (double)cur.mem_request_b / (double)rec.mem_request_b;
+			if (tgt > 0)
+				kp_finding_add_evidence(
+					f, "hpa_target_utilization", (double)tgt, true, "percent",
+					"HPA %s scales this %s on %s utilization (target %lld%%); utilization is measured "
+					"against the request, so changing the request moves the scaling point: set the "
+					"HPA target to %.0f%% to keep scaling at the same load",
+					h->meta.name, kind, cpu_moves ? "CPU" : "memory", (long long)tgt, (double)tgt * ratio);
+			else
+				kp_finding_add_evidence(f, "hpa", 0, false, NULL,
+							"HPA %s scales this %s on %s utilization; changing the request "
+							"moves its scaling point",
+							h->meta.name, kind, cpu_moves ? "CPU" : "memory");
+		}
+	}
+	if (under)
+		risk = risk < KP_RISK_MEDIUM ? KP_RISK_MEDIUM : risk; /* bigger pods may not fit on nodes */
+
+	double days = (double)(u.last - u.first) / 86400.0;
+	bool single_sample = u.samples <= (int64_t)u.pods; /* metrics-server: one sample per pod */
+	if (days >= 7.0 && u.samples >= 1000 && !single_sample)
+		f->confidence = KP_CONF_HIGH;
+	else if (!single_sample)
+		f->confidence = KP_CONF_MEDIUM;
+	else
+		f->confidence = KP_CONF_LOW;
+	if (f->confidence != KP_CONF_HIGH && risk < KP_RISK_MEDIUM)
+		risk = KP_RISK_MEDIUM;
+	f->risk = risk;
+}
+
+void kp_rule_rightsizing(kp_analyze_ctx *x)
+{
+	kp_cluster *c = x->cluster;
+	if (!c->usage_collected) {
+		for (size_t i = 0; i < c->workloads.len; i++) {
+			const kp_workload *w = &c->workloads.items[i];
+			if (w->wkind == KP_WL_DEPLOYMENT || w->wkind == KP_WL_STATEFULSET || w->wkind == KP_WL_DAEMONSET)
+				kp_findings_skip(x->out, kp_workload_api_version(w->wkind), kp_workload_kind_name(w->wkind),
+						 w->meta.namespace_, w->meta.name, "usage not measured (usage.json missing)");
+		}
+		return;
+	}
+	/* Group usage entries by workload: counting sort into one array, so the
+	 * pass is linear in pods + containers. */
+	size_t nw = c->workloads.len;
+	size_t *start = kp_xcalloc(nw + 1, sizeof(size_t));
+	for (size_t i = 0; i < c->usage.len; i++)
+		if (c->usage.items[i].workload)
+			start[c->usage.items[i].workload - c->workloads.items + 1]++;
+	for (size_t i = 0; i < nw; i++)
+		start[i + 1] += start[i];
+	const kp_usage **by_wl = kp_xcalloc(start[nw] + 1, sizeof(*by_wl));
+	size_t *fill = kp_xcalloc(nw + 1, sizeof(size_t));
+	for (size_t i = 0; i < c->usage.len; i++) {
+		const kp_usage *u = &c->usage.items[i];
+		if (!u->workload)
+			continue;
+		size_t wi = (size_t)(u->workload - c->workloads.items);
+		by_wl[start[wi] + fill[wi]++] = u;
+	}
+
+	for (size_t i = 0; i < nw; i++) {
+		const kp_workload *w = &c->workloads.items[i];
+		if (w->wkind != KP_WL_DEPLOYMENT && w->wkind != KP_WL_STATEFULSET && w->wkind != KP_WL_DAEMONSET)
+			continue;
+		const char *kind = kp_workload_kind_name(w->wkind), *api = kp_workload_api_version(w->wkind);
+		if (w->meta.ignored || kp_namespace_ignored(c, w->meta.namespace_)) {
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "excluded by kopilot.io/ignore=true");
+			continue;
+		}
+		if (w->replicas == 0)
+			continue; /* nothing running to size */
+		size_t n = start[i + 1] - start[i];
+		if (n == 0) {
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "no usage data for its pods in usage.json (not measured, not idle)");
+			continue;
+		}
+		for (size_t k = 0; k < w->spec.ncontainers; k++) {
+			const kp_container *ct = &w->spec.containers[k];
+			if (ct->init)
+				continue; /* init containers run once; sized in a later rule family */
+			judge_container(x, w, ct, by_wl + start[i], n);
+		}
+	}
+	free(start);
+	free(fill);
+	free(by_wl);
+}

@@ -1,0 +1,819 @@
+/*
+ * snapshot.c - parses objects/<resource>.json and usage.json into a
+ * kp_cluster. All strings are copied into the cluster's arena; the json-c
+ * documents are released as soon as each file has been read, so peak memory
+ * is one file's DOM plus the compact model.
+ *
+ * Validation is strict where a wrong value would change a recommendation
+ * (quantities, names, kinds, timestamps) and lenient elsewhere (unknown
+ * fields are ignored, as kubectl's output grows over releases).
+ */
+#include "stages/collect/snapshot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stages/collect/quantity.h"
+
+/* ---- a small string-keyed index (open addressing) ---- */
+
+typedef struct {
+	uint64_t *hashes;
+	size_t *values;
+	const char **keys;
+	size_t cap, len;
+} index_t;
+
+static void index_init(index_t *ix, size_t expected)
+{
+	size_t cap = 64;
+	while (cap < expected * 2)
+		cap *= 2;
+	ix->cap = cap;
+	ix->len = 0;
+	ix->hashes = kp_xcalloc(cap, sizeof(*ix->hashes));
+	ix->values = kp_xcalloc(cap, sizeof(*ix->values));
+	ix->keys = kp_xcalloc(cap, sizeof(*ix->keys));
+}
+
+static void index_release(index_t *ix)
+{
+	free(ix->hashes);
+	free(ix->values);
+	free(ix->keys);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Keys are "kind/namespace/name" built in a caller buffer; names cannot
+ * contain '/', so the join is unambiguous. */
+static void make_key(kp_buf *b, const char *kind, const char *ns, const char *name)
+{
+	kp_buf_reset(b);
+	kp_buf_puts(b, kind);
+	kp_buf_putc(b, '/');
+	kp_buf_puts(b, ns ? ns : "");
+	kp_buf_putc(b, '/');
+	kp_buf_puts(b, name);
+}
+
+static void index_put(index_t *ix, kp_arena *a, const char *key, size_t value)
+{
+	uint64_t h = kp_fnv1a64(key, strlen(key), KP_FNV_SEED) | 1;
+	size_t i = h & (ix->cap - 1);
+	while (ix->hashes[i]) {
+		if (ix->hashes[i] == h && strcmp(ix->keys[i], key) == 0) {
+			ix->values[i] = value;
+			return;
+		}
+		i = (i + 1) & (ix->cap - 1);
+	}
+	ix->hashes[i] = h;
+	ix->keys[i] = kp_arena_strdup(a, key);
+	ix->values[i] = value;
+	ix->len++;
+}
+
+static bool index_get(const index_t *ix, const char *key, size_t *value)
+{
+	if (!ix->cap)
+		return false;
+	uint64_t h = kp_fnv1a64(key, strlen(key), KP_FNV_SEED) | 1;
+	size_t i = h & (ix->cap - 1);
+	while (ix->hashes[i]) {
+		if (ix->hashes[i] == h && strcmp(ix->keys[i], key) == 0) {
+			*value = ix->values[i];
+			return true;
+		}
+		i = (i + 1) & (ix->cap - 1);
+	}
+	return false;
+}
+
+/* ---- parse context: where we are, for error messages ---- */
+
+typedef struct {
+	kp_cluster *c;
+	const char *path; /* file being read */
+	const char *list; /* "items" or "containers": the array being walked */
+	size_t item;      /* index in that array */
+	const char *what; /* "Pod shop/web-1" once known */
+	kp_error *err;
+	kp_buf what_buf;
+} ctx_t;
+
+static kp_status bad(ctx_t *x, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static kp_status bad(ctx_t *x, const char *field, const char *fmt, ...)
+{
+	char detail[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return kp_fail(x->err, KP_ERR_INPUT, "%s: %s[%zu]%s%s%s: %s: %s", x->path, x->list, x->item, x->what ? " (" : "",
+		       x->what ? x->what : "", x->what ? ")" : "", field, detail);
+}
+
+static const char *str_at(ctx_t *x, json_object *o, const char *dotted)
+{
+	const char *s = kp_json_str(o, dotted);
+	return s ? kp_arena_strdup(&x->c->arena, s) : NULL;
+}
+
+static kp_status check_name(ctx_t *x, const char *field, const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0)
+		return bad(x, field, "empty name");
+	if (n > KP_MAX_NAME_LEN)
+		return bad(x, field, "name is %zu characters long; Kubernetes allows at most %d", n, KP_MAX_NAME_LEN);
+	if (strchr(name, '/'))
+		return bad(x, field, "name contains '/', which Kubernetes does not allow");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20)
+			return bad(x, field, "name contains a control character");
+	return KP_OK;
+}
+
+static bool label_true(json_object *map, const char *key)
+{
+	json_object *v = NULL;
+	if (!json_object_is_type(map, json_type_object) || !json_object_object_get_ex(map, key, &v))
+		return false;
+	const char *s = json_object_get_string(v);
+	return s && strcmp(s, "true") == 0;
+}
+
+static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version, const char *kind, bool namespaced,
+			    kp_meta *m)
+{
+	json_object *md = kp_json_get(item, "metadata");
+	if (!json_object_is_type(md, json_type_object))
+		return bad(x, "metadata", "missing or not an object");
+	const char *name = kp_json_str(md, "name");
+	if (!name)
+		return bad(x, "metadata.name", "missing or not a string");
+	kp_status s = check_name(x, "metadata.name", name);
+	if (s)
+		return s;
+	const char *ns = kp_json_str(md, "namespace");
+	if (namespaced) {
+		if (!ns)
+			return bad(x, "metadata.namespace", "missing for namespaced %s %s", kind, name);
+		if ((s = check_name(x, "metadata.namespace", ns)))
+			return s;
+	}
+	m->api_version = api_version;
+	m->kind = kind;
+	m->name = kp_arena_strdup(&x->c->arena, name);
+	m->namespace_ = namespaced ? kp_arena_strdup(&x->c->arena, ns) : NULL;
+	m->uid = str_at(x, md, "uid");
+	kp_buf_reset(&x->what_buf);
+	kp_buf_printf(&x->what_buf, "%s %s%s%s", kind, namespaced ? ns : "", namespaced ? "/" : "", name);
+	x->what = kp_buf_cstr(&x->what_buf);
+	const char *ts = kp_json_str(md, "creationTimestamp");
+	if (ts && !kp_time_parse(ts, &m->created))
+		return bad(x, "metadata.creationTimestamp", "not an RFC 3339 time: \"%s\"", ts);
+	m->ignored = label_true(kp_json_get(md, "labels"), "kopilot.io/ignore") ||
+		     label_true(kp_json_get(md, "annotations"), "kopilot.io/ignore");
+	json_object *owners = kp_json_get(md, "ownerReferences");
+	if (json_object_is_type(owners, json_type_array)) {
+		size_t n = json_object_array_length(owners);
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = json_object_array_get_idx(owners, i);
+			json_object *ctl = kp_json_get(o, "controller");
+			if (n > 1 && !(ctl && json_object_get_boolean(ctl)))
+				continue;
+			m->owner_kind = str_at(x, o, "kind");
+			m->owner_name = str_at(x, o, "name");
+			break;
+		}
+	}
+	return KP_OK;
+}
+
+static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, const char *field_prefix, bool cpu,
+				int64_t *out)
+{
+	*out = KP_UNSET;
+	json_object *v = NULL;
+	if (!json_object_is_type(res, json_type_object) || !json_object_object_get_ex(res, key, &v) || !v)
+		return KP_OK;
+	char field[300];
+	snprintf(field, sizeof(field), "%s.%s", field_prefix, key);
+	/* kubectl prints quantities as strings; a bare JSON number is accepted
+	 * because hand-written snapshots use them and the API accepts them. */
+	char numbuf[64];
+	const char *s;
+	if (json_object_is_type(v, json_type_string)) {
+		s = json_object_get_string(v);
+	} else if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
+		snprintf(numbuf, sizeof(numbuf), "%s", json_object_to_json_string(v));
+		s = numbuf;
+	} else {
+		return bad(x, field, "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
+	}
+	kp_error qerr;
+	kp_status st = cpu ? kp_quantity_milli(s, out, &qerr) : kp_quantity_units(s, out, &qerr);
+	if (st)
+		return bad(x, field, "%s", qerr.msg);
+	if (cpu && *out > KP_MAX_CPU_MILLICORES)
+		return bad(x, field, "absurd CPU quantity \"%s\" (more than one million cores)", s);
+	if (!cpu && *out > KP_MAX_BYTES)
+		return bad(x, field, "absurd size \"%s\" (more than 1Ei)", s);
+	return KP_OK;
+}
+
+static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefix, const char *key, bool init,
+				  kp_podspec *ps, size_t *filled)
+{
+	json_object *arr = kp_json_get(spec, key);
+	if (!arr)
+		return KP_OK;
+	if (!json_object_is_type(arr, json_type_array))
+		return bad(x, prefix, "%s is not a list", key);
+	size_t n = json_object_array_length(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object *ct = json_object_array_get_idx(arr, i);
+		kp_container *k = &ps->containers[(*filled)++];
+		char field[200];
+		snprintf(field, sizeof(field), "%s.%s[%zu]", prefix, key, i);
+		const char *name = kp_json_str(ct, "name");
+		if (!name) {
+			char f2[220];
+			snprintf(f2, sizeof(f2), "%s.name", field);
+			return bad(x, f2, "missing or not a string");
+		}
+		k->name = kp_arena_strdup(&x->c->arena, name);
+		k->init = init;
+		char rf[260];
+		json_object *req = kp_json_get(ct, "resources.requests");
+		json_object *lim = kp_json_get(ct, "resources.limits");
+		kp_status s;
+		snprintf(rf, sizeof(rf), "%s.resources.requests", field);
+		if ((s = parse_quantity(x, req, "cpu", rf, true, &k->cpu_request_m)) ||
+		    (s = parse_quantity(x, req, "memory", rf, false, &k->mem_request_b)))
+			return s;
+		snprintf(rf, sizeof(rf), "%s.resources.limits", field);
+		if ((s = parse_quantity(x, lim, "cpu", rf, true, &k->cpu_limit_m)) ||
+		    (s = parse_quantity(x, lim, "memory", rf, false, &k->mem_limit_b)))
+			return s;
+		/* Kubernetes defaults a missing request to the limit. */
+		if (k->cpu_request_m == KP_UNSET && k->cpu_limit_m != KP_UNSET)
+			k->cpu_request_m = k->cpu_limit_m;
+		if (k->mem_request_b == KP_UNSET && k->mem_limit_b != KP_UNSET)
+			k->mem_request_b = k->mem_limit_b;
+	}
+	return KP_OK;
+}
+
+/* Pod spec (of a pod or of a template): containers and claimed PVCs. */
+static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, kp_podspec *ps)
+{
+	if (!json_object_is_type(spec, json_type_object))
+		return bad(x, prefix, "missing or not an object");
+	json_object *c = kp_json_get(spec, "containers"), *ic = kp_json_get(spec, "initContainers");
+	size_t n = (json_object_is_type(c, json_type_array) ? json_object_array_length(c) : 0) +
+		   (json_object_is_type(ic, json_type_array) ? json_object_array_length(ic) : 0);
+	ps->containers = kp_arena_alloc(&x->c->arena, (n ? n : 1) * sizeof(kp_container));
+	size_t filled = 0;
+	kp_status s;
+	if ((s = parse_containers(x, spec, prefix, "initContainers", true, ps, &filled)) ||
+	    (s = parse_containers(x, spec, prefix, "containers", false, ps, &filled)))
+		return s;
+	ps->ncontainers = filled;
+	json_object *vols = kp_json_get(spec, "volumes");
+	if (json_object_is_type(vols, json_type_array)) {
+		size_t nv = json_object_array_length(vols);
+		ps->claims = kp_arena_alloc(&x->c->arena, (nv ? nv : 1) * sizeof(char *));
+		for (size_t i = 0; i < nv; i++) {
+			const char *claim = kp_json_str(json_object_array_get_idx(vols, i), "persistentVolumeClaim.claimName");
+			if (claim)
+				ps->claims[ps->nclaims++] = kp_arena_strdup(&x->c->arena, claim);
+		}
+	}
+	ps->node_name = str_at(x, spec, "nodeName");
+	return KP_OK;
+}
+
+static int64_t int_at(json_object *o, const char *dotted, int64_t dflt)
+{
+	json_object *v = kp_json_get(o, dotted);
+	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : dflt;
+}
+
+static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk)
+{
+	kp_workload w;
+	memset(&w, 0, sizeof(w));
+	w.wkind = wk;
+	kp_status s = parse_meta(x, item, kp_workload_api_version(wk), kp_workload_kind_name(wk), true, &w.meta);
+	if (s)
+		return s;
+	json_object *tmpl;
+	const char *prefix;
+	if (wk == KP_WL_CRONJOB) {
+		tmpl = kp_json_get(item, "spec.jobTemplate.spec.template.spec");
+		prefix = "spec.jobTemplate.spec.template.spec";
+	} else {
+		tmpl = kp_json_get(item, "spec.template.spec");
+		prefix = "spec.template.spec";
+	}
+	if ((s = parse_podspec(x, tmpl, prefix, &w.spec)))
+		return s;
+	json_object *rep = kp_json_get(item, "spec.replicas");
+	if (rep && !json_object_is_type(rep, json_type_int))
+		return bad(x, "spec.replicas", "expected an integer");
+	w.replicas = rep ? json_object_get_int64(rep) : 1;
+	if (w.replicas < 0)
+		return bad(x, "spec.replicas", "negative replica count %lld", (long long)w.replicas);
+	if (wk == KP_WL_DAEMONSET)
+		w.replicas = int_at(item, "status.desiredNumberScheduled", 0);
+	if (wk == KP_WL_STATEFULSET) {
+		json_object *vct = kp_json_get(item, "spec.volumeClaimTemplates");
+		if (json_object_is_type(vct, json_type_array)) {
+			size_t n = json_object_array_length(vct);
+			w.claim_templates = kp_arena_alloc(&x->c->arena, (n ? n : 1) * sizeof(char *));
+			for (size_t i = 0; i < n; i++) {
+				const char *nm = kp_json_str(json_object_array_get_idx(vct, i), "metadata.name");
+				if (nm)
+					w.claim_templates[w.nclaim_templates++] = kp_arena_strdup(&x->c->arena, nm);
+			}
+		}
+	}
+	if (wk == KP_WL_JOB) {
+		w.has_ttl_after_finished = kp_json_get(item, "spec.ttlSecondsAfterFinished") != NULL;
+		json_object *conds = kp_json_get(item, "status.conditions");
+		size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+		for (size_t i = 0; i < n; i++) {
+			json_object *cd = json_object_array_get_idx(conds, i);
+			const char *type = kp_json_str(cd, "type"), *status = kp_json_str(cd, "status");
+			if (!type || !status || strcmp(status, "True") != 0)
+				continue;
+			int64_t t = 0;
+			kp_time_parse(kp_json_str(cd, "lastTransitionTime"), &t);
+			if (strcmp(type, "Complete") == 0) {
+				w.job_succeeded = true;
+				w.job_completion_time = t;
+			} else if (strcmp(type, "Failed") == 0) {
+				w.job_failed = true;
+				w.job_failed_time = t;
+			}
+		}
+		const char *ct = kp_json_str(item, "status.completionTime");
+		if (ct)
+			kp_time_parse(ct, &w.job_completion_time);
+	}
+	KP_ARRAY_PUSH(x->c->workloads, w);
+	return KP_OK;
+}
+
+static kp_status parse_pod(ctx_t *x, json_object *item)
+{
+	kp_pod p;
+	memset(&p, 0, sizeof(p));
+	kp_status s = parse_meta(x, item, "v1", "Pod", true, &p.meta);
+	if (s)
+		return s;
+	if ((s = parse_podspec(x, kp_json_get(item, "spec"), "spec", &p.spec)))
+		return s;
+	p.phase = str_at(x, item, "status.phase");
+	KP_ARRAY_PUSH(x->c->pods, p);
+	return KP_OK;
+}
+
+static kp_status parse_pvc(ctx_t *x, json_object *item)
+{
+	kp_pvc v;
+	memset(&v, 0, sizeof(v));
+	kp_status s = parse_meta(x, item, "v1", "PersistentVolumeClaim", true, &v.meta);
+	if (s)
+		return s;
+	v.phase = str_at(x, item, "status.phase");
+	v.volume_name = str_at(x, item, "spec.volumeName");
+	v.storage_class = str_at(x, item, "spec.storageClassName");
+	int64_t cap, req;
+	if ((s = parse_quantity(x, kp_json_get(item, "status.capacity"), "storage", "status.capacity", false, &cap)) ||
+	    (s = parse_quantity(x, kp_json_get(item, "spec.resources.requests"), "storage", "spec.resources.requests",
+				false, &req)))
+		return s;
+	/* What is billed is the provisioned capacity; fall back to the request. */
+	v.storage_bytes = cap != KP_UNSET ? cap : req;
+	KP_ARRAY_PUSH(x->c->pvcs, v);
+	return KP_OK;
+}
+
+static kp_status parse_pv(ctx_t *x, json_object *item)
+{
+	kp_pv v;
+	memset(&v, 0, sizeof(v));
+	kp_status s = parse_meta(x, item, "v1", "PersistentVolume", false, &v.meta);
+	if (s)
+		return s;
+	v.phase = str_at(x, item, "status.phase");
+	v.reclaim_policy = str_at(x, item, "spec.persistentVolumeReclaimPolicy");
+	v.storage_class = str_at(x, item, "spec.storageClassName");
+	v.claim_namespace = str_at(x, item, "spec.claimRef.namespace");
+	v.claim_name = str_at(x, item, "spec.claimRef.name");
+	if ((s = parse_quantity(x, kp_json_get(item, "spec.capacity"), "storage", "spec.capacity", false,
+				&v.storage_bytes)))
+		return s;
+	KP_ARRAY_PUSH(x->c->pvs, v);
+	return KP_OK;
+}
+
+static kp_status parse_hpa(ctx_t *x, json_object *item)
+{
+	kp_hpa h;
+	memset(&h, 0, sizeof(h));
+	kp_status s = parse_meta(x, item, "autoscaling/v2", "HorizontalPodAutoscaler", true, &h.meta);
+	if (s)
+		return s;
+	h.target_kind = str_at(x, item, "spec.scaleTargetRef.kind");
+	h.target_name = str_at(x, item, "spec.scaleTargetRef.name");
+	if (!h.target_kind || !h.target_name)
+		return bad(x, "spec.scaleTargetRef", "missing kind or name");
+	h.min_replicas = int_at(item, "spec.minReplicas", 1);
+	h.max_replicas = int_at(item, "spec.maxReplicas", KP_UNSET);
+	h.current_replicas = int_at(item, "status.currentReplicas", KP_UNSET);
+	h.cpu_target_utilization = int_at(item, "spec.targetCPUUtilizationPercentage", KP_UNSET); /* autoscaling/v1 */
+	h.memory_target_utilization = KP_UNSET;
+	if (h.cpu_target_utilization != KP_UNSET)
+		h.scales_on_cpu = true;
+	json_object *metrics = kp_json_get(item, "spec.metrics");
+	size_t n = json_object_is_type(metrics, json_type_array) ? json_object_array_length(metrics) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(metrics, i);
+		const char *type = kp_json_str(m, "type");
+		const char *rname = kp_json_str(m, "resource.name");
+		if (!type || strcmp(type, "Resource") != 0 || !rname)
+			continue;
+		int64_t util = int_at(m, "resource.target.averageUtilization", KP_UNSET);
+		if (strcmp(rname, "cpu") == 0) {
+			h.scales_on_cpu = true;
+			h.cpu_target_utilization = util;
+		} else if (strcmp(rname, "memory") == 0) {
+			h.scales_on_memory = true;
+			h.memory_target_utilization = util;
+		}
+	}
+	KP_ARRAY_PUSH(x->c->hpas, h);
+	return KP_OK;
+}
+
+static kp_status parse_namespace(ctx_t *x, json_object *item)
+{
+	kp_namespace n;
+	memset(&n, 0, sizeof(n));
+	kp_status s = parse_meta(x, item, "v1", "Namespace", false, &n.meta);
+	if (s)
+		return s;
+	KP_ARRAY_PUSH(x->c->namespaces, n);
+	return KP_OK;
+}
+
+/* Resources read but not yet modelled still get their List shape and item
+ * metadata checked, so a broken file is reported, not silently accepted. */
+static kp_status parse_generic(ctx_t *x, json_object *item, kp_resource r)
+{
+	kp_meta m;
+	memset(&m, 0, sizeof(m));
+	bool namespaced = !(r == KP_RES_NODES || r == KP_RES_STORAGECLASSES);
+	return parse_meta(x, item, "v1", kp_resource_kind(r), namespaced, &m);
+}
+
+static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
+{
+	switch (r) {
+	case KP_RES_PODS: return parse_pod(x, item);
+	case KP_RES_DEPLOYMENTS: return parse_workload(x, item, KP_WL_DEPLOYMENT);
+	case KP_RES_REPLICASETS: return parse_workload(x, item, KP_WL_REPLICASET);
+	case KP_RES_STATEFULSETS: return parse_workload(x, item, KP_WL_STATEFULSET);
+	case KP_RES_DAEMONSETS: return parse_workload(x, item, KP_WL_DAEMONSET);
+	case KP_RES_JOBS: return parse_workload(x, item, KP_WL_JOB);
+	case KP_RES_CRONJOBS: return parse_workload(x, item, KP_WL_CRONJOB);
+	case KP_RES_PVCS: return parse_pvc(x, item);
+	case KP_RES_PVS: return parse_pv(x, item);
+	case KP_RES_HPAS: return parse_hpa(x, item);
+	case KP_RES_NAMESPACES: return parse_namespace(x, item);
+	default: return parse_generic(x, item, r);
+	}
+}
+
+static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_error *err)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name(r));
+	char *path = kp_path_join(dir, rel);
+	if (!kp_file_exists(path)) {
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_buf_printf(&b, "%s: not collected (%s is missing); nothing that depends on %s was judged",
+			      kp_resource_name(r), rel, kp_resource_name(r));
+		KP_ARRAY_PUSH(c->missing, kp_arena_strdup(&c->arena, kp_buf_cstr(&b)));
+		kp_buf_release(&b);
+		free(path);
+		return KP_OK;
+	}
+	json_object *doc = NULL;
+	kp_status s = kp_json_read_file(path, &doc, err);
+	if (s) {
+		free(path);
+		return s;
+	}
+	ctx_t x = {.c = c, .path = path, .list = "items", .err = err};
+	kp_buf_init(&x.what_buf);
+	const char *kind = kp_json_str(doc, "kind");
+	char list_kind[64];
+	snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
+	json_object *items = kp_json_get(doc, "items");
+	if (!json_object_is_type(doc, json_type_object) || !kind) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected a List (the output of `kubectl get %s -A -o json`)",
+			    path, kp_resource_name(r));
+	} else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path, kind, list_kind);
+	} else if (!json_object_is_type(items, json_type_array)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", path);
+	} else {
+		size_t n = json_object_array_length(items);
+		for (size_t i = 0; i < n && !s; i++) {
+			json_object *item = json_object_array_get_idx(items, i);
+			x.item = i;
+			x.what = NULL;
+			if (!json_object_is_type(item, json_type_object)) {
+				s = bad(&x, "item", "not an object");
+				break;
+			}
+			const char *ik = kp_json_str(item, "kind");
+			if (ik && strcmp(ik, kp_resource_kind(r)) != 0) {
+				s = bad(&x, "kind", "is \"%s\", but %s holds %s objects", ik, rel, kp_resource_kind(r));
+				break;
+			}
+			s = parse_item(&x, r, item);
+		}
+	}
+	if (!s)
+		c->collected[r] = true;
+	kp_buf_release(&x.what_buf);
+	json_object_put(doc);
+	free(path);
+	return s;
+}
+
+/* ---- usage.json ---- */
+
+static kp_status usage_num(ctx_t *x, json_object *o, const char *key, const char *field, double *out)
+{
+	*out = -1;
+	json_object *v = NULL;
+	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v) || !v)
+		return KP_OK;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return bad(x, field, "%s: expected a number, got %s", key, json_object_to_json_string(v));
+	double d = json_object_get_double(v);
+	if (!isfinite(d) || d < 0)
+		return bad(x, field, "%s: must be a number >= 0, got %g", key, d);
+	*out = d;
+	return KP_OK;
+}
+
+static kp_status usage_int(ctx_t *x, json_object *o, const char *key, int64_t *out)
+{
+	*out = KP_UNSET;
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return KP_OK;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return bad(x, key, "expected an integer >= 0, got %s", json_object_to_json_string(v));
+	*out = json_object_get_int64(v);
+	return KP_OK;
+}
+
+static kp_status parse_usage_entry(ctx_t *x, json_object *e)
+{
+	kp_usage u;
+	memset(&u, 0, sizeof(u));
+	if (!json_object_is_type(e, json_type_object))
+		return bad(x, "entry", "not an object");
+	static const char *const req[] = {"namespace", "pod", "container"};
+	const char **dst[] = {&u.namespace_, &u.pod, &u.container};
+	for (int i = 0; i < 3; i++) {
+		const char *s = kp_json_str(e, req[i]);
+		if (!s)
+			return bad(x, req[i], "missing or not a string");
+		kp_status st = check_name(x, req[i], s);
+		if (st)
+			return st;
+		*dst[i] = kp_arena_strdup(&x->c->arena, s);
+	}
+	kp_buf_reset(&x->what_buf);
+	kp_buf_printf(&x->what_buf, "%s/%s/%s", u.namespace_, u.pod, u.container);
+	x->what = kp_buf_cstr(&x->what_buf);
+	u.owner_kind = str_at(x, e, "owner.kind");
+	u.owner_name = str_at(x, e, "owner.name");
+	kp_status s;
+	if ((s = usage_int(x, e, "samples", &u.samples)))
+		return s;
+	if (u.samples == KP_UNSET)
+		return bad(x, "samples", "missing");
+	const char *fs = kp_json_str(e, "first_seen"), *ls = kp_json_str(e, "last_seen");
+	if (fs && !kp_time_parse(fs, &u.first_seen))
+		return bad(x, "first_seen", "not an RFC 3339 time: \"%s\"", fs);
+	if (ls && !kp_time_parse(ls, &u.last_seen))
+		return bad(x, "last_seen", "not an RFC 3339 time: \"%s\"", ls);
+	json_object *cpu = kp_json_get(e, "cpu_millicores"), *mem = kp_json_get(e, "memory_bytes");
+	if ((s = usage_num(x, cpu, "p50", "cpu_millicores", &u.cpu_p50)) ||
+	    (s = usage_num(x, cpu, "p95", "cpu_millicores", &u.cpu_p95)) ||
+	    (s = usage_num(x, cpu, "p99", "cpu_millicores", &u.cpu_p99)) ||
+	    (s = usage_num(x, cpu, "max", "cpu_millicores", &u.cpu_max)) ||
+	    (s = usage_num(x, mem, "p50", "memory_bytes", &u.mem_p50)) ||
+	    (s = usage_num(x, mem, "max", "memory_bytes", &u.mem_max)) ||
+	    (s = usage_num(x, e, "cpu_throttled_ratio", "cpu_throttled_ratio", &u.cpu_throttled_ratio)) ||
+	    (s = usage_int(x, e, "oom_kills", &u.oom_kills)) || (s = usage_int(x, e, "restarts", &u.restarts)) ||
+	    (s = usage_int(x, e, "memory_limit_at_oom_bytes", &u.memory_limit_at_oom)))
+		return s;
+	if (u.cpu_max > (double)KP_MAX_CPU_MILLICORES || u.mem_max > (double)KP_MAX_BYTES)
+		return bad(x, "cpu_millicores/memory_bytes", "absurd usage value");
+	if (u.cpu_throttled_ratio > 1)
+		return bad(x, "cpu_throttled_ratio", "must be between 0 and 1, got %g", u.cpu_throttled_ratio);
+	KP_ARRAY_PUSH(x->c->usage, u);
+	return KP_OK;
+}
+
+static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
+{
+	char *path = kp_path_join(dir, "usage.json");
+	if (!kp_file_exists(path)) {
+		KP_ARRAY_PUSH(c->missing,
+			      kp_arena_strdup(&c->arena, "usage: not measured (usage.json is missing); no workload was "
+							 "rightsized, all are listed as skipped"));
+		free(path);
+		return KP_OK;
+	}
+	json_object *doc = NULL;
+	kp_status s = kp_json_read_file(path, &doc, err);
+	if (s) {
+		free(path);
+		return s;
+	}
+	ctx_t x = {.c = c, .path = path, .list = "containers", .err = err};
+	kp_buf_init(&x.what_buf);
+	const char *schema = kp_json_str(doc, "schema");
+	const char *ws = kp_json_str(doc, "window.start"), *we = kp_json_str(doc, "window.end");
+	const char *src = kp_json_str(doc, "window.source");
+	json_object *containers = kp_json_get(doc, "containers");
+	if (!schema || strcmp(schema, "kopilot.usage/v1") != 0) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"kopilot.usage/v1\", got %s", path,
+			    schema ? schema : "nothing");
+	} else if (!ws || !kp_time_parse(ws, &c->window_start)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: window.start: missing or not an RFC 3339 time", path);
+	} else if (!we || !kp_time_parse(we, &c->window_end)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: window.end: missing or not an RFC 3339 time", path);
+	} else if (c->window_end <= c->window_start) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: window: end is not after start", path);
+	} else if (!src || (strcmp(src, "prometheus") && strcmp(src, "metrics-server") && strcmp(src, "manual"))) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: window.source: expected prometheus, metrics-server or manual", path);
+	} else if (!json_object_is_type(containers, json_type_array)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: containers: missing or not a list", path);
+	} else {
+		c->usage_source = kp_arena_strdup(&c->arena, src);
+		c->step_seconds = int_at(doc, "window.step_seconds", 0);
+		size_t n = json_object_array_length(containers);
+		for (size_t i = 0; i < n && !s; i++) {
+			x.item = i;
+			x.what = NULL;
+			s = parse_usage_entry(&x, json_object_array_get_idx(containers, i));
+		}
+		json_object *missing = kp_json_get(doc, "missing");
+		size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
+		for (size_t i = 0; i < nm && !s; i++) {
+			const char *m = json_object_get_string(json_object_array_get_idx(missing, i));
+			if (m)
+				KP_ARRAY_PUSH(c->missing, kp_arena_strdup(&c->arena, m));
+		}
+		if (!s)
+			c->usage_collected = true;
+	}
+	kp_buf_release(&x.what_buf);
+	json_object_put(doc);
+	free(path);
+	return s;
+}
+
+/* ---- resolving references ---- */
+
+static kp_workload_kind kind_from_name(const char *k, bool *ok)
+{
+	static const char *const names[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"};
+	for (int i = 0; i < 6; i++)
+		if (k && strcmp(k, names[i]) == 0) {
+			*ok = true;
+			return (kp_workload_kind)i;
+		}
+	*ok = false;
+	return KP_WL_DEPLOYMENT;
+}
+
+/* Follows owner references up to the object a person would change: a pod's
+ * ReplicaSet to its Deployment, a Job to its CronJob stays the Job (a Job's
+ * resources are judged per run). */
+static kp_workload *resolve_owner(kp_cluster *c, index_t *ix, kp_buf *key, const char *ns, const char *kind,
+				  const char *name)
+{
+	bool ok;
+	kp_workload_kind k = kind_from_name(kind, &ok);
+	if (!ok || !name)
+		return NULL;
+	size_t idx;
+	make_key(key, kp_workload_kind_name(k), ns, name);
+	if (!index_get(ix, key->data, &idx)) {
+		/* A ReplicaSet deleted since (old rollout): its name is
+		 * <deployment>-<pod-template-hash>. */
+		if (k == KP_WL_REPLICASET) {
+			const char *dash = strrchr(name, '-');
+			if (!dash)
+				return NULL;
+			kp_buf_reset(key);
+			kp_buf_puts(key, "Deployment/");
+			kp_buf_puts(key, ns);
+			kp_buf_putc(key, '/');
+			kp_buf_add(key, name, (size_t)(dash - name));
+			if (index_get(ix, key->data, &idx))
+				return &c->workloads.items[idx];
+		}
+		return NULL;
+	}
+	kp_workload *w = &c->workloads.items[idx];
+	if (w->wkind == KP_WL_REPLICASET && w->meta.owner_kind && strcmp(w->meta.owner_kind, "Deployment") == 0) {
+		make_key(key, "Deployment", ns, w->meta.owner_name);
+		if (index_get(ix, key->data, &idx))
+			return &c->workloads.items[idx];
+	}
+	return w;
+}
+
+static void resolve(kp_cluster *c)
+{
+	index_t wl, pods;
+	kp_buf key;
+	kp_buf_init(&key);
+	index_init(&wl, c->workloads.len);
+	for (size_t i = 0; i < c->workloads.len; i++) {
+		kp_workload *w = &c->workloads.items[i];
+		make_key(&key, kp_workload_kind_name(w->wkind), w->meta.namespace_, w->meta.name);
+		index_put(&wl, &c->arena, key.data, i);
+	}
+	index_init(&pods, c->pods.len);
+	for (size_t i = 0; i < c->pods.len; i++) {
+		kp_pod *p = &c->pods.items[i];
+		p->workload = resolve_owner(c, &wl, &key, p->meta.namespace_, p->meta.owner_kind, p->meta.owner_name);
+		make_key(&key, "Pod", p->meta.namespace_, p->meta.name);
+		index_put(&pods, &c->arena, key.data, i);
+	}
+	for (size_t i = 0; i < c->usage.len; i++) {
+		kp_usage *u = &c->usage.items[i];
+		size_t idx;
+		make_key(&key, "Pod", u->namespace_, u->pod);
+		if (index_get(&pods, key.data, &idx))
+			u->workload = c->pods.items[idx].workload;
+		else
+			u->workload = resolve_owner(c, &wl, &key, u->namespace_, u->owner_kind, u->owner_name);
+	}
+	for (size_t i = 0; i < c->hpas.len; i++) {
+		kp_hpa *h = &c->hpas.items[i];
+		bool ok;
+		kp_workload_kind k = kind_from_name(h->target_kind, &ok);
+		size_t idx;
+		if (!ok)
+			continue;
+		make_key(&key, kp_workload_kind_name(k), h->meta.namespace_, h->target_name);
+		if (index_get(&wl, key.data, &idx))
+			c->workloads.items[idx].hpa = h;
+	}
+	index_release(&wl);
+	index_release(&pods);
+	kp_buf_release(&key);
+}
+
+kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
+{
+	char *objects = kp_path_join(dir, "objects");
+	bool has_objects = kp_file_exists(objects);
+	free(objects);
+	if (!kp_file_exists(dir))
+		return kp_fail(err, KP_ERR_USAGE, "%s: snapshot directory does not exist", dir);
+	if (!has_objects)
+		return kp_fail(err, KP_ERR_USAGE, "%s: not a snapshot: objects/ is missing (expected objects/<resource>.json)",
+			       dir);
+	for (int r = 0; r < KP_RES_COUNT; r++) {
+		kp_status s = load_list(c, dir, (kp_resource)r, err);
+		if (s)
+			return s;
+	}
+	kp_status s = load_usage(c, dir, err);
+	if (s)
+		return s;
+	resolve(c);
+	return KP_OK;
+}

@@ -1,0 +1,356 @@
+/*
+ * recommend.c - see recommend.h. Every money figure is computed here from
+ * the prices in the configuration, and those prices are written into
+ * findings.json so any figure can be recomputed by hand.
+ */
+#include "stages/recommend/recommend.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/findings_json.h"
+#include "pipeline/safety.h"
+#include "stages/collect/quantity.h"
+
+#define GIB (1024.0 * 1024.0 * 1024.0)
+
+double kp_cost_monthly(const kp_config *cfg, const kp_sizes *s)
+{
+	double replicas = s->replicas >= 0 ? s->replicas : 1;
+	double cpu = s->cpu_request_m > 0 ? (double)s->cpu_request_m / 1000.0 : 0;
+	double mem = s->mem_request_b > 0 ? (double)s->mem_request_b / GIB : 0;
+	double storage = s->storage_b > 0 ? (double)s->storage_b / GIB : 0;
+	return replicas * (cpu * cfg->cpu_core_hour + mem * cfg->memory_gib_hour) * cfg->hours_per_month +
+	       storage * cfg->storage_gib_month;
+}
+
+/* Quotes a word for a POSIX shell when it holds anything but the characters
+ * Kubernetes names use, so a hostile name in a hand-made snapshot cannot
+ * turn a proposed command into two commands. */
+static void shell_word(kp_buf *b, const char *s)
+{
+	bool plain = *s != '\0';
+	for (const char *p = s; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_' || *p == '/' || *p == '='))
+			plain = false;
+	if (plain) {
+		kp_buf_puts(b, s);
+		return;
+	}
+	kp_buf_putc(b, '\'');
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			kp_buf_puts(b, "'\\''");
+		else
+			kp_buf_putc(b, *p);
+	}
+	kp_buf_putc(b, '\'');
+}
+
+static char *resize_command(const kp_finding *f)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	char q[32];
+	kp_buf_puts(&b, "kubectl -n ");
+	shell_word(&b, f->namespace_ ? f->namespace_ : "default");
+	kp_buf_puts(&b, " set resources ");
+	char *lower = kp_xstrdup(f->kind);
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	kp_buf_puts(&b, lower);
+	free(lower);
+	kp_buf_putc(&b, '/');
+	shell_word(&b, f->name);
+	if (f->container) {
+		kp_buf_puts(&b, " -c ");
+		shell_word(&b, f->container);
+	}
+	const kp_sizes *c = &f->current, *r = &f->recommended;
+	const char *sep = " --requests=";
+	if (r->cpu_request_m >= 0 && r->cpu_request_m != c->cpu_request_m) {
+		kp_quantity_format_cpu(r->cpu_request_m, q, sizeof(q));
+		kp_buf_printf(&b, "%scpu=%s", sep, q);
+		sep = ",";
+	}
+	if (r->mem_request_b >= 0 && r->mem_request_b != c->mem_request_b) {
+		kp_quantity_format_mem(r->mem_request_b, q, sizeof(q));
+		kp_buf_printf(&b, "%smemory=%s", sep, q);
+	}
+	sep = " --limits=";
+	if (r->cpu_limit_m >= 0 && r->cpu_limit_m != c->cpu_limit_m) {
+		kp_quantity_format_cpu(r->cpu_limit_m, q, sizeof(q));
+		kp_buf_printf(&b, "%scpu=%s", sep, q);
+		sep = ",";
+	}
+	if (r->mem_limit_b >= 0 && r->mem_limit_b != c->mem_limit_b) {
+		kp_quantity_format_mem(r->mem_limit_b, q, sizeof(q));
+		kp_buf_printf(&b, "%smemory=%s", sep, q);
+	}
+	return kp_buf_detach(&b);
+}
+
+static char *delete_command(const kp_finding *f, const char *resource)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_puts(&b, "kubectl ");
+	if (f->namespace_) {
+		kp_buf_puts(&b, "-n ");
+		shell_word(&b, f->namespace_);
+		kp_buf_putc(&b, ' ');
+	}
+	kp_buf_printf(&b, "delete %s ", resource);
+	shell_word(&b, f->name);
+	return kp_buf_detach(&b);
+}
+
+static const kp_evidence *evidence_by_metric(const kp_finding *f, const char *prefix)
+{
+	for (size_t i = 0; i < f->nevidence; i++)
+		if (f->evidence[i].metric && strncmp(f->evidence[i].metric, prefix, strlen(prefix)) == 0)
+			return &f->evidence[i];
+	return NULL;
+}
+
+static void money(double v, const char *currency, char *out, size_t n)
+{
+	if (strcmp(currency, "USD") == 0)
+		snprintf(out, n, "%s$%.2f", v < 0 ? "-" : "", fabs(v));
+	else
+		snprintf(out, n, "%.2f %s", v, currency);
+}
+
+static void sizes_label(const kp_sizes *s, char *out, size_t n)
+{
+	char cpu[32] = "no CPU request", mem[32] = "no memory request";
+	if (s->cpu_request_m >= 0)
+		kp_format_cpu(s->cpu_request_m, cpu, sizeof(cpu));
+	if (s->mem_request_b >= 0)
+		kp_format_bytes(s->mem_request_b, mem, sizeof(mem));
+	snprintf(out, n, "%s CPU / %s memory", cpu, mem);
+}
+
+static char *explain(const kp_config *cfg, const kp_finding *f)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	char cur[96], rec[96], m1[32], m2[32], x[32];
+	const char *who = f->name;
+	switch (f->category) {
+	case KP_CAT_OVER_PROVISIONED: {
+		sizes_label(&f->current, cur, sizeof(cur));
+		sizes_label(&f->recommended, rec, sizeof(rec));
+		money(f->monthly_savings, cfg->currency, m1, sizeof(m1));
+		const kp_evidence *cpu = evidence_by_metric(f, "cpu_");
+		const kp_evidence *mem = evidence_by_metric(f, "memory_max");
+		kp_buf_printf(&b, "%s %s/%s reserves %s per pod", f->kind, who, f->container ? f->container : "", cur);
+		if (cpu && mem) {
+			char c1[32], c2[32];
+			kp_format_cpu((int64_t)ceil(cpu->value), c1, sizeof(c1));
+			kp_format_bytes((int64_t)mem->value, c2, sizeof(c2));
+			kp_buf_printf(&b, " but used at most %s CPU (p%d) and %s memory over %s", c1, cfg->cpu_percentile,
+				      c2, cpu->window ? cpu->window : "the window");
+		}
+		kp_buf_printf(&b,
+			      ". Requests are what the scheduler reserves and what the nodes are paid for, so the "
+			      "difference is idle capacity. Setting the requests to %s keeps a margin above the "
+			      "observed usage and never goes below the peak memory, and saves %s a month across "
+			      "%.0f replica%s. Apply it through a pull request and watch the first day of the rollout.",
+			      rec, m1, f->current.replicas, f->current.replicas == 1 ? "" : "s");
+		break;
+	}
+	case KP_CAT_UNDER_PROVISIONED: {
+		sizes_label(&f->current, cur, sizeof(cur));
+		sizes_label(&f->recommended, rec, sizeof(rec));
+		money(-f->monthly_savings, cfg->currency, m1, sizeof(m1));
+		const kp_evidence *oom = evidence_by_metric(f, "oom_kills");
+		kp_buf_printf(&b, "%s %s/%s requests %s per pod, ", f->kind, who, f->container ? f->container : "", cur);
+		if (oom)
+			kp_buf_printf(&b, "was OOM-killed %.0f time%s in the window", oom->value, oom->value == 1 ? "" : "s");
+		else
+			kp_buf_puts(&b, "and used more than it requests");
+		kp_buf_printf(&b,
+			      ": it depends on capacity nobody reserved for it, so it is the first to be throttled, "
+			      "evicted or killed when the node is busy. Raising the requests to %s costs %s more a "
+			      "month; that is the price of the reliability it lacks today.",
+			      rec, m1);
+		break;
+	}
+	case KP_CAT_ORPHANED_PVC: {
+		kp_format_bytes(f->current.storage_b > 0 ? f->current.storage_b : 0, x, sizeof(x));
+		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		const kp_evidence *age = evidence_by_metric(f, "age_days");
+		kp_buf_printf(&b,
+			      "PersistentVolumeClaim %s (%s) is not mounted by any pod and no workload, StatefulSet claim "
+			      "template or CronJob would mount it again",
+			      who, x);
+		if (age)
+			kp_buf_printf(&b, "; it is %.0f days old", age->value);
+		kp_buf_printf(&b,
+			      ". It still costs %s a month. Deleting it is destructive and cannot be undone: confirm "
+			      "with the owning team that the data is not needed (take a VolumeSnapshot if unsure), then "
+			      "approve the deletion.",
+			      m2);
+		break;
+	}
+	default:
+		money(f->monthly_savings, cfg->currency, m1, sizeof(m1));
+		kp_buf_printf(&b, "%s %s: %s, potential savings %s a month.", f->kind, who, kp_category_name(f->category),
+			      m1);
+		break;
+	}
+	return kp_buf_detach(&b);
+}
+
+void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
+{
+	f->monthly_cost = kp_cost_monthly(cfg, &f->current);
+	f->monthly_savings = f->monthly_cost - (f->has_recommended ? kp_cost_monthly(cfg, &f->recommended) : 0);
+	free(f->action.command);
+	switch (f->category) {
+	case KP_CAT_OVER_PROVISIONED:
+	case KP_CAT_UNDER_PROVISIONED:
+		f->action.type = KP_ACT_RESIZE;
+		f->action.command = resize_command(f);
+		break;
+	case KP_CAT_ORPHANED_PVC:
+		f->action.type = KP_ACT_DELETE;
+		f->action.command = delete_command(f, "pvc");
+		break;
+	case KP_CAT_UNBOUND_PV:
+		f->action.type = KP_ACT_DELETE;
+		f->action.command = delete_command(f, "pv");
+		break;
+	case KP_CAT_FINISHED_JOB:
+		f->action.type = KP_ACT_DELETE;
+		f->action.command = delete_command(f, "job");
+		break;
+	default:
+		f->action.type = KP_ACT_REVIEW;
+		f->action.command = NULL;
+		break;
+	}
+	kp_safety_decide(cfg, f);
+	free(f->explanation);
+	f->explanation = explain(cfg, f);
+	free(f->explained_by);
+	f->explained_by = kp_xstrdup("template");
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+	const kp_finding *x = a, *y = b;
+	/* Compare at 1/10000 of the currency so the order matches the rounded
+	 * values written to findings.json. */
+	double dx = round(x->monthly_savings * 10000.0), dy = round(y->monthly_savings * 10000.0);
+	if (dx != dy)
+		return dx > dy ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+void kp_findings_sort(kp_findings *f)
+{
+	if (f->items.len > 1)
+		qsort(f->items.items, f->items.len, sizeof(kp_finding), cmp_finding);
+}
+
+static json_object *prices_json(const kp_config *cfg)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "cpu_core_hour", json_object_new_double(cfg->cpu_core_hour));
+	json_object_object_add(p, "memory_gib_hour", json_object_new_double(cfg->memory_gib_hour));
+	json_object_object_add(p, "storage_gib_month", json_object_new_double(cfg->storage_gib_month));
+	json_object_object_add(p, "load_balancer_hour", json_object_new_double(cfg->load_balancer_hour));
+	json_object_object_add(p, "hours_per_month", json_object_new_double(cfg->hours_per_month));
+	json_object_object_add(p, "currency", json_object_new_string(cfg->currency));
+	json_object_object_add(p, "source", json_object_new_string(cfg->price_source));
+	return p;
+}
+
+static double round4(double v) { return round(v * 10000.0) / 10000.0; }
+
+/* plan.json: what to do first. Non-destructive actions before destructive
+ * ones, higher savings first within each; reliability fixes (negative
+ * savings) are listed with the resizes; blocked actions are listed last,
+ * for the record, never as steps. */
+static json_object *plan_doc(const kp_findings *f)
+{
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "schema", json_object_new_string("kopilot.plan/v1"));
+	json_object *steps = json_object_new_array();
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < f->items.len; i++) {
+			const kp_finding *x = &f->items.items[i];
+			int p = x->action.blocked ? 2 : x->action.destructive ? 1 : 0;
+			if (p != pass)
+				continue;
+			json_object *s = json_object_new_object();
+			json_object_object_add(s, "finding", json_object_new_string(x->id));
+			json_object_object_add(s, "action", json_object_new_string(kp_action_type_name(x->action.type)));
+			json_object_object_add(s, "namespace", x->namespace_ ? json_object_new_string(x->namespace_) : NULL);
+			json_object_object_add(s, "kind", json_object_new_string(x->kind));
+			json_object_object_add(s, "name", json_object_new_string(x->name));
+			json_object_object_add(s, "monthly_savings", json_object_new_double(round4(x->monthly_savings)));
+			json_object_object_add(s, "approval_required", json_object_new_boolean(x->action.approval_required));
+			json_object_object_add(s, "blocked", json_object_new_boolean(x->action.blocked));
+			json_object_object_add(s, "command", x->action.command ? json_object_new_string(x->action.command) : NULL);
+			json_object_array_add(steps, s);
+		}
+	}
+	json_object_object_add(doc, "steps", steps);
+	return doc;
+}
+
+kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *path, json_object **findings_doc,
+		       json_object **plan, kp_error *err)
+{
+	const char *schema = kp_json_str(analysis, "schema");
+	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0)
+		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_ANALYSIS_SCHEMA);
+	kp_findings f;
+	kp_findings_init(&f);
+	kp_status s = kp_findings_from_json(analysis, path, false, &f, err);
+	if (s) {
+		kp_findings_release(&f);
+		return s;
+	}
+	double total_cost = 0, total_savings = 0;
+	for (size_t i = 0; i < f.items.len; i++) {
+		kp_recommend_finding(cfg, &f.items.items[i]);
+		total_cost += round4(f.items.items[i].monthly_cost);
+		total_savings += round4(f.items.items[i].monthly_savings);
+	}
+	kp_findings_sort(&f);
+
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "schema", json_object_new_string(KP_FINDINGS_SCHEMA));
+	json_object *v;
+	static const char *const copied[] = {"generated_at", "cluster", "window"};
+	for (size_t i = 0; i < 3; i++) {
+		v = kp_json_get(analysis, copied[i]);
+		json_object_object_add(doc, copied[i], v ? json_object_get(v) : NULL);
+	}
+	json_object_object_add(doc, "prices", prices_json(cfg));
+	json_object *totals = json_object_new_object();
+	json_object_object_add(totals, "findings", json_object_new_int64((int64_t)f.items.len));
+	json_object_object_add(totals, "monthly_cost", json_object_new_double(round4(total_cost)));
+	json_object_object_add(totals, "monthly_savings", json_object_new_double(round4(total_savings)));
+	json_object_object_add(doc, "totals", totals);
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < f.items.len; i++)
+		json_object_array_add(arr, kp_finding_to_json(&f.items.items[i], true));
+	json_object_object_add(doc, "findings", arr);
+	json_object_object_add(doc, "skipped", kp_skipped_to_json(&f));
+	/* Not in the v1 contract's required set, but reports need to say what
+	 * was not collected; additive fields are allowed by the contract. */
+	v = kp_json_get(analysis, "missing");
+	json_object_object_add(doc, "missing", v ? json_object_get(v) : json_object_new_array());
+	*findings_doc = doc;
+	*plan = plan_doc(&f);
+	kp_findings_release(&f);
+	return KP_OK;
+}
