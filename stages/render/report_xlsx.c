@@ -1,0 +1,1063 @@
+/*
+ * report_xlsx.c - report.xlsx, the spreadsheet view of findings.json for
+ * FinOps reviewers (libxlsxwriter).
+ *
+ * Owns: kp_render_xlsx() and everything it writes. Four sheets:
+ *   Summary   run facts, totals, totals by category and by namespace;
+ *   Findings  one row per finding, sizes in cores/GiB, cost and savings as
+ *             formulas over those sizes and the Prices sheet;
+ *   Prices    the prices used, one input cell each, reachable through the
+ *             defined names CpuCoreHour, MemoryGiBHour, StorageGiBMonth,
+ *             LoadBalancerHour, HoursPerMonth;
+ *   Skipped   workloads deliberately not judged, and why.
+ * Every money figure is a formula, so a reviewer who changes a price or a
+ * recommended size sees every total follow. Each formula carries a cached
+ * value computed here with the same cost model the recommend stage uses, so
+ * viewers that never recalculate (previewers, some web viewers) still show
+ * the right numbers.
+ *
+ * Cluster-provided text is data: it is only ever written with
+ * worksheet_write_string (a name like "=HYPERLINK(...)" stays text), made
+ * valid UTF-8 and cut to Excel's 32767-character cell limit.
+ *
+ * The file is written to a temp file beside path and renamed into place, so
+ * a failed run never leaves a half-written report.xlsx.
+ *
+ * Memory: the findings json_object stays the caller's; everything allocated
+ * here (workbook, scratch buffers, temp path) is freed before returning.
+ */
+#include "stages/render/render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
+
+/* Excel's cell limit is 32767 characters counted in UTF-16 units. */
+#define XLSX_CELL_MAX 32767
+#define TRUNC_MARK " [truncated]"
+#define GIB 1073741824.0
+#define NO_NAMESPACE "(cluster-scoped)"
+
+/* Findings sheet columns, in the order a reviewer reads: what and where,
+ * what it is worth, what to do and how risky, why; then the sizes the money
+ * formulas use, the command and the evidence. The checker
+ * (tests/e2e/check_xlsx.py) finds columns by header text, so the order can
+ * change; the headers are the contract. */
+enum {
+	C_ID,
+	C_CATEGORY,
+	C_NAMESPACE,
+	C_KIND,
+	C_NAME,
+	C_CONTAINER,
+	C_COST,
+	C_SAVINGS,
+	C_ACTION,
+	C_RISK,
+	C_CONFIDENCE,
+	C_DESTRUCTIVE,
+	C_APPROVAL,
+	C_BLOCKED,
+	C_BLOCKED_REASON,
+	C_EXPLANATION,
+	C_REPLICAS,
+	C_REPLICAS_REC,
+	C_CPU,
+	C_CPU_REC,
+	C_MEM,
+	C_MEM_REC,
+	C_STORAGE,
+	C_STORAGE_REC,
+	C_LB,
+	C_COMMAND,
+	C_EVIDENCE,
+	C_EXPLAINED_BY,
+	C_NCOLS
+};
+
+typedef struct {
+	double cpu_core_hour, memory_gib_hour, storage_gib_month, load_balancer_hour, hours_per_month;
+	const char *currency; /* never NULL */
+	const char *source;   /* never NULL */
+} xl_prices;
+
+/* One group row of the by-category / by-namespace tables. */
+typedef struct {
+	const char *key; /* borrowed from the findings document */
+	int count;
+	double cost, savings;
+} xl_group;
+
+typedef struct {
+	lxw_workbook *wb;
+	const char *path; /* the final path, named in every error */
+	kp_error *err;
+	kp_status status; /* first failure; later writes are skipped */
+	kp_buf scratch;   /* cleaned cell text */
+	kp_buf formula;
+	xl_prices prices;
+	lxw_format *title, *h2, *header, *header_num, *label, *text, *wrap, *note, *cores, *gib, *count, *money, *money_bold,
+		*count_bold, *price_in, *hours_in;
+} xl_ctx;
+
+/* ---- errors ---- */
+
+/* Out of memory, the file system, or (anything else) a bug of ours such as
+ * a bad cell address: libxlsxwriter validates its parameters. */
+static kp_status xl_status_of(lxw_error e)
+{
+	switch (e) {
+	case LXW_ERROR_MEMORY_MALLOC_FAILED:
+		return KP_ERR_NOMEM;
+	case LXW_ERROR_CREATING_XLSX_FILE:
+	case LXW_ERROR_CREATING_TMPFILE:
+	case LXW_ERROR_READING_TMPFILE:
+	case LXW_ERROR_ZIP_FILE_OPERATION:
+	case LXW_ERROR_ZIP_PARAMETER_ERROR:
+	case LXW_ERROR_ZIP_BAD_ZIP_FILE:
+	case LXW_ERROR_ZIP_INTERNAL_ERROR:
+	case LXW_ERROR_ZIP_FILE_ADD:
+	case LXW_ERROR_ZIP_CLOSE:
+		return KP_ERR_IO;
+	default:
+		return KP_ERR_INTERNAL;
+	}
+}
+
+static bool xl_ok(xl_ctx *x)
+{
+	return x->status == KP_OK;
+}
+
+/* Records the first libxlsxwriter failure as a kp_error naming the path and
+ * the cell, so "report.xlsx: Findings!C7: ..." points at the culprit. */
+static void xl_check(xl_ctx *x, lxw_error e, const char *sheet, lxw_row_t row, lxw_col_t col)
+{
+	if (e == LXW_NO_ERROR || !xl_ok(x))
+		return;
+	char cell[32];
+	lxw_rowcol_to_cell(cell, row, col);
+	x->status = kp_fail(x->err, xl_status_of(e),
+			    "%s: cannot write spreadsheet cell %s!%s: %s", x->path, sheet, cell, lxw_strerror(e));
+}
+
+static void xl_check_what(xl_ctx *x, lxw_error e, const char *what)
+{
+	if (e == LXW_NO_ERROR || !xl_ok(x))
+		return;
+	x->status = kp_fail(x->err, xl_status_of(e),
+			    "%s: cannot write spreadsheet (%s): %s", x->path, what, lxw_strerror(e));
+}
+
+static void xl_fail_input(xl_ctx *x, const char *fmt, const char *field)
+{
+	if (!xl_ok(x))
+		return;
+	char what[512];
+	snprintf(what, sizeof(what), fmt, field);
+	x->status = kp_fail(x->err, KP_ERR_INPUT, "%s: findings document: %s", x->path, what);
+}
+
+/* ---- text cleaning ---- */
+
+/* Length of the well-formed UTF-8 sequence at p (1..4), or 0 if malformed. */
+static int xl_utf8_len(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		return (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xE0 && p[0] <= 0xEF) {
+		unsigned lo = p[0] == 0xE0 ? 0xA0 : 0x80, hi = p[0] == 0xED ? 0x9F : 0xBF;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 ? 3 : 0;
+	}
+	if (p[0] >= 0xF0 && p[0] <= 0xF4) {
+		unsigned lo = p[0] == 0xF0 ? 0x90 : 0x80, hi = p[0] == 0xF4 ? 0x8F : 0xBF;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+/* Returns s itself when it is valid UTF-8 that fits a cell, else a copy in
+ * x->scratch with malformed bytes replaced by U+FFFD and the tail cut (at a
+ * character boundary) with a visible marker. Valid until the next call. */
+static const char *xl_clean(xl_ctx *x, const char *s)
+{
+	if (!s)
+		return "";
+	size_t units = 0;
+	bool valid = true;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		int n = xl_utf8_len(p);
+		if (n == 0) {
+			valid = false;
+			n = 1;
+		}
+		units += n == 4 ? 2 : 1;
+		p += n;
+	}
+	if (valid && units <= XLSX_CELL_MAX)
+		return s;
+
+	const size_t budget = units <= XLSX_CELL_MAX ? units : XLSX_CELL_MAX - (sizeof(TRUNC_MARK) - 1);
+	kp_buf_reset(&x->scratch);
+	size_t used = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		int n = xl_utf8_len(p);
+		size_t u = n == 4 ? 2 : 1;
+		if (used + u > budget)
+			break;
+		if (n == 0) {
+			kp_buf_add(&x->scratch, "\xEF\xBF\xBD", 3);
+			p++;
+		} else {
+			kp_buf_add(&x->scratch, (const char *)p, (size_t)n);
+			p += n;
+		}
+		used += u;
+	}
+	if (units > XLSX_CELL_MAX)
+		kp_buf_puts(&x->scratch, TRUNC_MARK);
+	return kp_buf_cstr(&x->scratch);
+}
+
+/* ---- cell writers: every one is a no-op after the first failure ---- */
+
+static void xl_str(xl_ctx *x, lxw_worksheet *ws, const char *sheet, lxw_row_t r, lxw_col_t c, const char *s,
+		   lxw_format *f)
+{
+	if (!xl_ok(x))
+		return;
+	const char *t = xl_clean(x, s);
+	/* libxlsxwriter rejects "" with a warning on stderr; a blank cell with
+	 * the same format is what a reviewer sees anyway. */
+	xl_check(x, *t ? worksheet_write_string(ws, r, c, t, f) : worksheet_write_blank(ws, r, c, f), sheet, r, c);
+}
+
+static void xl_num(xl_ctx *x, lxw_worksheet *ws, const char *sheet, lxw_row_t r, lxw_col_t c, double v,
+		   lxw_format *f)
+{
+	if (xl_ok(x))
+		xl_check(x, worksheet_write_number(ws, r, c, v, f), sheet, r, c);
+}
+
+static void xl_blank(xl_ctx *x, lxw_worksheet *ws, const char *sheet, lxw_row_t r, lxw_col_t c, lxw_format *f)
+{
+	if (xl_ok(x))
+		xl_check(x, worksheet_write_blank(ws, r, c, f), sheet, r, c);
+}
+
+/* Formula from our own printf format, never from cluster text. */
+static void xl_formula(xl_ctx *x, lxw_worksheet *ws, const char *sheet, lxw_row_t r, lxw_col_t c, double cached,
+		       lxw_format *f, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+static void xl_formula(xl_ctx *x, lxw_worksheet *ws, const char *sheet, lxw_row_t r, lxw_col_t c, double cached,
+		       lxw_format *f, const char *fmt, ...)
+{
+	if (!xl_ok(x))
+		return;
+	kp_buf_reset(&x->formula);
+	va_list ap;
+	va_start(ap, fmt);
+	kp_buf_vprintf(&x->formula, fmt, ap);
+	va_end(ap);
+	xl_check(x, worksheet_write_formula_num(ws, r, c, kp_buf_cstr(&x->formula), f, cached), sheet, r, c);
+}
+
+static void xl_col(xl_ctx *x, lxw_worksheet *ws, lxw_col_t c, double width, lxw_format *f)
+{
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_column(ws, c, c, width, f), "column width");
+}
+
+/* Lines a wrapped cell `width` characters wide needs. Row heights are set
+ * from this because LibreOffice keeps the default height for rows of xlsx
+ * files it did not write, so wrapped text would overlap the next row. An
+ * estimate (a character is about one width unit; long words waste a bit). */
+static unsigned xl_wrapped_lines(const char *s, double width)
+{
+	size_t per = width > 2 ? (size_t)(width - 1) : 1, lines = 0, run = 0;
+	for (const unsigned char *p = (const unsigned char *)s;; p++) {
+		if (*p == '\n' || *p == '\0') {
+			lines += run == 0 ? 1 : (run + per - 1) / per;
+			run = 0;
+			if (*p == '\0' || lines > 100)
+				break;
+		} else if ((*p & 0xC0) != 0x80) {
+			run++;
+		}
+	}
+	return (unsigned)lines;
+}
+
+/* Sets a row tall enough for `lines` lines (Excel's maximum is 409 pt). */
+static void xl_row_lines(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, unsigned lines)
+{
+	if (lines > 1 && xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, r, lines * 15.0 > 409 ? 409 : lines * 15.0, NULL), "row height");
+}
+
+/* A1-style reference of a cell ("Q7"); out needs 16 bytes. */
+static void xl_ref(char out[16], lxw_row_t r, lxw_col_t c)
+{
+	lxw_rowcol_to_cell(out, r, c);
+}
+
+/* Column letters only ("Q"); out needs 8 bytes. */
+static void xl_colname(char out[8], lxw_col_t c)
+{
+	lxw_col_to_name(out, c, 0);
+}
+
+/* ---- reading the findings document ---- */
+
+static const char *js(json_object *o, const char *dotted)
+{
+	const char *s = kp_json_str(o, dotted);
+	return s ? s : "";
+}
+
+static bool js_is_number(json_object *v)
+{
+	return json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int);
+}
+
+/* A size key: absent (or null) counts as 0, or `dflt` for replicas. */
+static double xl_size(xl_ctx *x, json_object *sizes, const char *key, double dflt, size_t idx, const char *which)
+{
+	json_object *v = NULL;
+	if (!sizes || !json_object_object_get_ex(sizes, key, &v) || v == NULL)
+		return dflt;
+	if (!js_is_number(v)) {
+		char field[160];
+		snprintf(field, sizeof(field), "findings[%zu].%s.%s", idx, which, key);
+		xl_fail_input(x, "%s: not a number", field);
+		return dflt;
+	}
+	return json_object_get_double(v);
+}
+
+typedef struct {
+	bool present;
+	double replicas; /* NAN when the key is absent (blank cell, counts as 1) */
+	double cpu_cores, mem_gib, storage_gib, load_balancers;
+} xl_sizes;
+
+static xl_sizes xl_read_sizes(xl_ctx *x, json_object *sizes, size_t idx, const char *which)
+{
+	xl_sizes s = { 0 };
+	s.present = json_object_is_type(sizes, json_type_object);
+	if (!s.present)
+		return s;
+	json_object *rep = NULL;
+	bool has_replicas = json_object_object_get_ex(sizes, "replicas", &rep) && rep;
+	s.replicas = has_replicas ? xl_size(x, sizes, "replicas", 1, idx, which) : NAN;
+	s.cpu_cores = xl_size(x, sizes, "cpu_request_millicores", 0, idx, which) / 1000.0;
+	s.mem_gib = xl_size(x, sizes, "memory_request_bytes", 0, idx, which) / GIB;
+	s.storage_gib = xl_size(x, sizes, "storage_bytes", 0, idx, which) / GIB;
+	s.load_balancers = 0; /* not in findings yet; the column is there for when it is */
+	return s;
+}
+
+/* The recommend stage's cost model, on the same cores/GiB values the sheet
+ * holds, so cached values equal what a recalculation gives. */
+static double xl_cost(const xl_prices *p, const xl_sizes *s)
+{
+	if (!s->present)
+		return 0;
+	double replicas = isnan(s->replicas) ? 1 : s->replicas;
+	return replicas * (s->cpu_cores * p->cpu_core_hour + s->mem_gib * p->memory_gib_hour) * p->hours_per_month +
+	       s->storage_gib * p->storage_gib_month + s->load_balancers * p->load_balancer_hour * p->hours_per_month;
+}
+
+static double xl_price(xl_ctx *x, json_object *doc, const char *key)
+{
+	char field[64];
+	snprintf(field, sizeof(field), "prices.%s", key);
+	json_object *v = kp_json_get(doc, field);
+	if (!js_is_number(v)) {
+		xl_fail_input(x, "%s: missing or not a number", field);
+		return 0;
+	}
+	return json_object_get_double(v);
+}
+
+static const char *xl_namespace(json_object *finding_or_skip)
+{
+	const char *ns = kp_json_str(finding_or_skip, "resource.namespace");
+	return ns && *ns ? ns : NO_NAMESPACE;
+}
+
+/* Adds to the group named key (linear search: a report has a handful of
+ * categories and namespaces). */
+static void xl_group_add(xl_group *g, size_t *n, const char *key, double cost, double savings)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(g[i].key, key) == 0) {
+			g[i].count++;
+			g[i].cost += cost;
+			g[i].savings += savings;
+			return;
+		}
+	}
+	g[*n] = (xl_group){ key, 1, cost, savings };
+	(*n)++;
+}
+
+/* Biggest savings first, then by name, so the table reads like a to-do list. */
+static int xl_group_cmp(const void *a, const void *b)
+{
+	const xl_group *x = a, *y = b;
+	if (x->savings != y->savings)
+		return x->savings > y->savings ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* "2026-11-25T06:00:00Z" -> "2026-11-25 06:00 UTC"; unparsable text as is. */
+static void xl_when(const char *rfc3339, char out[40])
+{
+	int64_t t;
+	if (!rfc3339 || !kp_time_parse(rfc3339, &t)) {
+		snprintf(out, 40, "%s", rfc3339 ? rfc3339 : "");
+		return;
+	}
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 40, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static bool xl_is_currency_code(const char *c)
+{
+	return strlen(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' && c[2] <= 'Z';
+}
+
+/* ---- formats ---- */
+
+static lxw_format *xl_fmt(xl_ctx *x)
+{
+	lxw_format *f = workbook_add_format(x->wb);
+	if (!f && xl_ok(x))
+		x->status = kp_fail(x->err, KP_ERR_NOMEM, "%s: cannot write spreadsheet: out of memory", x->path);
+	return f;
+}
+
+static bool xl_formats(xl_ctx *x)
+{
+	const char *cur = x->prices.currency;
+	char money[96], price[96];
+	if (strcmp(cur, "USD") == 0) {
+		snprintf(money, sizeof(money), "$#,##0.00;[Red]-$#,##0.00");
+		snprintf(price, sizeof(price), "$#,##0.00####");
+	} else if (xl_is_currency_code(cur)) {
+		snprintf(money, sizeof(money), "#,##0.00 \"%s\";[Red]-#,##0.00 \"%s\"", cur, cur);
+		snprintf(price, sizeof(price), "#,##0.00#### \"%s\"", cur);
+	} else {
+		snprintf(money, sizeof(money), "#,##0.00;[Red]-#,##0.00");
+		snprintf(price, sizeof(price), "#,##0.00####");
+	}
+
+	lxw_format **all[] = { &x->title, &x->h2,	  &x->header,	  &x->header_num, &x->label, &x->text,
+			       &x->wrap,  &x->note,	  &x->cores,	  &x->gib,	  &x->count, &x->money,
+			       &x->money_bold, &x->count_bold, &x->price_in, &x->hours_in };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!(*all[i] = xl_fmt(x)))
+			return false;
+		format_set_align(*all[i], LXW_ALIGN_VERTICAL_TOP);
+	}
+	format_set_bold(x->title);
+	format_set_font_size(x->title, 16);
+	format_set_bold(x->h2);
+	format_set_font_size(x->h2, 12);
+	format_set_bold(x->header);
+	format_set_text_wrap(x->header);
+	format_set_bg_color(x->header, 0xD9E1F2);
+	format_set_bottom(x->header, LXW_BORDER_THIN);
+	/* Headers of number columns sit right, over their numbers. */
+	format_set_bold(x->header_num);
+	format_set_text_wrap(x->header_num);
+	format_set_bg_color(x->header_num, 0xD9E1F2);
+	format_set_bottom(x->header_num, LXW_BORDER_THIN);
+	format_set_align(x->header_num, LXW_ALIGN_RIGHT);
+	format_set_bold(x->label);
+	format_set_text_wrap(x->wrap);
+	format_set_italic(x->note);
+	format_set_font_color(x->note, 0x595959);
+	format_set_num_format(x->cores, "0.000");
+	format_set_num_format(x->gib, "0.00");
+	format_set_num_format(x->count, "0");
+	format_set_num_format(x->count_bold, "0");
+	format_set_bold(x->count_bold);
+	format_set_num_format(x->money, money);
+	format_set_num_format(x->money_bold, money);
+	format_set_bold(x->money_bold);
+	/* Inputs: unlocked on a protected sheet and highlighted, the usual
+	 * spreadsheet convention for "type here". */
+	lxw_format *inputs[] = { x->price_in, x->hours_in };
+	for (size_t i = 0; i < 2; i++) {
+		format_set_unlocked(inputs[i]);
+		format_set_bg_color(inputs[i], 0xFFF2CC);
+		format_set_border(inputs[i], LXW_BORDER_THIN);
+		format_set_border_color(inputs[i], 0xBF9000);
+	}
+	format_set_num_format(x->price_in, price);
+	format_set_num_format(x->hours_in, "General");
+	return xl_ok(x);
+}
+
+/* ---- sheets ---- */
+
+static const char *const SH_SUMMARY = "Summary", *const SH_FINDINGS = "Findings", *const SH_PRICES = "Prices",
+		  *const SH_SKIPPED = "Skipped";
+
+/* Prices sheet rows (0-based) of each input; the defined names point here. */
+enum { P_HEADER = 3, P_CPU, P_MEM, P_STORAGE, P_LB, P_HOURS, P_CURRENCY };
+
+static void xl_sheet_prices(xl_ctx *x, lxw_worksheet *ws)
+{
+	const char *S = SH_PRICES;
+	const xl_prices *p = &x->prices;
+	char unit[5][64];
+	snprintf(unit[0], 64, "%s per CPU core-hour requested", p->currency);
+	snprintf(unit[1], 64, "%s per GiB-hour of memory requested", p->currency);
+	snprintf(unit[2], 64, "%s per GiB-month of storage", p->currency);
+	snprintf(unit[3], 64, "%s per load balancer-hour", p->currency);
+	snprintf(unit[4], 64, "hours in a billing month");
+	const struct {
+		const char *label, *name;
+		double value;
+	} rows[] = {
+		{ "CPU", "CpuCoreHour", p->cpu_core_hour },
+		{ "Memory", "MemoryGiBHour", p->memory_gib_hour },
+		{ "Storage", "StorageGiBMonth", p->storage_gib_month },
+		{ "Load balancer", "LoadBalancerHour", p->load_balancer_hour },
+		{ "Hours per month", "HoursPerMonth", p->hours_per_month },
+	};
+
+	xl_col(x, ws, 0, 18, NULL);
+	xl_col(x, ws, 1, 16, NULL);
+	xl_col(x, ws, 2, 36, NULL);
+	xl_col(x, ws, 3, 32, NULL);
+	xl_col(x, ws, 4, 20, NULL);
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, 0, 24, NULL), "title row");
+	xl_str(x, ws, S, 0, 0, "Prices used for every cost and savings figure", x->title);
+	xl_str(x, ws, S, 1, 0,
+	       "Change a price (yellow cells) and every cost and savings figure in this workbook recomputes.",
+	       x->note);
+	const char *hdr[] = { "Price", "Value", "Unit", "Source", "Name in formulas" };
+	for (lxw_col_t c = 0; c < 5; c++)
+		xl_str(x, ws, S, P_HEADER, c, hdr[c], x->header);
+	char src[160];
+	snprintf(src, sizeof(src), "%s%s", p->source,
+		 strcmp(p->source, "default") == 0 ? " (OpenCost list prices)" : "");
+	for (lxw_row_t i = 0; i < 5; i++) {
+		lxw_row_t r = P_CPU + i;
+		xl_str(x, ws, S, r, 0, rows[i].label, x->label);
+		xl_num(x, ws, S, r, 1, rows[i].value, r == P_HOURS ? x->hours_in : x->price_in);
+		xl_str(x, ws, S, r, 2, unit[i], x->text);
+		xl_str(x, ws, S, r, 3, src, x->text);
+		xl_str(x, ws, S, r, 4, rows[i].name, x->text);
+		if (!xl_ok(x))
+			return;
+		char target[48];
+		snprintf(target, sizeof(target), "=%s!$B$%u", S, (unsigned)r + 1);
+		xl_check_what(x, workbook_define_name(x->wb, rows[i].name, target), rows[i].name);
+	}
+	xl_str(x, ws, S, P_CURRENCY, 0, "Currency", x->label);
+	xl_str(x, ws, S, P_CURRENCY, 1, p->currency, x->text);
+	xl_str(x, ws, S, P_CURRENCY, 2, "all money figures in this workbook", x->text);
+
+	lxw_row_t r = P_CURRENCY + 2;
+	xl_str(x, ws, S, r++, 0, "How a finding's monthly cost is computed", x->h2);
+	xl_str(x, ws, S, r++, 0,
+	       "replicas x (CPU cores x CpuCoreHour + memory GiB x MemoryGiBHour) x HoursPerMonth", x->text);
+	xl_str(x, ws, S, r++, 0, "+ storage GiB x StorageGiBMonth + load balancers x LoadBalancerHour x HoursPerMonth",
+	       x->text);
+	xl_str(x, ws, S, r++, 0,
+	       "Sizes are requests from the Findings sheet; a blank size counts as 0, blank replicas as 1.", x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Monthly savings = cost with today's sizes - cost with the recommended sizes "
+	       "(the whole cost when nothing is recommended, e.g. a delete).",
+	       x->note);
+
+	/* Protection without a password: it only guards labels against slips;
+	 * the yellow inputs stay editable. */
+	lxw_protection prot = { 0 };
+	prot.format_columns = 1;
+	if (xl_ok(x))
+		worksheet_protect(ws, NULL, &prot);
+	worksheet_set_tab_color(ws, 0xFFC000);
+	worksheet_set_landscape(ws);
+	worksheet_fit_to_pages(ws, 1, 1);
+}
+
+static const struct {
+	const char *header;
+	double width;
+} FINDINGS_COLS[C_NCOLS] = {
+	[C_ID] = { "ID", 17 },
+	[C_CATEGORY] = { "Category", 19 },
+	[C_NAMESPACE] = { "Namespace", 14 },
+	[C_KIND] = { "Kind", 21 },
+	[C_NAME] = { "Name", 26 },
+	[C_CONTAINER] = { "Container", 11 },
+	[C_REPLICAS] = { "Replicas", 9 },
+	[C_REPLICAS_REC] = { "Replicas recommended", 13 },
+	[C_CPU] = { "CPU request now (cores)", 11 },
+	[C_CPU_REC] = { "CPU request recommended (cores)", 13 },
+	[C_MEM] = { "Memory request now (GiB)", 12 },
+	[C_MEM_REC] = { "Memory recommended (GiB)", 13 },
+	[C_STORAGE] = { "Storage (GiB)", 10 },
+	[C_STORAGE_REC] = { "Storage recommended (GiB)", 13 },
+	[C_LB] = { "Load balancers", 10 },
+	[C_COST] = { NULL, 14 },    /* "Monthly cost (CUR)", built at run time */
+	[C_SAVINGS] = { NULL, 14 }, /* "Monthly savings (CUR)" */
+	[C_CONFIDENCE] = { "Confidence", 11 },
+	[C_RISK] = { "Risk", 9 },
+	[C_ACTION] = { "Action", 10 },
+	[C_DESTRUCTIVE] = { "Destructive", 11 },
+	[C_APPROVAL] = { "Approval required", 10 },
+	[C_BLOCKED] = { "Blocked", 8 },
+	[C_BLOCKED_REASON] = { "Blocked reason", 22 },
+	[C_COMMAND] = { "Command", 48 },
+	[C_EXPLANATION] = { "Explanation", 55 },
+	[C_EVIDENCE] = { "Evidence", 55 },
+	[C_EXPLAINED_BY] = { "Explained by", 12 },
+};
+
+static void xl_bool(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, json_object *f, const char *dotted)
+{
+	json_object *v = kp_json_get(f, dotted);
+	xl_str(x, ws, SH_FINDINGS, r, c, json_object_get_boolean(v) ? "yes" : "no", x->text);
+}
+
+/* Size cell: blank when the key is absent, so the reviewer sees "not set"
+ * rather than 0 (the formulas treat blank as 0, replicas as 1). */
+static void xl_size_cell(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, bool present, json_object *sizes,
+			 const char *key, double v, lxw_format *f)
+{
+	json_object *raw = NULL;
+	if (present && json_object_object_get_ex(sizes, key, &raw) && raw)
+		xl_num(x, ws, SH_FINDINGS, r, c, v, f);
+	else
+		xl_blank(x, ws, SH_FINDINGS, r, c, f);
+}
+
+static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, size_t n, double *total_cost,
+			      double *total_savings, xl_group *cats, size_t *ncats, xl_group *nss, size_t *nns)
+{
+	const char *S = SH_FINDINGS;
+	char money_hdr[2][64];
+	snprintf(money_hdr[0], sizeof(money_hdr[0]), "Monthly cost (%s)", x->prices.currency);
+	snprintf(money_hdr[1], sizeof(money_hdr[1]), "Monthly savings (%s)", x->prices.currency);
+
+	for (lxw_col_t c = 0; c < C_NCOLS; c++) {
+		const char *h = c == C_COST ? money_hdr[0] : c == C_SAVINGS ? money_hdr[1] : FINDINGS_COLS[c].header;
+		lxw_format *colf = c == C_EXPLANATION || c == C_EVIDENCE || c == C_COMMAND || c == C_BLOCKED_REASON
+					   ? x->wrap
+					   : NULL;
+		xl_col(x, ws, c, FINDINGS_COLS[c].width, colf);
+		bool numeric = c == C_COST || c == C_SAVINGS || (c >= C_REPLICAS && c <= C_LB);
+		xl_str(x, ws, S, 0, c, h, numeric ? x->header_num : x->header);
+	}
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, 0, 45, NULL), "header row");
+
+	char ref[C_NCOLS][8];
+	for (lxw_col_t c = 0; c < C_NCOLS; c++)
+		xl_colname(ref[c], c);
+
+	kp_buf ev;
+	kp_buf_init(&ev);
+	for (size_t i = 0; i < n && xl_ok(x); i++) {
+		json_object *f = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(f, json_type_object)) {
+			char field[32];
+			snprintf(field, sizeof(field), "findings[%zu]", i);
+			xl_fail_input(x, "%s: not an object", field);
+			break;
+		}
+		lxw_row_t r = (lxw_row_t)(i + 1);
+		unsigned xr = (unsigned)r + 1; /* Excel row number in formulas */
+		json_object *cur_o = kp_json_get(f, "current"), *rec_o = kp_json_get(f, "recommended");
+		xl_sizes cur = xl_read_sizes(x, cur_o, i, "current");
+		xl_sizes rec = xl_read_sizes(x, rec_o, i, "recommended");
+		if (!cur.present) {
+			/* The schema requires current; an absent one costs nothing. */
+			cur.present = true;
+			cur.replicas = NAN;
+		}
+		double cost = xl_cost(&x->prices, &cur);
+		double savings = cost - (rec.present ? xl_cost(&x->prices, &rec) : 0);
+
+		xl_str(x, ws, S, r, C_ID, js(f, "id"), x->text);
+		xl_str(x, ws, S, r, C_CATEGORY, js(f, "category"), x->text);
+		xl_str(x, ws, S, r, C_NAMESPACE, xl_namespace(f), x->text);
+		xl_str(x, ws, S, r, C_KIND, js(f, "resource.kind"), x->text);
+		xl_str(x, ws, S, r, C_NAME, js(f, "resource.name"), x->text);
+		xl_str(x, ws, S, r, C_CONTAINER, js(f, "container"), x->text);
+
+		xl_size_cell(x, ws, r, C_REPLICAS, cur.present, cur_o, "replicas", cur.replicas, x->count);
+		xl_size_cell(x, ws, r, C_REPLICAS_REC, rec.present, rec_o, "replicas", rec.replicas, x->count);
+		xl_size_cell(x, ws, r, C_CPU, true, cur_o, "cpu_request_millicores", cur.cpu_cores, x->cores);
+		xl_size_cell(x, ws, r, C_CPU_REC, rec.present, rec_o, "cpu_request_millicores", rec.cpu_cores,
+			     x->cores);
+		xl_size_cell(x, ws, r, C_MEM, true, cur_o, "memory_request_bytes", cur.mem_gib, x->gib);
+		xl_size_cell(x, ws, r, C_MEM_REC, rec.present, rec_o, "memory_request_bytes", rec.mem_gib, x->gib);
+		xl_size_cell(x, ws, r, C_STORAGE, true, cur_o, "storage_bytes", cur.storage_gib, x->gib);
+		xl_size_cell(x, ws, r, C_STORAGE_REC, rec.present, rec_o, "storage_bytes", rec.storage_gib, x->gib);
+		xl_num(x, ws, S, r, C_LB, cur.load_balancers, x->count);
+
+		/* Blank replicas count as 1 (the cost model's rule); blank sizes
+		 * are 0 in arithmetic, so an all-blank recommendation costs 0 and
+		 * savings equal the cost, as for a null recommendation. */
+		xl_formula(x, ws, S, r, C_COST, cost, x->money,
+			   "=IF(%s%u=\"\",1,%s%u)*(%s%u*CpuCoreHour+%s%u*MemoryGiBHour)*HoursPerMonth"
+			   "+%s%u*StorageGiBMonth+%s%u*LoadBalancerHour*HoursPerMonth",
+			   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_MEM], xr, ref[C_STORAGE], xr,
+			   ref[C_LB], xr);
+		xl_formula(x, ws, S, r, C_SAVINGS, savings, x->money,
+			   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*CpuCoreHour+%s%u*MemoryGiBHour)*HoursPerMonth"
+			   "+%s%u*StorageGiBMonth)",
+			   ref[C_COST], xr, ref[C_REPLICAS_REC], xr, ref[C_REPLICAS_REC], xr, ref[C_CPU_REC], xr,
+			   ref[C_MEM_REC], xr, ref[C_STORAGE_REC], xr);
+
+		xl_str(x, ws, S, r, C_CONFIDENCE, js(f, "confidence"), x->text);
+		xl_str(x, ws, S, r, C_RISK, js(f, "risk"), x->text);
+		xl_str(x, ws, S, r, C_ACTION, js(f, "action.type"), x->text);
+		xl_bool(x, ws, r, C_DESTRUCTIVE, f, "action.destructive");
+		xl_bool(x, ws, r, C_APPROVAL, f, "action.approval_required");
+		xl_bool(x, ws, r, C_BLOCKED, f, "action.blocked");
+		xl_str(x, ws, S, r, C_BLOCKED_REASON, js(f, "action.blocked_reason"), x->wrap);
+		xl_str(x, ws, S, r, C_COMMAND, js(f, "action.command"), x->wrap);
+		xl_str(x, ws, S, r, C_EXPLANATION, js(f, "explanation"), x->wrap);
+
+		kp_buf_reset(&ev);
+		json_object *evl = kp_json_get(f, "evidence");
+		size_t nev = json_object_is_type(evl, json_type_array) ? json_object_array_length(evl) : 0;
+		for (size_t k = 0; k < nev; k++) {
+			const char *sum = kp_json_str(json_object_array_get_idx(evl, k), "summary");
+			if (!sum || !*sum)
+				continue;
+			if (ev.len)
+				kp_buf_putc(&ev, '\n');
+			kp_buf_puts(&ev, sum);
+		}
+		xl_str(x, ws, S, r, C_EVIDENCE, kp_buf_cstr(&ev), x->wrap);
+		xl_str(x, ws, S, r, C_EXPLAINED_BY, js(f, "explained_by"), x->text);
+
+		const struct {
+			lxw_col_t col;
+			const char *text;
+		} wrapped[] = {
+			{ C_BLOCKED_REASON, js(f, "action.blocked_reason") },
+			{ C_COMMAND, js(f, "action.command") },
+			{ C_EXPLANATION, js(f, "explanation") },
+			{ C_EVIDENCE, kp_buf_cstr(&ev) },
+		};
+		unsigned lines = 1;
+		for (size_t k = 0; k < sizeof(wrapped) / sizeof(wrapped[0]); k++) {
+			unsigned l = xl_wrapped_lines(wrapped[k].text, FINDINGS_COLS[wrapped[k].col].width);
+			lines = l > lines ? l : lines;
+		}
+		xl_row_lines(x, ws, r, lines);
+
+		*total_cost += cost;
+		*total_savings += savings;
+		xl_group_add(cats, ncats, js(f, "category"), cost, savings);
+		xl_group_add(nss, nns, xl_namespace(f), cost, savings);
+	}
+	kp_buf_release(&ev);
+
+	if (!xl_ok(x))
+		return;
+	worksheet_freeze_panes(ws, 1, 0);
+	xl_check_what(x, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), C_NCOLS - 1), "autofilter");
+	xl_check_what(x, worksheet_repeat_rows(ws, 0, 0), "print titles");
+	/* Printed at full size, pages left to right with the header row
+	 * repeated: squeezing 28 columns onto one page width is unreadable. */
+	worksheet_set_landscape(ws);
+	worksheet_print_across(ws);
+	worksheet_set_tab_color(ws, 0x4472C4);
+}
+
+static void xl_sheet_skipped(xl_ctx *x, lxw_worksheet *ws, json_object *doc)
+{
+	const char *S = SH_SKIPPED;
+	const char *hdr[] = { "Kind", "Namespace", "Name", "Reason" };
+	const double width[] = { 16, 18, 36, 70 };
+	for (lxw_col_t c = 0; c < 4; c++) {
+		xl_col(x, ws, c, width[c], c == 3 ? x->wrap : NULL);
+		xl_str(x, ws, S, 0, c, hdr[c], x->header);
+	}
+	json_object *list = kp_json_get(doc, "skipped");
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n && xl_ok(x); i++) {
+		json_object *s = json_object_array_get_idx(list, i);
+		lxw_row_t r = (lxw_row_t)(i + 1);
+		xl_str(x, ws, S, r, 0, js(s, "resource.kind"), x->text);
+		xl_str(x, ws, S, r, 1, xl_namespace(s), x->text);
+		xl_str(x, ws, S, r, 2, js(s, "resource.name"), x->text);
+		xl_str(x, ws, S, r, 3, js(s, "reason"), x->wrap);
+		xl_row_lines(x, ws, r, xl_wrapped_lines(js(s, "reason"), width[3]));
+	}
+	if (!xl_ok(x))
+		return;
+	worksheet_freeze_panes(ws, 1, 0);
+	xl_check_what(x, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), 3), "autofilter");
+	worksheet_set_landscape(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
+}
+
+/* A "By category" / "By namespace" block: label, COUNTIF, SUMIF x2 over the
+ * Findings columns, with cached values. Returns the next free row. */
+static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const char *title, const char *keyhdr,
+				lxw_col_t keycol, xl_group *g, size_t ng, unsigned last_row)
+{
+	const char *S = SH_SUMMARY;
+	char key[8], cost[8], sav[8], hdr_cost[64], hdr_sav[64];
+	xl_colname(key, keycol);
+	xl_colname(cost, C_COST);
+	xl_colname(sav, C_SAVINGS);
+	snprintf(hdr_cost, sizeof(hdr_cost), "Monthly cost (%s)", x->prices.currency);
+	snprintf(hdr_sav, sizeof(hdr_sav), "Monthly savings (%s)", x->prices.currency);
+
+	xl_str(x, ws, S, r++, 0, title, x->h2);
+	xl_str(x, ws, S, r, 0, keyhdr, x->header);
+	xl_str(x, ws, S, r, 1, "Findings", x->header_num);
+	xl_str(x, ws, S, r, 2, hdr_cost, x->header_num);
+	xl_str(x, ws, S, r, 3, hdr_sav, x->header_num);
+	r++;
+	qsort(g, ng, sizeof(*g), xl_group_cmp);
+	for (size_t i = 0; i < ng; i++, r++) {
+		char a[16];
+		xl_ref(a, r, 0);
+		xl_str(x, ws, S, r, 0, g[i].key, x->text);
+		xl_formula(x, ws, S, r, 1, g[i].count, x->count, "=COUNTIF(%s!$%s$2:$%s$%u,%s)", SH_FINDINGS, key, key,
+			   last_row, a);
+		xl_formula(x, ws, S, r, 2, g[i].cost, x->money, "=SUMIF(%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u)",
+			   SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, cost, cost, last_row);
+		xl_formula(x, ws, S, r, 3, g[i].savings, x->money, "=SUMIF(%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u)",
+			   SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, sav, sav, last_row);
+	}
+	if (ng == 0)
+		xl_str(x, ws, S, r++, 0, "(no findings)", x->note);
+	return r + 1;
+}
+
+static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, double total_cost,
+			     double total_savings, xl_group *cats, size_t ncats, xl_group *nss, size_t nns)
+{
+	const char *S = SH_SUMMARY;
+	/* Narrow enough that the page prints at full size; the run facts in B
+	 * overflow into the empty C and D. */
+	xl_col(x, ws, 0, 34, NULL);
+	xl_col(x, ws, 1, 14, NULL);
+	xl_col(x, ws, 2, 21, NULL);
+	xl_col(x, ws, 3, 21, NULL);
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, 0, 24, NULL), "title row");
+
+	char title[600], start[40], end[40], gen[40], window[160];
+	const char *cluster = xl_clean(x, js(doc, "cluster.name"));
+	snprintf(title, sizeof(title), "Kubernetes cost findings: %.500s", cluster);
+	xl_when(kp_json_str(doc, "window.start"), start);
+	xl_when(kp_json_str(doc, "window.end"), end);
+	xl_when(kp_json_str(doc, "generated_at"), gen);
+	int64_t t0, t1;
+	if (kp_time_parse(js(doc, "window.start"), &t0) && kp_time_parse(js(doc, "window.end"), &t1) && t1 >= t0) {
+		double days = (double)(t1 - t0) / 86400.0;
+		if (days >= 1)
+			snprintf(window, sizeof(window), "%s to %s (%.3g days)", start, end, days);
+		else
+			snprintf(window, sizeof(window), "%s to %s (%.3g hours)", start, end, days * 24);
+	} else if (*start || *end) {
+		snprintf(window, sizeof(window), "%s to %s", start, end);
+	} else {
+		snprintf(window, sizeof(window), "none");
+	}
+
+	lxw_row_t r = 0;
+	xl_str(x, ws, S, r++, 0, title, x->title);
+	r++;
+	const char *ctx_name = kp_json_str(doc, "cluster.context");
+	const char *facts[][2] = {
+		{ "Cluster", js(doc, "cluster.name") },
+		{ "Context", ctx_name ? ctx_name : "" },
+		{ "Usage window", window },
+		{ "Usage data from", js(doc, "window.source") },
+		{ "Generated at", gen },
+		{ "Generated by", "kopilot " KP_VERSION },
+	};
+	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+		if (i == 1 && !*facts[i][1])
+			continue;
+		xl_str(x, ws, S, r, 0, facts[i][0], x->label);
+		xl_str(x, ws, S, r++, 1, facts[i][1], x->text);
+	}
+	r++;
+
+	unsigned last = (unsigned)(n > 0 ? n + 1 : 2); /* empty list: the blank row 2 */
+	char id[8], cost[8], sav[8];
+	xl_colname(id, C_ID);
+	xl_colname(cost, C_COST);
+	xl_colname(sav, C_SAVINGS);
+	char hdr_cost[64], hdr_sav[64];
+	snprintf(hdr_cost, sizeof(hdr_cost), "Total monthly cost (%s)", x->prices.currency);
+	snprintf(hdr_sav, sizeof(hdr_sav), "Total monthly savings (%s)", x->prices.currency);
+	xl_str(x, ws, S, r, 0, "Total findings", x->label);
+	xl_formula(x, ws, S, r++, 1, (double)n, x->count_bold, "=COUNTA(%s!$%s$2:$%s$%u)", SH_FINDINGS, id, id, last);
+	xl_str(x, ws, S, r, 0, hdr_cost, x->label);
+	xl_formula(x, ws, S, r++, 1, total_cost, x->money_bold, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, cost, cost, last);
+	xl_str(x, ws, S, r, 0, hdr_sav, x->label);
+	xl_formula(x, ws, S, r++, 1, total_savings, x->money_bold, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, sav, sav,
+		   last);
+	xl_str(x, ws, S, r++, 0, "Cost: what the resources in these findings cost per month today.", x->note);
+	xl_str(x, ws, S, r++, 0, "Savings: what the recommended actions save per month (negative: a fix that costs).",
+	       x->note);
+	xl_str(x, ws, S, r++, 0, "Prices can be changed on the Prices sheet: every cost and savings figure recomputes.",
+	       x->note);
+	r++;
+
+	r = xl_group_table(x, ws, r, "By category", "Category", C_CATEGORY, cats, ncats, last);
+	r = xl_group_table(x, ws, r, "By namespace", "Namespace", C_NAMESPACE, nss, nns, last);
+	(void)r;
+
+	if (!xl_ok(x))
+		return;
+	worksheet_activate(ws);
+	worksheet_set_first_sheet(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
+	worksheet_set_tab_color(ws, 0x70AD47);
+}
+
+/* ---- entry point ---- */
+
+static void xl_read_prices(xl_ctx *x, json_object *doc)
+{
+	x->prices.cpu_core_hour = xl_price(x, doc, "cpu_core_hour");
+	x->prices.memory_gib_hour = xl_price(x, doc, "memory_gib_hour");
+	x->prices.storage_gib_month = xl_price(x, doc, "storage_gib_month");
+	x->prices.load_balancer_hour = xl_price(x, doc, "load_balancer_hour");
+	x->prices.hours_per_month = xl_price(x, doc, "hours_per_month");
+	const char *cur = kp_json_str(doc, "prices.currency");
+	x->prices.currency = cur && *cur ? cur : "USD";
+	const char *src = kp_json_str(doc, "prices.source");
+	x->prices.source = src && *src ? src : "not stated";
+}
+
+static void xl_properties(xl_ctx *x, json_object *doc)
+{
+	char title[300], subject[400];
+	const char *cluster = js(doc, "cluster.name");
+	snprintf(title, sizeof(title), "kopilot report: %.200s", cluster);
+	snprintf(subject, sizeof(subject), "Kubernetes cost findings and savings for cluster %.200s", cluster);
+	lxw_doc_properties props = { 0 };
+	props.title = title;
+	props.subject = subject;
+	props.author = "kopilot";
+	props.company = "kopilot";
+	props.keywords = "kubernetes, finops, cost, rightsizing";
+	props.comments = "Generated by kopilot " KP_VERSION " from findings.json";
+	int64_t t;
+	/* The run's own time, so the same findings give the same file. */
+	if (kp_time_parse(js(doc, "generated_at"), &t))
+		props.created = (time_t)t;
+	xl_check_what(x, workbook_set_properties(x->wb, &props), "document properties");
+}
+
+static lxw_worksheet *xl_add_sheet(xl_ctx *x, const char *name)
+{
+	if (!xl_ok(x))
+		return NULL;
+	lxw_worksheet *ws = workbook_add_worksheet(x->wb, name);
+	if (!ws)
+		x->status = kp_fail(x->err, KP_ERR_NOMEM, "%s: cannot add sheet %s", x->path, name);
+	return ws;
+}
+
+kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
+{
+	if (!path || !*path)
+		return kp_fail(err, KP_ERR_USAGE, "report.xlsx: no output path");
+	json_object *list = kp_json_get(findings, "findings");
+	if (!json_object_is_type(findings, json_type_object) || !json_object_is_type(list, json_type_array))
+		return kp_fail(err, KP_ERR_INPUT, "%s: findings document has no \"findings\" array", path);
+
+	xl_ctx x = { .path = path, .err = err, .status = KP_OK };
+	xl_read_prices(&x, findings);
+	if (!xl_ok(&x))
+		return x.status;
+	size_t n = json_object_array_length(list);
+
+	/* Create the temp file ourselves first: libxlsxwriter only opens it in
+	 * workbook_close() and then prints to stderr, while here we get errno. */
+	char *tmp = kp_temp_path_for(path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+		free(tmp);
+		return s;
+	}
+	close(fd);
+
+	x.wb = workbook_new(tmp);
+	if (!x.wb) {
+		unlink(tmp);
+		free(tmp);
+		return kp_fail(err, KP_ERR_NOMEM, "%s: cannot start workbook: out of memory", path);
+	}
+	kp_buf_init(&x.scratch);
+	kp_buf_init(&x.formula);
+	xl_group *cats = kp_xcalloc(n + 1, sizeof(*cats));
+	xl_group *nss = kp_xcalloc(n + 1, sizeof(*nss));
+	size_t ncats = 0, nns = 0;
+	double total_cost = 0, total_savings = 0;
+
+	/* Sheet order is what the reviewer meets: Summary first. Findings is
+	 * filled before Summary because Summary's cached totals come from it. */
+	xl_properties(&x, findings);
+	xl_formats(&x);
+	lxw_worksheet *summary = xl_add_sheet(&x, SH_SUMMARY);
+	lxw_worksheet *fws = xl_add_sheet(&x, SH_FINDINGS);
+	lxw_worksheet *pws = xl_add_sheet(&x, SH_PRICES);
+	lxw_worksheet *sws = xl_add_sheet(&x, SH_SKIPPED);
+	if (xl_ok(&x)) {
+		xl_sheet_prices(&x, pws);
+		xl_sheet_findings(&x, fws, list, n, &total_cost, &total_savings, cats, &ncats, nss, &nns);
+		xl_sheet_summary(&x, summary, findings, n, total_cost, total_savings, cats, ncats, nss, nns);
+		xl_sheet_skipped(&x, sws, findings);
+	}
+
+	/* workbook_close() also frees the workbook, so it runs on every path. */
+	lxw_error ce = workbook_close(x.wb);
+	if (xl_ok(&x) && ce != LXW_NO_ERROR)
+		x.status = kp_fail(err, xl_status_of(ce), "%s: cannot write spreadsheet: %s", path, lxw_strerror(ce));
+	if (xl_ok(&x)) {
+		/* libxlsxwriter does not fsync; without it a crash after the
+		 * rename could leave an empty report.xlsx. */
+		int rfd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (rfd < 0 || fsync(rfd) != 0)
+			x.status = kp_fail(err, KP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
+		if (rfd >= 0)
+			close(rfd);
+	}
+	if (xl_ok(&x))
+		x.status = kp_commit_temp(tmp, path, err); /* unlinks tmp itself on failure */
+	else
+		unlink(tmp);
+
+	free(cats);
+	free(nss);
+	kp_buf_release(&x.scratch);
+	kp_buf_release(&x.formula);
+	free(tmp);
+	return x.status;
+}
