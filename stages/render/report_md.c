@@ -1,0 +1,793 @@
+/*
+ * report_md.c - report.md: the report view and the Markdown rendering.
+ *
+ * Owns: kp_report_view(), which turns findings.json (contracts/FINDINGS.md)
+ * plus optional run information into the object a report template sees,
+ * with every value pre-formatted for people (money "$1,234.56", sizes
+ * "512Mi", action labels, per-category / per-namespace totals, top
+ * findings), and kp_render_markdown(), which renders that view with the
+ * built-in or a user template in Markdown-escaping mode.
+ *
+ * Keeping all formatting here, not in the template, means a user's template
+ * cannot get money rounding or units wrong, and every figure in the report is
+ * one of the numbers in findings.json, formatted. Every variable is
+ * documented in templates/README.md; keep the two in step.
+ *
+ * Memory: the view is a new json_object the caller puts; it shares nothing
+ * with the findings document (strings are copied, sub-objects deep-copied),
+ * so findings may be freed first. kp_render_markdown's *out is malloc'd and
+ * freed by the caller.
+ */
+#include "stages/render/render.h"
+
+#include "stages/collect/quantity.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KP_REPORT_TOP 10
+
+/* ---- small json helpers ---- */
+
+static void put_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+static void put_int(json_object *o, const char *k, int64_t v) { json_object_object_add(o, k, json_object_new_int64(v)); }
+static void put_bool(json_object *o, const char *k, bool v) { json_object_object_add(o, k, json_object_new_boolean(v)); }
+static void put_double(json_object *o, const char *k, double v)
+{
+	json_object_object_add(o, k, json_object_new_double(v));
+}
+
+static void put_copy(json_object *o, const char *k, json_object *v)
+{
+	json_object *c = NULL;
+	if (v && json_object_deep_copy(v, &c, NULL) != 0)
+		c = NULL;
+	json_object_object_add(o, k, c);
+}
+
+static bool is_num(json_object *v)
+{
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+static double num_or(json_object *o, const char *k, double dflt)
+{
+	json_object *v = kp_json_get(o, k);
+	return is_num(v) ? json_object_get_double(v) : dflt;
+}
+
+static bool bool_of(json_object *o, const char *k)
+{
+	json_object *v = kp_json_get(o, k);
+	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* ---- formatting ---- */
+
+static void group_thousands(unsigned long long x, char *out, size_t n)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%llu", x);
+	size_t o = 0;
+	for (int i = 0; i < len && o + 2 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = tmp[i];
+	}
+	out[o] = '\0';
+}
+
+static const char *currency_symbol(const char *cur)
+{
+	if (!cur || strcmp(cur, "USD") == 0)
+		return "$";
+	if (strcmp(cur, "EUR") == 0)
+		return "\xe2\x82\xac"; /* EURO SIGN */
+	if (strcmp(cur, "GBP") == 0)
+		return "\xc2\xa3"; /* POUND SIGN */
+	return NULL;
+}
+
+/* "$1,234.56", "-$4.64", "1,234.56 CHF": rounded to cents only here. */
+static void fmt_money(double v, const char *cur, char *out, size_t n)
+{
+	if (!isfinite(v))
+		v = 0;
+	double a = fabs(v);
+	if (a > 1e15)
+		a = 1e15;
+	long long cents = llround(a * 100.0);
+	bool neg = v < 0 && cents > 0;
+	char whole[40];
+	group_thousands((unsigned long long)(cents / 100), whole, sizeof(whole));
+	const char *sym = currency_symbol(cur);
+	if (sym)
+		snprintf(out, n, "%s%s%s.%02lld", neg ? "-" : "", sym, whole, cents % 100);
+	else
+		snprintf(out, n, "%s%s.%02lld %.16s", neg ? "-" : "", whole, cents % 100, cur);
+}
+
+/* Unit prices keep their precision ("$0.031611"), at least two decimals. */
+static void fmt_price(double v, const char *cur, char *out, size_t n)
+{
+	char num[64];
+	snprintf(num, sizeof(num), "%.6f", isfinite(v) ? v : 0.0);
+	char *dot = strchr(num, '.');
+	char *e = num + strlen(num);
+	while (dot && e > dot + 3 && e[-1] == '0')
+		*--e = '\0';
+	const char *sym = currency_symbol(cur);
+	if (sym)
+		snprintf(out, n, "%s%s", sym, num);
+	else
+		snprintf(out, n, "%s %.16s", num, cur);
+}
+
+static void put_money(json_object *o, const char *k, double v, const char *cur)
+{
+	char m[128];
+	fmt_money(v, cur, m, sizeof(m));
+	put_str(o, k, m);
+}
+
+/* "2026-11-11T06:00:00Z" -> "2026-11-11 06:00 UTC"; unparseable: as given. */
+static void fmt_time(const char *rfc, char *out, size_t n)
+{
+	int64_t t;
+	if (!rfc || !kp_time_parse(rfc, &t)) {
+		snprintf(out, n, "%s", rfc ? rfc : "unknown");
+		return;
+	}
+	char s[32];
+	kp_time_format(t, s);
+	snprintf(out, n, "%.10s %.5s UTC", s, s + 11);
+}
+
+/* "Deployment checkout/payments-api"; cluster-scoped: "PersistentVolume pv-1". */
+static void fmt_resource(json_object *r, char *out, size_t n)
+{
+	if (json_object_is_type(r, json_type_string)) {
+		snprintf(out, n, "%s", json_object_get_string(r));
+		return;
+	}
+	const char *kind = kp_json_str(r, "kind"), *ns = kp_json_str(r, "namespace"), *name = kp_json_str(r, "name");
+	snprintf(out, n, "%s%s%s%s%s", kind ? kind : "", kind ? " " : "", ns ? ns : "", ns ? "/" : "",
+		 name ? name : "?");
+}
+
+/* ---- categories ---- */
+
+static const struct {
+	const char *id, *title, *desc;
+} CATEGORIES[] = {
+	{"over-provisioned", "Over-provisioned containers",
+	 "Containers whose requests are well above what they used over the window. The cluster reserves (and you pay "
+	 "for) capacity they never use. Memory is never recommended below the highest working set observed."},
+	{"under-provisioned", "Under-provisioned containers (reliability risks)",
+	 "Containers that use more than they request, were OOM-killed or throttled. Fixing them costs money: these "
+	 "are reliability fixes, and their extra cost is already subtracted from the total savings."},
+	{"idle-workload", "Idle workloads",
+	 "Running workloads whose pods did close to nothing over the whole window. Scaling them down needs the "
+	 "owner's approval."},
+	{"zero-replica-workload", "Workloads scaled to zero that still hold resources",
+	 "Workloads with no running pods that still keep storage or a load balancer billed."},
+	{"orphaned-pvc", "Orphaned persistent volume claims",
+	 "Claims that no pod mounts and no workload template, StatefulSet claim template or CronJob references, older "
+	 "than the grace period. Deleting a claim deletes its data, so deletion needs approval."},
+	{"unbound-pv", "Unbound persistent volumes",
+	 "PersistentVolumes that are Released, Available or Failed and still billed. Deletion needs approval."},
+	{"idle-loadbalancer", "Idle load balancers",
+	 "Services of type LoadBalancer with no ready endpoints: the cloud load balancer is billed but serves "
+	 "nothing."},
+	{"finished-job", "Finished jobs",
+	 "Jobs that completed or failed long ago, are not owned by a CronJob and have no ttlSecondsAfterFinished."},
+	{"underutilized-node", "Underutilized nodes",
+	 "Nodes whose pods request far less than the node offers. Draining and cordoning need approval."},
+};
+
+static const char *category_title(const char *id)
+{
+	for (size_t i = 0; i < sizeof(CATEGORIES) / sizeof(CATEGORIES[0]); i++)
+		if (strcmp(CATEGORIES[i].id, id) == 0)
+			return CATEGORIES[i].title;
+	return id;
+}
+
+static const char *category_desc(const char *id)
+{
+	for (size_t i = 0; i < sizeof(CATEGORIES) / sizeof(CATEGORIES[0]); i++)
+		if (strcmp(CATEGORIES[i].id, id) == 0)
+			return CATEGORIES[i].desc;
+	return "";
+}
+
+/* ---- groups (by category, by namespace) ---- */
+
+typedef struct {
+	char *key;
+	int64_t count;
+	double cost, savings;
+	json_object *items; /* display findings, category groups only */
+} group;
+
+typedef struct {
+	group *v;
+	size_t n, cap;
+	json_object *index; /* key -> position in v; json-c objects are hash tables */
+} group_set;
+
+static group *group_for(group_set *gs, const char *key)
+{
+	json_object *ix;
+	if (json_object_object_get_ex(gs->index, key, &ix))
+		return &gs->v[json_object_get_int64(ix)];
+	if (gs->n == gs->cap) {
+		gs->cap = gs->cap ? gs->cap * 2 : 16;
+		gs->v = kp_xrealloc(gs->v, gs->cap * sizeof(*gs->v));
+	}
+	gs->v[gs->n] = (group){kp_xstrdup(key), 0, 0, 0, json_object_new_array()};
+	json_object_object_add(gs->index, key, json_object_new_int64((int64_t)gs->n));
+	return &gs->v[gs->n++];
+}
+
+static void group_set_release(group_set *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		free(gs->v[i].key);
+		json_object_put(gs->v[i].items);
+	}
+	free(gs->v);
+	json_object_put(gs->index);
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const group *x = a, *y = b;
+	if (x->savings != y->savings)
+		return x->savings > y->savings ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* ---- one finding ---- */
+
+static const struct {
+	const char *key, *label;
+	bool cpu, bytes;
+} SIZE_FIELDS[] = {
+	{"replicas", "Replicas", false, false},
+	{"cpu_request_millicores", "CPU request", true, false},
+	{"cpu_limit_millicores", "CPU limit", true, false},
+	{"memory_request_bytes", "Memory request", false, true},
+	{"memory_limit_bytes", "Memory limit", false, true},
+	{"storage_bytes", "Storage", false, true},
+};
+
+static bool fmt_size(json_object *set, size_t field, char *out, size_t n)
+{
+	json_object *v = kp_json_get(set, SIZE_FIELDS[field].key);
+	if (!is_num(v))
+		return false;
+	int64_t x = json_object_get_int64(v);
+	if (SIZE_FIELDS[field].cpu)
+		kp_format_cpu(x, out, n);
+	else if (SIZE_FIELDS[field].bytes)
+		kp_format_bytes(x, out, n);
+	else
+		snprintf(out, n, "%lld", (long long)x);
+	return true;
+}
+
+/* "2 cores / 4Gi": requests, or the storage size when there are none. */
+static bool fmt_sizes_summary(json_object *set, char *out, size_t n)
+{
+	char a[64], b[64];
+	bool ha = fmt_size(set, 1, a, sizeof(a)), hb = fmt_size(set, 3, b, sizeof(b));
+	if (ha && hb)
+		snprintf(out, n, "%s / %s", a, b);
+	else if (ha || hb)
+		snprintf(out, n, "%s", ha ? a : b);
+	else if (fmt_size(set, 5, a, sizeof(a)))
+		snprintf(out, n, "%s", a);
+	else
+		return false;
+	return true;
+}
+
+static void add_rows(json_object *d, json_object *cur, json_object *rec)
+{
+	json_object *rows = json_object_new_array();
+	bool rec_obj = json_object_is_type(rec, json_type_object);
+	for (size_t i = 0; i < sizeof(SIZE_FIELDS) / sizeof(SIZE_FIELDS[0]); i++) {
+		char c[64], r[64];
+		bool hc = fmt_size(cur, i, c, sizeof(c)), hr = rec_obj && fmt_size(rec, i, r, sizeof(r));
+		if (!hc && !hr)
+			continue;
+		if (!hc)
+			snprintf(c, sizeof(c), "not set");
+		if (!rec_obj)
+			snprintf(r, sizeof(r), "\xe2\x80\x94"); /* EM DASH: no resize proposed */
+		else if (!hr)
+			snprintf(r, sizeof(r), "not set");
+		json_object *row = json_object_new_object();
+		put_str(row, "field", SIZE_FIELDS[i].label);
+		put_str(row, "current", c);
+		put_str(row, "recommended", r);
+		put_bool(row, "changed", rec_obj && strcmp(c, r) != 0);
+		json_object_array_add(rows, row);
+	}
+	put_bool(d, "has_rows", json_object_array_length(rows) > 0);
+	json_object_object_add(d, "rows", rows);
+}
+
+static void add_evidence(json_object *d, json_object *evidence)
+{
+	json_object *out = json_object_new_array();
+	size_t n = json_object_is_type(evidence, json_type_array) ? json_object_array_length(evidence) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(evidence, i), *c = NULL;
+		if (!json_object_is_type(e, json_type_object) || json_object_deep_copy(e, &c, NULL) != 0)
+			continue;
+		/* detail: where the number comes from, so a reviewer can re-check it */
+		kp_buf b;
+		kp_buf_init(&b);
+		const char *metric = kp_json_str(e, "metric"), *unit = kp_json_str(e, "unit");
+		json_object *value = kp_json_get(e, "value"), *samples = kp_json_get(e, "samples");
+		if (metric) {
+			kp_buf_puts(&b, metric);
+			if (value) {
+				/* sizes in the units the rest of the report uses */
+				char q[64];
+				bool sized = is_num(value) && unit &&
+					     (strcmp(unit, "bytes") == 0 || strcmp(unit, "millicores") == 0);
+				if (sized && strcmp(unit, "bytes") == 0)
+					kp_format_bytes(json_object_get_int64(value), q, sizeof(q));
+				else if (sized)
+					kp_format_cpu(json_object_get_int64(value), q, sizeof(q));
+				kp_buf_printf(&b, " = %s",
+					      sized ? q : json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
+				if (unit && !sized && strcmp(unit, "count") != 0)
+					kp_buf_printf(&b, " %s", unit);
+			}
+		}
+		const char *w = kp_json_str(e, "window");
+		if (w)
+			kp_buf_printf(&b, "%sover %s", b.len ? ", " : "", w);
+		if (is_num(samples)) {
+			char g[40];
+			group_thousands((unsigned long long)llabs((long long)json_object_get_int64(samples)), g, sizeof(g));
+			kp_buf_printf(&b, "%s%s samples", b.len ? ", " : "", g);
+		}
+		const char *src = kp_json_str(e, "source"), *q = kp_json_str(e, "query");
+		if (src)
+			kp_buf_printf(&b, "%ssource: %s", b.len ? ", " : "", src);
+		if (q)
+			kp_buf_printf(&b, "%squery: %s", b.len ? ", " : "", q);
+		put_str(c, "detail", b.len ? kp_buf_cstr(&b) : NULL);
+		kp_buf_release(&b);
+		json_object_array_add(out, c);
+	}
+	put_bool(d, "has_evidence", json_object_array_length(out) > 0);
+	json_object_object_add(d, "evidence", out);
+}
+
+/* The longest run of backticks in s, plus one (at least three): a code fence
+ * that the command itself can never close. */
+static void command_fence(const char *s, char *out, size_t n)
+{
+	size_t best = 0, run = 0;
+	for (; s && *s; s++) {
+		run = *s == '`' ? run + 1 : 0;
+		if (run > best)
+			best = run;
+	}
+	size_t len = best + 1 < 3 ? 3 : best + 1;
+	if (len >= n)
+		len = n - 1;
+	memset(out, '`', len);
+	out[len] = '\0';
+}
+
+static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
+{
+	json_object *d = json_object_new_object();
+	json_object *res = kp_json_get(f, "resource"), *act = kp_json_get(f, "action");
+	const char *category = kp_json_str(f, "category");
+	category = category ? category : "uncategorized";
+	char buf[1024];
+
+	put_int(d, "rank", rank);
+	put_str(d, "id", kp_json_str(f, "id"));
+	put_str(d, "category", category);
+	put_str(d, "category_title", category_title(category));
+
+	const char *kind = kp_json_str(res, "kind"), *ns = kp_json_str(res, "namespace"), *name = kp_json_str(res, "name");
+	put_str(d, "kind", kind);
+	put_str(d, "namespace", ns);
+	put_str(d, "namespace_label", ns ? ns : "(cluster)");
+	put_str(d, "name", name);
+	put_str(d, "api_version", kp_json_str(res, "apiVersion"));
+	fmt_resource(res, buf, sizeof(buf));
+	put_str(d, "resource", buf);
+	snprintf(buf, sizeof(buf), "%s%s%s", kind ? kind : "", kind ? " " : "", name ? name : "?");
+	put_str(d, "resource_short", buf);
+	put_str(d, "container", kp_json_str(f, "container"));
+
+	double cost = num_or(f, "monthly_cost", 0), savings = num_or(f, "monthly_savings", 0);
+	put_double(d, "monthly_cost", cost);
+	put_double(d, "monthly_savings", savings);
+	put_money(d, "cost", cost, cur);
+	put_money(d, "savings", savings, cur);
+	put_bool(d, "is_increase", savings < 0);
+	put_money(d, "cost_increase", savings < 0 ? -savings : 0, cur);
+	put_str(d, "confidence", kp_json_str(f, "confidence"));
+	put_str(d, "risk", kp_json_str(f, "risk"));
+
+	const char *type = kp_json_str(act, "type");
+	type = type ? type : "review";
+	bool blocked = bool_of(act, "blocked"), approval = bool_of(act, "approval_required");
+	const char *reason = kp_json_str(act, "blocked_reason");
+	if (blocked)
+		snprintf(buf, sizeof(buf), "%s (BLOCKED: %s)", type, reason ? reason : "protected");
+	else if (approval)
+		snprintf(buf, sizeof(buf), "%s (approval required)", type);
+	else
+		snprintf(buf, sizeof(buf), "%s", type);
+	put_copy(d, "action", act);
+	put_str(d, "action_type", type);
+	put_str(d, "action_label", buf);
+	put_bool(d, "destructive", bool_of(act, "destructive"));
+	put_bool(d, "approval_required", approval);
+	put_bool(d, "blocked", blocked);
+	put_str(d, "blocked_reason", blocked ? (reason ? reason : "protected") : NULL);
+	const char *cmd = kp_json_str(act, "command");
+	put_str(d, "command", cmd && *cmd ? cmd : NULL);
+	command_fence(cmd, buf, 64);
+	put_str(d, "command_fence", buf);
+	put_str(d, "command_label", blocked ? "Command (blocked: for reference only, do not run)"
+				    : approval ? "Command (run only after approval)"
+					       : "Command");
+	put_str(d, "explanation", kp_json_str(f, "explanation"));
+	put_str(d, "explained_by", kp_json_str(f, "explained_by"));
+
+	add_evidence(d, kp_json_get(f, "evidence"));
+
+	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended");
+	put_copy(d, "current", c);
+	put_copy(d, "recommended", json_object_is_type(r, json_type_object) ? r : NULL);
+	char cs[256], rs[256];
+	bool hc = fmt_sizes_summary(c, cs, sizeof(cs));
+	bool hr = json_object_is_type(r, json_type_object) && fmt_sizes_summary(r, rs, sizeof(rs));
+	put_str(d, "current_summary", hc ? cs : NULL);
+	put_str(d, "recommended_summary", hr ? rs : NULL);
+	if (hc && hr)
+		snprintf(buf, sizeof(buf), "%s -> %s", cs, rs);
+	put_str(d, "change", hc && hr ? buf : NULL);
+	json_object *reps = kp_json_get(c, "replicas");
+	json_object_object_add(d, "replicas", is_num(reps) ? json_object_new_int64(json_object_get_int64(reps)) : NULL);
+	add_rows(d, c, r);
+	return d;
+}
+
+/* ---- the view ---- */
+
+static void add_groups(json_object *view, const char *key, group_set *gs, const char *cur, bool category)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < gs->n; i++) {
+		group *g = &gs->v[i];
+		json_object *o = json_object_new_object();
+		put_str(o, category ? "category" : "namespace", g->key);
+		if (category) {
+			put_str(o, "title", category_title(g->key));
+			put_str(o, "description", category_desc(g->key));
+		}
+		put_int(o, "count", g->count);
+		put_money(o, "cost", g->cost, cur);
+		put_money(o, "savings", g->savings, cur);
+		put_double(o, "monthly_cost", g->cost);
+		put_double(o, "monthly_savings", g->savings);
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(view, key, arr);
+}
+
+static void add_prices(json_object *view, json_object *prices, const char *cur)
+{
+	json_object *p = json_object_new_object();
+	double hours = num_or(prices, "hours_per_month", 730);
+	const char *source = kp_json_str(prices, "source");
+	source = source ? source : "default";
+	char label[256], m[128];
+	if (strcmp(source, "default") == 0)
+		snprintf(label, sizeof(label), "default (OpenCost)");
+	else if (strcmp(source, "config") == 0)
+		snprintf(label, sizeof(label), "config (kopilot configuration)");
+	else
+		snprintf(label, sizeof(label), "%s", source);
+	put_str(p, "currency", cur);
+	put_double(p, "hours_per_month", hours);
+	put_str(p, "source", source);
+	put_str(p, "source_label", label);
+
+	static const struct {
+		const char *key, *name, *unit, *month_unit;
+		bool hourly;
+	} items[] = {
+		{"cpu_core_hour", "CPU", "per core-hour", "per core-month", true},
+		{"memory_gib_hour", "Memory", "per GiB-hour", "per GiB-month", true},
+		{"storage_gib_month", "Storage", "per GiB-month", "per GiB-month", false},
+		{"load_balancer_hour", "Load balancer", "per hour", "per load balancer-month", true},
+	};
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		json_object *v = kp_json_get(prices, items[i].key);
+		if (!is_num(v))
+			continue;
+		double x = json_object_get_double(v);
+		json_object *o = json_object_new_object();
+		put_str(o, "key", items[i].key);
+		put_str(o, "name", items[i].name);
+		fmt_price(x, cur, m, sizeof(m));
+		put_str(o, "price", m);
+		put_str(o, "unit", items[i].unit);
+		fmt_money(items[i].hourly ? x * hours : x, cur, m, sizeof(m));
+		put_str(o, "monthly", m);
+		put_str(o, "monthly_unit", items[i].month_unit);
+		put_str(o, "source", label);
+		put_double(o, "value", x);
+		json_object_array_add(arr, o);
+		put_double(p, items[i].key, x);
+	}
+	json_object_object_add(p, "items", arr);
+	json_object_object_add(view, "prices", p);
+}
+
+static void add_window(json_object *view, json_object *w)
+{
+	json_object *o = json_object_new_object();
+	const char *start = kp_json_str(w, "start"), *end = kp_json_str(w, "end"), *src = kp_json_str(w, "source");
+	char buf[128];
+	put_str(o, "start", start);
+	put_str(o, "end", end);
+	fmt_time(start, buf, sizeof(buf));
+	put_str(o, "start_display", buf);
+	fmt_time(end, buf, sizeof(buf));
+	put_str(o, "end_display", buf);
+	src = src ? src : "none";
+	put_str(o, "source", src);
+	json_object *step = kp_json_get(w, "step_seconds");
+	json_object_object_add(o, "step_seconds", is_num(step) ? json_object_new_int64(json_object_get_int64(step)) : NULL);
+	int64_t a, b;
+	if (start && end && kp_time_parse(start, &a) && kp_time_parse(end, &b) && b >= a) {
+		int64_t s = b - a;
+		if (s % 86400 == 0)
+			snprintf(buf, sizeof(buf), "%lld day%s", (long long)(s / 86400), s == 86400 ? "" : "s");
+		else if (s >= 2 * 86400)
+			snprintf(buf, sizeof(buf), "%.1f days", (double)s / 86400.0);
+		else
+			snprintf(buf, sizeof(buf), "%.1f hours", (double)s / 3600.0);
+		put_str(o, "duration", buf);
+	} else {
+		put_str(o, "duration", "unknown length");
+	}
+	put_bool(o, "no_usage", strcmp(src, "none") == 0);
+	json_object_object_add(view, "window", o);
+}
+
+static void add_skipped(json_object *view, json_object *skipped)
+{
+	json_object *arr = json_object_new_array();
+	size_t n = json_object_is_type(skipped, json_type_array) ? json_object_array_length(skipped) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *s = json_object_array_get_idx(skipped, i), *res = kp_json_get(s, "resource");
+		char buf[1024];
+		fmt_resource(res, buf, sizeof(buf));
+		json_object *o = json_object_new_object();
+		put_str(o, "resource", buf);
+		put_str(o, "kind", kp_json_str(res, "kind"));
+		put_str(o, "namespace", kp_json_str(res, "namespace"));
+		put_str(o, "name", kp_json_str(res, "name"));
+		const char *reason = kp_json_str(s, "reason");
+		put_str(o, "reason", reason ? reason : "no reason given");
+		json_object_array_add(arr, o);
+	}
+	put_bool(view, "has_skipped", n > 0);
+	put_int(view, "skipped_count", (int64_t)n);
+	json_object_object_add(view, "skipped", arr);
+}
+
+static void add_run_info(json_object *view, json_object *run_info)
+{
+	const char *version = kp_json_str(run_info, "version");
+	put_str(view, "version", version ? version : KP_VERSION);
+	json_object *missing = kp_json_get(run_info, "missing"), *arr = json_object_new_array();
+	size_t n = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(missing, i);
+		if (json_object_is_type(m, json_type_string))
+			json_object_array_add(arr, json_object_new_string(json_object_get_string(m)));
+	}
+	bool has_missing = json_object_array_length(arr) > 0;
+	put_bool(view, "has_missing", has_missing);
+	json_object_object_add(view, "missing", arr);
+	put_bool(view, "degraded", has_missing || bool_of(run_info, "degraded"));
+}
+
+json_object *kp_report_view(json_object *findings, json_object *run_info)
+{
+	json_object *view = json_object_new_object();
+	const char *cur = kp_json_str(findings, "prices.currency");
+	cur = cur ? cur : "USD";
+	char buf[256];
+
+	put_str(view, "schema", kp_json_str(findings, "schema"));
+	const char *gen = kp_json_str(findings, "generated_at");
+	put_str(view, "generated_at", gen);
+	fmt_time(gen, buf, sizeof(buf));
+	put_str(view, "generated_at_display", buf);
+	add_run_info(view, run_info);
+
+	json_object *cluster = json_object_new_object();
+	const char *cname = kp_json_str(findings, "cluster.name");
+	cname = cname ? cname : "unknown cluster";
+	put_str(cluster, "name", cname);
+	put_str(cluster, "context", kp_json_str(findings, "cluster.context"));
+	put_str(cluster, "server", kp_json_str(findings, "cluster.server"));
+	json_object_object_add(view, "cluster", cluster);
+	put_str(view, "cluster_name", cname);
+
+	add_window(view, kp_json_get(findings, "window"));
+	add_prices(view, kp_json_get(findings, "prices"), cur);
+	put_str(view, "currency", cur);
+
+	/* One pass over the findings builds the display objects and every
+	 * aggregate; groups hold references to the same display objects. */
+	json_object *list = kp_json_get(findings, "findings");
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	json_object *all = json_object_new_array(), *top = json_object_new_array();
+	group_set cats = {NULL, 0, 0, json_object_new_object()}, nss = {NULL, 0, 0, json_object_new_object()};
+	double sum_cost = 0, sum_savings = 0, gross = 0, approval = 0, blocked = 0, increase = 0, auto_s = 0;
+	int64_t n_approval = 0, n_blocked = 0, n_increase = 0, n_auto = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(f, json_type_object))
+			continue;
+		json_object *d = finding_view(f, (int64_t)json_object_array_length(all) + 1, cur);
+		json_object_array_add(all, d);
+		if (json_object_array_length(top) < KP_REPORT_TOP)
+			json_object_array_add(top, json_object_get(d));
+		double cost = num_or(f, "monthly_cost", 0), s = num_or(f, "monthly_savings", 0);
+		sum_cost += cost;
+		sum_savings += s;
+		if (s > 0)
+			gross += s;
+		/* Disjoint buckets, so that auto + approval + blocked - increase
+		 * reconciles with the net total in the report's key figures. */
+		if (s < 0) {
+			increase += -s;
+			n_increase++;
+		} else if (bool_of(f, "action.blocked")) {
+			blocked += s;
+			n_blocked++;
+		} else if (bool_of(f, "action.approval_required")) {
+			approval += s;
+			n_approval++;
+		} else {
+			auto_s += s;
+			n_auto++;
+		}
+		const char *cat = kp_json_str(d, "category"), *ns = kp_json_str(d, "namespace_label");
+		group *g = group_for(&cats, cat);
+		g->count++;
+		g->cost += cost;
+		g->savings += s;
+		json_object_array_add(g->items, json_object_get(d));
+		g = group_for(&nss, ns);
+		g->count++;
+		g->cost += cost;
+		g->savings += s;
+	}
+	if (cats.n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(cats.v, cats.n, sizeof(*cats.v), group_cmp);
+	if (nss.n)
+		qsort(nss.v, nss.n, sizeof(*nss.v), group_cmp);
+	size_t count = json_object_array_length(all);
+
+	/* Totals as findings.json states them (so the report and the JSON agree
+	 * to the cent); computed sums only where the document has none. */
+	json_object *t = json_object_new_object();
+	double total_cost = num_or(findings, "totals.monthly_cost", sum_cost);
+	double total_savings = num_or(findings, "totals.monthly_savings", sum_savings);
+	int64_t total_n = (int64_t)num_or(findings, "totals.findings", (double)count);
+	put_int(t, "findings", total_n);
+	snprintf(buf, sizeof(buf), "%lld finding%s", (long long)total_n, total_n == 1 ? "" : "s");
+	put_str(t, "findings_label", buf);
+	put_double(t, "monthly_cost", total_cost);
+	put_double(t, "monthly_savings", total_savings);
+	put_money(t, "cost", total_cost, cur);
+	put_money(t, "savings", total_savings, cur);
+	put_money(t, "savings_annual", total_savings * 12, cur);
+	put_money(t, "gross_savings", gross, cur);
+	put_money(t, "approval_savings", approval, cur);
+	put_int(t, "approval_count", n_approval);
+	put_money(t, "auto_savings", auto_s, cur);
+	put_int(t, "auto_count", n_auto);
+	put_money(t, "blocked_savings", blocked, cur);
+	put_int(t, "blocked_count", n_blocked);
+	put_bool(t, "has_blocked", n_blocked > 0);
+	put_money(t, "reliability_cost", increase, cur);
+	put_money(t, "reliability_delta", -increase, cur);
+	put_int(t, "reliability_count", n_increase);
+	put_bool(t, "has_reliability", n_increase > 0);
+	snprintf(buf, sizeof(buf), "%lld reliability fix%s", (long long)n_increase, n_increase == 1 ? "" : "es");
+	put_str(t, "reliability_label", buf);
+	json_object_object_add(view, "totals", t);
+
+	put_bool(view, "has_findings", count > 0);
+	json_object_object_add(view, "findings", all);
+	json_object_object_add(view, "top", top);
+	add_groups(view, "by_category", &cats, cur, true);
+	add_groups(view, "by_namespace", &nss, cur, false);
+
+	json_object *groups = json_object_new_array();
+	for (size_t i = 0; i < cats.n; i++) {
+		group *g = &cats.v[i];
+		json_object *o = json_object_new_object();
+		put_str(o, "category", g->key);
+		put_str(o, "title", category_title(g->key));
+		put_str(o, "description", category_desc(g->key));
+		put_int(o, "count", g->count);
+		snprintf(buf, sizeof(buf), "%lld finding%s", (long long)g->count, g->count == 1 ? "" : "s");
+		put_str(o, "count_label", buf);
+		put_money(o, "cost", g->cost, cur);
+		put_money(o, "savings", g->savings, cur);
+		put_bool(o, "is_increase", g->savings < 0);
+		put_money(o, "cost_increase", g->savings < 0 ? -g->savings : 0, cur);
+		json_object_object_add(o, "findings", json_object_get(g->items));
+		json_object_array_add(groups, o);
+		if (strcmp(g->key, "under-provisioned") == 0) {
+			json_object *rel = json_object_new_object();
+			put_int(rel, "count", g->count);
+			put_money(rel, "cost_increase", g->savings < 0 ? -g->savings : 0, cur);
+			json_object_object_add(rel, "findings", json_object_get(g->items));
+			json_object_object_add(view, "reliability", rel);
+		}
+	}
+	json_object_object_add(view, "categories", groups);
+	group_set_release(&cats);
+	group_set_release(&nss);
+
+	add_skipped(view, kp_json_get(findings, "skipped"));
+	return view;
+}
+
+kp_status kp_render_markdown(json_object *findings, json_object *run_info, const char *template_path, char **out,
+			     kp_error *err)
+{
+	*out = NULL;
+	if (!json_object_is_type(findings, json_type_object))
+		return kp_fail(err, KP_ERR_INPUT, "findings: not a JSON object");
+	char *owned = NULL;
+	const char *tmpl, *name;
+	if (template_path) {
+		kp_status st = kp_read_file(template_path, &owned, NULL, err);
+		if (st != KP_OK)
+			return kp_error_prefix(err, "report template");
+		tmpl = owned;
+		name = template_path;
+	} else {
+		tmpl = kp_template_builtin();
+		name = "report.md.mustache";
+	}
+	json_object *view = kp_report_view(findings, run_info);
+	kp_status st = kp_mustache_render_markdown(tmpl, name, view, out, err);
+	json_object_put(view);
+	free(owned);
+	return st;
+}
