@@ -1,0 +1,1200 @@
+/*
+ * config.c - the effective configuration: defaults < YAML file < environment
+ * < flags (--set key=value).
+ *
+ * Everything is driven by one table, config_keys[] below: one row per key
+ * with its dotted YAML name, its environment variable (the Python seed's name
+ * where one existed, otherwise KOPILOT_<UPPER_SNAKE_OF_KEY>), its type, where
+ * it lives in kp_config, whether it is a secret, and a validator. Every layer
+ * (file, env, flag) goes through the same path: text or YAML node -> typed
+ * temporary value -> validator -> commit. kp_config.sources[i] and
+ * source_detail[i] are indexed by the row number.
+ *
+ * Ownership: kp_config owns every string and list it points to (heap, freed
+ * by kp_config_release). Loading functions copy what they keep; the caller
+ * keeps ownership of paths and assignments passed in. kp_config_show()
+ * returns a heap string (caller frees); kp_config_to_json() returns a new
+ * json-c reference (caller puts).
+ *
+ * Secrets are never echoed: not in show/to_json (masked), and not in error
+ * messages (the offending value is replaced by "(secret)").
+ */
+#include "pipeline/config.h"
+
+#include "stages/collect/quantity.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+/* ---- value types and the key table ---- */
+
+typedef enum {
+	T_DOUBLE,
+	T_INT,    /* int field */
+	T_INT64,  /* int64_t field, plain integer */
+	T_BYTES,  /* int64_t field; plain integer or a quantity such as "32Mi" */
+	T_BOOL,
+	T_STRING, /* char *, NULL = unset */
+	T_LIST,   /* kp_strlist */
+} key_type;
+
+/* How a list is written in an environment variable. */
+typedef enum { LIST_JSON, LIST_COLON } list_syntax;
+
+/* Where a textual value comes from: decides list syntax and trimming. */
+typedef enum { SYN_YAML, SYN_ENV, SYN_FLAG } syntax;
+
+/* A parsed value before it is committed; owns s and l. */
+typedef struct {
+	double d;
+	int64_t i;
+	bool b;
+	char *s;
+	kp_strlist l;
+} cfg_value;
+
+/* Returns true when v is acceptable. On false it may write a complete reason
+ * into why (otherwise the key's `expect` phrase is used). */
+typedef bool (*validator)(const cfg_value *v, char *why, size_t n);
+/* Optional fix-up after validation (dedup, adding built-ins). */
+typedef void (*normalizer)(cfg_value *v);
+
+typedef struct {
+	const char *key;    /* dotted YAML key */
+	const char *env;    /* seed environment variable, NULL = KOPILOT_<KEY> */
+	key_type type;
+	size_t offset;      /* into kp_config */
+	bool secret;
+	validator check;    /* NULL = any value of the type */
+	const char *expect; /* "a number >= 0"; for lists: what the items are */
+	list_syntax list_env;
+	normalizer normalize;
+} cfg_key;
+
+static const char *const builtin_namespaces[] = {"kube-system", "kube-public", "kube-node-lease"};
+static const char *const builtin_skills[] = {"security",        "administration",   "networking",
+					     "monitoring",      "troubleshooting", "cost_optimization"};
+static const char *const llm_providers[] = {"none", "ollama", "openai", "azure_openai", "anthropic", "gemini"};
+
+/* -- validators -- */
+
+static bool v_nonneg(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->d >= 0;
+}
+
+static bool v_positive(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->d > 0;
+}
+
+static bool v_margin(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->d >= 0 && v->d <= 10;
+}
+
+static bool v_nonneg_int(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 0;
+}
+
+static bool v_percentile(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i == 50 || v->i == 95 || v->i == 99 || v->i == 100;
+}
+
+static bool v_tasks(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 1000;
+}
+
+static bool v_port(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 65535;
+}
+
+static bool v_approval(const cfg_value *v, char *why, size_t n)
+{
+	if (v->b)
+		return true;
+	snprintf(why, n, "approval for destructive actions cannot be disabled: deletes, drains, cordons and "
+			 "scale-to-zero always need an explicit, audited approval (remove the setting or set it to true)");
+	return false;
+}
+
+static bool v_currency(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	const char *s = v->s;
+	return s && strlen(s) == 3 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z' && s[2] >= 'A' &&
+	       s[2] <= 'Z';
+}
+
+static bool v_provider(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	for (size_t i = 0; v->s && i < sizeof(llm_providers) / sizeof(llm_providers[0]); i++)
+		if (strcmp(v->s, llm_providers[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool v_url(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	const char *s = v->s;
+	if (!s)
+		return false;
+	const char *rest = strncmp(s, "http://", 7) == 0 ? s + 7 : strncmp(s, "https://", 8) == 0 ? s + 8 : NULL;
+	if (!rest || !*rest || *rest == '/')
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ')
+			return false;
+	return true;
+}
+
+static bool v_log_format(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->s && (strcmp(v->s, "json") == 0 || strcmp(v->s, "console") == 0);
+}
+
+static bool is_dns1123_label(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 63)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (!alnum && !(ch == '-' && i > 0 && i + 1 < len))
+			return false;
+	}
+	return true;
+}
+
+/* Writes s quoted and escaped, cut after 80 characters, for messages. */
+static void quote(const char *s, char *out, size_t n)
+{
+	size_t o = 0, i = 0;
+	if (n < 8) {
+		if (n)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	for (; s[i] && i < 80 && o + 8 < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			o += (size_t)snprintf(out + o, n - o, "\\x%02x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	if (s[i]) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+static bool v_namespaces(const cfg_value *v, char *why, size_t n)
+{
+	for (size_t i = 0; i < v->l.len; i++) {
+		if (!is_dns1123_label(v->l.items[i])) {
+			char q[128];
+			quote(v->l.items[i], q, sizeof(q));
+			snprintf(why, n,
+				 "invalid namespace name %s: a namespace is a DNS-1123 label (lowercase letters, "
+				 "digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+				 q);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool v_skills(const cfg_value *v, char *why, size_t n)
+{
+	for (size_t i = 0; i < v->l.len; i++) {
+		const char *s = v->l.items[i];
+		bool ok = *s && strlen(s) <= 63;
+		for (const char *p = s; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			     *p == '_' || *p == '-' || *p == '.';
+		if (!ok) {
+			char q[128];
+			quote(s, q, sizeof(q));
+			snprintf(why, n, "invalid skill name %s: letters, digits, '_', '-' and '.', at most 63 characters",
+				 q);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool v_dirs(const cfg_value *v, char *why, size_t n)
+{
+	for (size_t i = 0; i < v->l.len; i++) {
+		if (!*v->l.items[i]) {
+			snprintf(why, n, "empty directory name in the list");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* -- list helpers -- */
+
+static void list_push(kp_strlist *l, const char *s)
+{
+	l->items = kp_xrealloc(l->items, (l->len + 1) * sizeof(char *));
+	l->items[l->len++] = kp_xstrdup(s);
+}
+
+static void list_free(kp_strlist *l)
+{
+	for (size_t i = 0; i < l->len; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->len = 0;
+}
+
+bool kp_strlist_contains(const kp_strlist *l, const char *s)
+{
+	if (!l || !s)
+		return false;
+	for (size_t i = 0; i < l->len; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Removes duplicates, keeping the first occurrence (order is kept so that
+ * `config show` prints what the user wrote). */
+static void n_dedup(cfg_value *v)
+{
+	kp_strlist out = {0};
+	for (size_t i = 0; i < v->l.len; i++)
+		if (!kp_strlist_contains(&out, v->l.items[i]))
+			list_push(&out, v->l.items[i]);
+	list_free(&v->l);
+	v->l = out;
+}
+
+/* The built-in protected namespaces are always there: a user list adds to
+ * them and can never replace them. */
+static void n_namespaces(cfg_value *v)
+{
+	kp_strlist out = {0};
+	for (size_t i = 0; i < sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]); i++)
+		list_push(&out, builtin_namespaces[i]);
+	for (size_t i = 0; i < v->l.len; i++)
+		if (!kp_strlist_contains(&out, v->l.items[i]))
+			list_push(&out, v->l.items[i]);
+	list_free(&v->l);
+	v->l = out;
+}
+
+#define OFF(field) offsetof(kp_config, field)
+
+static const cfg_key config_keys[] = {
+	/* prices */
+	{"prices.cpu_core_hour", NULL, T_DOUBLE, OFF(cpu_core_hour), false, v_nonneg, "a number >= 0", 0, NULL},
+	{"prices.memory_gib_hour", NULL, T_DOUBLE, OFF(memory_gib_hour), false, v_nonneg, "a number >= 0", 0, NULL},
+	{"prices.storage_gib_month", NULL, T_DOUBLE, OFF(storage_gib_month), false, v_nonneg, "a number >= 0", 0,
+	 NULL},
+	{"prices.load_balancer_hour", NULL, T_DOUBLE, OFF(load_balancer_hour), false, v_nonneg, "a number >= 0", 0,
+	 NULL},
+	{"prices.hours_per_month", NULL, T_DOUBLE, OFF(hours_per_month), false, v_positive, "a number > 0", 0,
+	 NULL},
+	{"prices.currency", NULL, T_STRING, OFF(currency), false, v_currency,
+	 "a 3-letter uppercase currency code such as USD", 0, NULL},
+	/* rightsizing */
+	{"rightsizing.cpu_percentile", NULL, T_INT, OFF(cpu_percentile), false, v_percentile,
+	 "one of 50, 95, 99, 100", 0, NULL},
+	{"rightsizing.cpu_margin", NULL, T_DOUBLE, OFF(cpu_margin), false, v_margin,
+	 "a number between 0 and 10 (a fraction: 0.15 = 15%)", 0, NULL},
+	{"rightsizing.memory_margin", NULL, T_DOUBLE, OFF(memory_margin), false, v_margin,
+	 "a number between 0 and 10 (a fraction: 0.20 = 20%)", 0, NULL},
+	{"rightsizing.cpu_floor_millicores", NULL, T_INT64, OFF(cpu_floor_m), false, v_nonneg_int,
+	 "an integer number of millicores >= 0", 0, NULL},
+	{"rightsizing.memory_floor_bytes", NULL, T_BYTES, OFF(memory_floor_b), false, v_nonneg_int,
+	 "a number of bytes or a quantity such as 32Mi", 0, NULL},
+	{"rightsizing.min_relative_change", NULL, T_DOUBLE, OFF(min_relative_change), false, v_nonneg,
+	 "a number >= 0 (a fraction: 0.20 = 20%)", 0, NULL},
+	{"rightsizing.min_cpu_change_millicores", NULL, T_INT64, OFF(min_cpu_change_m), false, v_nonneg_int,
+	 "an integer number of millicores >= 0", 0, NULL},
+	{"rightsizing.min_memory_change_bytes", NULL, T_BYTES, OFF(min_memory_change_b), false, v_nonneg_int,
+	 "a number of bytes or a quantity such as 64Mi", 0, NULL},
+	{"rightsizing.min_monthly_savings", NULL, T_DOUBLE, OFF(min_monthly_savings), false, v_nonneg,
+	 "a number >= 0", 0, NULL},
+	{"rightsizing.min_history_hours", NULL, T_DOUBLE, OFF(min_history_hours), false, v_nonneg, "a number >= 0",
+	 0, NULL},
+	/* orphaned PVCs */
+	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(pvc_grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
+	/* safety */
+	{"safety.protected_namespaces", "SAFETY_PROTECTED_NAMESPACES", T_LIST, OFF(protected_namespaces), false,
+	 v_namespaces, "namespace names", LIST_JSON, n_namespaces},
+	{"safety.require_approval_destructive", "SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE", T_BOOL,
+	 OFF(require_approval_destructive), false, v_approval, "true", 0, NULL},
+	{"safety.max_concurrent_tasks", "SAFETY_MAX_CONCURRENT_TASKS", T_INT, OFF(max_concurrent_tasks), false,
+	 v_tasks, "an integer between 1 and 1000", 0, NULL},
+	/* LLM */
+	{"llm.provider", "LLM_PROVIDER", T_STRING, OFF(llm_provider), false, v_provider,
+	 "one of none, ollama, openai, azure_openai, anthropic, gemini", 0, NULL},
+	{"llm.model", "LLM_MODEL", T_STRING, OFF(llm_model), false, NULL, "a model name", 0, NULL},
+	{"llm.ollama_base_url", "OLLAMA_BASE_URL", T_STRING, OFF(ollama_base_url), false, v_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"llm.gemini_api_key", "GEMINI_API_KEY", T_STRING, OFF(gemini_api_key), true, NULL, "an API key", 0, NULL},
+	{"llm.gemini_model", "GEMINI_MODEL", T_STRING, OFF(gemini_model), false, NULL, "a model name", 0, NULL},
+	/* skills */
+	{"skills.enabled", "ENABLED_SKILLS", T_LIST, OFF(enabled_skills), false, v_skills, "skill names", LIST_JSON,
+	 n_dedup},
+	{"skills.dirs", "SKILL_DIRS", T_LIST, OFF(skill_dirs), false, v_dirs, "directories", LIST_COLON, n_dedup},
+	/* logging and metrics */
+	{"log.format", "LOG_FORMAT", T_STRING, OFF(log_format), false, v_log_format, "json or console", 0, NULL},
+	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(metrics_enabled), false, NULL, "true or false", 0, NULL},
+	{"metrics.port", "METRICS_PORT", T_INT, OFF(metrics_port), false, v_port, "an integer between 1 and 65535",
+	 0, NULL},
+	/* report and cluster */
+	{"report.template", NULL, T_STRING, OFF(report_template), false, NULL, "a file path", 0, NULL},
+	{"cluster.name", NULL, T_STRING, OFF(cluster_name), false, NULL, "a cluster name", 0, NULL},
+};
+
+#define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static void *field(const kp_config *c, const cfg_key *k) { return (char *)c + k->offset; }
+
+static int find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(config_keys[i].key, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A section is a prefix of some key: "prices" for "prices.currency". */
+static bool is_section(const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strncmp(config_keys[i].key, name, n) == 0 && config_keys[i].key[n] == '.')
+			return true;
+	return false;
+}
+
+/* KOPILOT_PRICES_CPU_CORE_HOUR for prices.cpu_core_hour. */
+static void env_name(const cfg_key *k, char *out, size_t n)
+{
+	if (k->env) {
+		snprintf(out, n, "%s", k->env);
+		return;
+	}
+	size_t o = (size_t)snprintf(out, n, "KOPILOT_");
+	for (const char *p = k->key; *p && o + 1 < n; p++) {
+		char ch = *p;
+		out[o++] = ch == '.' ? '_' : (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+	}
+	out[o] = '\0';
+}
+
+/* ---- init / release ---- */
+
+static void set_default_list(kp_strlist *l, const char *const *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		list_push(l, items[i]);
+}
+
+void kp_config_init(kp_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cpu_core_hour = 0.031611;
+	c->memory_gib_hour = 0.004237;
+	c->storage_gib_month = 0.04;
+	c->load_balancer_hour = 0.025;
+	c->hours_per_month = 730;
+	c->currency = kp_xstrdup("USD");
+	c->price_source = kp_xstrdup("default");
+
+	c->cpu_percentile = 95;
+	c->cpu_margin = 0.15;
+	c->memory_margin = 0.20;
+	c->cpu_floor_m = 10;
+	c->memory_floor_b = 32LL << 20;
+	c->min_relative_change = 0.20;
+	c->min_cpu_change_m = 50;
+	c->min_memory_change_b = 64LL << 20;
+	c->min_monthly_savings = 1.0;
+	c->min_history_hours = 24;
+
+	c->pvc_grace_days = 7;
+
+	set_default_list(&c->protected_namespaces, builtin_namespaces,
+			 sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]));
+	c->require_approval_destructive = true;
+	c->max_concurrent_tasks = 5;
+
+	c->llm_provider = kp_xstrdup("none");
+	c->llm_model = kp_xstrdup("gpt-oss:20b");
+	c->ollama_base_url = kp_xstrdup("http://localhost:11434");
+	c->gemini_api_key = NULL;
+	c->gemini_model = kp_xstrdup("gemini-2.5-flash");
+	set_default_list(&c->enabled_skills, builtin_skills, sizeof(builtin_skills) / sizeof(builtin_skills[0]));
+
+	c->log_format = kp_xstrdup("console");
+	c->metrics_enabled = true;
+	c->metrics_port = 9090;
+
+	c->sources = kp_xcalloc(NKEYS, sizeof(*c->sources)); /* all KP_SRC_DEFAULT (0) */
+	c->source_detail = kp_xcalloc(NKEYS, sizeof(*c->source_detail));
+}
+
+void kp_config_release(kp_config *c)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const cfg_key *k = &config_keys[i];
+		if (k->type == T_STRING) {
+			char **s = field(c, k);
+			free(*s);
+		} else if (k->type == T_LIST) {
+			list_free(field(c, k));
+		}
+		if (c->source_detail)
+			free(c->source_detail[i]);
+	}
+	free(c->price_source);
+	free(c->sources);
+	free(c->source_detail);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- parsing text into values ---- */
+
+static void value_release(cfg_value *v)
+{
+	free(v->s);
+	list_free(&v->l);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Strict decimal number: what YAML and people write, not C's hex floats,
+ * "inf" or "nan", which strtod would accept. */
+static bool parse_double(const char *s, double *out)
+{
+	if (!*s)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!strchr("0123456789+-.eE", *p))
+			return false;
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	if (*end || errno == ERANGE || !isfinite(d))
+		return false;
+	*out = d;
+	return true;
+}
+
+static bool parse_int(const char *s, int64_t *out)
+{
+	const char *p = s;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (*end || errno == ERANGE)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "1", "yes", "on"};
+	static const char *const no[] = {"false", "0", "no", "off"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A JSON array of strings, strictly: '["a","b"]'. */
+static bool parse_json_list(const char *s, kp_strlist *out)
+{
+	json_tokener *tok = json_tokener_new();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	size_t len = strlen(s);
+	json_object *obj = json_tokener_parse_ex(tok, s, (int)len);
+	bool ok = obj && json_tokener_get_error(tok) == json_tokener_success &&
+		  json_tokener_get_parse_end(tok) == len && json_object_is_type(obj, json_type_array);
+	json_tokener_free(tok);
+	for (size_t i = 0; ok && i < json_object_array_length(obj); i++) {
+		json_object *it = json_object_array_get_idx(obj, i);
+		if (!json_object_is_type(it, json_type_string))
+			ok = false;
+		else
+			list_push(out, json_object_get_string(it));
+	}
+	json_object_put(obj);
+	if (!ok)
+		list_free(out);
+	return ok;
+}
+
+/* Splits on sep, skipping empty parts (like PATH) and trimming spaces. */
+static void split_list(const char *s, char sep, kp_strlist *out)
+{
+	const char *p = s;
+	while (*p) {
+		const char *e = strchr(p, sep);
+		if (!e)
+			e = p + strlen(p);
+		const char *a = p, *b = e;
+		while (a < b && (*a == ' ' || *a == '\t'))
+			a++;
+		while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+			b--;
+		if (b > a) {
+			char *item = kp_xmalloc((size_t)(b - a) + 1);
+			memcpy(item, a, (size_t)(b - a));
+			item[b - a] = '\0';
+			out->items = kp_xrealloc(out->items, (out->len + 1) * sizeof(char *));
+			out->items[out->len++] = item;
+		}
+		p = *e ? e + 1 : e;
+	}
+}
+
+/* Text -> typed value. Returns false if the text is not of the key's type. */
+static bool parse_text(const cfg_key *k, const char *text, syntax syn, cfg_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (k->type) {
+	case T_DOUBLE:
+		return parse_double(text, &v->d);
+	case T_INT:
+		return parse_int(text, &v->i) && v->i >= INT_MIN && v->i <= INT_MAX;
+	case T_INT64:
+		return parse_int(text, &v->i);
+	case T_BYTES:
+		return kp_quantity_units(text, &v->i, NULL) == KP_OK;
+	case T_BOOL:
+		return parse_bool(text, &v->b);
+	case T_STRING:
+		v->s = *text ? kp_xstrdup(text) : NULL;
+		return true;
+	case T_LIST:
+		if (syn == SYN_ENV) {
+			if (k->list_env == LIST_JSON)
+				return parse_json_list(text, &v->l);
+			split_list(text, ':', &v->l);
+			return true;
+		}
+		if (syn == SYN_FLAG) {
+			if (text[0] == '[')
+				return parse_json_list(text, &v->l);
+			split_list(text, ',', &v->l);
+			return true;
+		}
+		return false; /* YAML lists are sequences, handled by the caller */
+	}
+	return false;
+}
+
+/* "expected ..." for key k when written in syntax syn. */
+static void expectation(const cfg_key *k, syntax syn, char *out, size_t n)
+{
+	if (k->type != T_LIST) {
+		snprintf(out, n, "expected %s", k->expect);
+		return;
+	}
+	if (syn == SYN_ENV)
+		snprintf(out, n, "expected a %s list of %s", k->list_env == LIST_JSON ? "JSON" : "':'-separated",
+			 k->expect);
+	else if (syn == SYN_FLAG)
+		snprintf(out, n, "expected a JSON list or a comma-separated list of %s", k->expect);
+	else
+		snprintf(out, n, "expected a list of %s", k->expect);
+}
+
+/* where: "kopilot.yaml:7: prices.cpu_core_hour", "LLM_PROVIDER", ...
+ * got: already formatted ("\"cheap\"", "a mapping", "null"). */
+static kp_status value_error(kp_error *err, const char *where, const cfg_key *k, syntax syn, const char *why,
+			     const char *got)
+{
+	char exp[256];
+	if (why && *why)
+		return kp_fail(err, KP_ERR_USAGE, "%s: %s", where, why);
+	expectation(k, syn, exp, sizeof(exp));
+	return kp_fail(err, KP_ERR_USAGE, "%s: %s, got %s", where, exp, k->secret ? "(secret)" : got);
+}
+
+/* ---- commit ---- */
+
+static void commit(kp_config *c, size_t idx, cfg_value *v, kp_config_source src, const char *detail)
+{
+	const cfg_key *k = &config_keys[idx];
+	void *f = field(c, k);
+	switch (k->type) {
+	case T_DOUBLE: *(double *)f = v->d; break;
+	case T_INT: *(int *)f = (int)v->i; break;
+	case T_INT64:
+	case T_BYTES: *(int64_t *)f = v->i; break;
+	case T_BOOL: *(bool *)f = v->b; break;
+	case T_STRING:
+		free(*(char **)f);
+		*(char **)f = v->s;
+		v->s = NULL;
+		break;
+	case T_LIST:
+		list_free(f);
+		*(kp_strlist *)f = v->l;
+		memset(&v->l, 0, sizeof(v->l));
+		break;
+	}
+	c->sources[idx] = src;
+	free(c->source_detail[idx]);
+	c->source_detail[idx] = detail ? kp_xstrdup(detail) : NULL;
+	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->price_source, "config") != 0) {
+		free(c->price_source);
+		c->price_source = kp_xstrdup("config");
+	}
+	value_release(v);
+}
+
+/* Validates, normalizes and commits v (consumed in every case). */
+static kp_status check_and_commit(kp_config *c, size_t idx, cfg_value *v, kp_config_source src, const char *detail,
+				  const char *where, syntax syn, const char *got, kp_error *err)
+{
+	const cfg_key *k = &config_keys[idx];
+	char why[512] = "";
+	if (k->check && !k->check(v, why, sizeof(why))) {
+		value_release(v);
+		return value_error(err, where, k, syn, why, got);
+	}
+	if (k->normalize)
+		k->normalize(v);
+	commit(c, idx, v, src, detail);
+	return KP_OK;
+}
+
+/* Applies a textual value (environment or flag). */
+static kp_status apply_text(kp_config *c, size_t idx, const char *raw, syntax syn, kp_config_source src,
+			    const char *detail, const char *where, kp_error *err)
+{
+	const cfg_key *k = &config_keys[idx];
+	/* Surrounding blanks are noise from ConfigMaps and shell quoting. */
+	while (*raw == ' ' || *raw == '\t' || *raw == '\n' || *raw == '\r')
+		raw++;
+	size_t len = strlen(raw);
+	while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t' || raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+		len--;
+	char *text = kp_xmalloc(len + 1);
+	memcpy(text, raw, len);
+	text[len] = '\0';
+	char got[160];
+	quote(text, got, sizeof(got));
+	cfg_value v;
+	kp_status st;
+	if (!parse_text(k, text, syn, &v)) {
+		value_release(&v);
+		st = value_error(err, where, k, syn, NULL, got);
+	} else {
+		st = check_and_commit(c, idx, &v, src, detail, where, syn, got, err);
+	}
+	free(text);
+	return st;
+}
+
+/* ---- environment ---- */
+
+static const char *real_getenv(const char *name) { return getenv(name); }
+
+kp_status kp_config_load_env(kp_config *c, const char *(*getenv_fn)(const char *name), kp_error *err)
+{
+	if (!getenv_fn)
+		getenv_fn = real_getenv;
+	for (size_t i = 0; i < NKEYS; i++) {
+		char name[128];
+		env_name(&config_keys[i], name, sizeof(name));
+		const char *val = getenv_fn(name);
+		if (!val || !*val)
+			continue; /* empty counts as unset, as in the Python version */
+		kp_status st = apply_text(c, i, val, SYN_ENV, KP_SRC_ENV, name, name, err);
+		if (st)
+			return st;
+	}
+	return KP_OK;
+}
+
+/* ---- flags ---- */
+
+kp_status kp_config_set(kp_config *c, const char *assignment, kp_config_source src, kp_error *err)
+{
+	char q[160];
+	quote(assignment ? assignment : "", q, sizeof(q));
+	const char *eq = assignment ? strchr(assignment, '=') : NULL;
+	if (!eq || eq == assignment)
+		return kp_fail(err, KP_ERR_USAGE, "--set %s: expected key=value, e.g. prices.cpu_core_hour=0.05", q);
+	size_t klen = (size_t)(eq - assignment);
+	char key[128];
+	/* only the key part is ever quoted back: the value may be a secret */
+	if (klen >= sizeof(key))
+		klen = sizeof(key) - 1;
+	memcpy(key, assignment, klen);
+	key[klen] = '\0';
+	int idx = find_key(key);
+	if (idx < 0) {
+		quote(key, q, sizeof(q));
+		return kp_fail(err, KP_ERR_USAGE,
+			       "--set: unknown key %s (`kopilot config show` lists every key)", q);
+	}
+	char where[160];
+	snprintf(where, sizeof(where), "%s%s", src == KP_SRC_FLAG ? "--set " : "", key);
+	return apply_text(c, (size_t)idx, eq + 1, SYN_FLAG, src, src == KP_SRC_FLAG ? "--set" : NULL, where, err);
+}
+
+/* ---- YAML file ---- */
+
+typedef struct {
+	kp_config *c;
+	yaml_document_t *doc;
+	const char *path;
+	size_t *seen_line; /* per key: line where this file set it, 0 = not yet */
+} yaml_ctx;
+
+static bool yaml_is_null(const yaml_node_t *n)
+{
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	const char *s = (const char *)n->data.scalar.value;
+	return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+	       strcmp(s, "NULL") == 0;
+}
+
+static void yaml_describe(const yaml_node_t *n, char *out, size_t size)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		snprintf(out, size, "a mapping");
+	else if (n->type == YAML_SEQUENCE_NODE)
+		snprintf(out, size, "a list");
+	else if (yaml_is_null(n))
+		snprintf(out, size, "null");
+	else
+		quote((const char *)n->data.scalar.value, out, size);
+}
+
+static kp_status yaml_apply(yaml_ctx *x, size_t idx, yaml_node_t *val, const char *where, kp_error *err)
+{
+	const cfg_key *k = &config_keys[idx];
+	char got[160];
+	yaml_describe(val, got, sizeof(got));
+	cfg_value v;
+	memset(&v, 0, sizeof(v));
+	if (k->type == T_LIST) {
+		if (val->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top;
+			     it++) {
+				yaml_node_t *item = yaml_document_get_node(x->doc, *it);
+				if (!item || item->type != YAML_SCALAR_NODE || yaml_is_null(item)) {
+					value_release(&v);
+					char g[160];
+					if (item)
+						yaml_describe(item, g, sizeof(g));
+					char itemwhy[256];
+					snprintf(itemwhy, sizeof(itemwhy), "every item must be a string, got %s",
+						 item ? g : "nothing");
+					return value_error(err, where, k, SYN_YAML, itemwhy, got);
+				}
+				list_push(&v.l, (const char *)item->data.scalar.value);
+			}
+		} else if (!yaml_is_null(val)) {
+			return value_error(err, where, k, SYN_YAML, NULL, got);
+		}
+		/* null: an empty list */
+	} else if (val->type != YAML_SCALAR_NODE) {
+		return value_error(err, where, k, SYN_YAML, NULL, got);
+	} else if (yaml_is_null(val)) {
+		if (k->type != T_STRING)
+			return value_error(err, where, k, SYN_YAML, NULL, got);
+		/* null string: unset (validators decide whether that is allowed) */
+	} else if (!parse_text(k, (const char *)val->data.scalar.value, SYN_YAML, &v)) {
+		value_release(&v);
+		return value_error(err, where, k, SYN_YAML, NULL, got);
+	}
+	return check_and_commit(x->c, idx, &v, KP_SRC_FILE, x->path, where, SYN_YAML, got, err);
+}
+
+/* Suggests a known key with the same last segment ("did you mean"). */
+static const char *suggest(const char *name)
+{
+	const char *last = strrchr(name, '.');
+	last = last ? last + 1 : name;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const char *kl = strrchr(config_keys[i].key, '.');
+		if (kl && strcmp(kl + 1, last) == 0 && strcmp(config_keys[i].key, name) != 0)
+			return config_keys[i].key;
+	}
+	return NULL;
+}
+
+static kp_status yaml_walk(yaml_ctx *x, yaml_node_t *map, const char *prefix, kp_error *err)
+{
+	for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top; pr++) {
+		yaml_node_t *kn = yaml_document_get_node(x->doc, pr->key);
+		yaml_node_t *vn = yaml_document_get_node(x->doc, pr->value);
+		if (!kn || !vn)
+			return kp_fail(err, KP_ERR_INTERNAL, "%s: malformed YAML document", x->path);
+		size_t line = kn->start_mark.line + 1;
+		if (kn->type != YAML_SCALAR_NODE)
+			return kp_fail(err, KP_ERR_USAGE, "%s:%zu: keys must be plain strings", x->path, line);
+		char name[256];
+		int nl = snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
+				  (const char *)kn->data.scalar.value);
+		if (nl < 0 || (size_t)nl >= sizeof(name))
+			return kp_fail(err, KP_ERR_USAGE, "%s:%zu: unknown key (name too long)", x->path, line);
+		int idx = find_key(name);
+		char where[512];
+		if (idx >= 0) {
+			snprintf(where, sizeof(where), "%s:%zu: %s", x->path, line, name);
+			if (x->seen_line[idx])
+				return kp_fail(err, KP_ERR_USAGE, "%s:%zu: %s: set twice in this file (first on line %zu)",
+					       x->path, line, name, x->seen_line[idx]);
+			x->seen_line[idx] = line;
+			kp_status st = yaml_apply(x, (size_t)idx, vn, where, err);
+			if (st)
+				return st;
+		} else if (is_section(name)) {
+			if (vn->type == YAML_MAPPING_NODE) {
+				kp_status st = yaml_walk(x, vn, name, err);
+				if (st)
+					return st;
+			} else if (!yaml_is_null(vn)) {
+				char got[160];
+				yaml_describe(vn, got, sizeof(got));
+				return kp_fail(err, KP_ERR_USAGE, "%s:%zu: %s: expected a mapping of %s.* keys, got %s",
+					       x->path, line, name, name, got);
+			}
+		} else {
+			const char *s = suggest(name);
+			char q[300];
+			quote(name, q, sizeof(q));
+			if (s)
+				return kp_fail(err, KP_ERR_USAGE, "%s:%zu: %s: unknown key (did you mean %s?)", x->path,
+					       line, q, s);
+			return kp_fail(err, KP_ERR_USAGE, "%s:%zu: %s: unknown key", x->path, line, q);
+		}
+	}
+	return KP_OK;
+}
+
+kp_status kp_config_load_file(kp_config *c, const char *path, kp_error *err)
+{
+	char *text;
+	size_t len;
+	kp_status st = kp_read_file(path, &text, &len, err);
+	if (st) {
+		/* a config file named on the command line that is not there
+		 * is the user's mistake, not an I/O failure */
+		if (err)
+			err->status = KP_ERR_USAGE;
+		return KP_ERR_USAGE;
+	}
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser)) {
+		free(text);
+		return kp_fail(err, KP_ERR_NOMEM, "%s: cannot initialise the YAML parser", path);
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	yaml_document_t doc;
+	if (!yaml_parser_load(&parser, &doc)) {
+		/* yaml_parser_load frees the document itself on error */
+		st = kp_fail(err, KP_ERR_USAGE, "%s:%zu:%zu: malformed YAML: %s%s%s", path,
+			     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			     parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+			     parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		free(text);
+		return st;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root) {
+		if (root->type != YAML_MAPPING_NODE) {
+			if (!yaml_is_null(root))
+				st = kp_fail(err, KP_ERR_USAGE,
+					     "%s:%zu: expected a mapping of settings (prices:, rightsizing:, ...) at the top",
+					     path, root->start_mark.line + 1);
+		} else {
+			yaml_ctx x = {c, &doc, path, kp_xcalloc(NKEYS, sizeof(size_t))};
+			st = yaml_walk(&x, root, NULL, err);
+			free(x.seen_line);
+		}
+	}
+	yaml_document_delete(&doc);
+	if (!st && root) {
+		/* one document only: a second one would be silently ignored */
+		yaml_document_t next;
+		if (!yaml_parser_load(&parser, &next)) {
+			st = kp_fail(err, KP_ERR_USAGE, "%s:%zu:%zu: malformed YAML: %s", path,
+				     parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+				     parser.problem ? parser.problem : "syntax error");
+		} else {
+			yaml_node_t *r2 = yaml_document_get_root_node(&next);
+			if (r2)
+				st = kp_fail(err, KP_ERR_USAGE, "%s:%zu: only one YAML document is allowed", path,
+					     r2->start_mark.line + 1);
+			yaml_document_delete(&next);
+		}
+	}
+	yaml_parser_delete(&parser);
+	free(text);
+	return st;
+}
+
+/* ---- validation ---- */
+
+/* A non-owning view of the current value of key k. */
+static cfg_value current(const kp_config *c, const cfg_key *k)
+{
+	cfg_value v;
+	memset(&v, 0, sizeof(v));
+	const void *f = field(c, k);
+	switch (k->type) {
+	case T_DOUBLE: v.d = *(const double *)f; break;
+	case T_INT: v.i = *(const int *)f; break;
+	case T_INT64:
+	case T_BYTES: v.i = *(const int64_t *)f; break;
+	case T_BOOL: v.b = *(const bool *)f; break;
+	case T_STRING: v.s = *(char *const *)f; break;
+	case T_LIST: v.l = *(const kp_strlist *)f; break;
+	}
+	return v;
+}
+
+static void source_text(const kp_config *c, size_t i, char *out, size_t n)
+{
+	const char *d = c->source_detail ? c->source_detail[i] : NULL;
+	switch (c->sources ? c->sources[i] : KP_SRC_DEFAULT) {
+	case KP_SRC_DEFAULT: snprintf(out, n, "default"); break;
+	case KP_SRC_FILE: snprintf(out, n, "file %s", d ? d : "?"); break;
+	case KP_SRC_ENV: snprintf(out, n, "env %s", d ? d : "?"); break;
+	case KP_SRC_FLAG: snprintf(out, n, "flag %s", d ? d : "--set"); break;
+	}
+}
+
+static void format_value(const kp_config *c, const cfg_key *k, kp_buf *b);
+
+kp_status kp_config_validate(const kp_config *c, kp_error *err)
+{
+	/* every key's own rule, again: fields may have been set directly */
+	for (size_t i = 0; i < NKEYS; i++) {
+		const cfg_key *k = &config_keys[i];
+		cfg_value v = current(c, k);
+		char why[512] = "";
+		if (k->check && !k->check(&v, why, sizeof(why))) {
+			char src[300], exp[256];
+			source_text(c, i, src, sizeof(src));
+			if (*why)
+				return kp_fail(err, KP_ERR_USAGE, "%s: %s (from %s)", k->key, why, src);
+			kp_buf b;
+			kp_buf_init(&b);
+			format_value(c, k, &b);
+			expectation(k, SYN_YAML, exp, sizeof(exp));
+			kp_status st = kp_fail(err, KP_ERR_USAGE, "%s: %s, got %s (from %s)", k->key, exp,
+					       k->secret ? "(secret)" : kp_buf_cstr(&b), src);
+			kp_buf_release(&b);
+			return st;
+		}
+	}
+	/* cross-field rules */
+	for (size_t i = 0; i < sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]); i++)
+		if (!kp_strlist_contains(&c->protected_namespaces, builtin_namespaces[i]))
+			return kp_fail(err, KP_ERR_USAGE,
+				       "safety.protected_namespaces: must include the built-in namespace %s",
+				       builtin_namespaces[i]);
+	if (c->llm_provider && strcmp(c->llm_provider, "gemini") == 0 &&
+	    (!c->gemini_api_key || !*c->gemini_api_key))
+		return kp_fail(err, KP_ERR_USAGE,
+			       "llm.provider is gemini but no API key is set (GEMINI_API_KEY or llm.gemini_api_key)");
+	if (!c->price_source || (strcmp(c->price_source, "default") != 0 && strcmp(c->price_source, "config") != 0))
+		return kp_fail(err, KP_ERR_INTERNAL, "prices.source must be \"default\" or \"config\"");
+	return KP_OK;
+}
+
+/* ---- show / JSON ---- */
+
+/* Shortest decimal that reads back as the same double: 0.031611, not
+ * 0.031611000000000001. */
+static void format_double(double d, char *out, size_t n)
+{
+	/* fixed notation for the ordinary range, so 730 is not "7.3e+02" */
+	if (d == 0 || (fabs(d) >= 1e-6 && fabs(d) < 1e15)) {
+		for (int dec = 0; dec <= 20; dec++) {
+			snprintf(out, n, "%.*f", dec, d);
+			if (strtod(out, NULL) == d)
+				return;
+		}
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(out, n, "%.*g", prec, d);
+		if (strtod(out, NULL) == d)
+			return;
+	}
+}
+
+static char *mask_secret(const char *s)
+{
+	size_t len = strlen(s);
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_puts(&b, "****");
+	/* the last 4 characters help tell keys apart, but only when the key
+	 * is long enough that they do not give a meaningful part away */
+	if (len > 12)
+		kp_buf_puts(&b, s + len - 4);
+	return kp_buf_detach(&b);
+}
+
+static json_object *list_json(const kp_strlist *l)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < l->len; i++)
+		json_object_array_add(a, json_object_new_string(l->items[i]));
+	return a;
+}
+
+static void format_value(const kp_config *c, const cfg_key *k, kp_buf *b)
+{
+	cfg_value v = current(c, k);
+	char tmp[64];
+	switch (k->type) {
+	case T_DOUBLE:
+		format_double(v.d, tmp, sizeof(tmp));
+		kp_buf_puts(b, tmp);
+		break;
+	case T_INT:
+	case T_INT64:
+	case T_BYTES: kp_buf_printf(b, "%lld", (long long)v.i); break;
+	case T_BOOL: kp_buf_puts(b, v.b ? "true" : "false"); break;
+	case T_STRING:
+		if (!v.s) {
+			kp_buf_puts(b, "(unset)");
+		} else if (k->secret) {
+			char *m = mask_secret(v.s);
+			kp_buf_puts(b, m);
+			free(m);
+		} else {
+			kp_buf_puts(b, v.s);
+		}
+		break;
+	case T_LIST: {
+		json_object *a = list_json(&v.l);
+		kp_buf_puts(b, json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(a);
+		break;
+	}
+	}
+}
+
+char *kp_config_show(const kp_config *c)
+{
+	size_t keyw = strlen("prices.source"), valw = 0;
+	char **vals = kp_xcalloc(NKEYS, sizeof(char *));
+	for (size_t i = 0; i < NKEYS; i++) {
+		kp_buf b;
+		kp_buf_init(&b);
+		format_value(c, &config_keys[i], &b);
+		vals[i] = kp_buf_detach(&b);
+		if (strlen(config_keys[i].key) > keyw)
+			keyw = strlen(config_keys[i].key);
+		/* long values (lists, URLs) do not push every column right */
+		if (strlen(vals[i]) > valw && strlen(vals[i]) <= 24)
+			valw = strlen(vals[i]);
+	}
+	kp_buf out;
+	kp_buf_init(&out);
+	for (size_t i = 0; i < NKEYS; i++) {
+		char src[300];
+		source_text(c, i, src, sizeof(src));
+		kp_buf_printf(&out, "%-*s = %-*s   (%s)\n", (int)keyw, config_keys[i].key, (int)valw, vals[i], src);
+		free(vals[i]);
+		/* the derived price source sits with the prices */
+		if (strcmp(config_keys[i].key, "prices.currency") == 0)
+			kp_buf_printf(&out, "%-*s = %-*s   (derived)\n", (int)keyw, "prices.source", (int)valw,
+				      c->price_source ? c->price_source : "default");
+	}
+	free(vals);
+	return kp_buf_detach(&out);
+}
+
+json_object *kp_config_to_json(const kp_config *c)
+{
+	json_object *o = json_object_new_object();
+	for (size_t i = 0; i < NKEYS; i++) {
+		const cfg_key *k = &config_keys[i];
+		cfg_value v = current(c, k);
+		json_object *j = NULL;
+		char tmp[64];
+		switch (k->type) {
+		case T_DOUBLE:
+			format_double(v.d, tmp, sizeof(tmp));
+			j = json_object_new_double_s(v.d, tmp);
+			break;
+		case T_INT:
+		case T_INT64:
+		case T_BYTES: j = json_object_new_int64(v.i); break;
+		case T_BOOL: j = json_object_new_boolean(v.b); break;
+		case T_STRING:
+			if (v.s && k->secret) {
+				char *m = mask_secret(v.s);
+				j = json_object_new_string(m);
+				free(m);
+			} else if (v.s) {
+				j = json_object_new_string(v.s);
+			}
+			break;
+		case T_LIST: j = list_json(&v.l); break;
+		}
+		json_object_object_add(o, k->key, j);
+		if (strcmp(k->key, "prices.currency") == 0)
+			json_object_object_add(o, "prices.source",
+					       json_object_new_string(c->price_source ? c->price_source : "default"));
+	}
+	return o;
+}
