@@ -17,7 +17,7 @@ CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall
 LDLIBS   := -lcmark-gfm-extensions -lm
 
 # Debian packages each part needs. `make deps` installs only the missing ones.
-DEPS_BUILD := build-essential pkg-config libjson-c-dev libyaml-dev libxlsxwriter-dev \
+DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema libreoffice-calc-nogui chromium
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)

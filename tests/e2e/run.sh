@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# End-to-end tests: the real kopilot binary on the demo cluster and on broken
+# inputs, its outputs read back by real tools (jsonschema, LibreOffice +
+# openpyxl, headless Chromium). Ends with "N passed, N failed".
+#
+#   KOPILOT=build/kopilot bash tests/e2e/run.sh
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+KOPILOT=${KOPILOT:-$ROOT/build/kopilot}
+PY=/usr/bin/python3
+SHARED=${KOPILOT_SHARED:-$ROOT/../shared}
+DEMO=$ROOT/examples/demo-cluster
+NOW=2026-11-25T06:00:00Z
+T=$(mktemp -d /tmp/kopilot-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /' | head -20; }
+# ok_or_degraded COMMAND...: exit 0 or 3 (the demo is degraded by design)
+ok_or_degraded() { "$@"; local rc=$?; [ $rc -eq 0 ] || [ $rc -eq 3 ]; }
+check() { # check NAME COMMAND...
+	local name=$1; shift
+	local out
+	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
+}
+# expect_exit NAME CODE PATTERN -- COMMAND...: exit code and a stderr pattern
+expect_exit() {
+	local name=$1 code=$2 pattern=$3; shift 4
+	local err rc
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	if [ "$rc" -ne "$code" ]; then not_ok "$name (exit $rc, expected $code)" "$err"; return; fi
+	if ! grep -qE -- "$pattern" <<<"$err"; then not_ok "$name (message does not match /$pattern/)" "$err"; return; fi
+	ok "$name"
+}
+
+need() { # need COMMAND PACKAGE
+	command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || { echo "e2e: $1 is missing: install it with 'make deps' (Debian package $2)" >&2; exit 1; }
+}
+need "$KOPILOT" "build it with 'make'"
+need $PY python3
+need soffice libreoffice-calc-nogui
+need chromium chromium
+$PY -c 'import jsonschema, openpyxl' 2>/dev/null || { echo "e2e: python3-jsonschema and python3-openpyxl are missing: run 'make deps'" >&2; exit 1; }
+[ -f "$SHARED/contracts/findings.schema.json" ] || SHARED=$ROOT/docs/contracts
+[ -f "$SHARED/contracts/findings.schema.json" ] || { echo "e2e: findings.schema.json not found (expected ../shared/contracts or docs/contracts)" >&2; exit 1; }
+
+schema_valid() { # schema_valid SCHEMA JSON
+	$PY - "$1" "$2" <<'EOF'
+import json, sys
+from jsonschema import Draft202012Validator
+schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+errors = sorted(Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+for e in errors[:10]:
+    print("/".join(map(str, e.path)), e.message)
+sys.exit(1 if errors else 0)
+EOF
+}
+
+# ---------------------------------------------------------------- demo run
+RUN=$T/run
+"$KOPILOT" run --snapshot "$DEMO" --out "$RUN" --now $NOW --quiet
+rc=$?
+# The demo's usage.json says one workload's metrics are dropped by a relabel
+# rule: the run finishes, degraded (3), and says so.
+if [ $rc -eq 3 ]; then ok "run on the demo cluster exits 3 (one workload not measured)"; else not_ok "run on the demo cluster exits 3 (got $rc)"; fi
+for f in snapshot/objects/pods.json snapshot/usage.json snapshot/cluster.json analysis.json findings.json plan.json \
+	report.md report.html report.xlsx audit.jsonl run.json; do
+	[ -s "$RUN/$f" ] || not_ok "run writes $f"
+done
+ok "run writes the whole run directory"
+[ -z "$(find "$RUN" -name '.*.tmp.*')" ] && ok "no temp files left behind" || not_ok "no temp files left behind" "$(find "$RUN" -name '.*.tmp.*')"
+
+check "findings.json is valid against findings.schema.json" schema_valid "$SHARED/contracts/findings.schema.json" "$RUN/findings.json"
+check "demo usage.json is valid against usage.schema.json" schema_valid "$SHARED/contracts/usage.schema.json" "$DEMO/usage.json"
+
+check "findings match the planted cases exactly (precision and recall 1.0)" $PY - "$RUN/findings.json" "$DEMO/expected-findings.json" <<'EOF'
+import json, sys
+got = json.load(open(sys.argv[1])); exp = json.load(open(sys.argv[2]))
+key = lambda c, ns, k, n, ct: (c, ns, k, n, ct)
+g = {key(f["category"], f["resource"]["namespace"], f["resource"]["kind"], f["resource"]["name"], f["container"]): f for f in got["findings"]}
+e = {key(f["category"], f["namespace"], f["kind"], f["name"], f.get("container")): f for f in exp["findings"]}
+bad = False
+for k in sorted(set(e) - set(g), key=str): print("missed:", k); bad = True
+for k in sorted(set(g) - set(e), key=str): print("unexpected:", k); bad = True
+for k in set(e) & set(g):
+    if bool(e[k].get("blocked", False)) != g[k]["action"]["blocked"]:
+        print("blocked differs:", k); bad = True
+skipped = {(s["resource"]["namespace"], s["resource"]["kind"], s["resource"]["name"]) for s in got.get("skipped", [])}
+for s in exp.get("skipped", []):
+    if (s["namespace"], s["kind"], s["name"]) not in skipped: print("not skipped:", s); bad = True
+for n in exp.get("not_flagged", []):
+    for f in got["findings"]:
+        r = f["resource"]
+        if (r["namespace"], r["kind"], r["name"]) == (n["namespace"], n["kind"], n["name"]):
+            print("flagged but must not be:", n); bad = True
+sys.exit(1 if bad else 0)
+EOF
+
+check "contract rules: memory never below peak, destructive => approval, protected => blocked, sorted, totals" $PY - "$RUN/findings.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); bad = []
+protected = {"kube-system", "kube-public", "kube-node-lease"}
+for f in d["findings"]:
+    a = f["action"]
+    if a["destructive"] and not a["approval_required"]: bad.append(("destructive without approval", f["id"]))
+    if a["destructive"] and f["resource"]["namespace"] in protected and not (a["blocked"] and a["blocked_reason"]):
+        bad.append(("protected not blocked", f["id"]))
+    if f["category"] in ("over-provisioned", "under-provisioned"):
+        peak = max(e["value"] for e in f["evidence"] if e.get("metric") == "memory_max_bytes")
+        if f["recommended"]["memory_request_bytes"] < peak: bad.append(("memory below peak", f["id"]))
+    if f["category"] == "under-provisioned" and f["monthly_savings"] > 0: bad.append(("under with savings", f["id"]))
+keys = [(-round(f["monthly_savings"], 4), f["id"]) for f in d["findings"]]
+if keys != sorted(keys): bad.append(("not sorted", ""))
+if abs(sum(f["monthly_savings"] for f in d["findings"]) - d["totals"]["monthly_savings"]) > 0.01: bad.append(("savings total", ""))
+if abs(sum(f["monthly_cost"] for f in d["findings"]) - d["totals"]["monthly_cost"]) > 0.01: bad.append(("cost total", ""))
+if d["totals"]["findings"] != len(d["findings"]): bad.append(("count", ""))
+if len({f["id"] for f in d["findings"]}) != len(d["findings"]): bad.append(("duplicate ids", ""))
+p = d["prices"]
+if (p["cpu_core_hour"], p["memory_gib_hour"], p["storage_gib_month"], p["load_balancer_hour"], p["hours_per_month"]) != (0.031611, 0.004237, 0.04, 0.025, 730):
+    bad.append(("prices are not OpenCost defaults", p))
+print(*bad, sep="\n"); sys.exit(1 if bad else 0)
+EOF
+
+check "report.xlsx recomputed by LibreOffice matches findings.json (and follows price edits)" \
+	$PY tests/e2e/check_xlsx.py "$RUN/report.xlsx" "$RUN/findings.json"
+
+# Chromium: the HTML renders, with no console errors, and is self-contained.
+chrome() { # chrome PROFILE ARGS...: headless, no network chatter, bounded in time
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$T/chrome-$1" "${@:2}"
+}
+if chrome shot --enable-logging=stderr --v=0 --window-size=1280,2000 --screenshot="$T/report.png" \
+	"file://$RUN/report.html" >"$T/chrome.out" 2>"$T/chrome.err" && [ -s "$T/report.png" ]; then
+	if grep -q 'CONSOLE' "$T/chrome.err"; then not_ok "report.html renders in Chromium without console errors" "$(grep CONSOLE "$T/chrome.err")"
+	else ok "report.html renders in Chromium without console errors"; fi
+else
+	not_ok "report.html renders in Chromium" "$(tail -5 "$T/chrome.err")"
+fi
+chrome dom --dump-dom "file://$RUN/report.html" >"$T/dom.html" 2>/dev/null
+check "rendered DOM has the summary table and total savings" grep -q '<table' "$T/dom.html"
+check "report.html loads nothing external" bash -c "! grep -Eq '(src|href)=\"(https?:)?//' '$RUN/report.html'"
+chrome pdf --print-to-pdf="$T/report.pdf" "file://$RUN/report.html" >/dev/null 2>&1
+check "report.html prints to PDF" test -s "$T/report.pdf"
+
+check "report.md states the total savings from findings.json" $PY - "$RUN/findings.json" "$RUN/report.md" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); md = open(sys.argv[2]).read()
+total = "${:,.2f}".format(d["totals"]["monthly_savings"])
+sys.exit(0 if total in md else print("missing", total) or 1)
+EOF
+
+check "audit.jsonl is JSON lines with a safety decision per finding" $PY - "$RUN/audit.jsonl" "$RUN/findings.json" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ids = {f["id"] for f in json.load(open(sys.argv[2]))["findings"]}
+decided = {l["finding"] for l in lines if l["event"] == "safety.decision"}
+sys.exit(0 if ids == decided and all("ts" in l for l in lines) else 1)
+EOF
+check "run.json records version, stages, peak memory, exit status" $PY -c "
+import json,sys; r=json.load(open('$RUN/run.json'))
+assert r['version'] and r['exit_code']==3 and r['exit_status']=='degraded' and r['peak_rss_bytes']>0
+assert any('legacy-geoip' in m for m in r['missing'])
+assert set(r['stage_seconds'])=={'collect','analyze','recommend','render'}"
+
+# ------------------------------------------------ reproducibility, stages
+"$KOPILOT" run --snapshot "$DEMO" --out "$T/run2" --now $NOW --quiet
+check "same snapshot and --now give byte-identical findings.json" cmp "$RUN/findings.json" "$T/run2/findings.json"
+
+S=$T/staged
+ok_or_degraded "$KOPILOT" collect --snapshot "$DEMO" --out "$S" --quiet &&
+	ok_or_degraded "$KOPILOT" analyze "$S" --now $NOW --quiet &&
+	ok_or_degraded "$KOPILOT" recommend "$S" --quiet && ok_or_degraded "$KOPILOT" render "$S" --quiet
+check "collect, analyze, recommend, render one by one give the same findings" cmp "$RUN/findings.json" "$S/findings.json"
+
+mkdir -p "$T/elsewhere" && cp "$RUN/findings.json" "$T/elsewhere/"
+check "render works on a copied run directory with findings.json alone" ok_or_degraded "$KOPILOT" render "$T/elsewhere" --quiet
+check "re-rendered report.md is identical" cmp "$RUN/report.md" "$T/elsewhere/report.md"
+
+cat >"$T/custom.mustache" <<'EOF'
+Custom: {{cluster.name}} has {{totals.findings}} findings.
+{{#findings}}- {{resource.name}}
+{{/findings}}
+EOF
+"$KOPILOT" render "$T/elsewhere" --template "$T/custom.mustache" --quiet
+check "--template renders a user template" grep -q '^Custom: demo-cluster has' "$T/elsewhere/report.md"
+printf '{{#findings}}oops\n' >"$T/broken.mustache"
+expect_exit "a broken template is an error naming the template line" 4 'broken.mustache:1' -- \
+	"$KOPILOT" render "$T/elsewhere" --template "$T/broken.mustache"
+check "a failed render keeps the previous report" grep -q '^Custom:' "$T/elsewhere/report.md"
+
+# ----------------------------------------------------------- degraded
+D=$T/degraded-snap
+cp -r "$DEMO" "$D" && rm "$D/usage.json" "$D/objects/persistentvolumes.json"
+"$KOPILOT" run --snapshot "$D" --out "$T/degraded" --now $NOW --quiet
+rc=$?
+[ $rc -eq 3 ] && ok "missing inputs: exit 3 (degraded)" || not_ok "missing inputs: exit 3 (degraded), got $rc"
+check "degraded report says what was not collected" grep -q 'usage.json is missing' "$T/degraded/report.md"
+check "degraded: no workload rightsized without usage" $PY -c "
+import json; d=json.load(open('$T/degraded/findings.json'))
+assert not [f for f in d['findings'] if f['category'].endswith('provisioned')]
+assert any('usage not measured' in s['reason'] for s in d['skipped'])"
+rm "$D/objects/pods.json"
+"$KOPILOT" run --snapshot "$D" --out "$T/degraded2" --now $NOW --quiet
+check "pods not collected: no PVC is called orphaned" $PY -c "
+import json; d=json.load(open('$T/degraded2/findings.json'))
+assert not [f for f in d['findings'] if f['category']=='orphaned-pvc']"
+
+# ---------------------------------------------------------- bad input
+bad_snapshot() { # bad_snapshot NAME FILE CONTENT -> fresh copy of the demo with one file replaced
+	B=$T/bad-$1
+	rm -rf "$B" && cp -r "$DEMO" "$B" && printf '%s' "$3" >"$B/$2"
+}
+expect_bad() { # expect_bad NAME PATTERN (uses $B)
+	expect_exit "bad input: $1" 4 "$2" -- "$KOPILOT" run --snapshot "$B" --out "$T/out-$1" --now $NOW --quiet
+	[ ! -e "$T/out-$1" ] && ok "bad input: $1 leaves no output directory" || not_ok "bad input: $1 leaves no output directory"
+}
+bad_snapshot malformed objects/pods.json $'{"kind": "List",\n "items": [\n  {"kind": "Pod",,}\n]}'
+expect_bad malformed 'objects/pods.json:3:[0-9]+: malformed JSON'
+bad_snapshot wrongkind objects/services.json '{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"a","namespace":"b"}}]}'
+expect_bad wrongkind 'services.json: items\[0\].*"Pod"'
+bad_snapshot nolist objects/nodes.json '{"kind":"PodList","items":[]}'
+expect_bad nolist 'nodes.json: kind: is "PodList"'
+bad_snapshot noname objects/deployments.json '{"kind":"List","items":[{"kind":"Deployment","metadata":{"namespace":"x"},"spec":{"template":{"spec":{"containers":[]}}}}]}'
+expect_bad noname 'deployments.json: items\[0\]: metadata.name: missing'
+bad_snapshot negative objects/deployments.json '{"kind":"List","items":[{"kind":"Deployment","metadata":{"name":"a","namespace":"x"},"spec":{"template":{"spec":{"containers":[{"name":"c","resources":{"requests":{"memory":"-1Gi"}}}]}}}}]}'
+expect_bad negative 'Deployment x/a.*containers\[0\]\.resources\.requests\.memory'
+bad_snapshot absurd objects/deployments.json '{"kind":"List","items":[{"kind":"Deployment","metadata":{"name":"a","namespace":"x"},"spec":{"template":{"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"9000000"}}}]}}}}]}'
+expect_bad absurd 'requests\.cpu: absurd'
+bad_snapshot nonutf8 objects/namespaces.json $'{"kind":"List","items":[{"kind":"Namespace","metadata":{"name":"caf\xe9"}}]}'
+expect_bad nonutf8 'namespaces.json:1:[0-9]+: malformed JSON'
+long=$(printf 'a%.0s' $(seq 1 400))
+bad_snapshot longname objects/namespaces.json "{\"kind\":\"List\",\"items\":[{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"$long\"}}]}"
+expect_bad longname 'namespaces.json: items\[0\]: metadata.name: name is 400 characters long'
+bad_snapshot usage usage.json '{"schema":"kopilot.usage/v1","window":{"start":"2026-11-11T06:00:00Z","end":"2026-11-25T06:00:00Z","source":"manual"},"containers":[{"namespace":"a","pod":"p","container":"c","samples":"many"}]}'
+expect_bad usage 'usage.json: containers\[0\] \(a/p/c\): samples'
+
+expect_exit "unwritable output directory: exit 4 naming it" 4 '/proc/kopilot-e2e' -- \
+	"$KOPILOT" run --snapshot "$DEMO" --out /proc/kopilot-e2e/run --now $NOW --quiet
+expect_exit "snapshot directory missing: exit 2" 2 'does not exist' -- "$KOPILOT" run --snapshot "$T/nope" --out "$T/x"
+
+# ---------------------------------------------------------- usage errors
+expect_exit "unknown flag: exit 2, one line naming it" 2 '^kopilot run: unknown flag --frobnicate' -- \
+	"$KOPILOT" run --frobnicate --snapshot "$DEMO" --out "$T/x"
+expect_exit "bad --now: exit 2" 2 'flag --now' -- "$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --now yesterday
+expect_exit "--kubeconfig: not implemented yet, exit 2" 2 'not implemented yet' -- \
+	"$KOPILOT" run --kubeconfig ~/.kube/config --out "$T/x"
+expect_exit "--prometheus-url: not implemented yet, exit 2" 2 'not implemented yet' -- \
+	"$KOPILOT" collect --prometheus-url http://localhost:9090 --out "$T/x"
+expect_exit "bad SAFETY_PROTECTED_NAMESPACES: exit 2 naming it" 2 'SAFETY_PROTECTED_NAMESPACES' -- \
+	env SAFETY_PROTECTED_NAMESPACES=kube-system "$KOPILOT" config show
+expect_exit "approval for destructive actions cannot be turned off" 2 'SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE' -- \
+	env SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE=false "$KOPILOT" run --snapshot "$DEMO" --out "$T/x"
+expect_exit "bad LLM_PROVIDER: exit 2" 2 'LLM_PROVIDER' -- env LLM_PROVIDER=skynet "$KOPILOT" config show
+expect_exit "bad config value: exit 2 naming file and line" 2 'bad.yaml:2' -- \
+	bash -c "printf 'prices:\n  cpu_core_hour: cheap\n' >'$T/bad.yaml'; '$KOPILOT' config show --config '$T/bad.yaml'"
+expect_exit "unknown command: exit 2" 2 'unknown command' -- "$KOPILOT" frobnicate
+expect_exit "analyze without a run directory: exit 2" 2 'does not exist' -- "$KOPILOT" analyze "$T/nope"
+
+for c in run collect analyze recommend render config version help; do
+	out=$("$KOPILOT" $c --help 2>&1); rc=$?
+	if [ $rc -eq 0 ] && grep -q '^usage: kopilot' <<<"$out" && grep -q 'Exit codes' <<<"$out"; then :; else not_ok "$c --help" "$out"; fi
+done
+ok "every command has --help with usage and exit codes"
+
+# -------------------------------------------------- configuration, secrets
+out=$(env GEMINI_API_KEY=sk-supersecret-value-12345 KOPILOT_PRICES_CPU_CORE_HOUR=0.05 "$KOPILOT" config show \
+	--set prices.memory_gib_hour=0.01 2>&1)
+check "config show masks secrets" bash -c "! grep -q supersecret <<<'$out'"
+check "config show says where values came from" bash -c "grep -E 'prices.cpu_core_hour.*0.05.*env' <<<'$out' >/dev/null && grep -E 'prices.memory_gib_hour.*0.01.*flag' <<<'$out' >/dev/null && grep -E 'prices.storage_gib_month.*default' <<<'$out' >/dev/null"
+env GEMINI_API_KEY=sk-supersecret-value-12345 "$KOPILOT" run --snapshot "$DEMO" --out "$T/secret" --now $NOW --quiet \
+	--set prices.cpu_core_hour=0.05
+check "no secret in any output" bash -c "! grep -rq supersecret '$T/secret'"
+check "configured prices are written into findings.json" $PY -c "
+import json; p=json.load(open('$T/secret/findings.json'))['prices']
+assert p['cpu_core_hour']==0.05 and p['source']=='config', p"
+
+echo
+echo "e2e: $pass passed, $fail failed"
+[ $fail -eq 0 ]

