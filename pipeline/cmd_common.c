@@ -226,7 +226,8 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 	}
 	for (size_t i = 0; i < o->nsets; i++) {
 		if (kp_config_set(&o->cfg, o->sets[i], KP_SRC_FLAG, &err)) {
-			fprintf(stderr, "kopilot %s: --set %s: %s\n", cmd, o->sets[i], err.msg);
+			/* the message names the key and never echoes a (possibly secret) value */
+			fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
 			return false;
 		}
 	}

@@ -605,7 +605,7 @@ int cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < 4; i++) {
 		double t0 = now_seconds();
 		int src = stages[i](&o, o.out);
-		json_object_object_add(timings, names[i], json_object_new_double((double)(int64_t)((now_seconds() - t0) * 1e6) / 1e6));
+		json_object_object_add(timings, names[i], kp_json_new_number((double)(int64_t)((now_seconds() - t0) * 1e6) / 1e6));
 		rc = worse(rc, src);
 		if (src != KP_EXIT_OK && src != KP_EXIT_DEGRADED)
 			break;

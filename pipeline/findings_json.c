@@ -17,7 +17,7 @@ static void add_num(json_object *o, const char *key, double v)
 	if (v == floor(v) && fabs(v) < 9e15)
 		json_object_object_add(o, key, json_object_new_int64((int64_t)v));
 	else
-		json_object_object_add(o, key, json_object_new_double(round(v * 10000.0) / 10000.0));
+		json_object_object_add(o, key, kp_json_new_number(round(v * 10000.0) / 10000.0));
 }
 
 json_object *kp_sizes_to_json(const kp_sizes *s)

@@ -118,6 +118,9 @@ kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err);
 json_object *kp_json_get(json_object *obj, const char *dotted);
 const char *kp_json_str(json_object *obj, const char *dotted); /* NULL unless a string */
 bool kp_json_is_valid_utf8(const char *s);
+/* A JSON number printed in the shortest form that reads back to the same
+ * double (0.004237, not 0.0042370000000000003). */
+json_object *kp_json_new_number(double v);
 
 /* ---- time ---- */
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */

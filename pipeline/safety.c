@@ -249,7 +249,12 @@ void kp_safety_decide(const kp_config *cfg, kp_finding *f)
 		kp_buf_printf(&b, "namespace %s is protected: destructive actions are blocked", f->namespace_);
 		a->blocked_reason = kp_buf_detach(&b);
 	}
-	kp_risk floor = d.risk;
+	/* A plain mutation proposed as a pull request (a resize) keeps the
+	 * analyzer's risk; the classifier's floor applies to what can destroy
+	 * or escape: destructive verbs, refused commands, protected namespaces. */
+	kp_risk floor = (d.destructive || d.hard_blocked || a->destructive) ? d.risk : KP_RISK_LOW;
+	if (a->destructive && floor < KP_RISK_HIGH)
+		floor = KP_RISK_HIGH;
 	if (protected_ns && floor < KP_RISK_HIGH)
 		floor = KP_RISK_HIGH;
 	if (f->risk < floor)

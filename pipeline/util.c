@@ -476,6 +476,17 @@ bool kp_json_is_valid_utf8(const char *s)
 	return true;
 }
 
+json_object *kp_json_new_number(double v)
+{
+	char buf[40];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return json_object_new_double_s(v, buf);
+}
+
 /* ---- time ---- */
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)

@@ -261,11 +261,11 @@ void kp_findings_sort(kp_findings *f)
 static json_object *prices_json(const kp_config *cfg)
 {
 	json_object *p = json_object_new_object();
-	json_object_object_add(p, "cpu_core_hour", json_object_new_double(cfg->cpu_core_hour));
-	json_object_object_add(p, "memory_gib_hour", json_object_new_double(cfg->memory_gib_hour));
-	json_object_object_add(p, "storage_gib_month", json_object_new_double(cfg->storage_gib_month));
-	json_object_object_add(p, "load_balancer_hour", json_object_new_double(cfg->load_balancer_hour));
-	json_object_object_add(p, "hours_per_month", json_object_new_double(cfg->hours_per_month));
+	json_object_object_add(p, "cpu_core_hour", kp_json_new_number(cfg->cpu_core_hour));
+	json_object_object_add(p, "memory_gib_hour", kp_json_new_number(cfg->memory_gib_hour));
+	json_object_object_add(p, "storage_gib_month", kp_json_new_number(cfg->storage_gib_month));
+	json_object_object_add(p, "load_balancer_hour", kp_json_new_number(cfg->load_balancer_hour));
+	json_object_object_add(p, "hours_per_month", kp_json_new_number(cfg->hours_per_month));
 	json_object_object_add(p, "currency", json_object_new_string(cfg->currency));
 	json_object_object_add(p, "source", json_object_new_string(cfg->price_source));
 	return p;
@@ -294,7 +294,7 @@ static json_object *plan_doc(const kp_findings *f)
 			json_object_object_add(s, "namespace", x->namespace_ ? json_object_new_string(x->namespace_) : NULL);
 			json_object_object_add(s, "kind", json_object_new_string(x->kind));
 			json_object_object_add(s, "name", json_object_new_string(x->name));
-			json_object_object_add(s, "monthly_savings", json_object_new_double(round4(x->monthly_savings)));
+			json_object_object_add(s, "monthly_savings", kp_json_new_number(round4(x->monthly_savings)));
 			json_object_object_add(s, "approval_required", json_object_new_boolean(x->action.approval_required));
 			json_object_object_add(s, "blocked", json_object_new_boolean(x->action.blocked));
 			json_object_object_add(s, "command", x->action.command ? json_object_new_string(x->action.command) : NULL);
@@ -337,8 +337,8 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	json_object_object_add(doc, "prices", prices_json(cfg));
 	json_object *totals = json_object_new_object();
 	json_object_object_add(totals, "findings", json_object_new_int64((int64_t)f.items.len));
-	json_object_object_add(totals, "monthly_cost", json_object_new_double(round4(total_cost)));
-	json_object_object_add(totals, "monthly_savings", json_object_new_double(round4(total_savings)));
+	json_object_object_add(totals, "monthly_cost", kp_json_new_number(round4(total_cost)));
+	json_object_object_add(totals, "monthly_savings", kp_json_new_number(round4(total_savings)));
 	json_object_object_add(doc, "totals", totals);
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f.items.len; i++)
