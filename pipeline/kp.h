@@ -62,6 +62,9 @@ void *kp_xmalloc(size_t n);
 void *kp_xcalloc(size_t n, size_t size);
 void *kp_xrealloc(void *p, size_t n);
 char *kp_xstrdup(const char *s);
+/* printf into a new heap string (caller frees). */
+char *kp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *kp_xvasprintf(const char *fmt, va_list ap);
 
 /* ---- growable string buffer ---- */
 typedef struct kp_buf {

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,11 +25,9 @@ void kp_log(kp_log_level level, const char *fmt, ...)
 	static const char *const names[] = {"debug", "info", "warning", "error"};
 	if (quiet_mode && level < KP_LOG_WARN)
 		return;
-	kp_buf b;
-	kp_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	kp_buf_vprintf(&b, fmt, ap);
+	char *msg = kp_xvasprintf(fmt, ap);
 	va_end(ap);
 	if (json_format) {
 		char ts[32];
@@ -36,13 +35,13 @@ void kp_log(kp_log_level level, const char *fmt, ...)
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "ts", json_object_new_string(ts));
 		json_object_object_add(o, "level", json_object_new_string(names[level]));
-		json_object_object_add(o, "msg", json_object_new_string(kp_buf_cstr(&b)));
+		json_object_object_add(o, "msg", json_object_new_string(msg));
 		fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	} else if (level >= KP_LOG_WARN) {
-		fprintf(stderr, "kopilot: %s: %s\n", names[level], kp_buf_cstr(&b));
+		fprintf(stderr, "kopilot: %s: %s\n", names[level], msg);
 	} else {
-		fprintf(stderr, "kopilot: %s\n", kp_buf_cstr(&b));
+		fprintf(stderr, "kopilot: %s\n", msg);
 	}
-	kp_buf_release(&b);
+	free(msg);
 }

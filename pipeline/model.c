@@ -187,13 +187,10 @@ void kp_finding_add_evidence(kp_finding *f, const char *metric, double value, bo
 {
 	kp_evidence e;
 	memset(&e, 0, sizeof(e));
-	kp_buf b;
-	kp_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	kp_buf_vprintf(&b, fmt, ap);
+	e.summary = kp_xvasprintf(fmt, ap);
 	va_end(ap);
-	e.summary = kp_buf_detach(&b);
 	e.metric = dup_or_null(metric);
 	e.value = value;
 	e.has_value = has_value;
@@ -211,13 +208,10 @@ void kp_findings_skip(kp_findings *f, const char *api_version, const char *kind,
 	s.kind = kp_xstrdup(kind);
 	s.namespace_ = dup_or_null(ns);
 	s.name = kp_xstrdup(name);
-	kp_buf b;
-	kp_buf_init(&b);
 	va_list ap;
 	va_start(ap, fmt);
-	kp_buf_vprintf(&b, fmt, ap);
+	s.reason = kp_xvasprintf(fmt, ap);
 	va_end(ap);
-	s.reason = kp_buf_detach(&b);
 	KP_ARRAY_PUSH(f->skipped, s);
 }
 

@@ -238,16 +238,10 @@ void kp_safety_decide(const kp_config *cfg, kp_finding *f)
 	a->blocked = false;
 	if (d.hard_blocked) {
 		a->blocked = true;
-		kp_buf b;
-		kp_buf_init(&b);
-		kp_buf_printf(&b, "command refused by the safety layer: %s", d.reason);
-		a->blocked_reason = kp_buf_detach(&b);
+		a->blocked_reason = kp_xasprintf("command refused by the safety layer: %s", d.reason);
 	} else if (a->destructive && protected_ns) {
 		a->blocked = true;
-		kp_buf b;
-		kp_buf_init(&b);
-		kp_buf_printf(&b, "namespace %s is protected: destructive actions are blocked", f->namespace_);
-		a->blocked_reason = kp_buf_detach(&b);
+		a->blocked_reason = kp_xasprintf("namespace %s is protected: destructive actions are blocked", f->namespace_);
 	}
 	/* A plain mutation proposed as a pull request (a resize) keeps the
 	 * analyzer's risk; the classifier's floor applies to what can destroy

@@ -166,6 +166,23 @@ char *kp_buf_detach(kp_buf *b)
 	return p;
 }
 
+char *kp_xvasprintf(const char *fmt, va_list ap)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_vprintf(&b, fmt, ap);
+	return kp_buf_detach(&b);
+}
+
+char *kp_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = kp_xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 const char *kp_buf_cstr(const kp_buf *b) { return b->data ? b->data : ""; }
 
 /* ---- arena ---- */
