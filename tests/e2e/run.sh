@@ -44,8 +44,10 @@ need $PY python3
 need soffice libreoffice-calc-nogui
 need chromium chromium
 $PY -c 'import jsonschema, openpyxl' 2>/dev/null || { echo "e2e: python3-jsonschema and python3-openpyxl are missing: run 'make deps'" >&2; exit 1; }
-[ -f "$SHARED/contracts/findings.schema.json" ] || SHARED=$ROOT/docs/contracts
-[ -f "$SHARED/contracts/findings.schema.json" ] || { echo "e2e: findings.schema.json not found (expected ../shared/contracts or docs/contracts)" >&2; exit 1; }
+# The contracts' schemas: the shared originals when present, else the copies in docs/.
+CONTRACTS=$SHARED/contracts
+[ -f "$CONTRACTS/findings.schema.json" ] || CONTRACTS=$ROOT/docs/contracts
+[ -f "$CONTRACTS/findings.schema.json" ] || { echo "e2e: findings.schema.json not found (expected ../shared/contracts or docs/contracts)" >&2; exit 1; }
 
 schema_valid() { # schema_valid SCHEMA JSON
 	$PY - "$1" "$2" <<'EOF'
@@ -73,8 +75,8 @@ done
 ok "run writes the whole run directory"
 [ -z "$(find "$RUN" -name '.*.tmp.*')" ] && ok "no temp files left behind" || not_ok "no temp files left behind" "$(find "$RUN" -name '.*.tmp.*')"
 
-check "findings.json is valid against findings.schema.json" schema_valid "$SHARED/contracts/findings.schema.json" "$RUN/findings.json"
-check "demo usage.json is valid against usage.schema.json" schema_valid "$SHARED/contracts/usage.schema.json" "$DEMO/usage.json"
+check "findings.json is valid against findings.schema.json" schema_valid "$CONTRACTS/findings.schema.json" "$RUN/findings.json"
+check "demo usage.json is valid against usage.schema.json" schema_valid "$CONTRACTS/usage.schema.json" "$DEMO/usage.json"
 
 check "findings match the planted cases exactly (precision and recall 1.0)" $PY - "$RUN/findings.json" "$DEMO/expected-findings.json" <<'EOF'
 import json, sys
