@@ -52,6 +52,10 @@ void kp_cluster_release(kp_cluster *c)
 	free(c->pvs.items);
 	free(c->hpas.items);
 	free(c->namespaces.items);
+	free(c->nodes.items);
+	free(c->services.items);
+	free(c->endpointslices.items);
+	free(c->storageclasses.items);
 	free(c->usage.items);
 	kp_arena_release(&c->arena);
 	memset(c, 0, sizeof(*c));
@@ -68,6 +72,21 @@ kp_workload *kp_cluster_find_workload(kp_cluster *c, kp_workload_kind k, const c
 			return w;
 	}
 	return NULL;
+}
+
+static const char *kv_find(const kp_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return kv[i].value;
+	return NULL;
+}
+
+const char *kp_meta_label(const kp_meta *m, const char *key) { return kv_find(m->labels, m->nlabels, key); }
+
+const char *kp_meta_annotation(const kp_meta *m, const char *key)
+{
+	return kv_find(m->annotations, m->nannotations, key);
 }
 
 /* ---- enums ---- */

@@ -44,6 +44,11 @@ typedef enum {
 const char *kp_resource_name(kp_resource r);
 const char *kp_resource_kind(kp_resource r);
 
+/* A label or annotation, or a nodeSelector entry. */
+typedef struct kp_kv {
+	const char *key, *value;
+} kp_kv;
+
 typedef struct kp_meta {
 	const char *api_version;
 	const char *kind;
@@ -52,6 +57,10 @@ typedef struct kp_meta {
 	const char *uid;
 	int64_t created; /* creationTimestamp, 0 when absent */
 	bool ignored;    /* kopilot.io/ignore=true label or annotation */
+	kp_kv *labels;
+	size_t nlabels;
+	kp_kv *annotations; /* only kopilot.io/ ones are kept: per-object tuning */
+	size_t nannotations;
 	/* first controller ownerReference */
 	const char *owner_kind;
 	const char *owner_name;
@@ -59,10 +68,19 @@ typedef struct kp_meta {
 
 typedef struct kp_container {
 	const char *name;
-	bool init; /* initContainers entry */
+	bool init;    /* initContainers entry */
+	bool sidecar; /* init container with restartPolicy Always (native sidecar): runs all along */
 	int64_t cpu_request_m, cpu_limit_m;   /* millicores or KP_UNSET */
 	int64_t mem_request_b, mem_limit_b;   /* bytes or KP_UNSET */
 } kp_container;
+
+typedef struct kp_toleration {
+	const char *key, *op, *value, *effect; /* op: "Equal" or "Exists"; NULL key with Exists = all */
+} kp_toleration;
+
+typedef struct kp_taint {
+	const char *key, *value, *effect;
+} kp_taint;
 
 /* A pod template, or a live pod's spec: containers and the PVCs it names. */
 typedef struct kp_podspec {
@@ -70,7 +88,14 @@ typedef struct kp_podspec {
 	size_t ncontainers;
 	const char **claims; /* persistentVolumeClaim.claimName of each volume */
 	size_t nclaims;
+	const char **ephemeral_claims; /* generic ephemeral volumes: the claim is <pod>-<volume> */
+	size_t nephemeral;
 	const char *node_name;
+	kp_kv *node_selector;
+	size_t nnode_selector;
+	kp_toleration *tolerations;
+	size_t ntolerations;
+	bool has_affinity; /* required node affinity we do not evaluate: such pods never move in simulations */
 } kp_podspec;
 
 typedef enum { KP_WL_DEPLOYMENT, KP_WL_STATEFULSET, KP_WL_DAEMONSET, KP_WL_REPLICASET, KP_WL_JOB, KP_WL_CRONJOB } kp_workload_kind;
@@ -89,11 +114,15 @@ typedef struct kp_workload {
 	int64_t job_completion_time, job_failed_time;
 	bool job_succeeded, job_failed;
 	bool has_ttl_after_finished;
+	int64_t job_active;           /* status.active */
+	bool suspended;               /* CronJob or Job spec.suspend */
+	int64_t ready_replicas;       /* status.readyReplicas (or numberReady) */
 } kp_workload;
 
 typedef struct kp_pod {
 	kp_meta meta;
 	const char *phase;
+	int64_t start_time; /* status.startTime, 0 unknown */
 	kp_podspec spec;
 	kp_workload *workload; /* resolved through ownerReferences, may be NULL */
 } kp_pod;
@@ -127,6 +156,37 @@ typedef struct kp_namespace {
 	kp_meta meta;
 } kp_namespace;
 
+typedef struct kp_node {
+	kp_meta meta;
+	int64_t alloc_cpu_m, alloc_mem_b; /* status.allocatable */
+	int64_t cap_cpu_m, cap_mem_b;     /* status.capacity */
+	kp_taint *taints;
+	size_t ntaints;
+	bool unschedulable; /* spec.unschedulable (cordoned) */
+	bool ready;         /* Ready condition True */
+	const char *instance_type; /* node.kubernetes.io/instance-type (or beta label) */
+	bool spot;          /* a known spot/preemptible capacity-type label */
+} kp_node;
+
+typedef struct kp_service {
+	kp_meta meta;
+	const char *type; /* ClusterIP, NodePort, LoadBalancer, ExternalName */
+	bool has_selector;
+	const char *lb_ingress; /* status.loadBalancer.ingress[0].ip or hostname */
+} kp_service;
+
+typedef struct kp_endpointslice {
+	kp_meta meta;
+	const char *service_name; /* label kubernetes.io/service-name */
+	int64_t endpoints, ready_endpoints;
+} kp_endpointslice;
+
+typedef struct kp_storageclass {
+	kp_meta meta;
+	const char *provisioner;
+	bool is_default;
+} kp_storageclass;
+
 /* Usage of one (namespace, pod, container) over the window, from usage.json.
  * Values unknown in the file are KP_UNSET (or < 0 for doubles). */
 typedef struct kp_usage {
@@ -158,6 +218,10 @@ typedef struct kp_cluster {
 	KP_ARRAY(kp_pv) pvs;
 	KP_ARRAY(kp_hpa) hpas;
 	KP_ARRAY(kp_namespace) namespaces;
+	KP_ARRAY(kp_node) nodes;
+	KP_ARRAY(kp_service) services;
+	KP_ARRAY(kp_endpointslice) endpointslices;
+	KP_ARRAY(kp_storageclass) storageclasses;
 	KP_ARRAY(kp_usage) usage;
 } kp_cluster;
 
@@ -167,6 +231,10 @@ void kp_cluster_release(kp_cluster *c);
 kp_workload *kp_cluster_find_workload(kp_cluster *c, kp_workload_kind k, const char *ns, const char *name);
 const char *kp_workload_kind_name(kp_workload_kind k); /* "Deployment" */
 const char *kp_workload_api_version(kp_workload_kind k); /* "apps/v1" */
+/* Value of a label, or NULL. */
+const char *kp_meta_label(const kp_meta *m, const char *key);
+/* Value of a kopilot.io/ annotation (full key), or NULL. */
+const char *kp_meta_annotation(const kp_meta *m, const char *key);
 
 /* ------------------------------------------------------------------ */
 /* Findings                                                             */

@@ -97,6 +97,7 @@ typedef struct {
 	kp_cluster *c;
 	const char *path; /* file being read */
 	const char *list; /* "items" or "containers": the array being walked */
+	bool keep_all_labels; /* nodes, namespaces, endpointslices, storageclasses */
 	size_t item;      /* index in that array */
 	const char *what; /* "Pod shop/web-1" once known */
 	kp_error *err;
@@ -134,6 +135,34 @@ static kp_status check_name(ctx_t *x, const char *field, const char *name)
 		if (*p < 0x20)
 			return bad(x, field, "name contains a control character");
 	return KP_OK;
+}
+
+/* Copies a string map into the arena; all=false keeps only kopilot.io/ keys. */
+static void copy_kv(ctx_t *x, json_object *map, bool all, kp_kv **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!json_object_is_type(map, json_type_object))
+		return;
+	size_t cap = 0;
+	json_object_object_foreach(map, k, v)
+	{
+		(void)v;
+		if (all || strncmp(k, "kopilot.io/", 11) == 0)
+			cap++;
+	}
+	if (!cap)
+		return;
+	kp_kv *kv = kp_arena_alloc(&x->c->arena, cap * sizeof(kp_kv));
+	json_object_object_foreach(map, k2, v2)
+	{
+		if (!(all || strncmp(k2, "kopilot.io/", 11) == 0))
+			continue;
+		kv[*n].key = kp_arena_strdup(&x->c->arena, k2);
+		kv[*n].value = kp_arena_strdup(&x->c->arena, json_object_is_type(v2, json_type_string) ? json_object_get_string(v2) : "");
+		(*n)++;
+	}
+	*out = kv;
 }
 
 static bool label_true(json_object *map, const char *key)
@@ -177,6 +206,11 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 		return bad(x, "metadata.creationTimestamp", "not an RFC 3339 time: \"%s\"", ts);
 	m->ignored = label_true(kp_json_get(md, "labels"), "kopilot.io/ignore") ||
 		     label_true(kp_json_get(md, "annotations"), "kopilot.io/ignore");
+	/* Pods and workloads keep only kopilot.io/ labels: 150,000 pods' full
+	 * label sets would dominate memory and no rule reads them. */
+	bool all_labels = x->keep_all_labels;
+	copy_kv(x, kp_json_get(md, "labels"), all_labels, &m->labels, &m->nlabels);
+	copy_kv(x, kp_json_get(md, "annotations"), false, &m->annotations, &m->nannotations);
 	json_object *owners = kp_json_get(md, "ownerReferences");
 	if (json_object_is_type(owners, json_type_array)) {
 		size_t n = json_object_array_length(owners);
@@ -247,6 +281,8 @@ static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefi
 		}
 		k->name = kp_arena_strdup(&x->c->arena, name);
 		k->init = init;
+		const char *rp = kp_json_str(ct, "restartPolicy");
+		k->sidecar = init && rp && strcmp(rp, "Always") == 0;
 		char rf[260];
 		json_object *req = kp_json_get(ct, "resources.requests");
 		json_object *lim = kp_json_get(ct, "resources.limits");
@@ -293,7 +329,32 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 				ps->claims[ps->nclaims++] = kp_arena_strdup(&x->c->arena, claim);
 		}
 	}
+	if (json_object_is_type(vols, json_type_array)) {
+		size_t nv = json_object_array_length(vols);
+		ps->ephemeral_claims = kp_arena_alloc(&x->c->arena, (nv ? nv : 1) * sizeof(char *));
+		for (size_t i = 0; i < nv; i++) {
+			json_object *v = json_object_array_get_idx(vols, i);
+			const char *vn = kp_json_str(v, "name");
+			if (vn && kp_json_get(v, "ephemeral"))
+				ps->ephemeral_claims[ps->nephemeral++] = kp_arena_strdup(&x->c->arena, vn);
+		}
+	}
 	ps->node_name = str_at(x, spec, "nodeName");
+	copy_kv(x, kp_json_get(spec, "nodeSelector"), true, &ps->node_selector, &ps->nnode_selector);
+	json_object *tols = kp_json_get(spec, "tolerations");
+	if (json_object_is_type(tols, json_type_array)) {
+		size_t nt = json_object_array_length(tols);
+		ps->tolerations = kp_arena_alloc(&x->c->arena, (nt ? nt : 1) * sizeof(kp_toleration));
+		for (size_t i = 0; i < nt; i++) {
+			json_object *t = json_object_array_get_idx(tols, i);
+			kp_toleration *d = &ps->tolerations[ps->ntolerations++];
+			d->key = str_at(x, t, "key");
+			d->op = str_at(x, t, "operator");
+			d->value = str_at(x, t, "value");
+			d->effect = str_at(x, t, "effect");
+		}
+	}
+	ps->has_affinity = kp_json_get(spec, "affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution") != NULL;
 	return KP_OK;
 }
 
@@ -328,8 +389,15 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 	w.replicas = rep ? json_object_get_int64(rep) : 1;
 	if (w.replicas < 0)
 		return bad(x, "spec.replicas", "negative replica count %lld", (long long)w.replicas);
-	if (wk == KP_WL_DAEMONSET)
+	if (wk == KP_WL_DAEMONSET) {
 		w.replicas = int_at(item, "status.desiredNumberScheduled", 0);
+		w.ready_replicas = int_at(item, "status.numberReady", 0);
+	} else {
+		w.ready_replicas = int_at(item, "status.readyReplicas", 0);
+	}
+	json_object *susp = kp_json_get(item, "spec.suspend");
+	w.suspended = susp && json_object_get_boolean(susp);
+	w.job_active = int_at(item, "status.active", 0);
 	if (wk == KP_WL_STATEFULSET) {
 		json_object *vct = kp_json_get(item, "spec.volumeClaimTemplates");
 		if (json_object_is_type(vct, json_type_array)) {
@@ -379,6 +447,9 @@ static kp_status parse_pod(ctx_t *x, json_object *item)
 	if ((s = parse_podspec(x, kp_json_get(item, "spec"), "spec", &p.spec)))
 		return s;
 	p.phase = str_at(x, item, "status.phase");
+	const char *st = kp_json_str(item, "status.startTime");
+	if (st && !kp_time_parse(st, &p.start_time))
+		return bad(x, "status.startTime", "not an RFC 3339 time: \"%s\"", st);
 	KP_ARRAY_PUSH(x->c->pods, p);
 	return KP_OK;
 }
@@ -473,14 +544,116 @@ static kp_status parse_namespace(ctx_t *x, json_object *item)
 	return KP_OK;
 }
 
-/* Resources read but not yet modelled still get their List shape and item
- * metadata checked, so a broken file is reported, not silently accepted. */
-static kp_status parse_generic(ctx_t *x, json_object *item, kp_resource r)
+static kp_status parse_node(ctx_t *x, json_object *item)
 {
-	kp_meta m;
-	memset(&m, 0, sizeof(m));
-	bool namespaced = !(r == KP_RES_NODES || r == KP_RES_STORAGECLASSES);
-	return parse_meta(x, item, "v1", kp_resource_kind(r), namespaced, &m);
+	kp_node n;
+	memset(&n, 0, sizeof(n));
+	kp_status s = parse_meta(x, item, "v1", "Node", false, &n.meta);
+	if (s)
+		return s;
+	json_object *alloc = kp_json_get(item, "status.allocatable"), *cap = kp_json_get(item, "status.capacity");
+	if ((s = parse_quantity(x, alloc, "cpu", "status.allocatable", true, &n.alloc_cpu_m)) ||
+	    (s = parse_quantity(x, alloc, "memory", "status.allocatable", false, &n.alloc_mem_b)) ||
+	    (s = parse_quantity(x, cap, "cpu", "status.capacity", true, &n.cap_cpu_m)) ||
+	    (s = parse_quantity(x, cap, "memory", "status.capacity", false, &n.cap_mem_b)))
+		return s;
+	if (n.alloc_cpu_m == KP_UNSET)
+		n.alloc_cpu_m = n.cap_cpu_m;
+	if (n.alloc_mem_b == KP_UNSET)
+		n.alloc_mem_b = n.cap_mem_b;
+	json_object *un = kp_json_get(item, "spec.unschedulable");
+	n.unschedulable = un && json_object_get_boolean(un);
+	json_object *taints = kp_json_get(item, "spec.taints");
+	if (json_object_is_type(taints, json_type_array)) {
+		size_t nt = json_object_array_length(taints);
+		n.taints = kp_arena_alloc(&x->c->arena, (nt ? nt : 1) * sizeof(kp_taint));
+		for (size_t i = 0; i < nt; i++) {
+			json_object *t = json_object_array_get_idx(taints, i);
+			kp_taint *d = &n.taints[n.ntaints++];
+			d->key = str_at(x, t, "key");
+			d->value = str_at(x, t, "value");
+			d->effect = str_at(x, t, "effect");
+		}
+	}
+	json_object *conds = kp_json_get(item, "status.conditions");
+	size_t nc = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+	for (size_t i = 0; i < nc; i++) {
+		json_object *c = json_object_array_get_idx(conds, i);
+		const char *type = kp_json_str(c, "type"), *status = kp_json_str(c, "status");
+		if (type && status && strcmp(type, "Ready") == 0)
+			n.ready = strcmp(status, "True") == 0;
+	}
+	n.instance_type = kp_meta_label(&n.meta, "node.kubernetes.io/instance-type");
+	if (!n.instance_type)
+		n.instance_type = kp_meta_label(&n.meta, "beta.kubernetes.io/instance-type");
+	/* Spot/preemptible, as the big three and Karpenter label it. */
+	const char *ct = kp_meta_label(&n.meta, "karpenter.sh/capacity-type");
+	const char *eks = kp_meta_label(&n.meta, "eks.amazonaws.com/capacityType");
+	const char *gke = kp_meta_label(&n.meta, "cloud.google.com/gke-spot");
+	const char *gkep = kp_meta_label(&n.meta, "cloud.google.com/gke-preemptible");
+	const char *aks = kp_meta_label(&n.meta, "kubernetes.azure.com/scalesetpriority");
+	n.spot = (ct && strcmp(ct, "spot") == 0) || (eks && strcmp(eks, "SPOT") == 0) || (gke && strcmp(gke, "true") == 0) ||
+		 (gkep && strcmp(gkep, "true") == 0) || (aks && strcmp(aks, "spot") == 0);
+	KP_ARRAY_PUSH(x->c->nodes, n);
+	return KP_OK;
+}
+
+static kp_status parse_service(ctx_t *x, json_object *item)
+{
+	kp_service v;
+	memset(&v, 0, sizeof(v));
+	kp_status s = parse_meta(x, item, "v1", "Service", true, &v.meta);
+	if (s)
+		return s;
+	v.type = str_at(x, item, "spec.type");
+	if (!v.type)
+		v.type = "ClusterIP";
+	json_object *sel = kp_json_get(item, "spec.selector");
+	v.has_selector = json_object_is_type(sel, json_type_object) && json_object_object_length(sel) > 0;
+	json_object *ing = kp_json_get(item, "status.loadBalancer.ingress");
+	if (json_object_is_type(ing, json_type_array) && json_object_array_length(ing) > 0) {
+		json_object *first = json_object_array_get_idx(ing, 0);
+		v.lb_ingress = str_at(x, first, "ip");
+		if (!v.lb_ingress)
+			v.lb_ingress = str_at(x, first, "hostname");
+	}
+	KP_ARRAY_PUSH(x->c->services, v);
+	return KP_OK;
+}
+
+static kp_status parse_endpointslice(ctx_t *x, json_object *item)
+{
+	kp_endpointslice e;
+	memset(&e, 0, sizeof(e));
+	kp_status s = parse_meta(x, item, "discovery.k8s.io/v1", "EndpointSlice", true, &e.meta);
+	if (s)
+		return s;
+	e.service_name = kp_meta_label(&e.meta, "kubernetes.io/service-name");
+	json_object *eps = kp_json_get(item, "endpoints");
+	size_t n = json_object_is_type(eps, json_type_array) ? json_object_array_length(eps) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *ready = kp_json_get(json_object_array_get_idx(eps, i), "conditions.ready");
+		e.endpoints++;
+		/* The API says: a nil ready condition means unknown, treat as ready. */
+		if (!ready || json_object_get_boolean(ready))
+			e.ready_endpoints++;
+	}
+	KP_ARRAY_PUSH(x->c->endpointslices, e);
+	return KP_OK;
+}
+
+static kp_status parse_storageclass(ctx_t *x, json_object *item)
+{
+	kp_storageclass sc;
+	memset(&sc, 0, sizeof(sc));
+	kp_status s = parse_meta(x, item, "storage.k8s.io/v1", "StorageClass", false, &sc.meta);
+	if (s)
+		return s;
+	sc.provisioner = str_at(x, item, "provisioner");
+	json_object *ann = kp_json_get(item, "metadata.annotations");
+	sc.is_default = label_true(ann, "storageclass.kubernetes.io/is-default-class");
+	KP_ARRAY_PUSH(x->c->storageclasses, sc);
+	return KP_OK;
 }
 
 static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
@@ -497,7 +670,11 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 	case KP_RES_PVS: return parse_pv(x, item);
 	case KP_RES_HPAS: return parse_hpa(x, item);
 	case KP_RES_NAMESPACES: return parse_namespace(x, item);
-	default: return parse_generic(x, item, r);
+	case KP_RES_NODES: return parse_node(x, item);
+	case KP_RES_SERVICES: return parse_service(x, item);
+	case KP_RES_ENDPOINTSLICES: return parse_endpointslice(x, item);
+	case KP_RES_STORAGECLASSES: return parse_storageclass(x, item);
+	default: return KP_ERR_INTERNAL;
 	}
 }
 
@@ -522,7 +699,9 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 		free(path);
 		return s;
 	}
-	ctx_t x = {.c = c, .path = path, .list = "items", .err = err};
+	ctx_t x = {.c = c, .path = path, .list = "items", .err = err,
+		   .keep_all_labels = r == KP_RES_NODES || r == KP_RES_NAMESPACES || r == KP_RES_ENDPOINTSLICES ||
+				      r == KP_RES_STORAGECLASSES};
 	kp_buf_init(&x.what_buf);
 	const char *kind = kp_json_str(doc, "kind");
 	char list_kind[64];
