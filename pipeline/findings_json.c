@@ -79,6 +79,8 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	json_object_object_add(o, "evidence", ev);
 	json_object_object_add(o, "current", kp_sizes_to_json(&f->current));
 	json_object_object_add(o, "recommended", f->has_recommended ? kp_sizes_to_json(&f->recommended) : NULL);
+	if (f->load_balancers > 0)
+		json_object_object_add(o, "load_balancers", json_object_new_int64(f->load_balancers));
 	if (full) {
 		add_num(o, "monthly_cost", f->monthly_cost);
 		add_num(o, "monthly_savings", f->monthly_savings);
@@ -209,6 +211,12 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 		if ((s = rd_sizes(r, rec, "recommended", &f->recommended)))
 			return s;
 		f->has_recommended = true;
+	}
+	json_object *lbs = kp_json_get(o, "load_balancers");
+	if (lbs) {
+		if (!json_object_is_type(lbs, json_type_int) || json_object_get_int64(lbs) < 0)
+			return rd_bad(r, "load_balancers", "expected an integer >= 0");
+		f->load_balancers = json_object_get_int64(lbs);
 	}
 	json_object *ev = kp_json_get(o, "evidence");
 	if (!json_object_is_type(ev, json_type_array))

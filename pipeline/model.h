@@ -296,6 +296,9 @@ typedef struct kp_finding {
 	size_t nevidence;
 	kp_sizes current, recommended;
 	bool has_recommended;
+	/* LoadBalancer Services this finding's resource holds (priced at
+	 * load_balancer_hour); serialised as the finding's "load_balancers". */
+	int64_t load_balancers;
 	/* filled by recommend */
 	double monthly_cost, monthly_savings;
 	kp_confidence confidence;

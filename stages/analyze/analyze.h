@@ -22,8 +22,14 @@ typedef struct kp_analyze_ctx {
 /* Runs every rule family. */
 void kp_analyze(kp_analyze_ctx *ctx);
 
-void kp_rule_rightsizing(kp_analyze_ctx *ctx);
-void kp_rule_orphaned_pvc(kp_analyze_ctx *ctx);
+void kp_rule_rightsizing(kp_analyze_ctx *ctx);      /* rules/rightsizing.c */
+void kp_rule_orphaned_pvc(kp_analyze_ctx *ctx);      /* rules/orphaned_pvc.c */
+void kp_rule_idle_workload(kp_analyze_ctx *ctx);     /* rules/idle_workload.c */
+void kp_rule_zero_replica(kp_analyze_ctx *ctx);      /* rules/zero_replica.c */
+void kp_rule_finished_job(kp_analyze_ctx *ctx);      /* rules/finished_job.c */
+void kp_rule_unbound_pv(kp_analyze_ctx *ctx);        /* rules/unbound_pv.c */
+void kp_rule_idle_loadbalancer(kp_analyze_ctx *ctx); /* rules/idle_loadbalancer.c */
+void kp_rule_underutilized_node(kp_analyze_ctx *ctx); /* rules/underutilized_node.c */
 
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */

@@ -108,6 +108,34 @@ static char *delete_command(const kp_finding *f, const char *resource)
 	return kp_buf_detach(&b);
 }
 
+/* kubectl [-n NS] VERB kind/name [extra] ; nodes and other cluster-scoped
+ * objects get no -n. */
+static char *verb_command(const kp_finding *f, const char *verb, const char *extra)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_puts(&b, "kubectl ");
+	if (f->namespace_) {
+		kp_buf_puts(&b, "-n ");
+		shell_word(&b, f->namespace_);
+		kp_buf_putc(&b, ' ');
+	}
+	kp_buf_printf(&b, "%s ", verb);
+	if (strcmp(verb, "drain") == 0 || strcmp(verb, "cordon") == 0) {
+		shell_word(&b, f->name);
+	} else {
+		char *lower = kp_xstrdup(f->kind);
+		for (char *p = lower; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		kp_buf_printf(&b, "%s/", lower);
+		free(lower);
+		shell_word(&b, f->name);
+	}
+	if (extra)
+		kp_buf_printf(&b, " %s", extra);
+	return kp_buf_detach(&b);
+}
+
 static const kp_evidence *evidence_by_metric(const kp_finding *f, const char *prefix)
 {
 	for (size_t i = 0; i < f->nevidence; i++)
@@ -197,6 +225,88 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 			      m2);
 		break;
 	}
+	case KP_CAT_IDLE_WORKLOAD: {
+		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		const kp_evidence *cpu = evidence_by_metric(f, "cpu_max_millicores");
+		const kp_evidence *mem = evidence_by_metric(f, "memory_max_bytes");
+		kp_buf_printf(&b, "%s %s runs %.0f replica%s that did close to nothing over the whole window", f->kind, who,
+			      f->current.replicas, f->current.replicas == 1 ? "" : "s");
+		if (cpu && mem) {
+			char c1[32], c2[32];
+			kp_format_cpu((int64_t)ceil(cpu->value), c1, sizeof(c1));
+			kp_format_bytes((int64_t)mem->value, c2, sizeof(c2));
+			kp_buf_printf(&b, " (at most %s CPU and %s memory, flat, no restarts)", c1, c2);
+		}
+		kp_buf_printf(&b,
+			      ", yet its requests cost %s a month. Idle is not proof of unused: a standby, a "
+			      "once-a-quarter batch or a service nobody calls yet look the same. Ask the owners; if it "
+			      "is not needed, scale it to zero (approval required) and delete it after a quiet week.",
+			      m2);
+		break;
+	}
+	case KP_CAT_ZERO_REPLICA_WORKLOAD:
+		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		kp_buf_printf(&b,
+			      "%s %s is scaled to zero but still holds ", f->kind, who);
+		if (f->current.storage_b > 0) {
+			kp_format_bytes(f->current.storage_b, x, sizeof(x));
+			kp_buf_printf(&b, "%s of persistent volumes%s", x, f->load_balancers > 0 ? " and " : "");
+		}
+		if (f->load_balancers > 0)
+			kp_buf_printf(&b, "%lld LoadBalancer Service%s", (long long)f->load_balancers,
+				      f->load_balancers == 1 ? "" : "s");
+		kp_buf_printf(&b,
+			      ", which cost %s a month while nothing runs. If it is parked for good, delete its "
+			      "claims (after a snapshot) and load balancers; if it comes back, this is the price of "
+			      "keeping its data.",
+			      m2);
+		break;
+	case KP_CAT_UNBOUND_PV: {
+		kp_format_bytes(f->current.storage_b > 0 ? f->current.storage_b : 0, x, sizeof(x));
+		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		kp_buf_printf(&b,
+			      "PersistentVolume %s (%s) is not bound to any claim, so no pod can use it, but the disk "
+			      "behind it is still billed: %s a month. Volumes with reclaim policy Retain stay after "
+			      "their claim is deleted, on purpose; check nobody needs the data (snapshot it if unsure), "
+			      "then delete the volume and the disk (approval required).",
+			      who, x, m2);
+		break;
+	}
+	case KP_CAT_IDLE_LOADBALANCER:
+		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		kp_buf_printf(&b,
+			      "LoadBalancer Service %s has no ready endpoint: traffic that reaches its cloud load "
+			      "balancer has nowhere to go, and the load balancer costs %s a month. Delete the Service "
+			      "if the application is gone (approval required), or fix its selector if it should work.",
+			      who, m2);
+		break;
+	case KP_CAT_FINISHED_JOB: {
+		const kp_evidence *ago = evidence_by_metric(f, "finished_days_ago");
+		kp_buf_printf(&b, "Job %s finished", who);
+		if (ago)
+			kp_buf_printf(&b, " %.0f days ago", ago->value);
+		kp_buf_puts(&b,
+			    " and is not owned by a CronJob, and it has no ttlSecondsAfterFinished, so it and its pods "
+			    "stay forever, cluttering the namespace and the API server. It costs little; delete it (its "
+			    "logs go with it) and set ttlSecondsAfterFinished on future Jobs.");
+		break;
+	}
+	case KP_CAT_UNDERUTILIZED_NODE: {
+		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		const kp_evidence *cpu = evidence_by_metric(f, "cpu_requested_ratio");
+		const kp_evidence *mem = evidence_by_metric(f, "memory_requested_ratio");
+		kp_buf_printf(&b, "Node %s", who);
+		if (cpu && mem)
+			kp_buf_printf(&b, " has only %.0f%% of its CPU and %.0f%% of its memory requested", cpu->value * 100,
+				      mem->value * 100);
+		kp_buf_printf(&b,
+			      ", and a first-fit-decreasing simulation places all its movable pods on the other nodes, "
+			      "respecting node selectors, taints and DaemonSets. Removing it saves %s a month. Review "
+			      "first (PodDisruptionBudgets, local storage), then cordon and drain it with approval and "
+			      "let the autoscaler retire it.",
+			      m2);
+		break;
+	}
 	default:
 		money(f->monthly_savings, cfg->currency, m1, sizeof(m1));
 		kp_buf_printf(&b, "%s %s: %s, potential savings %s a month.", f->kind, who, kp_category_name(f->category),
@@ -208,7 +318,10 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 
 void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 {
-	f->monthly_cost = kp_cost_monthly(cfg, &f->current);
+	/* Load balancers a finding holds are priced on top of its sizes; no
+	 * recommendation keeps them (they go with the action). */
+	f->monthly_cost = kp_cost_monthly(cfg, &f->current) +
+			  (double)f->load_balancers * cfg->load_balancer_hour * cfg->hours_per_month;
 	f->monthly_savings = f->monthly_cost - (f->has_recommended ? kp_cost_monthly(cfg, &f->recommended) : 0);
 	free(f->action.command);
 	switch (f->category) {
@@ -228,6 +341,30 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 	case KP_CAT_FINISHED_JOB:
 		f->action.type = KP_ACT_DELETE;
 		f->action.command = delete_command(f, "job");
+		break;
+	case KP_CAT_IDLE_LOADBALANCER:
+		f->action.type = KP_ACT_DELETE;
+		f->action.command = delete_command(f, "service");
+		break;
+	case KP_CAT_IDLE_WORKLOAD:
+		/* A DaemonSet cannot be scaled; it is reviewed instead. */
+		if (strcmp(f->kind, "DaemonSet") == 0) {
+			f->action.type = KP_ACT_REVIEW;
+			f->action.command = verb_command(f, "describe", NULL);
+		} else {
+			f->action.type = KP_ACT_SCALE_DOWN;
+			f->action.command = verb_command(f, "scale", "--replicas=0");
+		}
+		break;
+	case KP_CAT_ZERO_REPLICA_WORKLOAD:
+		f->action.type = KP_ACT_REVIEW;
+		f->action.command = verb_command(f, "describe", NULL);
+		break;
+	case KP_CAT_UNDERUTILIZED_NODE:
+		/* Review is the action; the command shown is the drain a person
+		 * would run after review, which the safety layer gates. */
+		f->action.type = KP_ACT_REVIEW;
+		f->action.command = verb_command(f, "drain", "--ignore-daemonsets --delete-emptydir-data");
 		break;
 	default:
 		f->action.type = KP_ACT_REVIEW;

@@ -7,7 +7,8 @@
  *   cost(s) = replicas x (cpu_request_millicores/1000 x cpu_core_hour
  *                         + memory_request_bytes/2^30 x memory_gib_hour) x hours_per_month
  *           + storage_bytes/2^30 x storage_gib_month
- *   monthly_cost    = cost(current)
+ *   monthly_cost    = cost(current) + load_balancers x load_balancer_hour x hours_per_month
+ *                     (load_balancers: the finding's LoadBalancer Services)
  *   monthly_savings = monthly_cost - (recommended ? cost(recommended) : 0)
  * Requests, not usage, are priced: requests are what the scheduler reserves
  * and what node autoscaling pays for.

@@ -361,7 +361,7 @@ static xl_sizes xl_read_sizes(xl_ctx *x, json_object *sizes, size_t idx, const c
 	s.cpu_cores = xl_size(x, sizes, "cpu_request_millicores", 0, idx, which) / 1000.0;
 	s.mem_gib = xl_size(x, sizes, "memory_request_bytes", 0, idx, which) / GIB;
 	s.storage_gib = xl_size(x, sizes, "storage_bytes", 0, idx, which) / GIB;
-	s.load_balancers = 0; /* not in findings yet; the column is there for when it is */
+	s.load_balancers = 0; /* a finding-level field: set by the caller for "current" */
 	return s;
 }
 
@@ -694,6 +694,7 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 			cur.present = true;
 			cur.replicas = NAN;
 		}
+		cur.load_balancers = xl_size(x, f, "load_balancers", 0, i, "finding");
 		double cost = xl_cost(&x->prices, &cur);
 		double savings = cost - (rec.present ? xl_cost(&x->prices, &rec) : 0);
 

@@ -1,0 +1,9 @@
+/*
+ * idle_loadbalancer.c - placeholder while the rule is being written; finds nothing.
+ */
+#include "stages/analyze/analyze.h"
+
+void kp_rule_idle_loadbalancer(kp_analyze_ctx *ctx)
+{
+	(void)ctx;
+}
