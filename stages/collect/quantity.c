@@ -371,5 +371,11 @@ void kp_quantity_format_mem(int64_t bytes, char *out, size_t n)
 	/* Not a whole number of KiB: Mi rounded UP, so a memory request
 	 * written to a manifest is never below the value computed for it. */
 	uint64_t mi = b / (1u << 20) + (b % (1u << 20) != 0);
+	/* Within 1Mi of INT64_MAX the rounded-up Mi value no longer fits in
+	 * int64 and would not parse back: print the exact byte count. */
+	if (mi > (uint64_t)INT64_MAX >> 20) {
+		snprintf(out, n, "%s%llu", sign, (unsigned long long)b);
+		return;
+	}
 	snprintf(out, n, "%s%lluMi", sign, (unsigned long long)mi);
 }

@@ -289,12 +289,18 @@ Test(quantity_format, manifest_mem)
 	check_fmt(kp_quantity_format_mem, "kp_quantity_format_mem", 1000000000, "954Mi");
 	check_fmt(kp_quantity_format_mem, "kp_quantity_format_mem", 1000, "1Mi");
 	check_fmt(kp_quantity_format_mem, "kp_quantity_format_mem", 1152921504606846976LL, "1Ei");
+	/* rounding up to Mi would not fit in int64: exact bytes instead */
+	check_fmt(kp_quantity_format_mem, "kp_quantity_format_mem", INT64_MAX, "9223372036854775807");
+	check_fmt(kp_quantity_format_mem, "kp_quantity_format_mem", INT64_MAX - (1 << 20), "8796093022207Mi");
 }
 
 /* What the manifest formatters print parses back to at least the input. */
 Test(quantity_format, manifest_round_trip_never_below)
 {
-	static const int64_t mem[] = {1, 1000, 33554432, 880803841, 1000000000, 1610612737, 123456789012LL};
+	/* The last three (found by fuzz_quantity): within 1Mi of INT64_MAX,
+	 * rounding up to whole Mi overflowed int64 and did not parse back. */
+	static const int64_t mem[] = {1,         1000,          33554432,  880803841, 1000000000, 1610612737,
+				      123456789012LL, INT64_MAX, INT64_MAX - 1000, INT64_MAX - (1 << 20)};
 	for (size_t i = 0; i < sizeof(mem) / sizeof(mem[0]); i++) {
 		char s[64];
 		kp_quantity_format_mem(mem[i], s, sizeof(s));
