@@ -117,6 +117,9 @@ typedef struct kp_workload {
 	int64_t job_active;           /* status.active */
 	bool suspended;               /* CronJob or Job spec.suspend */
 	int64_t ready_replicas;       /* status.readyReplicas (or numberReady) */
+	kp_kv *template_labels;       /* spec.template.metadata.labels: what Services select */
+	size_t ntemplate_labels;
+	bool flagged_idle;            /* set by the idle-workload rule: rightsizing leaves it alone */
 } kp_workload;
 
 typedef struct kp_pod {
@@ -172,6 +175,8 @@ typedef struct kp_service {
 	kp_meta meta;
 	const char *type; /* ClusterIP, NodePort, LoadBalancer, ExternalName */
 	bool has_selector;
+	kp_kv *selector; /* spec.selector */
+	size_t nselector;
 	const char *lb_ingress; /* status.loadBalancer.ingress[0].ip or hostname */
 } kp_service;
 

@@ -18,8 +18,8 @@ bool kp_namespace_ignored(const kp_cluster *c, const char *ns)
 
 void kp_analyze(kp_analyze_ctx *ctx)
 {
+	kp_rule_idle_workload(ctx); /* first: marks idle workloads so they are not also resized */
 	kp_rule_rightsizing(ctx);
-	kp_rule_idle_workload(ctx);
 	kp_rule_zero_replica(ctx);
 	kp_rule_orphaned_pvc(ctx);
 	kp_rule_unbound_pv(ctx);

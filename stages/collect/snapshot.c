@@ -383,6 +383,9 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 	}
 	if ((s = parse_podspec(x, tmpl, prefix, &w.spec)))
 		return s;
+	copy_kv(x, kp_json_get(item, wk == KP_WL_CRONJOB ? "spec.jobTemplate.spec.template.metadata.labels"
+							 : "spec.template.metadata.labels"),
+		true, &w.template_labels, &w.ntemplate_labels);
 	json_object *rep = kp_json_get(item, "spec.replicas");
 	if (rep && !json_object_is_type(rep, json_type_int))
 		return bad(x, "spec.replicas", "expected an integer");
@@ -610,6 +613,7 @@ static kp_status parse_service(ctx_t *x, json_object *item)
 		v.type = "ClusterIP";
 	json_object *sel = kp_json_get(item, "spec.selector");
 	v.has_selector = json_object_is_type(sel, json_type_object) && json_object_object_length(sel) > 0;
+	copy_kv(x, sel, true, &v.selector, &v.nselector);
 	json_object *ing = kp_json_get(item, "status.loadBalancer.ingress");
 	if (json_object_is_type(ing, json_type_array) && json_object_array_length(ing) > 0) {
 		json_object *first = json_object_array_get_idx(ing, 0);

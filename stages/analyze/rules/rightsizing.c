@@ -359,8 +359,8 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 					 "excluded by kopilot.io/ignore=true");
 			continue;
 		}
-		if (w->replicas == 0)
-			continue; /* nothing running to size */
+		if (w->replicas == 0 || w->flagged_idle)
+			continue; /* nothing running to size, or reported as idle as a whole */
 		size_t n = start[i + 1] - start[i];
 		if (n == 0) {
 			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
