@@ -103,6 +103,13 @@ static bool v_margin(const cfg_value *v, char *why, size_t n)
 	return v->d >= 0 && v->d <= 10;
 }
 
+/* A fraction in [0, 1]: nodes.max_requested_ratio. */
+static bool v_fraction(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->d >= 0 && v->d <= 1;
+}
+
 static bool v_nonneg_int(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -353,6 +360,28 @@ static const cfg_key config_keys[] = {
 	 0, NULL},
 	/* orphaned PVCs */
 	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(pvc_grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
+	/* idle workloads */
+	{"idle.cpu_millicores", NULL, T_DOUBLE, OFF(idle_cpu_m), false, v_nonneg, "a number of millicores >= 0", 0,
+	 NULL},
+	{"idle.cpu_max_millicores", NULL, T_DOUBLE, OFF(idle_cpu_max_m), false, v_nonneg,
+	 "a number of millicores >= 0", 0, NULL},
+	{"idle.memory_variation_bytes", NULL, T_BYTES, OFF(idle_memory_variation_b), false, v_nonneg_int,
+	 "a number of bytes or a quantity such as 16Mi", 0, NULL},
+	{"idle.min_history_days", NULL, T_DOUBLE, OFF(idle_min_history_days), false, v_nonneg, "a number >= 0", 0,
+	 NULL},
+	/* zero-replica workloads, finished jobs */
+	{"zero_replica.grace_days", NULL, T_DOUBLE, OFF(zero_replica_grace_days), false, v_nonneg, "a number >= 0",
+	 0, NULL},
+	{"finished_job.grace_days", NULL, T_DOUBLE, OFF(finished_job_grace_days), false, v_nonneg,
+	 "a number >= 0", 0, NULL},
+	/* unbound PVs, idle load balancers, underutilized nodes */
+	{"unbound_pv.grace_days", NULL, T_DOUBLE, OFF(unbound_pv_grace_days), false, v_nonneg, "a number >= 0", 0,
+	 NULL},
+	{"idle_loadbalancer.grace_hours", NULL, T_DOUBLE, OFF(idle_lb_grace_hours), false, v_nonneg,
+	 "a number >= 0", 0, NULL},
+	{"nodes.max_requested_ratio", NULL, T_DOUBLE, OFF(nodes_max_requested_ratio), false, v_fraction,
+	 "a number between 0 and 1 (a fraction: 0.5 = 50%)", 0, NULL},
+	{"nodes.min_nodes", NULL, T_INT, OFF(nodes_min_nodes), false, v_nonneg_int_i, "an integer >= 0", 0, NULL},
 	/* safety */
 	{"safety.protected_namespaces", "SAFETY_PROTECTED_NAMESPACES", T_LIST, OFF(protected_namespaces), false,
 	 v_namespaces, "namespace names", LIST_JSON, n_namespaces},
@@ -450,6 +479,17 @@ void kp_config_init(kp_config *c)
 	c->min_history_hours = 24;
 
 	c->pvc_grace_days = 7;
+	c->idle_cpu_m = 5;
+	c->idle_cpu_max_m = 25;
+	c->idle_memory_variation_b = 16LL << 20;
+	c->idle_min_history_days = 7;
+	c->zero_replica_grace_days = 7;
+	c->finished_job_grace_days = 7;
+
+	c->unbound_pv_grace_days = 7;
+	c->idle_lb_grace_hours = 24;
+	c->nodes_max_requested_ratio = 0.5;
+	c->nodes_min_nodes = 1;
 
 	set_default_list(&c->protected_namespaces, builtin_namespaces,
 			 sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]));

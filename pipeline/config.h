@@ -44,6 +44,16 @@ typedef struct kp_config {
 	/* orphaned PVCs */
 	double pvc_grace_days;       /* orphaned_pvc.grace_days 7 */
 
+	/* idle workloads */
+	double idle_cpu_m;           /* idle.cpu_millicores 5: max over pods of CPU p95 at or below this */
+	double idle_cpu_max_m;       /* idle.cpu_max_millicores 25: max over pods of CPU max at or below this */
+	int64_t idle_memory_variation_b; /* idle.memory_variation_bytes 16777216 (16Mi); quantities accepted */
+	double idle_min_history_days; /* idle.min_history_days 7 */
+
+	/* zero-replica workloads and finished jobs */
+	double zero_replica_grace_days; /* zero_replica.grace_days 7 */
+	double finished_job_grace_days; /* finished_job.grace_days 7 */
+
 	/* safety: protected namespaces are always a superset of the three built-ins */
 	kp_strlist protected_namespaces;   /* SAFETY_PROTECTED_NAMESPACES (JSON list) / safety.protected_namespaces */
 	bool require_approval_destructive; /* SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE; false is rejected: cannot be configured away */
