@@ -381,7 +381,7 @@ static const cfg_key config_keys[] = {
 	 "a number >= 0", 0, NULL},
 	{"nodes.max_requested_ratio", NULL, T_DOUBLE, OFF(nodes_max_requested_ratio), false, v_fraction,
 	 "a number between 0 and 1 (a fraction: 0.5 = 50%)", 0, NULL},
-	{"nodes.min_nodes", NULL, T_INT, OFF(nodes_min_nodes), false, v_nonneg_int_i, "an integer >= 0", 0, NULL},
+	{"nodes.min_nodes", NULL, T_INT, OFF(nodes_min_nodes), false, v_nonneg_int, "an integer >= 0", 0, NULL},
 	/* safety */
 	{"safety.protected_namespaces", "SAFETY_PROTECTED_NAMESPACES", T_LIST, OFF(protected_namespaces), false,
 	 v_namespaces, "namespace names", LIST_JSON, n_namespaces},

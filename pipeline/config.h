@@ -54,6 +54,12 @@ typedef struct kp_config {
 	double zero_replica_grace_days; /* zero_replica.grace_days 7 */
 	double finished_job_grace_days; /* finished_job.grace_days 7 */
 
+	/* unbound PVs, idle load balancers, underutilized nodes */
+	double unbound_pv_grace_days;      /* unbound_pv.grace_days 7 */
+	double idle_lb_grace_hours;        /* idle_loadbalancer.grace_hours 24 */
+	double nodes_max_requested_ratio;  /* nodes.max_requested_ratio 0.5: CPU and memory requested / allocatable below this */
+	int nodes_min_nodes;               /* nodes.min_nodes 1: never propose fewer nodes than this */
+
 	/* safety: protected namespaces are always a superset of the three built-ins */
 	kp_strlist protected_namespaces;   /* SAFETY_PROTECTED_NAMESPACES (JSON list) / safety.protected_namespaces */
 	bool require_approval_destructive; /* SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE; false is rejected: cannot be configured away */
