@@ -358,6 +358,8 @@ static const cfg_key config_keys[] = {
 	 "a number >= 0", 0, NULL},
 	{"rightsizing.min_history_hours", NULL, T_DOUBLE, OFF(min_history_hours), false, v_nonneg, "a number >= 0",
 	 0, NULL},
+	{"rightsizing.min_batch_runs", NULL, T_INT, OFF(min_batch_runs), false, v_nonneg_int, "an integer >= 0", 0,
+	 NULL},
 	/* orphaned PVCs */
 	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(pvc_grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
 	/* idle workloads */
@@ -477,6 +479,7 @@ void kp_config_init(kp_config *c)
 	c->min_memory_change_b = 64LL << 20;
 	c->min_monthly_savings = 1.0;
 	c->min_history_hours = 24;
+	c->min_batch_runs = 3;
 
 	c->pvc_grace_days = 7;
 	c->idle_cpu_m = 5;

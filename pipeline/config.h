@@ -40,6 +40,7 @@ typedef struct kp_config {
 	int64_t min_memory_change_b; /* rightsizing.min_memory_change_bytes 67108864 (64Mi) */
 	double min_monthly_savings;  /* rightsizing.min_monthly_savings 1.0 */
 	double min_history_hours;    /* rightsizing.min_history_hours 24 */
+	int min_batch_runs;          /* rightsizing.min_batch_runs 3: runs of a Job/CronJob needed before sizing it */
 
 	/* orphaned PVCs */
 	double pvc_grace_days;       /* orphaned_pvc.grace_days 7 */
