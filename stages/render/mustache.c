@@ -16,6 +16,12 @@
  * list section jumps back to its first token for each item. The work done is
  * linear in the size of the output plus the tokens visited.
  *
+ * Both of those can still be exponential in the template's size: sections
+ * over lists nest, and a name resolves up the context stack, so
+ * {{#l}}{{#l}}...{{/l}}{{/l}} repeats len(l)^depth times. render() therefore
+ * stops with an error after KP_MUSTACHE_MAX_STEPS tokens or
+ * KP_MUSTACHE_MAX_OUTPUT bytes, far above what any report needs.
+ *
  * Memory: tokens and their NUL-terminated names live in one arena freed
  * before returning; *out is a malloc'd string the caller frees. The context
  * json_object is only read (never retained or put).
@@ -28,6 +34,8 @@
 #include <string.h>
 
 #define KP_MUSTACHE_MAX_DEPTH 64
+#define KP_MUSTACHE_MAX_STEPS (1u << 24)          /* tokens visited while rendering */
+#define KP_MUSTACHE_MAX_OUTPUT ((size_t)256 << 20) /* bytes of output */
 
 typedef enum { TOK_TEXT, TOK_VAR, TOK_RAW, TOK_SECTION, TOK_INVERTED, TOK_END } tok_kind;
 
@@ -336,15 +344,25 @@ typedef struct {
 	bool pushed; /* pushed a context entry */
 } frame;
 
-static void render(const tok_list *tl, json_object *root, esc_mode mode, kp_buf *b)
+static kp_status render(const tok_list *tl, json_object *root, esc_mode mode, kp_buf *b, const char *name,
+		       kp_error *err)
 {
 	json_object *ctx[KP_MUSTACHE_MAX_DEPTH + 1];
 	frame fr[KP_MUSTACHE_MAX_DEPTH];
 	int nctx = 0, nfr = 0;
 	ctx[nctx++] = root;
+	size_t steps = 0;
 
 	for (size_t i = 0; i < tl->n;) {
 		const tok *k = &tl->v[i];
+		if (++steps > KP_MUSTACHE_MAX_STEPS || b->len > KP_MUSTACHE_MAX_OUTPUT) {
+			/* Name the outermost open section: everything inside it repeats. */
+			int line = nfr ? tl->v[fr[0].open].line : k->line;
+			return kp_fail(err, KP_ERR_INPUT,
+				       "%s:%d: rendering stopped after %s (nested sections over lists repeat "
+				       "their contents once per item of every enclosing list)",
+				       name, line, steps > KP_MUSTACHE_MAX_STEPS ? "too many steps" : "256 MiB of output");
+		}
 		switch (k->kind) {
 		case TOK_TEXT:
 			kp_buf_add(b, k->s, k->n);
@@ -396,6 +414,7 @@ static void render(const tok_list *tl, json_object *root, esc_mode mode, kp_buf 
 		}
 		}
 	}
+	return KP_OK;
 }
 
 static kp_status render_mode(const char *tmpl, const char *tmpl_name, json_object *ctx, esc_mode mode, char **out,
@@ -411,8 +430,10 @@ static kp_status render_mode(const char *tmpl, const char *tmpl_name, json_objec
 	if (st == KP_OK) {
 		kp_buf b;
 		kp_buf_init(&b);
-		render(&tl, ctx, mode, &b);
-		*out = kp_buf_detach(&b);
+		st = render(&tl, ctx, mode, &b, name, err);
+		if (st == KP_OK)
+			*out = kp_buf_detach(&b);
+		kp_buf_release(&b);
 	}
 	toks_release(&tl);
 	return st;

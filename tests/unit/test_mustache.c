@@ -283,6 +283,41 @@ Test(mustache, large_list_is_fast_and_correct)
 	json_object_put(ctx);
 }
 
+/* Found by fuzz_mustache: nested sections over the same list multiply
+ * (3^40 here) and a 400-byte template hung the renderer. It must stop with an
+ * error naming the outermost open section's line, quickly. */
+Test(mustache, nested_lists_are_bounded)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	for (int i = 0; i < 40; i++)
+		kp_buf_puts(&b, i == 0 ? "\n{{#items}}" : "{{#items}}");
+	kp_buf_puts(&b, "x");
+	for (int i = 0; i < 40; i++)
+		kp_buf_puts(&b, "{{/items}}");
+	kp_error err = {0};
+	char *out = mu_render(b.data, "{\"items\":[1,2,3]}", true, &err);
+	cr_expect_null(out);
+	cr_expect(strstr(err.msg, "t.mustache:2: rendering stopped after") == err.msg, "%s", err.msg);
+	/* Without text the output stays empty, but the steps are bounded too. */
+	kp_buf_reset(&b);
+	for (int i = 0; i < 40; i++)
+		kp_buf_puts(&b, "{{#items}}");
+	for (int i = 0; i < 40; i++)
+		kp_buf_puts(&b, "{{/items}}");
+	out = mu_render(b.data, "{\"items\":[1,2,3]}", false, &err);
+	cr_expect_null(out);
+	cr_expect(strstr(err.msg, "too many steps") != NULL, "%s", err.msg);
+	/* Three levels over a modest list is still fine. */
+	kp_buf_reset(&b);
+	kp_buf_puts(&b, "{{#items}}{{#items}}{{#items}}x{{/items}}{{/items}}{{/items}}");
+	out = mu_render(b.data, "{\"items\":[1,2,3]}", false, &err);
+	cr_assert_not_null(out, "%s", err.msg);
+	cr_expect_eq(strlen(out), 27);
+	free(out);
+	kp_buf_release(&b);
+}
+
 Test(mustache, unicode_passes_through)
 {
 	mu_expect("{{v}} → {{w}}", "{\"v\":\"€5\",\"w\":\"日本\"}", "€5 → 日本");
