@@ -925,11 +925,31 @@ static kp_workload *resolve_owner(kp_cluster *c, index_t *ix, kp_buf *key, const
 			if (index_get(ix, key->data, &idx))
 				return &c->workloads.items[idx];
 		}
+		/* A Job a CronJob made and its history limit deleted since:
+		 * its name is <cronjob>-<scheduled minute>. */
+		if (k == KP_WL_JOB) {
+			const char *dash = strrchr(name, '-');
+			if (!dash || !dash[1] || strspn(dash + 1, "0123456789") != strlen(dash + 1))
+				return NULL;
+			kp_buf_reset(key);
+			kp_buf_puts(key, "CronJob/");
+			kp_buf_puts(key, ns);
+			kp_buf_putc(key, '/');
+			kp_buf_add(key, name, (size_t)(dash - name));
+			if (index_get(ix, key->data, &idx))
+				return &c->workloads.items[idx];
+		}
 		return NULL;
 	}
 	kp_workload *w = &c->workloads.items[idx];
 	if (w->wkind == KP_WL_REPLICASET && w->meta.owner_kind && strcmp(w->meta.owner_kind, "Deployment") == 0) {
 		make_key(key, "Deployment", ns, w->meta.owner_name);
+		if (index_get(ix, key->data, &idx))
+			return &c->workloads.items[idx];
+	}
+	/* A CronJob's runs are judged together, through the CronJob. */
+	if (w->wkind == KP_WL_JOB && w->meta.owner_kind && strcmp(w->meta.owner_kind, "CronJob") == 0) {
+		make_key(key, "CronJob", ns, w->meta.owner_name);
 		if (index_get(ix, key->data, &idx))
 			return &c->workloads.items[idx];
 	}

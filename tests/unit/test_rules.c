@@ -382,3 +382,89 @@ Test(rules, ignore_annotation_excludes, .fini = rules_fini)
 	cr_assert_eq(rules_out.items.len, 0);
 	cr_assert(rules_skipped("keep"));
 }
+
+/* ---- tuning, batch work, sidecars ---- */
+
+Test(rules, annotation_overrides_percentile_and_bad_value_skips, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_deployment("api", "2", "4Gi", NULL, 1);
+	rules_list("namespaces",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\",\"annotations\":"
+		   "{\"kopilot.io/cpu-percentile\":\"100\"}}}");
+	char *e = rules_entry("api-abc123-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	/* max = p95 x 1.3 = 195m -> x 1.15 = 224.25 -> 225m */
+	cr_assert_eq(f->recommended.cpu_request_m, 225);
+	bool named = false;
+	for (size_t i = 0; i < f->nevidence; i++)
+		named |= strstr(f->evidence[i].summary, "cpu-percentile=100 on Namespace") != NULL;
+	cr_assert(named, "the evidence names the annotation");
+
+	kp_findings_release(&rules_out);
+	kp_cluster_release(&rules_cluster);
+	kp_config_release(&rules_cfg);
+	rules_list("namespaces",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\",\"annotations\":"
+		   "{\"kopilot.io/cpu-margin\":\"lots\"}}}");
+	rules_run();
+	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "api"));
+	cr_assert(rules_skipped("api"), "a bad annotation skips the workload, it does not silently use defaults");
+}
+
+Test(rules, cronjob_judged_over_its_runs_and_weighted_by_runtime, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_list("cronjobs",
+		   "{\"apiVersion\":\"batch/v1\",\"kind\":\"CronJob\",\"metadata\":{\"name\":\"report\",\"namespace\":\"shop\"},"
+		   "\"spec\":{\"jobTemplate\":{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\",\"resources\":"
+		   "{\"requests\":{\"cpu\":\"4\",\"memory\":\"8Gi\"}}}]}}}}}}");
+	/* Three nightly runs of 2.4 hours each (jobs already deleted), so the
+	 * pods ran 3 x 2.4h / 336h = 2.14% of the window. */
+	kp_buf u;
+	kp_buf_init(&u);
+	for (int i = 0; i < 3; i++)
+		kp_buf_printf(&u,
+			      "%s{\"namespace\":\"shop\",\"pod\":\"report-2950%d-ab\",\"container\":\"app\",\"owner\":{\"kind\":"
+			      "\"Job\",\"name\":\"report-2950%d\"},\"first_seen\":\"2026-11-2%dT01:00:00Z\",\"last_seen\":"
+			      "\"2026-11-2%dT03:24:00Z\",\"samples\":144,\"cpu_millicores\":{\"p50\":200,\"p95\":400,\"p99\":500,"
+			      "\"max\":600},\"memory_bytes\":{\"p50\":1e9,\"max\":2e9}}",
+			      i ? "," : "", i, i, i + 1, i + 1);
+	rules_usage(u.data);
+	kp_buf_release(&u);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "report");
+	cr_assert(f, "a CronJob whose runs use a tenth of their requests is over-provisioned");
+	cr_assert_str_eq(f->kind, "CronJob");
+	cr_assert_float_eq(f->current.replicas, 3 * 2.4 / 336.0, 1e-3);
+	cr_assert_geq(f->recommended.mem_request_b, 2000000000LL);
+}
+
+Test(rules, native_sidecar_is_sized_like_a_container, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_list("deployments",
+		   "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"api\",\"namespace\":\"shop\","
+		   "\"creationTimestamp\":\"" OLD "\"},\"spec\":{\"replicas\":4,\"template\":{\"spec\":{\"initContainers\":[{"
+		   "\"name\":\"proxy\",\"restartPolicy\":\"Always\",\"resources\":{\"requests\":{\"cpu\":\"1\",\"memory\":\"1Gi\"}}}],"
+		   "\"containers\":[{\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"100m\",\"memory\":\"128Mi\"}}}]}}}}");
+	rules_list("pods",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"api-1\",\"namespace\":\"shop\","
+		   "\"ownerReferences\":[{\"kind\":\"Deployment\",\"name\":\"api\",\"controller\":true}]},\"spec\":{"
+		   "\"containers\":[{\"name\":\"app\"}]},\"status\":{\"phase\":\"Running\"}}");
+	rules_usage("{\"namespace\":\"shop\",\"pod\":\"api-1\",\"container\":\"proxy\",\"first_seen\":\"2026-11-11T06:00:00Z\","
+		    "\"last_seen\":\"2026-11-25T06:00:00Z\",\"samples\":20160,\"cpu_millicores\":{\"p50\":20,\"p95\":40,\"p99\":50,"
+		    "\"max\":60},\"memory_bytes\":{\"p50\":6e7,\"max\":8e7}},"
+		    "{\"namespace\":\"shop\",\"pod\":\"api-1\",\"container\":\"app\",\"first_seen\":\"2026-11-11T06:00:00Z\","
+		    "\"last_seen\":\"2026-11-25T06:00:00Z\",\"samples\":20160,\"cpu_millicores\":{\"p50\":60,\"p95\":80,\"p99\":85,"
+		    "\"max\":90},\"memory_bytes\":{\"p50\":9e7,\"max\":1e8}}");
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_assert_str_eq(f->container, "proxy");
+	cr_assert_eq(f->recommended.cpu_request_m, 50); /* 40m x 1.15 = 46 -> 50m */
+}

@@ -1,6 +1,7 @@
 /*
  * rightsizing.c - over-provisioned and under-provisioned containers of
- * Deployments, StatefulSets and DaemonSets.
+ * Deployments, StatefulSets, DaemonSets, CronJobs and Jobs, including native
+ * sidecars and init containers.
  *
  * Algorithm (strategy "kopilot-peak-v1", documented in the README):
  *   usage of every pod of the workload seen in the window is combined, live
@@ -17,6 +18,14 @@
  * over-provisioned when a request can come down by both the relative and the
  * absolute threshold and the savings reach min_monthly_savings. Changes too
  * small to matter are not proposed, so the report is not noise.
+ *
+ * Batch work (a CronJob over all its Jobs' runs, a Job not owned by a
+ * CronJob) is judged per run: it needs min_batch_runs runs, not hours, and
+ * its savings are weighted by the share of the window its pods ran.
+ * Per-workload tuning: annotations kopilot.io/cpu-percentile,
+ * kopilot.io/cpu-margin and kopilot.io/memory-margin on the namespace or the
+ * workload (the workload wins) override the configuration; the evidence
+ * names them.
  *
  * Safety: the memory recommendation is never below the observed peak (the
  * margin is added on top, and the floor only raises it); workloads with less
@@ -122,6 +131,84 @@ static void window_label(int64_t seconds, char *out, size_t n)
 		snprintf(out, n, "%.0fh", (double)seconds / 3600.0);
 }
 
+/* The knobs of the strategy for one workload: the configuration, overridden
+ * by kopilot.io/ annotations on its namespace, then on the workload itself,
+ * so a team can ask for p99 on a latency-critical service without changing
+ * everyone's defaults. */
+typedef struct {
+	int cpu_percentile;
+	double cpu_margin, memory_margin;
+	const char *origin; /* "" or " (from annotations: ...)" for the evidence */
+	char origin_buf[160];
+} params_t;
+
+static bool annotation_number(const kp_meta *m, const char *key, double lo, double hi, double *out, char *bad,
+			      size_t nbad)
+{
+	const char *v = kp_meta_annotation(m, key);
+	if (!v)
+		return true;
+	char *end;
+	double d = strtod(v, &end);
+	if (end == v || *end || !(d >= lo && d <= hi)) {
+		snprintf(bad, nbad, "annotation %s=\"%.40s\" on %s %s is not a number in [%g, %g]", key, v, m->kind,
+			 m->name, lo, hi);
+		return false;
+	}
+	*out = d;
+	return true;
+}
+
+static bool resolve_params(const kp_config *cfg, const kp_meta *ns, const kp_meta *wl, params_t *p, char *bad,
+			   size_t nbad)
+{
+	p->cpu_percentile = cfg->cpu_percentile;
+	p->cpu_margin = cfg->cpu_margin;
+	p->memory_margin = cfg->memory_margin;
+	p->origin = "";
+	p->origin_buf[0] = '\0';
+	const kp_meta *layers[] = {ns, wl};
+	for (int i = 0; i < 2; i++) {
+		if (!layers[i])
+			continue;
+		double pct = p->cpu_percentile;
+		if (!annotation_number(layers[i], "kopilot.io/cpu-percentile", 50, 100, &pct, bad, nbad) ||
+		    !annotation_number(layers[i], "kopilot.io/cpu-margin", 0, 10, &p->cpu_margin, bad, nbad) ||
+		    !annotation_number(layers[i], "kopilot.io/memory-margin", 0, 10, &p->memory_margin, bad, nbad))
+			return false;
+		if (pct != 50 && pct != 95 && pct != 99 && pct != 100) {
+			snprintf(bad, nbad, "annotation kopilot.io/cpu-percentile on %s %s must be 50, 95, 99 or 100",
+				 layers[i]->kind, layers[i]->name);
+			return false;
+		}
+		p->cpu_percentile = (int)pct;
+		if (layers[i]->nannotations) {
+			for (size_t k = 0; k < layers[i]->nannotations; k++) {
+				const char *key = layers[i]->annotations[k].key;
+				if (strcmp(key, "kopilot.io/cpu-percentile") && strcmp(key, "kopilot.io/cpu-margin") &&
+				    strcmp(key, "kopilot.io/memory-margin"))
+					continue;
+				size_t len = strlen(p->origin_buf);
+				snprintf(p->origin_buf + len, sizeof(p->origin_buf) - len, "%s%s=%s on %s", len ? ", " : "",
+					 key + 11, layers[i]->annotations[k].value, layers[i]->kind);
+			}
+		}
+	}
+	if (p->origin_buf[0])
+		p->origin = p->origin_buf;
+	return true;
+}
+
+static const kp_meta *namespace_meta(const kp_cluster *c, const char *ns)
+{
+	for (size_t i = 0; i < c->namespaces.len; i++)
+		if (strcmp(c->namespaces.items[i].meta.name, ns) == 0)
+			return &c->namespaces.items[i].meta;
+	return NULL;
+}
+
+static bool is_batch(const kp_workload *w) { return w->wkind == KP_WL_JOB || w->wkind == KP_WL_CRONJOB; }
+
 static double workload_replicas(const kp_workload *w)
 {
 	/* An HPA decides the replica count; its current count is the best
@@ -132,19 +219,28 @@ static double workload_replicas(const kp_workload *w)
 }
 
 static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k,
-			    const kp_usage *const *us, size_t nus)
+			    const kp_usage *const *us, size_t nus, const params_t *pp)
 {
 	const kp_config *cfg = x->cfg;
 	const char *kind = kp_workload_kind_name(w->wkind), *api = kp_workload_api_version(w->wkind);
 	combined_t u;
-	combine(us, nus, k->name, cfg->cpu_percentile, &u);
+	combine(us, nus, k->name, pp->cpu_percentile, &u);
 	if (u.pods == 0) {
 		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 				 "container %s: no usage data in usage.json (not measured, not idle)", k->name);
 		return;
 	}
 	double history_h = (double)(u.last - u.first) / 3600.0;
-	if (history_h < cfg->min_history_hours) {
+	if (is_batch(w) || (k->init && !k->sidecar)) {
+		/* Batch work and plain init containers are judged per run:
+		 * enough runs, not enough hours. */
+		if ((int64_t)u.pods < cfg->min_batch_runs) {
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "container %s: only %zu run%s observed (minimum %d)", k->name, u.pods,
+					 u.pods == 1 ? "" : "s", cfg->min_batch_runs);
+			return;
+		}
+	} else if (history_h < cfg->min_history_hours) {
 		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 				 "container %s: only %.1f hours of usage history (minimum %.0f)", k->name, history_h,
 				 cfg->min_history_hours);
@@ -162,8 +258,8 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		return;
 	}
 
-	int64_t cpu_target = round_up(fmax(u.cpu_ref * (1.0 + cfg->cpu_margin), (double)cfg->cpu_floor_m), 5);
-	int64_t mem_target = round_up(fmax(u.mem_peak * (1.0 + cfg->memory_margin), (double)cfg->memory_floor_b), MIB);
+	int64_t cpu_target = round_up(fmax(u.cpu_ref * (1.0 + pp->cpu_margin), (double)cfg->cpu_floor_m), 5);
+	int64_t mem_target = round_up(fmax(u.mem_peak * (1.0 + pp->memory_margin), (double)cfg->memory_floor_b), MIB);
 	int64_t oom_floor = 0;
 	if (u.oom_kills > 0) {
 		int64_t at = u.limit_at_oom != KP_UNSET ? u.limit_at_oom
@@ -183,7 +279,17 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	if (!under && !cpu_over && !mem_over)
 		return;
 
+	/* Batch pods hold their requests only while they run: the average
+	 * number running over the window is what the requests cost. */
 	double replicas = workload_replicas(w);
+	if (is_batch(w)) {
+		double window = (double)(x->cluster->window_end - x->cluster->window_start);
+		double busy = 0;
+		for (size_t i = 0; i < nus; i++)
+			if (strcmp(us[i]->container, k->name) == 0 && us[i]->last_seen > us[i]->first_seen)
+				busy += (double)(us[i]->last_seen - us[i]->first_seen);
+		replicas = window > 0 ? round(busy / window * 10000.0) / 10000.0 : 0;
+	}
 	kp_sizes cur, rec;
 	kp_sizes_unset(&cur);
 	cur.replicas = replicas;
@@ -215,6 +321,23 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		       (rec.cpu_request_m != KP_UNSET ? rec.cpu_request_m : 0);
 	int64_t dmem = (cur.mem_request_b != KP_UNSET ? cur.mem_request_b : 0) -
 		       (rec.mem_request_b != KP_UNSET ? rec.mem_request_b : 0);
+	if (k->init && !k->sidecar) {
+		/* A plain init container runs before the others; the pod's
+		 * effective request is max(sum of the others, the init one), so
+		 * only the part above the others' sum costs anything. */
+		int64_t other_cpu = 0, other_mem = 0;
+		for (size_t i = 0; i < w->spec.ncontainers; i++) {
+			const kp_container *o = &w->spec.containers[i];
+			if (o->init && !o->sidecar)
+				continue;
+			other_cpu += o->cpu_request_m > 0 ? o->cpu_request_m : 0;
+			other_mem += o->mem_request_b > 0 ? o->mem_request_b : 0;
+		}
+		int64_t cc = cur.cpu_request_m > 0 ? cur.cpu_request_m : 0, rc = rec.cpu_request_m > 0 ? rec.cpu_request_m : 0;
+		int64_t cm = cur.mem_request_b > 0 ? cur.mem_request_b : 0, rm = rec.mem_request_b > 0 ? rec.mem_request_b : 0;
+		dcpu = (cc > other_cpu ? cc : other_cpu) - (rc > other_cpu ? rc : other_cpu);
+		dmem = (cm > other_mem ? cm : other_mem) - (rm > other_mem ? rm : other_mem);
+	}
 	double savings = cost_delta(cfg, dcpu, dmem, replicas);
 	if (!under && savings < cfg->min_monthly_savings)
 		return;
@@ -233,18 +356,19 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		kp_format_cpu(k->cpu_request_m, b, sizeof(b));
 	else
 		snprintf(b, sizeof(b), "not set");
-	kp_finding_add_evidence(f, cfg->cpu_percentile == 100 ? "cpu_max_millicores" : "cpu_percentile_millicores",
+	kp_finding_add_evidence(f, pp->cpu_percentile == 100 ? "cpu_max_millicores" : "cpu_percentile_millicores",
 				u.cpu_ref, true, "millicores",
-				"CPU p%d was %s (highest of %zu pod%s over %s); the request is %s per pod",
-				cfg->cpu_percentile, a, u.pods, u.pods == 1 ? "" : "s", win, b);
+				"CPU p%d was %s (highest of %zu %s over %s); the request is %s per pod",
+				pp->cpu_percentile, a, u.pods, is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods"),
+				win, b);
 	kp_format_bytes((int64_t)u.mem_peak, a, sizeof(a));
 	if (k->mem_request_b != KP_UNSET)
 		kp_format_bytes(k->mem_request_b, b, sizeof(b));
 	else
 		snprintf(b, sizeof(b), "not set");
 	kp_finding_add_evidence(f, "memory_max_bytes", u.mem_peak, true, "bytes",
-				"Peak memory working set was %s (highest of %zu pod%s over %s); the request is %s per pod",
-				a, u.pods, u.pods == 1 ? "" : "s", win, b);
+				"Peak memory working set was %s (highest of %zu %s over %s); the request is %s per pod",
+				a, u.pods, is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods"), win, b);
 	for (size_t i = 0; i < f->nevidence; i++) {
 		e = &f->evidence[i];
 		e->window = kp_xstrdup(win);
@@ -273,10 +397,24 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	kp_format_bytes((int64_t)u.mem_peak, c, sizeof(c));
 	kp_finding_add_evidence(f, "strategy", 0, false, NULL,
 				"Strategy %s: CPU request = p%d x %.2f (floor %lldm), memory request = peak x %.2f "
-				"(floor %lldMi), never below the peak %s; proposed %s CPU and %s memory per pod",
-				KP_RIGHTSIZING_STRATEGY, cfg->cpu_percentile, 1.0 + cfg->cpu_margin,
-				(long long)cfg->cpu_floor_m, 1.0 + cfg->memory_margin,
-				(long long)(cfg->memory_floor_b / MIB), c, a, b);
+				"(floor %lldMi), never below the peak %s; proposed %s CPU and %s memory per pod%s%s%s",
+				KP_RIGHTSIZING_STRATEGY, pp->cpu_percentile, 1.0 + pp->cpu_margin,
+				(long long)cfg->cpu_floor_m, 1.0 + pp->memory_margin,
+				(long long)(cfg->memory_floor_b / MIB), c, a, b, pp->origin[0] ? " (tuned by annotations: " : "",
+				pp->origin, pp->origin[0] ? ")" : "");
+	if (is_batch(w))
+		kp_finding_add_evidence(f, "average_running_pods", replicas, true, "pods",
+					"Batch work: its pods ran %.2f%% of the window on average, so savings are the "
+					"request change times that share of the month",
+					replicas * 100.0);
+	if (k->sidecar)
+		kp_finding_add_evidence(f, "container_role", 0, false, NULL,
+					"Native sidecar (init container with restartPolicy Always): it runs for the pod's "
+					"whole life and is sized like a regular container");
+	else if (k->init)
+		kp_finding_add_evidence(f, "container_role", 0, false, NULL,
+					"Init container: it runs before the others, so only the part of its request above "
+					"the sum of the other containers' requests costs anything; savings count only that");
 
 	kp_risk risk = KP_RISK_LOW;
 	if (w->hpa && (w->hpa->scales_on_cpu || w->hpa->scales_on_memory)) {
@@ -318,6 +456,14 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	f->risk = risk;
 }
 
+static bool has_usage_for(const kp_usage *const *us, size_t n, const char *container)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(us[i]->container, container) == 0)
+			return true;
+	return false;
+}
+
 void kp_rule_rightsizing(kp_analyze_ctx *x)
 {
 	kp_cluster *c = x->cluster;
@@ -351,17 +497,27 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 
 	for (size_t i = 0; i < nw; i++) {
 		const kp_workload *w = &c->workloads.items[i];
-		if (w->wkind != KP_WL_DEPLOYMENT && w->wkind != KP_WL_STATEFULSET && w->wkind != KP_WL_DAEMONSET)
-			continue;
+		if (w->wkind == KP_WL_REPLICASET)
+			continue; /* judged through its Deployment */
+		if (w->wkind == KP_WL_JOB && w->meta.owner_kind && strcmp(w->meta.owner_kind, "CronJob") == 0)
+			continue; /* judged through its CronJob, over all its runs */
 		const char *kind = kp_workload_kind_name(w->wkind), *api = kp_workload_api_version(w->wkind);
 		if (w->meta.ignored || kp_namespace_ignored(c, w->meta.namespace_)) {
 			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 					 "excluded by kopilot.io/ignore=true");
 			continue;
 		}
-		if (w->replicas == 0 || w->flagged_idle)
+		if ((w->replicas == 0 && !is_batch(w)) || w->flagged_idle)
 			continue; /* nothing running to size, or reported as idle as a whole */
 		size_t n = start[i + 1] - start[i];
+		if (n == 0 && is_batch(w))
+			continue; /* a Job or CronJob with no run in the window has nothing to judge */
+		char bad[300];
+		params_t pp;
+		if (!resolve_params(x->cfg, namespace_meta(c, w->meta.namespace_), &w->meta, &pp, bad, sizeof(bad))) {
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name, "%s", bad);
+			continue;
+		}
 		if (n == 0) {
 			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 					 "no usage data for its pods in usage.json (not measured, not idle)");
@@ -369,9 +525,11 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 		}
 		for (size_t k = 0; k < w->spec.ncontainers; k++) {
 			const kp_container *ct = &w->spec.containers[k];
-			if (ct->init)
-				continue; /* init containers run once; sized in a later rule family */
-			judge_container(x, w, ct, by_wl + start[i], n);
+			/* A plain init container with no usage in the window ran
+			 * before it began: nothing to judge, and no reason to say so. */
+			if (ct->init && !ct->sidecar && !has_usage_for(by_wl + start[i], n, ct->name))
+				continue;
+			judge_container(x, w, ct, by_wl + start[i], n, &pp);
 		}
 	}
 	free(start);
