@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,29 @@ static bool v_skills(const cfg_value *v, char *why, size_t n)
 	return true;
 }
 
+/* Exclusion patterns: POSIX extended regular expressions, anchored at both
+ * ends when used (so "dev" never matches "devops"). */
+static bool v_patterns(const cfg_value *v, char *why, size_t n)
+{
+	for (size_t i = 0; i < v->l.len; i++) {
+		regex_t re;
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_buf_printf(&b, "^(%s)$", v->l.items[i]);
+		int rc = regcomp(&re, b.data, REG_EXTENDED | REG_NOSUB);
+		kp_buf_release(&b);
+		if (rc != 0) {
+			char q[128], msg[128];
+			regerror(rc, NULL, msg, sizeof(msg));
+			quote(v->l.items[i], q, sizeof(q));
+			snprintf(why, n, "invalid pattern %s: %s", q, msg);
+			return false;
+		}
+		regfree(&re);
+	}
+	return true;
+}
+
 static bool v_dirs(const cfg_value *v, char *why, size_t n)
 {
 	for (size_t i = 0; i < v->l.len; i++) {
@@ -399,6 +423,13 @@ static const cfg_key config_keys[] = {
 	 "an http:// or https:// URL", 0, NULL},
 	{"llm.gemini_api_key", "GEMINI_API_KEY", T_STRING, OFF(gemini_api_key), true, NULL, "an API key", 0, NULL},
 	{"llm.gemini_model", "GEMINI_MODEL", T_STRING, OFF(gemini_model), false, NULL, "a model name", 0, NULL},
+	/* scope: which objects are judged at all */
+	{"scope.include_namespaces", NULL, T_LIST, OFF(include_namespaces), false, v_patterns,
+	 "anchored regular expressions", LIST_JSON, n_dedup},
+	{"scope.exclude_namespaces", NULL, T_LIST, OFF(exclude_namespaces), false, v_patterns,
+	 "anchored regular expressions", LIST_JSON, n_dedup},
+	{"scope.exclude_kinds", NULL, T_LIST, OFF(exclude_kinds), false, v_patterns, "anchored regular expressions",
+	 LIST_JSON, n_dedup},
 	/* skills */
 	{"skills.enabled", "ENABLED_SKILLS", T_LIST, OFF(enabled_skills), false, v_skills, "skill names", LIST_JSON,
 	 n_dedup},

@@ -19,6 +19,19 @@ typedef struct kp_strlist {
 	size_t len;
 } kp_strlist;
 
+/* A price per node type (prices.node_types in YAML): what one node of that
+ * instance type costs per hour, on demand and on spot (< 0: not given). */
+typedef struct kp_node_type_price {
+	char *name;
+	double hourly, spot_hourly;
+} kp_node_type_price;
+
+/* A price per StorageClass (prices.storage_classes): per GiB-month. */
+typedef struct kp_storage_class_price {
+	char *name;
+	double gib_month;
+} kp_storage_class_price;
+
 typedef struct kp_config {
 	/* prices (OpenCost defaults) */
 	double cpu_core_hour;        /* prices.cpu_core_hour       0.031611 */
@@ -27,7 +40,17 @@ typedef struct kp_config {
 	double load_balancer_hour;   /* prices.load_balancer_hour  0.025 */
 	double hours_per_month;      /* prices.hours_per_month     730 */
 	char *currency;              /* prices.currency            "USD" */
-	char *price_source;          /* "default" unless any price key came from elsewhere: then "config" */
+	char *price_source;          /* "default" unless any price key came from elsewhere: then "config",
+	                              * or "opencost-custom-pricing:<path>" when a custom pricing file is used */
+	/* per-finding prices (stages/recommend/pricing.c) */
+	char *custom_pricing_file;   /* prices.custom_pricing_file: OpenCost custom pricing JSON/YAML, NULL = none */
+	double spot_cpu_core_hour;   /* the custom file's spotCPU, < 0 = unknown */
+	double spot_memory_gib_hour; /* the custom file's spotRAM, < 0 = unknown */
+	double custom_storage_gib_hour; /* the custom file's storage (per GiB-hour), < 0 = none */
+	kp_node_type_price *node_types; /* prices.node_types (YAML only) */
+	size_t nnode_types;
+	kp_storage_class_price *storage_classes; /* prices.storage_classes (YAML only) */
+	size_t nstorage_classes;
 
 	/* rightsizing */
 	int cpu_percentile;          /* rightsizing.cpu_percentile 95 (one of 50, 95, 99, 100) */
@@ -65,6 +88,13 @@ typedef struct kp_config {
 	kp_strlist protected_namespaces;   /* SAFETY_PROTECTED_NAMESPACES (JSON list) / safety.protected_namespaces */
 	bool require_approval_destructive; /* SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE; false is rejected: cannot be configured away */
 	int max_concurrent_tasks;          /* SAFETY_MAX_CONCURRENT_TASKS 5 (1..1000) */
+
+	/* scope: anchored POSIX extended regular expressions; an object is
+	 * judged when its namespace matches an include pattern (or there are
+	 * none) and no exclude pattern, and its kind no exclude_kinds pattern */
+	kp_strlist include_namespaces; /* scope.include_namespaces [] */
+	kp_strlist exclude_namespaces; /* scope.exclude_namespaces [] */
+	kp_strlist exclude_kinds;      /* scope.exclude_kinds [] e.g. ["Job", "CronJob"] */
 
 	/* LLM (parsed and validated now, used by a later stage) */
 	char *llm_provider;    /* LLM_PROVIDER: none|ollama|openai|azure_openai|anthropic|gemini; default "none" */

@@ -341,6 +341,7 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	json_object_object_add(counts, "workloads", json_object_new_int64((int64_t)c->workloads.len));
 	json_object_object_add(counts, "persistentvolumeclaims", json_object_new_int64((int64_t)c->pvcs.len));
 	json_object_object_add(counts, "usage_entries", json_object_new_int64((int64_t)c->usage.len));
+	json_object_object_add(counts, "excluded_by_scope", json_object_new_int64((int64_t)f->excluded_by_scope));
 	json_object_object_add(doc, "counts", counts);
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f->items.len; i++)

@@ -149,7 +149,7 @@ static void evidence_release(kp_evidence *e)
 	free(e->query);
 }
 
-static void finding_release(kp_finding *f)
+void kp_finding_release(kp_finding *f)
 {
 	free(f->api_version);
 	free(f->kind);
@@ -163,21 +163,25 @@ static void finding_release(kp_finding *f)
 	free(f->action.command);
 	free(f->explanation);
 	free(f->explained_by);
+	free(f->pricing);
+}
+
+void kp_skip_release(kp_skip *s)
+{
+	free(s->api_version);
+	free(s->kind);
+	free(s->namespace_);
+	free(s->name);
+	free(s->reason);
 }
 
 void kp_findings_release(kp_findings *f)
 {
 	for (size_t i = 0; i < f->items.len; i++)
-		finding_release(&f->items.items[i]);
+		kp_finding_release(&f->items.items[i]);
 	free(f->items.items);
-	for (size_t i = 0; i < f->skipped.len; i++) {
-		kp_skip *s = &f->skipped.items[i];
-		free(s->api_version);
-		free(s->kind);
-		free(s->namespace_);
-		free(s->name);
-		free(s->reason);
-	}
+	for (size_t i = 0; i < f->skipped.len; i++)
+		kp_skip_release(&f->skipped.items[i]);
 	free(f->skipped.items);
 	kp_findings_init(f);
 }

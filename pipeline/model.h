@@ -304,6 +304,10 @@ typedef struct kp_finding {
 	/* LoadBalancer Services this finding's resource holds (priced at
 	 * load_balancer_hour); serialised as the finding's "load_balancers". */
 	int64_t load_balancers;
+	/* Pricing inputs as compact JSON text, the finding's "pricing" object
+	 * (stages/analyze/pricing_inputs.c; the recommend stage adds the rates
+	 * it used as a "price" member). NULL: priced at the global prices. */
+	char *pricing;
 	/* filled by recommend */
 	double monthly_cost, monthly_savings;
 	kp_confidence confidence;
@@ -321,10 +325,14 @@ typedef struct kp_skip {
 typedef struct kp_findings {
 	KP_ARRAY(kp_finding) items;
 	KP_ARRAY(kp_skip) skipped;
+	size_t excluded_by_scope; /* findings dropped by scope.* patterns */
 } kp_findings;
 
 void kp_findings_init(kp_findings *f);
 void kp_findings_release(kp_findings *f);
+/* Frees what one finding / skip entry owns (for filters that drop some). */
+void kp_finding_release(kp_finding *f);
+void kp_skip_release(kp_skip *s);
 /* Appends a zeroed finding with identity set and sizes unset; returns it. */
 kp_finding *kp_findings_add(kp_findings *f, kp_category cat, const char *api_version, const char *kind,
 			    const char *ns, const char *name, const char *container);

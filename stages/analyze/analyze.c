@@ -26,4 +26,5 @@ void kp_analyze(kp_analyze_ctx *ctx)
 	kp_rule_idle_loadbalancer(ctx);
 	kp_rule_finished_job(ctx);
 	kp_rule_underutilized_node(ctx);
+	kp_scope_apply(ctx); /* last: rules see the whole cluster, the report only the scope */
 }

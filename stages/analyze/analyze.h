@@ -31,6 +31,11 @@ void kp_rule_unbound_pv(kp_analyze_ctx *ctx);        /* rules/unbound_pv.c */
 void kp_rule_idle_loadbalancer(kp_analyze_ctx *ctx); /* rules/idle_loadbalancer.c */
 void kp_rule_underutilized_node(kp_analyze_ctx *ctx); /* rules/underutilized_node.c */
 
+/* scope.c: drops findings and skips outside scope.include_namespaces /
+ * scope.exclude_namespaces / scope.exclude_kinds, counting them. */
+void kp_scope_apply(kp_analyze_ctx *ctx);
+bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind);
+
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */
 bool kp_namespace_ignored(const kp_cluster *c, const char *ns);

@@ -468,3 +468,28 @@ Test(rules, native_sidecar_is_sized_like_a_container, .fini = rules_fini)
 	cr_assert_str_eq(f->container, "proxy");
 	cr_assert_eq(f->recommended.cpu_request_m, 50); /* 40m x 1.15 = 46 -> 50m */
 }
+
+Test(rules, scope_patterns_are_anchored_and_filter_findings, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	char *p = rules_pvc("scratch", OLD);
+	rules_list("persistentvolumeclaims", p);
+	free(p);
+	rules_run();
+	cr_assert_eq(rules_out.items.len, 1);
+	kp_error err;
+	cr_assert_eq(kp_config_set(&rules_cfg, "scope.exclude_namespaces=[\"sho\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
+	cr_assert_not(kp_scope_excludes(&rules_cfg, "shop", "PersistentVolumeClaim"), "anchored: sho is not shop");
+	cr_assert_eq(kp_config_set(&rules_cfg, "scope.exclude_namespaces=[\"sh.*\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
+	int64_t now;
+	kp_time_parse(NOW, &now);
+	kp_analyze_ctx ctx = {.cluster = &rules_cluster, .cfg = &rules_cfg, .now = now, .out = &rules_out};
+	kp_scope_apply(&ctx);
+	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert_eq(rules_out.excluded_by_scope, 1);
+	cr_assert_neq(kp_config_set(&rules_cfg, "scope.exclude_kinds=[\"(\"]", KP_SRC_FLAG, &err), KP_OK);
+	cr_assert(strstr(err.msg, "invalid pattern"), "%s", err.msg);
+	cr_assert_eq(kp_config_set(&rules_cfg, "scope.include_namespaces=[\"prod\"]", KP_SRC_FLAG, &err), KP_OK);
+	cr_assert(kp_scope_excludes(&rules_cfg, "shop", "Deployment"));
+	cr_assert_not(kp_scope_excludes(&rules_cfg, NULL, "Node"), "cluster-scoped kinds stay unless excluded");
+}
