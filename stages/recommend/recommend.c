@@ -13,6 +13,7 @@
 
 #include "pipeline/findings_json.h"
 #include "pipeline/safety.h"
+#include "stages/recommend/plan.h"
 #include "stages/collect/quantity.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
@@ -410,38 +411,6 @@ static json_object *prices_json(const kp_config *cfg)
 
 static double round4(double v) { return round(v * 10000.0) / 10000.0; }
 
-/* plan.json: what to do first. Non-destructive actions before destructive
- * ones, higher savings first within each; reliability fixes (negative
- * savings) are listed with the resizes; blocked actions are listed last,
- * for the record, never as steps. */
-static json_object *plan_doc(const kp_findings *f)
-{
-	json_object *doc = json_object_new_object();
-	json_object_object_add(doc, "schema", json_object_new_string("kopilot.plan/v1"));
-	json_object *steps = json_object_new_array();
-	for (int pass = 0; pass < 3; pass++) {
-		for (size_t i = 0; i < f->items.len; i++) {
-			const kp_finding *x = &f->items.items[i];
-			int p = x->action.blocked ? 2 : x->action.destructive ? 1 : 0;
-			if (p != pass)
-				continue;
-			json_object *s = json_object_new_object();
-			json_object_object_add(s, "finding", json_object_new_string(x->id));
-			json_object_object_add(s, "action", json_object_new_string(kp_action_type_name(x->action.type)));
-			json_object_object_add(s, "namespace", x->namespace_ ? json_object_new_string(x->namespace_) : NULL);
-			json_object_object_add(s, "kind", json_object_new_string(x->kind));
-			json_object_object_add(s, "name", json_object_new_string(x->name));
-			json_object_object_add(s, "monthly_savings", kp_json_new_number(round4(x->monthly_savings)));
-			json_object_object_add(s, "approval_required", json_object_new_boolean(x->action.approval_required));
-			json_object_object_add(s, "blocked", json_object_new_boolean(x->action.blocked));
-			json_object_object_add(s, "command", x->action.command ? json_object_new_string(x->action.command) : NULL);
-			json_object_array_add(steps, s);
-		}
-	}
-	json_object_object_add(doc, "steps", steps);
-	return doc;
-}
-
 kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *path, json_object **findings_doc,
 		       json_object **plan, kp_error *err)
 {
@@ -487,7 +456,7 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	v = kp_json_get(analysis, "missing");
 	json_object_object_add(doc, "missing", v ? json_object_get(v) : json_object_new_array());
 	*findings_doc = doc;
-	*plan = plan_doc(&f);
+	*plan = kp_plan_doc(doc); /* plan.c: ordered by risk class, then savings */
 	kp_findings_release(&f);
 	return KP_OK;
 }

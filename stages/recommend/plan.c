@@ -1,0 +1,176 @@
+/*
+ * plan.c - plan.json and the ordering behind it; see plan.h.
+ *
+ * Why this order: a reviewer can apply the first class today (resizes
+ * through a pull request, nothing to ask anyone), the second needs an
+ * owner's yes, the third cannot be undone. Within a class the biggest
+ * saving comes first, so the cumulative column says how far down the list
+ * one has to go for a given amount. Reliability fixes (negative savings)
+ * are resizes too: they sort to the end of the first class and lower the
+ * cumulative figure, which is honest about what the plan as a whole saves.
+ */
+#include "stages/recommend/plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double round4(double v) { return round(v * 10000.0) / 10000.0; }
+
+const char *kp_plan_class_name(kp_plan_class c)
+{
+	switch (c) {
+	case KP_PLAN_NO_APPROVAL:
+		return "no-approval";
+	case KP_PLAN_APPROVAL:
+		return "approval-required";
+	case KP_PLAN_DESTRUCTIVE:
+		return "destructive";
+	case KP_PLAN_BLOCKED:
+		return "blocked";
+	}
+	return "blocked";
+}
+
+static bool flag(json_object *f, const char *k)
+{
+	json_object *v = kp_json_get(f, k);
+	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+static kp_plan_class class_of(json_object *f)
+{
+	if (flag(f, "action.blocked"))
+		return KP_PLAN_BLOCKED;
+	/* destructive without approval cannot happen (safety forbids it);
+	 * were it to, it still goes last */
+	if (flag(f, "action.destructive"))
+		return KP_PLAN_DESTRUCTIVE;
+	if (flag(f, "action.approval_required"))
+		return KP_PLAN_APPROVAL;
+	return KP_PLAN_NO_APPROVAL;
+}
+
+static int cmp_step(const void *a, const void *b)
+{
+	const kp_plan_item *x = a, *y = b;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
+	if (x->savings != y->savings)
+		return x->savings > y->savings ? -1 : 1;
+	const char *ix = kp_json_str(x->finding, "id"), *iy = kp_json_str(y->finding, "id");
+	return strcmp(ix ? ix : "", iy ? iy : "");
+}
+
+void kp_plan_build(json_object *doc, kp_plan *out)
+{
+	memset(out, 0, sizeof(*out));
+	json_object *arr = kp_json_get(doc, "findings");
+	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	if (n == 0)
+		return;
+	out->steps = kp_xcalloc(n, sizeof(kp_plan_item));
+	out->blocked = kp_xcalloc(n, sizeof(kp_plan_item));
+	for (size_t i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(f, json_type_object))
+			continue;
+		kp_plan_item it = {.finding = f, .cls = class_of(f)};
+		it.savings = round4(json_object_get_double(kp_json_get(f, "monthly_savings")));
+		if (it.cls == KP_PLAN_BLOCKED) {
+			out->blocked_savings += it.savings;
+			out->blocked[out->nblocked++] = it;
+		} else {
+			out->steps[out->nsteps++] = it;
+		}
+	}
+	if (out->nsteps > 1)
+		qsort(out->steps, out->nsteps, sizeof(kp_plan_item), cmp_step);
+	double sum = 0;
+	for (size_t i = 0; i < out->nsteps; i++) {
+		sum += out->steps[i].savings;
+		out->steps[i].cumulative = round4(sum);
+	}
+	out->savings = round4(sum);
+	out->blocked_savings = round4(out->blocked_savings);
+}
+
+void kp_plan_release(kp_plan *p)
+{
+	free(p->steps);
+	free(p->blocked);
+	memset(p, 0, sizeof(*p));
+}
+
+static json_object *copy_of(json_object *v)
+{
+	json_object *c = NULL;
+	if (v && json_object_deep_copy(v, &c, NULL) != 0)
+		c = NULL;
+	return c;
+}
+
+/* The fields a step and a blocked entry share: what and where. */
+static void add_entry(json_object *o, const kp_plan_item *it)
+{
+	json_object *f = it->finding;
+	json_object_object_add(o, "finding", copy_of(kp_json_get(f, "id")));
+	json_object_object_add(o, "category", copy_of(kp_json_get(f, "category")));
+	json_object_object_add(o, "action", copy_of(kp_json_get(f, "action.type")));
+	json_object_object_add(o, "namespace", copy_of(kp_json_get(f, "resource.namespace")));
+	json_object_object_add(o, "kind", copy_of(kp_json_get(f, "resource.kind")));
+	json_object_object_add(o, "name", copy_of(kp_json_get(f, "resource.name")));
+	json_object_object_add(o, "container", copy_of(kp_json_get(f, "container")));
+	json_object_object_add(o, "monthly_savings", kp_json_new_number(it->savings));
+	json_object_object_add(o, "risk", copy_of(kp_json_get(f, "risk")));
+}
+
+json_object *kp_plan_doc(json_object *findings_doc)
+{
+	kp_plan p;
+	kp_plan_build(findings_doc, &p);
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "schema", json_object_new_string("kopilot.plan/v1"));
+	json_object_object_add(doc, "generated_at", copy_of(kp_json_get(findings_doc, "generated_at")));
+	json_object_object_add(doc, "currency", copy_of(kp_json_get(findings_doc, "prices.currency")));
+	json_object_object_add(doc, "order",
+			       json_object_new_string("no-approval, then approval-required, then destructive; "
+						      "within each by monthly_savings descending; blocked actions are "
+						      "not steps"));
+	int64_t per_class[3] = {0, 0, 0};
+	json_object *steps = json_object_new_array();
+	for (size_t i = 0; i < p.nsteps; i++) {
+		const kp_plan_item *it = &p.steps[i];
+		per_class[it->cls]++;
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "step", json_object_new_int64((int64_t)i + 1));
+		json_object_object_add(o, "risk_class", json_object_new_string(kp_plan_class_name(it->cls)));
+		add_entry(o, it);
+		json_object_object_add(o, "cumulative_savings", kp_json_new_number(it->cumulative));
+		json_object_object_add(o, "approval_required", json_object_new_boolean(flag(it->finding, "action.approval_required")));
+		json_object_object_add(o, "destructive", json_object_new_boolean(flag(it->finding, "action.destructive")));
+		json_object_object_add(o, "command", copy_of(kp_json_get(it->finding, "action.command")));
+		json_object_array_add(steps, o);
+	}
+	json_object *blocked = json_object_new_array();
+	for (size_t i = 0; i < p.nblocked; i++) {
+		json_object *o = json_object_new_object();
+		add_entry(o, &p.blocked[i]);
+		/* no command: a blocked action is shown for review, never to run */
+		json_object_object_add(o, "blocked_reason", copy_of(kp_json_get(p.blocked[i].finding, "action.blocked_reason")));
+		json_object_array_add(blocked, o);
+	}
+	json_object *totals = json_object_new_object();
+	json_object_object_add(totals, "steps", json_object_new_int64((int64_t)p.nsteps));
+	json_object_object_add(totals, "no_approval", json_object_new_int64(per_class[KP_PLAN_NO_APPROVAL]));
+	json_object_object_add(totals, "approval_required", json_object_new_int64(per_class[KP_PLAN_APPROVAL]));
+	json_object_object_add(totals, "destructive", json_object_new_int64(per_class[KP_PLAN_DESTRUCTIVE]));
+	json_object_object_add(totals, "monthly_savings", kp_json_new_number(p.savings));
+	json_object_object_add(totals, "blocked", json_object_new_int64((int64_t)p.nblocked));
+	json_object_object_add(totals, "blocked_monthly_savings", kp_json_new_number(p.blocked_savings));
+	json_object_object_add(doc, "totals", totals);
+	json_object_object_add(doc, "steps", steps);
+	json_object_object_add(doc, "blocked", blocked);
+	kp_plan_release(&p);
+	return doc;
+}

@@ -1,0 +1,53 @@
+/*
+ * plan.h - plan.json: the order in which to act on the findings.
+ *
+ * Steps go by risk class first, then by monthly_savings descending (then
+ * id, so the order is total):
+ *   1. no-approval        non-destructive, no approval needed (resizes)
+ *   2. approval-required  non-destructive but approval-gated (scale-downs, reviews)
+ *   3. destructive        deletions and drains, always approval-gated
+ * Blocked actions (protected namespaces) are never steps: they are listed
+ * apart, for the record. Each step carries its command, savings, risk and
+ * the cumulative savings of it and every step before it.
+ *
+ * The plan is computed from the findings document (contract
+ * kopilot.findings/v1), so the recommend stage (plan.json) and the report
+ * (its plan section, made from findings.json alone) share one ordering.
+ *
+ * Ownership: kp_plan holds borrowed pointers into the findings document,
+ * which must outlive it; kp_plan_release frees only the arrays.
+ * kp_plan_doc returns a new json_object the caller puts.
+ */
+#ifndef KP_PLAN_H
+#define KP_PLAN_H
+
+#include "pipeline/kp.h"
+
+typedef enum { KP_PLAN_NO_APPROVAL, KP_PLAN_APPROVAL, KP_PLAN_DESTRUCTIVE, KP_PLAN_BLOCKED } kp_plan_class;
+
+typedef struct kp_plan_item {
+	json_object *finding; /* borrowed from the findings document */
+	kp_plan_class cls;
+	double savings;    /* monthly_savings, rounded to 1/10000 */
+	double cumulative; /* steps: savings of this step and all before it */
+} kp_plan_item;
+
+typedef struct kp_plan {
+	kp_plan_item *steps;
+	size_t nsteps;
+	kp_plan_item *blocked; /* in the document's order (savings descending) */
+	size_t nblocked;
+	double savings;         /* all steps together */
+	double blocked_savings; /* all blocked actions together */
+} kp_plan;
+
+/* "no-approval", "approval-required", "destructive", "blocked" */
+const char *kp_plan_class_name(kp_plan_class c);
+
+void kp_plan_build(json_object *findings_doc, kp_plan *out);
+void kp_plan_release(kp_plan *p);
+
+/* plan.json (schema kopilot.plan/v1) for a findings document. */
+json_object *kp_plan_doc(json_object *findings_doc);
+
+#endif
