@@ -40,7 +40,7 @@ static const char *lc_ago(double days)
 	int64_t now;
 	kp_time_parse(LC_NOW, &now);
 	char *out = lc_time[lc_ntime++ % 16];
-	kp_time_format(now - (int64_t)(days * 86400.0), out);
+	kp_time_format(now - (int64_t)llround(days * 86400.0), out);
 	return out;
 }
 
@@ -275,7 +275,7 @@ Test(lifecycle_idle, quiet_deployment_is_idle_and_not_resized, .fini = lc_fini)
 	cr_assert_float_eq(e->value, 105 * LC_MI, 1);
 	e = lc_ev(f, "window_days");
 	cr_assert(e && e->has_value);
-	cr_assert_float_eq(e->value, 14, 1e-6);
+	cr_assert_float_eq(e->value, 14 + 60.0 / 86400.0, 1e-6);
 	e = lc_ev(f, "restarts");
 	cr_assert(e && e->has_value && e->value == 0);
 	cr_assert(lc_workload(KP_WL_DEPLOYMENT, "idle-api")->flagged_idle);
@@ -300,6 +300,20 @@ Test(lifecycle_idle, under_fourteen_days_is_medium_confidence, .fini = lc_fini)
 	cr_assert(f);
 	cr_assert_eq(f->confidence, KP_CONF_MEDIUM);
 	cr_assert_eq(f->risk, KP_RISK_MEDIUM);
+}
+
+Test(lifecycle_idle, full_window_is_high_confidence, .fini = lc_fini)
+{
+	/* 14 days of 60 s samples: first..last spans one step less than 14
+	 * days, but the samples cover all 14 */
+	lc_idle_case k = lc_quiet();
+	k.history_days = (14.0 * 86400.0 - 60.0) / 86400.0;
+	lc_idle_setup(&k);
+	lc_run();
+	const kp_finding *f = lc_find(KP_CAT_IDLE_WORKLOAD, "idle-api");
+	cr_assert(f);
+	cr_assert_eq(f->confidence, KP_CONF_HIGH);
+	cr_assert_float_eq(lc_ev(f, "window_days")->value, 14, 1e-9);
 }
 
 Test(lifecycle_idle, history_exactly_the_minimum_counts, .fini = lc_fini)

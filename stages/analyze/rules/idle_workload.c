@@ -12,7 +12,8 @@
  *     of the memory median <= idle.memory_variation_bytes (default 16Mi);
  *   - no restarts and no OOM kills in any pod (a crash-looping pod uses no
  *     CPU either, but it is broken, not idle); unknown counts are not zero;
- *   - usage history (latest last_seen - earliest first_seen) and the
+ *   - usage history (latest last_seen - earliest first_seen, plus one
+ *     sampling step: the last sample covers a step too) and the
  *     workload's age (creationTimestamp) both reach idle.min_history_days
  *     (default 7): a quarterly or weekly job-like service needs a long look.
  * Every CPU and memory summary must be known: a missing value is "not
@@ -134,7 +135,10 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 	if (!looks_idle)
 		return;
 	double min_s = cfg->idle_min_history_days * 86400.0;
-	double history = (double)(u.last - u.first);
+	/* Each sample stands for one step: a full 14-day window at 60 s has its
+	 * last sample one step before the end, and still covers 14 days. */
+	double step = x->cluster->step_seconds > 0 ? (double)x->cluster->step_seconds : 0;
+	double history = (double)(u.last - u.first) + (u.last > u.first ? step : 0);
 	if (!u.counters_known) {
 		kp_findings_skip(x->out, api, kind, ns, name,
 				 "idle-workload: usage looks idle but restarts or OOM kills are unknown in usage.json: "
