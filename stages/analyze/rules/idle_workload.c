@@ -19,7 +19,9 @@
  * Every CPU and memory summary must be known: a missing value is "not
  * measured", never "zero".
  *
- * An idle workload gets w->flagged_idle = true, so rightsizing (which runs
+ * An idle workload whose requests cost less than
+ * rightsizing.min_monthly_savings a month is not reported (it is clutter,
+ * not spend). An idle workload gets w->flagged_idle = true, so rightsizing (which runs
  * after this rule) does not also propose shrinking it, and one finding for
  * the whole workload (container NULL) whose current sizes are the replicas
  * (the HPA's current count when an HPA targets it) and the per-pod sum of the
@@ -165,10 +167,23 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 		return;
 	}
 
+	/* An idle workload that reserves next to nothing (no requests, or a
+	 * few millicores) is clutter, not spend: below the same bar as a
+	 * rightsizing finding it is left out, so the report stays about money. */
+	int64_t cpu_req = 0, mem_req = 0;
+	double replicas = idle_replicas(w);
+	idle_requests(w, &cpu_req, &mem_req);
+	double cost = replicas * ((double)(cpu_req > 0 ? cpu_req : 0) / 1000.0 * cfg->cpu_core_hour +
+				  (double)(mem_req > 0 ? mem_req : 0) / (1024.0 * 1024.0 * 1024.0) * cfg->memory_gib_hour) *
+		      cfg->hours_per_month;
+	if (cost < cfg->min_monthly_savings)
+		return;
+
 	w->flagged_idle = true;
 	kp_finding *f = kp_findings_add(x->out, KP_CAT_IDLE_WORKLOAD, api, kind, ns, name, NULL);
-	f->current.replicas = idle_replicas(w);
-	idle_requests(w, &f->current.cpu_request_m, &f->current.mem_request_b);
+	f->current.replicas = replicas;
+	f->current.cpu_request_m = cpu_req;
+	f->current.mem_request_b = mem_req;
 	f->has_recommended = false;
 	f->confidence = history >= 14.0 * 86400.0 ? KP_CONF_HIGH : KP_CONF_MEDIUM;
 	f->risk = KP_RISK_MEDIUM;

@@ -116,7 +116,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 		kp_buf_reset(&key);
 		kp_buf_printf(&key, "%s/%s", ns, name);
 		const char *k = key.data;
-		bool used = bsearch(&k, refs.items, refs.len, sizeof(char *), cmp_str) != NULL;
+		bool used = refs.len && bsearch(&k, refs.items, refs.len, sizeof(char *), cmp_str) != NULL;
 		for (size_t w = 0; w < c->workloads.len && !used; w++) {
 			const kp_workload *wl = &c->workloads.items[w];
 			if (!wl->nclaim_templates || strcmp(wl->meta.namespace_, ns) != 0)
