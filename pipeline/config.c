@@ -22,6 +22,7 @@
 #include "pipeline/config.h"
 
 #include "stages/collect/quantity.h"
+#include "stages/recommend/pricing.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -361,6 +362,8 @@ static const cfg_key config_keys[] = {
 	 NULL},
 	{"prices.currency", NULL, T_STRING, OFF(currency), false, v_currency,
 	 "a 3-letter uppercase currency code such as USD", 0, NULL},
+	/* OpenCost custom pricing file: loaded when set, see apply_custom_pricing() */
+	{"prices.custom_pricing_file", NULL, T_STRING, OFF(custom_pricing_file), false, NULL, "a file path", 0, NULL},
 	/* rightsizing */
 	{"rightsizing.cpu_percentile", NULL, T_INT, OFF(cpu_percentile), false, v_percentile,
 	 "one of 50, 95, 99, 100", 0, NULL},
@@ -499,6 +502,7 @@ void kp_config_init(kp_config *c)
 	c->hours_per_month = 730;
 	c->currency = kp_xstrdup("USD");
 	c->price_source = kp_xstrdup("default");
+	c->spot_cpu_core_hour = c->spot_memory_gib_hour = c->custom_storage_gib_hour = -1;
 
 	c->cpu_percentile = 95;
 	c->cpu_margin = 0.15;
@@ -559,6 +563,7 @@ void kp_config_release(kp_config *c)
 			free(c->source_detail[i]);
 	}
 	free(c->price_source);
+	kp_pricing_config_release(c);
 	free(c->sources);
 	free(c->source_detail);
 	memset(c, 0, sizeof(*c));
@@ -764,11 +769,83 @@ static void commit(kp_config *c, size_t idx, cfg_value *v, kp_config_source src,
 	c->sources[idx] = src;
 	free(c->source_detail[idx]);
 	c->source_detail[idx] = detail ? kp_xstrdup(detail) : NULL;
-	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->price_source, "config") != 0) {
+	/* "default" becomes "config"; a custom pricing file's source stays */
+	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->price_source, "default") == 0) {
 		free(c->price_source);
 		c->price_source = kp_xstrdup("config");
 	}
 	value_release(v);
+}
+
+/* The price keys an OpenCost custom pricing file fills. */
+static const char *const custom_price_keys[] = {"prices.cpu_core_hour", "prices.memory_gib_hour",
+						"prices.storage_gib_month"};
+
+/* Whether price key i currently holds a value from the custom pricing file
+ * (its provenance is the file layer with the custom file's path). */
+static bool from_custom_file(const kp_config *c, size_t i)
+{
+	return c->custom_pricing_file && c->sources[i] == KP_SRC_FILE && c->source_detail[i] &&
+	       strcmp(c->source_detail[i], c->custom_pricing_file) == 0;
+}
+
+/* OpenCost's storage price is per GiB-hour: ours is per GiB-month, so it
+ * follows hours_per_month whenever that changes. */
+static void reprice_custom_storage(kp_config *c)
+{
+	int i = find_key("prices.storage_gib_month");
+	if (i >= 0 && c->custom_storage_gib_hour >= 0 && from_custom_file(c, (size_t)i))
+		c->storage_gib_month = c->custom_storage_gib_hour * c->hours_per_month;
+}
+
+/* prices.custom_pricing_file: the file's prices sit with the config-file
+ * layer, whatever layer named the file: they replace defaults (and the
+ * values of a previously named custom file), while a price key set
+ * explicitly in the YAML file, the environment or --set still wins. */
+static kp_status apply_custom_pricing(kp_config *c, size_t idx, cfg_value *v, kp_config_source src,
+				      const char *detail, const char *where, kp_error *err)
+{
+	kp_custom_prices cp;
+	if (v->s && kp_pricing_read_custom(v->s, &cp, err)) {
+		value_release(v);
+		return kp_error_prefix(err, "%s: ", where);
+	}
+	if (!v->s)
+		cp.cpu_core_hour = cp.memory_gib_hour = cp.storage_gib_hour = cp.spot_cpu_core_hour =
+			cp.spot_memory_gib_hour = -1;
+	kp_config dflt;
+	kp_config_init(&dflt);
+	double vals[3] = {cp.cpu_core_hour, cp.memory_gib_hour,
+			  cp.storage_gib_hour >= 0 ? cp.storage_gib_hour * c->hours_per_month : -1};
+	for (size_t j = 0; j < 3; j++) {
+		int i = find_key(custom_price_keys[j]);
+		if (i < 0)
+			continue;
+		bool old = from_custom_file(c, (size_t)i);
+		if (c->sources[i] != KP_SRC_DEFAULT && !old)
+			continue;
+		double *fld = field(c, &config_keys[i]);
+		free(c->source_detail[i]);
+		c->source_detail[i] = NULL;
+		if (vals[j] >= 0) {
+			*fld = vals[j];
+			c->sources[i] = KP_SRC_FILE;
+			c->source_detail[i] = kp_xstrdup(v->s);
+		} else {
+			*fld = *(double *)field(&dflt, &config_keys[i]);
+			c->sources[i] = KP_SRC_DEFAULT;
+		}
+	}
+	kp_config_release(&dflt);
+	c->spot_cpu_core_hour = cp.spot_cpu_core_hour;
+	c->spot_memory_gib_hour = cp.spot_memory_gib_hour;
+	c->custom_storage_gib_hour = cp.storage_gib_hour;
+	commit(c, idx, v, src, detail);
+	if (c->custom_pricing_file) {
+		free(c->price_source);
+		c->price_source = kp_xasprintf("opencost-custom-pricing:%s", c->custom_pricing_file);
+	}
+	return KP_OK;
 }
 
 /* Validates, normalizes and commits v (consumed in every case). */
@@ -783,7 +860,11 @@ static kp_status check_and_commit(kp_config *c, size_t idx, cfg_value *v, kp_con
 	}
 	if (k->normalize)
 		k->normalize(v);
+	if (k->offset == OFF(custom_pricing_file))
+		return apply_custom_pricing(c, idx, v, src, detail, where, err);
 	commit(c, idx, v, src, detail);
+	if (k->offset == OFF(hours_per_month))
+		reprice_custom_storage(c);
 	return KP_OK;
 }
 
@@ -962,6 +1043,13 @@ static kp_status yaml_walk(yaml_ctx *x, yaml_node_t *map, const char *prefix, kp
 				  (const char *)kn->data.scalar.value);
 		if (nl < 0 || (size_t)nl >= sizeof(name))
 			return kp_fail(err, KP_ERR_USAGE, "%s:%zu: unknown key (name too long)", x->path, line);
+		if (kp_pricing_is_section(name)) {
+			/* free-form tables (instance type / StorageClass names): pricing.c */
+			kp_status st = kp_pricing_yaml_section(x->c, x->doc, vn, name, x->path, err);
+			if (st)
+				return st;
+			continue;
+		}
 		int idx = find_key(name);
 		char where[512];
 		if (idx >= 0) {
@@ -1125,7 +1213,8 @@ kp_status kp_config_validate(const kp_config *c, kp_error *err)
 	    (!c->gemini_api_key || !*c->gemini_api_key))
 		return kp_fail(err, KP_ERR_USAGE,
 			       "llm.provider is gemini but no API key is set (GEMINI_API_KEY or llm.gemini_api_key)");
-	if (!c->price_source || (strcmp(c->price_source, "default") != 0 && strcmp(c->price_source, "config") != 0))
+	if (!c->price_source || (strcmp(c->price_source, "default") != 0 && strcmp(c->price_source, "config") != 0 &&
+				 strncmp(c->price_source, "opencost-custom-pricing:", 24) != 0))
 		return kp_fail(err, KP_ERR_INTERNAL, "prices.source must be \"default\" or \"config\"");
 	return KP_OK;
 }
@@ -1232,6 +1321,8 @@ char *kp_config_show(const kp_config *c)
 		if (strcmp(config_keys[i].key, "prices.currency") == 0)
 			kp_buf_printf(&out, "%-*s = %-*s   (derived)\n", (int)keyw, "prices.source", (int)valw,
 				      c->price_source ? c->price_source : "default");
+		if (strcmp(config_keys[i].key, "prices.custom_pricing_file") == 0)
+			kp_pricing_config_show(c, &out, (int)keyw, (int)valw);
 	}
 	free(vals);
 	return kp_buf_detach(&out);
@@ -1269,6 +1360,8 @@ json_object *kp_config_to_json(const kp_config *c)
 		if (strcmp(k->key, "prices.currency") == 0)
 			json_object_object_add(o, "prices.source",
 					       json_object_new_string(c->price_source ? c->price_source : "default"));
+		if (strcmp(k->key, "prices.custom_pricing_file") == 0)
+			kp_pricing_config_json(c, o);
 	}
 	return o;
 }

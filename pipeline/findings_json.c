@@ -81,10 +81,26 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	json_object_object_add(o, "recommended", f->has_recommended ? kp_sizes_to_json(&f->recommended) : NULL);
 	if (f->load_balancers > 0)
 		json_object_object_add(o, "load_balancers", json_object_new_int64(f->load_balancers));
+	/* Pricing inputs (analysis.json and findings.json) and, in
+	 * findings.json, the specific rates the money was computed at. Both
+	 * ride in f->pricing; see model.h. */
+	json_object *pricing = f->pricing ? json_tokener_parse(f->pricing) : NULL, *price = NULL;
+	if (!json_object_is_type(pricing, json_type_object)) {
+		json_object_put(pricing);
+		pricing = NULL;
+	} else if (json_object_object_get_ex(pricing, "price", &price)) {
+		json_object_get(price);
+		json_object_object_del(pricing, "price");
+	}
+	if (pricing)
+		json_object_object_add(o, "pricing", pricing);
 	if (full) {
 		add_num(o, "monthly_cost", f->monthly_cost);
 		add_num(o, "monthly_savings", f->monthly_savings);
+		if (price)
+			json_object_object_add(o, "price", json_object_get(price));
 	}
+	json_object_put(price);
 	json_object_object_add(o, "confidence", json_object_new_string(kp_confidence_name(f->confidence)));
 	json_object_object_add(o, "risk", json_object_new_string(kp_risk_name(f->risk)));
 	if (full) {
@@ -217,6 +233,19 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 		if (!json_object_is_type(lbs, json_type_int) || json_object_get_int64(lbs) < 0)
 			return rd_bad(r, "load_balancers", "expected an integer >= 0");
 		f->load_balancers = json_object_get_int64(lbs);
+	}
+	json_object *pricing = kp_json_get(o, "pricing");
+	if (pricing) {
+		if (!json_object_is_type(pricing, json_type_object))
+			return rd_bad(r, "pricing", "expected an object");
+		json_object *copy = NULL;
+		json_object_deep_copy(pricing, &copy, NULL);
+		json_object *price = kp_json_get(o, "price");
+		if (full && json_object_is_type(price, json_type_object))
+			json_object_object_add(copy, "price", json_object_get(price));
+		f->pricing = kp_xstrdup(
+			json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(copy);
 	}
 	json_object *ev = kp_json_get(o, "evidence");
 	if (!json_object_is_type(ev, json_type_array))

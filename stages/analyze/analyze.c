@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "stages/recommend/pricing.h"
+
 bool kp_namespace_ignored(const kp_cluster *c, const char *ns)
 {
 	if (!ns)
@@ -27,4 +29,5 @@ void kp_analyze(kp_analyze_ctx *ctx)
 	kp_rule_finished_job(ctx);
 	kp_rule_underutilized_node(ctx);
 	kp_scope_apply(ctx); /* last: rules see the whole cluster, the report only the scope */
+	kp_pricing_inputs(ctx->cluster, ctx->out); /* what each finding's price depends on */
 }

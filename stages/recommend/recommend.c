@@ -15,6 +15,7 @@
 #include "pipeline/safety.h"
 #include "stages/recommend/plan.h"
 #include "stages/collect/quantity.h"
+#include "stages/recommend/pricing.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -321,9 +322,17 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 {
 	/* Load balancers a finding holds are priced on top of its sizes; no
 	 * recommendation keeps them (they go with the action). */
-	f->monthly_cost = kp_cost_monthly(cfg, &f->current) +
+	/* Rates: the finding's own (node types, StorageClass) where its
+	 * pricing inputs name a configured price, else the global ones; the
+	 * rates used are recorded in the finding (price, evidence). */
+	kp_rates rates;
+	kp_pricing_rates(cfg, f, &rates);
+	f->monthly_cost = kp_cost_monthly_at(cfg, &rates, &f->current) +
 			  (double)f->load_balancers * cfg->load_balancer_hour * cfg->hours_per_month;
-	f->monthly_savings = f->monthly_cost - (f->has_recommended ? kp_cost_monthly(cfg, &f->recommended) : 0);
+	f->monthly_savings =
+		f->monthly_cost - (f->has_recommended ? kp_cost_monthly_at(cfg, &rates, &f->recommended) : 0);
+	kp_pricing_annotate(cfg, f, &rates);
+	kp_rates_release(&rates);
 	free(f->action.command);
 	switch (f->category) {
 	case KP_CAT_OVER_PROVISIONED:
@@ -406,6 +415,22 @@ static json_object *prices_json(const kp_config *cfg)
 	json_object_object_add(p, "hours_per_month", kp_json_new_number(cfg->hours_per_month));
 	json_object_object_add(p, "currency", json_object_new_string(cfg->currency));
 	json_object_object_add(p, "source", json_object_new_string(cfg->price_source));
+	/* Additive: the specific prices findings may be priced at (each
+	 * finding's "price" says which it used). */
+	if (cfg->spot_cpu_core_hour >= 0 && cfg->spot_memory_gib_hour >= 0) {
+		json_object_object_add(p, "spot_cpu_core_hour", kp_json_new_number(cfg->spot_cpu_core_hour));
+		json_object_object_add(p, "spot_memory_gib_hour", kp_json_new_number(cfg->spot_memory_gib_hour));
+	}
+	if (cfg->nnode_types || cfg->nstorage_classes) {
+		json_object *tmp = json_object_new_object();
+		kp_pricing_config_json(cfg, tmp);
+		json_object *nt = NULL, *sc = NULL; /* keys hold dots: no kp_json_get */
+		json_object_object_get_ex(tmp, "prices.node_types", &nt);
+		json_object_object_get_ex(tmp, "prices.storage_classes", &sc);
+		json_object_object_add(p, "node_types", json_object_get(nt));
+		json_object_object_add(p, "storage_classes", json_object_get(sc));
+		json_object_put(tmp);
+	}
 	return p;
 }
 

@@ -4,8 +4,10 @@
  *
  * Owns: kp_render_xlsx() and everything it writes. Four sheets:
  *   Summary   run facts, totals, totals by category and by namespace;
- *   Findings  one row per finding, sizes in cores/GiB, cost and savings as
- *             formulas over those sizes and the Prices sheet;
+ *   Findings  one row per finding, sizes in cores/GiB, the row's prices
+ *             (=CpuCoreHour etc., or the finding's own "price" from its node
+ *             types or StorageClass), cost and savings as formulas over those
+ *             sizes and prices;
  *   Prices    the prices used, one input cell each, reachable through the
  *             defined names CpuCoreHour, MemoryGiBHour, StorageGiBMonth,
  *             LoadBalancerHour, HoursPerMonth;
@@ -76,6 +78,9 @@ enum {
 	C_STORAGE,
 	C_STORAGE_REC,
 	C_LB,
+	C_RATE_CPU,     /* the row's prices: =CpuCoreHour etc., or the finding's own "price" */
+	C_RATE_MEM,
+	C_RATE_STORAGE,
 	C_COMMAND,
 	C_EVIDENCE,
 	C_EXPLAINED_BY,
@@ -104,7 +109,7 @@ typedef struct {
 	kp_buf formula;
 	xl_prices prices;
 	lxw_format *title, *h2, *header, *header_num, *label, *text, *wrap, *note, *cores, *gib, *count, *money, *money_bold,
-		*count_bold, *price_in, *hours_in;
+		*count_bold, *price_in, *hours_in, *rate;
 } xl_ctx;
 
 /* ---- errors ---- */
@@ -465,7 +470,7 @@ static bool xl_formats(xl_ctx *x)
 
 	lxw_format **all[] = { &x->title, &x->h2,	  &x->header,	  &x->header_num, &x->label, &x->text,
 			       &x->wrap,  &x->note,	  &x->cores,	  &x->gib,	  &x->count, &x->money,
-			       &x->money_bold, &x->count_bold, &x->price_in, &x->hours_in };
+			       &x->money_bold, &x->count_bold, &x->price_in, &x->hours_in, &x->rate };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (!(*all[i] = xl_fmt(x)))
 			return false;
@@ -507,6 +512,7 @@ static bool xl_formats(xl_ctx *x)
 		format_set_border_color(inputs[i], 0xBF9000);
 	}
 	format_set_num_format(x->price_in, price);
+	format_set_num_format(x->rate, price);
 	format_set_num_format(x->hours_in, "General");
 	return xl_ok(x);
 }
@@ -583,6 +589,10 @@ static void xl_sheet_prices(xl_ctx *x, lxw_worksheet *ws)
 	xl_str(x, ws, S, r++, 0,
 	       "Sizes are requests from the Findings sheet; a blank size counts as 0, blank replicas as 1.", x->note);
 	xl_str(x, ws, S, r++, 0,
+	       "Each Findings row has its own CPU, memory and storage price columns: =CpuCoreHour etc. by default, "
+	       "or the finding's specific price (its node types or StorageClass, see its evidence).",
+	       x->note);
+	xl_str(x, ws, S, r++, 0,
 	       "Monthly savings = cost with today's sizes - cost with the recommended sizes "
 	       "(the whole cost when nothing is recommended, e.g. a delete).",
 	       x->note);
@@ -617,6 +627,9 @@ static const struct {
 	[C_STORAGE] = { "Storage (GiB)", 10 },
 	[C_STORAGE_REC] = { "Storage recommended (GiB)", 13 },
 	[C_LB] = { "Load balancers", 10 },
+	[C_RATE_CPU] = { "CPU price (per core-hour)", 12 },
+	[C_RATE_MEM] = { "Memory price (per GiB-hour)", 12 },
+	[C_RATE_STORAGE] = { "Storage price (per GiB-month)", 12 },
 	[C_COST] = { NULL, 14 },    /* "Monthly cost (CUR)", built at run time */
 	[C_SAVINGS] = { NULL, 14 }, /* "Monthly savings (CUR)" */
 	[C_CONFIDENCE] = { "Confidence", 11 },
@@ -664,7 +677,7 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 					   ? x->wrap
 					   : NULL;
 		xl_col(x, ws, c, FINDINGS_COLS[c].width, colf);
-		bool numeric = c == C_COST || c == C_SAVINGS || (c >= C_REPLICAS && c <= C_LB);
+		bool numeric = c == C_COST || c == C_SAVINGS || (c >= C_REPLICAS && c <= C_RATE_STORAGE);
 		xl_str(x, ws, S, 0, c, h, numeric ? x->header_num : x->header);
 	}
 	if (xl_ok(x))
@@ -695,8 +708,28 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 			cur.replicas = NAN;
 		}
 		cur.load_balancers = xl_size(x, f, "load_balancers", 0, i, "finding");
-		double cost = xl_cost(&x->prices, &cur);
-		double savings = cost - (rec.present ? xl_cost(&x->prices, &rec) : 0);
+		/* The row's rates: the finding's own "price" (node types,
+		 * StorageClass) where it has one, else the Prices sheet's. */
+		xl_prices rp = x->prices;
+		json_object *price = kp_json_get(f, "price");
+		const struct {
+			lxw_col_t col;
+			const char *key, *name;
+			double *dst;
+		} rates[] = {
+			{ C_RATE_CPU, "cpu_core_hour", "CpuCoreHour", &rp.cpu_core_hour },
+			{ C_RATE_MEM, "memory_gib_hour", "MemoryGiBHour", &rp.memory_gib_hour },
+			{ C_RATE_STORAGE, "storage_gib_month", "StorageGiBMonth", &rp.storage_gib_month },
+		};
+		bool specific[3];
+		for (size_t k = 0; k < 3; k++) {
+			json_object *v = kp_json_get(price, rates[k].key);
+			specific[k] = js_is_number(v);
+			if (specific[k])
+				*rates[k].dst = json_object_get_double(v);
+		}
+		double cost = xl_cost(&rp, &cur);
+		double savings = cost - (rec.present ? xl_cost(&rp, &rec) : 0);
 
 		xl_str(x, ws, S, r, C_ID, js(f, "id"), x->text);
 		xl_str(x, ws, S, r, C_CATEGORY, js(f, "category"), x->text);
@@ -715,20 +748,27 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		xl_size_cell(x, ws, r, C_STORAGE, true, cur_o, "storage_bytes", cur.storage_gib, x->gib);
 		xl_size_cell(x, ws, r, C_STORAGE_REC, rec.present, rec_o, "storage_bytes", rec.storage_gib, x->gib);
 		xl_num(x, ws, S, r, C_LB, cur.load_balancers, x->count);
+		for (size_t k = 0; k < 3; k++) {
+			if (specific[k])
+				xl_num(x, ws, S, r, rates[k].col, *rates[k].dst, x->rate);
+			else
+				xl_formula(x, ws, S, r, rates[k].col, *rates[k].dst, x->rate, "=%s", rates[k].name);
+		}
 
 		/* Blank replicas count as 1 (the cost model's rule); blank sizes
 		 * are 0 in arithmetic, so an all-blank recommendation costs 0 and
 		 * savings equal the cost, as for a null recommendation. */
 		xl_formula(x, ws, S, r, C_COST, cost, x->money,
-			   "=IF(%s%u=\"\",1,%s%u)*(%s%u*CpuCoreHour+%s%u*MemoryGiBHour)*HoursPerMonth"
-			   "+%s%u*StorageGiBMonth+%s%u*LoadBalancerHour*HoursPerMonth",
-			   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_MEM], xr, ref[C_STORAGE], xr,
-			   ref[C_LB], xr);
+			   "=IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+			   "+%s%u*%s%u+%s%u*LoadBalancerHour*HoursPerMonth",
+			   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_RATE_CPU], xr, ref[C_MEM], xr,
+			   ref[C_RATE_MEM], xr, ref[C_STORAGE], xr, ref[C_RATE_STORAGE], xr, ref[C_LB], xr);
 		xl_formula(x, ws, S, r, C_SAVINGS, savings, x->money,
-			   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*CpuCoreHour+%s%u*MemoryGiBHour)*HoursPerMonth"
-			   "+%s%u*StorageGiBMonth)",
+			   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+			   "+%s%u*%s%u)",
 			   ref[C_COST], xr, ref[C_REPLICAS_REC], xr, ref[C_REPLICAS_REC], xr, ref[C_CPU_REC], xr,
-			   ref[C_MEM_REC], xr, ref[C_STORAGE_REC], xr);
+			   ref[C_RATE_CPU], xr, ref[C_MEM_REC], xr, ref[C_RATE_MEM], xr, ref[C_STORAGE_REC], xr,
+			   ref[C_RATE_STORAGE], xr);
 
 		xl_str(x, ws, S, r, C_CONFIDENCE, js(f, "confidence"), x->text);
 		xl_str(x, ws, S, r, C_RISK, js(f, "risk"), x->text);
@@ -783,7 +823,7 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 	xl_check_what(x, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), C_NCOLS - 1), "autofilter");
 	xl_check_what(x, worksheet_repeat_rows(ws, 0, 0), "print titles");
 	/* Printed at full size, pages left to right with the header row
-	 * repeated: squeezing 28 columns onto one page width is unreadable. */
+	 * repeated: squeezing 31 columns onto one page width is unreadable. */
 	worksheet_set_landscape(ws);
 	worksheet_print_across(ws);
 	worksheet_set_tab_color(ws, 0x4472C4);

@@ -19,7 +19,10 @@ What it proves:
      text written as text, never as a formula.
   3. Doubling the CPU price on the Prices sheet (openpyxl, then recalc)
      changes total savings by exactly the CPU part computed from
-     findings.json.
+     findings.json, counting only the rows priced at the global CPU price
+     (rows with a finding-specific "price" keep their own rate).
+  4. Each row's price cells: =CpuCoreHour / =MemoryGiBHour /
+     =StorageGiBMonth by default, or exactly the finding's "price" values.
 
 Prints one "ok - ..." / "not ok - ..." line per check and exits 1 on any
 failure, 2 on bad usage or a missing tool.
@@ -41,6 +44,7 @@ GIB = float(1 << 30)
 
 try:
     import openpyxl
+    import openpyxl.utils
 except ImportError:
     sys.stderr.write("check_xlsx.py: openpyxl is missing: apt-get install python3-openpyxl "
                      "(and run with /usr/bin/python3)\n")
@@ -194,11 +198,19 @@ def size(sizes, key, dflt=0.0):
     return float(sizes[key])
 
 
+RATE_COLS = (("CPU price", "cpu_core_hour", "CpuCoreHour"),
+             ("Memory price", "memory_gib_hour", "MemoryGiBHour"),
+             ("Storage price", "storage_gib_month", "StorageGiBMonth"))
+
+
 def cpu_part(doc):
-    """Savings due to CPU alone at the document's CPU price."""
+    """Savings due to CPU alone at the document's CPU price, over the rows
+    priced at the global CPU price."""
     p = doc["prices"]
     total = 0.0
     for f in doc["findings"]:
+        if "cpu_core_hour" in (f.get("price") or {}):
+            continue
         cur, rec = f.get("current") or {}, f.get("recommended")
         v = size(cur, "replicas", 1) * size(cur, "cpu_request_millicores") / 1000.0
         if rec is not None:
@@ -247,16 +259,37 @@ def check_static(wb_f, doc, n):
     c_cost, c_sav = col_starting(cols, "Monthly cost"), col_starting(cols, "Monthly savings")
     if not check(c_cost and c_sav, "Findings has Monthly cost and Monthly savings columns", str(list(cols))):
         return
+    rate_cols = [(col_starting(cols, hdr), key, name) for hdr, key, name in RATE_COLS]
+    if not check(all(c for c, _, _ in rate_cols), "Findings has CPU, memory and storage price columns",
+                 str(list(cols))):
+        return
+    rate_letters = [openpyxl.utils.get_column_letter(c) for c, _, _ in rate_cols]
     bad = []
     for r in range(2, n + 2):
         sav = ws.cell(row=r, column=c_sav).value
         cost = ws.cell(row=r, column=c_cost).value
-        if not (isinstance(sav, str) and sav.startswith("=")
-                and all(k in sav for k in ("CpuCoreHour", "MemoryGiBHour", "HoursPerMonth", "StorageGiBMonth"))):
+        refs = ["%s%d" % (L, r) for L in rate_letters]
+        if not (isinstance(sav, str) and sav.startswith("=") and "HoursPerMonth" in sav
+                and all(k in sav for k in refs)):
             bad.append("row %d savings %r" % (r, sav))
-        if not (isinstance(cost, str) and cost.startswith("=") and all(k in cost for k in PRICE_NAMES)):
+        if not (isinstance(cost, str) and cost.startswith("=")
+                and all(k in cost for k in ("HoursPerMonth", "LoadBalancerHour")) and all(k in cost for k in refs)):
             bad.append("row %d cost %r" % (r, cost))
-    check(not bad, "every cost and savings cell is a formula over the price names", "; ".join(bad[:3]))
+    check(not bad, "every cost and savings cell is a formula over the row's price cells and the price names",
+          "; ".join(bad[:3]))
+    bad = []
+    for i, f in enumerate(doc["findings"]):
+        r = i + 2
+        price = f.get("price") or {}
+        for c, key, name in rate_cols:
+            v = ws.cell(row=r, column=c).value
+            if key in price:
+                if not close(v, price[key]):
+                    bad.append("row %d %s %r != price %r" % (r, key, v, price[key]))
+            elif v != "=" + name:
+                bad.append("row %d %s %r != =%s" % (r, key, v, name))
+    check(not bad, "row price cells are =%s.. by default and the finding's own price where it has one"
+          % PRICE_NAMES[0], "; ".join(bad[:3]))
 
     # Cluster-provided text must come back exactly, as text (a name like
     # "=cmd|..." must not have become a formula).
