@@ -237,14 +237,14 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 	char field[300];
 	snprintf(field, sizeof(field), "%s.%s", field_prefix, key);
 	/* kubectl prints quantities as strings; a bare JSON number is accepted
-	 * because hand-written snapshots use them and the API accepts them. */
-	char numbuf[64];
+	 * because hand-written snapshots use them and the API accepts them.
+	 * json-c keeps a parsed number's source text: use all of it (a copy
+	 * into a fixed buffer cut long numbers, so 0.000...05e71 read as 0). */
 	const char *s;
 	if (json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
 	} else if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
-		snprintf(numbuf, sizeof(numbuf), "%s", json_object_to_json_string(v));
-		s = numbuf;
+		s = json_object_to_json_string(v);
 	} else {
 		return bad(x, field, "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
 	}

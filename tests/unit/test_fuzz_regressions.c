@@ -1,0 +1,67 @@
+/*
+ * test_fuzz_regressions.c - snapshot inputs that fuzzing (tests/fuzz/) or the
+ * review that went with it showed to be mishandled, each kept as a unit test
+ * so the bug stays fixed. One snapshot directory per test, made and removed
+ * by the fixtures; every load releases its cluster (ASan checks for leaks).
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/kp.h"
+#include "pipeline/model.h"
+#include "stages/collect/snapshot.h"
+
+static char fr_dir[256];
+
+static void fr_setup(void)
+{
+	snprintf(fr_dir, sizeof(fr_dir), "/tmp/kp-fuzzreg-XXXXXX");
+	cr_assert(mkdtemp(fr_dir));
+	char p[300];
+	snprintf(p, sizeof(p), "%s/objects", fr_dir);
+	cr_assert(kp_mkdir_p(p, NULL) == KP_OK);
+}
+
+static void fr_teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fr_dir);
+	cr_assert(system(cmd) == 0);
+}
+
+/* Writes file (relative to the snapshot) and loads the snapshot into c,
+ * which the caller releases. */
+static kp_status fr_load(kp_cluster *c, const char *file, const char *text, kp_error *err)
+{
+	char p[400];
+	snprintf(p, sizeof(p), "%s/%s", fr_dir, file);
+	cr_assert(kp_write_file_atomic(p, text, strlen(text), NULL) == KP_OK);
+	kp_cluster_init(c);
+	return kp_snapshot_load(c, fr_dir, err);
+}
+
+#define FR_POD_CPU(q)                                                                                          \
+	"{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-1\",\"namespace\":\"shop\"}," \
+	"\"spec\":{\"containers\":[{\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":" q "}}}]}}]}"
+
+#define FR_ZEROS10 "0000000000"
+#define FR_ZEROS70 FR_ZEROS10 FR_ZEROS10 FR_ZEROS10 FR_ZEROS10 FR_ZEROS10 FR_ZEROS10 FR_ZEROS10
+
+/* A bare JSON number as a quantity was copied into a 64-byte buffer, so
+ * a long spelling lost its exponent: 0.<70 zeros>5e71 (= 5 cores) read as 0. */
+Test(fuzz_regressions, long_json_number_quantity_is_not_cut, .init = fr_setup, .fini = fr_teardown)
+{
+	kp_cluster c;
+	kp_error err = {0};
+	cr_assert_eq(fr_load(&c, "objects/pods.json", FR_POD_CPU("0." FR_ZEROS70 "5e71"), &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(c.pods.len, 1);
+	cr_expect_eq(c.pods.items[0].spec.containers[0].cpu_request_m, 5000);
+	kp_cluster_release(&c);
+	/* and a long number that is too big is an error, not a truncated value */
+	cr_assert_eq(fr_load(&c, "objects/pods.json", FR_POD_CPU("1" FR_ZEROS70 "e-60"), &err), KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "absurd"), "%s", err.msg);
+	kp_cluster_release(&c);
+}
