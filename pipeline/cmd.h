@@ -21,6 +21,10 @@ typedef struct kp_opts {
 	const char *kubeconfig, *context, *prometheus_url; /* live collection: not implemented yet */
 	const char **sets;         /* --set key=value, repeatable */
 	size_t nsets;
+	const char *previous;      /* --previous RUN_DIR: the run to compare with */
+	const char *state_dir;     /* --state-dir DIR: runs live in DIR/<timestamp>, the latest is the previous */
+	const char **namespaces;   /* --namespace NS, repeatable: report only these namespaces */
+	size_t nnamespaces;
 	bool quiet;
 	bool help;
 	const char *positional[4];
@@ -30,6 +34,10 @@ typedef struct kp_opts {
 	kp_config cfg;
 	kp_audit audit;
 	struct kp_cluster *cluster; /* snapshot loaded by collect, reused by analyze in `run` */
+	/* the previous run, resolved once from --previous or --state-dir (run: before anything is written) */
+	bool previous_resolved;
+	char *previous_run;         /* NULL: no previous run */
+	json_object *previous_doc;  /* its findings.json, checked */
 	int argc;
 	char **argv;
 } kp_opts;

@@ -9,6 +9,7 @@
 
 #include "pipeline/cmd.h"
 #include "pipeline/log.h"
+#include "stages/recommend/history.h"
 
 static const char exit_codes_help[] =
 	"Exit codes:\n"
@@ -22,7 +23,7 @@ static const struct help {
 	const char *text;
 } helps[] = {
 	{"run",
-	 "usage: kopilot run --snapshot DIR --out RUN [options]\n"
+	 "usage: kopilot run --snapshot DIR (--out RUN | --state-dir DIR) [options]\n"
 	 "\n"
 	 "Runs the whole pipeline: collect -> analyze -> recommend -> render.\n"
 	 "Reads a snapshot directory (objects/<resource>.json as printed by\n"
@@ -33,6 +34,12 @@ static const struct help {
 	 "Options:\n"
 	 "  --snapshot DIR        snapshot to read (required until live collection lands)\n"
 	 "  --out RUN             run directory to write (created if missing)\n"
+	 "  --state-dir DIR       keep runs in DIR: without --out the run goes to DIR/<UTC YYYYMMDDTHHMMSSZ>,\n"
+	 "                        and the most recent run in DIR is the previous run (as --previous)\n"
+	 "  --previous RUN_DIR    compare with that run: findings.json says which findings are new,\n"
+	 "                        persisting (since when) and resolved; the reports show it\n"
+	 "  --namespace NS        report only findings in namespace NS (repeatable); cluster-scoped\n"
+	 "                        findings (nodes, persistent volumes) are left out\n"
 	 "  --config FILE         YAML configuration (see docs/configuration.md)\n"
 	 "  --set KEY=VALUE       override one configuration key, e.g. prices.cpu_core_hour=0.05 (repeatable)\n"
 	 "  --now RFC3339         fix \"now\" for ages and windows, for reproducible runs\n"
@@ -48,14 +55,20 @@ static const struct help {
 	 "(--kubeconfig, --context, --prometheus-url) is not implemented yet (exit 2).\n"},
 	{"analyze",
 	 "usage: kopilot analyze RUN [--config FILE] [--set KEY=VALUE] [--now RFC3339] [--cluster-name NAME]\n"
+	 "                           [--namespace NS]...\n"
 	 "\n"
 	 "Runs the rules over RUN/snapshot and writes RUN/analysis.json\n"
-	 "(findings before prices and actions, plus what was skipped and why).\n"},
+	 "(findings before prices and actions, plus what was skipped and why).\n"
+	 "--namespace NS (repeatable) keeps only the findings in those namespaces;\n"
+	 "cluster-scoped findings are left out. analysis.json records it as \"scope\".\n"},
 	{"recommend",
-	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE]\n"
+	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE] [--previous RUN_DIR | --state-dir DIR]\n"
 	 "\n"
 	 "Prices RUN/analysis.json, decides risk, actions and approval, and writes\n"
-	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"},
+	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"
+	 "--previous RUN_DIR compares with that run (new, persisting, resolved\n"
+	 "findings); --state-dir DIR compares with the most recent run in DIR\n"
+	 "other than RUN.\n"},
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE]\n"
 	 "\n"
@@ -109,7 +122,8 @@ void kp_print_help(const char *cmd)
 
 static const char *const value_flags[] = {"--snapshot", "--out",	"--config",	"--now",
 					  "--template", "--cluster-name", "--kubeconfig", "--context",
-					  "--prometheus-url", "--set", NULL};
+					  "--prometheus-url", "--set", "--previous", "--state-dir",
+					  "--namespace", NULL};
 
 static const char **flag_slot(kp_opts *o, const char *name)
 {
@@ -122,6 +136,8 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--kubeconfig")) return &o->kubeconfig;
 	if (!strcmp(name, "--context")) return &o->context;
 	if (!strcmp(name, "--prometheus-url")) return &o->prometheus_url;
+	if (!strcmp(name, "--previous")) return &o->previous;
+	if (!strcmp(name, "--state-dir")) return &o->state_dir;
 	return NULL;
 }
 
@@ -203,6 +219,16 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 		if (strcmp(name, "--set") == 0) {
 			o->sets = kp_xrealloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
 			o->sets[o->nsets++] = value;
+		} else if (strcmp(name, "--namespace") == 0) {
+			if (!kp_namespace_name_valid(value)) {
+				fprintf(stderr,
+					"kopilot %s: flag --namespace: \"%.80s\" is not a namespace name (lowercase letters, "
+					"digits and '-', at most 63 characters)\n",
+					cmd, value);
+				return false;
+			}
+			o->namespaces = kp_xrealloc(o->namespaces, (o->nnamespaces + 1) * sizeof(*o->namespaces));
+			o->namespaces[o->nnamespaces++] = value;
 		} else {
 			*flag_slot(o, name) = value;
 		}
@@ -266,6 +292,9 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 void kp_opts_release(kp_opts *o)
 {
 	free(o->sets);
+	free(o->namespaces);
+	free(o->previous_run);
+	json_object_put(o->previous_doc);
 	kp_config_release(&o->cfg);
 	kp_audit_release(&o->audit);
 }

@@ -23,11 +23,16 @@
 #include "pipeline/model.h"
 #include "stages/analyze/analyze.h"
 #include "stages/collect/snapshot.h"
+#include "stages/recommend/history.h"
 #include "stages/recommend/recommend.h"
 #include "stages/render/render.h"
 
 static const char *const run_flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
-					"--cluster-name", "--quiet", "--kubeconfig", "--context", "--prometheus-url", NULL};
+					"--cluster-name", "--quiet", "--kubeconfig", "--context", "--prometheus-url",
+					"--previous", "--state-dir", "--namespace", NULL};
+static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
+					    "--cluster-name", "--quiet", "--kubeconfig", "--context",
+					    "--prometheus-url", NULL};
 
 static int fail(const char *stage, const kp_error *err)
 {
@@ -162,6 +167,25 @@ int kp_stage_collect(kp_opts *o, const char *run)
 
 /* ---- analyze ---- */
 
+/* --namespace names a namespace the snapshot has (when it has the list):
+ * a typo would otherwise give an empty report that looks like good news. */
+static bool namespaces_known(const char *cmd, const kp_opts *o, const kp_cluster *c)
+{
+	if (!o->nnamespaces || !c->collected[KP_RES_NAMESPACES])
+		return true;
+	for (size_t i = 0; i < o->nnamespaces; i++) {
+		bool found = false;
+		for (size_t j = 0; j < c->namespaces.len && !found; j++)
+			found = strcmp(c->namespaces.items[j].meta.name, o->namespaces[i]) == 0;
+		if (!found) {
+			fprintf(stderr, "kopilot %s: flag --namespace: namespace \"%s\" is not in the snapshot (objects/namespaces.json)\n",
+				cmd, o->namespaces[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 int kp_stage_analyze(kp_opts *o, const char *run)
 {
 	kp_error err = {0};
@@ -199,11 +223,21 @@ int kp_stage_analyze(kp_opts *o, const char *run)
 
 	kp_log(KP_LOG_INFO, "analyze: %zu pods, %zu workloads, %zu PVCs, %zu usage entries", c->pods.len,
 	       c->workloads.len, c->pvcs.len, c->usage.len);
+	if (!namespaces_known("analyze", o, c)) {
+		kp_cluster_release(c);
+		free(c);
+		return KP_EXIT_USAGE;
+	}
 	kp_findings f;
 	kp_findings_init(&f);
 	kp_analyze_ctx ctx = {.cluster = c, .cfg = &o->cfg, .now = o->now, .out = &f};
 	kp_analyze(&ctx);
+	/* --namespace: after the rules, so they still see the whole cluster (a
+	 * PVC is not orphaned because its pod is elsewhere), and before
+	 * analysis.json, so its findings, skipped and totals agree. */
+	kp_findings_scope(&f, o->namespaces, o->nnamespaces);
 	json_object *doc = kp_analysis_doc(c, &f, o->now);
+	json_object_object_add(doc, "scope", kp_scope_json(o->namespaces, o->nnamespaces));
 	char *path = kp_path_join(run, "analysis.json");
 	kp_status s = kp_json_write_file(path, doc, &err);
 	free(path);
@@ -229,9 +263,46 @@ static int missing_exit(json_object *doc)
 	return json_object_is_type(m, json_type_array) && json_object_array_length(m) > 0 ? KP_EXIT_DEGRADED : KP_EXIT_OK;
 }
 
+/* Finds and reads the previous run once: --previous RUN_DIR, else the most
+ * recent run in --state-dir other than exclude (the run being written).
+ * A bad path is a usage error (2), a corrupt findings.json a failure (4);
+ * both name the flag and the file. */
+static int resolve_previous(const char *cmd, kp_opts *o, const char *exclude)
+{
+	if (o->previous_resolved)
+		return KP_EXIT_OK;
+	o->previous_resolved = true;
+	kp_error err = {0};
+	const char *flag = o->previous ? "--previous" : "--state-dir";
+	char *run = NULL;
+	if (o->previous) {
+		run = kp_xstrdup(o->previous);
+	} else if (o->state_dir) {
+		if (kp_history_latest_run(o->state_dir, exclude, &run, &err)) {
+			fprintf(stderr, "kopilot %s: flag --state-dir: %s\n", cmd, err.msg);
+			return kp_status_exit_code(err.status);
+		}
+		if (!run)
+			kp_log(KP_LOG_INFO, "%s: no previous run in %s: nothing to compare with", cmd, o->state_dir);
+	}
+	if (!run)
+		return KP_EXIT_OK;
+	if (kp_history_load(run, &o->previous_doc, &err)) {
+		fprintf(stderr, "kopilot %s: flag %s: %s\n", cmd, flag, err.msg);
+		free(run);
+		return kp_status_exit_code(err.status);
+	}
+	kp_log(KP_LOG_INFO, "%s: comparing with the previous run %s", cmd, run);
+	o->previous_run = run;
+	return KP_EXIT_OK;
+}
+
 int kp_stage_recommend(kp_opts *o, const char *run)
 {
 	kp_error err = {0};
+	int prc = resolve_previous("recommend", o, run);
+	if (prc != KP_EXIT_OK)
+		return prc;
 	char *apath = kp_path_join(run, "analysis.json");
 	json_object *analysis = NULL;
 	if (kp_json_read_file(apath, &analysis, &err)) {
@@ -245,6 +316,19 @@ int kp_stage_recommend(kp_opts *o, const char *run)
 		json_object_put(analysis);
 		return fail("recommend", &err);
 	}
+	/* The scope analyze recorded, carried into findings.json and plan.json
+	 * (absent in an analysis.json from before scopes: the whole cluster). */
+	json_object *scope = kp_json_get(analysis, "scope");
+	scope = scope ? json_object_get(scope) : kp_scope_json(NULL, 0);
+	json_object_object_add(findings, "scope", scope);
+	json_object_object_add(plan, "scope", json_object_get(scope));
+	kp_history_apply(findings, o->previous_doc, o->previous_run);
+	json_object *hist = fields("previous_run", o->previous_run ? json_object_new_string(o->previous_run) : NULL);
+	json_object *changes = kp_json_get(findings, "changes");
+	static const char *const counts[] = {"new", "persisting", "resolved"};
+	for (size_t i = 0; i < 3 && o->previous_run; i++)
+		json_object_object_add(hist, counts[i], json_object_get(kp_json_get(changes, counts[i])));
+	kp_audit_event(&o->audit, "history", hist);
 	json_object *arr = kp_json_get(findings, "findings");
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		json_object *f = json_object_array_get_idx(arr, i);
@@ -307,7 +391,16 @@ int kp_stage_render(kp_opts *o, const char *run)
 	char *mdpath = kp_path_join(run, "report.md"), *htmlpath = kp_path_join(run, "report.html"),
 	     *xlsxpath = kp_path_join(run, "report.xlsx");
 	char title[512];
-	snprintf(title, sizeof(title), "kopilot report: %s", kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster");
+	kp_buf nsl;
+	kp_buf_init(&nsl);
+	json_object *scope_ns = kp_json_get(doc, "scope.namespaces");
+	size_t nscope = json_object_is_type(scope_ns, json_type_array) ? json_object_array_length(scope_ns) : 0;
+	for (size_t i = 0; i < nscope; i++)
+		kp_buf_printf(&nsl, "%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
+			      json_object_get_string(json_object_array_get_idx(scope_ns, i)));
+	snprintf(title, sizeof(title), "kopilot report: %s%s",
+		 kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster", kp_buf_cstr(&nsl));
+	kp_buf_release(&nsl);
 	/* Render everything in memory first, then write: a template error
 	 * leaves the previous reports untouched. */
 	kp_status s = kp_render_markdown(doc, info, o->cfg.report_template, &md, &err);
@@ -402,9 +495,9 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
-static int single_stage(const char *cmd, int argc, char **argv, int (*stage)(kp_opts *, const char *))
+static int single_stage(const char *cmd, int argc, char **argv, const char *const *flags,
+			int (*stage)(kp_opts *, const char *))
 {
-	static const char *const flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet", NULL};
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
 	bool done;
@@ -426,16 +519,25 @@ static int single_stage(const char *cmd, int argc, char **argv, int (*stage)(kp_
 	return rc;
 }
 
-int cmd_analyze(int argc, char **argv) { return single_stage("analyze", argc, argv, kp_stage_analyze); }
-int cmd_recommend(int argc, char **argv) { return single_stage("recommend", argc, argv, kp_stage_recommend); }
-int cmd_render(int argc, char **argv) { return single_stage("render", argc, argv, kp_stage_render); }
+static const char *const stage_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet", NULL};
+static const char *const analyze_flags[] = {"--config",	  "--set",   "--now",	    "--template",
+					    "--cluster-name", "--quiet", "--namespace", NULL};
+static const char *const recommend_flags[] = {"--config", "--set",	"--now",      "--template", "--cluster-name",
+					      "--quiet",  "--previous", "--state-dir", NULL};
+
+int cmd_analyze(int argc, char **argv) { return single_stage("analyze", argc, argv, analyze_flags, kp_stage_analyze); }
+int cmd_recommend(int argc, char **argv)
+{
+	return single_stage("recommend", argc, argv, recommend_flags, kp_stage_recommend);
+}
+int cmd_render(int argc, char **argv) { return single_stage("render", argc, argv, stage_flags, kp_stage_render); }
 
 int cmd_collect(int argc, char **argv)
 {
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
 	bool done;
-	int rc = prologue("collect", argc, argv, run_flags, 0, &o, &done);
+	int rc = prologue("collect", argc, argv, collect_flags, 0, &o, &done);
 	if (!done) {
 		if (!o.out) {
 			fprintf(stderr, "kopilot collect: --out RUN is required\n");
@@ -496,8 +598,21 @@ static void print_summary(const char *run)
 	money(json_object_get_double(kp_json_get(doc, "totals.monthly_savings")), m, sizeof(m), cur);
 	json_object *arr = kp_json_get(doc, "findings");
 	size_t n = json_object_array_length(arr);
-	printf("\nkopilot: %zu finding%s in cluster %s, %s/month potential savings\n\n", n, n == 1 ? "" : "s",
-	       kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?", m);
+	json_object *scope_ns = kp_json_get(doc, "scope.namespaces");
+	size_t nscope = json_object_is_type(scope_ns, json_type_array) ? json_object_array_length(scope_ns) : 0;
+	printf("\nkopilot: %zu finding%s in cluster %s", n, n == 1 ? "" : "s",
+	       kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?");
+	for (size_t i = 0; i < nscope; i++)
+		printf("%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
+		       json_object_get_string(json_object_array_get_idx(scope_ns, i)));
+	printf(", %s/month potential savings\n", m);
+	if (kp_json_str(doc, "changes.previous_run"))
+		printf("  since the previous run (%s): %lld new, %lld persisting, %lld resolved\n",
+		       kp_json_str(doc, "changes.previous_run"),
+		       (long long)json_object_get_int64(kp_json_get(doc, "changes.new")),
+		       (long long)json_object_get_int64(kp_json_get(doc, "changes.persisting")),
+		       (long long)json_object_get_int64(kp_json_get(doc, "changes.resolved")));
+	printf("\n");
 	if (n) {
 		printf("  %-3s %-16s %-44s %-18s %12s\n", "#", "NAMESPACE", "NAME", "CATEGORY", "$/MONTH");
 		for (size_t i = 0; i < n && i < 10; i++) {
@@ -570,9 +685,9 @@ int cmd_run(int argc, char **argv)
 		kp_opts_release(&o);
 		return rc;
 	}
-	if (!o.snapshot || !o.out) {
+	if (!o.snapshot || (!o.out && !o.state_dir)) {
 		fprintf(stderr, "kopilot run: %s is required (usage: kopilot run --snapshot DIR --out RUN)\n",
-			!o.snapshot ? "--snapshot DIR" : "--out RUN");
+			!o.snapshot ? "--snapshot DIR" : "--out RUN (or --state-dir DIR)");
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
@@ -589,12 +704,31 @@ int cmd_run(int argc, char **argv)
 		kp_opts_release(&o);
 		return kp_status_exit_code(lerr.status);
 	}
+	/* Flags that need the snapshot or the previous run are checked before
+	 * the run directory exists, for the same reason. */
+	int64_t t_start = (int64_t)time(NULL);
+	char *out_owned = NULL;
+	if (!namespaces_known("run", &o, o.cluster))
+		rc = KP_EXIT_USAGE;
+	else
+		rc = resolve_previous("run", &o, o.out);
+	if (rc == KP_EXIT_OK && !o.out) {
+		/* --state-dir without --out: a new timestamped run directory */
+		kp_error serr = {0};
+		if (kp_mkdir_p(o.state_dir, &serr)) {
+			fprintf(stderr, "kopilot run: flag --state-dir: %s\n", serr.msg);
+			rc = KP_EXIT_USAGE;
+		} else {
+			o.out = out_owned = kp_history_new_run_path(o.state_dir, t_start);
+		}
+	}
 	char started[32];
-	kp_time_format((int64_t)time(NULL), started);
-	if ((rc = open_run("run", &o, o.out, true)) != KP_EXIT_OK) {
+	kp_time_format(t_start, started);
+	if (rc != KP_EXIT_OK || (rc = open_run("run", &o, o.out, true)) != KP_EXIT_OK) {
 		kp_cluster_release(o.cluster);
 		free(o.cluster);
 		kp_opts_release(&o);
+		free(out_owned);
 		return rc;
 	}
 	static const char *const names[] = {"collect", "analyze", "recommend", "render"};
@@ -635,6 +769,7 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(r, "stage_seconds", timings);
 	json_object_object_add(r, "peak_rss_bytes", json_object_new_int64((int64_t)ru.ru_maxrss * 1024));
 	json_object_object_add(r, "config", kp_config_to_json(&o.cfg));
+	json_object_object_add(r, "previous_run", o.previous_run ? json_object_new_string(o.previous_run) : NULL);
 	char *fpath = kp_path_join(o.out, "findings.json");
 	json_object *fd = NULL;
 	kp_error err = {0};
@@ -663,5 +798,6 @@ int cmd_run(int argc, char **argv)
 	if (!o.quiet && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
 		print_summary(o.out);
 	kp_opts_release(&o);
+	free(out_owned);
 	return rc;
 }

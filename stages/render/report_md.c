@@ -21,6 +21,7 @@
 #include "stages/render/render.h"
 
 #include "stages/collect/quantity.h"
+#include "stages/recommend/plan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 
 #define KP_REPORT_TOP 10
+#define KP_REPORT_PLAN_STEPS 10
 
 /* ---- small json helpers ---- */
 
@@ -454,6 +456,13 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 					       : "Command");
 	put_str(d, "explanation", kp_json_str(f, "explanation"));
 	put_str(d, "explained_by", kp_json_str(f, "explained_by"));
+	/* run-to-run: only present when the run had a previous one */
+	const char *trend = kp_json_str(f, "trend"), *first = kp_json_str(f, "first_seen");
+	put_str(d, "trend", trend);
+	put_bool(d, "is_new", trend && strcmp(trend, "new") == 0);
+	if (first)
+		fmt_time(first, buf, sizeof(buf));
+	put_str(d, "first_seen_display", first ? buf : NULL);
 
 	add_evidence(d, kp_json_get(f, "evidence"));
 
@@ -475,6 +484,119 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 }
 
 /* ---- the view ---- */
+
+/* scope: "namespace staging" in the title, "for staging" in the plan. */
+static void add_scope(json_object *view, json_object *findings)
+{
+	json_object *ns = kp_json_get(findings, "scope.namespaces"), *o = json_object_new_object(),
+		    *arr = json_object_new_array();
+	size_t n = json_object_is_type(ns, json_type_array) ? json_object_array_length(ns) : 0;
+	kp_buf label;
+	kp_buf_init(&label);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(ns, i));
+		json_object_array_add(arr, json_object_new_string(s ? s : ""));
+		kp_buf_printf(&label, "%s%s", i ? ", " : "", s ? s : "");
+	}
+	put_bool(o, "has_namespaces", n > 0);
+	json_object_object_add(o, "namespaces", arr);
+	put_str(o, "label", n ? kp_buf_cstr(&label) : NULL);
+	char *title = n ? kp_xasprintf("namespace%s %s", n == 1 ? "" : "s", kp_buf_cstr(&label)) : NULL;
+	put_str(o, "title", title);
+	free(title);
+	kp_buf_release(&label);
+	json_object_object_add(view, "scope", o);
+}
+
+/* plan: the first steps of plan.json's order (plan.c), from findings.json. */
+static void add_plan(json_object *view, json_object *findings, const char *cur)
+{
+	kp_plan p;
+	kp_plan_build(findings, &p);
+	json_object *o = json_object_new_object(), *steps = json_object_new_array();
+	size_t shown = p.nsteps < KP_REPORT_PLAN_STEPS ? p.nsteps : KP_REPORT_PLAN_STEPS;
+	char buf[1024];
+	kp_buf cmds;
+	kp_buf_init(&cmds);
+	for (size_t i = 0; i < shown; i++) {
+		const kp_plan_item *it = &p.steps[i];
+		json_object *d = finding_view(it->finding, (int64_t)i + 1, cur);
+		put_int(d, "step", (int64_t)i + 1);
+		put_str(d, "risk_class", kp_plan_class_name(it->cls));
+		put_money(d, "cumulative", it->cumulative, cur);
+		put_double(d, "cumulative_savings", it->cumulative);
+		const char *cmd = kp_json_str(d, "command");
+		if (cmd)
+			kp_buf_printf(&cmds, "%s%s", cmds.len ? "\n" : "", cmd);
+		json_object_array_add(steps, d);
+	}
+	put_bool(o, "has_steps", shown > 0);
+	json_object_object_add(o, "steps", steps);
+	put_int(o, "count", (int64_t)p.nsteps);
+	put_int(o, "shown", (int64_t)shown);
+	if (shown < p.nsteps)
+		snprintf(buf, sizeof(buf), "The first %zu steps", shown);
+	else if (shown == 1)
+		snprintf(buf, sizeof(buf), "This step");
+	else
+		snprintf(buf, sizeof(buf), "These %zu steps", shown);
+	put_str(o, "shown_label", buf);
+	put_money(o, "shown_savings", shown ? p.steps[shown - 1].cumulative : 0, cur);
+	put_money(o, "savings", p.savings, cur);
+	put_bool(o, "has_more", shown < p.nsteps);
+	snprintf(buf, sizeof(buf), "%zu more step%s", p.nsteps - shown, p.nsteps - shown == 1 ? "" : "s");
+	put_str(o, "more_label", buf);
+	/* one copy-paste block of the shown commands, fenced so no command can close it */
+	put_str(o, "commands", cmds.len ? kp_buf_cstr(&cmds) : NULL);
+	command_fence(kp_buf_cstr(&cmds), buf, 64);
+	put_str(o, "commands_fence", buf);
+	kp_buf_release(&cmds);
+	put_bool(o, "has_blocked", p.nblocked > 0);
+	snprintf(buf, sizeof(buf), "%zu blocked action%s", p.nblocked, p.nblocked == 1 ? "" : "s");
+	put_str(o, "blocked_label", buf);
+	put_money(o, "blocked_savings", p.blocked_savings, cur);
+	json_object_object_add(view, "plan", o);
+	kp_plan_release(&p);
+}
+
+/* changes: what is new, what persists, what was resolved since the
+ * previous run (findings.json "changes"; has_previous false without one). */
+static void add_changes(json_object *view, json_object *findings, const char *cur)
+{
+	json_object *c = kp_json_get(findings, "changes"), *o = json_object_new_object();
+	const char *prev = kp_json_str(c, "previous_run");
+	put_bool(o, "has_previous", prev != NULL);
+	put_str(o, "previous_run", prev);
+	char buf[128];
+	const char *at = kp_json_str(c, "previous_generated_at");
+	fmt_time(at, buf, sizeof(buf));
+	put_str(o, "previous_generated_at_display", at ? buf : "an unknown time");
+	put_int(o, "new", (int64_t)num_or(c, "new", 0));
+	put_int(o, "persisting", (int64_t)num_or(c, "persisting", 0));
+	put_int(o, "resolved", (int64_t)num_or(c, "resolved", 0));
+	json_object *list = kp_json_get(c, "resolved_findings"), *arr = json_object_new_array();
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	double sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *r = json_object_array_get_idx(list, i), *d = json_object_new_object();
+		char res[1024];
+		fmt_resource(kp_json_get(r, "resource"), res, sizeof(res));
+		put_str(d, "resource", res);
+		put_str(d, "container", kp_json_str(r, "container"));
+		const char *cat = kp_json_str(r, "category");
+		put_str(d, "category", cat);
+		put_str(d, "category_title", category_title(cat ? cat : ""));
+		double s = num_or(r, "monthly_savings", 0);
+		sum += s;
+		put_money(d, "savings", s, cur);
+		put_str(d, "id", kp_json_str(r, "id"));
+		json_object_array_add(arr, d);
+	}
+	put_bool(o, "has_resolved", n > 0);
+	json_object_object_add(o, "resolved_findings", arr);
+	put_money(o, "resolved_savings", num_or(c, "resolved_monthly_savings", sum), cur);
+	json_object_object_add(view, "changes", o);
+}
 
 static void add_groups(json_object *view, const char *key, group_set *gs, const char *cur, bool category)
 {
@@ -764,6 +886,9 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	group_set_release(&nss);
 
 	add_skipped(view, kp_json_get(findings, "skipped"));
+	add_scope(view, findings);
+	add_plan(view, findings, cur);
+	add_changes(view, findings, cur);
 	return view;
 }
 

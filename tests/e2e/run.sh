@@ -280,6 +280,80 @@ check "configured prices are written into findings.json" $PY -c "
 import json; p=json.load(open('$T/secret/findings.json'))['prices']
 assert p['cpu_core_hour']==0.05 and p['source']=='config', p"
 
+# ------------------------------------------- history, plan, namespace scope
+ST=$T/state
+"$KOPILOT" run --snapshot "$DEMO" --state-dir "$ST" --now $NOW --quiet
+"$KOPILOT" run --snapshot "$DEMO" --state-dir "$ST" --now $NOW --quiet
+runs=$(ls "$ST" | sort)
+check "--state-dir writes timestamped run directories" bash -c "[ \$(wc -l <<<'$runs') -eq 2 ] && ! grep -qvE '^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?\$' <<<'$runs'"
+FIRST=$ST/$(head -1 <<<"$runs"); SECOND=$ST/$(tail -1 <<<"$runs")
+check "first run in a state directory has no previous run and no trend" $PY -c "
+import json; d=json.load(open('$FIRST/findings.json'))
+assert d['changes'] == {'previous_run': None}, d['changes']
+assert not [f for f in d['findings'] if 'trend' in f]"
+check "second run: every finding persisting, 0 new, 0 resolved" $PY -c "
+import json; d=json.load(open('$SECOND/findings.json')); c=d['changes']
+assert c['previous_run'].endswith('$(basename "$FIRST")'), c
+assert c['new'] == 0 and c['resolved'] == 0 and c['persisting'] == len(d['findings']) > 0, c
+assert all(f['trend'] == 'persisting' and f['first_seen'] == '$NOW' for f in d['findings'])"
+check "findings.json with changes is still valid against findings.schema.json" schema_valid "$CONTRACTS/findings.schema.json" "$SECOND/findings.json"
+check "report.md shows the changes" grep -q '0 new.*persisting.*0 resolved' "$SECOND/report.md"
+
+H=$T/history-snap
+cp -r "$DEMO" "$H"
+$PY - "$H/objects/persistentvolumeclaims.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["items"] = [i for i in d["items"] if i["metadata"]["name"] != "scratch-jdoe"]
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+"$KOPILOT" run --snapshot "$H" --cluster-name demo-cluster --out "$T/history-run" --previous "$SECOND" --now $NOW --quiet
+check "a PVC removed from the snapshot is resolved" $PY -c "
+import json; d=json.load(open('$T/history-run/findings.json')); c=d['changes']
+assert c['resolved'] == 1 and c['new'] == 0, c
+r = c['resolved_findings'][0]
+assert (r['category'], r['resource']['namespace'], r['resource']['name']) == ('orphaned-pvc', 'ml', 'scratch-jdoe'), r
+assert r['monthly_savings'] > 0 and len(r['id']) == 16"
+check "report.md lists the resolved finding" grep -q 'ml/scratch-jdoe' "$T/history-run/report.md"
+
+check "plan.json: steps by risk class then savings, cumulative savings, blocked apart" $PY - "$SECOND/plan.json" "$SECOND/findings.json" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+order = {"no-approval": 0, "approval-required": 1, "destructive": 2}
+steps = p["steps"]
+keys = [(order[s["risk_class"]], -s["monthly_savings"]) for s in steps]
+assert keys == sorted(keys), "steps out of order"
+cum = 0
+for i, s in enumerate(steps):
+    cum += s["monthly_savings"]
+    assert s["step"] == i + 1 and abs(s["cumulative_savings"] - cum) < 0.01 and "command" in s and "risk" in s, s
+blocked = {f["id"] for f in d["findings"] if f["action"]["blocked"]}
+assert blocked and {b["finding"] for b in p["blocked"]} == blocked
+assert not blocked & {s["finding"] for s in steps}
+assert len(steps) + len(p["blocked"]) == len(d["findings"])
+EOF
+check "report.md has the plan section" grep -q '^## Plan: the next cost-saving actions$' "$SECOND/report.md"
+
+NS=$T/ns-staging
+"$KOPILOT" run --snapshot "$DEMO" --out "$NS" --now $NOW --quiet --namespace staging
+check "--namespace staging: only staging findings and skips, scope recorded" $PY -c "
+import json; d=json.load(open('$NS/findings.json')); a=json.load(open('$NS/analysis.json'))
+assert d['findings'] and {f['resource']['namespace'] for f in d['findings']} == {'staging'}
+assert all(s['resource']['namespace'] == 'staging' for s in d['skipped'])
+assert d['scope'] == a['scope'] == {'namespaces': ['staging']}
+assert d['totals']['findings'] == len(d['findings'])"
+check "--namespace staging: report title and plan section name it" bash -c "grep -q '^# Kubernetes cost report: demo-cluster, namespace staging' '$NS/report.md' && grep -q '^## Plan: the next cost-saving actions for staging' '$NS/report.md'"
+expect_exit "--namespace with a bad name: exit 2 naming the flag" 2 'flag --namespace' -- \
+	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --namespace Bad_Name
+expect_exit "--namespace not in the snapshot: exit 2 naming the flag" 2 'flag --namespace.*nosuch' -- \
+	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --namespace nosuch
+expect_exit "--previous without a run directory: exit 2 naming the flag" 2 'flag --previous' -- \
+	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --previous "$T/nope"
+mkdir -p "$T/corrupt-run" && printf '{"schema":' >"$T/corrupt-run/findings.json"
+expect_exit "--previous with a corrupt findings.json: exit 4 naming it" 4 'corrupt-run/findings.json' -- \
+	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --previous "$T/corrupt-run"
+[ ! -e "$T/x" ] && ok "bad --namespace/--previous leave no run directory" || not_ok "bad --namespace/--previous leave no run directory"
+
 echo
 echo "e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]
