@@ -116,6 +116,47 @@ static kp_status bad(ctx_t *x, const char *field, const char *fmt, ...)
 		       x->what ? x->what : "", x->what ? ")" : "", field, detail);
 }
 
+/* A string from the snapshot made safe to quote in an error message, which
+ * ends up on a terminal and in logs: at most 64 bytes of it, cut on a
+ * character boundary ("..." marks the cut), with C0/C1 control characters,
+ * DEL, '"' and '\\' escaped, so a hostile file can inject neither escape
+ * sequences, newlines nor half a UTF-8 character. out needs
+ * KP_QUOTE_SIZE bytes. */
+#define KP_QUOTE_MAX 64
+#define KP_QUOTE_SIZE (KP_QUOTE_MAX * 6 + 8)
+static const char *quote_input(const char *s, char *out)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t o = 0, used = 0;
+	while (*p && used < KP_QUOTE_MAX) {
+		unsigned char ch = *p;
+		size_t len = ch < 0x80 ? 1 : (ch & 0xE0) == 0xC0 ? 2 : (ch & 0xF0) == 0xE0 ? 3 : (ch & 0xF8) == 0xF0 ? 4 : 0;
+		for (size_t i = 1; i < len; i++)
+			if ((p[i] & 0xC0) != 0x80)
+				len = 0;
+		if (len == 0 || ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\' || (ch == 0xC2 && p[1] < 0xA0)) {
+			/* one byte (or a C1 control, two) shown as escapes */
+			size_t nb = ch == 0xC2 && len == 2 ? 2 : 1;
+			for (size_t i = 0; i < nb; i++)
+				o += (size_t)snprintf(out + o, KP_QUOTE_SIZE - o,
+						      p[i] == '"' ? "\\\"" : p[i] == '\\' ? "\\\\" : "\\x%02x", p[i]);
+			p += nb;
+			used += nb;
+			continue;
+		}
+		memcpy(out + o, p, len);
+		o += len;
+		p += len;
+		used += len;
+	}
+	if (*p) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static const char *str_at(ctx_t *x, json_object *o, const char *dotted)
 {
 	const char *s = kp_json_str(o, dotted);
@@ -202,8 +243,9 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 	kp_buf_printf(&x->what_buf, "%s %s%s%s", kind, namespaced ? ns : "", namespaced ? "/" : "", name);
 	x->what = kp_buf_cstr(&x->what_buf);
 	const char *ts = kp_json_str(md, "creationTimestamp");
+	char q[KP_QUOTE_SIZE];
 	if (ts && !kp_time_parse(ts, &m->created))
-		return bad(x, "metadata.creationTimestamp", "not an RFC 3339 time: \"%s\"", ts);
+		return bad(x, "metadata.creationTimestamp", "not an RFC 3339 time: \"%s\"", quote_input(ts, q));
 	m->ignored = label_true(kp_json_get(md, "labels"), "kopilot.io/ignore") ||
 		     label_true(kp_json_get(md, "annotations"), "kopilot.io/ignore");
 	/* Pods and workloads keep only kopilot.io/ labels: 150,000 pods' full
@@ -249,13 +291,14 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 		return bad(x, field, "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
 	}
 	kp_error qerr;
+	char q[KP_QUOTE_SIZE];
 	kp_status st = cpu ? kp_quantity_milli(s, out, &qerr) : kp_quantity_units(s, out, &qerr);
 	if (st)
 		return bad(x, field, "%s", qerr.msg);
 	if (cpu && *out > KP_MAX_CPU_MILLICORES)
-		return bad(x, field, "absurd CPU quantity \"%s\" (more than one million cores)", s);
+		return bad(x, field, "absurd CPU quantity \"%s\" (more than one million cores)", quote_input(s, q));
 	if (!cpu && *out > KP_MAX_BYTES)
-		return bad(x, field, "absurd size \"%s\" (more than 1Ei)", s);
+		return bad(x, field, "absurd size \"%s\" (more than 1Ei)", quote_input(s, q));
 	return KP_OK;
 }
 
@@ -451,8 +494,9 @@ static kp_status parse_pod(ctx_t *x, json_object *item)
 		return s;
 	p.phase = str_at(x, item, "status.phase");
 	const char *st = kp_json_str(item, "status.startTime");
+	char q[KP_QUOTE_SIZE];
 	if (st && !kp_time_parse(st, &p.start_time))
-		return bad(x, "status.startTime", "not an RFC 3339 time: \"%s\"", st);
+		return bad(x, "status.startTime", "not an RFC 3339 time: \"%s\"", quote_input(st, q));
 	KP_ARRAY_PUSH(x->c->pods, p);
 	return KP_OK;
 }
@@ -715,7 +759,9 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected a List (the output of `kubectl get %s -A -o json`)",
 			    path, kp_resource_name(r));
 	} else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0) {
-		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path, kind, list_kind);
+		char q[KP_QUOTE_SIZE];
+		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path,
+			    quote_input(kind, q), list_kind);
 	} else if (!json_object_is_type(items, json_type_array)) {
 		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", path);
 	} else {
@@ -730,7 +776,9 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 			}
 			const char *ik = kp_json_str(item, "kind");
 			if (ik && strcmp(ik, kp_resource_kind(r)) != 0) {
-				s = bad(&x, "kind", "is \"%s\", but %s holds %s objects", ik, rel, kp_resource_kind(r));
+				char q[KP_QUOTE_SIZE];
+				s = bad(&x, "kind", "is \"%s\", but %s holds %s objects", quote_input(ik, q), rel,
+					kp_resource_kind(r));
 				break;
 			}
 			s = parse_item(&x, r, item);
@@ -753,7 +801,7 @@ static kp_status usage_num(ctx_t *x, json_object *o, const char *key, const char
 	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v) || !v)
 		return KP_OK;
 	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-		return bad(x, field, "%s: expected a number, got %s", key, json_object_to_json_string(v));
+		return bad(x, field, "%s: expected a number, got %s", key, json_type_to_name(json_object_get_type(v)));
 	double d = json_object_get_double(v);
 	if (!isfinite(d) || d < 0)
 		return bad(x, field, "%s: must be a number >= 0, got %g", key, d);
@@ -767,8 +815,10 @@ static kp_status usage_int(ctx_t *x, json_object *o, const char *key, int64_t *o
 	json_object *v = NULL;
 	if (!json_object_object_get_ex(o, key, &v) || !v)
 		return KP_OK;
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-		return bad(x, key, "expected an integer >= 0, got %s", json_object_to_json_string(v));
+	if (!json_object_is_type(v, json_type_int))
+		return bad(x, key, "expected an integer >= 0, got %s", json_type_to_name(json_object_get_type(v)));
+	if (json_object_get_int64(v) < 0)
+		return bad(x, key, "expected an integer >= 0, got %lld", (long long)json_object_get_int64(v));
 	*out = json_object_get_int64(v);
 	return KP_OK;
 }
@@ -801,10 +851,11 @@ static kp_status parse_usage_entry(ctx_t *x, json_object *e)
 	if (u.samples == KP_UNSET)
 		return bad(x, "samples", "missing");
 	const char *fs = kp_json_str(e, "first_seen"), *ls = kp_json_str(e, "last_seen");
+	char q[KP_QUOTE_SIZE];
 	if (fs && !kp_time_parse(fs, &u.first_seen))
-		return bad(x, "first_seen", "not an RFC 3339 time: \"%s\"", fs);
+		return bad(x, "first_seen", "not an RFC 3339 time: \"%s\"", quote_input(fs, q));
 	if (ls && !kp_time_parse(ls, &u.last_seen))
-		return bad(x, "last_seen", "not an RFC 3339 time: \"%s\"", ls);
+		return bad(x, "last_seen", "not an RFC 3339 time: \"%s\"", quote_input(ls, q));
 	json_object *cpu = kp_json_get(e, "cpu_millicores"), *mem = kp_json_get(e, "memory_bytes");
 	if ((s = usage_num(x, cpu, "p50", "cpu_millicores", &u.cpu_p50)) ||
 	    (s = usage_num(x, cpu, "p95", "cpu_millicores", &u.cpu_p95)) ||
@@ -847,8 +898,9 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 	const char *src = kp_json_str(doc, "window.source");
 	json_object *containers = kp_json_get(doc, "containers");
 	if (!schema || strcmp(schema, "kopilot.usage/v1") != 0) {
-		s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"kopilot.usage/v1\", got %s", path,
-			    schema ? schema : "nothing");
+		char q[KP_QUOTE_SIZE];
+		s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"kopilot.usage/v1\", got %s%s%s", path,
+			    schema ? "\"" : "", schema ? quote_input(schema, q) : "nothing", schema ? "\"" : "");
 	} else if (!ws || !kp_time_parse(ws, &c->window_start)) {
 		s = kp_fail(err, KP_ERR_INPUT, "%s: window.start: missing or not an RFC 3339 time", path);
 	} else if (!we || !kp_time_parse(we, &c->window_end)) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline/kp.h"
 #include "pipeline/model.h"
@@ -64,4 +65,63 @@ Test(fuzz_regressions, long_json_number_quantity_is_not_cut, .init = fr_setup, .
 	cr_assert_eq(fr_load(&c, "objects/pods.json", FR_POD_CPU("1" FR_ZEROS70 "e-60"), &err), KP_ERR_INPUT);
 	cr_expect(strstr(err.msg, "absurd"), "%s", err.msg);
 	kp_cluster_release(&c);
+}
+
+/* True when s is valid UTF-8 without C0/C1 control characters or DEL. */
+static bool fr_printable(const char *s)
+{
+	if (!kp_json_is_valid_utf8(s))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0))
+			return false;
+	return true;
+}
+
+/* Strings from the file that an error message quotes: kinds, timestamps,
+ * the usage schema. They used to be printed as they were, so a snapshot
+ * could put escape sequences and newlines on the user's terminal, and a cut
+ * at the message's end could leave half a UTF-8 character. */
+Test(fuzz_regressions, error_messages_quote_input_safely, .init = fr_setup, .fini = fr_teardown)
+{
+	static const char *const docs[][2] = {
+		{"objects/pods.json", "{\"kind\":\"\\u001b[2J\\u009b31m\\nPodList\",\"items\":[]}"},
+		{"objects/pods.json", "{\"kind\":\"List\",\"items\":[{\"kind\":\"P\\u001bod\",\"metadata\":{}}]}"},
+		{"objects/pods.json", "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\","
+				      "\"namespace\":\"b\",\"creationTimestamp\":\"2026\\r\\n\\u0007\"}}]}"},
+		{"objects/pods.json", "{\"kind\":\"List\",\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\","
+				      "\"namespace\":\"b\"},\"spec\":{},\"status\":{\"startTime\":\"\\u001b]0;x\\u0007\"}}]}"},
+		{"usage.json", "{\"schema\":\"\\u001b[31mkopilot\"}"},
+	};
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		kp_cluster c;
+		kp_error err = {0};
+		cr_expect_eq(fr_load(&c, docs[i][0], docs[i][1], &err), KP_ERR_INPUT, "case %zu", i);
+		cr_expect(fr_printable(err.msg), "case %zu: %s", i, err.msg);
+		cr_expect(strstr(err.msg, "\\x") != NULL, "case %zu: %s", i, err.msg);
+		kp_cluster_release(&c);
+		char p[400];
+		snprintf(p, sizeof(p), "%s/%s", fr_dir, docs[i][0]);
+		unlink(p);
+	}
+}
+
+/* A long kind made of 3-byte characters: quoted to 64 bytes, whole
+ * characters only, marked as cut. */
+Test(fuzz_regressions, long_quoted_input_is_cut_on_a_character, .init = fr_setup, .fini = fr_teardown)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_puts(&b, "{\"kind\":\"");
+	for (int i = 0; i < 2000; i++)
+		kp_buf_puts(&b, "\xe2\x82\xac"); /* U+20AC */
+	kp_buf_puts(&b, "\",\"items\":[]}");
+	kp_cluster c;
+	kp_error err = {0};
+	cr_assert_eq(fr_load(&c, "objects/pods.json", b.data, &err), KP_ERR_INPUT);
+	cr_expect(fr_printable(err.msg), "%s", err.msg);
+	cr_expect(strstr(err.msg, "\xe2\x82\xac...\", expected") != NULL, "%s", err.msg);
+	cr_expect_lt(strlen(err.msg), 400);
+	kp_cluster_release(&c);
+	kp_buf_release(&b);
 }
