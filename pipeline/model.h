@@ -178,6 +178,7 @@ typedef struct kp_service {
 	kp_kv *selector; /* spec.selector */
 	size_t nselector;
 	const char *lb_ingress; /* status.loadBalancer.ingress[0].ip or hostname */
+	bool held_by_zero_replica; /* priced in a zero-replica-workload finding: not reported twice */
 } kp_service;
 
 typedef struct kp_endpointslice {

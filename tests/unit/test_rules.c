@@ -493,3 +493,20 @@ Test(rules, scope_patterns_are_anchored_and_filter_findings, .fini = rules_fini)
 	cr_assert(kp_scope_excludes(&rules_cfg, "shop", "Deployment"));
 	cr_assert_not(kp_scope_excludes(&rules_cfg, NULL, "Node"), "cluster-scoped kinds stay unless excluded");
 }
+
+Test(rules, load_balancer_of_zero_replica_workload_is_priced_once, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_list("deployments",
+		   "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"shop-web\",\"namespace\":\"shop\","
+		   "\"creationTimestamp\":\"" OLD "\"},\"spec\":{\"replicas\":0,\"template\":{\"metadata\":{\"labels\":{\"app\":"
+		   "\"shop-web\"}},\"spec\":{\"containers\":[{\"name\":\"web\"}]}}}}");
+	rules_list("services",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"shop-web\",\"namespace\":\"shop\","
+		   "\"creationTimestamp\":\"" OLD "\"},\"spec\":{\"type\":\"LoadBalancer\",\"selector\":{\"app\":\"shop-web\"}}}");
+	rules_run();
+	const kp_finding *z = rules_find(KP_CAT_ZERO_REPLICA_WORKLOAD, "shop-web");
+	cr_assert(z, "a Deployment at zero holding a load balancer");
+	cr_assert_eq(z->load_balancers, 1);
+	cr_assert_null(rules_find(KP_CAT_IDLE_LOADBALANCER, "shop-web"), "the same load balancer is not priced twice");
+}

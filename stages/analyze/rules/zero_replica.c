@@ -244,6 +244,10 @@ void kp_rule_zero_replica(kp_analyze_ctx *x)
 		if (held.len)
 			f->current.storage_b = storage;
 		f->load_balancers = (int64_t)svcs.len;
+		/* The idle-loadbalancer rule runs later and would price the same
+		 * Services again; mark them as accounted for here. */
+		for (size_t i = 0; i < svcs.len; i++)
+			((kp_service *)svcs.items[i])->held_by_zero_replica = true;
 		f->has_recommended = false;
 		f->confidence = KP_CONF_HIGH;
 		f->risk = KP_RISK_LOW;
