@@ -31,8 +31,9 @@
  * excluded by kopilot.io/ignore=true (skipped; the rightsizing rule already
  * records that skip when usage was collected, so it is not repeated here).
  *
- * Note: a held LoadBalancer Service has no ready endpoints, so the
- * idle-loadbalancer rule may report the same Service on its own.
+ * A held LoadBalancer Service has no ready endpoints; it is marked
+ * held_by_zero_replica so the idle-loadbalancer rule (which runs later) does
+ * not price it a second time.
  */
 #include <stdio.h>
 #include <stdlib.h>
