@@ -14,13 +14,30 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A message cut to fit err->msg may end inside a UTF-8 character: drop the
+ * partial character so what is printed stays valid UTF-8. */
+static void trim_partial_utf8(char *s, size_t len)
+{
+	size_t i = len;
+	while (i > 0 && len - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (lead >= 0xC0 && len - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
 kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
 {
 	if (err) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
+		if (n >= (int)sizeof(err->msg))
+			trim_partial_utf8(err->msg, sizeof(err->msg) - 1);
 		err->status = status;
 	}
 	return status;
@@ -33,10 +50,13 @@ kp_status kp_error_prefix(kp_error *err, const char *fmt, ...)
 	char prefix[512], old[sizeof(err->msg)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	if (vsnprintf(prefix, sizeof(prefix), fmt, ap) >= (int)sizeof(prefix))
+		trim_partial_utf8(prefix, sizeof(prefix) - 1);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	int n = snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+	if (n >= (int)sizeof(err->msg))
+		trim_partial_utf8(err->msg, sizeof(err->msg) - 1);
 	return err->status;
 }
 

@@ -125,3 +125,27 @@ Test(fuzz_regressions, long_quoted_input_is_cut_on_a_character, .init = fr_setup
 	kp_cluster_release(&c);
 	kp_buf_release(&b);
 }
+
+/* kp_fail and kp_error_prefix cut long messages at sizeof(msg) - 1 bytes,
+ * which could fall inside a UTF-8 character (a long path or name of
+ * non-ASCII characters): the partial character is dropped. */
+Test(fuzz_regressions, cut_error_messages_stay_valid_utf8)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	for (int i = 0; i < 700; i++)
+		kp_buf_puts(&b, "\xe2\x82\xac"); /* 3 bytes each: 1023 is not a multiple */
+	for (int shift = 0; shift < 4; shift++) {
+		kp_error err = {0};
+		kp_fail(&err, KP_ERR_INPUT, "%.*s%s", shift, "xyz", b.data);
+		cr_expect(kp_json_is_valid_utf8(err.msg), "shift %d", shift);
+		cr_expect_geq(strlen(err.msg), sizeof(err.msg) - 4);
+		kp_fail(&err, KP_ERR_INPUT, "short");
+		kp_error_prefix(&err, "%.*s%s", shift, "xyz", b.data);
+		cr_expect(kp_json_is_valid_utf8(err.msg), "prefix, shift %d", shift);
+		kp_fail(&err, KP_ERR_INPUT, "%.*s%.*s", shift, "xyz", 1020, b.data); /* 340 whole characters */
+		kp_error_prefix(&err, "p");
+		cr_expect(kp_json_is_valid_utf8(err.msg), "prefixed long, shift %d", shift);
+	}
+	kp_buf_release(&b);
+}
