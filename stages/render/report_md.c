@@ -456,6 +456,7 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 					       : "Command");
 	put_str(d, "explanation", kp_json_str(f, "explanation"));
 	put_str(d, "explained_by", kp_json_str(f, "explained_by"));
+	put_str(d, "price_basis", kp_json_str(f, "price.basis")); /* NULL: priced at the global prices */
 	/* run-to-run: only present when the run had a previous one */
 	const char *trend = kp_json_str(f, "trend"), *first = kp_json_str(f, "first_seen");
 	put_str(d, "trend", trend);
@@ -670,6 +671,55 @@ static void add_prices(json_object *view, json_object *prices, const char *cur)
 	json_object_object_add(view, "prices", p);
 }
 
+/* "Prices used": the node types and StorageClasses findings were priced
+ * at (each finding's price.items), one row per distinct one, in order of
+ * first appearance, with how many findings used it. */
+static void add_specific_prices(json_object *p, json_object *list, const char *cur)
+{
+	json_object *nodes = json_object_new_array(), *classes = json_object_new_array();
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	char m[128], key[512];
+	for (size_t i = 0; i < n; i++) {
+		json_object *items = kp_json_get(json_object_array_get_idx(list, i), "price.items");
+		size_t ni = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+		for (size_t k = 0; k < ni; k++) {
+			json_object *it = json_object_array_get_idx(items, k);
+			const char *type = kp_json_str(it, "type"), *name = kp_json_str(it, "name");
+			if (!type || !name)
+				continue;
+			bool node = strcmp(type, "node_type") == 0, spot = bool_of(it, "spot");
+			json_object *arr = node ? nodes : classes;
+			snprintf(key, sizeof(key), "%s%s", name, node && spot ? " (spot)" : "");
+			json_object *row = NULL;
+			for (size_t j = 0; j < json_object_array_length(arr) && !row; j++)
+				if (strcmp(kp_json_str(json_object_array_get_idx(arr, j), "name"), key) == 0)
+					row = json_object_array_get_idx(arr, j);
+			if (row) {
+				put_int(row, "findings", json_object_get_int64(kp_json_get(row, "findings")) + 1);
+				continue;
+			}
+			row = json_object_new_object();
+			put_str(row, "name", key);
+			put_int(row, "findings", 1);
+			static const char *const fields[][2] = {{"hourly", "hourly"}, {"cpu_core_hour", "cpu"},
+							       {"memory_gib_hour", "memory"},
+							       {"storage_gib_month", "storage"}};
+			for (size_t f = 0; f < 4; f++) {
+				json_object *v = kp_json_get(it, fields[f][0]);
+				if (!is_num(v))
+					continue;
+				fmt_price(json_object_get_double(v), cur, m, sizeof(m));
+				put_str(row, fields[f][1], m);
+			}
+			json_object_array_add(arr, row);
+		}
+	}
+	put_bool(p, "has_node_types", json_object_array_length(nodes) > 0);
+	put_bool(p, "has_storage_classes", json_object_array_length(classes) > 0);
+	json_object_object_add(p, "node_types", nodes);
+	json_object_object_add(p, "storage_classes", classes);
+}
+
 static void add_window(json_object *view, json_object *w)
 {
 	json_object *o = json_object_new_object();
@@ -766,6 +816,7 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 
 	add_window(view, kp_json_get(findings, "window"));
 	add_prices(view, kp_json_get(findings, "prices"), cur);
+	add_specific_prices(kp_json_get(view, "prices"), kp_json_get(findings, "findings"), cur);
 	put_str(view, "currency", cur);
 
 	/* One pass over the findings builds the display objects and every
