@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""make_corpus.py OUT - writes the fuzzers' seed corpora and the companion
+snapshot into OUT, all cut down from examples/demo-cluster (deterministic).
+
+  OUT/companion/objects/*.json, OUT/companion/usage.json
+      a small, consistent snapshot (namespaces payments and ml) that
+      fuzz_snapshot puts beside the fuzzed file when the input's first byte
+      is lower-case, so the analyzers and recommend see findings.
+  OUT/corpus/snapshot/   one seed per resource and usage, in both modes
+  OUT/corpus/quantity/, OUT/corpus/mustache/, OUT/corpus/config/
+"""
+import glob
+import json
+import os
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEMO = os.path.join(ROOT, "examples", "demo-cluster")
+
+# Order of kp_resource in pipeline/model.h; index 15 is usage.json.
+RESOURCES = ["pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
+             "persistentvolumeclaims", "persistentvolumes", "services", "endpointslices", "nodes",
+             "horizontalpodautoscalers", "namespaces", "storageclasses"]
+# Fields no stage reads: dropped to keep files small and executions fast.
+BULKY = {"env", "ports", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "managedFields",
+         "image", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy", "securityContext",
+         "tolerations", "affinity", "endpoints", "command", "args", "dnsPolicy", "schedulerName"}
+KEEP_NS = ("payments", "ml")
+
+
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in BULKY}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+
+
+def dump(path, obj):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(obj, f, separators=(",", ":"), sort_keys=True)
+
+
+def write_bytes(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def main():
+    out = sys.argv[1]
+    lists = {r: json.load(open(os.path.join(DEMO, "objects", r + ".json"))) for r in RESOURCES}
+    usage = json.load(open(os.path.join(DEMO, "usage.json")))
+
+    comp = os.path.join(out, "companion")
+    for r, doc in lists.items():
+        items = doc["items"]
+        if r == "namespaces":
+            sel = [i for i in items if i["metadata"]["name"] in KEEP_NS + ("kube-system",)]
+        elif r in ("nodes", "storageclasses", "horizontalpodautoscalers", "persistentvolumes"):
+            sel = items[:2]
+        else:
+            sel = [i for i in items if i["metadata"].get("namespace") in KEEP_NS]
+        if r == "pods":
+            # one pod per owner is enough to map usage to workloads
+            seen, one = set(), []
+            for i in sel:
+                refs = i["metadata"].get("ownerReferences") or [{}]
+                key = (i["metadata"]["namespace"], refs[0].get("name"))
+                if key not in seen:
+                    seen.add(key)
+                    one.append(i)
+            sel = one
+        dump(os.path.join(comp, "objects", r + ".json"), strip(dict(doc, items=sel)))
+    cu = [c for c in usage["containers"] if c["namespace"] in KEEP_NS]
+    dump(os.path.join(comp, "usage.json"), dict(usage, containers=cu))
+
+    # Seeds: first byte picks the file ('A'+i standalone, 'a'+i with the
+    # companion), the rest is the file's text, cut down to three items.
+    seeds = os.path.join(out, "corpus", "snapshot")
+    for i, r in enumerate(RESOURCES):
+        doc = strip(dict(lists[r], items=lists[r]["items"][:3]))
+        text = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+        write_bytes(os.path.join(seeds, r), bytes([ord("A") + i]) + text)
+        write_bytes(os.path.join(seeds, r + "-c"), bytes([ord("a") + i]) + text)
+    for mode, pick in (("P", usage["containers"][:3]), ("p", cu[:4])):
+        text = json.dumps(dict(usage, containers=pick), separators=(",", ":"), sort_keys=True).encode()
+        write_bytes(os.path.join(seeds, "usage-" + ("c" if mode == "p" else "s")), mode.encode() + text)
+
+    q = os.path.join(out, "corpus", "quantity")
+    for i, s in enumerate(["100m", "0.5", "1", "512Mi", "1G", "1e3", "1.5Gi", "12345678901234567890n",
+                           "9223372036854775807", "1Ei", "-1", "+.5e-3", "0.000000001", "7E"]):
+        write_bytes(os.path.join(q, "q%02d" % i), s.encode())
+
+    m = os.path.join(out, "corpus", "mustache")
+    tmpl = open(os.path.join(ROOT, "templates", "report.md.mustache"), "rb").read()
+    write_bytes(os.path.join(m, "report"), tmpl)
+    for i, t in enumerate([b"{{name}} {{{raw}}} {{& raw}}", b"{{#items}}- {{.}} {{a.b}}\n{{/items}}",
+                           b"{{^none}}empty{{/none}}{{! c }}", b"{{#obj}}{{x}}{{#deep}}{{y}}{{/deep}}{{/obj}}",
+                           b"{{=<% %>=}}", b"{{#items}}{{#items}}{{.}}{{/items}}{{/items}}"]):
+        write_bytes(os.path.join(m, "t%02d" % i), t)
+
+    c = os.path.join(out, "corpus", "config")
+    write_bytes(os.path.join(c, "example"), open(os.path.join(ROOT, "examples", "kopilot.yaml"), "rb").read())
+    write_bytes(os.path.join(c, "small"), b"prices:\n  cpu_core_hour: 0.05\n  currency: EUR\nrightsizing:\n"
+                b"  memory_floor_bytes: 32Mi\n  cpu_percentile: 99\nsafety:\n  protected_namespaces: [a, b]\n")
+    write_bytes(os.path.join(c, "anchors"), b"a: &x {b: 1}\nc: *x\n")
+
+
+main()
