@@ -7,7 +7,7 @@ generate.py - writes the demo snapshot that `make demo` runs kopilot on.
 Writes, next to this file:
   objects/<resource>.json   what `kubectl get <resource> -A -o json` prints (a List)
   usage.json                kopilot.usage/v1 summaries over 2026-11-11T06:00Z .. 2026-11-25T06:00Z
-  expected-findings.json    what the rightsizing and orphaned-PVC rules must produce
+  expected-findings.json    what all nine rule categories must produce (findings, skipped, not_flagged)
   README.md                 the story of the cluster and a table of every planted case
 
 Deterministic: every "random" value (uids, name suffixes, IPs, jitter) is a
@@ -59,6 +59,10 @@ MIN_REL, MIN_CPU_M, MIN_MEM_B = 0.20, 50, 64 * 2**20
 MIN_SAVINGS = 1.0
 MIN_HISTORY_H = 24.0
 PVC_GRACE_DAYS = 7.0
+MIN_BATCH_RUNS = 3
+IDLE_CPU_M, IDLE_CPU_MAX_M, IDLE_MEM_VAR_B, IDLE_MIN_DAYS = 5.0, 25.0, 16 * 2**20, 7.0
+ZERO_GRACE_DAYS, FINISHED_JOB_GRACE_DAYS, UNBOUND_PV_GRACE_DAYS, LB_GRACE_HOURS = 7.0, 7.0, 7.0, 24.0
+NODE_MAX_RATIO, NODE_MIN_NODES = 0.5, 1
 CPU_CORE_HOUR, MEM_GIB_HOUR, HOURS = 0.031611, 0.004237, 730
 PROTECTED = {"kube-system", "kube-public", "kube-node-lease"}
 MARGIN = 0.20  # planted values stay at least this far (relative) from every threshold
@@ -175,13 +179,25 @@ NODES = [
 	("ip-10-0-88-54", "eu-west-1b", "m5.xlarge"),
 	("ip-10-0-101-76", "eu-west-1c", "m5.2xlarge"),
 	("ip-10-0-119-240", "eu-west-1c", "m5.2xlarge"),
+	("ip-10-0-77-31", "eu-west-1b", "m5.xlarge"),
 ]
+INCIDENT_NODE = "ip-10-0-77-31"
+INCIDENT_TAINT = {"effect": "NoSchedule", "key": "dedicated", "value": "incident"}
+INCIDENT_TOLERATION = {"effect": "NoSchedule", "key": "dedicated", "operator": "Equal", "value": "incident"}
+# The incident node: added by hand on 2026-11-16 during the checkout incident, in its own node group (min size 1,
+# so the cluster autoscaler never removes it) and tainted dedicated=incident:NoSchedule, so only pods that tolerate
+# the taint (and DaemonSets) run there.
+NODE_EXTRA = {INCIDENT_NODE: dict(nodegroup="incident-20261116", taints=[INCIDENT_TAINT])}
+# ip-10-0-88-54 was added by the autoscaler for the September scale-up; the scheduler has filled it to about 60%,
+# above the underutilized-node threshold (50%): the near miss of that rule.
+PLACE_CAP = {"ip-10-0-88-54": 0.64}
 NODE_SHAPE = {
 	# capacity cpu, memory Ki, allocatable cpu m, memory Ki
 	"m5.xlarge": ("4", 15896064, 3920, 14880256),
 	"m5.2xlarge": ("8", 31948024, 7910, 30932216),
 }
 NODE_CREATED = {n[0]: ago(days=hint(16, 40, "nodeage", n[0]), hours=hint(0, 23, "nodeh", n[0])) for n in NODES}
+NODE_CREATED[INCIDENT_NODE] = ago(days=9, hours=3, minutes=41, seconds=17)
 ZONE_NET = {"eu-west-1a": 32, "eu-west-1b": 64, "eu-west-1c": 96}
 
 
@@ -212,31 +228,32 @@ NAMESPACES = [
 
 
 def C(name, image, cpu=None, mem=None, cpu_lim=None, mem_lim=None, port=None, use=None, mem_abs=None,
-      throttle=None, oom=0, restarts=0, mounts=(), args=None, env=None, probe=True):
+      throttle=None, oom=0, restarts=0, mounts=(), args=None, env=None, probe=True, cpu_max=None):
 	"""A container of a pod template. `use` = (cpu p95 millicores, memory max bytes) of the busiest pod;
 	None means "well-sized": p95 at 80% and peak at 77% of the requests, so the target lands within
 	10% under the request (mem_abs gives the peak when no memory request is set)."""
 	return dict(name=name, image=image, cpu=cpu, mem=mem, cpu_lim=cpu_lim, mem_lim=mem_lim, port=port, use=use,
 	            mem_abs=mem_abs, throttle=throttle, oom=oom, restarts=restarts, mounts=list(mounts), args=args,
-	            env=env, probe=probe)
+	            env=env, probe=probe, cpu_max=cpu_max)
 
 
 def W(ns, kind, name, replicas, containers, expect="well", story="", init=(), over=(), under=(), created=None,
       rolled=None, svc=None, volumes=(), claim_templates=(), old_rs=0, gone=(), rhl=None, hpa=None, labels=None,
-      sa=None, extra=None):
+      sa=None, extra=None, tolerations=(), node_selector=None, jitter=True):
 	"""A workload. expect: over|under|well|borderline|tiny|norequests|peak|short|nousage|zero.
 	rolled: when the current pods started (Deployment rollout / StatefulSet update); before the window
 	unless a story says otherwise. gone: pods seen in the window that no longer exist."""
 	# Real timestamps are not on the hour: move creation (and rollouts nothing else is timed against) back by a
 	# deterministic amount. Rollouts that gone pods or the short-history story are timed against stay exact.
-	if created is not None and expect != "short":
+	if created is not None and expect != "short" and jitter:
 		created -= dt.timedelta(seconds=hint(0, 86399, "created-jitter", ns, kind, name))
-	if rolled is not None and not gone and expect != "short":
+	if rolled is not None and not gone and expect != "short" and jitter:
 		rolled -= dt.timedelta(seconds=hint(0, 7199, "rolled-jitter", ns, kind, name))
 	return dict(ns=ns, kind=kind, name=name, replicas=replicas, containers=containers, expect=expect, story=story,
 	            init=list(init), over=set(over), under=set(under), created=created, rolled=rolled, svc=svc,
 	            volumes=list(volumes), claim_templates=list(claim_templates), old_rs=old_rs, gone=list(gone),
-	            rhl=rhl, hpa=hpa, labels=labels or {}, sa=sa, extra=extra or {})
+	            rhl=rhl, hpa=hpa, labels=labels or {}, sa=sa, extra=extra or {}, tolerations=list(tolerations),
+	            node_selector=node_selector)
 
 
 def ecr(team, app, tag):
@@ -528,8 +545,8 @@ WORKLOADS = [
 	     use=(25, Mi(70)), mounts=[("varlog", "/var/log")], probe=False)],
 	  expect="over", over={"fluent-bit"}, created=ago(days=800), rolled=ago(days=55),
 	  volumes=[{"name": "varlog", "hostPath": {"path": "/var/log", "type": ""}}],
-	  story="DaemonSet: 150m / 512Mi on every one of the 6 nodes for a log shipper using 25m / 70Mi: the saving "
-	        "is multiplied by 6."),
+	  story="DaemonSet: 150m / 512Mi on every one of the %d nodes for a log shipper using 25m / 70Mi: the saving "
+	        "is multiplied by %d." % (len(NODES), len(NODES))),
 
 	# ---------------------------------------------------------------- kube-system
 	W("kube-system", "Deployment", "coredns", 2,
@@ -574,6 +591,67 @@ WORKLOADS = [
 	                  ("node-driver-registrar", "node-driver-registrar:v2.11.1-eks-1-30-12"),
 	                  ("liveness-probe", "livenessprobe:v2.13.1-eks-1-30-12")]],
 	  created=ago(days=800), rolled=ago(days=44), sa="ebs-csi-node-sa", story="Well-sized."),
+
+	# ---------------------------------------------------------------- idle workloads and their near misses
+	W("staging", "Deployment", "launchdarkly-relay", 1,
+	  [C("relay", "launchdarkly/ld-relay:8.9.1", "100m", "256Mi", None, "256Mi", 8030, use=(1.6, Mi(41)))],
+	  expect="idle", created=ago(days=530), rolled=ago(days=96), svc=(8030, 8030),
+	  story="Forgotten: the LaunchDarkly Relay Proxy staging used before feature flags moved to flagsmith "
+	        "(staging/feature-flags). Nothing connects to it any more; 14 days at CPU p95 2m and a flat 41Mi, "
+	        "while it reserves 100m / 256Mi (about $3/month)."),
+	W("checkout", "Deployment", "coupon-service", 2,
+	  [C("coupon-service", ecr("checkout", "coupon-service", "1.8.2"), "250m", "512Mi", None, "512Mi", 8080,
+	     use=(2.2, Mi(80)))],
+	  expect="idle", created=ago(days=640), rolled=ago(days=118), old_rs=1, svc=(80, 8080),
+	  story="Replaced by promo-service in the spring: the checkout flow no longer calls it, yet 2 replicas of "
+	        "250m / 512Mi still run, at CPU p95 2m and a flat 80Mi for 14 days. Its Service still has ready "
+	        "endpoints: idle is about usage, not about endpoints."),
+	W("staging", "Deployment", "storefront-pr-4182", 1,
+	  [C("storefront", ecr("web", "storefront", "pr-4182-3b7e0c1"), "40m", "64Mi", None, "128Mi", 3000,
+	     use=(1.2, Mi(30)))],
+	  expect="idle-young", created=ago(days=3, hours=4), rolled=ago(days=3, hours=4), svc=(80, 3000),
+	  story="Preview environment of storefront pull request 4182, deployed 3 days ago and not opened since: it "
+	        "looks idle, but 3 days of history are under the 7-day minimum, so it is skipped with that reason, "
+	        "not reported. Its requests are too small for rightsizing to propose anything."),
+	W("analytics", "Deployment", "partner-webhook", 1,
+	  [C("partner-webhook", ecr("analytics", "partner-webhook", "0.4.0"), "30m", "96Mi", None, "128Mi", 8080,
+	     use=(2.5, Mi(60)), cpu_max=140)],
+	  expect="spiky", created=ago(days=210), rolled=ago(days=45), svc=(80, 8080),
+	  story="Receives a partner's hourly data push: quiet in between (CPU p95 3m) but it bursts to 140m for each "
+	        "push, so it is not idle (idle needs max <= 25m); its small requests fit that."),
+
+	# ---------------------------------------------------------------- zero replicas that are NOT reported
+	W("checkout", "Deployment", "bf-queue-drainer", 0,
+	  [C("drainer", ecr("checkout", "queue-drainer", "2025.11.20-77c01de"), "500m", "1Gi", None, "1Gi",
+	     probe=False)],
+	  expect="zero-empty", created=ago(days=372), rolled=ago(days=360),
+	  story="Drained the order backlog during Black Friday 2025 and was scaled to 0 afterwards, kept for this "
+	        "year. It holds no volume and no load balancer: parked at no cost, not reported."),
+	W("data-platform", "Deployment", "superset", 0,
+	  [C("superset", "apache/superset:4.0.2", "500m", "1Gi", None, "2Gi", 8088,
+	     mounts=[("home", "/app/superset_home")])],
+	  expect="zero-young", created=ago(days=3, hours=2), rolled=ago(days=3, hours=2),
+	  volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "superset-home"}}], svc=(8088, 8088),
+	  story="Metabase's successor, created 3 days ago at 0 replicas while its metadata database is migrated. "
+	        "It already holds its PVC superset-home, but it is inside the zero-replica rule's 7-day grace period."),
+
+	# ---------------------------------------------------------------- the two pods on the incident node
+	W("checkout", "Deployment", "inventory-sync", 1,
+	  [C("inventory-sync", ecr("checkout", "inventory-sync", "2026.11.16-hotfix2"), "150m", "256Mi", None, "256Mi",
+	     8080)],
+	  created=NODE_CREATED[INCIDENT_NODE] + dt.timedelta(minutes=38, seconds=12),
+	  rolled=NODE_CREATED[INCIDENT_NODE] + dt.timedelta(minutes=38, seconds=12), jitter=False,
+	  tolerations=[INCIDENT_TOLERATION], node_selector={"kubernetes.io/os": "linux"}, svc=(80, 8080),
+	  story="Well-sized. Deployed during the 2026-11-16 checkout incident with a toleration for the incident "
+	        "node's taint, so it landed there; it has no affinity and only a kubernetes.io/os nodeSelector, so "
+	        "it fits on any other node."),
+	W("checkout", "Deployment", "tax-rates-cache", 1,
+	  [C("tax-rates-cache", ecr("checkout", "tax-rates-cache", "1.2.0"), "100m", "192Mi", None, "192Mi", 8080)],
+	  created=NODE_CREATED[INCIDENT_NODE] + dt.timedelta(hours=2, minutes=5, seconds=40),
+	  rolled=NODE_CREATED[INCIDENT_NODE] + dt.timedelta(hours=2, minutes=5, seconds=40), jitter=False,
+	  tolerations=[INCIDENT_TOLERATION], svc=(80, 8080),
+	  story="Well-sized. The incident's second hotfix, also tolerating the incident taint; it runs there alone "
+	        "with inventory-sync and the DaemonSets."),
 ]
 
 for _w in WORKLOADS:
@@ -600,7 +678,8 @@ CRONJOBS = [
 	dict(ns="staging", name="db-refresh", schedule="0 4 * * 1",
 	     c=C("db-refresh", ecr("platform", "db-refresh", "0.4.2"), "100m", "256Mi", None, "512Mi", probe=False,
 	         args=["refresh", "--from=payments-db-snapshot", "--anonymize"]),
-	     runs=[ago(days=2, hours=2)], ttl=None, hist=1, dur=48 * 60, volumes=[], created=ago(days=560)),
+	     runs=[ago(days=16, hours=2), ago(days=9, hours=2), ago(days=2, hours=2)], ttl=None, hist=3, dur=48 * 60,
+	     volumes=[], created=ago(days=560)),
 ]
 
 # One-off Jobs (not owned by a CronJob)
@@ -611,6 +690,30 @@ JOBS = [
 	dict(ns="ml", name="train-recsys-20261124", start=ago(hours=7, minutes=40), dur=None, ttl=86400,
 	     c=C("trainer", ecr("ml", "recsys-trainer", "2026.11.24-1f2e3d4"), "500m", "3Gi", None, "6Gi",
 	         probe=False, args=["python", "-m", "recsys.train", "--epochs=40"])),
+	dict(ns="payments", name="ledger-backfill-20261026", start=ago(days=30, hours=3, minutes=12), dur=47 * 60,
+	     ttl=None, expect="finished",
+	     c=C("backfill", ecr("payments", "ledger-api", "2.29.0"), "500m", "1Gi", None, "1Gi", probe=False,
+	         args=["ledger-api", "backfill", "--from=2026-01-01", "--to=2026-10-25"]),
+	     story="One-off migration: backfilled the ledger's new settlement column 30 days ago. It has no "
+	           "ttlSecondsAfterFinished and no CronJob owns it, so it and its Succeeded pod stay forever."),
+	dict(ns="data-platform", name="reindex-customers-20261002", start=ago(days=53, hours=9, minutes=4), dur=12 * 60,
+	     ttl=None, failed=True, backoff=0, expect="finished",
+	     c=C("reindex", ecr("data", "customer-indexer", "0.9.1"), "1", "2Gi", None, "2Gi", probe=False,
+	         args=["reindex", "--index=customers", "--batch=5000"]),
+	     story="Failed 53 days ago (BackoffLimitExceeded, backoffLimit 0: the reindex is not idempotent); the "
+	           "rerun went through a CronJob-free script, and the failed Job was never cleaned up."),
+	dict(ns="ml", name="train-recsys-20261112", start=ago(days=12, hours=20, minutes=5), dur=5 * 3600 + 17 * 60,
+	     ttl=2592000, expect="ttl",
+	     c=C("trainer", ecr("ml", "recsys-trainer", "2026.11.12-a0b9c8d"), "500m", "3Gi", None, "6Gi",
+	         probe=False, args=["python", "-m", "recsys.train", "--epochs=40"]),
+	     story="Finished 12 days ago, but has ttlSecondsAfterFinished of 30 days: the TTL controller will delete "
+	           "it. Not reported."),
+	dict(ns="search", name="reindex-products-20261123", start=ago(days=2, hours=1, minutes=30), dur=40 * 60,
+	     ttl=None, expect="fresh",
+	     c=C("reindex", ecr("search", "search-indexer", "4.2.2"), "1", "2Gi", None, "2Gi", probe=False,
+	         args=["indexer", "full-reindex", "--index=products"]),
+	     story="A manual full re-index 2 days ago, no TTL: inside the 7-day grace period (the team still reads "
+	           "its logs). Not reported."),
 ]
 
 # Standalone PVCs (StatefulSet claim PVCs are derived from the workloads).
@@ -641,6 +744,9 @@ PVCS = [
 	     expect="mounted", story="Mounted by a running standalone Pod (debug-notebook-dana) that no workload owns."),
 	dict(ns="monitoring", name="grafana", size="10Gi", sc="gp3", created=ago(days=1000), reclaim="Delete",
 	     expect="mounted", story="Mounted by the grafana Deployment's running pod."),
+	dict(ns="data-platform", name="superset-home", size="10Gi", sc="gp3", created=ago(days=3, hours=1),
+	     reclaim="Delete", expect="zero-deploy",
+	     story="Named by the superset Deployment's template (0 replicas, created 3 days ago): not an orphan."),
 	dict(ns="staging", name="load-test-results", size="50Gi", sc="gp3", created=ago(days=2, hours=3),
 	     reclaim="Delete", expect="fresh",
 	     story="Created 2 days ago for this week's load test, not mounted yet: inside the 7-day grace period."),
@@ -759,6 +865,10 @@ def pod_template(w, pod_labels, annotations=None):
 			spec["dnsPolicy"] = "ClusterFirstWithHostNet"
 	if w["volumes"]:
 		spec["volumes"] = [dict(v) for v in w["volumes"]]
+	if w.get("tolerations"):
+		spec["tolerations"] = [dict(t) for t in w["tolerations"]]
+	if w.get("node_selector"):
+		spec["nodeSelector"] = dict(w["node_selector"])
 	md = {"creationTimestamp": None, "labels": dict(pod_labels)}
 	if annotations:
 		md["annotations"] = dict(annotations)
@@ -774,14 +884,21 @@ def qos(containers):
 	return "Burstable"
 
 
-def place(key, cpu, mem, siblings):
-	"""Deterministic scheduling: least-requested node (by CPU fraction) that fits, avoiding siblings."""
+def place(key, cpu, mem, siblings, tolerations=()):
+	"""Deterministic scheduling: least-requested node (by CPU fraction) that fits, avoiding siblings. A node's
+	taints keep out pods that do not tolerate them; PLACE_CAP holds a node below a requested fraction."""
 	best = None
 	for n in NODES:
 		name = n[0]
 		_, _, acpu, amem = NODE_SHAPE[n[2]]
 		cl, ml, pc = node_load[name]
 		if cl + cpu > acpu or ml + mem > amem * 1024 or pc >= 58:
+			continue
+		if any(not any(t.get("key") == tn["key"] and t.get("effect") == tn["effect"] for t in tolerations)
+		       for tn in NODE_EXTRA.get(name, {}).get("taints", [])):
+			continue
+		cap = PLACE_CAP.get(name)
+		if cap and ((cl + cpu) / acpu > cap or (ml + mem) / (amem * 1024) > cap):
 			continue
 		score = (name in siblings, (cl + cpu) / acpu, hfrac("place", key, name))
 		if best is None or score < best[0]:
@@ -875,6 +992,10 @@ def make_pod(w, name, labels, owner, node, started, spec_extra=None, phase="Runn
 		if host_net:
 			spec["hostNetwork"] = True
 			spec["dnsPolicy"] = "ClusterFirstWithHostNet"
+	if isinstance(w, dict) and w.get("tolerations") and w.get("kind") != "DaemonSet":
+		spec["tolerations"] = [dict(t) for t in w["tolerations"]] + spec["tolerations"]
+	if isinstance(w, dict) and w.get("node_selector"):
+		spec["nodeSelector"] = dict(w["node_selector"])
 	if isinstance(w, dict) and w.get("kind") == "StatefulSet":
 		spec["hostname"] = name
 		spec["subdomain"] = w["name"]
@@ -962,7 +1083,8 @@ def ratio_jitter(key, lo, hi):
 	return hrange(lo, hi, "jit", *key)
 
 
-def usage_entry(ns, pod, c, owner, start, end, cpu_p95, mem_max, oom=0, restarts=0, throttle=None, lim_at_oom=None):
+def usage_entry(ns, pod, c, owner, start, end, cpu_p95, mem_max, oom=0, restarts=0, throttle=None, lim_at_oom=None,
+                m50=(0.72, 0.92), cpu_max=None):
 	first = max(start, WSTART)
 	last = min(end, LAST_SAMPLE)
 	first = first.replace(second=0)
@@ -972,6 +1094,8 @@ def usage_entry(ns, pod, c, owner, start, end, cpu_p95, mem_max, oom=0, restarts
 	p50 = cpu_p95 * ratio_jitter(key + ("p50",), 0.45, 0.65)
 	p99 = cpu_p95 * ratio_jitter(key + ("p99",), 1.08, 1.3)
 	mx = p99 * ratio_jitter(key + ("max",), 1.05, 1.5)
+	if cpu_max is not None:  # a burst well above the percentiles
+		mx = max(cpu_max, p99)
 	if c["cpu_lim"]:
 		lim = cpu_m(c["cpu_lim"])
 		p99 = min(p99, lim * 0.995)
@@ -979,7 +1103,7 @@ def usage_entry(ns, pod, c, owner, start, end, cpu_p95, mem_max, oom=0, restarts
 	e = {"namespace": ns, "pod": pod, "container": c["name"], "first_seen": ts(first), "last_seen": ts(last),
 	     "samples": samples,
 	     "cpu_millicores": {"p50": round(p50, 1), "p95": round(cpu_p95, 1), "p99": round(p99, 1), "max": round(mx, 1)},
-	     "memory_bytes": {"p50": int(mem_max * ratio_jitter(key + ("m50",), 0.72, 0.92)), "max": int(mem_max)},
+	     "memory_bytes": {"p50": int(mem_max * ratio_jitter(key + ("m50",), *m50)), "max": int(mem_max)},
 	     "oom_kills": oom, "restarts": restarts}
 	if owner:
 		e["owner"] = {"kind": owner[0], "name": owner[1]}
@@ -1018,8 +1142,11 @@ def add_usage_for_pod(w, pod_name, owner, start, end, index, override=None, live
 		f = 1.0 if index == 0 else ratio_jitter((w["ns"], pod_name, c["name"], "pf"), 0.85, 0.97)
 		oom = c["oom"] if (index == 0 and live) else 0
 		rst = c["restarts"] if (index == 0 and live) else 0
-		usage_entry(w["ns"], pod_name, c, owner, start, end, cpu * f, mem * f if not oom else mem, oom=oom,
-		            restarts=rst, throttle=c["throttle"], lim_at_oom=mem_b(c["mem_lim"]) if oom else None)
+		idle = w.get("expect") in ("idle", "idle-young")
+		fm = 1.0 if index == 0 or not idle else ratio_jitter((w["ns"], pod_name, c["name"], "pfm"), 0.97, 0.995)
+		usage_entry(w["ns"], pod_name, c, owner, start, end, cpu * f, mem * (fm if idle else f) if not oom else mem,
+		            oom=oom, restarts=rst, throttle=c["throttle"], lim_at_oom=mem_b(c["mem_lim"]) if oom else None,
+		            m50=(0.90, 0.96) if idle else (0.72, 0.92), cpu_max=c.get("cpu_max"))
 	if start >= WSTART:
 		for c in w["init"]:
 			cpu, mem = c["use"] or (2, Mi(4))
@@ -1106,7 +1233,7 @@ def build_deployment(w):
 	for i in range(r):
 		pname = "%s-%s" % (cur_rs, safe(5, "pod", ns, cur_rs, i))
 		started = w["rolled"] + dt.timedelta(seconds=hint(3, 90, "st", pname))
-		node = place(pname, pod_cpu, pod_mem, sibs)
+		node = place(pname, pod_cpu, pod_mem, sibs, w["tolerations"])
 		sibs.add(node)
 		make_pod(w, pname, dict(labels, **{"pod-template-hash": cur_hash}), ("apps/v1", "ReplicaSet", cur_rs, cur_uid),
 		         node, started, annotations=cur_ann)
@@ -1267,7 +1394,7 @@ for n in NODES:
 	short, zone, itype = n
 	cap_cpu, cap_mem, al_cpu, al_mem = NODE_SHAPE[itype]
 	iid = "i-0" + hexs(16, "iid", short)
-	ng = "general-" + ("xl" if itype == "m5.xlarge" else "2xl")
+	ng = NODE_EXTRA.get(short, {}).get("nodegroup") or "general-" + ("xl" if itype == "m5.xlarge" else "2xl")
 	labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": itype,
 	          "beta.kubernetes.io/os": "linux", "eks.amazonaws.com/capacityType": "ON_DEMAND",
 	          "eks.amazonaws.com/nodegroup": ng, "eks.amazonaws.com/nodegroup-image": "ami-0" + hexs(16, "ami"),
@@ -1285,7 +1412,8 @@ for n in NODES:
 		        "csi.volume.kubernetes.io/nodeid": json.dumps({"ebs.csi.aws.com": iid}, separators=(",", ":")),
 		        "node.alpha.kubernetes.io/ttl": "0",
 		        "volumes.kubernetes.io/controller-managed-attach-detach": "true"}),
-	        "spec": {"providerID": "aws:///%s/%s" % (zone, iid)},
+	        "spec": dict({"providerID": "aws:///%s/%s" % (zone, iid)},
+	                     **({"taints": NODE_EXTRA[short]["taints"]} if NODE_EXTRA.get(short, {}).get("taints") else {})),
 	        "status": {
 		        "addresses": [{"address": node_ip(short), "type": "InternalIP"},
 		                      {"address": fqdn(short), "type": "InternalDNS"},
@@ -1341,6 +1469,49 @@ for p in PVCS:
 	add_pvc(p["ns"], p["name"], p["size"], p["sc"], p["created"], None if p["name"] != "grafana" else node,
 	        labels=p.get("labels"), reclaim=p["reclaim"])
 
+# PersistentVolumes no claim holds (unbound-pv) and a fresh one inside the grace period.
+UNBOUND_PVS = [
+	dict(name="pvc-" + mkuid("PersistentVolumeClaim", "search", "data-opensearch-master-1", ""), phase="Released",
+	     reclaim="Retain", size="50Gi", sc="gp3", claim=("search", "data-opensearch-master-1"),
+	     created=ago(days=201, hours=4, minutes=51), released=ago(days=88, hours=2), expect="unbound",
+	     story="The volume of data-opensearch-master-1. When the opensearch-master StatefulSet was removed 88 days "
+	           "ago, the clean-up deleted the claims of ordinals 1 and 2 (and missed -0, see the orphaned PVCs). "
+	           "Ordinal 2's volume went with its claim; this one had been patched to reclaim policy Retain, so it "
+	           "is Released and its 50Gi disk is still billed."),
+	dict(name="pv-payments-audit-restore", phase="Available", reclaim="Retain", size="200Gi", sc=None, claim=None,
+	     created=ago(days=61, hours=3, minutes=18), expect="unbound",
+	     story="Pre-provisioned by hand from an EBS snapshot for the PCI auditors in September; the claim that was "
+	           "to bind it was never created (the auditors got an S3 export instead). Available for 61 days."),
+	dict(name="pv-kafka-tiered-migration", phase="Available", reclaim="Retain", size="500Gi", sc=None, claim=None,
+	     created=ago(days=2, hours=5, minutes=40), expect="fresh",
+	     story="Pre-provisioned 2 days ago for next week's Kafka storage migration: inside the 7-day grace "
+	           "period. Not reported."),
+]
+for upv in UNBOUND_PVS:
+	zone = sorted(ZONE_NET)[hint(0, 2, "pvzone", upv["name"])]
+	spec = {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": upv["size"]},
+	        "csi": {"driver": "ebs.csi.aws.com", "fsType": "ext4", "volumeHandle": "vol-0" + hexs(16, "vol", upv["name"])},
+	        "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+		        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}},
+	        "persistentVolumeReclaimPolicy": upv["reclaim"], "volumeMode": "Filesystem"}
+	if upv["sc"]:
+		spec["storageClassName"] = upv["sc"]
+	else:
+		spec["storageClassName"] = ""
+	ann = {"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com"} if upv["sc"] else {
+		"kubernetes.io/description": "restored by hand: see the ticket in the volume's tags"}
+	if upv["claim"]:
+		spec["claimRef"] = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": upv["claim"][1],
+		                    "namespace": upv["claim"][0], "resourceVersion": rv("PVC", *upv["claim"]),
+		                    "uid": upv["name"][4:]}
+	objects["persistentvolumes"].append({
+		"apiVersion": "v1", "kind": "PersistentVolume",
+		"metadata": meta("PersistentVolume", None, upv["name"], upv["created"], annotations=ann,
+		                 finalizers=["kubernetes.io/pv-protection"]),
+		"spec": spec,
+		"status": {"lastPhaseTransitionTime": ts(upv.get("released") or upv["created"] + dt.timedelta(seconds=2)),
+		           "phase": upv["phase"]}})
+
 # A standalone notebook pod (no owner) that mounts a PVC.
 nb = dict(ns="ml", name="debug-notebook-dana", kind="Pod", init=[], sa=None,
           containers=[C("notebook", "quay.io/jupyter/scipy-notebook:2024-10-07", "500m", "2Gi", None, "4Gi", 8888,
@@ -1353,10 +1524,36 @@ make_pod(nb, "debug-notebook-dana", {"app": "notebook", "owner": "dana"}, None, 
 for c in nb["containers"]:
 	usage_entry("ml", "debug-notebook-dana", c, None, nb_start, NOW, 60, Mi(900))
 
+# A bare demo pod behind a LoadBalancer, crash-looping since its model bucket was cleaned up: the Service's only
+# endpoint is not ready (idle-loadbalancer, medium confidence).
+GRADIO_LABELS = {"app.kubernetes.io/name": "gradio-demo", "app.kubernetes.io/part-of": "ml"}
+gd = dict(ns="ml", name="gradio-demo", kind="Pod", init=[], sa=None,
+          containers=[C("gradio", ecr("ml", "gradio-demo", "2026.09.04-allhands"), "250m", "512Mi", None, "1Gi", 7860,
+                        probe=True, restarts=2871, env={"MODEL_URI": "s3://acme-ml-scratch/allhands/ranker.onnx"})],
+          volumes=[])
+gd_start = ago(days=81, hours=5, minutes=22)
+gd_node = place("gradio-demo", 250, Mi(512), set())
+gd_pod = make_pod(gd, "gradio-demo", GRADIO_LABELS, None, gd_node, gd_start,
+                  annotations={"kubernetes.io/description": "all-hands demo 2026-09-04 (ml team)"})
+for _st in gd_pod["status"]["containerStatuses"]:
+	_last = NOW - dt.timedelta(minutes=3, seconds=12)
+	_st.update({"ready": False, "started": False, "lastState": {"terminated": {
+		"containerID": _st["containerID"], "exitCode": 1, "finishedAt": ts(_last), "reason": "Error",
+		"startedAt": ts(_last - dt.timedelta(seconds=9))}},
+		"state": {"waiting": {"message": "back-off 5m0s restarting failed container=gradio pod=gradio-demo_ml(%s)"
+		                                 % gd_pod["metadata"]["uid"], "reason": "CrashLoopBackOff"}}})
+for _cnd in gd_pod["status"]["conditions"]:
+	if _cnd["type"] in ("Ready", "ContainersReady"):
+		_cnd.update({"status": "False", "reason": "ContainersNotReady",
+		             "message": "containers with unready status: [gradio]", "lastTransitionTime": ts(ago(days=63, hours=2))})
+for c in gd["containers"]:
+	usage_entry("ml", "gradio-demo", c, None, gd_start, NOW, 40, Mi(180), restarts=c["restarts"])
+
 
 # --- jobs and cronjobs ---------------------------------------------------------
 
-def job_obj(ns, name, c, start, dur, ttl, owner=None, volumes=(), scheduled=None, tpl_labels=None, restart="Never"):
+def job_obj(ns, name, c, start, dur, ttl, owner=None, volumes=(), scheduled=None, tpl_labels=None, restart="Never",
+            failed=False, backoff=2):
 	job_uid = mkuid("Job", ns, name, "")
 	labels = {"batch.kubernetes.io/controller-uid": job_uid, "batch.kubernetes.io/job-name": name,
 	          "controller-uid": job_uid, "job-name": name}
@@ -1366,7 +1563,7 @@ def job_obj(ns, name, c, start, dur, ttl, owner=None, volumes=(), scheduled=None
 	if volumes:
 		tpl_spec["volumes"] = [dict(v) for v in volumes]
 	ann = {"batch.kubernetes.io/cronjob-scheduled-timestamp": ts(scheduled)} if scheduled else None
-	spec = {"backoffLimit": 2, "completionMode": "NonIndexed", "completions": 1, "manualSelector": False,
+	spec = {"backoffLimit": backoff, "completionMode": "NonIndexed", "completions": 1, "manualSelector": False,
 	        "parallelism": 1, "podReplacementPolicy": "TerminatingOrFailed",
 	        "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": job_uid}}, "suspend": False,
 	        "template": {"metadata": {"creationTimestamp": None, "labels": dict(labels)}, "spec": tpl_spec}}
@@ -1381,6 +1578,14 @@ def job_obj(ns, name, c, start, dur, ttl, owner=None, volumes=(), scheduled=None
 	if dur is None:
 		job["status"] = {"active": 1, "ready": 1, "startTime": ts(start), "terminating": 0,
 		                 "uncountedTerminatedPods": {}}
+	elif failed:
+		end = start + dt.timedelta(seconds=dur)
+		job["status"] = {"conditions": [
+			{"lastProbeTime": ts(end), "lastTransitionTime": ts(end), "message": "Job has reached the specified backoff limit",
+			 "reason": "BackoffLimitExceeded", "status": "True", "type": "FailureTarget"},
+			{"lastProbeTime": ts(end), "lastTransitionTime": ts(end), "message": "Job has reached the specified backoff limit",
+			 "reason": "BackoffLimitExceeded", "status": "True", "type": "Failed"}],
+			"failed": 1, "ready": 0, "startTime": ts(start), "terminating": 0, "uncountedTerminatedPods": {}}
 	else:
 		end = start + dt.timedelta(seconds=dur)
 		job["status"] = {"completionTime": ts(end), "conditions": [
@@ -1395,13 +1600,17 @@ def job_obj(ns, name, c, start, dur, ttl, owner=None, volumes=(), scheduled=None
 	node = place(pname, cpu, mem, set()) if dur is None else NODES[hint(0, 5, "jobnode", pname)][0]
 	w = dict(ns=ns, name=name, kind="Job", init=[], sa=None, containers=[c], volumes=list(volumes))
 	plabels = dict(labels)
-	make_pod(w, pname, plabels, ("batch/v1", "Job", name, job_uid), node, start,
-	         phase="Running" if dur is None else "Succeeded",
-	         finished=None if dur is None else start + dt.timedelta(seconds=dur), restart_policy=restart)
+	pod = make_pod(w, pname, plabels, ("batch/v1", "Job", name, job_uid), node, start,
+	               phase="Running" if dur is None else ("Failed" if failed else "Succeeded"),
+	               finished=None if dur is None else start + dt.timedelta(seconds=dur), restart_policy=restart)
+	if failed:
+		term = pod["status"]["containerStatuses"][0]["state"]["terminated"]
+		term["exitCode"], term["reason"] = 1, "Error"
 	pcpu = cpu_m(c["cpu"]) * hrange(0.5, 0.9, "jobcpu", pname)
 	pmem = mem_b(c["mem"]) * hrange(0.4, 0.8, "jobmem", pname)
-	usage_entry(ns, pname, c, ("Job", name), start, NOW if dur is None else start + dt.timedelta(seconds=dur),
-	            pcpu, pmem)
+	end = NOW if dur is None else start + dt.timedelta(seconds=dur)
+	if end > WSTART:  # runs that ended before the window have no usage
+		usage_entry(ns, pname, c, ("Job", name), start, end, pcpu, pmem)
 	return job
 
 
@@ -1432,7 +1641,8 @@ for cj in CRONJOBS:
 		        tpl_labels={"app.kubernetes.io/name": name}, restart="OnFailure")
 
 for j in JOBS:
-	job_obj(j["ns"], j["name"], j["c"], j["start"], j["dur"], j["ttl"])
+	job_obj(j["ns"], j["name"], j["c"], j["start"], j["dur"], j["ttl"], failed=j.get("failed", False),
+	        backoff=j.get("backoff", 2))
 
 # --- services, endpoint slices, HPA ------------------------------------------
 
@@ -1471,7 +1681,8 @@ def add_service(ns, name, selector, port, target, headless=False, lb=False, labe
 		if selector is None or pns != ns or pod["status"]["phase"] != "Running":
 			continue
 		if all(plabels.get(k) == v for k, v in selector.items()):
-			ep = {"addresses": [pod["status"]["podIP"]], "conditions": {"ready": True, "serving": True,
+			pready = all(cs["ready"] for cs in pod["status"]["containerStatuses"])
+			ep = {"addresses": [pod["status"]["podIP"]], "conditions": {"ready": pready, "serving": pready,
 			                                                             "terminating": False},
 			      "nodeName": pod["spec"]["nodeName"],
 			      "targetRef": {"kind": "Pod", "name": pod["metadata"]["name"], "namespace": ns,
@@ -1493,8 +1704,10 @@ def add_service(ns, name, selector, port, target, headless=False, lb=False, labe
 	slice_name = name if selector is None else "%s-%s" % (name, safe(5, "eps", ns, name))
 	es = {"addressType": "IPv4", "apiVersion": "discovery.k8s.io/v1", "endpoints": eps or None,
 	      "kind": "EndpointSlice",
-	      "metadata": meta("EndpointSlice", ns, slice_name, ago(days=hint(1, 40, "esage", ns, name),
-	                                                             seconds=hint(0, 86399, "esj", ns, name)), labels=slabels,
+	      "metadata": meta("EndpointSlice", ns, slice_name, max(ago(days=hint(1, 40, "esage", ns, name),
+	                                                                 seconds=hint(0, 86399, "esj", ns, name)),
+	                                                             parse_ts(svc["metadata"]["creationTimestamp"])),
+	                       labels=slabels,
 	                       annotations={"endpoints.kubernetes.io/last-change-trigger-time": ts(
 		                       ago(hours=hint(1, 90, "eslc", ns, name)))} if selector is not None else None,
 	                       owner=None if selector is None else ("v1", "Service", name, svc_uid),
@@ -1519,6 +1732,27 @@ for w in WORKLOADS:
 	add_service(w["ns"], sname, sel, port, target, headless=headless, labels=app_labels(w), created=w["created"])
 	if w["ns"] == "web" and w["name"] == "storefront":
 		add_service("web", "storefront-public", sel, 443, target, lb=True, labels=app_labels(w), created=w["created"])
+# LoadBalancers of the idle-loadbalancer rule: an app that was deleted, a crash-looping demo, and a new one
+LB_CASES = [
+	dict(ns="web", name="promo-landing-public", sel={"app.kubernetes.io/name": "promo-landing",
+	                                                 "app.kubernetes.io/part-of": "web"},
+	     port=443, target=8080, created=ago(days=161, hours=7), expect="idle",
+	     story="The summer-sale landing page's NLB. The promo-landing Deployment was deleted when the campaign "
+	           "ended (2026-09-01); the Service was not, so its selector matches nothing, its EndpointSlice is "
+	           "empty, and the load balancer is still billed."),
+	dict(ns="ml", name="gradio-demo", sel=GRADIO_LABELS, port=80, target=7860, created=ago(days=81, hours=5, minutes=24),
+	     expect="idle",
+	     story="NLB of the all-hands demo pod (a bare Pod, no workload). The pod has been crash-looping since its "
+	           "model bucket was cleaned up: 1 endpoint, not ready. Reported with medium confidence."),
+	dict(ns="search", name="partner-search-public", sel={"app.kubernetes.io/name": "partner-search-api",
+	                                                     "app.kubernetes.io/part-of": "search"},
+	     port=443, target=8080, created=ago(hours=6, minutes=10), expect="fresh",
+	     story="Created 6 hours ago for a partner integration whose Deployment ships tomorrow: no endpoints yet, "
+	           "but inside the 24-hour grace period. Not reported."),
+]
+for lbc in LB_CASES:
+	add_service(lbc["ns"], lbc["name"], lbc["sel"], lbc["port"], lbc["target"], lb=True, labels=lbc["sel"],
+	            created=lbc["created"] - dt.timedelta(seconds=900))
 add_service("default", "kubernetes", None, 443, 443, labels={"component": "apiserver", "provider": "kubernetes"},
             created=ago(days=1102))
 
@@ -1608,7 +1842,8 @@ def monthly(cpu_diff_m, mem_diff_b, replicas):
 
 
 def analyze(usage_entries):
-	"""Applies the rightsizing and orphaned-PVC rules. Returns (findings, skipped, details)."""
+	"""Applies the idle-workload, rightsizing and orphaned-PVC rules (the ones that read usage).
+	Returns (findings, skipped, details, pvc_details, idle_details)."""
 	pods = load("pods")
 	rs_owner = {}
 	for rs in load("replicasets"):
@@ -1616,9 +1851,15 @@ def analyze(usage_entries):
 		if ow and ow[0] == "Deployment":
 			rs_owner[(rs["metadata"]["namespace"], rs["metadata"]["name"])] = ow[1]
 	wls = {}
-	for res, kind in (("deployments", "Deployment"), ("statefulsets", "StatefulSet"), ("daemonsets", "DaemonSet")):
+	for res, kind in (("deployments", "Deployment"), ("statefulsets", "StatefulSet"), ("daemonsets", "DaemonSet"),
+	                  ("cronjobs", "CronJob"), ("jobs", "Job")):
 		for o in load(res):
 			wls[(kind, o["metadata"]["namespace"], o["metadata"]["name"])] = o
+	job_owner = {}
+	for (kind, ns, name), o in wls.items():
+		if kind == "Job":
+			ow = controller_of(o)
+			job_owner[(ns, name)] = ow[1] if ow and ow[0] == "CronJob" else None
 
 	def workload_of(ns, kind, name):
 		if kind == "ReplicaSet":
@@ -1629,6 +1870,9 @@ def analyze(usage_entries):
 			return ("Deployment", ns, dep) if dep else None
 		if kind in ("StatefulSet", "DaemonSet"):
 			return (kind, ns, name) if (kind, ns, name) in wls else None
+		if kind == "Job" and (ns, name) in job_owner:  # a CronJob's runs are judged together
+			cj = job_owner[(ns, name)]
+			return ("CronJob", ns, cj) if cj else ("Job", ns, name)
 		return None
 
 	live = {}
@@ -1652,58 +1896,157 @@ def analyze(usage_entries):
 		if wk:
 			per_wl.setdefault(wk, []).append(e)
 
+	hpa_cur = {}
 	hpa_on = set()
 	for h in load("horizontalpodautoscalers"):
 		ref = h["spec"]["scaleTargetRef"]
+		hk = (ref["kind"], h["metadata"]["namespace"], ref["name"])
+		hpa_cur[hk] = h.get("status", {}).get("currentReplicas", 0)
 		if any(m.get("type") == "Resource" and m["resource"]["name"] == "cpu" for m in h["spec"].get("metrics", [])):
-			hpa_on.add((ref["kind"], h["metadata"]["namespace"], ref["name"]))
+			hpa_on.add(hk)
 
-	findings, skipped, details = [], [], {}
+	def tspec_of(kind, o):
+		return o["spec"]["jobTemplate"]["spec"]["template"]["spec"] if kind == "CronJob" else o["spec"]["template"]["spec"]
+
+	def replicas_of(wk, o):
+		if wk[0] == "DaemonSet":
+			return o["status"]["desiredNumberScheduled"]
+		if hpa_cur.get(wk, 0) > 0:
+			return hpa_cur[wk]
+		return o["spec"].get("replicas", 1)
+
+	findings, skipped, details, idle_details = [], [], {}, {}
+
+	def skip(wk, reason):
+		skipped.append({"namespace": wk[1], "kind": wk[0], "name": wk[2], "reason": reason})
+
+	# idle-workload (runs first: an idle workload is not also rightsized)
+	flagged_idle = set()
 	for wk in sorted(wls):
 		kind, ns, name = wk
 		o = wls[wk]
+		if kind not in ("Deployment", "StatefulSet", "DaemonSet") or replicas_of(wk, o) <= 0 or not per_wl.get(wk):
+			continue
+		es = per_wl[wk]
+		first = min(parse_ts(e["first_seen"]) for e in es)
+		last = max(parse_ts(e["last_seen"]) for e in es)
+		x = idle_details[wk] = dict(
+			cpu_p95=max(e["cpu_millicores"]["p95"] for e in es), cpu_max=max(e["cpu_millicores"]["max"] for e in es),
+			variation=max(e["memory_bytes"]["max"] for e in es) - min(e["memory_bytes"]["p50"] for e in es),
+			restarts=sum(e.get("restarts", 0) + e.get("oom_kills", 0) for e in es),
+			history_d=((last - first).total_seconds() + (STEP if last > first else 0)) / 86400,
+			age_d=(NOW - parse_ts(o["metadata"]["creationTimestamp"])).total_seconds() / 86400)
+		x["looks_idle"] = (x["cpu_p95"] <= IDLE_CPU_M and x["cpu_max"] <= IDLE_CPU_MAX_M and
+		                   x["variation"] <= IDLE_MEM_VAR_B and x["restarts"] == 0)
+		reps = replicas_of(wk, o)
+		cpu_r = mem_r = 0
+		for c in tspec_of(kind, o)["containers"] + [c for c in tspec_of(kind, o).get("initContainers", [])
+		                                            if c.get("restartPolicy") == "Always"]:
+			req = c.get("resources", {}).get("requests", {})
+			cpu_r += cpu_m(req.get("cpu")) or 0
+			mem_r += mem_b(req.get("memory")) or 0
+		x["cost"] = monthly(cpu_r, mem_r, reps)
+		x["verdict"] = None
+		if not x["looks_idle"]:
+			continue
+		if x["history_d"] < IDLE_MIN_DAYS:
+			skip(wk, "idle-workload: only %.1f days of history" % x["history_d"])
+			x["verdict"] = "skipped: looks idle, %.1f days of history" % x["history_d"]
+			continue
+		if x["age_d"] < IDLE_MIN_DAYS:
+			skip(wk, "idle-workload: created %.1f days ago" % x["age_d"])
+			x["verdict"] = "skipped: looks idle, %.1f days old" % x["age_d"]
+			continue
+		if x["cost"] < MIN_SAVINGS:
+			x["verdict"] = "looks idle but reserves $%.2f/month (< $1): not reported" % x["cost"]
+			continue
+		x["verdict"] = "idle"
+		flagged_idle.add(wk)
+		findings.append({"category": "idle-workload", "namespace": ns, "kind": kind, "name": name, "container": None,
+		                 "blocked": False})
+
+	# rightsizing
+	wstart, wend = parse_ts(usage_read_window[0]), parse_ts(usage_read_window[1])
+	for wk in sorted(wls):
+		kind, ns, name = wk
+		o = wls[wk]
+		batch = kind in ("CronJob", "Job")
+		if kind == "Job" and job_owner.get((ns, name)):
+			continue  # judged through its CronJob
 		entries = per_wl.get(wk, [])
 		d = details[wk] = {"containers": {}, "hpa": wk in hpa_on}
+		reps = replicas_of(wk, o)
+		if (reps == 0 and not batch) or wk in flagged_idle:
+			d["verdict"] = "idle" if wk in flagged_idle else "no pods and no usage in the window"
+			continue
 		if not entries:
-			if pods_of.get(wk):
-				skipped.append({"namespace": ns, "kind": kind, "name": name, "reason": "not measured"})
-				d["verdict"] = "skipped: not measured"
+			if batch:
+				d["verdict"] = "no run in the window"
 			else:
-				d["verdict"] = "no pods and no usage in the window"
+				skip(wk, "not measured")
+				d["verdict"] = "skipped: not measured"
 			continue
 		first = min(parse_ts(e["first_seen"]) for e in entries)
 		last = max(parse_ts(e["last_seen"]) for e in entries)
-		hist_h = (last - first).total_seconds() / 3600
-		d["history_h"] = hist_h
-		if hist_h < MIN_HISTORY_H:
-			skipped.append({"namespace": ns, "kind": kind, "name": name, "reason": "short history"})
-			d["verdict"] = "skipped: short history (%.1f h)" % hist_h
-			continue
-		replicas = o["status"]["desiredNumberScheduled"] if kind == "DaemonSet" else o["spec"].get("replicas", 1)
-		tspec = o["spec"]["template"]["spec"]
+		d["history_h"] = (last - first).total_seconds() / 3600
 		d["verdict"] = "judged"
-		for c in tspec["containers"] + tspec.get("initContainers", []):
+		tspec = tspec_of(kind, o)
+		for c in tspec.get("initContainers", []) + tspec["containers"]:
+			init = c in tspec.get("initContainers", []) and c.get("restartPolicy") != "Always"
 			ce = [e for e in entries if e["container"] == c["name"]]
 			if not ce:
+				if not init:
+					skip(wk, "container %s: no usage" % c["name"])
+				continue
+			cfirst = min(parse_ts(e["first_seen"]) for e in ce)
+			clast = max(parse_ts(e["last_seen"]) for e in ce)
+			if batch or init:
+				if len(ce) < MIN_BATCH_RUNS:
+					skip(wk, "container %s: only %d runs" % (c["name"], len(ce)))
+					d.setdefault("skipped", []).append("%s: %d run%s (< %d)" % (c["name"], len(ce), "" if len(ce) == 1 else "s", MIN_BATCH_RUNS))
+					continue
+			elif (clast - cfirst).total_seconds() / 3600 < MIN_HISTORY_H:
+				skip(wk, "container %s: short history" % c["name"])
+				d.setdefault("skipped", []).append("%s: short history" % c["name"])
 				continue
 			req = c.get("resources", {}).get("requests", {})
 			rc, rm = cpu_m(req.get("cpu")), mem_b(req.get("memory"))
+			if rc is None and rm is None:
+				skip(wk, "container %s: no requests" % c["name"])
+				d.setdefault("skipped", []).append("%s: no requests" % c["name"])
+				continue
 			cpu_ref = max(e["cpu_millicores"]["p95"] for e in ce)
 			mem_peak = max(e["memory_bytes"]["max"] for e in ce)
 			ooms = sum(e.get("oom_kills", 0) for e in ce)
 			tc = math.ceil(max(cpu_ref * (1 + CPU_MARGIN), CPU_FLOOR_M) / 5 - 1e-9) * 5
 			tm = math.ceil(max(mem_peak * (1 + MEM_MARGIN), MEM_FLOOR_B) / 2**20 - 1e-9) * 2**20
+			if ooms:
+				at = max(e.get("memory_limit_at_oom_bytes", 0) for e in ce) or mem_peak
+				tm = max(tm, math.ceil(max(at * 1.2, mem_peak + 100 * 2**20) / 2**20 - 1e-9) * 2**20)
 			cd = (rc - tc) if rc is not None else None
 			md = (rm - tm) if rm is not None else None
-			cq = cd is not None and cd >= MIN_CPU_M and cd >= MIN_REL * rc
-			mq = md is not None and md >= MIN_MEM_B and md >= MIN_REL * rm
+			mem_under = ooms > 0 or (rm is not None and mem_peak > rm)
+			cpu_under = rc is not None and cpu_ref > rc and tc - rc >= MIN_CPU_M
+			cq = not cpu_under and cd is not None and cd >= MIN_CPU_M and cd >= MIN_REL * rc
+			mq = not mem_under and md is not None and md >= MIN_MEM_B and md >= MIN_REL * rm
+			under = mem_under or cpu_under
+			if batch:
+				busy = sum((parse_ts(e["last_seen"]) - parse_ts(e["first_seen"])).total_seconds() for e in ce)
+				replicas = round(busy / (wend - wstart).total_seconds() * 10000) / 10000
+			else:
+				replicas = reps
+			dcq, dmq = (cd if cq else 0), (md if mq else 0)
+			if init:  # only the part above the other containers' requests costs anything
+				oc = sum(cpu_m(x.get("resources", {}).get("requests", {}).get("cpu")) or 0 for x in tspec["containers"])
+				om = sum(mem_b(x.get("resources", {}).get("requests", {}).get("memory")) or 0 for x in tspec["containers"])
+				dcq = max(rc or 0, oc) - max((rc or 0) - dcq, oc)
+				dmq = max(rm or 0, om) - max((rm or 0) - dmq, om)
 			sav_pos = monthly(max(cd or 0, 0), max(md or 0, 0), replicas)
 			sav_signed = monthly(cd or 0, md or 0, replicas)
-			sav_qual = monthly(cd if cq else 0, md if mq else 0, replicas)
-			under = ooms > 0 or (rm is not None and mem_peak > rm) or (rc is not None and cpu_ref - rc >= MIN_CPU_M)
-			over = (cq or mq) and sav_pos >= MIN_SAVINGS
+			sav_qual = monthly(dcq, dmq, replicas)
+			over = not under and (cq or mq) and sav_qual >= MIN_SAVINGS
 			cd_ = d["containers"][c["name"]] = dict(
-				init=c in tspec.get("initContainers", []), req_cpu=rc, req_mem=rm, cpu_ref=cpu_ref, mem_peak=mem_peak,
+				init=init, batch=batch, req_cpu=rc, req_mem=rm, cpu_ref=cpu_ref, mem_peak=mem_peak,
 				ooms=ooms, target_cpu=tc, target_mem=tm, cpu_diff=cd, mem_diff=md, cpu_qual=cq, mem_qual=mq,
 				savings=sav_pos, savings_signed=sav_signed, savings_qual=sav_qual, replicas=replicas, under=under,
 				over=over, throttled=max((e.get("cpu_throttled_ratio", 0) for e in ce), default=0))
@@ -1724,7 +2067,7 @@ def analyze(usage_entries):
 			if "persistentVolumeClaim" in v:
 				templ.add((ns, v["persistentVolumeClaim"]["claimName"]))
 
-	for res in ("deployments", "statefulsets", "daemonsets", "jobs"):
+	for res in ("deployments", "replicasets", "statefulsets", "daemonsets", "jobs"):
 		for o in load(res):
 			scan(o["metadata"]["namespace"], o["spec"]["template"]["spec"])
 	for o in load("cronjobs"):
@@ -1751,13 +2094,240 @@ def analyze(usage_entries):
 		if why is None:
 			findings.append({"category": "orphaned-pvc", "namespace": ns, "kind": "PersistentVolumeClaim",
 			                 "name": name, "container": None, "blocked": ns in PROTECTED})
-	findings.sort(key=lambda f: (f["category"], f["namespace"], f["kind"], f["name"], f["container"] or ""))
-	return findings, skipped, details, pvc_details
+	findings.sort(key=lambda f: (f["category"], f["namespace"] or "", f["kind"], f["name"], f["container"] or ""))
+	return findings, skipped, details, pvc_details, idle_details
+
+
+def age_days(o):
+	return (NOW - parse_ts(o["metadata"]["creationTimestamp"])).total_seconds() / 86400
+
+
+def analyze_objects():
+	"""The rules that read only the API objects: zero-replica-workload, unbound-pv, idle-loadbalancer,
+	finished-job, underutilized-node. Returns (findings, skipped, details by rule)."""
+	out, skipped, det = [], [], {"zero": {}, "pv": {}, "lb": {}, "job": {}, "node": {}}
+
+	def add(cat, ns, kind, name):
+		out.append({"category": cat, "namespace": ns, "kind": kind, "name": name, "container": None,
+		            "blocked": False})
+
+	pvcs = {(v["metadata"]["namespace"], v["metadata"]["name"]): v for v in load("persistentvolumeclaims")}
+	svcs = load("services")
+	# zero-replica-workload
+	for res, kind in (("deployments", "Deployment"), ("statefulsets", "StatefulSet")):
+		for o in load(res):
+			if o["spec"].get("replicas", 1) != 0:
+				continue
+			ns, name = o["metadata"]["namespace"], o["metadata"]["name"]
+			held = set()
+			for t in o["spec"].get("volumeClaimTemplates", []):
+				pre = "%s-%s-" % (t["metadata"]["name"], name)
+				held |= {k for k, v in pvcs.items() if k[0] == ns and k[1].startswith(pre) and k[1][len(pre):].isdigit()
+				         and v["status"].get("phase", "Bound") == "Bound"}
+			for v in o["spec"]["template"]["spec"].get("volumes", []):
+				k = (ns, v.get("persistentVolumeClaim", {}).get("claimName"))
+				if k in pvcs and pvcs[k]["status"].get("phase", "Bound") == "Bound":
+					held.add(k)
+			tl = o["spec"]["template"]["metadata"].get("labels", {})
+			lbs = [x["metadata"]["name"] for x in svcs if x["metadata"]["namespace"] == ns and
+			       x["spec"].get("type") == "LoadBalancer" and x["spec"].get("selector") and
+			       all(tl.get(a) == b for a, b in x["spec"]["selector"].items())]
+			a = age_days(o)
+			x = det["zero"][(kind, ns, name)] = dict(held=sorted(h[1] for h in held), lbs=lbs, age_d=a)
+			if a <= ZERO_GRACE_DAYS:
+				x["why"] = "scaled to 0, created %.1f days ago: inside the %d-day grace period" % (a, ZERO_GRACE_DAYS)
+			elif not held and not lbs:
+				x["why"] = "scaled to 0 and holds no claim and no load balancer: parked at no cost"
+			else:
+				x["why"] = None
+				add("zero-replica-workload", ns, kind, name)
+	# unbound-pv
+	for v in load("persistentvolumes"):
+		ph, a = v["status"].get("phase"), age_days(v)
+		x = det["pv"][v["metadata"]["name"]] = dict(phase=ph, age_d=a, reclaim=v["spec"].get("persistentVolumeReclaimPolicy"))
+		if ph not in ("Released", "Available", "Failed"):
+			x["why"] = "phase %s" % ph
+		elif a < UNBOUND_PV_GRACE_DAYS:
+			x["why"] = "%s, created %.1f days ago: inside the %d-day grace period" % (ph, a, UNBOUND_PV_GRACE_DAYS)
+		else:
+			x["why"] = None
+			add("unbound-pv", None, "PersistentVolume", v["metadata"]["name"])
+	# idle-loadbalancer
+	slices = {}
+	for e in load("endpointslices"):
+		sn = e["metadata"].get("labels", {}).get("kubernetes.io/service-name")
+		if sn is None:
+			continue
+		t = slices.setdefault((e["metadata"]["namespace"], sn), [0, 0, 0])
+		t[0] += 1
+		for ep in e.get("endpoints") or []:
+			t[1] += 1
+			t[2] += 1 if ep.get("conditions", {}).get("ready", True) is not False else 0
+	for v in svcs:
+		if v["spec"].get("type") != "LoadBalancer":
+			continue
+		ns, name = v["metadata"]["namespace"], v["metadata"]["name"]
+		nsl, neps, ready = slices.get((ns, name), [0, 0, 0])
+		h = age_days(v) * 24
+		x = det["lb"][(ns, name)] = dict(age_h=h, slices=nsl, endpoints=neps, ready=ready)
+		if h < LB_GRACE_HOURS:
+			x["why"] = "created %.1f hours ago: inside the %d-hour grace period" % (h, LB_GRACE_HOURS)
+		elif ready:
+			x["why"] = "%d ready endpoint%s" % (ready, "" if ready == 1 else "s")
+		elif not v["spec"].get("selector") and nsl == 0:
+			x["why"] = "no selector and no EndpointSlice"
+			skipped.append({"namespace": ns, "kind": "Service", "name": name, "reason": x["why"]})
+		else:
+			x["why"] = None
+			add("idle-loadbalancer", ns, "Service", name)
+	# finished-job
+	for j in load("jobs"):
+		ns, name = j["metadata"]["namespace"], j["metadata"]["name"]
+		ow = controller_of(j)
+		st = j.get("status", {})
+		done = {c["type"]: c for c in st.get("conditions", []) if c["status"] == "True" and c["type"] in ("Complete", "Failed")}
+		t = None
+		if "Complete" in done:
+			t = parse_ts(st.get("completionTime") or done["Complete"]["lastTransitionTime"])
+		elif "Failed" in done:
+			t = parse_ts(done["Failed"]["lastTransitionTime"])
+		x = det["job"][(ns, name)] = dict(finished_d=(NOW - t).total_seconds() / 86400 if t else None)
+		if ow and ow[0] == "CronJob":
+			x["why"] = "owned by CronJob %s (its history limits prune it)" % ow[1]
+		elif t is None or st.get("active", 0) > 0 or j["spec"].get("suspend"):
+			x["why"] = "running"
+		elif "ttlSecondsAfterFinished" in j["spec"]:
+			x["why"] = "ttlSecondsAfterFinished %d: the TTL controller deletes it" % j["spec"]["ttlSecondsAfterFinished"]
+		elif x["finished_d"] <= FINISHED_JOB_GRACE_DAYS:
+			x["why"] = "finished %.1f days ago: inside the %d-day grace period" % (x["finished_d"], FINISHED_JOB_GRACE_DAYS)
+		else:
+			x["why"] = None
+			add("finished-job", ns, "Job", name)
+	# underutilized-node: requests of bound, active pods; first-fit-decreasing drain simulation
+	nodes = sorted(load("nodes"), key=lambda n: n["metadata"]["name"])
+	alloc = {n["metadata"]["name"]: (cpu_m(n["status"]["allocatable"]["cpu"]), mem_b(n["status"]["allocatable"]["memory"]))
+	         for n in nodes}
+	req = {n: [0, 0] for n in alloc}
+	on = {n: [] for n in alloc}
+
+	def pod_req(ps):
+		run_c = sum(cpu_m(c.get("resources", {}).get("requests", {}).get("cpu")) or 0 for c in ps["containers"])
+		run_m = sum(mem_b(c.get("resources", {}).get("requests", {}).get("memory")) or 0 for c in ps["containers"])
+		side_c = side_m = ic = im = 0
+		for c in ps.get("initContainers", []):
+			r = c.get("resources", {}).get("requests", {})
+			cc, cm = cpu_m(r.get("cpu")) or 0, mem_b(r.get("memory")) or 0
+			if c.get("restartPolicy") == "Always":
+				side_c, side_m = side_c + cc, side_m + cm
+			else:
+				ic, im = max(ic, cc + side_c), max(im, cm + side_m)
+		return max(run_c + side_c, ic), max(run_m + side_m, im)
+
+	for p in load("pods"):
+		nn = p["spec"].get("nodeName")
+		if nn not in alloc or p["status"].get("phase") in ("Succeeded", "Failed"):
+			continue
+		pc, pm = pod_req(p["spec"])
+		req[nn][0] += pc
+		req[nn][1] += pm
+		on[nn].append((p, pc, pm))
+
+	def ready(n):
+		return any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
+
+	usable = {n["metadata"]["name"] for n in nodes if ready(n) and not n["spec"].get("unschedulable")}
+	free = {n: [alloc[n][0] - req[n][0], alloc[n][1] - req[n][1]] for n in alloc}
+	labels = {n["metadata"]["name"]: n["metadata"].get("labels", {}) for n in nodes}
+	taints = {n["metadata"]["name"]: [t for t in n["spec"].get("taints", []) if t.get("effect") in ("NoSchedule", "NoExecute")]
+	          for n in nodes}
+	cands = []
+	for n in nodes:
+		nm = n["metadata"]["name"]
+		cr, mr = req[nm][0] / alloc[nm][0], req[nm][1] / alloc[nm][1]
+		cp = any(k.startswith("node-role.kubernetes.io/") and k.split("/")[1] in ("control-plane", "master")
+		         for k in labels[nm])
+		det["node"][nm] = dict(cpu_ratio=cr, mem_ratio=mr, why=None)
+		if nm not in usable or cp:
+			det["node"][nm]["why"] = "control plane or not schedulable"
+		elif cr < NODE_MAX_RATIO and mr < NODE_MAX_RATIO:
+			cands.append(nm)
+		else:
+			det["node"][nm]["why"] = "requested CPU %.0f%% / memory %.0f%%: not below 50%%" % (cr * 100, mr * 100)
+	cands.sort(key=lambda nm: (max(det["node"][nm]["cpu_ratio"], det["node"][nm]["mem_ratio"]), nm))
+	avg_c = sum(a[0] for a in alloc.values()) / len(alloc)
+	avg_m = sum(a[1] for a in alloc.values()) / len(alloc)
+
+	def tolerated(ps, t):
+		for tol in ps.get("tolerations", []):
+			if tol.get("effect") and tol["effect"] != t.get("effect"):
+				continue
+			if tol.get("key") and tol["key"] != t.get("key"):
+				continue
+			if tol.get("operator") == "Exists" or (tol.get("operator", "Equal") == "Equal" and tol.get("value", "") == t.get("value", "")):
+				return True
+		return False
+
+	removed, received = set(), set()
+	for nm in cands:
+		if nm in received:
+			det["node"][nm]["why"] = "received pods from a removed node"
+			continue
+		if len(usable) - len(removed) <= max(1, NODE_MIN_NODES):
+			det["node"][nm]["why"] = "the last node"
+			break
+		moving = []
+		pinned = False
+		for p, pc, pm in on[nm]:
+			ow = controller_of(p)
+			if ow and ow[0] in ("DaemonSet", "Node"):
+				continue
+			if p["spec"].get("affinity", {}).get("nodeAffinity", {}).get("requiredDuringSchedulingIgnoredDuringExecution"):
+				pinned = True
+				break
+			moving.append((-(pc / avg_c + pm / avg_m), p["metadata"]["namespace"], p["metadata"]["name"], p, pc, pm))
+		if pinned:
+			det["node"][nm]["why"] = "a pod with required node affinity"
+			continue
+		moving.sort(key=lambda t: t[:3])
+		plan = []
+		for _, pns, pname, p, pc, pm in moving:
+			tgt = None
+			for t in alloc:  # name order
+				if t == nm or t not in usable or t in removed:
+					continue
+				if (pc > 0 and pc > free[t][0]) or (pm > 0 and pm > free[t][1]):
+					continue
+				if any(labels[t].get(k) != v for k, v in p["spec"].get("nodeSelector", {}).items()):
+					continue
+				if not all(tolerated(p["spec"], tn) for tn in taints[t]):
+					continue
+				tgt = t
+				break
+			if tgt is None:
+				break
+			plan.append((pns, pname, tgt, pc, pm))
+			free[tgt][0] -= pc
+			free[tgt][1] -= pm
+		if len(plan) < len(moving):
+			for _, _, t, pc, pm in plan:
+				free[t][0] += pc
+				free[t][1] += pm
+			det["node"][nm]["why"] = "its pods do not fit on the other nodes"
+			continue
+		removed.add(nm)
+		received |= {t for _, _, t, _, _ in plan}
+		det["node"][nm]["moves"] = plan
+		add("underutilized-node", None, "Node", nm)
+	return out, skipped, det
 
 
 with open(os.path.join(HERE, "usage.json"), encoding="utf-8") as f:
 	usage_read = json.load(f)
-findings, skipped, details, pvc_details = analyze(usage_read["containers"])
+usage_read_window = (usage_read["window"]["start"], usage_read["window"]["end"])
+findings, skipped, details, pvc_details, idle_details = analyze(usage_read["containers"])
+_of, _os, rule_details = analyze_objects()
+findings = sorted(findings + _of, key=lambda f: (f["category"], f["namespace"] or "", f["kind"], f["name"], f["container"] or ""))
+skipped = skipped + _os
 
 # --- assertions: every planted case lands where its story says -------------------
 
@@ -1786,8 +2356,32 @@ for w in WORKLOADS:
 		label, sorted(got_over), sorted(w["over"])))
 	check(got_under == (w["under"] if exp == "under" else set()), "%s: under-provisioned %s, story says %s" % (
 		label, sorted(got_under), sorted(w["under"])))
-	check((w["ns"], w["kind"], w["name"]) in skipset if exp in ("short", "nousage") else
-	      (w["ns"], w["kind"], w["name"]) not in skipset, "%s: skipped mismatch (%s)" % (label, exp))
+	whole = {(x["namespace"], x["kind"], x["name"]) for x in skipped
+	         if re.search(r"short history|not measured|idle-workload", x["reason"])}
+	check((w["ns"], w["kind"], w["name"]) in whole if exp in ("short", "nousage", "idle-young") else
+	      (w["ns"], w["kind"], w["name"]) not in whole, "%s: skipped mismatch (%s)" % (label, exp))
+	if exp in ("idle", "idle-young", "spiky") or (exp == "norequests"):
+		x = idle_details[wk]
+		want = {"idle": "idle", "idle-young": "skipped", "spiky": None,
+		        "norequests": "looks idle but reserves"}[exp]
+		check((x["verdict"] or "").startswith(want) if want else x["verdict"] is None and not x["looks_idle"],
+		      "%s: idle verdict %r, story says %s" % (label, x["verdict"], exp))
+	if wk in idle_details:
+		x = idle_details[wk]
+		check(x["cpu_p95"] <= IDLE_CPU_M * (1 - MARGIN) or x["cpu_p95"] >= IDLE_CPU_M * (1 + MARGIN),
+		      "%s: idle cpu p95 too close to 5m" % label)
+		if x["cpu_p95"] <= IDLE_CPU_M:
+			check(far(x["cpu_max"], IDLE_CPU_MAX_M), "%s: idle cpu max too close to 25m" % label)
+			if x["cpu_max"] <= IDLE_CPU_MAX_M:
+				check(far(x["variation"], IDLE_MEM_VAR_B), "%s: memory variation %s close to 16Mi" % (
+					label, fmt_mem(x["variation"])))
+				if x["variation"] <= IDLE_MEM_VAR_B:
+					check(far(x["history_d"], IDLE_MIN_DAYS) and far(x["age_d"], IDLE_MIN_DAYS),
+					      "%s: idle history/age close to 7 days" % label)
+					if min(x["history_d"], x["age_d"]) >= IDLE_MIN_DAYS:
+						check(x["cost"] == 0 or far(x["cost"], MIN_SAVINGS), "%s: idle cost close to $1" % label)
+		check((wk in [(f["kind"], f["namespace"], f["name"]) for f in findings if f["category"] == "idle-workload"])
+		      == (exp == "idle"), "%s: idle-workload finding mismatch (%s)" % (label, exp))
 	d = details[wk]
 	if "history_h" in d:
 		check(far(d["history_h"], MIN_HISTORY_H), "%s: history %.1f h within 20%% of 24 h" % (label, d["history_h"]))
@@ -1842,14 +2436,21 @@ for w in WORKLOADS:
 		            "query-api": x["mem_peak"] > x["req_mem"] * 1.5 and not x["ooms"],
 		            "event-aggregator": x["ooms"] == 3 and x["mem_peak"] <= x["req_mem"]}[w["name"]]
 		check(story_ok, "%s: under-provisioned for the wrong reason" % label)
-	if exp == "zero":
+	if exp.startswith("zero"):
 		check(d["verdict"].startswith("no pods"), "%s: zero-replica workload has pods or usage" % label)
+		z = rule_details["zero"][wk]
+		check(far(z["age_d"], ZERO_GRACE_DAYS), "%s: age close to the 7-day grace period" % label)
+		check(("zero-replica-workload", w["ns"], w["kind"], w["name"], None) in fset if exp == "zero" else
+		      ("zero-replica-workload", w["ns"], w["kind"], w["name"], None) not in fset,
+		      "%s: zero-replica finding mismatch (%s: %s)" % (label, exp, z))
+		if exp == "zero-young":
+			check(z["held"], "%s: the young zero-replica workload must hold a claim (so only age saves it)" % label)
 
 # The two rollout stories must depend on the replaced pods.
 live_only = [e for e in usage_read["containers"]
              if any(p["metadata"]["namespace"] == e["namespace"] and p["metadata"]["name"] == e["pod"]
                     for p in load("pods"))]
-f_live, _, d_live, _ = analyze(live_only)
+f_live, _, d_live, _, _ = analyze(live_only)
 check(("over-provisioned", "payments", "Deployment", "ledger-api", "ledger-api") in
       {(f["category"], f["namespace"], f["kind"], f["name"], f["container"]) for f in f_live},
       "ledger-api: without the replaced pods it should look over-provisioned (story)")
@@ -1876,7 +2477,8 @@ for p in PVCS:
 	if want:
 		check(x["why"] and x["why"].startswith(want), "PVC %s/%s: %s, story says %s" % (p["ns"], p["name"], x["why"], want))
 check(all(x["why"] for (ns, n), x in pvc_details.items() if (ns, n) not in exp_orph), "unexpected orphan")
-retain = [pv for pv in load("persistentvolumes") if pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"]
+retain = [pv for pv in load("persistentvolumes") if pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+          and pv["status"]["phase"] == "Bound"]
 check(len(retain) == 1 and (retain[0]["spec"]["claimRef"]["namespace"], retain[0]["spec"]["claimRef"]["name"]) in exp_orph,
       "exactly one orphan's PV has reclaim policy Retain")
 for sts, n_pvc in (("elasticsearch", 3), ("clickhouse", 3)):
@@ -1889,8 +2491,48 @@ for sts, n_pvc in (("elasticsearch", 3), ("clickhouse", 3)):
 kinds = {}
 for w in WORKLOADS:
 	kinds[w["kind"]] = kinds.get(w["kind"], 0) + 1
-check(38 <= kinds["Deployment"] <= 45 and kinds["StatefulSet"] == 8 and kinds["DaemonSet"] == 5, "workload counts %s" % kinds)
+check(45 <= kinds["Deployment"] <= 55 and kinds["StatefulSet"] == 8 and kinds["DaemonSet"] == 5, "workload counts %s" % kinds)
+
+# Stories of the object-only rules
+fkeys = {(f["category"], f["namespace"], f["kind"], f["name"]) for f in findings}
+for upv in UNBOUND_PVS:
+	x = rule_details["pv"][upv["name"]]
+	check(far(x["age_d"], UNBOUND_PV_GRACE_DAYS), "PV %s: age close to 7 days" % upv["name"])
+	check((("unbound-pv", None, "PersistentVolume", upv["name"]) in fkeys) == (upv["expect"] == "unbound"),
+	      "PV %s: %s, story says %s" % (upv["name"], x, upv["expect"]))
+check(len([f for f in findings if f["category"] == "unbound-pv"]) == 2, "2 unbound PVs")
+for lbc in LB_CASES:
+	x = rule_details["lb"][(lbc["ns"], lbc["name"])]
+	check(far(x["age_h"], LB_GRACE_HOURS), "LB %s: age close to 24 h" % lbc["name"])
+	check((("idle-loadbalancer", lbc["ns"], "Service", lbc["name"]) in fkeys) == (lbc["expect"] == "idle"),
+	      "LB %s/%s: %s, story says %s" % (lbc["ns"], lbc["name"], x, lbc["expect"]))
+check(rule_details["lb"][("web", "storefront-public")]["ready"] >= 3, "storefront-public keeps its ready endpoints")
+check(rule_details["lb"][("ml", "gradio-demo")]["endpoints"] == 1, "gradio-demo: one endpoint, not ready")
+check(len([f for f in findings if f["category"] == "idle-loadbalancer"]) == 2, "2 idle load balancers")
+for j in JOBS:
+	x = rule_details["job"][(j["ns"], j["name"])]
+	if x["finished_d"] is not None:
+		check(far(x["finished_d"], FINISHED_JOB_GRACE_DAYS), "Job %s: finished close to 7 days ago" % j["name"])
+	check((("finished-job", j["ns"], "Job", j["name"]) in fkeys) == (j.get("expect") == "finished"),
+	      "Job %s/%s: %s, story says %s" % (j["ns"], j["name"], x, j.get("expect")))
+check(any(x["why"].startswith("owned by CronJob") and x["finished_d"] > FINISHED_JOB_GRACE_DAYS * (1 + MARGIN)
+          for x in rule_details["job"].values() if x["why"]),
+      "a CronJob-owned Job finished long ago must exist (the kor false positive)")
+check(len([f for f in findings if f["category"] == "finished-job"]) == 2, "2 finished jobs")
+nodes_flagged = [f["name"] for f in findings if f["category"] == "underutilized-node"]
+check(nodes_flagged == [fqdn(INCIDENT_NODE)], "underutilized nodes %s, story says the incident node" % nodes_flagged)
+for nm, x in rule_details["node"].items():
+	r = max(x["cpu_ratio"], x["mem_ratio"])
+	check(r <= NODE_MAX_RATIO * (1 - MARGIN) or r >= NODE_MAX_RATIO * (1 + MARGIN),
+	      "node %s: requested %.0f%% close to 50%%" % (nm, r * 100))
+x88 = rule_details["node"][fqdn("ip-10-0-88-54")]
+check(0.55 <= max(x88["cpu_ratio"], x88["mem_ratio"]) <= 0.7, "ip-10-0-88-54 should sit near 60%% (%s)" % x88)
+inc = rule_details["node"][fqdn(INCIDENT_NODE)]
+check(len(inc.get("moves", [])) == 2 and all(m[0] == "checkout" for m in inc.get("moves", [])),
+      "the incident node must move exactly its 2 checkout pods: %s" % inc.get("moves"))
 check(len(objects["cronjobs"]) == 4, "4 CronJobs")
+check(len([f for f in findings if f["category"] == "idle-workload"]) == 2, "2 idle workloads")
+check(len([f for f in findings if f["category"] == "zero-replica-workload"]) == 2, "2 zero-replica workloads")
 check(len([f for f in findings if f["category"] == "over-provisioned"]) in range(11, 15), "about 12 over-provisioned")
 check(len([f for f in findings if f["category"] == "under-provisioned"]) == 3, "3 under-provisioned")
 for e in usage_read["containers"]:
@@ -1934,8 +2576,27 @@ if errors:
 wl_by_key = {(w["kind"], w["ns"], w["name"]): w for w in WORKLOADS}
 
 
+JOB_STORY = {(j["ns"], j["name"]): j for j in JOBS}
+
+
 def why_workload(wk):
-	w, d = wl_by_key[wk], details[wk]
+	d = details[wk]
+	if wk[0] in ("CronJob", "Job"):
+		bits = []
+		for cname, x in d["containers"].items():
+			bits.append("%s: %d run%s judged, cpu %s vs target %s, memory %s vs target %s, but its pods ran %.2f%% "
+			            "of the window, so the saving is $%.2f/month" % (
+				            cname, len([e for e in usage_read["containers"] if e["container"] == cname and
+				                        e["namespace"] == wk[1] and e["pod"].startswith(wk[2] + "-")]) or 0,
+				            "s", fmt_cpu(x["req_cpu"]), fmt_cpu(x["target_cpu"]), fmt_mem(x["req_mem"]),
+				            fmt_mem(x["target_mem"]), x["replicas"] * 100, x["savings_qual"]))
+		bits += d.get("skipped", [])
+		if wk[0] == "Job":
+			bits.insert(0, "finished-job: " + (rule_details["job"][(wk[1], wk[2])]["why"] or ""))
+		if d["verdict"] == "no run in the window":
+			bits.append("rightsizing: no run in the window")
+		return "; ".join(bits)
+	w = wl_by_key[wk]
 	exp = w["expect"]
 	parts = []
 	for cname, x in d["containers"].items():
@@ -1953,32 +2614,54 @@ def why_workload(wk):
 		"well": "well-sized: requests within 10% of the target",
 		"borderline": "borderline: reduction under 15% (rule needs 20%)",
 		"tiny": "saving under $1/month",
-		"norequests": "no requests set: nothing to shrink",
+		"norequests": "no requests set: nothing to shrink; looks idle but reserves nothing, so not reported",
 		"peak": "replaced pods' memory peak counts: no reduction of 20%",
-		"zero": "scaled to 0: no pods and no usage in the window",
+		"zero-empty": "scaled to 0 and holds no claim and no load balancer",
+		"zero-young": "scaled to 0 and holds a claim, but created %.1f days ago (grace period 7 days)" % (
+			rule_details["zero"].get(wk, {}).get("age_d", 0)),
+		"idle-young": "looks idle, but only %.1f days of history (idle needs 7): skipped, not reported" % (
+			idle_details.get(wk, {}).get("history_d", 0)),
+		"spiky": "not idle: CPU bursts to %s (idle needs max <= 25m); requests small" % fmt_cpu(
+			round(idle_details.get(wk, {}).get("cpu_max", 0))),
 		"over": "", "under": "",
 	}[exp]
 	if exp == "tiny":
 		x = [v for v in d["containers"].values() if not v["init"]][0]
 		lead = "saving $%.2f/month < $1" % x["savings"]
-	if exp == "zero":
+	if exp.startswith("zero"):
 		return lead
 	return lead + (" (" + "; ".join(parts) + ")" if parts else "")
 
 
 not_flagged = []
-flagged_wl = {(f["kind"], f["namespace"], f["name"]) for f in findings if f["category"] != "orphaned-pvc"}
+flagged_res = {(f["namespace"], f["kind"], f["name"]) for f in findings}
+whole_skip = {(x["namespace"], x["kind"], x["name"]) for x in skipped
+              if re.search(r"short history|not measured", x["reason"])}
 for wk in sorted(details):
-	if wk in flagged_wl or (wk[1], wk[0], wk[2]) in skipset:
+	if (wk[1], wk[0], wk[2]) in flagged_res or (wk[1], wk[0], wk[2]) in whole_skip:
 		continue
 	not_flagged.append({"namespace": wk[1], "kind": wk[0], "name": wk[2], "why": why_workload(wk)})
 for (ns, name), x in sorted(pvc_details.items()):
 	if x["why"]:
 		not_flagged.append({"namespace": ns, "kind": "PersistentVolumeClaim", "name": name, "why": x["why"]})
+for name, x in sorted(rule_details["pv"].items()):
+	if x["why"]:
+		not_flagged.append({"namespace": None, "kind": "PersistentVolume", "name": name, "why": x["why"]})
+for (ns, name), x in sorted(rule_details["lb"].items()):
+	if x["why"] and (ns, "Service", name) not in flagged_res:
+		not_flagged.append({"namespace": ns, "kind": "Service", "name": name, "why": "LoadBalancer: " + x["why"]})
+for name, x in sorted(rule_details["node"].items()):
+	if x["why"]:
+		not_flagged.append({"namespace": None, "kind": "Node", "name": name, "why": x["why"]})
 # Also over-provisioned workloads' other containers are judged and not flagged: e.g. payment-gateway/gateway.
-expected = {"findings": findings, "skipped": [{"namespace": s["namespace"], "kind": s["kind"], "name": s["name"]}
-                                              for s in sorted(skipped, key=lambda s: (s["namespace"], s["kind"], s["name"]))],
-            "not_flagged": not_flagged}
+_seen = set()
+_skips = []
+for x in sorted(skipped, key=lambda s: (s["namespace"], s["kind"], s["name"])):
+	k = (x["namespace"], x["kind"], x["name"])
+	if k not in _seen:
+		_seen.add(k)
+		_skips.append({"namespace": k[0], "kind": k[1], "name": k[2]})
+expected = {"findings": findings, "skipped": _skips, "not_flagged": not_flagged}
 write_json(os.path.join(HERE, "expected-findings.json"), expected, indent=2)
 
 # README ------------------------------------------------------------------------
@@ -2017,9 +2700,10 @@ A("./build/kopilot run --snapshot examples/demo-cluster --out out/demo --now 202
 A("```")
 A("")
 A("It is a fictional EKS cluster in %s (Kubernetes %s), as a collector would have seen it on "
-  "**%s**: six nodes (%s) in three zones, %d namespaces, %d Deployments, %d StatefulSets, %d DaemonSets, %d CronJobs, "
+  "**%s**: %s nodes (%s) in three zones, %d namespaces, %d Deployments, %d StatefulSets, %d DaemonSets, %d CronJobs, "
   "%d Jobs and %d pods, and 14 days of Prometheus usage summaries (%s .. %s, 60 s resolution)." % (
-	  REGION, K8S_VERSION, ts(NOW), ", ".join(sorted({"%d x %s" % (sum(1 for n in NODES if n[2] == t), t) for t in NODE_SHAPE})),
+	  REGION, K8S_VERSION, ts(NOW), ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][len(NODES)],
+	  ", ".join(sorted({"%d x %s" % (sum(1 for n in NODES if n[2] == t), t) for t in NODE_SHAPE})),
 	  len(objects["namespaces"]), kinds["Deployment"], kinds["StatefulSet"], kinds["DaemonSet"],
 	  len(objects["cronjobs"]), len(objects["jobs"]), len(objects["pods"]), ts(WSTART), ts(NOW)))
 A("")
@@ -2037,7 +2721,9 @@ A("| `usage.json` | `kopilot.usage/v1` (see `shared/contracts/USAGE.md`): %d con
   "containers that ran in the window and %d pods that no longer exist |" % (
 	  len(usage), len({(e["namespace"], e["pod"]) for e in usage} - {(p["metadata"]["namespace"], p["metadata"]["name"])
 	                                                                    for p in objects["pods"]})))
-A("| `expected-findings.json` | what the rightsizing and orphaned-PVC rules must produce: `findings`, `skipped`, and "
+A("| `expected-findings.json` | what kopilot's nine rule categories must produce: `findings` (category, namespace "
+  "(null when cluster-scoped), kind, name, container, blocked), `skipped` (each must appear among kopilot's skipped "
+  "entries), and "
   "`not_flagged` (every other Deployment, StatefulSet, DaemonSet and PVC, with the reason) |")
 A("| `generate.py` | writes all of the above, and this README |")
 A("")
@@ -2058,8 +2744,8 @@ A("## The rules the expected findings assume")
 A("")
 A("Prices are OpenCost's defaults: 0.031611 $/core-hour, 0.004237 $/GiB-hour, 730 hours a month.")
 A("")
-A("- **Rightsizing**, per container of every Deployment, StatefulSet and DaemonSet (init containers included when "
-  "they have usage). Usage of all the workload's pods in the window, live and replaced, is combined: "
+A("- **Rightsizing**, per container of every Deployment, StatefulSet, DaemonSet, CronJob (over all its Jobs' runs) "
+  "and Job not owned by a CronJob (init containers included when they have usage). Usage of all the workload's pods in the window, live and replaced, is combined: "
   "`cpu_ref` = max over pods of CPU p95, `mem_peak` = max over pods of memory max. Pods are mapped to workloads "
   "through `ownerReferences` (Pod -> ReplicaSet -> Deployment); a pod that is gone is mapped through its usage "
   "entry's `owner`, and a ReplicaSet that is gone too through its name, `<deployment>-<pod-template-hash>`.")
@@ -2070,18 +2756,37 @@ A("  - **over-provisioned** when, for CPU or memory, a request is set and reques
 A("  - **under-provisioned** when any pod was OOM-killed, or mem_peak > memory request, or cpu_ref exceeds the CPU "
   "request by 50m or more.")
 A("  - **skipped**: usage history (latest `last_seen` - earliest `first_seen` over the workload's pods) under 24 h; "
-  "or pods but no usage entry at all (not measured, never \"idle\").")
+  "or pods but no usage entry at all (not measured, never \"idle\"); a container without any request (BestEffort).")
+A("  - batch work (CronJobs, Jobs) and plain init containers are judged per run: fewer than 3 runs -> skipped; a "
+  "batch saving is weighted by the share of the window its pods ran (sum of run durations / 14 days), so the demo's "
+  "CronJobs, running minutes a day, are never worth a change. An init container's saving counts only the part of "
+  "its request above the other containers' sum.")
+A("  - under-provisioned on CPU: cpu_ref > request and target - request >= 50m. Idle workloads are not also rightsized.")
 A("  - an HPA scaling the workload on CPU raises the risk of a resize; the finding still appears.")
 A("- **Orphaned PVC**: no pod mounts it, no Deployment/StatefulSet/DaemonSet/Job template or CronJob job template "
   "names it, its name is not `<claimTemplate>-<statefulset>-<ordinal>` of any StatefulSet in its namespace (any "
   "ordinal, any replica count), and it is older than 7 days. In `kube-system`, `kube-public` and `kube-node-lease` "
   "the delete is **blocked**.")
 A("")
-A("Other rule families (zero-replica workloads, idle load balancers, finished jobs, underutilized nodes, ...) are "
-  "not part of `expected-findings.json`. Two cases here are deliberately theirs: `staging/elasticsearch` "
-  "(StatefulSet at 0 replicas holding three PVCs) and `web/legacy-cms` (Deployment at 0 replicas holding a PVC) "
-  "are what the zero-replica-workload rule exists for. The LoadBalancer `web/storefront-public` has ready "
-  "endpoints; every Job either belongs to a CronJob, has `ttlSecondsAfterFinished`, or is running; every PV is Bound.")
+A("- **Idle workload**: a Deployment, StatefulSet or DaemonSet with replicas > 0 whose pods (all of them, every "
+  "container) stayed at CPU p95 <= 5m and CPU max <= 25m, with memory max - lowest p50 <= 16Mi, no restarts and no "
+  "OOM kills, over >= 7 days of history (plus one 60 s step), created >= 7 days ago. One finding per workload "
+  "(container null). Not reported when its requests cost under $1/month; skipped with a reason when it looks idle "
+  "but history or age is short.")
+A("- **Zero-replica workload**: a Deployment or StatefulSet at `spec.replicas: 0`, created more than 7 days ago, "
+  "that still holds Bound PVCs (claim-template names at any ordinal, or claims its template names) or a "
+  "LoadBalancer Service whose selector matches its template labels.")
+A("- **Unbound PV**: a PersistentVolume in phase Released, Available or Failed, created more than 7 days ago "
+  "(cluster-scoped: namespace null).")
+A("- **Idle load balancer**: a Service of type LoadBalancer, older than 24 h, whose EndpointSlices (label "
+  "`kubernetes.io/service-name`) hold no ready endpoint (an endpoint without a ready condition counts as ready); "
+  "a Service without a selector and without any slice is skipped.")
+A("- **Finished job**: a Job with a True Complete or Failed condition more than 7 days ago, not owned by a CronJob, "
+  "without `ttlSecondsAfterFinished`.")
+A("- **Underutilized node**: a Ready, schedulable, non-control-plane node whose pods (Running/Pending, effective "
+  "requests) request < 50% of allocatable CPU AND memory, and whose non-DaemonSet pods all fit, first-fit "
+  "decreasing, on the other nodes (in name order, honouring free requests, nodeSelector and NoSchedule/NoExecute "
+  "taints); never the last node.")
 A("")
 A("## Planted cases: rightsizing")
 A("")
@@ -2138,6 +2843,112 @@ A(row("analytics/data-clickhouse-1, -2", "500Gi", "%d days" % pvc_details[("anal
       "not flagged", "StatefulSet `clickhouse` scaled from 3 to 1: ordinals 1 and 2 match its claim template."))
 A(row("all other StatefulSet PVCs", "", "", "not flagged", "mounted by their running pods."))
 A("")
+A("## Planted cases: idle workloads")
+A("")
+A(row("workload", "requests x replicas", "cpu p95 / max", "memory spread", "history / age", "outcome", "story"))
+A("|---|---|---|---|---|---|---|")
+for exp in ("idle", "idle-young", "spiky", "norequests"):
+	for w in sorted(WORKLOADS, key=lambda w: (w["ns"], w["kind"], w["name"])):
+		if w["expect"] != exp:
+			continue
+		wk = (w["kind"], w["ns"], w["name"])
+		x = idle_details[wk]
+		c0 = w["containers"][0]
+		out = {"idle": "**idle-workload** ($%.2f/mo reserved)" % x["cost"],
+		       "idle-young": "skipped (3 days of history < 7)", "spiky": "not flagged (CPU max > 25m)",
+		       "norequests": "not flagged (reserves $0 < $1)"}[exp]
+		A(row("%s %s/%s" % wk, "%s / %s x %d" % (c0["cpu"] or "-", c0["mem"] or "-", w["replicas"]),
+		      "%.1fm / %.1fm" % (x["cpu_p95"], x["cpu_max"]), fmt_mem(x["variation"]),
+		      "%.1f d / %.0f d" % (x["history_d"], x["age_d"]), out, w["story"]))
+A("")
+A("## Planted cases: zero-replica workloads")
+A("")
+A(row("workload", "holds", "age", "outcome", "story"))
+A("|---|---|---|---|---|")
+for exp in ("zero", "zero-young", "zero-empty"):
+	for w in sorted(WORKLOADS, key=lambda w: (w["ns"], w["kind"], w["name"])):
+		if w["expect"] != exp:
+			continue
+		wk = (w["kind"], w["ns"], w["name"])
+		z = rule_details["zero"][wk]
+		held = ", ".join(z["held"] + ["LoadBalancer " + n for n in z["lbs"]]) or "nothing"
+		out = {"zero": "**zero-replica-workload**", "zero-young": "not flagged (inside the 7-day grace period)",
+		       "zero-empty": "not flagged (holds nothing)"}[exp]
+		A(row("%s %s/%s" % wk, held, "%.0f days" % z["age_d"] if z["age_d"] >= 7 else "%.1f days" % z["age_d"], out,
+		      w["story"]))
+A("")
+A("## Planted cases: PersistentVolumes")
+A("")
+A(row("PersistentVolume", "size", "phase / reclaim", "age", "outcome", "story"))
+A("|---|---|---|---|---|---|")
+for upv in UNBOUND_PVS:
+	x = rule_details["pv"][upv["name"]]
+	A(row(upv["name"], upv["size"], "%s / %s" % (upv["phase"], upv["reclaim"]),
+	      "%.0f days" % x["age_d"] if x["age_d"] >= 7 else "%.1f days" % x["age_d"],
+	      "**unbound-pv**" if upv["expect"] == "unbound" else "not flagged (inside the 7-day grace period)", upv["story"]))
+A(row("all %d other PVs" % (len(rule_details["pv"]) - len(UNBOUND_PVS)), "", "Bound", "", "not flagged",
+      "held by their claims (orphaned-pvc judges the claim)."))
+A("")
+A("## Planted cases: LoadBalancer Services")
+A("")
+A(row("Service", "EndpointSlices / endpoints / ready", "age", "outcome", "story"))
+A("|---|---|---|---|---|")
+for lbc in LB_CASES + [dict(ns="web", name="storefront-public", expect="ready",
+                            story="The shop's public NLB: ready endpoints (the storefront pods).")]:
+	x = rule_details["lb"][(lbc["ns"], lbc["name"])]
+	out = {"idle": "**idle-loadbalancer**", "fresh": "not flagged (inside the 24-hour grace period)",
+	       "ready": "not flagged"}[lbc["expect"]]
+	A(row("%s/%s" % (lbc["ns"], lbc["name"]), "%d / %d / %d" % (x["slices"], x["endpoints"], x["ready"]),
+	      "%.0f days" % (x["age_h"] / 24) if x["age_h"] >= 48 else "%.1f hours" % x["age_h"], out, lbc["story"]))
+A("")
+A("## Planted cases: Jobs")
+A("")
+A(row("Job", "status", "finished", "ttlSecondsAfterFinished / owner", "outcome", "story"))
+A("|---|---|---|---|---|---|")
+for j in sorted(load("jobs"), key=lambda j: (controller_of(j) is not None, j["metadata"]["namespace"], j["metadata"]["name"])):
+	ns, name = j["metadata"]["namespace"], j["metadata"]["name"]
+	x = rule_details["job"][(ns, name)]
+	st = "Failed" if any(c["type"] == "Failed" for c in j["status"].get("conditions", [])) else (
+		"Complete" if x["finished_d"] is not None else "running")
+	ow = controller_of(j)
+	own = ("CronJob " + ow[1]) if ow else str(j["spec"].get("ttlSecondsAfterFinished", "-"))
+	story = JOB_STORY[(ns, name)].get("story", "") if (ns, name) in JOB_STORY else (
+		"A CronJob's run; its history limit prunes it." if ow else "")
+	if (ns, name) in JOB_STORY and not story:
+		story = {"schema-migrate-v118": "Migration with a 7-day TTL, finished yesterday.",
+		         "train-recsys-20261124": "Training run in progress."}.get(name, "")
+	A(row("%s/%s" % (ns, name), st, "%.1f days ago" % x["finished_d"] if x["finished_d"] is not None else "-", own,
+	      "**finished-job**" if x["why"] is None else "not flagged (%s)" % x["why"], story))
+A("")
+A("## Planted cases: nodes")
+A("")
+A("The incident node `%s` (m5.xlarge, node group `%s`, taint `dedicated=incident:NoSchedule`) was added by hand "
+  "on %s during the checkout incident; its node group's minimum size of 1 keeps the cluster autoscaler from "
+  "removing it. Since then only the two incident hotfix Deployments that tolerate the taint run there, next to "
+  "the DaemonSets. `ip-10-0-88-54` is the near miss: its pods would fit elsewhere too, but about 60%% of it is "
+  "requested, above the 50%% threshold." % (fqdn(INCIDENT_NODE), NODE_EXTRA[INCIDENT_NODE]["nodegroup"],
+                                          ts(NODE_CREATED[INCIDENT_NODE])))
+A("")
+A(row("node", "type", "cpu / memory requested", "outcome", "why"))
+A("|---|---|---|---|---|")
+for n in NODES:
+	x = rule_details["node"][fqdn(n[0])]
+	why = x["why"] or "its %d non-DaemonSet pods fit on the other nodes: %s" % (len(x.get("moves", [])), ", ".join(
+		"%s/%s -> %s" % (m[0], m[1], m[2].split(".")[0]) for m in x.get("moves", [])))
+	A(row(n[0], n[2], "%.0f%% / %.0f%%" % (x["cpu_ratio"] * 100, x["mem_ratio"] * 100),
+	      "**underutilized-node**" if x["why"] is None else "not flagged", why))
+A("")
+A("## Changes to existing cases for the new rules")
+A("")
+A("- A seventh node (the incident node) was added, so every DaemonSet runs 7 pods: `monitoring/fluent-bit`'s "
+  "saving is multiplied by 7, not 6.")
+A("- `ip-10-0-88-54` is held at about 60% requested by the placement (it was 86%); the other nodes took its pods.")
+A("- `staging/db-refresh` now keeps 3 weekly runs (`successfulJobsHistoryLimit: 3`), so one of its Jobs finished "
+  "16 days ago: the CronJob-owned near miss of the finished-job rule. Two of its runs fall inside the window "
+  "(fewer than 3: skipped by rightsizing, as the one run was before).")
+A("- `staging/elasticsearch` and `web/legacy-cms` are now expected zero-replica-workload findings, as their stories "
+  "always said.")
+A("")
 A("## Usage data notes")
 A("")
 A("- Entries are per (namespace, pod, container). A pod alive for the whole window has 20160 samples "
@@ -2154,13 +2965,12 @@ A("")
 with open(os.path.join(HERE, "README.md"), "w", encoding="utf-8") as f:
 	f.write("\n".join(lines))
 
-print("demo-cluster: %d objects in %d files, %d usage entries, %d findings (%d over, %d under, %d orphaned PVCs), "
-      "%d skipped, %d not flagged; %.2f MB" % (
-	      sum(len(v) for v in objects.values()), len(objects), len(usage), len(findings),
-	      len([f for f in findings if f["category"] == "over-provisioned"]),
-	      len([f for f in findings if f["category"] == "under-provisioned"]),
-	      len([f for f in findings if f["category"] == "orphaned-pvc"]), len(skipped), len(not_flagged),
-	      total_bytes / 2**20))
+_cats = {}
+for _f in findings:
+	_cats[_f["category"]] = _cats.get(_f["category"], 0) + 1
+print("demo-cluster: %d objects in %d files, %d usage entries, %d findings (%s), %d skipped, %d not flagged; %.2f MB" % (
+	sum(len(v) for v in objects.values()), len(objects), len(usage), len(findings),
+	", ".join("%d %s" % (v, k) for k, v in sorted(_cats.items())), len(_skips), len(not_flagged), total_bytes / 2**20))
 for n in NODES:
 	cl, ml, pc = node_load[n[0]]
 	_, _, acpu, amem = NODE_SHAPE[n[2]]
