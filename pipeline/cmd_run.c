@@ -614,7 +614,7 @@ static void print_summary(const char *run)
 		       (long long)json_object_get_int64(kp_json_get(doc, "changes.resolved")));
 	printf("\n");
 	if (n) {
-		printf("  %-3s %-16s %-44s %-18s %12s\n", "#", "NAMESPACE", "NAME", "CATEGORY", "$/MONTH");
+		printf("  %-3s %-16s %-50s %-21s %12s\n", "#", "NAMESPACE", "NAME", "CATEGORY", "$/MONTH");
 		for (size_t i = 0; i < n && i < 10; i++) {
 			json_object *f = json_object_array_get_idx(arr, i);
 			char name[256];
@@ -625,7 +625,10 @@ static void print_summary(const char *run)
 				strncat(name, "]", sizeof(name) - strlen(name) - 1);
 			const char *ns = kp_json_str(f, "resource.namespace");
 			money(json_object_get_double(kp_json_get(f, "monthly_savings")), m, sizeof(m), cur);
-			printf("  %-3zu %-16.16s %-44.44s %-18s %12s%s\n", i + 1, ns ? ns : "-", name,
+			/* long names keep their start and end: the end says which container */
+			if (strlen(name) > 50)
+				memmove(name + 24, name + strlen(name) - 23, 24), memcpy(name + 21, "...", 3);
+			printf("  %-3zu %-16.16s %-50.50s %-21s %12s%s\n", i + 1, ns ? ns : "-", name,
 			       kp_json_str(f, "category"), m,
 			       json_object_get_boolean(kp_json_get(f, "action.blocked")) ? "  (blocked)" : "");
 		}
