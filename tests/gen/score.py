@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""
+score.py - scores one kopilot run against a gencluster.py snapshot.
+
+    /usr/bin/python3 tests/gen/score.py --snapshot DIR --run RUN [--label SEED]
+
+Reads DIR/expected.json, DIR/objects/*.json, DIR/usage.json and
+RUN/findings.json. Prints one row per category (expected, reported, true
+positives, precision, recall; a category passes only with precision and
+recall both 1.0, an empty category passes when nothing is reported), the
+misses and false positives by name (with the near-miss story when a false
+positive is a planted near miss), then the safety invariants:
+  memory      recommended memory_request_bytes >= the finding's
+              memory_max_bytes evidence and >= the peak in usage.json
+              (max over the workload's pods of memory_bytes.max)
+  cpu         recommended cpu_request_millicores >= the observed median
+              (max over the workload's pods of cpu_millicores.p50)
+  approval    every destructive action has approval_required
+  protected   every destructive action in kube-system / kube-public /
+              kube-node-lease is blocked with a blocked_reason
+  confidence  no usage-based finding (over-, under-provisioned, idle) with
+              confidence "high" whose usage history (usage.json first_seen
+              .. last_seen of the workload) is < 24h
+  skipped     every object expected.json lists under "skipped" is in
+              findings.json `skipped`, and not in `findings`
+Last line: "score: N passed, N failed" (one check per category plus one per
+invariant). Exit status 0 when nothing failed, 1 otherwise, 2 on bad input.
+Python 3 standard library only.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+
+CATEGORIES = ["over-provisioned", "under-provisioned", "idle-workload", "zero-replica-workload", "orphaned-pvc",
+              "unbound-pv", "idle-loadbalancer", "finished-job", "underutilized-node"]
+PROTECTED = {"kube-system", "kube-public", "kube-node-lease"}
+USAGE_BASED = {"over-provisioned", "under-provisioned", "idle-workload"}
+
+
+def load(path):
+	with open(path, encoding="utf-8") as f:
+		return json.load(f)
+
+
+def parse_ts(s):
+	return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def key(category, ns, kind, name, container):
+	return (category, ns or None, kind, name, container or None)
+
+
+def fmt_key(k):
+	cat, ns, kind, name, ct = k
+	return "%s/%s/%s%s" % (ns or "-", kind, name, "[%s]" % ct if ct else "")
+
+
+class Usage:
+	"""Per (kind, namespace, workload): per container peak, median CPU, history; resolved like kopilot:
+	live pod -> its controller; gone pod -> the entry's owner; ReplicaSet -> Deployment; Job -> CronJob
+	(by ownerReference, or by the <cronjob>-<minutes> name of a pruned Job)."""
+
+	def __init__(self, snap):
+		objs = {}
+		for res in ("pods", "replicasets", "jobs", "cronjobs"):
+			p = os.path.join(snap, "objects", res + ".json")
+			objs[res] = load(p)["items"] if os.path.exists(p) else []
+
+		def ctl(o):
+			for r in o["metadata"].get("ownerReferences") or []:
+				if r.get("controller", True):
+					return r["kind"], r["name"]
+			return None
+
+		self.pod_owner = {(p["metadata"].get("namespace"), p["metadata"]["name"]): ctl(p) for p in objs["pods"]}
+		self.rs_owner = {(o["metadata"]["namespace"], o["metadata"]["name"]): ctl(o) for o in objs["replicasets"]}
+		self.job_owner = {(o["metadata"]["namespace"], o["metadata"]["name"]): ctl(o) for o in objs["jobs"]}
+		self.cronjobs = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in objs["cronjobs"]}
+		self.by_wl = {}
+		up = os.path.join(snap, "usage.json")
+		if os.path.exists(up):
+			for e in load(up).get("containers", []):
+				ns = e["namespace"]
+				own = self.pod_owner.get((ns, e["pod"])) if (ns, e["pod"]) in self.pod_owner else (
+					(e["owner"]["kind"], e["owner"]["name"]) if e.get("owner") else None)
+				wl = self.resolve(ns, own)
+				if wl is None:
+					continue
+				d = self.by_wl.setdefault(wl, {}).setdefault(e["container"], {
+					"mem_max": 0, "cpu_p50": 0.0, "first": None, "last": None})
+				mem = e.get("memory_bytes", {}).get("max")
+				if mem is not None:
+					d["mem_max"] = max(d["mem_max"], mem)
+				p50 = e.get("cpu_millicores", {}).get("p50")
+				if p50 is not None:
+					d["cpu_p50"] = max(d["cpu_p50"], p50)
+				f, l = parse_ts(e["first_seen"]), parse_ts(e["last_seen"])
+				d["first"] = f if d["first"] is None else min(d["first"], f)
+				d["last"] = l if d["last"] is None else max(d["last"], l)
+
+	def resolve(self, ns, own):
+		if own is None:
+			return None
+		kind, name = own
+		if kind == "ReplicaSet":
+			o = self.rs_owner.get((ns, name))
+			if o and o[0] == "Deployment":
+				return ("Deployment", ns, o[1])
+			return ("ReplicaSet", ns, name)
+		if kind == "Job":
+			o = self.job_owner.get((ns, name))
+			if o and o[0] == "CronJob":
+				return ("CronJob", ns, o[1])
+			if (ns, name) not in self.job_owner:
+				m = re.fullmatch(r"(.+)-[0-9]+", name)
+				if m and (ns, m.group(1)) in self.cronjobs:
+					return ("CronJob", ns, m.group(1))
+			return ("Job", ns, name)
+		return (kind, ns, name)
+
+	def stats(self, kind, ns, name, container):
+		cs = self.by_wl.get((kind, ns, name), {})
+		if container is not None:
+			cs = {container: cs[container]} if container in cs else {}
+		if not cs:
+			return None
+		firsts = [v["first"] for v in cs.values()]
+		lasts = [v["last"] for v in cs.values()]
+		return {"mem_max": max(v["mem_max"] for v in cs.values()),
+		        "cpu_p50": max(v["cpu_p50"] for v in cs.values()),
+		        "history_h": (max(lasts) - min(firsts)).total_seconds() / 3600.0}
+
+
+def main():
+	ap = argparse.ArgumentParser()
+	ap.add_argument("--snapshot", required=True)
+	ap.add_argument("--run", required=True)
+	ap.add_argument("--label", default="")
+	a = ap.parse_args()
+	try:
+		exp = load(os.path.join(a.snapshot, "expected.json"))
+		got = load(os.path.join(a.run, "findings.json"))
+		usage = Usage(a.snapshot)
+	except (OSError, ValueError, KeyError) as e:
+		print("score: cannot read inputs: %s" % e, file=sys.stderr)
+		return 2
+	label = a.label
+	passed = failed = 0
+	fails = []
+
+	def result(name, ok, detail=""):
+		nonlocal passed, failed
+		if ok:
+			passed += 1
+		else:
+			failed += 1
+			fails.append(name)
+		return "ok" if ok else "FAIL"
+
+	expected = {key(e["category"], e["namespace"], e["kind"], e["name"], e["container"]) for e in exp["findings"]}
+	near = {}
+	for n in exp.get("not_flagged", []):
+		near.setdefault((n["namespace"] or None, n["kind"], n["name"]), []).append(n)
+	findings = got.get("findings", [])
+	reported = {}
+	for f in findings:
+		r = f["resource"]
+		reported[key(f["category"], r.get("namespace"), r["kind"], r["name"], f.get("container"))] = f
+
+	print("%-6s %-24s %8s %8s %5s %9s %7s  %s" % ("seed", "category", "expected", "reported", "tp", "precision",
+	                                            "recall", "result"))
+	details = []
+	for cat in CATEGORIES:
+		e = {k for k in expected if k[0] == cat}
+		g = {k for k in reported if k[0] == cat}
+		tp = len(e & g)
+		prec = tp / len(g) if g else 1.0
+		rec = tp / len(e) if e else 1.0
+		st = result("%s %s" % (label, cat), prec == 1.0 and rec == 1.0)
+		print("%-6s %-24s %8d %8d %5d %9.3f %7.3f  %s" % (label, cat, len(e), len(g), tp, prec, rec, st))
+		for k in sorted(e - g, key=str):
+			details.append("  missed   %-22s %s" % (cat, fmt_key(k)))
+		for k in sorted(g - e, key=str):
+			why = [n["why"] for n in near.get(k[1:4], []) if n["category"] == cat and n.get("container") in (None, k[4])]
+			f = reported[k]
+			ev = "; ".join(x.get("summary", "") for x in f.get("evidence", [])[:2])
+			details.append("  extra    %-22s %s%s\n           evidence: %s" % (
+				cat, fmt_key(k), "  (planted near miss: %s)" % why[0] if why else "", ev[:300]))
+	for d in details:
+		print(d)
+
+	# ---- invariants
+	inv = {n: [] for n in ("memory", "cpu", "approval", "protected", "confidence", "skipped")}
+	for f in findings:
+		r = f["resource"]
+		ns, kind, name, ct = r.get("namespace"), r["kind"], r["name"], f.get("container")
+		where = "%s %s/%s/%s%s" % (f["category"], ns or "-", kind, name, "[%s]" % ct if ct else "")
+		rec = f.get("recommended") or {}
+		st = usage.stats(kind, ns, name, ct)
+		mem = rec.get("memory_request_bytes")
+		if mem is not None:
+			ev = [x.get("value") for x in f.get("evidence", []) if x.get("metric") == "memory_max_bytes"]
+			if not ev and f["category"] in ("over-provisioned", "under-provisioned"):
+				inv["memory"].append("%s: no memory_max_bytes evidence" % where)
+			for v in ev:
+				if v is None or mem < v:
+					inv["memory"].append("%s: recommends %s bytes < evidence peak %s" % (where, mem, v))
+			if st and mem < st["mem_max"]:
+				inv["memory"].append("%s: recommends %d bytes < usage.json peak %d" % (where, mem, st["mem_max"]))
+		cpu = rec.get("cpu_request_millicores")
+		if cpu is not None and st and cpu < st["cpu_p50"]:
+			inv["cpu"].append("%s: recommends %sm < observed p50 %.1fm" % (where, cpu, st["cpu_p50"]))
+		act = f.get("action") or {}
+		if act.get("destructive"):
+			if not act.get("approval_required"):
+				inv["approval"].append("%s: destructive action without approval_required" % where)
+			if ns in PROTECTED and not (act.get("blocked") and act.get("blocked_reason")):
+				inv["protected"].append("%s: destructive action in %s not blocked with a reason" % (where, ns))
+		if f.get("confidence") == "high" and f["category"] in USAGE_BASED:
+			if st is None:
+				inv["confidence"].append("%s: high confidence but no usage history in usage.json" % where)
+			elif st["history_h"] < 24.0:
+				inv["confidence"].append("%s: high confidence on %.1fh of history" % (where, st["history_h"]))
+	skipped = {(s["resource"].get("namespace") or None, s["resource"]["kind"], s["resource"]["name"])
+	           for s in got.get("skipped", [])}
+	flagged = {k[1:4] for k in reported}
+	for s in exp.get("skipped", []):
+		k = (s["namespace"] or None, s["kind"], s["name"])
+		if k not in skipped:
+			inv["skipped"].append("%s/%s/%s (%s): not listed under skipped" % (k[0] or "-", k[1], k[2], s["why"]))
+		if k in flagged:
+			inv["skipped"].append("%s/%s/%s (%s): reported as a finding" % (k[0] or "-", k[1], k[2], s["why"]))
+	for n, errs in inv.items():
+		st = result("%s invariant %s" % (label, n), not errs)
+		print("%-6s %-24s %-37s  %s" % (label, "invariant " + n, "%d violation%s" % (len(errs), "" if len(errs) == 1
+		                                                                             else "s"), st))
+		for e in errs[:20]:
+			print("  " + e)
+		if len(errs) > 20:
+			print("  ... %d more" % (len(errs) - 20))
+	print("score: %d passed, %d failed" % (passed, failed))
+	return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+	sys.exit(main())
