@@ -289,3 +289,180 @@ Test(report, html_suppresses_raw_html)
 	cr_expect_not_null(strstr(html, "<title>kopilot report</title>"));
 	free(html);
 }
+
+/* JSON written with single quotes, so a test document reads like JSON. */
+static json_object *report_json(const char *single_quoted)
+{
+	char *s = strdup(single_quoted);
+	for (char *p = s; *p; p++)
+		if (*p == '\'')
+			*p = '"';
+	json_object *o = json_tokener_parse(s);
+	free(s);
+	cr_assert_not_null(o, "bad test JSON: %s", single_quoted);
+	return o;
+}
+
+/* findings rendered with a user template (a file, as with --template). */
+static char *report_render_with(json_object *findings, const char *tmpl)
+{
+	char path[] = "/tmp/kp_test_report_view_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, tmpl, strlen(tmpl)), (ssize_t)strlen(tmpl));
+	close(fd);
+	char *md = NULL;
+	kp_error err = {0};
+	kp_status st = kp_render_markdown(findings, NULL, path, &md, &err);
+	unlink(path);
+	cr_assert_eq(st, KP_OK, "%s", err.msg);
+	return md;
+}
+
+/* A namespace-scoped run with a previous run and node-type / StorageClass
+ * prices: the variables templates/README.md documents for scope, changes,
+ * plan, price basis, trend and the "Prices used" rows. */
+#define REPORT_RUN_DOC                                                                                             \
+	"{'schema':'kopilot.findings/v1','generated_at':'2026-11-25T06:00:00Z','cluster':{'name':'shop'},"          \
+	"'prices':{'cpu_core_hour':0.031611,'memory_gib_hour':0.004237,'storage_gib_month':0.04,"                    \
+	"'hours_per_month':730,'currency':'USD','source':'config'},"                                                 \
+	"'scope':{'namespaces':['checkout','search']},"                                                              \
+	"'changes':{'previous_run':'/var/lib/kopilot/20261118T060000Z','previous_generated_at':'2026-11-18T06:00:00Z'," \
+	"'new':1,'persisting':3,'resolved':1,'resolved_monthly_savings':7.25,'resolved_findings':[{'id':'00000000000000aa'," \
+	"'category':'idle-loadbalancer','resource':{'kind':'Service','namespace':'checkout','name':'old-lb'},"        \
+	"'container':null,'monthly_savings':7.25}]},"                                                                \
+	"'findings':["                                                                                               \
+	"{'id':'1111111111111111','category':'over-provisioned','resource':{'kind':'Deployment','namespace':'checkout'," \
+	"'name':'api'},'container':'app','monthly_cost':80,'monthly_savings':50,'risk':'LOW','action':{'type':'resize'," \
+	"'command':'kubectl -n checkout set resources deployment/api -c app --requests=cpu=500m'},"                  \
+	"'price':{'basis':'node type m5.large (on-demand $0.096/h)','items':[{'type':'node_type','name':'m5.large'," \
+	"'spot':false,'hourly':0.096,'cpu_core_hour':0.0364,'memory_gib_hour':0.0049}]},"                            \
+	"'trend':'persisting','first_seen':'2026-11-04T06:00:00Z'},"                                                 \
+	"{'id':'2222222222222222','category':'orphaned-pvc','resource':{'kind':'PersistentVolumeClaim','namespace':'search'," \
+	"'name':'data-0'},'monthly_cost':12.5,'monthly_savings':12.5,'risk':'MEDIUM','action':{'type':'delete'," \
+	"'destructive':true,'approval_required':true,'command':'kubectl -n search delete pvc data-0'},"              \
+	"'price':{'basis':'StorageClass gp3 $0.12/GiB-month','items':[{'type':'storage_class','name':'gp3',"         \
+	"'storage_gib_month':0.12}]},'trend':'new','first_seen':'2026-11-25T06:00:00Z'},"                            \
+	"{'id':'3333333333333333','category':'idle-workload','resource':{'kind':'Deployment','namespace':'search',"   \
+	"'name':'batch'},'monthly_cost':4,'monthly_savings':4,'risk':'HIGH','action':{'type':'scale-down',"          \
+	"'approval_required':true,'command':'kubectl -n search scale deployment/batch --replicas=0'},"               \
+	"'price':{'basis':'node types m5.large x2 (on-demand $0.096/h)','items':[{'type':'node_type','name':'m5.large'," \
+	"'spot':false,'hourly':0.096,'cpu_core_hour':0.0364,'memory_gib_hour':0.0049}]},"                            \
+	"'trend':'persisting','first_seen':'2026-11-18T06:00:00Z'},"                                                 \
+	"{'id':'4444444444444444','category':'idle-workload','resource':{'kind':'Deployment','namespace':'checkout',"  \
+	"'name':'legacy'},'monthly_cost':2,'monthly_savings':2,'action':{'type':'scale-down','approval_required':true," \
+	"'blocked':true,'blocked_reason':'namespace checkout is protected','command':'kubectl -n checkout scale deployment/legacy --replicas=0'}," \
+	"'price':{'basis':'node type m5.large spot (spot, custom pricing spotCPU/spotRAM)','items':[{'type':'node_type'," \
+	"'name':'m5.large','spot':true,'cpu_core_hour':0.01,'memory_gib_hour':0.001}]},"                             \
+	"'trend':'persisting','first_seen':'2026-11-18T06:00:00Z'}]}"
+
+Test(report, template_with_plan_changes_scope_and_price_basis)
+{
+	json_object *f = report_json(REPORT_RUN_DOC);
+	const char *tmpl =
+		"{{cluster.name}}{{#scope.has_namespaces}} ({{scope.title}}){{/scope.has_namespaces}}\n"
+		"{{#changes.has_previous}}\n"
+		"Since {{changes.previous_generated_at_display}} ({{changes.previous_run}}): {{changes.new}} new, "
+		"{{changes.persisting}} persisting, {{changes.resolved}} resolved ({{changes.resolved_savings}})\n"
+		"{{#changes.resolved_findings}}\n"
+		"- resolved {{resource}}: {{category_title}}, {{savings}}\n"
+		"{{/changes.resolved_findings}}\n"
+		"{{/changes.has_previous}}\n"
+		"Plan for {{scope.label}}: {{plan.shown_label}} of {{plan.count}}, {{plan.shown_savings}} of {{plan.savings}}"
+		"{{#plan.has_more}}, {{plan.more_label}}{{/plan.has_more}}\n"
+		"{{#plan.steps}}\n"
+		"{{step}}. [{{risk_class}}] {{resource}} {{savings}} (cum. {{cumulative}}){{#is_new}} new{{/is_new}}"
+		"{{#first_seen_display}} since {{.}}{{/first_seen_display}}{{#price_basis}}; priced at {{.}}{{/price_basis}}\n"
+		"{{/plan.steps}}\n"
+		"{{#plan.has_blocked}}\n"
+		"Not in the plan: {{plan.blocked_label}} ({{plan.blocked_savings}})\n"
+		"{{/plan.has_blocked}}\n"
+		"{{{plan.commands_fence}}}sh\n{{{plan.commands}}}\n{{{plan.commands_fence}}}\n"
+		"{{#prices.has_node_types}}\n"
+		"{{#prices.node_types}}\n"
+		"node {{name}}: {{hourly}}/h, {{cpu}}, {{memory}} x{{findings}}\n"
+		"{{/prices.node_types}}\n"
+		"{{/prices.has_node_types}}\n"
+		"{{#prices.has_storage_classes}}\n"
+		"{{#prices.storage_classes}}\n"
+		"class {{name}}: {{storage}} x{{findings}}\n"
+		"{{/prices.storage_classes}}\n"
+		"{{/prices.has_storage_classes}}\n";
+	char *md = report_render_with(f, tmpl);
+	/* plan order is no-approval, approval-required, destructive (not the
+	 * findings.json order); the blocked action is never a step */
+	cr_expect_str_eq(md, "shop (namespaces checkout, search)\n"
+			     "Since 2026-11-18 06:00 UTC (/var/lib/kopilot/20261118T060000Z): 1 new, 3 persisting, "
+			     "1 resolved ($7.25)\n"
+			     "- resolved Service checkout/old-lb: Idle load balancers, $7.25\n"
+			     "Plan for checkout, search: These 3 steps of 3, $66.50 of $66.50\n"
+			     "1. [no-approval] Deployment checkout/api $50.00 (cum. $50.00) since 2026-11-04 06:00 UTC; "
+			     "priced at node type m5.large (on-demand $0.096/h)\n"
+			     "2. [approval-required] Deployment search/batch $4.00 (cum. $54.00) since 2026-11-18 06:00 UTC; "
+			     "priced at node types m5.large x2 (on-demand $0.096/h)\n"
+			     "3. [destructive] PersistentVolumeClaim search/data-0 $12.50 (cum. $66.50) new since "
+			     "2026-11-25 06:00 UTC; priced at StorageClass gp3 $0.12/GiB-month\n"
+			     "Not in the plan: 1 blocked action ($2.00)\n"
+			     "```sh\n"
+			     "kubectl -n checkout set resources deployment/api -c app --requests=cpu=500m\n"
+			     "kubectl -n search scale deployment/batch --replicas=0\n"
+			     "kubectl -n search delete pvc data-0\n"
+			     "```\n"
+			     "node m5.large: $0.096/h, $0.0364, $0.0049 x2\n"
+			     "node m5.large (spot): /h, $0.01, $0.001 x1\n"
+			     "class gp3: $0.12 x1\n");
+	free(md);
+
+	/* the built-in template shows the same variables */
+	md = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_render_markdown(f, NULL, NULL, &md, &err), KP_OK, "%s", err.msg);
+	cr_expect_not_null(strstr(md, "# Kubernetes cost report: shop, namespaces checkout, search\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "## Plan: the next cost-saving actions for checkout, search\n"));
+	cr_expect_not_null(strstr(md, "Compared with the run of 2026-11-18 06:00 UTC (/var/lib/kopilot/20261118T060000Z): "
+				      "**1 new**, 3 persisting, **1 resolved** ($7.25/month"));
+	cr_expect_not_null(strstr(md, "| Service checkout/old-lb | Idle load balancers | $7.25 |\n"));
+	cr_expect_not_null(strstr(md, "| 3 | search | PersistentVolumeClaim data-0 | delete (approval required) | MEDIUM "
+				      "| $12.50 | $66.50 |\n"));
+	cr_expect_not_null(strstr(md, "(cost today $80.00/month; priced at node type m5.large (on-demand $0.096/h))"));
+	cr_expect_not_null(strstr(md, "| m5.large (spot) |  | $0.01 | $0.001 | 1 |\n"));
+	cr_expect_not_null(strstr(md, "| gp3 | $0.12 | 1 |\n"));
+	cr_expect_not_null(strstr(md, "first seen 2026-11-25 06:00 UTC (new)"));
+	cr_expect_null(strstr(md, "{{"));
+	free(md);
+	json_object_put(f);
+}
+
+Test(report, template_without_previous_run_scope_or_specific_prices)
+{
+	/* 12 resizes: the plan shows the 10 biggest and says 2 more follow */
+	json_object *f = report_json("{'prices':{'currency':'EUR'},'findings':[]}");
+	json_object *list = kp_json_get(f, "findings");
+	for (int i = 1; i <= 12; i++) {
+		char doc[256];
+		snprintf(doc, sizeof(doc),
+			 "{'id':'%016d','category':'over-provisioned','resource':{'kind':'Deployment','namespace':'ns',"
+			 "'name':'d%d'},'monthly_savings':%d,'action':{'type':'resize'}}",
+			 i, i, i);
+		json_object_array_add(list, report_json(doc));
+	}
+	const char *tmpl = "{{^scope.has_namespaces}}whole cluster{{/scope.has_namespaces}}{{scope.title}}\n"
+			   "{{^changes.has_previous}}no previous run: {{changes.new}}/{{changes.resolved}} "
+			   "{{changes.previous_generated_at_display}}{{/changes.has_previous}}\n"
+			   "{{plan.shown}} of {{plan.count}}: {{plan.shown_label}}, {{plan.shown_savings}}; "
+			   "{{#plan.has_more}}{{plan.more_label}}, {{plan.savings}}{{/plan.has_more}}"
+			   "{{^plan.commands}} (no commands){{/plan.commands}}"
+			   "{{^plan.has_blocked}} (nothing blocked){{/plan.has_blocked}}\n"
+			   "{{#plan.steps}}{{step}}:{{name}}{{#trend}}!{{/trend}}{{#price_basis}}?{{/price_basis}} {{/plan.steps}}\n"
+			   "{{^prices.has_node_types}}{{^prices.has_storage_classes}}global prices only{{/prices.has_storage_classes}}"
+			   "{{/prices.has_node_types}}\n";
+	char *md = report_render_with(f, tmpl);
+	cr_expect_str_eq(md, "whole cluster\n"
+			     "no previous run: 0/0 an unknown time\n"
+			     "10 of 12: The first 10 steps, \xe2\x82\xac" "75.00; 2 more steps, \xe2\x82\xac" "78.00"
+			     " (no commands) (nothing blocked)\n"
+			     "1:d12 2:d11 3:d10 4:d9 5:d8 6:d7 7:d6 8:d5 9:d4 10:d3 \n"
+			     "global prices only\n");
+	free(md);
+	json_object_put(f);
+}
