@@ -282,13 +282,23 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	/* Batch pods hold their requests only while they run: the average
 	 * number running over the window is what the requests cost. */
 	double replicas = workload_replicas(w);
+	/* The pods' lifetimes in the window add up to the average number of
+	 * replicas that ran: the right multiplier for batch work and for HPA
+	 * targets, whose replica count today is one moment of a curve. Only
+	 * when the usage covers the window (step-sized gaps aside) is it used
+	 * for an HPA; otherwise the HPA's current count stands. */
+	double window = (double)(x->cluster->window_end - x->cluster->window_start);
+	double busy = 0;
+	for (size_t i = 0; i < nus; i++)
+		if (strcmp(us[i]->container, k->name) == 0 && us[i]->last_seen > us[i]->first_seen)
+			busy += (double)(us[i]->last_seen - us[i]->first_seen);
+	double average = window > 0 ? round(busy / window * 10000.0) / 10000.0 : 0;
+	bool hpa_average = false;
 	if (is_batch(w)) {
-		double window = (double)(x->cluster->window_end - x->cluster->window_start);
-		double busy = 0;
-		for (size_t i = 0; i < nus; i++)
-			if (strcmp(us[i]->container, k->name) == 0 && us[i]->last_seen > us[i]->first_seen)
-				busy += (double)(us[i]->last_seen - us[i]->first_seen);
-		replicas = window > 0 ? round(busy / window * 10000.0) / 10000.0 : 0;
+		replicas = average;
+	} else if (w->hpa && average > 0 && (double)(u.last - u.first) >= 0.9 * window) {
+		replicas = average;
+		hpa_average = true;
 	}
 	kp_sizes cur, rec;
 	kp_sizes_unset(&cur);
@@ -402,6 +412,11 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 				(long long)cfg->cpu_floor_m, 1.0 + pp->memory_margin,
 				(long long)(cfg->memory_floor_b / MIB), c, a, b, pp->origin[0] ? " (tuned by annotations: " : "",
 				pp->origin, pp->origin[0] ? ")" : "");
+	if (hpa_average)
+		kp_finding_add_evidence(f, "average_replicas", replicas, true, "pods",
+					"HPA %s varied the replica count; %.2f replicas ran on average over the window "
+					"(%lld now), and savings are counted on that average",
+					w->hpa->meta.name, replicas, (long long)w->hpa->current_replicas);
 	if (is_batch(w))
 		kp_finding_add_evidence(f, "average_running_pods", replicas, true, "pods",
 					"Batch work: its pods ran %.2f%% of the window on average, so savings are the "
