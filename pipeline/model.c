@@ -26,16 +26,31 @@ static const struct {
 	[KP_RES_HPAS] = {"horizontalpodautoscalers", "HorizontalPodAutoscaler"},
 	[KP_RES_NAMESPACES] = {"namespaces", "Namespace"},
 	[KP_RES_STORAGECLASSES] = {"storageclasses", "StorageClass"},
+	[KP_RES_ROLLOUTS] = {"rollouts", "Rollout"},
 };
+
+bool kp_resource_optional(kp_resource r) { return r == KP_RES_ROLLOUTS; }
 
 const char *kp_resource_name(kp_resource r) { return resources[r].file; }
 const char *kp_resource_kind(kp_resource r) { return resources[r].kind; }
 
-static const char *const wl_kinds[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"};
-static const char *const wl_api[] = {"apps/v1", "apps/v1", "apps/v1", "apps/v1", "batch/v1", "batch/v1"};
+static const char *const wl_kinds[KP_WL_COUNT] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+						 "Job",        "CronJob",     "Rollout"};
+static const char *const wl_api[KP_WL_COUNT] = {"apps/v1",  "apps/v1",  "apps/v1",		 "apps/v1",
+					       "batch/v1", "batch/v1", "argoproj.io/v1alpha1"};
 
 const char *kp_workload_kind_name(kp_workload_kind k) { return wl_kinds[k]; }
 const char *kp_workload_api_version(kp_workload_kind k) { return wl_api[k]; }
+
+bool kp_workload_kind_parse(const char *kind, kp_workload_kind *out)
+{
+	for (int k = 0; k < KP_WL_COUNT; k++)
+		if (kind && strcmp(wl_kinds[k], kind) == 0) {
+			*out = (kp_workload_kind)k;
+			return true;
+		}
+	return false;
+}
 
 void kp_cluster_init(kp_cluster *c)
 {

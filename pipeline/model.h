@@ -37,6 +37,7 @@ typedef enum {
 	KP_RES_HPAS,
 	KP_RES_NAMESPACES,
 	KP_RES_STORAGECLASSES,
+	KP_RES_ROLLOUTS, /* optional: only where the Argo Rollouts CRD is installed */
 	KP_RES_COUNT
 } kp_resource;
 
@@ -98,7 +99,16 @@ typedef struct kp_podspec {
 	bool has_affinity; /* required node affinity we do not evaluate: such pods never move in simulations */
 } kp_podspec;
 
-typedef enum { KP_WL_DEPLOYMENT, KP_WL_STATEFULSET, KP_WL_DAEMONSET, KP_WL_REPLICASET, KP_WL_JOB, KP_WL_CRONJOB } kp_workload_kind;
+typedef enum {
+	KP_WL_DEPLOYMENT,
+	KP_WL_STATEFULSET,
+	KP_WL_DAEMONSET,
+	KP_WL_REPLICASET,
+	KP_WL_JOB,
+	KP_WL_CRONJOB,
+	KP_WL_ROLLOUT, /* Argo Rollouts (argoproj.io/v1alpha1), when the CRD exists */
+	KP_WL_COUNT
+} kp_workload_kind;
 
 typedef struct kp_hpa kp_hpa;
 
@@ -237,6 +247,9 @@ void kp_cluster_release(kp_cluster *c);
 kp_workload *kp_cluster_find_workload(kp_cluster *c, kp_workload_kind k, const char *ns, const char *name);
 const char *kp_workload_kind_name(kp_workload_kind k); /* "Deployment" */
 const char *kp_workload_api_version(kp_workload_kind k); /* "apps/v1" */
+bool kp_workload_kind_parse(const char *kind, kp_workload_kind *out);
+/* Resources a cluster may not have at all (a CRD): a missing file is not a gap. */
+bool kp_resource_optional(kp_resource r);
 /* Value of a label, or NULL. */
 const char *kp_meta_label(const kp_meta *m, const char *key);
 /* Value of a kopilot.io/ annotation (full key), or NULL. */

@@ -287,16 +287,6 @@ static void storage_class_input(kp_finding *f, const char *sc)
 	set_pricing(f, o);
 }
 
-static bool kind_of(const char *kind, kp_workload_kind *out)
-{
-	for (int k = KP_WL_DEPLOYMENT; k <= KP_WL_CRONJOB; k++)
-		if (kind && strcmp(kp_workload_kind_name((kp_workload_kind)k), kind) == 0) {
-			*out = (kp_workload_kind)k;
-			return true;
-		}
-	return false;
-}
-
 void kp_pricing_inputs(const kp_cluster *c, kp_findings *out)
 {
 	idx_t x;
@@ -336,7 +326,7 @@ void kp_pricing_inputs(const kp_cluster *c, kp_findings *out)
 		case KP_CAT_UNDER_PROVISIONED:
 		case KP_CAT_IDLE_WORKLOAD:
 		case KP_CAT_ZERO_REPLICA_WORKLOAD: {
-			const kp_workload *w = kind_of(f->kind, &k) ? find_wl(&x, k, f->namespace_, f->name) : NULL;
+			const kp_workload *w = kp_workload_kind_parse(f->kind, &k) ? find_wl(&x, k, f->namespace_, f->name) : NULL;
 			if (w && f->category == KP_CAT_ZERO_REPLICA_WORKLOAD)
 				zero_replica_inputs(&x, w, f);
 			else if (w)

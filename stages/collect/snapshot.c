@@ -714,6 +714,7 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 	case KP_RES_DAEMONSETS: return parse_workload(x, item, KP_WL_DAEMONSET);
 	case KP_RES_JOBS: return parse_workload(x, item, KP_WL_JOB);
 	case KP_RES_CRONJOBS: return parse_workload(x, item, KP_WL_CRONJOB);
+	case KP_RES_ROLLOUTS: return parse_workload(x, item, KP_WL_ROLLOUT);
 	case KP_RES_PVCS: return parse_pvc(x, item);
 	case KP_RES_PVS: return parse_pv(x, item);
 	case KP_RES_HPAS: return parse_hpa(x, item);
@@ -732,6 +733,10 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 	snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name(r));
 	char *path = kp_path_join(dir, rel);
 	if (!kp_file_exists(path)) {
+		if (kp_resource_optional(r)) {
+			free(path); /* e.g. no Argo Rollouts CRD: nothing to collect, not a gap */
+			return KP_OK;
+		}
 		kp_buf b;
 		kp_buf_init(&b);
 		kp_buf_printf(&b, "%s: not collected (%s is missing); nothing that depends on %s was judged",
@@ -938,26 +943,14 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 
 /* ---- resolving references ---- */
 
-static kp_workload_kind kind_from_name(const char *k, bool *ok)
-{
-	static const char *const names[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"};
-	for (int i = 0; i < 6; i++)
-		if (k && strcmp(k, names[i]) == 0) {
-			*ok = true;
-			return (kp_workload_kind)i;
-		}
-	*ok = false;
-	return KP_WL_DEPLOYMENT;
-}
-
 /* Follows owner references up to the object a person would change: a pod's
  * ReplicaSet to its Deployment, a Job to its CronJob stays the Job (a Job's
  * resources are judged per run). */
 static kp_workload *resolve_owner(kp_cluster *c, index_t *ix, kp_buf *key, const char *ns, const char *kind,
 				  const char *name)
 {
-	bool ok;
-	kp_workload_kind k = kind_from_name(kind, &ok);
+	kp_workload_kind k;
+	bool ok = kp_workload_kind_parse(kind, &k);
 	if (!ok || !name)
 		return NULL;
 	size_t idx;
@@ -994,8 +987,9 @@ static kp_workload *resolve_owner(kp_cluster *c, index_t *ix, kp_buf *key, const
 		return NULL;
 	}
 	kp_workload *w = &c->workloads.items[idx];
-	if (w->wkind == KP_WL_REPLICASET && w->meta.owner_kind && strcmp(w->meta.owner_kind, "Deployment") == 0) {
-		make_key(key, "Deployment", ns, w->meta.owner_name);
+	if (w->wkind == KP_WL_REPLICASET && w->meta.owner_kind &&
+	    (strcmp(w->meta.owner_kind, "Deployment") == 0 || strcmp(w->meta.owner_kind, "Rollout") == 0)) {
+		make_key(key, w->meta.owner_kind, ns, w->meta.owner_name);
 		if (index_get(ix, key->data, &idx))
 			return &c->workloads.items[idx];
 	}
@@ -1037,10 +1031,9 @@ static void resolve(kp_cluster *c)
 	}
 	for (size_t i = 0; i < c->hpas.len; i++) {
 		kp_hpa *h = &c->hpas.items[i];
-		bool ok;
-		kp_workload_kind k = kind_from_name(h->target_kind, &ok);
+		kp_workload_kind k;
 		size_t idx;
-		if (!ok)
+		if (!kp_workload_kind_parse(h->target_kind, &k))
 			continue;
 		make_key(&key, kp_workload_kind_name(k), h->meta.namespace_, h->target_name);
 		if (index_get(&wl, key.data, &idx))

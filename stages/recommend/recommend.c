@@ -338,7 +338,9 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 	case KP_CAT_OVER_PROVISIONED:
 	case KP_CAT_UNDER_PROVISIONED:
 		f->action.type = KP_ACT_RESIZE;
-		f->action.command = resize_command(f);
+		/* `kubectl set resources` knows only built-in kinds; a Rollout
+		 * is changed in its manifest (the pull request), so no command. */
+		f->action.command = strcmp(f->kind, "Rollout") == 0 ? NULL : resize_command(f);
 		break;
 	case KP_CAT_ORPHANED_PVC:
 		f->action.type = KP_ACT_DELETE;

@@ -523,3 +523,29 @@ Test(rules, load_balancer_of_zero_replica_workload_is_priced_once, .fini = rules
 	cr_assert_eq(z->load_balancers, 1);
 	cr_assert_null(rules_find(KP_CAT_IDLE_LOADBALANCER, "shop-web"), "the same load balancer is not priced twice");
 }
+
+Test(rules, argo_rollout_is_rightsized_through_its_replicasets, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_list("rollouts",
+		   "{\"apiVersion\":\"argoproj.io/v1alpha1\",\"kind\":\"Rollout\",\"metadata\":{\"name\":\"checkout\",\"namespace\":"
+		   "\"shop\",\"creationTimestamp\":\"" OLD "\"},\"spec\":{\"replicas\":3,\"template\":{\"spec\":{\"containers\":[{"
+		   "\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}]}}}}");
+	rules_list("replicasets",
+		   "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"checkout-6d4b\",\"namespace\":"
+		   "\"shop\",\"ownerReferences\":[{\"kind\":\"Rollout\",\"name\":\"checkout\",\"controller\":true}]},\"spec\":{"
+		   "\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\"}]}}}}");
+	rules_list("pods",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"checkout-6d4b-x1\",\"namespace\":\"shop\","
+		   "\"ownerReferences\":[{\"kind\":\"ReplicaSet\",\"name\":\"checkout-6d4b\",\"controller\":true}]},\"spec\":{"
+		   "\"containers\":[{\"name\":\"app\"}]},\"status\":{\"phase\":\"Running\"}}");
+	char *e = rules_entry("checkout-6d4b-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "checkout");
+	cr_assert(f, "a Rollout is sized like a Deployment when the CRD exists");
+	cr_assert_str_eq(f->kind, "Rollout");
+	cr_assert_str_eq(f->api_version, "argoproj.io/v1alpha1");
+	cr_assert(rules_cluster.collected[KP_RES_ROLLOUTS]);
+}
