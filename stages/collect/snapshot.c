@@ -17,6 +17,11 @@
 
 #include "stages/collect/quantity.h"
 
+/* Bound on usage counters (samples, restarts, OOM kills): a trillion samples
+ * is 30,000 years at one a second, and summing a million such entries still
+ * fits in int64. */
+#define KP_MAX_USAGE_COUNT 1000000000000LL
+
 /* ---- a small string-keyed index (open addressing) ---- */
 
 typedef struct {
@@ -872,8 +877,22 @@ static kp_status parse_usage_entry(ctx_t *x, json_object *e)
 	    (s = usage_int(x, e, "oom_kills", &u.oom_kills)) || (s = usage_int(x, e, "restarts", &u.restarts)) ||
 	    (s = usage_int(x, e, "memory_limit_at_oom_bytes", &u.memory_limit_at_oom)))
 		return s;
-	if (u.cpu_max > (double)KP_MAX_CPU_MILLICORES || u.mem_max > (double)KP_MAX_BYTES)
-		return bad(x, "cpu_millicores/memory_bytes", "absurd usage value");
+	/* Every value, not only max, is bounded: the rules size requests from
+	 * p95/p99 and sum the counters in int64, and 1e300 or INT64_MAX there
+	 * overflowed (found by fuzz_snapshot). */
+	if (u.cpu_p50 > (double)KP_MAX_CPU_MILLICORES || u.cpu_p95 > (double)KP_MAX_CPU_MILLICORES ||
+	    u.cpu_p99 > (double)KP_MAX_CPU_MILLICORES || u.cpu_max > (double)KP_MAX_CPU_MILLICORES)
+		return bad(x, "cpu_millicores", "absurd usage value (more than one million cores)");
+	if (u.mem_p50 > (double)KP_MAX_BYTES || u.mem_max > (double)KP_MAX_BYTES ||
+	    u.memory_limit_at_oom > KP_MAX_BYTES)
+		return bad(x, u.memory_limit_at_oom > KP_MAX_BYTES ? "memory_limit_at_oom_bytes" : "memory_bytes",
+			   "absurd usage value (more than 1Ei)");
+	if (u.samples > KP_MAX_USAGE_COUNT || u.oom_kills > KP_MAX_USAGE_COUNT || u.restarts > KP_MAX_USAGE_COUNT)
+		return bad(x,
+			   u.samples > KP_MAX_USAGE_COUNT     ? "samples"
+			   : u.oom_kills > KP_MAX_USAGE_COUNT ? "oom_kills"
+							      : "restarts",
+			   "absurd count (more than 10^12)");
 	if (u.cpu_throttled_ratio > 1)
 		return bad(x, "cpu_throttled_ratio", "must be between 0 and 1, got %g", u.cpu_throttled_ratio);
 	KP_ARRAY_PUSH(x->c->usage, u);

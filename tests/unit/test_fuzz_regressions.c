@@ -149,3 +149,48 @@ Test(fuzz_regressions, cut_error_messages_stay_valid_utf8)
 	}
 	kp_buf_release(&b);
 }
+
+/* usage.json bounded only cpu max and memory max: p95/p99 of 1e300 reached
+ * rightsizing.c's (int64_t)ceil() and INT64_MAX restarts/samples were summed
+ * by idle_workload.c, both undefined behaviour (found by fuzz_snapshot).
+ * Every value is now checked when the file is read. */
+#define FR_USAGE(entry_fields)                                                                              \
+	"{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T00:00:00Z\",\"end\":"          \
+	"\"2026-11-12T00:00:00Z\",\"source\":\"manual\"},\"containers\":[{\"namespace\":\"a\",\"pod\":\"p\"," \
+	"\"container\":\"c\"," entry_fields "}]}"
+
+Test(fuzz_regressions, every_usage_value_is_bounded, .init = fr_setup, .fini = fr_teardown)
+{
+	static const struct {
+		const char *fields, *field;
+	} cases[] = {
+		{"\"samples\":5,\"cpu_millicores\":{\"p95\":1e300}", "cpu_millicores"},
+		{"\"samples\":5,\"cpu_millicores\":{\"p50\":2e9,\"max\":5}", "cpu_millicores"},
+		{"\"samples\":5,\"cpu_millicores\":{\"p99\":1e10}", "cpu_millicores"},
+		{"\"samples\":5,\"memory_bytes\":{\"p50\":1e300}", "memory_bytes"},
+		{"\"samples\":5,\"memory_limit_at_oom_bytes\":9223372036854775807", "memory_limit_at_oom_bytes"},
+		{"\"samples\":9223372036854775807", "samples"},
+		{"\"samples\":5,\"restarts\":9223372036854775807", "restarts"},
+		{"\"samples\":5,\"oom_kills\":1000000000001", "oom_kills"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		kp_cluster c;
+		kp_error err = {0};
+		char doc[1024];
+		snprintf(doc, sizeof(doc), FR_USAGE("%s"), cases[i].fields);
+		cr_expect_eq(fr_load(&c, "usage.json", doc, &err), KP_ERR_INPUT, "case %zu", i);
+		cr_expect(strstr(err.msg, cases[i].field) && strstr(err.msg, "absurd"), "case %zu: %s", i, err.msg);
+		kp_cluster_release(&c);
+	}
+	/* large but plausible values still load */
+	kp_cluster c;
+	kp_error err = {0};
+	cr_assert_eq(fr_load(&c, "usage.json",
+			     FR_USAGE("\"samples\":1000000,\"restarts\":5000,\"oom_kills\":3,"
+				      "\"cpu_millicores\":{\"p50\":1e6,\"p95\":9e8,\"p99\":1e9,\"max\":1e9},"
+				      "\"memory_bytes\":{\"p50\":1e15,\"max\":1e18},\"memory_limit_at_oom_bytes\":1073741824"),
+			     &err),
+		     KP_OK, "%s", err.msg);
+	cr_expect_eq(c.usage.len, 1);
+	kp_cluster_release(&c);
+}
