@@ -115,6 +115,15 @@ char *kp_path_join(const char *a, const char *b); /* caller frees */
 /* ---- JSON helpers (json-c) ---- */
 /* Parses a file; on syntax error names the file, line and column. */
 kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err);
+/* Streams one big array out of a JSON file without building its DOM: each
+ * element of the top-level object's member `key` (e.g. "items") is parsed
+ * on its own and handed to fn, then freed, so memory stays at one element
+ * however large the file. *skeleton receives the rest of the document with
+ * that array emptied (for "kind", "schema", ...; caller puts). fn returns
+ * KP_OK to go on. Malformed JSON is an error naming file:line:column. */
+typedef kp_status (*kp_json_item_fn)(void *ud, json_object *item, size_t index);
+kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_fn fn, void *ud,
+			       json_object **skeleton, kp_error *err);
 /* Serialises obj pretty-printed and writes it atomically. */
 kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err);
 /* Lookup by dotted path ("metadata.name"); NULL when any step is missing. */

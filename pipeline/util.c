@@ -452,6 +452,249 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 	return KP_OK;
 }
 
+/* ---- streaming one array out of a large document ----
+ *
+ * A byte scanner tracks strings, escapes and nesting depth; that is all it
+ * needs to find where each element of the chosen array starts and ends.
+ * Validation is json-c's: every element is parsed strictly on its own, and
+ * the skeleton (the document with the array emptied) is parsed at the end,
+ * so a malformed file fails exactly as kp_json_read_file would. */
+
+typedef struct {
+	const char *path;
+	const char *key;
+	kp_json_item_fn fn;
+	void *ud;
+	kp_error *err;
+	json_tokener *tok;
+	kp_buf skel;      /* everything outside the array's elements */
+	kp_buf elem;      /* the element being read */
+	size_t index;
+	int depth;        /* nesting depth of the byte just scanned */
+	bool in_str, esc;
+	bool in_array;    /* inside the chosen array */
+	bool in_elem;     /* inside one of its elements */
+	bool scalar_elem; /* the element is a scalar (ends at , or ]) */
+	bool want_colon;  /* a depth-1 string just ended: maybe a key */
+	bool key_match;   /* the last depth-1 key was `key` */
+	bool after_colon; /* waiting for the value of the matching key */
+	size_t str_len;   /* length of the depth-1 string being read */
+	bool str_matches; /* ... and whether it still equals key */
+	size_t line, col; /* position of the next byte, 1-based */
+	size_t elem_line, elem_col;
+} stream_t;
+
+static kp_status stream_fail_at(stream_t *st, size_t line, size_t col, const char *what)
+{
+	return kp_fail(st->err, KP_ERR_INPUT, "%s:%zu:%zu: malformed JSON: %s", st->path, line, col, what);
+}
+
+static kp_status stream_element(stream_t *st)
+{
+	json_tokener_reset(st->tok);
+	json_object *o = json_tokener_parse_ex(st->tok, st->elem.data, (int)st->elem.len);
+	enum json_tokener_error jerr = json_tokener_get_error(st->tok);
+	if (jerr == json_tokener_continue) {
+		/* a bare number at the end needs a terminator to finish */
+		o = json_tokener_parse_ex(st->tok, " ", 1);
+		jerr = json_tokener_get_error(st->tok);
+	}
+	size_t end = json_tokener_get_parse_end(st->tok);
+	if (!o || jerr != json_tokener_success) {
+		int line, col;
+		line_col(st->elem.data, end, &line, &col);
+		kp_status s = stream_fail_at(st, st->elem_line + (size_t)line - 1,
+					     line == 1 ? st->elem_col + (size_t)col - 1 : (size_t)col,
+					     json_tokener_error_desc(jerr != json_tokener_success ? jerr
+											    : json_tokener_error_parse_eof));
+		json_object_put(o);
+		return s;
+	}
+	kp_status s = st->fn(st->ud, o, st->index++);
+	json_object_put(o);
+	kp_buf_reset(&st->elem);
+	return s;
+}
+
+/* Scans one chunk; bytes go to the element or to the skeleton. */
+static kp_status stream_scan(stream_t *st, const char *p, size_t n)
+{
+	size_t seg = 0; /* start of the run of bytes not yet copied */
+	kp_buf *dst = st->in_elem ? &st->elem : &st->skel;
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		size_t line = st->line, col = st->col;
+		if (ch == '\n') {
+			st->line++;
+			st->col = 1;
+		} else {
+			st->col++;
+		}
+		if (st->in_str) {
+			if (st->esc) {
+				st->esc = false;
+			} else if (ch == '\\') {
+				st->esc = true;
+			} else if (ch == '"') {
+				st->in_str = false;
+				if (st->depth == 1 && !st->in_array) {
+					st->want_colon = true;
+					st->key_match = st->str_matches && st->str_len == strlen(st->key);
+				}
+			} else if (st->depth == 1 && !st->in_array) {
+				st->str_matches = st->str_matches && st->str_len < strlen(st->key) &&
+						  st->key[st->str_len] == ch;
+				st->str_len++;
+			}
+			continue;
+		}
+		if (ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t')
+			continue;
+		/* an element of the chosen array begins */
+		if (st->in_array && !st->in_elem && st->depth == 2 && ch != ',' && ch != ']') {
+			kp_buf_add(dst, p + seg, i - seg);
+			seg = i;
+			st->in_elem = true;
+			st->scalar_elem = ch != '{' && ch != '[';
+			st->elem_line = line;
+			st->elem_col = col;
+			dst = &st->elem;
+		}
+		/* separators between elements stay out of the skeleton, which
+		 * keeps an empty array */
+		if (st->in_array && !st->in_elem && st->depth == 2 && ch == ',') {
+			kp_buf_add(dst, p + seg, i - seg);
+			seg = i + 1;
+			continue;
+		}
+		/* a scalar element ends at the , or ] that follows it */
+		if (st->in_elem && st->scalar_elem && st->depth == 2 && (ch == ',' || ch == ']')) {
+			kp_buf_add(dst, p + seg, i - seg);
+			seg = ch == ',' ? i + 1 : i;
+			st->in_elem = false;
+			dst = &st->skel;
+			kp_status s = stream_element(st);
+			if (s)
+				return s;
+			if (ch == ',')
+				continue;
+		}
+		switch (ch) {
+		case '"':
+			st->in_str = true;
+			st->esc = false;
+			st->str_len = 0;
+			st->str_matches = true;
+			break;
+		case ':':
+			if (st->depth == 1 && !st->in_array && st->want_colon) {
+				st->after_colon = st->key_match;
+				st->want_colon = false;
+				continue;
+			}
+			break;
+		case '{':
+		case '[':
+			if (ch == '[' && st->depth == 1 && st->after_colon) {
+				/* the chosen array: keep "[" in the skeleton, stream its elements */
+				st->in_array = true;
+				st->depth++;
+				st->after_colon = false;
+				continue;
+			}
+			st->depth++;
+			break;
+		case '}':
+		case ']':
+			if (st->depth == 0)
+				return stream_fail_at(st, line, col, "unexpected closing bracket");
+			st->depth--;
+			if (st->in_elem && !st->scalar_elem && st->depth == 2) {
+				kp_buf_add(dst, p + seg, i + 1 - seg);
+				seg = i + 1;
+				st->in_elem = false;
+				dst = &st->skel;
+				kp_status s = stream_element(st);
+				if (s)
+					return s;
+				continue;
+			}
+			if (st->in_array && st->depth == 1)
+				st->in_array = false; /* the skeleton keeps "[...]" minus the elements */
+			break;
+		default:
+			break;
+		}
+		if (st->depth == 1)
+			st->want_colon = st->want_colon && ch == ':';
+		if (ch != ':' && !(ch == '[' || ch == '{'))
+			st->after_colon = false;
+		else if (ch == '{')
+			st->after_colon = false;
+	}
+	kp_buf_add(dst, p + seg, n - seg);
+	return KP_OK;
+}
+
+kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_fn fn, void *ud,
+			       json_object **skeleton, kp_error *err)
+{
+	*skeleton = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	stream_t st;
+	memset(&st, 0, sizeof(st));
+	st.path = path;
+	st.key = key;
+	st.fn = fn;
+	st.ud = ud;
+	st.err = err;
+	st.line = st.col = 1;
+	st.tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	json_tokener_set_flags(st.tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	kp_buf_init(&st.skel);
+	kp_buf_init(&st.elem);
+	enum { CHUNK = 1 << 20 };
+	char *chunk = kp_xmalloc(CHUNK);
+	kp_status s = KP_OK;
+	size_t n;
+	while (!s && (n = fread(chunk, 1, CHUNK, f)) > 0) {
+		if (memchr(chunk, '\0', n))
+			s = kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
+		else
+			s = stream_scan(&st, chunk, n);
+	}
+	if (!s && ferror(f))
+		s = kp_fail(err, KP_ERR_IO, "%s: read error", path);
+	fclose(f);
+	free(chunk);
+	if (!s && (st.in_elem || st.in_str || st.depth != 0))
+		s = stream_fail_at(&st, st.line, st.col, "unexpected end of data");
+	if (!s) {
+		/* The rest of the document, validated by json-c like any file. */
+		json_tokener_reset(st.tok);
+		json_object *o = json_tokener_parse_ex(st.tok, kp_buf_cstr(&st.skel), (int)st.skel.len);
+		enum json_tokener_error jerr = json_tokener_get_error(st.tok);
+		size_t end = json_tokener_get_parse_end(st.tok);
+		while (end < st.skel.len && strchr(" \t\r\n", st.skel.data[end]))
+			end++;
+		if (!o || jerr != json_tokener_success || end < st.skel.len) {
+			json_object_put(o);
+			/* Positions in the skeleton are not the file's: say what, not where. */
+			s = kp_fail(err, KP_ERR_INPUT, "%s: malformed JSON: %s", path,
+				    jerr != json_tokener_success ? json_tokener_error_desc(jerr)
+								 : "trailing data after the document");
+		} else {
+			*skeleton = o;
+		}
+	}
+	json_tokener_free(st.tok);
+	kp_buf_release(&st.skel);
+	kp_buf_release(&st.elem);
+	return s;
+}
+
 kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err)
 {
 	size_t len;

@@ -103,6 +103,8 @@ typedef struct {
 	const char *path; /* file being read */
 	const char *list; /* "items" or "containers": the array being walked */
 	bool keep_all_labels; /* nodes, namespaces, endpointslices, storageclasses */
+	kp_resource resource; /* the list being read */
+	const char *rel;      /* "objects/pods.json", for messages */
 	size_t item;      /* index in that array */
 	const char *what; /* "Pod shop/web-1" once known */
 	kp_error *err;
@@ -732,6 +734,22 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 	}
 }
 
+static kp_status list_item(void *ud, json_object *item, size_t index)
+{
+	ctx_t *x = ud;
+	x->item = index;
+	x->what = NULL;
+	if (!json_object_is_type(item, json_type_object))
+		return bad(x, "item", "not an object");
+	const char *ik = kp_json_str(item, "kind");
+	if (ik && strcmp(ik, kp_resource_kind(x->resource)) != 0) {
+		char q[KP_QUOTE_SIZE];
+		return bad(x, "kind", "is \"%s\", but %s holds %s objects", quote_input(ik, q), x->rel,
+			   kp_resource_kind(x->resource));
+	}
+	return parse_item(x, x->resource, item);
+}
+
 static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_error *err)
 {
 	char rel[128];
@@ -751,47 +769,28 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 		free(path);
 		return KP_OK;
 	}
-	json_object *doc = NULL;
-	kp_status s = kp_json_read_file(path, &doc, err);
-	if (s) {
-		free(path);
-		return s;
-	}
-	ctx_t x = {.c = c, .path = path, .list = "items", .err = err,
+	ctx_t x = {.c = c, .path = path, .list = "items", .err = err, .resource = r, .rel = rel,
 		   .keep_all_labels = r == KP_RES_NODES || r == KP_RES_NAMESPACES || r == KP_RES_ENDPOINTSLICES ||
 				      r == KP_RES_STORAGECLASSES};
 	kp_buf_init(&x.what_buf);
-	const char *kind = kp_json_str(doc, "kind");
-	char list_kind[64];
-	snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
-	json_object *items = kp_json_get(doc, "items");
-	if (!json_object_is_type(doc, json_type_object) || !kind) {
-		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected a List (the output of `kubectl get %s -A -o json`)",
-			    path, kp_resource_name(r));
-	} else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0) {
-		char q[KP_QUOTE_SIZE];
-		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path,
-			    quote_input(kind, q), list_kind);
-	} else if (!json_object_is_type(items, json_type_array)) {
-		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", path);
-	} else {
-		size_t n = json_object_array_length(items);
-		for (size_t i = 0; i < n && !s; i++) {
-			json_object *item = json_object_array_get_idx(items, i);
-			x.item = i;
-			x.what = NULL;
-			if (!json_object_is_type(item, json_type_object)) {
-				s = bad(&x, "item", "not an object");
-				break;
-			}
-			const char *ik = kp_json_str(item, "kind");
-			if (ik && strcmp(ik, kp_resource_kind(r)) != 0) {
-				char q[KP_QUOTE_SIZE];
-				s = bad(&x, "kind", "is \"%s\", but %s holds %s objects", quote_input(ik, q), rel,
-					kp_resource_kind(r));
-				break;
-			}
-			s = parse_item(&x, r, item);
+	/* Items are streamed one at a time: a 150,000-pod list never exists as
+	 * one JSON tree in memory, only the compact model does. */
+	json_object *doc = NULL;
+	kp_status s = kp_json_stream_array(path, "items", list_item, &x, &doc, err);
+	if (!s) {
+		const char *kind = kp_json_str(doc, "kind");
+		char list_kind[64];
+		snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
+		if (!json_object_is_type(doc, json_type_object) || !kind) {
+			s = kp_fail(err, KP_ERR_INPUT,
+				    "%s: kind: expected a List (the output of `kubectl get %s -A -o json`)", path,
+				    kp_resource_name(r));
+		} else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0) {
+			char q[KP_QUOTE_SIZE];
+			s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path,
+				    quote_input(kind, q), list_kind);
+		} else if (!json_object_is_type(kp_json_get(doc, "items"), json_type_array)) {
+			s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", path);
 		}
 	}
 	if (!s)
@@ -899,6 +898,14 @@ static kp_status parse_usage_entry(ctx_t *x, json_object *e)
 	return KP_OK;
 }
 
+static kp_status usage_item(void *ud, json_object *entry, size_t index)
+{
+	ctx_t *x = ud;
+	x->item = index;
+	x->what = NULL;
+	return parse_usage_entry(x, entry);
+}
+
 static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 {
 	char *path = kp_path_join(dir, "usage.json");
@@ -909,19 +916,19 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 		free(path);
 		return KP_OK;
 	}
-	json_object *doc = NULL;
-	kp_status s = kp_json_read_file(path, &doc, err);
-	if (s) {
-		free(path);
-		return s;
-	}
 	ctx_t x = {.c = c, .path = path, .list = "containers", .err = err};
 	kp_buf_init(&x.what_buf);
+	/* Streamed like the object lists: entries are checked on their own, the
+	 * header (schema, window) once the file is read. */
+	json_object *doc = NULL;
+	kp_status s = kp_json_stream_array(path, "containers", usage_item, &x, &doc, err);
 	const char *schema = kp_json_str(doc, "schema");
 	const char *ws = kp_json_str(doc, "window.start"), *we = kp_json_str(doc, "window.end");
 	const char *src = kp_json_str(doc, "window.source");
 	json_object *containers = kp_json_get(doc, "containers");
-	if (!schema || strcmp(schema, "kopilot.usage/v1") != 0) {
+	if (s) {
+		/* the entry's or the syntax error stands */
+	} else if (!schema || strcmp(schema, "kopilot.usage/v1") != 0) {
 		char q[KP_QUOTE_SIZE];
 		s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"kopilot.usage/v1\", got %s%s%s", path,
 			    schema ? "\"" : "", schema ? quote_input(schema, q) : "nothing", schema ? "\"" : "");
@@ -938,12 +945,6 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 	} else {
 		c->usage_source = kp_arena_strdup(&c->arena, src);
 		c->step_seconds = int_at(doc, "window.step_seconds", 0);
-		size_t n = json_object_array_length(containers);
-		for (size_t i = 0; i < n && !s; i++) {
-			x.item = i;
-			x.what = NULL;
-			s = parse_usage_entry(&x, json_object_array_get_idx(containers, i));
-		}
 		json_object *missing = kp_json_get(doc, "missing");
 		size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 		for (size_t i = 0; i < nm && !s; i++) {

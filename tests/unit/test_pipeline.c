@@ -369,3 +369,69 @@ Test(util, atomic_write_leaves_nothing_on_failure)
 	cr_assert_eq(kp_write_file_atomic("/nonexistent-dir/x.json", "{}", 2, &err), KP_ERR_IO);
 	cr_assert(strstr(err.msg, "/nonexistent-dir/x.json"), "%s", err.msg);
 }
+
+/* ---- streaming one array out of a document ---- */
+
+typedef struct {
+	kp_buf seen;
+	size_t n;
+} stream_seen;
+
+static kp_status stream_collect(void *ud, json_object *item, size_t index)
+{
+	stream_seen *s = ud;
+	cr_assert_eq(index, s->n);
+	kp_buf_printf(&s->seen, "%s|", json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN));
+	s->n++;
+	return KP_OK;
+}
+
+static kp_status stream_text(const char *text, const char *key, stream_seen *seen, json_object **skel, kp_error *err)
+{
+	char path[] = "/tmp/kp-stream-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	kp_buf_init(&seen->seen);
+	seen->n = 0;
+	kp_status s = kp_json_stream_array(path, key, stream_collect, seen, skel, err);
+	unlink(path);
+	return s;
+}
+
+Test(stream, elements_one_by_one_and_skeleton_without_them)
+{
+	stream_seen seen;
+	json_object *skel = NULL;
+	kp_error err = {0};
+	const char *doc = "{\"apiVersion\": \"v1\", \"meta\": {\"items\": [9]},\n \"items\": [\n  {\"a\": \"x]}\\\"[{\"},\n"
+			  "  {\"b\": [1, {\"c\": null}]}, 7, \"s,]\"\n ],\n \"kind\": \"List\"}";
+	cr_assert_eq(stream_text(doc, "items", &seen, &skel, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(seen.n, 4);
+	cr_assert_str_eq(seen.seen.data, "{\"a\":\"x]}\\\"[{\"}|{\"b\":[1,{\"c\":null}]}|7|\"s,]\"|");
+	cr_assert_str_eq(kp_json_str(skel, "kind"), "List");
+	cr_assert_eq(json_object_array_length(kp_json_get(skel, "items")), 0);
+	cr_assert_eq(json_object_array_length(kp_json_get(skel, "meta.items")), 1, "a nested key of the same name stays");
+	json_object_put(skel);
+	kp_buf_release(&seen.seen);
+}
+
+Test(stream, malformed_element_names_its_line)
+{
+	stream_seen seen;
+	json_object *skel = NULL;
+	kp_error err = {0};
+	cr_assert_eq(stream_text("{\"items\": [\n {\"a\": 1},\n {\"b\": ,}\n]}", "items", &seen, &skel, &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, ":3:"), "%s", err.msg);
+	cr_assert_null(skel);
+	kp_buf_release(&seen.seen);
+	cr_assert_eq(stream_text("{\"items\": [{\"a\": 1}", "items", &seen, &skel, &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "unexpected end"), "%s", err.msg);
+	kp_buf_release(&seen.seen);
+	cr_assert_eq(stream_text("{\"items\": []} trailing", "items", &seen, &skel, &err), KP_ERR_INPUT);
+	kp_buf_release(&seen.seen);
+	cr_assert_eq(stream_text("{\"items\": [{\"a\": \"\xff\"}]}", "items", &seen, &skel, &err), KP_ERR_INPUT,
+		     "invalid UTF-8 inside an element");
+	kp_buf_release(&seen.seen);
+}
