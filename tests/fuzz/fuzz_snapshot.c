@@ -3,9 +3,11 @@
  * that consumes its result: kp_snapshot_load -> kp_analyze ->
  * kp_analysis_doc -> kp_recommend, all released again (leaks are findings).
  *
- * Input: byte 0 picks the file, the rest is its text.
- *   (byte0 & 0x1f) - 1, mod 16: 0..14 = objects/<kp_resource>.json, 15 = usage.json
- *   ('A' = pods, 'B' = deployments, ..., 'O' = storageclasses, 'P' = usage.json)
+ * Input: byte 0 picks the file, the rest is its text. With k = (byte0 & 0x1f) - 1
+ * (mod 32): k = 15 is usage.json, any other k the kp_resource k (below 15)
+ * or k - 1 (above), modulo KP_RES_COUNT: 'A' = pods, 'B' = deployments, ...,
+ * 'O' = storageclasses, 'P' = usage.json, 'Q' = rollouts (letters stay
+ * stable as resources are added at the end of kp_resource).
  *   byte0 & 0x20 (lower case letters): the file is put into a copy of the
  *   small consistent companion snapshot (KP_FUZZ_COMPANION, made by
  *   make_corpus.py) instead of an otherwise empty one, so the analyzers
@@ -98,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	int which = ((data[0] & 0x1f) + NFILES - 1) % NFILES;
+	int k = ((data[0] & 0x1f) + 31) % 32;
+	int which = k == 15 ? KP_RES_COUNT : (k < 15 ? k : k - 1) % KP_RES_COUNT;
 	int d = (data[0] & 0x20) ? 1 : 0;
 	const char *dir = dirs[d];
 	put_file(dir, rel[which], data + 1, size - 1);

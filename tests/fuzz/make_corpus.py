@@ -17,10 +17,13 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.path.join(ROOT, "examples", "demo-cluster")
 
-# Order of kp_resource in pipeline/model.h; index 15 is usage.json.
+# Order of kp_resource in pipeline/model.h, with the seed letter fuzz_snapshot
+# maps to each ('P' is usage.json). Rollouts have no demo file: their seed is
+# made from deployments.
 RESOURCES = ["pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
              "persistentvolumeclaims", "persistentvolumes", "services", "endpointslices", "nodes",
              "horizontalpodautoscalers", "namespaces", "storageclasses"]
+LETTERS = "ABCDEFGHIJKLMNO"
 # Fields no stage reads: dropped to keep files small and executions fast.
 BULKY = {"env", "ports", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "managedFields",
          "image", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy", "securityContext",
@@ -82,8 +85,15 @@ def main():
     for i, r in enumerate(RESOURCES):
         doc = strip(dict(lists[r], items=lists[r]["items"][:3]))
         text = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
-        write_bytes(os.path.join(seeds, r), bytes([ord("A") + i]) + text)
-        write_bytes(os.path.join(seeds, r + "-c"), bytes([ord("a") + i]) + text)
+        write_bytes(os.path.join(seeds, r), LETTERS[i].encode() + text)
+        write_bytes(os.path.join(seeds, r + "-c"), LETTERS[i].lower().encode() + text)
+    ro = strip(dict(lists["deployments"], items=lists["deployments"]["items"][:2]))
+    for it in ro["items"]:
+        it["kind"], it["apiVersion"] = "Rollout", "argoproj.io/v1alpha1"
+        it["spec"]["strategy"] = {"canary": {"steps": [{"setWeight": 20}]}}
+    text = json.dumps(ro, separators=(",", ":"), sort_keys=True).encode()
+    write_bytes(os.path.join(seeds, "rollouts"), b"Q" + text)
+    write_bytes(os.path.join(seeds, "rollouts-c"), b"q" + text)
     for mode, pick in (("P", usage["containers"][:3]), ("p", cu[:4])):
         text = json.dumps(dict(usage, containers=pick), separators=(",", ":"), sort_keys=True).encode()
         write_bytes(os.path.join(seeds, "usage-" + ("c" if mode == "p" else "s")), mode.encode() + text)
