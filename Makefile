@@ -19,7 +19,7 @@ LDLIBS   := -lcmark-gfm-extensions -lm
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev
-DEPS_TEST  := python3 python3-openpyxl python3-jsonschema libreoffice-calc-nogui chromium
+DEPS_TEST  := python3 python3-openpyxl python3-jsonschema libreoffice-calc-nogui chromium time
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 LIB_SRCS := $(wildcard pipeline/*.c stages/*/*.c stages/*/*/*.c)

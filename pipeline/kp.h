@@ -108,6 +108,8 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
  * commit with kp_commit_temp(), or unlink on error. Caller frees result. */
 char *kp_temp_path_for(const char *path);
 kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err);
+/* Copies a file in chunks (bounded memory) to dst, atomically. */
+kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err);
 kp_status kp_mkdir_p(const char *path, kp_error *err);
 bool kp_file_exists(const char *path);
 char *kp_path_join(const char *a, const char *b); /* caller frees */

@@ -342,6 +342,59 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
 	return s;
 }
 
+kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
+	char *tmp = kp_temp_path_for(dst);
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	kp_status s = KP_OK;
+	if (out < 0) {
+		s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", dst, strerror(errno));
+		close(in);
+		free(tmp);
+		return s;
+	}
+	enum { CHUNK = 1 << 20 };
+	char *buf = kp_xmalloc(CHUNK);
+	for (;;) {
+		ssize_t r = read(in, buf, CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			s = kp_fail(err, KP_ERR_IO, "%s: read error: %s", src, strerror(errno));
+			break;
+		}
+		if (r == 0)
+			break;
+		for (ssize_t off = 0; off < r;) {
+			ssize_t w = write(out, buf + off, (size_t)(r - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));
+				break;
+			}
+			off += w;
+		}
+		if (s)
+			break;
+	}
+	free(buf);
+	close(in);
+	if (!s && (fsync(out) != 0))
+		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));
+	if (close(out) != 0 && !s)
+		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));
+	if (s)
+		unlink(tmp);
+	else
+		s = kp_commit_temp(tmp, dst, err);
+	free(tmp);
+	return s;
+}
+
 kp_status kp_mkdir_p(const char *path, kp_error *err)
 {
 	char *p = kp_xstrdup(path);
@@ -521,7 +574,27 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 {
 	size_t seg = 0; /* start of the run of bytes not yet copied */
 	kp_buf *dst = st->in_elem ? &st->elem : &st->skel;
+	/* Bytes that matter inside a string, and inside an element's nested
+	 * values: everything else is skipped in a tight loop, which is most of
+	 * a kubectl list (names, labels, images). */
+	static bool str_special[256], nest_special[256], init;
+	if (!init) {
+		str_special['"'] = str_special['\\'] = str_special['\n'] = true;
+		for (const char *c = "\"{}[]\n"; *c; c++)
+			nest_special[(unsigned char)*c] = true;
+		init = true;
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (!st->esc && (st->in_str ? st->depth >= 2 : (st->in_elem && st->depth >= 3))) {
+			const bool *special = st->in_str ? str_special : nest_special;
+			size_t j = i;
+			while (j < n && !special[(unsigned char)p[j]])
+				j++;
+			st->col += j - i;
+			i = j;
+			if (i == n)
+				break;
+		}
 		char ch = p[i];
 		size_t line = st->line, col = st->col;
 		if (ch == '\n') {
