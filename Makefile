@@ -30,7 +30,7 @@ TEST_BIN := $(BUILD)/unit-tests
 
 KOPILOT := $(BUILD)/kopilot
 
-.PHONY: all deps demo test unit e2e asan bench clean install check-deps
+.PHONY: all deps demo test unit e2e quality asan bench clean install check-deps
 
 all: $(KOPILOT)
 
@@ -83,10 +83,16 @@ unit: $(TEST_BIN)
 e2e: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/run.sh
 
+# quality.sh: seeded clusters with every category planted; precision and
+# recall must be 1.0 and no recommendation may break a safety invariant.
+quality: $(KOPILOT)
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/quality.sh
+
 test: deps
 	$(MAKE) all $(TEST_BIN)
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) quality
 
 # Separate build dir so sanitizer objects never mix with the normal ones.
 asan: deps
@@ -94,6 +100,7 @@ asan: deps
 	  build-asan/kopilot build-asan/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
+	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
 
 bench: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash bench/run.sh
