@@ -18,6 +18,44 @@ bool kp_namespace_ignored(const kp_cluster *c, const char *ns)
 	return false;
 }
 
+const kp_usage *const *kp_workload_usage(kp_analyze_ctx *ctx, size_t wi, size_t *n)
+{
+	kp_cluster *c = ctx->cluster;
+	if (!ctx->usage_start) {
+		/* Counting sort of entries by workload: linear in entries +
+		 * workloads; one workload's entries keep their file order. */
+		size_t nw = c->workloads.len;
+		size_t *start = kp_xcalloc(nw + 1, sizeof(size_t));
+		for (size_t i = 0; i < c->usage.len; i++)
+			if (c->usage.items[i].workload)
+				start[c->usage.items[i].workload - c->workloads.items + 1]++;
+		for (size_t i = 0; i < nw; i++)
+			start[i + 1] += start[i];
+		const kp_usage **by = kp_xcalloc(start[nw] + 1, sizeof(*by));
+		size_t *fill = kp_xcalloc(nw + 1, sizeof(size_t));
+		for (size_t i = 0; i < c->usage.len; i++) {
+			const kp_usage *u = &c->usage.items[i];
+			if (!u->workload)
+				continue;
+			size_t w = (size_t)(u->workload - c->workloads.items);
+			by[start[w] + fill[w]++] = u;
+		}
+		free(fill);
+		ctx->usage_start = start;
+		ctx->usage_by_workload = by;
+	}
+	*n = ctx->usage_start[wi + 1] - ctx->usage_start[wi];
+	return ctx->usage_by_workload + ctx->usage_start[wi];
+}
+
+void kp_analyze_ctx_release(kp_analyze_ctx *ctx)
+{
+	free(ctx->usage_start);
+	free(ctx->usage_by_workload);
+	ctx->usage_start = NULL;
+	ctx->usage_by_workload = NULL;
+}
+
 void kp_analyze(kp_analyze_ctx *ctx)
 {
 	kp_rule_idle_workload(ctx); /* first: marks idle workloads so they are not also resized */
@@ -29,5 +67,6 @@ void kp_analyze(kp_analyze_ctx *ctx)
 	kp_rule_finished_job(ctx);
 	kp_rule_underutilized_node(ctx);
 	kp_scope_apply(ctx); /* last: rules see the whole cluster, the report only the scope */
+	kp_analyze_ctx_release(ctx);
 	kp_pricing_inputs(ctx->cluster, ctx->out); /* what each finding's price depends on */
 }

@@ -17,7 +17,16 @@ typedef struct kp_analyze_ctx {
 	const kp_config *cfg;
 	int64_t now; /* seconds since the epoch: --now, or the wall clock */
 	kp_findings *out;
+	/* usage entries grouped by workload (built on first use, see
+	 * kp_workload_usage; freed by kp_analyze_ctx_release) */
+	size_t *usage_start;
+	const kp_usage **usage_by_workload;
 } kp_analyze_ctx;
+
+/* The usage entries resolved to workload number wi (index into
+ * cluster->workloads), live and replaced pods, in file order. */
+const kp_usage *const *kp_workload_usage(kp_analyze_ctx *ctx, size_t wi, size_t *n);
+void kp_analyze_ctx_release(kp_analyze_ctx *ctx);
 
 /* Runs every rule family. */
 void kp_analyze(kp_analyze_ctx *ctx);

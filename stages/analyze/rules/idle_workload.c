@@ -230,25 +230,7 @@ void kp_rule_idle_workload(kp_analyze_ctx *x)
 	kp_cluster *c = x->cluster;
 	if (!c->usage_collected)
 		return; /* rightsizing lists every workload as "usage not measured" */
-	/* Group usage entries by workload with a counting sort: linear in
-	 * entries + workloads, entries of one workload in file order. */
 	size_t nw = c->workloads.len;
-	size_t *start = kp_xcalloc(nw + 1, sizeof(size_t));
-	for (size_t i = 0; i < c->usage.len; i++)
-		if (c->usage.items[i].workload)
-			start[c->usage.items[i].workload - c->workloads.items + 1]++;
-	for (size_t i = 0; i < nw; i++)
-		start[i + 1] += start[i];
-	const kp_usage **by_wl = kp_xcalloc(start[nw] + 1, sizeof(*by_wl));
-	size_t *fill = kp_xcalloc(nw + 1, sizeof(size_t));
-	for (size_t i = 0; i < c->usage.len; i++) {
-		const kp_usage *u = &c->usage.items[i];
-		if (!u->workload)
-			continue;
-		size_t wi = (size_t)(u->workload - c->workloads.items);
-		by_wl[start[wi] + fill[wi]++] = u;
-	}
-
 	for (size_t i = 0; i < nw; i++) {
 		kp_workload *w = &c->workloads.items[i];
 		if (w->wkind != KP_WL_DEPLOYMENT && w->wkind != KP_WL_STATEFULSET && w->wkind != KP_WL_DAEMONSET)
@@ -257,12 +239,10 @@ void kp_rule_idle_workload(kp_analyze_ctx *x)
 			continue; /* rightsizing records the "excluded" skip */
 		if (w->replicas <= 0)
 			continue;
-		size_t n = start[i + 1] - start[i];
+		size_t n;
+		const kp_usage *const *wl_usage = kp_workload_usage(x, i, &n);
 		if (n == 0)
 			continue; /* not measured: rightsizing records the skip */
-		idle_judge(x, w, by_wl + start[i], n);
+		idle_judge(x, w, wl_usage, n);
 	}
-	free(start);
-	free(fill);
-	free(by_wl);
 }

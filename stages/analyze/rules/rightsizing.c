@@ -491,25 +491,7 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 		}
 		return;
 	}
-	/* Group usage entries by workload: counting sort into one array, so the
-	 * pass is linear in pods + containers. */
 	size_t nw = c->workloads.len;
-	size_t *start = kp_xcalloc(nw + 1, sizeof(size_t));
-	for (size_t i = 0; i < c->usage.len; i++)
-		if (c->usage.items[i].workload)
-			start[c->usage.items[i].workload - c->workloads.items + 1]++;
-	for (size_t i = 0; i < nw; i++)
-		start[i + 1] += start[i];
-	const kp_usage **by_wl = kp_xcalloc(start[nw] + 1, sizeof(*by_wl));
-	size_t *fill = kp_xcalloc(nw + 1, sizeof(size_t));
-	for (size_t i = 0; i < c->usage.len; i++) {
-		const kp_usage *u = &c->usage.items[i];
-		if (!u->workload)
-			continue;
-		size_t wi = (size_t)(u->workload - c->workloads.items);
-		by_wl[start[wi] + fill[wi]++] = u;
-	}
-
 	for (size_t i = 0; i < nw; i++) {
 		const kp_workload *w = &c->workloads.items[i];
 		if (w->wkind == KP_WL_REPLICASET)
@@ -524,7 +506,8 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 		}
 		if ((w->replicas == 0 && !is_batch(w)) || w->flagged_idle)
 			continue; /* nothing running to size, or reported as idle as a whole */
-		size_t n = start[i + 1] - start[i];
+		size_t n;
+		const kp_usage *const *wl_usage = kp_workload_usage(x, i, &n);
 		if (n == 0 && is_batch(w))
 			continue; /* a Job or CronJob with no run in the window has nothing to judge */
 		char bad[300];
@@ -542,12 +525,9 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 			const kp_container *ct = &w->spec.containers[k];
 			/* A plain init container with no usage in the window ran
 			 * before it began: nothing to judge, and no reason to say so. */
-			if (ct->init && !ct->sidecar && !has_usage_for(by_wl + start[i], n, ct->name))
+			if (ct->init && !ct->sidecar && !has_usage_for(wl_usage, n, ct->name))
 				continue;
-			judge_container(x, w, ct, by_wl + start[i], n, &pp);
+			judge_container(x, w, ct, wl_usage, n, &pp);
 		}
 	}
-	free(start);
-	free(fill);
-	free(by_wl);
 }
