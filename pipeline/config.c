@@ -578,23 +578,6 @@ static void value_release(cfg_value *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Strict decimal number: what YAML and people write, not C's hex floats,
- * "inf" or "nan", which strtod would accept. */
-static bool parse_double(const char *s, double *out)
-{
-	if (!*s)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!strchr("0123456789+-.eE", *p))
-			return false;
-	char *end;
-	errno = 0;
-	double d = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(d))
-		return false;
-	*out = d;
-	return true;
-}
 
 static bool parse_int(const char *s, int64_t *out)
 {
@@ -685,7 +668,7 @@ static bool parse_text(const cfg_key *k, const char *text, syntax syn, cfg_value
 	memset(v, 0, sizeof(*v));
 	switch (k->type) {
 	case T_DOUBLE:
-		return parse_double(text, &v->d);
+		return kp_parse_number(text, &v->d);
 	case T_INT:
 		return parse_int(text, &v->i) && v->i >= INT_MIN && v->i <= INT_MAX;
 	case T_INT64:

@@ -136,6 +136,10 @@ bool kp_json_is_valid_utf8(const char *s);
  * double (0.004237, not 0.0042370000000000003). */
 json_object *kp_json_new_number(double v);
 
+/* Strict decimal number, as people write them in YAML and JSON strings:
+ * no hex, "inf" or "nan" (which strtod would accept), no trailing text. */
+bool kp_parse_number(const char *s, double *out);
+
 /* ---- time ---- */
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */
 bool kp_time_parse(const char *s, int64_t *out);

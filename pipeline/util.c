@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -838,6 +839,22 @@ json_object *kp_json_new_number(double v)
 			break;
 	}
 	return json_object_new_double_s(v, buf);
+}
+
+bool kp_parse_number(const char *s, double *out)
+{
+	if (!s || !*s)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!strchr("0123456789+-.eE", *p))
+			return false;
+	char *end;
+	errno = 0;
+	double d = strtod(s, &end);
+	if (*end || errno == ERANGE || !isfinite(d))
+		return false;
+	*out = d;
+	return true;
 }
 
 /* ---- time ---- */

@@ -20,22 +20,6 @@
 
 /* ---- numbers ---- */
 
-/* Strict decimal number, as in the configuration: no hex, inf or nan. */
-static bool parse_number(const char *s, double *out)
-{
-	if (!s || !*s)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!strchr("0123456789+-.eE", *p))
-			return false;
-	char *end;
-	errno = 0;
-	double d = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(d))
-		return false;
-	*out = d;
-	return true;
-}
 
 /* Short, exact-enough text for a price: "0.192", "0.031611". */
 static void fmt_num(double v, char *out, size_t n)
@@ -77,7 +61,7 @@ static kp_status custom_value(const char *path, const char *key, const char *tex
 		if (is_text && text && !*text)
 			return KP_OK; /* "" = not priced, as OpenCost treats it */
 		double d;
-		if (!text || !parse_number(text, &d) || d < 0)
+		if (!text || !kp_parse_number(text, &d) || d < 0)
 			return kp_fail(err, KP_ERR_USAGE,
 				       "%s: %s: expected a number >= 0 (OpenCost writes it as a string, e.g. \"0.031611\"), "
 				       "got %s%.40s%s",
@@ -197,7 +181,7 @@ void kp_pricing_config_release(kp_config *cfg)
 static kp_status yaml_price(yaml_node_t *v, const char *path, const char *where, double *out, kp_error *err)
 {
 	const char *s = v && v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : NULL;
-	if (!s || !parse_number(s, out) || *out < 0)
+	if (!s || !kp_parse_number(s, out) || *out < 0)
 		return kp_fail(err, KP_ERR_USAGE, "%s:%zu: %s: expected a number >= 0, got %s%.40s%s", path,
 			       v ? v->start_mark.line + 1 : 0, where, s ? "\"" : "", s ? s : "a mapping or list",
 			       s ? "\"" : "");
