@@ -578,7 +578,6 @@ static void value_release(cfg_value *v)
 	memset(v, 0, sizeof(*v));
 }
 
-
 static bool parse_int(const char *s, int64_t *out)
 {
 	const char *p = s;

@@ -20,7 +20,6 @@
 
 /* ---- numbers ---- */
 
-
 /* Short, exact-enough text for a price: "0.192", "0.031611". */
 static void fmt_num(double v, char *out, size_t n)
 {
