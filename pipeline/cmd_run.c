@@ -139,6 +139,16 @@ int kp_stage_collect(kp_opts *o, const char *run)
 		free(p);
 		json_object_put(cl);
 	}
+	if (!s) {
+		/* model.bin: the loaded model, so `kopilot analyze RUN` need not
+		 * parse the raw files again. Written after them (it records their
+		 * sizes and mtimes). Only a cache: failing to write it costs
+		 * analyze time, not correctness. */
+		kp_error cerr = {0};
+		if (kp_snapshot_cache_write(c, snapdir, &cerr))
+			kp_log(KP_LOG_WARN, "collect: model cache not written (analyze will read the raw files): %s",
+			       cerr.msg);
+	}
 	free(snapdir);
 	free(objdir);
 	if (s) {
@@ -182,7 +192,11 @@ int kp_stage_analyze(kp_opts *o, const char *run)
 	if (!c) {
 		c = kp_xcalloc(1, sizeof(*c));
 		kp_cluster_init(c);
-		kp_status s = kp_snapshot_load(c, snapdir, &err);
+		bool cached = false;
+		kp_status s = kp_snapshot_load_cached(c, snapdir, &cached, &err);
+		if (!s)
+			kp_log(KP_LOG_DEBUG, "analyze: read %s", cached ? "the model cache snapshot/model.bin"
+								      : "the raw snapshot files");
 		if (s) {
 			free(snapdir);
 			kp_cluster_release(c);

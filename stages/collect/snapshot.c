@@ -1064,6 +1064,11 @@ static void resolve(kp_cluster *c)
 	kp_buf_release(&key);
 }
 
+/* Changes whenever this file is recompiled (any header it includes changes
+ * too): model.bin caches written by another build are then ignored. Bump the
+ * literal when quantity.c's parsing changes, which does not rebuild this. */
+const char *kp_snapshot_loader_stamp(void) { return "loader-1 " __DATE__ " " __TIME__; }
+
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 {
 	char *objects = kp_path_join(dir, "objects");

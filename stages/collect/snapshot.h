@@ -17,6 +17,17 @@
  * must still be released by the caller. */
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err);
 
+/* The model cache (stages/collect/snapcache.c): collect writes
+ * SNAPDIR/model.bin, a compact binary copy of c, after the raw files are in
+ * place; kp_snapshot_load_cached() reads it when it is valid for the raw
+ * files beside it (same sizes and mtimes, same loader build) and falls back
+ * to kp_snapshot_load() otherwise. Both give the same kp_cluster. */
+kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_error *err);
+kp_status kp_snapshot_load_cached(kp_cluster *c, const char *snapdir, bool *used_cache, kp_error *err);
+/* Identifies the loader's build: a cache written by another build of
+ * snapshot.c is never trusted (its parsing may differ). */
+const char *kp_snapshot_loader_stamp(void);
+
 /* Upper bounds beyond which a quantity is treated as a typo, not a size. */
 #define KP_MAX_CPU_MILLICORES (1000000LL * 1000LL) /* one million cores */
 #define KP_MAX_BYTES (1LL << 60)                   /* one EiB */
