@@ -24,16 +24,21 @@
  *            nanoseconds, as stat() saw them right after collect copied them.
  *            A mismatch with what stat() sees now, or a raw file newer than
  *            model.bin, means the cache is stale.
+ *   records  (see below; they come before the blob so both can be streamed)
  *   blob     every distinct string once (interned: namespaces, kinds, owner
  *            names, phases repeat 150,000 times), each NUL-terminated. The
  *            loader keeps the blob in the cluster's arena and points into it.
- *   records  the kp_cluster fields in a fixed order (see w_cluster/r_cluster,
+ *   records: the kp_cluster fields in a fixed order (see w_cluster/r_cluster,
  *            which must stay mirror images). A string is a u32: 0 = NULL,
  *            else 1 + its offset in the blob. An array is a u32 count, with
  *            0xFFFFFFFF for a NULL pointer (the raw loader distinguishes an
  *            allocated empty array from none, and so does the copy). Links
  *            (pod -> workload, usage -> workload, workload -> HPA) are i64
  *            indices into the cluster's arrays, -1 for NULL.
+ *
+ * Memory: the writer streams the records to the file through a 1 MB buffer
+ * and holds only the blob; the reader streams them back the same way, so
+ * neither side ever holds the encoded records whole.
  *
  * Checksums are a word-wise multiplicative hash (not cryptographic: they catch
  * truncation and bit rot, not malice; a run directory is trusted like the
@@ -76,20 +81,59 @@ typedef struct {
 
 #define MC_STAT_BYTES (1 + 8 + 8 + 8)
 
-static uint64_t mc_sum(const void *data, size_t n)
+/* Streaming checksum: 8-byte words, whatever the chunking. */
+typedef struct {
+	uint64_t h, total;
+	unsigned char carry[8];
+	size_t nc;
+} mc_hash;
+
+static void mh_init(mc_hash *m) { memset(m, 0, sizeof(*m)), m->h = 0x9E3779B97F4A7C15ULL; }
+
+static void mh_word(mc_hash *m, uint64_t v)
+{
+	m->h = (m->h ^ v) * 0x100000001B3ULL;
+	m->h ^= m->h >> 29;
+}
+
+static void mh_update(mc_hash *m, const void *data, size_t n)
 {
 	const unsigned char *p = data;
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t v;
-		memcpy(&v, p + i, 8);
-		h = (h ^ v) * 0x100000001B3ULL;
-		h ^= h >> 29;
+	m->total += n;
+	while (m->nc && n) {
+		m->carry[m->nc++] = *p++;
+		n--;
+		if (m->nc == 8) {
+			uint64_t v;
+			memcpy(&v, m->carry, 8);
+			mh_word(m, v);
+			m->nc = 0;
+		}
 	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001B3ULL;
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		mh_word(m, v);
+	}
+	while (n--)
+		m->carry[m->nc++] = *p++;
+}
+
+static uint64_t mh_final(mc_hash *m)
+{
+	uint64_t h = m->h;
+	for (size_t i = 0; i < m->nc; i++)
+		h = (h ^ m->carry[i]) * 0x100000001B3ULL;
+	h = (h ^ m->total) * 0x100000001B3ULL;
 	return h ^ (h >> 32);
+}
+
+static uint64_t mc_sum(const void *data, size_t n)
+{
+	mc_hash m;
+	mh_init(&m);
+	mh_update(&m, data, n);
+	return mh_final(&m);
 }
 
 static uint64_t mc_layout(void)
@@ -145,14 +189,35 @@ static void stats_encode(const mc_stat st[MC_NFILES], unsigned char *out)
 /* writer                                                               */
 
 typedef struct {
-	kp_buf rec, blob;
+	kp_buf rec, blob; /* rec: records not yet written to fd */
 	uint64_t *hashes; /* open addressing over the blob's strings */
 	uint32_t *offs;
 	size_t cap, len;
-	const kp_cluster *c;
+	int fd;
+	const char *path;
+	kp_error *err;
+	kp_status st;   /* first write error; later writes are skipped */
+	mc_hash rec_hash;
+	uint64_t rec_len;
 } mw_t;
 
-static void w_raw(mw_t *w, const void *p, size_t n) { kp_buf_add(&w->rec, p, n); }
+static kp_status write_all(int fd, const void *data, size_t len, const char *path, kp_error *err);
+
+static void w_flush(mw_t *w)
+{
+	if (!w->st && w->rec.len)
+		w->st = write_all(w->fd, w->rec.data, w->rec.len, w->path, w->err);
+	mh_update(&w->rec_hash, w->rec.data, w->rec.len);
+	w->rec_len += w->rec.len;
+	w->rec.len = 0;
+}
+
+static void w_raw(mw_t *w, const void *p, size_t n)
+{
+	kp_buf_add(&w->rec, p, n);
+	if (w->rec.len >= (1u << 20))
+		w_flush(w);
+}
 static void w_u32(mw_t *w, uint32_t v) { w_raw(w, &v, 4); }
 static void w_i64(mw_t *w, int64_t v) { w_raw(w, &v, 8); }
 static void w_f64(mw_t *w, double v) { w_raw(w, &v, 8); }
@@ -449,12 +514,6 @@ static kp_status write_all(int fd, const void *data, size_t len, const char *pat
 
 kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_error *err)
 {
-	mw_t w;
-	memset(&w, 0, sizeof(w));
-	kp_buf_init(&w.rec);
-	kp_buf_init(&w.blob);
-	w.c = c;
-	w_cluster(&w, c);
 	mc_stat st[MC_NFILES];
 	raw_stats(snapdir, st);
 	unsigned char stats[MC_NFILES * MC_STAT_BYTES];
@@ -462,35 +521,54 @@ kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_e
 
 	mc_header h;
 	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, MC_MAGIC, 8);
-	h.version = MC_VERSION;
-	h.endian = MC_ENDIAN;
-	h.nfiles = MC_NFILES;
-	h.layout = mc_layout();
-	h.stats_len = sizeof(stats);
-	h.blob_len = w.blob.len;
-	h.rec_len = w.rec.len;
-	h.stats_sum = mc_sum(stats, sizeof(stats));
-	h.blob_sum = mc_sum(w.blob.data, w.blob.len);
-	h.rec_sum = mc_sum(w.rec.data, w.rec.len);
 
 	char *path = kp_path_join(snapdir, MC_FILE);
 	kp_status s = KP_OK;
-	if (w.blob.len >= UINT32_MAX) {
-		s = kp_fail(err, KP_ERR_INTERNAL, "%s: string table over 4 GB", path);
-	} else {
+	mw_t w;
+	memset(&w, 0, sizeof(w));
+	kp_buf_init(&w.rec);
+	kp_buf_init(&w.blob);
+	mh_init(&w.rec_hash);
+	{
 		char *tmp = kp_temp_path_for(path);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		/* as util.c's atomic writes: a file we just created, never a
+		 * symlink planted in a shared directory */
+		unlink(tmp);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0) {
 			s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 		} else {
+			/* header last, once the lengths and checksums are known */
 			s = write_all(fd, &h, sizeof(h), path, err);
 			if (!s)
 				s = write_all(fd, stats, sizeof(stats), path, err);
+			if (!s) {
+				w.fd = fd;
+				w.path = path;
+				w.err = err;
+				w_cluster(&w, c);
+				w_flush(&w);
+				s = w.st;
+			}
+			if (!s && w.blob.len >= UINT32_MAX)
+				s = kp_fail(err, KP_ERR_INTERNAL, "%s: string table over 4 GB", path);
 			if (!s)
 				s = write_all(fd, w.blob.data, w.blob.len, path, err);
-			if (!s)
-				s = write_all(fd, w.rec.data, w.rec.len, path, err);
+			if (!s) {
+				memcpy(h.magic, MC_MAGIC, 8);
+				h.version = MC_VERSION;
+				h.endian = MC_ENDIAN;
+				h.nfiles = MC_NFILES;
+				h.layout = mc_layout();
+				h.stats_len = sizeof(stats);
+				h.blob_len = w.blob.len;
+				h.rec_len = w.rec_len;
+				h.stats_sum = mc_sum(stats, sizeof(stats));
+				h.blob_sum = mc_sum(w.blob.data, w.blob.len);
+				h.rec_sum = mh_final(&w.rec_hash);
+				if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+					s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+			}
 			if (!s && fsync(fd) != 0)
 				s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
 			if (close(fd) != 0 && !s)
@@ -513,23 +591,51 @@ kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_e
 /* ------------------------------------------------------------------ */
 /* reader                                                               */
 
+#define MR_BUF (1u << 20)
+
 typedef struct {
-	const unsigned char *p, *end;
+	FILE *f;
+	unsigned char *buf; /* MR_BUF bytes: records in [pos, fill) */
+	size_t pos, fill;
+	uint64_t left; /* record bytes not yet read from f */
+	mc_hash hash;  /* over every record byte read */
 	const char *blob;
 	size_t blob_len;
 	kp_arena *a;
 	bool bad;
 } mr_t;
 
+/* Record bytes not consumed yet: every array element takes at least one,
+ * which bounds what a count may allocate. */
+static uint64_t r_remaining(const mr_t *r) { return (uint64_t)(r->fill - r->pos) + r->left; }
+
+static bool r_fill(mr_t *r)
+{
+	memmove(r->buf, r->buf + r->pos, r->fill - r->pos);
+	r->fill -= r->pos;
+	r->pos = 0;
+	size_t want = MR_BUF - r->fill;
+	if (want > r->left)
+		want = (size_t)r->left;
+	if (!want || fread(r->buf + r->fill, 1, want, r->f) != want)
+		return false;
+	mh_update(&r->hash, r->buf + r->fill, want);
+	r->fill += want;
+	r->left -= want;
+	return true;
+}
+
 static void r_raw(mr_t *r, void *out, size_t n)
 {
-	if ((size_t)(r->end - r->p) < n) {
-		r->bad = true;
+	while (r->fill - r->pos < n && !r->bad)
+		if (!r_fill(r))
+			r->bad = true;
+	if (r->bad) {
 		memset(out, 0, n);
 		return;
 	}
-	memcpy(out, r->p, n);
-	r->p += n;
+	memcpy(out, r->buf + r->pos, n);
+	r->pos += n;
 }
 
 static uint32_t r_u32(mr_t *r)
@@ -582,7 +688,7 @@ static void *r_array(mr_t *r, size_t elem, size_t *n)
 	*n = 0;
 	if (r->bad || v == MC_NULL_ARRAY)
 		return NULL;
-	if (v > (size_t)(r->end - r->p)) {
+	if (v > r_remaining(r)) {
 		r->bad = true;
 		return NULL;
 	}
@@ -596,7 +702,7 @@ static void *r_top(mr_t *r, size_t elem, size_t *n)
 {
 	uint32_t v = r_u32(r);
 	*n = 0;
-	if (r->bad || v > (size_t)(r->end - r->p)) {
+	if (r->bad || v > r_remaining(r)) {
 		r->bad = true;
 		return NULL;
 	}
@@ -692,7 +798,7 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 	{
 		uint32_t n = r_u32(r);
 		if (n != MC_NULL_ARRAY && !r->bad) {
-			if (n > (size_t)(r->end - r->p)) {
+			if (n > r_remaining(r)) {
 				r->bad = true;
 				return;
 			}
@@ -852,7 +958,7 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		size_t wi = r_index(r, c->workloads.len, &null);
 		u->workload = null ? NULL : &c->workloads.items[wi];
 	}
-	if (r->p != r->end)
+	if (r_remaining(r) != 0)
 		r->bad = true; /* trailing bytes: not the layout we wrote */
 }
 
@@ -887,17 +993,24 @@ static bool cache_load(kp_cluster *c, const char *snapdir)
 	}
 	unsigned char *rec = NULL;
 	if (ok) {
-		/* the blob lives on in the arena: the model's strings point into it */
+		/* the blob (after the records) lives on in the arena: the model's
+		 * strings point into it */
 		char *blob = kp_arena_alloc(&c->arena, (size_t)h.blob_len);
-		rec = malloc(h.rec_len ? (size_t)h.rec_len : 1);
-		ok = rec && read_exact(f, blob, (size_t)h.blob_len) && read_exact(f, rec, (size_t)h.rec_len) &&
-		     blob[h.blob_len - 1] == '\0' && mc_sum(blob, (size_t)h.blob_len) == h.blob_sum &&
-		     mc_sum(rec, (size_t)h.rec_len) == h.rec_sum;
-		if (ok) {
-			mr_t r = {.p = rec, .end = rec + h.rec_len, .blob = blob, .blob_len = (size_t)h.blob_len,
+		long rec_at = ftell(f);
+		ok = rec_at >= 0 && fseek(f, (long)(rec_at + (long)h.rec_len), SEEK_SET) == 0 &&
+		     read_exact(f, blob, (size_t)h.blob_len) && blob[h.blob_len - 1] == '\0' &&
+		     mc_sum(blob, (size_t)h.blob_len) == h.blob_sum && fseek(f, rec_at, SEEK_SET) == 0;
+		rec = ok ? malloc(MR_BUF) : NULL;
+		if (rec) {
+			mr_t r = {.f = f, .buf = rec, .left = h.rec_len, .blob = blob, .blob_len = (size_t)h.blob_len,
 				  .a = &c->arena};
+			mh_init(&r.hash);
 			r_cluster(&r, c);
-			ok = !r.bad;
+			/* decoded before the checksum is known: every read was
+			 * bounds-checked, and a mismatch discards it all */
+			ok = !r.bad && mh_final(&r.hash) == h.rec_sum;
+		} else {
+			ok = false;
 		}
 	}
 	free(rec);
