@@ -309,10 +309,19 @@ kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err)
 	return KP_OK;
 }
 
+/* A leftover temp file (a crash with the same pid) is removed first; then
+ * O_EXCL|O_NOFOLLOW make sure we write a file we just created, never
+ * through a symlink someone planted in a shared output directory. */
+static int open_temp(const char *tmp)
+{
+	unlink(tmp);
+	return open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
 kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err)
 {
 	char *tmp = kp_temp_path_for(path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open_temp(tmp);
 	if (fd < 0) {
 		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
 		free(tmp);
@@ -332,8 +341,11 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+	int synced = fsync(fd), sync_errno = errno;
+	int closed = close(fd), close_errno = errno;
+	if (synced != 0 || closed != 0) {
+		kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path,
+				      strerror(synced != 0 ? sync_errno : close_errno));
 		unlink(tmp);
 		free(tmp);
 		return s;
@@ -349,7 +361,7 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 	if (in < 0)
 		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
 	char *tmp = kp_temp_path_for(dst);
-	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int out = open_temp(tmp);
 	kp_status s = KP_OK;
 	if (out < 0) {
 		s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", dst, strerror(errno));
@@ -398,6 +410,8 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 
 kp_status kp_mkdir_p(const char *path, kp_error *err)
 {
+	if (!*path)
+		return kp_fail(err, KP_ERR_USAGE, "empty directory name");
 	char *p = kp_xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
@@ -529,6 +543,7 @@ typedef struct {
 	bool in_array;    /* inside the chosen array */
 	bool in_elem;     /* inside one of its elements */
 	bool scalar_elem; /* the element is a scalar (ends at , or ]) */
+	int arr_state;    /* 0 after "[", 1 after an element, 2 after "," */
 	bool want_colon;  /* a depth-1 string just ended: maybe a key */
 	bool key_match;   /* the last depth-1 key was `key` */
 	bool after_colon; /* waiting for the value of the matching key */
@@ -563,6 +578,16 @@ static kp_status stream_element(stream_t *st)
 											    : json_tokener_error_parse_eof));
 		json_object_put(o);
 		return s;
+	}
+	while (end < st->elem.len && strchr(" \t\r\n", st->elem.data[end]))
+		end++;
+	if (end < st->elem.len) {
+		int line, col;
+		line_col(st->elem.data, end, &line, &col);
+		json_object_put(o);
+		return stream_fail_at(st, st->elem_line + (size_t)line - 1,
+				      line == 1 ? st->elem_col + (size_t)col - 1 : (size_t)col,
+				      "unexpected data after a list element");
 	}
 	kp_status s = st->fn(st->ud, o, st->index++);
 	json_object_put(o);
@@ -626,6 +651,8 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 			continue;
 		/* an element of the chosen array begins */
 		if (st->in_array && !st->in_elem && st->depth == 2 && ch != ',' && ch != ']') {
+			if (st->arr_state == 1)
+				return stream_fail_at(st, line, col, "expected ',' or ']' after a list element");
 			kp_buf_add(dst, p + seg, i - seg);
 			seg = i;
 			st->in_elem = true;
@@ -637,6 +664,9 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 		/* separators between elements stay out of the skeleton, which
 		 * keeps an empty array */
 		if (st->in_array && !st->in_elem && st->depth == 2 && ch == ',') {
+			if (st->arr_state != 1)
+				return stream_fail_at(st, line, col, "unexpected ','");
+			st->arr_state = 2;
 			kp_buf_add(dst, p + seg, i - seg);
 			seg = i + 1;
 			continue;
@@ -646,6 +676,7 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 			kp_buf_add(dst, p + seg, i - seg);
 			seg = ch == ',' ? i + 1 : i;
 			st->in_elem = false;
+			st->arr_state = ch == ',' ? 2 : 1;
 			dst = &st->skel;
 			kp_status s = stream_element(st);
 			if (s)
@@ -672,6 +703,7 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 			if (ch == '[' && st->depth == 1 && st->after_colon) {
 				/* the chosen array: keep "[" in the skeleton, stream its elements */
 				st->in_array = true;
+				st->arr_state = 0;
 				st->depth++;
 				st->after_colon = false;
 				continue;
@@ -682,11 +714,14 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 		case ']':
 			if (st->depth == 0)
 				return stream_fail_at(st, line, col, "unexpected closing bracket");
+			if (st->in_array && !st->in_elem && st->depth == 2 && st->arr_state == 2)
+				return stream_fail_at(st, line, col, "',' before ']'");
 			st->depth--;
 			if (st->in_elem && !st->scalar_elem && st->depth == 2) {
 				kp_buf_add(dst, p + seg, i + 1 - seg);
 				seg = i + 1;
 				st->in_elem = false;
+				st->arr_state = 1;
 				dst = &st->skel;
 				kp_status s = stream_element(st);
 				if (s)
@@ -875,10 +910,21 @@ bool kp_time_parse(const char *s, int64_t *out)
 {
 	if (!s)
 		return false;
-	int y, mo, d, h, mi, sec, n = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+	/* Fixed layout YYYY-MM-DDTHH:MM:SS checked digit by digit: sscanf
+	 * would accept spaces and signs inside the fields. */
+	static const char layout[] = "dddd-dd-ddTdd:dd:dd";
+	for (int i = 0; i < 19; i++) {
+		char c = s[i];
+		if (layout[i] == 'd' ? !(c >= '0' && c <= '9') : c != layout[i])
+			return false;
+	}
+#define DIGITS2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
+	int y = DIGITS2(0) * 100 + DIGITS2(2), mo = DIGITS2(5), d = DIGITS2(8), h = DIGITS2(11), mi = DIGITS2(14),
+	    sec = DIGITS2(17);
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return false;
 	const char *p = s + 19;
 	if (*p == '.') {
@@ -892,8 +938,12 @@ bool kp_time_parse(const char *s, int64_t *out)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
-		int oh, om, k = 0;
-		if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5)
+		const char *o = p + 1;
+		if (!(o[0] >= '0' && o[0] <= '9' && o[1] >= '0' && o[1] <= '9' && o[2] == ':' && o[3] >= '0' &&
+		      o[3] <= '9' && o[4] >= '0' && o[4] <= '9'))
+			return false;
+		int oh = (o[0] - '0') * 10 + (o[1] - '0'), om = (o[3] - '0') * 10 + (o[4] - '0');
+		if (oh > 23 || om > 59)
 			return false;
 		offset = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
 		p += 6;
@@ -904,6 +954,7 @@ bool kp_time_parse(const char *s, int64_t *out)
 		return false;
 	*out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - offset;
 	return true;
+#undef DIGITS2
 }
 
 void kp_time_format(int64_t t, char out[32])

@@ -435,3 +435,32 @@ Test(stream, malformed_element_names_its_line)
 		     "invalid UTF-8 inside an element");
 	kp_buf_release(&seen.seen);
 }
+
+Test(stream, separators_are_checked_like_any_json)
+{
+	stream_seen seen;
+	json_object *skel = NULL;
+	kp_error err = {0};
+	const char *bad[] = {"{\"items\": [{\"a\": 1}{\"b\": 2}]}", "{\"items\": [,{\"a\": 1}]}", "{\"items\": [{\"a\": 1},]}",
+			     "{\"items\": [{\"a\": 1},,{\"b\": 2}]}", "{\"items\": [1 2]}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(stream_text(bad[i], "items", &seen, &skel, &err), KP_ERR_INPUT, "accepted: %s", bad[i]);
+		cr_assert(strstr(err.msg, "malformed JSON"), "%s", err.msg);
+		kp_buf_release(&seen.seen);
+	}
+	cr_assert_eq(stream_text("{\"items\": []}", "items", &seen, &skel, &err), KP_OK, "%s", err.msg);
+	json_object_put(skel);
+	kp_buf_release(&seen.seen);
+}
+
+Test(util, rfc3339_is_strict)
+{
+	int64_t t;
+	const char *bad[] = {" 026-11-25T06:00:00Z", "2026-+1-25T06:00:00Z", "2026-02-31T00:00:00Z",
+			     "2025-02-29T00:00:00Z", "2026-11-25T06:00:00+99:99", "2026-11-25T24:00:00Z", ""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_not(kp_time_parse(bad[i], &t), "accepted: %s", bad[i]);
+	cr_assert(kp_time_parse("2024-02-29T00:00:00Z", &t), "leap day");
+	kp_error err = {0};
+	cr_assert_neq(kp_mkdir_p("", &err), KP_OK);
+}
