@@ -795,7 +795,22 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 				    jerr != json_tokener_success ? json_tokener_error_desc(jerr)
 								 : "trailing data after the document");
 		} else {
-			*skeleton = o;
+			/* A key spelled with escapes ("\u0069tems") is not seen by
+			 * the byte scanner but is the same key to json-c: hand its
+			 * elements over too, so nothing is silently dropped. */
+			json_object *arr = NULL;
+			if (json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &arr) &&
+			    json_object_is_type(arr, json_type_array)) {
+				size_t count = json_object_array_length(arr);
+				for (size_t i = 0; i < count && !s; i++)
+					s = fn(ud, json_object_array_get_idx(arr, i), st.index++);
+				if (count)
+					json_object_object_add(o, key, json_object_new_array());
+			}
+			if (s)
+				json_object_put(o);
+			else
+				*skeleton = o;
 		}
 	}
 	json_tokener_free(st.tok);

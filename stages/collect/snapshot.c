@@ -185,6 +185,13 @@ static kp_status check_name(ctx_t *x, const char *field, const char *name)
 	return KP_OK;
 }
 
+/* true only for a JSON true: json_object_get_boolean would call the string
+ * "false" true. */
+static bool json_true(json_object *v)
+{
+	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
 /* Copies a string map into the arena; all=false keeps only kopilot.io/ keys. */
 static void copy_kv(ctx_t *x, json_object *map, bool all, kp_kv **out, size_t *n)
 {
@@ -266,7 +273,7 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 		for (size_t i = 0; i < n; i++) {
 			json_object *o = json_object_array_get_idx(owners, i);
 			json_object *ctl = kp_json_get(o, "controller");
-			if (n > 1 && !(ctl && json_object_get_boolean(ctl)))
+			if (n > 1 && !json_true(ctl))
 				continue;
 			m->owner_kind = str_at(x, o, "kind");
 			m->owner_name = str_at(x, o, "name");
@@ -408,10 +415,14 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 	return KP_OK;
 }
 
+/* An integer field; absent, not an integer or negative (no count or
+ * replica number in the API is negative) gives dflt. */
 static int64_t int_at(json_object *o, const char *dotted, int64_t dflt)
 {
 	json_object *v = kp_json_get(o, dotted);
-	return json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : dflt;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return dflt;
+	return json_object_get_int64(v);
 }
 
 static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk)
@@ -449,7 +460,7 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 		w.ready_replicas = int_at(item, "status.readyReplicas", 0);
 	}
 	json_object *susp = kp_json_get(item, "spec.suspend");
-	w.suspended = susp && json_object_get_boolean(susp);
+	w.suspended = json_true(susp);
 	w.job_active = int_at(item, "status.active", 0);
 	if (wk == KP_WL_STATEFULSET) {
 		json_object *vct = kp_json_get(item, "spec.volumeClaimTemplates");
@@ -616,7 +627,7 @@ static kp_status parse_node(ctx_t *x, json_object *item)
 	if (n.alloc_mem_b == KP_UNSET)
 		n.alloc_mem_b = n.cap_mem_b;
 	json_object *un = kp_json_get(item, "spec.unschedulable");
-	n.unschedulable = un && json_object_get_boolean(un);
+	n.unschedulable = json_true(un);
 	json_object *taints = kp_json_get(item, "spec.taints");
 	if (json_object_is_type(taints, json_type_array)) {
 		size_t nt = json_object_array_length(taints);
@@ -690,7 +701,7 @@ static kp_status parse_endpointslice(ctx_t *x, json_object *item)
 		json_object *ready = kp_json_get(json_object_array_get_idx(eps, i), "conditions.ready");
 		e.endpoints++;
 		/* The API says: a nil ready condition means unknown, treat as ready. */
-		if (!ready || json_object_get_boolean(ready))
+		if (!ready || json_true(ready))
 			e.ready_endpoints++;
 	}
 	KP_ARRAY_PUSH(x->c->endpointslices, e);
@@ -950,7 +961,21 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 		for (size_t i = 0; i < nm && !s; i++) {
 			const char *m = json_object_get_string(json_object_array_get_idx(missing, i));
 			if (m)
-				KP_ARRAY_PUSH(c->missing, kp_arena_strdup(&c->arena, m));
+				{
+				/* shown in reports and the terminal: at most 500 bytes
+				 * (cut on a character boundary), control characters as spaces */
+				size_t len = strlen(m);
+				if (len > 500) {
+					len = 500;
+					while (len && ((unsigned char)m[len] & 0xC0) == 0x80)
+						len--;
+				}
+				char *copy = kp_arena_strndup(&c->arena, m, len);
+				for (char *q = copy; *q; q++)
+					if ((unsigned char)*q < 0x20 || *q == 0x7f)
+						*q = ' ';
+				KP_ARRAY_PUSH(c->missing, copy);
+			}
 		}
 		if (!s)
 			c->usage_collected = true;

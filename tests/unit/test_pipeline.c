@@ -464,3 +464,16 @@ Test(util, rfc3339_is_strict)
 	kp_error err = {0};
 	cr_assert_neq(kp_mkdir_p("", &err), KP_OK);
 }
+
+Test(stream, escaped_key_spelling_is_not_dropped)
+{
+	stream_seen seen;
+	json_object *skel = NULL;
+	kp_error err = {0};
+	cr_assert_eq(stream_text("{\"\\u0069tems\": [{\"a\": 1}, {\"b\": 2}], \"kind\": \"List\"}", "items", &seen, &skel, &err),
+		     KP_OK, "%s", err.msg);
+	cr_assert_eq(seen.n, 2, "elements under an escaped key still reach the loader");
+	cr_assert_eq(json_object_array_length(kp_json_get(skel, "items")), 0);
+	json_object_put(skel);
+	kp_buf_release(&seen.seen);
+}
