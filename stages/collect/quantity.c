@@ -379,3 +379,5 @@ void kp_quantity_format_mem(int64_t bytes, char *out, size_t n)
 	}
 	snprintf(out, n, "%s%lluMi", sign, (unsigned long long)mi);
 }
+
+const char *kp_quantity_build_stamp(void) { return __DATE__ " " __TIME__; }

@@ -30,4 +30,8 @@ void kp_format_bytes(int64_t bytes, char *out, size_t n);
 void kp_quantity_format_cpu(int64_t millicores, char *out, size_t n);
 void kp_quantity_format_mem(int64_t bytes, char *out, size_t n);
 
+/* When this file was compiled: part of the snapshot cache's key, so a
+ * changed parser never reuses a model parsed by the old one. */
+const char *kp_quantity_build_stamp(void);
+
 #endif

@@ -50,6 +50,7 @@
  * loader makes them).
  */
 #include "stages/collect/snapshot.h"
+#include "stages/collect/quantity.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -144,6 +145,8 @@ static uint64_t mc_layout(void)
 				sizeof(kp_storageclass), sizeof(kp_usage), sizeof(kp_cluster), KP_RES_COUNT, KP_WL_COUNT};
 	uint64_t h = kp_fnv1a64(sizes, sizeof(sizes), KP_FNV_SEED);
 	const char *stamp = kp_snapshot_loader_stamp();
+	h = kp_fnv1a64(stamp, strlen(stamp), h);
+	stamp = kp_quantity_build_stamp();
 	h = kp_fnv1a64(stamp, strlen(stamp), h);
 	return kp_fnv1a64(KP_VERSION, strlen(KP_VERSION), h);
 }

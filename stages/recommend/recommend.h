@@ -24,7 +24,9 @@ double kp_cost_monthly(const kp_config *cfg, const kp_sizes *s);
 /* Fills cost, savings, action, safety decision and explanation of one finding. */
 void kp_recommend_finding(const kp_config *cfg, kp_finding *f);
 
-/* analysis (parsed analysis.json) -> new findings.json and plan.json documents. */
+/* analysis (parsed analysis.json) -> new findings.json and plan.json
+ * documents. To keep peak memory down it removes analysis's "findings"
+ * member once read: callers must not use it afterwards. */
 kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *analysis_path,
 		       json_object **findings_doc, json_object **plan_doc, kp_error *err);
 
