@@ -8,6 +8,7 @@
 # Everything builds with -Wall -Wextra -Werror. Objects go to $(BUILD)/.
 
 BUILD    ?= build
+MAKEFLAGS += --no-print-directory
 CC       ?= cc
 PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm
 SAN      ?=
