@@ -146,6 +146,7 @@ typedef struct kp_pvc {
 	const char *volume_name;  /* spec.volumeName */
 	const char *storage_class;
 	int64_t storage_bytes;    /* status.capacity.storage, else spec request */
+	const char *data_source_pvc; /* spec.dataSource(Ref) naming another PVC (a clone's source) */
 } kp_pvc;
 
 typedef struct kp_pv {

@@ -61,7 +61,7 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 1u
+#define MC_VERSION 2u
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -433,6 +433,7 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_str(w, v->volume_name);
 		w_str(w, v->storage_class);
 		w_i64(w, v->storage_bytes);
+		w_str(w, v->data_source_pvc);
 	}
 
 	w_u32(w, (uint32_t)c->pvs.len);
@@ -895,6 +896,7 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		v->volume_name = r_str(r);
 		v->storage_class = r_str(r);
 		v->storage_bytes = r_i64(r);
+		v->data_source_pvc = r_str(r);
 	}
 
 	R_TOP(r, c->pvs);

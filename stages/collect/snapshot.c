@@ -528,6 +528,16 @@ static kp_status parse_pvc(ctx_t *x, json_object *item)
 		return s;
 	v.phase = str_at(x, item, "status.phase");
 	v.volume_name = str_at(x, item, "spec.volumeName");
+	/* A claim cloned from another one names it as its data source (the
+	 * newer dataSourceRef first): the source is in use while it clones. */
+	const char *dsk = kp_json_str(item, "spec.dataSourceRef.kind");
+	const char *dsn = kp_json_str(item, "spec.dataSourceRef.name");
+	if (!dsk) {
+		dsk = kp_json_str(item, "spec.dataSource.kind");
+		dsn = kp_json_str(item, "spec.dataSource.name");
+	}
+	if (dsk && dsn && strcmp(dsk, "PersistentVolumeClaim") == 0)
+		v.data_source_pvc = kp_arena_strdup(&x->c->arena, dsn);
 	v.storage_class = str_at(x, item, "spec.storageClassName");
 	int64_t cap, req;
 	if ((s = parse_quantity(x, kp_json_get(item, "status.capacity"), "storage", "status.capacity", false, &cap)) ||

@@ -549,3 +549,28 @@ Test(rules, argo_rollout_is_rightsized_through_its_replicasets, .fini = rules_fi
 	cr_assert_str_eq(f->api_version, "argoproj.io/v1alpha1");
 	cr_assert(rules_cluster.collected[KP_RES_ROLLOUTS]);
 }
+
+Test(rules, ephemeral_volume_claims_and_clone_sources_are_not_orphans, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	char *a = rules_pvc("web-1-scratch", OLD);
+	char *b = rules_pvc("golden", OLD);
+	kp_buf all;
+	kp_buf_init(&all);
+	kp_buf_printf(&all,
+		      "%s,%s,{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"clone\","
+		      "\"namespace\":\"shop\",\"creationTimestamp\":\"2026-11-24T06:00:00Z\"},\"spec\":{\"dataSource\":{\"kind\":"
+		      "\"PersistentVolumeClaim\",\"name\":\"golden\"}},\"status\":{\"phase\":\"Pending\"}}",
+		      a, b);
+	rules_list("persistentvolumeclaims", all.data);
+	kp_buf_release(&all);
+	free(a);
+	free(b);
+	rules_list("pods",
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-1\",\"namespace\":\"shop\"},\"spec\":{"
+		   "\"containers\":[{\"name\":\"a\"}],\"volumes\":[{\"name\":\"scratch\",\"ephemeral\":{\"volumeClaimTemplate\":"
+		   "{\"spec\":{}}}}]},\"status\":{\"phase\":\"Running\"}}");
+	rules_run();
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "web-1-scratch"), "a live pod's generic ephemeral volume");
+	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "golden"), "the source of a clone in progress");
+}

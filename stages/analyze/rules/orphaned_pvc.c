@@ -2,7 +2,10 @@
  * orphaned_pvc.c - PVCs nothing uses and nothing will use again.
  *
  * A PVC is orphaned when all of these hold:
- *   - no pod (running, pending or finished) names it in spec.volumes;
+ *   - no pod (running, pending or finished) names it in spec.volumes, and
+ *     it is not a live pod's generic ephemeral volume (<pod>-<volume>);
+ *   - no other claim names it as its dataSource/dataSourceRef (a clone in
+ *     progress reads from it);
  *   - no pod template of a Deployment, ReplicaSet, StatefulSet, DaemonSet,
  *     Job or CronJob names it (a Deployment scaled to zero or a CronJob
  *     between runs will mount it again);
@@ -29,17 +32,26 @@ static int cmp_str(const void *a, const void *b)
 
 /* Every "namespace/claim" named by a pod or a workload's pod template,
  * sorted for bsearch: one pass instead of pods x claims. */
-static void add_refs(kp_arena *a, const char *ns, const kp_podspec *ps, void *arr)
+static void add_ref(kp_arena *a, const char *ns, const char *prefix, const char *claim, void *arr)
 {
 	KP_ARRAY(const char *) *refs = arr;
-	kp_buf b;
-	kp_buf_init(&b);
-	for (size_t i = 0; i < ps->nclaims; i++) {
-		kp_buf_reset(&b);
-		kp_buf_printf(&b, "%s/%s", ns, ps->claims[i]);
-		KP_ARRAY_PUSH(*refs, kp_arena_strdup(a, b.data));
-	}
-	kp_buf_release(&b);
+	char *k = kp_xasprintf("%s/%s%s", ns, prefix ? prefix : "", claim);
+	KP_ARRAY_PUSH(*refs, kp_arena_strdup(a, k));
+	free(k);
+}
+
+/* pod_name: for a live pod, its generic ephemeral volumes' claims are
+ * named <pod>-<volume> (the ephemeral-volume controller's rule). */
+static void add_refs(kp_arena *a, const char *ns, const kp_podspec *ps, const char *pod_name, void *arr)
+{
+	for (size_t i = 0; i < ps->nclaims; i++)
+		add_ref(a, ns, NULL, ps->claims[i], arr);
+	if (!pod_name)
+		return;
+	char *prefix = kp_xasprintf("%s-", pod_name);
+	for (size_t i = 0; i < ps->nephemeral; i++)
+		add_ref(a, ns, prefix, ps->ephemeral_claims[i], arr);
+	free(prefix);
 }
 
 /* name == tmpl + "-" + sts + "-" + digits */
@@ -90,9 +102,13 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 	int64_t grace = (int64_t)(x->cfg->pvc_grace_days * 86400.0);
 	KP_ARRAY(const char *) refs = {0};
 	for (size_t p = 0; p < c->pods.len; p++)
-		add_refs(&c->arena, c->pods.items[p].meta.namespace_, &c->pods.items[p].spec, &refs);
+		add_refs(&c->arena, c->pods.items[p].meta.namespace_, &c->pods.items[p].spec, c->pods.items[p].meta.name,
+			 &refs);
 	for (size_t w = 0; w < c->workloads.len; w++)
-		add_refs(&c->arena, c->workloads.items[w].meta.namespace_, &c->workloads.items[w].spec, &refs);
+		add_refs(&c->arena, c->workloads.items[w].meta.namespace_, &c->workloads.items[w].spec, NULL, &refs);
+	for (size_t i = 0; i < c->pvcs.len; i++)
+		if (c->pvcs.items[i].data_source_pvc)
+			add_ref(&c->arena, c->pvcs.items[i].meta.namespace_, NULL, c->pvcs.items[i].data_source_pvc, &refs);
 	if (refs.len)
 		qsort(refs.items, refs.len, sizeof(char *), cmp_str);
 	kp_buf key;
