@@ -21,12 +21,11 @@
 
 double kp_cost_monthly(const kp_config *cfg, const kp_sizes *s)
 {
-	double replicas = s->replicas >= 0 ? s->replicas : 1;
-	double cpu = s->cpu_request_m > 0 ? (double)s->cpu_request_m / 1000.0 : 0;
-	double mem = s->mem_request_b > 0 ? (double)s->mem_request_b / GIB : 0;
-	double storage = s->storage_b > 0 ? (double)s->storage_b / GIB : 0;
-	return replicas * (cpu * cfg->cpu_core_hour + mem * cfg->memory_gib_hour) * cfg->hours_per_month +
-	       storage * cfg->storage_gib_month;
+	/* the global prices are just one set of rates */
+	kp_rates global = {.cpu_core_hour = cfg->cpu_core_hour,
+			   .memory_gib_hour = cfg->memory_gib_hour,
+			   .storage_gib_month = cfg->storage_gib_month};
+	return kp_cost_monthly_at(cfg, &global, s);
 }
 
 /* Quotes a word for a POSIX shell when it holds anything but the characters
