@@ -4,6 +4,7 @@
 #   make test    install missing apt packages, build, run every test (unit + end-to-end)
 #   make asan    the same tests under AddressSanitizer + UBSan
 #   make bench   benchmarks, results in bench/results/
+#   make fuzz    libFuzzer on the input parsers (FUZZ_SECONDS each)
 #
 # Everything builds with -Wall -Wextra -Werror. Objects go to $(BUILD)/.
 
@@ -31,7 +32,7 @@ TEST_BIN := $(BUILD)/unit-tests
 
 KOPILOT := $(BUILD)/kopilot
 
-.PHONY: all deps demo test unit e2e quality asan bench clean install check-deps
+.PHONY: all deps demo test unit e2e quality asan fuzz bench clean install check-deps
 
 all: $(KOPILOT)
 
@@ -102,6 +103,12 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
+
+# Coverage-guided fuzzing of the input parsers (clang's libFuzzer, with
+# ASan+UBSan); FUZZ_SECONDS per harness. Not part of `make test`.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash bench/run.sh
