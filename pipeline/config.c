@@ -22,6 +22,7 @@
 #include "pipeline/config.h"
 
 #include "stages/collect/quantity.h"
+#include "stages/recommend/history.h"
 #include "stages/recommend/pricing.h"
 
 #include <errno.h>
@@ -183,20 +184,6 @@ static bool v_log_format(const cfg_value *v, char *why, size_t n)
 	return v->s && (strcmp(v->s, "json") == 0 || strcmp(v->s, "console") == 0);
 }
 
-static bool is_dns1123_label(const char *s)
-{
-	size_t len = strlen(s);
-	if (len == 0 || len > 63)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-		if (!alnum && !(ch == '-' && i > 0 && i + 1 < len))
-			return false;
-	}
-	return true;
-}
-
 /* Writes s quoted and escaped, cut after 80 characters, for messages. */
 static void quote(const char *s, char *out, size_t n)
 {
@@ -229,7 +216,7 @@ static void quote(const char *s, char *out, size_t n)
 static bool v_namespaces(const cfg_value *v, char *why, size_t n)
 {
 	for (size_t i = 0; i < v->l.len; i++) {
-		if (!is_dns1123_label(v->l.items[i])) {
+		if (!kp_namespace_name_valid(v->l.items[i])) {
 			char q[128];
 			quote(v->l.items[i], q, sizeof(q));
 			snprintf(why, n,
