@@ -252,7 +252,12 @@ int kp_stage_analyze(kp_opts *o, const char *run)
 	json_object_object_add(doc, "scope", kp_scope_json(o->namespaces, o->nnamespaces));
 	json_object *af = fields("findings", json_object_new_int64((int64_t)f.items.len));
 	json_object_object_add(af, "skipped", json_object_new_int64((int64_t)f.skipped.len));
-	json_object_object_add(af, "rules", json_object_new_string("rightsizing,orphaned-pvc"));
+	kp_buf rules;
+	kp_buf_init(&rules);
+	for (size_t i = 0; kp_analyze_rule_name(i); i++)
+		kp_buf_printf(&rules, "%s%s", i ? "," : "", kp_analyze_rule_name(i));
+	json_object_object_add(af, "rules", json_object_new_string(kp_buf_cstr(&rules)));
+	kp_buf_release(&rules);
 	int rc = c->missing.len ? KP_EXIT_DEGRADED : KP_EXIT_OK;
 	kp_findings_release(&f);
 	kp_cluster_release(c);

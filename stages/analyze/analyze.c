@@ -56,16 +56,31 @@ void kp_analyze_ctx_release(kp_analyze_ctx *ctx)
 	ctx->usage_by_workload = NULL;
 }
 
+/* The rule families in the order they run; the audit log names them from
+ * this table so it cannot drift from what ran. */
+static const struct {
+	const char *name;
+	void (*run)(kp_analyze_ctx *ctx);
+} rules[] = {
+	{"idle-workload", kp_rule_idle_workload}, /* first: marks idle workloads so they are not also resized */
+	{"rightsizing", kp_rule_rightsizing},
+	{"zero-replica", kp_rule_zero_replica},
+	{"orphaned-pvc", kp_rule_orphaned_pvc},
+	{"unbound-pv", kp_rule_unbound_pv},
+	{"idle-loadbalancer", kp_rule_idle_loadbalancer},
+	{"finished-job", kp_rule_finished_job},
+	{"underutilized-node", kp_rule_underutilized_node},
+};
+
+const char *kp_analyze_rule_name(size_t i)
+{
+	return i < sizeof(rules) / sizeof(rules[0]) ? rules[i].name : NULL;
+}
+
 void kp_analyze(kp_analyze_ctx *ctx)
 {
-	kp_rule_idle_workload(ctx); /* first: marks idle workloads so they are not also resized */
-	kp_rule_rightsizing(ctx);
-	kp_rule_zero_replica(ctx);
-	kp_rule_orphaned_pvc(ctx);
-	kp_rule_unbound_pv(ctx);
-	kp_rule_idle_loadbalancer(ctx);
-	kp_rule_finished_job(ctx);
-	kp_rule_underutilized_node(ctx);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		rules[i].run(ctx);
 	kp_scope_apply(ctx); /* last: rules see the whole cluster, the report only the scope */
 	kp_analyze_ctx_release(ctx);
 	kp_pricing_inputs(ctx->cluster, ctx->out); /* what each finding's price depends on */

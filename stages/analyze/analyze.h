@@ -30,6 +30,8 @@ void kp_analyze_ctx_release(kp_analyze_ctx *ctx);
 
 /* Runs every rule family. */
 void kp_analyze(kp_analyze_ctx *ctx);
+/* Name of the i-th rule family kp_analyze runs ("rightsizing"), NULL past the last. */
+const char *kp_analyze_rule_name(size_t i);
 
 void kp_rule_rightsizing(kp_analyze_ctx *ctx);      /* rules/rightsizing.c */
 void kp_rule_orphaned_pvc(kp_analyze_ctx *ctx);      /* rules/orphaned_pvc.c */
