@@ -599,16 +599,9 @@ static void money(double v, char *out, size_t n, const char *currency)
 		snprintf(out, n, "%s%s%s %s", v < 0 ? "-" : "", buf, dot, currency);
 }
 
-static void print_summary(const char *run)
+/* doc: the run's findings.json, already read for run.json. */
+static void print_summary(const char *run, json_object *doc)
 {
-	kp_error err;
-	char *path = kp_path_join(run, "findings.json");
-	json_object *doc = NULL;
-	if (kp_json_read_file(path, &doc, &err)) {
-		free(path);
-		return;
-	}
-	free(path);
 	const char *cur = kp_json_str(doc, "prices.currency");
 	cur = cur ? cur : "USD";
 	char m[64];
@@ -658,7 +651,6 @@ static void print_summary(const char *run)
 			printf("    - %s\n", json_object_get_string(json_object_array_get_idx(missing, i)));
 	}
 	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", run, run, run, run);
-	json_object_put(doc);
 }
 
 static bool mentions_secret(const char *s, size_t n)
@@ -805,7 +797,6 @@ int cmd_run(int argc, char **argv)
 		json_object_object_add(counts, "monthly_savings", json_object_get(kp_json_get(fd, "totals.monthly_savings")));
 		json_object_object_add(r, "counts", counts);
 		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
-		json_object_put(fd);
 	}
 	free(fpath);
 	static const char *const status_names[] = {[0] = "ok", [2] = "usage-error", [3] = "degraded", [4] = "failed"};
@@ -819,8 +810,9 @@ int cmd_run(int argc, char **argv)
 	free(rpath);
 	json_object_put(r);
 	rc = close_run("run", &o, rc);
-	if (!o.quiet && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
-		print_summary(o.out);
+	if (!o.quiet && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+		print_summary(o.out, fd);
+	json_object_put(fd);
 	kp_opts_release(&o);
 	free(out_owned);
 	return rc;
