@@ -380,6 +380,17 @@ int kp_stage_recommend(kp_opts *o, const char *run)
 
 /* ---- render ---- */
 
+/* ", namespace a" / ", namespaces a, b" for a findings document scoped by
+ * --namespace; nothing for the whole cluster. */
+static void scope_suffix(json_object *doc, kp_buf *out)
+{
+	json_object *scope_ns = kp_json_get(doc, "scope.namespaces");
+	size_t nscope = json_object_is_type(scope_ns, json_type_array) ? json_object_array_length(scope_ns) : 0;
+	for (size_t i = 0; i < nscope; i++)
+		kp_buf_printf(out, "%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
+			      json_object_get_string(json_object_array_get_idx(scope_ns, i)));
+}
+
 int kp_stage_render(kp_opts *o, const char *run)
 {
 	kp_error err = {0};
@@ -410,11 +421,7 @@ int kp_stage_render(kp_opts *o, const char *run)
 	char title[512];
 	kp_buf nsl;
 	kp_buf_init(&nsl);
-	json_object *scope_ns = kp_json_get(doc, "scope.namespaces");
-	size_t nscope = json_object_is_type(scope_ns, json_type_array) ? json_object_array_length(scope_ns) : 0;
-	for (size_t i = 0; i < nscope; i++)
-		kp_buf_printf(&nsl, "%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
-			      json_object_get_string(json_object_array_get_idx(scope_ns, i)));
+	scope_suffix(doc, &nsl);
 	snprintf(title, sizeof(title), "kopilot report: %s%s",
 		 kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster", kp_buf_cstr(&nsl));
 	kp_buf_release(&nsl);
@@ -608,14 +615,12 @@ static void print_summary(const char *run, json_object *doc)
 	money(json_object_get_double(kp_json_get(doc, "totals.monthly_savings")), m, sizeof(m), cur);
 	json_object *arr = kp_json_get(doc, "findings");
 	size_t n = json_object_array_length(arr);
-	json_object *scope_ns = kp_json_get(doc, "scope.namespaces");
-	size_t nscope = json_object_is_type(scope_ns, json_type_array) ? json_object_array_length(scope_ns) : 0;
-	printf("\nkopilot: %zu finding%s in cluster %s", n, n == 1 ? "" : "s",
-	       kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?");
-	for (size_t i = 0; i < nscope; i++)
-		printf("%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
-		       json_object_get_string(json_object_array_get_idx(scope_ns, i)));
-	printf(", %s/month potential savings\n", m);
+	kp_buf nsl;
+	kp_buf_init(&nsl);
+	scope_suffix(doc, &nsl);
+	printf("\nkopilot: %zu finding%s in cluster %s%s, %s/month potential savings\n", n, n == 1 ? "" : "s",
+	       kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?", kp_buf_cstr(&nsl), m);
+	kp_buf_release(&nsl);
 	if (kp_json_str(doc, "changes.previous_run"))
 		printf("  since the previous run (%s): %lld new, %lld persisting, %lld resolved\n",
 		       kp_json_str(doc, "changes.previous_run"),
