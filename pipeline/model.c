@@ -238,6 +238,20 @@ void kp_finding_add_evidence(kp_finding *f, const char *metric, double value, bo
 	f->evidence[f->nevidence++] = e;
 }
 
+void kp_finding_stamp_evidence(kp_finding *f, const char *source, const char *window, int64_t samples)
+{
+	for (size_t i = 0; i < f->nevidence; i++) {
+		kp_evidence *e = &f->evidence[i];
+		if (e->source)
+			continue;
+		e->source = kp_xstrdup(source);
+		if (window && !e->window)
+			e->window = kp_xstrdup(window);
+		if (samples >= 0)
+			e->samples = samples;
+	}
+}
+
 void kp_findings_skip(kp_findings *f, const char *api_version, const char *kind, const char *ns, const char *name,
 		      const char *fmt, ...)
 {

@@ -353,6 +353,9 @@ kp_finding *kp_findings_add(kp_findings *f, kp_category cat, const char *api_ver
 			    const char *ns, const char *name, const char *container);
 void kp_finding_add_evidence(kp_finding *f, const char *metric, double value, bool has_value, const char *unit,
 			     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Marks the evidence added so far that has no source yet as coming from
+ * source (and, when given, over window with that many samples). */
+void kp_finding_stamp_evidence(kp_finding *f, const char *source, const char *window, int64_t samples);
 void kp_findings_skip(kp_findings *f, const char *api_version, const char *kind, const char *ns, const char *name,
 		      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Stable id: hash of category, apiVersion, kind, namespace, name, container. */

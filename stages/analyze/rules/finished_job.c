@@ -127,7 +127,6 @@ void kp_rule_finished_job(kp_analyze_ctx *x)
 						"Status %s; not owned by a CronJob and no spec.ttlSecondsAfterFinished: "
 						"nothing will delete it",
 						status);
-		for (size_t e = 0; e < f->nevidence; e++)
-			f->evidence[e].source = kp_xstrdup("kube-api");
+		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 }

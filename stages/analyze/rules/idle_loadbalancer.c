@@ -173,8 +173,7 @@ void kp_rule_idle_loadbalancer(kp_analyze_ctx *x)
 		kp_finding_add_evidence(f, NULL, 0, false, NULL,
 					"This is the state at snapshot time: endpoints that come back later (a rollout or a "
 					"crash loop being fixed) would make it serve again");
-		for (size_t e = 0; e < f->nevidence; e++)
-			f->evidence[e].source = kp_xstrdup("kube-api");
+		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 	kp_buf_release(&sel);
 	free(idx);

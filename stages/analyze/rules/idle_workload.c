@@ -208,12 +208,7 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 				"%.1f days of usage history; the %s was created %.0f days ago (minimum %g days)", days,
 				kind, age / 86400.0, cfg->idle_min_history_days);
 	kp_finding_add_evidence(f, "restarts", 0, true, "count", "No restarts and no OOM kills in any pod");
-	for (size_t i = 0; i < f->nevidence; i++) {
-		kp_evidence *e = &f->evidence[i];
-		e->window = kp_xstrdup(win);
-		e->samples = u.samples;
-		e->source = kp_xstrdup(x->cluster->usage_source ? x->cluster->usage_source : "snapshot");
-	}
+	kp_finding_stamp_evidence(f, x->cluster->usage_source ? x->cluster->usage_source : "snapshot", win, u.samples);
 	if (w->hpa)
 		kp_finding_add_evidence(f, "hpa", 0, false, NULL,
 					"HPA %s targets this %s (min %lld, currently %lld replicas): scaling to zero means "

@@ -182,8 +182,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 		else
 			kp_finding_add_evidence(f, "storage_bytes", (double)v->storage_bytes, true, "bytes",
 						"%s of storage requested", size);
-		for (size_t e = 0; e < f->nevidence; e++)
-			f->evidence[e].source = kp_xstrdup("kube-api");
+		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 	free(refs.items);
 	kp_buf_release(&key);

@@ -360,7 +360,6 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 
 	char win[16], a[32], b[32], c[32];
 	window_label(u.last - u.first, win, sizeof(win));
-	kp_evidence *e;
 	kp_format_cpu((int64_t)ceil(u.cpu_ref), a, sizeof(a));
 	if (k->cpu_request_m != KP_UNSET)
 		kp_format_cpu(k->cpu_request_m, b, sizeof(b));
@@ -379,12 +378,7 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	kp_finding_add_evidence(f, "memory_max_bytes", u.mem_peak, true, "bytes",
 				"Peak memory working set was %s (highest of %zu %s over %s); the request is %s per pod",
 				a, u.pods, is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods"), win, b);
-	for (size_t i = 0; i < f->nevidence; i++) {
-		e = &f->evidence[i];
-		e->window = kp_xstrdup(win);
-		e->samples = u.samples;
-		e->source = kp_xstrdup(x->cluster->usage_source ? x->cluster->usage_source : "snapshot");
-	}
+	kp_finding_stamp_evidence(f, x->cluster->usage_source ? x->cluster->usage_source : "snapshot", win, u.samples);
 	if (u.oom_kills > 0) {
 		kp_format_bytes(u.limit_at_oom != KP_UNSET ? u.limit_at_oom : k->mem_limit_b, a, sizeof(a));
 		kp_finding_add_evidence(f, "oom_kills", (double)u.oom_kills, true, "count",

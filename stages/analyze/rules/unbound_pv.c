@@ -105,7 +105,6 @@ void kp_rule_unbound_pv(kp_analyze_ctx *x)
 		kp_finding_add_evidence(f, "age_days", (double)age / 86400.0, true, "days",
 					"Created %.0f days ago (grace period %.0f days)", (double)age / 86400.0,
 					x->cfg->unbound_pv_grace_days);
-		for (size_t e = 0; e < f->nevidence; e++)
-			f->evidence[e].source = kp_xstrdup("kube-api");
+		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 }

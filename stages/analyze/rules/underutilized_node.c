@@ -263,8 +263,7 @@ static void add_finding(kp_analyze_ctx *x, const node_state *ns, const node_stat
 	kp_finding_add_evidence(f, NULL, 0, false, NULL,
 				"Simulated on requests, not usage; PodDisruptionBudgets, pod anti-affinity, local "
 				"storage and pod-count limits are not modelled: review before draining");
-	for (size_t e = 0; e < f->nevidence; e++)
-		f->evidence[e].source = kp_xstrdup("kube-api");
+	kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 }
 
 void kp_rule_underutilized_node(kp_analyze_ctx *x)

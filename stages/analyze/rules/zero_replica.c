@@ -287,8 +287,7 @@ void kp_rule_zero_replica(kp_analyze_ctx *x)
 			kp_finding_add_evidence(f, NULL, 0, false, NULL,
 						"Load balancers were not checked: services were not collected");
 		}
-		for (size_t e = 0; e < f->nevidence; e++)
-			f->evidence[e].source = kp_xstrdup("kube-api");
+		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 	kp_buf_release(&list);
 	free(held.items);
