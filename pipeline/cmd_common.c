@@ -49,10 +49,14 @@ static const struct help {
 	 "  --kubeconfig FILE, --context NAME, --prometheus-url URL\n"
 	 "                        live collection: not implemented yet (exit 2)\n"},
 	{"collect",
-	 "usage: kopilot collect --snapshot DIR --out RUN [--config FILE]\n"
+	 "usage: kopilot collect --snapshot DIR --out RUN [--config FILE] [--set KEY=VALUE]\n"
+	 "                       [--cluster-name NAME] [--quiet]\n"
 	 "\n"
-	 "Validates a snapshot and copies it into RUN/snapshot/. Live collection\n"
-	 "(--kubeconfig, --context, --prometheus-url) is not implemented yet (exit 2).\n"},
+	 "Validates a snapshot and copies it into RUN/snapshot/, with cluster.json\n"
+	 "(the name reports use: --cluster-name, or the snapshot directory's name)\n"
+	 "and model.bin (the parsed model, so `kopilot analyze RUN` is fast).\n"
+	 "Live collection (--kubeconfig, --context, --prometheus-url) is not\n"
+	 "implemented yet (exit 2).\n"},
 	{"analyze",
 	 "usage: kopilot analyze RUN [--config FILE] [--set KEY=VALUE] [--now RFC3339] [--cluster-name NAME]\n"
 	 "                           [--namespace NS]...\n"

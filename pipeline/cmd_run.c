@@ -30,8 +30,8 @@
 static const char *const run_flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
 					"--cluster-name", "--quiet", "--kubeconfig", "--context", "--prometheus-url",
 					"--previous", "--state-dir", "--namespace", NULL};
-static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
-					    "--cluster-name", "--quiet", "--kubeconfig", "--context",
+static const char *const collect_flags[] = {"--snapshot",   "--out",        "--config",  "--set",
+					    "--cluster-name", "--quiet",    "--kubeconfig", "--context",
 					    "--prometheus-url", NULL};
 
 static int fail(const char *stage, const kp_error *err)
