@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pipeline/cmd.h"
 #include "pipeline/findings_json.h"
@@ -430,12 +431,26 @@ int kp_stage_render(kp_opts *o, const char *run)
 	kp_status s = kp_render_markdown(doc, info, o->cfg.report_template, &md, &err);
 	if (!s)
 		s = kp_render_html(md, title, &html, &err);
+	/* All three are written to staged names first and renamed together
+	 * only when every one was written, so a full disk never leaves a new
+	 * report.xlsx beside yesterday's report.md. */
+	const char *finals[3] = {mdpath, htmlpath, xlsxpath};
+	char *staged[3];
+	for (int i = 0; i < 3; i++)
+		staged[i] = kp_temp_path_for(finals[i]);
 	if (!s)
-		s = kp_render_xlsx(doc, xlsxpath, &err);
+		s = kp_write_file_atomic(staged[0], md, strlen(md), &err);
 	if (!s)
-		s = kp_write_file_atomic(mdpath, md, strlen(md), &err);
+		s = kp_write_file_atomic(staged[1], html, strlen(html), &err);
 	if (!s)
-		s = kp_write_file_atomic(htmlpath, html, strlen(html), &err);
+		s = kp_render_xlsx(doc, staged[2], &err);
+	for (int i = 0; i < 3; i++) {
+		if (!s)
+			s = kp_commit_temp(staged[i], finals[i], &err);
+		else
+			unlink(staged[i]);
+		free(staged[i]);
+	}
 	if (!s) {
 		json_object *ev = fields("outputs", json_object_new_string("report.md,report.html,report.xlsx"));
 		json_object_object_add(ev, "template", o->cfg.report_template ? json_object_new_string(o->cfg.report_template)
