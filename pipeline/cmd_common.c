@@ -9,7 +9,6 @@
 
 #include "pipeline/cmd.h"
 #include "pipeline/log.h"
-#include "stages/recommend/history.h"
 
 static const char exit_codes_help[] =
 	"Exit codes:\n"

@@ -238,7 +238,7 @@ int kp_stage_analyze(kp_opts *o, const char *run)
 	/* --namespace: after the rules, so they still see the whole cluster (a
 	 * PVC is not orphaned because its pod is elsewhere), and before
 	 * analysis.json, so its findings, skipped and totals agree. */
-	kp_findings_scope(&f, o->namespaces, o->nnamespaces);
+	kp_scope_namespaces(&f, o->namespaces, o->nnamespaces);
 	/* Memory: the rules are done and findings own copies of their strings,
 	 * so the model's object arrays go before analysis.json's tree is built
 	 * (kp_analysis_doc reads only their lengths, kept), and the findings

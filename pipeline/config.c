@@ -22,7 +22,6 @@
 #include "pipeline/config.h"
 
 #include "stages/collect/quantity.h"
-#include "stages/recommend/history.h"
 #include "stages/recommend/pricing.h"
 
 #include <errno.h>

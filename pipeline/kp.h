@@ -140,6 +140,10 @@ json_object *kp_json_new_number(double v);
  * no hex, "inf" or "nan" (which strtod would accept), no trailing text. */
 bool kp_parse_number(const char *s, double *out);
 
+/* Whether s is a valid namespace name (RFC 1123 label: lowercase letters,
+ * digits and '-', starting and ending alphanumeric, at most 63 characters). */
+bool kp_namespace_name_valid(const char *s);
+
 /* ---- time ---- */
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */
 bool kp_time_parse(const char *s, int64_t *out);

@@ -46,6 +46,10 @@ void kp_rule_underutilized_node(kp_analyze_ctx *ctx); /* rules/underutilized_nod
  * scope.exclude_namespaces / scope.exclude_kinds, counting them. */
 void kp_scope_apply(kp_analyze_ctx *ctx);
 bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind);
+/* --namespace: keeps only findings and skipped entries in ns[0..n) (cluster-
+ * scoped ones go too; a report for a team is about its namespaces). n == 0
+ * keeps everything. Order is kept. */
+void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n);
 
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */

@@ -82,6 +82,35 @@ bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind)
 	return out;
 }
 
+/* Keeps the findings and skipped entries keep() accepts, in order; counts
+ * the findings dropped. The one filter both scopes use. */
+static size_t filter(kp_findings *f, bool (*keep)(const void *ud, const char *ns, const char *kind), const void *ud)
+{
+	size_t dropped = 0, k = 0;
+	for (size_t i = 0; i < f->items.len; i++) {
+		kp_finding *x = &f->items.items[i];
+		if (keep(ud, x->namespace_, x->kind)) {
+			f->items.items[k++] = *x;
+		} else {
+			kp_finding_release(x);
+			dropped++;
+		}
+	}
+	f->items.len = k;
+	k = 0;
+	for (size_t i = 0; i < f->skipped.len; i++) {
+		kp_skip *x = &f->skipped.items[i];
+		if (keep(ud, x->namespace_, x->kind))
+			f->skipped.items[k++] = *x;
+		else
+			kp_skip_release(x);
+	}
+	f->skipped.len = k;
+	return dropped;
+}
+
+static bool keep_configured(const void *ud, const char *ns, const char *kind) { return !scope_out(ud, ns, kind); }
+
 void kp_scope_apply(kp_analyze_ctx *ctx)
 {
 	const kp_config *cfg = ctx->cfg;
@@ -89,26 +118,31 @@ void kp_scope_apply(kp_analyze_ctx *ctx)
 		return;
 	scope_t sc;
 	scope_init(&sc, cfg);
-	kp_findings *f = ctx->out;
-	size_t keep = 0;
-	for (size_t i = 0; i < f->items.len; i++) {
-		kp_finding *x = &f->items.items[i];
-		if (scope_out(&sc, x->namespace_, x->kind)) {
-			kp_finding_release(x);
-			f->excluded_by_scope++;
-		} else {
-			f->items.items[keep++] = *x;
-		}
-	}
-	f->items.len = keep;
-	keep = 0;
-	for (size_t i = 0; i < f->skipped.len; i++) {
-		kp_skip *x = &f->skipped.items[i];
-		if (scope_out(&sc, x->namespace_, x->kind))
-			kp_skip_release(x);
-		else
-			f->skipped.items[keep++] = *x;
-	}
-	f->skipped.len = keep;
+	ctx->out->excluded_by_scope += filter(ctx->out, keep_configured, &sc);
 	scope_release(&sc);
+}
+
+typedef struct {
+	const char *const *ns;
+	size_t n;
+} ns_list;
+
+static bool keep_listed(const void *ud, const char *ns, const char *kind)
+{
+	(void)kind;
+	const ns_list *l = ud;
+	if (!ns)
+		return false; /* cluster-scoped: nodes and PVs belong to no namespace */
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(ns, l->ns[i]) == 0)
+			return true;
+	return false;
+}
+
+void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n)
+{
+	if (n == 0)
+		return;
+	ns_list l = {ns, n};
+	filter(f, keep_listed, &l);
 }

@@ -306,44 +306,7 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
 	json_object_put(seen);
 }
 
-/* ---- namespace scope ---- */
 
-static bool in_scope(const char *ns, const char *const *list, size_t n)
-{
-	if (!ns)
-		return false; /* cluster-scoped: nodes and PVs belong to no namespace */
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(ns, list[i]) == 0)
-			return true;
-	return false;
-}
-
-void kp_findings_scope(kp_findings *f, const char *const *ns, size_t n)
-{
-	if (n == 0)
-		return;
-	/* Out-of-scope entries move to a scratch list freed in one go, so the
-	 * list's own release code frees them (it knows every field). */
-	kp_findings drop;
-	kp_findings_init(&drop);
-	size_t k = 0;
-	for (size_t i = 0; i < f->items.len; i++) {
-		if (in_scope(f->items.items[i].namespace_, ns, n))
-			f->items.items[k++] = f->items.items[i];
-		else
-			KP_ARRAY_PUSH(drop.items, f->items.items[i]);
-	}
-	f->items.len = k;
-	k = 0;
-	for (size_t i = 0; i < f->skipped.len; i++) {
-		if (in_scope(f->skipped.items[i].namespace_, ns, n))
-			f->skipped.items[k++] = f->skipped.items[i];
-		else
-			KP_ARRAY_PUSH(drop.skipped, f->skipped.items[i]);
-	}
-	f->skipped.len = k;
-	kp_findings_release(&drop);
-}
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
@@ -367,16 +330,3 @@ json_object *kp_scope_json(const char *const *ns, size_t n)
 	return o;
 }
 
-bool kp_namespace_name_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 63)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-		if (!alnum && !(c == '-' && i > 0 && i + 1 < n))
-			return false;
-	}
-	return true;
-}

@@ -45,16 +45,8 @@ kp_status kp_history_load(const char *prev_run, json_object **out, kp_error *err
  * not counted as resolved (this run did not look there). */
 void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run);
 
-/* Keeps only findings and skipped entries whose namespace is one of ns[0..n);
- * cluster-scoped ones go too. n == 0: keeps everything. Order is kept. */
-void kp_findings_scope(kp_findings *f, const char *const *ns, size_t n);
-
 /* {"namespaces": [sorted, without duplicates]} or {"namespaces": null} for
  * the whole cluster (n == 0). */
 json_object *kp_scope_json(const char *const *ns, size_t n);
-
-/* Whether s is a valid namespace name (RFC 1123 label: lowercase letters,
- * digits and '-', starting and ending alphanumeric, at most 63 characters). */
-bool kp_namespace_name_valid(const char *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pipeline/model.h"
+#include "stages/analyze/analyze.h"
 #include "stages/recommend/history.h"
 #include "stages/recommend/plan.h"
 #include "stages/render/render.h"
@@ -367,11 +368,11 @@ Test(ns_scope, keeps_only_listed_namespaces)
 	kp_findings_skip(&f, "apps/v1", "Deployment", "staging", "y", "reason %d", 2);
 	kp_findings_skip(&f, "v1", "Node", NULL, "n", "reason %d", 3);
 
-	kp_findings_scope(&f, NULL, 0);
+	kp_scope_namespaces(&f, NULL, 0);
 	cr_assert_eq(f.items.len, 5, "no --namespace: everything stays");
 
 	const char *ns[] = {"staging"};
-	kp_findings_scope(&f, ns, 1);
+	kp_scope_namespaces(&f, ns, 1);
 	cr_assert_eq(f.items.len, 2);
 	cr_assert_str_eq(f.items.items[0].name, "a");
 	cr_assert_str_eq(f.items.items[1].name, "web", "order kept");
