@@ -60,7 +60,7 @@ $(BUILD)/libkp.a: $(LIB_OBJS)
 $(KOPILOT): $(BUILD)/pipeline/main.o $(BUILD)/libkp.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(TEST_BIN): $(TEST_SRCS) $(BUILD)/libkp.a
+$(TEST_BIN): $(TEST_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/libkp.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(TEST_SRCS) $(BUILD)/libkp.a $(PKG_LIBS) -lcriterion $(LDLIBS)
 
 deps:

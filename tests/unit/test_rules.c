@@ -13,105 +13,21 @@
 #include "pipeline/config.h"
 #include "stages/analyze/analyze.h"
 #include "stages/collect/snapshot.h"
+#include "tests/unit/fixture.h"
 
 #define NOW "2026-11-25T06:00:00Z"
 #define OLD "2026-09-01T00:00:00Z"
 
-static char rules_dir[256];
+/* The shared fixture (fixture.h) under this file's names. */
+static kp_fixture rules_fx;
 
-static void rules_mkdir(void)
-{
-	snprintf(rules_dir, sizeof(rules_dir), "/tmp/kp-rules-XXXXXX");
-	cr_assert(mkdtemp(rules_dir));
-	char p[300];
-	snprintf(p, sizeof(p), "%s/objects", rules_dir);
-	cr_assert(kp_mkdir_p(p, NULL) == KP_OK);
-}
-
-static void rules_write(const char *rel, const char *text)
-{
-	char p[400];
-	snprintf(p, sizeof(p), "%s/%s", rules_dir, rel);
-	cr_assert(kp_write_file_atomic(p, text, strlen(text), NULL) == KP_OK);
-}
-
-/* Writes objects/<res>.json as a List of the given comma-separated items. */
-static void rules_list(const char *res, const char *items)
-{
-	char rel[128];
-	snprintf(rel, sizeof(rel), "objects/%s.json", res);
-	kp_buf b;
-	kp_buf_init(&b);
-	kp_buf_printf(&b, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"},\"items\":[%s]}", items);
-	rules_write(rel, b.data);
-	kp_buf_release(&b);
-}
-
-/* All lists present and empty; tests overwrite what they need. */
-static void rules_empty_snapshot(void)
-{
-	rules_mkdir();
-	for (int r = 0; r < KP_RES_COUNT; r++)
-		rules_list(kp_resource_name((kp_resource)r), "");
-	rules_write("usage.json", "{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T06:00:00Z\","
-				  "\"end\":\"2026-11-25T06:00:00Z\",\"step_seconds\":60,\"source\":\"manual\"},\"containers\":[]}");
-}
-
-static void rules_usage(const char *entries)
-{
-	kp_buf b;
-	kp_buf_init(&b);
-	kp_buf_printf(&b,
-		      "{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T06:00:00Z\","
-		      "\"end\":\"2026-11-25T06:00:00Z\",\"step_seconds\":60,\"source\":\"manual\"},\"containers\":[%s]}",
-		      entries);
-	rules_write("usage.json", b.data);
-	kp_buf_release(&b);
-}
-
-static kp_cluster rules_cluster;
-static kp_findings rules_out;
-static kp_config rules_cfg;
-
-static void rules_run(void)
-{
-	kp_error err = {0};
-	kp_cluster_init(&rules_cluster);
-	kp_status s = kp_snapshot_load(&rules_cluster, rules_dir, &err);
-	cr_assert_eq(s, KP_OK, "load failed: %s", err.msg);
-	kp_findings_init(&rules_out);
-	kp_config_init(&rules_cfg);
-	int64_t now;
-	kp_time_parse(NOW, &now);
-	kp_analyze_ctx ctx = {.cluster = &rules_cluster, .cfg = &rules_cfg, .now = now, .out = &rules_out};
-	kp_analyze(&ctx);
-}
-
-static void rules_fini(void)
-{
-	kp_findings_release(&rules_out);
-	kp_cluster_release(&rules_cluster);
-	kp_config_release(&rules_cfg);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rules_dir);
-	cr_assert(system(cmd) == 0);
-}
-
-static const kp_finding *rules_find(kp_category cat, const char *name)
-{
-	for (size_t i = 0; i < rules_out.items.len; i++)
-		if (rules_out.items.items[i].category == cat && strcmp(rules_out.items.items[i].name, name) == 0)
-			return &rules_out.items.items[i];
-	return NULL;
-}
-
-static bool rules_skipped(const char *name)
-{
-	for (size_t i = 0; i < rules_out.skipped.len; i++)
-		if (strcmp(rules_out.skipped.items[i].name, name) == 0)
-			return true;
-	return false;
-}
+static void rules_empty_snapshot(void) { fx_init(&rules_fx, "rules", "manual"); }
+static void rules_list(const char *res, const char *items) { fx_list(&rules_fx, res, items); }
+static void rules_usage(const char *entries) { fx_usage(&rules_fx, entries); }
+static void rules_run(void) { fx_run(&rules_fx, NOW, NULL); }
+static void rules_fini(void) { fx_fini(&rules_fx); }
+static const kp_finding *rules_find(kp_category cat, const char *name) { return fx_find(&rules_fx, cat, name); }
+static bool rules_skipped(const char *name) { return fx_skip(&rules_fx, name) != NULL; }
 
 /* A Deployment with one container "app" and one live pod through a ReplicaSet. */
 static void rules_deployment(const char *name, const char *cpu, const char *mem, const char *mem_limit, int replicas)
@@ -225,12 +141,12 @@ Test(rules, tiny_savings_not_reported, .fini = rules_fini)
 	kp_error err;
 	rules_run();
 	cr_assert(rules_find(KP_CAT_OVER_PROVISIONED, "tiny"));
-	kp_findings_release(&rules_out);
-	kp_findings_init(&rules_out);
-	cr_assert_eq(kp_config_set(&rules_cfg, "rightsizing.min_monthly_savings=5", KP_SRC_FLAG, &err), KP_OK);
+	kp_findings_release(&rules_fx.out);
+	kp_findings_init(&rules_fx.out);
+	cr_assert_eq(kp_config_set(&rules_fx.cfg, "rightsizing.min_monthly_savings=5", KP_SRC_FLAG, &err), KP_OK);
 	int64_t now;
 	kp_time_parse(NOW, &now);
-	kp_analyze_ctx ctx = {.cluster = &rules_cluster, .cfg = &rules_cfg, .now = now, .out = &rules_out};
+	kp_analyze_ctx ctx = {.cluster = &rules_fx.cluster, .cfg = &rules_fx.cfg, .now = now, .out = &rules_fx.out};
 	kp_analyze(&ctx);
 	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "tiny"));
 }
@@ -267,7 +183,7 @@ Test(rules, no_usage_is_skipped_not_idle, .fini = rules_fini)
 	rules_empty_snapshot();
 	rules_deployment("dark", "2", "4Gi", NULL, 1);
 	rules_run();
-	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert_eq(rules_fx.out.items.len, 0);
 	cr_assert(rules_skipped("dark"));
 }
 
@@ -362,7 +278,7 @@ Test(rules, orphaned_pvc_found_and_not_orphan_cases_spared, .fini = rules_fini)
 	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "fresh"), "inside the grace period");
 	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "mounted"), "mounted by a pod");
 	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "parked"), "referenced by a Deployment at zero");
-	cr_assert_eq(rules_out.items.len, 1);
+	cr_assert_eq(rules_fx.out.items.len, 1);
 	const kp_finding *f = rules_find(KP_CAT_ORPHANED_PVC, "scratch");
 	cr_assert_eq(f->current.storage_b, 10LL << 30);
 	cr_assert_null(f->container);
@@ -374,14 +290,12 @@ Test(rules, failed_pod_list_never_means_unused, .fini = rules_fini)
 	char *p = rules_pvc("scratch", OLD);
 	rules_list("persistentvolumeclaims", p);
 	free(p);
-	char path[400];
-	snprintf(path, sizeof(path), "%s/objects/pods.json", rules_dir);
-	cr_assert(unlink(path) == 0);
+	fx_remove(&rules_fx, "objects/pods.json");
 	rules_run();
-	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert_eq(rules_fx.out.items.len, 0);
 	cr_assert(rules_skipped("scratch"));
-	cr_assert_eq(rules_cluster.collected[KP_RES_PODS], false);
-	cr_assert_geq(rules_cluster.missing.len, 1);
+	cr_assert_eq(rules_fx.cluster.collected[KP_RES_PODS], false);
+	cr_assert_geq(rules_fx.cluster.missing.len, 1);
 }
 
 Test(rules, ignore_annotation_excludes, .fini = rules_fini)
@@ -392,7 +306,7 @@ Test(rules, ignore_annotation_excludes, .fini = rules_fini)
 		   "\"shop\",\"creationTimestamp\":\"" OLD "\",\"annotations\":{\"kopilot.io/ignore\":\"true\"}},\"spec\":{},"
 		   "\"status\":{\"phase\":\"Bound\",\"capacity\":{\"storage\":\"1Gi\"}}}");
 	rules_run();
-	cr_assert_eq(rules_out.items.len, 0);
+	cr_assert_eq(rules_fx.out.items.len, 0);
 	cr_assert(rules_skipped("keep"));
 }
 
@@ -418,9 +332,7 @@ Test(rules, annotation_overrides_percentile_and_bad_value_skips, .fini = rules_f
 		named |= strstr(f->evidence[i].summary, "cpu-percentile=100 on Namespace") != NULL;
 	cr_assert(named, "the evidence names the annotation");
 
-	kp_findings_release(&rules_out);
-	kp_cluster_release(&rules_cluster);
-	kp_config_release(&rules_cfg);
+	fx_unload(&rules_fx);
 	rules_list("namespaces",
 		   "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\",\"annotations\":"
 		   "{\"kopilot.io/cpu-margin\":\"lots\"}}}");
@@ -489,22 +401,22 @@ Test(rules, scope_patterns_are_anchored_and_filter_findings, .fini = rules_fini)
 	rules_list("persistentvolumeclaims", p);
 	free(p);
 	rules_run();
-	cr_assert_eq(rules_out.items.len, 1);
+	cr_assert_eq(rules_fx.out.items.len, 1);
 	kp_error err;
-	cr_assert_eq(kp_config_set(&rules_cfg, "scope.exclude_namespaces=[\"sho\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
-	cr_assert_not(kp_scope_excludes(&rules_cfg, "shop", "PersistentVolumeClaim"), "anchored: sho is not shop");
-	cr_assert_eq(kp_config_set(&rules_cfg, "scope.exclude_namespaces=[\"sh.*\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(kp_config_set(&rules_fx.cfg, "scope.exclude_namespaces=[\"sho\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
+	cr_assert_not(kp_scope_excludes(&rules_fx.cfg, "shop", "PersistentVolumeClaim"), "anchored: sho is not shop");
+	cr_assert_eq(kp_config_set(&rules_fx.cfg, "scope.exclude_namespaces=[\"sh.*\"]", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
 	int64_t now;
 	kp_time_parse(NOW, &now);
-	kp_analyze_ctx ctx = {.cluster = &rules_cluster, .cfg = &rules_cfg, .now = now, .out = &rules_out};
+	kp_analyze_ctx ctx = {.cluster = &rules_fx.cluster, .cfg = &rules_fx.cfg, .now = now, .out = &rules_fx.out};
 	kp_scope_apply(&ctx);
-	cr_assert_eq(rules_out.items.len, 0);
-	cr_assert_eq(rules_out.excluded_by_scope, 1);
-	cr_assert_neq(kp_config_set(&rules_cfg, "scope.exclude_kinds=[\"(\"]", KP_SRC_FLAG, &err), KP_OK);
+	cr_assert_eq(rules_fx.out.items.len, 0);
+	cr_assert_eq(rules_fx.out.excluded_by_scope, 1);
+	cr_assert_neq(kp_config_set(&rules_fx.cfg, "scope.exclude_kinds=[\"(\"]", KP_SRC_FLAG, &err), KP_OK);
 	cr_assert(strstr(err.msg, "invalid pattern"), "%s", err.msg);
-	cr_assert_eq(kp_config_set(&rules_cfg, "scope.include_namespaces=[\"prod\"]", KP_SRC_FLAG, &err), KP_OK);
-	cr_assert(kp_scope_excludes(&rules_cfg, "shop", "Deployment"));
-	cr_assert_not(kp_scope_excludes(&rules_cfg, NULL, "Node"), "cluster-scoped kinds stay unless excluded");
+	cr_assert_eq(kp_config_set(&rules_fx.cfg, "scope.include_namespaces=[\"prod\"]", KP_SRC_FLAG, &err), KP_OK);
+	cr_assert(kp_scope_excludes(&rules_fx.cfg, "shop", "Deployment"));
+	cr_assert_not(kp_scope_excludes(&rules_fx.cfg, NULL, "Node"), "cluster-scoped kinds stay unless excluded");
 }
 
 Test(rules, load_balancer_of_zero_replica_workload_is_priced_once, .fini = rules_fini)
@@ -547,7 +459,7 @@ Test(rules, argo_rollout_is_rightsized_through_its_replicasets, .fini = rules_fi
 	cr_assert(f, "a Rollout is sized like a Deployment when the CRD exists");
 	cr_assert_str_eq(f->kind, "Rollout");
 	cr_assert_str_eq(f->api_version, "argoproj.io/v1alpha1");
-	cr_assert(rules_cluster.collected[KP_RES_ROLLOUTS]);
+	cr_assert(rules_fx.cluster.collected[KP_RES_ROLLOUTS]);
 }
 
 Test(rules, ephemeral_volume_claims_and_clone_sources_are_not_orphans, .fini = rules_fini)

@@ -15,108 +15,35 @@
 #include "pipeline/config.h"
 #include "stages/analyze/analyze.h"
 #include "stages/collect/snapshot.h"
+#include "tests/unit/fixture.h"
 
 #define INFRA_NOW "2026-11-25T06:00:00Z"
 #define INFRA_OLD "2026-09-01T00:00:00Z"
 #define INFRA_YOUNG "2026-11-24T12:00:00Z" /* 18 hours before INFRA_NOW */
 
-static char infra_dir[256];
-static kp_cluster infra_cluster;
-static kp_findings infra_out;
-static kp_config infra_cfg;
-static bool infra_loaded;
+/* The shared fixture (fixture.h) under this file's names. */
+static kp_fixture infra_fx;
 
-static void infra_write(const char *rel, const char *text)
-{
-	char p[400];
-	snprintf(p, sizeof(p), "%s/%s", infra_dir, rel);
-	cr_assert(kp_write_file_atomic(p, text, strlen(text), NULL) == KP_OK);
-}
-
-static void infra_list(const char *res, const char *items)
-{
-	char rel[128];
-	snprintf(rel, sizeof(rel), "objects/%s.json", res);
-	kp_buf b;
-	kp_buf_init(&b);
-	kp_buf_printf(&b, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"},\"items\":[%s]}",
-		      items);
-	infra_write(rel, b.data);
-	kp_buf_release(&b);
-}
+static void infra_list(const char *res, const char *items) { fx_list(&infra_fx, res, items); }
 
 static void infra_remove(const char *res)
 {
-	char p[400];
-	snprintf(p, sizeof(p), "%s/objects/%s.json", infra_dir, res);
-	cr_assert(unlink(p) == 0);
+	char rel[128];
+	snprintf(rel, sizeof(rel), "objects/%s.json", res);
+	fx_remove(&infra_fx, rel);
 }
 
-/* Every list present and empty; tests overwrite what they need. */
-static void infra_snapshot(void)
-{
-	snprintf(infra_dir, sizeof(infra_dir), "/tmp/kp-infra-XXXXXX");
-	cr_assert(mkdtemp(infra_dir));
-	char p[300];
-	snprintf(p, sizeof(p), "%s/objects", infra_dir);
-	cr_assert(kp_mkdir_p(p, NULL) == KP_OK);
-	for (int r = 0; r < KP_RES_COUNT; r++)
-		infra_list(kp_resource_name((kp_resource)r), "");
-	infra_write("usage.json", "{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T06:00:00Z\","
-				  "\"end\":\"2026-11-25T06:00:00Z\",\"step_seconds\":60,\"source\":\"manual\"},\"containers\":[]}");
-	kp_config_init(&infra_cfg);
-}
+static void infra_snapshot(void) { fx_init(&infra_fx, "infra", "manual"); }
 
-static void infra_run(void (*rule)(kp_analyze_ctx *))
-{
-	kp_error err = {0};
-	kp_cluster_init(&infra_cluster);
-	kp_status s = kp_snapshot_load(&infra_cluster, infra_dir, &err);
-	cr_assert_eq(s, KP_OK, "load failed: %s", err.msg);
-	kp_findings_init(&infra_out);
-	infra_loaded = true;
-	int64_t now;
-	cr_assert(kp_time_parse(INFRA_NOW, &now));
-	kp_analyze_ctx ctx = {.cluster = &infra_cluster, .cfg = &infra_cfg, .now = now, .out = &infra_out};
-	rule(&ctx);
-}
+static void infra_run(void (*rule)(kp_analyze_ctx *)) { fx_run(&infra_fx, INFRA_NOW, rule); }
 
-static void infra_fini(void)
-{
-	if (infra_loaded) {
-		kp_findings_release(&infra_out);
-		kp_cluster_release(&infra_cluster);
-		infra_loaded = false;
-	}
-	kp_config_release(&infra_cfg);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", infra_dir);
-	cr_assert(system(cmd) == 0);
-}
+static void infra_fini(void) { fx_fini(&infra_fx); }
 
-static const kp_finding *infra_find(kp_category cat, const char *name)
-{
-	for (size_t i = 0; i < infra_out.items.len; i++)
-		if (infra_out.items.items[i].category == cat && strcmp(infra_out.items.items[i].name, name) == 0)
-			return &infra_out.items.items[i];
-	return NULL;
-}
+static const kp_finding *infra_find(kp_category cat, const char *name) { return fx_find(&infra_fx, cat, name); }
 
-static const kp_skip *infra_skip(const char *name)
-{
-	for (size_t i = 0; i < infra_out.skipped.len; i++)
-		if (strcmp(infra_out.skipped.items[i].name, name) == 0)
-			return &infra_out.skipped.items[i];
-	return NULL;
-}
+static const kp_skip *infra_skip(const char *name) { return fx_skip(&infra_fx, name); }
 
-static const kp_evidence *infra_ev(const kp_finding *f, const char *metric)
-{
-	for (size_t i = 0; i < f->nevidence; i++)
-		if (f->evidence[i].metric && strcmp(f->evidence[i].metric, metric) == 0)
-			return &f->evidence[i];
-	return NULL;
-}
+static const kp_evidence *infra_ev(const kp_finding *f, const char *metric) { return fx_ev(f, metric); }
 
 /* Appends ",item" (or "item") to a list being built. */
 static void infra_add(kp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -186,7 +113,7 @@ Test(infra_pv, released_retain_available_failed_flagged_bound_not, .fini = infra
 	cr_assert_not_null(age);
 	cr_assert_gt(age->value, 80);
 	cr_assert_not_null(strstr(infra_ev(f, "phase")->summary, "Released"));
-	cr_assert_eq(infra_out.skipped.len, 0);
+	cr_assert_eq(infra_fx.out.skipped.len, 0);
 }
 
 Test(infra_pv, released_delete_says_the_deleter_failed, .fini = infra_fini)
@@ -227,7 +154,7 @@ Test(infra_pv, grace_is_configurable, .fini = infra_fini)
 	infra_pv(&b, "pv-young", "Available", "Retain", INFRA_YOUNG, NULL, NULL);
 	infra_list("persistentvolumes", b.data);
 	kp_buf_release(&b);
-	cr_assert(kp_config_set(&infra_cfg, "unbound_pv.grace_days=0.5", KP_SRC_FLAG, NULL) == KP_OK);
+	cr_assert(kp_config_set(&infra_fx.cfg, "unbound_pv.grace_days=0.5", KP_SRC_FLAG, NULL) == KP_OK);
 	infra_run(kp_rule_unbound_pv);
 	cr_assert_not_null(infra_find(KP_CAT_UNBOUND_PV, "pv-young"));
 }
@@ -237,8 +164,8 @@ Test(infra_pv, missing_list_finds_nothing, .fini = infra_fini)
 	infra_snapshot();
 	infra_remove("persistentvolumes");
 	infra_run(kp_rule_unbound_pv);
-	cr_assert_not(infra_cluster.collected[KP_RES_PVS]);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_not(infra_fx.cluster.collected[KP_RES_PVS]);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_pv, ignore_label_and_ignored_claim_namespace_skip, .fini = infra_fini)
@@ -253,7 +180,7 @@ Test(infra_pv, ignore_label_and_ignored_claim_namespace_skip, .fini = infra_fini
 	infra_list("namespaces", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\","
 				 "\"labels\":{\"kopilot.io/ignore\":\"true\"}}}");
 	infra_run(kp_rule_unbound_pv);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 	cr_assert_not_null(infra_skip("pv-ignored"));
 	cr_assert_str_eq(infra_skip("pv-ignored")->reason, "excluded by kopilot.io/ignore=true");
 	cr_assert_not_null(infra_skip("pv-in-ignored-ns"));
@@ -336,7 +263,7 @@ Test(infra_lb, ready_none_ready_and_no_slices, .fini = infra_fini)
 	f = infra_find(KP_CAT_IDLE_LOADBALANCER, "empty");
 	cr_assert_not_null(f, "a Service with a selector and no slice at all is idle");
 	cr_assert_eq(f->confidence, KP_CONF_HIGH);
-	cr_assert_eq(infra_out.skipped.len, 0);
+	cr_assert_eq(infra_fx.out.skipped.len, 0);
 }
 
 Test(infra_lb, no_selector_judged_by_slices_or_skipped, .fini = infra_fini)
@@ -390,7 +317,7 @@ Test(infra_lb, endpointslices_missing_skips_each_lb, .fini = infra_fini)
 	kp_buf_release(&s);
 	infra_remove("endpointslices");
 	infra_run(kp_rule_idle_loadbalancer);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 	cr_assert_not_null(infra_skip("lb1"));
 	cr_assert_not_null(strstr(infra_skip("lb1")->reason, "endpointslices not collected"));
 	cr_assert_not_null(infra_skip("lb2"));
@@ -402,8 +329,8 @@ Test(infra_lb, services_missing_finds_nothing, .fini = infra_fini)
 	infra_snapshot();
 	infra_remove("services");
 	infra_run(kp_rule_idle_loadbalancer);
-	cr_assert_eq(infra_out.items.len, 0);
-	cr_assert_eq(infra_out.skipped.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
+	cr_assert_eq(infra_fx.out.skipped.len, 0);
 }
 
 Test(infra_lb, ignore_label_skips, .fini = infra_fini)
@@ -415,7 +342,7 @@ Test(infra_lb, ignore_label_skips, .fini = infra_fini)
 	infra_list("services", s.data);
 	kp_buf_release(&s);
 	infra_run(kp_rule_idle_loadbalancer);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 	cr_assert_str_eq(infra_skip("kept")->reason, "excluded by kopilot.io/ignore=true");
 }
 
@@ -509,7 +436,7 @@ Test(infra_node, removable_node_flagged_with_evidence, .fini = infra_fini)
 	/* node-b received a1: it is not removed on the same spare room */
 	cr_assert_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-b"));
 	cr_assert_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-c"));
-	cr_assert_eq(infra_out.items.len, 1);
+	cr_assert_eq(infra_fx.out.items.len, 1);
 }
 
 Test(infra_node, node_selector_only_candidate_satisfies_keeps_it, .fini = infra_fini)
@@ -524,7 +451,7 @@ Test(infra_node, node_selector_only_candidate_satisfies_keeps_it, .fini = infra_
 	infra_pod(&p, "b1", "node-b", 2500, 1024, NULL, NULL); /* 62.5%: b is not a candidate */
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, node_selector_satisfied_elsewhere_moves, .fini = infra_fini)
@@ -557,7 +484,7 @@ Test(infra_node, untolerated_taint_on_only_other_node_keeps_it, .fini = infra_fi
 	infra_pod(&p, "b1", "node-b", 2500, 1024, NULL, NULL);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 /* Each toleration form that Kubernetes accepts for dedicated=gpu:NoSchedule. */
@@ -656,7 +583,7 @@ Test(infra_node, cordoned_node_is_not_a_target, .fini = infra_fini)
 	infra_pod(&p, "c1", "node-c", 3500, 1024, NULL, NULL); /* 87.5%: no room for a1 */
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, not_ready_node_is_neither_candidate_nor_target, .fini = infra_fini)
@@ -672,7 +599,7 @@ Test(infra_node, not_ready_node_is_neither_candidate_nor_target, .fini = infra_f
 	infra_pod(&p, "c1", "node-c", 3500, 1024, NULL, NULL);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, ninety_percent_requested_is_not_a_candidate, .fini = infra_fini)
@@ -687,7 +614,7 @@ Test(infra_node, ninety_percent_requested_is_not_a_candidate, .fini = infra_fini
 	infra_pod(&p, "b1", "node-b", 6000, 30000, NULL, NULL);  /* 75% / 92% */
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 /* a at 60% CPU, b at 62.5%: neither below the default 0.5; with 0.7 a goes
@@ -709,14 +636,14 @@ Test(infra_node, sixty_percent_not_below_default_threshold, .fini = infra_fini)
 	infra_snapshot();
 	infra_threshold_cluster();
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, threshold_is_configurable, .fini = infra_fini)
 {
 	infra_snapshot();
 	infra_threshold_cluster();
-	cr_assert(kp_config_set(&infra_cfg, "nodes.max_requested_ratio=0.7", KP_SRC_FLAG, NULL) == KP_OK);
+	cr_assert(kp_config_set(&infra_fx.cfg, "nodes.max_requested_ratio=0.7", KP_SRC_FLAG, NULL) == KP_OK);
 	infra_run(kp_rule_underutilized_node);
 	cr_assert_not_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-a"));
 	cr_assert_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-b"), "node-b received a1");
@@ -731,7 +658,7 @@ Test(infra_node, last_node_never_flagged, .fini = infra_fini)
 	infra_node(&n, "solo", 4, 16, NULL, NULL, false, true);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, min_nodes_keeps_enough, .fini = infra_fini)
@@ -745,9 +672,9 @@ Test(infra_node, min_nodes_keeps_enough, .fini = infra_fini)
 	infra_node(&n, "n3", 4, 16, NULL, NULL, false, true);
 	infra_node(&n, "n4", 4, 16, NULL, NULL, false, true);
 	infra_nodes_pods(&n, &p);
-	cr_assert(kp_config_set(&infra_cfg, "nodes.min_nodes=2", KP_SRC_FLAG, NULL) == KP_OK);
+	cr_assert(kp_config_set(&infra_fx.cfg, "nodes.min_nodes=2", KP_SRC_FLAG, NULL) == KP_OK);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 2);
+	cr_assert_eq(infra_fx.out.items.len, 2);
 	cr_assert_not_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "n1"));
 	cr_assert_not_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "n2"));
 }
@@ -763,7 +690,7 @@ Test(infra_node, default_min_nodes_keeps_one, .fini = infra_fini)
 	infra_node(&n, "n3", 4, 16, NULL, NULL, false, true);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 2);
+	cr_assert_eq(infra_fx.out.items.len, 2);
 	cr_assert_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "n3"));
 }
 
@@ -780,7 +707,7 @@ Test(infra_node, control_plane_never_candidate, .fini = infra_fini)
 	infra_pod(&p, "w1", "worker", 3000, 1024, NULL, NULL);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, required_affinity_pins_the_node, .fini = infra_fini)
@@ -797,7 +724,7 @@ Test(infra_node, required_affinity_pins_the_node, .fini = infra_fini)
 	infra_pod(&p, "b1", "node-b", 2500, 1024, NULL, NULL);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 }
 
 Test(infra_node, init_container_request_counts_like_the_scheduler, .fini = infra_fini)
@@ -817,7 +744,7 @@ Test(infra_node, init_container_request_counts_like_the_scheduler, .fini = infra
 	infra_pod(&p, "b1", "node-b", 3000, 1024, NULL, NULL);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0, "init 2750m + sidecar 250m = 3 CPU: a is 75%% requested");
+	cr_assert_eq(infra_fx.out.items.len, 0, "init 2750m + sidecar 250m = 3 CPU: a is 75%% requested");
 }
 
 Test(infra_node, pods_missing_skips_each_node, .fini = infra_fini)
@@ -831,7 +758,7 @@ Test(infra_node, pods_missing_skips_each_node, .fini = infra_fini)
 	kp_buf_release(&n);
 	infra_remove("pods");
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 	cr_assert_not_null(infra_skip("node-a"));
 	cr_assert_not_null(strstr(infra_skip("node-b")->reason, "pods not collected"));
 }
@@ -841,8 +768,8 @@ Test(infra_node, nodes_missing_finds_nothing, .fini = infra_fini)
 	infra_snapshot();
 	infra_remove("nodes");
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
-	cr_assert_eq(infra_out.skipped.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
+	cr_assert_eq(infra_fx.out.skipped.len, 0);
 }
 
 Test(infra_node, ignored_node_skipped, .fini = infra_fini)
@@ -856,7 +783,7 @@ Test(infra_node, ignored_node_skipped, .fini = infra_fini)
 	infra_pod(&p, "b1", "node-b", 3000, 1024, NULL, NULL);
 	infra_nodes_pods(&n, &p);
 	infra_run(kp_rule_underutilized_node);
-	cr_assert_eq(infra_out.items.len, 0);
+	cr_assert_eq(infra_fx.out.items.len, 0);
 	cr_assert_str_eq(infra_skip("node-a")->reason, "excluded by kopilot.io/ignore=true");
 }
 

@@ -20,17 +20,16 @@
 #include "stages/analyze/analyze.h"
 #include "stages/collect/snapshot.h"
 #include "stages/recommend/recommend.h"
+#include "tests/unit/fixture.h"
 
 #define LC_NOW "2026-11-25T06:00:00Z"
 #define LC_OLD "2026-09-01T00:00:00Z"
 #define LC_MI (1024.0 * 1024.0)
 #define LC_GI (1024.0 * 1024.0 * 1024.0)
 
-static char lc_dir[256];
-static kp_cluster lc_cluster;
-static kp_findings lc_out;
-static kp_config lc_cfg;
-static bool lc_loaded;
+/* The shared fixture (fixture.h) under this file's names. */
+static kp_fixture lc_fx;
+
 static char lc_time[16][32];
 static int lc_ntime;
 
@@ -44,100 +43,31 @@ static const char *lc_ago(double days)
 	return out;
 }
 
-static void lc_write(const char *rel, const char *text)
-{
-	char p[400];
-	snprintf(p, sizeof(p), "%s/%s", lc_dir, rel);
-	cr_assert(kp_write_file_atomic(p, text, strlen(text), NULL) == KP_OK);
-}
+static void lc_remove(const char *rel) { fx_remove(&lc_fx, rel); }
 
-static void lc_remove(const char *rel)
-{
-	char p[400];
-	snprintf(p, sizeof(p), "%s/%s", lc_dir, rel);
-	cr_assert(unlink(p) == 0);
-}
+static void lc_list(const char *res, const char *items) { fx_list(&lc_fx, res, items); }
 
-static void lc_list(const char *res, const char *items)
-{
-	char rel[128];
-	snprintf(rel, sizeof(rel), "objects/%s.json", res);
-	char *t = kp_xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{\"resourceVersion\":\"\"},"
-			       "\"items\":[%s]}",
-			       items);
-	lc_write(rel, t);
-	free(t);
-}
+static void lc_usage(const char *entries) { fx_usage(&lc_fx, entries); }
 
-static void lc_usage(const char *entries)
-{
-	char *t = kp_xasprintf("{\"schema\":\"kopilot.usage/v1\",\"window\":{\"start\":\"2026-11-11T06:00:00Z\","
-			       "\"end\":\"2026-11-25T06:00:00Z\",\"step_seconds\":60,\"source\":\"prometheus\"},"
-			       "\"containers\":[%s]}",
-			       entries);
-	lc_write("usage.json", t);
-	free(t);
-}
-
-/* Every list present and empty, usage.json with no entries. */
-static void lc_snapshot(void)
-{
-	snprintf(lc_dir, sizeof(lc_dir), "/tmp/kp-lifecycle-XXXXXX");
-	cr_assert(mkdtemp(lc_dir));
-	char p[300];
-	snprintf(p, sizeof(p), "%s/objects", lc_dir);
-	cr_assert(kp_mkdir_p(p, NULL) == KP_OK);
-	for (int r = 0; r < KP_RES_COUNT; r++)
-		lc_list(kp_resource_name((kp_resource)r), "");
-	lc_usage("");
-	kp_config_init(&lc_cfg);
-}
+static void lc_snapshot(void) { fx_init(&lc_fx, "lifecycle", "prometheus"); }
 
 static void lc_set(const char *assignment)
 {
 	kp_error err = {0};
-	cr_assert_eq(kp_config_set(&lc_cfg, assignment, KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(kp_config_set(&lc_fx.cfg, assignment, KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
 }
 
-static void lc_run(void)
-{
-	kp_error err = {0};
-	kp_cluster_init(&lc_cluster);
-	cr_assert_eq(kp_snapshot_load(&lc_cluster, lc_dir, &err), KP_OK, "load failed: %s", err.msg);
-	lc_loaded = true;
-	kp_findings_init(&lc_out);
-	int64_t now;
-	kp_time_parse(LC_NOW, &now);
-	kp_analyze_ctx ctx = {.cluster = &lc_cluster, .cfg = &lc_cfg, .now = now, .out = &lc_out};
-	kp_analyze(&ctx);
-}
+static void lc_run(void) { fx_run(&lc_fx, LC_NOW, NULL); }
 
-static void lc_fini(void)
-{
-	if (lc_loaded) {
-		kp_findings_release(&lc_out);
-		kp_cluster_release(&lc_cluster);
-		lc_loaded = false;
-	}
-	kp_config_release(&lc_cfg);
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", lc_dir);
-	cr_assert(system(cmd) == 0);
-}
+static void lc_fini(void) { fx_fini(&lc_fx); }
 
-static const kp_finding *lc_find(kp_category cat, const char *name)
-{
-	for (size_t i = 0; i < lc_out.items.len; i++)
-		if (lc_out.items.items[i].category == cat && strcmp(lc_out.items.items[i].name, name) == 0)
-			return &lc_out.items.items[i];
-	return NULL;
-}
+static const kp_finding *lc_find(kp_category cat, const char *name) { return fx_find(&lc_fx, cat, name); }
 
 static size_t lc_count(kp_category cat)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < lc_out.items.len; i++)
-		n += lc_out.items.items[i].category == cat;
+	for (size_t i = 0; i < lc_fx.out.items.len; i++)
+		n += lc_fx.out.items.items[i].category == cat;
 	return n;
 }
 
@@ -145,25 +75,19 @@ static size_t lc_count(kp_category cat)
 static size_t lc_skips(const char *name, const char *needle)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < lc_out.skipped.len; i++) {
-		const kp_skip *s = &lc_out.skipped.items[i];
+	for (size_t i = 0; i < lc_fx.out.skipped.len; i++) {
+		const kp_skip *s = &lc_fx.out.skipped.items[i];
 		if (strcmp(s->name, name) == 0 && (!needle || strstr(s->reason, needle)))
 			n++;
 	}
 	return n;
 }
 
-static const kp_evidence *lc_ev(const kp_finding *f, const char *metric)
-{
-	for (size_t i = 0; i < f->nevidence; i++)
-		if (f->evidence[i].metric && strcmp(f->evidence[i].metric, metric) == 0)
-			return &f->evidence[i];
-	return NULL;
-}
+static const kp_evidence *lc_ev(const kp_finding *f, const char *metric) { return fx_ev(f, metric); }
 
 static kp_workload *lc_workload(kp_workload_kind k, const char *name)
 {
-	return kp_cluster_find_workload(&lc_cluster, k, "shop", name);
+	return kp_cluster_find_workload(&lc_fx.cluster, k, "shop", name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -284,7 +208,7 @@ Test(lifecycle_idle, quiet_deployment_is_idle_and_not_resized, .fini = lc_fini)
 	cr_assert_eq(lc_skips("idle-api", NULL), 0);
 
 	/* priced on the requests of all its replicas; scale-down needs approval */
-	kp_recommend_finding(&lc_cfg, &lc_out.items.items[f - lc_out.items.items]);
+	kp_recommend_finding(&lc_fx.cfg, &lc_fx.out.items.items[f - lc_fx.out.items.items]);
 	cr_assert_gt(f->monthly_cost, 0);
 	cr_assert_float_eq(f->monthly_savings, f->monthly_cost, 1e-9);
 	cr_assert_eq(f->action.type, KP_ACT_SCALE_DOWN);
@@ -664,7 +588,7 @@ Test(lifecycle_zero, statefulset_at_zero_holding_claims, .fini = lc_fini)
 	/* the claims are the StatefulSet's, not orphans */
 	cr_assert_null(lc_find(KP_CAT_ORPHANED_PVC, "data-es-0"));
 
-	kp_recommend_finding(&lc_cfg, &lc_out.items.items[f - lc_out.items.items]);
+	kp_recommend_finding(&lc_fx.cfg, &lc_fx.out.items.items[f - lc_fx.out.items.items]);
 	cr_assert_float_eq(f->monthly_cost, 30 * 0.04, 1e-9);
 	cr_assert_eq(f->action.type, KP_ACT_REVIEW);
 }
@@ -769,7 +693,7 @@ Test(lifecycle_zero, deployment_claim_and_load_balancers, .fini = lc_fini)
 	/* ghost's claim does not exist: it holds nothing */
 	cr_assert_null(lc_find(KP_CAT_ZERO_REPLICA_WORKLOAD, "ghost"));
 
-	kp_recommend_finding(&lc_cfg, &lc_out.items.items[f - lc_out.items.items]);
+	kp_recommend_finding(&lc_fx.cfg, &lc_fx.out.items.items[f - lc_fx.out.items.items]);
 	cr_assert_float_eq(f->monthly_cost, 2 * 0.025 * 730, 1e-9);
 }
 
@@ -900,8 +824,8 @@ Test(lifecycle_job, complete_and_failed_long_ago_are_flagged, .fini = lc_fini)
 	cr_assert_float_eq(lc_ev(f, "finished_days_ago")->value, 10, 1e-6);
 
 	/* finished pods request nothing: cost 0, delete with approval */
-	kp_finding *m = &lc_out.items.items[f - lc_out.items.items];
-	kp_recommend_finding(&lc_cfg, m);
+	kp_finding *m = &lc_fx.out.items.items[f - lc_fx.out.items.items];
+	kp_recommend_finding(&lc_fx.cfg, m);
 	cr_assert_float_eq(m->monthly_cost, 0, 1e-12);
 	cr_assert_eq(m->action.type, KP_ACT_DELETE);
 }
@@ -925,7 +849,7 @@ Test(lifecycle_job, known_false_positives_are_not_flagged, .fini = lc_fini)
 	lc_jobs(jobs, sizeof(jobs) / sizeof(jobs[0]));
 	lc_run();
 	cr_assert_eq(lc_count(KP_CAT_FINISHED_JOB), 0);
-	cr_assert_eq(lc_out.skipped.len, 0);
+	cr_assert_eq(lc_fx.out.skipped.len, 0);
 }
 
 Test(lifecycle_job, other_owner_is_still_flagged, .fini = lc_fini)
@@ -1012,9 +936,9 @@ Test(lifecycle_job, failed_list_is_skipped_not_flagged, .fini = lc_fini)
 	cr_assert_eq(lc_count(KP_CAT_FINISHED_JOB), 0);
 	cr_assert_eq(lc_skips("export", "jobs not collected"), 1);
 	cr_assert_eq(lc_skips("backfill", "jobs not collected"), 1);
-	cr_assert_eq(lc_out.skipped.len, 2);
+	cr_assert_eq(lc_fx.out.skipped.len, 2);
 	/* deterministic order: sorted by namespace and name */
-	cr_assert_str_eq(lc_out.skipped.items[0].name, "backfill");
-	cr_assert_str_eq(lc_out.skipped.items[0].kind, "Job");
-	cr_assert_str_eq(lc_out.skipped.items[0].namespace_, "shop");
+	cr_assert_str_eq(lc_fx.out.skipped.items[0].name, "backfill");
+	cr_assert_str_eq(lc_fx.out.skipped.items[0].kind, "Job");
+	cr_assert_str_eq(lc_fx.out.skipped.items[0].namespace_, "shop");
 }
