@@ -129,7 +129,6 @@ typedef struct kp_workload {
 	int64_t ready_replicas;       /* status.readyReplicas (or numberReady) */
 	kp_kv *template_labels;       /* spec.template.metadata.labels: what Services select */
 	size_t ntemplate_labels;
-	bool flagged_idle;            /* set by the idle-workload rule: rightsizing leaves it alone */
 } kp_workload;
 
 typedef struct kp_pod {
@@ -189,7 +188,6 @@ typedef struct kp_service {
 	kp_kv *selector; /* spec.selector */
 	size_t nselector;
 	const char *lb_ingress; /* status.loadBalancer.ingress[0].ip or hostname */
-	bool held_by_zero_replica; /* priced in a zero-replica-workload finding: not reported twice */
 } kp_service;
 
 typedef struct kp_endpointslice {

@@ -48,12 +48,40 @@ const kp_usage *const *kp_workload_usage(kp_analyze_ctx *ctx, size_t wi, size_t 
 	return ctx->usage_by_workload + ctx->usage_start[wi];
 }
 
+void kp_analyze_mark_idle(kp_analyze_ctx *ctx, const kp_workload *w)
+{
+	if (!ctx->idle_workloads)
+		ctx->idle_workloads = kp_xcalloc(ctx->cluster->workloads.len + 1, sizeof(bool));
+	ctx->idle_workloads[w - ctx->cluster->workloads.items] = true;
+}
+
+bool kp_analyze_is_idle(const kp_analyze_ctx *ctx, const kp_workload *w)
+{
+	return ctx->idle_workloads && ctx->idle_workloads[w - ctx->cluster->workloads.items];
+}
+
+void kp_analyze_mark_held(kp_analyze_ctx *ctx, const kp_service *s)
+{
+	if (!ctx->held_services)
+		ctx->held_services = kp_xcalloc(ctx->cluster->services.len + 1, sizeof(bool));
+	ctx->held_services[s - ctx->cluster->services.items] = true;
+}
+
+bool kp_analyze_is_held(const kp_analyze_ctx *ctx, const kp_service *s)
+{
+	return ctx->held_services && ctx->held_services[s - ctx->cluster->services.items];
+}
+
 void kp_analyze_ctx_release(kp_analyze_ctx *ctx)
 {
 	free(ctx->usage_start);
 	free(ctx->usage_by_workload);
+	free(ctx->idle_workloads);
+	free(ctx->held_services);
 	ctx->usage_start = NULL;
 	ctx->usage_by_workload = NULL;
+	ctx->idle_workloads = NULL;
+	ctx->held_services = NULL;
 }
 
 /* The rule families in the order they run; the audit log names them from

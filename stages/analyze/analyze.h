@@ -21,7 +21,19 @@ typedef struct kp_analyze_ctx {
 	 * kp_workload_usage; freed by kp_analyze_ctx_release) */
 	size_t *usage_start;
 	const kp_usage **usage_by_workload;
+	/* What one rule tells the ones after it, kept here and not in the
+	 * model (which collect caches): workloads reported as idle as a whole
+	 * (rightsizing leaves them alone) and LoadBalancer Services already
+	 * priced in a zero-replica finding (not reported twice). Indexed like
+	 * cluster->workloads and cluster->services; allocated on first mark. */
+	bool *idle_workloads;
+	bool *held_services;
 } kp_analyze_ctx;
+
+void kp_analyze_mark_idle(kp_analyze_ctx *ctx, const kp_workload *w);
+bool kp_analyze_is_idle(const kp_analyze_ctx *ctx, const kp_workload *w);
+void kp_analyze_mark_held(kp_analyze_ctx *ctx, const kp_service *s);
+bool kp_analyze_is_held(const kp_analyze_ctx *ctx, const kp_service *s);
 
 /* The usage entries resolved to workload number wi (index into
  * cluster->workloads), live and replaced pods, in file order. */

@@ -412,7 +412,6 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_bool(w, wl->suspended);
 		w_i64(w, wl->ready_replicas);
 		w_kvs(w, wl->template_labels, wl->ntemplate_labels);
-		w_bool(w, wl->flagged_idle);
 	}
 
 	w_u32(w, (uint32_t)c->pods.len);
@@ -456,7 +455,6 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_bool(w, v->has_selector);
 		w_kvs(w, v->selector, v->nselector);
 		w_str(w, v->lb_ingress);
-		w_bool(w, v->held_by_zero_replica);
 	}
 
 	w_u32(w, (uint32_t)c->endpointslices.len);
@@ -874,7 +872,6 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		wl->suspended = r_bool(r);
 		wl->ready_replicas = r_i64(r);
 		r_kvs(r, &wl->template_labels, &wl->ntemplate_labels);
-		wl->flagged_idle = r_bool(r);
 	}
 
 	R_TOP(r, c->pods);
@@ -919,7 +916,6 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		v->has_selector = r_bool(r);
 		r_kvs(r, &v->selector, &v->nselector);
 		v->lb_ingress = r_str(r);
-		v->held_by_zero_replica = r_bool(r);
 	}
 
 	R_TOP(r, c->endpointslices);

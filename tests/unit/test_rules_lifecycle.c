@@ -85,11 +85,6 @@ static size_t lc_skips(const char *name, const char *needle)
 
 static const kp_evidence *lc_ev(const kp_finding *f, const char *metric) { return fx_ev(f, metric); }
 
-static kp_workload *lc_workload(kp_workload_kind k, const char *name)
-{
-	return kp_cluster_find_workload(&lc_fx.cluster, k, "shop", name);
-}
-
 /* ------------------------------------------------------------------ */
 /* idle-workload                                                        */
 
@@ -202,7 +197,6 @@ Test(lifecycle_idle, quiet_deployment_is_idle_and_not_resized, .fini = lc_fini)
 	cr_assert_float_eq(e->value, 14 + 60.0 / 86400.0, 1e-6);
 	e = lc_ev(f, "restarts");
 	cr_assert(e && e->has_value && e->value == 0);
-	cr_assert(lc_workload(KP_WL_DEPLOYMENT, "idle-api")->flagged_idle);
 	/* rightsizing leaves it alone: 500m for a 2m container would otherwise be resized */
 	cr_assert_null(lc_find(KP_CAT_OVER_PROVISIONED, "idle-api"));
 	cr_assert_eq(lc_skips("idle-api", NULL), 0);
@@ -258,7 +252,6 @@ Test(lifecycle_idle, short_history_is_skipped_not_idle, .fini = lc_fini)
 	cr_assert_null(lc_find(KP_CAT_IDLE_WORKLOAD, "idle-api"));
 	cr_assert_eq(lc_skips("idle-api", "idle-workload"), 1);
 	cr_assert_eq(lc_skips("idle-api", "5.0 days"), 1);
-	cr_assert_not(lc_workload(KP_WL_DEPLOYMENT, "idle-api")->flagged_idle);
 }
 
 Test(lifecycle_idle, young_workload_is_skipped_not_idle, .fini = lc_fini)
@@ -281,7 +274,6 @@ Test(lifecycle_idle, spiky_cpu_is_not_idle, .fini = lc_fini)
 	lc_idle_setup(&k);
 	lc_run();
 	cr_assert_null(lc_find(KP_CAT_IDLE_WORKLOAD, "idle-api"));
-	cr_assert_not(lc_workload(KP_WL_DEPLOYMENT, "idle-api")->flagged_idle);
 	cr_assert_eq(lc_skips("idle-api", "idle-workload"), 0);
 	/* not idle, so rightsizing judges it as usual */
 	cr_assert(lc_find(KP_CAT_OVER_PROVISIONED, "idle-api"));

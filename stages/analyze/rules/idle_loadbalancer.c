@@ -104,7 +104,7 @@ void kp_rule_idle_loadbalancer(kp_analyze_ctx *x)
 		const char *ns = v->meta.namespace_, *name = v->meta.name;
 		if (!v->type || strcmp(v->type, "LoadBalancer") != 0)
 			continue;
-		if (v->held_by_zero_replica)
+		if (kp_analyze_is_held(x, v))
 			continue; /* already priced in its scaled-to-zero workload's finding */
 		if (v->meta.ignored || kp_namespace_ignored(c, ns)) {
 			kp_findings_skip(x->out, "v1", "Service", ns, name, "excluded by kopilot.io/ignore=true");

@@ -21,7 +21,7 @@
  *
  * An idle workload whose requests cost less than
  * rightsizing.min_monthly_savings a month is not reported (it is clutter,
- * not spend). An idle workload gets w->flagged_idle = true, so rightsizing (which runs
+ * not spend). An idle workload is marked (kp_analyze_mark_idle), so rightsizing (which runs
  * after this rule) does not also propose shrinking it, and one finding for
  * the whole workload (container NULL) whose current sizes are the replicas
  * (the HPA's current count when an HPA targets it) and the per-pod sum of the
@@ -179,7 +179,7 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 	if (cost < cfg->min_monthly_savings)
 		return;
 
-	w->flagged_idle = true;
+	kp_analyze_mark_idle(x, w);
 	kp_finding *f = kp_findings_add(x->out, KP_CAT_IDLE_WORKLOAD, api, kind, ns, name, NULL);
 	f->current.replicas = replicas;
 	f->current.cpu_request_m = cpu_req;

@@ -498,7 +498,7 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 					 "excluded by kopilot.io/ignore=true");
 			continue;
 		}
-		if ((w->replicas == 0 && !is_batch(w)) || w->flagged_idle)
+		if ((w->replicas == 0 && !is_batch(w)) || kp_analyze_is_idle(x, w))
 			continue; /* nothing running to size, or reported as idle as a whole */
 		size_t n;
 		const kp_usage *const *wl_usage = kp_workload_usage(x, i, &n);

@@ -31,9 +31,9 @@
  * excluded by kopilot.io/ignore=true (skipped; the rightsizing rule already
  * records that skip when usage was collected, so it is not repeated here).
  *
- * A held LoadBalancer Service has no ready endpoints; it is marked
- * held_by_zero_replica so the idle-loadbalancer rule (which runs later) does
- * not price it a second time.
+ * A held LoadBalancer Service has no ready endpoints; it is marked held
+ * (kp_analyze_mark_held) so the idle-loadbalancer rule (which runs later)
+ * does not price it a second time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +248,7 @@ void kp_rule_zero_replica(kp_analyze_ctx *x)
 		/* The idle-loadbalancer rule runs later and would price the same
 		 * Services again; mark them as accounted for here. */
 		for (size_t i = 0; i < svcs.len; i++)
-			((kp_service *)svcs.items[i])->held_by_zero_replica = true;
+			kp_analyze_mark_held(x, svcs.items[i]);
 		f->has_recommended = false;
 		f->confidence = KP_CONF_HIGH;
 		f->risk = KP_RISK_LOW;
