@@ -288,7 +288,7 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 	} else {
 		o->now = (int64_t)time(NULL);
 	}
-	kp_log_setup(o->cfg.log_format, o->quiet);
+	kp_log_setup(o->cfg.log.format, o->quiet);
 	return true;
 }
 

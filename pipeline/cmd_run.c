@@ -130,7 +130,7 @@ int kp_stage_collect(kp_opts *o, const char *run)
 		/* cluster.json: the cluster's name for the reports. */
 		char name[256];
 		json_object *cl = json_object_new_object();
-		json_object_object_add(cl, "name", json_object_new_string(o->cfg.cluster_name ? o->cfg.cluster_name
+		json_object_object_add(cl, "name", json_object_new_string(o->cfg.collect.cluster_name ? o->cfg.collect.cluster_name
 									    : base_name(o->snapshot, name, sizeof(name))));
 		json_object_object_add(cl, "context", NULL);
 		json_object_object_add(cl, "server", NULL);
@@ -220,7 +220,7 @@ int kp_stage_analyze(kp_opts *o, const char *run)
 	}
 	free(clpath);
 	free(snapdir);
-	const char *name = o->cfg.cluster_name ? o->cfg.cluster_name : kp_json_str(cl, "name");
+	const char *name = o->cfg.collect.cluster_name ? o->cfg.collect.cluster_name : kp_json_str(cl, "name");
 	c->name = kp_arena_strdup(&c->arena, name ? name : "unknown");
 	json_object_put(cl);
 
@@ -375,7 +375,7 @@ int kp_stage_recommend(kp_opts *o, const char *run)
 	json_object_put(plan);
 	if (s)
 		return fail("recommend", &err);
-	kp_audit_event(&o->audit, "recommend", fields("prices_source", json_object_new_string(o->cfg.price_source)));
+	kp_audit_event(&o->audit, "recommend", fields("prices_source", json_object_new_string(o->cfg.prices.source)));
 	return rc;
 }
 
@@ -428,7 +428,7 @@ int kp_stage_render(kp_opts *o, const char *run)
 	kp_buf_release(&nsl);
 	/* Render everything in memory first, then write: a template error
 	 * leaves the previous reports untouched. */
-	kp_status s = kp_render_markdown(doc, info, o->cfg.report_template, &md, &err);
+	kp_status s = kp_render_markdown(doc, info, o->cfg.render.report_template, &md, &err);
 	if (!s)
 		s = kp_render_html(md, title, &html, &err);
 	/* All three are written to staged names first and renamed together
@@ -453,7 +453,7 @@ int kp_stage_render(kp_opts *o, const char *run)
 	}
 	if (!s) {
 		json_object *ev = fields("outputs", json_object_new_string("report.md,report.html,report.xlsx"));
-		json_object_object_add(ev, "template", o->cfg.report_template ? json_object_new_string(o->cfg.report_template)
+		json_object_object_add(ev, "template", o->cfg.render.report_template ? json_object_new_string(o->cfg.render.report_template)
 									  : json_object_new_string("builtin"));
 		kp_audit_event(&o->audit, "render", ev);
 	}

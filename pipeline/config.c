@@ -338,99 +338,99 @@ static void n_namespaces(cfg_value *v)
 
 static const cfg_key config_keys[] = {
 	/* prices */
-	{"prices.cpu_core_hour", NULL, T_DOUBLE, OFF(cpu_core_hour), false, v_nonneg, "a number >= 0", 0, NULL},
-	{"prices.memory_gib_hour", NULL, T_DOUBLE, OFF(memory_gib_hour), false, v_nonneg, "a number >= 0", 0, NULL},
-	{"prices.storage_gib_month", NULL, T_DOUBLE, OFF(storage_gib_month), false, v_nonneg, "a number >= 0", 0,
+	{"prices.cpu_core_hour", NULL, T_DOUBLE, OFF(prices.cpu_core_hour), false, v_nonneg, "a number >= 0", 0, NULL},
+	{"prices.memory_gib_hour", NULL, T_DOUBLE, OFF(prices.memory_gib_hour), false, v_nonneg, "a number >= 0", 0, NULL},
+	{"prices.storage_gib_month", NULL, T_DOUBLE, OFF(prices.storage_gib_month), false, v_nonneg, "a number >= 0", 0,
 	 NULL},
-	{"prices.load_balancer_hour", NULL, T_DOUBLE, OFF(load_balancer_hour), false, v_nonneg, "a number >= 0", 0,
+	{"prices.load_balancer_hour", NULL, T_DOUBLE, OFF(prices.load_balancer_hour), false, v_nonneg, "a number >= 0", 0,
 	 NULL},
-	{"prices.hours_per_month", NULL, T_DOUBLE, OFF(hours_per_month), false, v_positive, "a number > 0", 0,
+	{"prices.hours_per_month", NULL, T_DOUBLE, OFF(prices.hours_per_month), false, v_positive, "a number > 0", 0,
 	 NULL},
-	{"prices.currency", NULL, T_STRING, OFF(currency), false, v_currency,
+	{"prices.currency", NULL, T_STRING, OFF(prices.currency), false, v_currency,
 	 "a 3-letter uppercase currency code such as USD", 0, NULL},
 	/* OpenCost custom pricing file: loaded when set, see apply_custom_pricing() */
-	{"prices.custom_pricing_file", NULL, T_STRING, OFF(custom_pricing_file), false, NULL, "a file path", 0, NULL},
+	{"prices.custom_pricing_file", NULL, T_STRING, OFF(prices.custom_pricing_file), false, NULL, "a file path", 0, NULL},
 	/* rightsizing */
-	{"rightsizing.cpu_percentile", NULL, T_INT, OFF(cpu_percentile), false, v_percentile,
+	{"rightsizing.cpu_percentile", NULL, T_INT, OFF(rules.rightsizing.cpu_percentile), false, v_percentile,
 	 "one of 50, 95, 99, 100", 0, NULL},
-	{"rightsizing.cpu_margin", NULL, T_DOUBLE, OFF(cpu_margin), false, v_margin,
+	{"rightsizing.cpu_margin", NULL, T_DOUBLE, OFF(rules.rightsizing.cpu_margin), false, v_margin,
 	 "a number between 0 and 10 (a fraction: 0.15 = 15%)", 0, NULL},
-	{"rightsizing.memory_margin", NULL, T_DOUBLE, OFF(memory_margin), false, v_margin,
+	{"rightsizing.memory_margin", NULL, T_DOUBLE, OFF(rules.rightsizing.memory_margin), false, v_margin,
 	 "a number between 0 and 10 (a fraction: 0.20 = 20%)", 0, NULL},
-	{"rightsizing.cpu_floor_millicores", NULL, T_INT64, OFF(cpu_floor_m), false, v_nonneg_int,
+	{"rightsizing.cpu_floor_millicores", NULL, T_INT64, OFF(rules.rightsizing.cpu_floor_m), false, v_nonneg_int,
 	 "an integer number of millicores >= 0", 0, NULL},
-	{"rightsizing.memory_floor_bytes", NULL, T_BYTES, OFF(memory_floor_b), false, v_nonneg_int,
+	{"rightsizing.memory_floor_bytes", NULL, T_BYTES, OFF(rules.rightsizing.memory_floor_b), false, v_nonneg_int,
 	 "a number of bytes or a quantity such as 32Mi", 0, NULL},
-	{"rightsizing.min_relative_change", NULL, T_DOUBLE, OFF(min_relative_change), false, v_nonneg,
+	{"rightsizing.min_relative_change", NULL, T_DOUBLE, OFF(rules.rightsizing.min_relative_change), false, v_nonneg,
 	 "a number >= 0 (a fraction: 0.20 = 20%)", 0, NULL},
-	{"rightsizing.min_cpu_change_millicores", NULL, T_INT64, OFF(min_cpu_change_m), false, v_nonneg_int,
+	{"rightsizing.min_cpu_change_millicores", NULL, T_INT64, OFF(rules.rightsizing.min_cpu_change_m), false, v_nonneg_int,
 	 "an integer number of millicores >= 0", 0, NULL},
-	{"rightsizing.min_memory_change_bytes", NULL, T_BYTES, OFF(min_memory_change_b), false, v_nonneg_int,
+	{"rightsizing.min_memory_change_bytes", NULL, T_BYTES, OFF(rules.rightsizing.min_memory_change_b), false, v_nonneg_int,
 	 "a number of bytes or a quantity such as 64Mi", 0, NULL},
-	{"rightsizing.min_monthly_savings", NULL, T_DOUBLE, OFF(min_monthly_savings), false, v_nonneg,
+	{"rightsizing.min_monthly_savings", NULL, T_DOUBLE, OFF(rules.rightsizing.min_monthly_savings), false, v_nonneg,
 	 "a number >= 0", 0, NULL},
-	{"rightsizing.min_history_hours", NULL, T_DOUBLE, OFF(min_history_hours), false, v_nonneg, "a number >= 0",
+	{"rightsizing.min_history_hours", NULL, T_DOUBLE, OFF(rules.rightsizing.min_history_hours), false, v_nonneg, "a number >= 0",
 	 0, NULL},
-	{"rightsizing.min_batch_runs", NULL, T_INT, OFF(min_batch_runs), false, v_nonneg_int, "an integer >= 0", 0,
+	{"rightsizing.min_batch_runs", NULL, T_INT, OFF(rules.rightsizing.min_batch_runs), false, v_nonneg_int, "an integer >= 0", 0,
 	 NULL},
 	/* orphaned PVCs */
-	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(pvc_grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
+	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(rules.orphaned_pvc.grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
 	/* idle workloads */
-	{"idle.cpu_millicores", NULL, T_DOUBLE, OFF(idle_cpu_m), false, v_nonneg, "a number of millicores >= 0", 0,
+	{"idle.cpu_millicores", NULL, T_DOUBLE, OFF(rules.idle.cpu_m), false, v_nonneg, "a number of millicores >= 0", 0,
 	 NULL},
-	{"idle.cpu_max_millicores", NULL, T_DOUBLE, OFF(idle_cpu_max_m), false, v_nonneg,
+	{"idle.cpu_max_millicores", NULL, T_DOUBLE, OFF(rules.idle.cpu_max_m), false, v_nonneg,
 	 "a number of millicores >= 0", 0, NULL},
-	{"idle.memory_variation_bytes", NULL, T_BYTES, OFF(idle_memory_variation_b), false, v_nonneg_int,
+	{"idle.memory_variation_bytes", NULL, T_BYTES, OFF(rules.idle.memory_variation_b), false, v_nonneg_int,
 	 "a number of bytes or a quantity such as 16Mi", 0, NULL},
-	{"idle.min_history_days", NULL, T_DOUBLE, OFF(idle_min_history_days), false, v_nonneg, "a number >= 0", 0,
+	{"idle.min_history_days", NULL, T_DOUBLE, OFF(rules.idle.min_history_days), false, v_nonneg, "a number >= 0", 0,
 	 NULL},
 	/* zero-replica workloads, finished jobs */
-	{"zero_replica.grace_days", NULL, T_DOUBLE, OFF(zero_replica_grace_days), false, v_nonneg, "a number >= 0",
+	{"zero_replica.grace_days", NULL, T_DOUBLE, OFF(rules.zero_replica.grace_days), false, v_nonneg, "a number >= 0",
 	 0, NULL},
-	{"finished_job.grace_days", NULL, T_DOUBLE, OFF(finished_job_grace_days), false, v_nonneg,
+	{"finished_job.grace_days", NULL, T_DOUBLE, OFF(rules.finished_job.grace_days), false, v_nonneg,
 	 "a number >= 0", 0, NULL},
 	/* unbound PVs, idle load balancers, underutilized nodes */
-	{"unbound_pv.grace_days", NULL, T_DOUBLE, OFF(unbound_pv_grace_days), false, v_nonneg, "a number >= 0", 0,
+	{"unbound_pv.grace_days", NULL, T_DOUBLE, OFF(rules.unbound_pv.grace_days), false, v_nonneg, "a number >= 0", 0,
 	 NULL},
-	{"idle_loadbalancer.grace_hours", NULL, T_DOUBLE, OFF(idle_lb_grace_hours), false, v_nonneg,
+	{"idle_loadbalancer.grace_hours", NULL, T_DOUBLE, OFF(rules.idle_loadbalancer.grace_hours), false, v_nonneg,
 	 "a number >= 0", 0, NULL},
-	{"nodes.max_requested_ratio", NULL, T_DOUBLE, OFF(nodes_max_requested_ratio), false, v_fraction,
+	{"nodes.max_requested_ratio", NULL, T_DOUBLE, OFF(rules.nodes.max_requested_ratio), false, v_fraction,
 	 "a number between 0 and 1 (a fraction: 0.5 = 50%)", 0, NULL},
-	{"nodes.min_nodes", NULL, T_INT, OFF(nodes_min_nodes), false, v_nonneg_int, "an integer >= 0", 0, NULL},
+	{"nodes.min_nodes", NULL, T_INT, OFF(rules.nodes.min_nodes), false, v_nonneg_int, "an integer >= 0", 0, NULL},
 	/* safety */
-	{"safety.protected_namespaces", "SAFETY_PROTECTED_NAMESPACES", T_LIST, OFF(protected_namespaces), false,
+	{"safety.protected_namespaces", "SAFETY_PROTECTED_NAMESPACES", T_LIST, OFF(safety.protected_namespaces), false,
 	 v_namespaces, "namespace names", LIST_JSON, n_namespaces},
 	{"safety.require_approval_destructive", "SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE", T_BOOL,
-	 OFF(require_approval_destructive), false, v_approval, "true", 0, NULL},
-	{"safety.max_concurrent_tasks", "SAFETY_MAX_CONCURRENT_TASKS", T_INT, OFF(max_concurrent_tasks), false,
+	 OFF(safety.require_approval_destructive), false, v_approval, "true", 0, NULL},
+	{"safety.max_concurrent_tasks", "SAFETY_MAX_CONCURRENT_TASKS", T_INT, OFF(safety.max_concurrent_tasks), false,
 	 v_tasks, "an integer between 1 and 1000", 0, NULL},
 	/* LLM */
-	{"llm.provider", "LLM_PROVIDER", T_STRING, OFF(llm_provider), false, v_provider,
+	{"llm.provider", "LLM_PROVIDER", T_STRING, OFF(llm.provider), false, v_provider,
 	 "one of none, ollama, openai, azure_openai, anthropic, gemini", 0, NULL},
-	{"llm.model", "LLM_MODEL", T_STRING, OFF(llm_model), false, NULL, "a model name", 0, NULL},
-	{"llm.ollama_base_url", "OLLAMA_BASE_URL", T_STRING, OFF(ollama_base_url), false, v_url,
+	{"llm.model", "LLM_MODEL", T_STRING, OFF(llm.model), false, NULL, "a model name", 0, NULL},
+	{"llm.ollama_base_url", "OLLAMA_BASE_URL", T_STRING, OFF(llm.ollama_base_url), false, v_url,
 	 "an http:// or https:// URL", 0, NULL},
-	{"llm.gemini_api_key", "GEMINI_API_KEY", T_STRING, OFF(gemini_api_key), true, NULL, "an API key", 0, NULL},
-	{"llm.gemini_model", "GEMINI_MODEL", T_STRING, OFF(gemini_model), false, NULL, "a model name", 0, NULL},
+	{"llm.gemini_api_key", "GEMINI_API_KEY", T_STRING, OFF(llm.gemini_api_key), true, NULL, "an API key", 0, NULL},
+	{"llm.gemini_model", "GEMINI_MODEL", T_STRING, OFF(llm.gemini_model), false, NULL, "a model name", 0, NULL},
 	/* scope: which objects are judged at all */
-	{"scope.include_namespaces", NULL, T_LIST, OFF(include_namespaces), false, v_patterns,
+	{"scope.include_namespaces", NULL, T_LIST, OFF(scope.include_namespaces), false, v_patterns,
 	 "anchored regular expressions", LIST_JSON, n_dedup},
-	{"scope.exclude_namespaces", NULL, T_LIST, OFF(exclude_namespaces), false, v_patterns,
+	{"scope.exclude_namespaces", NULL, T_LIST, OFF(scope.exclude_namespaces), false, v_patterns,
 	 "anchored regular expressions", LIST_JSON, n_dedup},
-	{"scope.exclude_kinds", NULL, T_LIST, OFF(exclude_kinds), false, v_patterns, "anchored regular expressions",
+	{"scope.exclude_kinds", NULL, T_LIST, OFF(scope.exclude_kinds), false, v_patterns, "anchored regular expressions",
 	 LIST_JSON, n_dedup},
 	/* skills */
-	{"skills.enabled", "ENABLED_SKILLS", T_LIST, OFF(enabled_skills), false, v_skills, "skill names", LIST_JSON,
+	{"skills.enabled", "ENABLED_SKILLS", T_LIST, OFF(llm.enabled_skills), false, v_skills, "skill names", LIST_JSON,
 	 n_dedup},
-	{"skills.dirs", "SKILL_DIRS", T_LIST, OFF(skill_dirs), false, v_dirs, "directories", LIST_COLON, n_dedup},
+	{"skills.dirs", "SKILL_DIRS", T_LIST, OFF(llm.skill_dirs), false, v_dirs, "directories", LIST_COLON, n_dedup},
 	/* logging and metrics */
-	{"log.format", "LOG_FORMAT", T_STRING, OFF(log_format), false, v_log_format, "json or console", 0, NULL},
-	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(metrics_enabled), false, NULL, "true or false", 0, NULL},
-	{"metrics.port", "METRICS_PORT", T_INT, OFF(metrics_port), false, v_port, "an integer between 1 and 65535",
+	{"log.format", "LOG_FORMAT", T_STRING, OFF(log.format), false, v_log_format, "json or console", 0, NULL},
+	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(serve.metrics_enabled), false, NULL, "true or false", 0, NULL},
+	{"metrics.port", "METRICS_PORT", T_INT, OFF(serve.metrics_port), false, v_port, "an integer between 1 and 65535",
 	 0, NULL},
 	/* report and cluster */
-	{"report.template", NULL, T_STRING, OFF(report_template), false, NULL, "a file path", 0, NULL},
-	{"cluster.name", NULL, T_STRING, OFF(cluster_name), false, NULL, "a cluster name", 0, NULL},
+	{"report.template", NULL, T_STRING, OFF(render.report_template), false, NULL, "a file path", 0, NULL},
+	{"cluster.name", NULL, T_STRING, OFF(collect.cluster_name), false, NULL, "a cluster name", 0, NULL},
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -481,55 +481,55 @@ static void set_default_list(kp_strlist *l, const char *const *items, size_t n)
 void kp_config_init(kp_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->cpu_core_hour = 0.031611;
-	c->memory_gib_hour = 0.004237;
-	c->storage_gib_month = 0.04;
-	c->load_balancer_hour = 0.025;
-	c->hours_per_month = 730;
-	c->currency = kp_xstrdup("USD");
-	c->price_source = kp_xstrdup("default");
-	c->spot_cpu_core_hour = c->spot_memory_gib_hour = c->custom_storage_gib_hour = -1;
+	c->prices.cpu_core_hour = 0.031611;
+	c->prices.memory_gib_hour = 0.004237;
+	c->prices.storage_gib_month = 0.04;
+	c->prices.load_balancer_hour = 0.025;
+	c->prices.hours_per_month = 730;
+	c->prices.currency = kp_xstrdup("USD");
+	c->prices.source = kp_xstrdup("default");
+	c->prices.spot_cpu_core_hour = c->prices.spot_memory_gib_hour = c->prices.custom_storage_gib_hour = -1;
 
-	c->cpu_percentile = 95;
-	c->cpu_margin = 0.15;
-	c->memory_margin = 0.20;
-	c->cpu_floor_m = 10;
-	c->memory_floor_b = 32LL << 20;
-	c->min_relative_change = 0.20;
-	c->min_cpu_change_m = 50;
-	c->min_memory_change_b = 64LL << 20;
-	c->min_monthly_savings = 1.0;
-	c->min_history_hours = 24;
-	c->min_batch_runs = 3;
+	c->rules.rightsizing.cpu_percentile = 95;
+	c->rules.rightsizing.cpu_margin = 0.15;
+	c->rules.rightsizing.memory_margin = 0.20;
+	c->rules.rightsizing.cpu_floor_m = 10;
+	c->rules.rightsizing.memory_floor_b = 32LL << 20;
+	c->rules.rightsizing.min_relative_change = 0.20;
+	c->rules.rightsizing.min_cpu_change_m = 50;
+	c->rules.rightsizing.min_memory_change_b = 64LL << 20;
+	c->rules.rightsizing.min_monthly_savings = 1.0;
+	c->rules.rightsizing.min_history_hours = 24;
+	c->rules.rightsizing.min_batch_runs = 3;
 
-	c->pvc_grace_days = 7;
-	c->idle_cpu_m = 5;
-	c->idle_cpu_max_m = 25;
-	c->idle_memory_variation_b = 16LL << 20;
-	c->idle_min_history_days = 7;
-	c->zero_replica_grace_days = 7;
-	c->finished_job_grace_days = 7;
+	c->rules.orphaned_pvc.grace_days = 7;
+	c->rules.idle.cpu_m = 5;
+	c->rules.idle.cpu_max_m = 25;
+	c->rules.idle.memory_variation_b = 16LL << 20;
+	c->rules.idle.min_history_days = 7;
+	c->rules.zero_replica.grace_days = 7;
+	c->rules.finished_job.grace_days = 7;
 
-	c->unbound_pv_grace_days = 7;
-	c->idle_lb_grace_hours = 24;
-	c->nodes_max_requested_ratio = 0.5;
-	c->nodes_min_nodes = 1;
+	c->rules.unbound_pv.grace_days = 7;
+	c->rules.idle_loadbalancer.grace_hours = 24;
+	c->rules.nodes.max_requested_ratio = 0.5;
+	c->rules.nodes.min_nodes = 1;
 
-	set_default_list(&c->protected_namespaces, builtin_namespaces,
+	set_default_list(&c->safety.protected_namespaces, builtin_namespaces,
 			 sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]));
-	c->require_approval_destructive = true;
-	c->max_concurrent_tasks = 5;
+	c->safety.require_approval_destructive = true;
+	c->safety.max_concurrent_tasks = 5;
 
-	c->llm_provider = kp_xstrdup("none");
-	c->llm_model = kp_xstrdup("gpt-oss:20b");
-	c->ollama_base_url = kp_xstrdup("http://localhost:11434");
-	c->gemini_api_key = NULL;
-	c->gemini_model = kp_xstrdup("gemini-2.5-flash");
-	set_default_list(&c->enabled_skills, builtin_skills, sizeof(builtin_skills) / sizeof(builtin_skills[0]));
+	c->llm.provider = kp_xstrdup("none");
+	c->llm.model = kp_xstrdup("gpt-oss:20b");
+	c->llm.ollama_base_url = kp_xstrdup("http://localhost:11434");
+	c->llm.gemini_api_key = NULL;
+	c->llm.gemini_model = kp_xstrdup("gemini-2.5-flash");
+	set_default_list(&c->llm.enabled_skills, builtin_skills, sizeof(builtin_skills) / sizeof(builtin_skills[0]));
 
-	c->log_format = kp_xstrdup("console");
-	c->metrics_enabled = true;
-	c->metrics_port = 9090;
+	c->log.format = kp_xstrdup("console");
+	c->serve.metrics_enabled = true;
+	c->serve.metrics_port = 9090;
 
 	c->sources = kp_xcalloc(NKEYS, sizeof(*c->sources)); /* all KP_SRC_DEFAULT (0) */
 	c->source_detail = kp_xcalloc(NKEYS, sizeof(*c->source_detail));
@@ -548,7 +548,7 @@ void kp_config_release(kp_config *c)
 		if (c->source_detail)
 			free(c->source_detail[i]);
 	}
-	free(c->price_source);
+	free(c->prices.source);
 	kp_pricing_config_release(c);
 	free(c->sources);
 	free(c->source_detail);
@@ -738,9 +738,9 @@ static void commit(kp_config *c, size_t idx, cfg_value *v, kp_config_source src,
 	free(c->source_detail[idx]);
 	c->source_detail[idx] = detail ? kp_xstrdup(detail) : NULL;
 	/* "default" becomes "config"; a custom pricing file's source stays */
-	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->price_source, "default") == 0) {
-		free(c->price_source);
-		c->price_source = kp_xstrdup("config");
+	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->prices.source, "default") == 0) {
+		free(c->prices.source);
+		c->prices.source = kp_xstrdup("config");
 	}
 	value_release(v);
 }
@@ -753,8 +753,8 @@ static const char *const custom_price_keys[] = {"prices.cpu_core_hour", "prices.
  * (its provenance is the file layer with the custom file's path). */
 static bool from_custom_file(const kp_config *c, size_t i)
 {
-	return c->custom_pricing_file && c->sources[i] == KP_SRC_FILE && c->source_detail[i] &&
-	       strcmp(c->source_detail[i], c->custom_pricing_file) == 0;
+	return c->prices.custom_pricing_file && c->sources[i] == KP_SRC_FILE && c->source_detail[i] &&
+	       strcmp(c->source_detail[i], c->prices.custom_pricing_file) == 0;
 }
 
 /* OpenCost's storage price is per GiB-hour: ours is per GiB-month, so it
@@ -762,8 +762,8 @@ static bool from_custom_file(const kp_config *c, size_t i)
 static void reprice_custom_storage(kp_config *c)
 {
 	int i = find_key("prices.storage_gib_month");
-	if (i >= 0 && c->custom_storage_gib_hour >= 0 && from_custom_file(c, (size_t)i))
-		c->storage_gib_month = c->custom_storage_gib_hour * c->hours_per_month;
+	if (i >= 0 && c->prices.custom_storage_gib_hour >= 0 && from_custom_file(c, (size_t)i))
+		c->prices.storage_gib_month = c->prices.custom_storage_gib_hour * c->prices.hours_per_month;
 }
 
 /* prices.custom_pricing_file: the file's prices sit with the config-file
@@ -784,7 +784,7 @@ static kp_status apply_custom_pricing(kp_config *c, size_t idx, cfg_value *v, kp
 	kp_config dflt;
 	kp_config_init(&dflt);
 	double vals[3] = {cp.cpu_core_hour, cp.memory_gib_hour,
-			  cp.storage_gib_hour >= 0 ? cp.storage_gib_hour * c->hours_per_month : -1};
+			  cp.storage_gib_hour >= 0 ? cp.storage_gib_hour * c->prices.hours_per_month : -1};
 	for (size_t j = 0; j < 3; j++) {
 		int i = find_key(custom_price_keys[j]);
 		if (i < 0)
@@ -805,13 +805,13 @@ static kp_status apply_custom_pricing(kp_config *c, size_t idx, cfg_value *v, kp
 		}
 	}
 	kp_config_release(&dflt);
-	c->spot_cpu_core_hour = cp.spot_cpu_core_hour;
-	c->spot_memory_gib_hour = cp.spot_memory_gib_hour;
-	c->custom_storage_gib_hour = cp.storage_gib_hour;
+	c->prices.spot_cpu_core_hour = cp.spot_cpu_core_hour;
+	c->prices.spot_memory_gib_hour = cp.spot_memory_gib_hour;
+	c->prices.custom_storage_gib_hour = cp.storage_gib_hour;
 	commit(c, idx, v, src, detail);
-	if (c->custom_pricing_file) {
-		free(c->price_source);
-		c->price_source = kp_xasprintf("opencost-custom-pricing:%s", c->custom_pricing_file);
+	if (c->prices.custom_pricing_file) {
+		free(c->prices.source);
+		c->prices.source = kp_xasprintf("opencost-custom-pricing:%s", c->prices.custom_pricing_file);
 	}
 	return KP_OK;
 }
@@ -828,10 +828,10 @@ static kp_status check_and_commit(kp_config *c, size_t idx, cfg_value *v, kp_con
 	}
 	if (k->normalize)
 		k->normalize(v);
-	if (k->offset == OFF(custom_pricing_file))
+	if (k->offset == OFF(prices.custom_pricing_file))
 		return apply_custom_pricing(c, idx, v, src, detail, where, err);
 	commit(c, idx, v, src, detail);
-	if (k->offset == OFF(hours_per_month))
+	if (k->offset == OFF(prices.hours_per_month))
 		reprice_custom_storage(c);
 	return KP_OK;
 }
@@ -1173,16 +1173,16 @@ kp_status kp_config_validate(const kp_config *c, kp_error *err)
 	}
 	/* cross-field rules */
 	for (size_t i = 0; i < sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]); i++)
-		if (!kp_strlist_contains(&c->protected_namespaces, builtin_namespaces[i]))
+		if (!kp_strlist_contains(&c->safety.protected_namespaces, builtin_namespaces[i]))
 			return kp_fail(err, KP_ERR_USAGE,
 				       "safety.protected_namespaces: must include the built-in namespace %s",
 				       builtin_namespaces[i]);
-	if (c->llm_provider && strcmp(c->llm_provider, "gemini") == 0 &&
-	    (!c->gemini_api_key || !*c->gemini_api_key))
+	if (c->llm.provider && strcmp(c->llm.provider, "gemini") == 0 &&
+	    (!c->llm.gemini_api_key || !*c->llm.gemini_api_key))
 		return kp_fail(err, KP_ERR_USAGE,
 			       "llm.provider is gemini but no API key is set (GEMINI_API_KEY or llm.gemini_api_key)");
-	if (!c->price_source || (strcmp(c->price_source, "default") != 0 && strcmp(c->price_source, "config") != 0 &&
-				 strncmp(c->price_source, "opencost-custom-pricing:", 24) != 0))
+	if (!c->prices.source || (strcmp(c->prices.source, "default") != 0 && strcmp(c->prices.source, "config") != 0 &&
+				 strncmp(c->prices.source, "opencost-custom-pricing:", 24) != 0))
 		return kp_fail(err, KP_ERR_INTERNAL, "prices.source must be \"default\" or \"config\"");
 	return KP_OK;
 }
@@ -1288,7 +1288,7 @@ char *kp_config_show(const kp_config *c)
 		/* the derived price source sits with the prices */
 		if (strcmp(config_keys[i].key, "prices.currency") == 0)
 			kp_buf_printf(&out, "%-*s = %-*s   (derived)\n", (int)keyw, "prices.source", (int)valw,
-				      c->price_source ? c->price_source : "default");
+				      c->prices.source ? c->prices.source : "default");
 		if (strcmp(config_keys[i].key, "prices.custom_pricing_file") == 0)
 			kp_pricing_config_show(c, &out, (int)keyw, (int)valw);
 	}
@@ -1327,7 +1327,7 @@ json_object *kp_config_to_json(const kp_config *c)
 		json_object_object_add(o, k->key, j);
 		if (strcmp(k->key, "prices.currency") == 0)
 			json_object_object_add(o, "prices.source",
-					       json_object_new_string(c->price_source ? c->price_source : "default"));
+					       json_object_new_string(c->prices.source ? c->prices.source : "default"));
 		if (strcmp(k->key, "prices.custom_pricing_file") == 0)
 			kp_pricing_config_json(c, o);
 	}

@@ -32,17 +32,21 @@ typedef struct kp_storage_class_price {
 	double gib_month;
 } kp_storage_class_price;
 
-typedef struct kp_config {
-	/* prices (OpenCost defaults) */
+/* The configuration is grouped by the part of the program that reads it;
+ * a new capability adds a section (git, notify, ...) instead of growing one
+ * flat struct. The YAML keys are the user's names and do not follow the
+ * grouping (rightsizing.min_monthly_savings is rules.rightsizing...). */
+
+/* prices.*: OpenCost defaults; what money is computed at (pipeline/money.h). */
+typedef struct kp_prices_config {
 	double cpu_core_hour;        /* prices.cpu_core_hour       0.031611 */
 	double memory_gib_hour;      /* prices.memory_gib_hour     0.004237 */
 	double storage_gib_month;    /* prices.storage_gib_month   0.04 */
 	double load_balancer_hour;   /* prices.load_balancer_hour  0.025 */
 	double hours_per_month;      /* prices.hours_per_month     730 */
 	char *currency;              /* prices.currency            "USD" */
-	char *price_source;          /* "default" unless any price key came from elsewhere: then "config",
+	char *source;                /* "default" unless any price key came from elsewhere: then "config",
 	                              * or "opencost-custom-pricing:<path>" when a custom pricing file is used */
-	/* per-finding prices (stages/recommend/pricing.c) */
 	char *custom_pricing_file;   /* prices.custom_pricing_file: OpenCost custom pricing JSON/YAML, NULL = none */
 	double spot_cpu_core_hour;   /* the custom file's spotCPU, < 0 = unknown */
 	double spot_memory_gib_hour; /* the custom file's spotRAM, < 0 = unknown */
@@ -51,66 +55,97 @@ typedef struct kp_config {
 	size_t nnode_types;
 	kp_storage_class_price *storage_classes; /* prices.storage_classes (YAML only) */
 	size_t nstorage_classes;
+} kp_prices_config;
 
-	/* rightsizing */
-	int cpu_percentile;          /* rightsizing.cpu_percentile 95 (one of 50, 95, 99, 100) */
-	double cpu_margin;           /* rightsizing.cpu_margin     0.15 (fraction added to the percentile) */
-	double memory_margin;        /* rightsizing.memory_margin  0.20 (fraction added to the peak) */
-	int64_t cpu_floor_m;         /* rightsizing.cpu_floor_millicores 10 */
-	int64_t memory_floor_b;      /* rightsizing.memory_floor_bytes   33554432 (32Mi); YAML accepts quantities like "32Mi" */
-	double min_relative_change;  /* rightsizing.min_relative_change 0.20 */
-	int64_t min_cpu_change_m;    /* rightsizing.min_cpu_change_millicores 50 */
-	int64_t min_memory_change_b; /* rightsizing.min_memory_change_bytes 67108864 (64Mi) */
-	double min_monthly_savings;  /* rightsizing.min_monthly_savings 1.0 */
-	double min_history_hours;    /* rightsizing.min_history_hours 24 */
-	int min_batch_runs;          /* rightsizing.min_batch_runs 3: runs of a Job/CronJob needed before sizing it */
+/* The rule families' thresholds (stages/analyze/rules/). */
+typedef struct kp_rules_config {
+	struct {
+		int cpu_percentile;          /* rightsizing.cpu_percentile 95 (one of 50, 95, 99, 100) */
+		double cpu_margin;           /* rightsizing.cpu_margin     0.15 (fraction added to the percentile) */
+		double memory_margin;        /* rightsizing.memory_margin  0.20 (fraction added to the peak) */
+		int64_t cpu_floor_m;         /* rightsizing.cpu_floor_millicores 10 */
+		int64_t memory_floor_b;      /* rightsizing.memory_floor_bytes   33554432 (32Mi); YAML accepts "32Mi" */
+		double min_relative_change;  /* rightsizing.min_relative_change 0.20 */
+		int64_t min_cpu_change_m;    /* rightsizing.min_cpu_change_millicores 50 */
+		int64_t min_memory_change_b; /* rightsizing.min_memory_change_bytes 67108864 (64Mi) */
+		double min_monthly_savings;  /* rightsizing.min_monthly_savings 1.0: at the finding's own price,
+		                              * applied where money is decided (the recommend stage) */
+		double min_history_hours;    /* rightsizing.min_history_hours 24 */
+		int min_batch_runs;          /* rightsizing.min_batch_runs 3: runs of a Job/CronJob needed before sizing it */
+	} rightsizing;
+	struct {
+		double grace_days;           /* orphaned_pvc.grace_days 7 */
+	} orphaned_pvc;
+	struct {
+		double cpu_m;                /* idle.cpu_millicores 5: max over pods of CPU p95 at or below this */
+		double cpu_max_m;            /* idle.cpu_max_millicores 25: max over pods of CPU max at or below this */
+		int64_t memory_variation_b;  /* idle.memory_variation_bytes 16777216 (16Mi); quantities accepted */
+		double min_history_days;     /* idle.min_history_days 7 */
+	} idle;
+	struct {
+		double grace_days;           /* zero_replica.grace_days 7 */
+	} zero_replica;
+	struct {
+		double grace_days;           /* finished_job.grace_days 7 */
+	} finished_job;
+	struct {
+		double grace_days;           /* unbound_pv.grace_days 7 */
+	} unbound_pv;
+	struct {
+		double grace_hours;          /* idle_loadbalancer.grace_hours 24 */
+	} idle_loadbalancer;
+	struct {
+		double max_requested_ratio;  /* nodes.max_requested_ratio 0.5: CPU and memory requested / allocatable below this */
+		int min_nodes;               /* nodes.min_nodes 1: never propose fewer nodes than this */
+	} nodes;
+} kp_rules_config;
 
-	/* orphaned PVCs */
-	double pvc_grace_days;       /* orphaned_pvc.grace_days 7 */
-
-	/* idle workloads */
-	double idle_cpu_m;           /* idle.cpu_millicores 5: max over pods of CPU p95 at or below this */
-	double idle_cpu_max_m;       /* idle.cpu_max_millicores 25: max over pods of CPU max at or below this */
-	int64_t idle_memory_variation_b; /* idle.memory_variation_bytes 16777216 (16Mi); quantities accepted */
-	double idle_min_history_days; /* idle.min_history_days 7 */
-
-	/* zero-replica workloads and finished jobs */
-	double zero_replica_grace_days; /* zero_replica.grace_days 7 */
-	double finished_job_grace_days; /* finished_job.grace_days 7 */
-
-	/* unbound PVs, idle load balancers, underutilized nodes */
-	double unbound_pv_grace_days;      /* unbound_pv.grace_days 7 */
-	double idle_lb_grace_hours;        /* idle_loadbalancer.grace_hours 24 */
-	double nodes_max_requested_ratio;  /* nodes.max_requested_ratio 0.5: CPU and memory requested / allocatable below this */
-	int nodes_min_nodes;               /* nodes.min_nodes 1: never propose fewer nodes than this */
-
-	/* safety: protected namespaces are always a superset of the three built-ins */
-	kp_strlist protected_namespaces;   /* SAFETY_PROTECTED_NAMESPACES (JSON list) / safety.protected_namespaces */
-	bool require_approval_destructive; /* SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE; false is rejected: cannot be configured away */
-	int max_concurrent_tasks;          /* SAFETY_MAX_CONCURRENT_TASKS 5 (1..1000) */
-
-	/* scope: anchored POSIX extended regular expressions; an object is
-	 * judged when its namespace matches an include pattern (or there are
-	 * none) and no exclude pattern, and its kind no exclude_kinds pattern */
+/* scope.*: anchored POSIX extended regular expressions; an object is judged
+ * when its namespace matches an include pattern (or there are none) and no
+ * exclude pattern, and its kind no exclude_kinds pattern. */
+typedef struct kp_scope_config {
 	kp_strlist include_namespaces; /* scope.include_namespaces [] */
 	kp_strlist exclude_namespaces; /* scope.exclude_namespaces [] */
 	kp_strlist exclude_kinds;      /* scope.exclude_kinds [] e.g. ["Job", "CronJob"] */
+} kp_scope_config;
 
-	/* LLM (parsed and validated now, used by a later stage) */
-	char *llm_provider;    /* LLM_PROVIDER: none|ollama|openai|azure_openai|anthropic|gemini; default "none" */
-	char *llm_model;       /* LLM_MODEL "gpt-oss:20b" */
+/* safety.*: protected namespaces are always a superset of the three built-ins. */
+typedef struct kp_safety_config {
+	kp_strlist protected_namespaces;   /* SAFETY_PROTECTED_NAMESPACES (JSON list) / safety.protected_namespaces */
+	bool require_approval_destructive; /* SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE; false is rejected: cannot be configured away */
+	int max_concurrent_tasks;          /* SAFETY_MAX_CONCURRENT_TASKS 5 (1..1000) */
+} kp_safety_config;
+
+/* llm.* and skills.* (parsed and validated now, used by the agents). */
+typedef struct kp_llm_config {
+	char *provider;        /* LLM_PROVIDER: none|ollama|openai|azure_openai|anthropic|gemini; default "none" */
+	char *model;           /* LLM_MODEL "gpt-oss:20b" */
 	char *ollama_base_url; /* OLLAMA_BASE_URL "http://localhost:11434" (must be http:// or https://) */
 	char *gemini_api_key;  /* GEMINI_API_KEY, secret */
 	char *gemini_model;    /* GEMINI_MODEL "gemini-2.5-flash" */
 	kp_strlist enabled_skills; /* ENABLED_SKILLS JSON list; default the six built-ins */
 	kp_strlist skill_dirs;     /* SKILL_DIRS ':'-separated */
+} kp_llm_config;
 
-	char *log_format;      /* LOG_FORMAT json|console, default "console" for a CLI */
-	bool metrics_enabled;  /* METRICS_ENABLED true */
-	int metrics_port;      /* METRICS_PORT 9090 (1..65535) */
-
-	char *report_template; /* report.template: path to a Markdown mustache template, NULL = built-in */
-	char *cluster_name;    /* cluster.name, NULL = derive */
+typedef struct kp_config {
+	struct {
+		char *cluster_name;    /* cluster.name, NULL = derive */
+	} collect;
+	kp_prices_config prices;
+	kp_rules_config rules;
+	kp_scope_config scope;
+	kp_safety_config safety;
+	kp_llm_config llm;
+	struct {
+		char *report_template; /* report.template: path to a Markdown mustache template, NULL = built-in */
+	} render;
+	struct {
+		bool metrics_enabled;  /* METRICS_ENABLED true */
+		int metrics_port;      /* METRICS_PORT 9090 (1..65535) */
+	} serve;
+	struct {
+		char *format;          /* LOG_FORMAT json|console, default "console" for a CLI */
+	} log;
 
 	/* provenance, one per key in the key table (see config.c) */
 	kp_config_source *sources;

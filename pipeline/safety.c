@@ -20,7 +20,7 @@ bool kp_safety_namespace_protected(const kp_config *cfg, const char *ns)
 	for (size_t i = 0; i < 3; i++)
 		if (strcmp(ns, kp_builtin_protected_namespaces[i]) == 0)
 			return true;
-	return cfg && kp_strlist_contains(&cfg->protected_namespaces, ns);
+	return cfg && kp_strlist_contains(&cfg->safety.protected_namespaces, ns);
 }
 
 /* Case-insensitive substring search. */

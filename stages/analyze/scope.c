@@ -56,9 +56,9 @@ typedef struct {
 
 static void scope_init(scope_t *sc, const kp_config *cfg)
 {
-	compile(&cfg->include_namespaces, &sc->inc);
-	compile(&cfg->exclude_namespaces, &sc->exc);
-	compile(&cfg->exclude_kinds, &sc->kinds);
+	compile(&cfg->scope.include_namespaces, &sc->inc);
+	compile(&cfg->scope.exclude_namespaces, &sc->exc);
+	compile(&cfg->scope.exclude_kinds, &sc->kinds);
 }
 
 static void scope_release(scope_t *sc)
@@ -114,7 +114,7 @@ static bool keep_configured(const void *ud, const char *ns, const char *kind) { 
 void kp_scope_apply(kp_analyze_ctx *ctx)
 {
 	const kp_config *cfg = ctx->cfg;
-	if (!cfg->include_namespaces.len && !cfg->exclude_namespaces.len && !cfg->exclude_kinds.len)
+	if (!cfg->scope.include_namespaces.len && !cfg->scope.exclude_namespaces.len && !cfg->scope.exclude_kinds.len)
 		return;
 	scope_t sc;
 	scope_init(&sc, cfg);

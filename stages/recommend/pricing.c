@@ -30,10 +30,10 @@ static void fmt_price(const kp_config *cfg, double v, char *out, size_t n)
 {
 	char num[32];
 	fmt_num(v, num, sizeof(num));
-	if (!cfg->currency || strcmp(cfg->currency, "USD") == 0)
+	if (!cfg->prices.currency || strcmp(cfg->prices.currency, "USD") == 0)
 		snprintf(out, n, "$%s", num);
 	else
-		snprintf(out, n, "%s %s", num, cfg->currency);
+		snprintf(out, n, "%s %s", num, cfg->prices.currency);
 }
 
 /* ---- OpenCost custom pricing file ---- */
@@ -166,15 +166,15 @@ bool kp_pricing_is_section(const char *dotted)
 
 void kp_pricing_config_release(kp_config *cfg)
 {
-	for (size_t i = 0; i < cfg->nnode_types; i++)
-		free(cfg->node_types[i].name);
-	free(cfg->node_types);
-	for (size_t i = 0; i < cfg->nstorage_classes; i++)
-		free(cfg->storage_classes[i].name);
-	free(cfg->storage_classes);
-	cfg->node_types = NULL;
-	cfg->storage_classes = NULL;
-	cfg->nnode_types = cfg->nstorage_classes = 0;
+	for (size_t i = 0; i < cfg->prices.nnode_types; i++)
+		free(cfg->prices.node_types[i].name);
+	free(cfg->prices.node_types);
+	for (size_t i = 0; i < cfg->prices.nstorage_classes; i++)
+		free(cfg->prices.storage_classes[i].name);
+	free(cfg->prices.storage_classes);
+	cfg->prices.node_types = NULL;
+	cfg->prices.storage_classes = NULL;
+	cfg->prices.nnode_types = cfg->prices.nstorage_classes = 0;
 }
 
 static kp_status yaml_price(yaml_node_t *v, const char *path, const char *where, double *out, kp_error *err)
@@ -204,9 +204,9 @@ kp_status kp_pricing_yaml_section(kp_config *cfg, yaml_document_t *doc, yaml_nod
 	kp_status st = KP_OK;
 	size_t n = is_null ? 0 : (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
 	if (nodes)
-		tmp.node_types = kp_xcalloc(n ? n : 1, sizeof(kp_node_type_price));
+		tmp.prices.node_types = kp_xcalloc(n ? n : 1, sizeof(kp_node_type_price));
 	else
-		tmp.storage_classes = kp_xcalloc(n ? n : 1, sizeof(kp_storage_class_price));
+		tmp.prices.storage_classes = kp_xcalloc(n ? n : 1, sizeof(kp_storage_class_price));
 	for (size_t i = 0; i < n && !st; i++) {
 		yaml_node_pair_t *p = &node->data.mapping.pairs.start[i];
 		yaml_node_t *k = yaml_document_get_node(doc, p->key), *v = yaml_document_get_node(doc, p->value);
@@ -220,8 +220,8 @@ kp_status kp_pricing_yaml_section(kp_config *cfg, yaml_document_t *doc, yaml_nod
 		char where[512];
 		snprintf(where, sizeof(where), "%s.%.200s", section, name);
 		bool dup = false;
-		for (size_t j = 0; j < (nodes ? tmp.nnode_types : tmp.nstorage_classes); j++)
-			dup |= strcmp(nodes ? tmp.node_types[j].name : tmp.storage_classes[j].name, name) == 0;
+		for (size_t j = 0; j < (nodes ? tmp.prices.nnode_types : tmp.prices.nstorage_classes); j++)
+			dup |= strcmp(nodes ? tmp.prices.node_types[j].name : tmp.prices.storage_classes[j].name, name) == 0;
 		if (dup) {
 			st = kp_fail(err, KP_ERR_USAGE, "%s:%zu: %s: set twice", path, line, where);
 			break;
@@ -230,7 +230,7 @@ kp_status kp_pricing_yaml_section(kp_config *cfg, yaml_document_t *doc, yaml_nod
 			double d;
 			if ((st = yaml_price(v, path, where, &d, err)))
 				break;
-			tmp.storage_classes[tmp.nstorage_classes++] = (kp_storage_class_price){kp_xstrdup(name), d};
+			tmp.prices.storage_classes[tmp.prices.nstorage_classes++] = (kp_storage_class_price){kp_xstrdup(name), d};
 			continue;
 		}
 		kp_node_type_price np = {NULL, -1, -1};
@@ -263,7 +263,7 @@ kp_status kp_pricing_yaml_section(kp_config *cfg, yaml_document_t *doc, yaml_nod
 		if (st)
 			break;
 		np.name = kp_xstrdup(name);
-		tmp.node_types[tmp.nnode_types++] = np;
+		tmp.prices.node_types[tmp.prices.nnode_types++] = np;
 	}
 	if (st) {
 		kp_pricing_config_release(&tmp);
@@ -271,18 +271,18 @@ kp_status kp_pricing_yaml_section(kp_config *cfg, yaml_document_t *doc, yaml_nod
 	}
 	if (nodes) {
 		kp_config old = {0};
-		old.node_types = cfg->node_types;
-		old.nnode_types = cfg->nnode_types;
+		old.prices.node_types = cfg->prices.node_types;
+		old.prices.nnode_types = cfg->prices.nnode_types;
 		kp_pricing_config_release(&old);
-		cfg->node_types = tmp.node_types;
-		cfg->nnode_types = tmp.nnode_types;
+		cfg->prices.node_types = tmp.prices.node_types;
+		cfg->prices.nnode_types = tmp.prices.nnode_types;
 	} else {
 		kp_config old = {0};
-		old.storage_classes = cfg->storage_classes;
-		old.nstorage_classes = cfg->nstorage_classes;
+		old.prices.storage_classes = cfg->prices.storage_classes;
+		old.prices.nstorage_classes = cfg->prices.nstorage_classes;
 		kp_pricing_config_release(&old);
-		cfg->storage_classes = tmp.storage_classes;
-		cfg->nstorage_classes = tmp.nstorage_classes;
+		cfg->prices.storage_classes = tmp.prices.storage_classes;
+		cfg->prices.nstorage_classes = tmp.prices.nstorage_classes;
 	}
 	return KP_OK;
 }
@@ -304,33 +304,33 @@ void kp_pricing_config_show(const kp_config *cfg, kp_buf *out, int keyw, int val
 void kp_pricing_config_json(const kp_config *cfg, json_object *obj)
 {
 	json_object *nt = json_object_new_object(), *sc = json_object_new_object();
-	for (size_t i = 0; i < cfg->nnode_types; i++) {
+	for (size_t i = 0; i < cfg->prices.nnode_types; i++) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "hourly", kp_json_new_number(cfg->node_types[i].hourly));
-		if (cfg->node_types[i].spot_hourly >= 0)
-			json_object_object_add(o, "spot_hourly", kp_json_new_number(cfg->node_types[i].spot_hourly));
-		json_object_object_add(nt, cfg->node_types[i].name, o);
+		json_object_object_add(o, "hourly", kp_json_new_number(cfg->prices.node_types[i].hourly));
+		if (cfg->prices.node_types[i].spot_hourly >= 0)
+			json_object_object_add(o, "spot_hourly", kp_json_new_number(cfg->prices.node_types[i].spot_hourly));
+		json_object_object_add(nt, cfg->prices.node_types[i].name, o);
 	}
-	for (size_t i = 0; i < cfg->nstorage_classes; i++)
-		json_object_object_add(sc, cfg->storage_classes[i].name,
-				       kp_json_new_number(cfg->storage_classes[i].gib_month));
+	for (size_t i = 0; i < cfg->prices.nstorage_classes; i++)
+		json_object_object_add(sc, cfg->prices.storage_classes[i].name,
+				       kp_json_new_number(cfg->prices.storage_classes[i].gib_month));
 	json_object_object_add(obj, "prices.node_types", nt);
 	json_object_object_add(obj, "prices.storage_classes", sc);
 }
 
 const kp_node_type_price *kp_pricing_node_type(const kp_config *cfg, const char *instance_type)
 {
-	for (size_t i = 0; instance_type && i < cfg->nnode_types; i++)
-		if (strcmp(cfg->node_types[i].name, instance_type) == 0)
-			return &cfg->node_types[i];
+	for (size_t i = 0; instance_type && i < cfg->prices.nnode_types; i++)
+		if (strcmp(cfg->prices.node_types[i].name, instance_type) == 0)
+			return &cfg->prices.node_types[i];
 	return NULL;
 }
 
 const kp_storage_class_price *kp_pricing_storage_class(const kp_config *cfg, const char *name)
 {
-	for (size_t i = 0; name && i < cfg->nstorage_classes; i++)
-		if (strcmp(cfg->storage_classes[i].name, name) == 0)
-			return &cfg->storage_classes[i];
+	for (size_t i = 0; name && i < cfg->prices.nstorage_classes; i++)
+		if (strcmp(cfg->prices.storage_classes[i].name, name) == 0)
+			return &cfg->prices.storage_classes[i];
 	return NULL;
 }
 
@@ -383,7 +383,7 @@ static bool node_rates(const kp_config *cfg, const char *type, bool spot, double
 		       double *mem, char *desc, size_t n, json_object *item)
 {
 	const kp_node_type_price *np = kp_pricing_node_type(cfg, type);
-	bool custom_spot = cfg->spot_cpu_core_hour >= 0 && cfg->spot_memory_gib_hour >= 0;
+	bool custom_spot = cfg->prices.spot_cpu_core_hour >= 0 && cfg->prices.spot_memory_gib_hour >= 0;
 	char p[64];
 	double hourly = -1;
 	if (np && spot && np->spot_hourly >= 0) {
@@ -391,8 +391,8 @@ static bool node_rates(const kp_config *cfg, const char *type, bool spot, double
 		fmt_price(cfg, hourly, p, sizeof(p));
 		snprintf(desc, n, "spot %s/h", p);
 	} else if (spot && custom_spot) {
-		*cpu = cfg->spot_cpu_core_hour;
-		*mem = cfg->spot_memory_gib_hour;
+		*cpu = cfg->prices.spot_cpu_core_hour;
+		*mem = cfg->prices.spot_memory_gib_hour;
 		snprintf(desc, n, "spot, custom pricing spotCPU/spotRAM");
 	} else if (np) {
 		hourly = np->hourly;
@@ -401,7 +401,7 @@ static bool node_rates(const kp_config *cfg, const char *type, bool spot, double
 	} else {
 		return false;
 	}
-	if (hourly >= 0 && !kp_pricing_split(hourly, cores, gib, cfg->cpu_core_hour, cfg->memory_gib_hour, cpu, mem))
+	if (hourly >= 0 && !kp_pricing_split(hourly, cores, gib, cfg->prices.cpu_core_hour, cfg->prices.memory_gib_hour, cpu, mem))
 		return false;
 	json_object_object_add(item, "type", json_object_new_string("node_type"));
 	json_object_object_add(item, "name", json_object_new_string(type ? type : "(no instance type)"));
@@ -462,8 +462,8 @@ static void workload_rates(const kp_config *cfg, json_object *in, kp_rates *out)
 		kp_buf_printf(&label, ", %.0f at global prices", pods_global);
 	}
 	pods_total += pods_global;
-	cpu_sum += pods_global * cfg->cpu_core_hour;
-	mem_sum += pods_global * cfg->memory_gib_hour;
+	cpu_sum += pods_global * cfg->prices.cpu_core_hour;
+	mem_sum += pods_global * cfg->prices.memory_gib_hour;
 	out->cpu_core_hour = cpu_sum / pods_total;
 	out->memory_gib_hour = mem_sum / pods_total;
 	out->cpu_specific = true;
@@ -551,11 +551,11 @@ static void storage_rates(const kp_config *cfg, json_object *in, kp_rates *out)
 			json_object_array_add(items, it);
 		}
 		if (any && global_bytes > 0) {
-			fmt_price(cfg, cfg->storage_gib_month, p, sizeof(p));
+			fmt_price(cfg, cfg->prices.storage_gib_month, p, sizeof(p));
 			kp_buf_printf(&basis, "; %.4g GiB in classes without a price at the global %s/GiB-month",
 				      global_bytes / GIB, p);
 			bytes_total += global_bytes;
-			sum += global_bytes * cfg->storage_gib_month;
+			sum += global_bytes * cfg->prices.storage_gib_month;
 		}
 	}
 	if (!any) {
@@ -574,9 +574,9 @@ static void storage_rates(const kp_config *cfg, json_object *in, kp_rates *out)
 void kp_pricing_rates(const kp_config *cfg, const kp_finding *f, kp_rates *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->cpu_core_hour = cfg->cpu_core_hour;
-	out->memory_gib_hour = cfg->memory_gib_hour;
-	out->storage_gib_month = cfg->storage_gib_month;
+	out->cpu_core_hour = cfg->prices.cpu_core_hour;
+	out->memory_gib_hour = cfg->prices.memory_gib_hour;
+	out->storage_gib_month = cfg->prices.storage_gib_month;
 	if (!f->pricing)
 		return;
 	json_object *in = json_tokener_parse(f->pricing);
@@ -591,15 +591,15 @@ void kp_pricing_rates(const kp_config *cfg, const kp_finding *f, kp_rates *out)
 	else if (kp_json_get(in, "storage_class") || kp_json_get(in, "storage_classes"))
 		storage_rates(cfg, in, out);
 	/* Same numbers as the global ones are not "specific": nothing to trace. */
-	if (out->cpu_specific && out->cpu_core_hour == cfg->cpu_core_hour && out->memory_gib_hour == cfg->memory_gib_hour)
+	if (out->cpu_specific && out->cpu_core_hour == cfg->prices.cpu_core_hour && out->memory_gib_hour == cfg->prices.memory_gib_hour)
 		out->cpu_specific = false;
-	if (out->storage_specific && out->storage_gib_month == cfg->storage_gib_month)
+	if (out->storage_specific && out->storage_gib_month == cfg->prices.storage_gib_month)
 		out->storage_specific = false;
 	if (!out->cpu_specific && !out->storage_specific) {
 		kp_rates_release(out);
-		out->cpu_core_hour = cfg->cpu_core_hour;
-		out->memory_gib_hour = cfg->memory_gib_hour;
-		out->storage_gib_month = cfg->storage_gib_month;
+		out->cpu_core_hour = cfg->prices.cpu_core_hour;
+		out->memory_gib_hour = cfg->prices.memory_gib_hour;
+		out->storage_gib_month = cfg->prices.storage_gib_month;
 	}
 	json_object_put(in);
 }
@@ -610,7 +610,7 @@ double kp_cost_monthly_at(const kp_config *cfg, const kp_rates *r, const kp_size
 	double cpu = s->cpu_request_m > 0 ? (double)s->cpu_request_m / 1000.0 : 0;
 	double mem = s->mem_request_b > 0 ? (double)s->mem_request_b / GIB : 0;
 	double storage = s->storage_b > 0 ? (double)s->storage_b / GIB : 0;
-	return replicas * (cpu * r->cpu_core_hour + mem * r->memory_gib_hour) * cfg->hours_per_month +
+	return replicas * (cpu * r->cpu_core_hour + mem * r->memory_gib_hour) * cfg->prices.hours_per_month +
 	       storage * r->storage_gib_month;
 }
 
@@ -651,7 +651,7 @@ void kp_pricing_annotate(const kp_config *cfg, kp_finding *f, const kp_rates *r)
 			fmt_price(cfg, r->memory_gib_hour, b, sizeof(b));
 			summary = kp_xasprintf("Priced at %s/core-hour and %s/GiB-hour (%s)", a, b,
 					       r->nodes_label ? r->nodes_label : "node prices");
-			snprintf(unit, sizeof(unit), "%s/core-hour", cfg->currency ? cfg->currency : "USD");
+			snprintf(unit, sizeof(unit), "%s/core-hour", cfg->prices.currency ? cfg->prices.currency : "USD");
 			set_evidence(f, "priced_at_cpu_core_hour", r->cpu_core_hour, unit, summary);
 		}
 		if (r->storage_specific) {
@@ -660,7 +660,7 @@ void kp_pricing_annotate(const kp_config *cfg, kp_finding *f, const kp_rates *r)
 				fmt_price(cfg, r->storage_gib_month, a, sizeof(a));
 				summary = kp_xasprintf("Priced at %s/GiB-month (%s)", a,
 						       r->nodes_label ? r->nodes_label : "StorageClass prices");
-				snprintf(unit, sizeof(unit), "%s/GiB-month", cfg->currency ? cfg->currency : "USD");
+				snprintf(unit, sizeof(unit), "%s/GiB-month", cfg->prices.currency ? cfg->prices.currency : "USD");
 				set_evidence(f, "priced_at_storage_gib_month", r->storage_gib_month, unit, summary);
 			}
 		}

@@ -22,9 +22,9 @@
 double kp_cost_monthly(const kp_config *cfg, const kp_sizes *s)
 {
 	/* the global prices are just one set of rates */
-	kp_rates global = {.cpu_core_hour = cfg->cpu_core_hour,
-			   .memory_gib_hour = cfg->memory_gib_hour,
-			   .storage_gib_month = cfg->storage_gib_month};
+	kp_rates global = {.cpu_core_hour = cfg->prices.cpu_core_hour,
+			   .memory_gib_hour = cfg->prices.memory_gib_hour,
+			   .storage_gib_month = cfg->prices.storage_gib_month};
 	return kp_cost_monthly_at(cfg, &global, s);
 }
 
@@ -173,7 +173,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	case KP_CAT_OVER_PROVISIONED: {
 		sizes_label(&f->current, cur, sizeof(cur));
 		sizes_label(&f->recommended, rec, sizeof(rec));
-		money(f->monthly_savings, cfg->currency, m1, sizeof(m1));
+		money(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_max");
 		kp_buf_printf(&b, "%s %s/%s reserves %s per pod", f->kind, who, f->container ? f->container : "", cur);
@@ -181,7 +181,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 			char c1[32], c2[32];
 			kp_format_cpu((int64_t)ceil(cpu->value), c1, sizeof(c1));
 			kp_format_bytes((int64_t)mem->value, c2, sizeof(c2));
-			kp_buf_printf(&b, " but used at most %s CPU (p%d) and %s memory over %s", c1, cfg->cpu_percentile,
+			kp_buf_printf(&b, " but used at most %s CPU (p%d) and %s memory over %s", c1, cfg->rules.rightsizing.cpu_percentile,
 				      c2, cpu->window ? cpu->window : "the window");
 		}
 		kp_buf_printf(&b,
@@ -195,7 +195,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	case KP_CAT_UNDER_PROVISIONED: {
 		sizes_label(&f->current, cur, sizeof(cur));
 		sizes_label(&f->recommended, rec, sizeof(rec));
-		money(-f->monthly_savings, cfg->currency, m1, sizeof(m1));
+		money(-f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *oom = evidence_by_metric(f, "oom_kills");
 		kp_buf_printf(&b, "%s %s/%s requests %s per pod, ", f->kind, who, f->container ? f->container : "", cur);
 		if (oom)
@@ -211,7 +211,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	}
 	case KP_CAT_ORPHANED_PVC: {
 		kp_format_bytes(f->current.storage_b > 0 ? f->current.storage_b : 0, x, sizeof(x));
-		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		const kp_evidence *age = evidence_by_metric(f, "age_days");
 		kp_buf_printf(&b,
 			      "PersistentVolumeClaim %s (%s) is not mounted by any pod and no workload, StatefulSet claim "
@@ -227,7 +227,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_IDLE_WORKLOAD: {
-		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_max_millicores");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_max_bytes");
 		kp_buf_printf(&b, "%s %s runs %.0f replica%s that did close to nothing over the whole window", f->kind, who,
@@ -246,7 +246,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_ZERO_REPLICA_WORKLOAD:
-		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		kp_buf_printf(&b,
 			      "%s %s is scaled to zero but still holds ", f->kind, who);
 		if (f->current.storage_b > 0) {
@@ -264,7 +264,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	case KP_CAT_UNBOUND_PV: {
 		kp_format_bytes(f->current.storage_b > 0 ? f->current.storage_b : 0, x, sizeof(x));
-		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		kp_buf_printf(&b,
 			      "PersistentVolume %s (%s) is not bound to any claim, so no pod can use it, but the disk "
 			      "behind it is still billed: %s a month. Volumes with reclaim policy Retain stay after "
@@ -274,7 +274,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_IDLE_LOADBALANCER:
-		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		kp_buf_printf(&b,
 			      "LoadBalancer Service %s has no ready endpoint: traffic that reaches its cloud load "
 			      "balancer has nowhere to go, and the load balancer costs %s a month. Delete the Service "
@@ -293,7 +293,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_UNDERUTILIZED_NODE: {
-		money(f->monthly_cost, cfg->currency, m2, sizeof(m2));
+		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_requested_ratio");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_requested_ratio");
 		kp_buf_printf(&b, "Node %s", who);
@@ -309,7 +309,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	default:
-		money(f->monthly_savings, cfg->currency, m1, sizeof(m1));
+		money(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		kp_buf_printf(&b, "%s %s: %s, potential savings %s a month.", f->kind, who, kp_category_name(f->category),
 			      m1);
 		break;
@@ -327,7 +327,7 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 	kp_rates rates;
 	kp_pricing_rates(cfg, f, &rates);
 	f->monthly_cost = kp_cost_monthly_at(cfg, &rates, &f->current) +
-			  (double)f->load_balancers * cfg->load_balancer_hour * cfg->hours_per_month;
+			  (double)f->load_balancers * cfg->prices.load_balancer_hour * cfg->prices.hours_per_month;
 	f->monthly_savings =
 		f->monthly_cost - (f->has_recommended ? kp_cost_monthly_at(cfg, &rates, &f->recommended) : 0);
 	kp_pricing_annotate(cfg, f, &rates);
@@ -409,20 +409,20 @@ void kp_findings_sort(kp_findings *f)
 static json_object *prices_json(const kp_config *cfg)
 {
 	json_object *p = json_object_new_object();
-	json_object_object_add(p, "cpu_core_hour", kp_json_new_number(cfg->cpu_core_hour));
-	json_object_object_add(p, "memory_gib_hour", kp_json_new_number(cfg->memory_gib_hour));
-	json_object_object_add(p, "storage_gib_month", kp_json_new_number(cfg->storage_gib_month));
-	json_object_object_add(p, "load_balancer_hour", kp_json_new_number(cfg->load_balancer_hour));
-	json_object_object_add(p, "hours_per_month", kp_json_new_number(cfg->hours_per_month));
-	json_object_object_add(p, "currency", json_object_new_string(cfg->currency));
-	json_object_object_add(p, "source", json_object_new_string(cfg->price_source));
+	json_object_object_add(p, "cpu_core_hour", kp_json_new_number(cfg->prices.cpu_core_hour));
+	json_object_object_add(p, "memory_gib_hour", kp_json_new_number(cfg->prices.memory_gib_hour));
+	json_object_object_add(p, "storage_gib_month", kp_json_new_number(cfg->prices.storage_gib_month));
+	json_object_object_add(p, "load_balancer_hour", kp_json_new_number(cfg->prices.load_balancer_hour));
+	json_object_object_add(p, "hours_per_month", kp_json_new_number(cfg->prices.hours_per_month));
+	json_object_object_add(p, "currency", json_object_new_string(cfg->prices.currency));
+	json_object_object_add(p, "source", json_object_new_string(cfg->prices.source));
 	/* Additive: the specific prices findings may be priced at (each
 	 * finding's "price" says which it used). */
-	if (cfg->spot_cpu_core_hour >= 0 && cfg->spot_memory_gib_hour >= 0) {
-		json_object_object_add(p, "spot_cpu_core_hour", kp_json_new_number(cfg->spot_cpu_core_hour));
-		json_object_object_add(p, "spot_memory_gib_hour", kp_json_new_number(cfg->spot_memory_gib_hour));
+	if (cfg->prices.spot_cpu_core_hour >= 0 && cfg->prices.spot_memory_gib_hour >= 0) {
+		json_object_object_add(p, "spot_cpu_core_hour", kp_json_new_number(cfg->prices.spot_cpu_core_hour));
+		json_object_object_add(p, "spot_memory_gib_hour", kp_json_new_number(cfg->prices.spot_memory_gib_hour));
 	}
-	if (cfg->nnode_types || cfg->nstorage_classes) {
+	if (cfg->prices.nnode_types || cfg->prices.nstorage_classes) {
 		json_object *tmp = json_object_new_object();
 		kp_pricing_config_json(cfg, tmp);
 		json_object *nt = NULL, *sc = NULL; /* keys hold dots: no kp_json_get */

@@ -134,42 +134,42 @@ Test(config_defaults, opencost_prices_and_builtins)
 {
 	kp_config c;
 	kp_config_init(&c);
-	cr_expect_eq(c.cpu_core_hour, 0.031611);
-	cr_expect_eq(c.memory_gib_hour, 0.004237);
-	cr_expect_eq(c.storage_gib_month, 0.04);
-	cr_expect_eq(c.load_balancer_hour, 0.025);
-	cr_expect_eq(c.hours_per_month, 730);
-	cr_expect_str_eq(c.currency, "USD");
-	cr_expect_str_eq(c.price_source, "default");
-	cr_expect_eq(c.cpu_percentile, 95);
-	cr_expect_eq(c.cpu_margin, 0.15);
-	cr_expect_eq(c.memory_margin, 0.20);
-	cr_expect_eq(c.cpu_floor_m, 10);
-	cr_expect_eq(c.memory_floor_b, 33554432);
-	cr_expect_eq(c.min_relative_change, 0.20);
-	cr_expect_eq(c.min_cpu_change_m, 50);
-	cr_expect_eq(c.min_memory_change_b, 67108864);
-	cr_expect_eq(c.min_monthly_savings, 1.0);
-	cr_expect_eq(c.min_history_hours, 24);
-	cr_expect_eq(c.pvc_grace_days, 7);
+	cr_expect_eq(c.prices.cpu_core_hour, 0.031611);
+	cr_expect_eq(c.prices.memory_gib_hour, 0.004237);
+	cr_expect_eq(c.prices.storage_gib_month, 0.04);
+	cr_expect_eq(c.prices.load_balancer_hour, 0.025);
+	cr_expect_eq(c.prices.hours_per_month, 730);
+	cr_expect_str_eq(c.prices.currency, "USD");
+	cr_expect_str_eq(c.prices.source, "default");
+	cr_expect_eq(c.rules.rightsizing.cpu_percentile, 95);
+	cr_expect_eq(c.rules.rightsizing.cpu_margin, 0.15);
+	cr_expect_eq(c.rules.rightsizing.memory_margin, 0.20);
+	cr_expect_eq(c.rules.rightsizing.cpu_floor_m, 10);
+	cr_expect_eq(c.rules.rightsizing.memory_floor_b, 33554432);
+	cr_expect_eq(c.rules.rightsizing.min_relative_change, 0.20);
+	cr_expect_eq(c.rules.rightsizing.min_cpu_change_m, 50);
+	cr_expect_eq(c.rules.rightsizing.min_memory_change_b, 67108864);
+	cr_expect_eq(c.rules.rightsizing.min_monthly_savings, 1.0);
+	cr_expect_eq(c.rules.rightsizing.min_history_hours, 24);
+	cr_expect_eq(c.rules.orphaned_pvc.grace_days, 7);
 	static const char *const ns[] = {"kube-system", "kube-public", "kube-node-lease"};
-	cr_expect(cfgt_list_is(&c.protected_namespaces, ns, 3));
-	cr_expect(c.require_approval_destructive);
-	cr_expect_eq(c.max_concurrent_tasks, 5);
-	cr_expect_str_eq(c.llm_provider, "none");
-	cr_expect_str_eq(c.llm_model, "gpt-oss:20b");
-	cr_expect_str_eq(c.ollama_base_url, "http://localhost:11434");
-	cr_expect_null(c.gemini_api_key);
-	cr_expect_str_eq(c.gemini_model, "gemini-2.5-flash");
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, ns, 3));
+	cr_expect(c.safety.require_approval_destructive);
+	cr_expect_eq(c.safety.max_concurrent_tasks, 5);
+	cr_expect_str_eq(c.llm.provider, "none");
+	cr_expect_str_eq(c.llm.model, "gpt-oss:20b");
+	cr_expect_str_eq(c.llm.ollama_base_url, "http://localhost:11434");
+	cr_expect_null(c.llm.gemini_api_key);
+	cr_expect_str_eq(c.llm.gemini_model, "gemini-2.5-flash");
 	static const char *const skills[] = {"security",   "administration",  "networking",
 					     "monitoring", "troubleshooting", "cost_optimization"};
-	cr_expect(cfgt_list_is(&c.enabled_skills, skills, 6));
-	cr_expect_eq(c.skill_dirs.len, 0);
-	cr_expect_str_eq(c.log_format, "console");
-	cr_expect(c.metrics_enabled);
-	cr_expect_eq(c.metrics_port, 9090);
-	cr_expect_null(c.report_template);
-	cr_expect_null(c.cluster_name);
+	cr_expect(cfgt_list_is(&c.llm.enabled_skills, skills, 6));
+	cr_expect_eq(c.llm.skill_dirs.len, 0);
+	cr_expect_str_eq(c.log.format, "console");
+	cr_expect(c.serve.metrics_enabled);
+	cr_expect_eq(c.serve.metrics_port, 9090);
+	cr_expect_null(c.render.report_template);
+	cr_expect_null(c.collect.cluster_name);
 	kp_error err = {0};
 	cr_expect_eq(kp_config_validate(&c, &err), KP_OK, "%s", err.msg);
 	kp_config_release(&c);
@@ -188,9 +188,9 @@ Test(config_defaults, empty_environment_and_empty_file_change_nothing)
 	cr_assert_eq(cfgt_load_yaml(&c, "", NULL, &err), KP_OK, "%s", err.msg);
 	cr_assert_eq(cfgt_load_yaml(&c, "# only a comment\n", NULL, &err), KP_OK, "%s", err.msg);
 	cr_assert_eq(cfgt_load_yaml(&c, "---\n", NULL, &err), KP_OK, "%s", err.msg);
-	cr_expect_str_eq(c.llm_provider, "none");
-	cr_expect_eq(c.cpu_core_hour, 0.031611);
-	cr_expect_str_eq(c.price_source, "default");
+	cr_expect_str_eq(c.llm.provider, "none");
+	cr_expect_eq(c.prices.cpu_core_hour, 0.031611);
+	cr_expect_str_eq(c.prices.source, "default");
 	char *show = kp_config_show(&c);
 	cr_expect_null(strstr(show, "(file"));
 	cr_expect_null(strstr(show, "(env"));
@@ -215,21 +215,21 @@ Test(config_layers, file_env_flag_precedence)
 				    "  cpu_margin: 0.3\n",
 				    &path, &err),
 		     KP_OK, "%s", err.msg);
-	cr_expect_eq(c.cpu_core_hour, 0.05);
-	cr_expect_eq(c.memory_gib_hour, 0.005);
-	cr_expect_eq(c.cpu_margin, 0.3);
-	cr_expect_str_eq(c.price_source, "config");
+	cr_expect_eq(c.prices.cpu_core_hour, 0.05);
+	cr_expect_eq(c.prices.memory_gib_hour, 0.005);
+	cr_expect_eq(c.rules.rightsizing.cpu_margin, 0.3);
+	cr_expect_str_eq(c.prices.source, "config");
 
 	cfgt_env_clear();
 	cfgt_env_set("KOPILOT_PRICES_CPU_CORE_HOUR", "0.06");
 	cfgt_env_set("KOPILOT_RIGHTSIZING_CPU_MARGIN", "0.25");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-	cr_expect_eq(c.cpu_core_hour, 0.06);
-	cr_expect_eq(c.memory_gib_hour, 0.005); /* file value stays */
-	cr_expect_eq(c.cpu_margin, 0.25);
+	cr_expect_eq(c.prices.cpu_core_hour, 0.06);
+	cr_expect_eq(c.prices.memory_gib_hour, 0.005); /* file value stays */
+	cr_expect_eq(c.rules.rightsizing.cpu_margin, 0.25);
 
 	cr_assert_eq(kp_config_set(&c, "prices.cpu_core_hour=0.07", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
-	cr_expect_eq(c.cpu_core_hour, 0.07);
+	cr_expect_eq(c.prices.cpu_core_hour, 0.07);
 
 	char *show = kp_config_show(&c);
 	char line[512], want[512];
@@ -297,12 +297,12 @@ Test(config_layers, price_source_only_for_price_keys)
 	kp_error err = {0};
 	cr_assert_eq(kp_config_set(&c, "rightsizing.cpu_percentile=99", KP_SRC_FLAG, &err), KP_OK);
 	cr_assert_eq(cfgt_load_yaml(&c, "metrics:\n  port: 9100\n", NULL, &err), KP_OK, "%s", err.msg);
-	cr_expect_str_eq(c.price_source, "default");
+	cr_expect_str_eq(c.prices.source, "default");
 	cfgt_env_clear();
 	cfgt_env_set("KOPILOT_PRICES_CURRENCY", "EUR");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-	cr_expect_str_eq(c.currency, "EUR");
-	cr_expect_str_eq(c.price_source, "config");
+	cr_expect_str_eq(c.prices.currency, "EUR");
+	cr_expect_str_eq(c.prices.source, "config");
 	json_object *j = kp_config_to_json(&c);
 	cr_expect_str_eq(json_object_get_string(json_object_object_get(j, "prices.source")), "config");
 	json_object_put(j);
@@ -332,23 +332,23 @@ Test(config_env, seed_variables_parsed)
 	cfgt_env_set("METRICS_ENABLED", "false");
 	cfgt_env_set("METRICS_PORT", "9100");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-	cr_expect_str_eq(c.llm_provider, "gemini");
-	cr_expect_str_eq(c.llm_model, "qwen3:8b");
-	cr_expect_str_eq(c.ollama_base_url, "https://ollama.internal:11434");
-	cr_expect_str_eq(c.gemini_api_key, "AIzaSyTESTKEY-abcdefgh1234");
-	cr_expect_str_eq(c.gemini_model, "gemini-2.5-pro");
+	cr_expect_str_eq(c.llm.provider, "gemini");
+	cr_expect_str_eq(c.llm.model, "qwen3:8b");
+	cr_expect_str_eq(c.llm.ollama_base_url, "https://ollama.internal:11434");
+	cr_expect_str_eq(c.llm.gemini_api_key, "AIzaSyTESTKEY-abcdefgh1234");
+	cr_expect_str_eq(c.llm.gemini_model, "gemini-2.5-pro");
 	static const char *const ns[] = {"kube-system", "kube-public", "kube-node-lease", "prod"};
-	cr_expect(cfgt_list_is(&c.protected_namespaces, ns, 4));
-	cr_expect(c.require_approval_destructive);
-	cr_expect_eq(c.max_concurrent_tasks, 12);
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, ns, 4));
+	cr_expect(c.safety.require_approval_destructive);
+	cr_expect_eq(c.safety.max_concurrent_tasks, 12);
 	static const char *const sk[] = {"cost_optimization", "monitoring"};
-	cr_expect(cfgt_list_is(&c.enabled_skills, sk, 2));
+	cr_expect(cfgt_list_is(&c.llm.enabled_skills, sk, 2));
 	static const char *const dirs[] = {"/etc/kopilot/skills", "/opt/skills"};
-	cr_expect(cfgt_list_is(&c.skill_dirs, dirs, 2));
-	cr_expect_str_eq(c.log_format, "json");
-	cr_expect(!c.metrics_enabled);
-	cr_expect_eq(c.metrics_port, 9100);
-	cr_expect_str_eq(c.price_source, "default");
+	cr_expect(cfgt_list_is(&c.llm.skill_dirs, dirs, 2));
+	cr_expect_str_eq(c.log.format, "json");
+	cr_expect(!c.serve.metrics_enabled);
+	cr_expect_eq(c.serve.metrics_port, 9100);
+	cr_expect_str_eq(c.prices.source, "default");
 	cr_expect_eq(kp_config_validate(&c, &err), KP_OK, "%s", err.msg);
 
 	char *show = kp_config_show(&c);
@@ -376,8 +376,8 @@ Test(config_env, booleans_and_spelling_variants)
 		cfgt_env_set("METRICS_ENABLED", no[i]);
 		cfgt_env_set("SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE", yes[i]);
 		cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-		cr_expect(!c.metrics_enabled, "%s", no[i]);
-		cr_expect(c.require_approval_destructive);
+		cr_expect(!c.serve.metrics_enabled, "%s", no[i]);
+		cr_expect(c.safety.require_approval_destructive);
 		kp_config_release(&c);
 	}
 	/* values from ConfigMaps often carry a trailing newline */
@@ -388,9 +388,9 @@ Test(config_env, booleans_and_spelling_variants)
 	cfgt_env_set("METRICS_PORT", " 9200\n");
 	cfgt_env_set("SKILL_DIRS", "/a::/b:");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-	cr_expect_eq(c.metrics_port, 9200);
+	cr_expect_eq(c.serve.metrics_port, 9200);
 	static const char *const dirs[] = {"/a", "/b"};
-	cr_expect(cfgt_list_is(&c.skill_dirs, dirs, 2));
+	cr_expect(cfgt_list_is(&c.llm.skill_dirs, dirs, 2));
 	kp_config_release(&c);
 	cfgt_env_clear();
 }
@@ -413,16 +413,16 @@ Test(config_env, kopilot_prefixed_variables)
 	/* seed variables have no KOPILOT_ alias: the seed name is the interface */
 	cfgt_env_set("KOPILOT_LLM_PROVIDER", "gemini");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-	cr_expect_eq(c.cpu_core_hour, 0.04);
-	cr_expect_eq(c.hours_per_month, 720);
-	cr_expect_eq(c.cpu_percentile, 99);
-	cr_expect_eq(c.memory_floor_b, 67108864);
-	cr_expect_eq(c.min_memory_change_b, 100000000);
-	cr_expect_eq(c.cpu_floor_m, 20);
-	cr_expect_eq(c.pvc_grace_days, 14);
-	cr_expect_str_eq(c.report_template, "/etc/kopilot/report.md.mustache");
-	cr_expect_str_eq(c.cluster_name, "prod-eu-1");
-	cr_expect_str_eq(c.llm_provider, "none");
+	cr_expect_eq(c.prices.cpu_core_hour, 0.04);
+	cr_expect_eq(c.prices.hours_per_month, 720);
+	cr_expect_eq(c.rules.rightsizing.cpu_percentile, 99);
+	cr_expect_eq(c.rules.rightsizing.memory_floor_b, 67108864);
+	cr_expect_eq(c.rules.rightsizing.min_memory_change_b, 100000000);
+	cr_expect_eq(c.rules.rightsizing.cpu_floor_m, 20);
+	cr_expect_eq(c.rules.orphaned_pvc.grace_days, 14);
+	cr_expect_str_eq(c.render.report_template, "/etc/kopilot/report.md.mustache");
+	cr_expect_str_eq(c.collect.cluster_name, "prod-eu-1");
+	cr_expect_str_eq(c.llm.provider, "none");
 	kp_config_release(&c);
 	cfgt_env_clear();
 }
@@ -495,7 +495,7 @@ Test(config_env, failed_value_is_not_applied)
 	cfgt_env_clear();
 	cfgt_env_set("SAFETY_PROTECTED_NAMESPACES", "[\"prod\",\"BAD\"]");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_ERR_USAGE);
-	cr_expect_eq(c.protected_namespaces.len, 3);
+	cr_expect_eq(c.safety.protected_namespaces.len, 3);
 	cr_expect_eq(c.sources[0], KP_SRC_DEFAULT);
 	kp_config_release(&c);
 	cfgt_env_clear();
@@ -542,26 +542,26 @@ Test(config_yaml, every_section)
 				    "  name: staging\n",
 				    NULL, &err),
 		     KP_OK, "%s", err.msg);
-	cr_expect_eq(c.cpu_core_hour, 0.05);
-	cr_expect_str_eq(c.currency, "EUR");
-	cr_expect_eq(c.cpu_percentile, 99);
-	cr_expect_eq(c.memory_floor_b, 33554432);
-	cr_expect_eq(c.min_memory_change_b, 134217728);
-	cr_expect_eq(c.cpu_floor_m, 25);
-	cr_expect_eq(c.pvc_grace_days, 3.5);
+	cr_expect_eq(c.prices.cpu_core_hour, 0.05);
+	cr_expect_str_eq(c.prices.currency, "EUR");
+	cr_expect_eq(c.rules.rightsizing.cpu_percentile, 99);
+	cr_expect_eq(c.rules.rightsizing.memory_floor_b, 33554432);
+	cr_expect_eq(c.rules.rightsizing.min_memory_change_b, 134217728);
+	cr_expect_eq(c.rules.rightsizing.cpu_floor_m, 25);
+	cr_expect_eq(c.rules.orphaned_pvc.grace_days, 3.5);
 	static const char *const ns[] = {"kube-system", "kube-public", "kube-node-lease", "prod", "payments"};
-	cr_expect(cfgt_list_is(&c.protected_namespaces, ns, 5));
-	cr_expect_eq(c.max_concurrent_tasks, 3);
-	cr_expect_str_eq(c.llm_provider, "ollama");
-	cr_expect_str_eq(c.ollama_base_url, "http://ollama:11434");
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, ns, 5));
+	cr_expect_eq(c.safety.max_concurrent_tasks, 3);
+	cr_expect_str_eq(c.llm.provider, "ollama");
+	cr_expect_str_eq(c.llm.ollama_base_url, "http://ollama:11434");
 	static const char *const sk[] = {"cost_optimization"};
-	cr_expect(cfgt_list_is(&c.enabled_skills, sk, 1));
-	cr_expect_eq(c.skill_dirs.len, 0);
-	cr_expect_str_eq(c.log_format, "json");
-	cr_expect(!c.metrics_enabled);
-	cr_expect_eq(c.metrics_port, 9300);
-	cr_expect_str_eq(c.report_template, "./report.md.mustache");
-	cr_expect_str_eq(c.cluster_name, "staging");
+	cr_expect(cfgt_list_is(&c.llm.enabled_skills, sk, 1));
+	cr_expect_eq(c.llm.skill_dirs.len, 0);
+	cr_expect_str_eq(c.log.format, "json");
+	cr_expect(!c.serve.metrics_enabled);
+	cr_expect_eq(c.serve.metrics_port, 9300);
+	cr_expect_str_eq(c.render.report_template, "./report.md.mustache");
+	cr_expect_str_eq(c.collect.cluster_name, "staging");
 	cr_expect_eq(kp_config_validate(&c, &err), KP_OK, "%s", err.msg);
 	kp_config_release(&c);
 }
@@ -573,12 +573,12 @@ Test(config_yaml, null_values)
 	kp_error err = {0};
 	cr_assert_eq(cfgt_load_yaml(&c, "cluster:\n  name: x\nprices:\nsafety:\n  protected_namespaces:\n", NULL, &err),
 		     KP_OK, "%s", err.msg);
-	cr_expect_str_eq(c.cluster_name, "x");
-	cr_expect_eq(c.protected_namespaces.len, 3);
+	cr_expect_str_eq(c.collect.cluster_name, "x");
+	cr_expect_eq(c.safety.protected_namespaces.len, 3);
 	cr_assert_eq(cfgt_load_yaml(&c, "cluster:\n  name: ~\n", NULL, &err), KP_OK, "%s", err.msg);
-	cr_expect_null(c.cluster_name);
+	cr_expect_null(c.collect.cluster_name);
 	cr_assert_eq(cfgt_load_yaml(&c, "cluster:\n  name: \"null\"\n", NULL, &err), KP_OK, "%s", err.msg);
-	cr_expect_str_eq(c.cluster_name, "null"); /* quoted: a string */
+	cr_expect_str_eq(c.collect.cluster_name, "null"); /* quoted: a string */
 	kp_config_release(&c);
 }
 
@@ -669,7 +669,7 @@ Test(config_yaml, later_file_overrides_earlier)
 	cr_assert_eq(cfgt_load_yaml(&c, "safety:\n  protected_namespaces: [prod]\n", NULL, &err), KP_OK);
 	cr_assert_eq(cfgt_load_yaml(&c, "safety:\n  protected_namespaces: [payments]\n", NULL, &err), KP_OK);
 	static const char *const ns[] = {"kube-system", "kube-public", "kube-node-lease", "payments"};
-	cr_expect(cfgt_list_is(&c.protected_namespaces, ns, 4));
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, ns, 4));
 	kp_config_release(&c);
 }
 
@@ -684,27 +684,27 @@ Test(config_safety, builtins_always_protected)
 	cfgt_env_clear();
 	cfgt_env_set("SAFETY_PROTECTED_NAMESPACES", "[]");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
-	cr_expect(cfgt_list_is(&c.protected_namespaces, b, 3));
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, b, 3));
 	cfgt_env_set("SAFETY_PROTECTED_NAMESPACES", "[\"prod\",\"prod\",\"kube-public\"]");
 	cr_assert_eq(kp_config_load_env(&c, cfgt_getenv, &err), KP_OK, "%s", err.msg);
 	static const char *const b2[] = {"kube-system", "kube-public", "kube-node-lease", "prod"};
-	cr_expect(cfgt_list_is(&c.protected_namespaces, b2, 4));
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, b2, 4));
 	cr_assert_eq(kp_config_set(&c, "safety.protected_namespaces=payments, billing", KP_SRC_FLAG, &err), KP_OK,
 		     "%s", err.msg);
 	static const char *const b3[] = {"kube-system", "kube-public", "kube-node-lease", "payments", "billing"};
-	cr_expect(cfgt_list_is(&c.protected_namespaces, b3, 5));
+	cr_expect(cfgt_list_is(&c.safety.protected_namespaces, b3, 5));
 	cr_assert_eq(kp_config_set(&c, "safety.protected_namespaces=[\"ops\"]", KP_SRC_FLAG, &err), KP_OK, "%s",
 		     err.msg);
-	cr_expect(kp_strlist_contains(&c.protected_namespaces, "ops"));
-	cr_expect(!kp_strlist_contains(&c.protected_namespaces, "payments"));
+	cr_expect(kp_strlist_contains(&c.safety.protected_namespaces, "ops"));
+	cr_expect(!kp_strlist_contains(&c.safety.protected_namespaces, "payments"));
 	for (size_t i = 0; i < 3; i++)
-		cr_expect(kp_strlist_contains(&c.protected_namespaces, b[i]));
+		cr_expect(kp_strlist_contains(&c.safety.protected_namespaces, b[i]));
 	cr_expect(!kp_strlist_contains(NULL, "x"));
-	cr_expect(!kp_strlist_contains(&c.protected_namespaces, NULL));
+	cr_expect(!kp_strlist_contains(&c.safety.protected_namespaces, NULL));
 
 	/* removing a built-in behind the loader's back is caught by validate */
-	free(c.protected_namespaces.items[0]);
-	c.protected_namespaces.items[0] = strdup("other");
+	free(c.safety.protected_namespaces.items[0]);
+	c.safety.protected_namespaces.items[0] = strdup("other");
 	cr_expect_eq(kp_config_validate(&c, &err), KP_ERR_USAGE);
 	cr_expect(strstr(err.msg, "kube-system") != NULL, "%s", err.msg);
 	kp_config_release(&c);
@@ -730,15 +730,15 @@ Test(config_flags, set_errors)
 	cr_expect_eq(kp_config_set(&c, "safety.require_approval_destructive=false", KP_SRC_FLAG, &err),
 		     KP_ERR_USAGE);
 	cr_expect(strstr(err.msg, "cannot be disabled") != NULL, "%s", err.msg);
-	cr_expect_eq(c.cpu_core_hour, 0.031611);
-	cr_expect_str_eq(c.price_source, "default");
+	cr_expect_eq(c.prices.cpu_core_hour, 0.031611);
+	cr_expect_str_eq(c.prices.source, "default");
 	/* strings: empty unsets, '=' in the value is kept */
 	cr_assert_eq(kp_config_set(&c, "cluster.name=a=b", KP_SRC_FLAG, &err), KP_OK);
-	cr_expect_str_eq(c.cluster_name, "a=b");
+	cr_expect_str_eq(c.collect.cluster_name, "a=b");
 	cr_assert_eq(kp_config_set(&c, "cluster.name=", KP_SRC_FLAG, &err), KP_OK);
-	cr_expect_null(c.cluster_name);
+	cr_expect_null(c.collect.cluster_name);
 	cr_assert_eq(kp_config_set(&c, "rightsizing.memory_floor_bytes=48Mi", KP_SRC_FLAG, &err), KP_OK);
-	cr_expect_eq(c.memory_floor_b, 50331648);
+	cr_expect_eq(c.rules.rightsizing.memory_floor_b, 50331648);
 	kp_config_release(&c);
 }
 
@@ -805,20 +805,20 @@ static void cfgt_validate_fails(void (*mutate)(kp_config *), const char *needle)
 	kp_config_release(&c);
 }
 
-static void m_hours(kp_config *c) { c->hours_per_month = 0; }
-static void m_pct(kp_config *c) { c->cpu_percentile = 90; }
-static void m_margin(kp_config *c) { c->memory_margin = 10.5; }
-static void m_grace(kp_config *c) { c->pvc_grace_days = -1; }
+static void m_hours(kp_config *c) { c->prices.hours_per_month = 0; }
+static void m_pct(kp_config *c) { c->rules.rightsizing.cpu_percentile = 90; }
+static void m_margin(kp_config *c) { c->rules.rightsizing.memory_margin = 10.5; }
+static void m_grace(kp_config *c) { c->rules.orphaned_pvc.grace_days = -1; }
 static void m_gemini(kp_config *c)
 {
-	free(c->llm_provider);
-	c->llm_provider = strdup("gemini");
+	free(c->llm.provider);
+	c->llm.provider = strdup("gemini");
 }
-static void m_approval(kp_config *c) { c->require_approval_destructive = false; }
+static void m_approval(kp_config *c) { c->safety.require_approval_destructive = false; }
 static void m_currency(kp_config *c)
 {
-	free(c->currency);
-	c->currency = NULL;
+	free(c->prices.currency);
+	c->prices.currency = NULL;
 }
 
 Test(config_validate, cross_field)

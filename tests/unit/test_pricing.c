@@ -135,25 +135,25 @@ Test(pricing_custom, config_layering_and_source)
 	kp_config_init(&c);
 	kp_error err = {0};
 	cr_assert_eq(pt_yaml(&c, yaml, &err), KP_OK, "%s", err.msg);
-	cr_expect(NEAR(c.cpu_core_hour, 0.05));
-	cr_expect(NEAR(c.memory_gib_hour, 0.007), "explicit YAML key wins over the custom file");
-	cr_expect(NEAR(c.storage_gib_month, 0.0001 * 720), "per GiB-hour x hours_per_month, even set afterwards");
-	cr_expect(NEAR(c.spot_cpu_core_hour, 0.01) && NEAR(c.spot_memory_gib_hour, 0.001));
+	cr_expect(NEAR(c.prices.cpu_core_hour, 0.05));
+	cr_expect(NEAR(c.prices.memory_gib_hour, 0.007), "explicit YAML key wins over the custom file");
+	cr_expect(NEAR(c.prices.storage_gib_month, 0.0001 * 720), "per GiB-hour x hours_per_month, even set afterwards");
+	cr_expect(NEAR(c.prices.spot_cpu_core_hour, 0.01) && NEAR(c.prices.spot_memory_gib_hour, 0.001));
 	char *want = kp_xasprintf("opencost-custom-pricing:%s", path);
-	cr_expect_str_eq(c.price_source, want);
+	cr_expect_str_eq(c.prices.source, want);
 	cr_expect_eq(kp_config_validate(&c, &err), KP_OK, "%s", err.msg);
 	char *show = kp_config_show(&c);
 	cr_expect(strstr(show, "(file /tmp/kp_test_pricing_") != NULL, "%s", show);
 	free(show);
 	/* --set still overrides a single price */
 	cr_assert_eq(kp_config_set(&c, "prices.cpu_core_hour=0.04", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
-	cr_expect(NEAR(c.cpu_core_hour, 0.04));
-	cr_expect_str_eq(c.price_source, want, "the custom file stays the named source");
+	cr_expect(NEAR(c.prices.cpu_core_hour, 0.04));
+	cr_expect_str_eq(c.prices.source, want, "the custom file stays the named source");
 	/* unsetting the file returns the prices it supplied to the defaults */
 	cr_assert_eq(kp_config_set(&c, "prices.custom_pricing_file=", KP_SRC_FLAG, &err), KP_OK, "%s", err.msg);
-	cr_expect(NEAR(c.storage_gib_month, 0.04), "%g", c.storage_gib_month);
-	cr_expect(NEAR(c.cpu_core_hour, 0.04), "the --set value is kept");
-	cr_expect(c.spot_cpu_core_hour < 0);
+	cr_expect(NEAR(c.prices.storage_gib_month, 0.04), "%g", c.prices.storage_gib_month);
+	cr_expect(NEAR(c.prices.cpu_core_hour, 0.04), "the --set value is kept");
+	cr_expect(c.prices.spot_cpu_core_hour < 0);
 	kp_config_release(&c);
 
 	/* the environment names the file: the YAML's explicit key still wins */
@@ -161,8 +161,8 @@ Test(pricing_custom, config_layering_and_source)
 	cr_assert_eq(pt_yaml(&c, "prices:\n  cpu_core_hour: 0.02\n", &err), KP_OK, "%s", err.msg);
 	char *assign = kp_xasprintf("prices.custom_pricing_file=%s", path);
 	cr_assert_eq(kp_config_set(&c, assign, KP_SRC_ENV, &err), KP_OK, "%s", err.msg);
-	cr_expect(NEAR(c.cpu_core_hour, 0.02));
-	cr_expect(NEAR(c.memory_gib_hour, 0.009));
+	cr_expect(NEAR(c.prices.cpu_core_hour, 0.02));
+	cr_expect(NEAR(c.prices.memory_gib_hour, 0.009));
 	kp_config_release(&c);
 
 	/* a bad file is a configuration error naming the key, the file and its key */
@@ -199,7 +199,7 @@ Test(pricing_config, node_types_and_storage_classes_yaml)
 	cr_expect(NEAR(p->hourly, 0.384) && p->spot_hourly < 0);
 	cr_expect_null(kp_pricing_node_type(&c, "c5.large"));
 	cr_expect(NEAR(kp_pricing_storage_class(&c, "gp3")->gib_month, 0.08));
-	cr_expect_str_eq(c.price_source, "default", "tables alone do not change the global prices");
+	cr_expect_str_eq(c.prices.source, "default", "tables alone do not change the global prices");
 	char *show = kp_config_show(&c);
 	cr_expect(strstr(show, "\"m5.xlarge\":{\"hourly\":0.192,\"spot_hourly\":0.0722}") != NULL, "%s", show);
 	free(show);
@@ -303,15 +303,15 @@ Test(pricing_rates, node_finding_costs_its_hourly_price)
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, 0.384 * 730), "%g", f->monthly_cost);
 	/* ... with custom spotCPU/spotRAM: those */
-	c.spot_cpu_core_hour = 0.006655;
-	c.spot_memory_gib_hour = 0.000892;
+	c.prices.spot_cpu_core_hour = 0.006655;
+	c.prices.spot_memory_gib_hour = 0.000892;
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, (4 * 0.006655 + 15 * 0.000892) * 730), "%g", f->monthly_cost);
 	/* unpriced type: global prices, and the old price annotation is gone */
 	free(f->pricing);
 	f->pricing = kp_xstrdup("{\"node\":\"n\",\"instance_type\":\"c5.large\",\"spot\":false}");
 	kp_recommend_finding(&c, f);
-	cr_expect(NEAR(f->monthly_cost, (4 * c.cpu_core_hour + 15 * c.memory_gib_hour) * 730));
+	cr_expect(NEAR(f->monthly_cost, (4 * c.prices.cpu_core_hour + 15 * c.prices.memory_gib_hour) * 730));
 	cr_expect(strstr(f->pricing, "price") == NULL, "%s", f->pricing);
 	kp_findings_release(&fs);
 	kp_config_release(&c);
@@ -383,9 +383,9 @@ Test(pricing_inputs, workload_over_two_node_types)
 	kp_config c;
 	pt_config(&c);
 	double c1, r1, c2, r2;
-	kp_pricing_split(0.192, 4, 16, c.cpu_core_hour, c.memory_gib_hour, &c1, &r1);
-	kp_pricing_split(0.384, 8, 32, c.cpu_core_hour, c.memory_gib_hour, &c2, &r2);
-	double cpu = (3 * c1 + c2 + c.cpu_core_hour) / 5, mem = (3 * r1 + r2 + c.memory_gib_hour) / 5;
+	kp_pricing_split(0.192, 4, 16, c.prices.cpu_core_hour, c.prices.memory_gib_hour, &c1, &r1);
+	kp_pricing_split(0.384, 8, 32, c.prices.cpu_core_hour, c.prices.memory_gib_hour, &c2, &r2);
+	double cpu = (3 * c1 + c2 + c.prices.cpu_core_hour) / 5, mem = (3 * r1 + r2 + c.prices.memory_gib_hour) / 5;
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, 6 * (1 * cpu + 2 * mem) * 730), "%g vs %g", f->monthly_cost,
 		  6 * (1 * cpu + 2 * mem) * 730);
@@ -420,7 +420,7 @@ Test(pricing_inputs, workload_over_two_node_types)
 	kp_config plain;
 	kp_config_init(&plain);
 	kp_recommend_finding(&plain, f);
-	cr_expect(NEAR(f->monthly_cost, 6 * (plain.cpu_core_hour + 2 * plain.memory_gib_hour) * 730));
+	cr_expect(NEAR(f->monthly_cost, 6 * (plain.prices.cpu_core_hour + 2 * plain.prices.memory_gib_hour) * 730));
 	cr_expect(strstr(f->pricing, "\"price\"") == NULL, "%s", f->pricing);
 	kp_config_release(&plain);
 

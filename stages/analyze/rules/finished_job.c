@@ -71,7 +71,7 @@ void kp_rule_finished_job(kp_analyze_ctx *x)
 		fj_skip_uncollected(x);
 		return;
 	}
-	double grace = cfg->finished_job_grace_days * 86400.0;
+	double grace = cfg->rules.finished_job.grace_days * 86400.0;
 	for (size_t i = 0; i < c->workloads.len; i++) {
 		const kp_workload *w = &c->workloads.items[i];
 		if (w->wkind != KP_WL_JOB)
@@ -116,7 +116,7 @@ void kp_rule_finished_job(kp_analyze_ctx *x)
 		kp_finding_add_evidence(f, "finished_days_ago", ago / 86400.0, true, "days",
 					"%s at %s, %.0f days ago (grace period %g days)",
 					w->job_succeeded ? "Completed" : "Failed", when, ago / 86400.0,
-					cfg->finished_job_grace_days);
+					cfg->rules.finished_job.grace_days);
 		if (w->meta.owner_kind)
 			kp_finding_add_evidence(f, "status", 0, false, NULL,
 						"Status %s; owned by %s %s, not by a CronJob, and no "

@@ -84,7 +84,7 @@ void kp_rule_idle_loadbalancer(kp_analyze_ctx *x)
 	if (!c->collected[KP_RES_SERVICES])
 		return; /* reported in `missing`; nothing to list */
 	bool have_slices = c->collected[KP_RES_ENDPOINTSLICES];
-	int64_t grace = (int64_t)(x->cfg->idle_lb_grace_hours * 3600.0);
+	int64_t grace = (int64_t)(x->cfg->rules.idle_loadbalancer.grace_hours * 3600.0);
 
 	kp_endpointslice **idx = NULL;
 	size_t n = 0;
@@ -169,7 +169,7 @@ void kp_rule_idle_loadbalancer(kp_analyze_ctx *x)
 						"balancer for it)");
 		kp_finding_add_evidence(f, "age_days", (double)age / 86400.0, true, "days",
 					"Created %.1f days ago (grace period %.0f hours)", (double)age / 86400.0,
-					x->cfg->idle_lb_grace_hours);
+					x->cfg->rules.idle_loadbalancer.grace_hours);
 		kp_finding_add_evidence(f, NULL, 0, false, NULL,
 					"This is the state at snapshot time: endpoints that come back later (a rollout or a "
 					"crash loop being fixed) would make it serve again");

@@ -132,11 +132,11 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 	if (!u.values_known)
 		return; /* part of it not measured: cannot claim it did nothing */
 	double variation = u.mem_max - u.mem_p50_min;
-	bool looks_idle = u.cpu_p95 <= cfg->idle_cpu_m && u.cpu_max <= cfg->idle_cpu_max_m &&
-			  variation <= (double)cfg->idle_memory_variation_b && u.restarts == 0 && u.oom_kills == 0;
+	bool looks_idle = u.cpu_p95 <= cfg->rules.idle.cpu_m && u.cpu_max <= cfg->rules.idle.cpu_max_m &&
+			  variation <= (double)cfg->rules.idle.memory_variation_b && u.restarts == 0 && u.oom_kills == 0;
 	if (!looks_idle)
 		return;
-	double min_s = cfg->idle_min_history_days * 86400.0;
+	double min_s = cfg->rules.idle.min_history_days * 86400.0;
 	/* Each sample stands for one step: a full 14-day window at 60 s has its
 	 * last sample one step before the end, and still covers 14 days. */
 	double step = x->cluster->step_seconds > 0 ? (double)x->cluster->step_seconds : 0;
@@ -150,20 +150,20 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 	if (history < min_s) {
 		kp_findings_skip(x->out, api, kind, ns, name,
 				 "idle-workload: usage looks idle but covers only %.1f days (minimum %g): not judged idle",
-				 history / 86400.0, cfg->idle_min_history_days);
+				 history / 86400.0, cfg->rules.idle.min_history_days);
 		return;
 	}
 	if (!w->meta.created) {
 		kp_findings_skip(x->out, api, kind, ns, name,
 				 "idle-workload: no creationTimestamp: cannot tell whether it is older than %g days",
-				 cfg->idle_min_history_days);
+				 cfg->rules.idle.min_history_days);
 		return;
 	}
 	double age = (double)(x->now - w->meta.created);
 	if (age < min_s) {
 		kp_findings_skip(x->out, api, kind, ns, name,
 				 "idle-workload: created %.1f days ago (minimum %g): too young to call idle", age / 86400.0,
-				 cfg->idle_min_history_days);
+				 cfg->rules.idle.min_history_days);
 		return;
 	}
 
@@ -173,10 +173,10 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 	int64_t cpu_req = 0, mem_req = 0;
 	double replicas = idle_replicas(w);
 	idle_requests(w, &cpu_req, &mem_req);
-	double cost = replicas * ((double)(cpu_req > 0 ? cpu_req : 0) / 1000.0 * cfg->cpu_core_hour +
-				  (double)(mem_req > 0 ? mem_req : 0) / (1024.0 * 1024.0 * 1024.0) * cfg->memory_gib_hour) *
-		      cfg->hours_per_month;
-	if (cost < cfg->min_monthly_savings)
+	double cost = replicas * ((double)(cpu_req > 0 ? cpu_req : 0) / 1000.0 * cfg->prices.cpu_core_hour +
+				  (double)(mem_req > 0 ? mem_req : 0) / (1024.0 * 1024.0 * 1024.0) * cfg->prices.memory_gib_hour) *
+		      cfg->prices.hours_per_month;
+	if (cost < cfg->rules.rightsizing.min_monthly_savings)
 		return;
 
 	kp_analyze_mark_idle(x, w);
@@ -196,17 +196,17 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 	kp_finding_add_evidence(f, "cpu_max_millicores", u.cpu_max, true, "millicores",
 				"CPU peaked at %s (p95 %s), highest of %zu container entr%s over %s (idle thresholds: "
 				"p95 <= %gm, max <= %gm)",
-				a, b, u.entries, u.entries == 1 ? "y" : "ies", win, cfg->idle_cpu_m, cfg->idle_cpu_max_m);
+				a, b, u.entries, u.entries == 1 ? "y" : "ies", win, cfg->rules.idle.cpu_m, cfg->rules.idle.cpu_max_m);
 	kp_format_bytes((int64_t)u.mem_max, a, sizeof(a));
 	kp_format_bytes((int64_t)u.mem_p50_min, b, sizeof(b));
 	kp_format_bytes((int64_t)variation, c, sizeof(c));
-	kp_format_bytes(cfg->idle_memory_variation_b, d, sizeof(d));
+	kp_format_bytes(cfg->rules.idle.memory_variation_b, d, sizeof(d));
 	kp_finding_add_evidence(f, "memory_max_bytes", u.mem_max, true, "bytes",
 				"Memory working set stayed flat: peak %s, lowest median %s, a spread of %s (at most %s)", a,
 				b, c, d);
 	kp_finding_add_evidence(f, "window_days", days, true, "days",
 				"%.1f days of usage history; the %s was created %.0f days ago (minimum %g days)", days,
-				kind, age / 86400.0, cfg->idle_min_history_days);
+				kind, age / 86400.0, cfg->rules.idle.min_history_days);
 	kp_finding_add_evidence(f, "restarts", 0, true, "count", "No restarts and no OOM kills in any pod");
 	kp_finding_stamp_evidence(f, x->cluster->usage_source ? x->cluster->usage_source : "snapshot", win, u.samples);
 	if (w->hpa)

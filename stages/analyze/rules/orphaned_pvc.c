@@ -99,7 +99,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 	if (!c->collected[KP_RES_PVCS])
 		return; /* reported in `missing`; nothing to list */
 	const char *missing = missing_input(c);
-	int64_t grace = (int64_t)(x->cfg->pvc_grace_days * 86400.0);
+	int64_t grace = (int64_t)(x->cfg->rules.orphaned_pvc.grace_days * 86400.0);
 	KP_ARRAY(const char *) refs = {0};
 	for (size_t p = 0; p < c->pods.len; p++)
 		add_refs(&c->arena, c->pods.items[p].meta.namespace_, &c->pods.items[p].spec, c->pods.items[p].meta.name,
@@ -164,7 +164,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 					ns);
 		kp_finding_add_evidence(f, "age_days", (double)age / 86400.0, true, "days",
 					"Created %.0f days ago (grace period %.0f days)", (double)age / 86400.0,
-					x->cfg->pvc_grace_days);
+					x->cfg->rules.orphaned_pvc.grace_days);
 		const kp_pv *pv = bound_pv(c, v);
 		if (pv && pv->reclaim_policy && strcmp(pv->reclaim_policy, "Retain") == 0)
 			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,

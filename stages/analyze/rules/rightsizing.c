@@ -110,8 +110,8 @@ static int64_t round_up(double v, int64_t step)
 
 static double cost_delta(const kp_config *cfg, int64_t cpu_m, int64_t mem_b, double replicas)
 {
-	return ((double)cpu_m / 1000.0 * cfg->cpu_core_hour + (double)mem_b / GIB * cfg->memory_gib_hour) *
-	       cfg->hours_per_month * replicas;
+	return ((double)cpu_m / 1000.0 * cfg->prices.cpu_core_hour + (double)mem_b / GIB * cfg->prices.memory_gib_hour) *
+	       cfg->prices.hours_per_month * replicas;
 }
 
 static bool significant(const kp_config *cfg, int64_t current, int64_t target, int64_t min_abs)
@@ -119,7 +119,7 @@ static bool significant(const kp_config *cfg, int64_t current, int64_t target, i
 	if (current <= 0 || target >= current)
 		return false;
 	int64_t diff = current - target;
-	return diff >= min_abs && (double)diff / (double)current >= cfg->min_relative_change;
+	return diff >= min_abs && (double)diff / (double)current >= cfg->rules.rightsizing.min_relative_change;
 }
 
 static void window_label(int64_t seconds, char *out, size_t n)
@@ -162,9 +162,9 @@ static bool annotation_number(const kp_meta *m, const char *key, double lo, doub
 static bool resolve_params(const kp_config *cfg, const kp_meta *ns, const kp_meta *wl, params_t *p, char *bad,
 			   size_t nbad)
 {
-	p->cpu_percentile = cfg->cpu_percentile;
-	p->cpu_margin = cfg->cpu_margin;
-	p->memory_margin = cfg->memory_margin;
+	p->cpu_percentile = cfg->rules.rightsizing.cpu_percentile;
+	p->cpu_margin = cfg->rules.rightsizing.cpu_margin;
+	p->memory_margin = cfg->rules.rightsizing.memory_margin;
 	p->origin = "";
 	p->origin_buf[0] = '\0';
 	const kp_meta *layers[] = {ns, wl};
@@ -234,16 +234,16 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	if (is_batch(w) || (k->init && !k->sidecar)) {
 		/* Batch work and plain init containers are judged per run:
 		 * enough runs, not enough hours. */
-		if ((int64_t)u.pods < cfg->min_batch_runs) {
+		if ((int64_t)u.pods < cfg->rules.rightsizing.min_batch_runs) {
 			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 					 "container %s: only %zu run%s observed (minimum %d)", k->name, u.pods,
-					 u.pods == 1 ? "" : "s", cfg->min_batch_runs);
+					 u.pods == 1 ? "" : "s", cfg->rules.rightsizing.min_batch_runs);
 			return;
 		}
-	} else if (history_h < cfg->min_history_hours) {
+	} else if (history_h < cfg->rules.rightsizing.min_history_hours) {
 		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 				 "container %s: only %.1f hours of usage history (minimum %.0f)", k->name, history_h,
-				 cfg->min_history_hours);
+				 cfg->rules.rightsizing.min_history_hours);
 		return;
 	}
 	if (!u.cpu_known || !u.mem_known) {
@@ -258,8 +258,8 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		return;
 	}
 
-	int64_t cpu_target = round_up(fmax(u.cpu_ref * (1.0 + pp->cpu_margin), (double)cfg->cpu_floor_m), 5);
-	int64_t mem_target = round_up(fmax(u.mem_peak * (1.0 + pp->memory_margin), (double)cfg->memory_floor_b), MIB);
+	int64_t cpu_target = round_up(fmax(u.cpu_ref * (1.0 + pp->cpu_margin), (double)cfg->rules.rightsizing.cpu_floor_m), 5);
+	int64_t mem_target = round_up(fmax(u.mem_peak * (1.0 + pp->memory_margin), (double)cfg->rules.rightsizing.memory_floor_b), MIB);
 	int64_t oom_floor = 0;
 	if (u.oom_kills > 0) {
 		int64_t at = u.limit_at_oom != KP_UNSET ? u.limit_at_oom
@@ -272,9 +272,9 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 
 	bool mem_under = u.oom_kills > 0 || (k->mem_request_b != KP_UNSET && u.mem_peak > (double)k->mem_request_b);
 	bool cpu_under = k->cpu_request_m != KP_UNSET && u.cpu_ref > (double)k->cpu_request_m &&
-			 cpu_target - k->cpu_request_m >= cfg->min_cpu_change_m;
-	bool cpu_over = !cpu_under && significant(cfg, k->cpu_request_m, cpu_target, cfg->min_cpu_change_m);
-	bool mem_over = !mem_under && significant(cfg, k->mem_request_b, mem_target, cfg->min_memory_change_b);
+			 cpu_target - k->cpu_request_m >= cfg->rules.rightsizing.min_cpu_change_m;
+	bool cpu_over = !cpu_under && significant(cfg, k->cpu_request_m, cpu_target, cfg->rules.rightsizing.min_cpu_change_m);
+	bool mem_over = !mem_under && significant(cfg, k->mem_request_b, mem_target, cfg->rules.rightsizing.min_memory_change_b);
 	bool under = mem_under || cpu_under;
 	if (!under && !cpu_over && !mem_over)
 		return;
@@ -349,7 +349,7 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		dmem = (cm > other_mem ? cm : other_mem) - (rm > other_mem ? rm : other_mem);
 	}
 	double savings = cost_delta(cfg, dcpu, dmem, replicas);
-	if (!under && savings < cfg->min_monthly_savings)
+	if (!under && savings < cfg->rules.rightsizing.min_monthly_savings)
 		return;
 
 	kp_finding *f = kp_findings_add(x->out, under ? KP_CAT_UNDER_PROVISIONED : KP_CAT_OVER_PROVISIONED, api, kind,
@@ -403,8 +403,8 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 				"Strategy %s: CPU request = p%d x %.2f (floor %lldm), memory request = peak x %.2f "
 				"(floor %lldMi), never below the peak %s; proposed %s CPU and %s memory per pod%s%s%s",
 				KP_RIGHTSIZING_STRATEGY, pp->cpu_percentile, 1.0 + pp->cpu_margin,
-				(long long)cfg->cpu_floor_m, 1.0 + pp->memory_margin,
-				(long long)(cfg->memory_floor_b / MIB), c, a, b, pp->origin[0] ? " (tuned by annotations: " : "",
+				(long long)cfg->rules.rightsizing.cpu_floor_m, 1.0 + pp->memory_margin,
+				(long long)(cfg->rules.rightsizing.memory_floor_b / MIB), c, a, b, pp->origin[0] ? " (tuned by annotations: " : "",
 				pp->origin, pp->origin[0] ? ")" : "");
 	if (hpa_average)
 		kp_finding_add_evidence(f, "average_replicas", replicas, true, "pods",

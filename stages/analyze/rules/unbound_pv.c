@@ -49,7 +49,7 @@ void kp_rule_unbound_pv(kp_analyze_ctx *x)
 	kp_cluster *c = x->cluster;
 	if (!c->collected[KP_RES_PVS])
 		return; /* reported in `missing`; nothing to list */
-	int64_t grace = (int64_t)(x->cfg->unbound_pv_grace_days * 86400.0);
+	int64_t grace = (int64_t)(x->cfg->rules.unbound_pv.grace_days * 86400.0);
 
 	for (size_t i = 0; i < c->pvs.len; i++) {
 		const kp_pv *v = &c->pvs.items[i];
@@ -104,7 +104,7 @@ void kp_rule_unbound_pv(kp_analyze_ctx *x)
 						v->claim_namespace ? v->claim_namespace : "", v->claim_name);
 		kp_finding_add_evidence(f, "age_days", (double)age / 86400.0, true, "days",
 					"Created %.0f days ago (grace period %.0f days)", (double)age / 86400.0,
-					x->cfg->unbound_pv_grace_days);
+					x->cfg->rules.unbound_pv.grace_days);
 		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 }

@@ -232,12 +232,12 @@ static void add_finding(kp_analyze_ctx *x, const node_state *ns, const node_stat
 	kp_format_cpu(n->alloc_cpu_m, b, sizeof(b));
 	kp_finding_add_evidence(f, "cpu_requested_ratio", cand->cpu_ratio, true, "ratio",
 				"Pods request %s of %s allocatable CPU (%.0f%%, threshold %.0f%%)", a, b,
-				cand->cpu_ratio * 100, x->cfg->nodes_max_requested_ratio * 100);
+				cand->cpu_ratio * 100, x->cfg->rules.nodes.max_requested_ratio * 100);
 	kp_format_bytes(cand->req_mem, a, sizeof(a));
 	kp_format_bytes(n->alloc_mem_b, b, sizeof(b));
 	kp_finding_add_evidence(f, "memory_requested_ratio", cand->mem_ratio, true, "ratio",
 				"Pods request %s of %s allocatable memory (%.0f%%, threshold %.0f%%)", a, b,
-				cand->mem_ratio * 100, x->cfg->nodes_max_requested_ratio * 100);
+				cand->mem_ratio * 100, x->cfg->rules.nodes.max_requested_ratio * 100);
 	kp_buf s;
 	kp_buf_init(&s);
 	if (nmoved == 0) {
@@ -345,7 +345,7 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 			continue;
 		s->cpu_ratio = (double)s->req_cpu / (double)n->alloc_cpu_m;
 		s->mem_ratio = (double)s->req_mem / (double)n->alloc_mem_b;
-		double max = x->cfg->nodes_max_requested_ratio;
+		double max = x->cfg->rules.nodes.max_requested_ratio;
 		if (s->cpu_ratio < max && s->mem_ratio < max) {
 			s->candidate = true;
 			ncand++;
@@ -353,7 +353,7 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 	}
 	double avg_cpu = nsum && sum_cpu > 0 ? sum_cpu / (double)nsum : 1;
 	double avg_mem = nsum && sum_mem > 0 ? sum_mem / (double)nsum : 1;
-	size_t keep = x->cfg->nodes_min_nodes > 1 ? (size_t)x->cfg->nodes_min_nodes : 1;
+	size_t keep = x->cfg->rules.nodes.min_nodes > 1 ? (size_t)x->cfg->rules.nodes.min_nodes : 1;
 
 	size_t *order = kp_xmalloc((ncand ? ncand : 1) * sizeof(*order));
 	for (size_t i = 0, k = 0; i < nn; i++)

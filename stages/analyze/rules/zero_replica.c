@@ -163,7 +163,7 @@ void kp_rule_zero_replica(kp_analyze_ctx *x)
 	kp_cluster *c = x->cluster;
 	const kp_config *cfg = x->cfg;
 	bool have_pvcs = c->collected[KP_RES_PVCS], have_svcs = c->collected[KP_RES_SERVICES];
-	int64_t grace = (int64_t)(cfg->zero_replica_grace_days * 86400.0);
+	int64_t grace = (int64_t)(cfg->rules.zero_replica.grace_days * 86400.0);
 
 	/* Sorted indexes: claims by (namespace, name), LoadBalancer Services by
 	 * (namespace, name), so each workload looks only at its own namespace. */
@@ -256,7 +256,7 @@ void kp_rule_zero_replica(kp_analyze_ctx *x)
 		char size[32];
 		kp_finding_add_evidence(f, "replicas", 0, true, "replicas",
 					"spec.replicas is 0: no pod runs; created %.0f days ago (grace period %g days)",
-					(double)age / 86400.0, cfg->zero_replica_grace_days);
+					(double)age / 86400.0, cfg->rules.zero_replica.grace_days);
 		if (held.len) {
 			kp_buf_reset(&list);
 			for (size_t i = 0; i < held.len && i < ZR_MAX_LISTED; i++) {
