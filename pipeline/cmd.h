@@ -1,6 +1,8 @@
 /*
- * cmd.h - what the command layer shares: parsed options, the flag parser
- * and the stage functions each command is built from.
+ * cmd.h - the command layer: parsed options, the flag parser, and the
+ * steps every command is built from. One cmd_<name>.c per command, git
+ * style; each parses its flags, fills a kp_run, calls stage functions
+ * (stages/<stage>/<stage>.h), prints, and returns an exit code.
  *
  * The command layer is the only place that prints to stdout/stderr and
  * chooses exit codes (see kp.h KP_EXIT_*).
@@ -10,6 +12,7 @@
 
 #include "pipeline/audit.h"
 #include "pipeline/config.h"
+#include "pipeline/run.h"
 
 typedef struct kp_opts {
 	const char *snapshot;      /* --snapshot DIR */
@@ -33,11 +36,11 @@ typedef struct kp_opts {
 	int64_t now;
 	kp_config cfg;
 	kp_audit audit;
-	struct kp_cluster *cluster; /* snapshot loaded by collect, reused by analyze in `run` */
 	/* the previous run, resolved once from --previous or --state-dir (run: before anything is written) */
 	bool previous_resolved;
 	char *previous_run;         /* NULL: no previous run */
 	json_object *previous_doc;  /* its findings.json, checked */
+	size_t notes_shown;         /* the run's notes printed so far */
 	int argc;
 	char **argv;
 } kp_opts;
@@ -51,12 +54,30 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 bool kp_opts_load_config(const char *cmd, kp_opts *o);
 void kp_opts_release(kp_opts *o);
 
-/* The stages, each reading and writing the run directory. Return an exit
- * code (0, 3 degraded, 2, 4). */
-int kp_stage_collect(kp_opts *o, const char *run);
-int kp_stage_analyze(kp_opts *o, const char *run);
-int kp_stage_recommend(kp_opts *o, const char *run);
-int kp_stage_render(kp_opts *o, const char *run);
+/* Parse flags, --help, refuse live-collection flags, load the
+ * configuration. *done: the command is finished, return the result. */
+int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *flags, size_t npos, kp_opts *o,
+		    bool *done);
+/* Opens (create: makes) the run directory and its audit log. */
+int kp_cmd_open_run(const char *cmd, kp_opts *o, const char *dir, bool create);
+/* Records the command's end in the audit log and flushes it. */
+int kp_cmd_close_run(const char *cmd, kp_opts *o, int rc);
+/* Finds and reads the previous run once: --previous RUN_DIR, else the most
+ * recent run in --state-dir other than exclude (the run being written). A
+ * bad path is a usage error (2), a corrupt findings.json a failure (4);
+ * both name the flag and the file. */
+int kp_cmd_resolve_previous(const char *cmd, kp_opts *o, const char *exclude);
+/* A kp_run over dir with what the options say. */
+void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir);
+/* Prints the notes the stages added since the last call. */
+void kp_cmd_show_notes(kp_opts *o, const kp_run *run);
+/* Shows notes and the error of a stage; the exit code it means. */
+int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err);
+/* Worse of two exit codes: failures beat usage errors beat degraded beats ok. */
+int kp_cmd_worse(int a, int b);
+/* `kopilot <stage> RUN`: one stage over an existing run directory. */
+int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *const *flags,
+			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous);
 
 int cmd_run(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
@@ -64,6 +85,8 @@ int cmd_analyze(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
 
 /* Prints a command's --help text. */
 void kp_print_help(const char *cmd);

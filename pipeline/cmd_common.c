@@ -1,6 +1,8 @@
 /*
- * cmd_common.c - what every command shares: --help texts, the flag parser
- * and building the effective configuration from the layers.
+ * cmd_common.c - what every command shares: the flag parser, building the
+ * effective configuration from the layers, opening and closing a run's
+ * audit log, finding the previous run, and turning a stage's status, notes
+ * and degraded flag into messages and an exit code.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,117 +11,7 @@
 
 #include "pipeline/cmd.h"
 #include "pipeline/log.h"
-
-static const char exit_codes_help[] =
-	"Exit codes:\n"
-	"  0  ok\n"
-	"  2  usage or configuration error (bad flag, bad value, bad config file)\n"
-	"  3  finished but degraded: some input was not collected; the report says which\n"
-	"  4  failed: malformed input data, or an output could not be written\n";
-
-static const struct help {
-	const char *cmd;
-	const char *text;
-} helps[] = {
-	{"run",
-	 "usage: kopilot run --snapshot DIR (--out RUN | --state-dir DIR) [options]\n"
-	 "\n"
-	 "Runs the whole pipeline: collect -> analyze -> recommend -> render.\n"
-	 "Reads a snapshot directory (objects/<resource>.json as printed by\n"
-	 "`kubectl get <resource> -A -o json`, and usage.json) and writes the run\n"
-	 "directory RUN: snapshot/, analysis.json, findings.json, plan.json,\n"
-	 "report.md, report.html, report.xlsx, audit.jsonl, run.json.\n"
-	 "\n"
-	 "Options:\n"
-	 "  --snapshot DIR        snapshot to read (required until live collection lands)\n"
-	 "  --out RUN             run directory to write (created if missing)\n"
-	 "  --state-dir DIR       keep runs in DIR: without --out the run goes to DIR/<UTC YYYYMMDDTHHMMSSZ>,\n"
-	 "                        and the most recent run in DIR is the previous run (as --previous)\n"
-	 "  --previous RUN_DIR    compare with that run: findings.json says which findings are new,\n"
-	 "                        persisting (since when) and resolved; the reports show it\n"
-	 "  --namespace NS        report only findings in namespace NS (repeatable); cluster-scoped\n"
-	 "                        findings (nodes, persistent volumes) are left out\n"
-	 "  --config FILE         YAML configuration (see docs/configuration.md)\n"
-	 "  --set KEY=VALUE       override one configuration key, e.g. prices.cpu_core_hour=0.05 (repeatable)\n"
-	 "  --now RFC3339         fix \"now\" for ages and windows, for reproducible runs\n"
-	 "  --template FILE       Markdown report template (mustache subset, see templates/README.md)\n"
-	 "  --cluster-name NAME   name shown in reports (default: the snapshot directory's name)\n"
-	 "  --quiet               no progress on stderr, no summary on stdout\n"
-	 "  --kubeconfig FILE, --context NAME, --prometheus-url URL\n"
-	 "                        live collection: not implemented yet (exit 2)\n"},
-	{"collect",
-	 "usage: kopilot collect --snapshot DIR --out RUN [--config FILE] [--set KEY=VALUE]\n"
-	 "                       [--cluster-name NAME] [--quiet]\n"
-	 "\n"
-	 "Validates a snapshot and copies it into RUN/snapshot/, with cluster.json\n"
-	 "(the name reports use: --cluster-name, or the snapshot directory's name)\n"
-	 "and model.bin (the parsed model, so `kopilot analyze RUN` is fast).\n"
-	 "Live collection (--kubeconfig, --context, --prometheus-url) is not\n"
-	 "implemented yet (exit 2).\n"},
-	{"analyze",
-	 "usage: kopilot analyze RUN [--config FILE] [--set KEY=VALUE] [--now RFC3339] [--cluster-name NAME]\n"
-	 "                           [--namespace NS]...\n"
-	 "\n"
-	 "Runs the rules over RUN/snapshot and writes RUN/analysis.json\n"
-	 "(findings before prices and actions, plus what was skipped and why).\n"
-	 "--namespace NS (repeatable) keeps only the findings in those namespaces;\n"
-	 "cluster-scoped findings are left out. analysis.json records it as \"scope\".\n"},
-	{"recommend",
-	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE] [--previous RUN_DIR | --state-dir DIR]\n"
-	 "\n"
-	 "Prices RUN/analysis.json, decides risk, actions and approval, and writes\n"
-	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"
-	 "--previous RUN_DIR compares with that run (new, persisting, resolved\n"
-	 "findings); --state-dir DIR compares with the most recent run in DIR\n"
-	 "other than RUN.\n"},
-	{"render",
-	 "usage: kopilot render RUN [--template FILE] [--config FILE]\n"
-	 "\n"
-	 "Writes RUN/report.md, RUN/report.html and RUN/report.xlsx from\n"
-	 "RUN/findings.json alone, so it works on a run directory copied from\n"
-	 "another machine.\n"},
-	{"config",
-	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE]\n"
-	 "\n"
-	 "Prints the effective configuration, one key per line, with where each\n"
-	 "value came from (default, file, env, flag). Secrets are masked.\n"
-	 "Precedence: defaults < --config file < environment < --set.\n"},
-	{"version", "usage: kopilot version\n\nPrints the version.\n"},
-	{"help", "usage: kopilot help [COMMAND]\n\nShows help for kopilot or one command.\n"},
-};
-
-static const char main_help[] =
-	"usage: kopilot <command> [options]\n"
-	"\n"
-	"kopilot finds wasted Kubernetes spend (over-provisioned workloads, orphaned\n"
-	"PVCs, ...), explains the evidence and proposes safe changes. It never\n"
-	"changes the cluster itself.\n"
-	"\n"
-	"Commands:\n"
-	"  run          collect, analyze, recommend and render in one go\n"
-	"  collect      read a snapshot into a run directory\n"
-	"  analyze      run the rules: RUN/analysis.json\n"
-	"  recommend    prices, risk, actions: RUN/findings.json, RUN/plan.json\n"
-	"  render       reports: RUN/report.md, report.html, report.xlsx\n"
-	"  config show  the effective configuration and where each value came from\n"
-	"  version      print the version\n"
-	"  help         this text, or `kopilot help COMMAND`\n"
-	"\n"
-	"Every command takes --help.\n";
-
-void kp_print_help(const char *cmd)
-{
-	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
-		if (cmd && strcmp(helps[i].cmd, cmd) == 0) {
-			fputs(helps[i].text, stdout);
-			fputs("\n", stdout);
-			fputs(exit_codes_help, stdout);
-			return;
-		}
-	fputs(main_help, stdout);
-	fputs("\n", stdout);
-	fputs(exit_codes_help, stdout);
-}
+#include "stages/recommend/history.h"
 
 /* ---- flags ---- */
 
@@ -302,3 +194,165 @@ void kp_opts_release(kp_opts *o)
 	kp_audit_release(&o->audit);
 }
 
+
+/* ---- running stages ---- */
+
+int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *flags, size_t npos, kp_opts *o,
+		    bool *done)
+{
+	*done = true;
+	if (!kp_parse_flags(cmd, argc, argv, flags, npos, o))
+		return KP_EXIT_USAGE;
+	if (o->help) {
+		kp_print_help(cmd);
+		return KP_EXIT_OK;
+	}
+	const char *flag = o->kubeconfig ? "--kubeconfig" : o->context ? "--context" : o->prometheus_url ? "--prometheus-url" : NULL;
+	if (flag) {
+		fprintf(stderr,
+			"kopilot %s: flag %s: live collection is not implemented yet; build a snapshot with "
+			"`kubectl get <resource> -A -o json` and pass --snapshot DIR\n",
+			cmd, flag);
+		return KP_EXIT_USAGE;
+	}
+	if (!kp_opts_load_config(cmd, o))
+		return KP_EXIT_USAGE;
+	*done = false;
+	return KP_EXIT_OK;
+}
+
+int kp_cmd_open_run(const char *cmd, kp_opts *o, const char *dir, bool create)
+{
+	kp_error err = {0};
+	if (create && kp_mkdir_p(dir, &err)) {
+		fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+		return KP_EXIT_FAILED;
+	}
+	if (!create && !kp_file_exists(dir)) {
+		fprintf(stderr, "kopilot %s: %s: run directory does not exist\n", cmd, dir);
+		return KP_EXIT_USAGE;
+	}
+	char *audit = kp_path_join(dir, "audit.jsonl");
+	kp_audit_init(&o->audit, audit);
+	free(audit);
+	json_object *f = json_object_new_object();
+	json_object_object_add(f, "command", json_object_new_string(cmd));
+	json_object_object_add(f, "version", json_object_new_string(KP_VERSION));
+	kp_audit_event(&o->audit, "command.start", f);
+	return KP_EXIT_OK;
+}
+
+int kp_cmd_close_run(const char *cmd, kp_opts *o, int rc)
+{
+	kp_error err = {0};
+	json_object *f = json_object_new_object();
+	json_object_object_add(f, "command", json_object_new_string(cmd));
+	json_object_object_add(f, "exit_code", json_object_new_int(rc));
+	kp_audit_event(&o->audit, "command.end", f);
+	if (kp_audit_flush(&o->audit, &err)) {
+		fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)
+			rc = KP_EXIT_FAILED;
+	}
+	return rc;
+}
+
+int kp_cmd_resolve_previous(const char *cmd, kp_opts *o, const char *exclude)
+{
+	if (o->previous_resolved)
+		return KP_EXIT_OK;
+	o->previous_resolved = true;
+	kp_error err = {0};
+	const char *flag = o->previous ? "--previous" : "--state-dir";
+	char *run = NULL;
+	if (o->previous) {
+		run = kp_xstrdup(o->previous);
+	} else if (o->state_dir) {
+		if (kp_history_latest_run(o->state_dir, exclude, &run, &err)) {
+			fprintf(stderr, "kopilot %s: flag --state-dir: %s\n", cmd, err.msg);
+			return kp_status_exit_code(err.status);
+		}
+		if (!run)
+			kp_log(KP_LOG_INFO, "%s: no previous run in %s: nothing to compare with", cmd, o->state_dir);
+	}
+	if (!run)
+		return KP_EXIT_OK;
+	if (kp_history_load(run, &o->previous_doc, &err)) {
+		fprintf(stderr, "kopilot %s: flag %s: %s\n", cmd, flag, err.msg);
+		free(run);
+		return kp_status_exit_code(err.status);
+	}
+	kp_log(KP_LOG_INFO, "%s: comparing with the previous run %s", cmd, run);
+	o->previous_run = run;
+	return KP_EXIT_OK;
+}
+
+void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
+{
+	kp_run_init(run, dir, &o->cfg, &o->audit, o->now);
+	run->snapshot = o->snapshot;
+	run->namespaces = o->namespaces;
+	run->nnamespaces = o->nnamespaces;
+	run->previous_run = o->previous_run;
+	run->previous_doc = o->previous_doc;
+}
+
+void kp_cmd_show_notes(kp_opts *o, const kp_run *run)
+{
+	static const kp_log_level levels[] = {KP_LOG_DEBUG, KP_LOG_INFO, KP_LOG_WARN};
+	for (; o->notes_shown < run->notes.len; o->notes_shown++)
+		kp_log(levels[run->notes.items[o->notes_shown].level], "%s", run->notes.items[o->notes_shown].text);
+}
+
+int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err)
+{
+	kp_cmd_show_notes(o, run);
+	if (s) {
+		kp_log(KP_LOG_ERROR, "%s: %s", stage, err->msg);
+		return kp_status_exit_code(s);
+	}
+	return run->degraded ? KP_EXIT_DEGRADED : KP_EXIT_OK;
+}
+
+int kp_cmd_worse(int a, int b)
+{
+	if (a == KP_EXIT_FAILED || b == KP_EXIT_FAILED)
+		return KP_EXIT_FAILED;
+	if (a == KP_EXIT_USAGE || b == KP_EXIT_USAGE)
+		return KP_EXIT_USAGE;
+	return a > b ? a : b;
+}
+
+int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *const *flags,
+			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous)
+{
+	kp_opts o;
+	memset(&o, 0, sizeof(o));
+	bool done;
+	int rc = kp_cmd_prologue(cmd, argc, argv, flags, 1, &o, &done);
+	if (done) {
+		kp_opts_release(&o);
+		return rc;
+	}
+	if (o.npositional != 1) {
+		fprintf(stderr, "kopilot %s: expected the run directory (usage: kopilot %s RUN)\n", cmd, cmd);
+		kp_opts_release(&o);
+		return KP_EXIT_USAGE;
+	}
+	const char *dir = o.positional[0];
+	if (wants_previous && (rc = kp_cmd_resolve_previous(cmd, &o, dir)) != KP_EXIT_OK) {
+		kp_opts_release(&o);
+		return rc;
+	}
+	rc = kp_cmd_open_run(cmd, &o, dir, false);
+	if (rc == KP_EXIT_OK) {
+		kp_run run;
+		kp_cmd_run_init(&o, &run, dir);
+		kp_error err = {0};
+		kp_status s = stage(&run, &err);
+		rc = kp_cmd_close_run(cmd, &o, kp_cmd_stage_result(cmd, &o, &run, s, &err));
+		kp_run_release(&run);
+	}
+	kp_opts_release(&o);
+	return rc;
+}

@@ -21,8 +21,8 @@
  */
 #include "pipeline/config.h"
 
-#include "stages/collect/quantity.h"
-#include "stages/recommend/pricing.h"
+#include "pipeline/quantity.h"
+#include "pipeline/prices.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -48,6 +48,93 @@ static json_object *ref_to_json(const char *api, const char *kind, const char *n
 	return r;
 }
 
+json_object *kp_pricing_inputs_to_json(const kp_pricing_inputs *in)
+{
+	json_object *o = NULL;
+	switch (in->by) {
+	case KP_PRICED_GLOBAL: break;
+	case KP_PRICED_PODS: {
+		o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+		for (size_t j = 0; j < in->ngroups; j++) {
+			const kp_node_group *g = &in->groups[j];
+			json_object *e = json_object_new_object();
+			json_object_object_add(e, "instance_type", str_or_null(g->instance_type));
+			json_object_object_add(e, "spot", json_object_new_boolean(g->spot));
+			json_object_object_add(e, "cpu_millicores", json_object_new_int64(g->cpu_m));
+			json_object_object_add(e, "memory_bytes", json_object_new_int64(g->mem_b));
+			json_object_object_add(e, "pods", json_object_new_int64(g->pods));
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "node_types", arr);
+		if (in->pods_elsewhere)
+			json_object_object_add(o, "pods_elsewhere", json_object_new_int64(in->pods_elsewhere));
+		break;
+	}
+	case KP_PRICED_NODE: {
+		const kp_node_group *g = in->ngroups ? &in->groups[0] : NULL;
+		if (!g)
+			break;
+		o = json_object_new_object();
+		json_object_object_add(o, "node", str_or_null(in->node));
+		json_object_object_add(o, "instance_type", str_or_null(g->instance_type));
+		json_object_object_add(o, "spot", json_object_new_boolean(g->spot));
+		json_object_object_add(o, "cpu_millicores", json_object_new_int64(g->cpu_m));
+		json_object_object_add(o, "memory_bytes", json_object_new_int64(g->mem_b));
+		break;
+	}
+	case KP_PRICED_CLASS:
+		o = json_object_new_object();
+		json_object_object_add(o, "storage_class", str_or_null(in->storage_class));
+		break;
+	case KP_PRICED_CLASSES: {
+		o = json_object_new_object();
+		json_object *c = json_object_new_object();
+		for (size_t i = 0; i < in->nclasses; i++)
+			json_object_object_add(c, in->classes[i].name, json_object_new_int64(in->classes[i].bytes));
+		json_object_object_add(o, "storage_classes", c);
+		break;
+	}
+	}
+	return o;
+}
+
+json_object *kp_rates_to_json(const kp_rates *r)
+{
+	if (!r->cpu_specific && !r->storage_specific)
+		return NULL;
+	json_object *p = json_object_new_object();
+	if (r->cpu_specific) {
+		json_object_object_add(p, "cpu_core_hour", kp_json_new_number(r->cpu_core_hour));
+		json_object_object_add(p, "memory_gib_hour", kp_json_new_number(r->memory_gib_hour));
+	}
+	if (r->storage_specific)
+		json_object_object_add(p, "storage_gib_month", kp_json_new_number(r->storage_gib_month));
+	json_object_object_add(p, "basis", json_object_new_string(r->basis ? r->basis : "specific prices"));
+	if (r->nitems) {
+		json_object *items = json_object_new_array();
+		for (size_t i = 0; i < r->nitems; i++) {
+			const kp_price_item *it = &r->items[i];
+			json_object *j = json_object_new_object();
+			json_object_object_add(j, "type", json_object_new_string(it->storage ? "storage_class" : "node_type"));
+			json_object_object_add(j, "name", json_object_new_string(it->name));
+			if (it->storage) {
+				json_object_object_add(j, "storage_gib_month", kp_json_new_number(it->storage_gib_month));
+			} else {
+				json_object_object_add(j, "spot", json_object_new_boolean(it->spot));
+				if (it->hourly >= 0)
+					json_object_object_add(j, "hourly", kp_json_new_number(it->hourly));
+				json_object_object_add(j, "cpu_core_hour", kp_json_new_number(it->cpu_core_hour));
+				json_object_object_add(j, "memory_gib_hour", kp_json_new_number(it->memory_gib_hour));
+				json_object_object_add(j, "pods", json_object_new_int64(it->pods));
+			}
+			json_object_array_add(items, j);
+		}
+		json_object_object_add(p, "items", items);
+	}
+	return p;
+}
+
 json_object *kp_finding_to_json(const kp_finding *f, bool full)
 {
 	json_object *o = json_object_new_object();
@@ -82,25 +169,17 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	if (f->load_balancers > 0)
 		json_object_object_add(o, "load_balancers", json_object_new_int64(f->load_balancers));
 	/* Pricing inputs (analysis.json and findings.json) and, in
-	 * findings.json, the specific rates the money was computed at. Both
-	 * ride in f->pricing; see model.h. */
-	json_object *pricing = f->pricing ? json_tokener_parse(f->pricing) : NULL, *price = NULL;
-	if (!json_object_is_type(pricing, json_type_object)) {
-		json_object_put(pricing);
-		pricing = NULL;
-	} else if (json_object_object_get_ex(pricing, "price", &price)) {
-		json_object_get(price);
-		json_object_object_del(pricing, "price");
-	}
+	 * findings.json, the specific rates the money was computed at. */
+	json_object *pricing = kp_pricing_inputs_to_json(&f->pricing);
 	if (pricing)
 		json_object_object_add(o, "pricing", pricing);
 	if (full) {
 		add_num(o, "monthly_cost", f->monthly_cost);
 		add_num(o, "monthly_savings", f->monthly_savings);
+		json_object *price = kp_rates_to_json(&f->price);
 		if (price)
-			json_object_object_add(o, "price", json_object_get(price));
+			json_object_object_add(o, "price", price);
 	}
-	json_object_put(price);
 	json_object_object_add(o, "confidence", json_object_new_string(kp_confidence_name(f->confidence)));
 	json_object_object_add(o, "risk", json_object_new_string(kp_risk_name(f->risk)));
 	if (full) {
@@ -200,6 +279,134 @@ static bool parse_enum(const char *s, const char *const *names, int n, int *out)
 	return false;
 }
 
+/* An integer >= 0 at o[key]; absent is 0 unless required. */
+static kp_status rd_count(rd_t *r, json_object *o, const char *key, const char *field, bool required, int64_t *out)
+{
+	json_object *v = kp_json_get(o, key);
+	*out = 0;
+	if (!v)
+		return required ? rd_bad(r, field, "missing") : KP_OK;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return rd_bad(r, field, "expected an integer >= 0");
+	*out = json_object_get_int64(v);
+	return KP_OK;
+}
+
+static kp_status rd_group(rd_t *r, json_object *o, const char *field, kp_node_group *g)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return rd_bad(r, field, "expected an object");
+	json_object *t = kp_json_get(o, "instance_type");
+	if (t && !json_object_is_type(t, json_type_string) && !json_object_is_type(t, json_type_null))
+		return rd_bad(r, field, "instance_type: expected a string");
+	g->instance_type = json_object_is_type(t, json_type_string) ? kp_xstrdup(json_object_get_string(t)) : NULL;
+	g->spot = json_object_get_boolean(kp_json_get(o, "spot"));
+	kp_status s;
+	if ((s = rd_count(r, o, "cpu_millicores", field, false, &g->cpu_m)) ||
+	    (s = rd_count(r, o, "memory_bytes", field, false, &g->mem_b)))
+		return s;
+	return KP_OK;
+}
+
+/* The finding's "pricing" object (see kp_pricing_inputs in model.h). */
+static kp_status rd_pricing(rd_t *r, json_object *o, kp_pricing_inputs *in)
+{
+	memset(in, 0, sizeof(*in));
+	if (!o)
+		return KP_OK;
+	if (!json_object_is_type(o, json_type_object))
+		return rd_bad(r, "pricing", "expected an object");
+	kp_status s;
+	json_object *nt = kp_json_get(o, "node_types"), *sc = kp_json_get(o, "storage_class"),
+		    *scs = kp_json_get(o, "storage_classes");
+	if (kp_json_get(o, "node")) {
+		if (!json_object_is_type(kp_json_get(o, "node"), json_type_string))
+			return rd_bad(r, "pricing.node", "expected a string");
+		in->by = KP_PRICED_NODE;
+		in->node = kp_xstrdup(kp_json_str(o, "node"));
+		in->groups = kp_xcalloc(1, sizeof(*in->groups));
+		in->ngroups = 1;
+		in->groups[0].pods = 1;
+		if ((s = rd_group(r, o, "pricing", &in->groups[0])))
+			return s;
+	} else if (nt) {
+		if (!json_object_is_type(nt, json_type_array))
+			return rd_bad(r, "pricing.node_types", "expected a list");
+		in->by = KP_PRICED_PODS;
+		size_t n = json_object_array_length(nt);
+		in->groups = kp_xcalloc(n ? n : 1, sizeof(*in->groups));
+		for (size_t i = 0; i < n; i++) {
+			json_object *g = json_object_array_get_idx(nt, i);
+			in->ngroups = i + 1; /* counted before reading, so an error frees what was read */
+			if ((s = rd_group(r, g, "pricing.node_types", &in->groups[i])) ||
+			    (s = rd_count(r, g, "pods", "pricing.node_types", true, &in->groups[i].pods)))
+				return s;
+		}
+		if ((s = rd_count(r, o, "pods_elsewhere", "pricing.pods_elsewhere", false, &in->pods_elsewhere)))
+			return s;
+	} else if (sc) {
+		if (!json_object_is_type(sc, json_type_string))
+			return rd_bad(r, "pricing.storage_class", "expected a string");
+		in->by = KP_PRICED_CLASS;
+		in->storage_class = kp_xstrdup(json_object_get_string(sc));
+	} else if (scs) {
+		if (!json_object_is_type(scs, json_type_object))
+			return rd_bad(r, "pricing.storage_classes", "expected an object of StorageClass: bytes");
+		in->by = KP_PRICED_CLASSES;
+		in->classes = kp_xcalloc(json_object_object_length(scs) + 1, sizeof(*in->classes));
+		json_object_object_foreach(scs, name, v)
+		{
+			kp_class_bytes *cb = &in->classes[in->nclasses++];
+			cb->name = kp_xstrdup(name);
+			if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+				return rd_bad(r, "pricing.storage_classes", "expected a number of bytes >= 0");
+			cb->bytes = json_object_get_int64(v);
+		}
+	}
+	return KP_OK;
+}
+
+static double rd_num(json_object *o, const char *key, double dflt)
+{
+	json_object *v = kp_json_get(o, key);
+	return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double) ? json_object_get_double(v)
+												   : dflt;
+}
+
+/* The finding's "price" (findings.json): the rates it was priced at. */
+static kp_status rd_price(rd_t *r, json_object *o, kp_rates *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (!o)
+		return KP_OK;
+	if (!json_object_is_type(o, json_type_object))
+		return rd_bad(r, "price", "expected an object");
+	p->cpu_specific = kp_json_get(o, "cpu_core_hour") != NULL;
+	p->storage_specific = kp_json_get(o, "storage_gib_month") != NULL;
+	p->cpu_core_hour = rd_num(o, "cpu_core_hour", 0);
+	p->memory_gib_hour = rd_num(o, "memory_gib_hour", 0);
+	p->storage_gib_month = rd_num(o, "storage_gib_month", 0);
+	const char *basis = kp_json_str(o, "basis");
+	p->basis = basis ? kp_xstrdup(basis) : NULL;
+	json_object *items = kp_json_get(o, "items");
+	size_t n = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+	p->items = n ? kp_xcalloc(n, sizeof(*p->items)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_object *j = json_object_array_get_idx(items, i);
+		kp_price_item *it = &p->items[p->nitems++];
+		const char *type = kp_json_str(j, "type"), *name = kp_json_str(j, "name");
+		it->storage = type && strcmp(type, "storage_class") == 0;
+		it->name = kp_xstrdup(name ? name : "");
+		it->spot = json_object_get_boolean(kp_json_get(j, "spot"));
+		it->hourly = rd_num(j, "hourly", -1);
+		it->cpu_core_hour = rd_num(j, "cpu_core_hour", 0);
+		it->memory_gib_hour = rd_num(j, "memory_gib_hour", 0);
+		it->pods = (int64_t)rd_num(j, "pods", 0);
+		it->storage_gib_month = rd_num(j, "storage_gib_month", 0);
+	}
+	return KP_OK;
+}
+
 static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -234,19 +441,10 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 			return rd_bad(r, "load_balancers", "expected an integer >= 0");
 		f->load_balancers = json_object_get_int64(lbs);
 	}
-	json_object *pricing = kp_json_get(o, "pricing");
-	if (pricing) {
-		if (!json_object_is_type(pricing, json_type_object))
-			return rd_bad(r, "pricing", "expected an object");
-		json_object *copy = NULL;
-		json_object_deep_copy(pricing, &copy, NULL);
-		json_object *price = kp_json_get(o, "price");
-		if (full && json_object_is_type(price, json_type_object))
-			json_object_object_add(copy, "price", json_object_get(price));
-		f->pricing = kp_xstrdup(
-			json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(copy);
-	}
+	if ((s = rd_pricing(r, kp_json_get(o, "pricing"), &f->pricing)))
+		return s;
+	if (full && (s = rd_price(r, kp_json_get(o, "price"), &f->price)))
+		return s;
 	json_object *ev = kp_json_get(o, "evidence");
 	if (!json_object_is_type(ev, json_type_array))
 		return rd_bad(r, "evidence", "expected a list");
@@ -378,4 +576,44 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	json_object_object_add(doc, "findings", arr);
 	json_object_object_add(doc, "skipped", kp_skipped_to_json(f));
 	return doc;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+json_object *kp_scope_json(const char *const *ns, size_t n)
+{
+	json_object *o = json_object_new_object();
+	if (n == 0) {
+		json_object_object_add(o, "namespaces", NULL);
+		return o;
+	}
+	/* sorted and unique, so the flags' order never changes findings.json */
+	const char **v = kp_xmalloc(n * sizeof(*v));
+	memcpy(v, ns, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_str);
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+			json_object_array_add(arr, json_object_new_string(v[i]));
+	free(v);
+	json_object_object_add(o, "namespaces", arr);
+	return o;
+}
+
+void kp_scope_label(json_object *doc, kp_buf *out)
+{
+	json_object *scope_ns = kp_json_get(doc, "scope.namespaces");
+	size_t nscope = json_object_is_type(scope_ns, json_type_array) ? json_object_array_length(scope_ns) : 0;
+	for (size_t i = 0; i < nscope; i++)
+		kp_buf_printf(out, "%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
+			      json_object_get_string(json_object_array_get_idx(scope_ns, i)));
+}
+
+kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_pricing_inputs *out, kp_error *err)
+{
+	rd_t r = {path, "findings", 0, err};
+	kp_status s = rd_pricing(&r, o, out);
+	if (s)
+		kp_pricing_inputs_release(out);
+	return s;
 }

@@ -19,6 +19,12 @@
 json_object *kp_finding_to_json(const kp_finding *f, bool full);
 json_object *kp_skipped_to_json(const kp_findings *f);
 json_object *kp_sizes_to_json(const kp_sizes *s);
+/* A finding's "pricing" (its pricing inputs) and "price" (the specific
+ * rates it was priced at); NULL when there is nothing to write. */
+json_object *kp_pricing_inputs_to_json(const kp_pricing_inputs *in);
+json_object *kp_rates_to_json(const kp_rates *r);
+/* Reads a "pricing" object into out (released first by the caller). */
+kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_pricing_inputs *out, kp_error *err);
 
 /* Reads doc["findings"] and doc["skipped"] into out. path names the file in
  * error messages. full as above: what fields to expect. */
@@ -27,5 +33,14 @@ kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, k
 /* analysis.json for a cluster: header (window, cluster, missing inputs),
  * findings and skipped. now is the analysis time. */
 json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t now);
+
+/* {"namespaces": [sorted, without duplicates]} or {"namespaces": null} for
+ * the whole cluster (n == 0). */
+json_object *kp_scope_json(const char *const *ns, size_t n);
+
+/* ", namespace a" / ", namespaces a, b" for a document scoped by --namespace
+ * (its "scope.namespaces"); nothing for the whole cluster. For titles and
+ * summaries. */
+void kp_scope_label(json_object *doc, kp_buf *out);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * main.c - the kopilot executable: a git-style command table. Each command
- * is a function in cmd_*.c returning its exit code; flags and help texts
- * live in cmd_common.c.
+ * is a function in its own cmd_<name>.c returning its exit code; the flag
+ * parser is in cmd_common.c, help texts in cmd_help.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,26 +10,6 @@
 #include "pipeline/cmd.h"
 
 /* ---- command table ---- */
-
-static int cmd_version(int argc, char **argv)
-{
-	if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-		kp_print_help("version");
-		return KP_EXIT_OK;
-	}
-	if (argc > 0) {
-		fprintf(stderr, "kopilot version: unexpected argument \"%s\"\n", argv[0]);
-		return KP_EXIT_USAGE;
-	}
-	printf("kopilot %s (kubedevaiops)\n", KP_VERSION);
-	return KP_EXIT_OK;
-}
-
-static int cmd_help(int argc, char **argv)
-{
-	kp_print_help(argc > 0 ? argv[0] : NULL);
-	return KP_EXIT_OK;
-}
 
 static const struct command {
 	const char *name;

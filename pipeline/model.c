@@ -178,7 +178,8 @@ void kp_finding_release(kp_finding *f)
 	free(f->action.command);
 	free(f->explanation);
 	free(f->explained_by);
-	free(f->pricing);
+	kp_pricing_inputs_release(&f->pricing);
+	kp_rates_release(&f->price);
 }
 
 void kp_skip_release(kp_skip *s)
@@ -280,4 +281,30 @@ void kp_finding_compute_id(kp_finding *f)
 		h = kp_fnv1a64("\x1f", 1, h);
 	}
 	snprintf(f->id, sizeof(f->id), "%016llx", (unsigned long long)h);
+}
+
+void kp_pricing_inputs_release(kp_pricing_inputs *p)
+{
+	for (size_t i = 0; i < p->ngroups; i++)
+		free(p->groups[i].instance_type);
+	for (size_t i = 0; i < p->nclasses; i++)
+		free(p->classes[i].name);
+	free(p->groups);
+	free(p->classes);
+	free(p->node);
+	free(p->storage_class);
+	memset(p, 0, sizeof(*p));
+}
+
+void kp_rates_release(kp_rates *r)
+{
+	for (size_t i = 0; i < r->nitems; i++)
+		free(r->items[i].name);
+	free(r->items);
+	free(r->basis);
+	free(r->nodes_label);
+	r->items = NULL;
+	r->nitems = 0;
+	r->basis = r->nodes_label = NULL;
+	r->cpu_specific = r->storage_specific = false;
 }

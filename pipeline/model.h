@@ -305,6 +305,68 @@ typedef struct kp_action {
 	char *command;        /* NULL when there is no single command */
 } kp_action;
 
+/* What a finding's money depends on, recorded by the analyze stage (which
+ * has the cluster) so the recommend stage (which reads only analysis.json)
+ * can price it: the finding's "pricing" object. pipeline/money.h turns it
+ * into rates; prices themselves are not looked at when it is recorded. */
+typedef struct kp_node_group {
+	char *instance_type; /* node.kubernetes.io/instance-type; NULL unknown (a node finding only) */
+	bool spot;
+	int64_t cpu_m, mem_b; /* one node's capacity */
+	int64_t pods;         /* pods of the finding on nodes of this group; 1 for a node finding */
+} kp_node_group;
+
+typedef struct kp_class_bytes {
+	char *name; /* StorageClass */
+	int64_t bytes;
+} kp_class_bytes;
+
+typedef enum {
+	KP_PRICED_GLOBAL,  /* nothing specific: the global prices */
+	KP_PRICED_PODS,    /* a workload: the node groups its pods run on ("node_types") */
+	KP_PRICED_NODE,    /* a node: its own type (one group) */
+	KP_PRICED_CLASS,   /* a PVC or PV: one StorageClass ("storage_class") */
+	KP_PRICED_CLASSES, /* a zero-replica workload's claims: bytes per StorageClass */
+} kp_priced_by;
+
+typedef struct kp_pricing_inputs {
+	kp_priced_by by;
+	kp_node_group *groups; /* PODS, NODE */
+	size_t ngroups;
+	int64_t pods_elsewhere; /* PODS: pods on no known node or one without an instance type */
+	char *node;             /* NODE: the node's name */
+	char *storage_class;    /* CLASS */
+	kp_class_bytes *classes; /* CLASSES, in the order first seen */
+	size_t nclasses;
+} kp_pricing_inputs;
+
+/* One specific price a finding was priced at (the finding's "price.items"). */
+typedef struct kp_price_item {
+	bool storage;   /* "storage_class" item, else "node_type" */
+	char *name;     /* instance type or StorageClass */
+	bool spot;
+	double hourly;  /* a node type's hourly price, < 0 when priced by spotCPU/spotRAM */
+	double cpu_core_hour, memory_gib_hour; /* node types */
+	int64_t pods;   /* node types */
+	double storage_gib_month; /* storage classes */
+} kp_price_item;
+
+/* The rates one finding is priced at (pipeline/money.c decides them). When
+ * neither part is specific these are the global prices and nothing is
+ * written: the finding's "price" appears only for specific prices. */
+typedef struct kp_rates {
+	double cpu_core_hour, memory_gib_hour, storage_gib_month;
+	bool cpu_specific;     /* cpu/memory rates are not the global ones */
+	bool storage_specific; /* storage rate is not the global one */
+	char *basis;           /* "node types m5.xlarge x3 (on-demand $0.192/h)", NULL when global */
+	char *nodes_label;     /* "nodes: m5.xlarge x3" for the evidence line, NULL unless specific */
+	kp_price_item *items;  /* the node types / storage classes used */
+	size_t nitems;
+} kp_rates;
+
+void kp_pricing_inputs_release(kp_pricing_inputs *p);
+void kp_rates_release(kp_rates *r);
+
 typedef struct kp_finding {
 	char id[17];
 	kp_category category;
@@ -317,11 +379,9 @@ typedef struct kp_finding {
 	/* LoadBalancer Services this finding's resource holds (priced at
 	 * load_balancer_hour); serialised as the finding's "load_balancers". */
 	int64_t load_balancers;
-	/* Pricing inputs as compact JSON text, the finding's "pricing" object
-	 * (stages/analyze/pricing_inputs.c; the recommend stage adds the rates
-	 * it used as a "price" member). NULL: priced at the global prices. */
-	char *pricing;
-	/* filled by recommend */
+	kp_pricing_inputs pricing; /* filled by analyze (stages/analyze/pricing_inputs.c) */
+	/* filled by recommend, through pipeline/money.h only */
+	kp_rates price; /* the rates monthly_cost and monthly_savings are at */
 	double monthly_cost, monthly_savings;
 	kp_confidence confidence;
 	kp_risk risk;

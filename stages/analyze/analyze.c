@@ -4,9 +4,12 @@
  */
 #include "stages/analyze/analyze.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#include "stages/recommend/pricing.h"
+#include "pipeline/findings_json.h"
+#include "stages/collect/snapshot.h"
+
 
 bool kp_namespace_ignored(const kp_cluster *c, const char *ns)
 {
@@ -111,5 +114,116 @@ void kp_analyze(kp_analyze_ctx *ctx)
 		rules[i].run(ctx);
 	kp_scope_apply(ctx); /* last: rules see the whole cluster, the report only the scope */
 	kp_analyze_ctx_release(ctx);
-	kp_pricing_inputs(ctx->cluster, ctx->out); /* what each finding's price depends on */
+	kp_analyze_pricing_inputs(ctx->cluster, ctx->out); /* what each finding's price depends on */
+}
+
+kp_status kp_analyze_check_scope(const kp_run *run, const kp_cluster *c, kp_error *err)
+{
+	if (!run->nnamespaces || !c->collected[KP_RES_NAMESPACES])
+		return KP_OK;
+	for (size_t i = 0; i < run->nnamespaces; i++) {
+		bool found = false;
+		for (size_t j = 0; j < c->namespaces.len && !found; j++)
+			found = strcmp(c->namespaces.items[j].meta.name, run->namespaces[i]) == 0;
+		if (!found)
+			return kp_fail(err, KP_ERR_USAGE, "namespace \"%s\" is not in the snapshot (objects/namespaces.json)",
+				       run->namespaces[i]);
+	}
+	return KP_OK;
+}
+
+/* The model: the one collect handed over, else the run's own snapshot. */
+static kp_status load_model(kp_run *run, kp_error *err)
+{
+	if (run->cluster)
+		return KP_OK;
+	char *snapdir = kp_path_join(run->dir, "snapshot");
+	kp_cluster *c = kp_xcalloc(1, sizeof(*c));
+	kp_cluster_init(c);
+	bool cached = false;
+	kp_status s = kp_snapshot_load_cached(c, snapdir, &cached, err);
+	free(snapdir);
+	if (s) {
+		kp_cluster_release(c);
+		free(c);
+		if (s == KP_ERR_USAGE)
+			kp_error_prefix(err, "%s is not a run directory (run `kopilot collect` first)", run->dir);
+		return s;
+	}
+	kp_run_note(run, KP_NOTE_DEBUG, "analyze: read %s",
+		    cached ? "the model cache snapshot/model.bin" : "the raw snapshot files");
+	run->cluster = c;
+	return KP_OK;
+}
+
+/* The cluster's name: flag/config, else what collect recorded. */
+static kp_status name_cluster(kp_run *run, kp_cluster *c, kp_error *err)
+{
+	json_object *cl = NULL;
+	char *snapdir = kp_path_join(run->dir, "snapshot");
+	char *clpath = kp_path_join(snapdir, "cluster.json");
+	free(snapdir);
+	kp_status s = kp_file_exists(clpath) ? kp_json_read_file(clpath, &cl, err) : KP_OK;
+	free(clpath);
+	if (s)
+		return s;
+	const char *name = run->cfg->collect.cluster_name ? run->cfg->collect.cluster_name : kp_json_str(cl, "name");
+	c->name = kp_arena_strdup(&c->arena, name ? name : "unknown");
+	json_object_put(cl);
+	return KP_OK;
+}
+
+kp_status kp_analyze_run(kp_run *run, kp_error *err)
+{
+	kp_status s = load_model(run, err);
+	kp_cluster *c = run->cluster;
+	if (!s)
+		s = name_cluster(run, c, err);
+	if (!s)
+		s = kp_analyze_check_scope(run, c, err);
+	if (s) {
+		kp_run_drop_cluster(run);
+		return s;
+	}
+	kp_run_note(run, KP_NOTE_INFO, "analyze: %zu pods, %zu workloads, %zu PVCs, %zu usage entries", c->pods.len,
+		    c->workloads.len, c->pvcs.len, c->usage.len);
+	kp_findings f;
+	kp_findings_init(&f);
+	kp_analyze_ctx ctx = {.cluster = c, .cfg = run->cfg, .now = run->now, .out = &f};
+	kp_analyze(&ctx);
+	/* --namespace: after the rules, so they still see the whole cluster (a
+	 * PVC is not orphaned because its pod is elsewhere), and before
+	 * analysis.json, so its findings, skipped and totals agree. */
+	kp_scope_namespaces(&f, run->namespaces, run->nnamespaces);
+	/* Memory: the rules are done and findings own copies of their strings,
+	 * so the model's object arrays go before analysis.json's tree is built
+	 * (kp_analysis_doc reads only their lengths, kept), and the findings
+	 * once the tree holds them: 150,000 pods stay under 300 MB this way. */
+	free(c->pods.items);
+	free(c->workloads.items);
+	free(c->usage.items);
+	c->pods.items = NULL;
+	c->workloads.items = NULL;
+	c->usage.items = NULL;
+	json_object *doc = kp_analysis_doc(c, &f, run->now);
+	json_object_object_add(doc, "scope", kp_scope_json(run->namespaces, run->nnamespaces));
+	json_object *af = json_object_new_object();
+	json_object_object_add(af, "findings", json_object_new_int64((int64_t)f.items.len));
+	json_object_object_add(af, "skipped", json_object_new_int64((int64_t)f.skipped.len));
+	kp_buf names;
+	kp_buf_init(&names);
+	for (size_t i = 0; kp_analyze_rule_name(i); i++)
+		kp_buf_printf(&names, "%s%s", i ? "," : "", kp_analyze_rule_name(i));
+	json_object_object_add(af, "rules", json_object_new_string(kp_buf_cstr(&names)));
+	kp_buf_release(&names);
+	if (c->missing.len)
+		run->degraded = true;
+	kp_findings_release(&f);
+	kp_run_drop_cluster(run);
+	char *path = kp_path_join(run->dir, "analysis.json");
+	s = kp_json_write_file(path, doc, err);
+	free(path);
+	kp_audit_event(run->audit, "analyze", af);
+	json_object_put(doc);
+	return s;
 }

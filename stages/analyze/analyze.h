@@ -11,6 +11,18 @@
 
 #include "pipeline/config.h"
 #include "pipeline/model.h"
+#include "pipeline/run.h"
+
+/* The stage: the model from run->cluster (consumed) or from
+ * run->dir/snapshot (model.bin when valid, else the raw files), the rules,
+ * the run->namespaces scope, and run->dir/analysis.json. KP_ERR_USAGE when
+ * run->dir holds no snapshot or a scoped namespace is not in it. */
+kp_status kp_analyze_run(kp_run *run, kp_error *err);
+
+/* KP_ERR_USAGE naming the first of run->namespaces that the snapshot's
+ * namespace list does not have (a typo would give an empty report that
+ * looks like good news); KP_OK when the list was not collected. */
+kp_status kp_analyze_check_scope(const kp_run *run, const kp_cluster *c, kp_error *err);
 
 typedef struct kp_analyze_ctx {
 	kp_cluster *cluster;
@@ -40,7 +52,7 @@ bool kp_analyze_is_held(const kp_analyze_ctx *ctx, const kp_service *s);
 const kp_usage *const *kp_workload_usage(kp_analyze_ctx *ctx, size_t wi, size_t *n);
 void kp_analyze_ctx_release(kp_analyze_ctx *ctx);
 
-/* Runs every rule family. */
+/* Runs every rule family, the scope.* filter and the pricing inputs. */
 void kp_analyze(kp_analyze_ctx *ctx);
 /* Name of the i-th rule family kp_analyze runs ("rightsizing"), NULL past the last. */
 const char *kp_analyze_rule_name(size_t i);
@@ -66,6 +78,12 @@ void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n);
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */
 bool kp_namespace_ignored(const kp_cluster *c, const char *ns);
+
+/* pricing_inputs.c: records in each finding what its money depends on
+ * (f->pricing: node types of its pods, StorageClasses, its node's type),
+ * after all rules ran, so the recommend stage, which reads only
+ * analysis.json, can price it. Linear-logarithmic in pods + findings. */
+void kp_analyze_pricing_inputs(const kp_cluster *c, kp_findings *out);
 
 /* Strategy name written into the evidence of rightsizing findings. */
 #define KP_RIGHTSIZING_STRATEGY "kopilot-peak-v1"

@@ -2,9 +2,9 @@
  * pricing_inputs.c - the analyze stage's half of per-finding prices: after
  * all rules ran, records in each finding what its money depends on (the
  * node types its pods run on, its StorageClass, its node's type) as the
- * finding's "pricing" object in analysis.json. The recommend stage, which
- * reads only analysis.json, turns that into rates (stages/recommend/pricing.c,
- * where the object's forms are listed in pricing.h).
+ * finding's typed pricing inputs (kp_pricing_inputs in pipeline/model.h,
+ * the "pricing" object of analysis.json). The recommend stage, which reads
+ * only analysis.json, turns them into rates through pipeline/money.h.
  *
  * What is recorded, by category:
  *   over-/under-provisioned, idle-workload: the workload's pods (pod ->
@@ -23,13 +23,13 @@
  *
  * Indexes (sorted pointer arrays, binary search) keep this O((pods +
  * findings) log n). Everything allocated here is freed before returning
- * except each f->pricing, a heap string owned by its finding.
+ * except each f->pricing, owned by its finding.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stages/recommend/pricing.h"
+#include "stages/analyze/analyze.h"
 
 typedef struct {
 	const char *type; /* NULL: no instance type label */
@@ -166,13 +166,6 @@ static int64_t cap(int64_t capacity, int64_t allocatable)
 	return capacity > 0 ? capacity : allocatable > 0 ? allocatable : 0;
 }
 
-static void set_pricing(kp_finding *f, json_object *o)
-{
-	free(f->pricing);
-	f->pricing = kp_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
 static void workload_inputs(const idx_t *x, const kp_workload *w, kp_finding *f)
 {
 	/* pods of w: a run in the pods array sorted by workload */
@@ -213,37 +206,34 @@ static void workload_inputs(const idx_t *x, const kp_workload *w, kp_finding *f)
 		return; /* no pod on a typed node: the global prices */
 	}
 	qsort(g, ng, sizeof(*g), cmp_group);
-	json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	for (size_t j = 0; j < ng; j++) {
-		json_object *e = json_object_new_object();
-		json_object_object_add(e, "instance_type", json_object_new_string(g[j].type));
-		json_object_object_add(e, "spot", json_object_new_boolean(g[j].spot));
-		json_object_object_add(e, "cpu_millicores", json_object_new_int64(g[j].cpu_m));
-		json_object_object_add(e, "memory_bytes", json_object_new_int64(g[j].mem_b));
-		json_object_object_add(e, "pods", json_object_new_int64(g[j].pods));
-		json_object_array_add(arr, e);
-	}
-	json_object_object_add(o, "node_types", arr);
-	if (elsewhere)
-		json_object_object_add(o, "pods_elsewhere", json_object_new_int64(elsewhere));
+	kp_pricing_inputs *in = &f->pricing;
+	in->by = KP_PRICED_PODS;
+	in->groups = kp_xcalloc(ng, sizeof(*in->groups));
+	for (size_t j = 0; j < ng; j++)
+		in->groups[j] = (kp_node_group){kp_xstrdup(g[j].type), g[j].spot, g[j].cpu_m, g[j].mem_b, g[j].pods};
+	in->ngroups = ng;
+	in->pods_elsewhere = elsewhere;
 	free(g);
-	set_pricing(f, o);
 }
 
-static void add_claim(json_object *classes, const kp_pvc *p, const idx_t *x)
+static void add_claim(kp_pricing_inputs *in, const kp_pvc *p, const idx_t *x)
 {
 	const char *sc = class_of(x, p->storage_class);
 	if (!sc || p->storage_bytes <= 0)
 		return;
-	json_object *v = NULL;
-	int64_t prev = json_object_object_get_ex(classes, sc, &v) ? json_object_get_int64(v) : 0;
-	json_object_object_add(classes, sc, json_object_new_int64(prev + p->storage_bytes));
+	for (size_t i = 0; i < in->nclasses; i++)
+		if (strcmp(in->classes[i].name, sc) == 0) {
+			in->classes[i].bytes += p->storage_bytes;
+			return;
+		}
+	in->classes = kp_xrealloc(in->classes, (in->nclasses + 1) * sizeof(*in->classes));
+	in->classes[in->nclasses++] = (kp_class_bytes){kp_xstrdup(sc), p->storage_bytes};
 }
 
 static void zero_replica_inputs(const idx_t *x, const kp_workload *w, kp_finding *f)
 {
 	const char *ns = w->meta.namespace_;
-	json_object *classes = json_object_new_object();
+	kp_pricing_inputs *classes = &f->pricing;
 	for (size_t i = 0; i < w->spec.nclaims; i++) {
 		/* a claim named twice (two volumes) is still one disk */
 		bool seen = false;
@@ -269,25 +259,19 @@ static void zero_replica_inputs(const idx_t *x, const kp_workload *w, kp_finding
 		}
 		free(prefix);
 	}
-	if (json_object_object_length(classes) == 0) {
-		json_object_put(classes);
-		return;
-	}
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "storage_classes", classes);
-	set_pricing(f, o);
+	if (classes->nclasses)
+		classes->by = KP_PRICED_CLASSES;
 }
 
 static void storage_class_input(kp_finding *f, const char *sc)
 {
 	if (!sc)
 		return;
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "storage_class", json_object_new_string(sc));
-	set_pricing(f, o);
+	f->pricing.by = KP_PRICED_CLASS;
+	f->pricing.storage_class = kp_xstrdup(sc);
 }
 
-void kp_pricing_inputs(const kp_cluster *c, kp_findings *out)
+void kp_analyze_pricing_inputs(const kp_cluster *c, kp_findings *out)
 {
 	idx_t x;
 	memset(&x, 0, sizeof(x));
@@ -353,13 +337,14 @@ void kp_pricing_inputs(const kp_cluster *c, kp_findings *out)
 		case KP_CAT_UNDERUTILIZED_NODE: {
 			const kp_node *n = find_node(&x, f->name);
 			if (n && n->instance_type) {
-				json_object *o = json_object_new_object();
-				json_object_object_add(o, "node", json_object_new_string(n->meta.name));
-				json_object_object_add(o, "instance_type", json_object_new_string(n->instance_type));
-				json_object_object_add(o, "spot", json_object_new_boolean(n->spot));
-				json_object_object_add(o, "cpu_millicores", json_object_new_int64(cap(n->cap_cpu_m, n->alloc_cpu_m)));
-				json_object_object_add(o, "memory_bytes", json_object_new_int64(cap(n->cap_mem_b, n->alloc_mem_b)));
-				set_pricing(f, o);
+				kp_pricing_inputs *in = &f->pricing;
+				in->by = KP_PRICED_NODE;
+				in->node = kp_xstrdup(n->meta.name);
+				in->groups = kp_xcalloc(1, sizeof(*in->groups));
+				in->groups[0] = (kp_node_group){kp_xstrdup(n->instance_type), n->spot,
+								cap(n->cap_cpu_m, n->alloc_cpu_m),
+								cap(n->cap_mem_b, n->alloc_mem_b), 1};
+				in->ngroups = 1;
 			}
 			break;
 		}

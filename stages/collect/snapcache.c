@@ -50,7 +50,7 @@
  * loader makes them).
  */
 #include "stages/collect/snapshot.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 #include <errno.h>
 #include <fcntl.h>

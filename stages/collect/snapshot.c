@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 /* Bound on usage counters (samples, restarts, OOM kills): a trillion samples
  * is 30,000 years at one a second, and summing a million such entries still

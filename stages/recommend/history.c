@@ -305,28 +305,3 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
 	json_object_put(index);
 	json_object_put(seen);
 }
-
-
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-json_object *kp_scope_json(const char *const *ns, size_t n)
-{
-	json_object *o = json_object_new_object();
-	if (n == 0) {
-		json_object_object_add(o, "namespaces", NULL);
-		return o;
-	}
-	/* sorted and unique, so the flags' order never changes findings.json */
-	const char **v = kp_xmalloc(n * sizeof(*v));
-	memcpy(v, ns, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), cmp_str);
-	json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
-			json_object_array_add(arr, json_object_new_string(v[i]));
-	free(v);
-	json_object_object_add(o, "namespaces", arr);
-	return o;
-}
-

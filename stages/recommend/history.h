@@ -45,8 +45,5 @@ kp_status kp_history_load(const char *prev_run, json_object **out, kp_error *err
  * not counted as resolved (this run did not look there). */
 void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run);
 
-/* {"namespaces": [sorted, without duplicates]} or {"namespaces": null} for
- * the whole cluster (n == 0). */
-json_object *kp_scope_json(const char *const *ns, size_t n);
 
 #endif

@@ -12,21 +12,12 @@
 #include <string.h>
 
 #include "pipeline/findings_json.h"
+#include "pipeline/money.h"
+#include "pipeline/plan.h"
+#include "pipeline/prices.h"
+#include "pipeline/quantity.h"
 #include "pipeline/safety.h"
-#include "stages/recommend/plan.h"
-#include "stages/collect/quantity.h"
-#include "stages/recommend/pricing.h"
-
-#define GIB (1024.0 * 1024.0 * 1024.0)
-
-double kp_cost_monthly(const kp_config *cfg, const kp_sizes *s)
-{
-	/* the global prices are just one set of rates */
-	kp_rates global = {.cpu_core_hour = cfg->prices.cpu_core_hour,
-			   .memory_gib_hour = cfg->prices.memory_gib_hour,
-			   .storage_gib_month = cfg->prices.storage_gib_month};
-	return kp_cost_monthly_at(cfg, &global, s);
-}
+#include "stages/recommend/history.h"
 
 /* Quotes a word for a POSIX shell when it holds anything but the characters
  * Kubernetes names use, so a hostile name in a hand-made snapshot cannot
@@ -145,13 +136,7 @@ static const kp_evidence *evidence_by_metric(const kp_finding *f, const char *pr
 	return NULL;
 }
 
-static void money(double v, const char *currency, char *out, size_t n)
-{
-	if (strcmp(currency, "USD") == 0)
-		snprintf(out, n, "%s$%.2f", v < 0 ? "-" : "", fabs(v));
-	else
-		snprintf(out, n, "%.2f %s", v, currency);
-}
+static void money(double v, const char *currency, char *out, size_t n) { kp_money_format(v, currency, out, n); }
 
 static void sizes_label(const kp_sizes *s, char *out, size_t n)
 {
@@ -319,19 +304,10 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 
 void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 {
-	/* Load balancers a finding holds are priced on top of its sizes; no
-	 * recommendation keeps them (they go with the action). */
-	/* Rates: the finding's own (node types, StorageClass) where its
-	 * pricing inputs name a configured price, else the global ones; the
-	 * rates used are recorded in the finding (price, evidence). */
-	kp_rates rates;
-	kp_pricing_rates(cfg, f, &rates);
-	f->monthly_cost = kp_cost_monthly_at(cfg, &rates, &f->current) +
-			  (double)f->load_balancers * cfg->prices.load_balancer_hour * cfg->prices.hours_per_month;
-	f->monthly_savings =
-		f->monthly_cost - (f->has_recommended ? kp_cost_monthly_at(cfg, &rates, &f->recommended) : 0);
-	kp_pricing_annotate(cfg, f, &rates);
-	kp_rates_release(&rates);
+	/* Money first, in the one place it is decided (pipeline/money.c):
+	 * the finding's own rates (node types, StorageClass) where its pricing
+	 * inputs name a configured price, else the global ones. */
+	kp_money_price_finding(cfg, f);
 	free(f->action.command);
 	switch (f->category) {
 	case KP_CAT_OVER_PROVISIONED:
@@ -435,10 +411,8 @@ static json_object *prices_json(const kp_config *cfg)
 	return p;
 }
 
-static double round4(double v) { return round(v * 10000.0) / 10000.0; }
-
 kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *path, json_object **findings_doc,
-		       json_object **plan, kp_error *err)
+		       json_object **plan, size_t *below, kp_error *err)
 {
 	const char *schema = kp_json_str(analysis, "schema");
 	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0)
@@ -454,12 +428,24 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	 * ~150 MB for 30,000 findings) is dropped before findings.json's tree
 	 * is built, so the two never coexist. Nothing below reads it. */
 	json_object_object_del(analysis, "findings");
+	/* Price every finding, then drop the ones that save too little at the
+	 * price the user sees (rightsizing.min_monthly_savings), in order. */
 	double total_cost = 0, total_savings = 0;
+	size_t kept = 0;
 	for (size_t i = 0; i < f.items.len; i++) {
-		kp_recommend_finding(cfg, &f.items.items[i]);
-		total_cost += round4(f.items.items[i].monthly_cost);
-		total_savings += round4(f.items.items[i].monthly_savings);
+		kp_finding *x = &f.items.items[i];
+		kp_recommend_finding(cfg, x);
+		if (kp_money_below_threshold(cfg, x)) {
+			kp_finding_release(x);
+			continue;
+		}
+		total_cost += kp_money_round(x->monthly_cost);
+		total_savings += kp_money_round(x->monthly_savings);
+		f.items.items[kept++] = *x;
 	}
+	if (below)
+		*below = f.items.len - kept;
+	f.items.len = kept;
 	kp_findings_sort(&f);
 
 	json_object *doc = json_object_new_object();
@@ -473,8 +459,8 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	json_object_object_add(doc, "prices", prices_json(cfg));
 	json_object *totals = json_object_new_object();
 	json_object_object_add(totals, "findings", json_object_new_int64((int64_t)f.items.len));
-	json_object_object_add(totals, "monthly_cost", kp_json_new_number(round4(total_cost)));
-	json_object_object_add(totals, "monthly_savings", kp_json_new_number(round4(total_savings)));
+	json_object_object_add(totals, "monthly_cost", kp_json_new_number(kp_money_round(total_cost)));
+	json_object_object_add(totals, "monthly_savings", kp_json_new_number(kp_money_round(total_savings)));
 	json_object_object_add(doc, "totals", totals);
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f.items.len; i++)
@@ -488,5 +474,87 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	*findings_doc = doc;
 	*plan = kp_plan_doc(doc); /* plan.c: ordered by risk class, then savings */
 	kp_findings_release(&f);
+	return KP_OK;
+}
+
+/* ---- the stage ---- */
+
+static bool has_missing(json_object *doc)
+{
+	json_object *m = kp_json_get(doc, "missing");
+	return json_object_is_type(m, json_type_array) && json_object_array_length(m) > 0;
+}
+
+/* One audit record per finding: what is proposed and what the safety layer
+ * decided about it. */
+static void audit_decisions(kp_audit *audit, json_object *findings)
+{
+	json_object *arr = kp_json_get(findings, "findings");
+	static const char *const keys[][2] = {
+		{"finding", "id"},
+		{"category", "category"},
+		{"namespace", "resource.namespace"},
+		{"name", "resource.name"},
+		{"command", "action.command"},
+		{"risk", "risk"},
+		{"destructive", "action.destructive"},
+		{"approval_required", "action.approval_required"},
+		{"blocked", "action.blocked"},
+		{"blocked_reason", "action.blocked_reason"},
+	};
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *f = json_object_array_get_idx(arr, i);
+		json_object *ev = json_object_new_object();
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			json_object_object_add(ev, keys[k][0], json_object_get(kp_json_get(f, keys[k][1])));
+		kp_audit_event(audit, "safety.decision", ev);
+	}
+}
+
+kp_status kp_recommend_run(kp_run *run, kp_error *err)
+{
+	char *apath = kp_path_join(run->dir, "analysis.json");
+	json_object *analysis = NULL;
+	kp_status s = kp_json_read_file(apath, &analysis, err);
+	json_object *findings = NULL, *plan = NULL;
+	if (!s)
+		s = kp_recommend(run->cfg, analysis, apath, &findings, &plan, &run->below_threshold, err);
+	free(apath);
+	if (s) {
+		json_object_put(analysis);
+		return s;
+	}
+	/* The scope analyze recorded, carried into findings.json and plan.json
+	 * (absent in an analysis.json from before scopes: the whole cluster). */
+	json_object *scope = kp_json_get(analysis, "scope");
+	scope = scope ? json_object_get(scope) : kp_scope_json(NULL, 0);
+	json_object_object_add(findings, "scope", scope);
+	json_object_object_add(plan, "scope", json_object_get(scope));
+	kp_history_apply(findings, run->previous_doc, run->previous_run);
+	json_object *hist = json_object_new_object();
+	json_object_object_add(hist, "previous_run", run->previous_run ? json_object_new_string(run->previous_run) : NULL);
+	json_object *changes = kp_json_get(findings, "changes");
+	static const char *const counts[] = {"new", "persisting", "resolved"};
+	for (size_t i = 0; i < 3 && run->previous_run; i++)
+		json_object_object_add(hist, counts[i], json_object_get(kp_json_get(changes, counts[i])));
+	kp_audit_event(run->audit, "history", hist);
+	audit_decisions(run->audit, findings);
+	json_object_put(analysis); /* not needed past here: memory back before serialising */
+	if (has_missing(findings))
+		run->degraded = true;
+	char *fpath = kp_path_join(run->dir, "findings.json"), *ppath = kp_path_join(run->dir, "plan.json");
+	s = kp_json_write_file(fpath, findings, err);
+	json_object_put(findings); /* and its serialised text, before plan.json's */
+	if (!s)
+		s = kp_json_write_file(ppath, plan, err);
+	free(fpath);
+	free(ppath);
+	json_object_put(plan);
+	if (s)
+		return s;
+	json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "prices_source", json_object_new_string(run->cfg->prices.source));
+	json_object_object_add(ev, "below_min_monthly_savings", json_object_new_int64((int64_t)run->below_threshold));
+	kp_audit_event(run->audit, "recommend", ev);
 	return KP_OK;
 }

@@ -13,6 +13,12 @@
 #define KP_RENDER_H
 
 #include "pipeline/kp.h"
+#include "pipeline/run.h"
+
+/* The stage: run->dir/findings.json -> report.md, report.html and
+ * report.xlsx, written to staged names and renamed together only when all
+ * three were written. Uses run->cfg's render.report_template only. */
+kp_status kp_render_run(kp_run *run, kp_error *err);
 
 /* ---- mustache-style templates (subset documented in templates/README.md) ----
  * {{name}} HTML-escaped variable, {{{name}}} and {{& name}} raw,

@@ -20,8 +20,9 @@
  */
 #include "stages/render/render.h"
 
-#include "stages/collect/quantity.h"
-#include "stages/recommend/plan.h"
+#include "pipeline/money.h"
+#include "pipeline/quantity.h"
+#include "pipeline/plan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -72,64 +73,8 @@ static bool bool_of(json_object *o, const char *k)
 
 /* ---- formatting ---- */
 
-static void group_thousands(unsigned long long x, char *out, size_t n)
-{
-	char tmp[32];
-	int len = snprintf(tmp, sizeof(tmp), "%llu", x);
-	size_t o = 0;
-	for (int i = 0; i < len && o + 2 < n; i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			out[o++] = ',';
-		out[o++] = tmp[i];
-	}
-	out[o] = '\0';
-}
-
-static const char *currency_symbol(const char *cur)
-{
-	if (!cur || strcmp(cur, "USD") == 0)
-		return "$";
-	if (strcmp(cur, "EUR") == 0)
-		return "\xe2\x82\xac"; /* EURO SIGN */
-	if (strcmp(cur, "GBP") == 0)
-		return "\xc2\xa3"; /* POUND SIGN */
-	return NULL;
-}
-
-/* "$1,234.56", "-$4.64", "1,234.56 CHF": rounded to cents only here. */
-static void fmt_money(double v, const char *cur, char *out, size_t n)
-{
-	if (!isfinite(v))
-		v = 0;
-	double a = fabs(v);
-	if (a > 1e15)
-		a = 1e15;
-	long long cents = llround(a * 100.0);
-	bool neg = v < 0 && cents > 0;
-	char whole[40];
-	group_thousands((unsigned long long)(cents / 100), whole, sizeof(whole));
-	const char *sym = currency_symbol(cur);
-	if (sym)
-		snprintf(out, n, "%s%s%s.%02lld", neg ? "-" : "", sym, whole, cents % 100);
-	else
-		snprintf(out, n, "%s%s.%02lld %.16s", neg ? "-" : "", whole, cents % 100, cur);
-}
-
-/* Unit prices keep their precision ("$0.031611"), at least two decimals. */
-static void fmt_price(double v, const char *cur, char *out, size_t n)
-{
-	char num[64];
-	snprintf(num, sizeof(num), "%.6f", isfinite(v) ? v : 0.0);
-	char *dot = strchr(num, '.');
-	char *e = num + strlen(num);
-	while (dot && e > dot + 3 && e[-1] == '0')
-		*--e = '\0';
-	const char *sym = currency_symbol(cur);
-	if (sym)
-		snprintf(out, n, "%s%s", sym, num);
-	else
-		snprintf(out, n, "%s %.16s", num, cur);
-}
+static void fmt_money(double v, const char *cur, char *out, size_t n) { kp_money_format(v, cur, out, n); }
+static void fmt_price(double v, const char *cur, char *out, size_t n) { kp_money_format_price(v, cur, out, n); }
 
 static void put_money(json_object *o, const char *k, double v, const char *cur)
 {
@@ -362,7 +307,7 @@ static void add_evidence(json_object *d, json_object *evidence)
 			kp_buf_printf(&b, "%sover %s", b.len ? ", " : "", w);
 		if (is_num(samples)) {
 			char g[40];
-			group_thousands((unsigned long long)llabs((long long)json_object_get_int64(samples)), g, sizeof(g));
+			kp_format_thousands((unsigned long long)llabs((long long)json_object_get_int64(samples)), g, sizeof(g));
 			kp_buf_printf(&b, "%s%s samples", b.len ? ", " : "", g);
 		}
 		const char *src = kp_json_str(e, "source"), *q = kp_json_str(e, "query");

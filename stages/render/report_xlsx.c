@@ -30,6 +30,8 @@
  */
 #include "stages/render/render.h"
 
+#include "pipeline/money.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -370,16 +372,6 @@ static xl_sizes xl_read_sizes(xl_ctx *x, json_object *sizes, size_t idx, const c
 	return s;
 }
 
-/* The recommend stage's cost model, on the same cores/GiB values the sheet
- * holds, so cached values equal what a recalculation gives. */
-static double xl_cost(const xl_prices *p, const xl_sizes *s)
-{
-	if (!s->present)
-		return 0;
-	double replicas = isnan(s->replicas) ? 1 : s->replicas;
-	return replicas * (s->cpu_cores * p->cpu_core_hour + s->mem_gib * p->memory_gib_hour) * p->hours_per_month +
-	       s->storage_gib * p->storage_gib_month + s->load_balancers * p->load_balancer_hour * p->hours_per_month;
-}
 
 static double xl_price(xl_ctx *x, json_object *doc, const char *key)
 {
@@ -438,11 +430,6 @@ static void xl_when(const char *rfc3339, char out[40])
 	strftime(out, 40, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-static bool xl_is_currency_code(const char *c)
-{
-	return strlen(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' && c[2] <= 'Z';
-}
-
 /* ---- formats ---- */
 
 static lxw_format *xl_fmt(xl_ctx *x)
@@ -457,16 +444,8 @@ static bool xl_formats(xl_ctx *x)
 {
 	const char *cur = x->prices.currency;
 	char money[96], price[96];
-	if (strcmp(cur, "USD") == 0) {
-		snprintf(money, sizeof(money), "$#,##0.00;[Red]-$#,##0.00");
-		snprintf(price, sizeof(price), "$#,##0.00####");
-	} else if (xl_is_currency_code(cur)) {
-		snprintf(money, sizeof(money), "#,##0.00 \"%s\";[Red]-#,##0.00 \"%s\"", cur, cur);
-		snprintf(price, sizeof(price), "#,##0.00#### \"%s\"", cur);
-	} else {
-		snprintf(money, sizeof(money), "#,##0.00;[Red]-#,##0.00");
-		snprintf(price, sizeof(price), "#,##0.00####");
-	}
+	kp_money_excel_format(cur, false, money, sizeof(money));
+	kp_money_excel_format(cur, true, price, sizeof(price));
 
 	lxw_format **all[] = { &x->title, &x->h2,	  &x->header,	  &x->header_num, &x->label, &x->text,
 			       &x->wrap,  &x->note,	  &x->cores,	  &x->gib,	  &x->count, &x->money,
@@ -728,8 +707,11 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 			if (specific[k])
 				*rates[k].dst = json_object_get_double(v);
 		}
-		double cost = xl_cost(&rp, &cur);
-		double savings = cost - (rec.present ? xl_cost(&rp, &rec) : 0);
+		/* Cached values are findings.json's own figures (pipeline/money.c,
+		 * the one money path); the formulas beside them recompute the
+		 * same cost model from the cells, so they agree to the cent. */
+		double cost = xl_size(x, f, "monthly_cost", 0, i, "finding");
+		double savings = xl_size(x, f, "monthly_savings", 0, i, "finding");
 
 		xl_str(x, ws, S, r, C_ID, js(f, "id"), x->text);
 		xl_str(x, ws, S, r, C_CATEGORY, js(f, "category"), x->text);

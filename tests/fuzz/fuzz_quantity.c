@@ -1,6 +1,6 @@
 /*
  * fuzz_quantity.c - libFuzzer harness for Kubernetes quantity parsing and
- * formatting (stages/collect/quantity.h).
+ * formatting (pipeline/quantity.h).
  *
  * The input (NUL-terminated copy) goes to kp_quantity_milli and
  * kp_quantity_units. Properties checked, beyond "no crash, no UB":
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 static void check_mem_roundtrip(int64_t x)
 {

@@ -11,10 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pipeline/findings_json.h"
 #include "pipeline/model.h"
 #include "stages/analyze/analyze.h"
 #include "stages/recommend/history.h"
-#include "stages/recommend/plan.h"
+#include "pipeline/plan.h"
 #include "stages/render/render.h"
 
 /* ---- fixtures ---- */

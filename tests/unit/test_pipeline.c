@@ -11,11 +11,21 @@
 
 #include "pipeline/config.h"
 #include "pipeline/findings_json.h"
+#include "pipeline/money.h"
 #include "pipeline/safety.h"
 #include "stages/collect/snapshot.h"
 #include "stages/recommend/recommend.h"
 
 /* ---- cost ---- */
+
+/* The one cost formula at the global prices. */
+static double tp_cost(const kp_config *cfg, const kp_sizes *s)
+{
+	kp_rates r = {.cpu_core_hour = cfg->prices.cpu_core_hour,
+		      .memory_gib_hour = cfg->prices.memory_gib_hour,
+		      .storage_gib_month = cfg->prices.storage_gib_month};
+	return kp_money_cost(cfg, &r, NULL, s);
+}
 
 Test(cost, opencost_defaults_per_month)
 {
@@ -25,15 +35,15 @@ Test(cost, opencost_defaults_per_month)
 	kp_sizes_unset(&s);
 	s.replicas = 1;
 	s.cpu_request_m = 1000;
-	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 0.031611 * 730, 1e-9);
+	cr_assert_float_eq(tp_cost(&cfg, &s), 0.031611 * 730, 1e-9);
 	s.cpu_request_m = KP_UNSET;
 	s.mem_request_b = 1LL << 30;
-	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 0.004237 * 730, 1e-9);
+	cr_assert_float_eq(tp_cost(&cfg, &s), 0.004237 * 730, 1e-9);
 	s.replicas = 4;
-	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 4 * 0.004237 * 730, 1e-9);
+	cr_assert_float_eq(tp_cost(&cfg, &s), 4 * 0.004237 * 730, 1e-9);
 	kp_sizes_unset(&s);
 	s.storage_b = 100LL << 30;
-	cr_assert_float_eq(kp_cost_monthly(&cfg, &s), 4.0, 1e-9, "100Gi at $0.04/GiB-month, replicas ignored");
+	cr_assert_float_eq(tp_cost(&cfg, &s), 4.0, 1e-9, "100Gi at $0.04/GiB-month, replicas ignored");
 	kp_config_release(&cfg);
 }
 

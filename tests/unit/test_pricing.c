@@ -14,7 +14,8 @@
 
 #include "pipeline/config.h"
 #include "pipeline/findings_json.h"
-#include "stages/recommend/pricing.h"
+#include "pipeline/prices.h"
+#include "stages/analyze/analyze.h"
 #include "stages/recommend/recommend.h"
 
 #define GIB_B (1024LL * 1024LL * 1024LL)
@@ -46,6 +47,24 @@ static const char OPENCOST_DEFAULT[] =
 	"\"internetNetworkEgress\":\"0.12\"}";
 
 /* ---- split ---- */
+
+/* Sets f's pricing inputs from their JSON form, as analysis.json has them. */
+static void pt_set_pricing(kp_finding *f, const char *json)
+{
+	kp_pricing_inputs_release(&f->pricing);
+	json_object *o = json_tokener_parse(json);
+	kp_error err = {0};
+	cr_assert_eq(kp_pricing_inputs_from_json(o, "test", &f->pricing, &err), KP_OK, "%s", err.msg);
+	json_object_put(o);
+}
+
+/* f's pricing inputs serialise to want. */
+static void pt_expect_pricing(const kp_finding *f, const char *want)
+{
+	json_object *o = kp_pricing_inputs_to_json(&f->pricing);
+	cr_expect_str_eq(o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : "(none)", want);
+	json_object_put(o);
+}
 
 Test(pricing_split, keeps_ratio_and_sums_to_hourly)
 {
@@ -248,7 +267,7 @@ Test(pricing_rates, storage_class_price_and_fallback)
 	kp_findings_init(&fs);
 	kp_finding *f = pt_finding(&fs, KP_CAT_ORPHANED_PVC, "PersistentVolumeClaim", "shop", "data");
 	f->current.storage_b = 100 * GIB_B;
-	f->pricing = kp_xstrdup("{\"storage_class\":\"gp3\"}");
+	pt_set_pricing(f, "{\"storage_class\":\"gp3\"}");
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, 8.0), "%g", f->monthly_cost);
 	json_object *j = kp_finding_to_json(f, true);
@@ -266,7 +285,7 @@ Test(pricing_rates, storage_class_price_and_fallback)
 	/* a class without a price: the global price, no "price" */
 	kp_finding *g = pt_finding(&fs, KP_CAT_ORPHANED_PVC, "PersistentVolumeClaim", "shop", "old");
 	g->current.storage_b = 100 * GIB_B;
-	g->pricing = kp_xstrdup("{\"storage_class\":\"standard\"}");
+	pt_set_pricing(g, "{\"storage_class\":\"standard\"}");
 	kp_recommend_finding(&c, g);
 	cr_expect(NEAR(g->monthly_cost, 4.0), "%g", g->monthly_cost);
 	j = kp_finding_to_json(g, true);
@@ -287,19 +306,17 @@ Test(pricing_rates, node_finding_costs_its_hourly_price)
 	f->current.replicas = 1;
 	f->current.cpu_request_m = 4000;
 	f->current.mem_request_b = 15 * GIB_B;
-	f->pricing = kp_xstrdup("{\"node\":\"ip-10-0-1-5\",\"instance_type\":\"m5.xlarge\",\"spot\":false,"
+	pt_set_pricing(f, "{\"node\":\"ip-10-0-1-5\",\"instance_type\":\"m5.xlarge\",\"spot\":false,"
 				"\"cpu_millicores\":4000,\"memory_bytes\":16777216000}");
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, 0.192 * 730), "%g", f->monthly_cost);
 	/* spot node: spot_hourly */
-	free(f->pricing);
-	f->pricing = kp_xstrdup("{\"node\":\"n\",\"instance_type\":\"m5.xlarge\",\"spot\":true}");
+	pt_set_pricing(f, "{\"node\":\"n\",\"instance_type\":\"m5.xlarge\",\"spot\":true}");
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, 0.0722 * 730), "%g", f->monthly_cost);
 	cr_expect(strstr(f->evidence[0].summary, "spot $0.0722/h") != NULL, "%s", f->evidence[0].summary);
 	/* spot, no spot_hourly, no custom spot prices: on-demand */
-	free(f->pricing);
-	f->pricing = kp_xstrdup("{\"node\":\"n\",\"instance_type\":\"m5.2xlarge\",\"spot\":true}");
+	pt_set_pricing(f, "{\"node\":\"n\",\"instance_type\":\"m5.2xlarge\",\"spot\":true}");
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, 0.384 * 730), "%g", f->monthly_cost);
 	/* ... with custom spotCPU/spotRAM: those */
@@ -308,11 +325,10 @@ Test(pricing_rates, node_finding_costs_its_hourly_price)
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, (4 * 0.006655 + 15 * 0.000892) * 730), "%g", f->monthly_cost);
 	/* unpriced type: global prices, and the old price annotation is gone */
-	free(f->pricing);
-	f->pricing = kp_xstrdup("{\"node\":\"n\",\"instance_type\":\"c5.large\",\"spot\":false}");
+	pt_set_pricing(f, "{\"node\":\"n\",\"instance_type\":\"c5.large\",\"spot\":false}");
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, (4 * c.prices.cpu_core_hour + 15 * c.prices.memory_gib_hour) * 730));
-	cr_expect(strstr(f->pricing, "price") == NULL, "%s", f->pricing);
+	cr_expect(!f->price.cpu_specific && !f->price.storage_specific, "no specific price left");
 	kp_findings_release(&fs);
 	kp_config_release(&c);
 }
@@ -366,12 +382,12 @@ Test(pricing_inputs, workload_over_two_node_types)
 	f->current.cpu_request_m = 1000;
 	f->current.mem_request_b = 2 * GIB_B;
 	kp_finding *none = pt_finding(&fs, KP_CAT_IDLE_WORKLOAD, "Deployment", "shop", "gone");
-	kp_pricing_inputs(&cl, &fs);
+	kp_analyze_pricing_inputs(&cl, &fs);
 	f = &fs.items.items[0];
 	none = &fs.items.items[1];
-	cr_expect_null(none->pricing, "unknown workload: no inputs");
-	cr_assert_not_null(f->pricing);
-	json_object *in = json_tokener_parse(f->pricing);
+	cr_expect_eq(none->pricing.by, KP_PRICED_GLOBAL, "unknown workload: no inputs");
+	cr_assert_neq(f->pricing.by, KP_PRICED_GLOBAL);
+	json_object *in = kp_pricing_inputs_to_json(&f->pricing);
 	json_object *g = kp_json_get(in, "node_types");
 	cr_assert_eq(json_object_array_length(g), 2, "%s", f->pricing);
 	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(g, 0), "instance_type"), "m5.2xlarge");
@@ -421,7 +437,7 @@ Test(pricing_inputs, workload_over_two_node_types)
 	kp_config_init(&plain);
 	kp_recommend_finding(&plain, f);
 	cr_expect(NEAR(f->monthly_cost, 6 * (plain.prices.cpu_core_hour + 2 * plain.prices.memory_gib_hour) * 730));
-	cr_expect(strstr(f->pricing, "\"price\"") == NULL, "%s", f->pricing);
+	cr_expect(!f->price.cpu_specific && !f->price.storage_specific, "no specific price left");
 	kp_config_release(&plain);
 
 	kp_findings_release(&fs);
@@ -477,15 +493,15 @@ Test(pricing_inputs, storage_classes_of_claims_and_nodes)
 	kp_findings_add(&fs, KP_CAT_UNBOUND_PV, "v1", "PersistentVolume", NULL, "pv-1", NULL);
 	kp_findings_add(&fs, KP_CAT_UNDERUTILIZED_NODE, "v1", "Node", NULL, "ip-1", NULL);
 	kp_findings_add(&fs, KP_CAT_FINISHED_JOB, "batch/v1", "Job", "shop", "j", NULL);
-	kp_pricing_inputs(&cl, &fs);
+	kp_analyze_pricing_inputs(&cl, &fs);
 	kp_finding *it = fs.items.items;
 	/* data-db-0 (1 GiB gp3) + data-db-1 (2 GiB standard) + logs once (4 GiB, default gp3); not data-db-x */
-	cr_expect_str_eq(it[0].pricing, "{\"storage_classes\":{\"gp3\":5368709120,\"standard\":2147483648}}");
-	cr_expect_str_eq(it[1].pricing, "{\"storage_class\":\"gp3\"}", "unset class: the default one");
-	cr_expect_str_eq(it[2].pricing, "{\"storage_class\":\"gp3\"}");
-	cr_expect_str_eq(it[3].pricing, "{\"node\":\"ip-1\",\"instance_type\":\"m5.xlarge\",\"spot\":true,"
+	pt_expect_pricing(&it[0], "{\"storage_classes\":{\"gp3\":5368709120,\"standard\":2147483648}}");
+	pt_expect_pricing(&it[1], "{\"storage_class\":\"gp3\"}"); /* unset class: the default one */
+	pt_expect_pricing(&it[2], "{\"storage_class\":\"gp3\"}");
+	pt_expect_pricing(&it[3], "{\"node\":\"ip-1\",\"instance_type\":\"m5.xlarge\",\"spot\":true,"
 					"\"cpu_millicores\":3900,\"memory_bytes\":16106127360}");
-	cr_expect_null(it[4].pricing);
+	cr_expect_eq(it[4].pricing.by, KP_PRICED_GLOBAL);
 
 	/* the zero-replica workload: bytes-weighted, unpriced classes at the global price */
 	kp_config c;

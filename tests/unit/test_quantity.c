@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 typedef struct {
 	const char *in;

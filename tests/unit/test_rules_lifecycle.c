@@ -485,8 +485,8 @@ Test(lifecycle_idle, idle_daemonset_and_statefulset, .fini = lc_fini)
 	cr_assert_str_eq(f->kind, "DaemonSet");
 	cr_assert_eq(f->current.replicas, 4);
 	cr_assert_eq(f->current.cpu_request_m, 50);
-	/* no requests at all: idle but it reserves nothing, so it is clutter,
-	 * not spend, and below rightsizing.min_monthly_savings: not reported */
+	/* no requests at all: idle but it reserves nothing, so it costs
+	 * nothing at any price: not reported */
 	cr_assert_null(lc_find(KP_CAT_IDLE_WORKLOAD, "standby"));
 }
 

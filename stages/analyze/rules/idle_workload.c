@@ -19,10 +19,11 @@
  * Every CPU and memory summary must be known: a missing value is "not
  * measured", never "zero".
  *
- * An idle workload whose requests cost less than
- * rightsizing.min_monthly_savings a month is not reported (it is clutter,
- * not spend). An idle workload is marked (kp_analyze_mark_idle), so rightsizing (which runs
- * after this rule) does not also propose shrinking it, and one finding for
+ * An idle workload without requests is not reported (it costs nothing);
+ * one whose requests cost less than rightsizing.min_monthly_savings a month
+ * at its own price is dropped by the recommend stage (clutter, not spend). An idle workload is marked
+ * (kp_analyze_mark_idle), so rightsizing (which runs after this rule) does
+ * not also propose shrinking it, and gets one finding for
  * the whole workload (container NULL) whose current sizes are the replicas
  * (the HPA's current count when an HPA targets it) and the per-pod sum of the
  * requests of its regular containers and native sidecars (unset counts 0).
@@ -52,7 +53,7 @@
 #include <string.h>
 
 #include "stages/analyze/analyze.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 typedef struct {
 	size_t entries;
@@ -167,16 +168,15 @@ static void idle_judge(kp_analyze_ctx *x, kp_workload *w, const kp_usage *const 
 		return;
 	}
 
-	/* An idle workload that reserves next to nothing (no requests, or a
-	 * few millicores) is clutter, not spend: below the same bar as a
-	 * rightsizing finding it is left out, so the report stays about money. */
+	/* An idle workload that reserves nothing (no requests: BestEffort)
+	 * costs nothing at any price and is left to rightsizing, which says
+	 * why it is not judged; one that reserves a few millicores is dropped
+	 * by the recommend stage below the same bar as a rightsizing finding,
+	 * at its own price. */
 	int64_t cpu_req = 0, mem_req = 0;
 	double replicas = idle_replicas(w);
 	idle_requests(w, &cpu_req, &mem_req);
-	double cost = replicas * ((double)(cpu_req > 0 ? cpu_req : 0) / 1000.0 * cfg->prices.cpu_core_hour +
-				  (double)(mem_req > 0 ? mem_req : 0) / (1024.0 * 1024.0 * 1024.0) * cfg->prices.memory_gib_hour) *
-		      cfg->prices.hours_per_month;
-	if (cost < cfg->rules.rightsizing.min_monthly_savings)
+	if (cpu_req <= 0 && mem_req <= 0)
 		return;
 
 	kp_analyze_mark_idle(x, w);

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "stages/analyze/analyze.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 static int cmp_str(const void *a, const void *b)
 {

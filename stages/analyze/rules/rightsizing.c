@@ -16,8 +16,9 @@
  * A container is under-provisioned when it was OOM-killed, its peak memory
  * exceeds its request, or its CPU reference exceeds its request; otherwise
  * over-provisioned when a request can come down by both the relative and the
- * absolute threshold and the savings reach min_monthly_savings. Changes too
- * small to matter are not proposed, so the report is not noise.
+ * absolute threshold; the recommend stage then drops the ones whose savings
+ * at their own price stay below min_monthly_savings. Changes too small to
+ * matter are not proposed, so the report is not noise.
  *
  * Batch work (a CronJob over all its Jobs' runs, a Job not owned by a
  * CronJob) is judged per run: it needs min_batch_runs runs, not hours, and
@@ -37,10 +38,9 @@
 #include <string.h>
 
 #include "stages/analyze/analyze.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 #define MIB (1024LL * 1024LL)
-#define GIB (1024.0 * 1024.0 * 1024.0)
 
 typedef struct {
 	size_t pods;
@@ -106,12 +106,6 @@ static int64_t round_up(double v, int64_t step)
 {
 	int64_t n = (int64_t)ceil(v / (double)step);
 	return n * step;
-}
-
-static double cost_delta(const kp_config *cfg, int64_t cpu_m, int64_t mem_b, double replicas)
-{
-	return ((double)cpu_m / 1000.0 * cfg->prices.cpu_core_hour + (double)mem_b / GIB * cfg->prices.memory_gib_hour) *
-	       cfg->prices.hours_per_month * replicas;
 }
 
 static bool significant(const kp_config *cfg, int64_t current, int64_t target, int64_t min_abs)
@@ -327,31 +321,9 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	if (rec.mem_limit_b != KP_UNSET && rec.mem_request_b != KP_UNSET && rec.mem_limit_b < rec.mem_request_b)
 		rec.mem_limit_b = rec.mem_request_b;
 
-	int64_t dcpu = (cur.cpu_request_m != KP_UNSET ? cur.cpu_request_m : 0) -
-		       (rec.cpu_request_m != KP_UNSET ? rec.cpu_request_m : 0);
-	int64_t dmem = (cur.mem_request_b != KP_UNSET ? cur.mem_request_b : 0) -
-		       (rec.mem_request_b != KP_UNSET ? rec.mem_request_b : 0);
-	if (k->init && !k->sidecar) {
-		/* A plain init container runs before the others; the pod's
-		 * effective request is max(sum of the others, the init one), so
-		 * only the part above the others' sum costs anything. */
-		int64_t other_cpu = 0, other_mem = 0;
-		for (size_t i = 0; i < w->spec.ncontainers; i++) {
-			const kp_container *o = &w->spec.containers[i];
-			if (o->init && !o->sidecar)
-				continue;
-			other_cpu += o->cpu_request_m > 0 ? o->cpu_request_m : 0;
-			other_mem += o->mem_request_b > 0 ? o->mem_request_b : 0;
-		}
-		int64_t cc = cur.cpu_request_m > 0 ? cur.cpu_request_m : 0, rc = rec.cpu_request_m > 0 ? rec.cpu_request_m : 0;
-		int64_t cm = cur.mem_request_b > 0 ? cur.mem_request_b : 0, rm = rec.mem_request_b > 0 ? rec.mem_request_b : 0;
-		dcpu = (cc > other_cpu ? cc : other_cpu) - (rc > other_cpu ? rc : other_cpu);
-		dmem = (cm > other_mem ? cm : other_mem) - (rm > other_mem ? rm : other_mem);
-	}
-	double savings = cost_delta(cfg, dcpu, dmem, replicas);
-	if (!under && savings < cfg->rules.rightsizing.min_monthly_savings)
-		return;
-
+	/* Whether the change is worth a pull request in money is decided by
+	 * the recommend stage at the finding's own price (pipeline/money.h):
+	 * rightsizing.min_monthly_savings applies there, to what the user sees. */
 	kp_finding *f = kp_findings_add(x->out, under ? KP_CAT_UNDER_PROVISIONED : KP_CAT_OVER_PROVISIONED, api, kind,
 					w->meta.namespace_, w->meta.name, k->name);
 	f->current = cur;
@@ -422,8 +394,9 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 					"whole life and is sized like a regular container");
 	else if (k->init)
 		kp_finding_add_evidence(f, "container_role", 0, false, NULL,
-					"Init container: it runs before the others, so only the part of its request above "
-					"the sum of the other containers' requests costs anything; savings count only that");
+					"Init container: it runs before the others, and the pod reserves the larger of its "
+					"request and the sum of the other containers' requests, so lowering it frees "
+					"capacity only down to that sum");
 
 	kp_risk risk = KP_RISK_LOW;
 	if (w->hpa && (w->hpa->scales_on_cpu || w->hpa->scales_on_memory)) {

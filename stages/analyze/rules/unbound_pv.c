@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "stages/analyze/analyze.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 static bool eq(const char *a, const char *b)
 {

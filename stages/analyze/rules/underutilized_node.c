@@ -53,7 +53,7 @@
 #include <string.h>
 
 #include "stages/analyze/analyze.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 #define CONTROL_PLANE "node-role.kubernetes.io/control-plane"
 #define MASTER "node-role.kubernetes.io/master"

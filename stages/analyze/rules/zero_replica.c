@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "stages/analyze/analyze.h"
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 /* How many claim/service names an evidence line spells out. */
 #define ZR_MAX_LISTED 10

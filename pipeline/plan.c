@@ -9,7 +9,7 @@
  * are resizes too: they sort to the end of the first class and lower the
  * cumulative figure, which is honest about what the plan as a whole saves.
  */
-#include "stages/recommend/plan.h"
+#include "pipeline/plan.h"
 
 #include <math.h>
 #include <stdlib.h>

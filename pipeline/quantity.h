@@ -26,6 +26,8 @@ kp_status kp_quantity_units(const char *s, int64_t *out, kp_error *err);
  * bytes as "512Mi", "1.5Gi" (binary units, at most one decimal). */
 void kp_format_cpu(int64_t millicores, char *out, size_t n);
 void kp_format_bytes(int64_t bytes, char *out, size_t n);
+/* A count with thousands separators: "12,345". */
+void kp_format_thousands(unsigned long long v, char *out, size_t n);
 /* Kubernetes quantity strings for manifests/kubectl: "250m", "512Mi". */
 void kp_quantity_format_cpu(int64_t millicores, char *out, size_t n);
 void kp_quantity_format_mem(int64_t bytes, char *out, size_t n);

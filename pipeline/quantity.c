@@ -19,7 +19,7 @@
  * "5." and ".5" are valid (Kubernetes accepts both). "-0" is zero, as in
  * Kubernetes; any other negative value is an error.
  */
-#include "stages/collect/quantity.h"
+#include "pipeline/quantity.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,3 +381,16 @@ void kp_quantity_format_mem(int64_t bytes, char *out, size_t n)
 }
 
 const char *kp_quantity_build_stamp(void) { return __DATE__ " " __TIME__; }
+
+void kp_format_thousands(unsigned long long v, char *out, size_t n)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%llu", v);
+	size_t o = 0;
+	for (int i = 0; i < len && o + 2 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = tmp[i];
+	}
+	out[o] = '\0';
+}

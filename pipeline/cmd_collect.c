@@ -1,0 +1,34 @@
+/*
+ * cmd_collect.c - `kopilot collect --snapshot DIR --out RUN`: the collect
+ * stage alone.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "pipeline/cmd.h"
+#include "stages/collect/collect.h"
+
+int cmd_collect(int argc, char **argv)
+{
+	static const char *const flags[] = {"--snapshot",   "--out",	    "--config",	 "--set",
+					    "--cluster-name", "--quiet",    "--kubeconfig", "--context",
+					    "--prometheus-url", NULL};
+	kp_opts o;
+	memset(&o, 0, sizeof(o));
+	bool done;
+	int rc = kp_cmd_prologue("collect", argc, argv, flags, 0, &o, &done);
+	if (!done && (!o.snapshot || !o.out)) {
+		fprintf(stderr, "kopilot collect: %s is required (usage: kopilot collect --snapshot DIR --out RUN)\n",
+			!o.snapshot ? "--snapshot DIR" : "--out RUN");
+		rc = KP_EXIT_USAGE;
+	} else if (!done && (rc = kp_cmd_open_run("collect", &o, o.out, true)) == KP_EXIT_OK) {
+		kp_run run;
+		kp_cmd_run_init(&o, &run, o.out);
+		kp_error err = {0};
+		kp_status s = kp_collect_run(&run, &err);
+		rc = kp_cmd_close_run("collect", &o, kp_cmd_stage_result("collect", &o, &run, s, &err));
+		kp_run_release(&run);
+	}
+	kp_opts_release(&o);
+	return rc;
+}

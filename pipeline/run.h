@@ -1,0 +1,57 @@
+/*
+ * run.h - kp_run: what every stage is called with, and what it hands back.
+ *
+ * Every stage has one shape, `kp_status kp_<stage>_run(kp_run *run,
+ * kp_error *err)` (stages/<stage>/<stage>.h): it reads and writes files in
+ * run->dir, takes its settings from run->cfg and the few per-run inputs
+ * below, records what it did in run->audit, and reports warnings as notes.
+ * A stage never prints, exits or sees argv; the entry point (pipeline/cmd_*.c
+ * today; ask, mcp, serve later) fills a kp_run, calls stages, shows the
+ * notes and maps the status (and run->degraded) to an exit code or a reply.
+ *
+ * Ownership: the entry point owns cfg, audit and the strings it passes in
+ * (they must outlive the run); kp_run owns cluster (the model one stage
+ * hands the next) and notes, both freed by kp_run_release.
+ */
+#ifndef KP_RUN_H
+#define KP_RUN_H
+
+#include "pipeline/audit.h"
+#include "pipeline/config.h"
+#include "pipeline/model.h"
+
+typedef enum { KP_NOTE_DEBUG, KP_NOTE_INFO, KP_NOTE_WARN } kp_note_level;
+
+typedef struct kp_note {
+	kp_note_level level;
+	char *text; /* starts with the stage's name: "collect: ..." */
+} kp_note;
+
+typedef struct kp_run {
+	/* set by the entry point */
+	const char *dir;       /* the run directory */
+	const kp_config *cfg;
+	kp_audit *audit;       /* events go here; an audit with no path drops them */
+	int64_t now;           /* seconds since the epoch: the analysis time */
+	const char *snapshot;  /* collect: the snapshot directory to read */
+	const char *const *namespaces; /* analyze: report only these namespaces (none: all) */
+	size_t nnamespaces;
+	const char *previous_run;      /* recommend: the run compared with, NULL none */
+	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
+
+	/* handed from stage to stage */
+	kp_cluster *cluster;   /* the model collect loaded; analyze consumes it (NULL: read the run's snapshot) */
+
+	/* reported back */
+	bool degraded;         /* an input was not collected: the result is partial (exit 3) */
+	KP_ARRAY(kp_note) notes;
+	size_t below_threshold; /* recommend: findings dropped by rightsizing.min_monthly_savings */
+} kp_run;
+
+void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *audit, int64_t now);
+void kp_run_release(kp_run *run);
+void kp_run_note(kp_run *run, kp_note_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Frees the model held by the run, if any. */
+void kp_run_drop_cluster(kp_run *run);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * collect.c - see collect.h. The snapshot files are copied as they are
+ * (they are the kubectl output the rest of the pipeline and a person can
+ * read); cluster.json names the cluster for the reports.
+ */
+#include "stages/collect/collect.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stages/collect/snapshot.h"
+
+static const char *base_name(const char *path, char *buf, size_t n)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	size_t len = strlen(tmp);
+	while (len > 1 && tmp[len - 1] == '/')
+		tmp[--len] = '\0';
+	const char *slash = strrchr(tmp, '/');
+	snprintf(buf, n, "%s", slash ? slash + 1 : tmp);
+	return buf;
+}
+
+kp_status kp_collect_load(kp_run *run, kp_error *err)
+{
+	if (run->cluster)
+		return KP_OK;
+	if (!run->snapshot)
+		return kp_fail(err, KP_ERR_USAGE, "no snapshot directory to read (live collection is not implemented yet)");
+	kp_cluster *c = kp_xcalloc(1, sizeof(*c));
+	kp_cluster_init(c);
+	kp_status s = kp_snapshot_load(c, run->snapshot, err);
+	if (s) {
+		kp_cluster_release(c);
+		free(c);
+		return s;
+	}
+	run->cluster = c;
+	return KP_OK;
+}
+
+static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const char *snapdir, kp_error *err)
+{
+	char real_a[PATH_MAX], real_b[PATH_MAX];
+	if (realpath(run->snapshot, real_a) && realpath(snapdir, real_b) && strcmp(real_a, real_b) == 0)
+		return KP_OK; /* collecting a run's own snapshot again */
+	char *objdir = kp_path_join(snapdir, "objects");
+	kp_status s = kp_mkdir_p(objdir, err);
+	free(objdir);
+	for (int r = 0; r < KP_RES_COUNT && !s; r++) {
+		if (!c->collected[r])
+			continue;
+		char rel[128];
+		snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
+		char *from = kp_path_join(run->snapshot, rel), *to = kp_path_join(snapdir, rel);
+		s = kp_copy_file_atomic(from, to, err);
+		free(from);
+		free(to);
+	}
+	if (!s && c->usage_collected) {
+		char *from = kp_path_join(run->snapshot, "usage.json"), *to = kp_path_join(snapdir, "usage.json");
+		s = kp_copy_file_atomic(from, to, err);
+		free(from);
+		free(to);
+	}
+	return s;
+}
+
+/* cluster.json: the cluster's name for the reports. */
+static kp_status write_cluster_json(const kp_run *run, const char *snapdir, kp_error *err)
+{
+	char name[256];
+	const char *cname = run->cfg->collect.cluster_name;
+	json_object *cl = json_object_new_object();
+	json_object_object_add(cl, "name", json_object_new_string(cname ? cname : base_name(run->snapshot, name, sizeof(name))));
+	json_object_object_add(cl, "context", NULL);
+	json_object_object_add(cl, "server", NULL);
+	json_object_object_add(cl, "source", json_object_new_string("snapshot"));
+	char *p = kp_path_join(snapdir, "cluster.json");
+	kp_status s = kp_json_write_file(p, cl, err);
+	free(p);
+	json_object_put(cl);
+	return s;
+}
+
+kp_status kp_collect_run(kp_run *run, kp_error *err)
+{
+	kp_status s = kp_collect_load(run, err);
+	if (s)
+		return s;
+	const kp_cluster *c = run->cluster;
+	for (int r = 0; r < KP_RES_COUNT; r++) {
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "resource", json_object_new_string(kp_resource_name((kp_resource)r)));
+		json_object_object_add(f, "collected", json_object_new_boolean(c->collected[r]));
+		json_object_object_add(f, "source", json_object_new_string("snapshot"));
+		kp_audit_event(run->audit, "collect.list", f);
+	}
+	json_object *u = json_object_new_object();
+	json_object_object_add(u, "collected", json_object_new_boolean(c->usage_collected));
+	kp_audit_event(run->audit, "collect.usage", u);
+
+	char *snapdir = kp_path_join(run->dir, "snapshot");
+	s = copy_snapshot(run, c, snapdir, err);
+	if (!s)
+		s = write_cluster_json(run, snapdir, err);
+	if (!s) {
+		/* model.bin is written after the raw files (it records their
+		 * sizes and mtimes). Only a cache: failing to write it costs
+		 * analyze time, not correctness. */
+		kp_error cerr = {0};
+		if (kp_snapshot_cache_write(c, snapdir, &cerr))
+			kp_run_note(run, KP_NOTE_WARN, "collect: model cache not written (analyze will read the raw files): %s",
+				    cerr.msg);
+	}
+	free(snapdir);
+	if (s)
+		return s;
+	for (size_t i = 0; i < c->missing.len; i++)
+		kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i]);
+	if (c->missing.len)
+		run->degraded = true;
+	return KP_OK;
+}

@@ -1,0 +1,26 @@
+/*
+ * collect.h - the collect stage: reads the cluster (today: a snapshot
+ * directory, run->snapshot) into the model and writes the run's snapshot/:
+ * objects/<resource>.json, usage.json, cluster.json and model.bin (the
+ * parsed model, so a later `kopilot analyze RUN` need not parse again).
+ *
+ * A list that was not collected is recorded in the model (collected[],
+ * missing) and makes the run degraded; it never becomes an empty list.
+ * The loaded model stays in run->cluster for the analyze stage.
+ */
+#ifndef KP_COLLECT_H
+#define KP_COLLECT_H
+
+#include "pipeline/run.h"
+
+/* Reads run->snapshot into run->cluster without writing anything, so an
+ * entry point can refuse bad input before it creates a run directory.
+ * KP_ERR_USAGE when no source is given; KP_ERR_INPUT names the file, item
+ * and field of malformed input. */
+kp_status kp_collect_load(kp_run *run, kp_error *err);
+
+/* The stage: loads (unless kp_collect_load already did) and writes
+ * run->dir/snapshot/. */
+kp_status kp_collect_run(kp_run *run, kp_error *err);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * render.c - the render stage (see render.h): reads findings.json, renders
+ * the three reports in memory, writes them to staged names and renames
+ * them together, so a template error or a full disk leaves the previous
+ * reports untouched and never mixes a new report.xlsx with an old report.md.
+ */
+#include "stages/render/render.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline/findings_json.h"
+
+static kp_status read_findings(const char *dir, json_object **doc, kp_error *err)
+{
+	char *fpath = kp_path_join(dir, "findings.json");
+	kp_status s = kp_json_read_file(fpath, doc, err);
+	if (!s) {
+		const char *schema = kp_json_str(*doc, "schema");
+		if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0) {
+			s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", fpath, KP_FINDINGS_SCHEMA);
+			json_object_put(*doc);
+			*doc = NULL;
+		}
+	}
+	free(fpath);
+	return s;
+}
+
+kp_status kp_render_run(kp_run *run, kp_error *err)
+{
+	json_object *doc = NULL;
+	kp_status s = read_findings(run->dir, &doc, err);
+	if (s)
+		return s;
+	json_object *info = json_object_new_object();
+	json_object_object_add(info, "version", json_object_new_string(KP_VERSION));
+	json_object *missing = kp_json_get(doc, "missing");
+	bool degraded = json_object_is_type(missing, json_type_array) && json_object_array_length(missing) > 0;
+	json_object_object_add(info, "missing", missing ? json_object_get(missing) : json_object_new_array());
+	json_object_object_add(info, "degraded", json_object_new_boolean(degraded));
+	if (degraded)
+		run->degraded = true;
+
+	const char *tmpl = run->cfg->render.report_template;
+	char *md = NULL, *html = NULL;
+	char *mdpath = kp_path_join(run->dir, "report.md"), *htmlpath = kp_path_join(run->dir, "report.html"),
+	     *xlsxpath = kp_path_join(run->dir, "report.xlsx");
+	char title[512];
+	kp_buf nsl;
+	kp_buf_init(&nsl);
+	kp_scope_label(doc, &nsl);
+	snprintf(title, sizeof(title), "kopilot report: %s%s",
+		 kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster", kp_buf_cstr(&nsl));
+	kp_buf_release(&nsl);
+	s = kp_render_markdown(doc, info, tmpl, &md, err);
+	if (!s)
+		s = kp_render_html(md, title, &html, err);
+	const char *finals[3] = {mdpath, htmlpath, xlsxpath};
+	char *staged[3];
+	for (int i = 0; i < 3; i++)
+		staged[i] = kp_temp_path_for(finals[i]);
+	if (!s)
+		s = kp_write_file_atomic(staged[0], md, strlen(md), err);
+	if (!s)
+		s = kp_write_file_atomic(staged[1], html, strlen(html), err);
+	if (!s)
+		s = kp_render_xlsx(doc, staged[2], err);
+	for (int i = 0; i < 3; i++) {
+		if (!s)
+			s = kp_commit_temp(staged[i], finals[i], err);
+		else
+			unlink(staged[i]);
+		free(staged[i]);
+	}
+	if (!s) {
+		json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));
+		json_object_object_add(ev, "template", json_object_new_string(tmpl ? tmpl : "builtin"));
+		kp_audit_event(run->audit, "render", ev);
+	}
+	free(md);
+	free(html);
+	free(mdpath);
+	free(htmlpath);
+	free(xlsxpath);
+	json_object_put(info);
+	json_object_put(doc);
+	return s;
+}
