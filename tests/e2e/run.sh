@@ -354,6 +354,35 @@ expect_exit "--previous with a corrupt findings.json: exit 4 naming it" 4 'corru
 	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --previous "$T/corrupt-run"
 [ ! -e "$T/x" ] && ok "bad --namespace/--previous leave no run directory" || not_ok "bad --namespace/--previous leave no run directory"
 
+# One money path: with node-type prices (cheaper than the global ones) and
+# rightsizing.min_monthly_savings 5, no finding under the bar may be kept
+# (the bar once applied at the global price while findings were priced per
+# node type: $2.74, $1.31, $1.21 got through), and a EUR price file shows
+# EUR the same way in the terminal, report.md, report.html and report.xlsx.
+cat >"$T/node-prices.yaml" <<'YAML'
+rightsizing:
+  min_monthly_savings: 5
+prices:
+  currency: EUR
+  node_types:
+    m5.xlarge: {hourly: 0.05}
+    m5.2xlarge: {hourly: 0.10}
+YAML
+"$KOPILOT" run --snapshot "$DEMO" --out "$T/np" --config "$T/node-prices.yaml" --now 2026-11-25T06:00:00Z >"$T/np.out" 2>/dev/null
+check "node-type prices: savings bar applied at the price the user sees" python3 -c "
+import json; d=json.load(open('$T/np/findings.json'))
+small=[(f['resource']['name'], f['monthly_savings']) for f in d['findings'] if f['category'] in ('over-provisioned','idle-workload') and f['monthly_savings'] < 5]
+assert not small, small
+assert any(f.get('price') for f in d['findings']), 'no finding priced per node type'
+assert d['totals']['findings'] == len(d['findings'])"
+check "EUR: terminal header and amounts name the currency" bash -c "grep -q 'SAVINGS EUR/MONTH' '$T/np.out' && grep -q '€' '$T/np.out' && ! grep -q '\\\$' '$T/np.out'"
+check "EUR: report.md and report.html amounts in euros, no dollars" bash -c "grep -q '€' '$T/np/report.md' && ! grep -qE '\\\$[0-9]' '$T/np/report.md' && ! grep -qE '\\\$[0-9]' '$T/np/report.html'"
+check "EUR: report.xlsx money cells formatted in euros" $PY -c "
+import openpyxl; wb=openpyxl.load_workbook('$T/np/report.xlsx')
+fmts={c.number_format for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value,(int,float)) or (isinstance(c.value,str) and c.value.startswith('='))}
+assert any('€' in f for f in fmts), fmts
+assert not any('\$' in f for f in fmts), [f for f in fmts if '\$' in f]"
+
 echo
 echo "e2e: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_object *analysis = kp_analysis_doc(&c, &f, now);
 		json_object *findings = NULL, *plan = NULL;
 		kp_error rerr = {0};
-		if (kp_recommend(&cfg, analysis, "analysis.json", &findings, &plan, &rerr) == KP_OK) {
+		if (kp_recommend(&cfg, analysis, "analysis.json", &findings, &plan, NULL, &rerr) == KP_OK) {
 			/* What the next stage would write: must serialise. */
 			size_t n = 0;
 			json_object_to_json_string_length(findings, JSON_C_TO_STRING_PLAIN, &n);
