@@ -32,7 +32,7 @@ TEST_BIN := $(BUILD)/unit-tests
 
 KOPILOT := $(BUILD)/kopilot
 
-.PHONY: all deps demo test unit e2e quality asan fuzz bench clean install check-deps
+.PHONY: all deps demo test unit e2e quality layers asan fuzz bench clean install check-deps
 
 all: $(KOPILOT)
 
@@ -90,8 +90,14 @@ e2e: $(KOPILOT)
 quality: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/quality.sh
 
+# layers.sh: the core includes no stage, no stage a later one, and stage
+# code never prints or exits.
+layers:
+	bash tests/e2e/layers.sh
+
 test: deps
 	$(MAKE) all $(TEST_BIN)
+	$(MAKE) layers
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) quality
