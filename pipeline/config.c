@@ -23,6 +23,7 @@
 
 #include "pipeline/quantity.h"
 #include "pipeline/prices.h"
+#include "pipeline/safety.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -80,7 +81,6 @@ typedef struct {
 	normalizer normalize;
 } cfg_key;
 
-static const char *const builtin_namespaces[] = {"kube-system", "kube-public", "kube-node-lease"};
 static const char *const builtin_skills[] = {"security",        "administration",   "networking",
 					     "monitoring",      "troubleshooting", "cost_optimization"};
 static const char *const llm_providers[] = {"none", "ollama", "openai", "azure_openai", "anthropic", "gemini"};
@@ -325,8 +325,8 @@ static void n_dedup(cfg_value *v)
 static void n_namespaces(cfg_value *v)
 {
 	kp_strlist out = {0};
-	for (size_t i = 0; i < sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]); i++)
-		list_push(&out, builtin_namespaces[i]);
+	for (size_t i = 0; i < sizeof(kp_builtin_protected_namespaces) / sizeof(kp_builtin_protected_namespaces[0]); i++)
+		list_push(&out, kp_builtin_protected_namespaces[i]);
 	for (size_t i = 0; i < v->l.len; i++)
 		if (!kp_strlist_contains(&out, v->l.items[i]))
 			list_push(&out, v->l.items[i]);
@@ -515,8 +515,8 @@ void kp_config_init(kp_config *c)
 	c->rules.nodes.max_requested_ratio = 0.5;
 	c->rules.nodes.min_nodes = 1;
 
-	set_default_list(&c->safety.protected_namespaces, builtin_namespaces,
-			 sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]));
+	set_default_list(&c->safety.protected_namespaces, kp_builtin_protected_namespaces,
+			 sizeof(kp_builtin_protected_namespaces) / sizeof(kp_builtin_protected_namespaces[0]));
 	c->safety.require_approval_destructive = true;
 	c->safety.max_concurrent_tasks = 5;
 
@@ -1172,11 +1172,11 @@ kp_status kp_config_validate(const kp_config *c, kp_error *err)
 		}
 	}
 	/* cross-field rules */
-	for (size_t i = 0; i < sizeof(builtin_namespaces) / sizeof(builtin_namespaces[0]); i++)
-		if (!kp_strlist_contains(&c->safety.protected_namespaces, builtin_namespaces[i]))
+	for (size_t i = 0; i < sizeof(kp_builtin_protected_namespaces) / sizeof(kp_builtin_protected_namespaces[0]); i++)
+		if (!kp_strlist_contains(&c->safety.protected_namespaces, kp_builtin_protected_namespaces[i]))
 			return kp_fail(err, KP_ERR_USAGE,
 				       "safety.protected_namespaces: must include the built-in namespace %s",
-				       builtin_namespaces[i]);
+				       kp_builtin_protected_namespaces[i]);
 	if (c->llm.provider && strcmp(c->llm.provider, "gemini") == 0 &&
 	    (!c->llm.gemini_api_key || !*c->llm.gemini_api_key))
 		return kp_fail(err, KP_ERR_USAGE,

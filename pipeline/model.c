@@ -308,3 +308,20 @@ void kp_rates_release(kp_rates *r)
 	r->basis = r->nodes_label = NULL;
 	r->cpu_specific = r->storage_specific = false;
 }
+
+bool kp_statefulset_claim(const char *claim, const char *tmpl, const char *sts)
+{
+	size_t lt = strlen(tmpl), ls = strlen(sts);
+	if (strncmp(claim, tmpl, lt) != 0 || claim[lt] != '-')
+		return false;
+	const char *p = claim + lt + 1;
+	if (strncmp(p, sts, ls) != 0 || p[ls] != '-')
+		return false;
+	p += ls + 1;
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}

@@ -249,6 +249,9 @@ const char *kp_workload_api_version(kp_workload_kind k); /* "apps/v1" */
 bool kp_workload_kind_parse(const char *kind, kp_workload_kind *out);
 /* Resources a cluster may not have at all (a CRD): a missing file is not a gap. */
 bool kp_resource_optional(kp_resource r);
+/* Whether claim is the PVC a StatefulSet's volumeClaimTemplate makes for
+ * one of its pods: "<template>-<statefulset>-<ordinal>", ordinal all digits. */
+bool kp_statefulset_claim(const char *claim, const char *tmpl, const char *sts);
 /* Value of a label, or NULL. */
 const char *kp_meta_label(const kp_meta *m, const char *key);
 /* Value of a kopilot.io/ annotation (full key), or NULL. */

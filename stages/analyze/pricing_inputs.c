@@ -250,11 +250,7 @@ static void zero_replica_inputs(const idx_t *x, const kp_workload *w, kp_finding
 			const kp_pvc *p = x->pvcs[i];
 			if (str_cmp0(p->meta.namespace_, ns) != 0 || strncmp(p->meta.name, prefix, plen) != 0)
 				break;
-			const char *ord = p->meta.name + plen;
-			bool digits = *ord != '\0';
-			for (const char *q = ord; *q; q++)
-				digits &= *q >= '0' && *q <= '9';
-			if (digits)
+			if (kp_statefulset_claim(p->meta.name, w->claim_templates[t], w->meta.name))
 				add_claim(classes, p, x);
 		}
 		free(prefix);

@@ -55,23 +55,6 @@ static void add_refs(kp_arena *a, const char *ns, const kp_podspec *ps, const ch
 }
 
 /* name == tmpl + "-" + sts + "-" + digits */
-static bool is_claim_template_name(const char *name, const char *tmpl, const char *sts)
-{
-	size_t lt = strlen(tmpl), ls = strlen(sts);
-	if (strncmp(name, tmpl, lt) != 0 || name[lt] != '-')
-		return false;
-	const char *p = name + lt + 1;
-	if (strncmp(p, sts, ls) != 0 || p[ls] != '-')
-		return false;
-	p += ls + 1;
-	if (!*p)
-		return false;
-	for (; *p; p++)
-		if (*p < '0' || *p > '9')
-			return false;
-	return true;
-}
-
 static const kp_pv *bound_pv(const kp_cluster *c, const kp_pvc *v)
 {
 	if (!v->volume_name)
@@ -138,7 +121,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 			if (!wl->nclaim_templates || strcmp(wl->meta.namespace_, ns) != 0)
 				continue;
 			for (size_t t = 0; t < wl->nclaim_templates && !used; t++)
-				used = is_claim_template_name(name, wl->claim_templates[t], wl->meta.name);
+				used = kp_statefulset_claim(name, wl->claim_templates[t], wl->meta.name);
 		}
 		if (used)
 			continue;

@@ -89,16 +89,6 @@ static size_t zr_lower_svc(const kp_service *const *v, size_t n, const char *ns)
 	return lo;
 }
 
-static bool zr_digits(const char *p)
-{
-	if (!*p)
-		return false;
-	for (; *p; p++)
-		if (*p < '0' || *p > '9')
-			return false;
-	return true;
-}
-
 static bool zr_bound(const kp_pvc *v)
 {
 	return !v->phase || strcmp(v->phase, "Bound") == 0;
@@ -129,7 +119,7 @@ static void zr_held_claims(const kp_workload *w, const kp_pvc *const *pv, size_t
 			    strncmp(v->meta.name, prefix.data, prefix.len) != 0)
 				break;
 			/* distinct templates never match the same name: no dedup needed */
-			if (zr_digits(v->meta.name + prefix.len) && zr_bound(v))
+			if (kp_statefulset_claim(v->meta.name, w->claim_templates[t], w->meta.name) && zr_bound(v))
 				KP_ARRAY_PUSH(*held, v);
 		}
 	}
