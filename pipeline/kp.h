@@ -56,8 +56,10 @@ kp_status kp_error_prefix(kp_error *err, const char *fmt, ...)
 int kp_status_exit_code(kp_status s);
 const char *kp_status_name(kp_status s);
 
-/* Allocation that aborts the process on failure: used only where running out
- * of memory cannot be reported meaningfully (tiny bookkeeping). */
+/* Allocation that never returns NULL. On failure (real, or injected by a
+ * fault build, see fault.h) it unwinds to the innermost kp_nomem_guard(), or
+ * without one prints "kopilot: out of memory" and aborts. kp_buf and
+ * kp_arena allocate through these too. */
 void *kp_xmalloc(size_t n);
 void *kp_xcalloc(size_t n, size_t size);
 void *kp_xrealloc(void *p, size_t n);
@@ -65,6 +67,14 @@ char *kp_xstrdup(const char *s);
 /* printf into a new heap string (caller frees). */
 char *kp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *kp_xvasprintf(const char *fmt, va_list ap);
+
+typedef kp_status (*kp_guarded_fn)(void *arg, kp_error *err);
+/* Runs fn(arg, err); if an allocation fails inside, returns KP_ERR_NOMEM with
+ * err set to "out of memory" instead of aborting. Guards nest (the innermost
+ * catches). What fn allocated before the failure is abandoned: the caller is
+ * expected to report and exit. Temp files from kp_temp_path_for() that fn
+ * left uncommitted are unlinked. */
+kp_status kp_nomem_guard(kp_guarded_fn fn, void *arg, kp_error *err);
 
 /* ---- growable string buffer ---- */
 typedef struct kp_buf {
@@ -105,9 +115,12 @@ kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
  * A crash or error never leaves a half-written file at path. */
 kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err);
 /* Temp path beside path for writers that need a filename (libxlsxwriter);
- * commit with kp_commit_temp(), or unlink on error. Caller frees result. */
+ * commit with kp_commit_temp(), or kp_temp_discard() on error. Caller frees
+ * the result. The name is registered until then, so a nomem guard that
+ * unwinds can remove the file. */
 char *kp_temp_path_for(const char *path);
 kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err);
+void kp_temp_discard(const char *tmp); /* unlink; and forget it */
 /* Copies a file in chunks (bounded memory) to dst, atomically. */
 kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err);
 kp_status kp_mkdir_p(const char *path, kp_error *err);

@@ -19,6 +19,23 @@ static const struct command {
 	{"render", cmd_render},	     {"config", cmd_config},   {"version", cmd_version}, {"help", cmd_help},
 };
 
+/* A command run under the nomem guard: out of memory anywhere inside ends
+ * with a message and exit 4 instead of abort(), and leaves no temp files. */
+struct command_call {
+	int (*fn)(int argc, char **argv);
+	int argc;
+	char **argv;
+	int rc;
+};
+
+static kp_status call_command(void *arg, kp_error *err)
+{
+	(void)err;
+	struct command_call *c = arg;
+	c->rc = c->fn(c->argc, c->argv);
+	return KP_OK;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -32,9 +49,17 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(name, "--version") == 0)
 		return cmd_version(0, NULL);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].fn(argc - 2, argv + 2);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name) != 0)
+			continue;
+		struct command_call call = {commands[i].fn, argc - 2, argv + 2, KP_EXIT_FAILED};
+		kp_error err = {0};
+		if (kp_nomem_guard(call_command, &call, &err) == KP_ERR_NOMEM) {
+			fprintf(stderr, "kopilot %s: out of memory\n", name);
+			return KP_EXIT_FAILED;
+		}
+		return call.rc;
+	}
 	fprintf(stderr, "kopilot: unknown command \"%s\" (see kopilot --help)\n", name);
 	return KP_EXIT_USAGE;
 }

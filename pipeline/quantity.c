@@ -20,6 +20,7 @@
  * Kubernetes; any other negative value is an error.
  */
 #include "pipeline/quantity.h"
+#include "pipeline/fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,7 +187,7 @@ static kp_status quantity_scaled(const char *s, int scale10, int64_t *out, kp_er
 	size_t ndig = (size_t)(int_end - int_start) + (size_t)(frac_end - frac_start);
 	/* room for the product with 1024^6 < 10^19 */
 	size_t cap = ndig + 20;
-	unsigned char *dig = malloc(cap);
+	unsigned char *dig = kp_fault_alloc() ? NULL : malloc(cap);
 	if (!dig)
 		return kp_fail(err, KP_ERR_NOMEM, "out of memory parsing a quantity");
 	/* Stored least significant first so multiplication can grow upward. */

@@ -1,19 +1,26 @@
 /*
  * util.c - implementation of kp.h: errors, buffers, arena, atomic files,
- * JSON and time helpers. Nothing here prints or exits except the kp_x*
- * allocators, which abort on out-of-memory by design.
+ * JSON and time helpers, and the out-of-memory path (nomem guards and the
+ * temp files they clean up). Nothing here prints or exits except the kp_x*
+ * allocators, which abort on out-of-memory when no guard is active.
+ *
+ * Every allocation and file operation here consults fault.h first, so a
+ * fault-injection build can fail any one of them on purpose.
  */
 #include "pipeline/kp.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pipeline/fault.h"
 
 /* A message cut to fit err->msg may end inside a UTF-8 character: drop the
  * partial character so what is printed stays valid UTF-8. */
@@ -82,35 +89,129 @@ const char *kp_status_name(kp_status s)
 	}
 }
 
-static void oom(void)
+/* ---- temp files a nomem guard removes ----
+ *
+ * Every temp file name handed out by kp_temp_path_for() is registered until
+ * it is renamed into place or discarded. When a guard unwinds, the files
+ * registered since it was entered are unlinked: what fn was writing is
+ * abandoned, and must not stay behind as .NAME.tmp.PID. A handful are live
+ * at a time (render stages three), so a plain array is enough. */
+
+typedef struct {
+	char *path;
+	unsigned long seq; /* registration order: which guard it belongs to */
+} temp_entry;
+
+static struct {
+	temp_entry *items;
+	size_t len, cap;
+	unsigned long next_seq;
+} temps;
+
+static void temp_register(const char *path)
 {
+	for (size_t i = 0; i < temps.len; i++) {
+		if (strcmp(temps.items[i].path, path) == 0) {
+			temps.items[i].seq = temps.next_seq++; /* written again, by the innermost guard */
+			return;
+		}
+	}
+	if (temps.len == temps.cap) {
+		size_t cap = temps.cap ? temps.cap * 2 : 8;
+		temps.items = kp_xrealloc(temps.items, cap * sizeof(*temps.items));
+		temps.cap = cap;
+	}
+	char *copy = kp_xstrdup(path);
+	temps.items[temps.len].path = copy;
+	temps.items[temps.len].seq = temps.next_seq++;
+	temps.len++;
+}
+
+static void temp_drop(size_t i)
+{
+	free(temps.items[i].path);
+	temps.items[i] = temps.items[--temps.len];
+	if (temps.len == 0) {
+		free(temps.items);
+		temps.items = NULL;
+		temps.cap = 0;
+	}
+}
+
+static void temp_unregister(const char *path)
+{
+	for (size_t i = 0; i < temps.len; i++) {
+		if (strcmp(temps.items[i].path, path) == 0) {
+			temp_drop(i);
+			return;
+		}
+	}
+}
+
+static void temps_remove_since(unsigned long mark)
+{
+	for (size_t i = temps.len; i-- > 0;) {
+		if (temps.items[i].seq >= mark) {
+			unlink(temps.items[i].path);
+			temp_drop(i);
+		}
+	}
+}
+
+/* ---- out of memory ---- */
+
+/* A guard is a setjmp point on the C stack; they chain innermost first. */
+typedef struct nomem_guard {
+	jmp_buf env;
+	struct nomem_guard *outer;
+	unsigned long temp_mark; /* temp files registered from here on are its own */
+} nomem_guard;
+
+static nomem_guard *guard_top;
+
+static _Noreturn void out_of_memory(void)
+{
+	nomem_guard *g = guard_top;
+	if (g)
+		longjmp(g->env, 1);
 	fputs("kopilot: out of memory\n", stderr);
 	abort();
 }
 
-void *kp_xmalloc(size_t n)
+kp_status kp_nomem_guard(kp_guarded_fn fn, void *arg, kp_error *err)
 {
-	void *p = malloc(n ? n : 1);
+	/* g is filled before setjmp and not changed after it, so its fields
+	 * are still valid when longjmp comes back here. */
+	nomem_guard g;
+	g.outer = guard_top;
+	g.temp_mark = temps.next_seq;
+	if (setjmp(g.env) != 0) {
+		guard_top = g.outer;
+		temps_remove_since(g.temp_mark);
+		return kp_fail(err, KP_ERR_NOMEM, "out of memory");
+	}
+	guard_top = &g;
+	kp_status s = fn(arg, err);
+	guard_top = g.outer;
+	return s;
+}
+
+/* The one allocation path: the kp_x* allocators, kp_buf growth and arena
+ * blocks all come here, so a real and an injected failure end the same
+ * way. zero: calloc; otherwise realloc (old may be NULL). */
+static void *xalloc(void *old, size_t n, size_t size, bool zero)
+{
+	void *p = NULL;
+	if (!kp_fault_alloc())
+		p = zero ? calloc(n ? n : 1, size ? size : 1) : realloc(old, n ? n : 1);
 	if (!p)
-		oom();
+		out_of_memory();
 	return p;
 }
 
-void *kp_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		oom();
-	return p;
-}
-
-void *kp_xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n ? n : 1);
-	if (!q)
-		oom();
-	return q;
-}
+void *kp_xmalloc(size_t n) { return xalloc(NULL, n, 1, false); }
+void *kp_xcalloc(size_t n, size_t size) { return xalloc(NULL, n, size, true); }
+void *kp_xrealloc(void *p, size_t n) { return xalloc(p, n, 1, false); }
 
 char *kp_xstrdup(const char *s)
 {
@@ -265,16 +366,24 @@ char *kp_arena_strdup(kp_arena *a, const char *s)
 
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
 	if (!f)
 		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 	kp_buf b;
 	kp_buf_init(&b);
 	char chunk[65536];
 	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	int bad = 0;
+	for (;;) {
+		if (kp_fault_io()) {
+			bad = 1; /* as a failing fread: stop, report a read error */
+			break;
+		}
+		if ((n = fread(chunk, 1, sizeof(chunk), f)) == 0)
+			break;
 		kp_buf_add(&b, chunk, n);
-	int bad = ferror(f);
+	}
+	bad = bad || ferror(f);
 	fclose(f);
 	if (bad) {
 		kp_buf_release(&b);
@@ -296,16 +405,25 @@ char *kp_temp_path_for(const char *path)
 	if (slash)
 		kp_buf_add(&b, path, (size_t)(slash - path + 1));
 	kp_buf_printf(&b, ".%s.tmp.%ld", slash ? slash + 1 : path, (long)getpid());
-	return kp_buf_detach(&b);
+	char *tmp = kp_buf_detach(&b);
+	temp_register(tmp);
+	return tmp;
+}
+
+void kp_temp_discard(const char *tmp)
+{
+	unlink(tmp);
+	temp_unregister(tmp);
 }
 
 kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err)
 {
-	if (rename(tmp, path) != 0) {
+	if (KP_FAULT_IO(rename(tmp, path)) != 0) {
 		int e = errno;
-		unlink(tmp);
+		kp_temp_discard(tmp);
 		return kp_fail(err, KP_ERR_IO, "%s: cannot rename into place: %s", path, strerror(e));
 	}
+	temp_unregister(tmp);
 	return KP_OK;
 }
 
@@ -315,7 +433,7 @@ kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err)
 static int open_temp(const char *tmp)
 {
 	unlink(tmp);
-	return open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	return KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
 }
 
 kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err)
@@ -324,29 +442,30 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
 	int fd = open_temp(tmp);
 	if (fd < 0) {
 		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+		kp_temp_discard(tmp);
 		free(tmp);
 		return s;
 	}
 	size_t off = 0;
 	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
+		ssize_t w = KP_FAULT_IO_WRITE(write(fd, data + off, len - off));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
 			close(fd);
-			unlink(tmp);
+			kp_temp_discard(tmp);
 			free(tmp);
 			return s;
 		}
 		off += (size_t)w;
 	}
-	int synced = fsync(fd), sync_errno = errno;
-	int closed = close(fd), close_errno = errno;
+	int synced = KP_FAULT_IO(fsync(fd)), sync_errno = errno;
+	int closed = kp_fault_close(fd), close_errno = errno;
 	if (synced != 0 || closed != 0) {
 		kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path,
 				      strerror(synced != 0 ? sync_errno : close_errno));
-		unlink(tmp);
+		kp_temp_discard(tmp);
 		free(tmp);
 		return s;
 	}
@@ -357,7 +476,7 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
 
 kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 {
-	int in = open(src, O_RDONLY | O_CLOEXEC);
+	int in = KP_FAULT_IO(open(src, O_RDONLY | O_CLOEXEC));
 	if (in < 0)
 		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
 	char *tmp = kp_temp_path_for(dst);
@@ -366,13 +485,14 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 	if (out < 0) {
 		s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", dst, strerror(errno));
 		close(in);
+		kp_temp_discard(tmp);
 		free(tmp);
 		return s;
 	}
 	enum { CHUNK = 1 << 20 };
 	char *buf = kp_xmalloc(CHUNK);
 	for (;;) {
-		ssize_t r = read(in, buf, CHUNK);
+		ssize_t r = KP_FAULT_IO(read(in, buf, CHUNK));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -382,7 +502,7 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 		if (r == 0)
 			break;
 		for (ssize_t off = 0; off < r;) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
+			ssize_t w = KP_FAULT_IO_WRITE(write(out, buf + off, (size_t)(r - off)));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0) {
@@ -396,12 +516,12 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 	}
 	free(buf);
 	close(in);
-	if (!s && (fsync(out) != 0))
+	if (!s && KP_FAULT_IO(fsync(out)) != 0)
 		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));
-	if (close(out) != 0 && !s)
+	if (kp_fault_close(out) != 0 && !s)
 		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));
 	if (s)
-		unlink(tmp);
+		kp_temp_discard(tmp);
 	else
 		s = kp_commit_temp(tmp, dst, err);
 	free(tmp);
@@ -417,21 +537,23 @@ kp_status kp_mkdir_p(const char *path, kp_error *err)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		if (KP_FAULT_IO(mkdir(p, 0755)) != 0 && errno != EEXIST) {
 			kp_status st = kp_fail(err, KP_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
 			free(p);
 			return st;
 		}
 		*s = '/';
 	}
-	if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+	if (KP_FAULT_IO(mkdir(p, 0755)) != 0 && errno != EEXIST) {
 		kp_status st = kp_fail(err, KP_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
 		free(p);
 		return st;
 	}
 	free(p);
 	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (KP_FAULT_IO(stat(path, &st)) != 0)
+		return kp_fail(err, KP_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
 		return kp_fail(err, KP_ERR_IO, "%s: not a directory", path);
 	return KP_OK;
 }
@@ -439,7 +561,7 @@ kp_status kp_mkdir_p(const char *path, kp_error *err)
 bool kp_file_exists(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0;
+	return KP_FAULT_IO(stat(path, &st)) == 0;
 }
 
 char *kp_path_join(const char *a, const char *b)
@@ -749,7 +871,7 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 			       json_object **skeleton, kp_error *err)
 {
 	*skeleton = NULL;
-	FILE *f = fopen(path, "rb");
+	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
 	if (!f)
 		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
 	stream_t st;
@@ -768,13 +890,14 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 	char *chunk = kp_xmalloc(CHUNK);
 	kp_status s = KP_OK;
 	size_t n;
-	while (!s && (n = fread(chunk, 1, CHUNK, f)) > 0) {
+	bool bad = false;
+	while (!s && !(bad = kp_fault_io()) && (n = fread(chunk, 1, CHUNK, f)) > 0) {
 		if (memchr(chunk, '\0', n))
 			s = kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
 		else
 			s = stream_scan(&st, chunk, n);
 	}
-	if (!s && ferror(f))
+	if (!s && (bad || ferror(f)))
 		s = kp_fail(err, KP_ERR_IO, "%s: read error", path);
 	fclose(f);
 	free(chunk);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/fault.h"
 #include "stages/collect/snapshot.h"
 
 static const char *base_name(const char *path, char *buf, size_t n)
@@ -45,7 +46,8 @@ kp_status kp_collect_load(kp_run *run, kp_error *err)
 static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const char *snapdir, kp_error *err)
 {
 	char real_a[PATH_MAX], real_b[PATH_MAX];
-	if (realpath(run->snapshot, real_a) && realpath(snapdir, real_b) && strcmp(real_a, real_b) == 0)
+	if (KP_FAULT_IO_PTR(realpath(run->snapshot, real_a)) && KP_FAULT_IO_PTR(realpath(snapdir, real_b)) &&
+	    strcmp(real_a, real_b) == 0)
 		return KP_OK; /* collecting a run's own snapshot again */
 	char *objdir = kp_path_join(snapdir, "objects");
 	kp_status s = kp_mkdir_p(objdir, err);

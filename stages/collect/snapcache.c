@@ -51,6 +51,7 @@
  */
 #include "stages/collect/snapshot.h"
 #include "pipeline/quantity.h"
+#include "pipeline/fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -167,7 +168,7 @@ static void raw_stats(const char *dir, mc_stat st[MC_NFILES])
 		char *p = raw_path(dir, i);
 		struct stat sb;
 		memset(&st[i], 0, sizeof(st[i]));
-		if (stat(p, &sb) == 0) {
+		if (KP_FAULT_IO(stat(p, &sb)) == 0) {
 			st[i].present = 1;
 			st[i].size = (int64_t)sb.st_size;
 			st[i].mtime_s = (int64_t)sb.st_mtim.tv_sec;
@@ -503,7 +504,7 @@ static kp_status write_all(int fd, const void *data, size_t len, const char *pat
 {
 	const char *p = data;
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = KP_FAULT_IO_WRITE(write(fd, p, len));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -536,9 +537,10 @@ kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_e
 		/* as util.c's atomic writes: a file we just created, never a
 		 * symlink planted in a shared directory */
 		unlink(tmp);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		int fd = KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
 		if (fd < 0) {
 			s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+			kp_temp_discard(tmp);
 		} else {
 			/* header last, once the lengths and checksums are known */
 			s = write_all(fd, &h, sizeof(h), path, err);
@@ -568,15 +570,15 @@ kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_e
 				h.stats_sum = mc_sum(stats, sizeof(stats));
 				h.blob_sum = mc_sum(w.blob.data, w.blob.len);
 				h.rec_sum = mh_final(&w.rec_hash);
-				if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+				if (KP_FAULT_IO_WRITE(pwrite(fd, &h, sizeof(h), 0)) != (ssize_t)sizeof(h))
 					s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
 			}
-			if (!s && fsync(fd) != 0)
+			if (!s && KP_FAULT_IO(fsync(fd)) != 0)
 				s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-			if (close(fd) != 0 && !s)
+			if (kp_fault_close(fd) != 0 && !s)
 				s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
 			if (s)
-				unlink(tmp);
+				kp_temp_discard(tmp);
 			else
 				s = kp_commit_temp(tmp, path, err);
 		}
@@ -619,7 +621,7 @@ static bool r_fill(mr_t *r)
 	size_t want = MR_BUF - r->fill;
 	if (want > r->left)
 		want = (size_t)r->left;
-	if (!want || fread(r->buf + r->fill, 1, want, r->f) != want)
+	if (!want || kp_fault_io() || fread(r->buf + r->fill, 1, want, r->f) != want)
 		return false;
 	mh_update(&r->hash, r->buf + r->fill, want);
 	r->fill += want;
@@ -963,16 +965,16 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		r->bad = true; /* trailing bytes: not the layout we wrote */
 }
 
-static bool read_exact(FILE *f, void *out, size_t n) { return n == 0 || fread(out, 1, n, f) == n; }
+static bool read_exact(FILE *f, void *out, size_t n) { return n == 0 || (!kp_fault_io() && fread(out, 1, n, f) == n); }
 
 /* Loads model.bin into c when it is valid for the raw files beside it.
  * Returns false (c left empty) when it is absent, stale or damaged. */
 static bool cache_load(kp_cluster *c, const char *snapdir)
 {
 	char *path = kp_path_join(snapdir, MC_FILE);
-	FILE *f = fopen(path, "rb");
+	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
 	struct stat msb;
-	bool ok = f && fstat(fileno(f), &msb) == 0;
+	bool ok = f && KP_FAULT_IO(fstat(fileno(f), &msb)) == 0;
 	free(path);
 	mc_header h;
 	ok = ok && read_exact(f, &h, sizeof(h)) && memcmp(h.magic, MC_MAGIC, 8) == 0 && h.version == MC_VERSION &&
@@ -997,11 +999,12 @@ static bool cache_load(kp_cluster *c, const char *snapdir)
 		/* the blob (after the records) lives on in the arena: the model's
 		 * strings point into it */
 		char *blob = kp_arena_alloc(&c->arena, (size_t)h.blob_len);
-		long rec_at = ftell(f);
-		ok = rec_at >= 0 && fseek(f, (long)(rec_at + (long)h.rec_len), SEEK_SET) == 0 &&
+		long rec_at = KP_FAULT_IO(ftell(f));
+		ok = rec_at >= 0 && KP_FAULT_IO(fseek(f, (long)(rec_at + (long)h.rec_len), SEEK_SET)) == 0 &&
 		     read_exact(f, blob, (size_t)h.blob_len) && blob[h.blob_len - 1] == '\0' &&
-		     mc_sum(blob, (size_t)h.blob_len) == h.blob_sum && fseek(f, rec_at, SEEK_SET) == 0;
-		rec = ok ? malloc(MR_BUF) : NULL;
+		     mc_sum(blob, (size_t)h.blob_len) == h.blob_sum && KP_FAULT_IO(fseek(f, rec_at, SEEK_SET)) == 0;
+		/* plain malloc: without the buffer the raw files are read instead */
+		rec = ok && !kp_fault_alloc() ? malloc(MR_BUF) : NULL;
 		if (rec) {
 			mr_t r = {.f = f, .buf = rec, .left = h.rec_len, .blob = blob, .blob_len = (size_t)h.blob_len,
 				  .a = &c->arena};

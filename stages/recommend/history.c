@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pipeline/fault.h"
 #include "pipeline/findings_json.h"
 
 /* ---- finding the previous run ---- */
@@ -26,13 +27,13 @@
 static bool is_dir(const char *path)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return KP_FAULT_IO(stat(path, &st)) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* Same directory? realpath, so "runs/a" and "./runs/a/" match. */
 static bool same_path(const char *a, const char *b)
 {
-	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	char *ra = KP_FAULT_IO_PTR(realpath(a, NULL)), *rb = KP_FAULT_IO_PTR(realpath(b, NULL));
 	bool same = ra && rb && strcmp(ra, rb) == 0;
 	free(ra);
 	free(rb);
@@ -60,18 +61,18 @@ kp_status kp_history_latest_run(const char *state_dir, const char *exclude, char
 {
 	*out = NULL;
 	struct stat st;
-	if (stat(state_dir, &st) != 0)
+	if (KP_FAULT_IO(stat(state_dir, &st)) != 0)
 		return KP_OK; /* first run: nothing to compare with yet */
 	if (!S_ISDIR(st.st_mode))
 		return kp_fail(err, KP_ERR_USAGE, "%s: not a directory", state_dir);
-	DIR *d = opendir(state_dir);
+	DIR *d = KP_FAULT_IO_PTR(opendir(state_dir));
 	if (!d)
 		return kp_fail(err, KP_ERR_USAGE, "%s: cannot read the directory", state_dir);
 	char *best = NULL, *best_name = NULL;
 	bool best_has_t = false;
 	int64_t best_t = 0;
 	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
+	while ((e = KP_FAULT_IO_PTR(readdir(d))) != NULL) {
 		if (e->d_name[0] == '.') /* ., .., and temp directories */
 			continue;
 		char *run = kp_path_join(state_dir, e->d_name);

@@ -72,7 +72,7 @@ kp_status kp_render_run(kp_run *run, kp_error *err)
 		if (!s)
 			s = kp_commit_temp(staged[i], finals[i], err);
 		else
-			unlink(staged[i]);
+			kp_temp_discard(staged[i]);
 		free(staged[i]);
 	}
 	if (!s) {

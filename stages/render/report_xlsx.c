@@ -43,6 +43,8 @@
 
 #include <xlsxwriter.h>
 
+#include "pipeline/fault.h"
+
 /* Excel's cell limit is 32767 characters counted in UTF-16 units. */
 #define XLSX_CELL_MAX 32767
 #define TRUNC_MARK " [truncated]"
@@ -1023,9 +1025,10 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	/* Create the temp file ourselves first: libxlsxwriter only opens it in
 	 * workbook_close() and then prints to stderr, while here we get errno. */
 	char *tmp = kp_temp_path_for(path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
 	if (fd < 0) {
 		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+		kp_temp_discard(tmp);
 		free(tmp);
 		return s;
 	}
@@ -1033,7 +1036,7 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 
 	x.wb = workbook_new(tmp);
 	if (!x.wb) {
-		unlink(tmp);
+		kp_temp_discard(tmp);
 		free(tmp);
 		return kp_fail(err, KP_ERR_NOMEM, "%s: cannot start workbook: out of memory", path);
 	}
@@ -1061,13 +1064,17 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 
 	/* workbook_close() also frees the workbook, so it runs on every path. */
 	lxw_error ce = workbook_close(x.wb);
+	/* libxlsxwriter does its own file I/O: an injected fault fails its
+	 * result, as a full disk while it writes would. */
+	if (ce == LXW_NO_ERROR && kp_fault_io())
+		ce = LXW_ERROR_ZIP_FILE_OPERATION;
 	if (xl_ok(&x) && ce != LXW_NO_ERROR)
 		x.status = kp_fail(err, xl_status_of(ce), "%s: cannot write spreadsheet: %s", path, lxw_strerror(ce));
 	if (xl_ok(&x)) {
 		/* libxlsxwriter does not fsync; without it a crash after the
 		 * rename could leave an empty report.xlsx. */
-		int rfd = open(tmp, O_RDONLY | O_CLOEXEC);
-		if (rfd < 0 || fsync(rfd) != 0)
+		int rfd = KP_FAULT_IO(open(tmp, O_RDONLY | O_CLOEXEC));
+		if (rfd < 0 || KP_FAULT_IO(fsync(rfd)) != 0)
 			x.status = kp_fail(err, KP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
 		if (rfd >= 0)
 			close(rfd);
@@ -1075,7 +1082,7 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	if (xl_ok(&x))
 		x.status = kp_commit_temp(tmp, path, err); /* unlinks tmp itself on failure */
 	else
-		unlink(tmp);
+		kp_temp_discard(tmp);
 
 	free(cats);
 	free(nss);
