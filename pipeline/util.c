@@ -427,6 +427,64 @@ kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err)
 	return KP_OK;
 }
 
+kp_status kp_commit_temps(char *const *tmps, const char *const *paths, size_t n, kp_error *err)
+{
+	/* The file each rename replaces is kept under a second name (a hard
+	 * link: the file stays in place meanwhile) until all renames are done;
+	 * if one fails, those done are undone with it. */
+	enum { NONE, KEPT, ABSENT } *old = kp_xcalloc(n, sizeof(*old));
+	char **keep = kp_xcalloc(n, sizeof(*keep));
+	kp_status s = KP_OK;
+	for (size_t i = 0; i < n && !s; i++) {
+		char *name = kp_xasprintf("%s.old", paths[i]);
+		keep[i] = kp_temp_path_for(name);
+		free(name);
+		unlink(keep[i]);
+		if (KP_FAULT_IO(link(paths[i], keep[i])) == 0)
+			old[i] = KEPT;
+		else if (errno == ENOENT)
+			old[i] = ABSENT; /* first run: undoing is removing */
+		else if (errno == EPERM || errno == EXDEV || errno == EMLINK || errno == EOPNOTSUPP)
+			old[i] = NONE; /* no hard links here: cannot undo this one */
+		else
+			s = kp_fail(err, KP_ERR_IO, "%s: cannot keep the previous file: %s", paths[i], strerror(errno));
+	}
+	size_t done = 0; /* renamed into place */
+	while (!s && done < n) {
+		if (KP_FAULT_IO(rename(tmps[done], paths[done])) != 0) {
+			s = kp_fail(err, KP_ERR_IO, "%s: cannot rename into place: %s", paths[done], strerror(errno));
+		} else {
+			temp_unregister(tmps[done]);
+			done++;
+		}
+	}
+	if (s) {
+		/* Cleanup is never failed on purpose: one fault per run, and
+		 * this runs after it. */
+		bool restored = true;
+		for (size_t i = 0; i < done; i++) {
+			if (old[i] == KEPT)
+				restored = rename(keep[i], paths[i]) == 0 && restored;
+			else if (old[i] == ABSENT)
+				restored = unlink(paths[i]) == 0 && restored;
+			else
+				restored = false;
+		}
+		for (size_t i = done; i < n; i++)
+			kp_temp_discard(tmps[i]);
+		if (!restored)
+			kp_error_prefix(err, "some files were replaced and could not be put back");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i])
+			kp_temp_discard(keep[i]);
+		free(keep[i]);
+	}
+	free(keep);
+	free(old);
+	return s;
+}
+
 /* A leftover temp file (a crash with the same pid) is removed first; then
  * O_EXCL|O_NOFOLLOW make sure we write a file we just created, never
  * through a symlink someone planted in a shared output directory. */
@@ -561,7 +619,12 @@ kp_status kp_mkdir_p(const char *path, kp_error *err)
 bool kp_file_exists(const char *path)
 {
 	struct stat st;
-	return KP_FAULT_IO(stat(path, &st)) == 0;
+	if (KP_FAULT_IO(stat(path, &st)) == 0)
+		return true;
+	/* Only a file known to be missing is absent. On any other failure
+	 * (EIO, EACCES) the caller goes on to open it and reports the real
+	 * error, instead of treating an unreadable input as never collected. */
+	return errno != ENOENT && errno != ENOTDIR;
 }
 
 char *kp_path_join(const char *a, const char *b)
@@ -604,6 +667,10 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 		return kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
 	}
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!tok) {
+		free(text);
+		return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory", path);
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -883,6 +950,10 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 	st.err = err;
 	st.line = st.col = 1;
 	st.tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!st.tok) {
+		fclose(f);
+		return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory", path);
+	}
 	json_tokener_set_flags(st.tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	kp_buf_init(&st.skel);
 	kp_buf_init(&st.elem);
@@ -947,6 +1018,8 @@ kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err)
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (!s) /* json-c allocates with plain malloc */
+		return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory serialising JSON", path);
 	/* json-c's own buffer has room for one more byte (it NUL-terminates):
 	 * the newline goes there instead of into a copy of the whole document
 	 * (26 MB for 30,000 findings). The NUL is put back after writing. */

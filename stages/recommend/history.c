@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,11 @@ kp_status kp_history_latest_run(const char *state_dir, const char *exclude, char
 {
 	*out = NULL;
 	struct stat st;
-	if (KP_FAULT_IO(stat(state_dir, &st)) != 0)
-		return KP_OK; /* first run: nothing to compare with yet */
+	if (KP_FAULT_IO(stat(state_dir, &st)) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return KP_OK; /* first run: nothing to compare with yet */
+		return kp_fail(err, KP_ERR_IO, "%s: %s", state_dir, strerror(errno));
+	}
 	if (!S_ISDIR(st.st_mode))
 		return kp_fail(err, KP_ERR_USAGE, "%s: not a directory", state_dir);
 	DIR *d = KP_FAULT_IO_PTR(opendir(state_dir));
@@ -72,7 +76,16 @@ kp_status kp_history_latest_run(const char *state_dir, const char *exclude, char
 	bool best_has_t = false;
 	int64_t best_t = 0;
 	struct dirent *e;
-	while ((e = KP_FAULT_IO_PTR(readdir(d))) != NULL) {
+	/* readdir returns NULL at the end and on an error: errno tells them
+	 * apart. A failed listing must not pick an older run as the latest. */
+	int read_errno = 0;
+	for (;;) {
+		errno = 0;
+		e = KP_FAULT_IO_PTR(readdir(d));
+		if (!e) {
+			read_errno = errno;
+			break;
+		}
 		if (e->d_name[0] == '.') /* ., .., and temp directories */
 			continue;
 		char *run = kp_path_join(state_dir, e->d_name);
@@ -105,6 +118,10 @@ kp_status kp_history_latest_run(const char *state_dir, const char *exclude, char
 	}
 	closedir(d);
 	free(best_name);
+	if (read_errno) {
+		free(best);
+		return kp_fail(err, KP_ERR_IO, "%s: cannot read the directory: %s", state_dir, strerror(read_errno));
+	}
 	*out = best;
 	return KP_OK;
 }
@@ -119,7 +136,8 @@ char *kp_history_new_run_path(const char *state_dir, int64_t t)
 			name[k++] = *p;
 	name[k] = '\0'; /* 20261125T060000Z */
 	char *path = kp_path_join(state_dir, name);
-	for (int i = 2; kp_file_exists(path); i++) {
+	/* bounded: a directory that cannot be searched "has" every name */
+	for (int i = 2; kp_file_exists(path) && i < 10000; i++) {
 		free(path);
 		char *n = kp_xasprintf("%s-%d", name, i);
 		path = kp_path_join(state_dir, n);

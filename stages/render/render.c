@@ -68,13 +68,13 @@ kp_status kp_render_run(kp_run *run, kp_error *err)
 		s = kp_write_file_atomic(staged[1], html, strlen(html), err);
 	if (!s)
 		s = kp_render_xlsx(doc, staged[2], err);
-	for (int i = 0; i < 3; i++) {
-		if (!s)
-			s = kp_commit_temp(staged[i], finals[i], err);
-		else
+	if (!s)
+		s = kp_commit_temps(staged, finals, 3, err); /* all three, or none */
+	else
+		for (int i = 0; i < 3; i++)
 			kp_temp_discard(staged[i]);
+	for (int i = 0; i < 3; i++)
 		free(staged[i]);
-	}
 	if (!s) {
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));
