@@ -3,6 +3,7 @@
 #   make demo    install missing apt packages, build, run the pipeline on examples/demo-cluster
 #   make test    install missing apt packages, build, run every test (unit + end-to-end)
 #   make asan    the same tests under AddressSanitizer + UBSan
+#   make faults  fault-injection build; fail each allocation / file operation of a run in turn
 #   make bench   benchmarks, results in bench/results/
 #   make fuzz    libFuzzer on the input parsers (FUZZ_SECONDS each)
 #
@@ -32,7 +33,7 @@ TEST_BIN := $(BUILD)/unit-tests
 
 KOPILOT := $(BUILD)/kopilot
 
-.PHONY: all deps demo test unit e2e quality layers asan fuzz bench clean install check-deps
+.PHONY: all deps demo test unit e2e quality layers asan faults fuzz bench clean install check-deps
 
 all: $(KOPILOT)
 
@@ -101,6 +102,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) quality
+	$(MAKE) faults
 
 # Separate build dir so sanitizer objects never mix with the normal ones.
 asan: deps
@@ -109,6 +111,14 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
+
+# Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
+# io:N fails the Nth allocation or file operation; faults.sh walks N over a
+# whole run and checks every failure ends cleanly with the previous run intact.
+# Separate build dir, like asan: the counters never reach build/kopilot.
+faults:
+	$(MAKE) BUILD=build-fault EXTRA_CFLAGS=-DKP_FAULT_INJECTION build-fault/kopilot
+	KOPILOT=$(abspath build-fault/kopilot) bash tests/e2e/faults.sh
 
 # Coverage-guided fuzzing of the input parsers (clang's libFuzzer, with
 # ASan+UBSan); FUZZ_SECONDS per harness. Not part of `make test`.
@@ -123,4 +133,4 @@ install: $(KOPILOT)
 	install -D -m 0755 $(KOPILOT) $(DESTDIR)/usr/local/bin/kopilot
 
 clean:
-	rm -rf build build-asan out
+	rm -rf build build-asan build-fault out
