@@ -25,12 +25,12 @@
 #
 # KOPILOT_FAULT_COUNT tells how many allocations and file operations a clean
 # run performs (about 3,900 and 310 on the demo). Every file operation is
-# failed in turn, first; that also measures what a case costs here. Then
-# every allocation if they all fit in FAULTS_BUDGET seconds (default 200,
-# for the whole walk), else the first FAULTS_ALLOC_HEAD (300) and an even
-# stride over the rest, sized to the budget (at least 600 cases); what was
-# covered is printed. FAULTS_ALLOC_MAX=N fixes the number of allocation cases
-# instead, for a walk that is the same on every machine.
+# failed in turn. Allocations: the first FAULTS_ALLOC_HEAD (300), then one
+# in 16 over the whole run, then the ones between, one in 8, 4, 2 and 1, as
+# long as the next pass fits in FAULTS_BUDGET seconds for the whole walk
+# (default 200) at the speed the last pass measured; what was covered is
+# printed. FAULTS_ALLOC_STRIDE=K runs one in K instead (1: all), for a walk
+# that is the same on every machine.
 #
 # FAULTS_JOBS (2) cases run in parallel, in batches of
 # tests/e2e/faults_check.py, which runs and checks each case in-process: a
@@ -111,29 +111,44 @@ run_cases "$T/io.txt"
 io_seconds=$((SECONDS - start))
 echo "faults: failed each file operation (all $IO_TOTAL) in ${io_seconds}s"
 
-if [ -n "${FAULTS_ALLOC_MAX:-}" ]; then
-	alloc_max=$FAULTS_ALLOC_MAX
-else
-	# what fits in the rest of the budget at the speed just measured
-	alloc_max=$(((BUDGET - io_seconds) * IO_TOTAL / (io_seconds > 0 ? io_seconds : 1)))
-	[ "$alloc_max" -lt $((2 * ALLOC_HEAD)) ] && alloc_max=$((2 * ALLOC_HEAD))
-fi
-if [ "$ALLOC_TOTAL" -le "$alloc_max" ] || [ "$ALLOC_TOTAL" -le "$ALLOC_HEAD" ]; then
-	seq 1 "$ALLOC_TOTAL" | sed 's/^/alloc:/' >"$T/alloc.txt"
-	alloc_cover="all $ALLOC_TOTAL"
-else
-	[ "$alloc_max" -le "$ALLOC_HEAD" ] && alloc_max=$((ALLOC_HEAD + 1))
-	stride=$(((ALLOC_TOTAL - ALLOC_HEAD + alloc_max - ALLOC_HEAD - 1) / (alloc_max - ALLOC_HEAD)))
-	{
-		seq 1 "$ALLOC_HEAD"
-		seq $((ALLOC_HEAD + 1)) "$stride" "$ALLOC_TOTAL"
-		# and the very last allocation, wherever the stride ends
-		[ $(((ALLOC_TOTAL - ALLOC_HEAD - 1) % stride)) -ne 0 ] && echo "$ALLOC_TOTAL"
-	} | sed 's/^/alloc:/' >"$T/alloc.txt"
-	alloc_cover="1..$ALLOC_HEAD, then one in $stride up to $ALLOC_TOTAL ($(wc -l <"$T/alloc.txt") of $ALLOC_TOTAL; budget ${BUDGET}s)"
-fi
+# Allocations: passes over the whole run at finer and finer strides, each
+# pass only the numbers the coarser ones did not cover.
+ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+alloc_pass() { # alloc_pass STRIDE PREVIOUS_STRIDE: numbers past the head, one in STRIDE
+	local n
+	for ((n = ALLOC_HEAD + 1; n <= ALLOC_TOTAL; n += $1)); do
+		[ "$2" -gt 0 ] && [ $(((n - ALLOC_HEAD - 1) % $2)) -eq 0 ] && continue
+		echo "alloc:$n"
+	done
+}
+seq 1 $((ALLOC_HEAD < ALLOC_TOTAL ? ALLOC_HEAD : ALLOC_TOTAL)) | sed 's/^/alloc:/' >"$T/alloc.txt"
 t0=$SECONDS
 run_cases "$T/alloc.txt"
+if [ -n "${FAULTS_ALLOC_STRIDE:-}" ]; then
+	strides=$FAULTS_ALLOC_STRIDE
+else
+	strides="16 8 4 2 1"
+fi
+covered=0 rate_ms=0 # stride done so far; milliseconds per case in the last pass
+for k in $strides; do
+	alloc_pass "$k" "$covered" >"$T/pass.txt"
+	n=$(wc -l <"$T/pass.txt")
+	if [ -z "${FAULTS_ALLOC_STRIDE:-}" ] && [ "$covered" -gt 0 ] &&
+		[ $((SECONDS - start + n * rate_ms / 1000)) -gt "$BUDGET" ]; then
+		break
+	fi
+	p0=$(ms)
+	run_cases "$T/pass.txt"
+	rate_ms=$((($(ms) - p0) / (n > 0 ? n : 1)))
+	cat "$T/pass.txt" >>"$T/alloc.txt"
+	covered=$k
+done
+if [ "$ALLOC_TOTAL" -le "$ALLOC_HEAD" ] || [ "$covered" -eq 1 ]; then
+	alloc_cover="all $ALLOC_TOTAL"
+else
+	alloc_cover="1..$ALLOC_HEAD, then one in $covered up to $ALLOC_TOTAL ($(wc -l <"$T/alloc.txt") of $ALLOC_TOTAL)"
+	[ -z "${FAULTS_ALLOC_STRIDE:-}" ] && alloc_cover="$alloc_cover, as many as fit in ${BUDGET}s"
+fi
 echo "faults: failed allocations $alloc_cover in $((SECONDS - t0))s"
 
 total=$((IO_TOTAL + $(wc -l <"$T/alloc.txt")))
