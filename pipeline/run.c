@@ -42,3 +42,20 @@ void kp_run_note(kp_run *run, kp_note_level level, const char *fmt, ...)
 	va_end(ap);
 	KP_ARRAY_PUSH(run->notes, n);
 }
+
+typedef struct {
+	kp_status (*body)(kp_run *, kp_error *);
+	kp_run *run;
+} guarded_call;
+
+static kp_status call_body(void *arg, kp_error *err)
+{
+	guarded_call *c = arg;
+	return c->body(c->run, err);
+}
+
+kp_status kp_run_guarded(kp_status (*body)(kp_run *, kp_error *), kp_run *run, kp_error *err)
+{
+	guarded_call c = {body, run};
+	return kp_nomem_guard(call_body, &c, err);
+}

@@ -51,6 +51,12 @@ typedef struct kp_run {
 void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *audit, int64_t now);
 void kp_run_release(kp_run *run);
 void kp_run_note(kp_run *run, kp_note_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Runs body(run, err) under a kp_nomem_guard: every public stage function
+ * goes through this, so running out of memory inside a stage is
+ * KP_ERR_NOMEM ("out of memory") for its caller, never an abort, and the
+ * stage's uncommitted temp files are removed. What the stage had allocated
+ * is abandoned; run stays consistent enough to release. */
+kp_status kp_run_guarded(kp_status (*body)(kp_run *, kp_error *), kp_run *run, kp_error *err);
 /* Frees the model held by the run, if any. */
 void kp_run_drop_cluster(kp_run *run);
 

@@ -173,7 +173,7 @@ static kp_status name_cluster(kp_run *run, kp_cluster *c, kp_error *err)
 	return KP_OK;
 }
 
-kp_status kp_analyze_run(kp_run *run, kp_error *err)
+static kp_status analyze_run(kp_run *run, kp_error *err)
 {
 	kp_status s = load_model(run, err);
 	kp_cluster *c = run->cluster;
@@ -227,3 +227,5 @@ kp_status kp_analyze_run(kp_run *run, kp_error *err)
 	json_object_put(doc);
 	return s;
 }
+
+kp_status kp_analyze_run(kp_run *run, kp_error *err) { return kp_run_guarded(analyze_run, run, err); }

@@ -25,7 +25,7 @@ static const char *base_name(const char *path, char *buf, size_t n)
 	return buf;
 }
 
-kp_status kp_collect_load(kp_run *run, kp_error *err)
+static kp_status collect_load(kp_run *run, kp_error *err)
 {
 	if (run->cluster)
 		return KP_OK;
@@ -88,9 +88,9 @@ static kp_status write_cluster_json(const kp_run *run, const char *snapdir, kp_e
 	return s;
 }
 
-kp_status kp_collect_run(kp_run *run, kp_error *err)
+static kp_status collect_run(kp_run *run, kp_error *err)
 {
-	kp_status s = kp_collect_load(run, err);
+	kp_status s = collect_load(run, err);
 	if (s)
 		return s;
 	const kp_cluster *c = run->cluster;
@@ -127,3 +127,7 @@ kp_status kp_collect_run(kp_run *run, kp_error *err)
 		run->degraded = true;
 	return KP_OK;
 }
+
+kp_status kp_collect_load(kp_run *run, kp_error *err) { return kp_run_guarded(collect_load, run, err); }
+
+kp_status kp_collect_run(kp_run *run, kp_error *err) { return kp_run_guarded(collect_run, run, err); }

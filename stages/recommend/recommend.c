@@ -511,7 +511,7 @@ static void audit_decisions(kp_audit *audit, json_object *findings)
 	}
 }
 
-kp_status kp_recommend_run(kp_run *run, kp_error *err)
+static kp_status recommend_run(kp_run *run, kp_error *err)
 {
 	char *apath = kp_path_join(run->dir, "analysis.json");
 	json_object *analysis = NULL;
@@ -558,3 +558,5 @@ kp_status kp_recommend_run(kp_run *run, kp_error *err)
 	kp_audit_event(run->audit, "recommend", ev);
 	return KP_OK;
 }
+
+kp_status kp_recommend_run(kp_run *run, kp_error *err) { return kp_run_guarded(recommend_run, run, err); }

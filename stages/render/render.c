@@ -29,7 +29,7 @@ static kp_status read_findings(const char *dir, json_object **doc, kp_error *err
 	return s;
 }
 
-kp_status kp_render_run(kp_run *run, kp_error *err)
+static kp_status render_run(kp_run *run, kp_error *err)
 {
 	json_object *doc = NULL;
 	kp_status s = read_findings(run->dir, &doc, err);
@@ -90,3 +90,5 @@ kp_status kp_render_run(kp_run *run, kp_error *err)
 	json_object_put(doc);
 	return s;
 }
+
+kp_status kp_render_run(kp_run *run, kp_error *err) { return kp_run_guarded(render_run, run, err); }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pipeline/kp.h"
+#include "pipeline/run.h"
 
 /* Under AddressSanitizer (make asan) an impossible malloc is a fatal report
  * unless the allocator is told to return NULL like glibc's does. */
@@ -177,4 +178,25 @@ Test(nomem_guard, outer_guard_catches_after_inner_returned)
 Test(nomem_guard, unguarded_failure_aborts, .signal = SIGABRT, .init = cr_redirect_stderr)
 {
 	(void)kp_xmalloc(SIZE_MAX / 2);
+}
+
+/* A stage body that runs out of memory half way: the stage's caller gets
+ * KP_ERR_NOMEM, the notes added before stay releasable. */
+static kp_status ft_hungry_stage(kp_run *run, kp_error *err)
+{
+	(void)err;
+	kp_run_note(run, KP_NOTE_INFO, "hungry: started");
+	(void)kp_xmalloc(SIZE_MAX / 2);
+	return KP_OK;
+}
+
+Test(nomem_guard, stage_out_of_memory_is_a_status)
+{
+	kp_run run;
+	kp_run_init(&run, "/nonexistent", NULL, NULL, 0);
+	kp_error err = {0};
+	cr_assert_eq(kp_run_guarded(ft_hungry_stage, &run, &err), KP_ERR_NOMEM);
+	cr_assert_str_eq(err.msg, "out of memory");
+	cr_assert_eq(run.notes.len, 1);
+	kp_run_release(&run);
 }
