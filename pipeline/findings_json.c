@@ -48,6 +48,15 @@ static json_object *ref_to_json(const char *api, const char *kind, const char *n
 	return r;
 }
 
+/* A node group's members, in the order analysis.json has always had them. */
+static void group_to_json(json_object *o, const kp_node_group *g)
+{
+	json_object_object_add(o, "instance_type", str_or_null(g->instance_type));
+	json_object_object_add(o, "spot", json_object_new_boolean(g->spot));
+	json_object_object_add(o, "cpu_millicores", json_object_new_int64(g->cpu_m));
+	json_object_object_add(o, "memory_bytes", json_object_new_int64(g->mem_b));
+}
+
 json_object *kp_pricing_inputs_to_json(const kp_pricing_inputs *in)
 {
 	json_object *o = NULL;
@@ -57,13 +66,9 @@ json_object *kp_pricing_inputs_to_json(const kp_pricing_inputs *in)
 		o = json_object_new_object();
 		json_object *arr = json_object_new_array();
 		for (size_t j = 0; j < in->ngroups; j++) {
-			const kp_node_group *g = &in->groups[j];
 			json_object *e = json_object_new_object();
-			json_object_object_add(e, "instance_type", str_or_null(g->instance_type));
-			json_object_object_add(e, "spot", json_object_new_boolean(g->spot));
-			json_object_object_add(e, "cpu_millicores", json_object_new_int64(g->cpu_m));
-			json_object_object_add(e, "memory_bytes", json_object_new_int64(g->mem_b));
-			json_object_object_add(e, "pods", json_object_new_int64(g->pods));
+			group_to_json(e, &in->groups[j]);
+			json_object_object_add(e, "pods", json_object_new_int64(in->groups[j].pods));
 			json_object_array_add(arr, e);
 		}
 		json_object_object_add(o, "node_types", arr);
@@ -77,10 +82,7 @@ json_object *kp_pricing_inputs_to_json(const kp_pricing_inputs *in)
 			break;
 		o = json_object_new_object();
 		json_object_object_add(o, "node", str_or_null(in->node));
-		json_object_object_add(o, "instance_type", str_or_null(g->instance_type));
-		json_object_object_add(o, "spot", json_object_new_boolean(g->spot));
-		json_object_object_add(o, "cpu_millicores", json_object_new_int64(g->cpu_m));
-		json_object_object_add(o, "memory_bytes", json_object_new_int64(g->mem_b));
+		group_to_json(o, g);
 		break;
 	}
 	case KP_PRICED_CLASS:
