@@ -376,7 +376,7 @@ assert not small, small
 assert any(f.get('price') for f in d['findings']), 'no finding priced per node type'
 assert d['totals']['findings'] == len(d['findings'])"
 check "EUR: terminal header and amounts name the currency" bash -c "grep -q 'SAVINGS EUR/MONTH' '$T/np.out' && grep -q '€' '$T/np.out' && ! grep -q '\\\$' '$T/np.out'"
-check "EUR: report.md and report.html amounts in euros, no dollars" bash -c "grep -q '€' '$T/np/report.md' && ! grep -qE '\\\$[0-9]' '$T/np/report.md' && ! grep -qE '\\\$[0-9]' '$T/np/report.html'"
+check "EUR: report.md and report.html amounts in euros, headers name EUR, no dollars" bash -c "grep -q '€' '$T/np/report.md' && grep -q 'Savings (EUR/month)' '$T/np/report.md' && ! grep -q 'USD' '$T/np/report.md' && ! grep -qE '\\\$[0-9]' '$T/np/report.md' && ! grep -qE '\\\$[0-9]' '$T/np/report.html'"
 check "EUR: report.xlsx money cells formatted in euros" $PY -c "
 import openpyxl; wb=openpyxl.load_workbook('$T/np/report.xlsx')
 fmts={c.number_format for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value,(int,float)) or (isinstance(c.value,str) and c.value.startswith('='))}
