@@ -313,10 +313,9 @@ void kp_money_rates(const kp_config *cfg, const kp_finding *f, kp_rates *out)
 
 /* ---- cost ---- */
 
-double kp_money_cost(const kp_config *cfg, const kp_rates *r, const kp_pricing_inputs *in, const kp_sizes *s)
+double kp_money_cost(const kp_config *cfg, const kp_rates *r, const kp_sizes *s)
 {
 	double replicas = s->replicas >= 0 ? s->replicas : 1;
-	(void)in; /* the inputs choose the rates; the formula is the same for every finding */
 	double cpu = s->cpu_request_m > 0 ? (double)s->cpu_request_m / 1000.0 : 0;
 	double mem = s->mem_request_b > 0 ? (double)s->mem_request_b / KP_GIB : 0;
 	double storage = s->storage_b > 0 ? (double)s->storage_b / KP_GIB : 0;
@@ -371,10 +370,10 @@ void kp_money_price_finding(const kp_config *cfg, kp_finding *f)
 	kp_money_rates(cfg, f, &f->price);
 	/* Load balancers a finding holds are priced on top of its sizes; no
 	 * recommendation keeps them (they go with the action). */
-	f->monthly_cost = kp_money_cost(cfg, &f->price, &f->pricing, &f->current) +
+	f->monthly_cost = kp_money_cost(cfg, &f->price, &f->current) +
 			  (double)f->load_balancers * cfg->prices.load_balancer_hour * cfg->prices.hours_per_month;
 	f->monthly_savings = f->monthly_cost -
-			     (f->has_recommended ? kp_money_cost(cfg, &f->price, &f->pricing, &f->recommended) : 0);
+			     (f->has_recommended ? kp_money_cost(cfg, &f->price, &f->recommended) : 0);
 	priced_at_evidence(cfg, f, &f->price);
 }
 

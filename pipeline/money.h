@@ -35,8 +35,9 @@
  * out is owned by the caller (kp_rates_release). */
 void kp_money_rates(const kp_config *cfg, const kp_finding *f, kp_rates *out);
 
-/* cost(s) at rates r (see above). in: the finding's pricing inputs (may be NULL). */
-double kp_money_cost(const kp_config *cfg, const kp_rates *r, const kp_pricing_inputs *in, const kp_sizes *s);
+/* cost(s) at rates r (see above): the same formula for every finding; only
+ * the rates differ. */
+double kp_money_cost(const kp_config *cfg, const kp_rates *r, const kp_sizes *s);
 
 /* Decides f's money: f->price, f->monthly_cost, f->monthly_savings, and an
  * evidence line "Priced at ..." when the rates are specific. Idempotent. */

@@ -136,8 +136,6 @@ static const kp_evidence *evidence_by_metric(const kp_finding *f, const char *pr
 	return NULL;
 }
 
-static void money(double v, const char *currency, char *out, size_t n) { kp_money_format(v, currency, out, n); }
-
 static void sizes_label(const kp_sizes *s, char *out, size_t n)
 {
 	char cpu[32] = "no CPU request", mem[32] = "no memory request";
@@ -158,7 +156,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	case KP_CAT_OVER_PROVISIONED: {
 		sizes_label(&f->current, cur, sizeof(cur));
 		sizes_label(&f->recommended, rec, sizeof(rec));
-		money(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
+		kp_money_format(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_max");
 		kp_buf_printf(&b, "%s %s/%s reserves %s per pod", f->kind, who, f->container ? f->container : "", cur);
@@ -180,7 +178,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	case KP_CAT_UNDER_PROVISIONED: {
 		sizes_label(&f->current, cur, sizeof(cur));
 		sizes_label(&f->recommended, rec, sizeof(rec));
-		money(-f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
+		kp_money_format(-f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *oom = evidence_by_metric(f, "oom_kills");
 		kp_buf_printf(&b, "%s %s/%s requests %s per pod, ", f->kind, who, f->container ? f->container : "", cur);
 		if (oom)
@@ -196,7 +194,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	}
 	case KP_CAT_ORPHANED_PVC: {
 		kp_format_bytes(f->current.storage_b > 0 ? f->current.storage_b : 0, x, sizeof(x));
-		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
+		kp_money_format(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		const kp_evidence *age = evidence_by_metric(f, "age_days");
 		kp_buf_printf(&b,
 			      "PersistentVolumeClaim %s (%s) is not mounted by any pod and no workload, StatefulSet claim "
@@ -212,7 +210,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_IDLE_WORKLOAD: {
-		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
+		kp_money_format(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_max_millicores");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_max_bytes");
 		kp_buf_printf(&b, "%s %s runs %.0f replica%s that did close to nothing over the whole window", f->kind, who,
@@ -231,7 +229,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_ZERO_REPLICA_WORKLOAD:
-		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
+		kp_money_format(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		kp_buf_printf(&b,
 			      "%s %s is scaled to zero but still holds ", f->kind, who);
 		if (f->current.storage_b > 0) {
@@ -249,7 +247,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	case KP_CAT_UNBOUND_PV: {
 		kp_format_bytes(f->current.storage_b > 0 ? f->current.storage_b : 0, x, sizeof(x));
-		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
+		kp_money_format(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		kp_buf_printf(&b,
 			      "PersistentVolume %s (%s) is not bound to any claim, so no pod can use it, but the disk "
 			      "behind it is still billed: %s a month. Volumes with reclaim policy Retain stay after "
@@ -259,7 +257,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_IDLE_LOADBALANCER:
-		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
+		kp_money_format(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		kp_buf_printf(&b,
 			      "LoadBalancer Service %s has no ready endpoint: traffic that reaches its cloud load "
 			      "balancer has nowhere to go, and the load balancer costs %s a month. Delete the Service "
@@ -278,7 +276,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	case KP_CAT_UNDERUTILIZED_NODE: {
-		money(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
+		kp_money_format(f->monthly_cost, cfg->prices.currency, m2, sizeof(m2));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_requested_ratio");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_requested_ratio");
 		kp_buf_printf(&b, "Node %s", who);
@@ -294,7 +292,7 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	}
 	default:
-		money(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
+		kp_money_format(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		kp_buf_printf(&b, "%s %s: %s, potential savings %s a month.", f->kind, who, kp_category_name(f->category),
 			      m1);
 		break;

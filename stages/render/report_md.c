@@ -71,15 +71,12 @@ static bool bool_of(json_object *o, const char *k)
 	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-/* ---- formatting ---- */
-
-static void fmt_money(double v, const char *cur, char *out, size_t n) { kp_money_format(v, cur, out, n); }
-static void fmt_price(double v, const char *cur, char *out, size_t n) { kp_money_format_price(v, cur, out, n); }
+/* ---- formatting (money: pipeline/money.h) ---- */
 
 static void put_money(json_object *o, const char *k, double v, const char *cur)
 {
 	char m[128];
-	fmt_money(v, cur, m, sizeof(m));
+	kp_money_format(v, cur, m, sizeof(m));
 	put_str(o, k, m);
 }
 
@@ -601,10 +598,10 @@ static void add_prices(json_object *view, json_object *prices, const char *cur)
 		json_object *o = json_object_new_object();
 		put_str(o, "key", items[i].key);
 		put_str(o, "name", items[i].name);
-		fmt_price(x, cur, m, sizeof(m));
+		kp_money_format_price(x, cur, m, sizeof(m));
 		put_str(o, "price", m);
 		put_str(o, "unit", items[i].unit);
-		fmt_money(items[i].hourly ? x * hours : x, cur, m, sizeof(m));
+		kp_money_format(items[i].hourly ? x * hours : x, cur, m, sizeof(m));
 		put_str(o, "monthly", m);
 		put_str(o, "monthly_unit", items[i].month_unit);
 		put_str(o, "source", label);
@@ -653,7 +650,7 @@ static void add_specific_prices(json_object *p, json_object *list, const char *c
 				json_object *v = kp_json_get(it, fields[f][0]);
 				if (!is_num(v))
 					continue;
-				fmt_price(json_object_get_double(v), cur, m, sizeof(m));
+				kp_money_format_price(json_object_get_double(v), cur, m, sizeof(m));
 				put_str(row, fields[f][1], m);
 			}
 			json_object_array_add(arr, row);

@@ -24,7 +24,7 @@ static double tp_cost(const kp_config *cfg, const kp_sizes *s)
 	kp_rates r = {.cpu_core_hour = cfg->prices.cpu_core_hour,
 		      .memory_gib_hour = cfg->prices.memory_gib_hour,
 		      .storage_gib_month = cfg->prices.storage_gib_month};
-	return kp_money_cost(cfg, &r, NULL, s);
+	return kp_money_cost(cfg, &r, s);
 }
 
 Test(cost, opencost_defaults_per_month)
