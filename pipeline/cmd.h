@@ -36,8 +36,7 @@ typedef struct kp_opts {
 	int64_t now;
 	kp_config cfg;
 	kp_audit audit;
-	/* the previous run, resolved once from --previous or --state-dir (run: before anything is written) */
-	bool previous_resolved;
+	/* the previous run, from --previous or --state-dir (run: before anything is written) */
 	char *previous_run;         /* NULL: no previous run */
 	json_object *previous_doc;  /* its findings.json, checked */
 	size_t notes_shown;         /* the run's notes printed so far */
@@ -62,7 +61,7 @@ int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *f
 int kp_cmd_open_run(const char *cmd, kp_opts *o, const char *dir, bool create);
 /* Records the command's end in the audit log and flushes it. */
 int kp_cmd_close_run(const char *cmd, kp_opts *o, int rc);
-/* Finds and reads the previous run once: --previous RUN_DIR, else the most
+/* Finds and reads the previous run: --previous RUN_DIR, else the most
  * recent run in --state-dir other than exclude (the run being written). A
  * bad path is a usage error (2), a corrupt findings.json a failure (4);
  * both name the flag and the file. */

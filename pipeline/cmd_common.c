@@ -259,9 +259,6 @@ int kp_cmd_close_run(const char *cmd, kp_opts *o, int rc)
 
 int kp_cmd_resolve_previous(const char *cmd, kp_opts *o, const char *exclude)
 {
-	if (o->previous_resolved)
-		return KP_EXIT_OK;
-	o->previous_resolved = true;
 	kp_error err = {0};
 	const char *flag = o->previous ? "--previous" : "--state-dir";
 	char *run = NULL;
