@@ -245,9 +245,10 @@ def main():
 	A("| measurement | median s | min..max s | CPU s | peak RSS MB | time vs python json.load | RSS vs python json.load |")
 	A("|---|---:|---:|---:|---:|---:|---:|")
 	rows = [("cat (raw read of all files)", "cat"), ("python3 json.load (all files)", "python-json"),
-	        ("python3 json.load, gc off", "python-json-nogc"), ("kopilot analyze", "analyze"),
-	        ("kopilot recommend", "recommend"), ("**kopilot analyze + recommend**", "analyze+recommend"),
-	        ("kopilot run (all stages)", "run"), ("kopilot collect (1 run)", "collect")]
+	        ("python3 json.load, gc off", "python-json-nogc"), ("kopilot analyze (after the model cache)", "analyze"),
+	        ("kopilot recommend (after the model cache)", "recommend"),
+	        ("kopilot analyze + recommend (after the model cache)", "analyze+recommend"),
+	        ("**kopilot run: raw snapshot to the last report**", "run"), ("kopilot collect (1 run)", "collect")]
 	for label, k in rows:
 		x = m.get(k)
 		if not x:
@@ -257,7 +258,15 @@ def main():
 			"%.2fx" % ratio(x["seconds_median"], py["seconds_median"]),
 			"%.2fx" % ratio(x["peak_rss_mb"], py["peak_rss_mb"])))
 	A("")
-	A("Target (issues): analyze + recommend over %s pods in under %.0f s and under %.0f MB%s:" % (
+	run = m["run"]
+	A("Headline, what a user waits for: `kopilot run` from the raw snapshot to the last report, a new process "
+	  "each round: %.2f s and %.0f MB peak RSS, %sx python json.load's wall time and %sx its peak RSS over the "
+	  "same files in the same rounds." % (
+		  run["seconds_median"], run["peak_rss_mb"], ratios["run / python-json"]["time"],
+		  ratios["run / python-json"]["peak_rss"]))
+	A("")
+	A("Secondary, a slice (analyze and recommend start from collect's model cache, snapshot/model.bin), against "
+	  "the earlier target: analyze + recommend over %s pods in under %.0f s and under %.0f MB%s:" % (
 		"{:,}".format(TARGET_PODS), TARGET_SECONDS, TARGET_RSS_MB,
 		"" if applies else " (this run has %s pods: the target does not apply as such)" % pods))
 	A("")
