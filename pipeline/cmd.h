@@ -13,6 +13,7 @@
 #include "pipeline/audit.h"
 #include "pipeline/config.h"
 #include "pipeline/run.h"
+#include "pipeline/rundir.h"
 
 typedef struct kp_opts {
 	const char *snapshot;      /* --snapshot DIR */
@@ -40,6 +41,9 @@ typedef struct kp_opts {
 	char *previous_run;         /* NULL: no previous run */
 	json_object *previous_doc;  /* its findings.json, checked */
 	size_t notes_shown;         /* the run's notes printed so far */
+	kp_rundir rundir;           /* the run directory being written (pipeline/rundir.h) */
+	kp_lock state_lock;         /* --state-dir's lock, held by run */
+	char last_error[1024];      /* the last error shown, for the audit log's command.end */
 	int argc;
 	char **argv;
 } kp_opts;
@@ -57,10 +61,25 @@ void kp_opts_release(kp_opts *o);
  * configuration. *done: the command is finished, return the result. */
 int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *flags, size_t npos, kp_opts *o,
 		    bool *done);
-/* Opens (create: makes) the run directory and its audit log. */
-int kp_cmd_open_run(const char *cmd, kp_opts *o, const char *dir, bool create);
-/* Records the command's end in the audit log and flushes it. */
-int kp_cmd_close_run(const char *cmd, kp_opts *o, int rc);
+/* A command that writes a run directory goes through three steps:
+ *   kp_cmd_lock_run   takes dir's lock (refused at once, exit 4, when another
+ *                     kopilot holds it) and records command.start in
+ *                     RUN/audit.jsonl when there is one: before any work;
+ *   kp_cmd_stage_run  makes the staging directory (o->rundir.staging):
+ *                     the stages write there, never into RUN;
+ *   kp_cmd_end_run    switches it in when rc is 0 or 3, else leaves RUN as
+ *                     it was; records command.end (exit code, error);
+ *                     unlocks. Returns the final exit code.
+ * The three return an exit code; after a failure of the first two, call
+ * kp_cmd_end_run all the same. */
+int kp_cmd_lock_run(const char *cmd, kp_opts *o, const char *dir, kp_rundir_mode mode);
+int kp_cmd_stage_run(const char *cmd, kp_opts *o, kp_rundir_mode mode, const char *const *drop);
+int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc);
+/* --state-dir's lock (run): one writer of a state directory at a time. */
+int kp_cmd_lock_state_dir(const char *cmd, kp_opts *o);
+/* Prints "kopilot <cmd>: <message>" to stderr and keeps it for the audit
+ * log. Paths in the staging directory are shown as the run directory's. */
+void kp_cmd_error(const char *cmd, kp_opts *o, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Finds and reads the previous run: --previous RUN_DIR, else the most
  * recent run in --state-dir other than exclude (the run being written). A
  * bad path is a usage error (2), a corrupt findings.json a failure (4);
@@ -74,9 +93,11 @@ void kp_cmd_show_notes(kp_opts *o, const kp_run *run);
 int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err);
 /* Worse of two exit codes: failures beat usage errors beat degraded beats ok. */
 int kp_cmd_worse(int a, int b);
-/* `kopilot <stage> RUN`: one stage over an existing run directory. */
+/* `kopilot <stage> RUN`: one stage over an existing run directory. The
+ * stage's outputs and those of later stages (built from the old ones) are
+ * replaced as a whole: drop names them, NULL-terminated. */
 int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *const *flags,
-			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous);
+			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous, const char *const *drop);
 
 int cmd_run(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

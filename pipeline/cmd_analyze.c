@@ -8,5 +8,8 @@ int cmd_analyze(int argc, char **argv)
 {
 	static const char *const flags[] = {"--config", "--set",   "--now",	  "--template",
 					    "--cluster-name", "--quiet", "--namespace", NULL};
-	return kp_cmd_single_stage("analyze", argc, argv, flags, kp_analyze_run, false);
+	/* analysis.json is replaced; findings, plan, reports and run.json were
+	 * built from the old one and go with it (run `kopilot recommend` next). */
+	static const char *const drop[] = {"analysis.json", "findings.json", "plan.json", "report.md", "report.html", "report.xlsx", "run.json", NULL};
+	return kp_cmd_single_stage("analyze", argc, argv, flags, kp_analyze_run, false, drop);
 }

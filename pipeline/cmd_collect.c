@@ -21,13 +21,21 @@ int cmd_collect(int argc, char **argv)
 		fprintf(stderr, "kopilot collect: %s is required (usage: kopilot collect --snapshot DIR --out RUN)\n",
 			!o.snapshot ? "--snapshot DIR" : "--out RUN");
 		rc = KP_EXIT_USAGE;
-	} else if (!done && (rc = kp_cmd_open_run("collect", &o, o.out, true)) == KP_EXIT_OK) {
-		kp_run run;
-		kp_cmd_run_init(&o, &run, o.out);
-		kp_error err = {0};
-		kp_status s = kp_collect_run(&run, &err);
-		rc = kp_cmd_close_run("collect", &o, kp_cmd_stage_result("collect", &o, &run, s, &err));
-		kp_run_release(&run);
+	} else if (!done) {
+		/* A new run starts at collect: the directory then holds the
+		 * snapshot alone, never a new snapshot beside old findings. */
+		rc = kp_cmd_lock_run("collect", &o, o.out, KP_RUNDIR_FRESH);
+		if (rc == KP_EXIT_OK)
+			rc = kp_cmd_stage_run("collect", &o, KP_RUNDIR_FRESH, NULL);
+		if (rc == KP_EXIT_OK) {
+			kp_run run;
+			kp_cmd_run_init(&o, &run, o.rundir.staging);
+			kp_error err = {0};
+			kp_status s = kp_collect_run(&run, &err);
+			rc = kp_cmd_stage_result("collect", &o, &run, s, &err);
+			kp_run_release(&run);
+		}
+		rc = kp_cmd_end_run("collect", &o, rc);
 	}
 	kp_opts_release(&o);
 	return rc;

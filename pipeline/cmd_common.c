@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <sys/stat.h>
 
 #include "pipeline/cmd.h"
 #include "pipeline/log.h"
@@ -181,6 +184,12 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 		o->now = (int64_t)time(NULL);
 	}
 	kp_log_setup(o->cfg.log.format, o->quiet);
+	/* output.file_mode through the umask: every file and directory the
+	 * command creates (libxlsxwriter's too) gets it; directories get x
+	 * where r is set. */
+	mode_t m = 0600;
+	kp_file_mode_parse(o->cfg.output.file_mode, &m);
+	umask((mode_t)(~(m | ((m & 0444) >> 2)) & 0777));
 	return true;
 }
 
@@ -192,6 +201,8 @@ void kp_opts_release(kp_opts *o)
 	json_object_put(o->previous_doc);
 	kp_config_release(&o->cfg);
 	kp_audit_release(&o->audit);
+	kp_rundir_release(&o->rundir);
+	kp_lock_release(&o->state_lock);
 }
 
 
@@ -221,39 +232,183 @@ int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *f
 	return KP_EXIT_OK;
 }
 
-int kp_cmd_open_run(const char *cmd, kp_opts *o, const char *dir, bool create)
+/* text with the staging directory's path shown as the run directory's:
+ * the user named RUN and never sees .RUN.new.PID. */
+static const char *visible(const kp_opts *o, const char *text, kp_buf *b)
 {
-	kp_error err = {0};
-	if (create && kp_mkdir_p(dir, &err)) {
-		fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
-		return KP_EXIT_FAILED;
+	const char *staging = o->rundir.staging;
+	size_t n = staging ? strlen(staging) : 0;
+	if (!n || !strstr(text, staging))
+		return text;
+	kp_buf_reset(b);
+	for (const char *p = text, *q; *p; p = q + n) {
+		q = strstr(p, staging);
+		if (!q) {
+			kp_buf_puts(b, p);
+			break;
+		}
+		kp_buf_add(b, p, (size_t)(q - p));
+		kp_buf_puts(b, o->rundir.dir);
 	}
-	if (!create && !kp_file_exists(dir)) {
-		fprintf(stderr, "kopilot %s: %s: run directory does not exist\n", cmd, dir);
-		return KP_EXIT_USAGE;
-	}
-	char *audit = kp_path_join(dir, "audit.jsonl");
-	kp_audit_init(&o->audit, audit);
-	free(audit);
+	return kp_buf_cstr(b);
+}
+
+void kp_cmd_error(const char *cmd, kp_opts *o, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kp_buf b;
+	kp_buf_init(&b);
+	snprintf(o->last_error, sizeof(o->last_error), "%s", visible(o, msg, &b));
+	kp_buf_release(&b);
+	fprintf(stderr, "kopilot %s: %s\n", cmd, o->last_error);
+}
+
+static void audit_start(const char *cmd, kp_opts *o)
+{
 	json_object *f = json_object_new_object();
 	json_object_object_add(f, "command", json_object_new_string(cmd));
 	json_object_object_add(f, "version", json_object_new_string(KP_VERSION));
+	json_object_object_add(f, "pid", json_object_new_int64((int64_t)getpid()));
 	kp_audit_event(&o->audit, "command.start", f);
+}
+
+int kp_cmd_lock_state_dir(const char *cmd, kp_opts *o)
+{
+	kp_error err = {0};
+	if (kp_mkdir_p(o->state_dir, &err)) {
+		kp_cmd_error(cmd, o, "flag --state-dir: %s", err.msg);
+		return KP_EXIT_USAGE;
+	}
+	char *lock = kp_path_join(o->state_dir, ".kopilot.lock");
+	char *what = kp_xasprintf("state directory %s", o->state_dir);
+	kp_status s = kp_lock_acquire(&o->state_lock, lock, what, cmd, NULL, &err);
+	free(lock);
+	free(what);
+	if (s) {
+		kp_cmd_error(cmd, o, "%s", err.msg);
+		return KP_EXIT_FAILED;
+	}
 	return KP_EXIT_OK;
 }
 
-int kp_cmd_close_run(const char *cmd, kp_opts *o, int rc)
+int kp_cmd_lock_run(const char *cmd, kp_opts *o, const char *dir, kp_rundir_mode mode)
 {
 	kp_error err = {0};
-	json_object *f = json_object_new_object();
-	json_object_object_add(f, "command", json_object_new_string(cmd));
-	json_object_object_add(f, "exit_code", json_object_new_int(rc));
-	kp_audit_event(&o->audit, "command.end", f);
-	if (kp_audit_flush(&o->audit, &err)) {
-		fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
-		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)
-			rc = KP_EXIT_FAILED;
+	kp_status s = kp_rundir_lock(&o->rundir, dir, cmd, mode, &err);
+	char *audit = kp_rundir_existing_audit(&o->rundir);
+	if (s) {
+		kp_cmd_error(cmd, o, "%s", err.msg);
+		if (o->rundir.lock.busy && audit) {
+			/* The refusal is on record too; the holder's log is the
+			 * same file (rundir.h), so this line is never lost. */
+			kp_audit refused;
+			kp_audit_init(&refused, audit, false);
+			json_object *f = json_object_new_object();
+			json_object_object_add(f, "command", json_object_new_string(cmd));
+			json_object_object_add(f, "pid", json_object_new_int64((int64_t)getpid()));
+			json_object_object_add(f, "reason", json_object_new_string(err.msg));
+			kp_audit_event(&refused, "command.refused", f);
+			kp_audit_release(&refused);
+		}
+		free(audit);
+		return kp_status_exit_code(s) == KP_EXIT_USAGE ? KP_EXIT_USAGE : KP_EXIT_FAILED;
 	}
+	if (o->rundir.stale_holder)
+		kp_log(KP_LOG_INFO, "%s: took over the lock of %s, left by a kopilot that is no longer running (%s)", cmd,
+		       dir, o->rundir.stale_holder);
+	if (audit) {
+		kp_audit_init(&o->audit, audit, false);
+		audit_start(cmd, o);
+	}
+	free(audit);
+	return KP_EXIT_OK;
+}
+
+int kp_cmd_stage_run(const char *cmd, kp_opts *o, kp_rundir_mode mode, const char *const *drop)
+{
+	kp_error err = {0};
+	mode_t m = 0600;
+	kp_file_mode_parse(o->cfg.output.file_mode, &m); /* validated with the configuration */
+	kp_status s = kp_rundir_stage(&o->rundir, mode, drop, m, &err);
+	if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
+		kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir)); /* a copy: no hard links here */
+	if (!o->audit.path && o->rundir.staged) {
+		kp_audit_init(&o->audit, kp_rundir_audit_path(&o->rundir), true);
+		audit_start(cmd, o);
+	}
+	for (size_t i = 0; i < o->rundir.ncleaned; i++) {
+		kp_log(KP_LOG_INFO, "%s: removed %s, left by a kopilot that did not finish", cmd, o->rundir.cleaned[i]);
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "removed", json_object_new_string(o->rundir.cleaned[i]));
+		kp_audit_event(&o->audit, "rundir.cleanup", f);
+	}
+	if (s) {
+		kp_cmd_error(cmd, o, "%s", err.msg);
+		return kp_status_exit_code(s);
+	}
+	return KP_EXIT_OK;
+}
+
+struct end_record {
+	const char *cmd;
+	kp_opts *o;
+	int rc;
+};
+
+/* command.end, and the log synced: under a nomem guard, since it runs
+ * after the switch, where running out of memory must not turn a complete
+ * run into a failed command. */
+static kp_status record_end(void *arg, kp_error *err)
+{
+	struct end_record *e = arg;
+	kp_opts *o = e->o;
+	json_object *f = json_object_new_object();
+	json_object_object_add(f, "command", json_object_new_string(e->cmd));
+	json_object_object_add(f, "exit_code", json_object_new_int(e->rc));
+	json_object_object_add(f, "replaced", json_object_new_boolean(o->rundir.committed));
+	if (e->rc != KP_EXIT_OK && e->rc != KP_EXIT_DEGRADED && o->last_error[0])
+		json_object_object_add(f, "error", json_object_new_string(o->last_error));
+	kp_audit_event(&o->audit, "command.end", f);
+	return kp_audit_flush(&o->audit, err);
+}
+
+int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
+{
+	kp_error err = {0};
+	if (o->rundir.staged) {
+		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
+			/* An incomplete audit trail is a failure: the run is not switched in. */
+			if (kp_audit_flush(&o->audit, &err) || kp_rundir_commit(&o->rundir, &err)) {
+				kp_cmd_error(cmd, o, "%s", err.msg);
+				rc = KP_EXIT_FAILED;
+			}
+		}
+		if (!o->rundir.committed) {
+			kp_rundir_abort(&o->rundir);
+			if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
+				kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir));
+			if (rc == KP_EXIT_FAILED || rc == KP_EXIT_USAGE)
+				kp_log(KP_LOG_INFO, "%s: %s was left as it was", cmd, o->rundir.dir);
+		}
+	}
+	if (o->audit.path) {
+		struct end_record e = {cmd, o, rc};
+		kp_status s = kp_nomem_guard(record_end, &e, &err);
+		if (s && o->rundir.committed) {
+			/* The run is complete and in place, and every event up to
+			 * the switch is on disk: only this line is missing. */
+			kp_log(KP_LOG_WARN, "%s: the run is complete, but its end could not be recorded: %s", cmd, err.msg);
+		} else if (s) {
+			fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+			rc = kp_cmd_worse(rc, KP_EXIT_FAILED);
+		}
+	}
+	kp_rundir_release(&o->rundir);
+	kp_lock_release(&o->state_lock);
 	return rc;
 }
 
@@ -297,15 +452,23 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
 void kp_cmd_show_notes(kp_opts *o, const kp_run *run)
 {
 	static const kp_log_level levels[] = {KP_LOG_DEBUG, KP_LOG_INFO, KP_LOG_WARN};
+	kp_buf b;
+	kp_buf_init(&b);
 	for (; o->notes_shown < run->notes.len; o->notes_shown++)
-		kp_log(levels[run->notes.items[o->notes_shown].level], "%s", run->notes.items[o->notes_shown].text);
+		kp_log(levels[run->notes.items[o->notes_shown].level], "%s",
+		       visible(o, run->notes.items[o->notes_shown].text, &b));
+	kp_buf_release(&b);
 }
 
 int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err)
 {
 	kp_cmd_show_notes(o, run);
 	if (s) {
-		kp_log(KP_LOG_ERROR, "%s: %s", stage, err->msg);
+		kp_buf b;
+		kp_buf_init(&b);
+		snprintf(o->last_error, sizeof(o->last_error), "%s: %s", stage, visible(o, err->msg, &b));
+		kp_buf_release(&b);
+		kp_log(KP_LOG_ERROR, "%s", o->last_error);
 		return kp_status_exit_code(s);
 	}
 	return run->degraded ? KP_EXIT_DEGRADED : KP_EXIT_OK;
@@ -321,7 +484,7 @@ int kp_cmd_worse(int a, int b)
 }
 
 int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *const *flags,
-			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous)
+			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous, const char *const *drop)
 {
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
@@ -337,19 +500,20 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 		return KP_EXIT_USAGE;
 	}
 	const char *dir = o.positional[0];
-	if (wants_previous && (rc = kp_cmd_resolve_previous(cmd, &o, dir)) != KP_EXIT_OK) {
-		kp_opts_release(&o);
-		return rc;
-	}
-	rc = kp_cmd_open_run(cmd, &o, dir, false);
+	rc = kp_cmd_lock_run(cmd, &o, dir, KP_RUNDIR_STAGE);
+	if (rc == KP_EXIT_OK && wants_previous)
+		rc = kp_cmd_resolve_previous(cmd, &o, dir);
+	if (rc == KP_EXIT_OK)
+		rc = kp_cmd_stage_run(cmd, &o, KP_RUNDIR_STAGE, drop);
 	if (rc == KP_EXIT_OK) {
 		kp_run run;
-		kp_cmd_run_init(&o, &run, dir);
+		kp_cmd_run_init(&o, &run, o.rundir.staging);
 		kp_error err = {0};
 		kp_status s = stage(&run, &err);
-		rc = kp_cmd_close_run(cmd, &o, kp_cmd_stage_result(cmd, &o, &run, s, &err));
+		rc = kp_cmd_stage_result(cmd, &o, &run, s, &err);
 		kp_run_release(&run);
 	}
+	rc = kp_cmd_end_run(cmd, &o, rc);
 	kp_opts_release(&o);
 	return rc;
 }

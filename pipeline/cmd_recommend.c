@@ -9,5 +9,8 @@ int cmd_recommend(int argc, char **argv)
 {
 	static const char *const flags[] = {"--config", "--set",      "--now",	   "--template", "--cluster-name",
 					    "--quiet",  "--previous", "--state-dir", NULL};
-	return kp_cmd_single_stage("recommend", argc, argv, flags, kp_recommend_run, true);
+	/* findings.json and plan.json are replaced; the reports and run.json
+	 * were built from the old ones and go with them (run `kopilot render` next). */
+	static const char *const drop[] = {"findings.json", "plan.json", "report.md", "report.html", "report.xlsx", "run.json", NULL};
+	return kp_cmd_single_stage("recommend", argc, argv, flags, kp_recommend_run, true, drop);
 }

@@ -8,5 +8,7 @@
 int cmd_render(int argc, char **argv)
 {
 	static const char *const flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet", NULL};
-	return kp_cmd_single_stage("render", argc, argv, flags, kp_render_run, false);
+	/* the three reports are replaced together */
+	static const char *const drop[] = {"report.md", "report.html", "report.xlsx", NULL};
+	return kp_cmd_single_stage("render", argc, argv, flags, kp_render_run, false, drop);
 }

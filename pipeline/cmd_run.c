@@ -89,6 +89,19 @@ static void print_summary(const char *dir, json_object *doc)
 	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", dir, dir, dir, dir);
 }
 
+struct summary_call {
+	const char *dir;
+	json_object *doc;
+};
+
+static kp_status summary(void *arg, kp_error *err)
+{
+	(void)err;
+	struct summary_call *c = arg;
+	print_summary(c->dir, c->doc);
+	return KP_OK;
+}
+
 static bool mentions_secret(const char *s, size_t n)
 {
 	static const char *const words[] = {"key", "token", "secret", "password"};
@@ -162,17 +175,17 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 }
 
 /* Reads and validates the input, and checks the flags that need it or the
- * previous run, before the run directory exists: bad input leaves none. */
-static int before_the_run(kp_opts *o, kp_run *run, char **out_owned, int64_t t_start)
+ * previous run, before anything is staged: bad input changes nothing. */
+static int before_the_run(kp_opts *o, kp_run *run)
 {
 	kp_error err = {0};
 	kp_log(KP_LOG_INFO, "collect: reading snapshot %s", o->snapshot);
 	if (kp_collect_load(run, &err)) {
-		fprintf(stderr, "kopilot run: %s\n", err.msg);
+		kp_cmd_error("run", o, "%s", err.msg);
 		return kp_status_exit_code(err.status);
 	}
 	if (kp_analyze_check_scope(run, run->cluster, &err)) {
-		fprintf(stderr, "kopilot run: flag --namespace: %s\n", err.msg);
+		kp_cmd_error("run", o, "flag --namespace: %s", err.msg);
 		return KP_EXIT_USAGE;
 	}
 	int rc = kp_cmd_resolve_previous("run", o, o->out);
@@ -180,15 +193,6 @@ static int before_the_run(kp_opts *o, kp_run *run, char **out_owned, int64_t t_s
 		return rc;
 	run->previous_run = o->previous_run;
 	run->previous_doc = o->previous_doc;
-	if (!o->out) {
-		/* --state-dir without --out: a new timestamped run directory */
-		if (kp_mkdir_p(o->state_dir, &err)) {
-			fprintf(stderr, "kopilot run: flag --state-dir: %s\n", err.msg);
-			return KP_EXIT_USAGE;
-		}
-		o->out = *out_owned = kp_history_new_run_path(o->state_dir, t_start);
-	}
-	run->dir = o->out;
 	return KP_EXIT_OK;
 }
 
@@ -215,18 +219,33 @@ int cmd_run(int argc, char **argv)
 	char started[32];
 	kp_time_format(t_start, started);
 	char *out_owned = NULL;
+	/* Locks first, so a second writer is refused before any work: the
+	 * state directory's (the new run's name and the previous run are
+	 * chosen from it), then the run directory's. */
+	if (o.state_dir && (rc = kp_cmd_lock_state_dir("run", &o)) != KP_EXIT_OK) {
+		kp_opts_release(&o);
+		return rc;
+	}
+	if (!o.out)
+		o.out = out_owned = kp_history_new_run_path(o.state_dir, t_start);
 	kp_run run;
 	kp_cmd_run_init(&o, &run, o.out);
 	double t0 = now_seconds();
-	rc = before_the_run(&o, &run, &out_owned, t_start);
+	rc = kp_cmd_lock_run("run", &o, o.out, KP_RUNDIR_FRESH);
+	if (rc == KP_EXIT_OK)
+		rc = before_the_run(&o, &run);
 	/* Reading the snapshot is the collect stage's work, done early. */
 	double load_seconds = now_seconds() - t0;
-	if (rc != KP_EXIT_OK || (rc = kp_cmd_open_run("run", &o, o.out, true)) != KP_EXIT_OK) {
+	if (rc == KP_EXIT_OK)
+		rc = kp_cmd_stage_run("run", &o, KP_RUNDIR_FRESH, NULL);
+	if (rc != KP_EXIT_OK) {
+		rc = kp_cmd_end_run("run", &o, rc);
 		kp_run_release(&run);
 		kp_opts_release(&o);
 		free(out_owned);
 		return rc;
 	}
+	run.dir = o.rundir.staging;
 	static const struct {
 		const char *name;
 		kp_status (*run)(kp_run *, kp_error *);
@@ -245,24 +264,38 @@ int cmd_run(int argc, char **argv)
 	}
 	kp_run_drop_cluster(&run);
 
-	char *fpath = kp_path_join(o.out, "findings.json");
 	json_object *fd = NULL;
 	kp_error err = {0};
-	if (rc != KP_EXIT_FAILED && kp_file_exists(fpath) && kp_json_read_file(fpath, &fd, &err))
-		fd = NULL;
-	free(fpath);
-	json_object *r = run_json(&o, argc, argv, started, timings, fd, rc);
-	json_object_put(timings);
-	char *rpath = kp_path_join(o.out, "run.json");
-	if (kp_json_write_file(rpath, r, &err)) {
-		kp_log(KP_LOG_ERROR, "%s", err.msg);
-		rc = KP_EXIT_FAILED;
+	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
+		/* run.json goes with the run it describes; a failed run's
+		 * record is its command.end line in audit.jsonl. */
+		char *fpath = kp_path_join(run.dir, "findings.json");
+		if (kp_json_read_file(fpath, &fd, &err)) {
+			kp_cmd_error("run", &o, "%s", err.msg);
+			rc = KP_EXIT_FAILED;
+			fd = NULL;
+		}
+		free(fpath);
 	}
-	free(rpath);
-	json_object_put(r);
-	rc = kp_cmd_close_run("run", &o, rc);
-	if (!o.quiet && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
-		print_summary(o.out, fd);
+	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
+		json_object *r = run_json(&o, argc, argv, started, timings, fd, rc);
+		char *rpath = kp_path_join(run.dir, "run.json");
+		if (kp_json_write_file(rpath, r, &err)) {
+			kp_cmd_error("run", &o, "%s", err.msg);
+			rc = KP_EXIT_FAILED;
+		}
+		free(rpath);
+		json_object_put(r);
+	}
+	json_object_put(timings);
+	rc = kp_cmd_end_run("run", &o, rc);
+	if (!o.quiet && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+		/* after the switch: out of memory here must not fail a complete run */
+		struct summary_call c = {o.out, fd};
+		if (kp_nomem_guard(summary, &c, &err))
+			kp_log(KP_LOG_WARN, "run: the run is complete in %s, but its summary could not be printed: %s", o.out,
+			       err.msg);
+	}
 	json_object_put(fd);
 	kp_run_release(&run);
 	kp_opts_release(&o);

@@ -23,6 +23,7 @@
 
 #include "pipeline/quantity.h"
 #include "pipeline/prices.h"
+#include "pipeline/rundir.h"
 #include "pipeline/safety.h"
 
 #include <errno.h>
@@ -175,6 +176,13 @@ static bool v_url(const cfg_value *v, char *why, size_t n)
 		if ((unsigned char)*p <= ' ')
 			return false;
 	return true;
+}
+
+static bool v_file_mode(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	mode_t m;
+	return kp_file_mode_parse(v->s, &m);
 }
 
 static bool v_log_format(const cfg_value *v, char *why, size_t n)
@@ -397,6 +405,9 @@ static const cfg_key config_keys[] = {
 	{"nodes.max_requested_ratio", NULL, T_DOUBLE, OFF(rules.nodes.max_requested_ratio), false, v_fraction,
 	 "a number between 0 and 1 (a fraction: 0.5 = 50%)", 0, NULL},
 	{"nodes.min_nodes", NULL, T_INT, OFF(rules.nodes.min_nodes), false, v_nonneg_int, "an integer >= 0", 0, NULL},
+	/* output */
+	{"output.file_mode", NULL, T_STRING, OFF(output.file_mode), false, v_file_mode,
+	 "an octal mode with owner read-write and no execute bits, e.g. \"0600\" or \"0640\"", 0, NULL},
 	/* safety */
 	{"safety.protected_namespaces", "SAFETY_PROTECTED_NAMESPACES", T_LIST, OFF(safety.protected_namespaces), false,
 	 v_namespaces, "namespace names", LIST_JSON, n_namespaces},
@@ -520,6 +531,7 @@ void kp_config_init(kp_config *c)
 	c->safety.require_approval_destructive = true;
 	c->safety.max_concurrent_tasks = 5;
 
+	c->output.file_mode = kp_xstrdup("0600");
 	c->llm.provider = kp_xstrdup("none");
 	c->llm.model = kp_xstrdup("gpt-oss:20b");
 	c->llm.ollama_base_url = kp_xstrdup("http://localhost:11434");

@@ -146,6 +146,10 @@ typedef struct kp_config {
 	struct {
 		char *format;          /* LOG_FORMAT json|console, default "console" for a CLI */
 	} log;
+	struct {
+		char *file_mode;       /* output.file_mode "0600": what run files are created with; directories
+		                        * get x where r is set (0700). "0640" shares with the group. */
+	} output;
 
 	/* provenance, one per key in the key table (see config.c) */
 	kp_config_source *sources;

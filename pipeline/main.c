@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 		struct command_call call = {commands[i].fn, argc - 2, argv + 2, KP_EXIT_FAILED};
 		kp_error err = {0};
 		if (kp_nomem_guard(call_command, &call, &err) == KP_ERR_NOMEM) {
+			kp_rundir_abandon(); /* the command's cleanup was skipped: undo what it staged */
 			fprintf(stderr, "kopilot %s: out of memory\n", name);
 			return KP_EXIT_FAILED;
 		}

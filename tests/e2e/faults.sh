@@ -5,18 +5,13 @@
 #
 #   a. no crash: exit 0 or 3 (the failed operation was optional, such as the
 #      model cache) or 4 with a one-line "kopilot ...:" message on stderr;
-#   b. the run directory is the previous run's or the new run's, file by
-#      file: each file byte-identical to one of the two versions, none
-#      missing, and report.md/.html/.xlsx all from the same run;
-#   c. no temp files (names with ".tmp.") left behind;
-#   d. audit.jsonl keeps the previous run's events and is JSON line by line.
-#   With exit 0 or 3 every output must be the new run's.
-#
-# Accepted on purpose: files of *different* stages may mix (analysis.json
-# new and findings.json old after a recommend failure; findings.json new and
-# the reports old after a render failure). A run is not all-or-nothing yet;
-# that is a separate issue. Stage order is still checked: no stage's output
-# is new while an earlier stage's is old.
+#   b. the run directory is all or nothing: every file the previous run's
+#      (byte-identical), or every file the new run's; a failure (exit 4)
+#      never replaces the previous run, a success always does;
+#   c. no temp files (names with ".tmp.") left behind, in it or beside it
+#      (the staging directory .NAME.new.PID, the lock .NAME.lock);
+#   d. audit.jsonl keeps the previous run's events and is JSON line by
+#      line; with exit 0 or 3 it records the command's start and end.
 #
 # The binary must be a fault-injection build (pipeline/fault.h):
 #
