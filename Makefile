@@ -33,7 +33,7 @@ TEST_BIN := $(BUILD)/unit-tests
 
 KOPILOT := $(BUILD)/kopilot
 
-.PHONY: all deps demo test unit e2e quality layers asan faults fuzz bench clean install check-deps
+.PHONY: all deps demo test unit e2e quality rundir layers asan faults fuzz bench clean install check-deps
 
 all: $(KOPILOT)
 
@@ -91,6 +91,11 @@ e2e: $(KOPILOT)
 quality: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/quality.sh
 
+# rundir.sh: a run directory is all or nothing: killed runs, a full disk
+# (tmpfs mounts: needs root), concurrent writers, modes, links, mounts.
+rundir: $(KOPILOT)
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/rundir.sh
+
 # layers.sh: the core includes no stage, no stage a later one, and stage
 # code never prints or exits.
 layers:
@@ -101,6 +106,7 @@ test: deps
 	$(MAKE) layers
 	$(MAKE) unit
 	$(MAKE) e2e
+	$(MAKE) rundir
 	$(MAKE) quality
 	$(MAKE) faults
 

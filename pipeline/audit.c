@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -91,6 +92,18 @@ void kp_audit_event(kp_audit *a, const char *event, json_object *fields)
 	audit_write(a, line, len + 1);
 	free(line);
 	json_object_put(o);
+}
+
+void kp_audit_resume(kp_audit *a)
+{
+	if (!a->error.status || !a->path)
+		return;
+	char why[sizeof(a->error.msg)];
+	snprintf(why, sizeof(why), "%s", a->error.msg);
+	memset(&a->error, 0, sizeof(a->error));
+	json_object *f = json_object_new_object();
+	json_object_object_add(f, "error", json_object_new_string(why));
+	kp_audit_event(a, "audit.gap", f);
 }
 
 kp_status kp_audit_flush(kp_audit *a, kp_error *err)

@@ -32,6 +32,10 @@ void kp_audit_init(kp_audit *a, const char *path, bool create);
 void kp_audit_reopen(kp_audit *a, const char *path);
 void kp_audit_release(kp_audit *a);
 void kp_audit_event(kp_audit *a, const char *event, json_object *fields);
+/* After a failed write (a full disk that has since been freed): records an
+ * audit.gap event saying events were lost and why, and goes on appending.
+ * Nothing if there was no failure. */
+void kp_audit_resume(kp_audit *a);
 /* fsyncs what was written; the first failure of any event, if any. */
 kp_status kp_audit_flush(kp_audit *a, kp_error *err);
 

@@ -391,6 +391,9 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 			kp_rundir_abort(&o->rundir);
 			if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
 				kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir));
+			/* What the failed run staged is gone, and with it maybe the
+			 * full disk that cost audit lines: say so, and record the end. */
+			kp_audit_resume(&o->audit);
 			if (rc == KP_EXIT_FAILED || rc == KP_EXIT_USAGE)
 				kp_log(KP_LOG_INFO, "%s: %s was left as it was", cmd, o->rundir.dir);
 		}
