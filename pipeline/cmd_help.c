@@ -12,7 +12,8 @@ static const char exit_codes_help[] =
 	"  0  ok\n"
 	"  2  usage or configuration error (bad flag, bad value, bad config file)\n"
 	"  3  finished but degraded: some input was not collected; the report says which\n"
-	"  4  failed: malformed input data, or an output could not be written\n";
+	"  4  failed: malformed input data, an output could not be written, or another\n"
+	"     kopilot is writing the same run directory; RUN keeps its previous run\n";
 
 static const struct help {
 	const char *cmd;
@@ -27,9 +28,15 @@ static const struct help {
 	 "directory RUN: snapshot/, analysis.json, findings.json, plan.json,\n"
 	 "report.md, report.html, report.xlsx, audit.jsonl, run.json.\n"
 	 "\n"
+	 "RUN is all or nothing: the run is built beside it (.RUN.new.PID) and\n"
+	 "switched in at once when complete; a failed or killed run leaves the\n"
+	 "previous one. One writer at a time (.RUN.lock). Files are 0600 unless\n"
+	 "output.file_mode says otherwise.\n"
+	 "\n"
 	 "Options:\n"
 	 "  --snapshot DIR        snapshot to read (required until live collection lands)\n"
-	 "  --out RUN             run directory to write (created if missing)\n"
+	 "  --out RUN             run directory to write (created if missing; an existing directory\n"
+	 "                        must be a run directory or empty)\n"
 	 "  --state-dir DIR       keep runs in DIR: without --out the run goes to DIR/<UTC YYYYMMDDTHHMMSSZ>,\n"
 	 "                        and the most recent run in DIR is the previous run (as --previous)\n"
 	 "  --previous RUN_DIR    compare with that run: findings.json says which findings are new,\n"
@@ -48,7 +55,8 @@ static const struct help {
 	 "usage: kopilot collect --snapshot DIR --out RUN [--config FILE] [--set KEY=VALUE]\n"
 	 "                       [--cluster-name NAME] [--quiet]\n"
 	 "\n"
-	 "Validates a snapshot and copies it into RUN/snapshot/, with cluster.json\n"
+	 "Starts a new run: validates a snapshot and copies it into RUN/snapshot/\n"
+	 "(RUN then holds the snapshot alone), with cluster.json\n"
 	 "(the name reports use: --cluster-name, or the snapshot directory's name)\n"
 	 "and model.bin (the parsed model, so `kopilot analyze RUN` is fast).\n"
 	 "Live collection (--kubeconfig, --context, --prometheus-url) is not\n"
@@ -59,6 +67,8 @@ static const struct help {
 	 "\n"
 	 "Runs the rules over RUN/snapshot and writes RUN/analysis.json\n"
 	 "(findings before prices and actions, plus what was skipped and why).\n"
+	 "findings.json, plan.json, the reports and run.json, built from the old\n"
+	 "analysis, are removed: run `kopilot recommend RUN` and `render` next.\n"
 	 "--namespace NS (repeatable) keeps only the findings in those namespaces;\n"
 	 "cluster-scoped findings are left out. analysis.json records it as \"scope\".\n"},
 	{"recommend",
@@ -68,7 +78,8 @@ static const struct help {
 	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"
 	 "--previous RUN_DIR compares with that run (new, persisting, resolved\n"
 	 "findings); --state-dir DIR compares with the most recent run in DIR\n"
-	 "other than RUN.\n"},
+	 "other than RUN. The reports and run.json, built from the old findings,\n"
+	 "are removed: run `kopilot render RUN` next.\n"},
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE]\n"
 	 "\n"

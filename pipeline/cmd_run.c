@@ -6,8 +6,9 @@
  * Run directory layout (DESIGN.md): snapshot/ (objects/<resource>.json,
  * usage.json, cluster.json, model.bin), analysis.json, findings.json,
  * plan.json, report.md, report.html, report.xlsx, audit.jsonl, run.json.
- * Every file is written atomically; a stage that fails leaves the files of
- * earlier stages intact and writes none of its own.
+ * The stages write into a staging directory that replaces RUN as a whole
+ * when the run is complete (pipeline/rundir.h): a failed run leaves the
+ * previous run, all of it.
  */
 #include <stdio.h>
 #include <stdlib.h>
