@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #define KP_VERSION "0.1.0"
@@ -109,7 +110,13 @@ char *kp_arena_strdup(kp_arena *a, const char *s);
 char *kp_arena_strndup(kp_arena *a, const char *s, size_t n);
 
 /* ---- files ---- */
-/* Reads a whole file; *out is NUL-terminated and owned by the caller. */
+/* Opens an input file for reading. Only a regular file is accepted: a FIFO,
+ * a directory or a device is KP_ERR_INPUT "<path>: not a regular file (a
+ * FIFO)", found without blocking (opened O_NONBLOCK, checked with fstat).
+ * The caller fcloses *out. Every input file is opened through this. */
+kp_status kp_open_input(const char *path, FILE **out, kp_error *err);
+/* Reads a whole regular file (kp_open_input); *out is NUL-terminated and
+ * owned by the caller. */
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err);
 /* Writes path atomically: temp file in the same directory, fsync, rename.
  * A crash or error never leaves a half-written file at path. */
@@ -134,7 +141,10 @@ bool kp_file_exists(const char *path);
 char *kp_path_join(const char *a, const char *b); /* caller frees */
 
 /* ---- JSON helpers (json-c) ---- */
-/* Parses a file; on syntax error names the file, line and column. */
+/* Parses a file whose top level must be a JSON object; on syntax error names
+ * the file, line and column. A leading UTF-8 byte order mark is skipped
+ * (PowerShell writes one); an empty file or a top level that is not an
+ * object (null, a list) is KP_ERR_INPUT saying so in words. */
 kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err);
 /* Streams one big array out of a JSON file without building its DOM: each
  * element of the top-level object's member `key` (e.g. "items") is parsed
@@ -145,6 +155,12 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err);
 typedef kp_status (*kp_json_item_fn)(void *ud, json_object *item, size_t index);
 kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_fn fn, void *ud,
 			       json_object **skeleton, kp_error *err);
+/* The same, with `expected` describing the document for the errors about an
+ * empty file or a top level that is not an object ("a JSON List (the output
+ * of `kubectl get pods -A -o json`)"); kp_json_stream_array says "a JSON
+ * object". Like kp_json_read_file, a UTF-8 byte order mark is skipped. */
+kp_status kp_json_stream_array_ex(const char *path, const char *key, const char *expected, kp_json_item_fn fn,
+				  void *ud, json_object **skeleton, kp_error *err);
 /* Serialises obj pretty-printed and writes it atomically. */
 kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err);
 /* Lookup by dotted path ("metadata.name"); NULL when any step is missing. */

@@ -364,11 +364,53 @@ char *kp_arena_strdup(kp_arena *a, const char *s)
 
 /* ---- files ---- */
 
+/* What a path that is not a regular file is, in words. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a file";
+}
+
+kp_status kp_open_input(const char *path, FILE **out, kp_error *err)
+{
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer;
+	 * it is refused below, and cleared again for a regular file. */
+	int fd = KP_FAULT_IO(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	if (fd < 0)
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return kp_fail(err, KP_ERR_INPUT, "%s: not a regular file (%s): only regular files are read", path,
+			       file_kind(st.st_mode));
+	}
+	int fl = fcntl(fd, F_GETFL);
+	FILE *f = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+	}
+	*out = f;
+	return KP_OK;
+}
+
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 {
-	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
-	if (!f)
-		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	FILE *f;
+	kp_status os = kp_open_input(path, &f, err);
+	if (os)
+		return os;
 	kp_buf b;
 	kp_buf_init(&b);
 	char chunk[65536];
@@ -655,6 +697,36 @@ static void line_col(const char *s, size_t off, int *line, int *col)
 	}
 }
 
+/* Length of a UTF-8 byte order mark at the start of s, or 0. */
+static size_t bom_len(const char *s, size_t len)
+{
+	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+/* Whether s holds nothing but JSON whitespace. */
+static bool json_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", s[i]))
+			return false;
+	return true;
+}
+
+/* The type of a document's top level, in words, for "found ..." messages. */
+static const char *json_top_name(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double:
+	case json_type_int: return "a number";
+	case json_type_string: return "a string";
+	case json_type_array: return "a list";
+	case json_type_object: return "an object";
+	}
+	return "something else";
+}
+
 kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 {
 	char *text;
@@ -665,6 +737,18 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 	if (strlen(text) != len) {
 		free(text);
 		return kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
+	}
+	/* A UTF-8 byte order mark (kubectl under PowerShell writes one) is
+	 * not JSON but says nothing wrong about the content: skip it. Line
+	 * and column below count from after it, as an editor shows them. */
+	size_t bom = bom_len(text, len);
+	if (bom) {
+		memmove(text, text + bom, len - bom + 1);
+		len -= bom;
+	}
+	if (json_blank(text, len)) {
+		free(text);
+		return kp_fail(err, KP_ERR_INPUT, "%s: empty file, expected a JSON object", path);
 	}
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!tok) {
@@ -705,6 +789,12 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 		return kp_fail(err, KP_ERR_INPUT, "%s:%d:%d: malformed JSON: trailing data after the document", path, line, col);
 	}
 	free(text);
+	if (!json_object_is_type(obj, json_type_object)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: expected a JSON object at the top level, found %s", path,
+			    json_top_name(obj));
+		json_object_put(obj);
+		return s;
+	}
 	*out = obj;
 	return KP_OK;
 }
@@ -937,10 +1027,17 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_fn fn, void *ud,
 			       json_object **skeleton, kp_error *err)
 {
+	return kp_json_stream_array_ex(path, key, "a JSON object", fn, ud, skeleton, err);
+}
+
+kp_status kp_json_stream_array_ex(const char *path, const char *key, const char *expected, kp_json_item_fn fn,
+				  void *ud, json_object **skeleton, kp_error *err)
+{
 	*skeleton = NULL;
-	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
-	if (!f)
-		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	FILE *f;
+	kp_status os = kp_open_input(path, &f, err);
+	if (os)
+		return os;
 	stream_t st;
 	memset(&st, 0, sizeof(st));
 	st.path = path;
@@ -960,18 +1057,24 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 	enum { CHUNK = 1 << 20 };
 	char *chunk = kp_xmalloc(CHUNK);
 	kp_status s = KP_OK;
-	size_t n;
+	size_t n, total = 0;
 	bool bad = false;
 	while (!s && !(bad = kp_fault_io()) && (n = fread(chunk, 1, CHUNK, f)) > 0) {
+		/* a byte order mark (see kp_json_read_file) is skipped; a chunk
+		 * is at least 3 bytes unless the file is shorter */
+		size_t skip = total == 0 ? bom_len(chunk, n) : 0;
+		total += n;
 		if (memchr(chunk, '\0', n))
 			s = kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
 		else
-			s = stream_scan(&st, chunk, n);
+			s = stream_scan(&st, chunk + skip, n - skip);
 	}
 	if (!s && (bad || ferror(f)))
 		s = kp_fail(err, KP_ERR_IO, "%s: read error", path);
 	fclose(f);
 	free(chunk);
+	if (!s && st.index == 0 && json_blank(kp_buf_cstr(&st.skel), st.skel.len))
+		s = kp_fail(err, KP_ERR_INPUT, "%s: empty file, expected %s", path, expected);
 	if (!s && (st.in_elem || st.in_str || st.depth != 0))
 		s = stream_fail_at(&st, st.line, st.col, "unexpected end of data");
 	if (!s) {
@@ -980,9 +1083,21 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 		json_object *o = json_tokener_parse_ex(st.tok, kp_buf_cstr(&st.skel), (int)st.skel.len);
 		enum json_tokener_error jerr = json_tokener_get_error(st.tok);
 		size_t end = json_tokener_get_parse_end(st.tok);
+		if (jerr == json_tokener_continue) {
+			/* a bare number at the end needs a terminator to finish */
+			o = json_tokener_parse_ex(st.tok, " ", 1);
+			jerr = json_tokener_get_error(st.tok);
+			if (jerr == json_tokener_continue)
+				jerr = json_tokener_error_parse_eof;
+			end = st.skel.len;
+		}
 		while (end < st.skel.len && strchr(" \t\r\n", st.skel.data[end]))
 			end++;
-		if (!o || jerr != json_tokener_success || end < st.skel.len) {
+		if (jerr == json_tokener_success && end >= st.skel.len && !json_object_is_type(o, json_type_object)) {
+			s = kp_fail(err, KP_ERR_INPUT, "%s: expected %s, found %s at the top level", path, expected,
+				    json_top_name(o));
+			json_object_put(o);
+		} else if (!o || jerr != json_tokener_success || end < st.skel.len) {
 			json_object_put(o);
 			/* Positions in the skeleton are not the file's: say what, not where. */
 			s = kp_fail(err, KP_ERR_INPUT, "%s: malformed JSON: %s", path,

@@ -797,7 +797,10 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 	/* Items are streamed one at a time: a 150,000-pod list never exists as
 	 * one JSON tree in memory, only the compact model does. */
 	json_object *doc = NULL;
-	kp_status s = kp_json_stream_array(path, "items", list_item, &x, &doc, err);
+	char expected[160];
+	snprintf(expected, sizeof(expected), "a JSON List (the output of `kubectl get %s -A -o json`)",
+		 kp_resource_name(r));
+	kp_status s = kp_json_stream_array_ex(path, "items", expected, list_item, &x, &doc, err);
 	if (!s) {
 		const char *kind = kp_json_str(doc, "kind");
 		char list_kind[64];
@@ -942,7 +945,9 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 	/* Streamed like the object lists: entries are checked on their own, the
 	 * header (schema, window) once the file is read. */
 	json_object *doc = NULL;
-	kp_status s = kp_json_stream_array(path, "containers", usage_item, &x, &doc, err);
+	kp_status s = kp_json_stream_array_ex(path, "containers",
+					      "a kopilot.usage/v1 JSON object (docs/contracts/USAGE.md)", usage_item,
+					      &x, &doc, err);
 	const char *schema = kp_json_str(doc, "schema");
 	const char *ws = kp_json_str(doc, "window.start"), *we = kp_json_str(doc, "window.end");
 	const char *src = kp_json_str(doc, "window.source");
