@@ -20,6 +20,13 @@
 
 #define KP_UNSET (-1)
 
+/* a + b for non-negative sizes, stopping at INT64_MAX: each quantity is
+ * bounded when read (1Ei, a million cores), a sum of many is not. */
+static inline int64_t kp_add_sat(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 /* The resources a snapshot holds, one file objects/<name>.json each. */
 typedef enum {
 	KP_RES_PODS,

@@ -415,14 +415,33 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 	return KP_OK;
 }
 
-/* An integer field; absent, not an integer or negative (no count or
- * replica number in the API is negative) gives dflt. */
-static int64_t int_at(json_object *o, const char *dotted, int64_t dflt)
+/* An int32 field as the API server stores it (replica counts, HPA bounds,
+ * utilization targets): absent or null gives dflt; anything else must be an
+ * integer from min to 2147483647, else an input error naming the field. A
+ * number past int32 (99999999999999999999999) is not a count Kubernetes can
+ * hold, and it would turn into absurd money downstream. */
+#define KP_INT32_MAX 2147483647LL
+static kp_status int32_at(ctx_t *x, json_object *o, const char *dotted, const char *field, int64_t min, int64_t dflt,
+			  int64_t *out)
 {
+	*out = dflt;
 	json_object *v = kp_json_get(o, dotted);
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-		return dflt;
-	return json_object_get_int64(v);
+	if (!v)
+		return KP_OK;
+	char q[KP_QUOTE_SIZE];
+	if (!json_object_is_type(v, json_type_int))
+		return bad(x, field, "expected an integer from %lld to %lld, got %s%s%s", (long long)min, KP_INT32_MAX,
+			   json_object_is_type(v, json_type_double) ? "" : json_type_to_name(json_object_get_type(v)),
+			   json_object_is_type(v, json_type_double) ? "the number " : "",
+			   json_object_is_type(v, json_type_double) ? quote_input(json_object_to_json_string(v), q) : "");
+	int64_t n = json_object_get_int64(v);
+	if (n > KP_INT32_MAX) /* json-c keeps anything larger than int64 as INT64_MAX */
+		return bad(x, field, "%s is out of range: Kubernetes stores it as an int32 (at most %lld)",
+			   n == INT64_MAX ? "the number" : quote_input(json_object_to_json_string(v), q), KP_INT32_MAX);
+	if (n < min)
+		return bad(x, field, "%lld is out of range: it must be at least %lld", (long long)n, (long long)min);
+	*out = n;
+	return KP_OK;
 }
 
 static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk)
@@ -447,21 +466,23 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 	copy_kv(x, kp_json_get(item, wk == KP_WL_CRONJOB ? "spec.jobTemplate.spec.template.metadata.labels"
 							 : "spec.template.metadata.labels"),
 		true, &w.template_labels, &w.ntemplate_labels);
-	json_object *rep = kp_json_get(item, "spec.replicas");
-	if (rep && !json_object_is_type(rep, json_type_int))
-		return bad(x, "spec.replicas", "expected an integer");
-	w.replicas = rep ? json_object_get_int64(rep) : 1;
-	if (w.replicas < 0)
-		return bad(x, "spec.replicas", "negative replica count %lld", (long long)w.replicas);
+	if ((s = int32_at(x, item, "spec.replicas", "spec.replicas", 0, 1, &w.replicas)))
+		return s;
 	if (wk == KP_WL_DAEMONSET) {
-		w.replicas = int_at(item, "status.desiredNumberScheduled", 0);
-		w.ready_replicas = int_at(item, "status.numberReady", 0);
+		if ((s = int32_at(x, item, "status.desiredNumberScheduled", "status.desiredNumberScheduled", 0, 0,
+				  &w.replicas)) ||
+		    (s = int32_at(x, item, "status.numberReady", "status.numberReady", 0, 0, &w.ready_replicas)))
+			return s;
 	} else {
-		w.ready_replicas = int_at(item, "status.readyReplicas", 0);
+		int64_t status_replicas; /* checked, not kept */
+		if ((s = int32_at(x, item, "status.readyReplicas", "status.readyReplicas", 0, 0, &w.ready_replicas)) ||
+		    (s = int32_at(x, item, "status.replicas", "status.replicas", 0, 0, &status_replicas)))
+			return s;
 	}
 	json_object *susp = kp_json_get(item, "spec.suspend");
 	w.suspended = json_true(susp);
-	w.job_active = int_at(item, "status.active", 0);
+	if ((s = int32_at(x, item, "status.active", "status.active", 0, 0, &w.job_active)))
+		return s;
 	if (wk == KP_WL_STATEFULSET) {
 		json_object *vct = kp_json_get(item, "spec.volumeClaimTemplates");
 		if (json_object_is_type(vct, json_type_array)) {
@@ -580,10 +601,20 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 	h.target_name = str_at(x, item, "spec.scaleTargetRef.name");
 	if (!h.target_kind || !h.target_name)
 		return bad(x, "spec.scaleTargetRef", "missing kind or name");
-	h.min_replicas = int_at(item, "spec.minReplicas", 1);
-	h.max_replicas = int_at(item, "spec.maxReplicas", KP_UNSET);
-	h.current_replicas = int_at(item, "status.currentReplicas", KP_UNSET);
-	h.cpu_target_utilization = int_at(item, "spec.targetCPUUtilizationPercentage", KP_UNSET); /* autoscaling/v1 */
+	/* minReplicas 0 is legal only behind the HPAScaleToZero feature gate,
+	 * which is accepted; maxReplicas is at least 1 and minReplicas. */
+	int64_t desired;
+	if ((s = int32_at(x, item, "spec.minReplicas", "spec.minReplicas", 0, 1, &h.min_replicas)) ||
+	    (s = int32_at(x, item, "spec.maxReplicas", "spec.maxReplicas", 1, KP_UNSET, &h.max_replicas)) ||
+	    (s = int32_at(x, item, "status.currentReplicas", "status.currentReplicas", 0, KP_UNSET,
+			  &h.current_replicas)) ||
+	    (s = int32_at(x, item, "status.desiredReplicas", "status.desiredReplicas", 0, KP_UNSET, &desired)) ||
+	    (s = int32_at(x, item, "spec.targetCPUUtilizationPercentage", "spec.targetCPUUtilizationPercentage", 1,
+			  KP_UNSET, &h.cpu_target_utilization))) /* autoscaling/v1 */
+		return s;
+	if (h.max_replicas != KP_UNSET && h.max_replicas < h.min_replicas)
+		return bad(x, "spec.maxReplicas", "%lld is below spec.minReplicas %lld", (long long)h.max_replicas,
+			   (long long)h.min_replicas);
 	h.memory_target_utilization = KP_UNSET;
 	if (h.cpu_target_utilization != KP_UNSET)
 		h.scales_on_cpu = true;
@@ -595,7 +626,13 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 		const char *rname = kp_json_str(m, "resource.name");
 		if (!type || strcmp(type, "Resource") != 0 || !rname)
 			continue;
-		int64_t util = int_at(m, "resource.target.averageUtilization", KP_UNSET);
+		/* a utilization target is a percentage of the request, above 0;
+		 * over 100 is legal (CPU may burst past its request) */
+		char field[96];
+		snprintf(field, sizeof(field), "spec.metrics[%zu].resource.target.averageUtilization", i);
+		int64_t util;
+		if ((s = int32_at(x, m, "resource.target.averageUtilization", field, 1, KP_UNSET, &util)))
+			return s;
 		if (strcmp(rname, "cpu") == 0) {
 			h.scales_on_cpu = true;
 			h.cpu_target_utilization = util;
@@ -970,7 +1007,17 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 		s = kp_fail(err, KP_ERR_INPUT, "%s: containers: missing or not a list", path);
 	} else {
 		c->usage_source = kp_arena_strdup(&c->arena, src);
-		c->step_seconds = int_at(doc, "window.step_seconds", 0);
+		/* seconds between samples: the schema's number > 0, at most a
+		 * day (a coarser step summarises nothing) */
+		json_object *step = kp_json_get(doc, "window.step_seconds");
+		double d = json_object_is_type(step, json_type_int) || json_object_is_type(step, json_type_double)
+				   ? json_object_get_double(step)
+				   : -1;
+		char qs[KP_QUOTE_SIZE];
+		if (step && !(d > 0 && d <= 86400))
+			s = kp_fail(err, KP_ERR_INPUT, "%s: window.step_seconds: expected a number of seconds above 0 and at "
+				    "most 86400, got %s", path, quote_input(json_object_to_json_string(step), qs));
+		c->step_seconds = step ? (int64_t)d : 0;
 		json_object *missing = kp_json_get(doc, "missing");
 		size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 		for (size_t i = 0; i < nm && !s; i++) {

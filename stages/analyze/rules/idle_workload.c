@@ -117,9 +117,9 @@ static void idle_requests(const kp_workload *w, int64_t *cpu_m, int64_t *mem_b)
 		if (k->init && !k->sidecar)
 			continue; /* runs once at start: holds nothing afterwards */
 		if (k->cpu_request_m > 0)
-			*cpu_m += k->cpu_request_m;
+			*cpu_m = kp_add_sat(*cpu_m, k->cpu_request_m);
 		if (k->mem_request_b > 0)
-			*mem_b += k->mem_request_b;
+			*mem_b = kp_add_sat(*mem_b, k->mem_request_b);
 	}
 }
 

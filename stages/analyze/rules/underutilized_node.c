@@ -100,20 +100,20 @@ static void pod_request(const kp_podspec *ps, int64_t *cpu, int64_t *mem)
 		const kp_container *k = &ps->containers[i];
 		int64_t kc = nz(k->cpu_request_m), km = nz(k->mem_request_b);
 		if (!k->init) {
-			run_cpu += kc;
-			run_mem += km;
+			run_cpu = kp_add_sat(run_cpu, kc);
+			run_mem = kp_add_sat(run_mem, km);
 		} else if (k->sidecar) {
-			side_cpu += kc;
-			side_mem += km;
+			side_cpu = kp_add_sat(side_cpu, kc);
+			side_mem = kp_add_sat(side_mem, km);
 		} else {
-			if (kc + side_cpu > init_cpu)
-				init_cpu = kc + side_cpu;
-			if (km + side_mem > init_mem)
-				init_mem = km + side_mem;
+			if (kp_add_sat(kc, side_cpu) > init_cpu)
+				init_cpu = kp_add_sat(kc, side_cpu);
+			if (kp_add_sat(km, side_mem) > init_mem)
+				init_mem = kp_add_sat(km, side_mem);
 		}
 	}
-	run_cpu += side_cpu;
-	run_mem += side_mem;
+	run_cpu = kp_add_sat(run_cpu, side_cpu);
+	run_mem = kp_add_sat(run_mem, side_mem);
 	*cpu = run_cpu > init_cpu ? run_cpu : init_cpu;
 	*mem = run_mem > init_mem ? run_mem : init_mem;
 }
@@ -310,8 +310,8 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 		bynode[s->pod_first + s->npods++] = pod;
 		int64_t pc, pm;
 		pod_request(&pod->spec, &pc, &pm);
-		s->req_cpu += pc;
-		s->req_mem += pm;
+		s->req_cpu = kp_add_sat(s->req_cpu, pc);
+		s->req_mem = kp_add_sat(s->req_mem, pm);
 	}
 	free(pod_node);
 
