@@ -48,7 +48,9 @@ typedef struct kp_error {
 } kp_error;
 
 /* Sets err (if not NULL) and returns status, so callers can write
- * `return kp_fail(err, KP_ERR_INPUT, "%s: ...", path);`. */
+ * `return kp_fail(err, KP_ERR_INPUT, "%s: ...", path);`. The message is
+ * made visible (kp_buf_put_visible, one line): whatever it quotes, printing
+ * it never puts a control character on a terminal. */
 kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Prefixes an existing message with more context ("while reading X: ..."). */
@@ -95,6 +97,20 @@ void kp_buf_vprintf(kp_buf *b, const char *fmt, va_list ap);
 /* Takes the buffer's memory (caller frees); the buffer is left empty. */
 char *kp_buf_detach(kp_buf *b);
 const char *kp_buf_cstr(const kp_buf *b); /* "" when empty */
+
+/* ---- text that leaves the program ----
+ * Every string from a cluster, a snapshot, a configuration or a flag that
+ * kopilot prints (terminal, logs) or writes into a report (report.md/html,
+ * report.xlsx cells and document properties) goes through this, at the
+ * point where it leaves: C0 control characters (but '\n' and '\t' when
+ * keep_lines), DEL and the C1 controls U+0080..U+009F become "\x1b" /
+ * "\u009b", and a byte that is not UTF-8 becomes "\xff", so no escape
+ * sequence reaches a terminal and no document becomes invalid XML.
+ * findings.json needs none of it: JSON escapes control characters itself. */
+void kp_buf_put_visible(kp_buf *b, const char *s, size_t n, bool keep_lines);
+char *kp_visible(const char *s); /* one line, new heap string (caller frees); NULL gives "" */
+/* Whether kp_buf_put_visible would leave these n bytes unchanged. */
+bool kp_text_is_plain(const char *s, size_t n, bool keep_lines);
 
 /* ---- arena: many small allocations freed at once ---- */
 typedef struct kp_arena_block kp_arena_block;

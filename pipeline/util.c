@@ -37,15 +37,106 @@ static void trim_partial_utf8(char *s, size_t len)
 		s[i - 1] = '\0';
 }
 
+/* ---- text that leaves the program ---- */
+
+/* One step over s (n > 0 bytes left): how many bytes make the next
+ * character, and in rep the visible escape to write instead of them, or ""
+ * to copy them as they are. No allocation: kp_fail uses it too. */
+static size_t visible_step(const unsigned char *p, size_t n, bool keep_lines, char rep[8])
+{
+	unsigned char c = p[0];
+	rep[0] = '\0';
+	if (c < 0x20 || c == 0x7f) {
+		if (!(keep_lines && (c == '\n' || c == '\t')))
+			snprintf(rep, 8, "\\x%02x", c);
+		return 1;
+	}
+	if (c < 0x80)
+		return 1;
+	size_t len = (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4 : 0;
+	if (len > n)
+		len = 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			len = 0;
+	if (len == 0) { /* not UTF-8: the byte, as a byte */
+		snprintf(rep, 8, "\\x%02x", c);
+		return 1;
+	}
+	if (c == 0xC2 && p[1] < 0xA0) /* a C1 control, U+0080..U+009F (CSI is U+009B) */
+		snprintf(rep, 8, "\\u%04x", (unsigned)(p[1]));
+	return len;
+}
+
+void kp_buf_put_visible(kp_buf *b, const char *s, size_t n, bool keep_lines)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	char rep[8];
+	while (i < n) {
+		size_t step = visible_step(p + i, n - i, keep_lines, rep);
+		if (rep[0]) {
+			kp_buf_add(b, s + run, i - run);
+			kp_buf_puts(b, rep);
+			run = i + step;
+		}
+		i += step;
+	}
+	kp_buf_add(b, s + run, n - run);
+}
+
+char *kp_visible(const char *s)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_put_visible(&b, s ? s : "", s ? strlen(s) : 0, false);
+	kp_buf_putc(&b, '\0');
+	return kp_buf_detach(&b);
+}
+
+bool kp_text_is_plain(const char *s, size_t n, bool keep_lines)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char rep[8];
+	for (size_t i = 0; i < n;) {
+		i += visible_step(p + i, n - i, keep_lines, rep);
+		if (rep[0])
+			return false;
+	}
+	return true;
+}
+
+/* src made visible into dst (cap bytes), cut on a character boundary. */
+static void visible_into(char *dst, size_t cap, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = strlen(src), o = 0;
+	char rep[8];
+	for (size_t i = 0; i < n;) {
+		size_t step = visible_step(p + i, n - i, false, rep);
+		size_t len = rep[0] ? strlen(rep) : step;
+		if (o + len >= cap)
+			break;
+		memcpy(dst + o, rep[0] ? rep : src + i, len);
+		o += len;
+		i += step;
+	}
+	dst[o] = '\0';
+}
+
 kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
 {
 	if (err) {
+		/* Messages quote paths, flags, config values and snapshot
+		 * text, and end up on a terminal: made visible here, once. */
+		char raw[sizeof(err->msg)];
 		va_list ap;
 		va_start(ap, fmt);
-		int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
-		if (n >= (int)sizeof(err->msg))
-			trim_partial_utf8(err->msg, sizeof(err->msg) - 1);
+		if (n >= (int)sizeof(raw))
+			trim_partial_utf8(raw, sizeof(raw) - 1);
+		visible_into(err->msg, sizeof(err->msg), raw);
 		err->status = status;
 	}
 	return status;
@@ -62,9 +153,11 @@ kp_status kp_error_prefix(kp_error *err, const char *fmt, ...)
 		trim_partial_utf8(prefix, sizeof(prefix) - 1);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	int n = snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
-	if (n >= (int)sizeof(err->msg))
-		trim_partial_utf8(err->msg, sizeof(err->msg) - 1);
+	char joined[sizeof(err->msg)];
+	int n = snprintf(joined, sizeof(joined), "%s: %s", prefix, old);
+	if (n >= (int)sizeof(joined))
+		trim_partial_utf8(joined, sizeof(joined) - 1);
+	visible_into(err->msg, sizeof(err->msg), joined);
 	return err->status;
 }
 

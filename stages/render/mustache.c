@@ -331,10 +331,22 @@ static void put_value(kp_buf *b, json_object *v, bool escape, esc_mode mode)
 	}
 	if (!n)
 		n = strlen(s);
+	/* Control characters are made visible in every value, escaped or
+	 * not: a raw ESC in report.md would reach the terminal that shows it
+	 * and, through cmark, report.html. Unescaped values (code blocks of
+	 * commands) keep their line breaks. */
+	kp_buf vis;
+	kp_buf_init(&vis);
+	if (!kp_text_is_plain(s, n, !escape)) {
+		kp_buf_put_visible(&vis, s, n, !escape);
+		s = kp_buf_cstr(&vis);
+		n = vis.len;
+	}
 	if (escape)
 		put_escaped(b, s, n, mode);
 	else
 		kp_buf_add(b, s, n);
+	kp_buf_release(&vis);
 }
 
 typedef struct {
