@@ -333,20 +333,24 @@ static void put_value(kp_buf *b, json_object *v, bool escape, esc_mode mode)
 		n = strlen(s);
 	/* Control characters are made visible in every value, escaped or
 	 * not: a raw ESC in report.md would reach the terminal that shows it
-	 * and, through cmark, report.html. Unescaped values (code blocks of
-	 * commands) keep their line breaks. */
-	kp_buf vis;
-	kp_buf_init(&vis);
-	if (!kp_text_is_plain(s, n, !escape)) {
-		kp_buf_put_visible(&vis, s, n, !escape);
-		s = kp_buf_cstr(&vis);
-		n = vis.len;
+	 * and, through cmark, report.html. Line breaks and tabs stay (the
+	 * Markdown escaping turns them into spaces; unescaped values, code
+	 * blocks of commands, keep them). */
+	if (kp_text_is_plain(s, n, true)) {
+		if (escape)
+			put_escaped(b, s, n, mode);
+		else
+			kp_buf_add(b, s, n);
+		return;
 	}
-	if (escape)
-		put_escaped(b, s, n, mode);
+	kp_buf esc;
+	kp_buf_init(&esc);
+	if (escape) /* Markdown mode turns line breaks into spaces first */
+		put_escaped(&esc, s, n, mode);
 	else
-		kp_buf_add(b, s, n);
-	kp_buf_release(&vis);
+		kp_buf_add(&esc, s, n);
+	kp_buf_put_visible(b, kp_buf_cstr(&esc), esc.len, true);
+	kp_buf_release(&esc);
 }
 
 typedef struct {
