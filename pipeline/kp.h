@@ -195,6 +195,23 @@ bool kp_parse_number(const char *s, double *out);
  * digits and '-', starting and ending alphanumeric, at most 63 characters). */
 bool kp_namespace_name_valid(const char *s);
 
+/* The API server's rules for object names (k8s.io/apimachinery validation):
+ * most kinds (Pod, Deployment, Node, PVC, StorageClass, ...) take a DNS-1123
+ * subdomain, namespaces and container names a DNS-1123 label, Services a
+ * DNS-1035 label; custom resources only a path segment. */
+typedef enum {
+	KP_NAME_SUBDOMAIN, /* IsDNS1123Subdomain: <= 253, [a-z0-9.-], alphanumeric at both ends of each label */
+	KP_NAME_LABEL,     /* IsDNS1123Label: <= 63, [a-z0-9-], alphanumeric at both ends */
+	KP_NAME_DNS1035,   /* IsDNS1035Label: a DNS-1123 label starting with a letter */
+	KP_NAME_SEGMENT,   /* IsValidPathSegmentName, and no control character */
+	KP_NAME_LABEL_KEY, /* IsQualifiedName: [prefix/]name */
+	KP_NAME_LABEL_VALUE, /* IsValidLabelValue: empty, or <= 63 of [A-Za-z0-9-_.], alphanumeric at both ends */
+} kp_name_rule;
+/* NULL when s follows rule, else what is wrong in words ("is empty", "is
+ * not a valid name: Kubernetes requires a DNS-1123 label (...)"). A label
+ * value may be empty (IsValidLabelValue). */
+const char *kp_name_problem(const char *s, kp_name_rule rule);
+
 /* ---- time ---- */
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */
 bool kp_time_parse(const char *s, int64_t *out);

@@ -1312,6 +1312,97 @@ bool kp_parse_number(const char *s, double *out)
 	return true;
 }
 
+static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool any_alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+/* One DNS label of at most max characters: [a-z0-9]([-a-z0-9]*[a-z0-9])?,
+ * the first a letter for DNS-1035. */
+static bool dns_label(const char *s, size_t n, size_t max, bool letter_first)
+{
+	if (n == 0 || n > max || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
+		return false;
+	if (letter_first && !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool dns_subdomain(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t start = 0; start <= n;) {
+		const char *dot = memchr(s + start, '.', n - start);
+		size_t end = dot ? (size_t)(dot - s) : n;
+		if (!dns_label(s + start, end - start, 253, false))
+			return false;
+		start = end + 1;
+	}
+	return true;
+}
+
+/* A label value or the name part of a label key: at most 63 characters,
+ * [A-Za-z0-9] at both ends, [-A-Za-z0-9_.] between; the value may be empty. */
+static bool label_word(const char *s, size_t n, bool empty_ok)
+{
+	if (n == 0)
+		return empty_ok;
+	if (n > 63 || !any_alnum(s[0]) || !any_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!any_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+const char *kp_name_problem(const char *s, kp_name_rule rule)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (rule == KP_NAME_LABEL_VALUE)
+		return label_word(s, n, true) ? NULL
+					      : "is not a valid label value: at most 63 characters of letters, digits, '-', "
+						"'_' and '.', starting and ending with a letter or digit";
+	if (n == 0)
+		return "is empty";
+	switch (rule) {
+	case KP_NAME_SUBDOMAIN:
+		return dns_subdomain(s, n) ? NULL
+					   : "is not a valid name: Kubernetes requires a DNS-1123 subdomain (at most 253 "
+					     "characters: lowercase letters, digits, '-' and '.', starting and ending with a "
+					     "letter or digit)";
+	case KP_NAME_LABEL:
+		return dns_label(s, n, 63, false) ? NULL
+						  : "is not a valid name: Kubernetes requires a DNS-1123 label (at most 63 "
+						    "characters: lowercase letters, digits and '-', starting and ending with a "
+						    "letter or digit)";
+	case KP_NAME_DNS1035:
+		return dns_label(s, n, 63, true) ? NULL
+						 : "is not a valid name: Kubernetes requires a DNS-1035 label (at most 63 "
+						   "characters: lowercase letters, digits and '-', starting with a letter and "
+						   "ending with a letter or digit)";
+	case KP_NAME_SEGMENT:
+		/* custom resources: only a path segment, and nothing a terminal acts on */
+		if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strchr(s, '/') || strchr(s, '%'))
+			return "is not a valid name: it may not be '.' or '..' or contain '/' or '%'";
+		return kp_text_is_plain(s, n, false) ? NULL : "is not a valid name: it contains a control character";
+	case KP_NAME_LABEL_VALUE:
+		break; /* handled above */
+	case KP_NAME_LABEL_KEY: {
+		const char *slash = strchr(s, '/');
+		if (slash && !dns_subdomain(s, (size_t)(slash - s)))
+			return "is not a valid label key: its prefix must be a DNS-1123 subdomain";
+		const char *nm = slash ? slash + 1 : s;
+		return label_word(nm, strlen(nm), false) ? NULL
+							 : "is not a valid label key: the name part must be at most 63 "
+							   "characters of letters, digits, '-', '_' and '.', starting and "
+							   "ending with a letter or digit";
+	}
+	}
+	return "is not a valid name";
+}
+
 bool kp_namespace_name_valid(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
