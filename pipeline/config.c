@@ -182,7 +182,7 @@ static bool v_url(const cfg_value *v, char *why, size_t n)
 static bool v_cluster_name(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
-	return v->s && *v->s && strlen(v->s) <= 253 && kp_text_is_plain(v->s, strlen(v->s), false);
+	return !v->s || (*v->s && strlen(v->s) <= 253 && kp_text_is_plain(v->s, strlen(v->s), false)); /* unset: derived */
 }
 
 static bool v_log_format(const cfg_value *v, char *why, size_t n)
