@@ -216,8 +216,17 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 		kp_buf_printf(&names, "%s%s", i ? "," : "", kp_analyze_rule_name(i));
 	json_object_object_add(af, "rules", json_object_new_string(kp_buf_cstr(&names)));
 	kp_buf_release(&names);
-	if (c->missing.len)
+	if (c->missing.len || c->inconsistencies_total)
 		run->degraded = true;
+	/* references to objects the snapshot does not hold: a few word for
+	 * word, the count of the rest (findings.json lists up to
+	 * KP_MAX_INCONSISTENCIES) */
+	for (size_t i = 0; i < c->inconsistencies.len && i < 5; i++)
+		kp_run_note(run, KP_NOTE_WARN, "analyze: inconsistent snapshot: %s", c->inconsistencies.items[i]);
+	if (c->inconsistencies_total > 5)
+		kp_run_note(run, KP_NOTE_WARN, "analyze: inconsistent snapshot: %zu more reference%s to objects not in the "
+			    "snapshot (see findings.json \"inconsistencies\")",
+			    c->inconsistencies_total - 5, c->inconsistencies_total - 5 == 1 ? "" : "s");
 	kp_findings_release(&f);
 	kp_run_drop_cluster(run);
 	char *path = kp_path_join(run->dir, "analysis.json");

@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 2u
+#define MC_VERSION 3u
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -355,6 +355,8 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 	w_i64(w, c->step_seconds);
 	w_str(w, c->usage_source);
 	w_strs(w, c->missing.items, c->missing.len);
+	w_strs(w, c->inconsistencies.items, c->inconsistencies.len);
+	w_i64(w, (int64_t)c->inconsistencies_total);
 
 	w_u32(w, (uint32_t)c->namespaces.len);
 	for (size_t i = 0; i < c->namespaces.len; i++)
@@ -811,6 +813,24 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 			for (size_t i = 0; i < n && !r->bad; i++)
 				c->missing.items[i] = r_str(r);
 		}
+	}
+	{
+		uint32_t n = r_u32(r);
+		if (n != MC_NULL_ARRAY && !r->bad) {
+			if (n > r_remaining(r) || n > KP_MAX_INCONSISTENCIES) {
+				r->bad = true;
+				return;
+			}
+			c->inconsistencies.items = n ? kp_xcalloc(n, sizeof(char *)) : NULL;
+			c->inconsistencies.len = c->inconsistencies.cap = n;
+			for (size_t i = 0; i < n && !r->bad; i++)
+				c->inconsistencies.items[i] = r_str(r);
+		}
+		int64_t total = r_i64(r);
+		if (total < (int64_t)c->inconsistencies.len)
+			r->bad = true;
+		else
+			c->inconsistencies_total = (size_t)total;
 	}
 
 	R_TOP(r, c->namespaces);

@@ -1223,6 +1223,116 @@ static kp_workload *resolve_owner(kp_cluster *c, index_t *ix, kp_buf *key, const
 	return w;
 }
 
+/* One kind of object by name ("Node//node-1", "PersistentVolumeClaim/ns/x"). */
+static void index_names(index_t *ix, kp_cluster *c, kp_buf *key, const char *kind, const kp_meta *first, size_t n,
+			size_t stride)
+{
+	index_init(ix, n);
+	for (size_t i = 0; i < n; i++) {
+		const kp_meta *m = (const kp_meta *)((const char *)first + i * stride);
+		make_key(key, kind, m->namespace_, m->name);
+		index_put(ix, &c->arena, key->data, i);
+	}
+}
+
+static bool index_has(const index_t *ix, kp_buf *key, const char *kind, const char *ns, const char *name)
+{
+	size_t idx;
+	make_key(key, kind, ns, name);
+	return index_get(ix, key->data, &idx);
+}
+
+#define INDEX_NAMES(ix, c, key, kind, arr) \
+	index_names((ix), (c), (key), (kind), (arr).len ? &(arr).items[0].meta : NULL, (arr).len, sizeof(*(arr).items))
+
+/* References to objects that are not in the snapshot although their list
+ * was collected (a list not collected at all is in `missing`, not here):
+ * pods on nodes, pods and workloads to their controllers, pods to claims,
+ * claims to volumes, claims and volumes to storage classes, HPAs to their
+ * targets. Each becomes an inconsistency; the rules then never build a
+ * finding on the absence (underutilized_node, idle_workload, rightsizing). */
+static void check_references(kp_cluster *c, index_t *wl, kp_buf *key)
+{
+	index_t nodes, pvcs, pvs, scs;
+	INDEX_NAMES(&nodes, c, key, "Node", c->nodes);
+	INDEX_NAMES(&pvcs, c, key, "PersistentVolumeClaim", c->pvcs);
+	INDEX_NAMES(&pvs, c, key, "PersistentVolume", c->pvs);
+	INDEX_NAMES(&scs, c, key, "StorageClass", c->storageclasses);
+	char q[KP_QUOTE_SIZE];
+	for (size_t i = 0; i < c->pods.len; i++) {
+		const kp_pod *p = &c->pods.items[i];
+		const char *ns = p->meta.namespace_, *name = p->meta.name;
+		if (p->spec.node_name && c->collected[KP_RES_NODES] && !index_has(&nodes, key, "Node", NULL, p->spec.node_name))
+			kp_cluster_inconsistency(c, "pod %s/%s: spec.nodeName \"%s\" is not among the collected nodes", ns,
+						 name, quote_input(p->spec.node_name, q));
+		kp_workload_kind ok;
+		if (kp_pod_owner_dangling(c, p) && kp_workload_kind_parse(p->meta.owner_kind, &ok))
+			kp_cluster_inconsistency(c, "pod %s/%s: its owner %s \"%s\" is not among the collected %s", ns, name,
+						 kp_workload_kind_name(ok), quote_input(p->meta.owner_name, q),
+						 kp_resource_name(kp_workload_kind_resource(ok)));
+		if (p->meta.owner_kind && strcmp(p->meta.owner_kind, "Node") == 0 && p->meta.owner_name &&
+		    c->collected[KP_RES_NODES] && !index_has(&nodes, key, "Node", NULL, p->meta.owner_name))
+			kp_cluster_inconsistency(c, "pod %s/%s: its owner Node \"%s\" is not among the collected nodes", ns,
+						 name, quote_input(p->meta.owner_name, q));
+		for (size_t k = 0; c->collected[KP_RES_PVCS] && k < p->spec.nclaims; k++)
+			if (!index_has(&pvcs, key, "PersistentVolumeClaim", ns, p->spec.claims[k]))
+				kp_cluster_inconsistency(c,
+							 "pod %s/%s: volume claim \"%s\" is not among the collected "
+							 "persistentvolumeclaims",
+							 ns, name, quote_input(p->spec.claims[k], q));
+	}
+	for (size_t i = 0; i < c->workloads.len; i++) {
+		const kp_workload *w = &c->workloads.items[i];
+		kp_workload_kind k;
+		if (!w->meta.owner_kind || !w->meta.owner_name || !kp_workload_kind_parse(w->meta.owner_kind, &k) ||
+		    !c->collected[kp_workload_kind_resource(k)])
+			continue;
+		if (!index_has(wl, key, kp_workload_kind_name(k), w->meta.namespace_, w->meta.owner_name))
+			kp_cluster_inconsistency(c, "%s %s/%s: its owner %s \"%s\" is not among the collected %s",
+						 kp_workload_kind_name(w->wkind), w->meta.namespace_, w->meta.name,
+						 kp_workload_kind_name(k), quote_input(w->meta.owner_name, q),
+						 kp_resource_name(kp_workload_kind_resource(k)));
+	}
+	for (size_t i = 0; i < c->hpas.len; i++) {
+		const kp_hpa *h = &c->hpas.items[i];
+		kp_workload_kind k;
+		if (kp_workload_kind_parse(h->target_kind, &k) && c->collected[kp_workload_kind_resource(k)] &&
+		    !index_has(wl, key, kp_workload_kind_name(k), h->meta.namespace_, h->target_name))
+			kp_cluster_inconsistency(c, "HorizontalPodAutoscaler %s/%s: its target %s \"%s\" is not among the "
+						 "collected %s",
+						 h->meta.namespace_, h->meta.name, kp_workload_kind_name(k),
+						 quote_input(h->target_name, q), kp_resource_name(kp_workload_kind_resource(k)));
+	}
+	for (size_t i = 0; i < c->pvcs.len; i++) {
+		const kp_pvc *v = &c->pvcs.items[i];
+		if (v->volume_name && *v->volume_name && c->collected[KP_RES_PVS] &&
+		    !index_has(&pvs, key, "PersistentVolume", NULL, v->volume_name))
+			kp_cluster_inconsistency(c,
+						 "persistentvolumeclaim %s/%s: spec.volumeName \"%s\" is not among the "
+						 "collected persistentvolumes",
+						 v->meta.namespace_, v->meta.name, quote_input(v->volume_name, q));
+		if (v->storage_class && *v->storage_class && c->collected[KP_RES_STORAGECLASSES] &&
+		    !index_has(&scs, key, "StorageClass", NULL, v->storage_class))
+			kp_cluster_inconsistency(c,
+						 "persistentvolumeclaim %s/%s: spec.storageClassName \"%s\" is not among "
+						 "the collected storageclasses",
+						 v->meta.namespace_, v->meta.name, v->storage_class);
+	}
+	for (size_t i = 0; i < c->pvs.len; i++) {
+		const kp_pv *v = &c->pvs.items[i];
+		if (v->storage_class && *v->storage_class && c->collected[KP_RES_STORAGECLASSES] &&
+		    !index_has(&scs, key, "StorageClass", NULL, v->storage_class))
+			kp_cluster_inconsistency(c,
+						 "persistentvolume %s: spec.storageClassName \"%s\" is not among the "
+						 "collected storageclasses",
+						 v->meta.name, v->storage_class);
+	}
+	index_release(&nodes);
+	index_release(&pvcs);
+	index_release(&pvs);
+	index_release(&scs);
+}
+
 static void resolve(kp_cluster *c)
 {
 	index_t wl, pods;
@@ -1260,6 +1370,7 @@ static void resolve(kp_cluster *c)
 		if (index_get(&wl, key.data, &idx))
 			c->workloads.items[idx].hpa = h;
 	}
+	check_references(c, &wl, &key);
 	index_release(&wl);
 	index_release(&pods);
 	kp_buf_release(&key);
