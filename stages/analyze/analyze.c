@@ -75,8 +75,48 @@ bool kp_analyze_is_held(const kp_analyze_ctx *ctx, const kp_service *s)
 	return ctx->held_services && ctx->held_services[s - ctx->cluster->services.items];
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t kp_analyze_unattributed(kp_analyze_ctx *ctx, const char *ns)
+{
+	const kp_cluster *c = ctx->cluster;
+	if (!ctx->unattributed_built) {
+		ctx->unattributed_built = true;
+		for (size_t i = 0; i < c->pods.len; i++)
+			if (kp_pod_owner_dangling(c, &c->pods.items[i])) {
+				ctx->unattributed = kp_xrealloc(ctx->unattributed,
+								(ctx->nunattributed + 1) * sizeof(*ctx->unattributed));
+				ctx->unattributed[ctx->nunattributed++] = c->pods.items[i].meta.namespace_;
+			}
+		if (ctx->nunattributed > 1)
+			qsort(ctx->unattributed, ctx->nunattributed, sizeof(*ctx->unattributed), cmp_cstr);
+	}
+	if (!ctx->nunattributed || !ns)
+		return 0;
+	/* lower bound, then count the run */
+	size_t lo = 0, hi = ctx->nunattributed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ctx->unattributed[mid], ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t n = 0;
+	while (lo + n < ctx->nunattributed && strcmp(ctx->unattributed[lo + n], ns) == 0)
+		n++;
+	return n;
+}
+
 void kp_analyze_ctx_release(kp_analyze_ctx *ctx)
 {
+	free(ctx->unattributed);
+	ctx->unattributed = NULL;
+	ctx->nunattributed = 0;
+	ctx->unattributed_built = false;
 	free(ctx->usage_start);
 	free(ctx->usage_by_workload);
 	free(ctx->idle_workloads);

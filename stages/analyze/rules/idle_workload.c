@@ -238,6 +238,8 @@ void kp_rule_idle_workload(kp_analyze_ctx *x)
 		const kp_usage *const *wl_usage = kp_workload_usage(x, i, &n);
 		if (n == 0)
 			continue; /* not measured: rightsizing records the skip */
+		if (kp_analyze_unattributed(x, w->meta.namespace_))
+			continue; /* part of its usage may be unattributed: rightsizing records the skip */
 		idle_judge(x, w, wl_usage, n);
 	}
 }
