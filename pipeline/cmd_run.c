@@ -92,6 +92,11 @@ static void print_summary(const char *dir, json_object *doc)
 			free(v);
 		}
 	}
+	int64_t ni = json_object_get_int64(kp_json_get(doc, "inconsistencies_total"));
+	if (ni > 0)
+		printf("\n  Inconsistent snapshot: %lld reference%s to objects it does not hold (findings.json "
+		       "\"inconsistencies\"); nothing was concluded from them\n",
+		       (long long)ni, ni == 1 ? "" : "s");
 	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", dir, dir, dir, dir);
 }
 
