@@ -851,15 +851,17 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	bool flushed = false;
 	if (jerr == json_tokener_continue) {
 		/* Text ended inside a value: flush with an empty parse to finish
 		 * numbers at EOF, otherwise it is truncated. */
+		flushed = true;
 		obj = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		if (jerr == json_tokener_continue)
 			jerr = json_tokener_error_parse_eof;
 	}
-	if (!obj || jerr != json_tokener_success) {
+	if (jerr != json_tokener_success) { /* (a success with no object is `null`, refused below) */
 		int line, col;
 		size_t off = json_tokener_get_parse_end(tok);
 		line_col(text, off, &line, &col);
@@ -870,7 +872,7 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 		free(text);
 		return s;
 	}
-	size_t end = json_tokener_get_parse_end(tok);
+	size_t end = flushed ? len : json_tokener_get_parse_end(tok); /* a flush consumed all the text */
 	while (end < len && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
 		end++;
 	json_tokener_free(tok);
