@@ -470,6 +470,15 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 		}
 	}
 	ps->node_name = str_at(x, spec, "nodeName");
+	if (ps->node_name && !*ps->node_name)
+		ps->node_name = NULL; /* "" is not scheduled yet, as absent */
+	char nnf[200];
+	snprintf(nnf, sizeof(nnf), "%s.nodeName", prefix);
+	if (ps->node_name && !has_nul(spec, "nodeName")) {
+		kp_status nk = check_name_as(x, nnf, ps->node_name, KP_NAME_SUBDOMAIN);
+		if (nk)
+			return nk;
+	}
 	char nsf[200];
 	snprintf(nsf, sizeof(nsf), "%s.nodeSelector", prefix);
 	kp_status ks = copy_kv(x, kp_json_get(spec, "nodeSelector"), true, nsf, true, &ps->node_selector,

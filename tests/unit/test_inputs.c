@@ -181,6 +181,10 @@ Test(input_names, objects_named_as_the_api_server_names_them, .init = in_init, .
 			"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},\"spec\":{\"nodeName\":"
 			"\"n\\u0000x\",\"containers\":[]}}",
 			"nodeName", "NUL");
+	in_expect_error("pods",
+			"{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"namespace\":\"shop\"},\"spec\":{\"nodeName\":"
+			"\"Node_9\",\"containers\":[]}}",
+			"spec.nodeName", "DNS-1123 subdomain");
 	/* a claim with no class ("") is static provisioning: valid */
 	in_expect_ok("persistentvolumeclaims",
 		     "{\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"d\",\"namespace\":\"shop\"},"
