@@ -47,8 +47,10 @@ static void print_summary(const char *dir, json_object *doc)
 	kp_buf nsl;
 	kp_buf_init(&nsl);
 	kp_scope_label(doc, &nsl);
-	printf("\nkopilot: %zu finding%s in cluster %s%s, %s/month potential savings\n", n, n == 1 ? "" : "s",
-	       kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?", kp_buf_cstr(&nsl), m);
+	char *cluster = kp_visible(kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?");
+	printf("\nkopilot: %zu finding%s in cluster %s%s, %s/month potential savings\n", n, n == 1 ? "" : "s", cluster,
+	       kp_buf_cstr(&nsl), m);
+	free(cluster);
 	kp_buf_release(&nsl);
 	if (kp_json_str(doc, "changes.previous_run"))
 		printf("  since the previous run (%s): %lld new, %lld persisting, %lld resolved\n",
@@ -75,18 +77,27 @@ static void print_summary(const char *dir, json_object *doc)
 			/* long names keep their start and end: the end says which container */
 			if (strlen(name) > 50)
 				memmove(name + 24, name + strlen(name) - 23, 24), memcpy(name + 21, "...", 3);
-			printf("  %-3zu %-16.16s %-50.50s %-21s %18s%s\n", i + 1, ns ? ns : "-", name,
-			       kp_json_str(f, "category"), m,
+			char *vname = kp_visible(name), *vns = kp_visible(ns ? ns : "-");
+			printf("  %-3zu %-16.16s %-50.50s %-21s %18s%s\n", i + 1, vns, vname, kp_json_str(f, "category"), m,
 			       json_object_get_boolean(kp_json_get(f, "action.blocked")) ? "  (blocked)" : "");
+			free(vname), free(vns);
 		}
 	}
 	json_object *missing = kp_json_get(doc, "missing");
 	size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 	if (nm) {
 		printf("\n  Degraded: %zu input%s not collected:\n", nm, nm == 1 ? "" : "s");
-		for (size_t i = 0; i < nm; i++)
-			printf("    - %s\n", json_object_get_string(json_object_array_get_idx(missing, i)));
+		for (size_t i = 0; i < nm; i++) {
+			char *v = kp_visible(json_object_get_string(json_object_array_get_idx(missing, i)));
+			printf("    - %s\n", v);
+			free(v);
+		}
 	}
+	int64_t ni = json_object_get_int64(kp_json_get(doc, "inconsistencies_total"));
+	if (ni > 0)
+		printf("\n  Inconsistent snapshot: %lld reference%s to objects it does not hold (findings.json "
+		       "\"inconsistencies\"); nothing was concluded from them\n",
+		       (long long)ni, ni == 1 ? "" : "s");
 	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", dir, dir, dir, dir);
 }
 

@@ -185,6 +185,14 @@ static bool v_file_mode(const cfg_value *v, char *why, size_t n)
 	return kp_file_mode_parse(v->s, &m);
 }
 
+/* The cluster name is printed on the terminal and in every report: plain
+ * text, at most 253 bytes (a DNS name's length), no control character. */
+static bool v_cluster_name(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return !v->s || (*v->s && strlen(v->s) <= 253 && kp_text_is_plain(v->s, strlen(v->s), false)); /* unset: derived */
+}
+
 static bool v_log_format(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -441,7 +449,8 @@ static const cfg_key config_keys[] = {
 	 0, NULL},
 	/* report and cluster */
 	{"report.template", NULL, T_STRING, OFF(render.report_template), false, NULL, "a file path", 0, NULL},
-	{"cluster.name", NULL, T_STRING, OFF(collect.cluster_name), false, NULL, "a cluster name", 0, NULL},
+	{"cluster.name", NULL, T_STRING, OFF(collect.cluster_name), false, v_cluster_name,
+	 "a cluster name: up to 253 characters, no control characters", 0, NULL},
 };
 
 #define NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

@@ -533,6 +533,15 @@ kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, k
 	return KP_OK;
 }
 
+void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size_t n, size_t total)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(items[i]));
+	json_object_object_add(doc, "inconsistencies", arr);
+	json_object_object_add(doc, "inconsistencies_total", json_object_new_int64((int64_t)total));
+}
+
 json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t now)
 {
 	json_object *doc = json_object_new_object();
@@ -565,6 +574,9 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	for (size_t i = 0; i < c->missing.len; i++)
 		json_object_array_add(missing, json_object_new_string(c->missing.items[i]));
 	json_object_object_add(doc, "missing", missing);
+	if (c->inconsistencies_total)
+		kp_inconsistencies_to_json(doc, (const char *const *)c->inconsistencies.items, c->inconsistencies.len,
+					   c->inconsistencies_total);
 	json_object *counts = json_object_new_object();
 	json_object_object_add(counts, "pods", json_object_new_int64((int64_t)c->pods.len));
 	json_object_object_add(counts, "workloads", json_object_new_int64((int64_t)c->workloads.len));

@@ -30,6 +30,11 @@ kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_prici
  * error messages. full as above: what fields to expect. */
 kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, kp_findings *out, kp_error *err);
 
+/* Adds "inconsistencies" (the listed ones) and "inconsistencies_total" (all
+ * of them, listed or not) to an analysis.json or findings.json document.
+ * Both are written only when there is at least one. */
+void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size_t n, size_t total);
+
 /* analysis.json for a cluster: header (window, cluster, missing inputs),
  * findings and skipped. now is the analysis time. */
 json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t now);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <json-c/json.h>
 
 #define KP_VERSION "0.1.0"
@@ -47,7 +48,9 @@ typedef struct kp_error {
 } kp_error;
 
 /* Sets err (if not NULL) and returns status, so callers can write
- * `return kp_fail(err, KP_ERR_INPUT, "%s: ...", path);`. */
+ * `return kp_fail(err, KP_ERR_INPUT, "%s: ...", path);`. The message is
+ * made visible (kp_buf_put_visible, one line): whatever it quotes, printing
+ * it never puts a control character on a terminal. */
 kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Prefixes an existing message with more context ("while reading X: ..."). */
@@ -95,6 +98,20 @@ void kp_buf_vprintf(kp_buf *b, const char *fmt, va_list ap);
 char *kp_buf_detach(kp_buf *b);
 const char *kp_buf_cstr(const kp_buf *b); /* "" when empty */
 
+/* ---- text that leaves the program ----
+ * Every string from a cluster, a snapshot, a configuration or a flag that
+ * kopilot prints (terminal, logs) or writes into a report (report.md/html,
+ * report.xlsx cells and document properties) goes through this, at the
+ * point where it leaves: C0 control characters (but '\n' and '\t' when
+ * keep_lines), DEL and the C1 controls U+0080..U+009F become "\x1b" /
+ * "\u009b", and a byte that is not UTF-8 becomes "\xff", so no escape
+ * sequence reaches a terminal and no document becomes invalid XML.
+ * findings.json needs none of it: JSON escapes control characters itself. */
+void kp_buf_put_visible(kp_buf *b, const char *s, size_t n, bool keep_lines);
+char *kp_visible(const char *s); /* one line, new heap string (caller frees); NULL gives "" */
+/* Whether kp_buf_put_visible would leave these n bytes unchanged. */
+bool kp_text_is_plain(const char *s, size_t n, bool keep_lines);
+
 /* ---- arena: many small allocations freed at once ---- */
 typedef struct kp_arena_block kp_arena_block;
 typedef struct kp_arena {
@@ -109,7 +126,13 @@ char *kp_arena_strdup(kp_arena *a, const char *s);
 char *kp_arena_strndup(kp_arena *a, const char *s, size_t n);
 
 /* ---- files ---- */
-/* Reads a whole file; *out is NUL-terminated and owned by the caller. */
+/* Opens an input file for reading. Only a regular file is accepted: a FIFO,
+ * a directory or a device is KP_ERR_INPUT "<path>: not a regular file (a
+ * FIFO)", found without blocking (opened O_NONBLOCK, checked with fstat).
+ * The caller fcloses *out. Every input file is opened through this. */
+kp_status kp_open_input(const char *path, FILE **out, kp_error *err);
+/* Reads a whole regular file (kp_open_input); *out is NUL-terminated and
+ * owned by the caller. */
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err);
 /* Writes path atomically: temp file in the same directory, fsync, rename.
  * A crash or error never leaves a half-written file at path. */
@@ -134,7 +157,10 @@ bool kp_file_exists(const char *path);
 char *kp_path_join(const char *a, const char *b); /* caller frees */
 
 /* ---- JSON helpers (json-c) ---- */
-/* Parses a file; on syntax error names the file, line and column. */
+/* Parses a file whose top level must be a JSON object; on syntax error names
+ * the file, line and column. A leading UTF-8 byte order mark is skipped
+ * (PowerShell writes one); an empty file or a top level that is not an
+ * object (null, a list) is KP_ERR_INPUT saying so in words. */
 kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err);
 /* Streams one big array out of a JSON file without building its DOM: each
  * element of the top-level object's member `key` (e.g. "items") is parsed
@@ -145,6 +171,12 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err);
 typedef kp_status (*kp_json_item_fn)(void *ud, json_object *item, size_t index);
 kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_fn fn, void *ud,
 			       json_object **skeleton, kp_error *err);
+/* The same, with `expected` describing the document for the errors about an
+ * empty file or a top level that is not an object ("a JSON List (the output
+ * of `kubectl get pods -A -o json`)"); kp_json_stream_array says "a JSON
+ * object". Like kp_json_read_file, a UTF-8 byte order mark is skipped. */
+kp_status kp_json_stream_array_ex(const char *path, const char *key, const char *expected, kp_json_item_fn fn,
+				  void *ud, json_object **skeleton, kp_error *err);
 /* Serialises obj pretty-printed and writes it atomically. */
 kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err);
 /* Lookup by dotted path ("metadata.name"); NULL when any step is missing. */
@@ -162,6 +194,23 @@ bool kp_parse_number(const char *s, double *out);
 /* Whether s is a valid namespace name (RFC 1123 label: lowercase letters,
  * digits and '-', starting and ending alphanumeric, at most 63 characters). */
 bool kp_namespace_name_valid(const char *s);
+
+/* The API server's rules for object names (k8s.io/apimachinery validation):
+ * most kinds (Pod, Deployment, Node, PVC, StorageClass, ...) take a DNS-1123
+ * subdomain, namespaces and container names a DNS-1123 label, Services a
+ * DNS-1035 label; custom resources only a path segment. */
+typedef enum {
+	KP_NAME_SUBDOMAIN, /* IsDNS1123Subdomain: <= 253, [a-z0-9.-], alphanumeric at both ends of each label */
+	KP_NAME_LABEL,     /* IsDNS1123Label: <= 63, [a-z0-9-], alphanumeric at both ends */
+	KP_NAME_DNS1035,   /* IsDNS1035Label: a DNS-1123 label starting with a letter */
+	KP_NAME_SEGMENT,   /* IsValidPathSegmentName, and no control character */
+	KP_NAME_LABEL_KEY, /* IsQualifiedName: [prefix/]name */
+	KP_NAME_LABEL_VALUE, /* IsValidLabelValue: empty, or <= 63 of [A-Za-z0-9-_.], alphanumeric at both ends */
+} kp_name_rule;
+/* NULL when s follows rule, else what is wrong in words ("is empty", "is
+ * not a valid name: Kubernetes requires a DNS-1123 label (...)"). A label
+ * value may be empty (IsValidLabelValue). */
+const char *kp_name_problem(const char *s, kp_name_rule rule);
 
 /* ---- time ---- */
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */

@@ -27,8 +27,17 @@ void kp_log(kp_log_level level, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = kp_xvasprintf(fmt, ap);
+	char *raw = kp_xvasprintf(fmt, ap);
 	va_end(ap);
+	/* notes quote snapshot and configuration text: no control character
+	 * reaches the terminal (line breaks stay) */
+	kp_buf vis;
+	kp_buf_init(&vis);
+	kp_buf_put_visible(&vis, raw, strlen(raw), true);
+	free(raw);
+	char *msg = kp_buf_detach(&vis);
+	if (!msg)
+		msg = kp_xstrdup("");
 	if (json_format) {
 		char ts[32];
 		kp_time_format((int64_t)time(NULL), ts);

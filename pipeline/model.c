@@ -4,6 +4,8 @@
  */
 #include "pipeline/model.h"
 
+#include <stdarg.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +60,41 @@ void kp_cluster_init(kp_cluster *c)
 	kp_arena_init(&c->arena);
 }
 
+void kp_cluster_inconsistency(kp_cluster *c, const char *fmt, ...)
+{
+	c->inconsistencies_total++;
+	if (c->inconsistencies.len >= KP_MAX_INCONSISTENCIES)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = kp_xvasprintf(fmt, ap);
+	va_end(ap);
+	KP_ARRAY_PUSH(c->inconsistencies, kp_arena_strdup(&c->arena, s));
+	free(s);
+}
+
+kp_resource kp_workload_kind_resource(kp_workload_kind k)
+{
+	static const kp_resource res[KP_WL_COUNT] = {
+		[KP_WL_DEPLOYMENT] = KP_RES_DEPLOYMENTS, [KP_WL_STATEFULSET] = KP_RES_STATEFULSETS,
+		[KP_WL_DAEMONSET] = KP_RES_DAEMONSETS,	 [KP_WL_REPLICASET] = KP_RES_REPLICASETS,
+		[KP_WL_JOB] = KP_RES_JOBS,		 [KP_WL_CRONJOB] = KP_RES_CRONJOBS,
+		[KP_WL_ROLLOUT] = KP_RES_ROLLOUTS,
+	};
+	return res[k];
+}
+
+bool kp_pod_owner_dangling(const kp_cluster *c, const kp_pod *p)
+{
+	kp_workload_kind k;
+	return !p->workload && p->meta.owner_kind && p->meta.owner_name &&
+	       kp_workload_kind_parse(p->meta.owner_kind, &k) && c->collected[kp_workload_kind_resource(k)];
+}
+
 void kp_cluster_release(kp_cluster *c)
 {
 	free(c->missing.items);
+	free(c->inconsistencies.items);
 	free(c->pods.items);
 	free(c->workloads.items);
 	free(c->pvcs.items);

@@ -20,6 +20,13 @@
 
 #define KP_UNSET (-1)
 
+/* a + b for non-negative sizes, stopping at INT64_MAX: each quantity is
+ * bounded when read (1Ei, a million cores), a sum of many is not. */
+static inline int64_t kp_add_sat(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 /* The resources a snapshot holds, one file objects/<name>.json each. */
 typedef enum {
 	KP_RES_PODS,
@@ -227,6 +234,12 @@ typedef struct kp_cluster {
 	int64_t window_start, window_end, step_seconds;
 	const char *usage_source; /* prometheus, metrics-server, manual */
 	KP_ARRAY(const char *) missing; /* human-readable: what was not collected and why */
+	/* References to objects that are not in the snapshot although their
+	 * list was collected ("pod shop/cart-1: spec.nodeName \"node-9\" is not
+	 * among the collected nodes"): the first KP_MAX_INCONSISTENCIES, in the
+	 * order found, and how many there were in all. */
+	KP_ARRAY(const char *) inconsistencies;
+	size_t inconsistencies_total;
 	KP_ARRAY(kp_pod) pods;
 	KP_ARRAY(kp_workload) workloads; /* all kinds, see wkind */
 	KP_ARRAY(kp_pvc) pvcs;
@@ -240,7 +253,19 @@ typedef struct kp_cluster {
 	KP_ARRAY(kp_usage) usage;
 } kp_cluster;
 
+/* How many inconsistencies a cluster keeps word for word (the rest are
+ * counted): 150,000 pods on a missing node must not make a 20 MB list. */
+#define KP_MAX_INCONSISTENCIES 100
+
 void kp_cluster_init(kp_cluster *c);
+/* Records one inconsistency (see kp_cluster.inconsistencies). */
+void kp_cluster_inconsistency(kp_cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The resource list a workload kind is read from (KP_WL_DEPLOYMENT: KP_RES_DEPLOYMENTS). */
+kp_resource kp_workload_kind_resource(kp_workload_kind k);
+/* Whether a pod names a controller (ownerReference) of a workload kind whose
+ * list was collected, and that workload is not in the snapshot: its usage
+ * cannot be attributed to any workload. */
+bool kp_pod_owner_dangling(const kp_cluster *c, const kp_pod *p);
 void kp_cluster_release(kp_cluster *c);
 /* Workload lookup by kind, namespace and name; NULL when absent. */
 kp_workload *kp_cluster_find_workload(kp_cluster *c, kp_workload_kind k, const char *ns, const char *name);

@@ -37,15 +37,106 @@ static void trim_partial_utf8(char *s, size_t len)
 		s[i - 1] = '\0';
 }
 
+/* ---- text that leaves the program ---- */
+
+/* One step over s (n > 0 bytes left): how many bytes make the next
+ * character, and in rep the visible escape to write instead of them, or ""
+ * to copy them as they are. No allocation: kp_fail uses it too. */
+static size_t visible_step(const unsigned char *p, size_t n, bool keep_lines, char rep[8])
+{
+	unsigned char c = p[0];
+	rep[0] = '\0';
+	if (c < 0x20 || c == 0x7f) {
+		if (!(keep_lines && (c == '\n' || c == '\t')))
+			snprintf(rep, 8, "\\x%02x", c);
+		return 1;
+	}
+	if (c < 0x80)
+		return 1;
+	size_t len = (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4 : 0;
+	if (len > n)
+		len = 0;
+	for (size_t i = 1; i < len; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			len = 0;
+	if (len == 0) { /* not UTF-8: the byte, as a byte */
+		snprintf(rep, 8, "\\x%02x", c);
+		return 1;
+	}
+	if (c == 0xC2 && p[1] < 0xA0) /* a C1 control, U+0080..U+009F (CSI is U+009B) */
+		snprintf(rep, 8, "\\u%04x", (unsigned)(p[1]));
+	return len;
+}
+
+void kp_buf_put_visible(kp_buf *b, const char *s, size_t n, bool keep_lines)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	char rep[8];
+	while (i < n) {
+		size_t step = visible_step(p + i, n - i, keep_lines, rep);
+		if (rep[0]) {
+			kp_buf_add(b, s + run, i - run);
+			kp_buf_puts(b, rep);
+			run = i + step;
+		}
+		i += step;
+	}
+	kp_buf_add(b, s + run, n - run);
+}
+
+char *kp_visible(const char *s)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_put_visible(&b, s ? s : "", s ? strlen(s) : 0, false);
+	kp_buf_putc(&b, '\0');
+	return kp_buf_detach(&b);
+}
+
+bool kp_text_is_plain(const char *s, size_t n, bool keep_lines)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char rep[8];
+	for (size_t i = 0; i < n;) {
+		i += visible_step(p + i, n - i, keep_lines, rep);
+		if (rep[0])
+			return false;
+	}
+	return true;
+}
+
+/* src made visible into dst (cap bytes), cut on a character boundary. */
+static void visible_into(char *dst, size_t cap, const char *src)
+{
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = strlen(src), o = 0;
+	char rep[8];
+	for (size_t i = 0; i < n;) {
+		size_t step = visible_step(p + i, n - i, false, rep);
+		size_t len = rep[0] ? strlen(rep) : step;
+		if (o + len >= cap)
+			break;
+		memcpy(dst + o, rep[0] ? rep : src + i, len);
+		o += len;
+		i += step;
+	}
+	dst[o] = '\0';
+}
+
 kp_status kp_fail(kp_error *err, kp_status status, const char *fmt, ...)
 {
 	if (err) {
+		/* Messages quote paths, flags, config values and snapshot
+		 * text, and end up on a terminal: made visible here, once. */
+		char raw[sizeof(err->msg)];
 		va_list ap;
 		va_start(ap, fmt);
-		int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		int n = vsnprintf(raw, sizeof(raw), fmt, ap);
 		va_end(ap);
-		if (n >= (int)sizeof(err->msg))
-			trim_partial_utf8(err->msg, sizeof(err->msg) - 1);
+		if (n >= (int)sizeof(raw))
+			trim_partial_utf8(raw, sizeof(raw) - 1);
+		visible_into(err->msg, sizeof(err->msg), raw);
 		err->status = status;
 	}
 	return status;
@@ -62,9 +153,11 @@ kp_status kp_error_prefix(kp_error *err, const char *fmt, ...)
 		trim_partial_utf8(prefix, sizeof(prefix) - 1);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	int n = snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
-	if (n >= (int)sizeof(err->msg))
-		trim_partial_utf8(err->msg, sizeof(err->msg) - 1);
+	char joined[sizeof(err->msg)];
+	int n = snprintf(joined, sizeof(joined), "%s: %s", prefix, old);
+	if (n >= (int)sizeof(joined))
+		trim_partial_utf8(joined, sizeof(joined) - 1);
+	visible_into(err->msg, sizeof(err->msg), joined);
 	return err->status;
 }
 
@@ -364,11 +457,53 @@ char *kp_arena_strdup(kp_arena *a, const char *s)
 
 /* ---- files ---- */
 
+/* What a path that is not a regular file is, in words. */
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m)   ? "a FIFO"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a file";
+}
+
+kp_status kp_open_input(const char *path, FILE **out, kp_error *err)
+{
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer;
+	 * it is refused below, and cleared again for a regular file. */
+	int fd = KP_FAULT_IO(open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+	if (fd < 0)
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return kp_fail(err, KP_ERR_INPUT, "%s: not a regular file (%s): only regular files are read", path,
+			       file_kind(st.st_mode));
+	}
+	int fl = fcntl(fd, F_GETFL);
+	FILE *f = fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		int e = errno;
+		close(fd);
+		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+	}
+	*out = f;
+	return KP_OK;
+}
+
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 {
-	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
-	if (!f)
-		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	FILE *f;
+	kp_status os = kp_open_input(path, &f, err);
+	if (os)
+		return os;
 	kp_buf b;
 	kp_buf_init(&b);
 	char chunk[65536];
@@ -655,6 +790,36 @@ static void line_col(const char *s, size_t off, int *line, int *col)
 	}
 }
 
+/* Length of a UTF-8 byte order mark at the start of s, or 0. */
+static size_t bom_len(const char *s, size_t len)
+{
+	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+/* Whether s holds nothing but JSON whitespace. */
+static bool json_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", s[i]))
+			return false;
+	return true;
+}
+
+/* The type of a document's top level, in words, for "found ..." messages. */
+static const char *json_top_name(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double:
+	case json_type_int: return "a number";
+	case json_type_string: return "a string";
+	case json_type_array: return "a list";
+	case json_type_object: return "an object";
+	}
+	return "something else";
+}
+
 kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 {
 	char *text;
@@ -666,6 +831,18 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 		free(text);
 		return kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
 	}
+	/* A UTF-8 byte order mark (kubectl under PowerShell writes one) is
+	 * not JSON but says nothing wrong about the content: skip it. Line
+	 * and column below count from after it, as an editor shows them. */
+	size_t bom = bom_len(text, len);
+	if (bom) {
+		memmove(text, text + bom, len - bom + 1);
+		len -= bom;
+	}
+	if (json_blank(text, len)) {
+		free(text);
+		return kp_fail(err, KP_ERR_INPUT, "%s: empty file, expected a JSON object", path);
+	}
 	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!tok) {
 		free(text);
@@ -674,15 +851,17 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	bool flushed = false;
 	if (jerr == json_tokener_continue) {
 		/* Text ended inside a value: flush with an empty parse to finish
 		 * numbers at EOF, otherwise it is truncated. */
+		flushed = true;
 		obj = json_tokener_parse_ex(tok, "", 1);
 		jerr = json_tokener_get_error(tok);
 		if (jerr == json_tokener_continue)
 			jerr = json_tokener_error_parse_eof;
 	}
-	if (!obj || jerr != json_tokener_success) {
+	if (jerr != json_tokener_success) { /* (a success with no object is `null`, refused below) */
 		int line, col;
 		size_t off = json_tokener_get_parse_end(tok);
 		line_col(text, off, &line, &col);
@@ -693,7 +872,7 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 		free(text);
 		return s;
 	}
-	size_t end = json_tokener_get_parse_end(tok);
+	size_t end = flushed ? len : json_tokener_get_parse_end(tok); /* a flush consumed all the text */
 	while (end < len && (text[end] == ' ' || text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
 		end++;
 	json_tokener_free(tok);
@@ -705,6 +884,12 @@ kp_status kp_json_read_file(const char *path, json_object **out, kp_error *err)
 		return kp_fail(err, KP_ERR_INPUT, "%s:%d:%d: malformed JSON: trailing data after the document", path, line, col);
 	}
 	free(text);
+	if (!json_object_is_type(obj, json_type_object)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: expected a JSON object at the top level, found %s", path,
+			    json_top_name(obj));
+		json_object_put(obj);
+		return s;
+	}
 	*out = obj;
 	return KP_OK;
 }
@@ -937,10 +1122,17 @@ static kp_status stream_scan(stream_t *st, const char *p, size_t n)
 kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_fn fn, void *ud,
 			       json_object **skeleton, kp_error *err)
 {
+	return kp_json_stream_array_ex(path, key, "a JSON object", fn, ud, skeleton, err);
+}
+
+kp_status kp_json_stream_array_ex(const char *path, const char *key, const char *expected, kp_json_item_fn fn,
+				  void *ud, json_object **skeleton, kp_error *err)
+{
 	*skeleton = NULL;
-	FILE *f = KP_FAULT_IO_PTR(fopen(path, "rb"));
-	if (!f)
-		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+	FILE *f;
+	kp_status os = kp_open_input(path, &f, err);
+	if (os)
+		return os;
 	stream_t st;
 	memset(&st, 0, sizeof(st));
 	st.path = path;
@@ -960,18 +1152,24 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 	enum { CHUNK = 1 << 20 };
 	char *chunk = kp_xmalloc(CHUNK);
 	kp_status s = KP_OK;
-	size_t n;
+	size_t n, total = 0;
 	bool bad = false;
 	while (!s && !(bad = kp_fault_io()) && (n = fread(chunk, 1, CHUNK, f)) > 0) {
+		/* a byte order mark (see kp_json_read_file) is skipped; a chunk
+		 * is at least 3 bytes unless the file is shorter */
+		size_t skip = total == 0 ? bom_len(chunk, n) : 0;
+		total += n;
 		if (memchr(chunk, '\0', n))
 			s = kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte: not a JSON text", path);
 		else
-			s = stream_scan(&st, chunk, n);
+			s = stream_scan(&st, chunk + skip, n - skip);
 	}
 	if (!s && (bad || ferror(f)))
 		s = kp_fail(err, KP_ERR_IO, "%s: read error", path);
 	fclose(f);
 	free(chunk);
+	if (!s && st.index == 0 && json_blank(kp_buf_cstr(&st.skel), st.skel.len))
+		s = kp_fail(err, KP_ERR_INPUT, "%s: empty file, expected %s", path, expected);
 	if (!s && (st.in_elem || st.in_str || st.depth != 0))
 		s = stream_fail_at(&st, st.line, st.col, "unexpected end of data");
 	if (!s) {
@@ -980,9 +1178,21 @@ kp_status kp_json_stream_array(const char *path, const char *key, kp_json_item_f
 		json_object *o = json_tokener_parse_ex(st.tok, kp_buf_cstr(&st.skel), (int)st.skel.len);
 		enum json_tokener_error jerr = json_tokener_get_error(st.tok);
 		size_t end = json_tokener_get_parse_end(st.tok);
+		if (jerr == json_tokener_continue) {
+			/* a bare number at the end needs a terminator to finish */
+			o = json_tokener_parse_ex(st.tok, " ", 1);
+			jerr = json_tokener_get_error(st.tok);
+			if (jerr == json_tokener_continue)
+				jerr = json_tokener_error_parse_eof;
+			end = st.skel.len;
+		}
 		while (end < st.skel.len && strchr(" \t\r\n", st.skel.data[end]))
 			end++;
-		if (!o || jerr != json_tokener_success || end < st.skel.len) {
+		if (jerr == json_tokener_success && end >= st.skel.len && !json_object_is_type(o, json_type_object)) {
+			s = kp_fail(err, KP_ERR_INPUT, "%s: expected %s, found %s at the top level", path, expected,
+				    json_top_name(o));
+			json_object_put(o);
+		} else if (!o || jerr != json_tokener_success || end < st.skel.len) {
 			json_object_put(o);
 			/* Positions in the skeleton are not the file's: say what, not where. */
 			s = kp_fail(err, KP_ERR_INPUT, "%s: malformed JSON: %s", path,
@@ -1102,6 +1312,97 @@ bool kp_parse_number(const char *s, double *out)
 		return false;
 	*out = d;
 	return true;
+}
+
+static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool any_alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+
+/* One DNS label of at most max characters: [a-z0-9]([-a-z0-9]*[a-z0-9])?,
+ * the first a letter for DNS-1035. */
+static bool dns_label(const char *s, size_t n, size_t max, bool letter_first)
+{
+	if (n == 0 || n > max || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
+		return false;
+	if (letter_first && !(s[0] >= 'a' && s[0] <= 'z'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool dns_subdomain(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t start = 0; start <= n;) {
+		const char *dot = memchr(s + start, '.', n - start);
+		size_t end = dot ? (size_t)(dot - s) : n;
+		if (!dns_label(s + start, end - start, 253, false))
+			return false;
+		start = end + 1;
+	}
+	return true;
+}
+
+/* A label value or the name part of a label key: at most 63 characters,
+ * [A-Za-z0-9] at both ends, [-A-Za-z0-9_.] between; the value may be empty. */
+static bool label_word(const char *s, size_t n, bool empty_ok)
+{
+	if (n == 0)
+		return empty_ok;
+	if (n > 63 || !any_alnum(s[0]) || !any_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!any_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+const char *kp_name_problem(const char *s, kp_name_rule rule)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (rule == KP_NAME_LABEL_VALUE)
+		return label_word(s, n, true) ? NULL
+					      : "is not a valid label value: at most 63 characters of letters, digits, '-', "
+						"'_' and '.', starting and ending with a letter or digit";
+	if (n == 0)
+		return "is empty";
+	switch (rule) {
+	case KP_NAME_SUBDOMAIN:
+		return dns_subdomain(s, n) ? NULL
+					   : "is not a valid name: Kubernetes requires a DNS-1123 subdomain (at most 253 "
+					     "characters: lowercase letters, digits, '-' and '.', starting and ending with a "
+					     "letter or digit)";
+	case KP_NAME_LABEL:
+		return dns_label(s, n, 63, false) ? NULL
+						  : "is not a valid name: Kubernetes requires a DNS-1123 label (at most 63 "
+						    "characters: lowercase letters, digits and '-', starting and ending with a "
+						    "letter or digit)";
+	case KP_NAME_DNS1035:
+		return dns_label(s, n, 63, true) ? NULL
+						 : "is not a valid name: Kubernetes requires a DNS-1035 label (at most 63 "
+						   "characters: lowercase letters, digits and '-', starting with a letter and "
+						   "ending with a letter or digit)";
+	case KP_NAME_SEGMENT:
+		/* custom resources: only a path segment, and nothing a terminal acts on */
+		if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strchr(s, '/') || strchr(s, '%'))
+			return "is not a valid name: it may not be '.' or '..' or contain '/' or '%'";
+		return kp_text_is_plain(s, n, false) ? NULL : "is not a valid name: it contains a control character";
+	case KP_NAME_LABEL_VALUE:
+		break; /* handled above */
+	case KP_NAME_LABEL_KEY: {
+		const char *slash = strchr(s, '/');
+		if (slash && !dns_subdomain(s, (size_t)(slash - s)))
+			return "is not a valid label key: its prefix must be a DNS-1123 subdomain";
+		const char *nm = slash ? slash + 1 : s;
+		return label_word(nm, strlen(nm), false) ? NULL
+							 : "is not a valid label key: the name part must be at most 63 "
+							   "characters of letters, digits, '-', '_' and '.', starting and "
+							   "ending with a letter or digit";
+	}
+	}
+	return "is not a valid name";
 }
 
 bool kp_namespace_name_valid(const char *s)

@@ -75,8 +75,48 @@ bool kp_analyze_is_held(const kp_analyze_ctx *ctx, const kp_service *s)
 	return ctx->held_services && ctx->held_services[s - ctx->cluster->services.items];
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t kp_analyze_unattributed(kp_analyze_ctx *ctx, const char *ns)
+{
+	const kp_cluster *c = ctx->cluster;
+	if (!ctx->unattributed_built) {
+		ctx->unattributed_built = true;
+		for (size_t i = 0; i < c->pods.len; i++)
+			if (kp_pod_owner_dangling(c, &c->pods.items[i])) {
+				ctx->unattributed = kp_xrealloc(ctx->unattributed,
+								(ctx->nunattributed + 1) * sizeof(*ctx->unattributed));
+				ctx->unattributed[ctx->nunattributed++] = c->pods.items[i].meta.namespace_;
+			}
+		if (ctx->nunattributed > 1)
+			qsort(ctx->unattributed, ctx->nunattributed, sizeof(*ctx->unattributed), cmp_cstr);
+	}
+	if (!ctx->nunattributed || !ns)
+		return 0;
+	/* lower bound, then count the run */
+	size_t lo = 0, hi = ctx->nunattributed;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ctx->unattributed[mid], ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t n = 0;
+	while (lo + n < ctx->nunattributed && strcmp(ctx->unattributed[lo + n], ns) == 0)
+		n++;
+	return n;
+}
+
 void kp_analyze_ctx_release(kp_analyze_ctx *ctx)
 {
+	free(ctx->unattributed);
+	ctx->unattributed = NULL;
+	ctx->nunattributed = 0;
+	ctx->unattributed_built = false;
 	free(ctx->usage_start);
 	free(ctx->usage_by_workload);
 	free(ctx->idle_workloads);
@@ -216,8 +256,17 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 		kp_buf_printf(&names, "%s%s", i ? "," : "", kp_analyze_rule_name(i));
 	json_object_object_add(af, "rules", json_object_new_string(kp_buf_cstr(&names)));
 	kp_buf_release(&names);
-	if (c->missing.len)
+	if (c->missing.len || c->inconsistencies_total)
 		run->degraded = true;
+	/* references to objects the snapshot does not hold: a few word for
+	 * word, the count of the rest (findings.json lists up to
+	 * KP_MAX_INCONSISTENCIES) */
+	for (size_t i = 0; i < c->inconsistencies.len && i < 5; i++)
+		kp_run_note(run, KP_NOTE_WARN, "analyze: inconsistent snapshot: %s", c->inconsistencies.items[i]);
+	if (c->inconsistencies_total > 5)
+		kp_run_note(run, KP_NOTE_WARN, "analyze: inconsistent snapshot: %zu more reference%s to objects not in the "
+			    "snapshot (see findings.json \"inconsistencies\")",
+			    c->inconsistencies_total - 5, c->inconsistencies_total - 5 == 1 ? "" : "s");
 	kp_findings_release(&f);
 	kp_run_drop_cluster(run);
 	char *path = kp_path_join(run->dir, "analysis.json");

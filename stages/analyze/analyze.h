@@ -40,7 +40,17 @@ typedef struct kp_analyze_ctx {
 	 * cluster->workloads and cluster->services; allocated on first mark. */
 	bool *idle_workloads;
 	bool *held_services;
+	/* namespaces of pods whose controller is not in the snapshot
+	 * (kp_pod_owner_dangling), sorted, one entry per pod; built on first use */
+	const char **unattributed;
+	size_t nunattributed;
+	bool unattributed_built;
 } kp_analyze_ctx;
+
+/* How many pods in namespace ns name a controller that the snapshot does
+ * not hold: their usage belongs to no workload, so no workload in ns is
+ * judged from usage that may be partial (idle-workload, rightsizing). */
+size_t kp_analyze_unattributed(kp_analyze_ctx *ctx, const char *ns);
 
 void kp_analyze_mark_idle(kp_analyze_ctx *ctx, const kp_workload *w);
 bool kp_analyze_is_idle(const kp_analyze_ctx *ctx, const kp_workload *w);

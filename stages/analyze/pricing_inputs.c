@@ -223,7 +223,7 @@ static void add_claim(kp_pricing_inputs *in, const kp_pvc *p, const idx_t *x)
 		return;
 	for (size_t i = 0; i < in->nclasses; i++)
 		if (strcmp(in->classes[i].name, sc) == 0) {
-			in->classes[i].bytes += p->storage_bytes;
+			in->classes[i].bytes = kp_add_sat(in->classes[i].bytes, p->storage_bytes);
 			return;
 		}
 	in->classes = kp_xrealloc(in->classes, (in->nclasses + 1) * sizeof(*in->classes));

@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 2u
+#define MC_VERSION 3u
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -355,6 +355,8 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 	w_i64(w, c->step_seconds);
 	w_str(w, c->usage_source);
 	w_strs(w, c->missing.items, c->missing.len);
+	w_strs(w, c->inconsistencies.items, c->inconsistencies.len);
+	w_i64(w, (int64_t)c->inconsistencies_total);
 
 	w_u32(w, (uint32_t)c->namespaces.len);
 	for (size_t i = 0; i < c->namespaces.len; i++)
@@ -789,6 +791,23 @@ static size_t r_index(mr_t *r, size_t len, bool *null)
 
 #define R_TOP(r, arr) ((arr).items = r_top((r), sizeof(*(arr).items), &(arr).len), (arr).cap = (arr).len)
 
+/* A top-level string list of kp_cluster (u32 count or MC_NULL_ARRAY, then
+ * the strings); more than max strings is a damaged cache. */
+static void r_top_strs(mr_t *r, const char ***items, size_t *len, size_t *cap, uint32_t max)
+{
+	uint32_t n = r_u32(r);
+	if (n == MC_NULL_ARRAY || r->bad)
+		return;
+	if (n > r_remaining(r) || n > max) {
+		r->bad = true;
+		return;
+	}
+	*items = n ? kp_xcalloc(n, sizeof(char *)) : NULL;
+	*len = *cap = n;
+	for (size_t i = 0; i < n && !r->bad; i++)
+		(*items)[i] = r_str(r);
+}
+
 static void r_cluster(mr_t *r, kp_cluster *c)
 {
 	bool null;
@@ -799,19 +818,18 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 	c->window_end = r_i64(r);
 	c->step_seconds = r_i64(r);
 	c->usage_source = r_str(r);
-	{
-		uint32_t n = r_u32(r);
-		if (n != MC_NULL_ARRAY && !r->bad) {
-			if (n > r_remaining(r)) {
-				r->bad = true;
-				return;
-			}
-			c->missing.items = n ? kp_xcalloc(n, sizeof(char *)) : NULL;
-			c->missing.len = c->missing.cap = n;
-			for (size_t i = 0; i < n && !r->bad; i++)
-				c->missing.items[i] = r_str(r);
-		}
-	}
+	r_top_strs(r, &c->missing.items, &c->missing.len, &c->missing.cap, UINT32_MAX);
+	if (r->bad)
+		return;
+	r_top_strs(r, &c->inconsistencies.items, &c->inconsistencies.len, &c->inconsistencies.cap,
+		   KP_MAX_INCONSISTENCIES);
+	if (r->bad)
+		return;
+	int64_t total = r_i64(r);
+	if (total < (int64_t)c->inconsistencies.len)
+		r->bad = true;
+	else
+		c->inconsistencies_total = (size_t)total;
 
 	R_TOP(r, c->namespaces);
 	for (size_t i = 0; i < c->namespaces.len && !r->bad; i++)

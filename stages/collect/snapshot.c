@@ -107,6 +107,7 @@ typedef struct {
 	const char *rel;      /* "objects/pods.json", for messages */
 	size_t item;      /* index in that array */
 	const char *what; /* "Pod shop/web-1" once known */
+	char nul_field[128]; /* first string field of the item holding a NUL character */
 	kp_error *err;
 	kp_buf what_buf;
 } ctx_t;
@@ -164,25 +165,56 @@ static const char *quote_input(const char *s, char *out)
 	return out;
 }
 
+/* A string field, as kp_json_str; one holding a NUL character ("cart\u0000-evil",
+ * which C would silently read as "cart") is noted in x and becomes an error
+ * once the item is read (list_item), naming the first such field. */
+static const char *jstr(ctx_t *x, json_object *o, const char *dotted)
+{
+	json_object *v = kp_json_get(o, dotted);
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	const char *s = json_object_get_string(v);
+	if (!x->nul_field[0] && (size_t)json_object_get_string_len(v) != strlen(s))
+		snprintf(x->nul_field, sizeof(x->nul_field), "%s", dotted);
+	return s;
+}
+
 static const char *str_at(ctx_t *x, json_object *o, const char *dotted)
 {
-	const char *s = kp_json_str(o, dotted);
+	const char *s = jstr(x, o, dotted);
 	return s ? kp_arena_strdup(&x->c->arena, s) : NULL;
 }
 
-static kp_status check_name(ctx_t *x, const char *field, const char *name)
+#define KP_NUL_MSG "contains a NUL character (\\u0000), which would silently cut it short"
+
+/* Whether the string at o.dotted holds a NUL character (jstr read it short). */
+static bool has_nul(json_object *o, const char *dotted)
+{
+	json_object *v = kp_json_get(o, dotted);
+	return json_object_is_type(v, json_type_string) &&
+	       (size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v));
+}
+
+/* A name checked as the API server checks it (kp_name_rule). */
+static kp_status check_name_as(ctx_t *x, const char *field, const char *name, kp_name_rule rule)
 {
 	size_t n = strlen(name);
-	if (n == 0)
-		return bad(x, field, "empty name");
-	if (n > KP_MAX_NAME_LEN)
-		return bad(x, field, "name is %zu characters long; Kubernetes allows at most %d", n, KP_MAX_NAME_LEN);
-	if (strchr(name, '/'))
-		return bad(x, field, "name contains '/', which Kubernetes does not allow");
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20)
-			return bad(x, field, "name contains a control character");
+	size_t max = rule == KP_NAME_LABEL || rule == KP_NAME_DNS1035 ? 63 : KP_MAX_NAME_LEN;
+	if (n > max)
+		return bad(x, field, "name is %zu characters long; Kubernetes allows at most %zu", n, max);
+	const char *problem = kp_name_problem(name, rule);
+	char q[KP_QUOTE_SIZE];
+	if (problem)
+		return bad(x, field, "\"%s\" %s", quote_input(name, q), problem);
 	return KP_OK;
+}
+
+/* The names in usage.json, which names pods and containers the way the
+ * objects do. */
+static kp_status check_name(ctx_t *x, const char *field, const char *name)
+{
+	return check_name_as(x, field, name,
+			     strcmp(field, "pod") == 0 ? KP_NAME_SUBDOMAIN : KP_NAME_LABEL);
 }
 
 /* true only for a JSON true: json_object_get_boolean would call the string
@@ -192,13 +224,18 @@ static bool json_true(json_object *v)
 	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-/* Copies a string map into the arena; all=false keeps only kopilot.io/ keys. */
-static void copy_kv(ctx_t *x, json_object *map, bool all, kp_kv **out, size_t *n)
+/* Copies a string map into the arena; all=false keeps only kopilot.io/ keys.
+ * field names the map for errors ("metadata.labels"); labels: keys and
+ * values are checked as the API server checks labels and selectors (the
+ * instance-type label reaches every report); annotations are free text,
+ * only a NUL is refused. */
+static kp_status copy_kv(ctx_t *x, json_object *map, bool all, const char *field, bool labels, kp_kv **out,
+			 size_t *n)
 {
 	*out = NULL;
 	*n = 0;
 	if (!json_object_is_type(map, json_type_object))
-		return;
+		return KP_OK;
 	size_t cap = 0;
 	json_object_object_foreach(map, k, v)
 	{
@@ -207,17 +244,40 @@ static void copy_kv(ctx_t *x, json_object *map, bool all, kp_kv **out, size_t *n
 			cap++;
 	}
 	if (!cap)
-		return;
+		return KP_OK;
 	kp_kv *kv = kp_arena_alloc(&x->c->arena, cap * sizeof(kp_kv));
+	*out = kv;
 	json_object_object_foreach(map, k2, v2)
 	{
 		if (!(all || strncmp(k2, "kopilot.io/", 11) == 0))
 			continue;
+		const char *val = json_object_is_type(v2, json_type_string) ? json_object_get_string(v2) : "";
+		char f[300], q[KP_QUOTE_SIZE];
+		snprintf(f, sizeof(f), "%s.%s", field, k2);
+		if (json_object_is_type(v2, json_type_string) && (size_t)json_object_get_string_len(v2) != strlen(val))
+			return bad(x, f, KP_NUL_MSG);
+		const char *problem;
+		if (labels && ((problem = kp_name_problem(k2, KP_NAME_LABEL_KEY)) ||
+			       (problem = kp_name_problem(val, KP_NAME_LABEL_VALUE))))
+			return bad(x, f, "\"%s\" %s", quote_input(kp_name_problem(k2, KP_NAME_LABEL_KEY) ? k2 : val, q),
+				   problem);
 		kv[*n].key = kp_arena_strdup(&x->c->arena, k2);
-		kv[*n].value = kp_arena_strdup(&x->c->arena, json_object_is_type(v2, json_type_string) ? json_object_get_string(v2) : "");
+		kv[*n].value = kp_arena_strdup(&x->c->arena, val);
 		(*n)++;
 	}
-	*out = kv;
+	return KP_OK;
+}
+
+/* The rule the API server applies to metadata.name of this kind. */
+static kp_name_rule name_rule(const char *kind)
+{
+	if (strcmp(kind, "Namespace") == 0)
+		return KP_NAME_LABEL;
+	if (strcmp(kind, "Service") == 0)
+		return KP_NAME_DNS1035;
+	if (strcmp(kind, "Rollout") == 0)
+		return KP_NAME_SEGMENT; /* a custom resource */
+	return KP_NAME_SUBDOMAIN;
 }
 
 static bool label_true(json_object *map, const char *key)
@@ -235,17 +295,21 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 	json_object *md = kp_json_get(item, "metadata");
 	if (!json_object_is_type(md, json_type_object))
 		return bad(x, "metadata", "missing or not an object");
-	const char *name = kp_json_str(md, "name");
+	const char *name = jstr(x, md, "name");
 	if (!name)
 		return bad(x, "metadata.name", "missing or not a string");
-	kp_status s = check_name(x, "metadata.name", name);
+	if (has_nul(md, "name"))
+		return bad(x, "metadata.name", KP_NUL_MSG);
+	if (has_nul(md, "namespace"))
+		return bad(x, "metadata.namespace", KP_NUL_MSG);
+	kp_status s = check_name_as(x, "metadata.name", name, name_rule(kind));
 	if (s)
 		return s;
-	const char *ns = kp_json_str(md, "namespace");
+	const char *ns = jstr(x, md, "namespace");
 	if (namespaced) {
 		if (!ns)
 			return bad(x, "metadata.namespace", "missing for namespaced %s %s", kind, name);
-		if ((s = check_name(x, "metadata.namespace", ns)))
+		if ((s = check_name_as(x, "metadata.namespace", ns, KP_NAME_LABEL)))
 			return s;
 	}
 	m->api_version = api_version;
@@ -256,7 +320,7 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 	kp_buf_reset(&x->what_buf);
 	kp_buf_printf(&x->what_buf, "%s %s%s%s", kind, namespaced ? ns : "", namespaced ? "/" : "", name);
 	x->what = kp_buf_cstr(&x->what_buf);
-	const char *ts = kp_json_str(md, "creationTimestamp");
+	const char *ts = jstr(x, md, "creationTimestamp");
 	char q[KP_QUOTE_SIZE];
 	if (ts && !kp_time_parse(ts, &m->created))
 		return bad(x, "metadata.creationTimestamp", "not an RFC 3339 time: \"%s\"", quote_input(ts, q));
@@ -265,8 +329,10 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 	/* Pods and workloads keep only kopilot.io/ labels: 150,000 pods' full
 	 * label sets would dominate memory and no rule reads them. */
 	bool all_labels = x->keep_all_labels;
-	copy_kv(x, kp_json_get(md, "labels"), all_labels, &m->labels, &m->nlabels);
-	copy_kv(x, kp_json_get(md, "annotations"), false, &m->annotations, &m->nannotations);
+	if ((s = copy_kv(x, kp_json_get(md, "labels"), all_labels, "metadata.labels", true, &m->labels, &m->nlabels)) ||
+	    (s = copy_kv(x, kp_json_get(md, "annotations"), false, "metadata.annotations", false, &m->annotations,
+			 &m->nannotations)))
+		return s;
 	json_object *owners = kp_json_get(md, "ownerReferences");
 	if (json_object_is_type(owners, json_type_array)) {
 		size_t n = json_object_array_length(owners);
@@ -330,15 +396,22 @@ static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefi
 		kp_container *k = &ps->containers[(*filled)++];
 		char field[200];
 		snprintf(field, sizeof(field), "%s.%s[%zu]", prefix, key, i);
-		const char *name = kp_json_str(ct, "name");
+		const char *name = jstr(x, ct, "name");
 		if (!name) {
 			char f2[220];
 			snprintf(f2, sizeof(f2), "%s.name", field);
 			return bad(x, f2, "missing or not a string");
 		}
+		char nf[220];
+		snprintf(nf, sizeof(nf), "%s.name", field);
+		if (has_nul(ct, "name"))
+			return bad(x, nf, KP_NUL_MSG);
+		kp_status ns = check_name_as(x, nf, name, KP_NAME_LABEL);
+		if (ns)
+			return ns;
 		k->name = kp_arena_strdup(&x->c->arena, name);
 		k->init = init;
-		const char *rp = kp_json_str(ct, "restartPolicy");
+		const char *rp = jstr(x, ct, "restartPolicy");
 		k->sidecar = init && rp && strcmp(rp, "Always") == 0;
 		char rf[260];
 		json_object *req = kp_json_get(ct, "resources.requests");
@@ -381,7 +454,7 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 		size_t nv = json_object_array_length(vols);
 		ps->claims = kp_arena_alloc(&x->c->arena, (nv ? nv : 1) * sizeof(char *));
 		for (size_t i = 0; i < nv; i++) {
-			const char *claim = kp_json_str(json_object_array_get_idx(vols, i), "persistentVolumeClaim.claimName");
+			const char *claim = jstr(x, json_object_array_get_idx(vols, i), "persistentVolumeClaim.claimName");
 			if (claim)
 				ps->claims[ps->nclaims++] = kp_arena_strdup(&x->c->arena, claim);
 		}
@@ -391,13 +464,27 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 		ps->ephemeral_claims = kp_arena_alloc(&x->c->arena, (nv ? nv : 1) * sizeof(char *));
 		for (size_t i = 0; i < nv; i++) {
 			json_object *v = json_object_array_get_idx(vols, i);
-			const char *vn = kp_json_str(v, "name");
+			const char *vn = jstr(x, v, "name");
 			if (vn && kp_json_get(v, "ephemeral"))
 				ps->ephemeral_claims[ps->nephemeral++] = kp_arena_strdup(&x->c->arena, vn);
 		}
 	}
 	ps->node_name = str_at(x, spec, "nodeName");
-	copy_kv(x, kp_json_get(spec, "nodeSelector"), true, &ps->node_selector, &ps->nnode_selector);
+	if (ps->node_name && !*ps->node_name)
+		ps->node_name = NULL; /* "" is not scheduled yet, as absent */
+	char nnf[200];
+	snprintf(nnf, sizeof(nnf), "%s.nodeName", prefix);
+	if (ps->node_name && !has_nul(spec, "nodeName")) {
+		kp_status nk = check_name_as(x, nnf, ps->node_name, KP_NAME_SUBDOMAIN);
+		if (nk)
+			return nk;
+	}
+	char nsf[200];
+	snprintf(nsf, sizeof(nsf), "%s.nodeSelector", prefix);
+	kp_status ks = copy_kv(x, kp_json_get(spec, "nodeSelector"), true, nsf, true, &ps->node_selector,
+			       &ps->nnode_selector);
+	if (ks)
+		return ks;
 	json_object *tols = kp_json_get(spec, "tolerations");
 	if (json_object_is_type(tols, json_type_array)) {
 		size_t nt = json_object_array_length(tols);
@@ -415,14 +502,33 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 	return KP_OK;
 }
 
-/* An integer field; absent, not an integer or negative (no count or
- * replica number in the API is negative) gives dflt. */
-static int64_t int_at(json_object *o, const char *dotted, int64_t dflt)
+/* An int32 field as the API server stores it (replica counts, HPA bounds,
+ * utilization targets): absent or null gives dflt; anything else must be an
+ * integer from min to 2147483647, else an input error naming the field. A
+ * number past int32 (99999999999999999999999) is not a count Kubernetes can
+ * hold, and it would turn into absurd money downstream. */
+#define KP_INT32_MAX 2147483647LL
+static kp_status int32_at(ctx_t *x, json_object *o, const char *dotted, const char *field, int64_t min, int64_t dflt,
+			  int64_t *out)
 {
+	*out = dflt;
 	json_object *v = kp_json_get(o, dotted);
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
-		return dflt;
-	return json_object_get_int64(v);
+	if (!v)
+		return KP_OK;
+	char q[KP_QUOTE_SIZE];
+	if (!json_object_is_type(v, json_type_int))
+		return bad(x, field, "expected an integer from %lld to %lld, got %s%s%s", (long long)min, KP_INT32_MAX,
+			   json_object_is_type(v, json_type_double) ? "" : json_type_to_name(json_object_get_type(v)),
+			   json_object_is_type(v, json_type_double) ? "the number " : "",
+			   json_object_is_type(v, json_type_double) ? quote_input(json_object_to_json_string(v), q) : "");
+	int64_t n = json_object_get_int64(v);
+	if (n > KP_INT32_MAX) /* json-c keeps anything larger than int64 as INT64_MAX */
+		return bad(x, field, "%s is out of range: Kubernetes stores it as an int32 (at most %lld)",
+			   n == INT64_MAX ? "the number" : quote_input(json_object_to_json_string(v), q), KP_INT32_MAX);
+	if (n < min)
+		return bad(x, field, "%lld is out of range: it must be at least %lld", (long long)n, (long long)min);
+	*out = n;
+	return KP_OK;
 }
 
 static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk)
@@ -444,31 +550,34 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 	}
 	if ((s = parse_podspec(x, tmpl, prefix, &w.spec)))
 		return s;
-	copy_kv(x, kp_json_get(item, wk == KP_WL_CRONJOB ? "spec.jobTemplate.spec.template.metadata.labels"
-							 : "spec.template.metadata.labels"),
-		true, &w.template_labels, &w.ntemplate_labels);
-	json_object *rep = kp_json_get(item, "spec.replicas");
-	if (rep && !json_object_is_type(rep, json_type_int))
-		return bad(x, "spec.replicas", "expected an integer");
-	w.replicas = rep ? json_object_get_int64(rep) : 1;
-	if (w.replicas < 0)
-		return bad(x, "spec.replicas", "negative replica count %lld", (long long)w.replicas);
+	const char *tl = wk == KP_WL_CRONJOB ? "spec.jobTemplate.spec.template.metadata.labels"
+					      : "spec.template.metadata.labels";
+	if ((s = copy_kv(x, kp_json_get(item, tl), true, tl, true, &w.template_labels, &w.ntemplate_labels)))
+		return s;
+	if ((s = int32_at(x, item, "spec.replicas", "spec.replicas", 0, 1, &w.replicas)))
+		return s;
 	if (wk == KP_WL_DAEMONSET) {
-		w.replicas = int_at(item, "status.desiredNumberScheduled", 0);
-		w.ready_replicas = int_at(item, "status.numberReady", 0);
+		if ((s = int32_at(x, item, "status.desiredNumberScheduled", "status.desiredNumberScheduled", 0, 0,
+				  &w.replicas)) ||
+		    (s = int32_at(x, item, "status.numberReady", "status.numberReady", 0, 0, &w.ready_replicas)))
+			return s;
 	} else {
-		w.ready_replicas = int_at(item, "status.readyReplicas", 0);
+		int64_t status_replicas; /* checked, not kept */
+		if ((s = int32_at(x, item, "status.readyReplicas", "status.readyReplicas", 0, 0, &w.ready_replicas)) ||
+		    (s = int32_at(x, item, "status.replicas", "status.replicas", 0, 0, &status_replicas)))
+			return s;
 	}
 	json_object *susp = kp_json_get(item, "spec.suspend");
 	w.suspended = json_true(susp);
-	w.job_active = int_at(item, "status.active", 0);
+	if ((s = int32_at(x, item, "status.active", "status.active", 0, 0, &w.job_active)))
+		return s;
 	if (wk == KP_WL_STATEFULSET) {
 		json_object *vct = kp_json_get(item, "spec.volumeClaimTemplates");
 		if (json_object_is_type(vct, json_type_array)) {
 			size_t n = json_object_array_length(vct);
 			w.claim_templates = kp_arena_alloc(&x->c->arena, (n ? n : 1) * sizeof(char *));
 			for (size_t i = 0; i < n; i++) {
-				const char *nm = kp_json_str(json_object_array_get_idx(vct, i), "metadata.name");
+				const char *nm = jstr(x, json_object_array_get_idx(vct, i), "metadata.name");
 				if (nm)
 					w.claim_templates[w.nclaim_templates++] = kp_arena_strdup(&x->c->arena, nm);
 			}
@@ -480,11 +589,11 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 		size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
 		for (size_t i = 0; i < n; i++) {
 			json_object *cd = json_object_array_get_idx(conds, i);
-			const char *type = kp_json_str(cd, "type"), *status = kp_json_str(cd, "status");
+			const char *type = jstr(x, cd, "type"), *status = jstr(x, cd, "status");
 			if (!type || !status || strcmp(status, "True") != 0)
 				continue;
 			int64_t t = 0;
-			kp_time_parse(kp_json_str(cd, "lastTransitionTime"), &t);
+			kp_time_parse(jstr(x, cd, "lastTransitionTime"), &t);
 			if (strcmp(type, "Complete") == 0) {
 				w.job_succeeded = true;
 				w.job_completion_time = t;
@@ -493,7 +602,7 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 				w.job_failed_time = t;
 			}
 		}
-		const char *ct = kp_json_str(item, "status.completionTime");
+		const char *ct = jstr(x, item, "status.completionTime");
 		if (ct)
 			kp_time_parse(ct, &w.job_completion_time);
 	}
@@ -511,12 +620,19 @@ static kp_status parse_pod(ctx_t *x, json_object *item)
 	if ((s = parse_podspec(x, kp_json_get(item, "spec"), "spec", &p.spec)))
 		return s;
 	p.phase = str_at(x, item, "status.phase");
-	const char *st = kp_json_str(item, "status.startTime");
+	const char *st = jstr(x, item, "status.startTime");
 	char q[KP_QUOTE_SIZE];
 	if (st && !kp_time_parse(st, &p.start_time))
 		return bad(x, "status.startTime", "not an RFC 3339 time: \"%s\"", quote_input(st, q));
 	KP_ARRAY_PUSH(x->c->pods, p);
 	return KP_OK;
+}
+
+/* spec.storageClassName: "" (no class: static provisioning) or the name of
+ * a StorageClass, a DNS-1123 subdomain. */
+static kp_status check_storage_class(ctx_t *x, const char *sc)
+{
+	return sc && *sc ? check_name_as(x, "spec.storageClassName", sc, KP_NAME_SUBDOMAIN) : KP_OK;
 }
 
 static kp_status parse_pvc(ctx_t *x, json_object *item)
@@ -530,15 +646,17 @@ static kp_status parse_pvc(ctx_t *x, json_object *item)
 	v.volume_name = str_at(x, item, "spec.volumeName");
 	/* A claim cloned from another one names it as its data source (the
 	 * newer dataSourceRef first): the source is in use while it clones. */
-	const char *dsk = kp_json_str(item, "spec.dataSourceRef.kind");
-	const char *dsn = kp_json_str(item, "spec.dataSourceRef.name");
+	const char *dsk = jstr(x, item, "spec.dataSourceRef.kind");
+	const char *dsn = jstr(x, item, "spec.dataSourceRef.name");
 	if (!dsk) {
-		dsk = kp_json_str(item, "spec.dataSource.kind");
-		dsn = kp_json_str(item, "spec.dataSource.name");
+		dsk = jstr(x, item, "spec.dataSource.kind");
+		dsn = jstr(x, item, "spec.dataSource.name");
 	}
 	if (dsk && dsn && strcmp(dsk, "PersistentVolumeClaim") == 0)
 		v.data_source_pvc = kp_arena_strdup(&x->c->arena, dsn);
 	v.storage_class = str_at(x, item, "spec.storageClassName");
+	if ((s = check_storage_class(x, v.storage_class)))
+		return s;
 	int64_t cap, req;
 	if ((s = parse_quantity(x, kp_json_get(item, "status.capacity"), "storage", "status.capacity", false, &cap)) ||
 	    (s = parse_quantity(x, kp_json_get(item, "spec.resources.requests"), "storage", "spec.resources.requests",
@@ -560,6 +678,13 @@ static kp_status parse_pv(ctx_t *x, json_object *item)
 	v.phase = str_at(x, item, "status.phase");
 	v.reclaim_policy = str_at(x, item, "spec.persistentVolumeReclaimPolicy");
 	v.storage_class = str_at(x, item, "spec.storageClassName");
+	char q[KP_QUOTE_SIZE];
+	if (v.reclaim_policy && strcmp(v.reclaim_policy, "Retain") && strcmp(v.reclaim_policy, "Delete") &&
+	    strcmp(v.reclaim_policy, "Recycle"))
+		return bad(x, "spec.persistentVolumeReclaimPolicy", "\"%s\" is not one of Retain, Delete, Recycle",
+			   quote_input(v.reclaim_policy, q));
+	if ((s = check_storage_class(x, v.storage_class)))
+		return s;
 	v.claim_namespace = str_at(x, item, "spec.claimRef.namespace");
 	v.claim_name = str_at(x, item, "spec.claimRef.name");
 	if ((s = parse_quantity(x, kp_json_get(item, "spec.capacity"), "storage", "spec.capacity", false,
@@ -580,10 +705,20 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 	h.target_name = str_at(x, item, "spec.scaleTargetRef.name");
 	if (!h.target_kind || !h.target_name)
 		return bad(x, "spec.scaleTargetRef", "missing kind or name");
-	h.min_replicas = int_at(item, "spec.minReplicas", 1);
-	h.max_replicas = int_at(item, "spec.maxReplicas", KP_UNSET);
-	h.current_replicas = int_at(item, "status.currentReplicas", KP_UNSET);
-	h.cpu_target_utilization = int_at(item, "spec.targetCPUUtilizationPercentage", KP_UNSET); /* autoscaling/v1 */
+	/* minReplicas 0 is legal only behind the HPAScaleToZero feature gate,
+	 * which is accepted; maxReplicas is at least 1 and minReplicas. */
+	int64_t desired;
+	if ((s = int32_at(x, item, "spec.minReplicas", "spec.minReplicas", 0, 1, &h.min_replicas)) ||
+	    (s = int32_at(x, item, "spec.maxReplicas", "spec.maxReplicas", 1, KP_UNSET, &h.max_replicas)) ||
+	    (s = int32_at(x, item, "status.currentReplicas", "status.currentReplicas", 0, KP_UNSET,
+			  &h.current_replicas)) ||
+	    (s = int32_at(x, item, "status.desiredReplicas", "status.desiredReplicas", 0, KP_UNSET, &desired)) ||
+	    (s = int32_at(x, item, "spec.targetCPUUtilizationPercentage", "spec.targetCPUUtilizationPercentage", 1,
+			  KP_UNSET, &h.cpu_target_utilization))) /* autoscaling/v1 */
+		return s;
+	if (h.max_replicas != KP_UNSET && h.max_replicas < h.min_replicas)
+		return bad(x, "spec.maxReplicas", "%lld is below spec.minReplicas %lld", (long long)h.max_replicas,
+			   (long long)h.min_replicas);
 	h.memory_target_utilization = KP_UNSET;
 	if (h.cpu_target_utilization != KP_UNSET)
 		h.scales_on_cpu = true;
@@ -591,11 +726,17 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 	size_t n = json_object_is_type(metrics, json_type_array) ? json_object_array_length(metrics) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = json_object_array_get_idx(metrics, i);
-		const char *type = kp_json_str(m, "type");
-		const char *rname = kp_json_str(m, "resource.name");
+		const char *type = jstr(x, m, "type");
+		const char *rname = jstr(x, m, "resource.name");
 		if (!type || strcmp(type, "Resource") != 0 || !rname)
 			continue;
-		int64_t util = int_at(m, "resource.target.averageUtilization", KP_UNSET);
+		/* a utilization target is a percentage of the request, above 0;
+		 * over 100 is legal (CPU may burst past its request) */
+		char field[96];
+		snprintf(field, sizeof(field), "spec.metrics[%zu].resource.target.averageUtilization", i);
+		int64_t util;
+		if ((s = int32_at(x, m, "resource.target.averageUtilization", field, 1, KP_UNSET, &util)))
+			return s;
 		if (strcmp(rname, "cpu") == 0) {
 			h.scales_on_cpu = true;
 			h.cpu_target_utilization = util;
@@ -654,7 +795,7 @@ static kp_status parse_node(ctx_t *x, json_object *item)
 	size_t nc = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
 	for (size_t i = 0; i < nc; i++) {
 		json_object *c = json_object_array_get_idx(conds, i);
-		const char *type = kp_json_str(c, "type"), *status = kp_json_str(c, "status");
+		const char *type = jstr(x, c, "type"), *status = jstr(x, c, "status");
 		if (type && status && strcmp(type, "Ready") == 0)
 			n.ready = strcmp(status, "True") == 0;
 	}
@@ -685,13 +826,22 @@ static kp_status parse_service(ctx_t *x, json_object *item)
 		v.type = "ClusterIP";
 	json_object *sel = kp_json_get(item, "spec.selector");
 	v.has_selector = json_object_is_type(sel, json_type_object) && json_object_object_length(sel) > 0;
-	copy_kv(x, sel, true, &v.selector, &v.nselector);
+	if ((s = copy_kv(x, sel, true, "spec.selector", true, &v.selector, &v.nselector)))
+		return s;
 	json_object *ing = kp_json_get(item, "status.loadBalancer.ingress");
 	if (json_object_is_type(ing, json_type_array) && json_object_array_length(ing) > 0) {
 		json_object *first = json_object_array_get_idx(ing, 0);
 		v.lb_ingress = str_at(x, first, "ip");
-		if (!v.lb_ingress)
+		char q[KP_QUOTE_SIZE];
+		if (v.lb_ingress && (!*v.lb_ingress || strspn(v.lb_ingress, "0123456789abcdefABCDEF.:") != strlen(v.lb_ingress)))
+			return bad(x, "status.loadBalancer.ingress[0].ip", "\"%s\" is not an IP address",
+				   quote_input(v.lb_ingress, q));
+		if (!v.lb_ingress) {
 			v.lb_ingress = str_at(x, first, "hostname");
+			if (v.lb_ingress && (s = check_name_as(x, "status.loadBalancer.ingress[0].hostname", v.lb_ingress,
+							       KP_NAME_SUBDOMAIN)))
+				return s;
+		}
 	}
 	KP_ARRAY_PUSH(x->c->services, v);
 	return KP_OK;
@@ -762,13 +912,17 @@ static kp_status list_item(void *ud, json_object *item, size_t index)
 	x->what = NULL;
 	if (!json_object_is_type(item, json_type_object))
 		return bad(x, "item", "not an object");
-	const char *ik = kp_json_str(item, "kind");
+	const char *ik = jstr(x, item, "kind");
 	if (ik && strcmp(ik, kp_resource_kind(x->resource)) != 0) {
 		char q[KP_QUOTE_SIZE];
 		return bad(x, "kind", "is \"%s\", but %s holds %s objects", quote_input(ik, q), x->rel,
 			   kp_resource_kind(x->resource));
 	}
-	return parse_item(x, x->resource, item);
+	x->nul_field[0] = '\0';
+	kp_status s = parse_item(x, x->resource, item);
+	if (!s && x->nul_field[0])
+		s = bad(x, x->nul_field, KP_NUL_MSG);
+	return s;
 }
 
 static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_error *err)
@@ -797,7 +951,10 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 	/* Items are streamed one at a time: a 150,000-pod list never exists as
 	 * one JSON tree in memory, only the compact model does. */
 	json_object *doc = NULL;
-	kp_status s = kp_json_stream_array(path, "items", list_item, &x, &doc, err);
+	char expected[160];
+	snprintf(expected, sizeof(expected), "a JSON List (the output of `kubectl get %s -A -o json`)",
+		 kp_resource_name(r));
+	kp_status s = kp_json_stream_array_ex(path, "items", expected, list_item, &x, &doc, err);
 	if (!s) {
 		const char *kind = kp_json_str(doc, "kind");
 		char list_kind[64];
@@ -862,9 +1019,11 @@ static kp_status parse_usage_entry(ctx_t *x, json_object *e)
 	static const char *const req[] = {"namespace", "pod", "container"};
 	const char **dst[] = {&u.namespace_, &u.pod, &u.container};
 	for (int i = 0; i < 3; i++) {
-		const char *s = kp_json_str(e, req[i]);
+		const char *s = jstr(x, e, req[i]);
 		if (!s)
 			return bad(x, req[i], "missing or not a string");
+		if (has_nul(e, req[i]))
+			return bad(x, req[i], KP_NUL_MSG);
 		kp_status st = check_name(x, req[i], s);
 		if (st)
 			return st;
@@ -880,7 +1039,7 @@ static kp_status parse_usage_entry(ctx_t *x, json_object *e)
 		return s;
 	if (u.samples == KP_UNSET)
 		return bad(x, "samples", "missing");
-	const char *fs = kp_json_str(e, "first_seen"), *ls = kp_json_str(e, "last_seen");
+	const char *fs = jstr(x, e, "first_seen"), *ls = jstr(x, e, "last_seen");
 	char q[KP_QUOTE_SIZE];
 	if (fs && !kp_time_parse(fs, &u.first_seen))
 		return bad(x, "first_seen", "not an RFC 3339 time: \"%s\"", quote_input(fs, q));
@@ -924,7 +1083,11 @@ static kp_status usage_item(void *ud, json_object *entry, size_t index)
 	ctx_t *x = ud;
 	x->item = index;
 	x->what = NULL;
-	return parse_usage_entry(x, entry);
+	x->nul_field[0] = '\0';
+	kp_status s = parse_usage_entry(x, entry);
+	if (!s && x->nul_field[0])
+		s = bad(x, x->nul_field, KP_NUL_MSG);
+	return s;
 }
 
 static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
@@ -942,7 +1105,9 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 	/* Streamed like the object lists: entries are checked on their own, the
 	 * header (schema, window) once the file is read. */
 	json_object *doc = NULL;
-	kp_status s = kp_json_stream_array(path, "containers", usage_item, &x, &doc, err);
+	kp_status s = kp_json_stream_array_ex(path, "containers",
+					      "a kopilot.usage/v1 JSON object (docs/contracts/USAGE.md)", usage_item,
+					      &x, &doc, err);
 	const char *schema = kp_json_str(doc, "schema");
 	const char *ws = kp_json_str(doc, "window.start"), *we = kp_json_str(doc, "window.end");
 	const char *src = kp_json_str(doc, "window.source");
@@ -965,7 +1130,17 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 		s = kp_fail(err, KP_ERR_INPUT, "%s: containers: missing or not a list", path);
 	} else {
 		c->usage_source = kp_arena_strdup(&c->arena, src);
-		c->step_seconds = int_at(doc, "window.step_seconds", 0);
+		/* seconds between samples: the schema's number > 0, at most a
+		 * day (a coarser step summarises nothing) */
+		json_object *step = kp_json_get(doc, "window.step_seconds");
+		double d = json_object_is_type(step, json_type_int) || json_object_is_type(step, json_type_double)
+				   ? json_object_get_double(step)
+				   : -1;
+		char qs[KP_QUOTE_SIZE];
+		if (step && !(d > 0 && d <= 86400))
+			s = kp_fail(err, KP_ERR_INPUT, "%s: window.step_seconds: expected a number of seconds above 0 and at "
+				    "most 86400, got %s", path, quote_input(json_object_to_json_string(step), qs));
+		c->step_seconds = step ? (int64_t)d : 0;
 		json_object *missing = kp_json_get(doc, "missing");
 		size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 		for (size_t i = 0; i < nm && !s; i++) {
@@ -1057,6 +1232,116 @@ static kp_workload *resolve_owner(kp_cluster *c, index_t *ix, kp_buf *key, const
 	return w;
 }
 
+/* One kind of object by name ("Node//node-1", "PersistentVolumeClaim/ns/x"). */
+static void index_names(index_t *ix, kp_cluster *c, kp_buf *key, const char *kind, const kp_meta *first, size_t n,
+			size_t stride)
+{
+	index_init(ix, n);
+	for (size_t i = 0; i < n; i++) {
+		const kp_meta *m = (const kp_meta *)((const char *)first + i * stride);
+		make_key(key, kind, m->namespace_, m->name);
+		index_put(ix, &c->arena, key->data, i);
+	}
+}
+
+static bool index_has(const index_t *ix, kp_buf *key, const char *kind, const char *ns, const char *name)
+{
+	size_t idx;
+	make_key(key, kind, ns, name);
+	return index_get(ix, key->data, &idx);
+}
+
+#define INDEX_NAMES(ix, c, key, kind, arr) \
+	index_names((ix), (c), (key), (kind), (arr).len ? &(arr).items[0].meta : NULL, (arr).len, sizeof(*(arr).items))
+
+/* References to objects that are not in the snapshot although their list
+ * was collected (a list not collected at all is in `missing`, not here):
+ * pods on nodes, pods and workloads to their controllers, pods to claims,
+ * claims to volumes, claims and volumes to storage classes, HPAs to their
+ * targets. Each becomes an inconsistency; the rules then never build a
+ * finding on the absence (underutilized_node, idle_workload, rightsizing). */
+static void check_references(kp_cluster *c, index_t *wl, kp_buf *key)
+{
+	index_t nodes, pvcs, pvs, scs;
+	INDEX_NAMES(&nodes, c, key, "Node", c->nodes);
+	INDEX_NAMES(&pvcs, c, key, "PersistentVolumeClaim", c->pvcs);
+	INDEX_NAMES(&pvs, c, key, "PersistentVolume", c->pvs);
+	INDEX_NAMES(&scs, c, key, "StorageClass", c->storageclasses);
+	char q[KP_QUOTE_SIZE];
+	for (size_t i = 0; i < c->pods.len; i++) {
+		const kp_pod *p = &c->pods.items[i];
+		const char *ns = p->meta.namespace_, *name = p->meta.name;
+		if (p->spec.node_name && c->collected[KP_RES_NODES] && !index_has(&nodes, key, "Node", NULL, p->spec.node_name))
+			kp_cluster_inconsistency(c, "pod %s/%s: spec.nodeName \"%s\" is not among the collected nodes", ns,
+						 name, quote_input(p->spec.node_name, q));
+		kp_workload_kind ok;
+		if (kp_pod_owner_dangling(c, p) && kp_workload_kind_parse(p->meta.owner_kind, &ok))
+			kp_cluster_inconsistency(c, "pod %s/%s: its owner %s \"%s\" is not among the collected %s", ns, name,
+						 kp_workload_kind_name(ok), quote_input(p->meta.owner_name, q),
+						 kp_resource_name(kp_workload_kind_resource(ok)));
+		if (p->meta.owner_kind && strcmp(p->meta.owner_kind, "Node") == 0 && p->meta.owner_name &&
+		    c->collected[KP_RES_NODES] && !index_has(&nodes, key, "Node", NULL, p->meta.owner_name))
+			kp_cluster_inconsistency(c, "pod %s/%s: its owner Node \"%s\" is not among the collected nodes", ns,
+						 name, quote_input(p->meta.owner_name, q));
+		for (size_t k = 0; c->collected[KP_RES_PVCS] && k < p->spec.nclaims; k++)
+			if (!index_has(&pvcs, key, "PersistentVolumeClaim", ns, p->spec.claims[k]))
+				kp_cluster_inconsistency(c,
+							 "pod %s/%s: volume claim \"%s\" is not among the collected "
+							 "persistentvolumeclaims",
+							 ns, name, quote_input(p->spec.claims[k], q));
+	}
+	for (size_t i = 0; i < c->workloads.len; i++) {
+		const kp_workload *w = &c->workloads.items[i];
+		kp_workload_kind k;
+		if (!w->meta.owner_kind || !w->meta.owner_name || !kp_workload_kind_parse(w->meta.owner_kind, &k) ||
+		    !c->collected[kp_workload_kind_resource(k)])
+			continue;
+		if (!index_has(wl, key, kp_workload_kind_name(k), w->meta.namespace_, w->meta.owner_name))
+			kp_cluster_inconsistency(c, "%s %s/%s: its owner %s \"%s\" is not among the collected %s",
+						 kp_workload_kind_name(w->wkind), w->meta.namespace_, w->meta.name,
+						 kp_workload_kind_name(k), quote_input(w->meta.owner_name, q),
+						 kp_resource_name(kp_workload_kind_resource(k)));
+	}
+	for (size_t i = 0; i < c->hpas.len; i++) {
+		const kp_hpa *h = &c->hpas.items[i];
+		kp_workload_kind k;
+		if (kp_workload_kind_parse(h->target_kind, &k) && c->collected[kp_workload_kind_resource(k)] &&
+		    !index_has(wl, key, kp_workload_kind_name(k), h->meta.namespace_, h->target_name))
+			kp_cluster_inconsistency(c, "HorizontalPodAutoscaler %s/%s: its target %s \"%s\" is not among the "
+						 "collected %s",
+						 h->meta.namespace_, h->meta.name, kp_workload_kind_name(k),
+						 quote_input(h->target_name, q), kp_resource_name(kp_workload_kind_resource(k)));
+	}
+	for (size_t i = 0; i < c->pvcs.len; i++) {
+		const kp_pvc *v = &c->pvcs.items[i];
+		if (v->volume_name && *v->volume_name && c->collected[KP_RES_PVS] &&
+		    !index_has(&pvs, key, "PersistentVolume", NULL, v->volume_name))
+			kp_cluster_inconsistency(c,
+						 "persistentvolumeclaim %s/%s: spec.volumeName \"%s\" is not among the "
+						 "collected persistentvolumes",
+						 v->meta.namespace_, v->meta.name, quote_input(v->volume_name, q));
+		if (v->storage_class && *v->storage_class && c->collected[KP_RES_STORAGECLASSES] &&
+		    !index_has(&scs, key, "StorageClass", NULL, v->storage_class))
+			kp_cluster_inconsistency(c,
+						 "persistentvolumeclaim %s/%s: spec.storageClassName \"%s\" is not among "
+						 "the collected storageclasses",
+						 v->meta.namespace_, v->meta.name, v->storage_class);
+	}
+	for (size_t i = 0; i < c->pvs.len; i++) {
+		const kp_pv *v = &c->pvs.items[i];
+		if (v->storage_class && *v->storage_class && c->collected[KP_RES_STORAGECLASSES] &&
+		    !index_has(&scs, key, "StorageClass", NULL, v->storage_class))
+			kp_cluster_inconsistency(c,
+						 "persistentvolume %s: spec.storageClassName \"%s\" is not among the "
+						 "collected storageclasses",
+						 v->meta.name, v->storage_class);
+	}
+	index_release(&nodes);
+	index_release(&pvcs);
+	index_release(&pvs);
+	index_release(&scs);
+}
+
 static void resolve(kp_cluster *c)
 {
 	index_t wl, pods;
@@ -1094,6 +1379,7 @@ static void resolve(kp_cluster *c)
 		if (index_get(&wl, key.data, &idx))
 			c->workloads.items[idx].hpa = h;
 	}
+	check_references(c, &wl, &key);
 	index_release(&wl);
 	index_release(&pods);
 	kp_buf_release(&key);

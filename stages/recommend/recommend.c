@@ -469,6 +469,12 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	 * was not collected; additive fields are allowed by the contract. */
 	v = kp_json_get(analysis, "missing");
 	json_object_object_add(doc, "missing", v ? json_object_get(v) : json_object_new_array());
+	/* references to objects the snapshot does not hold: only when there are any */
+	json_object *inc = kp_json_get(analysis, "inconsistencies"), *inc_total = kp_json_get(analysis, "inconsistencies_total");
+	if (json_object_is_type(inc, json_type_array) && json_object_get_int64(inc_total) > 0) {
+		json_object_object_add(doc, "inconsistencies", json_object_get(inc));
+		json_object_object_add(doc, "inconsistencies_total", json_object_get(inc_total));
+	}
 	*findings_doc = doc;
 	*plan = kp_plan_doc(doc); /* plan.c: ordered by risk class, then savings */
 	kp_findings_release(&f);
@@ -477,10 +483,13 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 
 /* ---- the stage ---- */
 
+/* Something was not collected, or the snapshot refers to objects it does
+ * not hold: either way the result is partial (degraded). */
 static bool has_missing(json_object *doc)
 {
 	json_object *m = kp_json_get(doc, "missing");
-	return json_object_is_type(m, json_type_array) && json_object_array_length(m) > 0;
+	return (json_object_is_type(m, json_type_array) && json_object_array_length(m) > 0) ||
+	       json_object_get_int64(kp_json_get(doc, "inconsistencies_total")) > 0;
 }
 
 /* One audit record per finding: what is proposed and what the safety layer

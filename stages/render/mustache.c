@@ -331,10 +331,26 @@ static void put_value(kp_buf *b, json_object *v, bool escape, esc_mode mode)
 	}
 	if (!n)
 		n = strlen(s);
-	if (escape)
-		put_escaped(b, s, n, mode);
+	/* Control characters are made visible in every value, escaped or
+	 * not: a raw ESC in report.md would reach the terminal that shows it
+	 * and, through cmark, report.html. Line breaks and tabs stay (the
+	 * Markdown escaping turns them into spaces; unescaped values, code
+	 * blocks of commands, keep them). */
+	if (kp_text_is_plain(s, n, true)) {
+		if (escape)
+			put_escaped(b, s, n, mode);
+		else
+			kp_buf_add(b, s, n);
+		return;
+	}
+	kp_buf esc;
+	kp_buf_init(&esc);
+	if (escape) /* Markdown mode turns line breaks into spaces first */
+		put_escaped(&esc, s, n, mode);
 	else
-		kp_buf_add(b, s, n);
+		kp_buf_add(&esc, s, n);
+	kp_buf_put_visible(b, kp_buf_cstr(&esc), esc.len, true);
+	kp_buf_release(&esc);
 }
 
 typedef struct {

@@ -38,7 +38,8 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	json_object *info = json_object_new_object();
 	json_object_object_add(info, "version", json_object_new_string(KP_VERSION));
 	json_object *missing = kp_json_get(doc, "missing");
-	bool degraded = json_object_is_type(missing, json_type_array) && json_object_array_length(missing) > 0;
+	bool degraded = (json_object_is_type(missing, json_type_array) && json_object_array_length(missing) > 0) ||
+			json_object_get_int64(kp_json_get(doc, "inconsistencies_total")) > 0;
 	json_object_object_add(info, "missing", missing ? json_object_get(missing) : json_object_new_array());
 	json_object_object_add(info, "degraded", json_object_new_boolean(degraded));
 	if (degraded)

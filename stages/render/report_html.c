@@ -2,8 +2,9 @@
  * report_html.c - report.html: the Markdown report rendered to one
  * self-contained HTML5 page.
  *
- * Owns: kp_render_html(). The Markdown is converted with cmark-gfm (tables,
- * strikethrough, autolinks) using CMARK_OPT_DEFAULT only: without
+ * Owns: kp_render_html(). The Markdown is converted with cmark-gfm (tables
+ * and strikethrough; never autolinks, so a name that looks like a host name
+ * stays text) using CMARK_OPT_DEFAULT only: without
  * CMARK_OPT_UNSAFE, raw HTML in the Markdown and javascript:/data: links are
  * suppressed, which is the second line of defence behind the Markdown
  * escaping of cluster-provided names in mustache.c. The page has inline CSS
@@ -119,7 +120,9 @@ kp_status kp_render_html(const char *markdown, const char *title, char **out, kp
 	cmark_parser *parser = cmark_parser_new(CMARK_OPT_DEFAULT);
 	if (!parser)
 		return kp_fail(err, KP_ERR_NOMEM, "report.html: cannot create the Markdown parser");
-	static const char *const exts[] = {"table", "strikethrough", "autolink"};
+	/* No "autolink": it turned cluster text such as a Deployment named
+	 * www.evil.example into a link. Nothing from a cluster becomes a link. */
+	static const char *const exts[] = {"table", "strikethrough"};
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		cmark_syntax_extension *e = cmark_find_syntax_extension(exts[i]);
 		if (!e || !cmark_parser_attach_syntax_extension(parser, e)) {
@@ -142,7 +145,9 @@ kp_status kp_render_html(const char *markdown, const char *title, char **out, kp
 	kp_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 			"<meta name=\"generator\" content=\"kopilot " KP_VERSION "\">\n<title>");
-	html_escape(&b, title && *title ? title : "kopilot report");
+	char *vis_title = kp_visible(title && *title ? title : "kopilot report");
+	html_escape(&b, vis_title);
+	free(vis_title);
 	kp_buf_puts(&b, "</title>\n<style>\n");
 	kp_buf_puts(&b, CSS);
 	kp_buf_puts(&b, "</style>\n</head>\n<body>\n<main>\n");

@@ -730,7 +730,37 @@ static void add_run_info(json_object *view, json_object *run_info)
 	bool has_missing = json_object_array_length(arr) > 0;
 	put_bool(view, "has_missing", has_missing);
 	json_object_object_add(view, "missing", arr);
-	put_bool(view, "degraded", has_missing || bool_of(run_info, "degraded"));
+	/* an inconsistent snapshot degrades the run too, but has its own
+	 * section (add_inconsistencies), not "Not collected" */
+	put_bool(view, "degraded",
+		 has_missing || (bool_of(run_info, "degraded") && !bool_of(view, "has_inconsistencies")));
+}
+
+/* How many inconsistencies the report spells out; findings.json has up to
+ * KP_MAX_INCONSISTENCIES and the total. */
+#define REPORT_INCONSISTENCIES 20
+
+static void add_inconsistencies(json_object *view, json_object *findings)
+{
+	json_object *list = kp_json_get(findings, "inconsistencies"), *arr = json_object_new_array();
+	int64_t total = json_object_get_int64(kp_json_get(findings, "inconsistencies_total"));
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n && i < REPORT_INCONSISTENCIES; i++) {
+		json_object *m = json_object_array_get_idx(list, i);
+		if (json_object_is_type(m, json_type_string))
+			json_object_array_add(arr, json_object_new_string(json_object_get_string(m)));
+	}
+	int64_t shown = (int64_t)json_object_array_length(arr);
+	if (total < shown)
+		total = shown;
+	put_bool(view, "has_inconsistencies", total > 0);
+	put_int(view, "inconsistencies_total", total);
+	char label[48];
+	snprintf(label, sizeof(label), "%lld reference%s", (long long)total, total == 1 ? "" : "s");
+	put_str(view, "inconsistencies_label", label);
+	json_object_object_add(view, "inconsistencies", arr);
+	put_bool(view, "has_inconsistencies_more", total > shown);
+	put_int(view, "inconsistencies_more", total - shown);
 }
 
 json_object *kp_report_view(json_object *findings, json_object *run_info)
@@ -745,6 +775,7 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	put_str(view, "generated_at", gen);
 	fmt_time(gen, buf, sizeof(buf));
 	put_str(view, "generated_at_display", buf);
+	add_inconsistencies(view, findings);
 	add_run_info(view, run_info);
 
 	json_object *cluster = json_object_new_object();

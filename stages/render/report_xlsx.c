@@ -110,6 +110,7 @@ typedef struct {
 	kp_error *err;
 	kp_status status; /* first failure; later writes are skipped */
 	kp_buf scratch;   /* cleaned cell text */
+	kp_buf visible;   /* cell text with control characters made visible */
 	kp_buf formula;
 	xl_prices prices;
 	lxw_format *title, *h2, *header, *header_num, *label, *text, *wrap, *note, *cores, *gib, *count, *money, *money_bold,
@@ -201,6 +202,13 @@ static const char *xl_clean(xl_ctx *x, const char *s)
 {
 	if (!s)
 		return "";
+	/* control characters made visible (line breaks stay: evidence cells
+	 * have several lines) */
+	if (!kp_text_is_plain(s, strlen(s), true)) {
+		kp_buf_reset(&x->visible);
+		kp_buf_put_visible(&x->visible, s, strlen(s), true);
+		s = kp_buf_cstr(&x->visible);
+	}
 	size_t units = 0;
 	bool valid = true;
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
@@ -981,7 +989,9 @@ static void xl_read_prices(xl_ctx *x, json_object *doc)
 static void xl_properties(xl_ctx *x, json_object *doc)
 {
 	char title[300], subject[400];
-	const char *cluster = js(doc, "cluster.name");
+	/* core.xml is XML 1.0, where a control character makes the whole
+	 * workbook unreadable (openpyxl, Excel's repair prompt) */
+	char *cluster = kp_visible(js(doc, "cluster.name"));
 	snprintf(title, sizeof(title), "kopilot report: %.200s", cluster);
 	snprintf(subject, sizeof(subject), "Kubernetes cost findings and savings for cluster %.200s", cluster);
 	lxw_doc_properties props = { 0 };
@@ -996,6 +1006,7 @@ static void xl_properties(xl_ctx *x, json_object *doc)
 	if (kp_time_parse(js(doc, "generated_at"), &t))
 		props.created = (time_t)t;
 	xl_check_what(x, workbook_set_properties(x->wb, &props), "document properties");
+	free(cluster);
 }
 
 static lxw_worksheet *xl_add_sheet(xl_ctx *x, const char *name)
@@ -1041,6 +1052,7 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 		return kp_fail(err, KP_ERR_NOMEM, "%s: cannot start workbook: out of memory", path);
 	}
 	kp_buf_init(&x.scratch);
+	kp_buf_init(&x.visible);
 	kp_buf_init(&x.formula);
 	xl_group *cats = kp_xcalloc(n + 1, sizeof(*cats));
 	xl_group *nss = kp_xcalloc(n + 1, sizeof(*nss));
@@ -1087,6 +1099,7 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	free(cats);
 	free(nss);
 	kp_buf_release(&x.scratch);
+	kp_buf_release(&x.visible);
 	kp_buf_release(&x.formula);
 	free(tmp);
 	return x.status;

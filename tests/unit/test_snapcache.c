@@ -367,6 +367,8 @@ static const sc_field sc_cluster_fields[] = {
 	SC_F(kp_cluster, step_seconds, SC_INT),
 	SC_F(kp_cluster, usage_source, SC_STR),
 	SC_TOPSTRS(missing),
+	SC_TOPSTRS(inconsistencies),
+	SC_F(kp_cluster, inconsistencies_total, SC_INT),
 	SC_TOP(pods, SC_D_POD),
 	SC_TOP(workloads, SC_D_WORKLOAD),
 	SC_TOP(pvcs, SC_D_PVC),
@@ -447,7 +449,7 @@ static void sc_field_count_guard(void)
 	kp_storageclass sc = {meta, 0, 0};
 	kp_usage u = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	/* the arena, collected[] and the KP_ARRAYs have no named type to copy */
-	kp_cluster c = {{0}, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
+	kp_cluster c = {{0}, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
 	(void)kv, (void)ct, (void)tol, (void)taint, (void)wl, (void)pod, (void)pvc, (void)pv, (void)hpa, (void)ns;
 	(void)node, (void)svc, (void)eps, (void)sc, (void)u, (void)c;
 }

@@ -117,9 +117,9 @@ static void idle_requests(const kp_workload *w, int64_t *cpu_m, int64_t *mem_b)
 		if (k->init && !k->sidecar)
 			continue; /* runs once at start: holds nothing afterwards */
 		if (k->cpu_request_m > 0)
-			*cpu_m += k->cpu_request_m;
+			*cpu_m = kp_add_sat(*cpu_m, k->cpu_request_m);
 		if (k->mem_request_b > 0)
-			*mem_b += k->mem_request_b;
+			*mem_b = kp_add_sat(*mem_b, k->mem_request_b);
 	}
 }
 
@@ -238,6 +238,8 @@ void kp_rule_idle_workload(kp_analyze_ctx *x)
 		const kp_usage *const *wl_usage = kp_workload_usage(x, i, &n);
 		if (n == 0)
 			continue; /* not measured: rightsizing records the skip */
+		if (kp_analyze_unattributed(x, w->meta.namespace_))
+			continue; /* part of its usage may be unattributed: rightsizing records the skip */
 		idle_judge(x, w, wl_usage, n);
 	}
 }

@@ -488,6 +488,16 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 					 "no usage data for its pods in usage.json (not measured, not idle)");
 			continue;
 		}
+		size_t orphans = kp_analyze_unattributed(x, w->meta.namespace_);
+		if (orphans) {
+			/* those pods' usage may be this workload's: sizing (or calling
+			 * idle) from the rest would rest on what is missing */
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "%zu pod%s in namespace %s name%s an owner that is not in the snapshot: their "
+					 "usage cannot be attributed, so no workload there is sized or judged idle",
+					 orphans, orphans == 1 ? "" : "s", w->meta.namespace_, orphans == 1 ? "s" : "");
+			continue;
+		}
 		for (size_t k = 0; k < w->spec.ncontainers; k++) {
 			const kp_container *ct = &w->spec.containers[k];
 			/* A plain init container with no usage in the window ran

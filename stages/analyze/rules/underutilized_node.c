@@ -2,7 +2,10 @@
  * underutilized_node.c - nodes whose pods would fit on the other nodes.
  *
  * Needs nodes and pods (if pods were not collected every node is skipped
- * with a reason; without nodes nothing is listed, `missing` says so).
+ * with a reason; without nodes nothing is listed, `missing` says so). If a
+ * running pod names a node the snapshot does not hold (an inconsistency),
+ * every node is skipped with that reason: a node that looks empty because
+ * its pods could not be placed is never proposed for a drain.
  *
  * 1. Requested: for each node, the sum over the pods bound to it
  *    (spec.nodeName, phase not Succeeded/Failed) of each pod's effective
@@ -100,20 +103,20 @@ static void pod_request(const kp_podspec *ps, int64_t *cpu, int64_t *mem)
 		const kp_container *k = &ps->containers[i];
 		int64_t kc = nz(k->cpu_request_m), km = nz(k->mem_request_b);
 		if (!k->init) {
-			run_cpu += kc;
-			run_mem += km;
+			run_cpu = kp_add_sat(run_cpu, kc);
+			run_mem = kp_add_sat(run_mem, km);
 		} else if (k->sidecar) {
-			side_cpu += kc;
-			side_mem += km;
+			side_cpu = kp_add_sat(side_cpu, kc);
+			side_mem = kp_add_sat(side_mem, km);
 		} else {
-			if (kc + side_cpu > init_cpu)
-				init_cpu = kc + side_cpu;
-			if (km + side_mem > init_mem)
-				init_mem = km + side_mem;
+			if (kp_add_sat(kc, side_cpu) > init_cpu)
+				init_cpu = kp_add_sat(kc, side_cpu);
+			if (kp_add_sat(km, side_mem) > init_mem)
+				init_mem = kp_add_sat(km, side_mem);
 		}
 	}
-	run_cpu += side_cpu;
-	run_mem += side_mem;
+	run_cpu = kp_add_sat(run_cpu, side_cpu);
+	run_mem = kp_add_sat(run_mem, side_mem);
 	*cpu = run_cpu > init_cpu ? run_cpu : init_cpu;
 	*mem = run_mem > init_mem ? run_mem : init_mem;
 }
@@ -287,13 +290,32 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 	const kp_pod **bynode = NULL;
 	size_t nbound = 0;
 	long *pod_node = kp_xmalloc((c->pods.len ? c->pods.len : 1) * sizeof(long));
+	size_t unplaced = 0;
+	const kp_pod *first_unplaced = NULL;
 	for (size_t p = 0; p < c->pods.len; p++) {
 		const kp_pod *pod = &c->pods.items[p];
 		pod_node[p] = pod_active(pod) ? node_of(ns, nn, pod->spec.node_name) : -1;
 		if (pod_node[p] >= 0) {
 			ns[pod_node[p]].npods++;
 			nbound++;
+		} else if (pod_active(pod) && pod->spec.node_name) {
+			if (!unplaced++)
+				first_unplaced = pod;
 		}
+	}
+	/* A running pod on a node the snapshot does not hold: its requests
+	 * are somewhere we cannot see, and the nodes we can see may look
+	 * emptier than they are. No drain is ever proposed on that absence. */
+	if (unplaced) {
+		for (size_t i = 0; i < nn; i++)
+			kp_findings_skip(x->out, "v1", "Node", NULL, ns[i].node->meta.name,
+					 "%zu running pod%s (first: %s/%s on \"%s\") name%s a node that is not among the "
+					 "collected nodes: the snapshot is inconsistent, so no node is judged underutilized",
+					 unplaced, unplaced == 1 ? "" : "s", first_unplaced->meta.namespace_,
+					 first_unplaced->meta.name, first_unplaced->spec.node_name, unplaced == 1 ? "s" : "");
+		free(pod_node);
+		free(ns);
+		return;
 	}
 	bynode = kp_xmalloc((nbound ? nbound : 1) * sizeof(*bynode));
 	size_t off = 0;
@@ -310,8 +332,8 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 		bynode[s->pod_first + s->npods++] = pod;
 		int64_t pc, pm;
 		pod_request(&pod->spec, &pc, &pm);
-		s->req_cpu += pc;
-		s->req_mem += pm;
+		s->req_cpu = kp_add_sat(s->req_cpu, pc);
+		s->req_mem = kp_add_sat(s->req_mem, pm);
 	}
 	free(pod_node);
 

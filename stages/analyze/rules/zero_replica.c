@@ -230,8 +230,8 @@ void kp_rule_zero_replica(kp_analyze_ctx *x)
 		f->current.replicas = 0;
 		int64_t storage = 0;
 		for (size_t i = 0; i < held.len; i++)
-			if (held.items[i]->storage_bytes > 0)
-				storage += held.items[i]->storage_bytes;
+			if (held.items[i]->storage_bytes > 0) /* each <= 1Ei, so only the sum can overflow */
+				storage = kp_add_sat(storage, held.items[i]->storage_bytes);
 		if (held.len)
 			f->current.storage_b = storage;
 		f->load_balancers = (int64_t)svcs.len;
