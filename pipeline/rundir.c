@@ -233,10 +233,12 @@ static kp_status fsync_dirs(const char *path, kp_error *err)
 		return s ? s : kp_fail(err, KP_ERR_IO, "%s: %s", path, strerror(errno));
 	struct dirent *e;
 	while (!s && (e = readdir(d)) != NULL) {
-		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN))
 			continue;
 		char *sub = kp_path_join(path, e->d_name);
-		s = fsync_dirs(sub, err);
+		struct stat st; /* DT_UNKNOWN: some filesystems do not say */
+		if (e->d_type == DT_DIR || (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode)))
+			s = fsync_dirs(sub, err);
 		free(sub);
 	}
 	closedir(d);
