@@ -81,17 +81,13 @@ static kp_status js_fail(kp_jscan *s, uint64_t at, kp_error *err, const char *fm
 	return KP_ERR_INPUT;
 }
 
-static kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth, bool with_text,
-		      kp_error *err)
+static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
+			     const unsigned char *text, size_t len, bool truncated, kp_error *err)
 {
 	if (!s->fn)
 		return KP_OK;
-	kp_jscan_token t = {.type = type, .start = start, .end = end, .depth = depth};
-	if (with_text) {
-		t.text = kp_buf_cstr(&s->text);
-		t.len = s->text.len;
-		t.truncated = s->truncated;
-	}
+	kp_jscan_token t = {.type = type, .start = start, .end = end, .depth = depth, .text = (const char *)text,
+			    .len = len, .truncated = truncated};
 	kp_status st = s->fn(s->ud, &t, err);
 	if (st) {
 		s->failed = true;
@@ -101,6 +97,32 @@ static kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t 
 			kp_fail(&s->error, st, "%s: scan stopped", s->name);
 	}
 	return st;
+}
+
+/* The token's text as collected in s->text, or NULL when not kept. */
+static kp_status emit_collected(kp_jscan *s, kp_jscan_type type, uint64_t end, kp_error *err)
+{
+	const unsigned char *text = s->keep_text ? (const unsigned char *)kp_buf_cstr(&s->text) : NULL;
+	return emit(s, type, s->tok_start, end, s->depth, text, s->keep_text ? s->text.len : 0, s->truncated, err);
+}
+
+/* Skips bytes that need no attention inside a string: eight at a time
+ * while none of them is '"', '\\', a control character or non-ASCII (the
+ * test can flag a plain byte after a special one; the byte loop settles it). */
+static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	while (end - p >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+		if (((v - ones * 0x20) | (q - ones) | (b - ones) | v) & high)
+			break;
+		p += 8;
+	}
+	while (p < end && !str_class[*p])
+		p++;
+	return p;
 }
 
 static void text_add(kp_jscan *s, const unsigned char *p, size_t n)
@@ -220,7 +242,7 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 			s->stack[s->depth++] = c;
 			s->want = c == '{' ? W_KEY_OR_END : W_VALUE_OR_END;
 			st = emit(s, c == '{' ? KP_JS_OBJECT_BEGIN : KP_JS_ARRAY_BEGIN, OFF(s, p), OFF(s, p) + 1, s->depth,
-				  false, err);
+				  NULL, 0, false, err);
 			p++;
 			continue;
 		case '}':
@@ -230,7 +252,7 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 			    !(s->want == W_COMMA_OR_END || s->want == (c == '}' ? W_KEY_OR_END : W_VALUE_OR_END)))
 				goto unexpected;
 			st = emit(s, c == '}' ? KP_JS_OBJECT_END : KP_JS_ARRAY_END, OFF(s, p), OFF(s, p) + 1, s->depth,
-				  false, err);
+				  NULL, 0, false, err);
 			s->depth--;
 			value_done(s);
 			p++;
@@ -248,19 +270,32 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 			s->want = W_VALUE;
 			p++;
 			continue;
-		case '"':
+		case '"': {
 			if (value_ok)
 				s->is_key = false;
 			else if (s->want == W_KEY || s->want == W_KEY_OR_END)
 				s->is_key = true;
 			else
 				goto unexpected;
+			/* the common case: the whole string is in this chunk, plain
+			 * ASCII: its text is handed over where it lies */
+			const unsigned char *q = skip_plain(p + 1, end);
+			if (q < end && *q == '"') {
+				bool key = s->is_key, with = key || s->want_text;
+				size_t len = (size_t)(q - p - 1);
+				s->want = key ? W_COLON : (s->depth ? W_COMMA_OR_END : W_DONE);
+				st = emit(s, key ? KP_JS_KEY : KP_JS_STRING, OFF(s, p), OFF(s, q) + 1, s->depth, with ? p + 1 : NULL,
+					  !with ? 0 : len > s->max_text ? s->max_text : len, with && len > s->max_text, err);
+				p = q + 1;
+				continue;
+			}
 			start_token(s, T_STRING, p, s->is_key || s->want_text);
 			s->sub = S_PLAIN;
 			s->hi = 0;
 			s->u8left = 0;
 			*pp = p + 1;
 			return KP_OK;
+		}
 		case '-':
 		case '0':
 		case '1':
@@ -311,7 +346,7 @@ static kp_status string_end(kp_jscan *s, const unsigned char *p, kp_error *err)
 	s->tok = T_NONE;
 	bool key = s->is_key;
 	s->want = key ? W_COLON : (s->depth ? W_COMMA_OR_END : W_DONE);
-	return emit(s, key ? KP_JS_KEY : KP_JS_STRING, s->tok_start, OFF(s, p) + 1, s->depth, s->keep_text, err);
+	return emit_collected(s, key ? KP_JS_KEY : KP_JS_STRING, OFF(s, p) + 1, err);
 }
 
 static int hexval(unsigned char c)
@@ -378,9 +413,7 @@ static kp_status scan_string(kp_jscan *s, const unsigned char **pp, const unsign
 			continue;
 		}
 		/* the common case: a run of plain ASCII */
-		const unsigned char *q = p;
-		while (q < end && !str_class[*q])
-			q++;
+		const unsigned char *q = skip_plain(p, end);
 		if (q > p && s->keep_text) {
 			flush_hi(s);
 			text_add(s, p, (size_t)(q - p));
@@ -429,7 +462,7 @@ static kp_status number_end(kp_jscan *s, uint64_t end, kp_error *err)
 {
 	s->tok = T_NONE;
 	value_done(s);
-	return emit(s, KP_JS_NUMBER, s->tok_start, end, s->depth, s->keep_text, err);
+	return emit_collected(s, KP_JS_NUMBER, end, err);
 }
 
 static kp_status scan_number(kp_jscan *s, const unsigned char **pp, const unsigned char *end, kp_error *err)
@@ -533,7 +566,7 @@ static kp_status scan_literal(kp_jscan *s, const unsigned char **pp, const unsig
 		return KP_OK;
 	s->tok = T_NONE;
 	value_done(s);
-	return emit(s, s->lit_type, s->tok_start, OFF(s, p), s->depth, false, err);
+	return emit(s, s->lit_type, s->tok_start, OFF(s, p), s->depth, NULL, 0, false, err);
 }
 
 kp_jscan *kp_jscan_new(const char *name, const kp_jscan_opts *opts, kp_jscan_fn fn, void *ud)

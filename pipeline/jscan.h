@@ -48,9 +48,10 @@ typedef struct kp_jscan_token {
 	 * member of it is at depth 1, a top-level scalar at 0). */
 	int depth;
 	/* KEY always, STRING and NUMBER when opts.text is set: the decoded
-	 * text (escapes resolved, NUL-terminated, may hold NUL bytes: use
-	 * len), at most max_text bytes of it; truncated when it was longer.
-	 * Valid during the callback only. NULL otherwise. */
+	 * text (escapes resolved; len bytes, not NUL-terminated, may hold
+	 * NUL bytes), at most max_text bytes of it; truncated when it was
+	 * longer. Often points into the data fed: valid during the callback
+	 * only. NULL otherwise. */
 	const char *text;
 	size_t len;
 	bool truncated;

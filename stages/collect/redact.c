@@ -34,27 +34,27 @@ struct kp_redactor {
 	size_t count;
 };
 
-static bool key_is(const kp_jscan_token *t, const char *name)
-{
-	size_t n = strlen(name);
-	return !t->truncated && t->len == n && memcmp(t->text, name, n) == 0;
-}
+#define KEY_IS(t, lit) ((t)->len == sizeof(lit) - 1 && memcmp((t)->text, lit, sizeof(lit) - 1) == 0)
 
 static unsigned char classify_key(unsigned char parent, const kp_jscan_token *t)
 {
-	if (parent == R_ROOT && key_is(t, "items"))
-		return N_ITEMS;
-	if (parent == R_ITEM && (key_is(t, "data") || key_is(t, "stringData") || key_is(t, "binaryData")))
-		return N_REDACT;
-	if (parent == R_ENV_ELEM && key_is(t, "value"))
-		return N_REDACT;
-	if (parent == R_ANNOTATIONS && key_is(t, "kubectl.kubernetes.io/last-applied-configuration"))
-		return N_REDACT;
-	if (key_is(t, "env"))
-		return N_ENV;
-	if (key_is(t, "annotations"))
-		return N_ANNOTATIONS;
-	return N_OTHER;
+	if (t->truncated)
+		return N_OTHER;
+	switch (t->len) {
+	case 3: return KEY_IS(t, "env") ? N_ENV : N_OTHER;
+	case 4: return parent == R_ITEM && KEY_IS(t, "data") ? N_REDACT : N_OTHER;
+	case 5:
+		if (parent == R_ROOT && KEY_IS(t, "items"))
+			return N_ITEMS;
+		return parent == R_ENV_ELEM && KEY_IS(t, "value") ? N_REDACT : N_OTHER;
+	case 10:
+		return parent == R_ITEM && (KEY_IS(t, "stringData") || KEY_IS(t, "binaryData")) ? N_REDACT : N_OTHER;
+	case 11: return KEY_IS(t, "annotations") ? N_ANNOTATIONS : N_OTHER;
+	default:
+		return parent == R_ANNOTATIONS && KEY_IS(t, "kubectl.kubernetes.io/last-applied-configuration")
+			       ? N_REDACT
+			       : N_OTHER;
+	}
 }
 
 /* Writes the input from r->written up to offset to (all in this chunk). */
