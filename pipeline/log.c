@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pipeline/kp.h"
+#include "pipeline/urlmask.h"
 
 static bool json_format;
 static bool quiet_mode;
@@ -27,8 +28,10 @@ void kp_log(kp_log_level level, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = kp_xvasprintf(fmt, ap);
+	char *raw = kp_xvasprintf(fmt, ap);
 	va_end(ap);
+	char *msg = kp_mask_url_credentials(raw); /* a URL in a message never shows its password */
+	free(raw);
 	if (json_format) {
 		char ts[32];
 		kp_time_format((int64_t)time(NULL), ts);

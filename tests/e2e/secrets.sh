@@ -99,3 +99,34 @@ rm "$CA/snapshot/model.bin"
 "$KOPILOT" analyze "$CA" --now $NOW >/dev/null 2>"$T/ca.err"
 check "analyze without model.bin reads the redacted files and gives the same analysis" \
 	bash -c "grep -q 'read the raw snapshot files' '$T/ca.err' && cmp '$CRUN/analysis.json' '$CA/analysis.json'"
+
+# Credentials in URLs: masked the way Prometheus shows them, wherever the
+# configuration is shown, written or quoted, from a flag or the environment.
+URL_PW=http://admin:pw@ollama:11434
+URL_MASKED='http://admin:<secret>@ollama:11434'
+OLLAMA_BASE_URL=$URL_PW "$KOPILOT" config show >"$T/url-env.out" 2>&1
+check "config show: an OLLAMA_BASE_URL password is masked" \
+	bash -c "grep -qF '$URL_MASKED' '$T/url-env.out' && ! grep -q pw '$T/url-env.out'"
+"$KOPILOT" config show --set llm.ollama_base_url=$URL_PW >"$T/url-set.out" 2>&1
+check "config show: a --set URL password is masked" \
+	bash -c "grep -qF '$URL_MASKED' '$T/url-set.out' && ! grep -q pw '$T/url-set.out'"
+printf 'llm:\n  ollama_base_url: %s\n' "$URL_PW" >"$T/url.yaml"
+"$KOPILOT" config show --config "$T/url.yaml" >"$T/url-file.out" 2>&1
+check "config show: a URL password from the file is masked" \
+	bash -c "grep -qF '$URL_MASKED' '$T/url-file.out' && ! grep -q pw '$T/url-file.out'"
+expect_exit "a rejected URL is quoted back masked" 2 'ftp://admin:<secret>@ollama' -- \
+	"$KOPILOT" config show --set llm.ollama_base_url=ftp://admin:pw@ollama:11434
+"$KOPILOT" config show --set llm.ollama_base_url=ftp://admin:pw@ollama:11434 >"$T/url-bad.out" 2>&1
+check "a rejected URL's password is not echoed" bash -c "! grep -q pw '$T/url-bad.out'"
+URUN=$T/url-run
+OLLAMA_BASE_URL=http://admin:pw@env-ollama:11434 "$KOPILOT" run --snapshot "$DEMO" --out "$URUN" --now $NOW \
+	--set llm.ollama_base_url=$URL_PW --set llm.ollama_base_url=https://h/api?sig=pw >"$T/url-run.out" 2>"$T/url-run.err"
+check "run: no URL password or token in stdout, stderr, run.json or anywhere in the run directory" \
+	bash -c "! grep -rq pw '$T/url-run.out' '$T/url-run.err' '$URUN/run.json' '$URUN/audit.jsonl' && ! grep -rlq 'admin:pw' '$URUN'"
+check "run.json: args and config show the masked URLs" $PY - "$URUN/run.json" <<'EOF2'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "llm.ollama_base_url=http://admin:<secret>@ollama:11434" in r["args"], r["args"]
+assert "llm.ollama_base_url=https://h/api?sig=<secret>" in r["args"], r["args"]
+assert r["config"]["llm.ollama_base_url"] == "https://h/api?sig=<secret>", r["config"]["llm.ollama_base_url"]
+EOF2
