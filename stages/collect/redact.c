@@ -34,13 +34,19 @@ struct kp_redactor {
 	size_t count;
 };
 
-#define KEY_IS(t, lit) ((t)->len == sizeof(lit) - 1 && memcmp((t)->text, lit, sizeof(lit) - 1) == 0)
+#define KEY_IS(t, lit) (len == sizeof(lit) - 1 && memcmp((t)->text, lit, sizeof(lit) - 1) == 0)
 
 static unsigned char classify_key(unsigned char parent, const kp_jscan_token *t)
 {
 	if (t->truncated)
 		return N_OTHER;
-	switch (t->len) {
+	/* A name with an escaped NUL ("value\u0000x") is cut there by
+	 * readers that keep names as C strings (json-c): so is it here. */
+	size_t len = t->len;
+	const char *nul = memchr(t->text, '\0', len);
+	if (nul)
+		len = (size_t)(nul - t->text);
+	switch (len) {
 	case 3: return KEY_IS(t, "env") ? N_ENV : N_OTHER;
 	case 4: return parent == R_ITEM && KEY_IS(t, "data") ? N_REDACT : N_OTHER;
 	case 5:
