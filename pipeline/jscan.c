@@ -477,22 +477,17 @@ static kp_status scan_number(kp_jscan *s, const unsigned char **pp, const unsign
 				need = "a digit after '-'";
 			s->sub = c == '0' ? N_ZERO : N_INT;
 			break;
-		case N_ZERO:
-			if (is_digit(c))
-				return js_fail(s, OFF(s, q), err, "malformed number: a leading zero");
-			else if (c == '.')
-				s->sub = N_DOT;
-			else if (c == 'e' || c == 'E')
-				s->sub = N_E;
-			else
-				goto done;
-			break;
 		case N_INT:
 			while (q < end && is_digit(*q))
 				q++;
 			if (q == end)
 				goto more;
 			c = *q;
+			/* after the integer part, as after a 0 */
+			/* fall through */
+		case N_ZERO:
+			if (is_digit(c))
+				return js_fail(s, OFF(s, q), err, "malformed number: a leading zero");
 			if (c == '.')
 				s->sub = N_DOT;
 			else if (c == 'e' || c == 'E')
