@@ -180,7 +180,7 @@ static kp_status check_name(ctx_t *x, const char *field, const char *name)
 	if (strchr(name, '/'))
 		return bad(x, field, "name contains '/', which Kubernetes does not allow");
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20)
+		if (*p < 0x20 || *p == 0x7f || (*p == 0xC2 && p[1] >= 0x80 && p[1] < 0xA0)) /* C0, DEL, C1 */
 			return bad(x, field, "name contains a control character");
 	return KP_OK;
 }
