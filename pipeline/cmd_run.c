@@ -21,6 +21,7 @@
 #include "pipeline/findings_json.h"
 #include "pipeline/log.h"
 #include "pipeline/money.h"
+#include "pipeline/urlmask.h"
 #include "stages/analyze/analyze.h"
 #include "stages/collect/collect.h"
 #include "stages/recommend/history.h"
@@ -142,7 +143,10 @@ static json_object *masked_args(int argc, char **argv)
 			json_object_array_add(a, json_object_new_string(b.data));
 			kp_buf_release(&b);
 		} else {
-			json_object_array_add(a, json_object_new_string(s));
+			/* --set llm.ollama_base_url=http://user:pw@host, --prometheus-url URL */
+			char *m = kp_mask_url_credentials(s);
+			json_object_array_add(a, json_object_new_string(m));
+			free(m);
 		}
 	}
 	return a;

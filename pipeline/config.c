@@ -17,7 +17,10 @@
  * json-c reference (caller puts).
  *
  * Secrets are never echoed: not in show/to_json (masked), and not in error
- * messages (the offending value is replaced by "(secret)").
+ * messages (the offending value is replaced by "(secret)"). Credentials in
+ * URLs (http://user:pw@host, ?token=...) are masked wherever a value is
+ * shown, written or quoted in a message (urlmask.h); the configuration keeps
+ * the real value.
  */
 #include "pipeline/config.h"
 
@@ -25,6 +28,7 @@
 #include "pipeline/prices.h"
 #include "pipeline/rundir.h"
 #include "pipeline/safety.h"
+#include "pipeline/urlmask.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -199,8 +203,9 @@ static bool v_log_format(const cfg_value *v, char *why, size_t n)
 	return v->s && (strcmp(v->s, "json") == 0 || strcmp(v->s, "console") == 0);
 }
 
-/* Writes s quoted and escaped, cut after 80 characters, for messages. */
-static void quote(const char *s, char *out, size_t n)
+/* Writes s quoted and escaped, cut after 80 characters, for messages; the
+ * credentials of a URL in it masked (urlmask.h). */
+static void quote(const char *text, char *out, size_t n)
 {
 	size_t o = 0, i = 0;
 	if (n < 8) {
@@ -208,6 +213,7 @@ static void quote(const char *s, char *out, size_t n)
 			out[0] = '\0';
 		return;
 	}
+	char *s = kp_mask_url_credentials(text);
 	out[o++] = '"';
 	for (; s[i] && i < 80 && o + 8 < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
@@ -226,6 +232,7 @@ static void quote(const char *s, char *out, size_t n)
 	}
 	out[o++] = '"';
 	out[o] = '\0';
+	free(s);
 }
 
 static bool v_namespaces(const cfg_value *v, char *why, size_t n)
@@ -1242,11 +1249,20 @@ static char *mask_secret(const char *s)
 	return kp_buf_detach(&b);
 }
 
+/* A string value as shown or written: URL credentials masked. */
+static json_object *shown_string(const char *s)
+{
+	char *m = kp_mask_url_credentials(s);
+	json_object *j = json_object_new_string(m);
+	free(m);
+	return j;
+}
+
 static json_object *list_json(const kp_strlist *l)
 {
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < l->len; i++)
-		json_object_array_add(a, json_object_new_string(l->items[i]));
+		json_object_array_add(a, shown_string(l->items[i]));
 	return a;
 }
 
@@ -1271,7 +1287,9 @@ static void format_value(const kp_config *c, const cfg_key *k, kp_buf *b)
 			kp_buf_puts(b, m);
 			free(m);
 		} else {
-			kp_buf_puts(b, v.s);
+			char *m = kp_mask_url_credentials(v.s);
+			kp_buf_puts(b, m);
+			free(m);
 		}
 		break;
 	case T_LIST: {
@@ -1340,7 +1358,7 @@ json_object *kp_config_to_json(const kp_config *c)
 				j = json_object_new_string(m);
 				free(m);
 			} else if (v.s) {
-				j = json_object_new_string(v.s);
+				j = shown_string(v.s);
 			}
 			break;
 		case T_LIST: j = list_json(&v.l); break;

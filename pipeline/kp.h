@@ -150,6 +150,11 @@ void kp_temp_discard(const char *tmp); /* unlink; and forget it */
 kp_status kp_commit_temps(char *const *tmps, const char *const *paths, size_t n, kp_error *err);
 /* Copies a file in chunks (bounded memory) to dst, atomically. */
 kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err);
+/* The same through a filter: filter gets each chunk read (data, n) and then
+ * data == NULL at the end of src, and appends what to write to out (which
+ * is emptied before each call). An error from it stops the copy. */
+typedef kp_status (*kp_copy_filter_fn)(void *ud, const char *data, size_t n, kp_buf *out, kp_error *err);
+kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter_fn filter, void *ud, kp_error *err);
 kp_status kp_mkdir_p(const char *path, kp_error *err);
 /* False only when path is known to be missing (ENOENT, ENOTDIR): a file
  * that cannot be checked (EIO, EACCES) "exists", and opening it reports why. */

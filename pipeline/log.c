@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pipeline/kp.h"
+#include "pipeline/urlmask.h"
 
 static bool json_format;
 static bool quiet_mode;
@@ -29,12 +30,15 @@ void kp_log(kp_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *raw = kp_xvasprintf(fmt, ap);
 	va_end(ap);
-	/* notes quote snapshot and configuration text: no control character
-	 * reaches the terminal (line breaks stay) */
+	/* a URL in a message never shows its password; notes quote snapshot
+	 * and configuration text: no control character reaches the terminal
+	 * (line breaks stay) */
+	char *masked = kp_mask_url_credentials(raw);
+	free(raw);
 	kp_buf vis;
 	kp_buf_init(&vis);
-	kp_buf_put_visible(&vis, raw, strlen(raw), true);
-	free(raw);
+	kp_buf_put_visible(&vis, masked, strlen(masked), true);
+	free(masked);
 	char *msg = kp_buf_detach(&vis);
 	if (!msg)
 		msg = kp_xstrdup("");

@@ -669,6 +669,11 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
 
 kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 {
+	return kp_copy_file_filtered(src, dst, NULL, NULL, err);
+}
+
+kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter_fn filter, void *ud, kp_error *err)
+{
 	int in = KP_FAULT_IO(open(src, O_RDONLY | O_CLOEXEC));
 	if (in < 0)
 		return kp_fail(err, KP_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
@@ -684,7 +689,9 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 	}
 	enum { CHUNK = 1 << 20 };
 	char *buf = kp_xmalloc(CHUNK);
-	for (;;) {
+	kp_buf fb; /* what the filter made of the chunk */
+	kp_buf_init(&fb);
+	for (bool eof = false; !eof;) {
 		ssize_t r = KP_FAULT_IO(read(in, buf, CHUNK));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -692,10 +699,16 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 			s = kp_fail(err, KP_ERR_IO, "%s: read error: %s", src, strerror(errno));
 			break;
 		}
-		if (r == 0)
-			break;
+		eof = r == 0;
+		const char *data = buf;
+		if (filter) {
+			kp_buf_reset(&fb);
+			if ((s = filter(ud, eof ? NULL : buf, (size_t)r, &fb, err)) != KP_OK)
+				break;
+			data = fb.data, r = (ssize_t)fb.len;
+		}
 		for (ssize_t off = 0; off < r;) {
-			ssize_t w = KP_FAULT_IO_WRITE(write(out, buf + off, (size_t)(r - off)));
+			ssize_t w = KP_FAULT_IO_WRITE(write(out, data + off, (size_t)(r - off)));
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w < 0) {
@@ -708,6 +721,7 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 			break;
 	}
 	free(buf);
+	kp_buf_release(&fb);
 	close(in);
 	if (!s && KP_FAULT_IO(fsync(out)) != 0)
 		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));

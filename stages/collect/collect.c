@@ -1,7 +1,9 @@
 /*
- * collect.c - see collect.h. The snapshot files are copied as they are
- * (they are the kubectl output the rest of the pipeline and a person can
- * read); cluster.json names the cluster for the reports.
+ * collect.c - see collect.h. The snapshot lists are copied as they are
+ * (the kubectl output the rest of the pipeline and a person can read) but
+ * with secrets redacted (redact.h: env values, Secret data, the
+ * last-applied-configuration annotation); usage.json is copied as it is;
+ * cluster.json names the cluster for the reports.
  */
 #include "stages/collect/collect.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "pipeline/fault.h"
+#include "stages/collect/redact.h"
 #include "stages/collect/snapshot.h"
 
 static const char *base_name(const char *path, char *buf, size_t n)
@@ -58,9 +61,16 @@ static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const cha
 		char rel[128];
 		snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
 		char *from = kp_path_join(run->snapshot, rel), *to = kp_path_join(snapdir, rel);
-		s = kp_copy_file_atomic(from, to, err);
+		size_t n = 0;
+		s = kp_redact_copy(from, to, &n, err);
 		free(from);
 		free(to);
+		if (!s) {
+			json_object *ev = json_object_new_object();
+			json_object_object_add(ev, "file", json_object_new_string(rel));
+			json_object_object_add(ev, "values_redacted", json_object_new_int64((int64_t)n));
+			kp_audit_event(run->audit, "collect.redact", ev);
+		}
 	}
 	if (!s && c->usage_collected) {
 		char *from = kp_path_join(run->snapshot, "usage.json"), *to = kp_path_join(snapdir, "usage.json");

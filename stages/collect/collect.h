@@ -3,6 +3,8 @@
  * directory, run->snapshot) into the model and writes the run's snapshot/:
  * objects/<resource>.json, usage.json, cluster.json and model.bin (the
  * parsed model, so a later `kopilot analyze RUN` need not parse again).
+ * The lists are copied with secrets redacted (redact.h); the redacted copies
+ * load into the same model, so model.bin describes them too.
  *
  * A list that was not collected is recorded in the model (collected[],
  * missing) and makes the run degraded; it never becomes an empty list.

@@ -1411,3 +1411,44 @@ kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 	resolve(c);
 	return KP_OK;
 }
+
+/* ---- one list from memory (fuzzing: tests/fuzz/fuzz_model.c) ---- */
+
+kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data, size_t n, kp_error *err)
+{
+	char rel[128];
+	snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name(r));
+	if (memchr(data, 0, n) || n > 0x7fffffffu)
+		return kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte or is too large: not a JSON text", rel);
+	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (!tok)
+		return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory", rel);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_object *doc = json_tokener_parse_ex(tok, data, (int)n);
+	bool whole = doc && json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == n;
+	json_tokener_free(tok);
+	json_object *items = kp_json_get(doc, "items");
+	const char *kind = kp_json_str(doc, "kind");
+	char list_kind[64];
+	snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
+	kp_status s = KP_OK;
+	if (!whole)
+		s = kp_fail(err, KP_ERR_INPUT, "%s: malformed JSON", rel);
+	else if (!kind || (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0))
+		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected \"List\" or \"%s\"", rel, list_kind);
+	else if (!json_object_is_type(items, json_type_array))
+		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", rel);
+	ctx_t x = {.c = c, .path = rel, .list = "items", .err = err, .resource = r, .rel = rel,
+		   .keep_all_labels = r == KP_RES_NODES || r == KP_RES_NAMESPACES || r == KP_RES_ENDPOINTSLICES ||
+				      r == KP_RES_STORAGECLASSES};
+	kp_buf_init(&x.what_buf);
+	for (size_t i = 0; !s && i < json_object_array_length(items); i++)
+		s = list_item(&x, json_object_array_get_idx(items, i), i);
+	if (!s)
+		c->collected[r] = true;
+	kp_buf_release(&x.what_buf);
+	json_object_put(doc);
+	return s;
+}
+
+void kp_snapshot_resolve(kp_cluster *c) { resolve(c); }

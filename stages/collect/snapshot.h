@@ -28,6 +28,14 @@ kp_status kp_snapshot_load_cached(kp_cluster *c, const char *snapdir, bool *used
  * snapshot.c is never trusted (its parsing may differ). */
 const char *kp_snapshot_loader_stamp(void);
 
+/* For fuzzing the model builder without files: parses one List (the text
+ * of objects/<resource>.json, whole in memory, parsed by json-c in one go
+ * rather than streamed) into c, as kp_snapshot_load does for each file;
+ * kp_snapshot_resolve then links owners, HPAs and pods as the last step of
+ * kp_snapshot_load. */
+kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data, size_t n, kp_error *err);
+void kp_snapshot_resolve(kp_cluster *c);
+
 /* Upper bounds beyond which a quantity is treated as a typo, not a size. */
 #define KP_MAX_CPU_MILLICORES (1000000LL * 1000LL) /* one million cores */
 #define KP_MAX_BYTES (1LL << 60)                   /* one EiB */

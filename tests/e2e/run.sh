@@ -145,6 +145,9 @@ fi
 chrome dom --dump-dom "file://$RUN/report.html" >"$T/dom.html" 2>/dev/null
 check "rendered DOM has the summary table and total savings" grep -q '<table' "$T/dom.html"
 check "report.html loads nothing external" bash -c "! grep -Eq '(src|href)=\"(https?:)?//' '$RUN/report.html'"
+
+# ------------------------------------------------- secrets (tests/e2e/secrets.sh)
+. "$ROOT/tests/e2e/secrets.sh"
 chrome pdf --print-to-pdf="$T/report.pdf" "file://$RUN/report.html" >/dev/null 2>&1
 check "report.html prints to PDF" test -s "$T/report.pdf"
 

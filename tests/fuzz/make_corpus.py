@@ -7,6 +7,8 @@ snapshot into OUT, all cut down from examples/demo-cluster (deterministic).
       fuzz_snapshot puts beside the fuzzed file when the input's first byte
       is lower-case, so the analyzers and recommend see findings.
   OUT/corpus/snapshot/   one seed per resource and usage, in both modes
+  OUT/corpus/model/      the snapshot seeds but usage (fuzz_model)
+  OUT/corpus/redact/     JSON texts with values to redact (fuzz_redact)
   OUT/corpus/quantity/, OUT/corpus/mustache/, OUT/corpus/config/
 """
 import glob
@@ -97,6 +99,31 @@ def main():
     for mode, pick in (("P", usage["containers"][:3]), ("p", cu[:4])):
         text = json.dumps(dict(usage, containers=pick), separators=(",", ":"), sort_keys=True).encode()
         write_bytes(os.path.join(seeds, "usage-" + ("c" if mode == "p" else "s")), mode.encode() + text)
+
+    # fuzz_model reads the same inputs as fuzz_snapshot (byte 0 picks the list)
+    model = os.path.join(out, "corpus", "model")
+    for name in os.listdir(seeds):
+        if not name.startswith("usage"):
+            write_bytes(os.path.join(model, name), open(os.path.join(seeds, name), "rb").read())
+
+    # fuzz_redact: whole JSON texts with what it redacts (env values, Secret
+    # data, last-applied-configuration) and what it must keep around them
+    red = os.path.join(out, "corpus", "redact")
+    for r in ("pods", "deployments", "statefulsets", "nodes"):
+        doc = dict(lists[r], items=lists[r]["items"][:2])
+        write_bytes(os.path.join(red, r), json.dumps(doc, indent=1, sort_keys=True).encode())
+    canary = {"kind": "List", "items": [
+        {"kind": "Pod", "metadata": {"name": "p", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": "{\"spec\":{}}\n", "a": "b"}},
+         "spec": {"containers": [{"name": "c", "env": [{"name": "K", "value": "AKIAIOSFODNN7EXAMPLE"},
+                                                      {"name": "R", "valueFrom": {"secretKeyRef": {"key": "k"}}}],
+                                  "envFrom": [{"secretRef": {"name": "s"}}]}],
+                  "tolerations": [{"key": "k", "value": "v"}]},
+         "data": {"password": "cHc="}, "stringData": {"t": "x"}, "binaryData": {"b": "AA=="}}]}
+    write_bytes(os.path.join(red, "canary"), json.dumps(canary).encode())
+    write_bytes(os.path.join(red, "escapes"), b'{"\\u0069tems":[{"env":[{"v\\u0061lue":"\\ud83d\\ude00\\n"}]}]}')
+    for i, t in enumerate([b"[1,-0.5e+3,true,false,null]", b'"caf\xc3\xa9"', b"[[[[{}]]]]", b"-0", b'{"a":"\\u0000"}']):
+        write_bytes(os.path.join(red, "small%02d" % i), t)
 
     q = os.path.join(out, "corpus", "quantity")
     for i, s in enumerate(["100m", "0.5", "1", "512Mi", "1G", "1e3", "1.5Gi", "12345678901234567890n",

@@ -3,7 +3,7 @@
 # run each for SECONDS (default 60), failing if any finds a crash, a leak,
 # undefined behaviour, a timeout or runs out of memory.
 #
-#   tests/fuzz/run.sh              all four harnesses, 60 s each
+#   tests/fuzz/run.sh              all six harnesses, 60 s each
 #   tests/fuzz/run.sh 300 mustache one harness, 5 minutes
 #   FUZZ_BUILD_ONLY=1 tests/fuzz/run.sh   just build (and replay regressions)
 #
@@ -19,7 +19,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 SECS=${1:-60}
 shift || true
-ALL=(snapshot quantity mustache config)
+ALL=(snapshot model redact quantity mustache config)
 HARNESSES=("$@")
 [ ${#HARNESSES[@]} -gt 0 ] || HARNESSES=("${ALL[@]}")
 
@@ -66,7 +66,7 @@ export TMPDIR=${TMPDIR:-/tmp}
 
 max_len() {
 	case "$1" in
-	snapshot) echo 65536 ;;
+	snapshot | model | redact) echo 65536 ;;
 	quantity) echo 128 ;;
 	mustache) echo 16384 ;;
 	config) echo 8192 ;;
@@ -87,15 +87,18 @@ for h in "${HARNESSES[@]}"; do
 	mkdir -p "$corpus" "$art"
 	echo "== fuzz_$h: ${SECS}s"
 	# -timeout: one input taking 10 s is a hang; -rss_limit_mb: a blow-up.
-	if ! "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$h")" \
+	dict=()
+	case "$h" in model | redact) dict=(-dict=tests/fuzz/kubernetes.dict) ;; esac
+	if ! "$bin" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$h")" ${dict[@]+"${dict[@]}"} \
 		-print_final_stats=1 -artifact_prefix="$art" "$corpus" "$OUT/corpus/$h" >"$OUT/fuzz_$h.log" 2>&1; then
 		echo "fuzz_$h: FAILED, see $OUT/fuzz_$h.log and $art"
 		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$OUT/fuzz_$h.log" | head -5 || true
 		failed+=("$h")
 		continue
 	fi
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/fuzz_$h.log")
 	grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^Done' "$OUT/fuzz_$h.log" | tr '\n' ' '
-	echo
+	if [ -n "$runs" ]; then echo "(about $((runs * 60 / SECS)) runs a minute)"; else echo; fi
 done
 
 if [ ${#failed[@]} -gt 0 ]; then

@@ -194,3 +194,24 @@ Test(fuzz_regressions, every_usage_value_is_bounded, .init = fr_setup, .fini = f
 	cr_expect_eq(c.usage.len, 1);
 	kp_cluster_release(&c);
 }
+
+/* A name with DEL or a C1 control character passed check_name (only C0 was
+ * refused) and went into later error messages as "(Node <name>)": a
+ * terminal escape in a message (found by fuzz_model). */
+Test(fuzz_regressions, names_with_del_or_c1_are_refused, .init = fr_setup, .fini = fr_teardown)
+{
+	static const char *const names[] = {"ip-10\\u007f", "a\\u0085b", "\\u009b31m"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char doc[300];
+		snprintf(doc, sizeof(doc),
+			 "{\"kind\":\"List\",\"items\":[{\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
+			 "\"creationTimestamp\":\"x\"}}]}",
+			 names[i]);
+		kp_cluster c;
+		kp_error err = {0};
+		cr_expect_eq(fr_load(&c, "objects/nodes.json", doc, &err), KP_ERR_INPUT, "case %zu", i);
+		cr_expect(strstr(err.msg, "control character"), "case %zu: %s", i, err.msg);
+		cr_expect(fr_printable(err.msg), "case %zu: %s", i, err.msg);
+		kp_cluster_release(&c);
+	}
+}

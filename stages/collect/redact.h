@@ -1,0 +1,54 @@
+/*
+ * redact.h - the redacting copy of a snapshot list (objects/<resource>.json)
+ * into the run directory, which is shared with reviewers and uploaded by CI.
+ *
+ * The copy is byte for byte the same as its source except for these
+ * values, each replaced by the JSON string "<redacted>" (whatever their
+ * type was):
+ *   - "value" of every object element of any "env" array, wherever it is
+ *     (containers, initContainers, ephemeralContainers of pods and of
+ *     workload templates): a literal environment value. "name" and
+ *     "valueFrom" stay: valueFrom only points at a Secret or ConfigMap key.
+ *   - "data", "stringData" and "binaryData" members of a list item (a
+ *     Secret or ConfigMap that found its way into a list).
+ *   - the "kubectl.kubernetes.io/last-applied-configuration" member of any
+ *     "annotations" object: a JSON copy of the whole object as applied,
+ *     env values included.
+ * "envFrom" is kept as it is: its elements only name a ConfigMap or Secret
+ * (configMapRef/secretRef, optional, prefix) and hold no data; which
+ * sources a container draws on is useful to a reviewer and no secret.
+ * Member names are matched after unescaping ("v\u0061lue" is "value").
+ *
+ * Nothing kopilot's loader reads is touched, so the copy loads into the
+ * same model as the source (model.bin stays valid). The copy streams: one
+ * chunk of the file is in memory at a time, however large it is. Input that
+ * is not strict JSON (pipeline/jscan.h) is an error naming line and column.
+ */
+#ifndef KP_REDACT_H
+#define KP_REDACT_H
+
+#include "pipeline/kp.h"
+
+#define KP_REDACTED "\"<redacted>\""
+
+typedef struct kp_redactor kp_redactor;
+
+/* name is for error messages. */
+kp_redactor *kp_redactor_new(const char *name);
+void kp_redactor_free(kp_redactor *r);
+/* Scans the next chunk of the input and appends to out what can be written
+ * so far (never more than the input up to here, redacted). */
+kp_status kp_redactor_feed(kp_redactor *r, const char *data, size_t n, kp_buf *out, kp_error *err);
+/* End of input: appends the rest; an error unless the input was one whole
+ * JSON value. */
+kp_status kp_redactor_finish(kp_redactor *r, kp_buf *out, kp_error *err);
+/* Values replaced so far. */
+size_t kp_redactor_count(const kp_redactor *r);
+
+/* src -> dst (written atomically), redacted; *count (may be NULL) gets the
+ * number of values replaced. */
+kp_status kp_redact_copy(const char *src, const char *dst, size_t *count, kp_error *err);
+/* The same from memory into out (tests, fuzzing). */
+kp_status kp_redact_buffer(const char *name, const char *in, size_t n, kp_buf *out, size_t *count, kp_error *err);
+
+#endif

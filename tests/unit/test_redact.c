@@ -1,0 +1,213 @@
+/*
+ * test_redact.c - the redacting snapshot copy (stages/collect/redact.c):
+ * each value it must replace is replaced, every other byte is copied as it
+ * was, whatever the chunk boundaries, and input that is not JSON is an
+ * error. The end-to-end canary test (tests/e2e/run.sh) checks a whole run.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stages/collect/redact.h"
+
+/* in redacted whole, and in pieces of every size: the same output */
+static char *rd_run(const char *in, size_t *count)
+{
+	kp_buf out;
+	kp_buf_init(&out);
+	kp_error err = {0};
+	size_t n = strlen(in);
+	kp_status st = kp_redact_buffer("in.json", in, n, &out, count, &err);
+	cr_assert_eq(st, KP_OK, "%s", err.msg);
+	char *whole = kp_buf_detach(&out);
+	for (size_t piece = 1; piece < n; piece++) {
+		kp_redactor *r = kp_redactor_new("in.json");
+		kp_buf_init(&out);
+		for (size_t off = 0; off < n && !st; off += piece)
+			st = kp_redactor_feed(r, in + off, n - off < piece ? n - off : piece, &out, &err);
+		if (!st)
+			st = kp_redactor_finish(r, &out, &err);
+		cr_assert_eq(st, KP_OK, "pieces of %zu: %s", piece, err.msg);
+		cr_assert_str_eq(kp_buf_cstr(&out), whole, "pieces of %zu", piece);
+		cr_assert_eq(kp_redactor_count(r), *count);
+		kp_redactor_free(r);
+		kp_buf_release(&out);
+	}
+	return whole;
+}
+
+/* in comes out as want, with count values redacted */
+static void rd_expect(const char *in, const char *want, size_t count)
+{
+	size_t n = 0;
+	char *r = rd_run(in, &n);
+	cr_expect_str_eq(r, want);
+	cr_expect_eq(n, count);
+	free(r);
+}
+
+static void rd_unchanged(const char *in) { rd_expect(in, in, 0); }
+
+#define POD(spec) "{\"kind\": \"List\", \"items\": [{\"kind\": \"Pod\", \"spec\": " spec "}]}"
+
+Test(redact, env_values_in_every_container_list)
+{
+	rd_expect(POD("{\"containers\": [{\"name\": \"a\", \"env\": [{\"name\": \"K\", \"value\": \"AKIAIOSFODNN7EXAMPLE\"},"
+			     " {\"name\": \"R\", \"valueFrom\": {\"secretKeyRef\": {\"name\": \"s\", \"key\": \"k\"}}}]}],"
+			     " \"initContainers\": [{\"env\": [{\"value\": \"init-secret\", \"name\": \"I\"}]}],"
+			     " \"ephemeralContainers\": [{\"env\": [{\"name\": \"E\", \"value\": \"\"}]}]}"),
+		  POD("{\"containers\": [{\"name\": \"a\", \"env\": [{\"name\": \"K\", \"value\": \"<redacted>\"},"
+				" {\"name\": \"R\", \"valueFrom\": {\"secretKeyRef\": {\"name\": \"s\", \"key\": \"k\"}}}]}],"
+				" \"initContainers\": [{\"env\": [{\"value\": \"<redacted>\", \"name\": \"I\"}]}],"
+				" \"ephemeralContainers\": [{\"env\": [{\"name\": \"E\", \"value\": \"<redacted>\"}]}]}"), 3);
+}
+
+Test(redact, workload_templates_and_odd_values)
+{
+	/* a template deep in a workload; values of other types are replaced whole */
+	const char *in = "{\"items\":[{\"kind\":\"Deployment\",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"env\":["
+			 "{\"name\":\"A\",\"value\":\"DB_PASSWORD=hunter2\"},{\"name\":\"B\",\"value\":12345},"
+			 "{\"name\":\"C\",\"value\":{\"nested\":[\"x\",{\"y\":\"secret\"}]}},{\"name\":\"D\",\"value\":null},"
+			 "{\"name\":\"E\",\"value\":[1,2]},\"not-an-object\",[\"value\"]]}]}}}}]}";
+	rd_expect(in, "{\"items\":[{\"kind\":\"Deployment\",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"env\":["
+			    "{\"name\":\"A\",\"value\":\"<redacted>\"},{\"name\":\"B\",\"value\":\"<redacted>\"},"
+			    "{\"name\":\"C\",\"value\":\"<redacted>\"},{\"name\":\"D\",\"value\":\"<redacted>\"},"
+			    "{\"name\":\"E\",\"value\":\"<redacted>\"},\"not-an-object\",[\"value\"]]}]}}}}]}", 5);
+}
+
+Test(redact, secret_data_at_item_level)
+{
+	const char *in = "{\"kind\":\"List\",\"items\":[{\"kind\":\"Secret\",\"data\":{\"password\":\"aHVudGVyMg==\"},"
+			 "\"stringData\":{\"token\":\"tok-123\"},\"binaryData\":{\"k\":\"AAEC\"},\"type\":\"Opaque\"},"
+			 "{\"kind\":\"ConfigMap\",\"data\":\"odd but redacted\"}],\"data\":{\"top\":\"level is kept\"}}";
+	rd_expect(in, "{\"kind\":\"List\",\"items\":[{\"kind\":\"Secret\",\"data\":\"<redacted>\","
+			    "\"stringData\":\"<redacted>\",\"binaryData\":\"<redacted>\",\"type\":\"Opaque\"},"
+			    "{\"kind\":\"ConfigMap\",\"data\":\"<redacted>\"}],\"data\":{\"top\":\"level is kept\"}}", 4);
+}
+
+Test(redact, last_applied_configuration_annotation)
+{
+	const char *in = "{\"items\":[{\"metadata\":{\"name\":\"web\",\"annotations\":{"
+			 "\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"spec\\\":{\\\"env\\\":[{\\\"value\\\":"
+			 "\\\"AKIAIOSFODNN7EXAMPLE\\\"}]}}\\n\",\"kopilot.io/ignore\":\"false\"}},"
+			 "\"spec\":{\"template\":{\"metadata\":{\"annotations\":{"
+			 "\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}}}}}]}";
+	rd_expect(in, "{\"items\":[{\"metadata\":{\"name\":\"web\",\"annotations\":{"
+			    "\"kubectl.kubernetes.io/last-applied-configuration\":\"<redacted>\",\"kopilot.io/ignore\":\"false\"}},"
+			    "\"spec\":{\"template\":{\"metadata\":{\"annotations\":{"
+			    "\"kubectl.kubernetes.io/last-applied-configuration\":\"<redacted>\"}}}}}]}", 2);
+}
+
+/* What is no secret, or is read by the loader, stays byte for byte: taint
+ * and toleration values, envFrom references, "data" below item level, a
+ * "value" outside env, labels, white space and escapes. */
+Test(redact, everything_else_is_copied_exactly)
+{
+	const char *in = "{\n  \"kind\" : \"List\",\n  \"items\" : [\n    {\n      \"spec\" : {\n"
+			 "        \"tolerations\" : [ { \"key\" : \"dedicated\", \"value\" : \"incident\" } ],\n"
+			 "        \"containers\" : [ { \"envFrom\" : [ { \"secretRef\" : { \"name\" : \"db\" }, \"prefix\" : \"DB_\" },"
+			 " { \"configMapRef\" : { \"name\" : \"cfg\", \"optional\" : true } } ],\n"
+			 "          \"resources\" : { \"requests\" : { \"cpu\" : \"100m\", \"memory\" : 1.5e9 } } } ],\n"
+			 "        \"volumes\" : [ { \"name\" : \"v\", \"configMap\" : { \"data\" : \"kept\" } } ]\n"
+			 "      },\n      \"metadata\" : { \"labels\" : { \"value\" : \"x\", \"env\" : \"prod\" },"
+			 " \"annotations\" : { \"note\" : \"caf\xc3\xa9 \\u00e9 \\\" \\\\\" } },\n"
+			 "      \"value\" : \"item-level value is kept\",\n      \"env\" : \"a string, not a list\"\n"
+			 "    }\n  ]\n}\n";
+	rd_unchanged(in);
+}
+
+/* Member names spelled with escapes are the same names to every reader. */
+Test(redact, escaped_member_names_are_matched)
+{
+	const char *in = "{\"\\u0069tems\":[{\"sp\\u0065c\":{\"containers\":[{\"\\u0065nv\":[{\"n\\u0061me\":\"A\","
+			 "\"v\\u0061lue\":\"AKIAIOSFODNN7EXAMPLE\"}]}]},\"d\\u0061ta\":{\"a\":\"b\"}}]}";
+	rd_expect(in, "{\"\\u0069tems\":[{\"sp\\u0065c\":{\"containers\":[{\"\\u0065nv\":[{\"n\\u0061me\":\"A\","
+			    "\"v\\u0061lue\":\"<redacted>\"}]}]},\"d\\u0061ta\":\"<redacted>\"}]}", 2);
+}
+
+/* A name with an escaped NUL is cut there, as json-c (the loader) cuts it:
+ * "value\u0000x" is "value" to it. */
+Test(redact, names_cut_at_an_escaped_nul)
+{
+	size_t n = 0;
+	char *r = rd_run("{\"items\":[{\"env\":[{\"value\\u0000x\":\"s3cret\"}],\"data\\u0000\":1}]}", &n);
+	cr_expect_str_eq(r, "{\"items\":[{\"env\":[{\"value\\u0000x\":\"<redacted>\"}],\"data\\u0000\":\"<redacted>\"}]}");
+	cr_expect_eq(n, 2);
+	free(r);
+}
+
+/* Names that only start like a target are not targets. */
+Test(redact, near_miss_names_are_kept)
+{
+	const char *in = "{\"items\":[{\"datas\":1,\"Data\":2,\"stringdata\":3,\"spec\":{\"containers\":[{\"envs\":[{\"value\":4}],"
+			 "\"env\":[{\"values\":5,\"Value\":6}]}]},\"metadata\":{\"annotations\":{"
+			 "\"kubectl.kubernetes.io/last-applied-configurations\":\"7\"}}}],"
+			 "\"item\":[{\"data\":8}]}";
+	rd_unchanged(in);
+}
+
+Test(redact, invalid_json_is_an_error)
+{
+	static const char *const bad[] = {"", "{\"items\":[{\"spec\":{\"env\":[{\"value\":\"x\"}]}]", "{\"a\":1,}",
+					  "{\"items\":[{\"env\":[{\"value\":\"\xc0\xaf\"}]}]}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kp_buf out;
+		kp_buf_init(&out);
+		kp_error err = {0};
+		cr_expect_eq(kp_redact_buffer("bad.json", bad[i], strlen(bad[i]), &out, NULL, &err), KP_ERR_INPUT,
+			     "case %zu", i);
+		cr_expect(strncmp(err.msg, "bad.json:1:", 11) == 0, "case %zu: %s", i, err.msg);
+		/* nothing of a value to redact was handed out before the error */
+		cr_expect(!strstr(kp_buf_cstr(&out), "\xc0\xaf"), "case %zu", i);
+		kp_buf_release(&out);
+	}
+}
+
+Test(redact, copies_files)
+{
+	char dir[] = "/tmp/kp-redact-XXXXXX";
+	cr_assert(mkdtemp(dir));
+	char src[300], dst[300];
+	snprintf(src, sizeof(src), "%s/pods.json", dir);
+	snprintf(dst, sizeof(dst), "%s/out.json", dir);
+	/* bigger than the copy's 1 MiB chunk, with values cut by chunk ends */
+	kp_buf in, want;
+	kp_buf_init(&in);
+	kp_buf_init(&want);
+	kp_buf_puts(&in, "{\"kind\":\"List\",\"items\":[");
+	kp_buf_puts(&want, in.data);
+	for (int i = 0; i < 30000; i++) {
+		const char *fmt = "%s{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"env\":[{\"name\":\"K%d\",\"value\":\"%s%d\"}]}]}}";
+		kp_buf_printf(&in, fmt, i ? "," : "", i, "AKIAIOSFODNN7EXAMPLE-", i);
+		kp_buf_printf(&want, "%s{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"env\":[{\"name\":\"K%d\",\"value\":%s}]}]}}",
+			      i ? "," : "", i, KP_REDACTED);
+	}
+	kp_buf_puts(&in, "]}\n");
+	kp_buf_puts(&want, "]}\n");
+	cr_assert(in.len > (1u << 21));
+	cr_assert_eq(kp_write_file_atomic(src, in.data, in.len, NULL), KP_OK);
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_redact_copy(src, dst, &n, &err), KP_OK, "%s", err.msg);
+	cr_expect_eq(n, 30000);
+	char *got = NULL;
+	size_t len = 0;
+	cr_assert_eq(kp_read_file(dst, &got, &len, &err), KP_OK);
+	cr_expect_eq(len, want.len);
+	cr_expect(memcmp(got, want.data, want.len) == 0);
+	free(got);
+	/* a broken source leaves no file behind */
+	unlink(dst);
+	cr_assert_eq(kp_write_file_atomic(src, "{\"items\":[", 10, NULL), KP_OK);
+	cr_expect_eq(kp_redact_copy(src, dst, NULL, &err), KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "unexpected end of data"), "%s", err.msg);
+	cr_expect_eq(access(dst, F_OK), -1);
+	kp_buf_release(&in);
+	kp_buf_release(&want);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
