@@ -672,6 +672,12 @@ kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)
 	return kp_copy_file_filtered(src, dst, NULL, NULL, err);
 }
 
+/* Length of a UTF-8 byte order mark at the start of s, or 0. */
+static size_t bom_len(const char *s, size_t len)
+{
+	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
 kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter_fn filter, void *ud, kp_error *err)
 {
 	int in = KP_FAULT_IO(open(src, O_RDONLY | O_CLOEXEC));
@@ -691,6 +697,7 @@ kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter
 	char *buf = kp_xmalloc(CHUNK);
 	kp_buf fb; /* what the filter made of the chunk */
 	kp_buf_init(&fb);
+	bool first = true;
 	for (bool eof = false; !eof;) {
 		ssize_t r = KP_FAULT_IO(read(in, buf, CHUNK));
 		if (r < 0 && errno == EINTR)
@@ -702,8 +709,12 @@ kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter
 		eof = r == 0;
 		const char *data = buf;
 		if (filter) {
+			/* A leading UTF-8 byte order mark (kubectl output saved by
+			 * PowerShell) is accepted by the loader; the filter sees JSON. */
+			size_t skip = first ? bom_len(buf, (size_t)r) : 0;
+			first = false;
 			kp_buf_reset(&fb);
-			if ((s = filter(ud, eof ? NULL : buf, (size_t)r, &fb, err)) != KP_OK)
+			if ((s = filter(ud, eof ? NULL : buf + skip, (size_t)r - skip, &fb, err)) != KP_OK)
 				break;
 			data = fb.data, r = (ssize_t)fb.len;
 		}
@@ -802,12 +813,6 @@ static void line_col(const char *s, size_t off, int *line, int *col)
 			(*col)++;
 		}
 	}
-}
-
-/* Length of a UTF-8 byte order mark at the start of s, or 0. */
-static size_t bom_len(const char *s, size_t len)
-{
-	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
 /* Whether s holds nothing but JSON whitespace. */

@@ -210,7 +210,8 @@ Test(fuzz_regressions, names_with_del_or_c1_are_refused, .init = fr_setup, .fini
 		kp_cluster c;
 		kp_error err = {0};
 		cr_expect_eq(fr_load(&c, "objects/nodes.json", doc, &err), KP_ERR_INPUT, "case %zu", i);
-		cr_expect(strstr(err.msg, "control character"), "case %zu: %s", i, err.msg);
+		cr_expect(strstr(err.msg, "control character") || strstr(err.msg, "is not a valid name"), "case %zu: %s", i,
+			  err.msg);
 		cr_expect(fr_printable(err.msg), "case %zu: %s", i, err.msg);
 		kp_cluster_release(&c);
 	}
