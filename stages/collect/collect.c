@@ -48,10 +48,8 @@ static kp_status collect_load(kp_run *run, kp_error *err)
 
 static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const char *snapdir, kp_error *err)
 {
-	char real_a[PATH_MAX], real_b[PATH_MAX];
-	if (KP_FAULT_IO_PTR(realpath(run->snapshot, real_a)) && KP_FAULT_IO_PTR(realpath(snapdir, real_b)) &&
-	    strcmp(real_a, real_b) == 0)
-		return KP_OK; /* collecting a run's own snapshot again */
+	/* snapdir is always new: the run is staged beside RUN (pipeline/rundir.h),
+	 * so collecting RUN/snapshot again reads the old copy and writes a new one. */
 	char *objdir = kp_path_join(snapdir, "objects");
 	kp_status s = kp_mkdir_p(objdir, err);
 	free(objdir);

@@ -57,11 +57,32 @@ run_ok "$KOPILOT" run --snapshot "$T/big" --out "$T/big-new" --now $T2 --quiet 2
 ms=$((($(date +%s%N) - t0) / 1000000))
 echo "# a whole run takes ${ms} ms here"
 bad=""
-seen_old=0 seen_new=0 kills=0
-delay=50
-while [ $delay -le $((ms + 300)) ]; do
+seen_old=0 seen_new=0 kills=0 in_stages=0 in_render=0
+# Kill points: every 50 ms to 400 ms; the middle of each stage as the
+# reference run's run.json times them (and 25 % later, for a slower run);
+# then 30 % longer each time until two kills came too late (the new run was
+# complete): points in every stage, whatever the speed of the machine.
+mids=$($PY -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["stage_seconds"]
+at = 0.0
+for st in ("collect", "analyze", "recommend", "render"):
+    for f in (1.0, 1.25):
+        print(int((at + t[st] / 2) * 1000 * f))
+    at += t[st]
+' "$T/big-new/run.json")
+points=$(echo 50 100 150 200 250 300 350 400 $mids | tr ' ' '\n' | sort -n -u | tr '\n' ' ')
+delay=0
+next_delay() { # the next point: the list, then 30 % steps
+	local p
+	for p in $points; do [ "$p" -gt "$delay" ] && { delay=$p; return; }; done
+	delay=$((delay * 13 / 10))
+}
+next_delay
+while [ $delay -le $((4 * ms + 1000)) ] && [ $seen_new -lt 2 ]; do
 	rm -rf "$T/k" "$T"/.k.*
 	cp -a "$T/big-old" "$T/k"
+	sync
 	"$KOPILOT" run --snapshot "$T/big" --out "$T/k" --now $T2 --quiet 2>/dev/null &
 	pid=$!
 	sleep "$(awk -v ms=$delay 'BEGIN { printf "%.3f", ms / 1000 }')"
@@ -73,23 +94,27 @@ while [ $delay -le $((ms + 300)) ]; do
 	new) seen_new=$((seen_new + 1)) ;;
 	*) bad="$bad\nkilled after ${delay} ms: $st" ;;
 	esac
+	# how far the killed run had come: what it had staged
+	staged=$(ls -d "$T"/.k.new.* 2>/dev/null | head -1)
+	[ -n "$staged" ] && in_stages=$((in_stages + 1))
+	[ -n "$staged" ] && [ -e "$staged/findings.json" ] && in_render=$((in_render + 1))
 	# the killed run's start is on record before any work
 	starts=$(grep -c '"event":"command.start","command":"run"' "$T/k/audit.jsonl")
 	[ "$starts" -ge 2 ] || bad="$bad\nkilled after ${delay} ms: its command.start is not in audit.jsonl"
 	# the next command cleans what the killed one left beside the directory
-	if ls -A "$T" | grep -q '^\.k\.new\.'; then
+	if [ -n "$staged" ]; then
 		out=$("$KOPILOT" render "$T/k" 2>&1)
 		rc=$?
 		{ [ $rc -eq 0 ] || [ $rc -eq 3 ]; } || bad="$bad\nrender after the kill at ${delay} ms: exit $rc: $out"
 		ls -A "$T" | grep -q '^\.k\.' && bad="$bad\nafter the kill at ${delay} ms, render left: $(ls -A "$T" | grep '^\.k\.' | tr '\n' ' ')"
 		grep -q '"event":"rundir.cleanup"' "$T/k/audit.jsonl" || bad="$bad\nrender after the kill at ${delay} ms: no rundir.cleanup event"
 	fi
-	if [ $delay -lt 400 ]; then delay=$((delay + 50)); else delay=$((delay + 250)); fi
+	next_delay
 done
-if [ -z "$bad" ] && [ $seen_old -gt 0 ] && [ $seen_new -gt 0 ]; then
-	ok "killed at $((seen_old + seen_new)) points (SIGKILL 50 ms .. $((ms + 300)) ms): $seen_old left the previous run, $seen_new the new one, none mixed"
+if [ -z "$bad" ] && [ $seen_old -gt 0 ] && [ $seen_new -gt 0 ] && [ $in_stages -gt 0 ] && [ $in_render -gt 0 ]; then
+	ok "killed at $((seen_old + seen_new)) points (SIGKILL 50 ms .. ${delay} ms): $seen_old left the previous run ($in_stages of them mid-stages, $in_render while rendering), $seen_new the new one; none mixed"
 else
-	not_ok "killed runs: every file belongs to one run ($seen_old old, $seen_new new)" "$(echo -e "$bad")"
+	not_ok "killed runs: every file belongs to one run ($seen_old old: $in_stages mid-stages, $in_render rendering; $seen_new new)" "$(echo -e "$bad")"
 fi
 
 # ---------------------------------------------------------------- disk full
@@ -122,8 +147,10 @@ for free_kb in $steps $((new_kb + 512)); do
 		full_fail=$((full_fail + 1))
 		echo "$err" | grep -q "No space left on device" || bad="$bad\n$free_kb KiB free: exit 4 without saying the disk is full: $err"
 		stages_failed="$stages_failed $(echo "$err" | sed -n 's/^kopilot: error: \([a-z]*\): .*/\1/p' | head -1)"
+		# its end is on record, unless not even that line fits (then it says so)
 		tail -1 "$M/run/audit.jsonl" | grep -q '"event":"command.end","command":"run","exit_code":4,"replaced":false,"error":' ||
-			bad="$bad\n$free_kb KiB free: the failed run's end (exit 4, error) is not the last line of audit.jsonl"
+			echo "$err" | grep -q "cannot append to the audit log" ||
+			bad="$bad\n$free_kb KiB free: the failed run's end (exit 4, error) is neither the last line of audit.jsonl nor reported missing"
 		;;
 	0:new | 3:new) full_ok=$((full_ok + 1)) ;;
 	*) bad="$bad\n$free_kb KiB free: exit $rc, directory: $st: $err" ;;
