@@ -20,37 +20,65 @@
 
 /* ---- what this process holds, for kp_rundir_abandon ---- */
 
-/* Out of memory outside every stage's guard unwinds straight to main()'s
- * backstop, past the command's cleanup: the backstop calls
- * kp_rundir_abandon(), which must find what to undo without allocating. */
-static kp_lock *held_locks[4];
-static kp_rundir *active_rundir;
+/* Out of memory outside every stage's guard longjmps straight to main()'s
+ * backstop, past the command's cleanup, and the kp_rundir and kp_lock it
+ * had on its stack are gone with their frames. So what must be undone is
+ * copied here, into static storage: the backstop reads nothing else, and
+ * allocates nothing. The structs' addresses serve only as keys. */
+static struct held_lock {
+	const kp_lock *key;
+	int fd; /* -1: not (yet) held */
+	char path[PATH_MAX];
+} held_locks[4];
+static const kp_rundir *active_key;
+static char active_staging[PATH_MAX];
 
-static void hold(kp_lock *l, bool on)
+static void hold(const kp_lock *l, const char *path, int fd)
 {
+	struct held_lock *free_slot = NULL;
 	for (size_t i = 0; i < sizeof(held_locks) / sizeof(held_locks[0]); i++) {
-		if (on && !held_locks[i]) {
-			held_locks[i] = l;
+		if (held_locks[i].key == l) {
+			held_locks[i].fd = fd;
 			return;
 		}
-		if (!on && held_locks[i] == l)
-			held_locks[i] = NULL;
+		if (!held_locks[i].key && !free_slot)
+			free_slot = &held_locks[i];
+	}
+	if (free_slot && path && strlen(path) < sizeof(free_slot->path)) {
+		free_slot->key = l;
+		free_slot->fd = fd;
+		memcpy(free_slot->path, path, strlen(path) + 1);
 	}
 }
 
+static void unhold(const kp_lock *l)
+{
+	for (size_t i = 0; i < sizeof(held_locks) / sizeof(held_locks[0]); i++)
+		if (held_locks[i].key == l)
+			memset(&held_locks[i], 0, sizeof(held_locks[i]));
+}
+
+static void set_active(const kp_rundir *t, const char *staging)
+{
+	active_key = staging && strlen(staging) < sizeof(active_staging) ? t : NULL;
+	active_staging[0] = '\0';
+	if (active_key)
+		memcpy(active_staging, staging, strlen(staging) + 1);
+}
+
+static void rm_tree(const char *path);
+
 void kp_rundir_abandon(void)
 {
-	if (active_rundir)
-		kp_rundir_abort(active_rundir);
-	active_rundir = NULL;
+	if (active_key)
+		rm_tree(active_staging);
+	set_active(NULL, NULL);
 	for (size_t i = 0; i < sizeof(held_locks) / sizeof(held_locks[0]); i++) {
-		kp_lock *l = held_locks[i];
-		if (l && l->path && l->fd >= 0) {
-			unlink(l->path);
-			close(l->fd);
-			l->fd = -1;
+		if (held_locks[i].key && held_locks[i].fd >= 0) {
+			unlink(held_locks[i].path);
+			close(held_locks[i].fd);
 		}
-		held_locks[i] = NULL;
+		memset(&held_locks[i], 0, sizeof(held_locks[i]));
 	}
 }
 
@@ -78,7 +106,7 @@ kp_status kp_lock_acquire(kp_lock *l, const char *path, const char *what, const 
 	/* The classic flock-and-unlink race: the holder may unlink the file
 	 * between our open and our flock. Then we hold a lock on a file that
 	 * is no longer there, and the inode check sends us round again. */
-	hold(l, true);
+	hold(l, path, -1);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		int fd = KP_FAULT_IO(open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666));
 		if (fd < 0)
@@ -102,7 +130,8 @@ kp_status kp_lock_acquire(kp_lock *l, const char *path, const char *what, const 
 			close(fd);
 			continue;
 		}
-		l->fd = fd; /* held: from here on kp_rundir_abandon removes it */
+		l->fd = fd;
+		hold(l, path, fd); /* held: from here on kp_rundir_abandon removes it */
 		/* A holder that finishes removes the file; one that still has
 		 * words in it died holding the lock (the kernel released it). */
 		char *old = lock_holder(fd);
@@ -130,6 +159,7 @@ void kp_lock_release(kp_lock *l)
 		unlink(l->path); /* while still holding it: see kp_lock_acquire */
 		close(l->fd);
 	}
+	unhold(l);
 	l->fd = -1;
 	free(l->path);
 	l->path = NULL;
@@ -452,7 +482,7 @@ kp_status kp_rundir_stage(kp_rundir *t, kp_rundir_mode mode, const char *const *
 		return s;
 	}
 	t->staged = true;
-	active_rundir = t;
+	set_active(t, t->staging);
 	s = stage_audit(t, err);
 	DIR *d = s ? NULL : KP_FAULT_IO_PTR(opendir(t->path));
 	if (!s && !d)
@@ -525,6 +555,8 @@ kp_status kp_rundir_commit(kp_rundir *t, kp_error *err)
 	}
 	t->committed = true;
 	rm_tree(old);
+	if (active_key == t)
+		set_active(NULL, NULL);
 	free(aside);
 	free(t->staging);
 	t->staging = NULL;
@@ -553,14 +585,16 @@ void kp_rundir_abort(kp_rundir *t)
 	}
 	if (t->staging)
 		rm_tree(t->staging);
+	if (active_key == t)
+		set_active(NULL, NULL);
 	t->staged = false;
 }
 
 void kp_rundir_release(kp_rundir *t)
 {
 	kp_rundir_abort(t);
-	if (active_rundir == t)
-		active_rundir = NULL;
+	if (active_key == t)
+		set_active(NULL, NULL);
 	kp_lock_release(&t->lock);
 	for (size_t i = 0; i < t->ncleaned; i++)
 		free(t->cleaned[i]);
