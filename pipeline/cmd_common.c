@@ -331,9 +331,7 @@ int kp_cmd_lock_run(const char *cmd, kp_opts *o, const char *dir, kp_rundir_mode
 int kp_cmd_stage_run(const char *cmd, kp_opts *o, kp_rundir_mode mode, const char *const *drop)
 {
 	kp_error err = {0};
-	mode_t m = 0600;
-	kp_file_mode_parse(o->cfg.output.file_mode, &m); /* validated with the configuration */
-	kp_status s = kp_rundir_stage(&o->rundir, mode, drop, m, &err);
+	kp_status s = kp_rundir_stage(&o->rundir, mode, drop, &err);
 	if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
 		kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir)); /* a copy: no hard links here */
 	if (!o->audit.path && o->rundir.staged) {

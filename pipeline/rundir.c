@@ -446,9 +446,8 @@ static kp_status stage_audit(kp_rundir *t, kp_error *err)
 	return kp_copy_file_atomic(t->run_audit, t->audit, err);
 }
 
-kp_status kp_rundir_stage(kp_rundir *t, kp_rundir_mode mode, const char *const *drop, mode_t file_mode, kp_error *err)
+kp_status kp_rundir_stage(kp_rundir *t, kp_rundir_mode mode, const char *const *drop, kp_error *err)
 {
-	(void)file_mode; /* applied through the umask by the command (kp_opts_load_config) */
 	clean_stale(t);
 	struct stat st, pst;
 	bool exists = lstat(t->path, &st) == 0;

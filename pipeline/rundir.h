@@ -95,12 +95,13 @@ kp_status kp_rundir_lock(kp_rundir *t, const char *dir, const char *command, kp_
 char *kp_rundir_existing_audit(const kp_rundir *t);
 /* Removes what killed commands left beside RUN, creates RUN if needed and
  * the staging directory, filled per mode (drop: NULL-terminated names of
- * RUN's entries not to carry over in KP_RUNDIR_STAGE). file_mode is
- * output.file_mode. A directory that exists but is not a run directory
+ * RUN's entries not to carry over in KP_RUNDIR_STAGE). Files and
+ * directories get their mode from the process umask, which the command
+ * sets from output.file_mode. A directory that exists but is not a run directory
  * (neither empty nor holding audit.jsonl, run.json, findings.json,
  * analysis.json or snapshot/) is refused: switching it would delete
  * someone's files. */
-kp_status kp_rundir_stage(kp_rundir *t, kp_rundir_mode mode, const char *const *drop, mode_t file_mode, kp_error *err);
+kp_status kp_rundir_stage(kp_rundir *t, kp_rundir_mode mode, const char *const *drop, kp_error *err);
 /* Where the command's audit events go once staged: RUN/audit.jsonl (one
  * file with the staging copy), or the staging copy where there are no hard
  * links. */
