@@ -415,7 +415,12 @@ static void clean_stale(kp_rundir *t)
 	char *pfx_new = kp_xasprintf(".%s.new.", t->base), *pfx_old = kp_xasprintf(".%s.old.", t->base);
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, pfx_new, strlen(pfx_new)) && strncmp(e->d_name, pfx_old, strlen(pfx_old)))
+		const char *pid = !strncmp(e->d_name, pfx_new, strlen(pfx_new))   ? e->d_name + strlen(pfx_new)
+				  : !strncmp(e->d_name, pfx_old, strlen(pfx_old)) ? e->d_name + strlen(pfx_old)
+										  : NULL;
+		/* only PID after the prefix: ".x.new.new.7" is the staging of
+		 * a run directory named "x.new", under its own lock */
+		if (!pid || !*pid || pid[strspn(pid, "0123456789")] != '\0')
 			continue;
 		char *p = kp_path_join(t->parent, e->d_name);
 		rm_tree(p);
