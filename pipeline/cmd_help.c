@@ -116,6 +116,14 @@ static const char main_help[] =
 	"\n"
 	"Every command takes --help.\n";
 
+static bool known_command(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (strcmp(helps[i].cmd, cmd) == 0)
+			return true;
+	return false;
+}
+
 void kp_print_help(const char *cmd)
 {
 	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
@@ -132,6 +140,19 @@ void kp_print_help(const char *cmd)
 
 int cmd_help(int argc, char **argv)
 {
+	/* `kopilot help nosuch` is the same mistake as `kopilot nosuch` */
+	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+		kp_print_help("help");
+		return KP_EXIT_OK;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "kopilot help: unexpected argument \"%s\" (usage: kopilot help [COMMAND])\n", argv[1]);
+		return KP_EXIT_USAGE;
+	}
+	if (argc == 1 && !known_command(argv[0])) {
+		fprintf(stderr, "kopilot help: unknown command \"%s\" (see kopilot --help)\n", argv[0]);
+		return KP_EXIT_USAGE;
+	}
 	kp_print_help(argc > 0 ? argv[0] : NULL);
 	return KP_EXIT_OK;
 }

@@ -270,6 +270,7 @@ for c in run collect analyze recommend render config version help; do
 	if [ $rc -eq 0 ] && grep -q '^usage: kopilot' <<<"$out" && grep -q 'Exit codes' <<<"$out"; then :; else not_ok "$c --help" "$out"; fi
 done
 ok "every command has --help with usage and exit codes"
+expect_exit "kopilot help with an unknown command exits 2, as kopilot nosuch does" 2 'unknown command "nosuch"' -- "$KOPILOT" help nosuch
 
 # -------------------------------------------------- configuration, secrets
 out=$(env GEMINI_API_KEY=sk-supersecret-value-12345 KOPILOT_PRICES_CPU_CORE_HOUR=0.05 "$KOPILOT" config show \
