@@ -78,7 +78,7 @@ static void print_summary(const char *dir, json_object *doc)
 			/* long names keep their start and end: the end says which container */
 			if (strlen(name) > 50)
 				memmove(name + 24, name + strlen(name) - 23, 24), memcpy(name + 21, "...", 3);
-			char *vname = kp_visible(name), *vns = kp_visible(ns ? ns : "-");
+			char *vname = kp_visible(name), *vns = kp_visible(ns ? ns : KP_CLUSTER_SCOPED_LABEL);
 			printf("  %-3zu %-16.16s %-50.50s %-21s %18s%s\n", i + 1, vns, vname, kp_json_str(f, "category"), m,
 			       json_object_get_boolean(kp_json_get(f, "action.blocked")) ? "  (blocked)" : "");
 			free(vname), free(vns);

@@ -48,4 +48,8 @@ json_object *kp_scope_json(const char *const *ns, size_t n);
  * summaries. */
 void kp_scope_label(json_object *doc, kp_buf *out);
 
+/* How every output names the namespace of a cluster-scoped finding (a
+ * node, a PersistentVolume): terminal, Markdown, HTML and XLSX alike. */
+#define KP_CLUSTER_SCOPED_LABEL "(cluster)"
+
 #endif

@@ -20,6 +20,7 @@
  */
 #include "stages/render/render.h"
 
+#include "pipeline/findings_json.h"
 #include "pipeline/money.h"
 #include "pipeline/quantity.h"
 #include "pipeline/plan.h"
@@ -353,7 +354,7 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	const char *kind = kp_json_str(res, "kind"), *ns = kp_json_str(res, "namespace"), *name = kp_json_str(res, "name");
 	put_str(d, "kind", kind);
 	put_str(d, "namespace", ns);
-	put_str(d, "namespace_label", ns ? ns : "(cluster)");
+	put_str(d, "namespace_label", ns ? ns : KP_CLUSTER_SCOPED_LABEL);
 	put_str(d, "name", name);
 	put_str(d, "api_version", kp_json_str(res, "apiVersion"));
 	fmt_resource(res, buf, sizeof(buf));

@@ -30,6 +30,7 @@
  */
 #include "stages/render/render.h"
 
+#include "pipeline/findings_json.h"
 #include "pipeline/money.h"
 
 #include <errno.h>
@@ -49,7 +50,7 @@
 #define XLSX_CELL_MAX 32767
 #define TRUNC_MARK " [truncated]"
 #define GIB 1073741824.0
-#define NO_NAMESPACE "(cluster-scoped)"
+#define NO_NAMESPACE KP_CLUSTER_SCOPED_LABEL
 
 /* Findings sheet columns, in the order a reviewer reads: what and where,
  * what it is worth, what to do and how risky, why; then the sizes the money

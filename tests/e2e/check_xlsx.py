@@ -39,7 +39,7 @@ import zipfile
 TOL = 0.01
 POISON = -987654.321
 PRICE_NAMES = ["CpuCoreHour", "MemoryGiBHour", "StorageGiBMonth", "LoadBalancerHour", "HoursPerMonth"]
-NO_NAMESPACE = "(cluster-scoped)"
+NO_NAMESPACE = "(cluster)"  # as findings_json.h KP_CLUSTER_SCOPED_LABEL
 GIB = float(1 << 30)
 
 try:

@@ -271,6 +271,15 @@ for c in run collect analyze recommend render config version help; do
 done
 ok "every command has --help with usage and exit codes"
 expect_exit "kopilot help with an unknown command exits 2, as kopilot nosuch does" 2 'unknown command "nosuch"' -- "$KOPILOT" help nosuch
+# A cluster-scoped finding (the demo's node) is named alike everywhere:
+# "(cluster)" in the terminal, report.md and report.xlsx (check_xlsx.py).
+out=$("$KOPILOT" run --snapshot "$DEMO" --out "$T/scoped" --now 2026-11-25T06:00:00Z 2>/dev/null)
+if grep -qE '^  1 +\(cluster\) +Node/' <<<"$out" && grep -q '(cluster)' "$T/scoped/report.md" &&
+	! grep -qE '^  [0-9]+ +- ' <<<"$out"; then
+	ok "cluster-scoped findings are \"(cluster)\" in the terminal and in report.md"
+else
+	not_ok "cluster-scoped naming" "$(grep Node/ <<<"$out")"
+fi
 
 # -------------------------------------------------- configuration, secrets
 out=$(env GEMINI_API_KEY=sk-supersecret-value-12345 KOPILOT_PRICES_CPU_CORE_HOUR=0.05 "$KOPILOT" config show \
