@@ -23,6 +23,7 @@
 #include "pipeline/fault.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,4 +395,13 @@ void kp_format_thousands(unsigned long long v, char *out, size_t n)
 		out[o++] = tmp[i];
 	}
 	out[o] = '\0';
+}
+
+int64_t kp_quantity_ceil(double v)
+{
+	if (!(v > 0))
+		return 0; /* also NaN */
+	if (v >= 9.2e18)
+		return INT64_MAX;
+	return (int64_t)ceil(v);
 }

@@ -36,4 +36,8 @@ void kp_quantity_format_mem(int64_t bytes, char *out, size_t n);
  * changed parser never reuses a model parsed by the old one. */
 const char *kp_quantity_build_stamp(void);
 
+/* A measured amount (millicores, bytes) as the whole number every output
+ * spells it with: rounded up, so usage is never understated, and bounded. */
+int64_t kp_quantity_ceil(double v);
+
 #endif

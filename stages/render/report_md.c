@@ -290,10 +290,12 @@ static void add_evidence(json_object *d, json_object *evidence)
 				char q[64];
 				bool sized = is_num(value) && unit &&
 					     (strcmp(unit, "bytes") == 0 || strcmp(unit, "millicores") == 0);
+				/* rounded up, as the rules' own sentences round them
+				 * (kp_quantity_ceil): one value, one spelling */
 				if (sized && strcmp(unit, "bytes") == 0)
-					kp_format_bytes(json_object_get_int64(value), q, sizeof(q));
+					kp_format_bytes(kp_quantity_ceil(json_object_get_double(value)), q, sizeof(q));
 				else if (sized)
-					kp_format_cpu(json_object_get_int64(value), q, sizeof(q));
+					kp_format_cpu(kp_quantity_ceil(json_object_get_double(value)), q, sizeof(q));
 				kp_buf_printf(&b, " = %s",
 					      sized ? q : json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN));
 				if (unit && !sized && strcmp(unit, "count") != 0)

@@ -280,6 +280,19 @@ if grep -qE '^  1 +\(cluster\) +Node/' <<<"$out" && grep -q '(cluster)' "$T/scop
 else
 	not_ok "cluster-scoped naming" "$(grep Node/ <<<"$out")"
 fi
+# One value, one spelling: a bullet's sentence and its evidence value agree
+# ("CPU p95 was 240m ... (cpu_percentile_millicores = 240m" , never 239m).
+bad=$($PY - "$T/scoped/report.md" <<'PYEOF'
+import re, sys
+for line in open(sys.argv[1]):
+    for said, field in ((r"CPU p\d+ was (\S+) ", "cpu_percentile_millicores"), (r"CPU peaked at (\S+) ", "cpu_max_millicores"),
+                        (r"Peak memory working set was (\S+) ", "memory_max_bytes")):
+        m, v = re.search(said, line), re.search(field.replace("_", r"\\?_") + r" = ([^,]+),", line)
+        if m and v and m.group(1) != v.group(1):
+            print(line.strip()[:200])
+PYEOF
+)
+if [ -z "$bad" ]; then ok "report.md: every usage figure is spelled the same in the sentence and in its evidence value"; else not_ok "usage figures spelled two ways" "$bad"; fi
 
 # -------------------------------------------------- configuration, secrets
 out=$(env GEMINI_API_KEY=sk-supersecret-value-12345 KOPILOT_PRICES_CPU_CORE_HOUR=0.05 "$KOPILOT" config show \

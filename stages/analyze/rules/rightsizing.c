@@ -332,7 +332,7 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 
 	char win[16], a[32], b[32], c[32];
 	window_label(u.last - u.first, win, sizeof(win));
-	kp_format_cpu((int64_t)ceil(u.cpu_ref), a, sizeof(a));
+	kp_format_cpu(kp_quantity_ceil(u.cpu_ref), a, sizeof(a));
 	if (k->cpu_request_m != KP_UNSET)
 		kp_format_cpu(k->cpu_request_m, b, sizeof(b));
 	else
@@ -342,7 +342,7 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 				"CPU p%d was %s (highest of %zu %s over %s); the request is %s per pod",
 				pp->cpu_percentile, a, u.pods, is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods"),
 				win, b);
-	kp_format_bytes((int64_t)u.mem_peak, a, sizeof(a));
+	kp_format_bytes(kp_quantity_ceil(u.mem_peak), a, sizeof(a));
 	if (k->mem_request_b != KP_UNSET)
 		kp_format_bytes(k->mem_request_b, b, sizeof(b));
 	else
