@@ -328,12 +328,19 @@ int kp_cmd_lock_run(const char *cmd, kp_opts *o, const char *dir, kp_rundir_mode
 	return KP_EXIT_OK;
 }
 
+/* Events go where kp_rundir_audit_path says: it moves only where there are
+ * no hard links (a copy in the staging directory, then RUN's again). */
+static void follow_audit(kp_opts *o)
+{
+	if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
+		kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir));
+}
+
 int kp_cmd_stage_run(const char *cmd, kp_opts *o, kp_rundir_mode mode, const char *const *drop)
 {
 	kp_error err = {0};
 	kp_status s = kp_rundir_stage(&o->rundir, mode, drop, &err);
-	if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
-		kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir)); /* a copy: no hard links here */
+	follow_audit(o);
 	if (!o->audit.path && o->rundir.staged) {
 		kp_audit_init(&o->audit, kp_rundir_audit_path(&o->rundir), true);
 		audit_start(cmd, o);
@@ -387,8 +394,7 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 		}
 		if (!o->rundir.committed) {
 			kp_rundir_abort(&o->rundir);
-			if (o->audit.path && strcmp(o->audit.path, kp_rundir_audit_path(&o->rundir)) != 0)
-				kp_audit_reopen(&o->audit, kp_rundir_audit_path(&o->rundir));
+			follow_audit(o);
 			/* What the failed run staged is gone, and with it maybe the
 			 * full disk that cost audit lines: say so, and record the end. */
 			kp_audit_resume(&o->audit);

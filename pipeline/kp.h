@@ -144,10 +144,6 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
 char *kp_temp_path_for(const char *path);
 kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err);
 void kp_temp_discard(const char *tmp); /* unlink; and forget it */
-/* Renames n temp files into place as a group: if one rename fails, those
- * done are rolled back to the files they replaced, so a reader sees all
- * old or all new. On failure every tmps[i] not committed is discarded. */
-kp_status kp_commit_temps(char *const *tmps, const char *const *paths, size_t n, kp_error *err);
 /* Copies a file in chunks (bounded memory) to dst, atomically. */
 kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err);
 /* The same through a filter: filter gets each chunk read (data, n) and then

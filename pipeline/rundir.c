@@ -291,6 +291,10 @@ static bool in_names(const char *const *names, const char *s)
 	return false;
 }
 
+/* What only kopilot writes: a directory holding one of these is a run
+ * directory (a report.md alone could be anyone's). */
+static const char *const run_markers[] = {"audit.jsonl", "run.json", "findings.json", "analysis.json", "snapshot", NULL};
+
 /* Empty, or holding something only kopilot writes. */
 static kp_status check_run_dir(const char *path, const char *dir, kp_error *err)
 {
@@ -303,7 +307,7 @@ static kp_status check_run_dir(const char *path, const char *dir, kp_error *err)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		empty = false;
-		if (in_names(own_names, e->d_name) && strcmp(e->d_name, "plan.json") && strncmp(e->d_name, "report.", 7))
+		if (in_names(run_markers, e->d_name))
 			ours = true;
 	}
 	closedir(d);

@@ -562,64 +562,6 @@ kp_status kp_commit_temp(const char *tmp, const char *path, kp_error *err)
 	return KP_OK;
 }
 
-kp_status kp_commit_temps(char *const *tmps, const char *const *paths, size_t n, kp_error *err)
-{
-	/* The file each rename replaces is kept under a second name (a hard
-	 * link: the file stays in place meanwhile) until all renames are done;
-	 * if one fails, those done are undone with it. */
-	enum { NONE, KEPT, ABSENT } *old = kp_xcalloc(n, sizeof(*old));
-	char **keep = kp_xcalloc(n, sizeof(*keep));
-	kp_status s = KP_OK;
-	for (size_t i = 0; i < n && !s; i++) {
-		char *name = kp_xasprintf("%s.old", paths[i]);
-		keep[i] = kp_temp_path_for(name);
-		free(name);
-		unlink(keep[i]);
-		if (KP_FAULT_IO(link(paths[i], keep[i])) == 0)
-			old[i] = KEPT;
-		else if (errno == ENOENT)
-			old[i] = ABSENT; /* first run: undoing is removing */
-		else if (errno == EPERM || errno == EXDEV || errno == EMLINK || errno == EOPNOTSUPP)
-			old[i] = NONE; /* no hard links here: cannot undo this one */
-		else
-			s = kp_fail(err, KP_ERR_IO, "%s: cannot keep the previous file: %s", paths[i], strerror(errno));
-	}
-	size_t done = 0; /* renamed into place */
-	while (!s && done < n) {
-		if (KP_FAULT_IO(rename(tmps[done], paths[done])) != 0) {
-			s = kp_fail(err, KP_ERR_IO, "%s: cannot rename into place: %s", paths[done], strerror(errno));
-		} else {
-			temp_unregister(tmps[done]);
-			done++;
-		}
-	}
-	if (s) {
-		/* Cleanup is never failed on purpose: one fault per run, and
-		 * this runs after it. */
-		bool restored = true;
-		for (size_t i = 0; i < done; i++) {
-			if (old[i] == KEPT)
-				restored = rename(keep[i], paths[i]) == 0 && restored;
-			else if (old[i] == ABSENT)
-				restored = unlink(paths[i]) == 0 && restored;
-			else
-				restored = false;
-		}
-		for (size_t i = done; i < n; i++)
-			kp_temp_discard(tmps[i]);
-		if (!restored)
-			kp_error_prefix(err, "some files were replaced and could not be put back");
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (keep[i])
-			kp_temp_discard(keep[i]);
-		free(keep[i]);
-	}
-	free(keep);
-	free(old);
-	return s;
-}
-
 /* A leftover temp file (a crash with the same pid) is removed first; then
  * O_EXCL|O_NOFOLLOW make sure we write a file we just created, never
  * through a symlink someone planted in a shared output directory. */

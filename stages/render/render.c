@@ -1,8 +1,9 @@
 /*
  * render.c - the render stage (see render.h): reads findings.json, renders
- * the three reports in memory, writes them to staged names and renames
- * them together, so a template error or a full disk leaves the previous
- * reports untouched and never mixes a new report.xlsx with an old report.md.
+ * the three reports in memory and writes each atomically. A template error
+ * or a full disk never mixes a new report.xlsx with an old report.md: the
+ * stage writes into the command's staging directory, which replaces the
+ * run directory only when everything succeeded (pipeline/rundir.h).
  */
 #include "stages/render/render.h"
 
@@ -59,23 +60,15 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	s = kp_render_markdown(doc, info, tmpl, &md, err);
 	if (!s)
 		s = kp_render_html(md, title, &html, err);
-	const char *finals[3] = {mdpath, htmlpath, xlsxpath};
-	char *staged[3];
-	for (int i = 0; i < 3; i++)
-		staged[i] = kp_temp_path_for(finals[i]);
+	/* Each file atomically; the three as a group come from the run
+	 * directory: the stage writes into a staging directory that replaces
+	 * RUN only when the whole command succeeded (pipeline/rundir.h). */
 	if (!s)
-		s = kp_write_file_atomic(staged[0], md, strlen(md), err);
+		s = kp_write_file_atomic(mdpath, md, strlen(md), err);
 	if (!s)
-		s = kp_write_file_atomic(staged[1], html, strlen(html), err);
+		s = kp_write_file_atomic(htmlpath, html, strlen(html), err);
 	if (!s)
-		s = kp_render_xlsx(doc, staged[2], err);
-	if (!s)
-		s = kp_commit_temps(staged, finals, 3, err); /* all three, or none */
-	else
-		for (int i = 0; i < 3; i++)
-			kp_temp_discard(staged[i]);
-	for (int i = 0; i < 3; i++)
-		free(staged[i]);
+		s = kp_render_xlsx(doc, xlsxpath, err);
 	if (!s) {
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));

@@ -16,8 +16,9 @@
 #include "pipeline/run.h"
 
 /* The stage: run->dir/findings.json -> report.md, report.html and
- * report.xlsx, written to staged names and renamed together only when all
- * three were written. Uses run->cfg's render.report_template only. */
+ * report.xlsx, each written atomically; run->dir is a staging directory
+ * (pipeline/rundir.h), so the three land together or not at all. Uses
+ * run->cfg's render.report_template only. */
 kp_status kp_render_run(kp_run *run, kp_error *err);
 
 /* ---- mustache-style templates (subset documented in templates/README.md) ----
