@@ -197,6 +197,18 @@ static bool v_cluster_name(const cfg_value *v, char *why, size_t n)
 	return !v->s || (*v->s && strlen(v->s) <= 253 && kp_text_is_plain(v->s, strlen(v->s), false)); /* unset: derived */
 }
 
+static bool v_limit_policy(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->s && (strcmp(v->s, "raise") == 0 || strcmp(v->s, "remove") == 0);
+}
+
+static bool v_ratio(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->d > 0 && v->d <= 1;
+}
+
 static bool v_log_format(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -396,6 +408,10 @@ static const cfg_key config_keys[] = {
 	 0, NULL},
 	{"rightsizing.min_batch_runs", NULL, T_INT, OFF(rules.rightsizing.min_batch_runs), false, v_nonneg_int, "an integer >= 0", 0,
 	 NULL},
+	{"rightsizing.throttling_threshold", NULL, T_DOUBLE, OFF(rules.rightsizing.throttling_threshold), false, v_ratio,
+	 "a number above 0 and at most 1", 0, NULL},
+	{"rightsizing.throttled_cpu_limit", NULL, T_STRING, OFF(rules.rightsizing.throttled_cpu_limit), false, v_limit_policy,
+	 "raise or remove", 0, NULL},
 	/* orphaned PVCs */
 	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(rules.orphaned_pvc.grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
 	/* idle workloads */
@@ -528,6 +544,8 @@ void kp_config_init(kp_config *c)
 	c->rules.rightsizing.min_monthly_savings = 1.0;
 	c->rules.rightsizing.min_history_hours = 24;
 	c->rules.rightsizing.min_batch_runs = 3;
+	c->rules.rightsizing.throttling_threshold = 0.10;
+	c->rules.rightsizing.throttled_cpu_limit = kp_xstrdup("raise");
 
 	c->rules.orphaned_pvc.grace_days = 7;
 	c->rules.idle.cpu_m = 5;

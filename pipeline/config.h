@@ -72,6 +72,10 @@ typedef struct kp_rules_config {
 		                              * applied where money is decided (the recommend stage) */
 		double min_history_hours;    /* rightsizing.min_history_hours 24 */
 		int min_batch_runs;          /* rightsizing.min_batch_runs 3: runs of a Job/CronJob needed before sizing it */
+		double throttling_threshold; /* rightsizing.throttling_threshold 0.10: share of CFS periods throttled
+						that makes the CPU limit the problem */
+		char *throttled_cpu_limit;   /* rightsizing.throttled_cpu_limit "raise" or "remove": what to do with a
+						CPU limit that throttles */
 	} rightsizing;
 	struct {
 		double grace_days;           /* orphaned_pvc.grace_days 7 */

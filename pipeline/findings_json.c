@@ -170,6 +170,23 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	json_object_object_add(o, "recommended", f->has_recommended ? kp_sizes_to_json(&f->recommended) : NULL);
 	if (f->load_balancers > 0)
 		json_object_object_add(o, "load_balancers", json_object_new_int64(f->load_balancers));
+	if (f->nrelated) {
+		json_object *rel = json_object_new_array();
+		for (size_t i = 0; i < f->nrelated; i++) {
+			const kp_related_change *c = &f->related[i];
+			json_object *j = json_object_new_object();
+			json_object_object_add(j, "resource", ref_to_json(c->api_version, c->kind, c->namespace_, c->name));
+			json_object_object_add(j, "path", json_object_new_string(c->path));
+			json_object_object_add(j, "current", c->numeric ? json_object_new_int64(c->current_n)
+								       : str_or_null(c->current_s));
+			json_object_object_add(j, "recommended", c->numeric ? json_object_new_int64(c->recommended_n)
+									: str_or_null(c->recommended_s));
+			json_object_object_add(j, "when", json_object_new_string(c->before ? "before" : "after"));
+			json_object_object_add(j, "reason", str_or_null(c->reason));
+			json_object_array_add(rel, j);
+		}
+		json_object_object_add(o, "related_changes", rel);
+	}
 	/* Pricing inputs (analysis.json and findings.json) and, in
 	 * findings.json, the specific rates the money was computed at. */
 	json_object *pricing = kp_pricing_inputs_to_json(&f->pricing);
@@ -409,6 +426,53 @@ static kp_status rd_price(rd_t *r, json_object *o, kp_rates *p)
 	return KP_OK;
 }
 
+/* "related_changes": absent in documents written before it existed. */
+static kp_status rd_related(rd_t *r, json_object *rel, kp_finding *f)
+{
+	if (!rel)
+		return KP_OK;
+	if (!json_object_is_type(rel, json_type_array))
+		return rd_bad(r, "related_changes", "expected a list");
+	size_t n = json_object_array_length(rel);
+	for (size_t i = 0; i < n; i++) {
+		json_object *j = json_object_array_get_idx(rel, i);
+		char *api = NULL, *kind = NULL, *ns = NULL, *name = NULL, *path = NULL, *reason = NULL;
+		kp_status s;
+		if (!json_object_is_type(j, json_type_object))
+			return rd_bad(r, "related_changes", "expected a list of objects");
+		if (!(s = rd_str(r, j, "resource.apiVersion", false, &api)) && !(s = rd_str(r, j, "resource.kind", false, &kind)) &&
+		    !(s = rd_str(r, kp_json_get(j, "resource"), "namespace", true, &ns)) &&
+		    !(s = rd_str(r, j, "resource.name", false, &name)) && !(s = rd_str(r, j, "path", false, &path)) &&
+		    !(s = rd_str(r, j, "reason", true, &reason))) {
+			kp_related_change *c = kp_finding_add_related(f, api, kind, ns, name, path, reason);
+			json_object *cur = kp_json_get(j, "current"), *rec = kp_json_get(j, "recommended");
+			const char *when = kp_json_str(j, "when");
+			c->before = when && strcmp(when, "before") == 0;
+			if (json_object_is_type(cur, json_type_int) && json_object_is_type(rec, json_type_int)) {
+				c->numeric = true;
+				c->current_n = json_object_get_int64(cur);
+				c->recommended_n = json_object_get_int64(rec);
+			} else if (json_object_is_type(cur, json_type_string) && json_object_is_type(rec, json_type_string)) {
+				c->current_s = kp_xstrdup(json_object_get_string(cur));
+				c->recommended_s = kp_xstrdup(json_object_get_string(rec));
+			} else {
+				s = rd_bad(r, "related_changes", "current and recommended must be both integers or both strings");
+			}
+			if (!s && (!when || (strcmp(when, "before") && strcmp(when, "after"))))
+				s = rd_bad(r, "related_changes", "when must be \"before\" or \"after\"");
+		}
+		free(api);
+		free(kind);
+		free(ns);
+		free(name);
+		free(path);
+		free(reason);
+		if (s)
+			return s;
+	}
+	return KP_OK;
+}
+
 static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -443,6 +507,8 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 			return rd_bad(r, "load_balancers", "expected an integer >= 0");
 		f->load_balancers = json_object_get_int64(lbs);
 	}
+	if ((s = rd_related(r, kp_json_get(o, "related_changes"), f)))
+		return s;
 	if ((s = rd_pricing(r, kp_json_get(o, "pricing"), &f->pricing)))
 		return s;
 	if (full && (s = rd_price(r, kp_json_get(o, "price"), &f->price)))

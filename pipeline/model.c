@@ -198,6 +198,33 @@ static void evidence_release(kp_evidence *e)
 	free(e->query);
 }
 
+static void related_release(kp_related_change *r)
+{
+	free(r->api_version);
+	free(r->kind);
+	free(r->namespace_);
+	free(r->name);
+	free(r->path);
+	free(r->current_s);
+	free(r->recommended_s);
+	free(r->reason);
+}
+
+kp_related_change *kp_finding_add_related(kp_finding *f, const char *api_version, const char *kind, const char *ns,
+					  const char *name, const char *path, const char *reason)
+{
+	f->related = kp_xrealloc(f->related, (f->nrelated + 1) * sizeof(*f->related));
+	kp_related_change *r = &f->related[f->nrelated++];
+	memset(r, 0, sizeof(*r));
+	r->api_version = kp_xstrdup(api_version);
+	r->kind = kp_xstrdup(kind);
+	r->namespace_ = ns ? kp_xstrdup(ns) : NULL;
+	r->name = kp_xstrdup(name);
+	r->path = kp_xstrdup(path);
+	r->reason = reason ? kp_xstrdup(reason) : NULL;
+	return r;
+}
+
 void kp_finding_release(kp_finding *f)
 {
 	free(f->api_version);
@@ -208,6 +235,9 @@ void kp_finding_release(kp_finding *f)
 	for (size_t i = 0; i < f->nevidence; i++)
 		evidence_release(&f->evidence[i]);
 	free(f->evidence);
+	for (size_t i = 0; i < f->nrelated; i++)
+		related_release(&f->related[i]);
+	free(f->related);
 	free(f->action.blocked_reason);
 	free(f->action.command);
 	free(f->explanation);

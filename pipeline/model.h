@@ -170,7 +170,12 @@ struct kp_hpa {
 	int64_t min_replicas, max_replicas, current_replicas;
 	bool scales_on_cpu, scales_on_memory;
 	int64_t cpu_target_utilization, memory_target_utilization; /* percent or KP_UNSET */
+	/* Where each target is, so a proposed change can patch exactly it:
+	 * the index in spec.metrics, KP_HPA_V1_FIELD for autoscaling/v1's
+	 * spec.targetCPUUtilizationPercentage (CPU only), KP_UNSET: none. */
+	int64_t cpu_metric_index, memory_metric_index;
 };
+#define KP_HPA_V1_FIELD (-2)
 
 typedef struct kp_namespace {
 	kp_meta meta;
@@ -395,6 +400,21 @@ typedef struct kp_rates {
 void kp_pricing_inputs_release(kp_pricing_inputs *p);
 void kp_rates_release(kp_rates *r);
 
+/* Another object the finding's action changes along with its resource,
+ * field by field: an HPA's utilization target that must follow a request
+ * change, a retained volume's reclaim policy that must become Delete for
+ * deleting its claim to free the disk. Serialised as the finding's
+ * "related_changes"; the command (and a pull request) carries them. */
+typedef struct kp_related_change {
+	char *api_version, *kind, *namespace_, *name; /* namespace_ NULL: cluster-scoped */
+	char *path;        /* JSON Pointer into the object, e.g. /spec/persistentVolumeReclaimPolicy */
+	bool numeric;      /* values are current_n/recommended_n, else current_s/recommended_s */
+	int64_t current_n, recommended_n;
+	char *current_s, *recommended_s;
+	bool before;       /* applied before the resource's own change (else after) */
+	char *reason;      /* one plain-English line: why this change goes with the action */
+} kp_related_change;
+
 typedef struct kp_finding {
 	char id[17];
 	kp_category category;
@@ -407,6 +427,8 @@ typedef struct kp_finding {
 	/* LoadBalancer Services this finding's resource holds (priced at
 	 * load_balancer_hour); serialised as the finding's "load_balancers". */
 	int64_t load_balancers;
+	kp_related_change *related; /* see kp_related_change */
+	size_t nrelated;
 	kp_pricing_inputs pricing; /* filled by analyze (stages/analyze/pricing_inputs.c) */
 	/* filled by recommend, through pipeline/money.h only */
 	kp_rates price; /* the rates monthly_cost and monthly_savings are at */
@@ -444,6 +466,9 @@ void kp_finding_add_evidence(kp_finding *f, const char *metric, double value, bo
 void kp_finding_stamp_evidence(kp_finding *f, const char *source, const char *window, int64_t samples);
 void kp_findings_skip(kp_findings *f, const char *api_version, const char *kind, const char *ns, const char *name,
 		      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Appends a related change (strings copied); returns it for the values. */
+kp_related_change *kp_finding_add_related(kp_finding *f, const char *api_version, const char *kind, const char *ns,
+					  const char *name, const char *path, const char *reason);
 /* Stable id: hash of category, apiVersion, kind, namespace, name, container. */
 void kp_finding_compute_id(kp_finding *f);
 

@@ -123,6 +123,11 @@ static void add_entry(json_object *o, const kp_plan_item *it)
 	json_object_object_add(o, "container", copy_of(kp_json_get(f, "container")));
 	json_object_object_add(o, "monthly_savings", kp_json_new_number(it->savings));
 	json_object_object_add(o, "risk", copy_of(kp_json_get(f, "risk")));
+	/* the other objects the step changes (an HPA target, a volume's
+	 * reclaim policy): part of the step, not a footnote of the finding */
+	json_object *rel = kp_json_get(f, "related_changes");
+	if (rel)
+		json_object_object_add(o, "related_changes", copy_of(rel));
 }
 
 json_object *kp_plan_doc(json_object *findings_doc)

@@ -96,7 +96,46 @@ static void decide(kp_command_decision *d, kp_risk risk, const char *why)
 		snprintf(d->reason, sizeof(d->reason), "%s", why);
 }
 
+static void classify_line(const kp_config *cfg, const char *cmd, kp_command_decision *d);
+
+/* A proposal of several lines (a resize and the HPA patch that goes with
+ * it) runs every line, so each is classified and the worst decides: a
+ * harmless first line never hides what a later one does. */
 void kp_safety_classify_command(const kp_config *cfg, const char *cmd, kp_command_decision *d)
+{
+	if (!cmd || !strchr(cmd, '\n')) {
+		classify_line(cfg, cmd, d);
+		return;
+	}
+	memset(d, 0, sizeof(*d));
+	d->risk = KP_RISK_LOW;
+	const char *p = cmd;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = kp_xasprintf("%.*s", (int)len, p);
+		kp_command_decision one;
+		classify_line(cfg, line, &one);
+		free(line);
+		if (one.hard_blocked) {
+			*d = one;
+			return;
+		}
+		if (one.risk > d->risk || (!d->reason[0] && one.reason[0])) {
+			if (one.reason[0])
+				snprintf(d->reason, sizeof(d->reason), "%s", one.reason);
+		}
+		if (one.risk > d->risk)
+			d->risk = one.risk;
+		d->destructive |= one.destructive;
+		d->mutating |= one.mutating;
+		d->approval_required |= one.approval_required;
+		d->protected_namespace |= one.protected_namespace;
+		p += len + (nl ? 1 : 0);
+	}
+}
+
+static void classify_line(const kp_config *cfg, const char *cmd, kp_command_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->risk = KP_RISK_LOW;
@@ -249,6 +288,12 @@ void kp_safety_decide(const kp_config *cfg, kp_finding *f)
 	kp_risk floor = (d.destructive || d.hard_blocked || a->destructive) ? d.risk : KP_RISK_LOW;
 	if (a->destructive && floor < KP_RISK_HIGH)
 		floor = KP_RISK_HIGH;
+	/* Deleting a Job that finished long ago stops nothing and frees no
+	 * capacity: it loses the Job's status and its pods' logs. It stays
+	 * approval-gated like every destructive action, but keeps the
+	 * analyzer's risk, so hygiene does not rank as a HIGH-risk change. */
+	if (f->category == KP_CAT_FINISHED_JOB && !d.hard_blocked && !protected_ns)
+		floor = KP_RISK_LOW;
 	if (protected_ns && floor < KP_RISK_HIGH)
 		floor = KP_RISK_HIGH;
 	if (f->risk < floor)

@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 3u
+#define MC_VERSION 4u
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -395,6 +395,8 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_bool(w, h->scales_on_memory);
 		w_i64(w, h->cpu_target_utilization);
 		w_i64(w, h->memory_target_utilization);
+		w_i64(w, h->cpu_metric_index);
+		w_i64(w, h->memory_metric_index);
 	}
 
 	w_u32(w, (uint32_t)c->workloads.len);
@@ -868,6 +870,8 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		h->scales_on_memory = r_bool(r);
 		h->cpu_target_utilization = r_i64(r);
 		h->memory_target_utilization = r_i64(r);
+		h->cpu_metric_index = r_i64(r);
+		h->memory_metric_index = r_i64(r);
 	}
 
 	R_TOP(r, c->workloads);

@@ -720,8 +720,11 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 		return bad(x, "spec.maxReplicas", "%lld is below spec.minReplicas %lld", (long long)h.max_replicas,
 			   (long long)h.min_replicas);
 	h.memory_target_utilization = KP_UNSET;
-	if (h.cpu_target_utilization != KP_UNSET)
+	h.cpu_metric_index = h.memory_metric_index = KP_UNSET;
+	if (h.cpu_target_utilization != KP_UNSET) {
 		h.scales_on_cpu = true;
+		h.cpu_metric_index = KP_HPA_V1_FIELD;
+	}
 	json_object *metrics = kp_json_get(item, "spec.metrics");
 	size_t n = json_object_is_type(metrics, json_type_array) ? json_object_array_length(metrics) : 0;
 	for (size_t i = 0; i < n; i++) {
@@ -740,9 +743,11 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 		if (strcmp(rname, "cpu") == 0) {
 			h.scales_on_cpu = true;
 			h.cpu_target_utilization = util;
+			h.cpu_metric_index = util != KP_UNSET ? (int64_t)i : KP_UNSET;
 		} else if (strcmp(rname, "memory") == 0) {
 			h.scales_on_memory = true;
 			h.memory_target_utilization = util;
+			h.memory_metric_index = util != KP_UNSET ? (int64_t)i : KP_UNSET;
 		}
 	}
 	KP_ARRAY_PUSH(x->c->hpas, h);

@@ -42,6 +42,29 @@ static void shell_word(kp_buf *b, const char *s)
 	kp_buf_putc(b, '\'');
 }
 
+/* kubectl takes a kind in lower case as its resource name. */
+static void put_kind(kp_buf *b, const char *kind)
+{
+	for (const char *p = kind; *p; p++)
+		kp_buf_putc(b, (char)tolower((unsigned char)*p));
+}
+
+/* One quantity of a resize: the new value, or 0 where the recommendation
+ * removes what is set today (`kubectl set resources` removes a value set
+ * to 0). Returns false when nothing changes. */
+static bool resize_value(int64_t cur, int64_t rec, bool cpu, char *q, size_t n)
+{
+	if (rec == cur || (rec < 0 && cur < 0))
+		return false;
+	if (rec < 0)
+		snprintf(q, n, "0");
+	else if (cpu)
+		kp_quantity_format_cpu(rec, q, n);
+	else
+		kp_quantity_format_mem(rec, q, n);
+	return true;
+}
+
 static char *resize_command(const kp_finding *f)
 {
 	kp_buf b;
@@ -50,11 +73,7 @@ static char *resize_command(const kp_finding *f)
 	kp_buf_puts(&b, "kubectl -n ");
 	shell_word(&b, f->namespace_ ? f->namespace_ : "default");
 	kp_buf_puts(&b, " set resources ");
-	char *lower = kp_xstrdup(f->kind);
-	for (char *p = lower; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	kp_buf_puts(&b, lower);
-	free(lower);
+	put_kind(&b, f->kind);
 	kp_buf_putc(&b, '/');
 	shell_word(&b, f->name);
 	if (f->container) {
@@ -63,25 +82,20 @@ static char *resize_command(const kp_finding *f)
 	}
 	const kp_sizes *c = &f->current, *r = &f->recommended;
 	const char *sep = " --requests=";
-	if (r->cpu_request_m >= 0 && r->cpu_request_m != c->cpu_request_m) {
-		kp_quantity_format_cpu(r->cpu_request_m, q, sizeof(q));
+	/* Requests are never removed by a recommendation: only new values. */
+	if (r->cpu_request_m >= 0 && resize_value(c->cpu_request_m, r->cpu_request_m, true, q, sizeof(q))) {
 		kp_buf_printf(&b, "%scpu=%s", sep, q);
 		sep = ",";
 	}
-	if (r->mem_request_b >= 0 && r->mem_request_b != c->mem_request_b) {
-		kp_quantity_format_mem(r->mem_request_b, q, sizeof(q));
+	if (r->mem_request_b >= 0 && resize_value(c->mem_request_b, r->mem_request_b, false, q, sizeof(q)))
 		kp_buf_printf(&b, "%smemory=%s", sep, q);
-	}
 	sep = " --limits=";
-	if (r->cpu_limit_m >= 0 && r->cpu_limit_m != c->cpu_limit_m) {
-		kp_quantity_format_cpu(r->cpu_limit_m, q, sizeof(q));
+	if (resize_value(c->cpu_limit_m, r->cpu_limit_m, true, q, sizeof(q))) {
 		kp_buf_printf(&b, "%scpu=%s", sep, q);
 		sep = ",";
 	}
-	if (r->mem_limit_b >= 0 && r->mem_limit_b != c->mem_limit_b) {
-		kp_quantity_format_mem(r->mem_limit_b, q, sizeof(q));
+	if (resize_value(c->mem_limit_b, r->mem_limit_b, false, q, sizeof(q)))
 		kp_buf_printf(&b, "%smemory=%s", sep, q);
-	}
 	return kp_buf_detach(&b);
 }
 
@@ -116,15 +130,75 @@ static char *verb_command(const kp_finding *f, const char *verb, const char *ext
 	if (strcmp(verb, "drain") == 0 || strcmp(verb, "cordon") == 0) {
 		shell_word(&b, f->name);
 	} else {
-		char *lower = kp_xstrdup(f->kind);
-		for (char *p = lower; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		kp_buf_printf(&b, "%s/", lower);
-		free(lower);
+		put_kind(&b, f->kind);
+		kp_buf_putc(&b, '/');
 		shell_word(&b, f->name);
 	}
 	if (extra)
 		kp_buf_printf(&b, " %s", extra);
+	return kp_buf_detach(&b);
+}
+
+/* A related change as `kubectl patch` with a JSON patch that first tests
+ * the value the snapshot saw: if someone changed the field since, the
+ * patch fails instead of overwriting their decision. The resource is named
+ * kind.version.group, so an autoscaling/v1 HPA field is patched through v1
+ * even where kubectl prefers v2. */
+static void patch_command(kp_buf *b, const kp_related_change *r)
+{
+	kp_buf_puts(b, "kubectl ");
+	if (r->namespace_) {
+		kp_buf_puts(b, "-n ");
+		shell_word(b, r->namespace_);
+		kp_buf_putc(b, ' ');
+	}
+	kp_buf_puts(b, "patch ");
+	put_kind(b, r->kind);
+	const char *slash = strchr(r->api_version, '/');
+	if (slash) /* group/version -> .version.group */
+		kp_buf_printf(b, ".%s.%.*s", slash + 1, (int)(slash - r->api_version), r->api_version);
+	kp_buf_putc(b, ' ');
+	shell_word(b, r->name);
+	json_object *ops = json_object_new_array();
+	for (int i = 0; i < 2; i++) {
+		json_object *op = json_object_new_object();
+		json_object_object_add(op, "op", json_object_new_string(i ? "replace" : "test"));
+		json_object_object_add(op, "path", json_object_new_string(r->path));
+		if (r->numeric)
+			json_object_object_add(op, "value", json_object_new_int64(i ? r->recommended_n : r->current_n));
+		else
+			json_object_object_add(op, "value", json_object_new_string(i ? r->recommended_s : r->current_s));
+		json_object_array_add(ops, op);
+	}
+	kp_buf_puts(b, " --type=json -p ");
+	shell_word(b, json_object_to_json_string_ext(ops, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(ops);
+}
+
+/* The action's commands in the order they must run: related changes that
+ * go before, the resource's own command, those that go after; one per
+ * line. Takes ownership of main_cmd (NULL: none). */
+static char *with_related(const kp_finding *f, char *main_cmd)
+{
+	if (!f->nrelated)
+		return main_cmd;
+	kp_buf b;
+	kp_buf_init(&b);
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1) {
+			if (main_cmd)
+				kp_buf_printf(&b, "%s%s", b.len ? "\n" : "", main_cmd);
+			continue;
+		}
+		for (size_t i = 0; i < f->nrelated; i++) {
+			if (f->related[i].before != (pass == 0))
+				continue;
+			if (b.len)
+				kp_buf_putc(&b, '\n');
+			patch_command(&b, &f->related[i]);
+		}
+	}
+	free(main_cmd);
 	return kp_buf_detach(&b);
 }
 
@@ -151,7 +225,10 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 	kp_buf b;
 	kp_buf_init(&b);
 	char cur[96], rec[96], m1[32], m2[32], x[32];
-	const char *who = f->name;
+	/* namespace/name, as the reports' headings name the resource, so the
+	 * same name in two namespaces never reads as one finding */
+	char *who_buf = f->namespace_ ? kp_xasprintf("%s/%s", f->namespace_, f->name) : NULL;
+	const char *who = who_buf ? who_buf : f->name;
 	switch (f->category) {
 	case KP_CAT_OVER_PROVISIONED: {
 		sizes_label(&f->current, cur, sizeof(cur));
@@ -159,7 +236,10 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		kp_money_format(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_max");
-		kp_buf_printf(&b, "%s %s/%s reserves %s per pod", f->kind, who, f->container ? f->container : "", cur);
+		kp_buf_printf(&b, "%s %s", f->kind, who);
+		if (f->container)
+			kp_buf_printf(&b, ", container %s,", f->container);
+		kp_buf_printf(&b, " reserves %s per pod", cur);
 		if (cpu && mem) {
 			char c1[32], c2[32];
 			kp_format_cpu((int64_t)ceil(cpu->value), c1, sizeof(c1));
@@ -180,16 +260,49 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		sizes_label(&f->recommended, rec, sizeof(rec));
 		kp_money_format(-f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *oom = evidence_by_metric(f, "oom_kills");
-		kp_buf_printf(&b, "%s %s/%s requests %s per pod, ", f->kind, who, f->container ? f->container : "", cur);
+		const kp_evidence *thr = evidence_by_metric(f, "cpu_throttled_ratio");
+		bool more = f->recommended.cpu_request_m > f->current.cpu_request_m ||
+			    f->recommended.mem_request_b > f->current.mem_request_b;
+		kp_buf_printf(&b, "%s %s", f->kind, who);
+		if (f->container)
+			kp_buf_printf(&b, ", container %s,", f->container);
+		kp_buf_printf(&b, " requests %s per pod", cur);
 		if (oom)
-			kp_buf_printf(&b, "was OOM-killed %.0f time%s in the window", oom->value, oom->value == 1 ? "" : "s");
+			kp_buf_printf(&b, " and was OOM-killed %.0f time%s in the window", oom->value,
+				      oom->value == 1 ? "" : "s");
+		else if (more)
+			kp_buf_puts(&b, " and used more than it requests");
+		if (thr) {
+			char lim[32];
+			kp_format_cpu(f->current.cpu_limit_m, lim, sizeof(lim));
+			kp_buf_printf(&b, "%s CPU was throttled in %.0f%% of scheduling periods by its %s limit",
+				      oom || more ? "; its" : ", and its", thr->value * 100.0, lim);
+		}
+		if (more)
+			kp_buf_puts(&b, ": it depends on capacity nobody reserved for it, so it is the first to be "
+					"throttled, evicted or killed when the node is busy. ");
 		else
-			kp_buf_puts(&b, "and used more than it requests");
-		kp_buf_printf(&b,
-			      ": it depends on capacity nobody reserved for it, so it is the first to be throttled, "
-			      "evicted or killed when the node is busy. Raising the requests to %s costs %s more a "
-			      "month; that is the price of the reliability it lacks today.",
-			      rec, m1);
+			kp_buf_puts(&b, ": its requests cover what it uses, but the limit cuts its bursts, which "
+					"shows as latency. ");
+		if (thr && f->recommended.cpu_limit_m < 0) {
+			kp_buf_puts(&b, "Removing the CPU limit lets it burst into CPU the node has free");
+		} else if (thr) {
+			char lim[32];
+			kp_format_cpu(f->recommended.cpu_limit_m, lim, sizeof(lim));
+			kp_buf_printf(&b, "Raising the CPU limit to %s lets it burst into CPU the node has free", lim);
+		}
+		if (thr && more)
+			kp_buf_printf(&b, ", and raising the requests to %s reserves what it uses. A limit reserves "
+					  "nothing, so the whole %s a month more is the requests: the price of the "
+					  "reliability it lacks today.",
+				      rec, m1);
+		else if (thr)
+			kp_buf_puts(&b, "; a limit reserves nothing, so this costs nothing on the bill. Watch the "
+					"node's CPU after the change.");
+		else
+			kp_buf_printf(&b, "Raising the requests to %s costs %s more a month; that is the price of the "
+					  "reliability it lacks today.",
+				      rec, m1);
 		break;
 	}
 	case KP_CAT_ORPHANED_PVC: {
@@ -266,13 +379,19 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		break;
 	case KP_CAT_FINISHED_JOB: {
 		const kp_evidence *ago = evidence_by_metric(f, "finished_days_ago");
+		const kp_evidence *left = evidence_by_metric(f, "objects_left");
 		kp_buf_printf(&b, "Job %s finished", who);
 		if (ago)
 			kp_buf_printf(&b, " %.0f days ago", ago->value);
 		kp_buf_puts(&b,
 			    " and is not owned by a CronJob, and it has no ttlSecondsAfterFinished, so it and its pods "
-			    "stay forever, cluttering the namespace and the API server. It costs little; delete it (its "
-			    "logs go with it) and set ttlSecondsAfterFinished on future Jobs.");
+			    "stay forever, cluttering the namespace and the API server");
+		if (left && left->value > 1)
+			kp_buf_printf(&b, " (%.0f objects in etcd)", left->value);
+		kp_buf_puts(&b,
+			    ". It costs nothing on the bill: this is hygiene, not savings, and it is ranked after "
+			    "everything that saves money. Delete it once its logs are no longer needed (they go with "
+			    "it) and set ttlSecondsAfterFinished on future Jobs.");
 		break;
 	}
 	case KP_CAT_UNDERUTILIZED_NODE: {
@@ -297,6 +416,27 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 			      m1);
 		break;
 	}
+	/* What the command does besides the resource's own change. */
+	for (size_t i = 0; i < f->nrelated; i++) {
+		const kp_related_change *r = &f->related[i];
+		if (strcmp(r->kind, "HorizontalPodAutoscaler") == 0 && r->numeric)
+			kp_buf_printf(&b,
+				      " Right after the resize the command moves HPA %s's target from %lld%% to %lld%%: "
+				      "utilization is measured against the request, so it keeps scaling at the same load.",
+				      r->name, (long long)r->current_n, (long long)r->recommended_n);
+		else if (strcmp(r->kind, "PersistentVolume") == 0 && !r->numeric && f->category == KP_CAT_ORPHANED_PVC)
+			kp_buf_printf(&b,
+				      " Its volume %s has reclaim policy %s, so deleting the claim alone would keep the "
+				      "volume, the disk and the bill: the command first sets it to %s, so they go with "
+				      "the claim.",
+				      r->name, r->current_s, r->recommended_s);
+		else if (strcmp(r->kind, "PersistentVolume") == 0 && !r->numeric)
+			kp_buf_printf(&b,
+				      " Deleting the volume object alone would keep the disk and the bill (reclaim policy "
+				      "%s): the command first sets the policy to %s, so the disk goes with it.",
+				      r->current_s, r->recommended_s);
+	}
+	free(who_buf);
 	return kp_buf_detach(&b);
 }
 
@@ -322,6 +462,13 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 	case KP_CAT_UNBOUND_PV:
 		f->action.type = KP_ACT_DELETE;
 		f->action.command = delete_command(f, "pv");
+		/* A Released volume whose policy the first command turns to
+		 * Delete is deleted by Kubernetes itself, maybe before this runs. */
+		if (f->nrelated) {
+			char *c = kp_xasprintf("%s --ignore-not-found", f->action.command);
+			free(f->action.command);
+			f->action.command = c;
+		}
 		break;
 	case KP_CAT_FINISHED_JOB:
 		f->action.type = KP_ACT_DELETE;
@@ -356,6 +503,7 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 		f->action.command = NULL;
 		break;
 	}
+	f->action.command = with_related(f, f->action.command);
 	kp_safety_decide(cfg, f);
 	free(f->explanation);
 	f->explanation = explain(cfg, f);

@@ -270,6 +270,48 @@ static void add_rows(json_object *d, json_object *cur, json_object *rec)
 	json_object_object_add(d, "rows", rows);
 }
 
+/* The other objects the action changes (findings.json related_changes)
+ * as more rows of the settings table, and a short note for the action
+ * label, so a plan step shows everything it changes. */
+static void add_related_rows(json_object *d, json_object *related, char *note, size_t nnote)
+{
+	json_object *rows = kp_json_get(d, "rows");
+	size_t n = json_object_is_type(related, json_type_array) ? json_object_array_length(related) : 0;
+	note[0] = '\0';
+	for (size_t i = 0; i < n && rows; i++) {
+		json_object *r = json_object_array_get_idx(related, i);
+		const char *kind = kp_json_str(r, "resource.kind"), *name = kp_json_str(r, "resource.name");
+		json_object *cur = kp_json_get(r, "current"), *rec = kp_json_get(r, "recommended");
+		if (!kind || !name || !cur || !rec)
+			continue;
+		bool hpa = strcmp(kind, "HorizontalPodAutoscaler") == 0;
+		char field[300], c[64], v[64];
+		if (hpa) {
+			snprintf(field, sizeof(field), "HPA %s target", name);
+			snprintf(c, sizeof(c), "%lld%%", (long long)json_object_get_int64(cur));
+			snprintf(v, sizeof(v), "%lld%%", (long long)json_object_get_int64(rec));
+		} else {
+			const char *path = kp_json_str(r, "path"), *leaf = path ? strrchr(path, '/') : NULL;
+			snprintf(field, sizeof(field), "%s %s %s", kind, name,
+				 leaf && strcmp(leaf, "/persistentVolumeReclaimPolicy") == 0 ? "reclaim policy"
+											: (leaf ? leaf + 1 : "?"));
+			snprintf(c, sizeof(c), "%s", json_object_get_string(cur));
+			snprintf(v, sizeof(v), "%s", json_object_get_string(rec));
+		}
+		json_object *row = json_object_new_object();
+		put_str(row, "field", field);
+		put_str(row, "current", c);
+		put_str(row, "recommended", v);
+		put_bool(row, "changed", true);
+		json_object_array_add(rows, row);
+		size_t len = strlen(note);
+		snprintf(note + len, nnote - len, "%s%s %s", len ? ", " : " + ",
+			 hpa ? "HPA target" : "reclaim policy", v);
+	}
+	if (rows)
+		put_bool(d, "has_rows", json_object_array_length(rows) > 0);
+}
+
 static void add_evidence(json_object *d, json_object *evidence)
 {
 	json_object *out = json_object_new_array();
@@ -371,6 +413,8 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_money(d, "cost", cost, cur);
 	put_money(d, "savings", savings, cur);
 	put_bool(d, "is_increase", savings < 0);
+	/* costs nothing and saves nothing (a finished Job): cleanup, not money */
+	put_bool(d, "is_hygiene", kp_money_round(cost) == 0 && kp_money_round(savings) == 0);
 	put_money(d, "cost_increase", savings < 0 ? -savings : 0, cur);
 	put_str(d, "confidence", kp_json_str(f, "confidence"));
 	put_str(d, "risk", kp_json_str(f, "risk"));
@@ -379,12 +423,17 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	type = type ? type : "review";
 	bool blocked = bool_of(act, "blocked"), approval = bool_of(act, "approval_required");
 	const char *reason = kp_json_str(act, "blocked_reason");
+	/* rows first: the related changes add to them and to the label */
+	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended");
+	add_rows(d, c, r);
+	char note[256];
+	add_related_rows(d, kp_json_get(f, "related_changes"), note, sizeof(note));
 	if (blocked)
-		snprintf(buf, sizeof(buf), "%s (BLOCKED: %s)", type, reason ? reason : "protected");
+		snprintf(buf, sizeof(buf), "%s%s (BLOCKED: %s)", type, note, reason ? reason : "protected");
 	else if (approval)
-		snprintf(buf, sizeof(buf), "%s (approval required)", type);
+		snprintf(buf, sizeof(buf), "%s%s (approval required)", type, note);
 	else
-		snprintf(buf, sizeof(buf), "%s", type);
+		snprintf(buf, sizeof(buf), "%s%s", type, note);
 	put_copy(d, "action", act);
 	put_str(d, "action_type", type);
 	put_str(d, "action_label", buf);
@@ -412,7 +461,6 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 
 	add_evidence(d, kp_json_get(f, "evidence"));
 
-	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended");
 	put_copy(d, "current", c);
 	put_copy(d, "recommended", json_object_is_type(r, json_type_object) ? r : NULL);
 	char cs[256], rs[256];
@@ -425,7 +473,6 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_str(d, "change", hc && hr ? buf : NULL);
 	json_object *reps = kp_json_get(c, "replicas");
 	json_object_object_add(d, "replicas", is_num(reps) ? json_object_new_int64(json_object_get_int64(reps)) : NULL);
-	add_rows(d, c, r);
 	return d;
 }
 

@@ -126,6 +126,35 @@ if (p["cpu_core_hour"], p["memory_gib_hour"], p["storage_gib_month"], p["load_ba
 print(*bad, sep="\n"); sys.exit(1 if bad else 0)
 EOF
 
+check "actions follow their evidence: throttling limit, HPA target, retained disk, hygiene jobs" $PY - "$RUN/findings.json" "$RUN/plan.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); plan = json.load(open(sys.argv[2])); bad = []
+by = {(f["resource"]["namespace"], f["resource"]["name"], f["category"]): f for f in d["findings"]}
+fs = by[("payments", "fraud-scorer", "under-provisioned")]
+if fs["recommended"].get("cpu_limit_millicores") == fs["current"].get("cpu_limit_millicores"): bad.append("fraud-scorer: throttling limit unchanged")
+if "--limits=cpu=" not in fs["action"]["command"]: bad.append(("fraud-scorer command", fs["action"]["command"]))
+sf = by[("web", "storefront", "over-provisioned")]
+rel = sf.get("related_changes") or []
+if not any(r["resource"]["kind"] == "HorizontalPodAutoscaler" and r["when"] == "after" for r in rel): bad.append(("storefront related", rel))
+lines = sf["action"]["command"].split("\n")
+if len(lines) != 2 or "set resources" not in lines[0] or "patch horizontalpodautoscaler" not in lines[1]: bad.append(("storefront command", lines))
+step = [s for s in plan["steps"] if s["finding"] == sf["id"]]
+if not step or "patch horizontalpodautoscaler" not in step[0]["command"] or not step[0].get("related_changes"): bad.append(("storefront plan step", step))
+pvc = by[("search", "data-opensearch-master-0", "orphaned-pvc")]
+lines = pvc["action"]["command"].split("\n")
+if len(lines) != 2 or not lines[0].startswith("kubectl patch persistentvolume ") or "delete pvc" not in lines[1]: bad.append(("retained pvc command", lines))
+if pvc["monthly_savings"] <= 0: bad.append("retained pvc saves nothing")
+for f in d["findings"]:
+    if f["category"] == "finished-job":
+        if f["risk"] != "LOW" or not f["action"]["approval_required"]: bad.append(("finished job risk/approval", f["id"], f["risk"]))
+        if not any(e.get("metric") == "objects_left" for e in f["evidence"]): bad.append(("finished job cost evidence", f["id"]))
+    ns, name = f["resource"]["namespace"], f["resource"]["name"]
+    if ns and ("%s/%s" % (ns, name)) not in f["explanation"]:
+        bad.append(("explanation does not name namespace/name", f["id"], f["explanation"][:80]))
+print(*bad, sep="\n"); sys.exit(1 if bad else 0)
+EOF
+check "no two findings share an explanation line (storefront in web and staging)" bash -c "! grep -q '^Deployment storefront/storefront' '$RUN/report.md'"
+
 check "report.xlsx recomputed by LibreOffice matches findings.json (and follows price edits)" \
 	$PY tests/e2e/check_xlsx.py "$RUN/report.xlsx" "$RUN/findings.json"
 

@@ -295,6 +295,8 @@ static const sc_field sc_hpa_fields[] = {
 	SC_F(kp_hpa, scales_on_memory, SC_BOOL),
 	SC_F(kp_hpa, cpu_target_utilization, SC_INT),
 	SC_F(kp_hpa, memory_target_utilization, SC_INT),
+	SC_F(kp_hpa, cpu_metric_index, SC_INT),
+	SC_F(kp_hpa, memory_metric_index, SC_INT),
 };
 
 static const sc_field sc_namespace_fields[] = {
@@ -441,7 +443,7 @@ static void sc_field_count_guard(void)
 	kp_pod pod = {meta, 0, 0, ps, 0};
 	kp_pvc pvc = {meta, 0, 0, 0, 0, 0};
 	kp_pv pv = {meta, 0, 0, 0, 0, 0, 0};
-	kp_hpa hpa = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_hpa hpa = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_namespace ns = {meta};
 	kp_node node = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_service svc = {meta, 0, 0, 0, 0, 0};

@@ -63,6 +63,56 @@ static void fj_skip_uncollected(kp_analyze_ctx *x)
 	free(keys.items);
 }
 
+typedef struct {
+	const char *ns, *name;
+	kp_finding *f;
+	size_t at; /* index of the finding in ctx->out (the list grows: pointers move) */
+	int64_t pods;
+} fj_left;
+
+static int fj_cmp_left(const void *a, const void *b)
+{
+	const fj_left *x = a, *y = b;
+	int c = strcmp(x->ns ? x->ns : "", y->ns ? y->ns : "");
+	return c ? c : strcmp(x->name, y->name);
+}
+
+/* What a finished Job costs: nothing on the bill (its pods are done and
+ * reserve no CPU or memory), but it and the pods it left are objects the
+ * API server keeps in etcd and lists forever. Counted in one pass over the
+ * pods, so thousands of Jobs do not mean thousands of passes. */
+static void fj_count_left(kp_analyze_ctx *x, fj_left *left, size_t n)
+{
+	const kp_cluster *c = x->cluster;
+	if (n > 1)
+		qsort(left, n, sizeof(*left), fj_cmp_left);
+	for (size_t i = 0; i < c->pods.len && n; i++) {
+		const kp_pod *p = &c->pods.items[i];
+		if (!p->meta.owner_kind || strcmp(p->meta.owner_kind, "Job") != 0 || !p->meta.owner_name)
+			continue;
+		fj_left key = {p->meta.namespace_, p->meta.owner_name, NULL, 0, 0};
+		fj_left *hit = bsearch(&key, left, n, sizeof(*left), fj_cmp_left);
+		if (hit)
+			hit->pods++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (c->collected[KP_RES_PODS])
+			kp_finding_add_evidence(left[i].f, "objects_left", (double)(left[i].pods + 1), true, "objects",
+						"Costs nothing on the bill: finished pods reserve no CPU or memory. It "
+						"keeps the Job and %lld finished pod%s (%lld object%s) in the API server's "
+						"etcd, listed by every controller and `kubectl get`: cleanup is hygiene, not "
+						"savings",
+						(long long)left[i].pods, left[i].pods == 1 ? "" : "s",
+						(long long)(left[i].pods + 1), left[i].pods == 0 ? "" : "s");
+		else
+			kp_finding_add_evidence(left[i].f, "objects_left", 1, true, "objects",
+						"Costs nothing on the bill: finished pods reserve no CPU or memory. It "
+						"keeps the Job in the API server's etcd (pods not collected: how many "
+						"finished pods it left is unknown): cleanup is hygiene, not savings");
+		kp_finding_stamp_evidence(left[i].f, "kube-api", NULL, -1);
+	}
+}
+
 void kp_rule_finished_job(kp_analyze_ctx *x)
 {
 	kp_cluster *c = x->cluster;
@@ -72,6 +122,7 @@ void kp_rule_finished_job(kp_analyze_ctx *x)
 		return;
 	}
 	double grace = cfg->rules.finished_job.grace_days * 86400.0;
+	KP_ARRAY(fj_left) left = {0};
 	for (size_t i = 0; i < c->workloads.len; i++) {
 		const kp_workload *w = &c->workloads.items[i];
 		if (w->wkind != KP_WL_JOB)
@@ -128,5 +179,11 @@ void kp_rule_finished_job(kp_analyze_ctx *x)
 						"nothing will delete it",
 						status);
 		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
+		fj_left l = {ns, name, NULL, x->out->items.len - 1, 0};
+		KP_ARRAY_PUSH(left, l);
 	}
+	for (size_t i = 0; i < left.len; i++)
+		left.items[i].f = &x->out->items.items[left.items[i].at];
+	fj_count_left(x, left.items, left.len);
+	free(left.items);
 }

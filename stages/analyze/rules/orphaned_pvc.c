@@ -149,12 +149,23 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 					"Created %.0f days ago (grace period %.0f days)", (double)age / 86400.0,
 					x->cfg->rules.orphaned_pvc.grace_days);
 		const kp_pv *pv = bound_pv(c, v);
-		if (pv && pv->reclaim_policy && strcmp(pv->reclaim_policy, "Retain") == 0)
+		if (pv && pv->reclaim_policy && strcmp(pv->reclaim_policy, "Retain") == 0) {
+			/* Deleting the claim alone saves nothing: the volume and its
+			 * disk stay, and so does the bill. What saves the money is the
+			 * disk going too, so the action says so and does it. */
 			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,
 						"%s of storage on PersistentVolume %s with reclaim policy Retain: deleting the "
-						"claim keeps the disk (and its cost) until the volume is deleted too",
+						"claim alone keeps the volume and its disk (and their cost), so the action first "
+						"sets the volume's reclaim policy to Delete; deleting the claim then deletes the "
+						"volume and the disk, and that is what saves the money",
 						size, pv->meta.name);
-		else if (pv)
+			kp_related_change *r = kp_finding_add_related(
+				f, "v1", "PersistentVolume", NULL, pv->meta.name, "/spec/persistentVolumeReclaimPolicy",
+				"with Retain, deleting the claim keeps the volume and its disk: Delete lets them go with it");
+			r->current_s = kp_xstrdup("Retain");
+			r->recommended_s = kp_xstrdup("Delete");
+			r->before = true;
+		} else if (pv)
 			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,
 						"%s of storage on PersistentVolume %s with reclaim policy %s: deleting the "
 						"claim %s",

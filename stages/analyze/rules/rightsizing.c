@@ -33,6 +33,7 @@
  * than min_history_hours of history are skipped, not guessed.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +213,51 @@ static double workload_replicas(const kp_workload *w)
 	return (double)w->replicas;
 }
 
+/* An HPA that scales on utilization measures it against the request: a
+ * request change moves the load at which it scales. The target is moved
+ * by the same ratio, so it scales at the same load as before, and the
+ * change goes with the action (a related change: the command and a pull
+ * request carry it, after the resize, because the other order would scale
+ * in on the old requests first). Without a target to move (a metric
+ * kopilot cannot address), the evidence says so. */
+static void hpa_follows(kp_finding *f, const kp_hpa *h, const char *kind, const char *what, int64_t target,
+			int64_t metric_index, int64_t cur_request, int64_t rec_request)
+{
+	if (target <= 0 || metric_index == KP_UNSET || cur_request <= 0 || rec_request <= 0) {
+		kp_finding_add_evidence(f, "hpa", 0, false, NULL,
+					"HPA %s scales this %s on %s utilization; changing the request moves its scaling "
+					"point: review its target with the change",
+					h->meta.name, kind, what);
+		return;
+	}
+	int64_t moved = (int64_t)llround((double)target * (double)cur_request / (double)rec_request);
+	if (moved < 1)
+		moved = 1;
+	if (moved > INT32_MAX) /* the API stores it as an int32 */
+		moved = INT32_MAX;
+	char path[96];
+	if (metric_index == KP_HPA_V1_FIELD)
+		snprintf(path, sizeof(path), "/spec/targetCPUUtilizationPercentage");
+	else
+		snprintf(path, sizeof(path), "/spec/metrics/%lld/resource/target/averageUtilization",
+			 (long long)metric_index);
+	kp_finding_add_evidence(f, "hpa_target_utilization", (double)target, true, "percent",
+				"HPA %s scales this %s on %s utilization (target %lld%%); utilization is measured "
+				"against the request, so changing the request moves the scaling point: the action "
+				"sets the HPA target to %lld%% to keep scaling at the same load",
+				h->meta.name, kind, what, (long long)target, (long long)moved);
+	char reason[160];
+	snprintf(reason, sizeof(reason), "keeps HPA %s scaling at the same %s load after the request change",
+		 h->meta.name, what);
+	kp_related_change *r = kp_finding_add_related(
+		f, metric_index == KP_HPA_V1_FIELD ? "autoscaling/v1" : "autoscaling/v2", "HorizontalPodAutoscaler",
+		h->meta.namespace_, h->meta.name, path, reason);
+	r->numeric = true;
+	r->current_n = target;
+	r->recommended_n = moved;
+	r->before = false;
+}
+
 static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k,
 			    const kp_usage *const *us, size_t nus, const params_t *pp)
 {
@@ -267,9 +313,15 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	bool mem_under = u.oom_kills > 0 || (k->mem_request_b != KP_UNSET && u.mem_peak > (double)k->mem_request_b);
 	bool cpu_under = k->cpu_request_m != KP_UNSET && u.cpu_ref > (double)k->cpu_request_m &&
 			 cpu_target - k->cpu_request_m >= cfg->rules.rightsizing.min_cpu_change_m;
-	bool cpu_over = !cpu_under && significant(cfg, k->cpu_request_m, cpu_target, cfg->rules.rightsizing.min_cpu_change_m);
+	/* Throttled by its CPU limit: the limit is the cause, and what the
+	 * container would use above it was never observed (usage is capped
+	 * there), so the limit is changed and the CPU request is never
+	 * lowered on that censored usage. */
+	bool throttled = k->cpu_limit_m != KP_UNSET && u.throttled >= cfg->rules.rightsizing.throttling_threshold;
+	bool cpu_over = !cpu_under && !throttled &&
+			significant(cfg, k->cpu_request_m, cpu_target, cfg->rules.rightsizing.min_cpu_change_m);
 	bool mem_over = !mem_under && significant(cfg, k->mem_request_b, mem_target, cfg->rules.rightsizing.min_memory_change_b);
-	bool under = mem_under || cpu_under;
+	bool under = mem_under || cpu_under || throttled;
 	if (!under && !cpu_over && !mem_over)
 		return;
 
@@ -312,6 +364,21 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 			rec.cpu_request_m = cpu_target;
 		if (mem_over)
 			rec.mem_request_b = mem_target;
+	}
+	/* A throttling CPU limit is raised (to twice itself, or more if the
+	 * request grows past the ratio the owners chose: usage above the limit
+	 * is unknown, so each run doubles it until the throttling stops) or
+	 * removed, as rightsizing.throttled_cpu_limit says. A limit reserves
+	 * nothing, so the change costs nothing by itself: the money is the
+	 * request change. */
+	bool remove_limit = throttled && strcmp(cfg->rules.rightsizing.throttled_cpu_limit, "remove") == 0;
+	if (throttled && remove_limit) {
+		rec.cpu_limit_m = KP_UNSET;
+	} else if (throttled) {
+		double want = 2.0 * (double)k->cpu_limit_m;
+		if (k->cpu_request_m > 0 && rec.cpu_request_m != KP_UNSET)
+			want = fmax(want, (double)rec.cpu_request_m * (double)k->cpu_limit_m / (double)k->cpu_request_m);
+		rec.cpu_limit_m = round_up(want, 5);
 	}
 	/* Limits policy: never add a CPU limit; never leave a limit below its
 	 * request (the API would reject it); after an OOM the limit is what
@@ -361,11 +428,21 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? " at a memory limit of " : "",
 					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? a : "");
 	}
-	if (u.throttled >= 0.10 && k->cpu_limit_m != KP_UNSET) {
+	if (throttled) {
+		char lim[96];
 		kp_format_cpu(k->cpu_limit_m, a, sizeof(a));
+		if (remove_limit) {
+			snprintf(lim, sizeof(lim), "removed (rightsizing.throttled_cpu_limit: remove)");
+		} else {
+			kp_format_cpu(rec.cpu_limit_m, c, sizeof(c));
+			snprintf(lim, sizeof(lim), "raised to %s", c);
+		}
 		kp_finding_add_evidence(f, "cpu_throttled_ratio", u.throttled, true, "ratio",
-					"CPU was throttled in %.0f%% of scheduling periods by its %s CPU limit",
-					u.throttled * 100.0, a);
+					"CPU was throttled in %.0f%% of scheduling periods by its %s CPU limit: the limit "
+					"is the cause and usage above it was never observed, so the limit is %s (a limit "
+					"reserves nothing: that costs nothing by itself) and the CPU request is not "
+					"lowered on usage the limit capped",
+					u.throttled * 100.0, a, lim);
 	}
 	/* How the recommendation was made, so a reviewer can check the math. */
 	kp_format_cpu(rec.cpu_request_m != KP_UNSET ? rec.cpu_request_m : 0, a, sizeof(a));
@@ -403,24 +480,14 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		const kp_hpa *h = w->hpa;
 		bool cpu_moves = h->scales_on_cpu && rec.cpu_request_m != cur.cpu_request_m;
 		bool mem_moves = h->scales_on_memory && rec.mem_request_b != cur.mem_request_b;
-		if (cpu_moves || mem_moves) {
+		if (cpu_moves || mem_moves)
 			risk = KP_RISK_MEDIUM;
-			int64_t tgt = cpu_moves ? h->cpu_target_utilization : h->memory_target_utilization;
-			double ratio = cpu_moves ? (double)cur.cpu_request_m / (double)rec.cpu_request_m
-						 : (double)cur.mem_request_b / (double)rec.mem_request_b;
-			if (tgt > 0)
-				kp_finding_add_evidence(
-					f, "hpa_target_utilization", (double)tgt, true, "percent",
-					"HPA %s scales this %s on %s utilization (target %lld%%); utilization is measured "
-					"against the request, so changing the request moves the scaling point: set the "
-					"HPA target to %.0f%% to keep scaling at the same load",
-					h->meta.name, kind, cpu_moves ? "CPU" : "memory", (long long)tgt, (double)tgt * ratio);
-			else
-				kp_finding_add_evidence(f, "hpa", 0, false, NULL,
-							"HPA %s scales this %s on %s utilization; changing the request "
-							"moves its scaling point",
-							h->meta.name, kind, cpu_moves ? "CPU" : "memory");
-		}
+		if (cpu_moves)
+			hpa_follows(f, h, kind, "CPU", h->cpu_target_utilization, h->cpu_metric_index, cur.cpu_request_m,
+				    rec.cpu_request_m);
+		if (mem_moves)
+			hpa_follows(f, h, kind, "memory", h->memory_target_utilization, h->memory_metric_index,
+				    cur.mem_request_b, rec.mem_request_b);
 	}
 	if (under)
 		risk = risk < KP_RISK_MEDIUM ? KP_RISK_MEDIUM : risk; /* bigger pods may not fit on nodes */

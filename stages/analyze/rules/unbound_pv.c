@@ -79,11 +79,22 @@ void kp_rule_unbound_pv(kp_analyze_ctx *x)
 
 		kp_finding_add_evidence(f, "phase", 0, false, NULL, "Phase %s: %s", v->phase, phase_meaning(v->phase));
 		const char *rp = v->reclaim_policy;
-		if (eq(rp, "Retain"))
+		if (eq(rp, "Retain")) {
+			/* Deleting a Retain volume's object leaves its disk, and the
+			 * bill, in the cloud: the action makes the provisioner delete
+			 * the disk too, since that is what the savings count. */
 			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,
 						"Reclaim policy Retain: Kubernetes keeps the volume and its disk after the "
-						"claim is deleted, on purpose, until someone decides about the data");
-		else if (eq(rp, "Delete") && eq(v->phase, "Released"))
+						"claim is deleted, on purpose, until someone decides about the data; deleting "
+						"the volume object alone would leave the disk and its cost, so the action first "
+						"sets the policy to Delete, and the disk goes with the volume");
+			kp_related_change *r = kp_finding_add_related(
+				f, "v1", "PersistentVolume", NULL, name, "/spec/persistentVolumeReclaimPolicy",
+				"with Retain, deleting the volume keeps its disk: Delete lets the disk go with it");
+			r->current_s = kp_xstrdup("Retain");
+			r->recommended_s = kp_xstrdup("Delete");
+			r->before = true;
+		} else if (eq(rp, "Delete") && eq(v->phase, "Released"))
 			kp_finding_add_evidence(f, "reclaim_policy", 0, false, NULL,
 						"Reclaim policy Delete, yet the volume is Released: the deleter (the volume "
 						"plugin or CSI provisioner) failed to delete it, so the disk is still there");
