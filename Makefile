@@ -86,6 +86,7 @@ unit: $(TEST_BIN)
 e2e: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/run.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/inputs.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/missing.sh
 
 # quality.sh: seeded clusters with every category planted; precision and
 # recall must be 1.0 and no recommendation may break a safety invariant.
@@ -118,6 +119,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/inputs.sh
+	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/missing.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or

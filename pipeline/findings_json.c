@@ -599,6 +599,88 @@ kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, k
 	return KP_OK;
 }
 
+json_object *kp_missing_to_json(const kp_missing *m)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "resource", str_or_null(m->resource));
+	json_object_object_add(o, "namespace", str_or_null(m->namespace_));
+	json_object *w = NULL;
+	if (m->workload_kind && m->workload_name) {
+		w = json_object_new_object();
+		json_object_object_add(w, "kind", json_object_new_string(m->workload_kind));
+		json_object_object_add(w, "name", json_object_new_string(m->workload_name));
+	}
+	json_object_object_add(o, "workload", w);
+	json_object_object_add(o, "reason", json_object_new_string(m->reason ? m->reason : ""));
+	json_object_object_add(o, "summary", json_object_new_string(m->summary ? m->summary : ""));
+	return o;
+}
+
+/* A string, or null/absent (*out NULL) when nullable. */
+static kp_status rd_opt_str(rd_t *r, json_object *o, const char *key, const char *field, bool nullable,
+			    const char **out)
+{
+	json_object *v = NULL;
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return nullable ? KP_OK : rd_bad(r, field, "missing");
+	if (!json_object_is_type(v, json_type_string))
+		return rd_bad(r, field, nullable ? "expected a string or null" : "expected a string");
+	*out = json_object_get_string(v);
+	return KP_OK;
+}
+
+kp_status kp_missing_from_json(json_object *doc, const char *path, json_object **out, kp_error *err)
+{
+	*out = json_object_new_array();
+	json_object *in = kp_json_get(doc, "missing");
+	if (!in)
+		return KP_OK;
+	if (!json_object_is_type(in, json_type_array)) {
+		json_object_put(*out);
+		*out = NULL;
+		return kp_fail(err, KP_ERR_INPUT, "%s: missing: expected a list", path);
+	}
+	rd_t r = {path, "missing", 0, err};
+	for (size_t i = 0; i < json_object_array_length(in); i++) {
+		json_object *e = json_object_array_get_idx(in, i);
+		r.idx = i;
+		kp_missing m = {0};
+		kp_status s = KP_OK;
+		json_object *w = NULL;
+		if (json_object_is_type(e, json_type_string)) {
+			/* before entries were structured: where is unknown, so
+			 * it concerns every scope */
+			m.reason = m.summary = json_object_get_string(e);
+		} else if (!json_object_is_type(e, json_type_object)) {
+			s = kp_fail(err, KP_ERR_INPUT, "%s: missing[%zu]: expected an object or a string", path, i);
+		} else if (!(s = rd_opt_str(&r, e, "resource", "resource", true, &m.resource)) &&
+			   !(s = rd_opt_str(&r, e, "namespace", "namespace", true, &m.namespace_)) &&
+			   !(s = rd_opt_str(&r, e, "reason", "reason", false, &m.reason)) &&
+			   !(s = rd_opt_str(&r, e, "summary", "summary", false, &m.summary)) &&
+			   json_object_object_get_ex(e, "workload", &w) && w) {
+			if (!json_object_is_type(w, json_type_object))
+				s = rd_bad(&r, "workload", "expected an object {kind, name} or null");
+			else if (!(s = rd_opt_str(&r, w, "kind", "workload.kind", false, &m.workload_kind)))
+				s = rd_opt_str(&r, w, "name", "workload.name", false, &m.workload_name);
+		}
+		if (s) {
+			json_object_put(*out);
+			*out = NULL;
+			return s;
+		}
+		json_object_array_add(*out, kp_missing_to_json(&m));
+	}
+	return KP_OK;
+}
+
+const char *kp_missing_summary(json_object *entry)
+{
+	if (json_object_is_type(entry, json_type_string))
+		return json_object_get_string(entry);
+	return kp_json_str(entry, "summary");
+}
+
 void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size_t n, size_t total)
 {
 	json_object *arr = json_object_new_array();
@@ -638,7 +720,7 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	json_object_object_add(doc, "window", w);
 	json_object *missing = json_object_new_array();
 	for (size_t i = 0; i < c->missing.len; i++)
-		json_object_array_add(missing, json_object_new_string(c->missing.items[i]));
+		json_object_array_add(missing, kp_missing_to_json(&c->missing.items[i]));
 	json_object_object_add(doc, "missing", missing);
 	if (c->inconsistencies_total)
 		kp_inconsistencies_to_json(doc, (const char *const *)c->inconsistencies.items, c->inconsistencies.len,
@@ -649,6 +731,8 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	json_object_object_add(counts, "persistentvolumeclaims", json_object_new_int64((int64_t)c->pvcs.len));
 	json_object_object_add(counts, "usage_entries", json_object_new_int64((int64_t)c->usage.len));
 	json_object_object_add(counts, "excluded_by_scope", json_object_new_int64((int64_t)f->excluded_by_scope));
+	json_object_object_add(counts, "missing_excluded_by_scope",
+			       json_object_new_int64((int64_t)f->missing_excluded_by_scope));
 	json_object_object_add(doc, "counts", counts);
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f->items.len; i++)

@@ -30,6 +30,19 @@ kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_prici
  * error messages. full as above: what fields to expect. */
 kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, kp_findings *out, kp_error *err);
 
+/* One entry of "missing" (analysis.json, findings.json):
+ * {resource, namespace, workload: {kind, name} or null, reason, summary}. */
+json_object *kp_missing_to_json(const kp_missing *m);
+/* doc["missing"] in the current form, as a new array in *out: entries are
+ * checked and rewritten with every key; a string (the form before entries
+ * were structured) becomes a cluster-wide entry whose reason and summary
+ * are the string. Absent: an empty array. KP_ERR_INPUT naming path and the
+ * entry ("missing[2].summary: missing") otherwise; *out is then NULL. */
+kp_status kp_missing_from_json(json_object *doc, const char *path, json_object **out, kp_error *err);
+/* The line people read for one entry of "missing", either form; NULL when
+ * it has none. */
+const char *kp_missing_summary(json_object *entry);
+
 /* Adds "inconsistencies" (the listed ones) and "inconsistencies_total" (all
  * of them, listed or not) to an analysis.json or findings.json document.
  * Both are written only when there is at least one. */

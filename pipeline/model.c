@@ -60,6 +60,17 @@ void kp_cluster_init(kp_cluster *c)
 	kp_arena_init(&c->arena);
 }
 
+static const char *arena_dup(kp_arena *a, const char *s) { return s ? kp_arena_strdup(a, s) : NULL; }
+
+void kp_cluster_add_missing(kp_cluster *c, const char *resource, const char *ns, const char *workload_kind,
+			    const char *workload_name, const char *reason, const char *summary)
+{
+	kp_missing m = {arena_dup(&c->arena, resource),	    arena_dup(&c->arena, ns),
+			arena_dup(&c->arena, workload_kind), arena_dup(&c->arena, workload_name),
+			arena_dup(&c->arena, reason),	    arena_dup(&c->arena, summary)};
+	KP_ARRAY_PUSH(c->missing, m);
+}
+
 void kp_cluster_inconsistency(kp_cluster *c, const char *fmt, ...)
 {
 	c->inconsistencies_total++;

@@ -231,6 +231,19 @@ typedef struct kp_usage {
 
 #define KP_ARRAY(T) struct { T *items; size_t len, cap; }
 
+/* Something that was not collected or not measured, and what it covers, so
+ * a run scoped to some namespaces (--namespace, scope.*) can tell whether a
+ * gap is its own (stages/analyze/scope.c, kp_scope_keeps_missing). From a
+ * missing objects/<resource>.json, a missing usage.json, or an entry of
+ * usage.json's "missing" (docs/contracts/USAGE.md). */
+typedef struct kp_missing {
+	const char *resource;   /* "pods", "persistentvolumeclaims", "usage", "metrics"...; NULL unknown */
+	const char *namespace_; /* NULL: cluster-wide or unknown, so it concerns every scope */
+	const char *workload_kind, *workload_name; /* both set, or both NULL: not about one workload */
+	const char *reason;     /* plain English: why it is missing */
+	const char *summary;    /* one line for people: what, where and why */
+} kp_missing;
+
 typedef struct kp_cluster {
 	kp_arena arena;
 	const char *name;           /* cluster name (flag, config, or snapshot dir) */
@@ -238,7 +251,7 @@ typedef struct kp_cluster {
 	bool usage_collected;
 	int64_t window_start, window_end, step_seconds;
 	const char *usage_source; /* prometheus, metrics-server, manual */
-	KP_ARRAY(const char *) missing; /* human-readable: what was not collected and why */
+	KP_ARRAY(kp_missing) missing; /* what was not collected, in the order found */
 	/* References to objects that are not in the snapshot although their
 	 * list was collected ("pod shop/cart-1: spec.nodeName \"node-9\" is not
 	 * among the collected nodes"): the first KP_MAX_INCONSISTENCIES, in the
@@ -263,6 +276,9 @@ typedef struct kp_cluster {
 #define KP_MAX_INCONSISTENCIES 100
 
 void kp_cluster_init(kp_cluster *c);
+/* Appends a kp_missing (strings copied into the arena; NULL stays NULL). */
+void kp_cluster_add_missing(kp_cluster *c, const char *resource, const char *ns, const char *workload_kind,
+			    const char *workload_name, const char *reason, const char *summary);
 /* Records one inconsistency (see kp_cluster.inconsistencies). */
 void kp_cluster_inconsistency(kp_cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The resource list a workload kind is read from (KP_WL_DEPLOYMENT: KP_RES_DEPLOYMENTS). */
@@ -449,6 +465,9 @@ typedef struct kp_findings {
 	KP_ARRAY(kp_finding) items;
 	KP_ARRAY(kp_skip) skipped;
 	size_t excluded_by_scope; /* findings dropped by scope.* patterns */
+	/* cluster->missing entries outside the run's scope (--namespace,
+	 * scope.*): left out of the run's "missing" (kp_scope_missing) */
+	size_t missing_excluded_by_scope;
 } kp_findings;
 
 void kp_findings_init(kp_findings *f);

@@ -235,6 +235,12 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 	 * PVC is not orphaned because its pod is elsewhere), and before
 	 * analysis.json, so its findings, skipped and totals agree. */
 	kp_scope_namespaces(&f, run->namespaces, run->nnamespaces);
+	/* and what was not collected, by the same scope: a gap in a namespace
+	 * the run does not cover neither shows nor degrades it */
+	f.missing_excluded_by_scope = kp_scope_missing(c, run->cfg, run->namespaces, run->nnamespaces);
+	if (f.missing_excluded_by_scope)
+		kp_run_note(run, KP_NOTE_INFO, "analyze: left out of the report: %zu input%s not collected outside its scope",
+			    f.missing_excluded_by_scope, f.missing_excluded_by_scope == 1 ? "" : "s");
 	/* Memory: the rules are done and findings own copies of their strings,
 	 * so the model's object arrays go before analysis.json's tree is built
 	 * (kp_analysis_doc reads only their lengths, kept), and the findings

@@ -85,6 +85,15 @@ bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind);
  * keeps everything. Order is kept. */
 void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n);
 
+/* "Not collected" entries and the scope: whether entry m concerns a run
+ * scoped to ns[0..n) (--namespace; n == 0: all) and cfg's scope.*, by the
+ * same tests findings get. An entry without a namespace (cluster-wide)
+ * always does; one about a workload follows scope.exclude_kinds too. */
+bool kp_scope_keeps_missing(const kp_config *cfg, const char *const *ns, size_t n, const kp_missing *m);
+/* Drops the entries of c->missing that kp_scope_keeps_missing rejects,
+ * keeping the order; returns how many went. */
+size_t kp_scope_missing(kp_cluster *c, const kp_config *cfg, const char *const *ns, size_t n);
+
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */
 bool kp_namespace_ignored(const kp_cluster *c, const char *ns);

@@ -68,9 +68,16 @@ static void scope_release(scope_t *sc)
 	release(&sc->kinds);
 }
 
+/* The namespace half of scope_out, which "not collected" entries share
+ * (kp_scope_keeps_missing). */
+static bool ns_out(const scope_t *sc, const char *ns)
+{
+	return ns && ((sc->inc.n && !any_match(&sc->inc, ns)) || any_match(&sc->exc, ns));
+}
+
 static bool scope_out(const scope_t *sc, const char *ns, const char *kind)
 {
-	return any_match(&sc->kinds, kind) || (ns && ((sc->inc.n && !any_match(&sc->inc, ns)) || any_match(&sc->exc, ns)));
+	return any_match(&sc->kinds, kind) || ns_out(sc, ns);
 }
 
 bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind)
@@ -145,4 +152,49 @@ void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n)
 		return;
 	ns_list l = {ns, n};
 	filter(f, keep_listed, &l);
+}
+
+/* ---- "not collected" entries ----
+ *
+ * A gap outside the run's scope is not the run's: `--namespace checkout` is
+ * complete although analytics' metrics are missing. Entries are tested with
+ * the very predicates findings are (keep_listed for --namespace, ns_out and
+ * the kinds for scope.*), so an entry and a finding in the same place are
+ * kept or dropped together. A cluster-wide entry (namespace NULL: a list
+ * read across all namespaces, or a usage.json gap that does not say where)
+ * may cover anything, so it concerns every scope. */
+
+static bool missing_out(const scope_t *sc, const ns_list *l, const kp_missing *m)
+{
+	if (!m->namespace_)
+		return false;
+	if (l->n && !keep_listed(l, m->namespace_, m->workload_kind))
+		return true;
+	/* a gap about one workload goes with that workload's findings */
+	return m->workload_kind ? scope_out(sc, m->namespace_, m->workload_kind) : ns_out(sc, m->namespace_);
+}
+
+bool kp_scope_keeps_missing(const kp_config *cfg, const char *const *ns, size_t n, const kp_missing *m)
+{
+	scope_t sc;
+	scope_init(&sc, cfg);
+	ns_list l = {ns, n};
+	bool out = missing_out(&sc, &l, m);
+	scope_release(&sc);
+	return !out;
+}
+
+size_t kp_scope_missing(kp_cluster *c, const kp_config *cfg, const char *const *ns, size_t n)
+{
+	scope_t sc;
+	scope_init(&sc, cfg);
+	ns_list l = {ns, n};
+	size_t k = 0;
+	for (size_t i = 0; i < c->missing.len; i++)
+		if (!missing_out(&sc, &l, &c->missing.items[i]))
+			c->missing.items[k++] = c->missing.items[i]; /* strings live in the arena */
+	size_t dropped = c->missing.len - k;
+	c->missing.len = k;
+	scope_release(&sc);
+	return dropped;
 }

@@ -130,7 +130,7 @@ static kp_status collect_run(kp_run *run, kp_error *err)
 	if (s)
 		return s;
 	for (size_t i = 0; i < c->missing.len; i++)
-		kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i]);
+		kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i].summary);
 	if (c->missing.len)
 		run->degraded = true;
 	return KP_OK;

@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 4u
+#define MC_VERSION 5u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -354,7 +354,16 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 	w_i64(w, c->window_end);
 	w_i64(w, c->step_seconds);
 	w_str(w, c->usage_source);
-	w_strs(w, c->missing.items, c->missing.len);
+	w_u32(w, (uint32_t)c->missing.len);
+	for (size_t i = 0; i < c->missing.len; i++) {
+		const kp_missing *m = &c->missing.items[i];
+		w_str(w, m->resource);
+		w_str(w, m->namespace_);
+		w_str(w, m->workload_kind);
+		w_str(w, m->workload_name);
+		w_str(w, m->reason);
+		w_str(w, m->summary);
+	}
 	w_strs(w, c->inconsistencies.items, c->inconsistencies.len);
 	w_i64(w, (int64_t)c->inconsistencies_total);
 
@@ -820,7 +829,19 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 	c->window_end = r_i64(r);
 	c->step_seconds = r_i64(r);
 	c->usage_source = r_str(r);
-	r_top_strs(r, &c->missing.items, &c->missing.len, &c->missing.cap, UINT32_MAX);
+	R_TOP(r, c->missing);
+	for (size_t i = 0; i < c->missing.len && !r->bad; i++) {
+		kp_missing *m = &c->missing.items[i];
+		m->resource = r_str(r);
+		m->namespace_ = r_str(r);
+		m->workload_kind = r_str(r);
+		m->workload_name = r_str(r);
+		m->reason = r_str(r);
+		m->summary = r_str(r);
+		/* what the loader always sets (kp_missing), else a damaged cache */
+		if (!m->reason || !m->summary || !m->workload_kind != !m->workload_name)
+			r->bad = true;
+	}
 	if (r->bad)
 		return;
 	r_top_strs(r, &c->inconsistencies.items, &c->inconsistencies.len, &c->inconsistencies.cap,

@@ -940,12 +940,14 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 			free(path); /* e.g. no Argo Rollouts CRD: nothing to collect, not a gap */
 			return KP_OK;
 		}
-		kp_buf b;
-		kp_buf_init(&b);
-		kp_buf_printf(&b, "%s: not collected (%s is missing); nothing that depends on %s was judged",
-			      kp_resource_name(r), rel, kp_resource_name(r));
-		KP_ARRAY_PUSH(c->missing, kp_arena_strdup(&c->arena, kp_buf_cstr(&b)));
-		kp_buf_release(&b);
+		/* A list is read across all namespaces, so its gap is the
+		 * whole cluster's: it concerns every scope. */
+		char *reason = kp_xasprintf("%s is missing; nothing that depends on %s was judged", rel,
+					    kp_resource_name(r));
+		char *summary = kp_xasprintf("%s: not collected (%s)", kp_resource_name(r), reason);
+		kp_cluster_add_missing(c, kp_resource_name(r), NULL, NULL, NULL, reason, summary);
+		free(reason);
+		free(summary);
 		free(path);
 		return KP_OK;
 	}
@@ -1095,13 +1097,183 @@ static kp_status usage_item(void *ud, json_object *entry, size_t index)
 	return s;
 }
 
+/* usage.json "missing" (docs/contracts/USAGE.md): what could not be
+ * measured. An entry is a string (the old form: where is unknown, so it
+ * concerns every scope) or an object {resource?, namespace?, workload?:
+ * {kind, name}, reason}. Errors name the entry and field:
+ * "usage.json: missing[2].namespace: ...". */
+
+static kp_status missing_bad(kp_error *err, const char *path, size_t i, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static kp_status missing_bad(kp_error *err, const char *path, size_t i, const char *field, const char *fmt, ...)
+{
+	char detail[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return kp_fail(err, KP_ERR_INPUT, "%s: missing[%zu]%s%s: %s", path, i, field ? "." : "", field ? field : "",
+		       detail);
+}
+
+/* Free text shown in reports and the terminal: at most 500 bytes (cut on a
+ * character boundary), control characters as spaces. A new heap string. */
+static char *display_text(const char *m)
+{
+	size_t len = strlen(m);
+	if (len > 500) {
+		len = 500;
+		while (len && ((unsigned char)m[len] & 0xC0) == 0x80)
+			len--;
+	}
+	char *copy = kp_xmalloc(len + 1);
+	memcpy(copy, m, len);
+	copy[len] = '\0';
+	for (char *q = copy; *q; q++)
+		if ((unsigned char)*q < 0x20 || *q == 0x7f)
+			*q = ' ';
+	return copy;
+}
+
+/* o.key as a string: *out NULL when absent or null (the caller tells
+ * whether that is allowed: nullable words the error); an error when it is
+ * another type or holds a NUL character. */
+static kp_status missing_str(kp_error *err, const char *path, size_t i, json_object *o, const char *key,
+			     const char *field, bool nullable, const char **out)
+{
+	*out = NULL;
+	json_object *v = NULL;
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return KP_OK;
+	if (!json_object_is_type(v, json_type_string))
+		return missing_bad(err, path, i, field, "expected a string%s, got %s",
+				   nullable ? " or null" : "", json_type_to_name(json_object_get_type(v)));
+	if ((size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)))
+		return missing_bad(err, path, i, field, KP_NUL_MSG);
+	*out = json_object_get_string(v);
+	return KP_OK;
+}
+
+static kp_status missing_name(kp_error *err, const char *path, size_t i, const char *field, const char *name,
+			      kp_name_rule rule)
+{
+	size_t n = strlen(name), max = rule == KP_NAME_LABEL ? 63 : KP_MAX_NAME_LEN;
+	char q[KP_QUOTE_SIZE];
+	if (n > max)
+		return missing_bad(err, path, i, field, "is %zu characters long; at most %zu", n, max);
+	const char *problem = kp_name_problem(name, rule);
+	return problem ? missing_bad(err, path, i, field, "\"%s\" %s", quote_input(name, q), problem) : KP_OK;
+}
+
+/* A Kubernetes kind: "Deployment", "StatefulSet", a custom resource's kind. */
+static bool kind_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > 63 || k[0] < 'A' || k[0] > 'Z')
+		return false;
+	for (size_t j = 0; j < n; j++)
+		if (!((k[j] >= 'A' && k[j] <= 'Z') || (k[j] >= 'a' && k[j] <= 'z') || (k[j] >= '0' && k[j] <= '9')))
+			return false;
+	return true;
+}
+
+static kp_status parse_missing_object(kp_cluster *c, const char *path, size_t i, json_object *e, kp_error *err)
+{
+	const char *resource, *ns, *kind = NULL, *name = NULL, *reason;
+	kp_status s;
+	if ((s = missing_str(err, path, i, e, "resource", "resource", true, &resource)) ||
+	    (s = missing_str(err, path, i, e, "namespace", "namespace", true, &ns)) ||
+	    (s = missing_str(err, path, i, e, "reason", "reason", false, &reason)))
+		return s;
+	if (!reason)
+		return missing_bad(err, path, i, "reason", "missing: say why it could not be measured");
+	char *why = display_text(reason);
+	bool blank = strspn(why, " ") == strlen(why);
+	free(why);
+	if (blank)
+		return missing_bad(err, path, i, "reason", "is empty: say why it could not be measured");
+	/* resources are named as `kubectl get` names them: "pods", "metrics" */
+	if (resource && (s = missing_name(err, path, i, "resource", resource, KP_NAME_SUBDOMAIN)))
+		return s;
+	if (ns && (s = missing_name(err, path, i, "namespace", ns, KP_NAME_LABEL)))
+		return s;
+	json_object *w = NULL;
+	if (json_object_object_get_ex(e, "workload", &w) && w) {
+		if (!json_object_is_type(w, json_type_object))
+			return missing_bad(err, path, i, "workload", "expected an object {kind, name} or null, got %s",
+					   json_type_to_name(json_object_get_type(w)));
+		if ((s = missing_str(err, path, i, w, "kind", "workload.kind", false, &kind)) ||
+		    (s = missing_str(err, path, i, w, "name", "workload.name", false, &name)))
+			return s;
+		char q[KP_QUOTE_SIZE];
+		if (!kind || !name)
+			return missing_bad(err, path, i, !kind ? "workload.kind" : "workload.name", "missing");
+		if (!kind_ok(kind))
+			return missing_bad(err, path, i, "workload.kind",
+					   "\"%s\" is not a Kubernetes kind (such as Deployment or StatefulSet)",
+					   quote_input(kind, q));
+		if ((s = missing_name(err, path, i, "workload.name", name, name_rule(kind))))
+			return s;
+		/* workloads live in namespaces: without one, the scope could not
+		 * tell whose gap this is */
+		if (!ns)
+			return missing_bad(err, path, i, "workload", "needs missing[%zu].namespace (a workload is namespaced)",
+					   i);
+	}
+	if (!resource)
+		resource = "usage";
+	char *text = display_text(reason);
+	kp_buf sum;
+	kp_buf_init(&sum);
+	kp_buf_puts(&sum, resource);
+	if (kind)
+		kp_buf_printf(&sum, " of %s %s/%s", kind, ns, name);
+	else if (ns)
+		kp_buf_printf(&sum, " in namespace %s", ns);
+	kp_buf_printf(&sum, " not collected: %s", text);
+	kp_cluster_add_missing(c, resource, ns, kind, name, text, kp_buf_cstr(&sum));
+	kp_buf_release(&sum);
+	free(text);
+	return KP_OK;
+}
+
+static kp_status parse_usage_missing(kp_cluster *c, const char *path, json_object *missing, kp_error *err)
+{
+	if (!missing)
+		return KP_OK; /* absent or null: nothing was missing */
+	if (!json_object_is_type(missing, json_type_array))
+		return kp_fail(err, KP_ERR_INPUT, "%s: missing: expected a list of strings or objects, got %s", path,
+			       json_type_to_name(json_object_get_type(missing)));
+	size_t n = json_object_array_length(missing);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(missing, i);
+		if (json_object_is_type(e, json_type_string)) {
+			if ((size_t)json_object_get_string_len(e) != strlen(json_object_get_string(e)))
+				return missing_bad(err, path, i, NULL, KP_NUL_MSG);
+			/* the old form: where is unknown, so it concerns every scope */
+			char *text = display_text(json_object_get_string(e));
+			kp_cluster_add_missing(c, "usage", NULL, NULL, NULL, text, text);
+			free(text);
+		} else if (json_object_is_type(e, json_type_object)) {
+			kp_status s = parse_missing_object(c, path, i, e, err);
+			if (s)
+				return s;
+		} else {
+			return missing_bad(err, path, i, NULL, "expected a string or an object {resource, namespace, "
+					   "workload, reason}, got %s", json_type_to_name(json_object_get_type(e)));
+		}
+	}
+	return KP_OK;
+}
+
 static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 {
 	char *path = kp_path_join(dir, "usage.json");
 	if (!kp_file_exists(path)) {
-		KP_ARRAY_PUSH(c->missing,
-			      kp_arena_strdup(&c->arena, "usage: not measured (usage.json is missing); no workload was "
-							 "rightsized, all are listed as skipped"));
+		kp_cluster_add_missing(c, "usage", NULL, NULL, NULL,
+				       "usage.json is missing; no workload was rightsized, all are listed as skipped",
+				       "usage: not measured (usage.json is missing); no workload was rightsized, all are "
+				       "listed as skipped");
 		free(path);
 		return KP_OK;
 	}
@@ -1146,27 +1318,8 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 			s = kp_fail(err, KP_ERR_INPUT, "%s: window.step_seconds: expected a number of seconds above 0 and at "
 				    "most 86400, got %s", path, quote_input(json_object_to_json_string(step), qs));
 		c->step_seconds = step ? (int64_t)d : 0;
-		json_object *missing = kp_json_get(doc, "missing");
-		size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
-		for (size_t i = 0; i < nm && !s; i++) {
-			const char *m = json_object_get_string(json_object_array_get_idx(missing, i));
-			if (m)
-				{
-				/* shown in reports and the terminal: at most 500 bytes
-				 * (cut on a character boundary), control characters as spaces */
-				size_t len = strlen(m);
-				if (len > 500) {
-					len = 500;
-					while (len && ((unsigned char)m[len] & 0xC0) == 0x80)
-						len--;
-				}
-				char *copy = kp_arena_strndup(&c->arena, m, len);
-				for (char *q = copy; *q; q++)
-					if ((unsigned char)*q < 0x20 || *q == 0x7f)
-						*q = ' ';
-				KP_ARRAY_PUSH(c->missing, copy);
-			}
-		}
+		if (!s)
+			s = parse_usage_missing(c, path, kp_json_get(doc, "missing"), err);
 		if (!s)
 			c->usage_collected = true;
 	}

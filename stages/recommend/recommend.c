@@ -563,11 +563,18 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	const char *schema = kp_json_str(analysis, "schema");
 	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0)
 		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_ANALYSIS_SCHEMA);
+	/* what was not collected, already scoped by analyze; an analysis.json
+	 * from before structured entries has strings, read as cluster-wide */
+	json_object *missing = NULL;
+	kp_status s = kp_missing_from_json(analysis, path, &missing, err);
+	if (s)
+		return s;
 	kp_findings f;
 	kp_findings_init(&f);
-	kp_status s = kp_findings_from_json(analysis, path, false, &f, err);
+	s = kp_findings_from_json(analysis, path, false, &f, err);
 	if (s) {
 		kp_findings_release(&f);
+		json_object_put(missing);
 		return s;
 	}
 	/* The findings are in f now; their JSON (most of analysis.json's tree,
@@ -615,8 +622,11 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	json_object_object_add(doc, "skipped", kp_skipped_to_json(&f));
 	/* Not in the v1 contract's required set, but reports need to say what
 	 * was not collected; additive fields are allowed by the contract. */
-	v = kp_json_get(analysis, "missing");
-	json_object_object_add(doc, "missing", v ? json_object_get(v) : json_object_new_array());
+	json_object_object_add(doc, "missing", missing);
+	/* gaps the run's scope left out: counted, so nobody wonders */
+	int64_t out_of_scope = json_object_get_int64(kp_json_get(analysis, "counts.missing_excluded_by_scope"));
+	if (out_of_scope > 0)
+		json_object_object_add(doc, "missing_excluded_by_scope", json_object_new_int64(out_of_scope));
 	/* references to objects the snapshot does not hold: only when there are any */
 	json_object *inc = kp_json_get(analysis, "inconsistencies"), *inc_total = kp_json_get(analysis, "inconsistencies_total");
 	if (json_object_is_type(inc, json_type_array) && json_object_get_int64(inc_total) > 0) {

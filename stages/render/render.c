@@ -36,12 +36,23 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	kp_status s = read_findings(run->dir, &doc, err);
 	if (s)
 		return s;
+	/* entries as findings.json has them (already scoped), strings from a
+	 * findings.json before structured entries read as cluster-wide ones */
+	json_object *missing = NULL;
+	char *fpath = kp_path_join(run->dir, "findings.json");
+	s = kp_missing_from_json(doc, fpath, &missing, err);
+	free(fpath);
+	if (s) {
+		json_object_put(doc);
+		return s;
+	}
 	json_object *info = json_object_new_object();
 	json_object_object_add(info, "version", json_object_new_string(KP_VERSION));
-	json_object *missing = kp_json_get(doc, "missing");
-	bool degraded = (json_object_is_type(missing, json_type_array) && json_object_array_length(missing) > 0) ||
+	bool degraded = json_object_array_length(missing) > 0 ||
 			json_object_get_int64(kp_json_get(doc, "inconsistencies_total")) > 0;
-	json_object_object_add(info, "missing", missing ? json_object_get(missing) : json_object_new_array());
+	json_object_object_add(info, "missing", missing);
+	json_object_object_add(info, "missing_excluded_by_scope",
+			       json_object_get(kp_json_get(doc, "missing_excluded_by_scope")));
 	json_object_object_add(info, "degraded", json_object_new_boolean(degraded));
 	if (degraded)
 		run->degraded = true;

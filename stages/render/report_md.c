@@ -770,16 +770,45 @@ static void add_run_info(json_object *view, json_object *run_info)
 {
 	const char *version = kp_json_str(run_info, "version");
 	put_str(view, "version", version ? version : KP_VERSION);
-	json_object *missing = kp_json_get(run_info, "missing"), *arr = json_object_new_array();
+	/* "missing": the one-line summaries (what templates before structured
+	 * entries show with {{.}}); "not_collected": each entry's parts, for a
+	 * table. Entries come in either form (kp_missing_summary). */
+	json_object *missing = kp_json_get(run_info, "missing"), *arr = json_object_new_array(),
+		    *rows = json_object_new_array();
 	size_t n = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = json_object_array_get_idx(missing, i);
-		if (json_object_is_type(m, json_type_string))
-			json_object_array_add(arr, json_object_new_string(json_object_get_string(m)));
+		const char *summary = kp_missing_summary(m);
+		if (!summary)
+			continue;
+		json_object_array_add(arr, json_object_new_string(summary));
+		bool structured = json_object_is_type(m, json_type_object);
+		const char *ns = structured ? kp_json_str(m, "namespace") : NULL;
+		const char *res = structured ? kp_json_str(m, "resource") : NULL;
+		const char *why = structured ? kp_json_str(m, "reason") : NULL;
+		const char *wk = kp_json_str(m, "workload.kind"), *wn = kp_json_str(m, "workload.name");
+		json_object *row = json_object_new_object();
+		put_str(row, "summary", summary);
+		put_str(row, "namespace", ns ? ns : "all namespaces");
+		put_bool(row, "cluster_wide", !ns);
+		char w[600];
+		snprintf(w, sizeof(w), "%s %s", wk ? wk : "", wn ? wn : "");
+		put_str(row, "workload", structured && wk && wn ? w : NULL);
+		put_str(row, "resource", res ? res : "unknown");
+		put_str(row, "reason", why ? why : summary);
+		json_object_array_add(rows, row);
 	}
 	bool has_missing = json_object_array_length(arr) > 0;
 	put_bool(view, "has_missing", has_missing);
 	json_object_object_add(view, "missing", arr);
+	json_object_object_add(view, "not_collected", rows);
+	int64_t out_of_scope = json_object_get_int64(kp_json_get(run_info, "missing_excluded_by_scope"));
+	put_bool(view, "has_missing_excluded_by_scope", out_of_scope > 0);
+	put_int(view, "missing_excluded_by_scope", out_of_scope > 0 ? out_of_scope : 0);
+	char label[64];
+	snprintf(label, sizeof(label), "%lld input%s", (long long)(out_of_scope > 0 ? out_of_scope : 0),
+		 out_of_scope == 1 ? "" : "s");
+	put_str(view, "missing_excluded_by_scope_label", label);
 	/* an inconsistent snapshot degrades the run too, but has its own
 	 * section (add_inconsistencies), not "Not collected" */
 	put_bool(view, "degraded",

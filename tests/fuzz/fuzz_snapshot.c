@@ -1,7 +1,8 @@
 /*
  * fuzz_snapshot.c - libFuzzer harness for the snapshot loader and everything
  * that consumes its result: kp_snapshot_load -> kp_analyze ->
- * kp_analysis_doc -> kp_recommend, all released again (leaks are findings).
+ * kp_scope_missing -> kp_analysis_doc -> kp_recommend, all released again
+ * (leaks are findings).
  *
  * Input: byte 0 picks the file, the rest is its text. With k = (byte0 & 0x1f) - 1
  * (mod 32): k = 15 is usage.json, any other k the kp_resource k (below 15)
@@ -115,6 +116,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kp_findings_init(&f);
 		kp_analyze_ctx ctx = {.cluster = &c, .cfg = &cfg, .now = now, .out = &f};
 		kp_analyze(&ctx);
+		/* the run's scope over what was not collected, as analyze_run
+		 * applies it (namespaces of the companion and of the demo) */
+		static const char *const scope_ns[] = {"checkout", "ml"};
+		f.missing_excluded_by_scope = kp_scope_missing(&c, &cfg, scope_ns, data[0] & 0x80 ? 0 : 2);
 		json_object *analysis = kp_analysis_doc(&c, &f, now);
 		json_object *findings = NULL, *plan = NULL;
 		kp_error rerr = {0};

@@ -129,6 +129,7 @@ typedef enum {
 	SC_D_ENDPOINTSLICE,
 	SC_D_STORAGECLASS,
 	SC_D_USAGE,
+	SC_D_MISSING,
 	SC_D_CLUSTER,
 	SC_D_COUNT
 } sc_desc_id;
@@ -359,6 +360,15 @@ static const sc_field sc_usage_fields[] = {
 	SC_LNK(kp_usage, workload, workloads, SC_D_WORKLOAD),
 };
 
+static const sc_field sc_missing_fields[] = {
+	SC_F(kp_missing, resource, SC_STR),
+	SC_F(kp_missing, namespace_, SC_STR),
+	SC_F(kp_missing, workload_kind, SC_STR),
+	SC_F(kp_missing, workload_name, SC_STR),
+	SC_F(kp_missing, reason, SC_STR),
+	SC_F(kp_missing, summary, SC_STR),
+};
+
 static const sc_field sc_cluster_fields[] = {
 	SC_SKIPF(kp_cluster, arena, "the memory the model lives in, not model data"),
 	SC_F(kp_cluster, name, SC_STR),
@@ -368,7 +378,7 @@ static const sc_field sc_cluster_fields[] = {
 	SC_F(kp_cluster, window_end, SC_INT),
 	SC_F(kp_cluster, step_seconds, SC_INT),
 	SC_F(kp_cluster, usage_source, SC_STR),
-	SC_TOPSTRS(missing),
+	SC_TOP(missing, SC_D_MISSING),
 	SC_TOPSTRS(inconsistencies),
 	SC_F(kp_cluster, inconsistencies_total, SC_INT),
 	SC_TOP(pods, SC_D_POD),
@@ -403,6 +413,7 @@ static const sc_desc sc_descs[SC_D_COUNT] = {
 	[SC_D_ENDPOINTSLICE] = SC_DESC(kp_endpointslice, sc_endpointslice_fields),
 	[SC_D_STORAGECLASS] = SC_DESC(kp_storageclass, sc_storageclass_fields),
 	[SC_D_USAGE] = SC_DESC(kp_usage, sc_usage_fields),
+	[SC_D_MISSING] = SC_DESC(kp_missing, sc_missing_fields),
 	[SC_D_CLUSTER] = SC_DESC(kp_cluster, sc_cluster_fields),
 };
 
@@ -450,10 +461,11 @@ static void sc_field_count_guard(void)
 	kp_endpointslice eps = {meta, 0, 0, 0};
 	kp_storageclass sc = {meta, 0, 0};
 	kp_usage u = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_missing miss = {0, 0, 0, 0, 0, 0};
 	/* the arena, collected[] and the KP_ARRAYs have no named type to copy */
 	kp_cluster c = {{0}, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
 	(void)kv, (void)ct, (void)tol, (void)taint, (void)wl, (void)pod, (void)pvc, (void)pv, (void)hpa, (void)ns;
-	(void)node, (void)svc, (void)eps, (void)sc, (void)u, (void)c;
+	(void)node, (void)svc, (void)eps, (void)sc, (void)u, (void)miss, (void)c;
 }
 
 /* ------------------------------------------------------------------ */
