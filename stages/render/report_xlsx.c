@@ -98,11 +98,12 @@ typedef struct {
 	const char *source;   /* never NULL */
 } xl_prices;
 
-/* One group row of the by-category / by-namespace tables. */
+/* One group row of the by-category / by-namespace tables: savings of the
+ * actions the plan can take, and blocked savings apart (as report.md). */
 typedef struct {
 	const char *key; /* borrowed from the findings document */
 	int count;
-	double cost, savings;
+	double cost, savings, blocked;
 } xl_group;
 
 typedef struct {
@@ -404,18 +405,21 @@ static const char *xl_namespace(json_object *finding_or_skip)
 
 /* Adds to the group named key (linear search: a report has a handful of
  * categories and namespaces). */
-static void xl_group_add(xl_group *g, size_t *n, const char *key, double cost, double savings)
+static void xl_group_add(xl_group *g, size_t *n, const char *key, double cost, double savings, bool blocked)
 {
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(g[i].key, key) == 0) {
-			g[i].count++;
-			g[i].cost += cost;
-			g[i].savings += savings;
-			return;
-		}
+	size_t i = 0;
+	while (i < *n && strcmp(g[i].key, key) != 0)
+		i++;
+	if (i == *n) {
+		g[i] = (xl_group){ key, 0, 0, 0, 0 };
+		(*n)++;
 	}
-	g[*n] = (xl_group){ key, 1, cost, savings };
-	(*n)++;
+	g[i].count++;
+	g[i].cost += cost;
+	if (blocked)
+		g[i].blocked += savings;
+	else
+		g[i].savings += savings;
 }
 
 /* Biggest savings first, then by name, so the table reads like a to-do list. */
@@ -653,8 +657,8 @@ static void xl_size_cell(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
 		xl_blank(x, ws, SH_FINDINGS, r, c, f);
 }
 
-static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, size_t n, double *total_cost,
-			      double *total_savings, xl_group *cats, size_t *ncats, xl_group *nss, size_t *nns)
+static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, size_t n, xl_group *cats,
+			      size_t *ncats, xl_group *nss, size_t *nns)
 {
 	const char *S = SH_FINDINGS;
 	char money_hdr[2][64];
@@ -803,10 +807,9 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		}
 		xl_row_lines(x, ws, r, lines);
 
-		*total_cost += cost;
-		*total_savings += savings;
-		xl_group_add(cats, ncats, js(f, "category"), cost, savings);
-		xl_group_add(nss, nns, xl_namespace(f), cost, savings);
+		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
+		xl_group_add(cats, ncats, js(f, "category"), cost, savings, blocked);
+		xl_group_add(nss, nns, xl_namespace(f), cost, savings, blocked);
 	}
 	kp_buf_release(&ev);
 
@@ -850,24 +853,28 @@ static void xl_sheet_skipped(xl_ctx *x, lxw_worksheet *ws, json_object *doc)
 	worksheet_fit_to_pages(ws, 1, 0);
 }
 
-/* A "By category" / "By namespace" block: label, COUNTIF, SUMIF x2 over the
- * Findings columns, with cached values. Returns the next free row. */
+/* A "By category" / "By namespace" block: label, COUNTIF, SUMIF, and two
+ * SUMIFS over the Findings columns split on the Blocked column, with
+ * cached values. Returns the next free row. */
 static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const char *title, const char *keyhdr,
 				lxw_col_t keycol, xl_group *g, size_t ng, unsigned last_row)
 {
 	const char *S = SH_SUMMARY;
-	char key[8], cost[8], sav[8], hdr_cost[64], hdr_sav[64];
+	char key[8], cost[8], sav[8], blk[8], hdr_cost[64], hdr_sav[64], hdr_blk[96];
 	xl_colname(key, keycol);
 	xl_colname(cost, C_COST);
 	xl_colname(sav, C_SAVINGS);
+	xl_colname(blk, C_BLOCKED);
 	snprintf(hdr_cost, sizeof(hdr_cost), "Monthly cost (%s)", x->prices.currency);
 	snprintf(hdr_sav, sizeof(hdr_sav), "Monthly savings (%s)", x->prices.currency);
+	snprintf(hdr_blk, sizeof(hdr_blk), "Blocked, review only (%s)", x->prices.currency);
 
 	xl_str(x, ws, S, r++, 0, title, x->h2);
 	xl_str(x, ws, S, r, 0, keyhdr, x->header);
 	xl_str(x, ws, S, r, 1, "Findings", x->header_num);
 	xl_str(x, ws, S, r, 2, hdr_cost, x->header_num);
 	xl_str(x, ws, S, r, 3, hdr_sav, x->header_num);
+	xl_str(x, ws, S, r, 4, hdr_blk, x->header_num);
 	r++;
 	qsort(g, ng, sizeof(*g), xl_group_cmp);
 	for (size_t i = 0; i < ng; i++, r++) {
@@ -878,24 +885,28 @@ static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const
 			   last_row, a);
 		xl_formula(x, ws, S, r, 2, g[i].cost, x->money, "=SUMIF(%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u)",
 			   SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, cost, cost, last_row);
-		xl_formula(x, ws, S, r, 3, g[i].savings, x->money, "=SUMIF(%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u)",
-			   SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, sav, sav, last_row);
+		for (int b = 0; b < 2; b++)
+			xl_formula(x, ws, S, r, (lxw_col_t)(3 + b), b ? g[i].blocked : g[i].savings, x->money,
+				   "=SUMIFS(%s!$%s$2:$%s$%u,%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u,\"%s\")", SH_FINDINGS, sav,
+				   sav, last_row, SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, blk, blk, last_row,
+				   b ? "yes" : "no");
 	}
 	if (ng == 0)
 		xl_str(x, ws, S, r++, 0, "(no findings)", x->note);
 	return r + 1;
 }
 
-static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, double total_cost,
-			     double total_savings, xl_group *cats, size_t ncats, xl_group *nss, size_t nns)
+static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, xl_group *cats, size_t ncats,
+			     xl_group *nss, size_t nns)
 {
 	const char *S = SH_SUMMARY;
 	/* Narrow enough that the page prints at full size; the run facts in B
 	 * overflow into the empty C and D. */
-	xl_col(x, ws, 0, 34, NULL);
+	xl_col(x, ws, 0, 46, NULL);
 	xl_col(x, ws, 1, 14, NULL);
-	xl_col(x, ws, 2, 21, NULL);
-	xl_col(x, ws, 3, 21, NULL);
+	xl_col(x, ws, 2, 18, NULL);
+	xl_col(x, ws, 3, 18, NULL);
+	xl_col(x, ws, 4, 18, NULL);
 	if (xl_ok(x))
 		xl_check_what(x, worksheet_set_row(ws, 0, 24, NULL), "title row");
 
@@ -939,22 +950,55 @@ static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, siz
 	r++;
 
 	unsigned last = (unsigned)(n > 0 ? n + 1 : 2); /* empty list: the blank row 2 */
-	char id[8], cost[8], sav[8];
+	char id[8], cost[8], sav[8], blk[8], appr[8];
 	xl_colname(id, C_ID);
 	xl_colname(cost, C_COST);
 	xl_colname(sav, C_SAVINGS);
-	char hdr_cost[64], hdr_sav[64];
-	snprintf(hdr_cost, sizeof(hdr_cost), "Total monthly cost (%s)", x->prices.currency);
-	snprintf(hdr_sav, sizeof(hdr_sav), "Total monthly savings (%s)", x->prices.currency);
-	xl_str(x, ws, S, r, 0, "Total findings", x->label);
+	xl_colname(blk, C_BLOCKED);
+	xl_colname(appr, C_APPROVAL);
+	/* The breakdown report.md has, from the same split (savings.c) for
+	 * the cached values; the formulas recompute each bucket from the
+	 * Findings columns, so a price edit moves them all. */
+	kp_savings_split sp;
+	kp_savings_split_of(doc, &sp);
+	const char *cur = x->prices.currency;
+	char label[7][160];
+	snprintf(label[0], sizeof(label[0]), "Total findings");
+	snprintf(label[1], sizeof(label[1]), "Cost today (%s/month)", cur);
+	snprintf(label[2], sizeof(label[2]), "Savings that need no approval (%s/month)", cur);
+	snprintf(label[3], sizeof(label[3]), "Savings that need approval (%s/month)", cur);
+	snprintf(label[4], sizeof(label[4]), "Extra cost of reliability fixes (%s/month)", cur);
+	snprintf(label[5], sizeof(label[5]), "Net potential savings (%s/month)", cur);
+	snprintf(label[6], sizeof(label[6]), "Blocked, review only, not in net (%s/month)", cur);
+	char rng[7][96];
+	snprintf(rng[0], sizeof(rng[0]), "%s!$%s$2:$%s$%u", SH_FINDINGS, sav, sav, last);
+	snprintf(rng[1], sizeof(rng[1]), "%s!$%s$2:$%s$%u", SH_FINDINGS, blk, blk, last);
+	snprintf(rng[2], sizeof(rng[2]), "%s!$%s$2:$%s$%u", SH_FINDINGS, appr, appr, last);
+	const char *S_ = rng[0], *B_ = rng[1], *A_ = rng[2];
+	lxw_row_t first = r;
+	xl_str(x, ws, S, r, 0, label[0], x->label);
 	xl_formula(x, ws, S, r++, 1, (double)n, x->count_bold, "=COUNTA(%s!$%s$2:$%s$%u)", SH_FINDINGS, id, id, last);
-	xl_str(x, ws, S, r, 0, hdr_cost, x->label);
-	xl_formula(x, ws, S, r++, 1, total_cost, x->money_bold, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, cost, cost, last);
-	xl_str(x, ws, S, r, 0, hdr_sav, x->label);
-	xl_formula(x, ws, S, r++, 1, total_savings, x->money_bold, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, sav, sav,
-		   last);
-	xl_str(x, ws, S, r++, 0, "Cost: what the resources in these findings cost per month today.", x->note);
-	xl_str(x, ws, S, r++, 0, "Savings: what the recommended actions save per month (negative: a fix that costs).",
+	xl_str(x, ws, S, r, 0, label[1], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.cost, x->money, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, cost, cost, last);
+	xl_str(x, ws, S, r, 0, label[2], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.no_approval, x->money, "=SUMIFS(%s,%s,\"no\",%s,\"no\",%s,\">=0\")", S_, B_,
+		   A_, S_);
+	xl_str(x, ws, S, r, 0, label[3], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.approval, x->money, "=SUMIFS(%s,%s,\"no\",%s,\"yes\",%s,\">=0\")", S_, B_,
+		   A_, S_);
+	xl_str(x, ws, S, r, 0, label[4], x->label);
+	xl_formula(x, ws, S, r++, 1, -sp.reliability, x->money, "=SUMIFS(%s,%s,\"no\",%s,\"<0\")", S_, B_, S_);
+	xl_str(x, ws, S, r, 0, label[5], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.net, x->money_bold, "=SUM(B%u:B%u)", (unsigned)first + 3, (unsigned)first + 5);
+	xl_str(x, ws, S, r, 0, label[6], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.blocked, x->money, "=SUMIFS(%s,%s,\"yes\")", S_, B_);
+	xl_str(x, ws, S, r++, 0, "Cost today: what the resources in these findings cost per month.", x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Net: the savings of every action the plan (plan.json) can take, reliability fixes subtracted.",
+	       x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Blocked: actions in protected namespaces, for review only; never added to the net, here and in the "
+	       "tables below.",
 	       x->note);
 	xl_str(x, ws, S, r++, 0, "Prices can be changed on the Prices sheet: every cost and savings figure recomputes.",
 	       x->note);
@@ -1058,7 +1102,6 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	xl_group *cats = kp_xcalloc(n + 1, sizeof(*cats));
 	xl_group *nss = kp_xcalloc(n + 1, sizeof(*nss));
 	size_t ncats = 0, nns = 0;
-	double total_cost = 0, total_savings = 0;
 
 	/* Sheet order is what the reviewer meets: Summary first. Findings is
 	 * filled before Summary because Summary's cached totals come from it. */
@@ -1070,8 +1113,8 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	lxw_worksheet *sws = xl_add_sheet(&x, SH_SKIPPED);
 	if (xl_ok(&x)) {
 		xl_sheet_prices(&x, pws);
-		xl_sheet_findings(&x, fws, list, n, &total_cost, &total_savings, cats, &ncats, nss, &nns);
-		xl_sheet_summary(&x, summary, findings, n, total_cost, total_savings, cats, ncats, nss, nns);
+		xl_sheet_findings(&x, fws, list, n, cats, &ncats, nss, &nns);
+		xl_sheet_summary(&x, summary, findings, n, cats, ncats, nss, nns);
 		xl_sheet_skipped(&x, sws, findings);
 	}
 
