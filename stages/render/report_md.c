@@ -247,9 +247,45 @@ static bool fmt_sizes_summary(json_object *set, char *out, size_t n)
 	return true;
 }
 
-static void add_rows(json_object *d, json_object *cur, json_object *rec)
+/* A node finding's rows: what the node offers and what its pods request,
+ * from its "node" object. A node has no requests of its own, so these are
+ * never labelled as requests; nothing is resized ("—"). */
+static void add_node_rows(json_object *rows, json_object *node)
+{
+	static const struct {
+		const char *key, *label;
+		bool cpu;
+	} NODE_ROWS[] = {
+		{"cpu_capacity_millicores", "CPU capacity", true},
+		{"cpu_allocatable_millicores", "CPU allocatable", true},
+		{"cpu_requested_millicores", "CPU requested by pods", true},
+		{"memory_capacity_bytes", "Memory capacity", false},
+		{"memory_allocatable_bytes", "Memory allocatable", false},
+		{"memory_requested_bytes", "Memory requested by pods", false},
+	};
+	for (size_t i = 0; i < sizeof(NODE_ROWS) / sizeof(NODE_ROWS[0]); i++) {
+		json_object *v = kp_json_get(node, NODE_ROWS[i].key);
+		if (!is_num(v))
+			continue;
+		char c[64];
+		if (NODE_ROWS[i].cpu)
+			kp_format_cpu(json_object_get_int64(v), c, sizeof(c));
+		else
+			kp_format_bytes(json_object_get_int64(v), c, sizeof(c));
+		json_object *row = json_object_new_object();
+		put_str(row, "field", NODE_ROWS[i].label);
+		put_str(row, "current", c);
+		put_str(row, "recommended", "\xe2\x80\x94");
+		put_bool(row, "changed", false);
+		json_object_array_add(rows, row);
+	}
+}
+
+static void add_rows(json_object *d, json_object *cur, json_object *rec, json_object *node)
 {
 	json_object *rows = json_object_new_array();
+	if (json_object_is_type(node, json_type_object))
+		add_node_rows(rows, node);
 	bool rec_obj = json_object_is_type(rec, json_type_object);
 	for (size_t i = 0; i < sizeof(SIZE_FIELDS) / sizeof(SIZE_FIELDS[0]); i++) {
 		char c[64], r[64];
@@ -428,7 +464,9 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_str(d, "change", hc && hr ? buf : NULL);
 	json_object *reps = kp_json_get(c, "replicas");
 	json_object_object_add(d, "replicas", is_num(reps) ? json_object_new_int64(json_object_get_int64(reps)) : NULL);
-	add_rows(d, c, r);
+	json_object *node = kp_json_get(f, "node");
+	put_copy(d, "node", json_object_is_type(node, json_type_object) ? node : NULL);
+	add_rows(d, c, r, node);
 	return d;
 }
 

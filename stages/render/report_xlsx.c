@@ -82,6 +82,8 @@ enum {
 	C_MEM_REC,
 	C_STORAGE,
 	C_STORAGE_REC,
+	C_NODE_CPU, /* a node finding's priced capacity: a node has no requests of its own */
+	C_NODE_MEM,
 	C_LB,
 	C_RATE_CPU,     /* the row's prices: =CpuCoreHour etc., or the finding's own "price" */
 	C_RATE_MEM,
@@ -581,7 +583,13 @@ static void xl_sheet_prices(xl_ctx *x, lxw_worksheet *ws)
 	xl_str(x, ws, S, r++, 0, "+ storage GiB x StorageGiBMonth + load balancers x LoadBalancerHour x HoursPerMonth",
 	       x->text);
 	xl_str(x, ws, S, r++, 0,
+	       "+ (node CPU cores x CpuCoreHour + node memory GiB x MemoryGiBHour) x HoursPerMonth", x->text);
+	xl_str(x, ws, S, r++, 0,
 	       "Sizes are requests from the Findings sheet; a blank size counts as 0, blank replicas as 1.", x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "A node has no requests of its own: a node row is priced at its capacity (the Node CPU and memory "
+	       "capacity columns; allocatable when its status has none).",
+	       x->note);
 	xl_str(x, ws, S, r++, 0,
 	       "Each Findings row has its own CPU, memory and storage price columns: =CpuCoreHour etc. by default, "
 	       "or the finding's specific price (its node types or StorageClass, see its evidence).",
@@ -620,6 +628,8 @@ static const struct {
 	[C_MEM_REC] = { "Memory recommended (GiB)", 13 },
 	[C_STORAGE] = { "Storage (GiB)", 10 },
 	[C_STORAGE_REC] = { "Storage recommended (GiB)", 13 },
+	[C_NODE_CPU] = { "Node CPU capacity (cores)", 11 },
+	[C_NODE_MEM] = { "Node memory capacity (GiB)", 12 },
 	[C_LB] = { "Load balancers", 10 },
 	[C_RATE_CPU] = { "CPU price (per core-hour)", 12 },
 	[C_RATE_MEM] = { "Memory price (per GiB-hour)", 12 },
@@ -744,6 +754,20 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		xl_size_cell(x, ws, r, C_MEM_REC, rec.present, rec_o, "memory_request_bytes", rec.mem_gib, x->gib);
 		xl_size_cell(x, ws, r, C_STORAGE, true, cur_o, "storage_bytes", cur.storage_gib, x->gib);
 		xl_size_cell(x, ws, r, C_STORAGE_REC, rec.present, rec_o, "storage_bytes", rec.storage_gib, x->gib);
+		/* A node is priced at its capacity (allocatable when its status
+		 * has none), as pipeline/money.c does; other rows leave these blank. */
+		json_object *node = kp_json_get(f, "node");
+		const char *node_keys[2][2] = { { "cpu_capacity_millicores", "cpu_allocatable_millicores" },
+						{ "memory_capacity_bytes", "memory_allocatable_bytes" } };
+		for (int k = 0; k < 2; k++) {
+			double v = xl_size(x, node, node_keys[k][0], 0, i, "node");
+			if (v <= 0)
+				v = xl_size(x, node, node_keys[k][1], 0, i, "node");
+			if (json_object_is_type(node, json_type_object))
+				xl_num(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? v / GIB : v / 1000.0, k ? x->gib : x->cores);
+			else
+				xl_blank(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? x->gib : x->cores);
+		}
 		xl_num(x, ws, S, r, C_LB, cur.load_balancers, x->count);
 		for (size_t k = 0; k < 3; k++) {
 			if (specific[k])
@@ -757,8 +781,10 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		 * savings equal the cost, as for a null recommendation. */
 		xl_formula(x, ws, S, r, C_COST, cost, x->money,
 			   "=IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+			   "+(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
 			   "+%s%u*%s%u+%s%u*LoadBalancerHour*HoursPerMonth",
 			   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_RATE_CPU], xr, ref[C_MEM], xr,
+			   ref[C_RATE_MEM], xr, ref[C_NODE_CPU], xr, ref[C_RATE_CPU], xr, ref[C_NODE_MEM], xr,
 			   ref[C_RATE_MEM], xr, ref[C_STORAGE], xr, ref[C_RATE_STORAGE], xr, ref[C_LB], xr);
 		xl_formula(x, ws, S, r, C_SAVINGS, savings, x->money,
 			   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"

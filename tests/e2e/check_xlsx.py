@@ -216,8 +216,10 @@ def cpu_part(doc):
     for f in doc["findings"]:
         if "cpu_core_hour" in (f.get("price") or {}) or f["action"]["blocked"]:
             continue
-        cur, rec = f.get("current") or {}, f.get("recommended")
+        cur, rec, node = f.get("current") or {}, f.get("recommended"), f.get("node")
         v = size(cur, "replicas", 1) * size(cur, "cpu_request_millicores") / 1000.0
+        if node:  # a node is priced at its capacity (allocatable without one), it has no requests
+            v += (node.get("cpu_capacity_millicores") or node.get("cpu_allocatable_millicores") or 0) / 1000.0
         if rec is not None:
             v -= size(rec, "replicas", 1) * size(rec, "cpu_request_millicores") / 1000.0
         total += v * p["cpu_core_hour"] * p["hours_per_month"]
@@ -328,6 +330,25 @@ def check_static(wb_f, doc, n):
                 bad.append("row %d %s %r != =%s" % (r, key, v, name))
     check(not bad, "row price cells are =%s.. by default and the finding's own price where it has one"
           % PRICE_NAMES[0], "; ".join(bad[:3]))
+
+    # A node has no requests: its row leaves the request columns blank and
+    # holds its capacity in the node columns (priced like findings.json).
+    c_req, c_ncpu = col_starting(cols, "CPU request now"), col_starting(cols, "Node CPU capacity")
+    c_nmem = col_starting(cols, "Node memory capacity")
+    bad = []
+    if not (c_req and c_ncpu and c_nmem):
+        bad.append("columns missing: %s" % list(cols))
+    else:
+        for i, f in enumerate(doc["findings"]):
+            node, r = f.get("node"), i + 2
+            if f["category"] != "underutilized-node":
+                continue
+            got = (ws.cell(row=r, column=c_req).value, ws.cell(row=r, column=c_ncpu).value, ws.cell(row=r, column=c_nmem).value)
+            want_cpu = (node.get("cpu_capacity_millicores") or node.get("cpu_allocatable_millicores")) / 1000.0
+            want_mem = (node.get("memory_capacity_bytes") or node.get("memory_allocatable_bytes")) / GIB
+            if got[0] is not None or not close(got[1], want_cpu) or not close(got[2], want_mem):
+                bad.append("row %d: %r" % (r, got))
+    check(not bad, "node rows: no CPU request, the node's capacity in the node columns", "; ".join(bad[:3]))
 
     # Cluster-provided text must come back exactly, as text (a name like
     # "=cmd|..." must not have become a formula).

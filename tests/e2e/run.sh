@@ -126,6 +126,25 @@ if (p["cpu_core_hour"], p["memory_gib_hour"], p["storage_gib_month"], p["load_ba
 print(*bad, sep="\n"); sys.exit(1 if bad else 0)
 EOF
 
+check "a node finding has no requests: current is empty, node holds capacity, allocatable and what its pods request" \
+	$PY - "$RUN/findings.json" "$RUN/report.md" <<'EOF'
+import json, sys
+d, md = json.load(open(sys.argv[1])), open(sys.argv[2]).read()
+nodes = [f for f in d["findings"] if f["category"] == "underutilized-node"]
+assert nodes, "the demo has a node finding"
+for f in nodes:
+    n = f["node"]
+    assert f["current"] == {}, f["current"]
+    assert n["cpu_capacity_millicores"] == 4000 and n["cpu_allocatable_millicores"] == 3920, n
+    assert n["cpu_requested_millicores"] == 640 and n["memory_requested_bytes"] == 1342177280, n
+    assert f["evidence"][0]["summary"].startswith("Pods request 640m of 3.92 cores allocatable CPU"), f["evidence"][0]
+    assert abs(f["monthly_cost"] - 139.1931) < 1e-9, "priced at its capacity, as before"
+sec = md[md.index("#### 1. Node "):md.index("Finding ID:", md.index("#### 1. Node "))]
+for row in ("| CPU capacity | 4 cores |", "| CPU allocatable | 3.92 cores |", "| CPU requested by pods | 640m |",
+            "| Memory capacity | 15.2Gi |", "| Memory requested by pods | 1.3Gi |"):
+    assert row in sec, row
+assert "| CPU request |" not in sec and "| Replicas |" not in sec, sec
+EOF
 check "report.xlsx recomputed by LibreOffice matches findings.json (and follows price edits)" \
 	$PY tests/e2e/check_xlsx.py "$RUN/report.xlsx" "$RUN/findings.json"
 

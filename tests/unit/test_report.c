@@ -190,6 +190,41 @@ Test(report, net_is_the_plan_total_and_blocked_money_is_never_added)
 	json_object_put(f);
 }
 
+/* A node has no requests: its settings table shows what the node offers
+ * and what its pods request, never "CPU request 4 cores". */
+Test(report, node_rows_are_capacity_allocatable_and_requested)
+{
+	json_object *f = json_tokener_parse(
+		"{\"prices\":{\"currency\":\"USD\"},\"findings\":[{\"category\":\"underutilized-node\","
+		"\"resource\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"namespace\":null,\"name\":\"n1\"},"
+		"\"current\":{},\"recommended\":null,\"node\":{\"cpu_capacity_millicores\":4000,"
+		"\"cpu_allocatable_millicores\":3920,\"cpu_requested_millicores\":640,\"memory_capacity_bytes\":16277569536,"
+		"\"memory_allocatable_bytes\":15237382144,\"memory_requested_bytes\":1342177280},"
+		"\"monthly_cost\":139.1931,\"monthly_savings\":139.1931,"
+		"\"action\":{\"type\":\"review\",\"approval_required\":true,\"blocked\":false}}]}");
+	char *md = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_render_markdown(f, NULL, NULL, &md, &err), KP_OK, "%s", err.msg);
+	cr_expect_not_null(strstr(md, "| Setting | Current | Recommended |\n|---|---:|---:|\n"
+				      "| CPU capacity | 4 cores | \xe2\x80\x94 |\n"
+				      "| CPU allocatable | 3.92 cores | \xe2\x80\x94 |\n"
+				      "| CPU requested by pods | 640m | \xe2\x80\x94 |\n"
+				      "| Memory capacity | 15.2Gi | \xe2\x80\x94 |\n"
+				      "| Memory allocatable | 14.2Gi | \xe2\x80\x94 |\n"
+				      "| Memory requested by pods | 1.3Gi | \xe2\x80\x94 |\n"),
+		  "%s", md);
+	cr_expect_null(strstr(md, "| Replicas |"), "%s", md);
+	cr_expect_null(strstr(md, "| CPU request |"), "%s", md);
+	cr_expect_null(strstr(md, "| Memory request |"), "%s", md);
+	free(md);
+	json_object *v = kp_report_view(f, NULL);
+	json_object *d = json_object_array_get_idx(kp_json_get(v, "findings"), 0);
+	cr_expect_null(kp_json_get(d, "current_summary"));
+	cr_expect_eq(json_object_get_int64(kp_json_get(d, "node.cpu_requested_millicores")), 640);
+	json_object_put(v);
+	json_object_put(f);
+}
+
 Test(report, view_money_currencies_and_empty_input)
 {
 	json_object *f = json_tokener_parse("{\"prices\":{\"currency\":\"CHF\"},\"findings\":[{\"category\":\"idle-workload\","
