@@ -3,11 +3,16 @@
  * FinOps reviewers (libxlsxwriter).
  *
  * Owns: kp_render_xlsx() and everything it writes. Four sheets:
- *   Summary   run facts, totals, totals by category and by namespace;
- *   Findings  one row per finding, sizes in cores/GiB, the row's prices
- *             (=CpuCoreHour etc., or the finding's own "price" from its node
- *             types or StorageClass), cost and savings as formulas over those
- *             sizes and prices;
+ *   Summary   run facts; the breakdown report.md has (cost today, savings
+ *             needing no approval, needing approval, reliability fixes, the
+ *             net the plan can act on, blocked savings apart: one split,
+ *             savings.c); totals by category and by namespace, blocked
+ *             savings in a column of their own;
+ *   Findings  one row per finding (two lines tall; printed landscape, one
+ *             page wide, columns ID to Explanation), sizes in cores/GiB,
+ *             the row's prices (=CpuCoreHour etc., or the finding's own
+ *             "price" from its node types or StorageClass), cost and savings
+ *             as formulas over those sizes and prices;
  *   Prices    the prices used, one input cell each, reachable through the
  *             defined names CpuCoreHour, MemoryGiBHour, StorageGiBMonth,
  *             LoadBalancerHour, HoursPerMonth;
@@ -46,6 +51,8 @@
 
 #include "pipeline/fault.h"
 
+/* Height of every Findings data row: two lines of wrapped text. */
+#define FINDINGS_ROW_PT 30.0
 /* Excel's cell limit is 32767 characters counted in UTF-16 units. */
 #define XLSX_CELL_MAX 32767
 #define TRUNC_MARK " [truncated]"
@@ -53,8 +60,9 @@
 #define NO_NAMESPACE KP_CLUSTER_SCOPED_LABEL
 
 /* Findings sheet columns, in the order a reviewer reads: what and where,
- * what it is worth, what to do and how risky, why; then the sizes the money
- * formulas use, the command and the evidence. The checker
+ * what it is worth, what to do and how risky, why (C_ID to C_EXPLANATION:
+ * the printed part, see xl_sheet_findings); then the sizes and prices the
+ * money formulas use, the command and the evidence. The checker
  * (tests/e2e/check_xlsx.py) finds columns by header text, so the order can
  * change; the headers are the contract. */
 enum {
@@ -72,8 +80,8 @@ enum {
 	C_DESTRUCTIVE,
 	C_APPROVAL,
 	C_BLOCKED,
+	C_EXPLANATION, /* the last printed column */
 	C_BLOCKED_REASON,
-	C_EXPLANATION,
 	C_REPLICAS,
 	C_REPLICAS_REC,
 	C_CPU,
@@ -644,7 +652,7 @@ static const struct {
 	[C_BLOCKED] = { "Blocked", 8 },
 	[C_BLOCKED_REASON] = { "Blocked reason", 22 },
 	[C_COMMAND] = { "Command", 48 },
-	[C_EXPLANATION] = { "Explanation", 55 },
+	[C_EXPLANATION] = { "Explanation", 60 },
 	[C_EVIDENCE] = { "Evidence", 55 },
 	[C_EXPLAINED_BY] = { "Explained by", 12 },
 };
@@ -817,21 +825,12 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		xl_str(x, ws, S, r, C_EVIDENCE, kp_buf_cstr(&ev), x->wrap);
 		xl_str(x, ws, S, r, C_EXPLAINED_BY, js(f, "explained_by"), x->text);
 
-		const struct {
-			lxw_col_t col;
-			const char *text;
-		} wrapped[] = {
-			{ C_BLOCKED_REASON, js(f, "action.blocked_reason") },
-			{ C_COMMAND, js(f, "action.command") },
-			{ C_EXPLANATION, js(f, "explanation") },
-			{ C_EVIDENCE, kp_buf_cstr(&ev) },
-		};
-		unsigned lines = 1;
-		for (size_t k = 0; k < sizeof(wrapped) / sizeof(wrapped[0]); k++) {
-			unsigned l = xl_wrapped_lines(wrapped[k].text, FINDINGS_COLS[wrapped[k].col].width);
-			lines = l > lines ? l : lines;
-		}
-		xl_row_lines(x, ws, r, lines);
+		/* Every row the same moderate height: long texts show their first
+		 * lines (the whole text is in the cell), so a sorted or filtered
+		 * sheet stays a list one can scan, and it prints in a few pages
+		 * instead of rows 135-195 pt tall. */
+		if (xl_ok(x))
+			xl_check_what(x, worksheet_set_row(ws, r, FINDINGS_ROW_PT, NULL), "row height");
 
 		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
 		xl_group_add(cats, ncats, js(f, "category"), cost, savings, blocked);
@@ -844,10 +843,18 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 	worksheet_freeze_panes(ws, 1, 0);
 	xl_check_what(x, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), C_NCOLS - 1), "autofilter");
 	xl_check_what(x, worksheet_repeat_rows(ws, 0, 0), "print titles");
-	/* Printed at full size, pages left to right with the header row
-	 * repeated: squeezing 31 columns onto one page width is unreadable. */
+	/* Printed: the reviewer's columns (ID to Explanation), landscape, one
+	 * page wide, the header row on every page, gridlines to follow a row
+	 * across. The sizes, prices, commands and evidence after them are the
+	 * formulas' inputs, read on screen: fitting all 30-odd columns to a
+	 * page width would print them unreadably small. Paper size is left to
+	 * the printer's default (A4 or Letter by locale); both fit. */
+	xl_check_what(x, worksheet_print_area(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), C_EXPLANATION), "print area");
 	worksheet_set_landscape(ws);
-	worksheet_print_across(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
+	worksheet_set_margins(ws, 0.4, 0.4, 0.6, 0.6);
+	worksheet_gridlines(ws, LXW_SHOW_ALL_GRIDLINES);
+	xl_check_what(x, worksheet_set_footer(ws, "&LFindings&RPage &P of &N"), "page footer");
 	worksheet_set_tab_color(ws, 0x4472C4);
 }
 
@@ -896,6 +903,10 @@ static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const
 	snprintf(hdr_blk, sizeof(hdr_blk), "Blocked, review only (%s)", x->prices.currency);
 
 	xl_str(x, ws, S, r++, 0, title, x->h2);
+	/* two lines: the money headers wrap (LibreOffice keeps the default
+	 * height of rows it did not write, so the second line would overlap) */
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, r, 30, NULL), "header row");
 	xl_str(x, ws, S, r, 0, keyhdr, x->header);
 	xl_str(x, ws, S, r, 1, "Findings", x->header_num);
 	xl_str(x, ws, S, r, 2, hdr_cost, x->header_num);
@@ -1027,6 +1038,10 @@ static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, siz
 	       "tables below.",
 	       x->note);
 	xl_str(x, ws, S, r++, 0, "Prices can be changed on the Prices sheet: every cost and savings figure recomputes.",
+	       x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Findings: one row per finding; long texts show two lines, the whole text is in the cell. It prints "
+	       "the columns ID to Explanation, one page wide.",
 	       x->note);
 	r++;
 

@@ -28,6 +28,11 @@ What it proves:
      blocked.
   4. Each row's price cells: =CpuCoreHour / =MemoryGiBHour /
      =StorageGiBMonth by default, or exactly the finding's "price" values.
+  5. The Findings sheet prints: landscape, one page wide, the header row
+     repeated, a print area from ID to Explanation; every data row is at
+     most 45 pt tall (the XML's row heights); LibreOffice turns the sheet
+     alone into a PDF of at most ceil(findings / 15) + 1 pages (77 pages
+     for the 31-finding demo before).
 
 Prints one "ok - ..." / "not ok - ..." line per check and exits 1 on any
 failure, 2 on bad usage or a missing tool.
@@ -454,6 +459,63 @@ def check_cached(wb_cached, wb_v):
     check(not bad, "cached values in the file equal the recalculated ones", "; ".join(bad[:3]))
 
 
+FINDINGS_ROW_MAX_PT = 45
+
+
+def check_print(soffice, report, n, workdir):
+    """Print setup and row heights of the Findings sheet, and its page
+    count when LibreOffice prints it to PDF."""
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Findings"]
+    cols = header_map(ws)
+    ps = ws.page_setup
+    fit = ws.sheet_properties.pageSetUpPr
+    check(ps.orientation == "landscape" and fit is not None and fit.fitToPage
+          and (ps.fitToWidth in (None, 1, "1")) and ps.fitToHeight in (0, "0"),
+          "Findings prints landscape, one page wide",
+          "orientation %r fitToPage %r fitToWidth %r fitToHeight %r" % (
+              ps.orientation, fit and fit.fitToPage, ps.fitToWidth, ps.fitToHeight))
+    check(ws.print_title_rows in ("1:1", "$1:$1"), "Findings repeats its header row on every printed page",
+          repr(ws.print_title_rows))
+    area = ws.print_area if isinstance(ws.print_area, str) else ",".join(ws.print_area or [])
+    c_expl = cols.get("Explanation")
+    want = "$A$1:$%s$%d" % (openpyxl.utils.get_column_letter(c_expl or 1), max(n, 1) + 1)
+    check(c_expl and area.replace("'Findings'!", "").replace("Findings!", "") == want,
+          "Findings print area is ID to Explanation", "%r, want %r" % (area, want))
+    with zipfile.ZipFile(report) as z:  # the sheet's own XML: workbook.xml names it, its rels give the file
+        rid = re.search(r'<sheet name="Findings" sheetId="\d+" r:id="(rId\d+)"', z.read("xl/workbook.xml").decode())
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        target = rid and re.search(r'Id="%s"[^>]*Target="([^"]+)"' % rid.group(1), rels)
+        if not check(target, "the Findings sheet's XML is found through workbook.xml"):
+            return
+        xml = z.read("xl/" + target.group(1).lstrip("/").replace("xl/", "", 1)).decode("utf-8")
+    heights = {int(r): float(h) for r, h in re.findall(r'<row r="(\d+)"[^>]*? ht="([0-9.]+)"', xml)}
+    tall = ["row %d: %g pt" % (r, h) for r, h in sorted(heights.items()) if r > 1 and h > FINDINGS_ROW_MAX_PT]
+    check(not tall, "every Findings data row is at most %d pt tall" % FINDINGS_ROW_MAX_PT, "; ".join(tall[:3]))
+
+    # The sheet alone, so the page count is the Findings sheet's.
+    alone = os.path.join(workdir, "findings-only.xlsx")
+    for sname in list(wb.sheetnames):
+        if sname != "Findings":
+            del wb[sname]
+    wb.save(alone)
+    profile = os.path.join(workdir, "lo-pdf")
+    cmd = [soffice, "--headless", "--norestore", "-env:UserInstallation=file://" + profile,
+           "--convert-to", "pdf", "--outdir", workdir, alone]
+    try:
+        subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        check(False, "LibreOffice prints the Findings sheet to PDF", "timed out")
+        return
+    pdf = os.path.join(workdir, "findings-only.pdf")
+    if not check(os.path.exists(pdf), "LibreOffice prints the Findings sheet to PDF"):
+        return
+    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", open(pdf, "rb").read()))
+    bound = -(-n // 15) + 1
+    check(1 <= pages <= bound, "the Findings sheet prints on %d page(s) (at most %d for %d findings)" % (pages, bound, n),
+          "%d pages" % pages)
+
+
 def check_price_sensitivity(soffice, report, doc, workdir, base_savings):
     wb = openpyxl.load_workbook(report)
     d = defined_name_dest(wb, "CpuCoreHour")
@@ -511,6 +573,7 @@ def main(argv):
         wb_v = openpyxl.load_workbook(out, data_only=True)
         check_values(wb_v, doc, n, "recalculated")
         check_cached(wb_cached, wb_v)
+        check_print(soffice, report, n, workdir)
         base = summary_value(wb_v["Summary"], "Net potential savings")
         if isinstance(base, (int, float)):
             check_price_sensitivity(soffice, report, doc, workdir, base)
