@@ -40,8 +40,17 @@ static void print_summary(const char *dir, json_object *doc)
 {
 	const char *cur = kp_json_str(doc, "prices.currency");
 	cur = cur ? cur : "USD";
-	char m[64], unit[32], hdr[40];
-	kp_money_format(json_object_get_double(kp_json_get(doc, "totals.monthly_savings")), cur, m, sizeof(m));
+	char m[64], blocked[96] = "", unit[32], hdr[40];
+	/* the net the plan can act on, as every report headlines it
+	 * (render.h); blocked money is named beside it, never added */
+	kp_savings_split sp;
+	kp_savings_split_of(doc, &sp);
+	kp_money_format(sp.net, cur, m, sizeof(m));
+	if (sp.n_blocked) {
+		char b[64];
+		kp_money_format(sp.blocked, cur, b, sizeof(b));
+		snprintf(blocked, sizeof(blocked), " (not counted: %s/month blocked in protected namespaces)", b);
+	}
 	kp_money_unit(cur, unit, sizeof(unit));
 	json_object *arr = kp_json_get(doc, "findings");
 	size_t n = json_object_array_length(arr);
@@ -49,8 +58,8 @@ static void print_summary(const char *dir, json_object *doc)
 	kp_buf_init(&nsl);
 	kp_scope_label(doc, &nsl);
 	char *cluster = kp_visible(kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?");
-	printf("\nkopilot: %zu finding%s in cluster %s%s, %s/month potential savings\n", n, n == 1 ? "" : "s", cluster,
-	       kp_buf_cstr(&nsl), m);
+	printf("\nkopilot: %zu finding%s in cluster %s%s, %s/month potential savings%s\n", n, n == 1 ? "" : "s", cluster,
+	       kp_buf_cstr(&nsl), m, blocked);
 	free(cluster);
 	kp_buf_release(&nsl);
 	if (kp_json_str(doc, "changes.previous_run"))

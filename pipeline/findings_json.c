@@ -38,6 +38,28 @@ json_object *kp_sizes_to_json(const kp_sizes *s)
 	return o;
 }
 
+/* The keys of a node finding's "node" object, in kp_node_sizes order. */
+static const char *const NODE_KEYS[6] = {"cpu_capacity_millicores", "cpu_allocatable_millicores",
+					 "cpu_requested_millicores", "memory_capacity_bytes",
+					 "memory_allocatable_bytes",	"memory_requested_bytes"};
+
+static int64_t *node_field(kp_node_sizes *n, int i)
+{
+	int64_t *f[6] = {&n->cpu_capacity_m, &n->cpu_allocatable_m, &n->cpu_requested_m,
+			 &n->mem_capacity_b, &n->mem_allocatable_b, &n->mem_requested_b};
+	return f[i];
+}
+
+static json_object *node_to_json(const kp_node_sizes *n)
+{
+	json_object *o = json_object_new_object();
+	kp_node_sizes c = *n;
+	for (int i = 0; i < 6; i++)
+		if (*node_field(&c, i) >= 0)
+			json_object_object_add(o, NODE_KEYS[i], json_object_new_int64(*node_field(&c, i)));
+	return o;
+}
+
 static json_object *ref_to_json(const char *api, const char *kind, const char *ns, const char *name)
 {
 	json_object *r = json_object_new_object();
@@ -168,6 +190,8 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	json_object_object_add(o, "evidence", ev);
 	json_object_object_add(o, "current", kp_sizes_to_json(&f->current));
 	json_object_object_add(o, "recommended", f->has_recommended ? kp_sizes_to_json(&f->recommended) : NULL);
+	if (f->has_node)
+		json_object_object_add(o, "node", node_to_json(&f->node));
 	if (f->load_balancers > 0)
 		json_object_object_add(o, "load_balancers", json_object_new_int64(f->load_balancers));
 	if (f->nrelated) {
@@ -284,6 +308,26 @@ static kp_status rd_sizes(rd_t *r, json_object *o, const char *field, kp_sizes *
 		if (d < 0 || !isfinite(d))
 			return rd_bad(r, field, "replicas must be >= 0");
 		s->replicas = d;
+	}
+	return KP_OK;
+}
+
+/* A node finding's "node" object: every key optional, each an integer >= 0. */
+static kp_status rd_node(rd_t *r, json_object *o, kp_node_sizes *n)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return rd_bad(r, "node", "expected an object");
+	for (int i = 0; i < 6; i++) {
+		json_object *v = kp_json_get(o, NODE_KEYS[i]);
+		*node_field(n, i) = KP_UNSET;
+		if (!v)
+			continue;
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
+			char field[64];
+			snprintf(field, sizeof(field), "node.%s", NODE_KEYS[i]);
+			return rd_bad(r, field, "expected an integer >= 0");
+		}
+		*node_field(n, i) = json_object_get_int64(v);
 	}
 	return KP_OK;
 }
@@ -500,6 +544,12 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 		if ((s = rd_sizes(r, rec, "recommended", &f->recommended)))
 			return s;
 		f->has_recommended = true;
+	}
+	json_object *node = kp_json_get(o, "node");
+	if (node) {
+		if ((s = rd_node(r, node, &f->node)))
+			return s;
+		f->has_node = true;
 	}
 	json_object *lbs = kp_json_get(o, "load_balancers");
 	if (lbs) {

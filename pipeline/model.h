@@ -330,6 +330,15 @@ typedef struct kp_sizes {
 
 void kp_sizes_unset(kp_sizes *s);
 
+/* What an underutilized-node finding is about: what the node offers and
+ * what its pods request (the finding's "node" object). A node has no
+ * requests of its own, so this is not a kp_sizes: "current" of a node
+ * finding is empty. Any field < 0 is unknown and absent from the JSON. */
+typedef struct kp_node_sizes {
+	int64_t cpu_capacity_m, cpu_allocatable_m, cpu_requested_m;
+	int64_t mem_capacity_b, mem_allocatable_b, mem_requested_b;
+} kp_node_sizes;
+
 typedef struct kp_evidence {
 	char *summary;
 	char *metric; /* NULL when absent */
@@ -440,6 +449,8 @@ typedef struct kp_finding {
 	size_t nevidence;
 	kp_sizes current, recommended;
 	bool has_recommended;
+	bool has_node;      /* underutilized-node findings: node holds the node's sizes */
+	kp_node_sizes node; /* priced at its capacity (allocatable when there is none) */
 	/* LoadBalancer Services this finding's resource holds (priced at
 	 * load_balancer_hour); serialised as the finding's "load_balancers". */
 	int64_t load_balancers;

@@ -192,6 +192,21 @@ static void workload_rates(const kp_config *cfg, const kp_pricing_inputs *in, kp
 	kp_buf_release(&label);
 }
 
+/* What a finding costs is priced on: its current sizes, or for a node the
+ * whole machine (its capacity, allocatable when the status has none), which
+ * is what the cloud bills whatever the pods request. */
+static kp_sizes priced_now(const kp_finding *f)
+{
+	if (!f->has_node)
+		return f->current;
+	kp_sizes s;
+	kp_sizes_unset(&s);
+	s.replicas = 1;
+	s.cpu_request_m = f->node.cpu_capacity_m > 0 ? f->node.cpu_capacity_m : f->node.cpu_allocatable_m;
+	s.mem_request_b = f->node.mem_capacity_b > 0 ? f->node.mem_capacity_b : f->node.mem_allocatable_b;
+	return s;
+}
+
 static void node_finding_rates(const kp_config *cfg, const kp_finding *f, kp_rates *out)
 {
 	const kp_node_group *g = f->pricing.ngroups ? &f->pricing.groups[0] : NULL;
@@ -199,9 +214,10 @@ static void node_finding_rates(const kp_config *cfg, const kp_finding *f, kp_rat
 		return;
 	/* Split over the sizes the finding prices, so cost = hourly x hours. */
 	double cores = (double)g->cpu_m / 1000.0, gib = (double)g->mem_b / KP_GIB;
-	if (f->current.cpu_request_m > 0 || f->current.mem_request_b > 0) {
-		cores = f->current.cpu_request_m > 0 ? (double)f->current.cpu_request_m / 1000.0 : 0;
-		gib = f->current.mem_request_b > 0 ? (double)f->current.mem_request_b / KP_GIB : 0;
+	kp_sizes now = priced_now(f);
+	if (now.cpu_request_m > 0 || now.mem_request_b > 0) {
+		cores = now.cpu_request_m > 0 ? (double)now.cpu_request_m / 1000.0 : 0;
+		gib = now.mem_request_b > 0 ? (double)now.mem_request_b / KP_GIB : 0;
 	}
 	const char *type = g->instance_type;
 	double cpu, mem, hourly;
@@ -370,7 +386,8 @@ void kp_money_price_finding(const kp_config *cfg, kp_finding *f)
 	kp_money_rates(cfg, f, &f->price);
 	/* Load balancers a finding holds are priced on top of its sizes; no
 	 * recommendation keeps them (they go with the action). */
-	f->monthly_cost = kp_money_cost(cfg, &f->price, &f->current) +
+	kp_sizes now = priced_now(f);
+	f->monthly_cost = kp_money_cost(cfg, &f->price, &now) +
 			  (double)f->load_balancers * cfg->prices.load_balancer_hour * cfg->prices.hours_per_month;
 	f->monthly_savings = f->monthly_cost -
 			     (f->has_recommended ? kp_money_cost(cfg, &f->price, &f->recommended) : 0);

@@ -583,7 +583,10 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	json_object_object_del(analysis, "findings");
 	/* Price every finding, then drop the ones that save too little at the
 	 * price the user sees (rightsizing.min_monthly_savings), in order. */
-	double total_cost = 0, total_savings = 0;
+	/* blocked: the savings of actions the safety layer blocked (protected
+	 * namespaces); actionable: all the others, what plan.json can act on.
+	 * monthly_savings keeps the contract's meaning, the sum of both. */
+	double total_cost = 0, total_savings = 0, blocked_savings = 0, actionable_savings = 0;
 	size_t kept = 0;
 	for (size_t i = 0; i < f.items.len; i++) {
 		kp_finding *x = &f.items.items[i];
@@ -594,6 +597,10 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 		}
 		total_cost += kp_money_round(x->monthly_cost);
 		total_savings += kp_money_round(x->monthly_savings);
+		if (x->action.blocked)
+			blocked_savings += kp_money_round(x->monthly_savings);
+		else
+			actionable_savings += kp_money_round(x->monthly_savings);
 		f.items.items[kept++] = *x;
 	}
 	if (below)
@@ -614,6 +621,8 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	json_object_object_add(totals, "findings", json_object_new_int64((int64_t)f.items.len));
 	json_object_object_add(totals, "monthly_cost", kp_json_new_number(kp_money_round(total_cost)));
 	json_object_object_add(totals, "monthly_savings", kp_json_new_number(kp_money_round(total_savings)));
+	json_object_object_add(totals, "actionable_monthly_savings", kp_json_new_number(kp_money_round(actionable_savings)));
+	json_object_object_add(totals, "blocked_monthly_savings", kp_json_new_number(kp_money_round(blocked_savings)));
 	json_object_object_add(doc, "totals", totals);
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f.items.len; i++)

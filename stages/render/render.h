@@ -35,6 +35,41 @@ kp_status kp_mustache_render(const char *tmpl, const char *tmpl_name, json_objec
 kp_status kp_mustache_render_markdown(const char *tmpl, const char *tmpl_name, json_object *ctx, char **out,
 				      kp_error *err);
 
+/* ---- the money a report headlines (savings.c) ----
+ * One split of a findings document's savings, shared by report.md (and so
+ * report.html), report.xlsx and the terminal summary, so they cannot
+ * disagree. Each finding falls in exactly one bucket:
+ *   blocked      its action is blocked (protected namespace): shown, never
+ *                added to the net, whatever its sign;
+ *   reliability  not blocked, negative savings (a fix that costs);
+ *   approval     not blocked, needs approval;
+ *   no approval  the rest.
+ * net = no_approval + approval - reliability: what the plan (plan.json)
+ * can act on, equal to its totals.monthly_savings. */
+typedef enum {
+	KP_BUCKET_NO_APPROVAL,
+	KP_BUCKET_APPROVAL,
+	KP_BUCKET_RELIABILITY,
+	KP_BUCKET_BLOCKED,
+} kp_savings_bucket;
+
+typedef struct kp_savings_split {
+	double cost;        /* totals.monthly_cost: cost today of the resources in findings */
+	double all;         /* totals.monthly_savings: every finding, blocked ones included */
+	double no_approval, approval;
+	double reliability; /* extra cost of reliability fixes, as a positive number */
+	double blocked;     /* savings of blocked actions (review only) */
+	double net;         /* totals.actionable_monthly_savings */
+	int64_t findings, n_no_approval, n_approval, n_reliability, n_blocked;
+} kp_savings_split;
+
+kp_savings_bucket kp_savings_bucket_of(json_object *finding);
+/* Fills out from findings["findings"]; the totals come from
+ * findings["totals"] where the document states them (so every report agrees
+ * with findings.json to the cent), computed from the findings otherwise
+ * (a findings.json written before the field existed). */
+void kp_savings_split_of(json_object *findings, kp_savings_split *out);
+
 /* Builds the view the report template sees: the findings document plus
  * display fields (money as "$1,234.56", sizes as "512Mi", per-category and
  * per-namespace totals, top findings). Caller puts. */

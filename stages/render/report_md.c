@@ -154,10 +154,13 @@ static const char *category_desc(const char *id)
 
 /* ---- groups (by category, by namespace) ---- */
 
+/* savings: what the plan can act on (blocked actions left out, as in the
+ * net total, so a table's rows add up to it); blocked: the rest, shown in a
+ * column of its own. */
 typedef struct {
 	char *key;
-	int64_t count;
-	double cost, savings;
+	int64_t count, nblocked;
+	double cost, savings, blocked;
 	json_object *items; /* display findings, category groups only */
 } group;
 
@@ -176,7 +179,7 @@ static group *group_for(group_set *gs, const char *key)
 		gs->cap = gs->cap ? gs->cap * 2 : 16;
 		gs->v = kp_xrealloc(gs->v, gs->cap * sizeof(*gs->v));
 	}
-	gs->v[gs->n] = (group){kp_xstrdup(key), 0, 0, 0, json_object_new_array()};
+	gs->v[gs->n] = (group){kp_xstrdup(key), 0, 0, 0, 0, 0, json_object_new_array()};
 	json_object_object_add(gs->index, key, json_object_new_int64((int64_t)gs->n));
 	return &gs->v[gs->n++];
 }
@@ -244,9 +247,45 @@ static bool fmt_sizes_summary(json_object *set, char *out, size_t n)
 	return true;
 }
 
-static void add_rows(json_object *d, json_object *cur, json_object *rec)
+/* A node finding's rows: what the node offers and what its pods request,
+ * from its "node" object. A node has no requests of its own, so these are
+ * never labelled as requests; nothing is resized ("—"). */
+static void add_node_rows(json_object *rows, json_object *node)
+{
+	static const struct {
+		const char *key, *label;
+		bool cpu;
+	} NODE_ROWS[] = {
+		{"cpu_capacity_millicores", "CPU capacity", true},
+		{"cpu_allocatable_millicores", "CPU allocatable", true},
+		{"cpu_requested_millicores", "CPU requested by pods", true},
+		{"memory_capacity_bytes", "Memory capacity", false},
+		{"memory_allocatable_bytes", "Memory allocatable", false},
+		{"memory_requested_bytes", "Memory requested by pods", false},
+	};
+	for (size_t i = 0; i < sizeof(NODE_ROWS) / sizeof(NODE_ROWS[0]); i++) {
+		json_object *v = kp_json_get(node, NODE_ROWS[i].key);
+		if (!is_num(v))
+			continue;
+		char c[64];
+		if (NODE_ROWS[i].cpu)
+			kp_format_cpu(json_object_get_int64(v), c, sizeof(c));
+		else
+			kp_format_bytes(json_object_get_int64(v), c, sizeof(c));
+		json_object *row = json_object_new_object();
+		put_str(row, "field", NODE_ROWS[i].label);
+		put_str(row, "current", c);
+		put_str(row, "recommended", "\xe2\x80\x94");
+		put_bool(row, "changed", false);
+		json_object_array_add(rows, row);
+	}
+}
+
+static void add_rows(json_object *d, json_object *cur, json_object *rec, json_object *node)
 {
 	json_object *rows = json_object_new_array();
+	if (json_object_is_type(node, json_type_object))
+		add_node_rows(rows, node);
 	bool rec_obj = json_object_is_type(rec, json_type_object);
 	for (size_t i = 0; i < sizeof(SIZE_FIELDS) / sizeof(SIZE_FIELDS[0]); i++) {
 		char c[64], r[64];
@@ -424,8 +463,8 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	bool blocked = bool_of(act, "blocked"), approval = bool_of(act, "approval_required");
 	const char *reason = kp_json_str(act, "blocked_reason");
 	/* rows first: the related changes add to them and to the label */
-	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended");
-	add_rows(d, c, r);
+	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended"), *node = kp_json_get(f, "node");
+	add_rows(d, c, r, node);
 	char note[256];
 	add_related_rows(d, kp_json_get(f, "related_changes"), note, sizeof(note));
 	if (blocked)
@@ -473,6 +512,7 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_str(d, "change", hc && hr ? buf : NULL);
 	json_object *reps = kp_json_get(c, "replicas");
 	json_object_object_add(d, "replicas", is_num(reps) ? json_object_new_int64(json_object_get_int64(reps)) : NULL);
+	put_copy(d, "node", json_object_is_type(node, json_type_object) ? node : NULL);
 	return d;
 }
 
@@ -591,6 +631,18 @@ static void add_changes(json_object *view, json_object *findings, const char *cu
 	json_object_object_add(view, "changes", o);
 }
 
+/* A group's blocked money: "—" where there is none, so the column reads
+ * as "nothing held back" rather than as a row of zeros. */
+static void put_group_blocked(json_object *o, const group *g, const char *cur)
+{
+	put_bool(o, "has_blocked", g->nblocked > 0);
+	if (g->nblocked > 0)
+		put_money(o, "blocked_savings", g->blocked, cur);
+	else
+		put_str(o, "blocked_savings", "\xe2\x80\x94"); /* EM DASH */
+	put_double(o, "blocked_monthly_savings", g->blocked);
+}
+
 static void add_groups(json_object *view, const char *key, group_set *gs, const char *cur, bool category)
 {
 	json_object *arr = json_object_new_array();
@@ -607,6 +659,7 @@ static void add_groups(json_object *view, const char *key, group_set *gs, const 
 		put_money(o, "savings", g->savings, cur);
 		put_double(o, "monthly_cost", g->cost);
 		put_double(o, "monthly_savings", g->savings);
+		put_group_blocked(o, g, cur);
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(view, key, arr);
@@ -877,8 +930,6 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	json_object *all = json_object_new_array(), *top = json_object_new_array();
 	group_set cats = {NULL, 0, 0, json_object_new_object()}, nss = {NULL, 0, 0, json_object_new_object()};
-	double sum_cost = 0, sum_savings = 0, gross = 0, approval = 0, blocked = 0, increase = 0, auto_s = 0;
-	int64_t n_approval = 0, n_blocked = 0, n_increase = 0, n_auto = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *f = json_object_array_get_idx(list, i);
 		if (!json_object_is_type(f, json_type_object))
@@ -888,35 +939,21 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		if (json_object_array_length(top) < KP_REPORT_TOP)
 			json_object_array_add(top, json_object_get(d));
 		double cost = num_or(f, "monthly_cost", 0), s = num_or(f, "monthly_savings", 0);
-		sum_cost += cost;
-		sum_savings += s;
-		if (s > 0)
-			gross += s;
-		/* Disjoint buckets, so that auto + approval + blocked - increase
-		 * reconciles with the net total in the report's key figures. */
-		if (s < 0) {
-			increase += -s;
-			n_increase++;
-		} else if (bool_of(f, "action.blocked")) {
-			blocked += s;
-			n_blocked++;
-		} else if (bool_of(f, "action.approval_required")) {
-			approval += s;
-			n_approval++;
-		} else {
-			auto_s += s;
-			n_auto++;
-		}
+		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
 		const char *cat = kp_json_str(d, "category"), *ns = kp_json_str(d, "namespace_label");
-		group *g = group_for(&cats, cat);
-		g->count++;
-		g->cost += cost;
-		g->savings += s;
-		json_object_array_add(g->items, json_object_get(d));
-		g = group_for(&nss, ns);
-		g->count++;
-		g->cost += cost;
-		g->savings += s;
+		group *gs[2] = {group_for(&cats, cat), group_for(&nss, ns)};
+		for (size_t k = 0; k < 2; k++) {
+			group *g = gs[k];
+			g->count++;
+			g->cost += cost;
+			if (blocked) {
+				g->blocked += s;
+				g->nblocked++;
+			} else {
+				g->savings += s;
+			}
+		}
+		json_object_array_add(gs[0]->items, json_object_get(d));
 	}
 	if (cats.n) /* qsort(NULL, 0, ...) is undefined */
 		qsort(cats.v, cats.n, sizeof(*cats.v), group_cmp);
@@ -924,33 +961,39 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		qsort(nss.v, nss.n, sizeof(*nss.v), group_cmp);
 	size_t count = json_object_array_length(all);
 
-	/* Totals as findings.json states them (so the report and the JSON agree
-	 * to the cent); computed sums only where the document has none. */
+	/* The key figures: one split (savings.c) shared with report.xlsx and
+	 * the terminal. "savings" is the net the plan can act on; blocked
+	 * money is its own figure, never added to it. */
+	kp_savings_split sp;
+	kp_savings_split_of(findings, &sp);
 	json_object *t = json_object_new_object();
-	double total_cost = num_or(findings, "totals.monthly_cost", sum_cost);
-	double total_savings = num_or(findings, "totals.monthly_savings", sum_savings);
-	int64_t total_n = (int64_t)num_or(findings, "totals.findings", (double)count);
+	int64_t total_n = sp.findings;
 	put_int(t, "findings", total_n);
 	snprintf(buf, sizeof(buf), "%lld finding%s", (long long)total_n, total_n == 1 ? "" : "s");
 	put_str(t, "findings_label", buf);
-	put_double(t, "monthly_cost", total_cost);
-	put_double(t, "monthly_savings", total_savings);
-	put_money(t, "cost", total_cost, cur);
-	put_money(t, "savings", total_savings, cur);
-	put_money(t, "savings_annual", total_savings * 12, cur);
-	put_money(t, "gross_savings", gross, cur);
-	put_money(t, "approval_savings", approval, cur);
-	put_int(t, "approval_count", n_approval);
-	put_money(t, "auto_savings", auto_s, cur);
-	put_int(t, "auto_count", n_auto);
-	put_money(t, "blocked_savings", blocked, cur);
-	put_int(t, "blocked_count", n_blocked);
-	put_bool(t, "has_blocked", n_blocked > 0);
-	put_money(t, "reliability_cost", increase, cur);
-	put_money(t, "reliability_delta", -increase, cur);
-	put_int(t, "reliability_count", n_increase);
-	put_bool(t, "has_reliability", n_increase > 0);
-	snprintf(buf, sizeof(buf), "%lld reliability fix%s", (long long)n_increase, n_increase == 1 ? "" : "es");
+	put_double(t, "monthly_cost", sp.cost);
+	put_double(t, "monthly_savings", sp.net);
+	put_money(t, "cost", sp.cost, cur);
+	put_money(t, "savings", sp.net, cur);
+	put_money(t, "savings_annual", sp.net * 12, cur);
+	put_double(t, "all_monthly_savings", sp.all);
+	put_money(t, "all_savings", sp.all, cur);
+	put_money(t, "gross_savings", sp.no_approval + sp.approval, cur);
+	put_money(t, "approval_savings", sp.approval, cur);
+	put_int(t, "approval_count", sp.n_approval);
+	put_money(t, "auto_savings", sp.no_approval, cur);
+	put_int(t, "auto_count", sp.n_no_approval);
+	put_money(t, "blocked_savings", sp.blocked, cur);
+	put_double(t, "blocked_monthly_savings", sp.blocked);
+	put_int(t, "blocked_count", sp.n_blocked);
+	put_bool(t, "has_blocked", sp.n_blocked > 0);
+	snprintf(buf, sizeof(buf), "%lld blocked action%s", (long long)sp.n_blocked, sp.n_blocked == 1 ? "" : "s");
+	put_str(t, "blocked_label", buf);
+	put_money(t, "reliability_cost", sp.reliability, cur);
+	put_money(t, "reliability_delta", -sp.reliability, cur);
+	put_int(t, "reliability_count", sp.n_reliability);
+	put_bool(t, "has_reliability", sp.n_reliability > 0);
+	snprintf(buf, sizeof(buf), "%lld reliability fix%s", (long long)sp.n_reliability, sp.n_reliability == 1 ? "" : "es");
 	put_str(t, "reliability_label", buf);
 	json_object_object_add(view, "totals", t);
 
@@ -974,6 +1017,7 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		put_money(o, "savings", g->savings, cur);
 		put_bool(o, "is_increase", g->savings < 0);
 		put_money(o, "cost_increase", g->savings < 0 ? -g->savings : 0, cur);
+		put_group_blocked(o, g, cur);
 		json_object_object_add(o, "findings", json_object_get(g->items));
 		json_object_array_add(groups, o);
 		if (strcmp(g->key, "under-provisioned") == 0) {

@@ -3,11 +3,16 @@
  * FinOps reviewers (libxlsxwriter).
  *
  * Owns: kp_render_xlsx() and everything it writes. Four sheets:
- *   Summary   run facts, totals, totals by category and by namespace;
- *   Findings  one row per finding, sizes in cores/GiB, the row's prices
- *             (=CpuCoreHour etc., or the finding's own "price" from its node
- *             types or StorageClass), cost and savings as formulas over those
- *             sizes and prices;
+ *   Summary   run facts; the breakdown report.md has (cost today, savings
+ *             needing no approval, needing approval, reliability fixes, the
+ *             net the plan can act on, blocked savings apart: one split,
+ *             savings.c); totals by category and by namespace, blocked
+ *             savings in a column of their own;
+ *   Findings  one row per finding (two lines tall; printed landscape, one
+ *             page wide, columns ID to Explanation), sizes in cores/GiB,
+ *             the row's prices (=CpuCoreHour etc., or the finding's own
+ *             "price" from its node types or StorageClass), cost and savings
+ *             as formulas over those sizes and prices;
  *   Prices    the prices used, one input cell each, reachable through the
  *             defined names CpuCoreHour, MemoryGiBHour, StorageGiBMonth,
  *             LoadBalancerHour, HoursPerMonth;
@@ -46,6 +51,8 @@
 
 #include "pipeline/fault.h"
 
+/* Height of every Findings data row: two lines of wrapped text. */
+#define FINDINGS_ROW_PT 30.0
 /* Excel's cell limit is 32767 characters counted in UTF-16 units. */
 #define XLSX_CELL_MAX 32767
 #define TRUNC_MARK " [truncated]"
@@ -53,8 +60,9 @@
 #define NO_NAMESPACE KP_CLUSTER_SCOPED_LABEL
 
 /* Findings sheet columns, in the order a reviewer reads: what and where,
- * what it is worth, what to do and how risky, why; then the sizes the money
- * formulas use, the command and the evidence. The checker
+ * what it is worth, what to do and how risky, why (C_ID to C_EXPLANATION:
+ * the printed part, see xl_sheet_findings); then the sizes and prices the
+ * money formulas use, the command and the evidence. The checker
  * (tests/e2e/check_xlsx.py) finds columns by header text, so the order can
  * change; the headers are the contract. */
 enum {
@@ -72,8 +80,8 @@ enum {
 	C_DESTRUCTIVE,
 	C_APPROVAL,
 	C_BLOCKED,
+	C_EXPLANATION, /* the last printed column */
 	C_BLOCKED_REASON,
-	C_EXPLANATION,
 	C_REPLICAS,
 	C_REPLICAS_REC,
 	C_CPU,
@@ -82,6 +90,8 @@ enum {
 	C_MEM_REC,
 	C_STORAGE,
 	C_STORAGE_REC,
+	C_NODE_CPU, /* a node finding's priced capacity: a node has no requests of its own */
+	C_NODE_MEM,
 	C_LB,
 	C_RATE_CPU,     /* the row's prices: =CpuCoreHour etc., or the finding's own "price" */
 	C_RATE_MEM,
@@ -98,11 +108,12 @@ typedef struct {
 	const char *source;   /* never NULL */
 } xl_prices;
 
-/* One group row of the by-category / by-namespace tables. */
+/* One group row of the by-category / by-namespace tables: savings of the
+ * actions the plan can take, and blocked savings apart (as report.md). */
 typedef struct {
 	const char *key; /* borrowed from the findings document */
 	int count;
-	double cost, savings;
+	double cost, savings, blocked;
 } xl_group;
 
 typedef struct {
@@ -404,18 +415,21 @@ static const char *xl_namespace(json_object *finding_or_skip)
 
 /* Adds to the group named key (linear search: a report has a handful of
  * categories and namespaces). */
-static void xl_group_add(xl_group *g, size_t *n, const char *key, double cost, double savings)
+static void xl_group_add(xl_group *g, size_t *n, const char *key, double cost, double savings, bool blocked)
 {
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(g[i].key, key) == 0) {
-			g[i].count++;
-			g[i].cost += cost;
-			g[i].savings += savings;
-			return;
-		}
+	size_t i = 0;
+	while (i < *n && strcmp(g[i].key, key) != 0)
+		i++;
+	if (i == *n) {
+		g[i] = (xl_group){ key, 0, 0, 0, 0 };
+		(*n)++;
 	}
-	g[*n] = (xl_group){ key, 1, cost, savings };
-	(*n)++;
+	g[i].count++;
+	g[i].cost += cost;
+	if (blocked)
+		g[i].blocked += savings;
+	else
+		g[i].savings += savings;
 }
 
 /* Biggest savings first, then by name, so the table reads like a to-do list. */
@@ -577,7 +591,13 @@ static void xl_sheet_prices(xl_ctx *x, lxw_worksheet *ws)
 	xl_str(x, ws, S, r++, 0, "+ storage GiB x StorageGiBMonth + load balancers x LoadBalancerHour x HoursPerMonth",
 	       x->text);
 	xl_str(x, ws, S, r++, 0,
+	       "+ (node CPU cores x CpuCoreHour + node memory GiB x MemoryGiBHour) x HoursPerMonth", x->text);
+	xl_str(x, ws, S, r++, 0,
 	       "Sizes are requests from the Findings sheet; a blank size counts as 0, blank replicas as 1.", x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "A node has no requests of its own: a node row is priced at its capacity (the Node CPU and memory "
+	       "capacity columns; allocatable when its status has none).",
+	       x->note);
 	xl_str(x, ws, S, r++, 0,
 	       "Each Findings row has its own CPU, memory and storage price columns: =CpuCoreHour etc. by default, "
 	       "or the finding's specific price (its node types or StorageClass, see its evidence).",
@@ -616,6 +636,8 @@ static const struct {
 	[C_MEM_REC] = { "Memory recommended (GiB)", 13 },
 	[C_STORAGE] = { "Storage (GiB)", 10 },
 	[C_STORAGE_REC] = { "Storage recommended (GiB)", 13 },
+	[C_NODE_CPU] = { "Node CPU capacity (cores)", 11 },
+	[C_NODE_MEM] = { "Node memory capacity (GiB)", 12 },
 	[C_LB] = { "Load balancers", 10 },
 	[C_RATE_CPU] = { "CPU price (per core-hour)", 12 },
 	[C_RATE_MEM] = { "Memory price (per GiB-hour)", 12 },
@@ -630,7 +652,7 @@ static const struct {
 	[C_BLOCKED] = { "Blocked", 8 },
 	[C_BLOCKED_REASON] = { "Blocked reason", 22 },
 	[C_COMMAND] = { "Command", 48 },
-	[C_EXPLANATION] = { "Explanation", 55 },
+	[C_EXPLANATION] = { "Explanation", 60 },
 	[C_EVIDENCE] = { "Evidence", 55 },
 	[C_EXPLAINED_BY] = { "Explained by", 12 },
 };
@@ -653,8 +675,8 @@ static void xl_size_cell(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
 		xl_blank(x, ws, SH_FINDINGS, r, c, f);
 }
 
-static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, size_t n, double *total_cost,
-			      double *total_savings, xl_group *cats, size_t *ncats, xl_group *nss, size_t *nns)
+static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, size_t n, xl_group *cats,
+			      size_t *ncats, xl_group *nss, size_t *nns)
 {
 	const char *S = SH_FINDINGS;
 	char money_hdr[2][64];
@@ -740,6 +762,20 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		xl_size_cell(x, ws, r, C_MEM_REC, rec.present, rec_o, "memory_request_bytes", rec.mem_gib, x->gib);
 		xl_size_cell(x, ws, r, C_STORAGE, true, cur_o, "storage_bytes", cur.storage_gib, x->gib);
 		xl_size_cell(x, ws, r, C_STORAGE_REC, rec.present, rec_o, "storage_bytes", rec.storage_gib, x->gib);
+		/* A node is priced at its capacity (allocatable when its status
+		 * has none), as pipeline/money.c does; other rows leave these blank. */
+		json_object *node = kp_json_get(f, "node");
+		const char *node_keys[2][2] = { { "cpu_capacity_millicores", "cpu_allocatable_millicores" },
+						{ "memory_capacity_bytes", "memory_allocatable_bytes" } };
+		for (int k = 0; k < 2; k++) {
+			double v = xl_size(x, node, node_keys[k][0], 0, i, "node");
+			if (v <= 0)
+				v = xl_size(x, node, node_keys[k][1], 0, i, "node");
+			if (json_object_is_type(node, json_type_object))
+				xl_num(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? v / GIB : v / 1000.0, k ? x->gib : x->cores);
+			else
+				xl_blank(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? x->gib : x->cores);
+		}
 		xl_num(x, ws, S, r, C_LB, cur.load_balancers, x->count);
 		for (size_t k = 0; k < 3; k++) {
 			if (specific[k])
@@ -753,8 +789,10 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		 * savings equal the cost, as for a null recommendation. */
 		xl_formula(x, ws, S, r, C_COST, cost, x->money,
 			   "=IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+			   "+(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
 			   "+%s%u*%s%u+%s%u*LoadBalancerHour*HoursPerMonth",
 			   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_RATE_CPU], xr, ref[C_MEM], xr,
+			   ref[C_RATE_MEM], xr, ref[C_NODE_CPU], xr, ref[C_RATE_CPU], xr, ref[C_NODE_MEM], xr,
 			   ref[C_RATE_MEM], xr, ref[C_STORAGE], xr, ref[C_RATE_STORAGE], xr, ref[C_LB], xr);
 		xl_formula(x, ws, S, r, C_SAVINGS, savings, x->money,
 			   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
@@ -787,26 +825,16 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 		xl_str(x, ws, S, r, C_EVIDENCE, kp_buf_cstr(&ev), x->wrap);
 		xl_str(x, ws, S, r, C_EXPLAINED_BY, js(f, "explained_by"), x->text);
 
-		const struct {
-			lxw_col_t col;
-			const char *text;
-		} wrapped[] = {
-			{ C_BLOCKED_REASON, js(f, "action.blocked_reason") },
-			{ C_COMMAND, js(f, "action.command") },
-			{ C_EXPLANATION, js(f, "explanation") },
-			{ C_EVIDENCE, kp_buf_cstr(&ev) },
-		};
-		unsigned lines = 1;
-		for (size_t k = 0; k < sizeof(wrapped) / sizeof(wrapped[0]); k++) {
-			unsigned l = xl_wrapped_lines(wrapped[k].text, FINDINGS_COLS[wrapped[k].col].width);
-			lines = l > lines ? l : lines;
-		}
-		xl_row_lines(x, ws, r, lines);
+		/* Every row the same moderate height: long texts show their first
+		 * lines (the whole text is in the cell), so a sorted or filtered
+		 * sheet stays a list one can scan, and it prints in a few pages
+		 * instead of rows 135-195 pt tall. */
+		if (xl_ok(x))
+			xl_check_what(x, worksheet_set_row(ws, r, FINDINGS_ROW_PT, NULL), "row height");
 
-		*total_cost += cost;
-		*total_savings += savings;
-		xl_group_add(cats, ncats, js(f, "category"), cost, savings);
-		xl_group_add(nss, nns, xl_namespace(f), cost, savings);
+		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
+		xl_group_add(cats, ncats, js(f, "category"), cost, savings, blocked);
+		xl_group_add(nss, nns, xl_namespace(f), cost, savings, blocked);
 	}
 	kp_buf_release(&ev);
 
@@ -815,10 +843,18 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 	worksheet_freeze_panes(ws, 1, 0);
 	xl_check_what(x, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), C_NCOLS - 1), "autofilter");
 	xl_check_what(x, worksheet_repeat_rows(ws, 0, 0), "print titles");
-	/* Printed at full size, pages left to right with the header row
-	 * repeated: squeezing 31 columns onto one page width is unreadable. */
+	/* Printed: the reviewer's columns (ID to Explanation), landscape, one
+	 * page wide, the header row on every page, gridlines to follow a row
+	 * across. The sizes, prices, commands and evidence after them are the
+	 * formulas' inputs, read on screen: fitting all 30-odd columns to a
+	 * page width would print them unreadably small. Paper size is left to
+	 * the printer's default (A4 or Letter by locale); both fit. */
+	xl_check_what(x, worksheet_print_area(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), C_EXPLANATION), "print area");
 	worksheet_set_landscape(ws);
-	worksheet_print_across(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
+	worksheet_set_margins(ws, 0.4, 0.4, 0.6, 0.6);
+	worksheet_gridlines(ws, LXW_SHOW_ALL_GRIDLINES);
+	xl_check_what(x, worksheet_set_footer(ws, "&LFindings&RPage &P of &N"), "page footer");
 	worksheet_set_tab_color(ws, 0x4472C4);
 }
 
@@ -850,24 +886,32 @@ static void xl_sheet_skipped(xl_ctx *x, lxw_worksheet *ws, json_object *doc)
 	worksheet_fit_to_pages(ws, 1, 0);
 }
 
-/* A "By category" / "By namespace" block: label, COUNTIF, SUMIF x2 over the
- * Findings columns, with cached values. Returns the next free row. */
+/* A "By category" / "By namespace" block: label, COUNTIF, SUMIF, and two
+ * SUMIFS over the Findings columns split on the Blocked column, with
+ * cached values. Returns the next free row. */
 static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const char *title, const char *keyhdr,
 				lxw_col_t keycol, xl_group *g, size_t ng, unsigned last_row)
 {
 	const char *S = SH_SUMMARY;
-	char key[8], cost[8], sav[8], hdr_cost[64], hdr_sav[64];
+	char key[8], cost[8], sav[8], blk[8], hdr_cost[64], hdr_sav[64], hdr_blk[96];
 	xl_colname(key, keycol);
 	xl_colname(cost, C_COST);
 	xl_colname(sav, C_SAVINGS);
+	xl_colname(blk, C_BLOCKED);
 	snprintf(hdr_cost, sizeof(hdr_cost), "Monthly cost (%s)", x->prices.currency);
 	snprintf(hdr_sav, sizeof(hdr_sav), "Monthly savings (%s)", x->prices.currency);
+	snprintf(hdr_blk, sizeof(hdr_blk), "Blocked, review only (%s)", x->prices.currency);
 
 	xl_str(x, ws, S, r++, 0, title, x->h2);
+	/* two lines: the money headers wrap (LibreOffice keeps the default
+	 * height of rows it did not write, so the second line would overlap) */
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, r, 30, NULL), "header row");
 	xl_str(x, ws, S, r, 0, keyhdr, x->header);
 	xl_str(x, ws, S, r, 1, "Findings", x->header_num);
 	xl_str(x, ws, S, r, 2, hdr_cost, x->header_num);
 	xl_str(x, ws, S, r, 3, hdr_sav, x->header_num);
+	xl_str(x, ws, S, r, 4, hdr_blk, x->header_num);
 	r++;
 	qsort(g, ng, sizeof(*g), xl_group_cmp);
 	for (size_t i = 0; i < ng; i++, r++) {
@@ -878,24 +922,28 @@ static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const
 			   last_row, a);
 		xl_formula(x, ws, S, r, 2, g[i].cost, x->money, "=SUMIF(%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u)",
 			   SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, cost, cost, last_row);
-		xl_formula(x, ws, S, r, 3, g[i].savings, x->money, "=SUMIF(%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u)",
-			   SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, sav, sav, last_row);
+		for (int b = 0; b < 2; b++)
+			xl_formula(x, ws, S, r, (lxw_col_t)(3 + b), b ? g[i].blocked : g[i].savings, x->money,
+				   "=SUMIFS(%s!$%s$2:$%s$%u,%s!$%s$2:$%s$%u,%s,%s!$%s$2:$%s$%u,\"%s\")", SH_FINDINGS, sav,
+				   sav, last_row, SH_FINDINGS, key, key, last_row, a, SH_FINDINGS, blk, blk, last_row,
+				   b ? "yes" : "no");
 	}
 	if (ng == 0)
 		xl_str(x, ws, S, r++, 0, "(no findings)", x->note);
 	return r + 1;
 }
 
-static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, double total_cost,
-			     double total_savings, xl_group *cats, size_t ncats, xl_group *nss, size_t nns)
+static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, xl_group *cats, size_t ncats,
+			     xl_group *nss, size_t nns)
 {
 	const char *S = SH_SUMMARY;
 	/* Narrow enough that the page prints at full size; the run facts in B
 	 * overflow into the empty C and D. */
-	xl_col(x, ws, 0, 34, NULL);
+	xl_col(x, ws, 0, 46, NULL);
 	xl_col(x, ws, 1, 14, NULL);
-	xl_col(x, ws, 2, 21, NULL);
-	xl_col(x, ws, 3, 21, NULL);
+	xl_col(x, ws, 2, 18, NULL);
+	xl_col(x, ws, 3, 18, NULL);
+	xl_col(x, ws, 4, 18, NULL);
 	if (xl_ok(x))
 		xl_check_what(x, worksheet_set_row(ws, 0, 24, NULL), "title row");
 
@@ -939,24 +987,61 @@ static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, siz
 	r++;
 
 	unsigned last = (unsigned)(n > 0 ? n + 1 : 2); /* empty list: the blank row 2 */
-	char id[8], cost[8], sav[8];
+	char id[8], cost[8], sav[8], blk[8], appr[8];
 	xl_colname(id, C_ID);
 	xl_colname(cost, C_COST);
 	xl_colname(sav, C_SAVINGS);
-	char hdr_cost[64], hdr_sav[64];
-	snprintf(hdr_cost, sizeof(hdr_cost), "Total monthly cost (%s)", x->prices.currency);
-	snprintf(hdr_sav, sizeof(hdr_sav), "Total monthly savings (%s)", x->prices.currency);
-	xl_str(x, ws, S, r, 0, "Total findings", x->label);
+	xl_colname(blk, C_BLOCKED);
+	xl_colname(appr, C_APPROVAL);
+	/* The breakdown report.md has, from the same split (savings.c) for
+	 * the cached values; the formulas recompute each bucket from the
+	 * Findings columns, so a price edit moves them all. */
+	kp_savings_split sp;
+	kp_savings_split_of(doc, &sp);
+	const char *cur = x->prices.currency;
+	char label[7][160];
+	snprintf(label[0], sizeof(label[0]), "Total findings");
+	snprintf(label[1], sizeof(label[1]), "Cost today (%s/month)", cur);
+	snprintf(label[2], sizeof(label[2]), "Savings that need no approval (%s/month)", cur);
+	snprintf(label[3], sizeof(label[3]), "Savings that need approval (%s/month)", cur);
+	snprintf(label[4], sizeof(label[4]), "Extra cost of reliability fixes (%s/month)", cur);
+	snprintf(label[5], sizeof(label[5]), "Net potential savings (%s/month)", cur);
+	snprintf(label[6], sizeof(label[6]), "Blocked, review only, not in net (%s/month)", cur);
+	char rng[7][96];
+	snprintf(rng[0], sizeof(rng[0]), "%s!$%s$2:$%s$%u", SH_FINDINGS, sav, sav, last);
+	snprintf(rng[1], sizeof(rng[1]), "%s!$%s$2:$%s$%u", SH_FINDINGS, blk, blk, last);
+	snprintf(rng[2], sizeof(rng[2]), "%s!$%s$2:$%s$%u", SH_FINDINGS, appr, appr, last);
+	const char *S_ = rng[0], *B_ = rng[1], *A_ = rng[2];
+	lxw_row_t first = r;
+	xl_str(x, ws, S, r, 0, label[0], x->label);
 	xl_formula(x, ws, S, r++, 1, (double)n, x->count_bold, "=COUNTA(%s!$%s$2:$%s$%u)", SH_FINDINGS, id, id, last);
-	xl_str(x, ws, S, r, 0, hdr_cost, x->label);
-	xl_formula(x, ws, S, r++, 1, total_cost, x->money_bold, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, cost, cost, last);
-	xl_str(x, ws, S, r, 0, hdr_sav, x->label);
-	xl_formula(x, ws, S, r++, 1, total_savings, x->money_bold, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, sav, sav,
-		   last);
-	xl_str(x, ws, S, r++, 0, "Cost: what the resources in these findings cost per month today.", x->note);
-	xl_str(x, ws, S, r++, 0, "Savings: what the recommended actions save per month (negative: a fix that costs).",
+	xl_str(x, ws, S, r, 0, label[1], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.cost, x->money, "=SUM(%s!$%s$2:$%s$%u)", SH_FINDINGS, cost, cost, last);
+	xl_str(x, ws, S, r, 0, label[2], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.no_approval, x->money, "=SUMIFS(%s,%s,\"no\",%s,\"no\",%s,\">=0\")", S_, B_,
+		   A_, S_);
+	xl_str(x, ws, S, r, 0, label[3], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.approval, x->money, "=SUMIFS(%s,%s,\"no\",%s,\"yes\",%s,\">=0\")", S_, B_,
+		   A_, S_);
+	xl_str(x, ws, S, r, 0, label[4], x->label);
+	xl_formula(x, ws, S, r++, 1, -sp.reliability, x->money, "=SUMIFS(%s,%s,\"no\",%s,\"<0\")", S_, B_, S_);
+	xl_str(x, ws, S, r, 0, label[5], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.net, x->money_bold, "=SUM(B%u:B%u)", (unsigned)first + 3, (unsigned)first + 5);
+	xl_str(x, ws, S, r, 0, label[6], x->label);
+	xl_formula(x, ws, S, r++, 1, sp.blocked, x->money, "=SUMIFS(%s,%s,\"yes\")", S_, B_);
+	xl_str(x, ws, S, r++, 0, "Cost today: what the resources in these findings cost per month.", x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Net: the savings of every action the plan (plan.json) can take, reliability fixes subtracted.",
+	       x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Blocked: actions in protected namespaces, for review only; never added to the net, here and in the "
+	       "tables below.",
 	       x->note);
 	xl_str(x, ws, S, r++, 0, "Prices can be changed on the Prices sheet: every cost and savings figure recomputes.",
+	       x->note);
+	xl_str(x, ws, S, r++, 0,
+	       "Findings: one row per finding; long texts show two lines, the whole text is in the cell. It prints "
+	       "the columns ID to Explanation, one page wide.",
 	       x->note);
 	r++;
 
@@ -1058,7 +1143,6 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	xl_group *cats = kp_xcalloc(n + 1, sizeof(*cats));
 	xl_group *nss = kp_xcalloc(n + 1, sizeof(*nss));
 	size_t ncats = 0, nns = 0;
-	double total_cost = 0, total_savings = 0;
 
 	/* Sheet order is what the reviewer meets: Summary first. Findings is
 	 * filled before Summary because Summary's cached totals come from it. */
@@ -1070,8 +1154,8 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	lxw_worksheet *sws = xl_add_sheet(&x, SH_SKIPPED);
 	if (xl_ok(&x)) {
 		xl_sheet_prices(&x, pws);
-		xl_sheet_findings(&x, fws, list, n, &total_cost, &total_savings, cats, &ncats, nss, &nns);
-		xl_sheet_summary(&x, summary, findings, n, total_cost, total_savings, cats, ncats, nss, nns);
+		xl_sheet_findings(&x, fws, list, n, cats, &ncats, nss, &nns);
+		xl_sheet_summary(&x, summary, findings, n, cats, ncats, nss, nns);
 		xl_sheet_skipped(&x, sws, findings);
 	}
 

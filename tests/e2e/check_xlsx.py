@@ -12,17 +12,27 @@ What it proves:
      cached values of files that say they come from Excel, as libxlsxwriter's
      do); no poison may survive.
   2. The recalculated numbers match findings.json: row count, per-row monthly
-     cost and savings, Summary totals, by-category and by-namespace tables.
+     cost and savings, the Summary breakdown (cost today, savings needing no
+     approval, needing approval, reliability fixes, net = totals.
+     actionable_monthly_savings, blocked = totals.blocked_monthly_savings:
+     shown apart, never in the net), by-category and by-namespace tables
+     (savings without the blocked ones, blocked in a column of their own).
      The cached values kopilot wrote match the recalculated ones (viewers
      that never recalculate show the same numbers). Savings cells are
      formulas over the price names; panes frozen; autofilter set; cluster
      text written as text, never as a formula.
   3. Doubling the CPU price on the Prices sheet (openpyxl, then recalc)
-     changes total savings by exactly the CPU part computed from
+     changes the net savings by exactly the CPU part computed from
      findings.json, counting only the rows priced at the global CPU price
-     (rows with a finding-specific "price" keep their own rate).
+     (rows with a finding-specific "price" keep their own rate) and not
+     blocked.
   4. Each row's price cells: =CpuCoreHour / =MemoryGiBHour /
      =StorageGiBMonth by default, or exactly the finding's "price" values.
+  5. The Findings sheet prints: landscape, one page wide, the header row
+     repeated, a print area from ID to Explanation; every data row is at
+     most 45 pt tall (the XML's row heights); LibreOffice turns the sheet
+     alone into a PDF of at most ceil(findings / 15) + 1 pages (77 pages
+     for the 31-finding demo before).
 
 Prints one "ok - ..." / "not ok - ..." line per check and exits 1 on any
 failure, 2 on bad usage or a missing tool.
@@ -156,7 +166,7 @@ def summary_value(ws, label_prefix):
 
 
 def summary_table(ws, title):
-    """Rows of the "By ..." block: {key: (count, cost, savings)}."""
+    """Rows of the "By ..." block: {key: (count, cost, savings, blocked)}."""
     rows = list(ws.iter_rows(values_only=True))
     for i, r in enumerate(rows):
         if r and r[0] == title:
@@ -164,7 +174,7 @@ def summary_table(ws, title):
             for r2 in rows[i + 2:]:
                 if not r2 or r2[0] is None or r2[0] == "(no findings)":
                     break
-                out[r2[0]] = (r2[1], r2[2], r2[3])
+                out[r2[0]] = (r2[1], r2[2], r2[3], r2[4] if len(r2) > 4 else None)
             return out
     return None
 
@@ -209,10 +219,12 @@ def cpu_part(doc):
     p = doc["prices"]
     total = 0.0
     for f in doc["findings"]:
-        if "cpu_core_hour" in (f.get("price") or {}):
+        if "cpu_core_hour" in (f.get("price") or {}) or f["action"]["blocked"]:
             continue
-        cur, rec = f.get("current") or {}, f.get("recommended")
+        cur, rec, node = f.get("current") or {}, f.get("recommended"), f.get("node")
         v = size(cur, "replicas", 1) * size(cur, "cpu_request_millicores") / 1000.0
+        if node:  # a node is priced at its capacity (allocatable without one), it has no requests
+            v += (node.get("cpu_capacity_millicores") or node.get("cpu_allocatable_millicores") or 0) / 1000.0
         if rec is not None:
             v -= size(rec, "replicas", 1) * size(rec, "cpu_request_millicores") / 1000.0
         total += v * p["cpu_core_hour"] * p["hours_per_month"]
@@ -225,12 +237,45 @@ def namespace_of(f):
 
 
 def groups(doc, keyf):
+    """{key: (count, cost, savings of actions not blocked, blocked savings)}."""
     g = {}
     for f in doc["findings"]:
         k = keyf(f)
-        c, cost, sav = g.get(k, (0, 0.0, 0.0))
-        g[k] = (c + 1, cost + f["monthly_cost"], sav + f["monthly_savings"])
+        c, cost, sav, blk = g.get(k, (0, 0.0, 0.0, 0.0))
+        s = f["monthly_savings"]
+        if f["action"]["blocked"]:
+            blk += s
+        else:
+            sav += s
+        g[k] = (c + 1, cost + f["monthly_cost"], sav, blk)
     return g
+
+
+# Summary rows, by label prefix, and what findings.json says they hold:
+# the split report.md's Summary table has (stages/render/savings.c).
+KEY_FIGURES = (
+    ("Cost today", lambda d, sp: d["totals"]["monthly_cost"]),
+    ("Savings that need no approval", lambda d, sp: sp["no_approval"]),
+    ("Savings that need approval", lambda d, sp: sp["approval"]),
+    ("Extra cost of reliability fixes", lambda d, sp: -sp["reliability"]),
+    ("Net potential savings", lambda d, sp: d["totals"].get("actionable_monthly_savings")),
+    ("Blocked, review only", lambda d, sp: d["totals"].get("blocked_monthly_savings")),
+)
+
+
+def split(doc):
+    sp = {"no_approval": 0.0, "approval": 0.0, "reliability": 0.0, "blocked": 0.0}
+    for f in doc["findings"]:
+        s, a = f["monthly_savings"], f["action"]
+        if a["blocked"]:
+            sp["blocked"] += s
+        elif s < 0:
+            sp["reliability"] -= s
+        elif a["approval_required"]:
+            sp["approval"] += s
+        else:
+            sp["no_approval"] += s
+    return sp
 
 
 # ---- checks ----
@@ -291,6 +336,25 @@ def check_static(wb_f, doc, n):
     check(not bad, "row price cells are =%s.. by default and the finding's own price where it has one"
           % PRICE_NAMES[0], "; ".join(bad[:3]))
 
+    # A node has no requests: its row leaves the request columns blank and
+    # holds its capacity in the node columns (priced like findings.json).
+    c_req, c_ncpu = col_starting(cols, "CPU request now"), col_starting(cols, "Node CPU capacity")
+    c_nmem = col_starting(cols, "Node memory capacity")
+    bad = []
+    if not (c_req and c_ncpu and c_nmem):
+        bad.append("columns missing: %s" % list(cols))
+    else:
+        for i, f in enumerate(doc["findings"]):
+            node, r = f.get("node"), i + 2
+            if f["category"] != "underutilized-node":
+                continue
+            got = (ws.cell(row=r, column=c_req).value, ws.cell(row=r, column=c_ncpu).value, ws.cell(row=r, column=c_nmem).value)
+            want_cpu = (node.get("cpu_capacity_millicores") or node.get("cpu_allocatable_millicores")) / 1000.0
+            want_mem = (node.get("memory_capacity_bytes") or node.get("memory_allocatable_bytes")) / GIB
+            if got[0] is not None or not close(got[1], want_cpu) or not close(got[2], want_mem):
+                bad.append("row %d: %r" % (r, got))
+    check(not bad, "node rows: no CPU request, the node's capacity in the node columns", "; ".join(bad[:3]))
+
     # Cluster-provided text must come back exactly, as text (a name like
     # "=cmd|..." must not have become a formula).
     c_id, c_name, c_ns = cols.get("ID"), cols.get("Name"), cols.get("Namespace")
@@ -306,13 +370,15 @@ def check_static(wb_f, doc, n):
 
     summ = wb_f["Summary"] if "Summary" in wb_f.sheetnames else None
     if summ is not None:
-        f = summary_value(summ, "Total monthly savings")
-        check(isinstance(f, str) and f.startswith("=SUM("), "Summary total savings is a formula", repr(f))
+        bad = [label for label, _ in KEY_FIGURES
+               if not (isinstance(summary_value(summ, label), str) and summary_value(summ, label).startswith("="))]
+        check(not bad, "Summary key figures (cost, no approval, approval, reliability, net, blocked) are formulas",
+              ", ".join(bad))
         tab = summary_table(summ, "By category")
         formulas_ok = tab is not None and all(
-            isinstance(v[0], str) and "COUNTIF" in v[0] and isinstance(v[2], str) and "SUMIF" in v[2]
-            for v in tab.values())
-        check(formulas_ok, "Summary by-category figures are COUNTIF/SUMIF formulas")
+            isinstance(v[0], str) and "COUNTIF" in v[0] and isinstance(v[2], str) and "SUMIFS" in v[2]
+            and isinstance(v[3], str) and "SUMIFS" in v[3] for v in tab.values())
+        check(formulas_ok, "Summary by-category figures are COUNTIF/SUMIFS formulas, blocked apart")
 
 
 def check_values(wb_v, doc, n, what):
@@ -347,12 +413,20 @@ def check_values(wb_v, doc, n, what):
     cnt = summary_value(summ, "Total findings")
     check(cnt == t.get("findings", n) == n, "%s: Summary finding count" % what,
           "%r vs totals %r, %d in list" % (cnt, t.get("findings"), n))
-    want_cost = t.get("monthly_cost", sum(f["monthly_cost"] for f in doc["findings"]))
-    got = summary_value(summ, "Total monthly cost")
-    check(close(got, want_cost), "%s: Summary total monthly cost" % what, "%r != %r" % (got, want_cost))
-    got = summary_value(summ, "Total monthly savings")
-    check(close(got, t["monthly_savings"]), "%s: Summary total monthly savings" % what,
-          "%r != %r" % (got, t["monthly_savings"]))
+    sp = split(doc)
+    bad = []
+    for label, want in KEY_FIGURES:
+        got, w = summary_value(summ, label), want(doc, sp)
+        if not close(got, w):
+            bad.append("%s: %r != %r" % (label, got, w))
+    check(not bad, "%s: Summary breakdown matches findings.json (net = actionable, blocked apart)" % what,
+          "; ".join(bad[:3]))
+    parts = [summary_value(summ, label) for label, _ in KEY_FIGURES[1:4]]
+    net = summary_value(summ, "Net potential savings")
+    check(all(isinstance(v, (int, float)) for v in parts) and close(sum(parts), net)
+          and close(net + summary_value(summ, "Blocked, review only"), t["monthly_savings"]),
+          "%s: no approval + approval + reliability = net; net + blocked = totals.monthly_savings" % what,
+          "%r, net %r" % (parts, net))
 
     for title, keyf in (("By category", lambda f: f["category"]), ("By namespace", namespace_of)):
         want = groups(doc, keyf)
@@ -363,10 +437,10 @@ def check_values(wb_v, doc, n, what):
         else:
             if set(got) != set(want):
                 bad.append("keys %s != %s" % (sorted(got), sorted(want)))
-            for k, (c, cost, sav) in want.items():
+            for k, (c, cost, sav, blk) in want.items():
                 g = got.get(k)
-                if g and not (g[0] == c and close(g[1], cost) and close(g[2], sav)):
-                    bad.append("%s: %r != %r" % (k, g, (c, round(cost, 4), round(sav, 4))))
+                if g and not (g[0] == c and close(g[1], cost) and close(g[2], sav) and close(g[3], blk)):
+                    bad.append("%s: %r != %r" % (k, g, (c, round(cost, 4), round(sav, 4), round(blk, 4))))
         check(not bad, "%s: Summary %s totals" % (what, title.lower()), "; ".join(bad[:3]))
 
 
@@ -383,6 +457,63 @@ def check_cached(wb_cached, wb_v):
                     if not close(v, w):
                         bad.append("%s!%s %r != %r" % (name, c.coordinate, v, w))
     check(not bad, "cached values in the file equal the recalculated ones", "; ".join(bad[:3]))
+
+
+FINDINGS_ROW_MAX_PT = 45
+
+
+def check_print(soffice, report, n, workdir):
+    """Print setup and row heights of the Findings sheet, and its page
+    count when LibreOffice prints it to PDF."""
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Findings"]
+    cols = header_map(ws)
+    ps = ws.page_setup
+    fit = ws.sheet_properties.pageSetUpPr
+    check(ps.orientation == "landscape" and fit is not None and fit.fitToPage
+          and (ps.fitToWidth in (None, 1, "1")) and ps.fitToHeight in (0, "0"),
+          "Findings prints landscape, one page wide",
+          "orientation %r fitToPage %r fitToWidth %r fitToHeight %r" % (
+              ps.orientation, fit and fit.fitToPage, ps.fitToWidth, ps.fitToHeight))
+    check(ws.print_title_rows in ("1:1", "$1:$1"), "Findings repeats its header row on every printed page",
+          repr(ws.print_title_rows))
+    area = ws.print_area if isinstance(ws.print_area, str) else ",".join(ws.print_area or [])
+    c_expl = cols.get("Explanation")
+    want = "$A$1:$%s$%d" % (openpyxl.utils.get_column_letter(c_expl or 1), max(n, 1) + 1)
+    check(c_expl and area.replace("'Findings'!", "").replace("Findings!", "") == want,
+          "Findings print area is ID to Explanation", "%r, want %r" % (area, want))
+    with zipfile.ZipFile(report) as z:  # the sheet's own XML: workbook.xml names it, its rels give the file
+        rid = re.search(r'<sheet name="Findings" sheetId="\d+" r:id="(rId\d+)"', z.read("xl/workbook.xml").decode())
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+        target = rid and re.search(r'Id="%s"[^>]*Target="([^"]+)"' % rid.group(1), rels)
+        if not check(target, "the Findings sheet's XML is found through workbook.xml"):
+            return
+        xml = z.read("xl/" + target.group(1).lstrip("/").replace("xl/", "", 1)).decode("utf-8")
+    heights = {int(r): float(h) for r, h in re.findall(r'<row r="(\d+)"[^>]*? ht="([0-9.]+)"', xml)}
+    tall = ["row %d: %g pt" % (r, h) for r, h in sorted(heights.items()) if r > 1 and h > FINDINGS_ROW_MAX_PT]
+    check(not tall, "every Findings data row is at most %d pt tall" % FINDINGS_ROW_MAX_PT, "; ".join(tall[:3]))
+
+    # The sheet alone, so the page count is the Findings sheet's.
+    alone = os.path.join(workdir, "findings-only.xlsx")
+    for sname in list(wb.sheetnames):
+        if sname != "Findings":
+            del wb[sname]
+    wb.save(alone)
+    profile = os.path.join(workdir, "lo-pdf")
+    cmd = [soffice, "--headless", "--norestore", "-env:UserInstallation=file://" + profile,
+           "--convert-to", "pdf", "--outdir", workdir, alone]
+    try:
+        subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        check(False, "LibreOffice prints the Findings sheet to PDF", "timed out")
+        return
+    pdf = os.path.join(workdir, "findings-only.pdf")
+    if not check(os.path.exists(pdf), "LibreOffice prints the Findings sheet to PDF"):
+        return
+    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", open(pdf, "rb").read()))
+    bound = -(-n // 15) + 1
+    check(1 <= pages <= bound, "the Findings sheet prints on %d page(s) (at most %d for %d findings)" % (pages, bound, n),
+          "%d pages" % pages)
 
 
 def check_price_sensitivity(soffice, report, doc, workdir, base_savings):
@@ -404,10 +535,10 @@ def check_price_sensitivity(soffice, report, doc, workdir, base_savings):
         check(False, "recalculate after doubling the CPU price", str(e))
         return
     wb_v = openpyxl.load_workbook(out, data_only=True)
-    got = summary_value(wb_v["Summary"], "Total monthly savings")
+    got = summary_value(wb_v["Summary"], "Net potential savings")
     delta = cpu_part(doc)
     want = base_savings + delta
-    check(close(got, want), "doubling the CPU price changes total savings by exactly the CPU part (%+.2f)" % delta,
+    check(close(got, want), "doubling the CPU price changes the net savings by exactly the CPU part (%+.2f)" % delta,
           "got %r, want %r" % (got, want))
 
 
@@ -442,7 +573,8 @@ def main(argv):
         wb_v = openpyxl.load_workbook(out, data_only=True)
         check_values(wb_v, doc, n, "recalculated")
         check_cached(wb_cached, wb_v)
-        base = summary_value(wb_v["Summary"], "Total monthly savings")
+        check_print(soffice, report, n, workdir)
+        base = summary_value(wb_v["Summary"], "Net potential savings")
         if isinstance(base, (int, float)):
             check_price_sensitivity(soffice, report, doc, workdir, base)
         else:

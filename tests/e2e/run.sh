@@ -161,6 +161,25 @@ print(*bad, sep="\n"); sys.exit(1 if bad else 0)
 EOF
 check "no two findings share an explanation line (storefront in web and staging)" bash -c "! grep -q '^Deployment storefront/storefront' '$RUN/report.md'"
 
+check "a node finding has no requests: current is empty, node holds capacity, allocatable and what its pods request" \
+	$PY - "$RUN/findings.json" "$RUN/report.md" <<'EOF'
+import json, sys
+d, md = json.load(open(sys.argv[1])), open(sys.argv[2]).read()
+nodes = [f for f in d["findings"] if f["category"] == "underutilized-node"]
+assert nodes, "the demo has a node finding"
+for f in nodes:
+    n = f["node"]
+    assert f["current"] == {}, f["current"]
+    assert n["cpu_capacity_millicores"] == 4000 and n["cpu_allocatable_millicores"] == 3920, n
+    assert n["cpu_requested_millicores"] == 640 and n["memory_requested_bytes"] == 1342177280, n
+    assert f["evidence"][0]["summary"].startswith("Pods request 640m of 3.92 cores allocatable CPU"), f["evidence"][0]
+    assert abs(f["monthly_cost"] - 139.1931) < 1e-9, "priced at its capacity, as before"
+sec = md[md.index("#### 1. Node "):md.index("Finding ID:", md.index("#### 1. Node "))]
+for row in ("| CPU capacity | 4 cores |", "| CPU allocatable | 3.92 cores |", "| CPU requested by pods | 640m |",
+            "| Memory capacity | 15.2Gi |", "| Memory requested by pods | 1.3Gi |"):
+    assert row in sec, row
+assert "| CPU request |" not in sec and "| Replicas |" not in sec, sec
+EOF
 check "report.xlsx recomputed by LibreOffice matches findings.json (and follows price edits)" \
 	$PY tests/e2e/check_xlsx.py "$RUN/report.xlsx" "$RUN/findings.json"
 
@@ -186,12 +205,46 @@ check "report.html loads nothing external" bash -c "! grep -Eq '(src|href)=\"(ht
 chrome pdf --print-to-pdf="$T/report.pdf" "file://$RUN/report.html" >/dev/null 2>&1
 check "report.html prints to PDF" test -s "$T/report.pdf"
 
-check "report.md states the total savings from findings.json" $PY - "$RUN/findings.json" "$RUN/report.md" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1])); md = open(sys.argv[2]).read()
-total = "${:,.2f}".format(d["totals"]["monthly_savings"])
-sys.exit(0 if total in md else print("missing", total) or 1)
+# The net savings every output headlines is what the plan can act on
+# (plan.json's total); savings blocked in protected namespaces are their own
+# line, never added: terminal, report.md, report.html, report.xlsx.
+net_is_the_plan() { # net_is_the_plan NAME ENV...: a demo run with ENV, its outputs checked
+	local name=$1 dir=$T/net-$1; shift
+	env "$@" "$KOPILOT" run --snapshot "$DEMO" --out "$dir" --now $NOW >"$dir.term" 2>/dev/null
+	check "net savings = the plan's total everywhere, blocked money apart ($name)" $PY - "$dir" "$dir.term" <<'EOF'
+import json, sys, openpyxl
+run, term = sys.argv[1], open(sys.argv[2]).read()
+d, p = json.load(open(run + "/findings.json")), json.load(open(run + "/plan.json"))
+t, bad = d["totals"], []
+net, blocked = t["actionable_monthly_savings"], t["blocked_monthly_savings"]
+money = lambda v: "${:,.2f}".format(v)
+if abs(net - p["totals"]["monthly_savings"]) > 1e-6: bad.append("net %r != plan %r" % (net, p["totals"]["monthly_savings"]))
+if abs(blocked - p["totals"]["blocked_monthly_savings"]) > 1e-6: bad.append("blocked differs from the plan's")
+if abs(net + blocked - t["monthly_savings"]) > 0.005: bad.append("actionable + blocked != monthly_savings")
+if abs(blocked - sum(f["monthly_savings"] for f in d["findings"] if f["action"]["blocked"])) > 0.005: bad.append("blocked sum")
+if blocked <= 0: bad.append("the case has nothing blocked")
+line = "%d findings in cluster demo-cluster, %s/month potential savings (not counted: %s/month blocked in protected namespaces)" % (
+    len(d["findings"]), money(net), money(blocked))
+if line not in term: bad.append("terminal: " + term.strip().splitlines()[0])
+md, html = open(run + "/report.md").read(), open(run + "/report.html").read()
+for want in ("**%d findings, %s/month potential savings**" % (len(d["findings"]), money(net)),
+             "Not counted: %s/month blocked in protected namespaces (review only)." % money(blocked),
+             "| **Net potential savings** (what the plan can act on) | **%s** |" % money(net),
+             "| Not counted: savings blocked in protected namespaces (review only) | %s |" % money(blocked),
+             "| **Total** | **%d** | **%s** | **%s** | **%s** |" % (len(d["findings"]), money(t["monthly_cost"]), money(net), money(blocked))):
+    if want not in md: bad.append("report.md lacks " + want)
+if md.count("| **Total** |") != 2: bad.append("report.md: two total rows expected")
+if money(t["monthly_savings"]) in md: bad.append("report.md shows the sum with blocked money " + money(t["monthly_savings"]))
+if "<strong>%s</strong>" % money(net) not in html: bad.append("report.html lacks the net")
+ws = openpyxl.load_workbook(run + "/report.xlsx", data_only=True)["Summary"]
+got = {r[0].split(" (")[0]: r[1] for r in ws.iter_rows(values_only=True) if isinstance(r[0], str)}
+if abs((got.get("Net potential savings") or 0) - net) > 0.005: bad.append("xlsx net %r" % got.get("Net potential savings"))
+if abs((got.get("Blocked, review only, not in net") or 0) - blocked) > 0.005: bad.append("xlsx blocked")
+print(*bad, sep="\n"); sys.exit(1 if bad else 0)
 EOF
+}
+net_is_the_plan demo
+net_is_the_plan more-protected SAFETY_PROTECTED_NAMESPACES='["ml","web"]'
 
 check "audit.jsonl is JSON lines with a safety decision per finding" $PY - "$RUN/audit.jsonl" "$RUN/findings.json" <<'EOF'
 import json, sys

@@ -303,9 +303,9 @@ Test(pricing_rates, node_finding_costs_its_hourly_price)
 	kp_findings fs;
 	kp_findings_init(&fs);
 	kp_finding *f = pt_finding(&fs, KP_CAT_UNDERUTILIZED_NODE, "Node", NULL, "ip-10-0-1-5");
-	f->current.replicas = 1;
-	f->current.cpu_request_m = 4000;
-	f->current.mem_request_b = 15 * GIB_B;
+	/* a node finding holds the node's sizes, not requests ("current" empty) */
+	f->has_node = true;
+	f->node = (kp_node_sizes){4000, 3920, 640, 15 * GIB_B, 14 * GIB_B, GIB_B};
 	pt_set_pricing(f, "{\"node\":\"ip-10-0-1-5\",\"instance_type\":\"m5.xlarge\",\"spot\":false,"
 				"\"cpu_millicores\":4000,\"memory_bytes\":16777216000}");
 	kp_recommend_finding(&c, f);
@@ -329,6 +329,35 @@ Test(pricing_rates, node_finding_costs_its_hourly_price)
 	kp_recommend_finding(&c, f);
 	cr_expect(NEAR(f->monthly_cost, (4 * c.prices.cpu_core_hour + 15 * c.prices.memory_gib_hour) * 730));
 	cr_expect(!f->price.cpu_specific && !f->price.storage_specific, "no specific price left");
+	cr_expect(NEAR(f->monthly_savings, f->monthly_cost), "removing the node saves all of it");
+	/* a status without capacity: priced at allocatable */
+	f->node.cpu_capacity_m = f->node.mem_capacity_b = KP_UNSET;
+	kp_recommend_finding(&c, f);
+	cr_expect(NEAR(f->monthly_cost, (3.92 * c.prices.cpu_core_hour + 14 * c.prices.memory_gib_hour) * 730));
+
+	/* analysis.json round trip: "node" comes back, "current" stays empty;
+	 * a bad "node" value is an input error naming the field */
+	json_object *j = kp_finding_to_json(f, false), *doc = json_object_new_object(), *arr = json_object_new_array();
+	cr_expect_eq(json_object_object_length(kp_json_get(j, "current")), 0);
+	cr_expect_eq(json_object_get_int64(kp_json_get(j, "node.cpu_requested_millicores")), 640);
+	cr_expect_null(kp_json_get(j, "node.cpu_capacity_millicores"), "no capacity: absent, not -1");
+	json_object_array_add(arr, j);
+	json_object_object_add(doc, "findings", arr);
+	kp_findings back;
+	kp_findings_init(&back);
+	kp_error err = {0};
+	cr_assert_eq(kp_findings_from_json(doc, "analysis.json", false, &back, &err), KP_OK, "%s", err.msg);
+	cr_expect(back.items.items[0].has_node);
+	cr_expect_eq(back.items.items[0].node.cpu_allocatable_m, 3920);
+	cr_expect_eq(back.items.items[0].node.cpu_capacity_m, KP_UNSET);
+	cr_expect_eq(back.items.items[0].node.mem_requested_b, GIB_B);
+	kp_findings_release(&back);
+	kp_findings_init(&back);
+	json_object_object_add(kp_json_get(j, "node"), "cpu_requested_millicores", json_object_new_string("640m"));
+	cr_expect_eq(kp_findings_from_json(doc, "analysis.json", false, &back, &err), KP_ERR_INPUT);
+	cr_expect_str_eq(err.msg, "analysis.json: findings[0].node.cpu_requested_millicores: expected an integer >= 0");
+	kp_findings_release(&back);
+	json_object_put(doc);
 	kp_findings_release(&fs);
 	kp_config_release(&c);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pipeline/plan.h"
 #include "stages/render/render.h"
 
 #define REPORT_SAMPLE "tests/data/findings-sample.json"
@@ -65,9 +66,11 @@ Test(report, view_formats_money_sizes_and_groups)
 	json_object *f = report_sample();
 	json_object *v = kp_report_view(f, NULL);
 	json_object_put(f); /* the view must not borrow from the findings */
-	cr_expect_str_eq(kp_json_str(v, "totals.savings"), "$308.21");
+	/* the net leaves the blocked $2.00 out (it is its own figure) */
+	cr_expect_str_eq(kp_json_str(v, "totals.savings"), "$306.21");
+	cr_expect_str_eq(kp_json_str(v, "totals.all_savings"), "$308.21");
 	cr_expect_str_eq(kp_json_str(v, "totals.cost"), "$410.32");
-	cr_expect_str_eq(kp_json_str(v, "totals.savings_annual"), "$3,698.47");
+	cr_expect_str_eq(kp_json_str(v, "totals.savings_annual"), "$3,674.47");
 	cr_expect_str_eq(kp_json_str(v, "totals.approval_savings"), "$4.00");
 	cr_expect_str_eq(kp_json_str(v, "totals.blocked_savings"), "$2.00");
 	cr_expect_str_eq(kp_json_str(v, "totals.reliability_cost"), "$4.64");
@@ -98,7 +101,8 @@ Test(report, view_formats_money_sizes_and_groups)
 	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(bc, 0), "category"), "over-provisioned");
 	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(bc, 1), "category"), "orphaned-pvc");
 	cr_expect_eq(json_object_get_int(kp_json_get(json_object_array_get_idx(bc, 1), "count")), 2);
-	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(bc, 1), "savings"), "$6.00");
+	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(bc, 1), "savings"), "$4.00");
+	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(bc, 1), "blocked_savings"), "$2.00");
 	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(bc, 2), "savings"), "-$4.64");
 	json_object *bn = kp_json_get(v, "by_namespace");
 	cr_assert_eq(json_object_array_length(bn), 4);
@@ -108,6 +112,117 @@ Test(report, view_formats_money_sizes_and_groups)
 			 "Deployment staging/new-service");
 	cr_expect(!json_object_get_boolean(kp_json_get(v, "degraded")));
 	json_object_put(v);
+}
+
+/* Blocked money (actions in protected namespaces) is shown, never added:
+ * the net is what plan.json can act on, in every table and headline. */
+Test(report, net_is_the_plan_total_and_blocked_money_is_never_added)
+{
+	json_object *f = report_sample();
+	kp_savings_split sp;
+	kp_savings_split_of(f, &sp);
+	cr_expect_float_eq(sp.net, 306.2059, 1e-9);
+	cr_expect_float_eq(sp.blocked, 2.0, 1e-9);
+	cr_expect_float_eq(sp.all, 308.2059, 1e-9);
+	cr_expect_float_eq(sp.no_approval + sp.approval - sp.reliability, sp.net, 1e-9);
+	cr_expect_eq(sp.n_blocked, 1);
+	cr_expect_eq(sp.n_reliability, 1);
+	json_object *plan = kp_plan_doc(f);
+	cr_expect_float_eq(json_object_get_double(kp_json_get(plan, "totals.monthly_savings")), sp.net, 1e-9);
+	cr_expect_float_eq(json_object_get_double(kp_json_get(plan, "totals.blocked_monthly_savings")), sp.blocked, 1e-9);
+	json_object_put(plan);
+	json_object *v = kp_report_view(f, NULL);
+	cr_expect_str_eq(kp_json_str(v, "plan.savings"), kp_json_str(v, "totals.savings"));
+	json_object *kube = NULL, *bn = kp_json_get(v, "by_namespace");
+	for (size_t i = 0; i < json_object_array_length(bn); i++)
+		if (strcmp(kp_json_str(json_object_array_get_idx(bn, i), "namespace"), "kube-system") == 0)
+			kube = json_object_array_get_idx(bn, i);
+	cr_assert_not_null(kube);
+	cr_expect_str_eq(kp_json_str(kube, "savings"), "$0.00");
+	cr_expect_str_eq(kp_json_str(kube, "blocked_savings"), "$2.00");
+	json_object_put(v);
+
+	/* a findings.json from before the additive totals: the same split,
+	 * its sum less the blocked findings' savings */
+	json_object *t = kp_json_get(f, "totals");
+	json_object_object_del(t, "actionable_monthly_savings");
+	json_object_object_del(t, "blocked_monthly_savings");
+	kp_savings_split old;
+	kp_savings_split_of(f, &old);
+	cr_expect_float_eq(old.net, sp.net, 1e-9);
+
+	char *md = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_render_markdown(f, NULL, NULL, &md, &err), KP_OK, "%s", err.msg);
+	static const char *const want[] = {
+		"| **Net potential savings** (what the plan can act on) | **$306.21** |\n"
+		"| Not counted: savings blocked in protected namespaces (review only) | $2.00 |\n",
+		"| Orphaned persistent volume claims | 2 | $6.00 | $4.00 | $2.00 |\n",
+		"| kube-system | 1 | $2.00 | $0.00 | $2.00 |\n",
+		"| analytics | 1 | $4.00 | $4.00 | \xe2\x80\x94 |\n",
+		"| **Total** | **4** | **$410.32** | **$306.21** | **$2.00** |\n",
+		"2 findings, potential savings **$4.00/month** (cost today $6.00/month). Not counted: $2.00/month blocked",
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_expect_not_null(strstr(md, want[i]), "missing: %s\n%s", want[i], md);
+	cr_expect_null(strstr(md, "$308.21"), "the sum with blocked money is no headline");
+	/* the group tables keep one cell count per row, blocked column included */
+	const char *tbl = strstr(md, "| Namespace | Findings |");
+	cr_assert_not_null(tbl);
+	for (const char *l = tbl; l && *l == '|'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *line = strndup(l, (size_t)(strchr(l, '\n') - l));
+		cr_expect_eq(report_cells(line), 5, "row: %s", line);
+		free(line);
+	}
+	free(md);
+
+	/* nothing blocked: no blocked column, and a zero blocked line */
+	json_object *list = kp_json_get(f, "findings");
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		json_object_object_add(kp_json_get(json_object_array_get_idx(list, i), "action"), "blocked",
+				       json_object_new_boolean(false));
+	json_object_object_del(t, "monthly_savings"); /* the document's own sum, blocked included */
+	cr_assert_eq(kp_render_markdown(f, NULL, NULL, &md, &err), KP_OK, "%s", err.msg);
+	cr_expect_not_null(strstr(md, "| **Total** | **4** | **$410.32** | **$308.21** |\n"), "%s", md);
+	cr_expect_not_null(strstr(md, "| Not counted: savings blocked in protected namespaces (review only) | $0.00 |"));
+	cr_expect_null(strstr(md, "Blocked, review only"));
+	free(md);
+	json_object_put(f);
+}
+
+/* A node has no requests: its settings table shows what the node offers
+ * and what its pods request, never "CPU request 4 cores". */
+Test(report, node_rows_are_capacity_allocatable_and_requested)
+{
+	json_object *f = json_tokener_parse(
+		"{\"prices\":{\"currency\":\"USD\"},\"findings\":[{\"category\":\"underutilized-node\","
+		"\"resource\":{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"namespace\":null,\"name\":\"n1\"},"
+		"\"current\":{},\"recommended\":null,\"node\":{\"cpu_capacity_millicores\":4000,"
+		"\"cpu_allocatable_millicores\":3920,\"cpu_requested_millicores\":640,\"memory_capacity_bytes\":16277569536,"
+		"\"memory_allocatable_bytes\":15237382144,\"memory_requested_bytes\":1342177280},"
+		"\"monthly_cost\":139.1931,\"monthly_savings\":139.1931,"
+		"\"action\":{\"type\":\"review\",\"approval_required\":true,\"blocked\":false}}]}");
+	char *md = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_render_markdown(f, NULL, NULL, &md, &err), KP_OK, "%s", err.msg);
+	cr_expect_not_null(strstr(md, "| Setting | Current | Recommended |\n|---|---:|---:|\n"
+				      "| CPU capacity | 4 cores | \xe2\x80\x94 |\n"
+				      "| CPU allocatable | 3.92 cores | \xe2\x80\x94 |\n"
+				      "| CPU requested by pods | 640m | \xe2\x80\x94 |\n"
+				      "| Memory capacity | 15.2Gi | \xe2\x80\x94 |\n"
+				      "| Memory allocatable | 14.2Gi | \xe2\x80\x94 |\n"
+				      "| Memory requested by pods | 1.3Gi | \xe2\x80\x94 |\n"),
+		  "%s", md);
+	cr_expect_null(strstr(md, "| Replicas |"), "%s", md);
+	cr_expect_null(strstr(md, "| CPU request |"), "%s", md);
+	cr_expect_null(strstr(md, "| Memory request |"), "%s", md);
+	free(md);
+	json_object *v = kp_report_view(f, NULL);
+	json_object *d = json_object_array_get_idx(kp_json_get(v, "findings"), 0);
+	cr_expect_null(kp_json_get(d, "current_summary"));
+	cr_expect_eq(json_object_get_int64(kp_json_get(d, "node.cpu_requested_millicores")), 640);
+	json_object_put(v);
+	json_object_put(f);
 }
 
 Test(report, view_money_currencies_and_empty_input)
@@ -157,7 +272,8 @@ Test(report, markdown_from_sample)
 {
 	char *md = report_md(NULL);
 	cr_expect_not_null(strstr(md, "# Kubernetes cost report: demo-cluster\n"));
-	cr_expect_not_null(strstr(md, "**4 findings, $308.21/month potential savings**"));
+	cr_expect_not_null(strstr(md, "**4 findings, $306.21/month potential savings**"));
+	cr_expect_not_null(strstr(md, "Not counted: $2.00/month blocked in protected namespaces (review only)."));
 	cr_expect_not_null(strstr(md, "of which $4.00 need approval"));
 	cr_expect_not_null(strstr(md, "delete (BLOCKED: namespace kube-system is protected)"));
 	cr_expect_not_null(strstr(md, "> **Blocked:** namespace kube-system is protected."));
@@ -237,7 +353,7 @@ Test(report, user_template_file_and_its_errors)
 	fputs("{{/top}}\n", fp);
 	fclose(fp);
 	cr_assert_eq(kp_render_markdown(f, NULL, path, &md, &err), KP_OK, "%s", err.msg);
-	cr_expect_str_eq(md, "demo-cluster: $308.21\n- Deployment checkout/payments-api\n"
+	cr_expect_str_eq(md, "demo-cluster: $306.21\n- Deployment checkout/payments-api\n"
 			     "- PersistentVolumeClaim analytics/data-old-etl-0\n"
 			     "- PersistentVolumeClaim kube-system/old-etcd-backup \\<b\\>\\|x\\|\\</b\\>\n"
 			     "- StatefulSet search/elasticsearch\n");

@@ -416,9 +416,18 @@ Test(infra_node, removable_node_flagged_with_evidence, .fini = infra_fini)
 	cr_assert_str_eq(f->kind, "Node");
 	cr_assert_null(f->namespace_);
 	cr_assert_null(f->container);
-	cr_assert_eq(f->current.replicas, 1);
-	cr_assert_eq(f->current.cpu_request_m, 4000);
-	cr_assert_eq(f->current.mem_request_b, 17LL << 30); /* capacity, not allocatable */
+	/* a node has no requests of its own: "current" is empty, and "node"
+	 * holds what the evidence says (it is priced at its capacity) */
+	cr_assert(f->current.replicas < 0);
+	cr_assert_eq(f->current.cpu_request_m, KP_UNSET);
+	cr_assert_eq(f->current.mem_request_b, KP_UNSET);
+	cr_assert(f->has_node);
+	cr_assert_eq(f->node.cpu_capacity_m, 4000);
+	cr_assert_eq(f->node.cpu_allocatable_m, 4000);
+	cr_assert_eq(f->node.cpu_requested_m, 1000, "a1; not the Succeeded pod");
+	cr_assert_eq(f->node.mem_capacity_b, 17LL << 30);
+	cr_assert_eq(f->node.mem_allocatable_b, 16LL << 30);
+	cr_assert_eq(f->node.mem_requested_b, 2LL << 30);
 	cr_assert_eq(f->confidence, KP_CONF_MEDIUM);
 	cr_assert_eq(f->risk, KP_RISK_HIGH);
 	cr_assert_not(f->has_recommended);

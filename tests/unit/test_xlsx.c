@@ -207,6 +207,16 @@ Test(render_xlsx, bad_input)
 	cr_assert_not_null(strstr(err.msg, "findings[1].current.storage_bytes"), "%s", err.msg);
 	json_object_put(doc);
 
+	/* a node's capacity prices its row: a bad one is named too */
+	doc = xlsx_t_sample();
+	f1 = json_object_array_get_idx(kp_json_get(doc, "findings"), 1);
+	json_object *node = json_object_new_object();
+	json_object_object_add(node, "cpu_capacity_millicores", json_object_new_string("4"));
+	json_object_object_add(f1, "node", node);
+	cr_assert_eq(kp_render_xlsx(doc, path, &err), KP_ERR_INPUT);
+	cr_assert_not_null(strstr(err.msg, "findings[1].node.cpu_capacity_millicores"), "%s", err.msg);
+	json_object_put(doc);
+
 	cr_assert_eq(xlsx_t_count_entries(dir), 0, "bad input left a file behind");
 	free(path);
 	xlsx_t_rmdir(dir);

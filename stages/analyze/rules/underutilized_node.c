@@ -224,9 +224,18 @@ static void add_finding(kp_analyze_ctx *x, const node_state *ns, const node_stat
 {
 	const kp_node *n = cand->node;
 	kp_finding *f = kp_findings_add(x->out, KP_CAT_UNDERUTILIZED_NODE, "v1", "Node", NULL, n->meta.name, NULL);
-	f->current.replicas = 1;
-	f->current.cpu_request_m = n->cap_cpu_m > 0 ? n->cap_cpu_m : n->alloc_cpu_m;
-	f->current.mem_request_b = n->cap_mem_b > 0 ? n->cap_mem_b : n->alloc_mem_b;
+	/* A node has no requests of its own: "current" stays empty and the
+	 * finding's "node" says what the evidence does (capacity, allocatable,
+	 * what the pods request). It is priced at its capacity (money.c). */
+	f->has_node = true;
+	f->node = (kp_node_sizes){
+		.cpu_capacity_m = n->cap_cpu_m > 0 ? n->cap_cpu_m : KP_UNSET,
+		.cpu_allocatable_m = n->alloc_cpu_m,
+		.cpu_requested_m = cand->req_cpu,
+		.mem_capacity_b = n->cap_mem_b > 0 ? n->cap_mem_b : KP_UNSET,
+		.mem_allocatable_b = n->alloc_mem_b,
+		.mem_requested_b = cand->req_mem,
+	};
 	f->has_recommended = false;
 	f->confidence = KP_CONF_MEDIUM; /* requests, not usage; PDBs not modelled */
 	f->risk = KP_RISK_HIGH;         /* a drain disrupts every pod on the node */
