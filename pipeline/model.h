@@ -427,6 +427,7 @@ typedef struct kp_findings {
 	KP_ARRAY(kp_finding) items;
 	KP_ARRAY(kp_skip) skipped;
 	size_t excluded_by_scope; /* findings dropped by scope.* patterns */
+	size_t excluded_by_selector; /* findings dropped by -l/--selector */
 } kp_findings;
 
 void kp_findings_init(kp_findings *f);

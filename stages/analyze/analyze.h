@@ -85,6 +85,11 @@ bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind);
  * keeps everything. Order is kept. */
 void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n);
 
+/* -l/--selector: keeps only findings and skipped entries whose resource's
+ * labels (in c) satisfy sel; returns how many findings went. NULL or an
+ * empty selector keeps everything. Order is kept. */
+size_t kp_scope_selector(kp_findings *f, const kp_cluster *c, const struct kp_selector *sel);
+
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */
 bool kp_namespace_ignored(const kp_cluster *c, const char *ns);

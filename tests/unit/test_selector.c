@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pipeline/selector.h"
+#include "fixture.h"
 
 static const kp_kv web[] = {{"app", "web"}, {"tier", "frontend"}, {"team", "shop"}, {"replicas-hint", "3"}};
 static const kp_kv db[] = {{"app", "db"}, {"tier", "backend"}, {"canary", ""}};
@@ -148,4 +149,59 @@ Test(selector, invalid_keys_and_values)
 	char text[100];
 	snprintf(text, sizeof(text), "app=%s", longv);
 	sel_refused(text, 5, "label value");
+}
+
+/* ---- the selector applied to findings (stages/analyze/scope.c) ---- */
+
+/* An old Bound PVC no pod mounts (an orphaned-pvc finding) with labels. */
+static char *sel_pvc(const char *name, const char *labels)
+{
+	return kp_xasprintf("{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"%s\","
+			    "\"namespace\":\"shop\",\"creationTimestamp\":\"2026-01-01T00:00:00Z\",\"labels\":{%s}},"
+			    "\"spec\":{\"resources\":{\"requests\":{\"storage\":\"10Gi\"}},\"volumeName\":\"pv-%s\"},"
+			    "\"status\":{\"phase\":\"Bound\",\"capacity\":{\"storage\":\"10Gi\"}}}",
+			    name, labels, name);
+}
+
+Test(selector, scope_keeps_findings_whose_resource_labels_match)
+{
+	kp_fixture fx;
+	fx_init(&fx, "selector", "manual");
+	char *a = sel_pvc("cache-a", "\"team\":\"shop\",\"app.kubernetes.io/name\":\"cart\"");
+	char *b = sel_pvc("cache-b", "\"team\":\"ml\"");
+	char *c = sel_pvc("cache-c", "");
+	char *all = kp_xasprintf("%s,%s,%s", a, b, c);
+	fx_list(&fx, "persistentvolumeclaims", all);
+	free(a), free(b), free(c), free(all);
+	struct {
+		const char *sel;
+		size_t kept, dropped;
+		const char *first;
+	} cases[] = {
+		{"team=shop", 1, 2, "cache-a"},
+		{"team!=shop", 2, 1, "cache-b"},    /* cache-c has no team: != keeps it */
+		{"!team", 1, 2, "cache-c"},
+		{"team in (shop,ml)", 2, 1, "cache-a"},
+		{"app.kubernetes.io/name=cart,team", 1, 2, "cache-a"},
+		{"team=nobody", 0, 3, NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fx_run(&fx, "2026-11-25T06:00:00Z", NULL);
+		cr_assert_eq(fx.out.items.len, 3, "three orphaned PVCs before the selector");
+		kp_selector s = {0};
+		kp_error err = {0};
+		cr_assert_eq(kp_selector_parse(cases[i].sel, &s, &err), KP_OK, "%s", err.msg);
+		size_t dropped = kp_scope_selector(&fx.out, &fx.cluster, &s);
+		cr_expect_eq(dropped, cases[i].dropped, "%s: dropped %zu", cases[i].sel, dropped);
+		cr_expect_eq(fx.out.items.len, cases[i].kept, "%s: kept %zu", cases[i].sel, fx.out.items.len);
+		if (cases[i].first && fx.out.items.len)
+			cr_expect_str_eq(fx.out.items.items[0].name, cases[i].first, "%s", cases[i].sel);
+		kp_selector_release(&s);
+		fx_unload(&fx);
+	}
+	/* no selector keeps everything */
+	fx_run(&fx, "2026-11-25T06:00:00Z", NULL);
+	cr_expect_eq(kp_scope_selector(&fx.out, &fx.cluster, NULL), 0);
+	cr_expect_eq(fx.out.items.len, 3);
+	fx_fini(&fx);
 }
