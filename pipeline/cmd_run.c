@@ -214,9 +214,7 @@ static int before_the_run(kp_opts *o, kp_run *run)
 
 int cmd_run(int argc, char **argv)
 {
-	static const char *const flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
-					    "--cluster-name", "--quiet", "--kubeconfig", "--context", "--prometheus-url",
-					    "--previous", "--state-dir", "--namespace", NULL};
+	const char *const *flags = kp_command_flags("run");
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
 	bool done;
