@@ -150,6 +150,9 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir);
 void kp_cmd_show_notes(kp_opts *o, const kp_run *run);
 /* Shows notes and the error of a stage; the exit code it means. */
 int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err);
+/* Whether the terminal summary is coloured: stdout is a terminal, and
+ * neither --no-color, NO_COLOR (not empty) nor TERM=dumb says no. */
+bool kp_cmd_use_color(const kp_opts *o);
 /* Worse of two exit codes: failures beat usage errors beat degraded beats ok. */
 int kp_cmd_worse(int a, int b);
 /* `kopilot <stage> RUN`: one stage over an existing run directory. The
@@ -167,6 +170,20 @@ int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
+
+/* -o/--output (cmd_output.c). kp_cmd_print_output prints the run's
+ * document on stdout as o->output says (json: dir/findings.json's bytes;
+ * yaml, csv: built from doc, that file parsed); an exit code (4 when
+ * stdout cannot be written). */
+int kp_cmd_print_output(const char *cmd, kp_opts *o, const char *dir, json_object *doc);
+kp_status kp_output_yaml(json_object *doc, kp_buf *out, kp_error *err);
+void kp_output_csv(json_object *doc, kp_buf *out);
+/* A private run directory for -o without --out/--state-dir: makes
+ * $TMPDIR/kopilot-run.XXXXXX (*base, caller frees and removes) and returns
+ * RUN inside it (caller frees); NULL, with the error shown, on failure. */
+char *kp_cmd_private_run_dir(const char *cmd, kp_opts *o, char **base);
+/* rm -rf path, best effort (NULL: nothing). */
+void kp_cmd_remove_tree(const char *path);
 
 /* The completion script for shell ("bash", "zsh") into out; false for
  * another shell. */

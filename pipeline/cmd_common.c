@@ -581,6 +581,15 @@ int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_sta
 	return run->degraded ? KP_EXIT_DEGRADED : KP_EXIT_OK;
 }
 
+bool kp_cmd_use_color(const kp_opts *o)
+{
+	/* https://no-color.org: NO_COLOR set and not empty turns colour off */
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+	if (o->no_color || (no && *no) || (term && strcmp(term, "dumb") == 0))
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
 int kp_cmd_worse(int a, int b)
 {
 	if (a == KP_EXIT_FAILED || b == KP_EXIT_FAILED)

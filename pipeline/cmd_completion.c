@@ -72,7 +72,7 @@ static void bash_script(kp_buf *b)
 		       "#   current shell:  source <(kopilot completion bash)\n"
 		       "#   every shell:    kopilot completion bash > /etc/bash_completion.d/kopilot\n"
 		       "\n"
-		       "_kopilot_words() { local IFS=$'\\n'; COMPREPLY=($(compgen -W \"$1\" -- \"$cur\")); }\n"
+		       "_kopilot_words() { COMPREPLY=($(compgen -W \"$1\" -- \"$cur\")); }\n"
 		       "_kopilot_dirs() { compopt -o filenames 2>/dev/null; local IFS=$'\\n'; COMPREPLY=($(compgen -d -- \"$cur\")); }\n"
 		       "_kopilot_files() { compopt -o filenames 2>/dev/null; local IFS=$'\\n'; COMPREPLY=($(compgen -f -- \"$cur\")); }\n"
 		       "\n"

@@ -185,3 +185,46 @@ Test(cli, man_page_has_every_command)
 	}
 	kp_buf_release(&b);
 }
+
+Test(cli, csv_quotes_as_rfc_4180)
+{
+	json_object *doc = json_tokener_parse(
+		"{\"findings\":[{\"id\":\"abc\",\"category\":\"orphaned-pvc\",\"resource\":{\"kind\":\"Weird\","
+		"\"namespace\":null,\"name\":\"a,b \\\"c\\\"\\nd\"},\"container\":null,\"monthly_cost\":1.5,"
+		"\"monthly_savings\":-2,\"risk\":\"LOW\",\"action\":{\"type\":\"delete\",\"approval_required\":true,"
+		"\"blocked\":false}}]}");
+	cr_assert_not_null(doc);
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_output_csv(doc, &b);
+	cr_expect_str_eq(kp_buf_cstr(&b),
+			 "namespace,kind,name,container,category,monthly_cost,monthly_savings,risk,action,"
+			 "approval_required,blocked,id\n"
+			 ",Weird,\"a,b \"\"c\"\"\nd\",,orphaned-pvc,1.5,-2,LOW,delete,true,false,abc\n");
+	kp_buf_release(&b);
+	json_object_put(doc);
+}
+
+Test(cli, yaml_quotes_what_would_change_type)
+{
+	json_object *doc = json_tokener_parse("{\"a\":\"yes\",\"b\":\"123\",\"c\":\"plain text\",\"d\":null,\"e\":true,"
+					      "\"f\":1e+30,\"g\":\"\",\"h\":[\"-1.5\",\"x: y\"],\"i\":2.5}");
+	cr_assert_not_null(doc);
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_error err = {0};
+	cr_assert_eq(kp_output_yaml(doc, &b, &err), KP_OK, "%s", err.msg);
+	const char *y = kp_buf_cstr(&b);
+	cr_expect(strstr(y, "a: \"yes\"\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "b: \"123\"\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "c: plain text\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "d: null\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "e: true\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "f: 1.0e+30\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "g: \"\"\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "- \"-1.5\"\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "- 'x: y'\n") != NULL || strstr(y, "- \"x: y\"\n") != NULL, "%s", y);
+	cr_expect(strstr(y, "i: 2.5\n") != NULL, "%s", y);
+	kp_buf_release(&b);
+	json_object_put(doc);
+}
