@@ -39,7 +39,7 @@ need script bsdutils
 need zsh zsh
 need groff groff-base
 need man man-db
-$PY -c 'import yaml' 2>/dev/null || { echo "cli: python3-yaml is missing: run 'make deps'" >&2; exit 1; }
+$PY -c 'import yaml, jsonschema' 2>/dev/null || { echo "cli: python3-yaml and python3-jsonschema are missing: run 'make deps'" >&2; exit 1; }
 
 # k NAME ARGS...: kopilot run on the demo into $T/NAME; stdout, stderr in $T/NAME.out, .err; exit code in RC
 k() {
@@ -141,6 +141,16 @@ if grep -q 'selector app.kubernetes.io/part-of in (checkout,web)' "$T/sel-in.out
 	grep -q 'selector app.kubernetes.io/part-of in (checkout,web)' "$T/sel-in/report.md"; then
 	ok "the summary and the report name the selector"
 else not_ok "the summary and the report name the selector" "$(head -3 "$T/sel-in.out")"; fi
+if $PY - "$ROOT/docs/contracts/findings.schema.json" "$T/sel-in/findings.json" <<'EOF'; then
+import json, sys
+from jsonschema import Draft202012Validator
+errors = list(Draft202012Validator(json.load(open(sys.argv[1]))).iter_errors(json.load(open(sys.argv[2]))))
+for e in errors[:5]:
+    print("/".join(map(str, e.path)), e.message)
+sys.exit(1 if errors else 0)
+EOF
+	ok "a selector run's findings.json (scope.selector) follows findings.schema.json"
+else not_ok "scope.selector in the schema"; fi
 expect_exit "a malformed selector: exit 2 naming the flag and the position" 2 \
 	'flag -l/--selector: "app in \(a": position 10: expected "," or "\)"' -- \
 	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" -l 'app in (a'
