@@ -83,6 +83,7 @@ typedef struct kp_opts {
 	const char *output_str;    /* -o/--output FORMAT */
 	bool no_color;             /* --no-color */
 	bool man;                  /* help --man */
+	bool stdout_closed;        /* -o: the reader of stdout went away (EPIPE) */
 	bool quiet;
 	bool help;
 	const char *positional[4];
@@ -182,6 +183,9 @@ void kp_output_csv(json_object *doc, kp_buf *out);
  * $TMPDIR/kopilot-run.XXXXXX (*base, caller frees and removes) and returns
  * RUN inside it (caller frees); NULL, with the error shown, on failure. */
 char *kp_cmd_private_run_dir(const char *cmd, kp_opts *o, char **base);
+/* After the run's cleanup: dies of SIGPIPE when the document's reader had
+ * gone (kp_cmd_print_output held the signal off), as a pipeline expects. */
+void kp_cmd_output_end(const kp_opts *o);
 /* rm -rf path, best effort (NULL: nothing). */
 void kp_cmd_remove_tree(const char *path);
 

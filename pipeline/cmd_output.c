@@ -11,6 +11,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,9 +199,22 @@ int kp_cmd_print_output(const char *cmd, kp_opts *o, const char *dir, json_objec
 	if (s) {
 		kp_cmd_error(cmd, o, "-o: %s", err.msg);
 		rc = KP_EXIT_FAILED;
-	} else if (fwrite(b.data ? b.data : "", 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
-		kp_cmd_error(cmd, o, "-o: cannot write to stdout");
-		rc = KP_EXIT_FAILED;
+	} else {
+		/* `| head`: the reader left. SIGPIPE is held off so the private run
+		 * directory is still removed; kp_cmd_output_end then dies of it, as
+		 * a pipeline expects. */
+		void (*was)(int) = signal(SIGPIPE, SIG_IGN);
+		errno = 0;
+		if (fwrite(b.data ? b.data : "", 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+			if (errno == EPIPE) {
+				o->stdout_closed = true;
+			} else {
+				kp_cmd_error(cmd, o, "-o: cannot write to stdout: %s", strerror(errno));
+				rc = KP_EXIT_FAILED;
+			}
+		}
+		if (!o->stdout_closed)
+			signal(SIGPIPE, was);
 	}
 	kp_buf_release(&b);
 	return rc;
@@ -235,4 +249,12 @@ void kp_cmd_remove_tree(const char *path)
 {
 	if (path)
 		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void kp_cmd_output_end(const kp_opts *o)
+{
+	if (o->stdout_closed) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 }

@@ -348,9 +348,11 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object_put(fd);
 	kp_run_release(&run);
+	bool closed = o.stdout_closed;
 	kp_opts_release(&o);
 	free(out_owned);
 	kp_cmd_remove_tree(private_base);
 	free(private_base), free(private_out);
+	kp_cmd_output_end(&(kp_opts){.stdout_closed = closed});
 	return rc;
 }

@@ -217,6 +217,12 @@ EOF
 	ok "-o csv: a header and one row per finding, in findings.json's order and values"
 else not_ok "-o csv (exit $RC)" "$(head -3 "$T/doc.csv")"; fi
 
+TMPDIR=$T/tmp "$KOPILOT" run --snapshot "$DEMO" --now $NOW -o yaml 2>/dev/null | head -c 10 >/dev/null
+rcs=("${PIPESTATUS[@]}")
+# 141: killed by SIGPIPE as a pipeline expects; 3: the document fit in the pipe before head left
+if { [ "${rcs[0]}" -eq 141 ] || [ "${rcs[0]}" -eq 3 ]; } && [ -z "$(ls -A "$T/tmp")" ]; then
+	ok "-o yaml | head: the private run directory is removed even when the reader leaves early"
+else not_ok "-o yaml | head (exit ${rcs[0]}, left: $(ls -A "$T/tmp"))"; fi
 expect_exit "-o with an unknown format: exit 2 naming the accepted ones" 2 'flag -o: unknown format "xml" \(accepted: table, json, yaml, csv\)' -- \
 	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" -o xml
 expect_exit "-o table (the default) still needs --out" 2 '--out RUN .*is required' -- \
