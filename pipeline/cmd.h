@@ -185,7 +185,7 @@ void kp_output_csv(json_object *doc, kp_buf *out);
 char *kp_cmd_private_run_dir(const char *cmd, kp_opts *o, char **base);
 /* After the run's cleanup: dies of SIGPIPE when the document's reader had
  * gone (kp_cmd_print_output held the signal off), as a pipeline expects. */
-void kp_cmd_output_end(const kp_opts *o);
+void kp_cmd_output_end(bool stdout_closed);
 /* rm -rf path, best effort (NULL: nothing). */
 void kp_cmd_remove_tree(const char *path);
 

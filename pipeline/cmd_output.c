@@ -175,26 +175,44 @@ void kp_output_csv(json_object *doc, kp_buf *out)
 
 /* ---- stdout ---- */
 
+/* The document into b as o->output says; under a nomem guard (print_call). */
+struct print_call {
+	kp_opts *o;
+	const char *dir;
+	json_object *doc;
+	kp_buf *b;
+};
+
+static kp_status build_document(void *arg, kp_error *err)
+{
+	struct print_call *c = arg;
+	kp_status s = KP_OK;
+	if (c->o->output == KP_OUTPUT_JSON) {
+		/* the bytes of the file, not a re-serialisation: "exactly as written" */
+		char *path = kp_path_join(c->dir, "findings.json"), *data = NULL;
+		size_t len = 0;
+		s = kp_read_file(path, &data, &len, err);
+		if (!s)
+			kp_buf_add(c->b, data, len);
+		free(data);
+		free(path);
+	} else if (c->o->output == KP_OUTPUT_YAML) {
+		s = kp_output_yaml(c->doc, c->b, err);
+	} else if (c->o->output == KP_OUTPUT_CSV) {
+		kp_output_csv(c->doc, c->b);
+	}
+	return s;
+}
+
 int kp_cmd_print_output(const char *cmd, kp_opts *o, const char *dir, json_object *doc)
 {
 	kp_error err = {0};
 	kp_buf b;
 	kp_buf_init(&b);
-	kp_status s = KP_OK;
-	if (o->output == KP_OUTPUT_JSON) {
-		/* the bytes of the file, not a re-serialisation: "exactly as written" */
-		char *path = kp_path_join(dir, "findings.json"), *data = NULL;
-		size_t len = 0;
-		s = kp_read_file(path, &data, &len, &err);
-		if (!s)
-			kp_buf_add(&b, data, len);
-		free(data);
-		free(path);
-	} else if (o->output == KP_OUTPUT_YAML) {
-		s = kp_output_yaml(doc, &b, &err);
-	} else if (o->output == KP_OUTPUT_CSV) {
-		kp_output_csv(doc, &b);
-	}
+	/* guarded: out of memory here is this command's failure (exit 4) with
+	 * the cleanup still done, not an abort past it */
+	struct print_call c = {o, dir, doc, &b};
+	kp_status s = kp_nomem_guard(build_document, &c, &err);
 	int rc = KP_EXIT_OK;
 	if (s) {
 		kp_cmd_error(cmd, o, "-o: %s", err.msg);
@@ -251,9 +269,9 @@ void kp_cmd_remove_tree(const char *path)
 		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-void kp_cmd_output_end(const kp_opts *o)
+void kp_cmd_output_end(bool stdout_closed)
 {
-	if (o->stdout_closed) {
+	if (stdout_closed) {
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
 	}

@@ -353,6 +353,6 @@ int cmd_run(int argc, char **argv)
 	free(out_owned);
 	kp_cmd_remove_tree(private_base);
 	free(private_base), free(private_out);
-	kp_cmd_output_end(&(kp_opts){.stdout_closed = closed});
+	kp_cmd_output_end(closed);
 	return rc;
 }
