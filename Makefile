@@ -22,7 +22,8 @@ LDLIBS   := -lcmark-gfm-extensions -lm
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev
-DEPS_TEST  := python3 python3-openpyxl python3-jsonschema libreoffice-calc-nogui chromium time
+DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
+              zsh bsdutils groff-base man-db
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 LIB_SRCS := $(wildcard pipeline/*.c stages/*/*.c stages/*/*/*.c)
@@ -32,10 +33,11 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(BUILD)/unit-tests
 
 KOPILOT := $(BUILD)/kopilot
+MANPAGE := $(BUILD)/kopilot.1
 
 .PHONY: all deps demo test unit e2e quality rundir layers asan faults fuzz bench clean install check-deps
 
-all: $(KOPILOT)
+all: $(KOPILOT) $(MANPAGE)
 
 # pkg-config is resolved lazily so `make deps` works before pkg-config exists.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -61,6 +63,11 @@ $(BUILD)/libkp.a: $(LIB_OBJS)
 $(KOPILOT): $(BUILD)/pipeline/main.o $(BUILD)/libkp.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
+# The man page is the binary's own help texts as roff (`kopilot help --man`),
+# so it cannot drift from --help.
+$(MANPAGE): $(KOPILOT)
+	./$(KOPILOT) help --man > $@.tmp && mv $@.tmp $@
+
 $(TEST_BIN): $(TEST_SRCS) $(wildcard tests/unit/*.h) $(BUILD)/libkp.a
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(TEST_SRCS) $(BUILD)/libkp.a $(PKG_LIBS) -lcriterion $(LDLIBS)
 
@@ -83,10 +90,11 @@ demo: deps
 unit: $(TEST_BIN)
 	./$(TEST_BIN) --jobs 2
 
-e2e: $(KOPILOT)
+e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/run.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/inputs.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/missing.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/cli.sh
 
 # quality.sh: seeded clusters with every category planted; precision and
 # recall must be 1.0 and no recommendation may break a safety invariant.
@@ -120,6 +128,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/inputs.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/missing.sh
+	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/cli.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
@@ -142,8 +151,9 @@ fuzz:
 bench: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash bench/run.sh
 
-install: $(KOPILOT)
+install: $(KOPILOT) $(MANPAGE)
 	install -D -m 0755 $(KOPILOT) $(DESTDIR)/usr/local/bin/kopilot
+	install -D -m 0644 $(MANPAGE) $(DESTDIR)/usr/local/share/man/man1/kopilot.1
 
 clean:
 	rm -rf build build-asan build-fault out

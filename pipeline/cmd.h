@@ -14,6 +14,53 @@
 #include "pipeline/config.h"
 #include "pipeline/run.h"
 #include "pipeline/rundir.h"
+#include "pipeline/selector.h"
+
+/* ---- the flag and command tables ----
+ * One table of flags and one of commands: the parser, the drift check on
+ * the help texts (tests/unit/test_cli.c) and the shell completion
+ * (cmd_completion.c) all read them, so they cannot disagree. */
+
+/* What a flag's value (or a command's argument) is, for shell completion. */
+typedef enum {
+	KP_VALUE_NONE,    /* a boolean flag; a command without arguments */
+	KP_VALUE_TEXT,    /* free text: nothing to complete */
+	KP_VALUE_FILE,
+	KP_VALUE_DIR,
+	KP_VALUE_CHOICE,  /* one of choices */
+	KP_VALUE_COMMAND, /* a command name (help COMMAND) */
+} kp_value_kind;
+
+typedef struct kp_flag {
+	const char *name;           /* "--namespace" */
+	char short_name;            /* 'n' for -n; 0: none */
+	const char *metavar;        /* "NS"; NULL: the flag takes no value */
+	kp_value_kind value;
+	const char *const *choices; /* KP_VALUE_CHOICE: NULL-terminated */
+	const char *summary;        /* one line for completion menus: no quotes, brackets or colons */
+} kp_flag;
+
+/* Every flag, ended by a zeroed entry. --help/-h is accepted by every command. */
+extern const kp_flag kp_flags[];
+const kp_flag *kp_flag_find(const char *name);
+
+typedef struct kp_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *const *flags;   /* the flags it accepts besides --help, NULL-terminated */
+	kp_value_kind argument;     /* its positional argument (RUN: KP_VALUE_DIR) */
+	const char *const *words;   /* KP_VALUE_CHOICE argument: the words ("show") */
+	const char *summary;        /* one line */
+} kp_command;
+
+/* Every command, ended by a zeroed entry (pipeline/cmd_table.c). */
+extern const kp_command kp_commands[];
+const kp_command *kp_command_find(const char *name);
+/* The flags command cmd accepts (a command of the table). */
+const char *const *kp_command_flags(const char *cmd);
+
+/* -o/--output: what `kopilot run` prints on stdout. */
+typedef enum { KP_OUTPUT_TABLE, KP_OUTPUT_JSON, KP_OUTPUT_YAML, KP_OUTPUT_CSV } kp_output_format;
 
 typedef struct kp_opts {
 	const char *snapshot;      /* --snapshot DIR */
@@ -27,14 +74,24 @@ typedef struct kp_opts {
 	size_t nsets;
 	const char *previous;      /* --previous RUN_DIR: the run to compare with */
 	const char *state_dir;     /* --state-dir DIR: runs live in DIR/<timestamp>, the latest is the previous */
-	const char **namespaces;   /* --namespace NS, repeatable: report only these namespaces */
+	const char **namespaces;   /* -n/--namespace NS, repeatable: report only these namespaces */
 	size_t nnamespaces;
+	const char **exclude_namespaces; /* --exclude-namespace NS, repeatable: added to scope.exclude_namespaces */
+	size_t nexclude_namespaces;
+	bool all_namespaces;       /* -A/--all-namespaces: the default, said out loud */
+	const char *selector_text; /* -l/--selector SELECTOR */
+	const char *output_str;    /* -o/--output FORMAT */
+	bool no_color;             /* --no-color */
+	bool man;                  /* help --man */
+	bool stdout_closed;        /* -o: the reader of stdout went away (EPIPE) */
 	bool quiet;
 	bool help;
 	const char *positional[4];
 	size_t npositional;
 	/* derived */
 	int64_t now;
+	kp_selector selector;      /* parsed selector_text (n == 0: none) */
+	kp_output_format output;
 	kp_config cfg;
 	kp_audit audit;
 	/* the previous run, from --previous or --state-dir (run: before anything is written) */
@@ -48,9 +105,12 @@ typedef struct kp_opts {
 	char **argv;
 } kp_opts;
 
-/* Flags a command accepts: a NULL-terminated list of names such as
- * "--snapshot". Parses argv into o; on a bad flag prints a one-line error
- * naming it and returns false (exit 2). */
+/* Flags a command accepts: a NULL-terminated list of long names such as
+ * "--snapshot" (kp_command_flags); --help/-h is always accepted. Long
+ * flags take --name VALUE or --name=VALUE, short ones (kp_flag.short_name)
+ * -n VALUE, -nVALUE or -n=VALUE. Parses argv into o (and the selector, and
+ * the output format); on a bad flag or value prints a one-line error naming
+ * it and returns false (exit 2). */
 bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *accepted, size_t max_positional,
 		    kp_opts *o);
 /* Builds o->cfg: defaults < --config file < environment < --set; and o->now. */
@@ -91,6 +151,9 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir);
 void kp_cmd_show_notes(kp_opts *o, const kp_run *run);
 /* Shows notes and the error of a stage; the exit code it means. */
 int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err);
+/* Whether the terminal summary is coloured: stdout is a terminal, and
+ * neither --no-color, NO_COLOR (not empty) nor TERM=dumb says no. */
+bool kp_cmd_use_color(const kp_opts *o);
 /* Worse of two exit codes: failures beat usage errors beat degraded beats ok. */
 int kp_cmd_worse(int a, int b);
 /* `kopilot <stage> RUN`: one stage over an existing run directory. The
@@ -107,8 +170,35 @@ int cmd_render(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
 
-/* Prints a command's --help text. */
+/* -o/--output (cmd_output.c). kp_cmd_print_output prints the run's
+ * document on stdout as o->output says (json: dir/findings.json's bytes;
+ * yaml, csv: built from doc, that file parsed); an exit code (4 when
+ * stdout cannot be written). */
+int kp_cmd_print_output(const char *cmd, kp_opts *o, const char *dir, json_object *doc);
+kp_status kp_output_yaml(json_object *doc, kp_buf *out, kp_error *err);
+void kp_output_csv(json_object *doc, kp_buf *out);
+/* A private run directory for -o without --out/--state-dir: makes
+ * $TMPDIR/kopilot-run.XXXXXX (*base, caller frees and removes) and returns
+ * RUN inside it (caller frees); NULL, with the error shown, on failure. */
+char *kp_cmd_private_run_dir(const char *cmd, kp_opts *o, char **base);
+/* After the run's cleanup: dies of SIGPIPE when the document's reader had
+ * gone (kp_cmd_print_output held the signal off), as a pipeline expects. */
+void kp_cmd_output_end(bool stdout_closed);
+/* rm -rf path, best effort (NULL: nothing). */
+void kp_cmd_remove_tree(const char *path);
+
+/* The completion script for shell ("bash", "zsh") into out; false for
+ * another shell. */
+bool kp_completion_script(const char *shell, kp_buf *out);
+
+/* Prints a command's --help text (NULL: kopilot's), then the exit codes. */
 void kp_print_help(const char *cmd);
+/* The --help text of cmd (NULL: kopilot's), without the exit codes; NULL
+ * for a command that has none. */
+const char *kp_help_text(const char *cmd);
+/* kopilot(1) in roff, generated from the help texts. */
+void kp_man_page(kp_buf *out);
 
 #endif

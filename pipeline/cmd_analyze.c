@@ -6,8 +6,7 @@
 
 int cmd_analyze(int argc, char **argv)
 {
-	static const char *const flags[] = {"--config", "--set",   "--now",	  "--template",
-					    "--cluster-name", "--quiet", "--namespace", NULL};
+	const char *const *flags = kp_command_flags("analyze");
 	/* analysis.json is replaced; findings, plan, reports and run.json were
 	 * built from the old one and go with it (run `kopilot recommend` next). */
 	static const char *const drop[] = {"analysis.json", "findings.json", "plan.json", "report.md", "report.html", "report.xlsx", "run.json", NULL};

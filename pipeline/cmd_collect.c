@@ -10,9 +10,7 @@
 
 int cmd_collect(int argc, char **argv)
 {
-	static const char *const flags[] = {"--snapshot",   "--out",	    "--config",	 "--set",
-					    "--cluster-name", "--quiet",    "--kubeconfig", "--context",
-					    "--prometheus-url", NULL};
+	const char *const *flags = kp_command_flags("collect");
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
 	bool done;

@@ -18,11 +18,7 @@
 
 /* ---- flags ---- */
 
-static const char *const value_flags[] = {"--snapshot", "--out",	"--config",	"--now",
-					  "--template", "--cluster-name", "--kubeconfig", "--context",
-					  "--prometheus-url", "--set", "--previous", "--state-dir",
-					  "--namespace", NULL};
-
+/* Where a value flag's value goes (repeatable flags are handled apart). */
 static const char **flag_slot(kp_opts *o, const char *name)
 {
 	if (!strcmp(name, "--snapshot")) return &o->snapshot;
@@ -36,6 +32,19 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--prometheus-url")) return &o->prometheus_url;
 	if (!strcmp(name, "--previous")) return &o->previous;
 	if (!strcmp(name, "--state-dir")) return &o->state_dir;
+	if (!strcmp(name, "--selector")) return &o->selector_text;
+	if (!strcmp(name, "--output")) return &o->output_str;
+	return NULL;
+}
+
+/* Where a boolean flag goes. */
+static bool *bool_slot(kp_opts *o, const char *name)
+{
+	if (!strcmp(name, "--quiet")) return &o->quiet;
+	if (!strcmp(name, "--all-namespaces")) return &o->all_namespaces;
+	if (!strcmp(name, "--no-color")) return &o->no_color;
+	if (!strcmp(name, "--help")) return &o->help;
+	if (!strcmp(name, "--man")) return &o->man;
 	return NULL;
 }
 
@@ -47,6 +56,32 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
+static bool push_namespace(const char *cmd, const char *flag, const char *value, const char ***list, size_t *n)
+{
+	if (!kp_namespace_name_valid(value)) {
+		fprintf(stderr,
+			"kopilot %s: flag %s: \"%.80s\" is not a namespace name (lowercase letters, "
+			"digits and '-', at most 63 characters)\n",
+			cmd, flag, value);
+		return false;
+	}
+	*list = kp_xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = value;
+	return true;
+}
+
+static bool positional(const char *cmd, const char *a, size_t max_positional, kp_opts *o)
+{
+	if (o->npositional >= max_positional) {
+		fprintf(stderr, "kopilot %s: unexpected argument \"%s\" (see kopilot %s --help)\n", cmd, a, cmd);
+		return false;
+	}
+	o->positional[o->npositional++] = a;
+	return true;
+}
+
+/* Long flags as --name VALUE or --name=VALUE; short ones as kubectl takes
+ * them: -n NS, -nNS or -n=NS; -A alone. */
 bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *accepted, size_t max_positional,
 		    kp_opts *o)
 {
@@ -54,81 +89,119 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 	o->argv = argv;
 	for (int i = 0; i < argc; i++) {
 		char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			o->help = true;
-			continue;
-		}
 		if (strcmp(a, "--") == 0) {
-			for (i++; i < argc; i++) {
-				if (o->npositional >= max_positional) {
-					fprintf(stderr, "kopilot %s: unexpected argument \"%s\" (see kopilot %s --help)\n", cmd, argv[i], cmd);
+			for (i++; i < argc; i++)
+				if (!positional(cmd, argv[i], max_positional, o))
 					return false;
-				}
-				o->positional[o->npositional++] = argv[i];
-			}
 			break;
 		}
 		if (a[0] != '-' || a[1] == '\0') {
-			if (o->npositional >= max_positional) {
-				fprintf(stderr, "kopilot %s: unexpected argument \"%s\" (see kopilot %s --help)\n", cmd, a, cmd);
+			if (!positional(cmd, a, max_positional, o))
 				return false;
-			}
-			o->positional[o->npositional++] = a;
 			continue;
 		}
-		char name[64];
-		const char *value = NULL;
-		const char *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		if (n >= sizeof(name)) {
-			fprintf(stderr, "kopilot %s: unknown flag \"%.40s...\" (see kopilot %s --help)\n", cmd, a, cmd);
-			return false;
-		}
-		memcpy(name, a, n);
-		name[n] = '\0';
-		if (!in_list(accepted, name)) {
-			fprintf(stderr, "kopilot %s: unknown flag %s (see kopilot %s --help)\n", cmd, name, cmd);
-			return false;
-		}
-		if (strcmp(name, "--quiet") == 0) {
-			if (eq) {
-				fprintf(stderr, "kopilot %s: flag --quiet takes no value\n", cmd);
+		const kp_flag *f = NULL;
+		const char *value = NULL; /* attached: --name=VALUE, -nVALUE, -n=VALUE */
+		if (a[1] != '-') {
+			for (const kp_flag *g = kp_flags; g->name && !f; g++)
+				if (g->short_name == a[1])
+					f = g;
+			if (!f) {
+				fprintf(stderr, "kopilot %s: unknown flag -%c (see kopilot %s --help)\n", cmd, a[1], cmd);
 				return false;
 			}
-			o->quiet = true;
-			continue;
-		}
-		if (!in_list(value_flags, name)) {
-			fprintf(stderr, "kopilot %s: unknown flag %s (see kopilot %s --help)\n", cmd, name, cmd);
-			return false;
-		}
-		if (eq) {
-			value = eq + 1;
-		} else if (i + 1 < argc) {
-			value = argv[++i];
+			if (a[2])
+				value = a[2] == '=' ? a + 3 : a + 2;
 		} else {
-			fprintf(stderr, "kopilot %s: flag %s needs a value\n", cmd, name);
+			const char *eq = strchr(a, '=');
+			size_t n = eq ? (size_t)(eq - a) : strlen(a);
+			for (const kp_flag *g = kp_flags; g->name && !f; g++)
+				if (strlen(g->name) == n && strncmp(g->name, a, n) == 0)
+					f = g;
+			if (!f) {
+				fprintf(stderr, "kopilot %s: unknown flag %.*s (see kopilot %s --help)\n", cmd,
+					(int)(n > 60 ? 60 : n), a, cmd);
+				return false;
+			}
+			if (eq)
+				value = eq + 1;
+		}
+		/* messages name the flag as it was typed: -n or --namespace */
+		char label[64];
+		if (a[1] != '-')
+			snprintf(label, sizeof(label), "-%c", f->short_name);
+		else
+			snprintf(label, sizeof(label), "%s", f->name);
+		if (strcmp(f->name, "--help") != 0 && !in_list(accepted, f->name)) {
+			fprintf(stderr, "kopilot %s: unknown flag %s (see kopilot %s --help)\n", cmd, label, cmd);
 			return false;
+		}
+		if (!f->metavar) {
+			if (value) {
+				fprintf(stderr, "kopilot %s: flag %s takes no value\n", cmd, label);
+				return false;
+			}
+			*bool_slot(o, f->name) = true;
+			continue;
+		}
+		if (!value) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kopilot %s: flag %s needs a value (%s)\n", cmd, label, f->metavar);
+				return false;
+			}
+			value = argv[++i];
 		}
 		if (!*value) {
-			fprintf(stderr, "kopilot %s: flag %s: empty value\n", cmd, name);
+			fprintf(stderr, "kopilot %s: flag %s: empty value\n", cmd, label);
 			return false;
 		}
-		if (strcmp(name, "--set") == 0) {
+		if (f->value == KP_VALUE_CHOICE && !in_list(f->choices, value)) {
+			kp_buf b;
+			kp_buf_init(&b);
+			for (const char *const *c = f->choices; *c; c++)
+				kp_buf_printf(&b, "%s%s", c == f->choices ? "" : ", ", *c);
+			char what[32];
+			snprintf(what, sizeof(what), "%s", f->metavar);
+			for (char *p = what; *p; p++)
+				*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+			char *v = kp_visible(value);
+			fprintf(stderr, "kopilot %s: flag %s: unknown %s \"%.40s\" (accepted: %s)\n", cmd, label, what, v,
+				kp_buf_cstr(&b));
+			free(v);
+			kp_buf_release(&b);
+			return false;
+		}
+		if (strcmp(f->name, "--set") == 0) {
 			o->sets = kp_xrealloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
 			o->sets[o->nsets++] = value;
-		} else if (strcmp(name, "--namespace") == 0) {
-			if (!kp_namespace_name_valid(value)) {
-				fprintf(stderr,
-					"kopilot %s: flag --namespace: \"%.80s\" is not a namespace name (lowercase letters, "
-					"digits and '-', at most 63 characters)\n",
-					cmd, value);
+		} else if (strcmp(f->name, "--namespace") == 0) {
+			if (!push_namespace(cmd, label, value, &o->namespaces, &o->nnamespaces))
 				return false;
-			}
-			o->namespaces = kp_xrealloc(o->namespaces, (o->nnamespaces + 1) * sizeof(*o->namespaces));
-			o->namespaces[o->nnamespaces++] = value;
+		} else if (strcmp(f->name, "--exclude-namespace") == 0) {
+			if (!push_namespace(cmd, label, value, &o->exclude_namespaces, &o->nexclude_namespaces))
+				return false;
 		} else {
-			*flag_slot(o, name) = value;
+			*flag_slot(o, f->name) = value;
+		}
+	}
+	/* kubectl's rule: -A means every namespace, so naming one as well is a contradiction */
+	if (o->all_namespaces && o->nnamespaces) {
+		fprintf(stderr, "kopilot %s: flags -A/--all-namespaces and -n/--namespace cannot be used together\n", cmd);
+		return false;
+	}
+	static const char *const formats[] = {"table", "json", "yaml", "csv"};
+	for (size_t k = 0; o->output_str && k < 4; k++)
+		if (strcmp(o->output_str, formats[k]) == 0)
+			o->output = (kp_output_format)k;
+	if (o->selector_text) {
+		kp_error err = {0};
+		if (kp_selector_parse(o->selector_text, &o->selector, &err)) {
+			char *v = kp_visible(o->selector_text); /* no raw control character reaches the terminal */
+			char *why = kp_visible(err.msg);
+			fprintf(stderr, "kopilot %s: flag -l/--selector: \"%.200s\": %s\n", cmd, v, why);
+			free(v);
+			free(why);
+			return false;
 		}
 	}
 	return true;
@@ -151,6 +224,26 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 	for (size_t i = 0; i < o->nsets; i++) {
 		if (kp_config_set(&o->cfg, o->sets[i], KP_SRC_FLAG, &err)) {
 			/* the message names the key and never echoes a (possibly secret) value */
+			fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+			return false;
+		}
+	}
+	/* --exclude-namespace NS joins scope.exclude_namespaces (anchored
+	 * regexes) as the literal name, so everything that honours the scope
+	 * honours it. Namespace names hold no regex metacharacter today; the
+	 * escape keeps it literal should the flag ever take more. */
+	for (size_t i = 0; i < o->nexclude_namespaces; i++) {
+		kp_buf b;
+		kp_buf_init(&b);
+		for (const char *p = o->exclude_namespaces[i]; *p; p++) {
+			if (strchr("\\^$.|?*+()[]{}", *p))
+				kp_buf_putc(&b, '\\');
+			kp_buf_putc(&b, *p);
+		}
+		kp_status st = kp_config_list_append(&o->cfg, "scope.exclude_namespaces", kp_buf_cstr(&b),
+						     "--exclude-namespace", &err);
+		kp_buf_release(&b);
+		if (st) {
 			fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
 			return false;
 		}
@@ -197,6 +290,8 @@ void kp_opts_release(kp_opts *o)
 {
 	free(o->sets);
 	free(o->namespaces);
+	free(o->exclude_namespaces);
+	kp_selector_release(&o->selector);
 	free(o->previous_run);
 	json_object_put(o->previous_doc);
 	kp_config_release(&o->cfg);
@@ -218,7 +313,11 @@ int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *f
 		kp_print_help(cmd);
 		return KP_EXIT_OK;
 	}
-	const char *flag = o->kubeconfig ? "--kubeconfig" : o->context ? "--context" : o->prometheus_url ? "--prometheus-url" : NULL;
+	/* Live collection is a later issue: refuse rather than pretend, -c like --context. */
+	const char *flag = o->kubeconfig	 ? "--kubeconfig"
+			   : o->context	 ? "-c/--context"
+			   : o->prometheus_url ? "--prometheus-url"
+					       : NULL;
 	if (flag) {
 		fprintf(stderr,
 			"kopilot %s: flag %s: live collection is not implemented yet; build a snapshot with "
@@ -452,6 +551,7 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
 	run->snapshot = o->snapshot;
 	run->namespaces = o->namespaces;
 	run->nnamespaces = o->nnamespaces;
+	run->selector = o->selector.n ? &o->selector : NULL;
 	run->previous_run = o->previous_run;
 	run->previous_doc = o->previous_doc;
 }
@@ -479,6 +579,15 @@ int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_sta
 		return kp_status_exit_code(s);
 	}
 	return run->degraded ? KP_EXIT_DEGRADED : KP_EXIT_OK;
+}
+
+bool kp_cmd_use_color(const kp_opts *o)
+{
+	/* https://no-color.org: NO_COLOR set and not empty turns colour off */
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+	if (o->no_color || (no && *no) || (term && strcmp(term, "dumb") == 0))
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
 }
 
 int kp_cmd_worse(int a, int b)

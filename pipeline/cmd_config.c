@@ -10,7 +10,7 @@
 
 int cmd_config(int argc, char **argv)
 {
-	static const char *const flags[] = {"--config", "--set", "--template", "--cluster-name", NULL};
+	const char *const *flags = kp_command_flags("config");
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
 	if (!kp_parse_flags("config", argc, argv, flags, 1, &o)) {

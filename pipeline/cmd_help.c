@@ -1,8 +1,10 @@
 /*
  * cmd_help.c - `kopilot help [COMMAND]` and every command's --help text,
- * with the exit codes they all share.
+ * with the exit codes they all share; `kopilot help --man`, the manual page
+ * built from those texts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/cmd.h"
@@ -41,15 +43,28 @@ static const struct help {
 	 "                        and the most recent run in DIR is the previous run (as --previous)\n"
 	 "  --previous RUN_DIR    compare with that run: findings.json says which findings are new,\n"
 	 "                        persisting (since when) and resolved; the reports show it\n"
-	 "  --namespace NS        report only findings in namespace NS (repeatable); cluster-scoped\n"
+	 "  -o, --output FORMAT   what stdout carries: table (default: the summary), json (findings.json\n"
+	 "                        as written to RUN), yaml (the same document as YAML) or csv (one row\n"
+	 "                        per finding, columns in docs/contracts/FINDINGS.md); progress and\n"
+	 "                        warnings stay on stderr. With json, yaml or csv and neither --out nor\n"
+	 "                        --state-dir, the run directory is a temporary one, removed afterwards\n"
+	 "  -n, --namespace NS    report only findings in namespace NS (repeatable); cluster-scoped\n"
 	 "                        findings (nodes, persistent volumes) are left out\n"
+	 "  -A, --all-namespaces  every namespace (the default; cannot be combined with -n)\n"
+	 "  --exclude-namespace NS  leave namespace NS out (repeatable): added to scope.exclude_namespaces\n"
+	 "  -l, --selector SELECTOR  report only findings whose resource (the Deployment, Service, PVC,\n"
+	 "                        Node, ...) has matching labels, kubectl syntax: k=v, k==v, k!=v,\n"
+	 "                        'k in (a,b)', 'k notin (a,b)', k, !k; a comma means and\n"
 	 "  --config FILE         YAML configuration (see docs/configuration.md)\n"
 	 "  --set KEY=VALUE       override one configuration key, e.g. prices.cpu_core_hour=0.05 (repeatable)\n"
 	 "  --now RFC3339         fix \"now\" for ages and windows, for reproducible runs\n"
 	 "  --template FILE       Markdown report template (mustache subset, see templates/README.md)\n"
 	 "  --cluster-name NAME   name shown in reports (default: the snapshot directory's name)\n"
-	 "  --quiet               no progress on stderr, no summary on stdout\n"
-	 "  --kubeconfig FILE, --context NAME, --prometheus-url URL\n"
+	 "  --no-color            no colour in the summary; colour is used only when stdout is a\n"
+	 "                        terminal, and never when NO_COLOR is set or TERM=dumb\n"
+	 "  --quiet               no progress on stderr (warnings and errors stay), no summary on stdout;\n"
+	 "                        the document of -o json|yaml|csv is still printed\n"
+	 "  --kubeconfig FILE, -c, --context NAME, --prometheus-url URL\n"
 	 "                        live collection: not implemented yet (exit 2)\n"},
 	{"collect",
 	 "usage: kopilot collect --snapshot DIR --out RUN [--config FILE] [--set KEY=VALUE]\n"
@@ -60,20 +75,27 @@ static const struct help {
 	 "last-applied-configuration annotations redacted), with cluster.json\n"
 	 "(the name reports use: --cluster-name, or the snapshot directory's name)\n"
 	 "and model.bin (the parsed model, so `kopilot analyze RUN` is fast).\n"
-	 "Live collection (--kubeconfig, --context, --prometheus-url) is not\n"
+	 "Live collection (--kubeconfig, -c/--context, --prometheus-url) is not\n"
 	 "implemented yet (exit 2).\n"},
 	{"analyze",
 	 "usage: kopilot analyze RUN [--config FILE] [--set KEY=VALUE] [--now RFC3339] [--cluster-name NAME]\n"
-	 "                           [--namespace NS]...\n"
+	 "                           [-n NS]... [-A] [--exclude-namespace NS]... [-l SELECTOR]\n"
+	 "                           [--template FILE] [--quiet]\n"
 	 "\n"
 	 "Runs the rules over RUN/snapshot and writes RUN/analysis.json\n"
 	 "(findings before prices and actions, plus what was skipped and why).\n"
 	 "findings.json, plan.json, the reports and run.json, built from the old\n"
 	 "analysis, are removed: run `kopilot recommend RUN` and `render` next.\n"
-	 "--namespace NS (repeatable) keeps only the findings in those namespaces;\n"
-	 "cluster-scoped findings are left out. analysis.json records it as \"scope\".\n"},
+	 "-n/--namespace NS (repeatable) keeps only the findings in those namespaces;\n"
+	 "cluster-scoped findings are left out. -A/--all-namespaces is every\n"
+	 "namespace, the default. --exclude-namespace NS (repeatable) leaves NS out\n"
+	 "(it joins scope.exclude_namespaces). -l/--selector SELECTOR keeps only the\n"
+	 "findings whose resource's labels match (kubectl syntax, see kopilot run\n"
+	 "--help). analysis.json records them as \"scope\" and counts what went in\n"
+	 "\"counts\".\n"},
 	{"recommend",
 	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE] [--previous RUN_DIR | --state-dir DIR]\n"
+	 "                             [--now RFC3339] [--cluster-name NAME] [--template FILE] [--quiet]\n"
 	 "\n"
 	 "Prices RUN/analysis.json, decides risk, actions and approval, and writes\n"
 	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"
@@ -82,19 +104,38 @@ static const struct help {
 	 "other than RUN. The reports and run.json, built from the old findings,\n"
 	 "are removed: run `kopilot render RUN` next.\n"},
 	{"render",
-	 "usage: kopilot render RUN [--template FILE] [--config FILE]\n"
+	 "usage: kopilot render RUN [--template FILE] [--config FILE] [--set KEY=VALUE] [--now RFC3339]\n"
+	 "                          [--cluster-name NAME] [--quiet]\n"
 	 "\n"
 	 "Writes RUN/report.md, RUN/report.html and RUN/report.xlsx from\n"
 	 "RUN/findings.json alone, so it works on a run directory copied from\n"
 	 "another machine.\n"},
 	{"config",
-	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE]\n"
+	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE] [--template FILE] [--cluster-name NAME]\n"
 	 "\n"
 	 "Prints the effective configuration, one key per line, with where each\n"
 	 "value came from (default, file, env, flag). Secrets are masked.\n"
-	 "Precedence: defaults < --config file < environment < --set.\n"},
+	 "Precedence: defaults < --config file < environment < --set.\n"
+	 "--template FILE and --cluster-name NAME are --set report.template=FILE\n"
+	 "and --set cluster.name=NAME, on every command.\n"},
+	{"completion",
+	 "usage: kopilot completion bash|zsh\n"
+	 "\n"
+	 "Prints a shell completion script (commands, their flags, -o formats,\n"
+	 "files and directories) on stdout, built from the tables the flag parser\n"
+	 "uses. Install it with:\n"
+	 "\n"
+	 "  bash: source <(kopilot completion bash)              (this shell)\n"
+	 "        kopilot completion bash > /etc/bash_completion.d/kopilot\n"
+	 "  zsh:  source <(kopilot completion zsh)               (after compinit)\n"
+	 "        kopilot completion zsh > \"${fpath[1]}/_kopilot\"\n"},
 	{"version", "usage: kopilot version\n\nPrints the version.\n"},
-	{"help", "usage: kopilot help [COMMAND]\n\nShows help for kopilot or one command.\n"},
+	{"help",
+	 "usage: kopilot help [COMMAND] [--man]\n"
+	 "\n"
+	 "Shows help for kopilot or one command. --man prints the manual page\n"
+	 "kopilot(1) as roff, built from these help texts (make builds\n"
+	 "build/kopilot.1 with it; man -l build/kopilot.1 reads it).\n"},
 };
 
 static const char main_help[] =
@@ -111,48 +152,212 @@ static const char main_help[] =
 	"  recommend    prices, risk, actions: RUN/findings.json, RUN/plan.json\n"
 	"  render       reports: RUN/report.md, report.html, report.xlsx\n"
 	"  config show  the effective configuration and where each value came from\n"
+	"  completion   shell completion script: kopilot completion bash|zsh\n"
 	"  version      print the version\n"
 	"  help         this text, or `kopilot help COMMAND`\n"
 	"\n"
-	"Every command takes --help.\n";
+	"Every command takes --help. Short flags as in kubectl: -n NS, -A, -l SELECTOR,\n"
+	"-o FORMAT, -c NAME, -h.\n";
 
-static bool known_command(const char *cmd)
+static const char *help_text(const char *cmd)
 {
 	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
-		if (strcmp(helps[i].cmd, cmd) == 0)
-			return true;
-	return false;
+		if (cmd && strcmp(helps[i].cmd, cmd) == 0)
+			return helps[i].text;
+	return NULL;
 }
+
+const char *kp_help_text(const char *cmd) { return cmd ? help_text(cmd) : main_help; }
 
 void kp_print_help(const char *cmd)
 {
-	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
-		if (cmd && strcmp(helps[i].cmd, cmd) == 0) {
-			fputs(helps[i].text, stdout);
-			fputs("\n", stdout);
-			fputs(exit_codes_help, stdout);
-			return;
-		}
-	fputs(main_help, stdout);
+	const char *text = help_text(cmd);
+	fputs(text ? text : main_help, stdout);
 	fputs("\n", stdout);
 	fputs(exit_codes_help, stdout);
 }
 
+/* ---- the manual page ----
+ * kopilot(1) is these help texts turned into roff, so the two cannot
+ * drift. The texts follow a few layout rules the conversion relies on:
+ * "usage:" lines (and their indented continuations) stay as they are;
+ * "  TERM  description" lines (two spaces in, two or more between) with
+ * continuation lines indented further become tagged paragraphs; "Title:"
+ * lines become bold headings; other lines are running text. */
+
+/* s[0..n) escaped for roff: backslashes, minus signs (option dashes), and
+ * a leading dot or quote that would be read as a request. */
+static void roff_text(kp_buf *b, const char *s, size_t n, bool line_start)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (line_start && i == 0 && (c == '.' || c == '\''))
+			kp_buf_puts(b, "\\&");
+		if (c == '\\')
+			kp_buf_puts(b, "\\e");
+		else if (c == '-')
+			kp_buf_puts(b, "\\-");
+		else
+			kp_buf_putc(b, c);
+	}
+}
+
+static size_t indent_of(const char *line, size_t n)
+{
+	size_t i = 0;
+	while (i < n && line[i] == ' ')
+		i++;
+	return i;
+}
+
+/* Converts a help text (from its line after the usage, or all of it) to
+ * roff. */
+static void roff_body(kp_buf *b, const char *text)
+{
+	const char *p = text;
+	bool in_para = false; /* running text has started: a blank line ends it */
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *next = nl ? nl + 1 : p + n;
+		size_t ind = indent_of(p, n);
+		if (ind == n) { /* blank */
+			if (in_para)
+				kp_buf_puts(b, ".PP\n");
+			in_para = false;
+		} else if (strncmp(p, "usage: ", 7) == 0) {
+			kp_buf_puts(b, ".PP\n.nf\n");
+			roff_text(b, p + 7, n - 7, true);
+			kp_buf_putc(b, '\n');
+			/* continuation lines of the usage, aligned under it */
+			while (*next && indent_of(next, strcspn(next, "\n")) > 4) {
+				size_t m = strcspn(next, "\n");
+				size_t k = indent_of(next, m);
+				kp_buf_puts(b, "    ");
+				roff_text(b, next + k, m - k, false);
+				kp_buf_putc(b, '\n');
+				next += m + (next[m] == '\n');
+			}
+			kp_buf_puts(b, ".fi\n");
+			in_para = true;
+		} else if (ind == 2) {
+			/* TERM  description, then deeper-indented continuation lines */
+			const char *gap = NULL;
+			for (size_t i = 2; i + 1 < n && !gap; i++)
+				if (p[i] == ' ' && p[i + 1] == ' ')
+					gap = p + i;
+			size_t tlen = gap ? (size_t)(gap - p) - 2 : n - 2;
+			kp_buf_puts(b, ".TP\n\\fB");
+			roff_text(b, p + 2, tlen, false);
+			kp_buf_puts(b, "\\fR\n");
+			if (gap) {
+				const char *d = gap;
+				while (*d == ' ')
+					d++;
+				roff_text(b, d, (size_t)(p + n - d), true);
+				kp_buf_putc(b, '\n');
+			}
+			while (*next && indent_of(next, strcspn(next, "\n")) >= 4) {
+				size_t m = strcspn(next, "\n");
+				size_t k = indent_of(next, m);
+				roff_text(b, next + k, m - k, true);
+				kp_buf_putc(b, '\n');
+				next += m + (next[m] == '\n');
+			}
+			in_para = true;
+		} else if (ind == 0 && p[n - 1] == ':' && n < 40) {
+			kp_buf_puts(b, ".PP\n\\fB");
+			roff_text(b, p, n, false);
+			kp_buf_puts(b, "\\fR\n");
+			in_para = true;
+		} else {
+			roff_text(b, p + ind, n - ind, true);
+			kp_buf_putc(b, '\n');
+			in_para = true;
+		}
+		p = next;
+	}
+}
+
+/* The usage line of a help text (without "usage: "), continuations joined. */
+static void usage_of(kp_buf *b, const char *text)
+{
+	const char *p = strstr(text, "usage: ");
+	if (!p)
+		return;
+	p += 7;
+	for (;;) {
+		size_t m = strcspn(p, "\n");
+		roff_text(b, p, m, true);
+		kp_buf_putc(b, '\n');
+		p += m + (p[m] == '\n');
+		if (indent_of(p, strcspn(p, "\n")) <= 4)
+			break;
+		kp_buf_puts(b, "    ");
+		p += indent_of(p, strcspn(p, "\n"));
+	}
+}
+
+void kp_man_page(kp_buf *b)
+{
+	kp_buf_printf(b, ".\\\" kopilot(1), generated by `kopilot help --man` from the --help texts\n"
+			 ".TH KOPILOT 1 \"\" \"kopilot %s\" \"User Commands\"\n"
+			 ".nh\n.ad l\n"
+			 ".SH NAME\n"
+			 "kopilot \\- find wasted Kubernetes spend and propose safe changes\n"
+			 ".SH SYNOPSIS\n.nf\n",
+		      KP_VERSION);
+	usage_of(b, main_help);
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		usage_of(b, helps[i].text);
+	kp_buf_puts(b, ".fi\n.SH DESCRIPTION\n");
+	roff_body(b, strchr(main_help, '\n') + 1);
+	kp_buf_puts(b, ".SH COMMANDS\n");
+	for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		kp_buf_printf(b, ".SS kopilot %s\n", helps[i].cmd);
+		roff_body(b, helps[i].text);
+	}
+	kp_buf_puts(b, ".SH \"EXIT STATUS\"\n");
+	roff_body(b, strchr(exit_codes_help, '\n') + 1);
+	kp_buf_puts(b, ".SH ENVIRONMENT\n"
+		       ".TP\n\\fBNO_COLOR\\fR\n"
+		       "set and not empty: no colour in the terminal summary (https://no\\-color.org)\n"
+		       ".TP\n\\fBKOPILOT_*\\fR, and the other variables in docs/configuration.md\n"
+		       "configuration keys; precedence: defaults < \\-\\-config file < environment < \\-\\-set\n"
+		       ".SH \"SEE ALSO\"\n"
+		       "\\fBkubectl\\fR(1); README.md, docs/configuration.md and docs/contracts/FINDINGS.md\n"
+		       "in the kopilot sources\n");
+}
+
 int cmd_help(int argc, char **argv)
 {
-	/* `kopilot help nosuch` is the same mistake as `kopilot nosuch` */
-	if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+	kp_opts o;
+	memset(&o, 0, sizeof(o));
+	int rc = KP_EXIT_OK;
+	if (!kp_parse_flags("help", argc, argv, kp_command_flags("help"), 1, &o)) {
+		rc = KP_EXIT_USAGE;
+	} else if (o.help) {
 		kp_print_help("help");
-		return KP_EXIT_OK;
+	} else if (o.man) {
+		if (o.npositional) {
+			fprintf(stderr, "kopilot help: --man is the whole manual page and takes no COMMAND\n");
+			rc = KP_EXIT_USAGE;
+		} else {
+			kp_buf b;
+			kp_buf_init(&b);
+			kp_man_page(&b);
+			fputs(kp_buf_cstr(&b), stdout);
+			kp_buf_release(&b);
+		}
+	} else if (o.npositional == 1 && !help_text(o.positional[0])) {
+		/* `kopilot help nosuch` is the same mistake as `kopilot nosuch` */
+		char *v = kp_visible(o.positional[0]);
+		fprintf(stderr, "kopilot help: unknown command \"%s\" (see kopilot --help)\n", v);
+		free(v);
+		rc = KP_EXIT_USAGE;
+	} else {
+		kp_print_help(o.npositional ? o.positional[0] : NULL);
 	}
-	if (argc > 1) {
-		fprintf(stderr, "kopilot help: unexpected argument \"%s\" (usage: kopilot help [COMMAND])\n", argv[1]);
-		return KP_EXIT_USAGE;
-	}
-	if (argc == 1 && !known_command(argv[0])) {
-		fprintf(stderr, "kopilot help: unknown command \"%s\" (see kopilot --help)\n", argv[0]);
-		return KP_EXIT_USAGE;
-	}
-	kp_print_help(argc > 0 ? argv[0] : NULL);
-	return KP_EXIT_OK;
+	kp_opts_release(&o);
+	return rc;
 }

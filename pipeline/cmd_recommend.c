@@ -7,8 +7,7 @@
 
 int cmd_recommend(int argc, char **argv)
 {
-	static const char *const flags[] = {"--config", "--set",      "--now",	   "--template", "--cluster-name",
-					    "--quiet",  "--previous", "--state-dir", NULL};
+	const char *const *flags = kp_command_flags("recommend");
 	/* findings.json and plan.json are replaced; the reports and run.json
 	 * were built from the old ones and go with them (run `kopilot render` next). */
 	static const char *const drop[] = {"findings.json", "plan.json", "report.md", "report.html", "report.xlsx", "run.json", NULL};

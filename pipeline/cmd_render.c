@@ -7,7 +7,7 @@
 
 int cmd_render(int argc, char **argv)
 {
-	static const char *const flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet", NULL};
+	const char *const *flags = kp_command_flags("render");
 	/* the three reports are replaced together */
 	static const char *const drop[] = {"report.md", "report.html", "report.xlsx", NULL};
 	return kp_cmd_single_stage("render", argc, argv, flags, kp_render_run, false, drop);

@@ -35,6 +35,24 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* SGR sequences for the summary, or "" when colour is off (kp_cmd_use_color). */
+static bool summary_colour;
+static const char *sgr(const char *code) { return summary_colour ? code : ""; }
+#define SGR_OFF sgr("\033[0m")
+
+/* A category painted by its finding's risk: red for HIGH and CRITICAL
+ * (bold), yellow for MEDIUM, as it is. */
+static const char *risk_sgr(const char *risk)
+{
+	if (!risk)
+		return "";
+	if (!strcmp(risk, "CRITICAL"))
+		return sgr("\033[1;31m");
+	if (!strcmp(risk, "HIGH"))
+		return sgr("\033[31m");
+	return !strcmp(risk, "MEDIUM") ? sgr("\033[33m") : "";
+}
+
 /* doc: the run's findings.json, already read for run.json. */
 static void print_summary(const char *dir, json_object *doc)
 {
@@ -58,8 +76,8 @@ static void print_summary(const char *dir, json_object *doc)
 	kp_buf_init(&nsl);
 	kp_scope_label(doc, &nsl);
 	char *cluster = kp_visible(kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?");
-	printf("\nkopilot: %zu finding%s in cluster %s%s, %s/month potential savings%s\n", n, n == 1 ? "" : "s", cluster,
-	       kp_buf_cstr(&nsl), m, blocked);
+	printf("\nkopilot: %zu finding%s in cluster %s%s, %s%s%s/month potential savings%s\n", n, n == 1 ? "" : "s", cluster,
+	       kp_buf_cstr(&nsl), sgr("\033[1;32m"), m, SGR_OFF, blocked);
 	free(cluster);
 	kp_buf_release(&nsl);
 	if (kp_json_str(doc, "changes.previous_run"))
@@ -88,15 +106,20 @@ static void print_summary(const char *dir, json_object *doc)
 			if (strlen(name) > 50)
 				memmove(name + 24, name + strlen(name) - 23, 24), memcpy(name + 21, "...", 3);
 			char *vname = kp_visible(name), *vns = kp_visible(ns ? ns : KP_CLUSTER_SCOPED_LABEL);
-			printf("  %-3zu %-16.16s %-50.50s %-21s %18s%s\n", i + 1, vns, vname, kp_json_str(f, "category"), m,
-			       json_object_get_boolean(kp_json_get(f, "action.blocked")) ? "  (blocked)" : "");
+			double save = json_object_get_double(kp_json_get(f, "monthly_savings"));
+			bool is_blocked = json_object_get_boolean(kp_json_get(f, "action.blocked"));
+			const char *rs = risk_sgr(kp_json_str(f, "risk"));
+			printf("  %-3zu %-16.16s %-50.50s %s%-21s%s %s%18s%s%s%s%s\n", i + 1, vns, vname, rs,
+			       kp_json_str(f, "category"), *rs ? SGR_OFF : "", sgr(save < 0 ? "\033[31m" : "\033[32m"), m,
+			       SGR_OFF, is_blocked ? sgr("\033[1;31m") : "", is_blocked ? "  (blocked)" : "",
+			       is_blocked ? SGR_OFF : "");
 			free(vname), free(vns);
 		}
 	}
 	json_object *missing = kp_json_get(doc, "missing");
 	size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 	if (nm) {
-		printf("\n  Degraded: %zu input%s not collected:\n", nm, nm == 1 ? "" : "s");
+		printf("\n  %sDegraded:%s %zu input%s not collected:\n", sgr("\033[1;33m"), SGR_OFF, nm, nm == 1 ? "" : "s");
 		for (size_t i = 0; i < nm; i++) {
 			char *v = kp_visible(kp_missing_summary(json_object_array_get_idx(missing, i)));
 			printf("    - %s\n", v);
@@ -223,9 +246,7 @@ static int before_the_run(kp_opts *o, kp_run *run)
 
 int cmd_run(int argc, char **argv)
 {
-	static const char *const flags[] = {"--snapshot", "--out", "--config", "--set", "--now", "--template",
-					    "--cluster-name", "--quiet", "--kubeconfig", "--context", "--prometheus-url",
-					    "--previous", "--state-dir", "--namespace", NULL};
+	const char *const *flags = kp_command_flags("run");
 	kp_opts o;
 	memset(&o, 0, sizeof(o));
 	bool done;
@@ -234,12 +255,21 @@ int cmd_run(int argc, char **argv)
 		kp_opts_release(&o);
 		return rc;
 	}
-	if (!o.snapshot || (!o.out && !o.state_dir)) {
+	/* -o json|yaml|csv alone: the document is the product, the run directory a private temporary one */
+	bool private_run = o.output != KP_OUTPUT_TABLE && !o.out && !o.state_dir;
+	if (!o.snapshot || (!o.out && !o.state_dir && !private_run)) {
 		fprintf(stderr, "kopilot run: %s is required (usage: kopilot run --snapshot DIR --out RUN)\n",
-			!o.snapshot ? "--snapshot DIR" : "--out RUN (or --state-dir DIR)");
+			!o.snapshot ? "--snapshot DIR" : "--out RUN (or --state-dir DIR, or -o json|yaml|csv)");
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
+	char *private_base = NULL, *private_out = private_run ? kp_cmd_private_run_dir("run", &o, &private_base) : NULL;
+	if (private_run && !private_out) {
+		kp_opts_release(&o);
+		return KP_EXIT_FAILED;
+	}
+	if (private_out)
+		o.out = private_out;
 	int64_t t_start = (int64_t)time(NULL);
 	char started[32];
 	kp_time_format(t_start, started);
@@ -268,6 +298,8 @@ int cmd_run(int argc, char **argv)
 		kp_run_release(&run);
 		kp_opts_release(&o);
 		free(out_owned);
+		kp_cmd_remove_tree(private_base);
+		free(private_base), free(private_out);
 		return rc;
 	}
 	run.dir = o.rundir.staging;
@@ -319,8 +351,11 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object_put(timings);
 	rc = kp_cmd_end_run("run", &o, rc);
-	if (!o.quiet && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+	if (o.output != KP_OUTPUT_TABLE && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+		rc = kp_cmd_worse(rc, kp_cmd_print_output("run", &o, o.out, fd)); /* --quiet or not: it is the product */
+	else if (!o.quiet && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
 		/* after the switch: out of memory here must not fail a complete run */
+		summary_colour = kp_cmd_use_color(&o);
 		struct summary_call c = {o.out, fd};
 		if (kp_nomem_guard(summary, &c, &err))
 			kp_log(KP_LOG_WARN, "run: the run is complete in %s, but its summary could not be printed: %s", o.out,
@@ -328,7 +363,11 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object_put(fd);
 	kp_run_release(&run);
+	bool closed = o.stdout_closed;
 	kp_opts_release(&o);
 	free(out_owned);
+	kp_cmd_remove_tree(private_base);
+	free(private_base), free(private_out);
+	kp_cmd_output_end(closed);
 	return rc;
 }

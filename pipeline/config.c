@@ -958,6 +958,21 @@ kp_status kp_config_set(kp_config *c, const char *assignment, kp_config_source s
 	return apply_text(c, (size_t)idx, eq + 1, SYN_FLAG, src, src == KP_SRC_FLAG ? "--set" : NULL, where, err);
 }
 
+/* A flag that adds to a list key rather than replacing it
+ * (--exclude-namespace NS: scope.exclude_namespaces). The key then shows
+ * as set by that flag. */
+kp_status kp_config_list_append(kp_config *c, const char *key, const char *item, const char *flag, kp_error *err)
+{
+	int idx = find_key(key);
+	if (idx < 0 || config_keys[idx].type != T_LIST)
+		return kp_fail(err, KP_ERR_INTERNAL, "%s is not a list key", key);
+	list_push(field(c, &config_keys[idx]), item);
+	c->sources[idx] = KP_SRC_FLAG;
+	free(c->source_detail[idx]);
+	c->source_detail[idx] = kp_xstrdup(flag);
+	return KP_OK;
+}
+
 /* ---- YAML file ---- */
 
 typedef struct {

@@ -172,6 +172,9 @@ kp_status kp_config_load_env(kp_config *c, const char *(*getenv_fn)(const char *
 /* Applies one flag override "key=value" with a dotted key
  * ("prices.cpu_core_hour=0.05"), as given by --set. */
 kp_status kp_config_set(kp_config *c, const char *assignment, kp_config_source src, kp_error *err);
+/* Appends item to the list key (scope.exclude_namespaces) as flag (the
+ * flag's name, shown by `config show`) says. */
+kp_status kp_config_list_append(kp_config *c, const char *key, const char *item, const char *flag, kp_error *err);
 /* Cross-field validation after all layers are applied. */
 kp_status kp_config_validate(const kp_config *c, kp_error *err);
 

@@ -783,6 +783,7 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	json_object_object_add(counts, "excluded_by_scope", json_object_new_int64((int64_t)f->excluded_by_scope));
 	json_object_object_add(counts, "missing_excluded_by_scope",
 			       json_object_new_int64((int64_t)f->missing_excluded_by_scope));
+	json_object_object_add(counts, "excluded_by_selector", json_object_new_int64((int64_t)f->excluded_by_selector));
 	json_object_object_add(doc, "counts", counts);
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f->items.len; i++)
@@ -821,6 +822,9 @@ void kp_scope_label(json_object *doc, kp_buf *out)
 	for (size_t i = 0; i < nscope; i++)
 		kp_buf_printf(out, "%s%s", i ? ", " : (nscope == 1 ? ", namespace " : ", namespaces "),
 			      json_object_get_string(json_object_array_get_idx(scope_ns, i)));
+	const char *sel = kp_json_str(doc, "scope.selector");
+	if (sel)
+		kp_buf_printf(out, ", selector %s", sel);
 }
 
 kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_pricing_inputs *out, kp_error *err)

@@ -57,8 +57,9 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 json_object *kp_scope_json(const char *const *ns, size_t n);
 
 /* ", namespace a" / ", namespaces a, b" for a document scoped by --namespace
- * (its "scope.namespaces"); nothing for the whole cluster. For titles and
- * summaries. */
+ * (its "scope.namespaces"), then ", selector app=web" for one scoped by
+ * -l/--selector ("scope.selector"); nothing for the whole cluster. For
+ * titles and summaries. */
 void kp_scope_label(json_object *doc, kp_buf *out);
 
 /* How every output names the namespace of a cluster-scoped finding (a

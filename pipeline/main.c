@@ -1,23 +1,14 @@
 /*
  * main.c - the kopilot executable: a git-style command table. Each command
- * is a function in its own cmd_<name>.c returning its exit code; the flag
- * parser is in cmd_common.c, help texts in cmd_help.c.
+ * is a function in its own cmd_<name>.c returning its exit code; the
+ * command and flag tables are in cmd_table.c, the flag parser in
+ * cmd_common.c, help texts in cmd_help.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/cmd.h"
-
-/* ---- command table ---- */
-
-static const struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} commands[] = {
-	{"run", cmd_run},	     {"collect", cmd_collect}, {"analyze", cmd_analyze}, {"recommend", cmd_recommend},
-	{"render", cmd_render},	     {"config", cmd_config},   {"version", cmd_version}, {"help", cmd_help},
-};
 
 /* A command run under the nomem guard: out of memory anywhere inside ends
  * with a message and exit 4 instead of abort(), and leaves no temp files. */
@@ -49,10 +40,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(name, "--version") == 0)
 		return cmd_version(0, NULL);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(commands[i].name, name) != 0)
+	for (const kp_command *c = kp_commands; c->name; c++) {
+		if (strcmp(c->name, name) != 0)
 			continue;
-		struct command_call call = {commands[i].fn, argc - 2, argv + 2, KP_EXIT_FAILED};
+		struct command_call call = {c->fn, argc - 2, argv + 2, KP_EXIT_FAILED};
 		kp_error err = {0};
 		if (kp_nomem_guard(call_command, &call, &err) == KP_ERR_NOMEM) {
 			kp_rundir_abandon(); /* the command's cleanup was skipped: undo what it staged */

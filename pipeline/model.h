@@ -479,6 +479,7 @@ typedef struct kp_findings {
 	/* cluster->missing entries outside the run's scope (--namespace,
 	 * scope.*): left out of the run's "missing" (kp_scope_missing) */
 	size_t missing_excluded_by_scope;
+	size_t excluded_by_selector; /* findings dropped by -l/--selector */
 } kp_findings;
 
 void kp_findings_init(kp_findings *f);

@@ -36,6 +36,7 @@ typedef struct kp_run {
 	const char *snapshot;  /* collect: the snapshot directory to read */
 	const char *const *namespaces; /* analyze: report only these namespaces (none: all) */
 	size_t nnamespaces;
+	const struct kp_selector *selector; /* analyze: report only resources whose labels match (NULL: all) */
 	const char *previous_run;      /* recommend: the run compared with, NULL none */
 	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
 

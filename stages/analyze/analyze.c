@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pipeline/findings_json.h"
+#include "pipeline/selector.h"
 #include "stages/collect/snapshot.h"
 
 
@@ -241,6 +242,7 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 	if (f.missing_excluded_by_scope)
 		kp_run_note(run, KP_NOTE_INFO, "analyze: left out of the report: %zu input%s not collected outside its scope",
 			    f.missing_excluded_by_scope, f.missing_excluded_by_scope == 1 ? "" : "s");
+	f.excluded_by_selector = kp_scope_selector(&f, c, run->selector); /* same reasons, same point */
 	/* Memory: the rules are done and findings own copies of their strings,
 	 * so the model's object arrays go before analysis.json's tree is built
 	 * (kp_analysis_doc reads only their lengths, kept), and the findings
@@ -252,7 +254,16 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 	c->workloads.items = NULL;
 	c->usage.items = NULL;
 	json_object *doc = kp_analysis_doc(c, &f, run->now);
-	json_object_object_add(doc, "scope", kp_scope_json(run->namespaces, run->nnamespaces));
+	json_object *scope = kp_scope_json(run->namespaces, run->nnamespaces);
+	if (run->selector) {
+		/* kubectl's spelling, so the reports quote a selector one can paste back */
+		kp_buf sel;
+		kp_buf_init(&sel);
+		kp_selector_format(run->selector, &sel);
+		json_object_object_add(scope, "selector", json_object_new_string(kp_buf_cstr(&sel)));
+		kp_buf_release(&sel);
+	}
+	json_object_object_add(doc, "scope", scope);
 	json_object *af = json_object_new_object();
 	json_object_object_add(af, "findings", json_object_new_int64((int64_t)f.items.len));
 	json_object_object_add(af, "skipped", json_object_new_int64((int64_t)f.skipped.len));

@@ -93,6 +93,10 @@ bool kp_scope_keeps_missing(const kp_config *cfg, const char *const *ns, size_t 
 /* Drops the entries of c->missing that kp_scope_keeps_missing rejects,
  * keeping the order; returns how many went. */
 size_t kp_scope_missing(kp_cluster *c, const kp_config *cfg, const char *const *ns, size_t n);
+/* -l/--selector: keeps only findings and skipped entries whose resource's
+ * labels (in c) satisfy sel; returns how many findings went. NULL or an
+ * empty selector keeps everything. Order is kept. */
+size_t kp_scope_selector(kp_findings *f, const kp_cluster *c, const struct kp_selector *sel);
 
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */

@@ -9,11 +9,16 @@
  * findings (teams exclude namespaces they do not own) but counted in
  * analysis.json, so nobody wonders where findings went. Cluster-scoped
  * findings (nodes, PVs) are kept unless their kind is excluded.
+ *
+ * -l/--selector is applied at the same point, on the labels of each
+ * finding's resource (the workload, PVC, PV, Service or Node itself), and
+ * counted the same way (counts.excluded_by_selector).
  */
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/selector.h"
 #include "stages/analyze/analyze.h"
 
 typedef struct {
@@ -196,5 +201,94 @@ size_t kp_scope_missing(kp_cluster *c, const kp_config *cfg, const char *const *
 	size_t dropped = c->missing.len - k;
 	c->missing.len = k;
 	scope_release(&sc);
+	return dropped;
+}
+
+/* ---- -l/--selector ---- */
+
+/* The objects a finding can be about, sorted by kind, namespace and name,
+ * so each finding finds its resource's labels in log time. */
+typedef struct {
+	const kp_meta **v;
+	size_t n;
+} meta_index;
+
+static int cmp_ident(const char *kind, const char *ns, const char *name, const kp_meta *b)
+{
+	int c = strcmp(kind, b->kind ? b->kind : "");
+	if (!c)
+		c = strcmp(ns ? ns : "", b->namespace_ ? b->namespace_ : "");
+	return c ? c : strcmp(name, b->name);
+}
+
+static int cmp_meta(const void *a, const void *b)
+{
+	const kp_meta *x = *(const kp_meta *const *)a;
+	return cmp_ident(x->kind ? x->kind : "", x->namespace_, x->name, *(const kp_meta *const *)b);
+}
+
+#define INDEX_ALL(arr)                         \
+	for (size_t i = 0; i < (arr).len; i++) \
+		ix->v[ix->n++] = &(arr).items[i].meta
+
+static void index_build(meta_index *ix, const kp_cluster *c)
+{
+	size_t total = c->workloads.len + c->pvcs.len + c->pvs.len + c->services.len + c->nodes.len;
+	ix->v = kp_xcalloc(total + 1, sizeof(*ix->v));
+	ix->n = 0;
+	INDEX_ALL(c->workloads);
+	INDEX_ALL(c->pvcs);
+	INDEX_ALL(c->pvs);
+	INDEX_ALL(c->services);
+	INDEX_ALL(c->nodes);
+	if (ix->n > 1)
+		qsort(ix->v, ix->n, sizeof(*ix->v), cmp_meta);
+}
+
+/* Whether the resource kind/ns/name satisfies sel; a resource the snapshot
+ * does not hold has no labels (it matches only !k, k!=v, k notin (...)). */
+static bool selected(const meta_index *ix, const kp_selector *sel, const char *kind, const char *ns, const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_ident(kind, ns, name, ix->v[mid]);
+		if (c == 0)
+			return kp_selector_matches(sel, ix->v[mid]->labels, ix->v[mid]->nlabels);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return kp_selector_matches(sel, NULL, 0);
+}
+
+size_t kp_scope_selector(kp_findings *f, const kp_cluster *c, const kp_selector *sel)
+{
+	if (!sel || !sel->n)
+		return 0;
+	meta_index ix;
+	index_build(&ix, c);
+	size_t dropped = 0, k = 0;
+	for (size_t i = 0; i < f->items.len; i++) {
+		kp_finding *x = &f->items.items[i];
+		if (selected(&ix, sel, x->kind, x->namespace_, x->name)) {
+			f->items.items[k++] = *x;
+		} else {
+			kp_finding_release(x);
+			dropped++;
+		}
+	}
+	f->items.len = k;
+	k = 0;
+	for (size_t i = 0; i < f->skipped.len; i++) {
+		kp_skip *x = &f->skipped.items[i];
+		if (selected(&ix, sel, x->kind, x->namespace_, x->name))
+			f->skipped.items[k++] = *x;
+		else
+			kp_skip_release(x);
+	}
+	f->skipped.len = k;
+	free(ix.v);
 	return dropped;
 }

@@ -102,7 +102,7 @@ typedef struct {
 	kp_cluster *c;
 	const char *path; /* file being read */
 	const char *list; /* "items" or "containers": the array being walked */
-	bool keep_all_labels; /* nodes, namespaces, endpointslices, storageclasses */
+	bool keep_all_labels; /* every resource but pods: see keep_all_labels() */
 	kp_resource resource; /* the list being read */
 	const char *rel;      /* "objects/pods.json", for messages */
 	size_t item;      /* index in that array */
@@ -224,6 +224,12 @@ static bool json_true(json_object *v)
 	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+/* Every object but a pod keeps all its labels: -l/--selector matches a
+ * finding's resource (workload, PVC, PV, Service, Node) on them. Pods keep
+ * only kopilot.io/ ones: 150,000 pods' full label sets would dominate
+ * memory, and no finding is about a pod. */
+static bool keep_all_labels(kp_resource r) { return r != KP_RES_PODS; }
+
 /* Copies a string map into the arena; all=false keeps only kopilot.io/ keys.
  * field names the map for errors ("metadata.labels"); labels: keys and
  * values are checked as the API server checks labels and selectors (the
@@ -326,8 +332,7 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 		return bad(x, "metadata.creationTimestamp", "not an RFC 3339 time: \"%s\"", quote_input(ts, q));
 	m->ignored = label_true(kp_json_get(md, "labels"), "kopilot.io/ignore") ||
 		     label_true(kp_json_get(md, "annotations"), "kopilot.io/ignore");
-	/* Pods and workloads keep only kopilot.io/ labels: 150,000 pods' full
-	 * label sets would dominate memory and no rule reads them. */
+	/* which objects keep every label: keep_all_labels() */
 	bool all_labels = x->keep_all_labels;
 	if ((s = copy_kv(x, kp_json_get(md, "labels"), all_labels, "metadata.labels", true, &m->labels, &m->nlabels)) ||
 	    (s = copy_kv(x, kp_json_get(md, "annotations"), false, "metadata.annotations", false, &m->annotations,
@@ -952,8 +957,7 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 		return KP_OK;
 	}
 	ctx_t x = {.c = c, .path = path, .list = "items", .err = err, .resource = r, .rel = rel,
-		   .keep_all_labels = r == KP_RES_NODES || r == KP_RES_NAMESPACES || r == KP_RES_ENDPOINTSLICES ||
-				      r == KP_RES_STORAGECLASSES};
+		   .keep_all_labels = keep_all_labels(r)};
 	kp_buf_init(&x.what_buf);
 	/* Items are streamed one at a time: a 150,000-pod list never exists as
 	 * one JSON tree in memory, only the compact model does. */
@@ -1546,7 +1550,7 @@ static void resolve(kp_cluster *c)
 /* Changes whenever this file is recompiled (any header it includes changes
  * too): model.bin caches written by another build are then ignored. Bump the
  * literal when quantity.c's parsing changes, which does not rebuild this. */
-const char *kp_snapshot_loader_stamp(void) { return "loader-1 " __DATE__ " " __TIME__; }
+const char *kp_snapshot_loader_stamp(void) { return "loader-2 " __DATE__ " " __TIME__; }
 
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 {
@@ -1597,8 +1601,7 @@ kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data,
 	else if (!json_object_is_type(items, json_type_array))
 		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", rel);
 	ctx_t x = {.c = c, .path = rel, .list = "items", .err = err, .resource = r, .rel = rel,
-		   .keep_all_labels = r == KP_RES_NODES || r == KP_RES_NAMESPACES || r == KP_RES_ENDPOINTSLICES ||
-				      r == KP_RES_STORAGECLASSES};
+		   .keep_all_labels = keep_all_labels(r)};
 	kp_buf_init(&x.what_buf);
 	for (size_t i = 0; !s && i < json_object_array_length(items); i++)
 		s = list_item(&x, json_object_array_get_idx(items, i), i);

@@ -518,7 +518,8 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 
 /* ---- the view ---- */
 
-/* scope: "namespace staging" in the title, "for staging" in the plan. */
+/* scope: "namespace staging" in the title, "for staging" in the plan;
+ * the label selector, when the run had one. */
 static void add_scope(json_object *view, json_object *findings)
 {
 	json_object *ns = kp_json_get(findings, "scope.namespaces"), *o = json_object_new_object(),
@@ -538,6 +539,9 @@ static void add_scope(json_object *view, json_object *findings)
 	put_str(o, "title", title);
 	free(title);
 	kp_buf_release(&label);
+	const char *sel = kp_json_str(findings, "scope.selector"); /* -l/--selector */
+	put_bool(o, "has_selector", sel != NULL);
+	put_str(o, "selector", sel);
 	json_object_object_add(view, "scope", o);
 }
 

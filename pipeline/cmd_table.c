@@ -1,0 +1,91 @@
+/*
+ * cmd_table.c - every flag and every command, once. The flag parser
+ * (cmd_common.c), the dispatcher (main.c), the help drift check
+ * (tests/unit/test_cli.c) and the shell completion (cmd_completion.c) read
+ * these tables; the help texts (cmd_help.c) describe them in prose and the
+ * man page is generated from the help texts.
+ */
+#include <string.h>
+
+#include "pipeline/cmd.h"
+
+static const char *const output_formats[] = {"table", "json", "yaml", "csv", NULL};
+
+const kp_flag kp_flags[] = {
+	{"--snapshot", 0, "DIR", KP_VALUE_DIR, NULL, "snapshot directory to read"},
+	{"--out", 0, "RUN", KP_VALUE_DIR, NULL, "run directory to write"},
+	{"--state-dir", 0, "DIR", KP_VALUE_DIR, NULL, "keep runs in DIR, the latest is the previous run"},
+	{"--previous", 0, "RUN_DIR", KP_VALUE_DIR, NULL, "compare with that run"},
+	{"--config", 0, "FILE", KP_VALUE_FILE, NULL, "YAML configuration file"},
+	{"--set", 0, "KEY=VALUE", KP_VALUE_TEXT, NULL, "override one configuration key"},
+	{"--now", 0, "RFC3339", KP_VALUE_TEXT, NULL, "fix the current time, for reproducible runs"},
+	{"--template", 0, "FILE", KP_VALUE_FILE, NULL, "Markdown report template"},
+	{"--cluster-name", 0, "NAME", KP_VALUE_TEXT, NULL, "cluster name shown in reports"},
+	{"--namespace", 'n', "NS", KP_VALUE_TEXT, NULL, "report only this namespace (repeatable)"},
+	{"--all-namespaces", 'A', NULL, KP_VALUE_NONE, NULL, "report every namespace (the default)"},
+	{"--exclude-namespace", 0, "NS", KP_VALUE_TEXT, NULL, "leave this namespace out (repeatable)"},
+	{"--selector", 'l', "SELECTOR", KP_VALUE_TEXT, NULL, "report only resources whose labels match"},
+	{"--output", 'o', "FORMAT", KP_VALUE_CHOICE, output_formats, "what to print on stdout"},
+	{"--no-color", 0, NULL, KP_VALUE_NONE, NULL, "no colour in the terminal summary"},
+	{"--quiet", 0, NULL, KP_VALUE_NONE, NULL, "no progress on stderr"},
+	{"--kubeconfig", 0, "FILE", KP_VALUE_FILE, NULL, "live collection, not implemented yet"},
+	{"--context", 'c', "NAME", KP_VALUE_TEXT, NULL, "live collection, not implemented yet"},
+	{"--prometheus-url", 0, "URL", KP_VALUE_TEXT, NULL, "live collection, not implemented yet"},
+	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
+	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
+	{0},
+};
+
+const kp_flag *kp_flag_find(const char *name)
+{
+	for (const kp_flag *f = kp_flags; f->name; f++)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	return NULL;
+}
+
+static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "--previous", "--namespace",
+					"--all-namespaces", "--exclude-namespace", "--selector", "--output",
+					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
+					"--quiet", "--kubeconfig", "--context", "--prometheus-url", NULL};
+static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--cluster-name", "--quiet",
+					    "--kubeconfig", "--context", "--prometheus-url", NULL};
+static const char *const analyze_flags[] = {"--namespace", "--all-namespaces", "--exclude-namespace", "--selector",
+					    "--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
+					    NULL};
+static const char *const recommend_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name",
+					      "--quiet", "--previous", "--state-dir", NULL};
+static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
+					   NULL};
+static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", NULL};
+static const char *const no_flags[] = {NULL};
+static const char *const help_flags[] = {"--man", NULL};
+static const char *const config_words[] = {"show", NULL};
+static const char *const shells[] = {"bash", "zsh", NULL};
+
+const kp_command kp_commands[] = {
+	{"run", cmd_run, run_flags, KP_VALUE_NONE, NULL, "collect, analyze, recommend and render in one go"},
+	{"collect", cmd_collect, collect_flags, KP_VALUE_NONE, NULL, "read a snapshot into a run directory"},
+	{"analyze", cmd_analyze, analyze_flags, KP_VALUE_DIR, NULL, "run the rules: RUN/analysis.json"},
+	{"recommend", cmd_recommend, recommend_flags, KP_VALUE_DIR, NULL, "prices, risk, actions: RUN/findings.json"},
+	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},
+	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
+	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
+	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},
+	{"help", cmd_help, help_flags, KP_VALUE_COMMAND, NULL, "help for kopilot or one command"},
+	{0},
+};
+
+const kp_command *kp_command_find(const char *name)
+{
+	for (const kp_command *c = kp_commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+const char *const *kp_command_flags(const char *cmd)
+{
+	const kp_command *c = kp_command_find(cmd);
+	return c ? c->flags : no_flags;
+}
