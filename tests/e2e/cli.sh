@@ -56,7 +56,8 @@ k long --namespace checkout
 k short -n checkout
 k attached -ncheckout
 k equals -n=checkout
-if [ $RC -eq 3 ] && [ -n "$(ids "$T/long")" ] && [ "$(ids "$T/long")" = "$(ids "$T/short")" ] &&
+# exit 0: the demo's one gap is in analytics, outside the scope
+if [ $RC -eq 0 ] && [ -n "$(ids "$T/long")" ] && [ "$(ids "$T/long")" = "$(ids "$T/short")" ] &&
 	[ "$(ids "$T/short")" = "$(ids "$T/attached")" ] && [ "$(ids "$T/attached")" = "$(ids "$T/equals")" ]; then
 	ok "-n NS, -nNS and -n=NS select what --namespace NS does"
 else not_ok "-n forms select what --namespace does" "$(cat "$T/equals.err")"; fi
