@@ -1251,7 +1251,15 @@ bool kp_json_is_valid_utf8(const char *s)
 json_object *kp_json_new_number(double v)
 {
 	char buf[40];
-	for (int prec = 1; prec <= 17; prec++) {
+	/* The shortest spelling that reads back as v, but never an exponent
+	 * for a number a person would write out: %g switches to one when the
+	 * exponent reaches the precision, so the precision starts at the
+	 * number of integer digits (730, not 7.3e+02). */
+	int first = 1;
+	double mag = fabs(v);
+	if (isfinite(mag) && mag >= 1 && mag < 1e17)
+		first = (int)floor(log10(mag)) + 1;
+	for (int prec = first; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;

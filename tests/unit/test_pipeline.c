@@ -359,6 +359,21 @@ Test(findings_json, analysis_round_trip_keeps_identity)
 	kp_findings_release(&b);
 }
 
+Test(util, numbers_are_spelled_as_people_write_them)
+{
+	/* shortest round-trip spelling, never 7.3e+02 for 730 (findings.json
+	 * prices.hours_per_month), and always read back exactly */
+	const double v[] = {730, 139.1931, 0.031611, 1e-7, 123456789012, 0.1, -31.2, 5e20};
+	const char *want[] = {"730", "139.1931", "0.031611", "1e-07", "123456789012", "0.1", "-31.2", "5e+20"};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		json_object *o = kp_json_new_number(v[i]);
+		const char *s = json_object_to_json_string(o);
+		cr_assert_str_eq(s, want[i]);
+		cr_assert_eq(strtod(s, NULL), v[i]);
+		json_object_put(o);
+	}
+}
+
 Test(util, rfc3339)
 {
 	int64_t t;
