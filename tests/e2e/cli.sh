@@ -17,22 +17,8 @@ NOW=2026-11-25T06:00:00Z
 T=$(mktemp -d /tmp/kopilot-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /' | head -20; }
-# expect_exit NAME CODE PATTERN -- COMMAND...: exit code and a stderr pattern
-expect_exit() {
-	local name=$1 code=$2 pattern=$3; shift 4
-	local err rc
-	err=$("$@" 2>&1 >/dev/null); rc=$?
-	if [ "$rc" -ne "$code" ]; then not_ok "$name (exit $rc, expected $code)" "$err"; return; fi
-	if ! grep -qE -- "$pattern" <<<"$err"; then not_ok "$name (message does not match /$pattern/)" "$err"; return; fi
-	ok "$name"
-}
-need() { # need COMMAND PACKAGE
-	command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || { echo "cli: $1 is missing: install it with 'make deps' (Debian package $2)" >&2; exit 1; }
-}
+SUITE=cli
+. "$ROOT/tests/e2e/lib.sh"
 need "$KOPILOT" "build it with 'make'"
 need $PY python3
 need script bsdutils
@@ -318,5 +304,4 @@ expect_exit "kopilot help nosuch: exit 2" 2 'unknown command "nosuch"' -- "$KOPI
 expect_exit "kopilot nosuch: exit 2" 2 'unknown command "nosuch"' -- "$KOPILOT" nosuch
 expect_exit "an unknown short flag: exit 2 naming it" 2 'unknown flag -x' -- "$KOPILOT" run -x
 
-echo "cli: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -19,15 +19,8 @@ T=$(mktemp -d /tmp/kopilot-inputs.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 CONTRACTS=$ROOT/docs/contracts
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /' | head -20; }
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	local out
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+SUITE=inputs
+. "$ROOT/tests/e2e/lib.sh"
 [ -x "$KOPILOT" ] || { echo "inputs: $KOPILOT is missing: build it with 'make'" >&2; exit 1; }
 $PY -c 'import openpyxl, jsonschema' 2>/dev/null || { echo "inputs: python3-openpyxl and python3-jsonschema are missing: run 'make deps'" >&2; exit 1; }
 
@@ -194,6 +187,4 @@ snap fifo
 rm "$S/usage.json" && mkfifo "$S/usage.json"
 expect_input_error "a FIFO as usage.json is refused at once, never blocks (timeout 20)" 'usage.json: not a regular file \(a FIFO\)'
 
-echo
-echo "inputs: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

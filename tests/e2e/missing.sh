@@ -22,29 +22,11 @@ T=$(mktemp -d /tmp/kopilot-missing.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 CONTRACTS=$ROOT/docs/contracts
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /' | head -20; }
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	local out
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
+SUITE=missing
+. "$ROOT/tests/e2e/lib.sh"
 [ -x "$KOPILOT" ] || { echo "missing: $KOPILOT is missing: build it with 'make'" >&2; exit 1; }
 $PY -c 'import jsonschema' 2>/dev/null || { echo "missing: python3-jsonschema is missing: run 'make deps'" >&2; exit 1; }
 
-schema_valid() { # schema_valid SCHEMA JSON
-	$PY - "$1" "$2" <<'EOF'
-import json, sys
-from jsonschema import Draft202012Validator
-schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
-errors = sorted(Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
-for e in errors[:10]:
-    print("/".join(map(str, e.path)), e.message)
-sys.exit(1 if errors else 0)
-EOF
-}
 
 # run NAME ARGS...: a run on the demo into $T/NAME; exit code in RC,
 # terminal (stdout) in $T/NAME.term, stderr in $T/NAME.err
@@ -172,6 +154,4 @@ check "old analysis.json: a string became a cluster-wide entry" $PY -c "
 import json; d=json.load(open('$O/findings.json'))
 assert d['missing'][0]['namespace'] is None and d['missing'][0]['summary'].startswith('metrics of Deployment')"
 
-echo
-echo "missing: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -15,30 +15,8 @@ NOW=2026-11-25T06:00:00Z
 T=$(mktemp -d /tmp/kopilot-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-not_ok() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/#   /' | head -20; }
-# ok_or_degraded COMMAND...: exit 0 or 3 (the demo is degraded by design)
-ok_or_degraded() { "$@"; local rc=$?; [ $rc -eq 0 ] || [ $rc -eq 3 ]; }
-check() { # check NAME COMMAND...
-	local name=$1; shift
-	local out
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
-}
-# expect_exit NAME CODE PATTERN -- COMMAND...: exit code and a stderr pattern
-expect_exit() {
-	local name=$1 code=$2 pattern=$3; shift 4
-	local err rc
-	err=$("$@" 2>&1 >/dev/null); rc=$?
-	if [ "$rc" -ne "$code" ]; then not_ok "$name (exit $rc, expected $code)" "$err"; return; fi
-	if ! grep -qE -- "$pattern" <<<"$err"; then not_ok "$name (message does not match /$pattern/)" "$err"; return; fi
-	ok "$name"
-}
-
-need() { # need COMMAND PACKAGE
-	command -v "$1" >/dev/null 2>&1 || [ -x "$1" ] || { echo "e2e: $1 is missing: install it with 'make deps' (Debian package $2)" >&2; exit 1; }
-}
+SUITE=e2e
+. "$ROOT/tests/e2e/lib.sh"
 need "$KOPILOT" "build it with 'make'"
 need $PY python3
 need soffice libreoffice-calc-nogui
@@ -50,18 +28,6 @@ $PY -c 'import jsonschema, openpyxl' 2>/dev/null || { echo "e2e: python3-jsonsch
 CONTRACTS=$ROOT/docs/contracts
 [ -f "$CONTRACTS/findings.schema.json" ] || CONTRACTS=$SHARED/contracts
 [ -f "$CONTRACTS/findings.schema.json" ] || { echo "e2e: findings.schema.json not found (expected docs/contracts or ../shared/contracts)" >&2; exit 1; }
-
-schema_valid() { # schema_valid SCHEMA JSON
-	$PY - "$1" "$2" <<'EOF'
-import json, sys
-from jsonschema import Draft202012Validator
-schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
-errors = sorted(Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
-for e in errors[:10]:
-    print("/".join(map(str, e.path)), e.message)
-sys.exit(1 if errors else 0)
-EOF
-}
 
 # ---------------------------------------------------------------- demo run
 RUN=$T/run
@@ -497,6 +463,4 @@ fmts={c.number_format for ws in wb for row in ws.iter_rows() for c in row if isi
 assert any('€' in f for f in fmts), fmts
 assert not any('\$' in f for f in fmts), [f for f in fmts if '\$' in f]"
 
-echo
-echo "e2e: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish
