@@ -213,6 +213,9 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 		json_object_object_add(counts, "skipped",
 				       json_object_new_int64((int64_t)json_object_array_length(kp_json_get(fd, "skipped"))));
 		json_object_object_add(counts, "monthly_savings", json_object_get(kp_json_get(fd, "totals.monthly_savings")));
+		/* what the plan can act on, the figure every report headlines */
+		json_object_object_add(counts, "actionable_monthly_savings",
+				       json_object_get(kp_json_get(fd, "totals.actionable_monthly_savings")));
 		json_object_object_add(r, "counts", counts);
 		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
 	}

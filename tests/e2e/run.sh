@@ -223,7 +223,9 @@ check "run.json records version, stages, peak memory, exit status" $PY -c "
 import json,sys; r=json.load(open('$RUN/run.json'))
 assert r['version'] and r['exit_code']==3 and r['exit_status']=='degraded' and r['peak_rss_bytes']>0
 assert any((m.get('workload') or {}).get('name') == 'legacy-geoip' for m in r['missing'])
-assert set(r['stage_seconds'])=={'collect','analyze','recommend','render'}"
+assert set(r['stage_seconds'])=={'collect','analyze','recommend','render'}
+f=json.load(open('$RUN/findings.json'))['totals']
+assert r['counts']['actionable_monthly_savings']==f['actionable_monthly_savings'] and r['counts']['monthly_savings']==f['monthly_savings'], r['counts']"
 
 # ------------------------------------------------ reproducibility, stages
 "$KOPILOT" run --snapshot "$DEMO" --out "$T/run2" --now $NOW --quiet
