@@ -2,6 +2,7 @@
  * findings_json.c - see findings_json.h.
  */
 #include "pipeline/findings_json.h"
+#include "pipeline/jsonw.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -241,17 +242,54 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	return o;
 }
 
+json_object *kp_skip_to_json(const kp_skip *s)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "resource", ref_to_json(s->api_version, s->kind, s->namespace_, s->name));
+	json_object_object_add(o, "reason", json_object_new_string(s->reason));
+	return o;
+}
+
 json_object *kp_skipped_to_json(const kp_findings *f)
 {
 	json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < f->skipped.len; i++) {
-		const kp_skip *s = &f->skipped.items[i];
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "resource", ref_to_json(s->api_version, s->kind, s->namespace_, s->name));
-		json_object_object_add(o, "reason", json_object_new_string(s->reason));
-		json_object_array_add(arr, o);
-	}
+	for (size_t i = 0; i < f->skipped.len; i++)
+		json_object_array_add(arr, kp_skip_to_json(&f->skipped.items[i]));
 	return arr;
+}
+
+/* ---- streamed documents (pipeline/jsonw.h) ---- */
+
+typedef struct {
+	const kp_findings *f;
+	bool full;
+} gen_t;
+
+static kp_status gen_finding(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	(void)err;
+	const gen_t *g = ud;
+	*item = kp_finding_to_json(&g->f->items.items[i], g->full);
+	return KP_OK;
+}
+
+static kp_status gen_skip(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	(void)err;
+	const gen_t *g = ud;
+	*item = kp_skip_to_json(&g->f->skipped.items[i]);
+	return KP_OK;
+}
+
+kp_status kp_findings_write_streamed(const char *path, json_object *doc, const kp_findings *f, bool full,
+				     kp_error *err)
+{
+	gen_t g = {f, full};
+	const kp_json_streamed arrays[] = {
+		{"findings", f->items.len, gen_finding, &g},
+		{"skipped", f->skipped.len, gen_skip, &g},
+	};
+	return kp_json_write_streamed(path, doc, arrays, 2, err);
 }
 
 /* ---- reading ---- */
@@ -613,6 +651,41 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 	return KP_OK;
 }
 
+static kp_status rd_skipped(json_object *doc, const char *path, kp_findings *out, kp_error *err);
+
+typedef struct {
+	rd_t r;
+	bool full;
+	kp_findings *out;
+} stream_rd_t;
+
+static kp_status stream_finding(void *ud, json_object *item, size_t index)
+{
+	stream_rd_t *x = ud;
+	kp_finding f;
+	x->r.idx = index;
+	kp_status s = rd_finding(&x->r, item, x->full, &f);
+	KP_ARRAY_PUSH(x->out->items, f); /* pushed even on error so it is freed with the list */
+	return s;
+}
+
+kp_status kp_findings_read_file(const char *path, bool full, kp_findings *out, json_object **rest, kp_error *err)
+{
+	stream_rd_t x = {.r = {.path = path, .array = "findings", .err = err}, .full = full, .out = out};
+	json_object *doc = NULL;
+	kp_status s = kp_json_stream_array(path, "findings", stream_finding, &x, &doc, err);
+	if (!s && !json_object_is_type(kp_json_get(doc, "findings"), json_type_array))
+		s = kp_fail(err, KP_ERR_INPUT, "%s: findings: missing or not a list", path);
+	if (!s)
+		s = rd_skipped(doc, path, out, err);
+	if (s) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	*rest = doc;
+	return s;
+}
+
 kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, kp_findings *out, kp_error *err)
 {
 	json_object *arr = kp_json_get(doc, "findings");
@@ -628,9 +701,14 @@ kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, k
 		if (s)
 			return s;
 	}
+	return rd_skipped(doc, path, out, err);
+}
+
+static kp_status rd_skipped(json_object *doc, const char *path, kp_findings *out, kp_error *err)
+{
+	rd_t r = {.path = path, .array = "skipped", .err = err};
 	json_object *sk = kp_json_get(doc, "skipped");
 	size_t ns = json_object_is_type(sk, json_type_array) ? json_object_array_length(sk) : 0;
-	r.array = "skipped";
 	for (size_t i = 0; i < ns; i++) {
 		json_object *o = json_object_array_get_idx(sk, i);
 		kp_skip s;
@@ -740,6 +818,15 @@ void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size
 	json_object_object_add(doc, "inconsistencies_total", json_object_new_int64((int64_t)total));
 }
 
+void kp_analysis_fill(json_object *doc, const kp_findings *f)
+{
+	json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < f->items.len; i++)
+		json_object_array_add(arr, kp_finding_to_json(&f->items.items[i], false));
+	json_object_object_add(doc, "findings", arr);
+	json_object_object_add(doc, "skipped", kp_skipped_to_json(f));
+}
+
 json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t now)
 {
 	json_object *doc = json_object_new_object();
@@ -785,11 +872,10 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 			       json_object_new_int64((int64_t)f->missing_excluded_by_scope));
 	json_object_object_add(counts, "excluded_by_selector", json_object_new_int64((int64_t)f->excluded_by_selector));
 	json_object_object_add(doc, "counts", counts);
-	json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < f->items.len; i++)
-		json_object_array_add(arr, kp_finding_to_json(&f->items.items[i], false));
-	json_object_object_add(doc, "findings", arr);
-	json_object_object_add(doc, "skipped", kp_skipped_to_json(f));
+	/* the two big arrays: written one element at a time by
+	 * kp_findings_write_streamed, or filled by kp_analysis_fill */
+	json_object_object_add(doc, "findings", NULL);
+	json_object_object_add(doc, "skipped", NULL);
 	return doc;
 }
 

@@ -18,6 +18,7 @@
  * full=true: everything the findings contract has. */
 json_object *kp_finding_to_json(const kp_finding *f, bool full);
 json_object *kp_skipped_to_json(const kp_findings *f);
+json_object *kp_skip_to_json(const kp_skip *s);
 json_object *kp_sizes_to_json(const kp_sizes *s);
 /* A finding's "pricing" (its pricing inputs) and "price" (the specific
  * rates it was priced at); NULL when there is nothing to write. */
@@ -29,6 +30,10 @@ kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_prici
 /* Reads doc["findings"] and doc["skipped"] into out. path names the file in
  * error messages. full as above: what fields to expect. */
 kp_status kp_findings_from_json(json_object *doc, const char *path, bool full, kp_findings *out, kp_error *err);
+/* The same from a file, "findings" streamed one element at a time (never
+ * the whole tree); *rest receives the document without the findings'
+ * elements ("findings" an empty list; caller puts), NULL on error. */
+kp_status kp_findings_read_file(const char *path, bool full, kp_findings *out, json_object **rest, kp_error *err);
 
 /* One entry of "missing" (analysis.json, findings.json):
  * {resource, namespace, workload: {kind, name} or null, reason, summary}. */
@@ -49,8 +54,18 @@ const char *kp_missing_summary(json_object *entry);
 void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size_t n, size_t total);
 
 /* analysis.json for a cluster: header (window, cluster, missing inputs),
- * findings and skipped. now is the analysis time. */
+ * with "findings" and "skipped" null in their places: fill them with
+ * kp_analysis_fill (a whole tree), or better write the document with
+ * kp_findings_write_streamed. now is the analysis time. */
 json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t now);
+void kp_analysis_fill(json_object *doc, const kp_findings *f);
+/* Writes doc (analysis.json or findings.json without its two arrays) to
+ * path atomically with "findings" (full as kp_finding_to_json) and
+ * "skipped" made from f one element at a time (pipeline/jsonw.h): the same
+ * bytes as the whole tree, without holding it. doc's two members must be
+ * present (any value); they are null afterwards. */
+kp_status kp_findings_write_streamed(const char *path, json_object *doc, const kp_findings *f, bool full,
+				     kp_error *err);
 
 /* {"namespaces": [sorted, without duplicates]} or {"namespaces": null} for
  * the whole cluster (n == 0). */

@@ -137,6 +137,22 @@ kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 /* Writes path atomically: temp file in the same directory, fsync, rename.
  * A crash or error never leaves a half-written file at path. */
 kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err);
+/* The same, written piece by piece (a document too big to hold as one
+ * string): open, write any number of times (buffered; the first error
+ * sticks and is returned by every later call), then commit (fsync, rename)
+ * or abort (the temp file goes). commit and abort release f. */
+#define KP_ATOMIC_BUFFER (1u << 20)
+typedef struct kp_atomic_file {
+	char *path, *tmp;
+	int fd;
+	kp_buf buf;
+	kp_status status;
+	kp_error *err;
+} kp_atomic_file;
+kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err);
+kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n);
+kp_status kp_atomic_commit(kp_atomic_file *f);
+void kp_atomic_abort(kp_atomic_file *f);
 /* Temp path beside path for writers that need a filename (libxlsxwriter);
  * commit with kp_commit_temp(), or kp_temp_discard() on error. Caller frees
  * the result. The name is registered until then, so a nomem guard that

@@ -571,42 +571,107 @@ static int open_temp(const char *tmp)
 	return KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
 }
 
-kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err)
+/* Writes n bytes at data; the first failure sticks (later calls return it). */
+static kp_status atomic_put(kp_atomic_file *f, const char *data, size_t n)
 {
-	char *tmp = kp_temp_path_for(path);
-	int fd = open_temp(tmp);
-	if (fd < 0) {
-		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-		kp_temp_discard(tmp);
-		free(tmp);
-		return s;
-	}
 	size_t off = 0;
-	while (off < len) {
-		ssize_t w = KP_FAULT_IO_WRITE(write(fd, data + off, len - off));
+	while (!f->status && off < n) {
+		ssize_t w = KP_FAULT_IO_WRITE(write(f->fd, data + off, n - off));
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-			close(fd);
-			kp_temp_discard(tmp);
-			free(tmp);
-			return s;
+			f->status = kp_fail(f->err, KP_ERR_IO, "%s: write failed: %s", f->path, strerror(errno));
+			break;
 		}
 		off += (size_t)w;
 	}
-	int synced = KP_FAULT_IO(fsync(fd)), sync_errno = errno;
-	int closed = kp_fault_close(fd), close_errno = errno;
-	if (synced != 0 || closed != 0) {
-		kp_status s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path,
-				      strerror(synced != 0 ? sync_errno : close_errno));
-		kp_temp_discard(tmp);
-		free(tmp);
+	return f->status;
+}
+
+static kp_status atomic_flush(kp_atomic_file *f)
+{
+	atomic_put(f, f->buf.data, f->buf.len);
+	kp_buf_reset(&f->buf);
+	return f->status;
+}
+
+kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->err = err;
+	f->path = kp_xstrdup(path);
+	f->tmp = kp_temp_path_for(path);
+	kp_buf_init(&f->buf);
+	f->fd = open_temp(f->tmp);
+	if (f->fd < 0) {
+		f->status = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+		kp_atomic_abort(f);
+		return f->status ? f->status : KP_ERR_IO;
+	}
+	return KP_OK;
+}
+
+kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n)
+{
+	if (f->status)
+		return f->status;
+	/* small pieces gather first; a large one goes straight through */
+	if (f->buf.len + n > KP_ATOMIC_BUFFER && atomic_flush(f))
+		return f->status;
+	if (n >= KP_ATOMIC_BUFFER)
+		return atomic_put(f, data, n);
+	kp_buf_add(&f->buf, data, n);
+	return KP_OK;
+}
+
+void kp_atomic_abort(kp_atomic_file *f)
+{
+	if (f->fd >= 0 && f->tmp) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	if (f->tmp)
+		kp_temp_discard(f->tmp);
+	free(f->tmp);
+	free(f->path);
+	kp_buf_release(&f->buf);
+	f->tmp = f->path = NULL;
+}
+
+kp_status kp_atomic_commit(kp_atomic_file *f)
+{
+	kp_status s = atomic_flush(f);
+	if (!s) {
+		int synced = KP_FAULT_IO(fsync(f->fd)), sync_errno = errno;
+		int closed = kp_fault_close(f->fd), close_errno = errno;
+		f->fd = -1;
+		if (synced != 0 || closed != 0)
+			s = kp_fail(f->err, KP_ERR_IO, "%s: write failed: %s", f->path,
+				    strerror(synced != 0 ? sync_errno : close_errno));
+		else
+			s = kp_commit_temp(f->tmp, f->path, f->err);
+		if (!s) { /* committed: nothing to discard */
+			free(f->tmp);
+			f->tmp = NULL;
+		}
+	}
+	kp_atomic_abort(f);
+	return s;
+}
+
+kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err)
+{
+	kp_atomic_file f;
+	kp_status s = kp_atomic_open(&f, path, err);
+	if (s)
+		return s;
+	/* the caller's buffer as it is, no copy */
+	if (atomic_put(&f, data, len)) {
+		s = f.status;
+		kp_atomic_abort(&f);
 		return s;
 	}
-	kp_status s = kp_commit_temp(tmp, path, err);
-	free(tmp);
-	return s;
+	return kp_atomic_commit(&f);
 }
 
 kp_status kp_copy_file_atomic(const char *src, const char *dst, kp_error *err)

@@ -244,9 +244,9 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 			    f.missing_excluded_by_scope, f.missing_excluded_by_scope == 1 ? "" : "s");
 	f.excluded_by_selector = kp_scope_selector(&f, c, run->selector); /* same reasons, same point */
 	/* Memory: the rules are done and findings own copies of their strings,
-	 * so the model's object arrays go before analysis.json's tree is built
-	 * (kp_analysis_doc reads only their lengths, kept), and the findings
-	 * once the tree holds them: 150,000 pods stay under 300 MB this way. */
+	 * so the model's object arrays go before analysis.json is written
+	 * (kp_analysis_doc reads only their lengths, kept); the findings are
+	 * written one at a time from f, never as one tree. */
 	free(c->pods.items);
 	free(c->workloads.items);
 	free(c->usage.items);
@@ -284,11 +284,11 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 		kp_run_note(run, KP_NOTE_WARN, "analyze: inconsistent snapshot: %zu more reference%s to objects not in the "
 			    "snapshot (see findings.json \"inconsistencies\")",
 			    c->inconsistencies_total - 5, c->inconsistencies_total - 5 == 1 ? "" : "s");
-	kp_findings_release(&f);
 	kp_run_drop_cluster(run);
 	char *path = kp_path_join(run->dir, "analysis.json");
-	s = kp_json_write_file(path, doc, err);
+	s = kp_findings_write_streamed(path, doc, &f, false, err);
 	free(path);
+	kp_findings_release(&f);
 	kp_audit_event(run->audit, "analyze", af);
 	json_object_put(doc);
 	return s;

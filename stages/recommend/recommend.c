@@ -560,27 +560,37 @@ static json_object *prices_json(const kp_config *cfg)
 kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *path, json_object **findings_doc,
 		       json_object **plan, size_t *below, kp_error *err)
 {
+	kp_findings f;
+	kp_findings_init(&f);
+	kp_status s = kp_findings_from_json(analysis, path, false, &f, err);
+	if (s) {
+		kp_findings_release(&f);
+		return s;
+	}
+	/* The findings are in f now; their JSON is dropped before
+	 * findings.json's tree is built, so the two never coexist. */
+	json_object_object_del(analysis, "findings");
+	return kp_recommend_findings(cfg, analysis, path, &f, findings_doc, plan, below, err);
+}
+
+kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *path, kp_findings *fin,
+				json_object **findings_doc, json_object **plan, size_t *below, kp_error *err)
+{
+	kp_findings f = *fin; /* taken over: released below whatever happens */
+	kp_findings_init(fin);
 	const char *schema = kp_json_str(analysis, "schema");
-	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0)
+	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0) {
+		kp_findings_release(&f);
 		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_ANALYSIS_SCHEMA);
+	}
 	/* what was not collected, already scoped by analyze; an analysis.json
 	 * from before structured entries has strings, read as cluster-wide */
 	json_object *missing = NULL;
 	kp_status s = kp_missing_from_json(analysis, path, &missing, err);
-	if (s)
-		return s;
-	kp_findings f;
-	kp_findings_init(&f);
-	s = kp_findings_from_json(analysis, path, false, &f, err);
 	if (s) {
 		kp_findings_release(&f);
-		json_object_put(missing);
 		return s;
 	}
-	/* The findings are in f now; their JSON (most of analysis.json's tree,
-	 * ~150 MB for 30,000 findings) is dropped before findings.json's tree
-	 * is built, so the two never coexist. Nothing below reads it. */
-	json_object_object_del(analysis, "findings");
 	/* Price every finding, then drop the ones that save too little at the
 	 * price the user sees (rightsizing.min_monthly_savings), in order. */
 	/* blocked: the savings of actions the safety layer blocked (protected
@@ -689,10 +699,14 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 {
 	char *apath = kp_path_join(run->dir, "analysis.json");
 	json_object *analysis = NULL;
-	kp_status s = kp_json_read_file(apath, &analysis, err);
+	/* the findings one at a time into f, never analysis.json's whole tree */
+	kp_findings f;
+	kp_findings_init(&f);
+	kp_status s = kp_findings_read_file(apath, false, &f, &analysis, err);
 	json_object *findings = NULL, *plan = NULL;
 	if (!s)
-		s = kp_recommend(run->cfg, analysis, apath, &findings, &plan, &run->below_threshold, err);
+		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &plan, &run->below_threshold, err);
+	kp_findings_release(&f);
 	free(apath);
 	if (s) {
 		json_object_put(analysis);

@@ -30,6 +30,11 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f);
 kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *analysis_path,
 		       json_object **findings_doc, json_object **plan_doc, size_t *below, kp_error *err);
 
+/* The same from findings already read (kp_findings_read_file) and the rest
+ * of analysis.json; takes fin over (it is left empty). */
+kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *analysis_path, kp_findings *fin,
+				json_object **findings_doc, json_object **plan_doc, size_t *below, kp_error *err);
+
 /* Sorts findings by monthly_savings descending, then id (the contract's order). */
 void kp_findings_sort(kp_findings *f);
 
