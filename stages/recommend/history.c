@@ -171,36 +171,62 @@ static bool is_time(json_object *v)
 
 /* Only what the comparison reads is checked: a finding we cannot match or
  * describe would silently turn into "new" or a wrong "resolved". */
-static kp_status check_previous(json_object *doc, const char *path, kp_error *err)
+static const char *check_finding(json_object *f, const char **field)
 {
-	const char *schema = kp_json_str(doc, "schema");
-	if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0)
-		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_FINDINGS_SCHEMA);
-	if (!is_time(kp_json_get(doc, "generated_at")))
-		return kp_fail(err, KP_ERR_INPUT, "%s: generated_at: missing or not an RFC 3339 time", path);
-	json_object *arr = kp_json_get(doc, "findings");
-	if (!json_object_is_type(arr, json_type_array))
-		return kp_fail(err, KP_ERR_INPUT, "%s: findings: missing or not a list", path);
-	size_t n = json_object_array_length(arr);
-	for (size_t i = 0; i < n; i++) {
-		json_object *f = json_object_array_get_idx(arr, i);
-		const char *what = NULL, *field = NULL;
-		if (!json_object_is_type(f, json_type_object))
-			field = "", what = "expected an object";
-		else if (!is_hex_id(kp_json_str(f, "id")))
-			field = ".id", what = "missing or not a 16-hex-digit finding id";
-		else if (!kp_json_str(f, "category"))
-			field = ".category", what = "missing or not a string";
-		else if (!json_object_is_type(kp_json_get(f, "resource"), json_type_object) ||
-			 !kp_json_str(f, "resource.kind") || !kp_json_str(f, "resource.name"))
-			field = ".resource", what = "missing, or without kind and name";
-		else if (!is_num(kp_json_get(f, "monthly_savings")))
-			field = ".monthly_savings", what = "missing or not a number";
-		else if (kp_json_get(f, "first_seen") && !is_time(kp_json_get(f, "first_seen")))
-			field = ".first_seen", what = "not an RFC 3339 time";
-		if (what)
-			return kp_fail(err, KP_ERR_INPUT, "%s: findings[%zu]%s: %s", path, i, field, what);
+	const char *what = NULL;
+	*field = NULL;
+	if (!json_object_is_type(f, json_type_object))
+		*field = "", what = "expected an object";
+	else if (!is_hex_id(kp_json_str(f, "id")))
+		*field = ".id", what = "missing or not a 16-hex-digit finding id";
+	else if (!kp_json_str(f, "category"))
+		*field = ".category", what = "missing or not a string";
+	else if (!json_object_is_type(kp_json_get(f, "resource"), json_type_object) || !kp_json_str(f, "resource.kind") ||
+		 !kp_json_str(f, "resource.name"))
+		*field = ".resource", what = "missing, or without kind and name";
+	else if (!is_num(kp_json_get(f, "monthly_savings")))
+		*field = ".monthly_savings", what = "missing or not a number";
+	else if (kp_json_get(f, "first_seen") && !is_time(kp_json_get(f, "first_seen")))
+		*field = ".first_seen", what = "not an RFC 3339 time";
+	return what;
+}
+
+static json_object *copy_of(json_object *v)
+{
+	json_object *c = NULL;
+	if (v && json_object_deep_copy(v, &c, NULL) != 0)
+		c = NULL;
+	return c;
+}
+
+/* The previous run is read one finding at a time and only what the
+ * comparison uses is kept (id, category, resource, container, savings,
+ * first_seen): a nightly run with 30,000 findings does not hold last
+ * night's whole findings.json (several hundred MB as a tree) all along. */
+typedef struct {
+	json_object *kept;    /* the compact findings */
+	char first_bad[256];  /* the first finding that fails the checks, reported after the schema */
+} prev_ctx;
+
+static kp_status prev_item(void *ud, json_object *f, size_t index)
+{
+	prev_ctx *x = ud;
+	const char *field, *what = check_finding(f, &field);
+	if (what) {
+		if (!x->first_bad[0])
+			snprintf(x->first_bad, sizeof(x->first_bad), "findings[%zu]%s: %s", index, field, what);
+		return KP_OK;
 	}
+	if (x->first_bad[0])
+		return KP_OK; /* the file is refused anyway */
+	json_object *c = json_object_new_object();
+	static const char *const keys[] = {"id", "category", "resource", "container", "monthly_savings", "first_seen"};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		json_object *v = NULL;
+		if (json_object_object_get_ex(f, keys[k], &v))
+			json_object_object_add(c, keys[k], copy_of(v));
+	}
+	json_object_array_add(x->kept, c);
 	return KP_OK;
 }
 
@@ -216,27 +242,31 @@ kp_status kp_history_load(const char *prev_run, json_object **out, kp_error *err
 		return KP_ERR_USAGE;
 	}
 	json_object *doc = NULL;
-	kp_status s = kp_json_read_file(path, &doc, err);
-	if (s == KP_OK)
-		s = check_previous(doc, path, err);
+	prev_ctx x = {.kept = json_object_new_array()};
+	kp_status s = kp_json_stream_array(path, "findings", prev_item, &x, &doc, err);
+	if (!s) {
+		const char *schema = kp_json_str(doc, "schema");
+		if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0)
+			s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_FINDINGS_SCHEMA);
+		else if (!is_time(kp_json_get(doc, "generated_at")))
+			s = kp_fail(err, KP_ERR_INPUT, "%s: generated_at: missing or not an RFC 3339 time", path);
+		else if (!json_object_is_type(kp_json_get(doc, "findings"), json_type_array))
+			s = kp_fail(err, KP_ERR_INPUT, "%s: findings: missing or not a list", path);
+		else if (x.first_bad[0])
+			s = kp_fail(err, KP_ERR_INPUT, "%s: %s", path, x.first_bad);
+	}
 	free(path);
 	if (s) {
 		json_object_put(doc);
+		json_object_put(x.kept);
 		return s;
 	}
+	json_object_object_add(doc, "findings", x.kept);
 	*out = doc;
 	return KP_OK;
 }
 
 /* ---- comparing ---- */
-
-static json_object *copy_of(json_object *v)
-{
-	json_object *c = NULL;
-	if (v && json_object_deep_copy(v, &c, NULL) != 0)
-		c = NULL;
-	return c;
-}
 
 static double round4(double v) { return round(v * 10000.0) / 10000.0; }
 

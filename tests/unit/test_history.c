@@ -274,9 +274,28 @@ Test(history_dirs, load_rejects_missing_and_invalid)
 	cr_assert_eq(kp_history_load(run, &doc, &err), KP_ERR_INPUT);
 	cr_assert(strstr(err.msg, "findings[0].monthly_savings") != NULL, "%s", err.msg);
 	cr_assert_null(doc);
+	/* a bad finding in a file that is not a findings document at all:
+	 * the schema is what is wrong, and said first */
+	hist_write("r", "findings.json",
+		   "{\"findings\":[{\"id\":\"x\"}],\"schema\":\"kopilot.analysis/v1\",\"generated_at\":\"2026-11-24T06:00:00Z\"}");
+	cr_assert_eq(kp_history_load(run, &doc, &err), KP_ERR_INPUT);
+	cr_assert(strstr(err.msg, "schema: expected") != NULL, "%s", err.msg);
 	hist_write("r", "findings.json", hist_valid);
 	cr_assert_eq(kp_history_load(run, &doc, &err), KP_OK, "%s", err.msg);
 	cr_assert_not_null(doc);
+	json_object_put(doc);
+	/* only what the comparison reads is kept of each previous finding:
+	 * last night's evidence, explanations and commands are not held */
+	hist_write("r", "findings.json",
+		   "{\"schema\":\"kopilot.findings/v1\",\"generated_at\":\"2026-11-24T06:00:00Z\",\"findings\":"
+		   "[{\"id\":\"aaaaaaaaaaaaaaaa\",\"category\":\"orphaned-pvc\",\"resource\":{\"kind\":\"K\",\"name\":\"n\"},"
+		   "\"container\":null,\"monthly_savings\":4,\"first_seen\":\"2026-11-01T06:00:00Z\",\"evidence\":[{\"summary\":"
+		   "\"long text\"}],\"explanation\":\"more text\",\"action\":{\"command\":\"kubectl ...\"}}]}");
+	cr_assert_eq(kp_history_load(run, &doc, &err), KP_OK, "%s", err.msg);
+	json_object *f = json_object_array_get_idx(kp_json_get(doc, "findings"), 0);
+	cr_assert_str_eq(json_object_to_json_string_ext(f, JSON_C_TO_STRING_PLAIN),
+			 "{\"id\":\"aaaaaaaaaaaaaaaa\",\"category\":\"orphaned-pvc\",\"resource\":{\"kind\":\"K\",\"name\":"
+			 "\"n\"},\"container\":null,\"monthly_savings\":4,\"first_seen\":\"2026-11-01T06:00:00Z\"}");
 	json_object_put(doc);
 	free(run);
 	hist_rmrf();
