@@ -238,6 +238,10 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 		json_object_object_add(o, "explanation", json_object_new_string(f->explanation ? f->explanation : ""));
 		json_object_object_add(o, "explained_by",
 				       json_object_new_string(f->explained_by ? f->explained_by : "template"));
+		if (f->trend) { /* where kp_history_apply adds them to a document */
+			json_object_object_add(o, "trend", json_object_new_string(f->trend));
+			json_object_object_add(o, "first_seen", str_or_null(f->first_seen));
+		}
 	}
 	return o;
 }
@@ -643,7 +647,8 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 		if ((s = rd_str(r, kp_json_get(o, "action"), "blocked_reason", true, &f->action.blocked_reason)) ||
 		    (s = rd_str(r, kp_json_get(o, "action"), "command", true, &f->action.command)) ||
 		    (s = rd_str(r, o, "explanation", false, &f->explanation)) ||
-		    (s = rd_str(r, o, "explained_by", false, &f->explained_by)))
+		    (s = rd_str(r, o, "explained_by", false, &f->explained_by)) ||
+		    (s = rd_str(r, o, "trend", true, &f->trend)) || (s = rd_str(r, o, "first_seen", true, &f->first_seen)))
 			return s;
 		f->monthly_cost = json_object_get_double(kp_json_get(o, "monthly_cost"));
 		f->monthly_savings = json_object_get_double(kp_json_get(o, "monthly_savings"));
@@ -818,11 +823,11 @@ void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size
 	json_object_object_add(doc, "inconsistencies_total", json_object_new_int64((int64_t)total));
 }
 
-void kp_analysis_fill(json_object *doc, const kp_findings *f)
+void kp_findings_fill(json_object *doc, const kp_findings *f, bool full)
 {
 	json_object *arr = json_object_new_array();
 	for (size_t i = 0; i < f->items.len; i++)
-		json_object_array_add(arr, kp_finding_to_json(&f->items.items[i], false));
+		json_object_array_add(arr, kp_finding_to_json(&f->items.items[i], full));
 	json_object_object_add(doc, "findings", arr);
 	json_object_object_add(doc, "skipped", kp_skipped_to_json(f));
 }

@@ -55,10 +55,11 @@ void kp_inconsistencies_to_json(json_object *doc, const char *const *items, size
 
 /* analysis.json for a cluster: header (window, cluster, missing inputs),
  * with "findings" and "skipped" null in their places: fill them with
- * kp_analysis_fill (a whole tree), or better write the document with
+ * kp_findings_fill (a whole tree), or better write the document with
  * kp_findings_write_streamed. now is the analysis time. */
 json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t now);
-void kp_analysis_fill(json_object *doc, const kp_findings *f);
+/* Sets doc's "findings" (full as kp_finding_to_json) and "skipped" from f. */
+void kp_findings_fill(json_object *doc, const kp_findings *f, bool full);
 /* Writes doc (analysis.json or findings.json without its two arrays) to
  * path atomically with "findings" (full as kp_finding_to_json) and
  * "skipped" made from f one element at a time (pipeline/jsonw.h): the same

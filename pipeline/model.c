@@ -253,6 +253,8 @@ void kp_finding_release(kp_finding *f)
 	free(f->action.command);
 	free(f->explanation);
 	free(f->explained_by);
+	free(f->trend);
+	free(f->first_seen);
 	kp_pricing_inputs_release(&f->pricing);
 	kp_rates_release(&f->price);
 }

@@ -465,6 +465,10 @@ typedef struct kp_finding {
 	kp_action action;
 	char *explanation;
 	char *explained_by;
+	/* run to run (stages/recommend/history.h): "new" or "persisting", and
+	 * when first seen (NULL: unknown); trend NULL when there is no
+	 * previous run, and then neither is written */
+	char *trend, *first_seen;
 } kp_finding;
 
 typedef struct kp_skip {

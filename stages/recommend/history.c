@@ -270,19 +270,28 @@ kp_status kp_history_load(const char *prev_run, json_object **out, kp_error *err
 
 static double round4(double v) { return round(v * 10000.0) / 10000.0; }
 
-void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
+/* The comparison, whatever holds the current findings: id(i) gives the
+ * id of current finding i, mark(i, persisting, first_seen) records its
+ * trend. Returns the "changes" object. */
+typedef struct {
+	size_t n;
+	const char *(*id)(void *ud, size_t i);
+	void (*mark)(void *ud, size_t i, bool persisting, const char *first_seen);
+	void *ud;
+} hist_current;
+
+static json_object *history_changes(const hist_current *cur, json_object *scope, const char *now, json_object *prev,
+				    const char *prev_run)
 {
 	json_object *changes = json_object_new_object();
 	if (!prev) {
 		/* No trend on findings: "new" would claim something we do not know. */
 		json_object_object_add(changes, "previous_run", NULL);
-		json_object_object_add(doc, "changes", changes);
-		return;
+		return changes;
 	}
-	json_object *cur = kp_json_get(doc, "findings"), *old = kp_json_get(prev, "findings");
-	size_t ncur = json_object_is_type(cur, json_type_array) ? json_object_array_length(cur) : 0;
+	json_object *old = kp_json_get(prev, "findings");
 	size_t nold = json_object_is_type(old, json_type_array) ? json_object_array_length(old) : 0;
-	const char *now = kp_json_str(doc, "generated_at"), *then = kp_json_str(prev, "generated_at");
+	const char *then = kp_json_str(prev, "generated_at");
 
 	/* id -> previous finding; the first wins if an id repeats. */
 	json_object *index = json_object_new_object();
@@ -294,9 +303,9 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
 	}
 	json_object *seen = json_object_new_object(); /* current ids, to find what was resolved */
 	int64_t n_new = 0, n_persist = 0;
-	for (size_t i = 0; i < ncur; i++) {
-		json_object *f = json_object_array_get_idx(cur, i), *p = NULL;
-		const char *id = kp_json_str(f, "id");
+	for (size_t i = 0; i < cur->n; i++) {
+		json_object *p = NULL;
+		const char *id = cur->id(cur->ud, i);
 		if (!id)
 			continue;
 		json_object_object_add(seen, id, NULL);
@@ -304,17 +313,15 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
 		if (json_object_object_get_ex(index, id, &p)) {
 			const char *pf = kp_json_str(p, "first_seen");
 			first = pf ? pf : then; /* a finding older than history: first seen in the previous run */
-			json_object_object_add(f, "trend", json_object_new_string("persisting"));
 			n_persist++;
+			cur->mark(cur->ud, i, true, first);
 		} else {
-			json_object_object_add(f, "trend", json_object_new_string("new"));
 			n_new++;
+			cur->mark(cur->ud, i, false, first);
 		}
-		json_object_object_add(f, "first_seen", first ? json_object_new_string(first) : NULL);
 	}
 	/* A run scoped to some namespaces did not look at the rest: what the
 	 * previous run found there is not resolved, only out of sight. */
-	json_object *scope = kp_json_get(doc, "scope.namespaces");
 	size_t nscope = json_object_is_type(scope, json_type_array) ? json_object_array_length(scope) : 0;
 	json_object *resolved = json_object_new_array();
 	double resolved_savings = 0;
@@ -350,7 +357,48 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
 	json_object_object_add(changes, "resolved", json_object_new_int64((int64_t)json_object_array_length(resolved)));
 	json_object_object_add(changes, "resolved_monthly_savings", kp_json_new_number(round4(resolved_savings)));
 	json_object_object_add(changes, "resolved_findings", resolved);
-	json_object_object_add(doc, "changes", changes);
 	json_object_put(index);
 	json_object_put(seen);
+	return changes;
+}
+
+/* the findings of a findings document */
+static const char *doc_id(void *ud, size_t i)
+{
+	return kp_json_str(json_object_array_get_idx((json_object *)ud, i), "id");
+}
+
+static void doc_mark(void *ud, size_t i, bool persisting, const char *first)
+{
+	json_object *f = json_object_array_get_idx((json_object *)ud, i);
+	json_object_object_add(f, "trend", json_object_new_string(persisting ? "persisting" : "new"));
+	json_object_object_add(f, "first_seen", first ? json_object_new_string(first) : NULL);
+}
+
+void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
+{
+	json_object *cur = kp_json_get(doc, "findings");
+	hist_current c = {json_object_is_type(cur, json_type_array) ? json_object_array_length(cur) : 0, doc_id, doc_mark,
+			  cur};
+	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope.namespaces"),
+							       kp_json_str(doc, "generated_at"), prev, prev_run));
+}
+
+/* the findings as the recommend stage holds them */
+static const char *struct_id(void *ud, size_t i) { return ((kp_findings *)ud)->items.items[i].id; }
+
+static void struct_mark(void *ud, size_t i, bool persisting, const char *first)
+{
+	kp_finding *f = &((kp_findings *)ud)->items.items[i];
+	free(f->trend);
+	free(f->first_seen);
+	f->trend = kp_xstrdup(persisting ? "persisting" : "new");
+	f->first_seen = first ? kp_xstrdup(first) : NULL;
+}
+
+void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *prev, const char *prev_run)
+{
+	hist_current c = {f->items.len, struct_id, struct_mark, f};
+	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope.namespaces"),
+							       kp_json_str(doc, "generated_at"), prev, prev_run));
 }

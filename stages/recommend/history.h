@@ -44,6 +44,10 @@ kp_status kp_history_load(const char *prev_run, json_object **out, kp_error *err
  * When doc has a "scope" with namespaces, previous findings outside it are
  * not counted as resolved (this run did not look there). */
 void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run);
+/* The same for findings held as structures (the recommend stage, which
+ * writes findings.json one finding at a time): "changes" goes into doc (the
+ * document without its findings), trend and first_seen into each of f. */
+void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *prev, const char *prev_run);
 
 
 #endif

@@ -570,27 +570,38 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	/* The findings are in f now; their JSON is dropped before
 	 * findings.json's tree is built, so the two never coexist. */
 	json_object_object_del(analysis, "findings");
-	return kp_recommend_findings(cfg, analysis, path, &f, findings_doc, plan, below, err);
+	s = kp_recommend_findings(cfg, analysis, path, &f, findings_doc, plan, below, err);
+	if (!s)
+		kp_findings_fill(*findings_doc, &f, true);
+	kp_findings_release(&f);
+	return s;
+}
+
+/* What plan.c reads of a finding: everything but the evidence, the sizes,
+ * the prices and the explanation, which are most of its bytes. */
+static json_object *plan_view(const kp_finding *x)
+{
+	json_object *o = kp_finding_to_json(x, true);
+	static const char *const heavy[] = {"evidence", "current", "recommended", "pricing", "price", "explanation"};
+	for (size_t k = 0; k < sizeof(heavy) / sizeof(heavy[0]); k++)
+		json_object_object_del(o, heavy[k]);
+	return o;
 }
 
 kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *path, kp_findings *fin,
 				json_object **findings_doc, json_object **plan, size_t *below, kp_error *err)
 {
-	kp_findings f = *fin; /* taken over: released below whatever happens */
-	kp_findings_init(fin);
+	*findings_doc = *plan = NULL;
 	const char *schema = kp_json_str(analysis, "schema");
-	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0) {
-		kp_findings_release(&f);
+	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0)
 		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_ANALYSIS_SCHEMA);
-	}
 	/* what was not collected, already scoped by analyze; an analysis.json
 	 * from before structured entries has strings, read as cluster-wide */
 	json_object *missing = NULL;
 	kp_status s = kp_missing_from_json(analysis, path, &missing, err);
-	if (s) {
-		kp_findings_release(&f);
+	if (s)
 		return s;
-	}
+	kp_findings f = *fin; /* worked on in place, handed back at the end */
 	/* Price every finding, then drop the ones that save too little at the
 	 * price the user sees (rightsizing.min_monthly_savings), in order. */
 	/* blocked: the savings of actions the safety layer blocked (protected
@@ -634,11 +645,9 @@ kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, con
 	json_object_object_add(totals, "actionable_monthly_savings", kp_json_new_number(kp_money_round(actionable_savings)));
 	json_object_object_add(totals, "blocked_monthly_savings", kp_json_new_number(kp_money_round(blocked_savings)));
 	json_object_object_add(doc, "totals", totals);
-	json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < f.items.len; i++)
-		json_object_array_add(arr, kp_finding_to_json(&f.items.items[i], true));
-	json_object_object_add(doc, "findings", arr);
-	json_object_object_add(doc, "skipped", kp_skipped_to_json(&f));
+	/* in their places; written from f one at a time (kp_findings_write_streamed) */
+	json_object_object_add(doc, "findings", NULL);
+	json_object_object_add(doc, "skipped", NULL);
 	/* Not in the v1 contract's required set, but reports need to say what
 	 * was not collected; additive fields are allowed by the contract. */
 	json_object_object_add(doc, "missing", missing);
@@ -652,9 +661,16 @@ kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, con
 		json_object_object_add(doc, "inconsistencies", json_object_get(inc));
 		json_object_object_add(doc, "inconsistencies_total", json_object_get(inc_total));
 	}
+	/* plan.c orders by risk class, then savings, over a findings
+	 * document: given one whose findings hold only what it reads */
+	json_object *light = json_object_new_array();
+	for (size_t i = 0; i < f.items.len; i++)
+		json_object_array_add(light, plan_view(&f.items.items[i]));
+	json_object_object_add(doc, "findings", light);
+	*plan = kp_plan_doc(doc);
+	json_object_object_add(doc, "findings", NULL);
 	*findings_doc = doc;
-	*plan = kp_plan_doc(doc); /* plan.c: ordered by risk class, then savings */
-	kp_findings_release(&f);
+	*fin = f;
 	return KP_OK;
 }
 
@@ -671,26 +687,22 @@ static bool has_missing(json_object *doc)
 
 /* One audit record per finding: what is proposed and what the safety layer
  * decided about it. */
-static void audit_decisions(kp_audit *audit, json_object *findings)
+static void audit_decisions(kp_audit *audit, const kp_findings *f)
 {
-	json_object *arr = kp_json_get(findings, "findings");
-	static const char *const keys[][2] = {
-		{"finding", "id"},
-		{"category", "category"},
-		{"namespace", "resource.namespace"},
-		{"name", "resource.name"},
-		{"command", "action.command"},
-		{"risk", "risk"},
-		{"destructive", "action.destructive"},
-		{"approval_required", "action.approval_required"},
-		{"blocked", "action.blocked"},
-		{"blocked_reason", "action.blocked_reason"},
-	};
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *f = json_object_array_get_idx(arr, i);
+	for (size_t i = 0; i < f->items.len; i++) {
+		const kp_finding *x = &f->items.items[i];
 		json_object *ev = json_object_new_object();
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			json_object_object_add(ev, keys[k][0], json_object_get(kp_json_get(f, keys[k][1])));
+		json_object_object_add(ev, "finding", json_object_new_string(x->id));
+		json_object_object_add(ev, "category", json_object_new_string(kp_category_name(x->category)));
+		json_object_object_add(ev, "namespace", x->namespace_ ? json_object_new_string(x->namespace_) : NULL);
+		json_object_object_add(ev, "name", json_object_new_string(x->name));
+		json_object_object_add(ev, "command", x->action.command ? json_object_new_string(x->action.command) : NULL);
+		json_object_object_add(ev, "risk", json_object_new_string(kp_risk_name(x->risk)));
+		json_object_object_add(ev, "destructive", json_object_new_boolean(x->action.destructive));
+		json_object_object_add(ev, "approval_required", json_object_new_boolean(x->action.approval_required));
+		json_object_object_add(ev, "blocked", json_object_new_boolean(x->action.blocked));
+		json_object_object_add(ev, "blocked_reason",
+				       x->action.blocked_reason ? json_object_new_string(x->action.blocked_reason) : NULL);
 		kp_audit_event(audit, "safety.decision", ev);
 	}
 }
@@ -706,9 +718,9 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	json_object *findings = NULL, *plan = NULL;
 	if (!s)
 		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &plan, &run->below_threshold, err);
-	kp_findings_release(&f);
 	free(apath);
 	if (s) {
+		kp_findings_release(&f);
 		json_object_put(analysis);
 		return s;
 	}
@@ -718,7 +730,7 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	scope = scope ? json_object_get(scope) : kp_scope_json(NULL, 0);
 	json_object_object_add(findings, "scope", scope);
 	json_object_object_add(plan, "scope", json_object_get(scope));
-	kp_history_apply(findings, run->previous_doc, run->previous_run);
+	kp_history_apply_findings(findings, &f, run->previous_doc, run->previous_run);
 	json_object *hist = json_object_new_object();
 	json_object_object_add(hist, "previous_run", run->previous_run ? json_object_new_string(run->previous_run) : NULL);
 	json_object *changes = kp_json_get(findings, "changes");
@@ -726,13 +738,14 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	for (size_t i = 0; i < 3 && run->previous_run; i++)
 		json_object_object_add(hist, counts[i], json_object_get(kp_json_get(changes, counts[i])));
 	kp_audit_event(run->audit, "history", hist);
-	audit_decisions(run->audit, findings);
+	audit_decisions(run->audit, &f);
 	json_object_put(analysis); /* not needed past here: memory back before serialising */
 	if (has_missing(findings))
 		run->degraded = true;
 	char *fpath = kp_path_join(run->dir, "findings.json"), *ppath = kp_path_join(run->dir, "plan.json");
-	s = kp_json_write_file(fpath, findings, err);
-	json_object_put(findings); /* and its serialised text, before plan.json's */
+	s = kp_findings_write_streamed(fpath, findings, &f, true, err);
+	json_object_put(findings);
+	kp_findings_release(&f);
 	if (!s)
 		s = kp_json_write_file(ppath, plan, err);
 	free(fpath);

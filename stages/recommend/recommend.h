@@ -31,7 +31,10 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 		       json_object **findings_doc, json_object **plan_doc, size_t *below, kp_error *err);
 
 /* The same from findings already read (kp_findings_read_file) and the rest
- * of analysis.json; takes fin over (it is left empty). */
+ * of analysis.json: prices, filters and sorts fin in place, and returns
+ * findings.json without its two arrays ("findings" and "skipped" null in
+ * their places: write it with kp_findings_write_streamed from fin, or
+ * fill it with kp_findings_fill) and plan.json. The caller releases fin. */
 kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *analysis_path, kp_findings *fin,
 				json_object **findings_doc, json_object **plan_doc, size_t *below, kp_error *err);
 

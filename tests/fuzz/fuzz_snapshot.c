@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const char *const scope_ns[] = {"checkout", "ml"};
 		f.missing_excluded_by_scope = kp_scope_missing(&c, &cfg, scope_ns, data[0] & 0x80 ? 0 : 2);
 		json_object *analysis = kp_analysis_doc(&c, &f, now);
-		kp_analysis_fill(analysis, &f);
+		kp_findings_fill(analysis, &f, false);
 		json_object *findings = NULL, *plan = NULL;
 		kp_error rerr = {0};
 		if (kp_recommend(&cfg, analysis, "analysis.json", &findings, &plan, NULL, &rerr) == KP_OK) {

@@ -161,7 +161,7 @@ Test(jsonw, analysis_written_streamed_reads_back, .init = jw_setup, .fini = jw_t
 	char *p = kp_path_join(jw_dir, "analysis.json"), *q = kp_path_join(jw_dir, "whole.json");
 	kp_error err = {0};
 	cr_assert_eq(kp_findings_write_streamed(p, doc, &f, false, &err), KP_OK, "%s", err.msg);
-	kp_analysis_fill(doc, &f);
+	kp_findings_fill(doc, &f, false);
 	cr_assert_eq(kp_json_write_file(q, doc, &err), KP_OK, "%s", err.msg);
 	char *t1 = slurp(p), *t2 = slurp(q);
 	cr_assert_str_eq(t1, t2);
