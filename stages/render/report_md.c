@@ -1465,7 +1465,7 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		put_int(o, "compact_count", nr);
 		put_bool(o, "has_compact", nr > 0);
 		fmt_count(nr, num, sizeof(num));
-		snprintf(buf, sizeof(buf), nd ? "%s more, one row each:" : "%s, one row each:", num);
+		snprintf(buf, sizeof(buf), "%s%s, one row each:", num, nd ? " more" : nr == 1 ? " finding" : " findings");
 		put_str(o, "compact_intro", buf);
 		json_object_object_add(o, "compact", json_object_get(g->rows));
 		json_object *grouped = json_object_new_array();
