@@ -43,6 +43,7 @@
 #define REPORT_SKIPPED_ROWS 100
 #define REPORT_RESOLVED_ROWS 100
 #define REPORT_NAMESPACE_ROWS 50
+#define REPORT_MISSING_ROWS 100
 
 /* ---- small json helpers ---- */
 
@@ -932,11 +933,15 @@ static void add_run_info(json_object *view, json_object *run_info)
 	json_object *missing = kp_json_get(run_info, "missing"), *arr = json_object_new_array(),
 		    *rows = json_object_new_array();
 	size_t n = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
+	size_t listed = 0, total = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = json_object_array_get_idx(missing, i);
 		const char *summary = kp_missing_summary(m);
 		if (!summary)
 			continue;
+		if (total++ >= REPORT_MISSING_ROWS)
+			continue; /* counted, not listed */
+		listed++;
 		json_object_array_add(arr, json_object_new_string(summary));
 		bool structured = json_object_is_type(m, json_type_object);
 		const char *ns = structured ? kp_json_str(m, "namespace") : NULL;
@@ -956,6 +961,11 @@ static void add_run_info(json_object *view, json_object *run_info)
 	}
 	bool has_missing = json_object_array_length(arr) > 0;
 	put_bool(view, "has_missing", has_missing);
+	put_int(view, "missing_count", (int64_t)total);
+	put_bool(view, "has_missing_more", total > listed);
+	char more[40];
+	fmt_count((int64_t)(total - listed), more, sizeof(more));
+	put_str(view, "missing_more_label", more);
 	json_object_object_add(view, "missing", arr);
 	json_object_object_add(view, "not_collected", rows);
 	int64_t out_of_scope = json_object_get_int64(kp_json_get(run_info, "missing_excluded_by_scope"));

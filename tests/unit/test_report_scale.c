@@ -286,3 +286,29 @@ Test(report_scale, equal_money_higher_risk_first)
 	json_object_put(ri);
 	json_object_put(doc);
 }
+
+Test(report_scale, not_collected_is_capped_with_a_count)
+{
+	json_object *doc = json_object_new_object(), *ri = json_object_new_object(), *missing = json_object_new_array();
+	json_object_object_add(doc, "findings", json_object_new_array());
+	for (int i = 0; i < 250; i++) {
+		char s[96];
+		snprintf(s, sizeof(s), "metrics of Deployment shop/api-%d not collected: dropped", i);
+		json_object_array_add(missing, json_object_new_string(s));
+	}
+	json_object_object_add(ri, "missing", missing);
+	json_object *v = kp_report_view(doc, ri);
+	cr_expect_eq(json_object_array_length(kp_json_get(v, "not_collected")), 100);
+	cr_expect_eq(json_object_array_length(kp_json_get(v, "missing")), 100);
+	cr_expect_eq(json_object_get_int64(kp_json_get(v, "missing_count")), 250);
+	cr_expect_str_eq(kp_json_str(v, "missing_more_label"), "150");
+	cr_expect(json_object_get_boolean(kp_json_get(v, "degraded")));
+	json_object_put(v);
+	char *md = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_render_markdown(doc, ri, NULL, &md, &err), KP_OK, "%s", err.msg);
+	cr_expect_not_null(strstr(md, "The first 100 are listed; 150 more are in findings.json (`missing`) and run.json."));
+	free(md);
+	json_object_put(ri);
+	json_object_put(doc);
+}
