@@ -472,6 +472,9 @@ static const cfg_key config_keys[] = {
 	 0, NULL},
 	/* report and cluster */
 	{"report.template", NULL, T_STRING, OFF(render.report_template), false, NULL, "a file path", 0, NULL},
+	{"report.detail_findings", NULL, T_INT, OFF(render.detail_findings), false, v_nonneg_int, "an integer >= 0", 0,
+	 NULL},
+	{"report.row_findings", NULL, T_INT, OFF(render.row_findings), false, v_nonneg_int, "an integer >= 0", 0, NULL},
 	{"cluster.name", NULL, T_STRING, OFF(collect.cluster_name), false, v_cluster_name,
 	 "a cluster name: up to 253 characters, no control characters", 0, NULL},
 };
@@ -576,6 +579,8 @@ void kp_config_init(kp_config *c)
 	c->log.format = kp_xstrdup("console");
 	c->serve.metrics_enabled = true;
 	c->serve.metrics_port = 9090;
+	c->render.detail_findings = 200;
+	c->render.row_findings = 2000;
 
 	c->sources = kp_xcalloc(NKEYS, sizeof(*c->sources)); /* all KP_SRC_DEFAULT (0) */
 	c->source_detail = kp_xcalloc(NKEYS, sizeof(*c->source_detail));

@@ -142,6 +142,8 @@ typedef struct kp_config {
 	kp_llm_config llm;
 	struct {
 		char *report_template; /* report.template: path to a Markdown mustache template, NULL = built-in */
+		int detail_findings;   /* report.detail_findings 200: findings report.md shows in full, most money first */
+		int row_findings;      /* report.row_findings 2000: the next ones, one table row each; the rest grouped */
 	} render;
 	struct {
 		bool metrics_enabled;  /* METRICS_ENABLED true */

@@ -54,6 +54,9 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	json_object_object_add(info, "missing_excluded_by_scope",
 			       json_object_get(kp_json_get(doc, "missing_excluded_by_scope")));
 	json_object_object_add(info, "degraded", json_object_new_boolean(degraded));
+	/* how many findings report.md shows in detail and as rows (report_md.c) */
+	json_object_object_add(info, "detail_findings", json_object_new_int64(run->cfg->render.detail_findings));
+	json_object_object_add(info, "row_findings", json_object_new_int64(run->cfg->render.row_findings));
 	if (degraded)
 		run->degraded = true;
 

@@ -72,7 +72,11 @@ void kp_savings_split_of(json_object *findings, kp_savings_split *out);
 
 /* Builds the view the report template sees: the findings document plus
  * display fields (money as "$1,234.56", sizes as "512Mi", per-category and
- * per-namespace totals, top findings). Caller puts. */
+ * per-namespace totals, top findings). Caller puts.
+ * run_info (may be NULL) also bounds the report: "detail_findings" (default
+ * 200) findings in full, most money at stake first, the next "row_findings"
+ * (default 2000) as one compact table row each, the rest as grouped lines
+ * per category and cause (report.detail_findings, report.row_findings). */
 json_object *kp_report_view(json_object *findings, json_object *run_info);
 
 /* report.md from a template file (NULL: the built-in

@@ -29,9 +29,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define KP_REPORT_TOP 10
 #define KP_REPORT_PLAN_STEPS 10
+/* Defaults of report.detail_findings and report.row_findings (the run
+ * information passes the configured ones, see render.h). */
+#define KP_REPORT_DETAIL_DEFAULT 200
+#define KP_REPORT_ROWS_DEFAULT 2000
+/* The reliability table, the skipped table and the resolved findings list
+ * at most this many each; the rest are counted and pointed to. */
+#define REPORT_RELIABILITY_ROWS 100
+#define REPORT_SKIPPED_ROWS 100
+#define REPORT_RESOLVED_ROWS 100
+#define REPORT_NAMESPACE_ROWS 50
+#define REPORT_MISSING_ROWS 100
 
 /* ---- small json helpers ---- */
 
@@ -79,6 +91,12 @@ static void put_money(json_object *o, const char *k, double v, const char *cur)
 	char m[128];
 	kp_money_format(v, cur, m, sizeof(m));
 	put_str(o, k, m);
+}
+
+/* "20,000" */
+static void fmt_count(int64_t v, char *out, size_t n)
+{
+	kp_format_thousands((unsigned long long)(v < 0 ? 0 : v), out, n);
 }
 
 /* "2026-11-11T06:00:00Z" -> "2026-11-11 06:00 UTC"; unparseable: as given. */
@@ -159,9 +177,11 @@ static const char *category_desc(const char *id)
  * column of its own. */
 typedef struct {
 	char *key;
-	int64_t count, nblocked;
+	int64_t count, nblocked, ngrouped;
 	double cost, savings, blocked;
-	json_object *items; /* display findings, category groups only */
+	json_object *items; /* findings shown in detail, category groups only */
+	json_object *rows;  /* findings shown as one compact row each, category groups only */
+	json_object *rel;   /* the reliability table's findings (detail or row views), category groups only */
 } group;
 
 typedef struct {
@@ -179,7 +199,8 @@ static group *group_for(group_set *gs, const char *key)
 		gs->cap = gs->cap ? gs->cap * 2 : 16;
 		gs->v = kp_xrealloc(gs->v, gs->cap * sizeof(*gs->v));
 	}
-	gs->v[gs->n] = (group){kp_xstrdup(key), 0, 0, 0, 0, 0, json_object_new_array()};
+	gs->v[gs->n] = (group){kp_xstrdup(key), 0, 0, 0, 0, 0, 0, json_object_new_array(), json_object_new_array(),
+			       json_object_new_array()};
 	json_object_object_add(gs->index, key, json_object_new_int64((int64_t)gs->n));
 	return &gs->v[gs->n++];
 }
@@ -189,6 +210,8 @@ static void group_set_release(group_set *gs)
 	for (size_t i = 0; i < gs->n; i++) {
 		free(gs->v[i].key);
 		json_object_put(gs->v[i].items);
+		json_object_put(gs->v[i].rows);
+		json_object_put(gs->v[i].rel);
 	}
 	free(gs->v);
 	json_object_put(gs->index);
@@ -314,10 +337,11 @@ static void add_rows(json_object *d, json_object *cur, json_object *rec, json_ob
  * label, so a plan step shows everything it changes. */
 static void add_related_rows(json_object *d, json_object *related, char *note, size_t nnote)
 {
-	json_object *rows = kp_json_get(d, "rows");
+	/* d NULL: the note only (a compact row has no settings table) */
+	json_object *rows = d ? kp_json_get(d, "rows") : NULL;
 	size_t n = json_object_is_type(related, json_type_array) ? json_object_array_length(related) : 0;
 	note[0] = '\0';
-	for (size_t i = 0; i < n && rows; i++) {
+	for (size_t i = 0; i < n && (rows || !d); i++) {
 		json_object *r = json_object_array_get_idx(related, i);
 		const char *kind = kp_json_str(r, "resource.kind"), *name = kp_json_str(r, "resource.name");
 		json_object *cur = kp_json_get(r, "current"), *rec = kp_json_get(r, "recommended");
@@ -337,12 +361,14 @@ static void add_related_rows(json_object *d, json_object *related, char *note, s
 			snprintf(c, sizeof(c), "%s", json_object_get_string(cur));
 			snprintf(v, sizeof(v), "%s", json_object_get_string(rec));
 		}
-		json_object *row = json_object_new_object();
-		put_str(row, "field", field);
-		put_str(row, "current", c);
-		put_str(row, "recommended", v);
-		put_bool(row, "changed", true);
-		json_object_array_add(rows, row);
+		if (rows) {
+			json_object *row = json_object_new_object();
+			put_str(row, "field", field);
+			put_str(row, "current", c);
+			put_str(row, "recommended", v);
+			put_bool(row, "changed", true);
+			json_object_array_add(rows, row);
+		}
 		size_t len = strlen(note);
 		snprintf(note + len, nnote - len, "%s%s %s", len ? ", " : " + ",
 			 hpa ? "HPA target" : "reclaim policy", v);
@@ -421,9 +447,10 @@ static void command_fence(const char *s, char *out, size_t n)
 	out[len] = '\0';
 }
 
-static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
+/* The fields a finding has wherever it is shown: in detail, as a compact
+ * table row (finding_row) or in the reliability table. */
+static void finding_base(json_object *d, json_object *f, int64_t rank, const char *cur)
 {
-	json_object *d = json_object_new_object();
 	json_object *res = kp_json_get(f, "resource"), *act = kp_json_get(f, "action");
 	const char *category = kp_json_str(f, "category");
 	category = category ? category : "uncategorized";
@@ -459,37 +486,13 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_str(d, "risk", kp_json_str(f, "risk"));
 
 	const char *type = kp_json_str(act, "type");
-	type = type ? type : "review";
-	bool blocked = bool_of(act, "blocked"), approval = bool_of(act, "approval_required");
+	bool blocked = bool_of(act, "blocked");
 	const char *reason = kp_json_str(act, "blocked_reason");
-	/* rows first: the related changes add to them and to the label */
-	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended"), *node = kp_json_get(f, "node");
-	add_rows(d, c, r, node);
-	char note[256];
-	add_related_rows(d, kp_json_get(f, "related_changes"), note, sizeof(note));
-	if (blocked)
-		snprintf(buf, sizeof(buf), "%s%s (BLOCKED: %s)", type, note, reason ? reason : "protected");
-	else if (approval)
-		snprintf(buf, sizeof(buf), "%s%s (approval required)", type, note);
-	else
-		snprintf(buf, sizeof(buf), "%s%s", type, note);
-	put_copy(d, "action", act);
-	put_str(d, "action_type", type);
-	put_str(d, "action_label", buf);
+	put_str(d, "action_type", type ? type : "review");
 	put_bool(d, "destructive", bool_of(act, "destructive"));
-	put_bool(d, "approval_required", approval);
+	put_bool(d, "approval_required", bool_of(act, "approval_required"));
 	put_bool(d, "blocked", blocked);
 	put_str(d, "blocked_reason", blocked ? (reason ? reason : "protected") : NULL);
-	const char *cmd = kp_json_str(act, "command");
-	put_str(d, "command", cmd && *cmd ? cmd : NULL);
-	command_fence(cmd, buf, 64);
-	put_str(d, "command_fence", buf);
-	put_str(d, "command_label", blocked ? "Command (blocked: for reference only, do not run)"
-				    : approval ? "Command (run only after approval)"
-					       : "Command");
-	put_str(d, "explanation", kp_json_str(f, "explanation"));
-	put_str(d, "explained_by", kp_json_str(f, "explained_by"));
-	put_str(d, "price_basis", kp_json_str(f, "price.basis")); /* NULL: priced at the global prices */
 	/* run-to-run: only present when the run had a previous one */
 	const char *trend = kp_json_str(f, "trend"), *first = kp_json_str(f, "first_seen");
 	put_str(d, "trend", trend);
@@ -498,10 +501,7 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 		fmt_time(first, buf, sizeof(buf));
 	put_str(d, "first_seen_display", first ? buf : NULL);
 
-	add_evidence(d, kp_json_get(f, "evidence"));
-
-	put_copy(d, "current", c);
-	put_copy(d, "recommended", json_object_is_type(r, json_type_object) ? r : NULL);
+	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended");
 	char cs[256], rs[256];
 	bool hc = fmt_sizes_summary(c, cs, sizeof(cs));
 	bool hr = json_object_is_type(r, json_type_object) && fmt_sizes_summary(r, rs, sizeof(rs));
@@ -512,7 +512,64 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_str(d, "change", hc && hr ? buf : NULL);
 	json_object *reps = kp_json_get(c, "replicas");
 	json_object_object_add(d, "replicas", is_num(reps) ? json_object_new_int64(json_object_get_int64(reps)) : NULL);
+}
+
+/* "resize + HPA target 333% (approval required)": the action, what else it
+ * changes (note, from add_related_rows) and its gate. */
+static void put_action_label(json_object *d, json_object *act, const char *note)
+{
+	const char *type = kp_json_str(act, "type"), *reason = kp_json_str(act, "blocked_reason");
+	char buf[1024];
+	type = type ? type : "review";
+	if (bool_of(act, "blocked"))
+		snprintf(buf, sizeof(buf), "%s%s (BLOCKED: %s)", type, note, reason ? reason : "protected");
+	else if (bool_of(act, "approval_required"))
+		snprintf(buf, sizeof(buf), "%s%s (approval required)", type, note);
+	else
+		snprintf(buf, sizeof(buf), "%s%s", type, note);
+	put_str(d, "action_label", buf);
+}
+
+/* A finding shown in detail: every finding field (templates/README.md). */
+static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
+{
+	json_object *d = json_object_new_object();
+	json_object *act = kp_json_get(f, "action");
+	char buf[64];
+	finding_base(d, f, rank, cur);
+	/* rows first: the related changes add to them and to the label */
+	json_object *c = kp_json_get(f, "current"), *r = kp_json_get(f, "recommended"), *node = kp_json_get(f, "node");
+	add_rows(d, c, r, node);
+	char note[256];
+	add_related_rows(d, kp_json_get(f, "related_changes"), note, sizeof(note));
+	put_action_label(d, act, note);
+	put_copy(d, "action", act);
+	const char *cmd = kp_json_str(act, "command");
+	put_str(d, "command", cmd && *cmd ? cmd : NULL);
+	command_fence(cmd, buf, sizeof(buf));
+	put_str(d, "command_fence", buf);
+	put_str(d, "command_label", bool_of(act, "blocked")		? "Command (blocked: for reference only, do not run)"
+				    : bool_of(act, "approval_required") ? "Command (run only after approval)"
+									: "Command");
+	put_str(d, "explanation", kp_json_str(f, "explanation"));
+	put_str(d, "explained_by", kp_json_str(f, "explained_by"));
+	put_str(d, "price_basis", kp_json_str(f, "price.basis")); /* NULL: priced at the global prices */
+	add_evidence(d, kp_json_get(f, "evidence"));
+	put_copy(d, "current", c);
+	put_copy(d, "recommended", json_object_is_type(r, json_type_object) ? r : NULL);
 	put_copy(d, "node", json_object_is_type(node, json_type_object) ? node : NULL);
+	return d;
+}
+
+/* A finding shown as one compact table row: the base fields and the action
+ * label, no settings table, evidence, command or explanation. */
+static json_object *finding_row(json_object *f, int64_t rank, const char *cur)
+{
+	json_object *d = json_object_new_object();
+	char note[256];
+	finding_base(d, f, rank, cur);
+	add_related_rows(NULL, kp_json_get(f, "related_changes"), note, sizeof(note));
+	put_action_label(d, kp_json_get(f, "action"), note);
 	return d;
 }
 
@@ -552,7 +609,7 @@ static void add_plan(json_object *view, json_object *findings, const char *cur)
 	kp_plan_build(findings, &p);
 	json_object *o = json_object_new_object(), *steps = json_object_new_array();
 	size_t shown = p.nsteps < KP_REPORT_PLAN_STEPS ? p.nsteps : KP_REPORT_PLAN_STEPS;
-	char buf[1024];
+	char buf[1024], num[40];
 	kp_buf cmds;
 	kp_buf_init(&cmds);
 	for (size_t i = 0; i < shown; i++) {
@@ -581,7 +638,8 @@ static void add_plan(json_object *view, json_object *findings, const char *cur)
 	put_money(o, "shown_savings", shown ? p.steps[shown - 1].cumulative : 0, cur);
 	put_money(o, "savings", p.savings, cur);
 	put_bool(o, "has_more", shown < p.nsteps);
-	snprintf(buf, sizeof(buf), "%zu more step%s", p.nsteps - shown, p.nsteps - shown == 1 ? "" : "s");
+	fmt_count((int64_t)(p.nsteps - shown), num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s more step%s", num, p.nsteps - shown == 1 ? "" : "s");
 	put_str(o, "more_label", buf);
 	/* one copy-paste block of the shown commands, fenced so no command can close it */
 	put_str(o, "commands", cmds.len ? kp_buf_cstr(&cmds) : NULL);
@@ -589,7 +647,8 @@ static void add_plan(json_object *view, json_object *findings, const char *cur)
 	put_str(o, "commands_fence", buf);
 	kp_buf_release(&cmds);
 	put_bool(o, "has_blocked", p.nblocked > 0);
-	snprintf(buf, sizeof(buf), "%zu blocked action%s", p.nblocked, p.nblocked == 1 ? "" : "s");
+	fmt_count((int64_t)p.nblocked, num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s blocked action%s", num, p.nblocked == 1 ? "" : "s");
 	put_str(o, "blocked_label", buf);
 	put_money(o, "blocked_savings", p.blocked_savings, cur);
 	json_object_object_add(view, "plan", o);
@@ -615,7 +674,11 @@ static void add_changes(json_object *view, json_object *findings, const char *cu
 	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
 	double sum = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_object *r = json_object_array_get_idx(list, i), *d = json_object_new_object();
+		json_object *r = json_object_array_get_idx(list, i), *d;
+		sum += num_or(r, "monthly_savings", 0);
+		if (i >= REPORT_RESOLVED_ROWS)
+			continue;
+		d = json_object_new_object();
 		char res[1024];
 		fmt_resource(kp_json_get(r, "resource"), res, sizeof(res));
 		put_str(d, "resource", res);
@@ -623,13 +686,16 @@ static void add_changes(json_object *view, json_object *findings, const char *cu
 		const char *cat = kp_json_str(r, "category");
 		put_str(d, "category", cat);
 		put_str(d, "category_title", category_title(cat ? cat : ""));
-		double s = num_or(r, "monthly_savings", 0);
-		sum += s;
-		put_money(d, "savings", s, cur);
+		put_money(d, "savings", num_or(r, "monthly_savings", 0), cur);
 		put_str(d, "id", kp_json_str(r, "id"));
 		json_object_array_add(arr, d);
 	}
 	put_bool(o, "has_resolved", n > 0);
+	size_t shown = n < REPORT_RESOLVED_ROWS ? n : REPORT_RESOLVED_ROWS;
+	put_int(o, "resolved_shown", (int64_t)shown);
+	put_bool(o, "has_resolved_more", n > shown);
+	fmt_count((int64_t)(n - shown), buf, sizeof(buf));
+	put_str(o, "resolved_more_label", buf);
 	json_object_object_add(o, "resolved_findings", arr);
 	put_money(o, "resolved_savings", num_or(c, "resolved_monthly_savings", sum), cur);
 	json_object_object_add(view, "changes", o);
@@ -647,10 +713,38 @@ static void put_group_blocked(json_object *o, const group *g, const char *cur)
 	put_double(o, "blocked_monthly_savings", g->blocked);
 }
 
+/* The by-namespace table lists the namespaces with the biggest savings and
+ * one row for the rest together (key "_rest": has_more, label, count, cost,
+ * savings, blocked_savings), so it stays short in a cluster of thousands. */
 static void add_groups(json_object *view, const char *key, group_set *gs, const char *cur, bool category)
 {
 	json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < gs->n; i++) {
+	size_t shown = category || gs->n <= REPORT_NAMESPACE_ROWS ? gs->n : REPORT_NAMESPACE_ROWS;
+	group rest = {NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL};
+	for (size_t i = shown; i < gs->n; i++) {
+		rest.count += gs->v[i].count;
+		rest.nblocked += gs->v[i].nblocked;
+		rest.cost += gs->v[i].cost;
+		rest.savings += gs->v[i].savings;
+		rest.blocked += gs->v[i].blocked;
+	}
+	if (!category) {
+		json_object *o = json_object_new_object();
+		char num[40], label[80];
+		put_bool(o, "has_more", shown < gs->n);
+		put_int(o, "namespaces", (int64_t)(gs->n - shown));
+		fmt_count((int64_t)(gs->n - shown), num, sizeof(num));
+		snprintf(label, sizeof(label), "%s other namespace%s", num, gs->n - shown == 1 ? "" : "s");
+		put_str(o, "label", label);
+		put_int(o, "count", rest.count);
+		put_money(o, "cost", rest.cost, cur);
+		put_money(o, "savings", rest.savings, cur);
+		put_group_blocked(o, &rest, cur);
+		char *k = kp_xasprintf("%s_rest", key);
+		json_object_object_add(view, k, o);
+		free(k);
+	}
+	for (size_t i = 0; i < shown; i++) {
 		group *g = &gs->v[i];
 		json_object *o = json_object_new_object();
 		put_str(o, category ? "category" : "namespace", g->key);
@@ -805,7 +899,8 @@ static void add_skipped(json_object *view, json_object *skipped)
 {
 	json_object *arr = json_object_new_array();
 	size_t n = json_object_is_type(skipped, json_type_array) ? json_object_array_length(skipped) : 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t shown = n < REPORT_SKIPPED_ROWS ? n : REPORT_SKIPPED_ROWS;
+	for (size_t i = 0; i < shown; i++) {
 		json_object *s = json_object_array_get_idx(skipped, i), *res = kp_json_get(s, "resource");
 		char buf[1024];
 		fmt_resource(res, buf, sizeof(buf));
@@ -820,6 +915,11 @@ static void add_skipped(json_object *view, json_object *skipped)
 	}
 	put_bool(view, "has_skipped", n > 0);
 	put_int(view, "skipped_count", (int64_t)n);
+	put_int(view, "skipped_shown", (int64_t)shown);
+	put_bool(view, "has_skipped_more", n > shown);
+	char num[40];
+	fmt_count((int64_t)(n - shown), num, sizeof(num));
+	put_str(view, "skipped_more_label", num);
 	json_object_object_add(view, "skipped", arr);
 }
 
@@ -833,11 +933,15 @@ static void add_run_info(json_object *view, json_object *run_info)
 	json_object *missing = kp_json_get(run_info, "missing"), *arr = json_object_new_array(),
 		    *rows = json_object_new_array();
 	size_t n = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
+	size_t listed = 0, total = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *m = json_object_array_get_idx(missing, i);
 		const char *summary = kp_missing_summary(m);
 		if (!summary)
 			continue;
+		if (total++ >= REPORT_MISSING_ROWS)
+			continue; /* counted, not listed */
+		listed++;
 		json_object_array_add(arr, json_object_new_string(summary));
 		bool structured = json_object_is_type(m, json_type_object);
 		const char *ns = structured ? kp_json_str(m, "namespace") : NULL;
@@ -857,6 +961,11 @@ static void add_run_info(json_object *view, json_object *run_info)
 	}
 	bool has_missing = json_object_array_length(arr) > 0;
 	put_bool(view, "has_missing", has_missing);
+	put_int(view, "missing_count", (int64_t)total);
+	put_bool(view, "has_missing_more", total > listed);
+	char more[40];
+	fmt_count((int64_t)(total - listed), more, sizeof(more));
+	put_str(view, "missing_more_label", more);
 	json_object_object_add(view, "missing", arr);
 	json_object_object_add(view, "not_collected", rows);
 	int64_t out_of_scope = json_object_get_int64(kp_json_get(run_info, "missing_excluded_by_scope"));
@@ -899,12 +1008,297 @@ static void add_inconsistencies(json_object *view, json_object *findings)
 	put_int(view, "inconsistencies_more", total - shown);
 }
 
+/* ---- bounding: which findings are shown in detail, as rows, grouped ----
+ *
+ * A report is read by a person, so its size must not grow with the cluster:
+ * the first detail_findings findings in order of money at stake get the full
+ * section, the next row_findings one compact table row each, and the rest a
+ * grouped line per category and cause ("1,500 PersistentVolumeClaims not
+ * mounted by any pod in 400 namespaces"). report.xlsx and findings.json keep
+ * every finding. Order of money at stake: |monthly_savings| descending (an
+ * extra cost weighs as much as a saving), then risk (CRITICAL first), then
+ * findings.json order. Within a category the findings shown keep
+ * findings.json order, so a report under the limits is as before. */
+
+enum { SHOW_DETAIL, SHOW_ROW, SHOW_GROUP };
+
+typedef struct {
+	size_t idx;
+	double money;
+	int risk;
+} stake;
+
+static int risk_rank(const char *r)
+{
+	static const char *const RISKS[] = {"LOW", "MEDIUM", "HIGH", "CRITICAL"};
+	for (int i = 0; r && i < 4; i++)
+		if (strcasecmp(r, RISKS[i]) == 0)
+			return i + 1;
+	return 0;
+}
+
+static int stake_cmp(const void *a, const void *b)
+{
+	const stake *x = a, *y = b;
+	if (x->money != y->money)
+		return x->money > y->money ? -1 : 1;
+	if (x->risk != y->risk)
+		return x->risk > y->risk ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int64_t limit_of(json_object *run_info, const char *k, int64_t dflt)
+{
+	json_object *v = kp_json_get(run_info, k);
+	if (!is_num(v))
+		return dflt;
+	int64_t x = json_object_get_int64(v);
+	return x < 0 ? 0 : x;
+}
+
+/* One grouped line: the findings of one category, resource kind, action
+ * and blocked-or-not that are not listed one by one. */
+typedef struct {
+	char *key, *category, *kind, *action;
+	bool blocked;
+	int64_t count;
+	double cost, savings;
+	json_object *ns; /* namespace label -> how many */
+} cause;
+
+typedef struct {
+	cause *v;
+	size_t n, cap;
+	json_object *index;
+} cause_set;
+
+static void cause_add(cause_set *cs, json_object *f)
+{
+	const char *cat = kp_json_str(f, "category"), *kind = kp_json_str(f, "resource.kind");
+	const char *act = kp_json_str(f, "action.type"), *ns = kp_json_str(f, "resource.namespace");
+	cat = cat ? cat : "uncategorized";
+	kind = kind ? kind : "resource";
+	act = act ? act : "review";
+	bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
+	char *key = kp_xasprintf("%s\x1f%s\x1f%s\x1f%d", cat, kind, act, blocked);
+	json_object *ix;
+	cause *c;
+	if (json_object_object_get_ex(cs->index, key, &ix)) {
+		c = &cs->v[json_object_get_int64(ix)];
+		free(key);
+	} else {
+		if (cs->n == cs->cap) {
+			cs->cap = cs->cap ? cs->cap * 2 : 16;
+			cs->v = kp_xrealloc(cs->v, cs->cap * sizeof(*cs->v));
+		}
+		json_object_object_add(cs->index, key, json_object_new_int64((int64_t)cs->n));
+		c = &cs->v[cs->n++];
+		*c = (cause){key, kp_xstrdup(cat), kp_xstrdup(kind), kp_xstrdup(act), blocked, 0, 0, 0,
+			     json_object_new_object()};
+	}
+	c->count++;
+	c->cost += num_or(f, "monthly_cost", 0);
+	c->savings += num_or(f, "monthly_savings", 0);
+	ns = ns ? ns : KP_CLUSTER_SCOPED_LABEL;
+	json_object *cnt;
+	if (json_object_object_get_ex(c->ns, ns, &cnt))
+		json_object_set_int64(cnt, json_object_get_int64(cnt) + 1);
+	else
+		json_object_object_add(c->ns, ns, json_object_new_int64(1));
+}
+
+static void cause_set_release(cause_set *cs)
+{
+	for (size_t i = 0; i < cs->n; i++) {
+		free(cs->v[i].key);
+		free(cs->v[i].category);
+		free(cs->v[i].kind);
+		free(cs->v[i].action);
+		json_object_put(cs->v[i].ns);
+	}
+	free(cs->v);
+	json_object_put(cs->index);
+}
+
+static int cause_cmp(const void *a, const void *b)
+{
+	const cause *x = a, *y = b;
+	double mx = fabs(x->savings), my = fabs(y->savings);
+	if (mx != my)
+		return mx > my ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+/* "PersistentVolumeClaims not mounted by any pod": what the findings of a
+ * grouped line are, after their count. */
+static void cause_what(const cause *c, char *out, size_t n)
+{
+	static const struct {
+		const char *category, *one, *many; /* %s: the kind, singular or plural */
+	} WHAT[] = {
+		{"over-provisioned", "container of a %s that requests well above its usage",
+		 "containers of %s that request well above their usage"},
+		{"under-provisioned", "container of a %s that uses more than it requests, was OOM-killed or throttled",
+		 "containers of %s that use more than they request, were OOM-killed or throttled"},
+		{"idle-workload", "%s whose pods did close to nothing over the window",
+		 "%s whose pods did close to nothing over the window"},
+		{"zero-replica-workload", "%s scaled to zero that still holds storage or a load balancer",
+		 "%s scaled to zero that still hold storage or a load balancer"},
+		{"orphaned-pvc", "%s not mounted by any pod", "%s not mounted by any pod"},
+		{"unbound-pv", "%s that is Released, Available or Failed and still billed",
+		 "%s that are Released, Available or Failed and still billed"},
+		{"idle-loadbalancer", "%s of type LoadBalancer with no ready endpoints",
+		 "%s of type LoadBalancer with no ready endpoints"},
+		{"finished-job", "%s that finished long ago, with no CronJob owner and no TTL",
+		 "%s that finished long ago, with no CronJob owner and no TTL"},
+		{"underutilized-node", "%s whose pods request far less than it offers",
+		 "%s whose pods request far less than they offer"},
+	};
+	char kind[300];
+	size_t kl = strlen(c->kind);
+	if (c->count == 1)
+		snprintf(kind, sizeof(kind), "%s", c->kind);
+	else
+		snprintf(kind, sizeof(kind), "%s%s", c->kind, kl && (c->kind[kl - 1] == 's' || c->kind[kl - 1] == 'x') ? "es" : "s");
+	const char *fmt = "%s";
+	for (size_t i = 0; i < sizeof(WHAT) / sizeof(WHAT[0]); i++)
+		if (strcmp(WHAT[i].category, c->category) == 0)
+			fmt = c->count == 1 ? WHAT[i].one : WHAT[i].many;
+	snprintf(out, n, fmt, kind);
+}
+
+/* "in 400 namespaces, most in shop-1 (120), shop-2 (88), shop-3 (40)";
+ * NULL for cluster-scoped resources only. */
+static char *cause_where(const cause *c)
+{
+	enum { TOP = 3 };
+	const char *top[TOP] = {NULL};
+	int64_t topn[TOP] = {0};
+	size_t nns = 0;
+	json_object_object_foreach(c->ns, name, cnt)
+	{
+		nns++;
+		int64_t v = json_object_get_int64(cnt);
+		for (int k = 0; k < TOP; k++) {
+			if (!top[k] || v > topn[k] || (v == topn[k] && strcmp(name, top[k]) < 0)) {
+				for (int j = TOP - 1; j > k; j--) {
+					top[j] = top[j - 1];
+					topn[j] = topn[j - 1];
+				}
+				top[k] = name;
+				topn[k] = v;
+				break;
+			}
+		}
+	}
+	if (nns == 0 || (nns == 1 && strcmp(top[0], KP_CLUSTER_SCOPED_LABEL) == 0))
+		return NULL;
+	kp_buf b;
+	kp_buf_init(&b);
+	char num[40];
+	if (nns == 1) {
+		kp_buf_printf(&b, "in namespace %s", top[0]);
+		return kp_buf_detach(&b);
+	}
+	fmt_count((int64_t)nns, num, sizeof(num));
+	kp_buf_printf(&b, "in %s namespaces, most in ", num);
+	for (int k = 0; k < TOP && top[k]; k++) {
+		fmt_count(topn[k], num, sizeof(num));
+		kp_buf_printf(&b, "%s%s (%s)", k ? ", " : "", top[k], num);
+	}
+	return kp_buf_detach(&b);
+}
+
+static json_object *cause_view(const cause *c, const char *cur)
+{
+	json_object *o = json_object_new_object();
+	char buf[512], m[128], m2[128];
+	put_str(o, "category", c->category);
+	put_str(o, "kind", c->kind);
+	put_str(o, "action_type", c->action);
+	put_bool(o, "blocked", c->blocked);
+	put_int(o, "count", c->count);
+	fmt_count(c->count, buf, sizeof(buf));
+	put_str(o, "count_label", buf);
+	cause_what(c, buf, sizeof(buf));
+	put_str(o, "what", buf);
+	put_int(o, "namespaces", (int64_t)json_object_object_length(c->ns));
+	char *where = cause_where(c);
+	put_str(o, "where", where);
+	free(where);
+	put_double(o, "monthly_cost", c->cost);
+	put_double(o, "monthly_savings", c->savings);
+	put_money(o, "cost", c->cost, cur);
+	put_money(o, "savings", c->savings, cur);
+	put_bool(o, "is_increase", c->savings < 0);
+	put_money(o, "cost_increase", c->savings < 0 ? -c->savings : 0, cur);
+	bool hygiene = kp_money_round(c->cost) == 0 && kp_money_round(c->savings) == 0;
+	put_bool(o, "is_hygiene", hygiene);
+	kp_money_format(c->savings, cur, m, sizeof(m));
+	kp_money_format(c->cost, cur, m2, sizeof(m2));
+	if (c->blocked)
+		snprintf(buf, sizeof(buf), "%s/month blocked in protected namespaces (review only)", m);
+	else if (hygiene)
+		snprintf(buf, sizeof(buf), "nothing on the bill");
+	else if (c->savings < 0) {
+		kp_money_format(-c->savings, cur, m, sizeof(m));
+		snprintf(buf, sizeof(buf), "extra cost %s/month", m);
+	} else
+		snprintf(buf, sizeof(buf), "saves %s/month (cost today %s/month)", m, m2);
+	put_str(o, "money_label", buf);
+	return o;
+}
+
+/* "9,213 findings: 200 in detail (...), 2,000 as one table row each and
+ * 7,013 in grouped lines, one per category and cause." */
+static void add_listing(json_object *view, int64_t total, int64_t detailed, int64_t rows, int64_t grouped,
+			int64_t detail_max, int64_t row_max)
+{
+	json_object *o = json_object_new_object();
+	put_int(o, "total", total);
+	put_int(o, "detailed", detailed);
+	put_int(o, "compact", rows);
+	put_int(o, "grouped", grouped);
+	put_int(o, "detail_limit", detail_max);
+	put_int(o, "row_limit", row_max);
+	put_bool(o, "is_bounded", rows + grouped > 0);
+	put_bool(o, "has_grouped", grouped > 0);
+	char a[40], parts[3][160];
+	size_t np = 0;
+	if (detailed) {
+		fmt_count(detailed, a, sizeof(a));
+		snprintf(parts[np++], sizeof(parts[0]), "%s in detail (the most money at stake first, then the highest risk)", a);
+	}
+	if (rows) {
+		fmt_count(rows, a, sizeof(a));
+		snprintf(parts[np++], sizeof(parts[0]), "%s as one table row each", a);
+	}
+	if (grouped) {
+		fmt_count(grouped, a, sizeof(a));
+		snprintf(parts[np++], sizeof(parts[0]), "%s in grouped lines, one per category and cause", a);
+	}
+	kp_buf b;
+	kp_buf_init(&b);
+	fmt_count(total, a, sizeof(a));
+	kp_buf_printf(&b, "%s finding%s", a, total == 1 ? "" : "s");
+	for (size_t i = 0; i < np; i++)
+		kp_buf_printf(&b, "%s%s", i == 0 ? ": " : i + 1 == np ? " and " : ", ", parts[i]);
+	kp_buf_puts(&b, ".");
+	put_str(o, "summary", kp_buf_cstr(&b));
+	kp_buf_release(&b);
+	fmt_count(rows + grouped, a, sizeof(a));
+	put_str(o, "not_detailed_label", a);
+	json_object_object_add(view, "listing", o);
+}
+
 json_object *kp_report_view(json_object *findings, json_object *run_info)
 {
 	json_object *view = json_object_new_object();
 	const char *cur = kp_json_str(findings, "prices.currency");
 	cur = cur ? cur : "USD";
-	char buf[256];
+	char buf[256], num[40];
 
 	put_str(view, "schema", kp_json_str(findings, "schema"));
 	const char *gen = kp_json_str(findings, "generated_at");
@@ -928,24 +1322,48 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	add_specific_prices(kp_json_get(view, "prices"), kp_json_get(findings, "findings"), cur);
 	put_str(view, "currency", cur);
 
-	/* One pass over the findings builds the display objects and every
-	 * aggregate; groups hold references to the same display objects. */
+	/* Which findings are shown how (see "bounding" above): rank them by
+	 * money at stake, then one pass in findings.json order builds the views
+	 * of those shown and every aggregate. */
 	json_object *list = kp_json_get(findings, "findings");
 	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	int64_t detail_max = limit_of(run_info, "detail_findings", KP_REPORT_DETAIL_DEFAULT);
+	int64_t row_max = limit_of(run_info, "row_findings", KP_REPORT_ROWS_DEFAULT);
+	stake *order = kp_xcalloc(n ? n : 1, sizeof(*order));
+	unsigned char *show = kp_xcalloc(n ? n : 1, 1), *in_rel = kp_xcalloc(n ? n : 1, 1);
+	size_t valid = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(list, i);
+		if (json_object_is_type(f, json_type_object))
+			order[valid++] = (stake){i, fabs(num_or(f, "monthly_savings", 0)), risk_rank(kp_json_str(f, "risk"))};
+	}
+	if (valid)
+		qsort(order, valid, sizeof(*order), stake_cmp);
+	int64_t nrel = 0;
+	for (size_t k = 0; k < valid; k++) {
+		size_t i = order[k].idx;
+		show[i] = (int64_t)k < detail_max ? SHOW_DETAIL : (int64_t)k - detail_max < row_max ? SHOW_ROW : SHOW_GROUP;
+		const char *cat = kp_json_str(json_object_array_get_idx(list, i), "category");
+		if (show[i] != SHOW_GROUP && cat && strcmp(cat, "under-provisioned") == 0 && nrel < REPORT_RELIABILITY_ROWS) {
+			in_rel[i] = 1;
+			nrel++;
+		}
+	}
+	free(order);
+
 	json_object *all = json_object_new_array(), *top = json_object_new_array();
 	group_set cats = {NULL, 0, 0, json_object_new_object()}, nss = {NULL, 0, 0, json_object_new_object()};
+	cause_set causes = {NULL, 0, 0, json_object_new_object()};
+	int64_t rank = 0, ndetail = 0, nrow = 0, ngroup = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *f = json_object_array_get_idx(list, i);
 		if (!json_object_is_type(f, json_type_object))
 			continue;
-		json_object *d = finding_view(f, (int64_t)json_object_array_length(all) + 1, cur);
-		json_object_array_add(all, d);
-		if (json_object_array_length(top) < KP_REPORT_TOP)
-			json_object_array_add(top, json_object_get(d));
+		rank++;
 		double cost = num_or(f, "monthly_cost", 0), s = num_or(f, "monthly_savings", 0);
 		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
-		const char *cat = kp_json_str(d, "category"), *ns = kp_json_str(d, "namespace_label");
-		group *gs[2] = {group_for(&cats, cat), group_for(&nss, ns)};
+		const char *cat = kp_json_str(f, "category"), *ns = kp_json_str(f, "resource.namespace");
+		group *gs[2] = {group_for(&cats, cat ? cat : "uncategorized"), group_for(&nss, ns ? ns : KP_CLUSTER_SCOPED_LABEL)};
 		for (size_t k = 0; k < 2; k++) {
 			group *g = gs[k];
 			g->count++;
@@ -957,13 +1375,36 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 				g->savings += s;
 			}
 		}
-		json_object_array_add(gs[0]->items, json_object_get(d));
+		json_object *d = NULL;
+		if (show[i] == SHOW_DETAIL) {
+			d = finding_view(f, rank, cur);
+			json_object_array_add(all, d);
+			json_object_array_add(gs[0]->items, json_object_get(d));
+			ndetail++;
+		} else if (show[i] == SHOW_ROW) {
+			d = finding_row(f, rank, cur);
+			json_object_array_add(gs[0]->rows, d);
+			nrow++;
+		} else {
+			cause_add(&causes, f);
+			gs[0]->ngrouped++;
+			ngroup++;
+		}
+		if (in_rel[i])
+			json_object_array_add(gs[0]->rel, json_object_get(d));
+		/* the first findings of findings.json: the biggest savings */
+		if (json_object_array_length(top) < KP_REPORT_TOP)
+			json_object_array_add(top, d ? json_object_get(d) : finding_row(f, rank, cur));
 	}
+	free(show);
+	free(in_rel);
+	if (causes.n)
+		qsort(causes.v, causes.n, sizeof(*causes.v), cause_cmp);
 	if (cats.n) /* qsort(NULL, 0, ...) is undefined */
 		qsort(cats.v, cats.n, sizeof(*cats.v), group_cmp);
 	if (nss.n)
 		qsort(nss.v, nss.n, sizeof(*nss.v), group_cmp);
-	size_t count = json_object_array_length(all);
+	int64_t count = rank;
 
 	/* The key figures: one split (savings.c) shared with report.xlsx and
 	 * the terminal. "savings" is the net the plan can act on; blocked
@@ -973,7 +1414,8 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	json_object *t = json_object_new_object();
 	int64_t total_n = sp.findings;
 	put_int(t, "findings", total_n);
-	snprintf(buf, sizeof(buf), "%lld finding%s", (long long)total_n, total_n == 1 ? "" : "s");
+	fmt_count(total_n, num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s finding%s", num, total_n == 1 ? "" : "s");
 	put_str(t, "findings_label", buf);
 	put_double(t, "monthly_cost", sp.cost);
 	put_double(t, "monthly_savings", sp.net);
@@ -991,17 +1433,20 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	put_double(t, "blocked_monthly_savings", sp.blocked);
 	put_int(t, "blocked_count", sp.n_blocked);
 	put_bool(t, "has_blocked", sp.n_blocked > 0);
-	snprintf(buf, sizeof(buf), "%lld blocked action%s", (long long)sp.n_blocked, sp.n_blocked == 1 ? "" : "s");
+	fmt_count(sp.n_blocked, num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s blocked action%s", num, sp.n_blocked == 1 ? "" : "s");
 	put_str(t, "blocked_label", buf);
 	put_money(t, "reliability_cost", sp.reliability, cur);
 	put_money(t, "reliability_delta", -sp.reliability, cur);
 	put_int(t, "reliability_count", sp.n_reliability);
 	put_bool(t, "has_reliability", sp.n_reliability > 0);
-	snprintf(buf, sizeof(buf), "%lld reliability fix%s", (long long)sp.n_reliability, sp.n_reliability == 1 ? "" : "es");
+	fmt_count(sp.n_reliability, num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s reliability fix%s", num, sp.n_reliability == 1 ? "" : "es");
 	put_str(t, "reliability_label", buf);
 	json_object_object_add(view, "totals", t);
 
 	put_bool(view, "has_findings", count > 0);
+	add_listing(view, count, ndetail, nrow, ngroup, detail_max, row_max);
 	json_object_object_add(view, "findings", all);
 	json_object_object_add(view, "top", top);
 	add_groups(view, "by_category", &cats, cur, true);
@@ -1015,7 +1460,8 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		put_str(o, "title", category_title(g->key));
 		put_str(o, "description", category_desc(g->key));
 		put_int(o, "count", g->count);
-		snprintf(buf, sizeof(buf), "%lld finding%s", (long long)g->count, g->count == 1 ? "" : "s");
+		fmt_count(g->count, num, sizeof(num));
+		snprintf(buf, sizeof(buf), "%s finding%s", num, g->count == 1 ? "" : "s");
 		put_str(o, "count_label", buf);
 		put_money(o, "cost", g->cost, cur);
 		put_money(o, "savings", g->savings, cur);
@@ -1023,15 +1469,41 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		put_money(o, "cost_increase", g->savings < 0 ? -g->savings : 0, cur);
 		put_group_blocked(o, g, cur);
 		json_object_object_add(o, "findings", json_object_get(g->items));
+		int64_t nd = (int64_t)json_object_array_length(g->items), nr = (int64_t)json_object_array_length(g->rows);
+		put_int(o, "detailed_count", nd);
+		put_bool(o, "has_detailed", nd > 0);
+		put_int(o, "compact_count", nr);
+		put_bool(o, "has_compact", nr > 0);
+		fmt_count(nr, num, sizeof(num));
+		snprintf(buf, sizeof(buf), "%s%s, one row each:", num, nd ? " more" : nr == 1 ? " finding" : " findings");
+		put_str(o, "compact_intro", buf);
+		json_object_object_add(o, "compact", json_object_get(g->rows));
+		json_object *grouped = json_object_new_array();
+		for (size_t k = 0; k < causes.n; k++)
+			if (strcmp(causes.v[k].category, g->key) == 0)
+				json_object_array_add(grouped, cause_view(&causes.v[k], cur));
+		put_int(o, "grouped_count", g->ngrouped);
+		put_bool(o, "has_grouped", g->ngrouped > 0);
+		fmt_count(g->ngrouped, num, sizeof(num));
+		snprintf(buf, sizeof(buf), "%s%s%s, by cause:", num, nd || nr ? " more" : "",
+			 g->ngrouped == 1 && !(nd || nr) ? " finding" : g->ngrouped == 1 ? "" : !(nd || nr) ? " findings" : "");
+		put_str(o, "grouped_intro", buf);
+		json_object_object_add(o, "grouped", grouped);
 		json_object_array_add(groups, o);
 		if (strcmp(g->key, "under-provisioned") == 0) {
 			json_object *rel = json_object_new_object();
+			int64_t shown = (int64_t)json_object_array_length(g->rel);
 			put_int(rel, "count", g->count);
 			put_money(rel, "cost_increase", g->savings < 0 ? -g->savings : 0, cur);
-			json_object_object_add(rel, "findings", json_object_get(g->items));
+			json_object_object_add(rel, "findings", json_object_get(g->rel));
+			put_int(rel, "shown", shown);
+			put_bool(rel, "has_more", g->count > shown);
+			fmt_count(g->count - shown, num, sizeof(num));
+			put_str(rel, "more_label", num);
 			json_object_object_add(view, "reliability", rel);
 		}
 	}
+	cause_set_release(&causes);
 	json_object_object_add(view, "categories", groups);
 	group_set_release(&cats);
 	group_set_release(&nss);

@@ -32,6 +32,11 @@
  *
  * Memory: the findings json_object stays the caller's; everything allocated
  * here (workbook, scratch buffers, temp path) is freed before returning.
+ * The workbook is written in libxlsxwriter's constant_memory mode: a row
+ * leaves memory for a temp file when the next row starts, so
+ * every sheet is written top to bottom (Summary after Findings is fine:
+ * each sheet has its own file), and strings are stored inline rather than
+ * in a shared string table.
  */
 #include "stages/render/render.h"
 
@@ -1131,7 +1136,17 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	}
 	close(fd);
 
-	x.wb = workbook_new(tmp);
+	/* constant_memory: each row goes to a temp file once the next row
+	 * starts, so memory does not grow with the findings. Rows must come in
+	 * order on each sheet, which every sheet here does; a write to an
+	 * earlier row fails (xl_check) rather than being lost. The temp files
+	 * stay in the system's temp directory, where libxlsxwriter keeps its
+	 * other ones in either mode: it does not check its writes to them, so
+	 * in the run directory a full disk there would silently cut rows from
+	 * the sheet (tests/e2e/rundir.sh "disk full" caught it), while a full
+	 * disk at path still fails the zip and the render. */
+	lxw_workbook_options opts = { .constant_memory = LXW_TRUE, .tmpdir = NULL };
+	x.wb = workbook_new_opt(tmp, &opts);
 	if (!x.wb) {
 		kp_temp_discard(tmp);
 		free(tmp);
