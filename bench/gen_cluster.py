@@ -489,7 +489,7 @@ def build_nodes(n):
 		nd.name = "ip-%s.%s.compute.internal" % (nd.ip.replace(".", "-"), REGION)
 		nd.zone = ZONES[i % 3]
 		nd.created = NOW - randint(2 * DAY, 60 * DAY)
-		nd.itype = "m5.4xlarge" if i % 2 else "m5.8xlarge"
+		nd.itype = "m5.4xlarge" if i % 4 else "m5.8xlarge"
 		al_cpu, al_mem = SHAPES[nd.itype][2], SHAPES[nd.itype][3] * 1024
 		nd.free_cpu, nd.free_mem = al_cpu - DS_RESERVE[0], al_mem - DS_RESERVE[1]
 		nd.light = False
@@ -1628,6 +1628,12 @@ def main():
 		raise SystemExit("gen_cluster.py: internal error: wrote %d pods, wanted %d" % (total_pods, pods))
 	size = sum(os.path.getsize(os.path.join(out, "objects", r + ".json")) for r in RESOURCES)
 	size += os.path.getsize(os.path.join(out, "usage.json"))
+	al = [(SHAPES[nd.itype][2], SHAPES[nd.itype][3] * 1024) for nd in nodes]
+	STATS["node_requested_ratio"] = {
+		"cpu": round(1 - sum(nd.free_cpu for nd in nodes) / sum(a[0] for a in al), 3),
+		"memory": round(1 - sum(nd.free_mem for nd in nodes) / sum(a[1] for a in al), 3),
+		"cpu_normal_nodes": round(1 - sum(nd.free_cpu for nd in nodes if not nd.light) /
+		                          max(1, sum(a[0] for a, nd in zip(al, nodes) if not nd.light)), 3)}
 	stats = dict(STATS, pods=total_pods, objects=counts, usage_entries=usage_n, bytes=size,
 	             seconds=round(time.time() - t0, 2), now=ts(NOW), seed=SEED, waste_scale=WASTE,
 	             managed_fields_share=MF_SHARE, last_applied_share=LA_SHARE,
