@@ -2,37 +2,52 @@
 """
 gen_cluster.py - writes a LARGE synthetic snapshot for the benchmarks.
 
-    /usr/bin/python3 bench/gen_cluster.py OUTDIR [PODS]      (PODS default 150000)
+    /usr/bin/python3 bench/gen_cluster.py OUTDIR [PODS] [--waste-scale X]
+        [--managed-fields-share F] [--last-applied-share F]
+    (PODS default 150000; X default 1, or $BENCH_WASTE)
 
 Writes OUTDIR/objects/<resource>.json (what `kubectl get <resource> -A -o json`
 prints: a List, keys sorted, items ordered by namespace then name, compact)
-and OUTDIR/usage.json (kopilot.usage/v1, see shared/contracts/USAGE.md), then
+and OUTDIR/usage.json (kopilot.usage/v1, see docs/contracts/USAGE.md), then
 prints one JSON line of statistics on stdout.
 
 The cluster is shaped like a big EKS cluster near the Kubernetes scalability
 envelope (150k pods, ~110 pods per node at most):
-  - nodes = PODS/40; four DaemonSets (aws-node, kube-proxy, fluent-bit,
-    node-exporter) run one pod per node, ~10% of the pods;
+  - nodes = PODS/40 (m5.4xlarge and m5.8xlarge, 3:1); pods are placed on a
+    random node with room for their requests (Placer); four DaemonSets
+    (aws-node, kube-proxy, fluent-bit, node-exporter) run one pod per node;
   - team namespaces (PODS/300) hold Deployments (ReplicaSet -> Deployment
     owner chain, 0-3 old ReplicaSets at replicas 0, 1-3 containers, some init
-    containers, HPAs, Services with EndpointSlices) and StatefulSets (claim
-    templates, one PVC + PV per ordinal, some scaled down leaving PVCs);
+    containers, HPAs, Services with EndpointSlices, some LoadBalancers) and
+    StatefulSets (claim templates, one PVC + PV per ordinal);
   - CronJobs with their finished Jobs and Succeeded pods, a few bare pods;
-  - standalone PVCs, most of them orphaned (no pod mounts them), some inside
-    the 7-day grace period, some mounted by a Deployment;
   - usage.json: one entry per container of every pod (init containers only
     for pods started inside the window), plus the pods a rollout replaced
-    inside the window (owner = their old ReplicaSet); per workload container
-    a profile: ~35% over-provisioned, ~55% well-sized, ~8% under-provisioned
-    (some OOM-killed), ~2% without requests; 0.1% of the Deployments are not
-    measured at all (listed under `missing`, so `kopilot run` exits 3).
+    inside the window (owner = their old ReplicaSet); 0.1% of the Deployments
+    are not measured at all (listed under `missing`, so `kopilot run` exits 3).
 
-Deterministic: one random.Random seeded with a constant; the same PODS gives
-byte-identical files with the same CPython.
+Realistic objects: probes, env/envFrom, securityContext, IRSA (the EKS pod
+identity webhook's env and token volume), projected service-account tokens,
+container statuses with imageID/containerID/state/lastState;
+metadata.managedFields (fieldsV1 per manager) on --managed-fields-share of the
+objects, kubectl.kubernetes.io/last-applied-configuration on
+--last-applied-share of the user-managed ones.
+
+Waste, planted so that kopilot's rules find it (see bench/README.md for the
+table): over- and under-provisioned containers (incl. OOM-killed and
+CPU-throttled by their limit), idle Deployments, Deployments and StatefulSets
+at zero holding claims or load balancers, orphaned claims (some on Retain
+volumes), unbound volumes, idle load balancers, finished Jobs nothing cleans
+up, light nodes, a few in kube-system (blocked), each with near misses.
+--waste-scale scales it: ~0.2 findings per pod at 1, ~10x fewer at 0.1, ~10x
+more at 10 (the container-level waste saturates, the object-level waste makes
+up for it, so the x10 snapshot has many more objects, not more pods).
+
+Deterministic: one random.Random seeded with a constant; the same arguments
+give byte-identical files with the same CPython.
 
 Fast: every pod of a workload shares one compiled template (json.dumps once,
-turned into a str.format string), so 150k pods take well under a minute.
-Python standard library only.
+turned into a str.format string). Python standard library only.
 """
 
 import argparse
