@@ -1448,8 +1448,12 @@ def main():
 		                 annotations={"storageclass.kubernetes.io/is-default-class": "true"} if sc == "gp3" else None),
 		"parameters": {"csi.storage.k8s.io/fstype": "ext4", "encrypted": "true", "type": "gp2" if sc == "standard" else "gp3"},
 		"provisioner": "ebs.csi.aws.com", "reclaimPolicy": "Retain" if sc == "gp3-retain" else "Delete",
-		"volumeBindingMode": "WaitForFirstConsumer"})))
-		for sc in ("gp3", "gp3-retain", "standard")])
+		"volumeBindingMode": "WaitForFirstConsumer"}))) for sc in ("gp3", "gp3-retain", "standard")] + [
+		# statically provisioned volumes (the Available unbound ones) name this class
+		("manual", dumps(decorate({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+		                           "metadata": meta(None, "manual", NOW - 900 * DAY),
+		                           "provisioner": "kubernetes.io/no-provisioner", "reclaimPolicy": "Retain",
+		                           "volumeBindingMode": "WaitForFirstConsumer"})))])
 
 	# per-namespace pod budgets that add up to team_budget exactly
 	team_ns = namespace_names(n_ns)
@@ -1633,7 +1637,7 @@ def main():
 	writers["persistentvolumes"].write_sorted(pvs)
 	counts["persistentvolumes"] = len(pvs)
 	counts["nodes"] = len(node_items)
-	counts["storageclasses"] = 3
+	counts["storageclasses"] = 4
 	for wr in writers.values():
 		wr.close()
 	usage_f.write('],"missing":%s,"schema":"kopilot.usage/v1","window":{"end":"%s","source":"prometheus",'
