@@ -119,6 +119,24 @@ time_once() {
 		"$(awk -F': ' '/Elapsed \(wall clock\)/ {print $NF}' "$WORK/raw/$name.$round.time")"
 }
 
+# soft_once NAME ROUND OKCODES CMD...: time_once for a scale point: a failure
+# is a result (recorded in raw/NAME.ROUND.failed with its last error line and
+# reported), not the end of the benchmark. Returns 1 when it failed.
+soft_once() {
+	local name=$1 round=$2 ok=$3
+	shift 3
+	local rc=0 out=$WORK/logs/$name.$round.log
+	"$TIME" -v -o "$WORK/raw/$name.$round.time" "$@" > "$out" 2>&1 || rc=$?
+	printf '  %-18s round %s: %s\n' "$name" "$round" \
+		"$(awk -F': ' '/Elapsed \(wall clock\)/ {print $NF}' "$WORK/raw/$name.$round.time")"
+	if [[ " $ok " != *" $rc "* ]]; then
+		{ echo "exit $rc"; grep -E 'error' "$out" | grep -v 'time -v' | tail -n 1; } > "$WORK/raw/$name.$round.failed"
+		echo "bench: '$name' failed with exit code $rc (recorded, the benchmark goes on): $(tail -n 1 "$WORK/raw/$name.$round.failed")" >&2
+		return 1
+	fi
+	return 0
+}
+
 # files_of SNAPDIR: what `kopilot run` reads, and the python references with it
 files_of() { ls "$1"/objects/*.json; echo "$1/usage.json"; }
 
@@ -184,9 +202,10 @@ for ((i = 1; i <= MAXR; i++)); do
 			mapfile -t f < <(files_of "${SNAP[$w]}")
 			time_once "python-json@x$w" "$i" "0" "$PY" -c "$PARSE" "${f[@]}"
 			rm -rf "$FULL"
-			time_once "run@x$w" "$i" "0 3" "$KOPILOT" run --snapshot "${SNAP[$w]}" --out "$FULL" --now "$NOW"
-			cp "$FULL/run.json" "$WORK/raw/run@x$w.$i.run.json"
-			[ "$i" = 1 ] && count_findings "run@x$w" "$FULL"
+			if soft_once "run@x$w" "$i" "0 3" "$KOPILOT" run --snapshot "${SNAP[$w]}" --out "$FULL" --now "$NOW"; then
+				cp "$FULL/run.json" "$WORK/raw/run@x$w.$i.run.json"
+				[ "$i" = 1 ] && count_findings "run@x$w" "$FULL"
+			fi
 			rm -rf "$FULL"
 		done
 	fi

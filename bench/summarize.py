@@ -276,6 +276,10 @@ def main():
 		if not prs or not rrs:
 			continue
 		ps, rs = summary(prs), summary(rrs)
+		failed = []
+		for fp in sorted(glob.glob(os.path.join(a.work, "raw", "run%s.*.failed" % suffix))):
+			with open(fp, encoding="utf-8", errors="replace") as f:
+				failed.append(" ".join(f.read().split()))
 		st_p, rj_p, counts_p = run_json_stats(a.work, "run" + suffix)
 		fc = load_json(os.path.join(a.work, "raw", "run%s.findings.json" % suffix), {})
 		files = snapshot_files(snap)
@@ -283,6 +287,7 @@ def main():
 		findings = (counts_p or {}).get("findings") or fc.get("findings")
 		points.append({
 			"label": lab, "waste_scale": float(w), "headline": float(w) == 1.0, "pods": g.get("pods"),
+			"failed": failed or None,
 			"bytes": nbytes, "pods_json_bytes": files.get("objects/pods.json"),
 			"objects": g.get("objects"), "planted": g.get("planted"), "generator_seconds": g.get("seconds"),
 			"findings": findings, "findings_by_category": fc.get("by_category"), "blocked": fc.get("blocked"),
@@ -291,12 +296,14 @@ def main():
 			"ratio_time_vs_python_json": ratio(rs["seconds_median"], ps["seconds_median"]),
 			"ratio_rss_vs_python_json": ratio(rs["peak_rss_mb"], ps["peak_rss_mb"]),
 			"run_seconds": rs["seconds_median"], "run_peak_rss_mb": rs["peak_rss_mb"],
-			"finding_stages_seconds": r3(sum(st_p.get(k, 0) for k in FINDING_STAGES)) if st_p else None,
+			"finding_stages_seconds": r3(sum(st_p.get(k, 0) for k in FINDING_STAGES)) if st_p and not failed else None,
 			"input_mb": nbytes / 1e6})
 	points.sort(key=lambda p: p["waste_scale"])
 	lin = {}
 	for y in ("run_seconds", "run_peak_rss_mb", "finding_stages_seconds"):
-		steps, verdict = linearity(points, "findings", y)
+		steps, verdict = linearity([p for p in points if not p["failed"]], "findings", y)
+		if any(p["failed"] for p in points):
+			verdict = None  # a point that failed shows nothing about growth, or the worst
 		lin["%s_per_finding" % y] = {"steps": steps, "linear_or_better": verdict}
 	scale = {"points": points, "linearity": lin,
 	         "rule": "the marginal cost (extra seconds or MB per extra finding) of the last interval between "
@@ -413,6 +420,11 @@ def main():
 		A("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 		for p in points:
 			sp = p["run_json_stage_seconds_median"] or {}
+			if p["failed"]:
+				A("| %s | %s | %.0f | ? | **FAILED** after %.2f s | %.0f | %.2f | | | | %s |" % (
+					p["label"], "{:,}".format(p["pods"] or 0), p["input_mb"], p["run_seconds"], p["run_peak_rss_mb"],
+					p["python_json"]["seconds_median"], "; ".join(p["failed"]).replace("|", "/")))
+				continue
 			A("| %s%s | %s | %.0f | %s | %.2f | %.0f | %.2f | %sx | %.3f | %.2f | %s |" % (
 				p["label"], " (headline)" if p["headline"] else "", "{:,}".format(p["pods"] or 0), p["input_mb"],
 				"{:,}".format(p["findings"] or 0), p["run_seconds"], p["run_peak_rss_mb"],
@@ -427,8 +439,10 @@ def main():
 		A("| category | " + " | ".join(p["label"] for p in points) + " |")
 		A("|---|" + "---:|" * len(points))
 		for c in cats:
-			A("| %s | %s |" % (c, " | ".join("{:,}".format((p["findings_by_category"] or {}).get(c, 0)) for p in points)))
-		A("| blocked (protected namespaces) | %s |" % " | ".join(str(p["blocked"]) for p in points))
+			A("| %s | %s |" % (c, " | ".join("failed" if p["failed"] else
+			                                "{:,}".format((p["findings_by_category"] or {}).get(c, 0)) for p in points)))
+		A("| blocked (protected namespaces) | %s |" % " | ".join("failed" if p["failed"] else str(p["blocked"])
+		                                                         for p in points))
 		A("")
 		A("Grows linearly? " + scale["rule"][0].upper() + scale["rule"][1:] + ".")
 		A("")
@@ -440,7 +454,9 @@ def main():
 				txt, "; ".join("%s->%s %+.3f %s (elasticity %s)" % (
 					s_["from"], s_["to"], 1000 * s_["marginal"], unit, s_["elasticity"]) for s_ in e["steps"]),
 				"linear or better" if e["linear_or_better"] else
-				("NOT linear: grows faster" if e["linear_or_better"] is False else "not enough points")))
+				("NOT linear: grows faster" if e["linear_or_better"] is False else
+				 "not shown: %s failed" % ", ".join(p["label"] for p in points if p["failed"])
+				 if any(p["failed"] for p in points) else "not enough points")))
 		A("")
 		A("Elasticity = log(y2/y1) / log(findings2/findings1): 1 is proportional, below 1 a fixed part (the pods) "
 		  "dominates, above 1 the cost per finding grows.")
