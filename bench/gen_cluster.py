@@ -455,8 +455,8 @@ DS_RESERVE = (600, 900 * MI)  # what the four DaemonSets' pods request on every 
 
 
 class Placer:
-	"""A scheduler, roughly: each pod goes to a random node with room for its requests (normal nodes are
-	filled up to 95% of allocatable). A share of the nodes (min(0.4, 0.05 x waste)) is "light": the
+	"""A scheduler, roughly: each pod goes to the emptiest of a few random nodes with room for its requests
+	(normal nodes are filled up to 95% of allocatable). A share of the nodes (min(0.2, 0.05 x waste)) is "light": the
 	scheduler sends them few pods and never fills them past 30% (nodes left behind by a scale-down that
 	the autoscaler does not remove: underutilized-node findings)."""
 
@@ -467,15 +467,18 @@ class Placer:
 
 	def pick(self, w):
 		cpu, mem = w.get("req") or pod_request(w)
-		best = None
-		for _ in range(8):
+		best = fit = None
+		for _ in range(4):
 			pool = self.light if self.p_light and R() < self.p_light else self.normal
 			nd = pool[randint(0, len(pool) - 1)]
 			if nd.free_cpu - cpu >= nd.cap_cpu and nd.free_mem - mem >= nd.cap_mem:
+				# of the nodes that fit, the emptiest (the default scheduler's LeastAllocated scoring):
+				# normal nodes end up evenly full
+				if fit is None or nd.free_cpu / SHAPES[nd.itype][2] > fit.free_cpu / SHAPES[fit.itype][2]:
+					fit = nd
+			elif not nd.light and (best is None or nd.free_cpu > best.free_cpu):
 				best = nd
-				break
-			if not nd.light and (best is None or nd.free_cpu > best.free_cpu):
-				best = nd
+		best = fit or best
 		if best is None:
 			best = self.normal[randint(0, len(self.normal) - 1)]
 		best.free_cpu -= cpu
@@ -1425,7 +1428,7 @@ def main():
 	wp = waste_plan(pods)
 	n_nodes, n_cron, n_bare, team_budget, n_ns = plan(pods, wp)
 	nodes = build_nodes(n_nodes)
-	n_light = round(min(0.4, 0.05 * WASTE) * n_nodes)
+	n_light = round(min(0.2, 0.05 * WASTE) * n_nodes)
 	for nd in rng.sample(nodes, n_light) if n_light < n_nodes else []:
 		al_cpu, al_mem = SHAPES[nd.itype][2], SHAPES[nd.itype][3] * 1024
 		nd.light = True
