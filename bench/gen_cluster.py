@@ -2,39 +2,55 @@
 """
 gen_cluster.py - writes a LARGE synthetic snapshot for the benchmarks.
 
-    /usr/bin/python3 bench/gen_cluster.py OUTDIR [PODS]      (PODS default 150000)
+    /usr/bin/python3 bench/gen_cluster.py OUTDIR [PODS] [--waste-scale X]
+        [--managed-fields-share F] [--last-applied-share F]
+    (PODS default 150000; X default 1, or $BENCH_WASTE)
 
 Writes OUTDIR/objects/<resource>.json (what `kubectl get <resource> -A -o json`
 prints: a List, keys sorted, items ordered by namespace then name, compact)
-and OUTDIR/usage.json (kopilot.usage/v1, see shared/contracts/USAGE.md), then
+and OUTDIR/usage.json (kopilot.usage/v1, see docs/contracts/USAGE.md), then
 prints one JSON line of statistics on stdout.
 
 The cluster is shaped like a big EKS cluster near the Kubernetes scalability
 envelope (150k pods, ~110 pods per node at most):
-  - nodes = PODS/40; four DaemonSets (aws-node, kube-proxy, fluent-bit,
-    node-exporter) run one pod per node, ~10% of the pods;
+  - nodes = PODS/40 (m5.4xlarge and m5.8xlarge, 3:1); pods are placed on a
+    random node with room for their requests (Placer); four DaemonSets
+    (aws-node, kube-proxy, fluent-bit, node-exporter) run one pod per node;
   - team namespaces (PODS/300) hold Deployments (ReplicaSet -> Deployment
     owner chain, 0-3 old ReplicaSets at replicas 0, 1-3 containers, some init
-    containers, HPAs, Services with EndpointSlices) and StatefulSets (claim
-    templates, one PVC + PV per ordinal, some scaled down leaving PVCs);
+    containers, HPAs, Services with EndpointSlices, some LoadBalancers) and
+    StatefulSets (claim templates, one PVC + PV per ordinal);
   - CronJobs with their finished Jobs and Succeeded pods, a few bare pods;
-  - standalone PVCs, most of them orphaned (no pod mounts them), some inside
-    the 7-day grace period, some mounted by a Deployment;
   - usage.json: one entry per container of every pod (init containers only
     for pods started inside the window), plus the pods a rollout replaced
-    inside the window (owner = their old ReplicaSet); per workload container
-    a profile: ~35% over-provisioned, ~55% well-sized, ~8% under-provisioned
-    (some OOM-killed), ~2% without requests; 0.1% of the Deployments are not
-    measured at all (listed under `missing`, so `kopilot run` exits 3).
+    inside the window (owner = their old ReplicaSet); 0.1% of the Deployments
+    are not measured at all (listed under `missing`, so `kopilot run` exits 3).
 
-Deterministic: one random.Random seeded with a constant; the same PODS gives
-byte-identical files with the same CPython.
+Realistic objects: probes, env/envFrom, securityContext, IRSA (the EKS pod
+identity webhook's env and token volume), projected service-account tokens,
+container statuses with imageID/containerID/state/lastState;
+metadata.managedFields (fieldsV1 per manager) on --managed-fields-share of the
+objects, kubectl.kubernetes.io/last-applied-configuration on
+--last-applied-share of the user-managed ones.
+
+Waste, planted so that kopilot's rules find it (see bench/README.md for the
+table): over- and under-provisioned containers (incl. OOM-killed and
+CPU-throttled by their limit), idle Deployments, Deployments and StatefulSets
+at zero holding claims or load balancers, orphaned claims (some on Retain
+volumes), unbound volumes, idle load balancers, finished Jobs nothing cleans
+up, light nodes, a few in kube-system (blocked), each with near misses.
+--waste-scale scales it: ~0.2 findings per pod at 1, ~10x fewer at 0.1, ~10x
+more at 10 (the container-level waste saturates, the object-level waste makes
+up for it, so the x10 snapshot has many more objects, not more pods).
+
+Deterministic: one random.Random seeded with a constant; the same arguments
+give byte-identical files with the same CPython.
 
 Fast: every pod of a workload shares one compiled template (json.dumps once,
-turned into a str.format string), so 150k pods take well under a minute.
-Python standard library only.
+turned into a str.format string). Python standard library only.
 """
 
+import argparse
 import calendar
 import json
 import os
@@ -101,6 +117,138 @@ def rv():
 	return str(randint(40_000_000, 98_000_000))
 
 
+# --------------------------------------------------------------------------
+# the waste knob and the realism knobs (set by main() from the command line)
+
+WASTE = 1.0          # --waste-scale / BENCH_WASTE: 1 = a neglected cluster, ~0.22 findings per pod
+MF_SHARE = 0.2       # share of objects that carry metadata.managedFields (kubectl >= 1.21 drops them unless --show-managed-fields)
+LA_SHARE = 0.35      # share of user-managed objects applied with `kubectl apply` (last-applied annotation)
+
+
+def waste_m():
+	"""Multiplier of the per-container waste shares: they saturate (at most ~94% of the containers waste)."""
+	return min(WASTE, 2.0)
+
+
+def waste_k():
+	"""Multiplier of the object-level waste (orphaned claims, unbound volumes, idle load balancers, finished
+	Jobs, workloads at zero). Linear up to 2; above it, it makes up for the container-level waste having
+	saturated, so that the total number of findings stays ~0.21 x pods x WASTE (10x the waste, ~10x the
+	findings; what kopilot finds at 150,000 pods and WASTE 1 is ~32,000)."""
+	return (0.21 * WASTE - 0.058 * waste_m()) / 0.152
+
+
+# --------------------------------------------------------------------------
+# metadata.managedFields (fieldsV1 trees, as the API server keeps them) and
+# kubectl.kubernetes.io/last-applied-configuration
+
+# list fields the API merges by key (their items appear as k:{...} in fieldsV1)
+_LIST_KEYS = {"containers": ("name",), "initContainers": ("name",), "env": ("name",), "volumes": ("name",),
+              "ephemeralContainers": ("name",), "volumeMounts": ("mountPath",), "conditions": ("type",),
+              "ownerReferences": ("uid",), "podIPs": ("ip",), "hostIPs": ("ip",), "imagePullSecrets": ("name",),
+              "topologySpreadConstraints": ("topologyKey", "whenUnsatisfiable")}
+_PORT_KEYS = {"ports"}  # containers: containerPort+protocol; services: port+protocol
+_SETS = {"finalizers"}
+
+
+def fields_v1(o, top=True):
+	"""The fieldsV1 tree of a (part of an) object: every field its manager set."""
+	out = {} if top else {".": {}}
+	for k, v in o.items():
+		if isinstance(v, dict):
+			out["f:" + k] = fields_v1(v, False) if v else {}
+		elif isinstance(v, list) and v and isinstance(v[0], dict) and (k in _LIST_KEYS or k in _PORT_KEYS):
+			sub = {".": {}}
+			for it in v:
+				if k in _PORT_KEYS:
+					pk = ("containerPort", "protocol") if "containerPort" in it else ("port", "protocol")
+				else:
+					pk = _LIST_KEYS[k]
+				key = "k:" + json.dumps({x: it.get(x) for x in pk if x in it}, separators=(",", ":"))
+				sub[key] = fields_v1(it, False)
+			out["f:" + k] = sub
+		elif isinstance(v, list) and k in _SETS:
+			out["f:" + k] = dict({".": {}}, **{"v:" + json.dumps(x): {} for x in v})
+		else:
+			out["f:" + k] = {}
+	return out
+
+
+def mf_entry(manager, fields, t, api="v1", op="Update", sub=None):
+	e = {"apiVersion": api, "fieldsType": "FieldsV1", "fieldsV1": fields, "manager": manager, "operation": op,
+	     "time": t if isinstance(t, str) else ts(t)}
+	if sub:
+		e["subresource"] = sub
+	return e
+
+
+def _pick(d, keys):
+	return {k: d[k] for k in keys if k in d and d[k] not in (None, {}, [])}
+
+
+USER_MANAGERS = [("helm", "Update"), ("argocd-controller", "Apply"), ("kustomize-controller", "Apply")]
+DEFAULTED = {"terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "dnsPolicy", "schedulerName",
+             "restartPolicy", "progressDeadlineSeconds", "revisionHistoryLimit", "creationTimestamp",
+             "terminationGracePeriodSeconds", "sessionAffinity", "internalTrafficPolicy", "ipFamilies",
+             "ipFamilyPolicy", "clusterIP", "clusterIPs", "volumeMode", "volumeName", "podManagementPolicy",
+             "persistentVolumeClaimRetentionPolicy", "updateStrategy", "strategy", "successThreshold",
+             "timeoutSeconds", "periodSeconds", "failureThreshold", "scheme", "protocol", "defaultMode"}
+
+
+def _applied(o):
+	if isinstance(o, dict):
+		return {k: _applied(v) for k, v in o.items() if k not in DEFAULTED and v not in ({}, None)}
+	if isinstance(o, list):
+		return [_applied(v) for v in o]
+	return o
+
+
+def decorate(obj, user=True, ctrl="kube-controller-manager", api=None, status_mgr=None, extra=None):
+	"""Adds what a real object of a real cluster carries: for a user-managed object (user=True),
+	last-applied-configuration on LA_SHARE of them (client-side `kubectl apply`; the others come from Helm,
+	Argo CD or Flux); managedFields on MF_SHARE of all objects. Call after the object is complete."""
+	md = obj["metadata"]
+	api = api or obj.get("apiVersion", "v1")
+	created = md.get("creationTimestamp")
+	applied = user and R() < LA_SHARE
+	if applied:
+		STATS["last_applied_objects"] += 1
+		la = {"apiVersion": obj["apiVersion"], "kind": obj["kind"],
+		      "metadata": dict({"annotations": {}}, **_pick(md, ("labels", "name", "namespace")))}
+		for k in ("spec", "data", "type"):
+			if k in obj and isinstance(obj[k], dict):
+				la[k] = _applied(obj[k])
+		md.setdefault("annotations", {})["kubectl.kubernetes.io/last-applied-configuration"] = dumps(la) + "\n"
+	if R() >= MF_SHARE:
+		return obj
+	STATS["managed_fields_objects"] += 1
+	entries = []
+	if user:
+		mgr, op = ("kubectl-client-side-apply", "Update") if applied else choice(USER_MANAGERS)
+		f = {"f:metadata": fields_v1(_pick(md, ("labels", "annotations")))}
+		for k in ("spec", "data", "parameters", "provisioner", "reclaimPolicy", "volumeBindingMode",
+		          "allowVolumeExpansion", "type"):
+			if k in obj and obj[k] not in (None, {}, []):
+				f["f:" + k] = fields_v1(obj[k]) if isinstance(obj[k], dict) else {}
+		entries.append(mf_entry(mgr, f, created, api, op))
+	else:
+		f = {"f:metadata": fields_v1(_pick(md, ("annotations", "finalizers", "generateName", "labels",
+		                                        "ownerReferences")))}
+		for k in ("spec", "endpoints", "ports", "addressType"):
+			if k in obj and obj[k] not in (None, {}, []):
+				f["f:" + k] = fields_v1(obj[k]) if isinstance(obj[k], dict) else (
+					fields_v1({k: obj[k]})["f:" + k] if k == "ports" else {})
+		entries.append(mf_entry(ctrl, f, created, api))
+	if extra:
+		entries.extend(extra)
+	st = obj.get("status")
+	if isinstance(st, dict) and st and st != {"loadBalancer": {}}:
+		entries.append(mf_entry(status_mgr or "kube-controller-manager", {"f:status": fields_v1(st)},
+		                        NOW - randint(60, 3 * DAY), api, sub="status"))
+	md["managedFields"] = entries
+	return obj
+
+
 # Placeholders in templates: "@@KEY@@" inside a JSON string, "##KEY##" as a whole JSON value (numbers).
 _PH = re.compile(r'"##(\w+)##"|@@(\w+)@@')
 
@@ -157,15 +305,37 @@ SIDECARS = [("envoy", "envoyproxy/envoy:v1.31.2", 9901, "admin"),
             ("log-shipper", "fluent/fluent-bit:3.1.9", 2020, "metrics"),
             ("metrics-exporter", "quay.io/prometheus/statsd-exporter:v0.27.1", 9102, "metrics")]
 
-STATS = {"template_containers": 0, "profiles": {"over": 0, "well": 0, "under": 0, "oom": 0, "norequests": 0},
-         "usage_entries": 0, "gone_pods": 0, "orphan_pvcs": 0, "unmeasured_workloads": 0}
+STATS = {"template_containers": 0,
+         "profiles": {"over": 0, "well": 0, "under": 0, "oom": 0, "throttled": 0, "idle": 0, "norequests": 0},
+         "usage_entries": 0, "gone_pods": 0, "orphan_pvcs": 0, "unmeasured_workloads": 0,
+         "planted": {"idle_workloads": 0, "orphan_pvcs": 0, "orphan_pvcs_retain": 0, "orphan_pvcs_young": 0,
+                     "unbound_pvs": 0, "unbound_pvs_young": 0, "idle_lbs": 0, "idle_lbs_young": 0,
+                     "finished_jobs": 0, "finished_jobs_young": 0, "finished_job_pods": 0,
+                     "zero_replica": 0, "light_nodes": 0, "protected": 0},
+         "managed_fields_objects": 0, "last_applied_objects": 0}
+
+
+def pick_profile():
+	"""A container's usage profile; the waste shares scale with --waste-scale (and saturate)."""
+	m = waste_m()
+	x = R()
+	for prof, share in (("over", 0.35 * m), ("under", 0.05 * m), ("oom", 0.02 * m), ("throttled", 0.04 * m),
+	                    ("norequests", 0.02)):
+		if x < share:
+			return prof
+		x -= share
+	return "well"
+
+
+SEC_CTX = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": True,
+           "runAsNonRoot": True}
 
 
 def wpick(items, weights):
 	return rng.choices(items, weights)[0]
 
 
-def make_container(name, image, port=None, port_name="http", probe=True, sidecar=False):
+def make_container(name, image, port=None, port_name="http", probe=True, sidecar=False, prof=None):
 	"""A container of a pod template plus its usage profile (what the busiest pod uses)."""
 	if sidecar:
 		cpu, cpu_s = wpick(CPU_REQ[:4], [30, 40, 20, 10])
@@ -173,19 +343,23 @@ def make_container(name, image, port=None, port_name="http", probe=True, sidecar
 	else:
 		cpu, cpu_s = wpick(CPU_REQ, CPU_W)
 		mem, mem_s = wpick(MEM_REQ, MEM_W)
-	x = R()
-	prof = "over" if x < 0.35 else "well" if x < 0.90 else "under" if x < 0.96 else "oom" if x < 0.98 else "norequests"
+	prof = prof or pick_profile()
 	req = {} if prof == "norequests" else {"cpu": cpu_s, "memory": mem_s}
 	lim = {}
 	mem_lim = None
+	cpu_lim = None
 	if prof != "norequests":
 		if R() < 0.75:
 			if R() < 0.6:
 				lim["memory"], mem_lim = mem_s, mem * MI
 			else:
 				lim["memory"], mem_lim = "%dMi" % (mem * 2), mem * 2 * MI
-		if R() < 0.35:
-			lim["cpu"] = "%dm" % (cpu * 2)
+		if prof == "throttled":
+			cpu_lim = cpu if R() < 0.5 else cpu * 3 // 2
+		elif R() < 0.35:
+			cpu_lim = cpu * 2
+		if cpu_lim:
+			lim["cpu"] = cpu_s if cpu_lim == cpu else "%dm" % cpu_lim
 	res = {}
 	if req:
 		res["requests"] = req
@@ -201,12 +375,25 @@ def make_container(name, image, port=None, port_name="http", probe=True, sidecar
 			spec["readinessProbe"] = probe_o
 			if R() < 0.6:
 				spec["livenessProbe"] = dict(probe_o, failureThreshold=6, initialDelaySeconds=15)
+		if probe and port_name == "http" and R() < 0.25:
+			spec["startupProbe"] = {"failureThreshold": 30, "httpGet": {"path": "/healthz", "port": "http",
+			                        "scheme": "HTTP"}, "periodSeconds": 5, "successThreshold": 1, "timeoutSeconds": 1}
 	if not sidecar and R() < 0.5:
 		spec["env"] = [{"name": "LOG_LEVEL", "value": choice(["info", "warn", "debug"])},
 		               {"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": {"divisor": "1", "resource": "limits.cpu"}}},
-		               {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}]
+		               {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}},
+		               {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
+		               {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://otel-collector.monitoring:4317"}]
+		if R() < 0.4:
+			spec["envFrom"] = [{"configMapRef": {"name": name + "-env"}}, {"secretRef": {"name": name + "-secrets"}}]
+	if R() < 0.6:
+		spec["securityContext"] = SEC_CTX
 	# usage of the busiest pod: (cpu p95 millicores, memory max bytes)
-	if prof == "over":
+	if prof == "idle":
+		use = (0.5 + 3.5 * R(), MI * (20 + 130 * R()))
+	elif prof == "throttled":
+		use = (cpu * (0.6 + 0.3 * R()), mem * MI * (0.6 + 0.2 * R()))
+	elif prof == "over":
 		use = (cpu * (0.04 + 0.3 * R()), mem * MI * (0.12 + 0.35 * R()))
 	elif prof == "well":
 		use = (cpu * (0.7 + 0.15 * R()), mem * MI * (0.7 + 0.12 * R()))
@@ -216,7 +403,6 @@ def make_container(name, image, port=None, port_name="http", probe=True, sidecar
 		use = (cpu * (0.5 + 0.3 * R()), mem_lim or mem * MI)
 	else:
 		use = (5 + 300 * R(), MI * (40 + 600 * R()))
-	cpu_lim = cpu * 2 if "cpu" in lim else None
 	STATS["profiles"][prof] += 1
 	if mem_lim and prof != "oom":
 		use = (use[0], min(use[1], mem_lim * 0.97))
@@ -233,6 +419,7 @@ def init_container():
 	c["use"] = (2.0, 4 * MI)
 	c["cpu_lim"] = 50
 	c["mem_lim"] = 32 * MI
+	c["cpu"], c["mem"] = 10, 32 * MI
 	return c
 
 
@@ -260,7 +447,55 @@ def image_id(image):
 # nodes
 
 class Node:
-	__slots__ = ("name", "ip", "zone", "created", "itype")
+	__slots__ = ("name", "ip", "zone", "created", "itype", "free_cpu", "free_mem", "cap_cpu", "cap_mem", "light")
+
+
+SHAPES = {"m5.4xlarge": ("16", 64468976, 15890, 61779952, "234"), "m5.8xlarge": ("32", 130850072, 31850, 126459416, "234")}
+DS_RESERVE = (600, 900 * MI)  # what the four DaemonSets' pods request on every node, about
+
+
+class Placer:
+	"""A scheduler, roughly: each pod goes to the emptiest of a few random nodes with room for its requests
+	(normal nodes are filled up to 95% of allocatable). A share of the nodes (min(0.2, 0.05 x waste)) is "light": the
+	scheduler sends them few pods and never fills them past 30% (nodes left behind by a scale-down that
+	the autoscaler does not remove: underutilized-node findings)."""
+
+	def __init__(self, nodes):
+		self.normal = [nd for nd in nodes if not nd.light]
+		self.light = [nd for nd in nodes if nd.light]
+		self.p_light = 0.25 * len(self.light) / (0.25 * len(self.light) + len(self.normal)) if self.light else 0
+
+	def pick(self, w):
+		cpu, mem = w.get("req") or pod_request(w)
+		best = fit = None
+		for _ in range(4):
+			pool = self.light if self.p_light and R() < self.p_light else self.normal
+			nd = pool[randint(0, len(pool) - 1)]
+			if nd.free_cpu - cpu >= nd.cap_cpu and nd.free_mem - mem >= nd.cap_mem:
+				# of the nodes that fit, the emptiest (the default scheduler's LeastAllocated scoring):
+				# normal nodes end up evenly full
+				if fit is None or nd.free_cpu / SHAPES[nd.itype][2] > fit.free_cpu / SHAPES[fit.itype][2]:
+					fit = nd
+			elif not nd.light and (best is None or nd.free_cpu > best.free_cpu):
+				best = nd
+		best = fit or best
+		if best is None:
+			best = self.normal[randint(0, len(self.normal) - 1)]
+		best.free_cpu -= cpu
+		best.free_mem -= mem
+		return best
+
+
+def pod_request(w):
+	cpu = sum(c["cpu"] or 0 for c in w["containers"])
+	mem = sum(c["mem"] or 0 for c in w["containers"])
+	for c in w["init"]:
+		cpu, mem = max(cpu, c["cpu"] or 0), max(mem, c["mem"] or 0)
+	w["req"] = (cpu, mem)
+	return w["req"]
+
+
+PLACER = None
 
 
 def build_nodes(n):
@@ -273,6 +508,10 @@ def build_nodes(n):
 		nd.zone = ZONES[i % 3]
 		nd.created = NOW - randint(2 * DAY, 60 * DAY)
 		nd.itype = "m5.4xlarge" if i % 4 else "m5.8xlarge"
+		al_cpu, al_mem = SHAPES[nd.itype][2], SHAPES[nd.itype][3] * 1024
+		nd.free_cpu, nd.free_mem = al_cpu - DS_RESERVE[0], al_mem - DS_RESERVE[1]
+		nd.light = False
+		nd.cap_cpu, nd.cap_mem = 0.05 * al_cpu, 0.05 * al_mem  # room that stays free
 		nodes.append(nd)
 	return nodes
 
@@ -284,8 +523,7 @@ NODE_IMAGES = [("%s/amazon-k8s-cni:v1.18.3-eksbuild.2" % EKS_ECR, 40312345),
 
 
 def node_obj(nd):
-	shape = {"m5.4xlarge": ("16", 64468976, 15890, 61779952, "234"), "m5.8xlarge": ("32", 130850072, 31850, 126459416, "234")}
-	cap_cpu, cap_mem, al_cpu, al_mem, maxpods = shape[nd.itype]
+	cap_cpu, cap_mem, al_cpu, al_mem, maxpods = SHAPES[nd.itype]
 	iid = "i-0" + hexs(16)
 	hb = ts(NOW - randint(5, 50))
 	labels = {"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": nd.itype,
@@ -381,6 +619,8 @@ def usage_entry(ns, pod, c, owner_kind, owner_name, start, end, factor, live=Tru
 		oom = randint(1, 6)
 	else:
 		memmax *= factor
+	if c["prof"] == "idle":
+		memmax = c["use"][1]  # flat memory: the same in every pod
 	p50 = cpu95 * (0.45 + 0.2 * R())
 	p99 = cpu95 * (1.08 + 0.2 * R())
 	mx = p99 * (1.05 + 0.4 * R())
@@ -391,11 +631,13 @@ def usage_entry(ns, pod, c, owner_kind, owner_name, start, end, factor, live=Tru
 		mx = min(max(mx, p99), lim)
 		cpu95 = min(cpu95, p99)
 		p50 = min(p50, cpu95)
-		thr = '"cpu_throttled_ratio":%.4f,' % (0.3 + 0.3 * R() if c["prof"] == "under" else 0.03 * R())
+		thr = '"cpu_throttled_ratio":%.4f,' % (0.3 + 0.3 * R() if c["prof"] == "under" else
+		                                       0.12 + 0.35 * R() if c["prof"] == "throttled" else 0.03 * R())
 	oomlim = '"memory_limit_at_oom_bytes":%d,' % c["mem_lim"] if oom and c["mem_lim"] else ""
 	owner = '"owner":{"kind":"%s","name":"%s"},' % (owner_kind, owner_name) if owner_kind else ""
+	mp50 = memmax * (0.94 + 0.03 * R()) if c["prof"] == "idle" else memmax * (0.72 + 0.2 * R())
 	usage_out.append(USAGE_FMT % (c["name"], mx, p50, cpu95, p99, thr, ts(first), ts(last), memmax,
-	                              memmax * (0.72 + 0.2 * R()), oomlim, ns, oom, owner, pod,
+	                              mp50, oomlim, ns, oom, owner, pod,
 	                              oom if live else 0, samples))
 	usage_n += 1
 
@@ -428,6 +670,16 @@ def pod_template_compiled(w, labels, owner_api, owner_kind, owner_name, owner_ui
 	cspecs = []
 	for i, c in enumerate(w["containers"]):
 		s = json.loads(dumps(c["spec"]))
+		if w.get("irsa"):
+			# the EKS pod identity webhook's mutation (IRSA): env and a projected token on every container
+			s.setdefault("env", []).extend([
+				{"name": "AWS_STS_REGIONAL_ENDPOINTS", "value": "regional"},
+				{"name": "AWS_DEFAULT_REGION", "value": REGION}, {"name": "AWS_REGION", "value": REGION},
+				{"name": "AWS_ROLE_ARN", "value": w["irsa"]},
+				{"name": "AWS_WEB_IDENTITY_TOKEN_FILE",
+				 "value": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"}])
+			s.setdefault("volumeMounts", []).append({"mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount",
+			                                         "name": "aws-iam-token", "readOnly": True})
 		s.setdefault("volumeMounts", []).append({"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
 		                                         "name": "kube-api-access-@@AV@@", "readOnly": True})
 		cspecs.append(s)
@@ -462,12 +714,22 @@ def pod_template_compiled(w, labels, owner_api, owner_kind, owner_name, owner_ui
 	if w["kind"] == "StatefulSet":
 		vols += [{"name": t, "persistentVolumeClaim": {"claimName": "%s-@@NAME@@" % t}} for t, _ in w["claims"]]
 	vols += [json.loads(dumps(v)) for v in w.get("volumes", [])]
+	if w.get("irsa"):
+		vols.append({"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {
+			"audience": "sts.amazonaws.com", "expirationSeconds": 86400, "path": "token"}}]}})
 	vols.append({"name": "kube-api-access-@@AV@@", "projected": {"defaultMode": 420, "sources": [
 		{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
 		{"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
 		{"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
 		                            "path": "namespace"}]}}]}})
 	spec["volumes"] = vols
+	if w.get("pod_sec"):
+		spec["securityContext"] = {"fsGroup": 65532, "runAsGroup": 65532, "runAsNonRoot": True, "runAsUser": 65532,
+		                           "seccompProfile": {"type": "RuntimeDefault"}}
+	if w.get("spread"):
+		spec["topologySpreadConstraints"] = [{"labelSelector": {"matchLabels": {"app.kubernetes.io/name": w["name"]}},
+		                                      "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+		                                      "whenUnsatisfiable": "ScheduleAnyway"}]
 	done = phase != "Running"
 	cstat = []
 	for i, c in enumerate(w["containers"]):
@@ -515,8 +777,17 @@ def pod_template_compiled(w, labels, owner_api, owner_kind, owner_name, owner_ui
 		                          "kind": owner_kind, "name": owner_name, "uid": owner_uid}]
 	if generate_name:
 		md["generateName"] = generate_name
-	if w.get("pod_annotations"):
-		md["annotations"] = w["pod_annotations"]
+	if w.get("pod_annotations") or w.get("restarted"):
+		md["annotations"] = dict(w.get("pod_annotations") or {}, **(w.get("restarted") or {}))
+	if w.get("mf"):
+		# what `kubectl get` prints with --show-managed-fields (or a dump read from the API directly):
+		# the controller that created the pod owns its spec, the kubelet its status
+		own = {k: md[k] for k in ("annotations", "generateName", "labels", "ownerReferences") if k in md}
+		sp = {k: v for k, v in spec.items() if k != "nodeName"}
+		kcm = "kube-controller-manager" if owner_kind else "kubectl-run"
+		md["managedFields"] = [
+			mf_entry(kcm, {"f:metadata": fields_v1(own), "f:spec": fields_v1(sp)}, "@@TS@@"),
+			mf_entry("kubelet", {"f:status": fields_v1(status)}, "@@TRD@@" if not done else "@@TF@@", sub="status")]
 	return compile_tpl({"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec, "status": status})
 
 
@@ -530,8 +801,17 @@ class Emit:
 		self.items = {r: [] for r in RESOURCES}
 		self.pods = []  # (name, uid, ip, node) for endpoint slices
 
-	def add(self, res, name, obj_or_text):
-		self.items[res].append((name, obj_or_text if isinstance(obj_or_text, str) else dumps(obj_or_text)))
+	def add(self, res, name, obj_or_text, **decor):
+		if not isinstance(obj_or_text, str):
+			kw = dict(DECOR.get(res, {}), **decor)
+			obj_or_text = dumps(decorate(obj_or_text, **kw))
+		self.items[res].append((name, obj_or_text))
+
+
+# who manages what, per resource (see decorate())
+DECOR = {"replicasets": {"user": False}, "jobs": {"user": False},
+         "endpointslices": {"user": False, "ctrl": "endpointslice-controller.k8s.io"},
+         "horizontalpodautoscalers": {"api": "autoscaling/v2"}}
 
 
 def emit_pod(em, w, tpl, name, node, started, phase="Running", finished=None, extra=None):
@@ -573,24 +853,32 @@ def pod_usage(w, pod, owner_kind, owner_name, start, end, index, live=True):
 # --------------------------------------------------------------------------
 # workloads
 
-def new_workload(ns, kind, name, team, replicas, containers=None, init=None):
+def new_workload(ns, kind, name, team, replicas, containers=None, init=None, idle=False):
+	"""idle: every container of it does close to nothing (an idle-workload finding, planted)."""
 	labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": ns}
 	if R() < 0.5:
 		labels["team"] = team
+	prof = "idle" if idle else None
 	if containers is None:
 		port = 8080 if R() < 0.85 else None
 		containers = [make_container(name.split("-")[-1] if R() < 0.3 else name,
 		                             "%s/%s/%s:%s" % (ECR, team, name, "2026.%02d.%02d-%s" % (randint(1, 11), randint(1, 28), hexs(7))),
-		                             port=port)]
+		                             port=port, prof=prof)]
 		x = R()
 		if x < 0.25:
 			s = SIDECARS[randint(0, len(SIDECARS) - 1)]
-			containers.append(make_container(s[0], s[1], port=s[2], port_name=s[3], probe=False, sidecar=True))
+			containers.append(make_container(s[0], s[1], port=s[2], port_name=s[3], probe=False, sidecar=True, prof=prof))
 		if x < 0.05:
 			s = SIDECARS[2] if containers[1]["name"] != "log-shipper" else SIDECARS[3]
-			containers.append(make_container(s[0], s[1], port=s[2], port_name=s[3], probe=False, sidecar=True))
+			containers.append(make_container(s[0], s[1], port=s[2], port_name=s[3], probe=False, sidecar=True, prof=prof))
+	if idle:
+		# flat and alike: the spread between the highest peak and the lowest median of all its containers
+		# stays under idle.memory_variation (16Mi)
+		base = MI * (20 + 100 * R())
+		for c in containers:
+			c["use"] = (c["use"][0], base + 4 * MI * R())
 	if init is None:
-		init = [init_container()] if R() < 0.15 else []
+		init = [init_container()] if R() < 0.15 and not idle else []
 	STATS["template_containers"] += len(containers)
 	w = {"ns": ns, "kind": kind, "name": name, "team": team, "replicas": replicas, "containers": containers,
 	     "init": init, "labels": labels, "has_oom": any(c["prof"] == "oom" for c in containers)}
@@ -599,6 +887,14 @@ def new_workload(ns, kind, name, team, replicas, containers=None, init=None):
 		containers[0]["spec"].setdefault("volumeMounts", []).append({"mountPath": "/etc/" + name, "name": "config"})
 	if R() < 0.2:
 		w["pod_annotations"] = {"prometheus.io/port": "8080", "prometheus.io/scrape": "true"}
+	if ns not in ("kube-system", "monitoring") and R() < 0.4:
+		w["irsa"] = "arn:aws:iam::123456789012:role/%s-%s" % (ns, name)
+		w["sa"] = name
+	w["pod_sec"] = R() < 0.5
+	w["spread"] = replicas >= 3 and R() < 0.3
+	w["mf"] = R() < MF_SHARE
+	if w["mf"]:
+		STATS["managed_fields_objects"] += replicas
 	return w
 
 
@@ -643,6 +939,7 @@ def build_deployment(em, w, nodes, svc_list):
 	old_rs = randint(0, 3)
 	revision = 1 + old_rs + randint(0, 3)
 	restarted = {"kubectl.kubernetes.io/restartedAt": ts(rolled)} if R() < 0.3 else None
+	w["restarted"] = restarted
 	hashes = [safe(10) for _ in range(old_rs + 1)]
 	generation = revision + randint(0, 4)
 	tpl = template_spec(w, labels, restarted)
@@ -696,7 +993,7 @@ def build_deployment(em, w, nodes, svc_list):
 	for i in range(r):
 		pname = "%s-%s" % (cur_rs, safe(5))
 		started = rolled + randint(3, 90)
-		emit_pod(em, w, ptpl, pname, nodes[randint(0, len(nodes) - 1)], started)
+		emit_pod(em, w, ptpl, pname, PLACER.pick(w), started)
 		pod_usage(w, pname, "ReplicaSet", cur_rs, started, NOW, i)
 	# a rollout inside the window replaced the previous ReplicaSet's pods: their usage still counts
 	if WSTART < rolled and old_names:
@@ -723,11 +1020,13 @@ def build_deployment(em, w, nodes, svc_list):
 				"currentMetrics": [{"resource": {"current": {"averageUtilization": randint(10, 90), "averageValue": "%dm" % randint(20, 900)},
 				                                 "name": "cpu"}, "type": "Resource"}],
 				"currentReplicas": r, "desiredReplicas": r, "lastScaleTime": ts(NOW - randint(3600, 20 * DAY))}})
-	if w["containers"][0]["spec"].get("ports") and R() < 0.8:
-		svc_list.append((name, labels, False, created))
+	if w.get("lb"):
+		svc_list.append((name, labels, False, created, "LoadBalancer"))
+	elif w["containers"][0]["spec"].get("ports") and R() < 0.8:
+		svc_list.append((name, labels, False, created, "LoadBalancer" if R() < 0.04 else "ClusterIP"))
 
 
-def build_statefulset(em, w, nodes, svc_list, pvcs):
+def build_statefulset(em, w, nodes, svc_list, pvcs, ordinals=None):
 	ns, name, r = w["ns"], w["name"], w["replicas"]
 	labels = w["labels"]
 	sts_uid = uid()
@@ -755,17 +1054,18 @@ def build_statefulset(em, w, nodes, svc_list, pvcs):
 	plabels = dict(labels, **{"apps.kubernetes.io/pod-index": "@@ORD@@", "controller-revision-hash": crh,
 	                          "statefulset.kubernetes.io/pod-name": "@@NAME@@"})
 	ptpl = pod_template_compiled(w, plabels, "apps/v1", "StatefulSet", name, sts_uid, name + "-")
-	ordinals = r + (randint(1, 2) if R() < 0.1 else 0)  # scaled down: the higher ordinals' PVCs stay
+	if ordinals is None:
+		ordinals = r + (randint(1, 2) if R() < 0.1 else 0)  # scaled down: the higher ordinals' PVCs stay
 	for i in range(ordinals):
 		pname = "%s-%d" % (name, i)
-		node = nodes[randint(0, len(nodes) - 1)]
+		node = PLACER.pick(w)
 		if i < r:
 			started = rolled + 40 * i + randint(1, 30)
 			emit_pod(em, w, ptpl, pname, node, started, extra={"ORD": str(i)})
 			pod_usage(w, pname, "StatefulSet", name, started, NOW, i)
 		for t, size in w["claims"]:
-			pvcs.append((ns, "%s-%s" % (t, pname), size, created + 20 + 40 * i, node, labels))
-	svc_list.append((name, labels, True, created))
+			pvcs.append((ns, "%s-%s" % (t, pname), size, created + 20 + 40 * i, node, labels, "gp3", False))
+	svc_list.append((name, labels, True, created, "ClusterIP"))
 
 
 def build_daemonset(em, w, nodes):
@@ -798,7 +1098,7 @@ def build_cronjob(em, ns, name, team, nodes, job_pods):
 	c = make_container(name, "%s/%s/%s:%s" % (ECR, team, name, "1.%d.%d" % (randint(0, 30), randint(0, 9))), sidecar=False)
 	STATS["template_containers"] += 1
 	w = {"ns": ns, "kind": "Job", "name": name, "containers": [c], "init": [], "restart": "OnFailure",
-	     "has_oom": c["prof"] == "oom"}
+	     "has_oom": c["prof"] == "oom", "mf": R() < MF_SHARE}
 	cj_uid = uid()
 	hour = randint(0, 23)
 	dur = randint(60, 3000)
@@ -842,25 +1142,94 @@ def build_cronjob(em, ns, name, team, nodes, job_pods):
 				"ready": 0, "startTime": ts(run + 1), "succeeded": 1, "terminating": 0, "uncountedTerminatedPods": {}}})
 		ptpl = pod_template_compiled(w, tl, "batch/v1", "Job", jname, job_uid, jname + "-", phase="Succeeded")
 		pname = "%s-%s" % (jname, safe(5))
-		emit_pod(em, w, ptpl, pname, nodes[randint(0, len(nodes) - 1)], run + 1, phase="Succeeded", finished=end)
+		emit_pod(em, w, ptpl, pname, PLACER.pick(w), run + 1, phase="Succeeded", finished=end)
 		pod_usage(w, pname, "Job", jname, run + 1, end, 0)
+
+
+def build_bare_job(em, ns, name, team, finished, with_pod):
+	"""A Job nothing owns (a migration, a backfill, a one-off): finished at `finished`, no TTL, so nothing
+	deletes it. 85% Complete, 15% Failed (BackoffLimitExceeded). with_pod: its pod is still there (PodGC
+	deletes terminated pods only past --terminated-pod-gc-threshold, 12,500)."""
+	c = make_container(name, "%s/%s/%s:%s" % (ECR, team, name.rsplit("-", 1)[0], "1.%d.%d" % (randint(0, 30), randint(0, 9))),
+	                   prof="well")
+	STATS["profiles"]["well"] -= 1
+	w = {"ns": ns, "kind": "Job", "name": name, "containers": [c], "init": [], "restart": "Never", "has_oom": False,
+	     "mf": R() < MF_SHARE}
+	job_uid = uid()
+	failed = R() < 0.15 and not with_pod
+	dur = randint(30, 5400)
+	start = finished - dur
+	jl = {"batch.kubernetes.io/controller-uid": job_uid, "batch.kubernetes.io/job-name": name,
+	      "controller-uid": job_uid, "job-name": name}
+	tl = dict({"app.kubernetes.io/name": name.rsplit("-", 1)[0]}, **jl)
+	if failed:
+		st = {"conditions": [
+			{"lastProbeTime": ts(finished), "lastTransitionTime": ts(finished),
+			 "message": "Job has reached the specified backoff limit", "reason": "BackoffLimitExceeded",
+			 "status": "True", "type": "FailureTarget"},
+			{"lastProbeTime": ts(finished), "lastTransitionTime": ts(finished),
+			 "message": "Job has reached the specified backoff limit", "reason": "BackoffLimitExceeded",
+			 "status": "True", "type": "Failed"}],
+			"failed": 4, "ready": 0, "startTime": ts(start), "terminating": 0, "uncountedTerminatedPods": {}}
+	else:
+		st = {"completionTime": ts(finished), "conditions": [
+			{"lastProbeTime": ts(finished), "lastTransitionTime": ts(finished),
+			 "message": "Reached expected number of succeeded pods", "reason": "CompletionsReached",
+			 "status": "True", "type": "SuccessCriteriaMet"},
+			{"lastProbeTime": ts(finished), "lastTransitionTime": ts(finished),
+			 "message": "Reached expected number of succeeded pods", "reason": "CompletionsReached",
+			 "status": "True", "type": "Complete"}],
+			"ready": 0, "startTime": ts(start), "succeeded": 1, "terminating": 0, "uncountedTerminatedPods": {}}
+	em.add("jobs", name, {
+		"apiVersion": "batch/v1", "kind": "Job",
+		"metadata": meta(ns, name, start - randint(1, 30), labels=jl, uid_=job_uid, generation=1),
+		"spec": {"backoffLimit": 3, "completionMode": "NonIndexed", "completions": 1, "manualSelector": False,
+		         "parallelism": 1, "podReplacementPolicy": "TerminatingOrFailed",
+		         "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": job_uid}}, "suspend": False,
+		         "template": template_spec(w, tl)},
+		"status": st}, user=True)
+	if with_pod:
+		ptpl = pod_template_compiled(w, tl, "batch/v1", "Job", name, job_uid, name + "-", phase="Succeeded")
+		pname = "%s-%s" % (name, safe(5))
+		emit_pod(em, w, ptpl, pname, PLACER.pick(w), start + 1, phase="Succeeded", finished=finished)
+		if finished > WSTART:
+			pod_usage(w, pname, "Job", name, start + 1, finished, 0)
+
+
+def idle_lb(em, ns, svc_list, app, created):
+	"""A LoadBalancer Service whose selector matches nothing any more (its workload was deleted): the cloud
+	load balancer stays, billed, with an empty EndpointSlice behind it."""
+	labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": ns}
+	svc_list.append((app, labels, False, created, "LoadBalancer"))
 
 
 def build_services(em, ns, svc_list):
 	by_workload = {}
 	for wname, pname, puid, ip, node in sorted(em.pods, key=lambda p: p[1]):
 		by_workload.setdefault(wname, []).append((pname, puid, ip, node))
-	for name, sel, headless, created in svc_list:
+	for name, sel, headless, created, stype in svc_list:
 		cip = "None" if headless else "172.20.%d.%d" % (randint(0, 255), randint(1, 254))
 		svc_uid = uid()
 		ports = [{"name": "http", "port": 80 if not headless else 8080, "protocol": "TCP", "targetPort": 8080}]
+		spec = {"clusterIP": cip, "clusterIPs": [cip], "internalTrafficPolicy": "Cluster",
+		        "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "ports": ports,
+		        "selector": sel, "sessionAffinity": "None", "type": stype}
+		status = {"loadBalancer": {}}
+		ann = None
+		if stype == "LoadBalancer":
+			ports[0]["port"] = 443
+			ports[0]["nodePort"] = randint(30000, 32767)
+			spec.update({"allocateLoadBalancerNodePorts": True, "externalTrafficPolicy": "Cluster"})
+			ann = {"service.beta.kubernetes.io/aws-load-balancer-backend-protocol": "http",
+			       "service.beta.kubernetes.io/aws-load-balancer-ssl-cert":
+				       "arn:aws:acm:%s:123456789012:certificate/%s" % (REGION, uid()),
+			       "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https"}
+			status = {"loadBalancer": {"ingress": [{"hostname": "a%s-%d.%s.elb.amazonaws.com" % (
+				hexs(31), randint(100000000, 2099999999), REGION)}]}}
 		em.add("services", name, {
 			"apiVersion": "v1", "kind": "Service",
-			"metadata": meta(ns, name, created + randint(5, 900), labels=sel, uid_=svc_uid),
-			"spec": {"clusterIP": cip, "clusterIPs": [cip], "internalTrafficPolicy": "Cluster",
-			         "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack", "ports": ports,
-			         "selector": sel, "sessionAffinity": "None", "type": "ClusterIP"},
-			"status": {"loadBalancer": {}}})
+			"metadata": meta(ns, name, created + randint(5, 900), labels=sel, uid_=svc_uid, annotations=ann),
+			"spec": spec, "status": status}, status_mgr="kube-controller-manager")
 		eps = []
 		for pname, puid, ip, node in by_workload.get(name, []):
 			ep = {"addresses": [ip], "conditions": {"ready": True, "serving": True, "terminating": False},
@@ -886,7 +1255,35 @@ def build_services(em, ns, svc_list):
 				"ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]})
 
 
-def pvc_pv(em, pvs, ns, name, size, created, node, labels=None, sc="gp3"):
+def pv_obj(pv_name, size, created, zone, sc, policy, phase, claim=None, provisioned=True):
+	"""A PersistentVolume; claim = (namespace, name, uid, resourceVersion) or None."""
+	spec = {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": size},
+	        "csi": {"driver": "ebs.csi.aws.com", "fsType": "ext4", "volumeHandle": "vol-0" + hexs(16)},
+	        "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+		        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}},
+	        "persistentVolumeReclaimPolicy": policy, "storageClassName": sc, "volumeMode": "Filesystem"}
+	if provisioned:
+		spec["csi"]["volumeAttributes"] = {"storage.kubernetes.io/csiProvisionerIdentity": "1729000000000-3940-ebs.csi.aws.com"}
+	if claim:
+		spec["claimRef"] = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": claim[1], "namespace": claim[0],
+		                    "resourceVersion": claim[3], "uid": claim[2]}
+	ann = {"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com",
+	       "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+	       "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""} if provisioned else None
+	fin = ["external-provisioner.volume.kubernetes.io/finalizer", "kubernetes.io/pv-protection"] if provisioned else \
+		["kubernetes.io/pv-protection"]
+	st = {"lastPhaseTransitionTime": ts(created + 1 if phase == "Bound" else max(created + 1, NOW - randint(DAY, 200 * DAY))),
+	      "phase": phase}
+	if phase == "Failed":
+		st["message"] = "error getting deleter volume plugin for volume \"%s\": no deletable volume plugin matched" % pv_name
+	return dumps(decorate({"apiVersion": "v1", "kind": "PersistentVolume",
+	                       "metadata": meta(None, pv_name, created, annotations=ann, finalizers=fin),
+	                       "spec": spec, "status": st},
+	                      user=not provisioned, ctrl="csi-provisioner"))
+
+
+def pvc_pv(em, pvs, ns, name, size, created, node, labels=None, sc="gp3", user=True):
+	"""A Bound claim and its dynamically provisioned volume. sc "gp3-retain" gives reclaim policy Retain."""
 	zone = node.zone if node else ZONES[randint(0, 2)]
 	sel_node = node.name if node else "ip-10-%d-%d-%d.%s.compute.internal" % (randint(0, 9), randint(0, 255), randint(2, 254), REGION)
 	pvc_uid = uid()
@@ -898,36 +1295,76 @@ def pvc_pv(em, pvs, ns, name, size, created, node, labels=None, sc="gp3"):
 	                      "volume.kubernetes.io/selected-node": sel_node,
 	                      "volume.kubernetes.io/storage-provisioner": "ebs.csi.aws.com"})
 	m["resourceVersion"] = pvc_rv
-	em.add("persistentvolumeclaims", name, {
-		"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": m,
-		"spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}},
-		         "storageClassName": sc, "volumeMode": "Filesystem", "volumeName": pv_name},
-		"status": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}, "phase": "Bound"}})
-	pv_created = created + randint(2, 9)
-	pvs.append((pv_name, dumps({
-		"apiVersion": "v1", "kind": "PersistentVolume",
-		"metadata": meta(None, pv_name, pv_created, annotations={
-			"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com",
-			"volume.kubernetes.io/provisioner-deletion-secret-name": "",
-			"volume.kubernetes.io/provisioner-deletion-secret-namespace": ""},
-			finalizers=["external-provisioner.volume.kubernetes.io/finalizer", "kubernetes.io/pv-protection"]),
-		"spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": size},
-		         "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": name, "namespace": ns,
-		                      "resourceVersion": pvc_rv, "uid": pvc_uid},
-		         "csi": {"driver": "ebs.csi.aws.com", "fsType": "ext4",
-		                 "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity": "1729000000000-3940-ebs.csi.aws.com"},
-		                 "volumeHandle": "vol-0" + hexs(16)},
-		         "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-			         {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}},
-		         "persistentVolumeReclaimPolicy": "Delete", "storageClassName": sc, "volumeMode": "Filesystem"},
-		"status": {"lastPhaseTransitionTime": ts(pv_created + 1), "phase": "Bound"}})))
+	pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": m,
+	       "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}},
+	                "storageClassName": sc, "volumeMode": "Filesystem", "volumeName": pv_name},
+	       "status": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}, "phase": "Bound"}}
+	extra = [mf_entry("kube-scheduler", {"f:metadata": {"f:annotations": {".": {}, "f:volume.kubernetes.io/selected-node": {}}}},
+	                  created + 1),
+	         mf_entry("kube-controller-manager", {"f:metadata": {"f:annotations": {
+		         "f:pv.kubernetes.io/bind-completed": {}, "f:pv.kubernetes.io/bound-by-controller": {},
+		         "f:volume.beta.kubernetes.io/storage-provisioner": {}, "f:volume.kubernetes.io/storage-provisioner": {}}},
+		         "f:spec": {"f:volumeName": {}}}, created + 3)]
+	if user:
+		m2 = dict(m, annotations={})  # the user wrote neither the binding annotations nor the finalizer
+		pvc2 = dict(pvc, metadata=m2, spec={k: v for k, v in pvc["spec"].items() if k != "volumeName"})
+		decorate(pvc2, user=True, extra=extra)
+		if "managedFields" in m2:
+			m["managedFields"] = m2["managedFields"]
+		la = m2["annotations"].get("kubectl.kubernetes.io/last-applied-configuration")
+		if la:
+			m["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = la
+		em.add("persistentvolumeclaims", name, dumps(pvc))
+	else:
+		em.add("persistentvolumeclaims", name, pvc, user=False, extra=extra)
+	policy = "Retain" if sc == "gp3-retain" else "Delete"
+	pvs.append((pv_name, pv_obj(pv_name, size, created + randint(2, 9), zone, sc, policy, "Bound",
+	                            claim=(ns, name, pvc_uid, pvc_rv))))
+
+
+def unbound_pv(pvs, ns, created):
+	"""A PersistentVolume no claim holds: Released (its claim was deleted; Retain, or a failed deleter),
+	Available (statically provisioned, never claimed) or Failed."""
+	x = R()
+	size = choice(["20Gi", "50Gi", "100Gi", "200Gi", "500Gi"])
+	zone = ZONES[randint(0, 2)]
+	if x < 0.7:
+		phase = "Released"
+		pv_uid = uid()
+		policy = "Retain" if R() < 0.85 else "Delete"
+		pv_name = "pvc-" + pv_uid
+		pvs.append((pv_name, pv_obj(pv_name, size, created, zone, "gp3-retain" if policy == "Retain" else "gp3", policy,
+		                            phase, claim=(ns, "%s-%s" % (choice(APPS), choice(["data", "db", "cache", "export"])),
+		                                          pv_uid, rv()))))
+	elif x < 0.9:
+		pv_name = "%s-%s-static-%s" % (ns, choice(APPS), safe(6))
+		pvs.append((pv_name, pv_obj(pv_name, size, created, zone, "manual", "Retain", "Available", provisioned=False)))
+	else:
+		pv_uid = uid()
+		pv_name = "pvc-" + pv_uid
+		pvs.append((pv_name, pv_obj(pv_name, size, created, zone, "standard", "Recycle" if R() < 0.3 else "Delete",
+		                            "Failed", claim=(ns, "%s-scratch" % choice(APPS), pv_uid, rv()))))
 
 
 # --------------------------------------------------------------------------
 # the cluster plan
 
 
-def plan(pods):
+def waste_plan(pods):
+	"""How many of each object-level waste to plant (findings, and near misses that are not)."""
+	k = waste_k()
+	n = {"orphan": round(0.09 * pods * k), "unbound": round(0.023 * pods * k), "idle_lb": round(0.0115 * pods * k),
+	     "finished_job": round(0.023 * pods * k), "zero": round(0.0115 * pods * k)}
+	# near misses: inside their grace period, not findings
+	for key, young in (("orphan", "orphan_young"), ("unbound", "unbound_young"), ("idle_lb", "idle_lb_young"),
+	                   ("finished_job", "finished_job_young")):
+		n[young] = max(1, round(0.1 * n[key]))
+	n["finished_job_pods"] = min(round(0.1 * n["finished_job"]), pods // 100)
+	n["protected"] = max(1, round(2 * WASTE))
+	return n
+
+
+def plan(pods, wp):
 	n_nodes = max(3, pods // 40)
 	ds_pods = 4 * n_nodes
 	if ds_pods > pods // 2:
@@ -937,7 +1374,7 @@ def plan(pods):
 	job_pods = 3 * n_cron
 	bare = max(1, pods // 10000)
 	system_pods = 4  # coredns x2, ebs-csi-controller x2
-	team_budget = pods - ds_pods - job_pods - bare - system_pods
+	team_budget = pods - ds_pods - job_pods - bare - system_pods - wp["finished_job_pods"]
 	if team_budget < 1:
 		raise SystemExit("gen_cluster.py: %d pods is too few (need at least %d)" % (pods, pods - team_budget + 1))
 	n_ns = max(1, min(team_budget // 40, pods // 300 if pods >= 300 else 1))
@@ -966,19 +1403,38 @@ REPLICAS = [1, 2, 2, 3, 3, 3, 4, 4, 5, 6, 8, 10, 12, 16, 20, 30, 50]
 
 
 def main():
-	global usage_out
-	if len(sys.argv) not in (2, 3) or sys.argv[1] in ("-h", "--help"):
-		sys.stderr.write("usage: gen_cluster.py OUTDIR [PODS]   (PODS default 150000)\n")
-		return 2
-	out = sys.argv[1]
-	pods = int(sys.argv[2]) if len(sys.argv) == 3 else 150000
+	global usage_out, WASTE, MF_SHARE, LA_SHARE, PLACER
+	ap = argparse.ArgumentParser(description="Writes a large synthetic snapshot (see the module docstring).")
+	ap.add_argument("outdir")
+	ap.add_argument("pods", nargs="?", type=int, default=150000, help="pods (default 150000, at least 20)")
+	ap.add_argument("--waste-scale", type=float, default=float(os.environ.get("BENCH_WASTE") or 1.0),
+	                help="scales the planted waste: 1 (default, or $BENCH_WASTE) ~ 0.21 findings per pod, "
+	                     "0.1 and 10 give ~10x fewer and ~10x more findings")
+	ap.add_argument("--managed-fields-share", type=float, default=MF_SHARE,
+	                help="share of objects with metadata.managedFields (default %(default)s)")
+	ap.add_argument("--last-applied-share", type=float, default=LA_SHARE,
+	                help="share of user-managed objects with a last-applied-configuration (default %(default)s)")
+	a = ap.parse_args()
+	out, pods = a.outdir, a.pods
+	WASTE, MF_SHARE, LA_SHARE = a.waste_scale, a.managed_fields_share, a.last_applied_share
 	if pods < 20:
 		sys.stderr.write("gen_cluster.py: PODS must be >= 20\n")
 		return 2
+	if not 0 < WASTE <= 100:
+		sys.stderr.write("gen_cluster.py: --waste-scale must be in (0, 100]\n")
+		return 2
 	t0 = time.time()
 	os.makedirs(os.path.join(out, "objects"), exist_ok=True)
-	n_nodes, n_cron, n_bare, team_budget, n_ns = plan(pods)
+	wp = waste_plan(pods)
+	n_nodes, n_cron, n_bare, team_budget, n_ns = plan(pods, wp)
 	nodes = build_nodes(n_nodes)
+	n_light = round(min(0.2, 0.05 * WASTE) * n_nodes)
+	for nd in rng.sample(nodes, n_light) if n_light < n_nodes else []:
+		al_cpu, al_mem = SHAPES[nd.itype][2], SHAPES[nd.itype][3] * 1024
+		nd.light = True
+		nd.cap_cpu, nd.cap_mem = 0.72 * al_cpu, 0.72 * al_mem  # never more than ~30% requested
+	STATS["planted"]["light_nodes"] = n_light
+	PLACER = Placer(nodes)
 	writers = {r: ListWriter(os.path.join(out, "objects", r + ".json")) for r in RESOURCES}
 	usage_f = open(os.path.join(out, "usage.json"), "w", encoding="utf-8", buffering=1 << 20)
 	usage_f.write('{"containers":[')
@@ -986,15 +1442,21 @@ def main():
 	missing = []
 
 	nodes_sorted = sorted(nodes, key=lambda nd: nd.name)
-	node_items = [(nd.name, dumps(node_obj(nd))) for nd in nodes_sorted]
+	node_items = [(nd.name, dumps(decorate(node_obj(nd), user=False, ctrl="kubelet", status_mgr="kubelet")))
+	              for nd in nodes_sorted]
 	writers["nodes"].write_sorted(node_items)
-	writers["storageclasses"].write_sorted([(sc, dumps({
+	writers["storageclasses"].write_sorted([(sc, dumps(decorate({
 		"allowVolumeExpansion": True, "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
 		"metadata": meta(None, sc, NOW - 1000 * DAY,
 		                 annotations={"storageclass.kubernetes.io/is-default-class": "true"} if sc == "gp3" else None),
-		"parameters": {"csi.storage.k8s.io/fstype": "ext4", "encrypted": "true", "type": sc if sc == "gp3" else "gp2"},
-		"provisioner": "ebs.csi.aws.com", "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer"}))
-		for sc in ("gp3", "standard")])
+		"parameters": {"csi.storage.k8s.io/fstype": "ext4", "encrypted": "true", "type": "gp2" if sc == "standard" else "gp3"},
+		"provisioner": "ebs.csi.aws.com", "reclaimPolicy": "Retain" if sc == "gp3-retain" else "Delete",
+		"volumeBindingMode": "WaitForFirstConsumer"}))) for sc in ("gp3", "gp3-retain", "standard")] + [
+		# statically provisioned volumes (the Available unbound ones) name this class
+		("manual", dumps(decorate({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+		                           "metadata": meta(None, "manual", NOW - 900 * DAY),
+		                           "provisioner": "kubernetes.io/no-provisioner", "reclaimPolicy": "Retain",
+		                           "volumeBindingMode": "WaitForFirstConsumer"})))])
 
 	# per-namespace pod budgets that add up to team_budget exactly
 	team_ns = namespace_names(n_ns)
@@ -1013,10 +1475,17 @@ def main():
 	bare_at = {}
 	for i in range(n_bare):
 		bare_at.setdefault(team_ns[(i * 7) % len(team_ns)][0], []).append(i)
-	n_orphans = max(3, pods // 100)
-	orphan_at = {}
-	for i in range(n_orphans):
-		orphan_at.setdefault(team_ns[randint(0, len(team_ns) - 1)][0], []).append(i)
+	# object-level waste, spread over the team namespaces; a few in kube-system (protected: blocked)
+	waste_at = {}
+	for kind in ("orphan", "orphan_young", "unbound", "unbound_young", "idle_lb", "idle_lb_young", "finished_job",
+	             "finished_job_young", "zero"):
+		for i in range(wp[kind]):
+			waste_at.setdefault(team_ns[randint(0, len(team_ns) - 1)][0], []).append((kind, i))
+	for kind in ("orphan", "unbound", "idle_lb", "finished_job"):
+		for i in range(wp["protected"]):
+			waste_at.setdefault("kube-system", []).append((kind, 1000000 + i))
+			STATS["planted"]["protected"] += 1
+	fj_pods_left = wp["finished_job_pods"]
 
 	pvs = []
 	counts = {r: 0 for r in RESOURCES}
@@ -1076,8 +1545,11 @@ def main():
 				build_statefulset(em, w, nodes, svc_list, pvcs)
 			else:
 				r = min(budget, choice(REPLICAS))
-				w = new_workload(ns, "Deployment", app, team, r)
-				if R() < 0.001:
+				idle = R() < 0.05 * waste_m()
+				w = new_workload(ns, "Deployment", app, team, r, idle=idle)
+				if idle:
+					STATS["planted"]["idle_workloads"] += 1
+				if R() < 0.001 and not idle:
 					w["unmeasured"] = True
 					STATS["unmeasured_workloads"] += 1
 					missing.append("no container metrics for pods of Deployment %s/%s: its cAdvisor series are "
@@ -1085,7 +1557,7 @@ def main():
 				if r == 1 and R() < 0.05:
 					claim = "%s-state" % app
 					w["volumes"] = w.get("volumes", []) + [{"name": "state", "persistentVolumeClaim": {"claimName": claim}}]
-					pvcs.append((ns, claim, "20Gi", NOW - randint(30 * DAY, 300 * DAY), None, w["labels"]))
+					pvcs.append((ns, claim, "20Gi", NOW - randint(30 * DAY, 300 * DAY), None, w["labels"], "gp3", True))
 				build_deployment(em, w, nodes, svc_list)
 				n_deploy += 1
 			budget -= r
@@ -1099,16 +1571,63 @@ def main():
 			     "has_oom": c["prof"] == "oom"}
 			started = NOW - randint(2 * DAY, 30 * DAY)
 			emit_pod(em, w, pod_template_compiled(w, {"run": "debug-%d" % i}, None, None, None, None, None),
-			         "debug-%d" % i, nodes[randint(0, len(nodes) - 1)], started)
+			         "debug-%d" % i, PLACER.pick(w), started)
 			pod_usage(w, "debug-%d" % i, "", "", started, NOW, 0)
-		for i in orphan_at.get(ns, []):
-			# most are well past the 7-day grace period; some are not
-			age = randint(1 * DAY, 5 * DAY) if R() < 0.15 else randint(10 * DAY, 500 * DAY)
-			pvcs.append((ns, "%s-%s-%d" % (choice(APPS), choice(["scratch", "export", "data", "backup"]), i),
-			             choice(["10Gi", "50Gi", "100Gi", "500Gi"]), NOW - age, None, None))
-			STATS["orphan_pvcs"] += 1
-		for pns, pname, size, created, node, labels in pvcs:
-			pvc_pv(em, pvs, pns, pname, size, created, node, labels)
+		for kind, i in waste_at.get(ns, []):
+			pl = STATS["planted"]
+			if kind in ("orphan", "orphan_young"):
+				# unmounted claims: most well past the 7-day grace period, the young ones not; 20% on a
+				# storage class with reclaim policy Retain
+				young = kind == "orphan_young"
+				age = randint(1 * DAY, 5 * DAY) if young else randint(10 * DAY, 500 * DAY)
+				sc = "gp3-retain" if R() < 0.2 else "gp3"
+				pvcs.append((ns, "%s-%s-%d" % (choice(APPS), choice(["scratch", "export", "data", "backup"]), i),
+				             choice(["10Gi", "50Gi", "100Gi", "500Gi"]), NOW - age, None, None, sc, True))
+				STATS["orphan_pvcs"] += 1
+				if young:
+					pl["orphan_pvcs_young"] += 1
+				else:
+					pl["orphan_pvcs"] += 1
+					pl["orphan_pvcs_retain"] += sc == "gp3-retain"
+			elif kind in ("unbound", "unbound_young"):
+				young = kind == "unbound_young"
+				unbound_pv(pvs, ns, NOW - (randint(DAY, 5 * DAY) if young else randint(10 * DAY, 600 * DAY)))
+				pl["unbound_pvs_young" if young else "unbound_pvs"] += 1
+			elif kind in ("idle_lb", "idle_lb_young"):
+				young = kind == "idle_lb_young"
+				idle_lb(em, ns, svc_list, "%s-%s-legacy-%d" % (choice(APPS), choice(ROLES), i),
+				        NOW - (randint(3600, 20 * 3600) if young else randint(2 * DAY, 400 * DAY)))
+				pl["idle_lbs_young" if young else "idle_lbs"] += 1
+			elif kind in ("finished_job", "finished_job_young"):
+				young = kind == "finished_job_young"
+				with_pod = not young and fj_pods_left > 0 and ns != "kube-system"
+				fj_pods_left -= with_pod
+				build_bare_job(em, ns, "%s-%s-%s" % (choice(APPS), choice(["migrate", "backfill", "reindex", "import",
+				                                                            "fix", "seed"]), safe(5)), team,
+				               NOW - (randint(2 * 3600, 6 * DAY) if young else randint(8 * DAY, 300 * DAY)), with_pod)
+				pl["finished_jobs_young" if young else "finished_jobs"] += 1
+				pl["finished_job_pods"] += with_pod
+			elif kind == "zero":
+				# scaled to zero, still holding a claim (Deployment), a load balancer, or its claims (StatefulSet)
+				app = "%s-%s-parked-%d" % (choice(APPS), choice(ROLES), i)
+				x = R()
+				if x < 0.15:
+					w = new_workload(ns, "StatefulSet", app, team, 0)
+					w["claims"] = [("data", choice(["20Gi", "50Gi", "100Gi"]))]
+					build_statefulset(em, w, nodes, svc_list, pvcs, ordinals=randint(1, 3))
+				else:
+					w = new_workload(ns, "Deployment", app, team, 0)
+					if x < 0.85:
+						claim = "%s-data" % app
+						w["volumes"] = w.get("volumes", []) + [{"name": "data", "persistentVolumeClaim": {"claimName": claim}}]
+						pvcs.append((ns, claim, choice(["20Gi", "50Gi", "100Gi"]), NOW - randint(30 * DAY, 500 * DAY), None,
+						             w["labels"], "gp3", True))
+					else:
+						w["lb"] = True
+					build_deployment(em, w, nodes, svc_list)
+				pl["zero_replica"] += 1
+		for pns, pname, size, created, node, labels, sc, user in pvcs:
+			pvc_pv(em, pvs, pns, pname, size, created, node, labels, sc=sc, user=user)
 		build_services(em, ns, svc_list)
 		total_pods += len(em.items["pods"])
 		for r in RESOURCES:
@@ -1121,7 +1640,7 @@ def main():
 	writers["persistentvolumes"].write_sorted(pvs)
 	counts["persistentvolumes"] = len(pvs)
 	counts["nodes"] = len(node_items)
-	counts["storageclasses"] = 2
+	counts["storageclasses"] = 4
 	for wr in writers.values():
 		wr.close()
 	usage_f.write('],"missing":%s,"schema":"kopilot.usage/v1","window":{"end":"%s","source":"prometheus",'
@@ -1131,8 +1650,16 @@ def main():
 		raise SystemExit("gen_cluster.py: internal error: wrote %d pods, wanted %d" % (total_pods, pods))
 	size = sum(os.path.getsize(os.path.join(out, "objects", r + ".json")) for r in RESOURCES)
 	size += os.path.getsize(os.path.join(out, "usage.json"))
+	al = [(SHAPES[nd.itype][2], SHAPES[nd.itype][3] * 1024) for nd in nodes]
+	STATS["node_requested_ratio"] = {
+		"cpu": round(1 - sum(nd.free_cpu for nd in nodes) / sum(a[0] for a in al), 3),
+		"memory": round(1 - sum(nd.free_mem for nd in nodes) / sum(a[1] for a in al), 3),
+		"cpu_normal_nodes": round(1 - sum(nd.free_cpu for nd in nodes if not nd.light) /
+		                          max(1, sum(a[0] for a, nd in zip(al, nodes) if not nd.light)), 3)}
 	stats = dict(STATS, pods=total_pods, objects=counts, usage_entries=usage_n, bytes=size,
-	             seconds=round(time.time() - t0, 2), now=ts(NOW), seed=SEED)
+	             seconds=round(time.time() - t0, 2), now=ts(NOW), seed=SEED, waste_scale=WASTE,
+	             managed_fields_share=MF_SHARE, last_applied_share=LA_SHARE,
+	             pods_json_bytes=os.path.getsize(os.path.join(out, "objects", "pods.json")))
 	print(dumps(stats))
 	return 0
 

@@ -9,6 +9,13 @@ barely varies). "analyze+recommend" is summed per round, then the median of
 the sums is taken; its peak RSS is the larger of the two processes'.
 Ratios are kopilot / reference: 2.0 means kopilot takes twice as long (or
 twice the memory) as the reference.
+
+The headline is `kopilot run` (cold: raw snapshot to the last report) against
+python3 json.load of the same files in the same rounds, with the issue's
+targets (<= 0.3x python's wall time, <= 300 MB peak RSS). The scale section
+holds one point per waste scale (~10x fewer and ~10x more findings), each
+with its own python reference, and says whether time and peak RSS grow
+linearly (or better) with the findings and the input.
 """
 
 import argparse
@@ -23,8 +30,12 @@ import subprocess
 import sys
 
 TARGET_PODS = 150000
-TARGET_SECONDS = 2.0
-TARGET_RSS_MB = 300.0  # MB = 10^6 bytes, as the issue states it
+TARGET_SECONDS = 2.0            # the earlier, post-cache target (secondary)
+TARGET_RSS_MB = 300.0           # MB = 10^6 bytes, as the issues state it
+TARGET_RUN_VS_PYTHON = 0.3      # issue 15: kopilot run <= 0.3x python json.load of the same files
+TARGET_RUN_RSS_MB = 300.0       # issue 15: kopilot run <= 300 MB peak RSS
+LINEAR_SLACK = 1.5              # a marginal cost up to 50% above the first interval's still counts as linear (noise)
+FINDING_STAGES = ("analyze", "recommend", "render")  # the stages whose work grows with the findings
 MIB = 2 ** 20
 
 
@@ -128,23 +139,81 @@ def loadavg(work):
 	return out
 
 
+def run_json_stats(work, prefix):
+	"""Median stage_seconds and the largest peak_rss_bytes kopilot wrote to run.json over the rounds."""
+	stage, rss, counts = {}, [], None
+	for p in sorted(glob.glob(os.path.join(work, "raw", "%s.*.run.json" % prefix))):
+		if not re.search(r"\.\d+\.run\.json$", p[len(os.path.join(work, "raw", prefix)):]):
+			continue
+		with open(p, encoding="utf-8") as f:
+			rj = json.load(f)
+		for k, v in rj.get("stage_seconds", {}).items():
+			stage.setdefault(k, []).append(v)
+		if "peak_rss_bytes" in rj:
+			rss.append(rj["peak_rss_bytes"])
+		counts = rj.get("counts", counts)
+	st = {k: r3(statistics.median(v)) for k, v in stage.items()}
+	return st, (round(max(rss) / 1e6, 1) if rss else None), counts
+
+
+def load_json(path, default=None):
+	try:
+		with open(path, encoding="utf-8") as f:
+			return json.load(f)
+	except (OSError, ValueError):
+		return default
+
+
+def snapshot_files(snap):
+	out = {}
+	od = os.path.join(snap, "objects")
+	for n in sorted(os.listdir(od)):
+		if n.endswith(".json"):
+			out["objects/" + n] = os.path.getsize(os.path.join(od, n))
+	out["usage.json"] = os.path.getsize(os.path.join(snap, "usage.json"))
+	return out
+
+
+def label_of(w):
+	return "x" + (("%g" % w) if isinstance(w, float) else w)
+
+
+def linearity(points, key_x, key_y):
+	"""Marginal cost of y per unit of x between consecutive points (sorted by x), and the elasticity
+	log(y2/y1)/log(x2/x1): 1 = proportional, < 1 = a fixed part dominates, > 1 = faster than linear."""
+	import math
+	pts = sorted((p for p in points if p.get(key_x) and p.get(key_y)), key=lambda p: p[key_x])
+	out = []
+	for a, b in zip(pts, pts[1:]):
+		dx = b[key_x] - a[key_x]
+		out.append({"from": a["label"], "to": b["label"],
+		            "marginal": (b[key_y] - a[key_y]) / dx if dx else None,
+		            "elasticity": round(math.log(b[key_y] / a[key_y]) / math.log(b[key_x] / a[key_x]), 2)
+		            if b[key_x] != a[key_x] and a[key_y] > 0 else None})
+	verdict = None
+	if len(out) >= 2 and out[0]["marginal"] is not None and out[-1]["marginal"] is not None:
+		m0, m1 = out[0]["marginal"], out[-1]["marginal"]
+		verdict = m1 <= max(m0, 0) * LINEAR_SLACK + 1e-12 or m1 <= 0
+	elif len(out) == 1:
+		verdict = out[0]["elasticity"] is not None and out[0]["elasticity"] <= 1.1
+	return out, verdict
+
+
 def main():
 	ap = argparse.ArgumentParser()
 	ap.add_argument("--work", required=True)
-	ap.add_argument("--snapshot", required=True)
-	ap.add_argument("--files", nargs="+", required=True)
+	ap.add_argument("--snapshot", required=True, help="the headline snapshot (waste 1)")
+	ap.add_argument("--files", nargs="+", required=True, help="the files the headline's python reference read")
 	ap.add_argument("--kopilot", required=True)
 	ap.add_argument("--runs", type=int, required=True)
+	ap.add_argument("--scale-runs", type=int, default=None)
+	ap.add_argument("--points", nargs="*", default=[], help="WASTE=SNAPDIR for every point, the headline's included")
 	ap.add_argument("--now", required=True)
 	ap.add_argument("--json", required=True)
 	ap.add_argument("--md", required=True)
 	a = ap.parse_args()
 
-	gen = {}
-	gp = os.path.join(a.snapshot, ".gen-stats.json")
-	if os.path.exists(gp):
-		with open(gp, encoding="utf-8") as f:
-			gen = json.load(f)
+	gen = load_json(os.path.join(a.snapshot, ".gen-stats.json"), {})
 	pods = gen.get("pods")
 
 	m = {}
@@ -161,42 +230,86 @@ def main():
 		"peak_rss_mb": max(m["analyze"]["peak_rss_mb"], m["recommend"]["peak_rss_mb"])}
 
 	# kopilot run: what run.json says about itself, next to what time(1) saw
-	stage = {}
-	rj_rss = []
-	for p in sorted(glob.glob(os.path.join(a.work, "raw", "run.*.run.json"))):
-		with open(p, encoding="utf-8") as f:
-			rj = json.load(f)
-		for k, v in rj.get("stage_seconds", {}).items():
-			stage.setdefault(k, []).append(v)
-		if "peak_rss_bytes" in rj:
-			rj_rss.append(rj["peak_rss_bytes"])
-	if stage:
-		st = {k: r3(statistics.median(v)) for k, v in stage.items()}
+	st, rj_rss, run_counts = run_json_stats(a.work, "run")
+	if st:
 		m["run"]["run_json_stage_seconds_median"] = st
-		m["run"]["run_json_peak_rss_mb"] = round(max(rj_rss) / 1e6, 1) if rj_rss else None
+		m["run"]["run_json_peak_rss_mb"] = rj_rss
 		m["run"]["seconds_outside_stage_seconds"] = r3(m["run"]["seconds_median"] - sum(st.values()))
 
 	py, pyn, cat = m["python-json"], m["python-json-nogc"], m["cat"]
 	ar_s, ar_rss = m["analyze+recommend"]["seconds_median"], m["analyze+recommend"]["peak_rss_mb"]
+	run_s, run_rss = m["run"]["seconds_median"], m["run"]["peak_rss_mb"]
 	ratios = {
+		"run / python-json": {"time": ratio(run_s, py["seconds_median"]), "peak_rss": ratio(run_rss, py["peak_rss_mb"])},
+		"run / python-json-nogc": {"time": ratio(run_s, pyn["seconds_median"]),
+		                           "peak_rss": ratio(run_rss, pyn["peak_rss_mb"])},
 		"analyze+recommend / python-json": {"time": ratio(ar_s, py["seconds_median"]),
 		                                    "peak_rss": ratio(ar_rss, py["peak_rss_mb"])},
 		"analyze+recommend / python-json-nogc": {"time": ratio(ar_s, pyn["seconds_median"]),
 		                                         "peak_rss": ratio(ar_rss, pyn["peak_rss_mb"])},
 		"analyze+recommend / cat": {"time": ratio(ar_s, cat["seconds_median"])},
-		"run / python-json": {"time": ratio(m["run"]["seconds_median"], py["seconds_median"]),
-		                      "peak_rss": ratio(m["run"]["peak_rss_mb"], py["peak_rss_mb"])},
 	}
 	for n in ("analyze", "recommend", "run"):
 		m[n]["ratio_time_vs_python_json"] = ratio(m[n]["seconds_median"], py["seconds_median"])
 		m[n]["ratio_rss_vs_python_json"] = ratio(m[n]["peak_rss_mb"], py["peak_rss_mb"])
 
 	applies = pods == TARGET_PODS
+	run_ratio = ratios["run / python-json"]["time"]
 	targets = {
 		"pods": TARGET_PODS, "applies": applies,
-		"analyze+recommend_seconds": {"target": TARGET_SECONDS, "measured": ar_s, "met": ar_s < TARGET_SECONDS},
-		"analyze+recommend_peak_rss_mb": {"target": TARGET_RSS_MB, "measured": ar_rss, "met": ar_rss < TARGET_RSS_MB},
+		"run_vs_python_json_time": {"target": TARGET_RUN_VS_PYTHON, "measured": run_ratio,
+		                            "met": run_ratio is not None and run_ratio <= TARGET_RUN_VS_PYTHON},
+		"run_peak_rss_mb": {"target": TARGET_RUN_RSS_MB, "measured": run_rss, "met": run_rss <= TARGET_RUN_RSS_MB},
+		"secondary": {
+			"analyze+recommend_seconds": {"target": TARGET_SECONDS, "measured": ar_s, "met": ar_s < TARGET_SECONDS},
+			"analyze+recommend_peak_rss_mb": {"target": TARGET_RSS_MB, "measured": ar_rss, "met": ar_rss < TARGET_RSS_MB}},
 	}
+
+	# ---- the scale points ----
+	points = []
+	for spec in a.points:
+		w, snap = spec.split("=", 1)
+		lab = label_of(w)
+		suffix = "" if float(w) == 1.0 else "@" + lab
+		g = load_json(os.path.join(snap, ".gen-stats.json"), {})
+		prs, rrs = rounds(a.work, "python-json" + suffix), rounds(a.work, "run" + suffix)
+		if not prs or not rrs:
+			continue
+		ps, rs = summary(prs), summary(rrs)
+		failed = []
+		for fp in sorted(glob.glob(os.path.join(a.work, "raw", "run%s.*.failed" % suffix))):
+			with open(fp, encoding="utf-8", errors="replace") as f:
+				failed.append(" ".join(f.read().split()))
+		st_p, rj_p, counts_p = run_json_stats(a.work, "run" + suffix)
+		fc = load_json(os.path.join(a.work, "raw", "run%s.findings.json" % suffix), {})
+		files = snapshot_files(snap)
+		nbytes = sum(files.values())
+		findings = (counts_p or {}).get("findings") or fc.get("findings")
+		points.append({
+			"label": lab, "waste_scale": float(w), "headline": float(w) == 1.0, "pods": g.get("pods"),
+			"failed": failed or None,
+			"bytes": nbytes, "pods_json_bytes": files.get("objects/pods.json"),
+			"objects": g.get("objects"), "planted": g.get("planted"), "generator_seconds": g.get("seconds"),
+			"findings": findings, "findings_by_category": fc.get("by_category"), "blocked": fc.get("blocked"),
+			"plan_steps": fc.get("plan_steps"), "output_bytes": fc.get("bytes"),
+			"python_json": ps, "run": rs, "run_json_stage_seconds_median": st_p, "run_json_peak_rss_mb": rj_p,
+			"ratio_time_vs_python_json": ratio(rs["seconds_median"], ps["seconds_median"]),
+			"ratio_rss_vs_python_json": ratio(rs["peak_rss_mb"], ps["peak_rss_mb"]),
+			"run_seconds": rs["seconds_median"], "run_peak_rss_mb": rs["peak_rss_mb"],
+			"finding_stages_seconds": r3(sum(st_p.get(k, 0) for k in FINDING_STAGES)) if st_p and not failed else None,
+			"input_mb": nbytes / 1e6})
+	points.sort(key=lambda p: p["waste_scale"])
+	lin = {}
+	for y in ("run_seconds", "run_peak_rss_mb", "finding_stages_seconds"):
+		steps, verdict = linearity([p for p in points if not p["failed"]], "findings", y)
+		if any(p["failed"] for p in points):
+			verdict = None  # a point that failed shows nothing about growth, or the worst
+		lin["%s_per_finding" % y] = {"steps": steps, "linear_or_better": verdict}
+	scale = {"points": points, "linearity": lin,
+	         "rule": "the marginal cost (extra seconds or MB per extra finding) of the last interval between "
+	                 "consecutive points is at most %.1fx that of the first: then time and memory grow no faster "
+	                 "than linearly with the findings (pods are the same in every point; the input grows with the "
+	                 "objects that carry the waste)" % LINEAR_SLACK}
 
 	sizes = {("objects/" if os.path.basename(os.path.dirname(p)) == "objects" else "") + os.path.basename(p):
 	         os.path.getsize(p) for p in a.files}
@@ -204,23 +317,31 @@ def main():
 	commit = sh(["git", "-C", root, "rev-parse", "--short", "HEAD"])
 	dirty = sh(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"])
 	result = {
-		"schema": "kopilot.bench/v1",
+		"schema": "kopilot.bench/v2",
 		"generated_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
 		"kopilot": {"binary": a.kopilot, "version": sh([a.kopilot, "version"]),
 		            "git_commit": commit + ("-dirty" if dirty else "")},
 		"host": dict(host_info(), loadavg_1min=loadavg(a.work)),
-		"runs": a.runs, "now": a.now,
+		"runs": a.runs, "scale_runs": a.scale_runs or a.runs, "now": a.now,
 		"snapshot": {"generator": "bench/gen_cluster.py", "pods": pods, "bytes": sum(sizes.values()),
 		             "files": sizes, "objects": gen.get("objects"), "usage_entries": gen.get("usage_entries"),
-		             "generator_seconds": gen.get("seconds")},
+		             "generator_seconds": gen.get("seconds"), "waste_scale": gen.get("waste_scale"),
+		             "managed_fields_share": gen.get("managed_fields_share"),
+		             "last_applied_share": gen.get("last_applied_share"), "planted": gen.get("planted"),
+		             "node_requested_ratio": gen.get("node_requested_ratio")},
+		"findings": run_counts,
+		"findings_by_category": next((p["findings_by_category"] for p in points if p["headline"]), None),
 		"measurements": m,
 		"ratios": ratios,
-		"cpu_ratios": {"analyze+recommend / python-json": ratio(m["analyze+recommend"]["cpu_seconds_median"],
+		"cpu_ratios": {"run / python-json": ratio(m["run"]["cpu_seconds_median"], py["cpu_seconds_median"]),
+		               "analyze+recommend / python-json": ratio(m["analyze+recommend"]["cpu_seconds_median"],
 		                                                        py["cpu_seconds_median"]),
 		               "analyze+recommend / python-json-nogc": ratio(m["analyze+recommend"]["cpu_seconds_median"],
 		                                                             pyn["cpu_seconds_median"])},
 		"targets": targets,
-		"units": {"seconds": "wall clock, /usr/bin/time -v", "cpu_seconds": "user + system CPU time, /usr/bin/time -v", "peak_rss_mb": "maximum resident set size, 10^6 bytes",
+		"scale": scale,
+		"units": {"seconds": "wall clock, /usr/bin/time -v", "cpu_seconds": "user + system CPU time, /usr/bin/time -v",
+		          "peak_rss_mb": "maximum resident set size, 10^6 bytes",
 		          "ratio": "kopilot / reference; > 1 means kopilot is slower or bigger"},
 	}
 	tmp = a.json + ".tmp"
@@ -232,23 +353,50 @@ def main():
 	# ---- markdown ----
 	L = []
 	A = L.append
+	yes = lambda b: "met" if b else "NOT met"
 	A("# kopilot benchmark: %s pods" % ("{:,}".format(pods) if pods else "?"))
 	A("")
 	la = result["host"]["loadavg_1min"]
 	A("%s, %s (commit %s), %d rounds, median wall time; host: %s, %s CPUs, %s GB RAM, load average %s at the "
 	  "start and %s at the end of the rounds. "
-	  "Snapshot: %.0f MB of JSON in %d files (%s usage entries), page cache warm." % (
+	  "Snapshot (waste x1): %.0f MB of JSON in %d files (pods.json %.0f MB, %s usage entries; managedFields on %.0f%% "
+	  "and last-applied-configuration on %.0f%% of the user-managed objects), page cache warm." % (
 		  result["generated_at"], result["kopilot"]["version"] or "?", result["kopilot"]["git_commit"] or "?",
 		  a.runs, result["host"]["cpu"] or "?", result["host"]["cpus"], result["host"]["memory_gb"], la["start"], la["end"],
-		  result["snapshot"]["bytes"] / 1e6, len(sizes), "{:,}".format(gen.get("usage_entries") or 0)))
+		  result["snapshot"]["bytes"] / 1e6, len(sizes), sizes.get("objects/pods.json", 0) / 1e6,
+		  "{:,}".format(gen.get("usage_entries") or 0), 100 * (gen.get("managed_fields_share") or 0),
+		  100 * (gen.get("last_applied_share") or 0)))
+	A("")
+	run = m["run"]
+	A("## Headline: `kopilot run`, cold, raw snapshot to the last report")
+	A("")
+	A("%s findings%s. A new process each round, no model cache: **%.2f s and %.0f MB peak RSS**, %sx python "
+	  "json.load's wall time (%sx with its gc off) and %sx its peak RSS over the same files in the same rounds." % (
+		  "{:,}".format((run_counts or {}).get("findings") or 0),
+		  (" (" + ", ".join("%s %s" % (k, "{:,}".format(v)) for k, v in (result["findings_by_category"] or {}).items()) + ")")
+		  if result["findings_by_category"] else "",
+		  run["seconds_median"], run["peak_rss_mb"], run_ratio, ratios["run / python-json-nogc"]["time"],
+		  ratios["run / python-json"]["peak_rss"]))
+	A("")
+	A("Targets (issue 15)%s:" % ("" if applies else " (this run has %s pods: the targets do not apply as such)" % pods))
+	A("")
+	A("- time: at most %.1fx python json.load: %sx -> **%s**" % (TARGET_RUN_VS_PYTHON, run_ratio,
+	                                                              yes(targets["run_vs_python_json_time"]["met"])))
+	A("- peak RSS: at most %.0f MB: %.0f MB -> **%s**" % (TARGET_RUN_RSS_MB, run_rss, yes(targets["run_peak_rss_mb"]["met"])))
+	if st:
+		A("")
+		A("Per stage (run.json `stage_seconds`, median): %s; %.2f s of the %.2f s wall time are outside the stages. "
+		  "Peak RSS per run.json: %s MB." % (
+			  ", ".join("%s %.2f s" % (k, v) for k, v in st.items()), m["run"]["seconds_outside_stage_seconds"],
+			  run["seconds_median"], rj_rss))
 	A("")
 	A("| measurement | median s | min..max s | CPU s | peak RSS MB | time vs python json.load | RSS vs python json.load |")
 	A("|---|---:|---:|---:|---:|---:|---:|")
-	rows = [("cat (raw read of all files)", "cat"), ("python3 json.load (all files)", "python-json"),
-	        ("python3 json.load, gc off", "python-json-nogc"), ("kopilot analyze (after the model cache)", "analyze"),
+	rows = [("**kopilot run: raw snapshot to the last report**", "run"), ("cat (raw read of all files)", "cat"),
+	        ("python3 json.load (all files)", "python-json"), ("python3 json.load, gc off", "python-json-nogc"),
+	        ("kopilot collect (1 run)", "collect"), ("kopilot analyze (after the model cache)", "analyze"),
 	        ("kopilot recommend (after the model cache)", "recommend"),
-	        ("kopilot analyze + recommend (after the model cache)", "analyze+recommend"),
-	        ("**kopilot run: raw snapshot to the last report**", "run"), ("kopilot collect (1 run)", "collect")]
+	        ("kopilot analyze + recommend (after the model cache)", "analyze+recommend")]
 	for label, k in rows:
 		x = m.get(k)
 		if not x:
@@ -258,34 +406,60 @@ def main():
 			"%.2fx" % ratio(x["seconds_median"], py["seconds_median"]),
 			"%.2fx" % ratio(x["peak_rss_mb"], py["peak_rss_mb"])))
 	A("")
-	run = m["run"]
-	A("Headline, what a user waits for: `kopilot run` from the raw snapshot to the last report, a new process "
-	  "each round: %.2f s and %.0f MB peak RSS, %sx python json.load's wall time and %sx its peak RSS over the "
-	  "same files in the same rounds." % (
-		  run["seconds_median"], run["peak_rss_mb"], ratios["run / python-json"]["time"],
-		  ratios["run / python-json"]["peak_rss"]))
-	A("")
-	A("Secondary, a slice (analyze and recommend start from collect's model cache, snapshot/model.bin), against "
-	  "the earlier target: analyze + recommend over %s pods in under %.0f s and under %.0f MB%s:" % (
-		"{:,}".format(TARGET_PODS), TARGET_SECONDS, TARGET_RSS_MB,
-		"" if applies else " (this run has %s pods: the target does not apply as such)" % pods))
-	A("")
-	A("- time: %.2f s -> **%s** (%.1fx the target)" % (
-		ar_s, "met" if targets["analyze+recommend_seconds"]["met"] else "NOT met", ar_s / TARGET_SECONDS))
-	A("- peak RSS: %.0f MB -> **%s** (%.1fx the target)" % (
-		ar_rss, "met" if targets["analyze+recommend_peak_rss_mb"]["met"] else "NOT met", ar_rss / TARGET_RSS_MB))
-	A("- against the cost of just reading the data: %sx python json.load's wall time (%sx with its gc off), "
-	  "%sx its CPU time (%sx with gc off), %sx its peak RSS" % (
-		  ratios["analyze+recommend / python-json"]["time"], ratios["analyze+recommend / python-json-nogc"]["time"],
-		  result["cpu_ratios"]["analyze+recommend / python-json"],
-		  result["cpu_ratios"]["analyze+recommend / python-json-nogc"],
-		  ratios["analyze+recommend / python-json"]["peak_rss"]))
-	if stage:
-		st = m["run"]["run_json_stage_seconds_median"]
+	A("Secondary (the old post-cache figure): analyze + recommend from collect's model cache (snapshot/model.bin), "
+	  "%.2f s (%s the earlier %.0f s target) and %.0f MB (%s %.0f MB)." % (
+		  ar_s, yes(targets["secondary"]["analyze+recommend_seconds"]["met"]), TARGET_SECONDS, ar_rss,
+		  yes(targets["secondary"]["analyze+recommend_peak_rss_mb"]["met"]), TARGET_RSS_MB))
+	if len(points) > 1:
 		A("")
-		A("`kopilot run` per run.json (median): %s; %.2f s of the %.2f s wall time are outside `stage_seconds`." % (
-			", ".join("%s %.2f s" % (k, v) for k, v in st.items()), m["run"]["seconds_outside_stage_seconds"],
-			m["run"]["seconds_median"]))
+		A("## Scale: ~10x fewer and ~10x more findings (%d round%s each, each point with its own python reference)" % (
+			a.scale_runs or a.runs, "" if (a.scale_runs or a.runs) == 1 else "s"))
+		A("")
+		A("| waste | pods | input MB | findings | `kopilot run` s | peak RSS MB | python json.load s | run vs python | "
+		  "s per 1k findings | MB RSS per 1k findings | collect / analyze / recommend / render s |")
+		A("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+		for p in points:
+			sp = p["run_json_stage_seconds_median"] or {}
+			if p["failed"]:
+				A("| %s | %s | %.0f | ? | **FAILED** after %.2f s | %.0f | %.2f | | | | %s |" % (
+					p["label"], "{:,}".format(p["pods"] or 0), p["input_mb"], p["run_seconds"], p["run_peak_rss_mb"],
+					p["python_json"]["seconds_median"], "; ".join(p["failed"]).replace("|", "/")))
+				continue
+			A("| %s%s | %s | %.0f | %s | %.2f | %.0f | %.2f | %sx | %.3f | %.2f | %s |" % (
+				p["label"], " (headline)" if p["headline"] else "", "{:,}".format(p["pods"] or 0), p["input_mb"],
+				"{:,}".format(p["findings"] or 0), p["run_seconds"], p["run_peak_rss_mb"],
+				p["python_json"]["seconds_median"], p["ratio_time_vs_python_json"],
+				1000 * p["run_seconds"] / p["findings"] if p["findings"] else float("nan"),
+				1000 * p["run_peak_rss_mb"] / p["findings"] if p["findings"] else float("nan"),
+				" / ".join("%.2f" % sp.get(k, float("nan")) for k in ("collect", "analyze", "recommend", "render"))))
+		A("")
+		A("Findings per category:")
+		A("")
+		cats = sorted({c for p in points for c in (p["findings_by_category"] or {})})
+		A("| category | " + " | ".join(p["label"] for p in points) + " |")
+		A("|---|" + "---:|" * len(points))
+		for c in cats:
+			A("| %s | %s |" % (c, " | ".join("failed" if p["failed"] else
+			                                "{:,}".format((p["findings_by_category"] or {}).get(c, 0)) for p in points)))
+		A("| blocked (protected namespaces) | %s |" % " | ".join("failed" if p["failed"] else str(p["blocked"])
+		                                                         for p in points))
+		A("")
+		A("Grows linearly? " + scale["rule"][0].upper() + scale["rule"][1:] + ".")
+		A("")
+		for key, txt, unit in (("run_seconds_per_finding", "`kopilot run` wall time", "s"),
+		                       ("run_peak_rss_mb_per_finding", "`kopilot run` peak RSS", "MB"),
+		                       ("finding_stages_seconds_per_finding", "analyze + recommend + render (run.json)", "s")):
+			e = lin[key]
+			A("- %s, per 1k more findings: %s -> **%s**" % (
+				txt, "; ".join("%s->%s %+.3f %s (elasticity %s)" % (
+					s_["from"], s_["to"], 1000 * s_["marginal"], unit, s_["elasticity"]) for s_ in e["steps"]),
+				"linear or better" if e["linear_or_better"] else
+				("NOT linear: grows faster" if e["linear_or_better"] is False else
+				 "not shown: %s failed" % ", ".join(p["label"] for p in points if p["failed"])
+				 if any(p["failed"] for p in points) else "not enough points")))
+		A("")
+		A("Elasticity = log(y2/y1) / log(findings2/findings1): 1 is proportional, below 1 a fixed part (the pods) "
+		  "dominates, above 1 the cost per finding grows.")
 	A("")
 	md = "\n".join(L)
 	with open(a.md + ".tmp", "w", encoding="utf-8") as f:

@@ -54,15 +54,54 @@ static void add_refs(kp_arena *a, const char *ns, const kp_podspec *ps, const ch
 	free(prefix);
 }
 
-/* name == tmpl + "-" + sts + "-" + digits */
-static const kp_pv *bound_pv(const kp_cluster *c, const kp_pvc *v)
+/* PersistentVolumes sorted by name, and workloads with claim templates
+ * sorted by namespace: one lookup per claim instead of a pass over every
+ * volume and every workload (claims x volumes was quadratic). */
+static int cmp_pv_name(const void *a, const void *b)
 {
-	if (!v->volume_name)
+	return strcmp((*(const kp_pv *const *)a)->meta.name, (*(const kp_pv *const *)b)->meta.name);
+}
+
+static int cmp_pv_key(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, (*(const kp_pv *const *)elem)->meta.name);
+}
+
+static const char *ns_or_empty(const char *ns)
+{
+	return ns ? ns : "";
+}
+
+static int cmp_wl_ns(const void *a, const void *b)
+{
+	return strcmp(ns_or_empty((*(const kp_workload *const *)a)->meta.namespace_),
+		      ns_or_empty((*(const kp_workload *const *)b)->meta.namespace_));
+}
+
+static const kp_pv *bound_pv(const kp_pv *const *pvs, size_t n, const kp_pvc *v)
+{
+	if (!v->volume_name || !n)
 		return NULL;
-	for (size_t i = 0; i < c->pvs.len; i++)
-		if (strcmp(c->pvs.items[i].meta.name, v->volume_name) == 0)
-			return &c->pvs.items[i];
-	return NULL;
+	const kp_pv *const *hit = bsearch(v->volume_name, pvs, n, sizeof(*pvs), cmp_pv_key);
+	return hit ? *hit : NULL;
+}
+
+/* Whether name is <template>-<statefulset>-<ordinal> of a StatefulSet in ns. */
+static bool statefulset_claim(const kp_workload *const *sts, size_t n, const char *ns, const char *name)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ns_or_empty(sts[mid]->meta.namespace_), ns) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t w = lo; w < n && strcmp(ns_or_empty(sts[w]->meta.namespace_), ns) == 0; w++)
+		for (size_t t = 0; t < sts[w]->nclaim_templates; t++)
+			if (kp_statefulset_claim(name, sts[w]->claim_templates[t], sts[w]->meta.name))
+				return true;
+	return false;
 }
 
 /* Why the rule cannot judge PVCs in this snapshot, or NULL. */
@@ -94,6 +133,20 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 			add_ref(&c->arena, c->pvcs.items[i].meta.namespace_, NULL, c->pvcs.items[i].data_source_pvc, &refs);
 	if (refs.len)
 		qsort(refs.items, refs.len, sizeof(char *), cmp_str);
+	const kp_pv **pvs = kp_xmalloc((c->pvs.len ? c->pvs.len : 1) * sizeof(*pvs));
+	size_t npvs = 0;
+	for (size_t i = 0; i < c->pvs.len; i++)
+		if (c->pvs.items[i].meta.name)
+			pvs[npvs++] = &c->pvs.items[i];
+	if (npvs > 1)
+		qsort(pvs, npvs, sizeof(*pvs), cmp_pv_name);
+	const kp_workload **sts = kp_xmalloc((c->workloads.len ? c->workloads.len : 1) * sizeof(*sts));
+	size_t nsts = 0;
+	for (size_t w = 0; w < c->workloads.len; w++)
+		if (c->workloads.items[w].nclaim_templates)
+			sts[nsts++] = &c->workloads.items[w];
+	if (nsts > 1)
+		qsort(sts, nsts, sizeof(*sts), cmp_wl_ns);
 	kp_buf key;
 	kp_buf_init(&key);
 
@@ -116,13 +169,8 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 		kp_buf_printf(&key, "%s/%s", ns, name);
 		const char *k = key.data;
 		bool used = refs.len && bsearch(&k, refs.items, refs.len, sizeof(char *), cmp_str) != NULL;
-		for (size_t w = 0; w < c->workloads.len && !used; w++) {
-			const kp_workload *wl = &c->workloads.items[w];
-			if (!wl->nclaim_templates || strcmp(wl->meta.namespace_, ns) != 0)
-				continue;
-			for (size_t t = 0; t < wl->nclaim_templates && !used; t++)
-				used = kp_statefulset_claim(name, wl->claim_templates[t], wl->meta.name);
-		}
+		if (!used)
+			used = statefulset_claim(sts, nsts, ns_or_empty(ns), name);
 		if (used)
 			continue;
 		if (!v->meta.created) {
@@ -148,7 +196,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 		kp_finding_add_evidence(f, "age_days", (double)age / 86400.0, true, "days",
 					"Created %.0f days ago (grace period %.0f days)", (double)age / 86400.0,
 					x->cfg->rules.orphaned_pvc.grace_days);
-		const kp_pv *pv = bound_pv(c, v);
+		const kp_pv *pv = bound_pv(pvs, npvs, v);
 		if (pv && pv->reclaim_policy && strcmp(pv->reclaim_policy, "Retain") == 0) {
 			/* Deleting the claim alone saves nothing: the volume and its
 			 * disk stay, and so does the bill. What saves the money is the
@@ -179,5 +227,7 @@ void kp_rule_orphaned_pvc(kp_analyze_ctx *x)
 		kp_finding_stamp_evidence(f, "kube-api", NULL, -1);
 	}
 	free(refs.items);
+	free(pvs);
+	free(sts);
 	kp_buf_release(&key);
 }
