@@ -58,7 +58,7 @@ static char *ls_json_c(const char *text)
 	kp_buf_init(&b);
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		json_object *e = json_object_array_get_idx(items, i);
-		kp_buf_printf(&b, "%zu:%s\n", i, e ? json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN) : "null");
+		kp_buf_printf(&b, "%zu:%s\n", i, e ? json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "null");
 	}
 	json_object_put(doc);
 	return kp_buf_detach(&b);
