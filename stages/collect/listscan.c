@@ -56,6 +56,8 @@ static kp_status nomem(kp_listscan *ls, kp_error *err)
 static const kp_keep *keep_match(const kp_keep *keep, const char *name, size_t len)
 {
 	for (const kp_keep *k = keep; k->key; k++) {
+		if (len && k->key[0] != name[0] && k->key[0] != '*')
+			continue; /* most members are told apart by their first byte */
 		size_t kl = strlen(k->key);
 		if (kl && k->key[kl - 1] == '*') {
 			if (len >= kl - 1 && memcmp(name, k->key, kl - 1) == 0)
@@ -333,15 +335,12 @@ uint64_t kp_listscan_offset(const kp_listscan *ls) { return kp_jscan_offset(ls->
 
 uint64_t kp_listscan_pending_start(const kp_listscan *ls) { return kp_jscan_pending_start(ls->scan); }
 
-kp_status kp_listscan_file(const char *path, const char *key, const char *expected, const kp_keep *keep,
-			   kp_listscan_fn fn, void *ud, json_object **skeleton, kp_error *err)
+kp_status kp_listscan_read_file(kp_listscan *ls, const char *path, kp_error *err)
 {
-	*skeleton = NULL;
 	FILE *f;
 	kp_status s = kp_open_input(path, &f, err);
 	if (s)
 		return s;
-	kp_listscan *ls = kp_listscan_new(path, key, expected, keep, fn, ud);
 	enum { CHUNK = 1 << 20 };
 	char *chunk = kp_xmalloc(CHUNK);
 	size_t n;
@@ -359,6 +358,15 @@ kp_status kp_listscan_file(const char *path, const char *key, const char *expect
 	free(chunk);
 	if (!s)
 		s = kp_listscan_finish(ls, err);
+	return s;
+}
+
+kp_status kp_listscan_file(const char *path, const char *key, const char *expected, const kp_keep *keep,
+			   kp_listscan_fn fn, void *ud, json_object **skeleton, kp_error *err)
+{
+	*skeleton = NULL;
+	kp_listscan *ls = kp_listscan_new(path, key, expected, keep, fn, ud);
+	kp_status s = kp_listscan_read_file(ls, path, err);
 	if (!s)
 		*skeleton = kp_listscan_skeleton(ls);
 	kp_listscan_free(ls);

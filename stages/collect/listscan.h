@@ -67,7 +67,10 @@ json_object *kp_listscan_skeleton(kp_listscan *ls);
 uint64_t kp_listscan_offset(const kp_listscan *ls);
 uint64_t kp_listscan_pending_start(const kp_listscan *ls);
 
-/* A whole regular file (kp_open_input: a FIFO or a directory is refused),
+/* Feeds ls a whole regular file (kp_open_input: a FIFO or a directory is
+ * refused) in chunks, skipping a UTF-8 byte order mark, and finishes it. */
+kp_status kp_listscan_read_file(kp_listscan *ls, const char *path, kp_error *err);
+/* The same with a new reader: a whole regular file (kp_open_input: a FIFO or a directory is refused),
  * read in chunks; a UTF-8 byte order mark is skipped. *skeleton as
  * kp_listscan_skeleton (NULL on error). */
 kp_status kp_listscan_file(const char *path, const char *key, const char *expected, const kp_keep *keep,

@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pipeline/quantity.h"
 #include "stages/collect/listscan.h"
+#include "stages/collect/redact.h"
 
 /* Bound on usage counters (samples, restarts, OOM kills): a trillion samples
  * is 30,000 years at one a second, and summing a million such entries still
@@ -362,8 +364,8 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 	json_object *v = NULL;
 	if (!json_object_is_type(res, json_type_object) || !json_object_object_get_ex(res, key, &v) || !v)
 		return KP_OK;
-	char field[300];
-	snprintf(field, sizeof(field), "%s.%s", field_prefix, key);
+	char field[300]; /* named only in an error: most quantities have none */
+#define QFIELD() (snprintf(field, sizeof(field), "%s.%s", field_prefix, key), field)
 	/* kubectl prints quantities as strings; a bare JSON number is accepted
 	 * because hand-written snapshots use them and the API accepts them.
 	 * json-c keeps a parsed number's source text: use all of it (a copy
@@ -374,19 +376,20 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 	} else if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
 		s = json_object_to_json_string(v);
 	} else {
-		return bad(x, field, "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
+		return bad(x, QFIELD(), "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
 	}
 	kp_error qerr;
 	char q[KP_QUOTE_SIZE];
 	kp_status st = cpu ? kp_quantity_milli(s, out, &qerr) : kp_quantity_units(s, out, &qerr);
 	if (st)
-		return bad(x, field, "%s", qerr.msg);
+		return bad(x, QFIELD(), "%s", qerr.msg);
 	if (cpu && *out > KP_MAX_CPU_MILLICORES)
-		return bad(x, field, "absurd CPU quantity \"%s\" (more than one million cores)", quote_input(s, q));
+		return bad(x, QFIELD(), "absurd CPU quantity \"%s\" (more than one million cores)", quote_input(s, q));
 	if (!cpu && *out > KP_MAX_BYTES)
-		return bad(x, field, "absurd size \"%s\" (more than 1Ei)", quote_input(s, q));
+		return bad(x, QFIELD(), "absurd size \"%s\" (more than 1Ei)", quote_input(s, q));
 	return KP_OK;
 }
+#undef QFIELD
 
 static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefix, const char *key, bool init,
 				  kp_podspec *ps, size_t *filled)
@@ -1085,7 +1088,7 @@ static kp_status check_list(kp_cluster *c, const char *path, kp_resource r, json
 	return s;
 }
 
-static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_error *err)
+static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_redact_plan *plan, kp_error *err)
 {
 	char rel[128];
 	snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name(r));
@@ -1116,7 +1119,25 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 	char expected[160];
 	snprintf(expected, sizeof(expected), "a JSON List (the output of `kubectl get %s -A -o json`)",
 		 kp_resource_name(r));
-	kp_status s = kp_listscan_file(path, "items", expected, item_keep(r), list_item, &x, &doc, err);
+	kp_listscan *ls = kp_listscan_new(path, "items", expected, item_keep(r), list_item, &x);
+	/* the same scan notes what the run's copy of the file redacts (redact.h) */
+	kp_redactor *rec = NULL;
+	struct stat before, after;
+	bool identified = plan && stat(path, &before) == 0;
+	if (identified) {
+		rec = kp_redactor_new_recorder(plan);
+		kp_listscan_set_tap(ls, kp_redactor_token, rec);
+	}
+	kp_status s = kp_listscan_read_file(ls, path, err);
+	if (!s)
+		doc = kp_listscan_skeleton(ls);
+	if (!s && identified && stat(path, &after) == 0 && kp_redact_same_file(&before, &after)) {
+		plan->file = before;
+		plan->size = kp_listscan_offset(ls);
+		plan->valid = true;
+	}
+	kp_redactor_free(rec);
+	kp_listscan_free(ls);
 	if (!s)
 		s = check_list(c, path, r, doc, err);
 	kp_buf_release(&x.what_buf);
@@ -1689,6 +1710,11 @@ const char *kp_snapshot_loader_stamp(void) { return "loader-2 " __DATE__ " " __T
 
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 {
+	return kp_snapshot_load_planned(c, dir, NULL, err);
+}
+
+kp_status kp_snapshot_load_planned(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err)
+{
 	char *objects = kp_path_join(dir, "objects");
 	bool has_objects = kp_file_exists(objects);
 	free(objects);
@@ -1698,7 +1724,7 @@ kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 		return kp_fail(err, KP_ERR_USAGE, "%s: not a snapshot: objects/ is missing (expected objects/<resource>.json)",
 			       dir);
 	for (int r = 0; r < KP_RES_COUNT; r++) {
-		kp_status s = load_list(c, dir, (kp_resource)r, err);
+		kp_status s = load_list(c, dir, (kp_resource)r, plans ? &plans[r] : NULL, err);
 		if (s)
 			return s;
 	}

@@ -12,10 +12,15 @@
 #define KP_SNAPSHOT_H
 
 #include "pipeline/model.h"
+#include "stages/collect/redact.h"
 
 /* Fills c (already kp_cluster_init'ed). On error c may hold partial data and
  * must still be released by the caller. */
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err);
+/* The same, and plans[KP_RES_COUNT] (zeroed by the caller, released with
+ * kp_redact_plan_release) receive what the redacting copy of each list
+ * replaces, found by the same scan (redact.h: kp_redact_copy_planned). */
+kp_status kp_snapshot_load_planned(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err);
 
 /* The model cache (stages/collect/snapcache.c): collect writes
  * SNAPDIR/model.bin, a compact binary copy of c, after the raw files are in
