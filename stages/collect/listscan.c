@@ -36,6 +36,7 @@ struct kp_listscan {
 	frame_t frames[LS_MAX_DEPTH + 1]; /* [depth] of each open container */
 	json_object *skeleton;
 	size_t index;
+	size_t arrays; /* streamed arrays: a repeated member name streams each */
 	int skip_depth;            /* > 0: inside a dropped container opened at this depth */
 	bool skip_next;            /* the member name just read is dropped */
 	bool next_is_array;        /* ... or names the streamed array */
@@ -213,6 +214,7 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		item_root = true;
 	} else if (in_object && ls->next_is_array && t->type == KP_JS_ARRAY_BEGIN) {
 		role = F_ARRAY; /* the streamed array: in the skeleton, left empty */
+		ls->arrays++;
 	}
 	json_object *v;
 	bool ok = true;
@@ -330,6 +332,8 @@ json_object *kp_listscan_skeleton(kp_listscan *ls)
 	ls->skeleton = NULL;
 	return o;
 }
+
+size_t kp_listscan_arrays(const kp_listscan *ls) { return ls->arrays; }
 
 uint64_t kp_listscan_offset(const kp_listscan *ls) { return kp_jscan_offset(ls->scan); }
 

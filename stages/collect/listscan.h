@@ -62,6 +62,10 @@ kp_status kp_listscan_finish(kp_listscan *ls, kp_error *err);
 /* After a successful finish: the document without the array's elements
  * (the array itself is there, empty); the caller puts it. */
 json_object *kp_listscan_skeleton(kp_listscan *ls);
+/* How many arrays were streamed: the key repeated at the top level
+ * ({"items": [...], "items": [...]}) streams the elements of each, where
+ * json-c would keep only the last. */
+size_t kp_listscan_arrays(const kp_listscan *ls);
 /* Bytes fed so far; the offset where a token cut by the end of the last
  * chunk began (kp_jscan_pending_start). */
 uint64_t kp_listscan_offset(const kp_listscan *ls);
