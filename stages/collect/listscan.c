@@ -41,6 +41,7 @@ struct kp_listscan {
 	bool skip_next;            /* the member name just read is dropped */
 	bool next_is_array;        /* ... or names the streamed array */
 	const kp_keep *next_keep;  /* ... or is kept with this filter */
+	const char *next_const;    /* ... spelled as this filter entry, not copied */
 	bool seen;                 /* any token */
 	bool own_error;            /* the scan stopped on a callback's error, not the text's */
 	bool failed;               /* feed or finish failed */
@@ -166,6 +167,7 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		ls->next_is_array = f->role == F_SKEL && t->depth == 1 && len == strlen(ls->key) &&
 				    memcmp(t->text, ls->key, len) == 0;
 		ls->next_keep = NULL;
+		ls->next_const = NULL;
 		if (f->keep) {
 			const kp_keep *k = keep_match(f->keep, t->text, len);
 			if (!k) {
@@ -173,6 +175,9 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 				return KP_OK;
 			}
 			ls->next_keep = k->kids;
+			size_t kl = strlen(k->key);
+			if (kl == len && (!kl || k->key[kl - 1] != '*'))
+				ls->next_const = k->key; /* the filter's string serves as the name */
 		}
 		kp_buf_reset(&ls->keybuf);
 		kp_buf_add(&ls->keybuf, t->text, len);
@@ -234,8 +239,10 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	if (item_root && !begin)
 		return item_done(ls, v, err); /* a scalar element */
 	if (!item_root) {
-		int r = in_object ? json_object_object_add(parent->obj, kp_buf_cstr(&ls->keybuf), v)
-				  : json_object_array_add(parent->obj, v);
+		int r = !in_object	 ? json_object_array_add(parent->obj, v)
+			: ls->next_const ? json_object_object_add_ex(parent->obj, ls->next_const, v,
+								      JSON_C_OBJECT_ADD_CONSTANT_KEY)
+					 : json_object_object_add(parent->obj, kp_buf_cstr(&ls->keybuf), v);
 		if (r != 0) {
 			json_object_put(v);
 			return nomem(ls, err);
