@@ -663,6 +663,8 @@ uint64_t kp_jscan_pending_start(const kp_jscan *s) { return s->tok != T_NONE ? s
 
 uint64_t kp_jscan_offset(const kp_jscan *s) { return s->off; }
 
+void kp_jscan_set_text(kp_jscan *s, bool on) { s->want_text = on; }
+
 kp_status kp_jscan_buffer(const char *name, const kp_jscan_opts *opts, const char *data, size_t n, kp_jscan_fn fn,
 			  void *ud, kp_error *err)
 {

@@ -146,8 +146,10 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		}
 	}
 	if (ls->skip_depth) {
-		if ((t->type == KP_JS_OBJECT_END || t->type == KP_JS_ARRAY_END) && t->depth == ls->skip_depth)
+		if ((t->type == KP_JS_OBJECT_END || t->type == KP_JS_ARRAY_END) && t->depth == ls->skip_depth) {
 			ls->skip_depth = 0;
+			kp_jscan_set_text(ls->scan, true);
+		}
 		return KP_OK;
 	}
 	if (t->type == KP_JS_OBJECT_END || t->type == KP_JS_ARRAY_END) {
@@ -172,6 +174,7 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 			const kp_keep *k = keep_match(f->keep, t->text, len);
 			if (!k) {
 				ls->skip_next = true;
+				kp_jscan_set_text(ls->scan, false); /* none of the value's text is wanted */
 				return KP_OK;
 			}
 			ls->next_keep = k->kids;
@@ -205,7 +208,9 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		if (ls->skip_next) {
 			ls->skip_next = false;
 			if (begin)
-				ls->skip_depth = t->depth;
+				ls->skip_depth = t->depth; /* text stays off to its end */
+			else
+				kp_jscan_set_text(ls->scan, true);
 			return KP_OK;
 		}
 		keep = ls->next_keep;
