@@ -1,8 +1,9 @@
 /*
  * snapshot.c - parses objects/<resource>.json and usage.json into a
- * kp_cluster. All strings are copied into the cluster's arena; the json-c
- * documents are released as soon as each file has been read, so peak memory
- * is one file's DOM plus the compact model.
+ * kp_cluster. Each file is streamed (stages/collect/listscan.c): every item
+ * becomes a json-c tree of only the members the model reads (the keep-
+ * filters below), is parsed and freed, so peak memory is one item's tree
+ * plus the compact model. All strings are copied into the cluster's arena.
  *
  * Validation is strict where a wrong value would change a recommendation
  * (quantities, names, kinds, timestamps) and lenient elsewhere (unknown
