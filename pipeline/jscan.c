@@ -27,6 +27,7 @@ struct kp_jscan {
 	int depth;
 	unsigned char want, tok, sub;
 	bool is_key, keep_text, truncated, failed;
+	bool fresh; /* a number's text is still all in the current chunk, not yet copied */
 	kp_error error; /* the first error, returned again by later calls */
 
 	uint64_t off;  /* bytes fed before the current chunk, then after it */
@@ -311,8 +312,11 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 				goto unexpected;
 			start_token(s, T_NUMBER, p, s->want_text);
 			s->sub = c == '-' ? N_MINUS : c == '0' ? N_ZERO : N_INT;
-			if (s->keep_text)
+			s->fresh = true; /* its text is copied only if the chunk ends first */
+			if (p + 1 == end && s->keep_text) {
 				text_add(s, p, 1);
+				s->fresh = false;
+			}
 			*pp = p + 1;
 			return KP_OK;
 		case 't':
@@ -533,14 +537,27 @@ static kp_status scan_number(kp_jscan *s, const unsigned char **pp, const unsign
 		}
 	}
 more:
-	if (s->keep_text)
+	if (s->keep_text) {
+		if (s->fresh && s->tok_start >= s->base)
+			p = s->chunk + (s->tok_start - s->base);
 		text_add(s, p, (size_t)(q - p));
+	}
+	s->fresh = false;
 	*pp = q;
 	return KP_OK;
 done:
+	*pp = q;
+	if (s->keep_text && s->fresh && s->tok_start >= s->base) {
+		/* the whole number lies in this chunk: hand it over where it is */
+		const unsigned char *t = s->chunk + (s->tok_start - s->base);
+		size_t len = (size_t)(q - t);
+		s->tok = T_NONE;
+		value_done(s);
+		return emit(s, KP_JS_NUMBER, s->tok_start, OFF(s, q), s->depth, t, len > s->max_text ? s->max_text : len,
+			    len > s->max_text, err);
+	}
 	if (s->keep_text)
 		text_add(s, p, (size_t)(q - p));
-	*pp = q;
 	return number_end(s, OFF(s, q), err);
 }
 
@@ -645,6 +662,8 @@ kp_status kp_jscan_finish(kp_jscan *s, kp_error *err)
 uint64_t kp_jscan_pending_start(const kp_jscan *s) { return s->tok != T_NONE ? s->tok_start : s->off; }
 
 uint64_t kp_jscan_offset(const kp_jscan *s) { return s->off; }
+
+void kp_jscan_set_text(kp_jscan *s, bool on) { s->want_text = on; }
 
 kp_status kp_jscan_buffer(const char *name, const kp_jscan_opts *opts, const char *data, size_t n, kp_jscan_fn fn,
 			  void *ud, kp_error *err)

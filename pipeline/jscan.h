@@ -89,6 +89,11 @@ kp_status kp_jscan_finish(kp_jscan *s, kp_error *err);
 uint64_t kp_jscan_pending_start(const kp_jscan *s);
 /* Bytes fed so far. */
 uint64_t kp_jscan_offset(const kp_jscan *s);
+/* Whether STRING and NUMBER tokens from the next one on carry their text
+ * (opts.text at the start). A callback may switch it: a reader that will
+ * drop the value after a member name needs none of its text, and a long
+ * escaped string is then never copied. Keys always carry theirs. */
+void kp_jscan_set_text(kp_jscan *s, bool on);
 
 /* Whole buffer in one call: new, feed, finish, free. */
 kp_status kp_jscan_buffer(const char *name, const kp_jscan_opts *opts, const char *data, size_t n, kp_jscan_fn fn,

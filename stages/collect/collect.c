@@ -28,6 +28,21 @@ static const char *base_name(const char *path, char *buf, size_t n)
 	return buf;
 }
 
+/* What the loader's scan found to redact in each list of the cluster it
+ * loaded, so that the copy does not scan the files again (redact.h). A
+ * plan is only used while the file is the one it was made from. */
+static struct {
+	const kp_cluster *cluster;
+	kp_redact_plan plans[KP_RES_COUNT];
+} loaded;
+
+static void forget_plans(void)
+{
+	for (int r = 0; r < KP_RES_COUNT; r++)
+		kp_redact_plan_release(&loaded.plans[r]);
+	loaded.cluster = NULL;
+}
+
 static kp_status collect_load(kp_run *run, kp_error *err)
 {
 	if (run->cluster)
@@ -36,12 +51,15 @@ static kp_status collect_load(kp_run *run, kp_error *err)
 		return kp_fail(err, KP_ERR_USAGE, "no snapshot directory to read (live collection is not implemented yet)");
 	kp_cluster *c = kp_xcalloc(1, sizeof(*c));
 	kp_cluster_init(c);
-	kp_status s = kp_snapshot_load(c, run->snapshot, err);
+	forget_plans();
+	kp_status s = kp_snapshot_load_planned(c, run->snapshot, loaded.plans, err);
 	if (s) {
+		forget_plans();
 		kp_cluster_release(c);
 		free(c);
 		return s;
 	}
+	loaded.cluster = c;
 	run->cluster = c;
 	return KP_OK;
 }
@@ -60,7 +78,7 @@ static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const cha
 		snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
 		char *from = kp_path_join(run->snapshot, rel), *to = kp_path_join(snapdir, rel);
 		size_t n = 0;
-		s = kp_redact_copy(from, to, &n, err);
+		s = kp_redact_copy_planned(loaded.cluster == c ? &loaded.plans[r] : NULL, from, to, &n, err);
 		free(from);
 		free(to);
 		if (!s) {
@@ -76,6 +94,7 @@ static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const cha
 		free(from);
 		free(to);
 	}
+	forget_plans();
 	return s;
 }
 

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pipeline/jscan.h"
 
@@ -32,6 +33,7 @@ struct kp_redactor {
 	uint64_t base;
 	kp_buf *out;
 	size_t count;
+	kp_redact_plan *plan; /* a recorder (kp_redactor_new_recorder): spans go here, nothing is written */
 };
 
 #define KEY_IS(t, lit) (len == sizeof(lit) - 1 && memcmp((t)->text, lit, sizeof(lit) - 1) == 0)
@@ -77,6 +79,16 @@ static kp_status write_to(kp_redactor *r, uint64_t to, kp_error *err)
 
 static kp_status replace(kp_redactor *r, uint64_t start, uint64_t end, kp_error *err)
 {
+	if (r->plan) {
+		kp_redact_plan *p = r->plan;
+		if (p->len == p->cap) {
+			p->cap = p->cap ? p->cap * 2 : 256;
+			p->spans = kp_xrealloc(p->spans, p->cap * sizeof(*p->spans));
+		}
+		p->spans[p->len++] = (kp_redact_span){start, end};
+		r->count++;
+		return KP_OK;
+	}
 	kp_status st = write_to(r, start, err);
 	if (st)
 		return st;
@@ -86,7 +98,7 @@ static kp_status replace(kp_redactor *r, uint64_t start, uint64_t end, kp_error 
 	return KP_OK;
 }
 
-static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
+kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 {
 	kp_redactor *r = ud;
 	if (r->skip_depth) {
@@ -138,7 +150,14 @@ kp_redactor *kp_redactor_new(const char *name)
 {
 	kp_redactor *r = kp_xcalloc(1, sizeof(*r));
 	kp_jscan_opts o = {.max_depth = REDACT_MAX_DEPTH, .max_text = 64};
-	r->scan = kp_jscan_new(name, &o, on_token, r);
+	r->scan = kp_jscan_new(name, &o, kp_redactor_token, r);
+	return r;
+}
+
+kp_redactor *kp_redactor_new_recorder(kp_redact_plan *plan)
+{
+	kp_redactor *r = kp_xcalloc(1, sizeof(*r));
+	r->plan = plan;
 	return r;
 }
 
@@ -207,5 +226,70 @@ kp_status kp_redact_buffer(const char *name, const char *in, size_t n, kp_buf *o
 	if (count)
 		*count = r->count;
 	kp_redactor_free(r);
+	return st;
+}
+
+void kp_redact_plan_release(kp_redact_plan *p)
+{
+	free(p->spans);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ---- the copy from a plan: no scan, the spans replaced ---- */
+
+typedef struct {
+	const kp_redact_plan *plan;
+	size_t next;  /* the next span */
+	uint64_t off; /* offset of the chunk's first byte */
+} replay_t;
+
+static kp_status replay_filter(void *ud, const char *data, size_t n, kp_buf *out, kp_error *err)
+{
+	replay_t *x = ud;
+	const kp_redact_plan *p = x->plan;
+	if (!data)
+		return x->next == p->len && x->off == p->size
+			       ? KP_OK
+			       : kp_fail(err, KP_ERR_INTERNAL, "redact: the file changed since it was read");
+	uint64_t base = x->off, end = base + n, pos = base;
+	while (pos < end) {
+		if (x->next == p->len || p->spans[x->next].start >= end) {
+			kp_buf_add(out, data + (pos - base), (size_t)(end - pos));
+			break;
+		}
+		const kp_redact_span *sp = &p->spans[x->next];
+		if (pos < sp->start) {
+			kp_buf_add(out, data + (pos - base), (size_t)(sp->start - pos));
+			pos = sp->start;
+		}
+		if (pos == sp->start)
+			kp_buf_add(out, KP_REDACTED, strlen(KP_REDACTED));
+		pos = sp->end < end ? sp->end : end;
+		if (pos == sp->end)
+			x->next++;
+	}
+	x->off = end;
+	return KP_OK;
+}
+
+bool kp_redact_same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+kp_status kp_redact_copy_planned(const kp_redact_plan *plan, const char *src, const char *dst, size_t *count,
+				 kp_error *err)
+{
+	struct stat before, after;
+	if (!plan || !plan->valid || stat(src, &before) != 0 || !kp_redact_same_file(&before, &plan->file))
+		return kp_redact_copy(src, dst, count, err); /* not the text the plan was made from */
+	replay_t x = {.plan = plan};
+	kp_status st = kp_copy_file_filtered(src, dst, replay_filter, &x, err);
+	if (!st && (stat(src, &after) != 0 || !kp_redact_same_file(&after, &plan->file)))
+		return kp_redact_copy(src, dst, count, err); /* it changed under the copy: scan it */
+	if (!st && count)
+		*count = plan->len;
 	return st;
 }

@@ -27,6 +27,9 @@
 #ifndef KP_REDACT_H
 #define KP_REDACT_H
 
+#include <sys/stat.h>
+
+#include "pipeline/jscan.h"
 #include "pipeline/kp.h"
 
 #define KP_REDACTED "\"<redacted>\""
@@ -50,5 +53,33 @@ size_t kp_redactor_count(const kp_redactor *r);
 kp_status kp_redact_copy(const char *src, const char *dst, size_t *count, kp_error *err);
 /* The same from memory into out (tests, fuzzing). */
 kp_status kp_redact_buffer(const char *name, const char *in, size_t n, kp_buf *out, size_t *count, kp_error *err);
+
+/* One scan of each file, for the loader and the copy. The loader hands the
+ * tokens of its own scan (pipeline/jscan.h, offsets after a byte order
+ * mark) to a recorder, which notes where the values to redact are; the
+ * copy then replaces those spans without scanning the text again. The plan
+ * holds for the file as it was read (its identity: device, inode, size,
+ * mtime and ctime); a file that is not the same any more is copied by
+ * kp_redact_copy, scanning it. */
+typedef struct {
+	uint64_t start, end; /* [start, end) in the text */
+} kp_redact_span;
+typedef struct {
+	kp_redact_span *spans; /* in order */
+	size_t len, cap;
+	uint64_t size; /* bytes scanned */
+	struct stat file;
+	bool valid; /* filled in by a whole, successful read */
+} kp_redact_plan;
+/* A redactor with no scanner: feed it tokens with kp_redactor_token. */
+kp_redactor *kp_redactor_new_recorder(kp_redact_plan *plan);
+kp_status kp_redactor_token(void *redactor, const kp_jscan_token *t, kp_error *err); /* a kp_jscan_fn */
+void kp_redact_plan_release(kp_redact_plan *p);
+/* Whether two stats are of the same file, unchanged (what a plan checks). */
+bool kp_redact_same_file(const struct stat *a, const struct stat *b);
+/* src -> dst (atomically) as kp_redact_copy, from the plan when it still
+ * describes src. */
+kp_status kp_redact_copy_planned(const kp_redact_plan *plan, const char *src, const char *dst, size_t *count,
+				 kp_error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * snapshot.c - parses objects/<resource>.json and usage.json into a
- * kp_cluster. All strings are copied into the cluster's arena; the json-c
- * documents are released as soon as each file has been read, so peak memory
- * is one file's DOM plus the compact model.
+ * kp_cluster. Each file is streamed (stages/collect/listscan.c): every item
+ * becomes a json-c tree of only the members the model reads (the keep-
+ * filters below), is parsed and freed, so peak memory is one item's tree
+ * plus the compact model. All strings are copied into the cluster's arena.
  *
  * Validation is strict where a wrong value would change a recommendation
  * (quantities, names, kinds, timestamps) and lenient elsewhere (unknown
@@ -14,8 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pipeline/quantity.h"
+#include "stages/collect/listscan.h"
+#include "stages/collect/redact.h"
 
 /* Bound on usage counters (samples, restarts, OOM kills): a trillion samples
  * is 30,000 years at one a second, and summing a million such entries still
@@ -361,8 +365,8 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 	json_object *v = NULL;
 	if (!json_object_is_type(res, json_type_object) || !json_object_object_get_ex(res, key, &v) || !v)
 		return KP_OK;
-	char field[300];
-	snprintf(field, sizeof(field), "%s.%s", field_prefix, key);
+	char field[300]; /* named only in an error: most quantities have none */
+#define QFIELD() (snprintf(field, sizeof(field), "%s.%s", field_prefix, key), field)
 	/* kubectl prints quantities as strings; a bare JSON number is accepted
 	 * because hand-written snapshots use them and the API accepts them.
 	 * json-c keeps a parsed number's source text: use all of it (a copy
@@ -373,19 +377,20 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 	} else if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
 		s = json_object_to_json_string(v);
 	} else {
-		return bad(x, field, "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
+		return bad(x, QFIELD(), "expected a quantity string like \"%s\"", cpu ? "500m" : "512Mi");
 	}
 	kp_error qerr;
 	char q[KP_QUOTE_SIZE];
 	kp_status st = cpu ? kp_quantity_milli(s, out, &qerr) : kp_quantity_units(s, out, &qerr);
 	if (st)
-		return bad(x, field, "%s", qerr.msg);
+		return bad(x, QFIELD(), "%s", qerr.msg);
 	if (cpu && *out > KP_MAX_CPU_MILLICORES)
-		return bad(x, field, "absurd CPU quantity \"%s\" (more than one million cores)", quote_input(s, q));
+		return bad(x, QFIELD(), "absurd CPU quantity \"%s\" (more than one million cores)", quote_input(s, q));
 	if (!cpu && *out > KP_MAX_BYTES)
-		return bad(x, field, "absurd size \"%s\" (more than 1Ei)", quote_input(s, q));
+		return bad(x, QFIELD(), "absurd size \"%s\" (more than 1Ei)", quote_input(s, q));
 	return KP_OK;
 }
+#undef QFIELD
 
 static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefix, const char *key, bool init,
 				  kp_podspec *ps, size_t *filled)
@@ -915,9 +920,136 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 	}
 }
 
-static kp_status list_item(void *ud, json_object *item, size_t index)
+/* ---- what of each item the parse_* functions read ----
+ *
+ * The lists are read by stages/collect/listscan.c, which builds of each
+ * item only the members named here and skips the rest of its text (most
+ * of a pod: managedFields, env, probes, container statuses). A path read
+ * below must be kept here: tests/unit/test_snapcache.c loads its fixtures
+ * both ways, filtered and whole, and compares the models field by field. */
+
+#define KEEP_END {NULL, NULL}
+static const kp_keep k_none[] = {KEEP_END}; /* the value is there, none of its members */
+static const kp_keep k_kopilot[] = {{"kopilot.io/*", NULL}, KEEP_END};
+static const kp_keep k_annotations[] = {{"kopilot.io/*", NULL},
+					{"storageclass.kubernetes.io/is-default-class", NULL}, KEEP_END};
+static const kp_keep k_owner[] = {{"controller", NULL}, {"kind", NULL}, {"name", NULL}, KEEP_END};
+#define KEEP_META {"name", NULL}, {"namespace", NULL}, {"uid", NULL}, {"creationTimestamp", NULL}, \
+		  {"annotations", k_annotations}, {"ownerReferences", k_owner}
+static const kp_keep k_meta[] = {KEEP_META, {"labels", NULL}, KEEP_END};
+static const kp_keep k_meta_pod[] = {KEEP_META, {"labels", k_kopilot}, KEEP_END}; /* keep_all_labels() */
+static const kp_keep k_quant[] = {{"cpu", NULL}, {"memory", NULL}, KEEP_END};
+static const kp_keep k_resources[] = {{"requests", k_quant}, {"limits", k_quant}, KEEP_END};
+static const kp_keep k_container[] = {{"name", NULL}, {"restartPolicy", NULL}, {"resources", k_resources}, KEEP_END};
+static const kp_keep k_claim[] = {{"claimName", NULL}, KEEP_END};
+static const kp_keep k_volume[] = {{"name", NULL}, {"persistentVolumeClaim", k_claim}, {"ephemeral", k_none}, KEEP_END};
+static const kp_keep k_toleration[] = {{"key", NULL}, {"operator", NULL}, {"value", NULL}, {"effect", NULL}, KEEP_END};
+static const kp_keep k_node_affinity[] = {{"requiredDuringSchedulingIgnoredDuringExecution", k_none}, KEEP_END};
+static const kp_keep k_affinity[] = {{"nodeAffinity", k_node_affinity}, KEEP_END};
+static const kp_keep k_podspec[] = {{"containers", k_container}, {"initContainers", k_container},
+				    {"volumes", k_volume}, {"nodeName", NULL}, {"nodeSelector", NULL},
+				    {"tolerations", k_toleration}, {"affinity", k_affinity}, KEEP_END};
+static const kp_keep k_pod_status[] = {{"phase", NULL}, {"startTime", NULL}, KEEP_END};
+static const kp_keep k_pod[] = {{"kind", NULL}, {"metadata", k_meta_pod}, {"spec", k_podspec},
+				{"status", k_pod_status}, KEEP_END};
+static const kp_keep k_labels[] = {{"labels", NULL}, KEEP_END};
+static const kp_keep k_template[] = {{"spec", k_podspec}, {"metadata", k_labels}, KEEP_END};
+static const kp_keep k_job_spec[] = {{"template", k_template}, KEEP_END};
+static const kp_keep k_job_template[] = {{"spec", k_job_spec}, KEEP_END};
+static const kp_keep k_name[] = {{"name", NULL}, KEEP_END};
+static const kp_keep k_claim_template[] = {{"metadata", k_name}, KEEP_END};
+static const kp_keep k_workload_spec[] = {{"template", k_template}, {"jobTemplate", k_job_template},
+					  {"replicas", NULL}, {"suspend", NULL},
+					  {"volumeClaimTemplates", k_claim_template},
+					  {"ttlSecondsAfterFinished", NULL}, KEEP_END};
+static const kp_keep k_condition[] = {{"type", NULL}, {"status", NULL}, {"lastTransitionTime", NULL}, KEEP_END};
+static const kp_keep k_workload_status[] = {{"desiredNumberScheduled", NULL}, {"numberReady", NULL},
+					    {"readyReplicas", NULL}, {"replicas", NULL}, {"active", NULL},
+					    {"conditions", k_condition}, {"completionTime", NULL}, KEEP_END};
+static const kp_keep k_workload[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_workload_spec},
+				     {"status", k_workload_status}, KEEP_END};
+static const kp_keep k_kind_name[] = {{"kind", NULL}, {"name", NULL}, KEEP_END};
+static const kp_keep k_storage[] = {{"storage", NULL}, KEEP_END};
+static const kp_keep k_pvc_resources[] = {{"requests", k_storage}, KEEP_END};
+static const kp_keep k_pvc_spec[] = {{"volumeName", NULL}, {"dataSourceRef", k_kind_name},
+				     {"dataSource", k_kind_name}, {"storageClassName", NULL},
+				     {"resources", k_pvc_resources}, KEEP_END};
+static const kp_keep k_phase_capacity[] = {{"phase", NULL}, {"capacity", k_storage}, KEEP_END};
+static const kp_keep k_pvc[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_pvc_spec},
+				{"status", k_phase_capacity}, KEEP_END};
+static const kp_keep k_claim_ref[] = {{"namespace", NULL}, {"name", NULL}, KEEP_END};
+static const kp_keep k_pv_spec[] = {{"persistentVolumeReclaimPolicy", NULL}, {"storageClassName", NULL},
+				    {"claimRef", k_claim_ref}, {"capacity", k_storage}, KEEP_END};
+static const kp_keep k_phase[] = {{"phase", NULL}, KEEP_END};
+static const kp_keep k_pv[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_pv_spec}, {"status", k_phase}, KEEP_END};
+static const kp_keep k_target[] = {{"averageUtilization", NULL}, KEEP_END};
+static const kp_keep k_metric_resource[] = {{"name", NULL}, {"target", k_target}, KEEP_END};
+static const kp_keep k_metric[] = {{"type", NULL}, {"resource", k_metric_resource}, KEEP_END};
+static const kp_keep k_hpa_spec[] = {{"scaleTargetRef", k_kind_name}, {"minReplicas", NULL}, {"maxReplicas", NULL},
+				     {"targetCPUUtilizationPercentage", NULL}, {"metrics", k_metric}, KEEP_END};
+static const kp_keep k_hpa_status[] = {{"currentReplicas", NULL}, {"desiredReplicas", NULL}, KEEP_END};
+static const kp_keep k_hpa[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_hpa_spec},
+				{"status", k_hpa_status}, KEEP_END};
+static const kp_keep k_namespace[] = {{"kind", NULL}, {"metadata", k_meta}, KEEP_END};
+static const kp_keep k_type_status[] = {{"type", NULL}, {"status", NULL}, KEEP_END};
+static const kp_keep k_node_status[] = {{"allocatable", k_quant}, {"capacity", k_quant},
+					{"conditions", k_type_status}, KEEP_END};
+static const kp_keep k_taint[] = {{"key", NULL}, {"value", NULL}, {"effect", NULL}, KEEP_END};
+static const kp_keep k_node_spec[] = {{"unschedulable", NULL}, {"taints", k_taint}, KEEP_END};
+static const kp_keep k_node[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_node_spec},
+				 {"status", k_node_status}, KEEP_END};
+static const kp_keep k_service_spec[] = {{"type", NULL}, {"selector", NULL}, KEEP_END};
+static const kp_keep k_ingress[] = {{"ip", NULL}, {"hostname", NULL}, KEEP_END};
+static const kp_keep k_load_balancer[] = {{"ingress", k_ingress}, KEEP_END};
+static const kp_keep k_service_status[] = {{"loadBalancer", k_load_balancer}, KEEP_END};
+static const kp_keep k_service[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_service_spec},
+				    {"status", k_service_status}, KEEP_END};
+static const kp_keep k_ready[] = {{"ready", NULL}, KEEP_END};
+static const kp_keep k_endpoint[] = {{"conditions", k_ready}, KEEP_END};
+static const kp_keep k_endpointslice[] = {{"kind", NULL}, {"metadata", k_meta}, {"endpoints", k_endpoint}, KEEP_END};
+static const kp_keep k_storageclass[] = {{"kind", NULL}, {"metadata", k_meta}, {"provisioner", NULL}, KEEP_END};
+static const kp_keep k_cpu_stats[] = {{"p50", NULL}, {"p95", NULL}, {"p99", NULL}, {"max", NULL}, KEEP_END};
+static const kp_keep k_mem_stats[] = {{"p50", NULL}, {"max", NULL}, KEEP_END};
+static const kp_keep k_usage[] = {{"namespace", NULL}, {"pod", NULL}, {"container", NULL}, {"owner", k_kind_name},
+				  {"samples", NULL}, {"first_seen", NULL}, {"last_seen", NULL},
+				  {"cpu_millicores", k_cpu_stats}, {"memory_bytes", k_mem_stats},
+				  {"cpu_throttled_ratio", NULL}, {"oom_kills", NULL}, {"restarts", NULL},
+				  {"memory_limit_at_oom_bytes", NULL}, KEEP_END};
+
+static bool keep_everything; /* kp_snapshot_set_filtering(false) */
+
+void kp_snapshot_set_filtering(bool on) { keep_everything = !on; }
+
+/* The filter for an item of list r (KP_RES_COUNT: a usage.json entry). */
+static const kp_keep *item_keep(kp_resource r)
+{
+	if (keep_everything)
+		return NULL;
+	switch (r) {
+	case KP_RES_PODS: return k_pod;
+	case KP_RES_DEPLOYMENTS:
+	case KP_RES_REPLICASETS:
+	case KP_RES_STATEFULSETS:
+	case KP_RES_DAEMONSETS:
+	case KP_RES_JOBS:
+	case KP_RES_CRONJOBS:
+	case KP_RES_ROLLOUTS: return k_workload;
+	case KP_RES_PVCS: return k_pvc;
+	case KP_RES_PVS: return k_pv;
+	case KP_RES_HPAS: return k_hpa;
+	case KP_RES_NAMESPACES: return k_namespace;
+	case KP_RES_NODES: return k_node;
+	case KP_RES_SERVICES: return k_service;
+	case KP_RES_ENDPOINTSLICES: return k_endpointslice;
+	case KP_RES_STORAGECLASSES: return k_storageclass;
+	default: return k_usage;
+	}
+}
+
+static kp_status list_item(void *ud, json_object *item, size_t index, kp_error *err)
 {
 	ctx_t *x = ud;
+	(void)err; /* x->err, the same */
 	x->item = index;
 	x->what = NULL;
 	if (!json_object_is_type(item, json_type_object))
@@ -935,7 +1067,29 @@ static kp_status list_item(void *ud, json_object *item, size_t index)
 	return s;
 }
 
-static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_error *err)
+/* The List around the items (the skeleton: the items array left empty). */
+static kp_status check_list(kp_cluster *c, const char *path, kp_resource r, json_object *doc, kp_error *err)
+{
+	const char *kind = kp_json_str(doc, "kind");
+	char list_kind[64];
+	snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
+	kp_status s = KP_OK;
+	if (!json_object_is_type(doc, json_type_object) || !kind) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected a List (the output of `kubectl get %s -A -o json`)", path,
+			    kp_resource_name(r));
+	} else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0) {
+		char q[KP_QUOTE_SIZE];
+		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path,
+			    quote_input(kind, q), list_kind);
+	} else if (!json_object_is_type(kp_json_get(doc, "items"), json_type_array)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", path);
+	}
+	if (!s)
+		c->collected[r] = true;
+	return s;
+}
+
+static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_redact_plan *plan, kp_error *err)
 {
 	char rel[128];
 	snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name(r));
@@ -959,31 +1113,34 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_err
 	ctx_t x = {.c = c, .path = path, .list = "items", .err = err, .resource = r, .rel = rel,
 		   .keep_all_labels = keep_all_labels(r)};
 	kp_buf_init(&x.what_buf);
-	/* Items are streamed one at a time: a 150,000-pod list never exists as
-	 * one JSON tree in memory, only the compact model does. */
+	/* Items are streamed one at a time, each as a tree of only what the
+	 * model reads: a 150,000-pod list never exists as one JSON tree in
+	 * memory, only the compact model does. */
 	json_object *doc = NULL;
 	char expected[160];
 	snprintf(expected, sizeof(expected), "a JSON List (the output of `kubectl get %s -A -o json`)",
 		 kp_resource_name(r));
-	kp_status s = kp_json_stream_array_ex(path, "items", expected, list_item, &x, &doc, err);
-	if (!s) {
-		const char *kind = kp_json_str(doc, "kind");
-		char list_kind[64];
-		snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
-		if (!json_object_is_type(doc, json_type_object) || !kind) {
-			s = kp_fail(err, KP_ERR_INPUT,
-				    "%s: kind: expected a List (the output of `kubectl get %s -A -o json`)", path,
-				    kp_resource_name(r));
-		} else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0) {
-			char q[KP_QUOTE_SIZE];
-			s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"List\" or \"%s\"", path,
-				    quote_input(kind, q), list_kind);
-		} else if (!json_object_is_type(kp_json_get(doc, "items"), json_type_array)) {
-			s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", path);
-		}
+	kp_listscan *ls = kp_listscan_new(path, "items", expected, item_keep(r), list_item, &x);
+	/* the same scan notes what the run's copy of the file redacts (redact.h) */
+	kp_redactor *rec = NULL;
+	struct stat before, after;
+	bool identified = plan && stat(path, &before) == 0;
+	if (identified) {
+		rec = kp_redactor_new_recorder(plan);
+		kp_listscan_set_tap(ls, kp_redactor_token, rec);
 	}
+	kp_status s = kp_listscan_read_file(ls, path, err);
 	if (!s)
-		c->collected[r] = true;
+		doc = kp_listscan_skeleton(ls);
+	if (!s && identified && stat(path, &after) == 0 && kp_redact_same_file(&before, &after)) {
+		plan->file = before;
+		plan->size = kp_listscan_offset(ls);
+		plan->valid = true;
+	}
+	kp_redactor_free(rec);
+	kp_listscan_free(ls);
+	if (!s)
+		s = check_list(c, path, r, doc, err);
 	kp_buf_release(&x.what_buf);
 	json_object_put(doc);
 	free(path);
@@ -1089,9 +1246,10 @@ static kp_status parse_usage_entry(ctx_t *x, json_object *e)
 	return KP_OK;
 }
 
-static kp_status usage_item(void *ud, json_object *entry, size_t index)
+static kp_status usage_item(void *ud, json_object *entry, size_t index, kp_error *err)
 {
 	ctx_t *x = ud;
+	(void)err; /* x->err, the same */
 	x->item = index;
 	x->what = NULL;
 	x->nul_field[0] = '\0';
@@ -1286,9 +1444,8 @@ static kp_status load_usage(kp_cluster *c, const char *dir, kp_error *err)
 	/* Streamed like the object lists: entries are checked on their own, the
 	 * header (schema, window) once the file is read. */
 	json_object *doc = NULL;
-	kp_status s = kp_json_stream_array_ex(path, "containers",
-					      "a kopilot.usage/v1 JSON object (docs/contracts/USAGE.md)", usage_item,
-					      &x, &doc, err);
+	kp_status s = kp_listscan_file(path, "containers", "a kopilot.usage/v1 JSON object (docs/contracts/USAGE.md)",
+				       item_keep(KP_RES_COUNT), usage_item, &x, &doc, err);
 	const char *schema = kp_json_str(doc, "schema");
 	const char *ws = kp_json_str(doc, "window.start"), *we = kp_json_str(doc, "window.end");
 	const char *src = kp_json_str(doc, "window.source");
@@ -1554,6 +1711,11 @@ const char *kp_snapshot_loader_stamp(void) { return "loader-2 " __DATE__ " " __T
 
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 {
+	return kp_snapshot_load_planned(c, dir, NULL, err);
+}
+
+kp_status kp_snapshot_load_planned(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err)
+{
 	char *objects = kp_path_join(dir, "objects");
 	bool has_objects = kp_file_exists(objects);
 	free(objects);
@@ -1563,7 +1725,7 @@ kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 		return kp_fail(err, KP_ERR_USAGE, "%s: not a snapshot: objects/ is missing (expected objects/<resource>.json)",
 			       dir);
 	for (int r = 0; r < KP_RES_COUNT; r++) {
-		kp_status s = load_list(c, dir, (kp_resource)r, err);
+		kp_status s = load_list(c, dir, (kp_resource)r, plans ? &plans[r] : NULL, err);
 		if (s)
 			return s;
 	}
@@ -1580,33 +1742,21 @@ kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data,
 {
 	char rel[128];
 	snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name(r));
-	if (memchr(data, 0, n) || n > 0x7fffffffu)
-		return kp_fail(err, KP_ERR_INPUT, "%s: contains a NUL byte or is too large: not a JSON text", rel);
-	json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-	if (!tok)
-		return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory", rel);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	json_object *doc = json_tokener_parse_ex(tok, data, (int)n);
-	bool whole = doc && json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == n;
-	json_tokener_free(tok);
-	json_object *items = kp_json_get(doc, "items");
-	const char *kind = kp_json_str(doc, "kind");
-	char list_kind[64];
-	snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(r));
-	kp_status s = KP_OK;
-	if (!whole)
-		s = kp_fail(err, KP_ERR_INPUT, "%s: malformed JSON", rel);
-	else if (!kind || (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0))
-		s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected \"List\" or \"%s\"", rel, list_kind);
-	else if (!json_object_is_type(items, json_type_array))
-		s = kp_fail(err, KP_ERR_INPUT, "%s: items: missing or not a list", rel);
 	ctx_t x = {.c = c, .path = rel, .list = "items", .err = err, .resource = r, .rel = rel,
 		   .keep_all_labels = keep_all_labels(r)};
 	kp_buf_init(&x.what_buf);
-	for (size_t i = 0; !s && i < json_object_array_length(items); i++)
-		s = list_item(&x, json_object_array_get_idx(items, i), i);
+	char expected[160];
+	snprintf(expected, sizeof(expected), "a JSON List (the output of `kubectl get %s -A -o json`)",
+		 kp_resource_name(r));
+	/* the same reader as a file's, on one buffer (an API server's page) */
+	kp_listscan *ls = kp_listscan_new(rel, "items", expected, item_keep(r), list_item, &x);
+	kp_status s = kp_listscan_feed(ls, data, n, err);
 	if (!s)
-		c->collected[r] = true;
+		s = kp_listscan_finish(ls, err);
+	json_object *doc = s ? NULL : kp_listscan_skeleton(ls);
+	kp_listscan_free(ls);
+	if (!s)
+		s = check_list(c, rel, r, doc, err);
 	kp_buf_release(&x.what_buf);
 	json_object_put(doc);
 	return s;

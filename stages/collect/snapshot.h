@@ -12,10 +12,15 @@
 #define KP_SNAPSHOT_H
 
 #include "pipeline/model.h"
+#include "stages/collect/redact.h"
 
 /* Fills c (already kp_cluster_init'ed). On error c may hold partial data and
  * must still be released by the caller. */
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err);
+/* The same, and plans[KP_RES_COUNT] (zeroed by the caller, released with
+ * kp_redact_plan_release) receive what the redacting copy of each list
+ * replaces, found by the same scan (redact.h: kp_redact_copy_planned). */
+kp_status kp_snapshot_load_planned(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err);
 
 /* The model cache (stages/collect/snapcache.c): collect writes
  * SNAPDIR/model.bin, a compact binary copy of c, after the raw files are in
@@ -28,13 +33,18 @@ kp_status kp_snapshot_load_cached(kp_cluster *c, const char *snapdir, bool *used
  * snapshot.c is never trusted (its parsing may differ). */
 const char *kp_snapshot_loader_stamp(void);
 
-/* For fuzzing the model builder without files: parses one List (the text
- * of objects/<resource>.json, whole in memory, parsed by json-c in one go
- * rather than streamed) into c, as kp_snapshot_load does for each file;
+/* One List from memory (the text of objects/<resource>.json, or an API
+ * server's page) into c, read as kp_snapshot_load reads each file (the
+ * same streaming reader, stages/collect/listscan.h); fuzzed without files;
  * kp_snapshot_resolve then links owners, HPAs and pods as the last step of
  * kp_snapshot_load. */
 kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data, size_t n, kp_error *err);
 void kp_snapshot_resolve(kp_cluster *c);
+
+/* Tests: off makes the reader keep every member of every item instead of
+ * only what the model reads (the filters in snapshot.c), to check that the
+ * filters drop nothing the model uses. On by default. */
+void kp_snapshot_set_filtering(bool on);
 
 /* Upper bounds beyond which a quantity is treated as a typo, not a size. */
 #define KP_MAX_CPU_MILLICORES (1000000LL * 1000LL) /* one million cores */

@@ -329,3 +329,47 @@ Test(jscan, pending_start_marks_a_cut_token)
 	cr_expect_eq(kp_jscan_finish(s, &err), KP_OK);
 	kp_jscan_free(s);
 }
+
+/* A callback can turn text off for the value after a key, and on again:
+ * numbers and strings (escaped or not, cut by a chunk or not) then carry
+ * none, keys always do. */
+typedef struct {
+	kp_jscan *s;
+	kp_buf seen;
+} js_toggle;
+
+static kp_status js_toggle_text(void *ud, const kp_jscan_token *t, kp_error *err)
+{
+	(void)err;
+	js_toggle *x = ud;
+	if (t->type == KP_JS_KEY) {
+		kp_jscan_set_text(x->s, !(t->len == 4 && memcmp(t->text, "skip", 4) == 0));
+		kp_buf_printf(&x->seen, "k:%.*s ", (int)t->len, t->text);
+	} else if (t->type == KP_JS_STRING || t->type == KP_JS_NUMBER) {
+		if (t->text)
+			kp_buf_printf(&x->seen, "v:%.*s ", (int)t->len, t->text);
+		else
+			kp_buf_puts(&x->seen, "v:- ");
+	}
+	return KP_OK;
+}
+
+Test(jscan, text_can_be_switched_off_for_a_value)
+{
+	const char *text = "{\"skip\":\"a\\\"b\",\"keep\":\"c\\u00e9\",\"skip\":12345,\"n\":678,\"skip\":\"plain\",\"x\":\"y\"}";
+	for (size_t piece = 1; piece <= strlen(text); piece++) {
+		js_toggle x;
+		kp_buf_init(&x.seen);
+		kp_jscan_opts o = {.text = true};
+		x.s = kp_jscan_new("t", &o, js_toggle_text, &x);
+		kp_error err = {0};
+		for (size_t off = 0; off < strlen(text); off += piece)
+			cr_assert_eq(kp_jscan_feed(x.s, text + off, strlen(text) - off < piece ? strlen(text) - off : piece, &err),
+				     KP_OK, "%s", err.msg);
+		cr_assert_eq(kp_jscan_finish(x.s, &err), KP_OK, "%s", err.msg);
+		cr_assert_str_eq(kp_buf_cstr(&x.seen), "k:skip v:- k:keep v:c\xc3\xa9 k:skip v:- k:n v:678 k:skip v:- k:x v:y ",
+				 "pieces of %zu", piece);
+		kp_jscan_free(x.s);
+		kp_buf_release(&x.seen);
+	}
+}
