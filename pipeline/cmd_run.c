@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "pipeline/cmd.h"
+#include "pipeline/quantity.h"
 #include "pipeline/findings_json.h"
 #include "pipeline/log.h"
 #include "pipeline/money.h"
@@ -76,8 +77,10 @@ static void print_summary(const char *dir, json_object *doc)
 	kp_buf_init(&nsl);
 	kp_scope_label(doc, &nsl);
 	char *cluster = kp_visible(kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "?");
-	printf("\nkopilot: %zu finding%s in cluster %s%s, %s%s%s/month potential savings%s\n", n, n == 1 ? "" : "s", cluster,
-	       kp_buf_cstr(&nsl), sgr("\033[1;32m"), m, SGR_OFF, blocked);
+	char count[32];
+	kp_format_thousands(n, count, sizeof(count)); /* "32,347 findings", as the reports write it */
+	printf("\nkopilot: %s finding%s in cluster %s%s, %s%s%s/month potential savings%s\n", count, n == 1 ? "" : "s",
+	       cluster, kp_buf_cstr(&nsl), sgr("\033[1;32m"), m, SGR_OFF, blocked);
 	free(cluster);
 	kp_buf_release(&nsl);
 	if (kp_json_str(doc, "changes.previous_run"))

@@ -39,10 +39,12 @@ if ! $PY bench/gen_cluster.py "$T/snap" "$PODS" >"$T/gen.out" 2>&1; then
 	finish; exit
 fi
 RUN=$T/run
-"$KOPILOT" run --snapshot "$T/snap" --out "$RUN" --now $NOW --quiet >"$T/run.term" 2>"$T/run.err"
+"$KOPILOT" run --snapshot "$T/snap" --out "$RUN" --now $NOW >"$T/run.term" 2>"$T/run.err"
 RC=$?
 if [ $RC -eq 0 ] || [ $RC -eq 3 ]; then ok "kopilot run on $PODS pods (exit $RC)"
 else not_ok "kopilot run on $PODS pods (exit $RC)" "$(tail -5 "$T/run.err")"; finish; exit; fi
+check "the terminal summary writes the count as the reports do (thousands separated)" \
+	grep -qE '^kopilot: [0-9]{1,3}(,[0-9]{3})+ findings in cluster' "$T/run.term"
 
 # counts REPORT.md FINDINGS.json DETAIL ROWS: the sentence at the top of
 # "Findings by category" and the report's structure agree with findings.json
