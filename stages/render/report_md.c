@@ -737,6 +737,8 @@ static void add_groups(json_object *view, const char *key, group_set *gs, const 
 		snprintf(label, sizeof(label), "%s other namespace%s", num, gs->n - shown == 1 ? "" : "s");
 		put_str(o, "label", label);
 		put_int(o, "count", rest.count);
+		fmt_count(rest.count, num, sizeof(num));
+		put_str(o, "count_formatted", num);
 		put_money(o, "cost", rest.cost, cur);
 		put_money(o, "savings", rest.savings, cur);
 		put_group_blocked(o, &rest, cur);
@@ -753,6 +755,9 @@ static void add_groups(json_object *view, const char *key, group_set *gs, const 
 			put_str(o, "description", category_desc(g->key));
 		}
 		put_int(o, "count", g->count);
+		char cl[32];
+		fmt_count(g->count, cl, sizeof(cl)); /* "5,687": tables read like the headline */
+		put_str(o, "count_formatted", cl);
 		put_money(o, "cost", g->cost, cur);
 		put_money(o, "savings", g->savings, cur);
 		put_double(o, "monthly_cost", g->cost);
@@ -1414,6 +1419,9 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	json_object *t = json_object_new_object();
 	int64_t total_n = sp.findings;
 	put_int(t, "findings", total_n);
+	char tl[32];
+	fmt_count(total_n, tl, sizeof(tl));
+	put_str(t, "count_formatted", tl); /* the number alone, for the tables' Findings column */
 	fmt_count(total_n, num, sizeof(num));
 	snprintf(buf, sizeof(buf), "%s finding%s", num, total_n == 1 ? "" : "s");
 	put_str(t, "findings_label", buf);

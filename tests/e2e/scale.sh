@@ -45,6 +45,8 @@ if [ $RC -eq 0 ] || [ $RC -eq 3 ]; then ok "kopilot run on $PODS pods (exit $RC)
 else not_ok "kopilot run on $PODS pods (exit $RC)" "$(tail -5 "$T/run.err")"; finish; exit; fi
 check "the terminal summary writes the count as the reports do (thousands separated)" \
 	grep -qE '^kopilot: [0-9]{1,3}(,[0-9]{3})+ findings in cluster' "$T/run.term"
+check "report.md's summary tables write counts with thousands separators" \
+	grep -qE '^\| \*\*Total\*\* \| \*\*[0-9]{1,3}(,[0-9]{3})+\*\* \|' "$RUN/report.md"
 
 # counts REPORT.md FINDINGS.json DETAIL ROWS: the sentence at the top of
 # "Findings by category" and the report's structure agree with findings.json
