@@ -1552,8 +1552,11 @@ def main():
 				if R() < 0.001 and not idle:
 					w["unmeasured"] = True
 					STATS["unmeasured_workloads"] += 1
-					missing.append("no container metrics for pods of Deployment %s/%s: its cAdvisor series are "
-					               "dropped by a metric_relabel_configs rule" % (ns, app))
+					# the structured form (USAGE.md): the gap names its namespace and
+					# workload, so a run scoped elsewhere is not called incomplete
+					missing.append({"resource": "metrics", "namespace": ns,
+					                "workload": {"kind": "Deployment", "name": app},
+					                "reason": "its pods' cAdvisor series are dropped by a metric_relabel_configs rule"})
 				if r == 1 and R() < 0.05:
 					claim = "%s-state" % app
 					w["volumes"] = w.get("volumes", []) + [{"name": "state", "persistentVolumeClaim": {"claimName": claim}}]
