@@ -27,6 +27,10 @@ void kp_run_drop_cluster(kp_run *run)
 void kp_run_release(kp_run *run)
 {
 	kp_run_drop_cluster(run);
+	if (run->stage_private && run->private_free)
+		run->private_free(run->stage_private);
+	run->stage_private = NULL;
+	run->private_free = NULL;
 	for (size_t i = 0; i < run->notes.len; i++)
 		free(run->notes.items[i].text);
 	free(run->notes.items);

@@ -42,6 +42,12 @@ typedef struct kp_run {
 
 	/* handed from stage to stage */
 	kp_cluster *cluster;   /* the model collect loaded; analyze consumes it (NULL: read the run's snapshot) */
+	/* what a stage keeps between two of its own calls on this run (collect:
+	 * the redaction plans its load made for its copy), never in a static,
+	 * so runs in one process (ask, mcp, serve) cannot see each other's;
+	 * freed with private_free by kp_run_release */
+	void *stage_private;
+	void (*private_free)(void *);
 
 	/* reported back */
 	bool degraded;         /* an input was not collected: the result is partial (exit 3) */

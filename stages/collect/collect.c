@@ -30,17 +30,36 @@ static const char *base_name(const char *path, char *buf, size_t n)
 
 /* What the loader's scan found to redact in each list of the cluster it
  * loaded, so that the copy does not scan the files again (redact.h). A
- * plan is only used while the file is the one it was made from. */
-static struct {
+ * plan is only used while the file is the one it was made from. Kept in
+ * the run (run->stage_private) between collect_load and the copy. */
+typedef struct {
 	const kp_cluster *cluster;
 	kp_redact_plan plans[KP_RES_COUNT];
-} loaded;
+} loaded_plans;
 
-static void forget_plans(void)
+static void plans_free(void *p)
 {
+	loaded_plans *l = p;
 	for (int r = 0; r < KP_RES_COUNT; r++)
-		kp_redact_plan_release(&loaded.plans[r]);
-	loaded.cluster = NULL;
+		kp_redact_plan_release(&l->plans[r]);
+	free(l);
+}
+
+static void forget_plans(kp_run *run)
+{
+	if (run->stage_private && run->private_free == plans_free)
+		plans_free(run->stage_private);
+	if (run->private_free == plans_free) {
+		run->stage_private = NULL;
+		run->private_free = NULL;
+	}
+}
+
+/* the plans made for the cluster c, or NULL */
+static const loaded_plans *plans_for(const kp_run *run, const kp_cluster *c)
+{
+	const loaded_plans *l = run->private_free == plans_free ? run->stage_private : NULL;
+	return l && l->cluster == c ? l : NULL;
 }
 
 static kp_status collect_load(kp_run *run, kp_error *err)
@@ -51,21 +70,25 @@ static kp_status collect_load(kp_run *run, kp_error *err)
 		return kp_fail(err, KP_ERR_USAGE, "no snapshot directory to read (live collection is not implemented yet)");
 	kp_cluster *c = kp_xcalloc(1, sizeof(*c));
 	kp_cluster_init(c);
-	forget_plans();
-	kp_status s = kp_snapshot_load_planned(c, run->snapshot, loaded.plans, err);
+	forget_plans(run);
+	loaded_plans *l = kp_xcalloc(1, sizeof(*l));
+	run->stage_private = l;
+	run->private_free = plans_free;
+	kp_status s = kp_snapshot_load_planned(c, run->snapshot, l->plans, err);
 	if (s) {
-		forget_plans();
+		forget_plans(run);
 		kp_cluster_release(c);
 		free(c);
 		return s;
 	}
-	loaded.cluster = c;
+	l->cluster = c;
 	run->cluster = c;
 	return KP_OK;
 }
 
-static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const char *snapdir, kp_error *err)
+static kp_status copy_snapshot(kp_run *run, const kp_cluster *c, const char *snapdir, kp_error *err)
 {
+	const loaded_plans *plans = plans_for(run, c);
 	/* snapdir is always new: the run is staged beside RUN (pipeline/rundir.h),
 	 * so collecting RUN/snapshot again reads the old copy and writes a new one. */
 	char *objdir = kp_path_join(snapdir, "objects");
@@ -78,7 +101,7 @@ static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const cha
 		snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
 		char *from = kp_path_join(run->snapshot, rel), *to = kp_path_join(snapdir, rel);
 		size_t n = 0;
-		s = kp_redact_copy_planned(loaded.cluster == c ? &loaded.plans[r] : NULL, from, to, &n, err);
+		s = kp_redact_copy_planned(plans ? &plans->plans[r] : NULL, from, to, &n, err);
 		free(from);
 		free(to);
 		if (!s) {
@@ -94,7 +117,7 @@ static kp_status copy_snapshot(const kp_run *run, const kp_cluster *c, const cha
 		free(from);
 		free(to);
 	}
-	forget_plans();
+	forget_plans(run);
 	return s;
 }
 
