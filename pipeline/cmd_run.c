@@ -54,6 +54,9 @@ static const char *risk_sgr(const char *risk)
 	return !strcmp(risk, "MEDIUM") ? sgr("\033[33m") : "";
 }
 
+/* not-collected inputs listed in the terminal summary; the reports list the rest */
+#define KP_SUMMARY_MISSING 5
+
 /* doc: the run's findings.json, already read for run.json. */
 static void print_summary(const char *dir, json_object *doc)
 {
@@ -123,11 +126,15 @@ static void print_summary(const char *dir, json_object *doc)
 	size_t nm = json_object_is_type(missing, json_type_array) ? json_object_array_length(missing) : 0;
 	if (nm) {
 		printf("\n  %sDegraded:%s %zu input%s not collected:\n", sgr("\033[1;33m"), SGR_OFF, nm, nm == 1 ? "" : "s");
-		for (size_t i = 0; i < nm; i++) {
+		/* the summary stays one screen: the first few, then where the rest are */
+		for (size_t i = 0; i < nm && i < KP_SUMMARY_MISSING; i++) {
 			char *v = kp_visible(kp_missing_summary(json_object_array_get_idx(missing, i)));
 			printf("    - %s\n", v);
 			free(v);
 		}
+		if (nm > KP_SUMMARY_MISSING)
+			printf("    ... and %zu more (report.md \"Not collected\", findings.json \"missing\")\n",
+			       nm - KP_SUMMARY_MISSING);
 	}
 	int64_t ni = json_object_get_int64(kp_json_get(doc, "inconsistencies_total"));
 	if (ni > 0)

@@ -117,6 +117,22 @@ assert d['missing'] == [{'resource':'usage','namespace':None,'workload':None,
   'reason':'no container metrics for pods of Deployment analytics/legacy-geoip',
   'summary':'no container metrics for pods of Deployment analytics/legacy-geoip'}], d['missing']"
 
+S=$T/snap-many
+cp -r "$DEMO" "$S"
+$PY - "$S/usage.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["missing"] = ["gap number %d" % i for i in range(1, 9)]
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+run many --snapshot "$S"
+expect_rc many 3
+check "many gaps: the terminal lists 5 and says where the other 3 are; report.md lists all 8" bash -c "
+	grep -q '^  Degraded: 8 inputs not collected:' '$T/many.term' &&
+	[ \$(grep -c '^    - gap number' '$T/many.term') -eq 5 ] &&
+	grep -q '^    ... and 3 more (report.md \"Not collected\", findings.json \"missing\")' '$T/many.term' &&
+	[ \$(grep -c 'gap number' '$T/many/report.md') -eq 8 ]"
+
 S=$T/snap-bad
 cp -r "$DEMO" "$S"
 $PY - "$S/usage.json" <<'EOF'
