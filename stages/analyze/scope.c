@@ -95,13 +95,16 @@ bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind)
 }
 
 /* Keeps the findings and skipped entries keep() accepts, in order; counts
- * the findings dropped. The one filter both scopes use. */
-static size_t filter(kp_findings *f, bool (*keep)(const void *ud, const char *ns, const char *kind), const void *ud)
+ * the findings dropped. The one filter every scope uses (configured,
+ * --namespace, -l/--selector). */
+typedef bool (*keep_fn)(const void *ud, const char *ns, const char *kind, const char *name);
+
+static size_t filter(kp_findings *f, keep_fn keep, const void *ud)
 {
 	size_t dropped = 0, k = 0;
 	for (size_t i = 0; i < f->items.len; i++) {
 		kp_finding *x = &f->items.items[i];
-		if (keep(ud, x->namespace_, x->kind)) {
+		if (keep(ud, x->namespace_, x->kind, x->name)) {
 			f->items.items[k++] = *x;
 		} else {
 			kp_finding_release(x);
@@ -112,7 +115,7 @@ static size_t filter(kp_findings *f, bool (*keep)(const void *ud, const char *ns
 	k = 0;
 	for (size_t i = 0; i < f->skipped.len; i++) {
 		kp_skip *x = &f->skipped.items[i];
-		if (keep(ud, x->namespace_, x->kind))
+		if (keep(ud, x->namespace_, x->kind, x->name))
 			f->skipped.items[k++] = *x;
 		else
 			kp_skip_release(x);
@@ -121,7 +124,11 @@ static size_t filter(kp_findings *f, bool (*keep)(const void *ud, const char *ns
 	return dropped;
 }
 
-static bool keep_configured(const void *ud, const char *ns, const char *kind) { return !scope_out(ud, ns, kind); }
+static bool keep_configured(const void *ud, const char *ns, const char *kind, const char *name)
+{
+	(void)name;
+	return !scope_out(ud, ns, kind);
+}
 
 void kp_scope_apply(kp_analyze_ctx *ctx)
 {
@@ -139,9 +146,9 @@ typedef struct {
 	size_t n;
 } ns_list;
 
-static bool keep_listed(const void *ud, const char *ns, const char *kind)
+static bool keep_listed(const void *ud, const char *ns, const char *kind, const char *name)
 {
-	(void)kind;
+	(void)kind, (void)name;
 	const ns_list *l = ud;
 	if (!ns)
 		return false; /* cluster-scoped: nodes and PVs belong to no namespace */
@@ -173,7 +180,7 @@ static bool missing_out(const scope_t *sc, const ns_list *l, const kp_missing *m
 {
 	if (!m->namespace_)
 		return false;
-	if (l->n && !keep_listed(l, m->namespace_, m->workload_kind))
+	if (l->n && !keep_listed(l, m->namespace_, m->workload_kind, m->workload_name))
 		return true;
 	/* a gap about one workload goes with that workload's findings */
 	return m->workload_kind ? scope_out(sc, m->namespace_, m->workload_kind) : ns_out(sc, m->namespace_);
@@ -263,32 +270,25 @@ static bool selected(const meta_index *ix, const kp_selector *sel, const char *k
 	return kp_selector_matches(sel, NULL, 0);
 }
 
+typedef struct {
+	const meta_index *ix;
+	const kp_selector *sel;
+} selection;
+
+static bool keep_selected(const void *ud, const char *ns, const char *kind, const char *name)
+{
+	const selection *x = ud;
+	return selected(x->ix, x->sel, kind, ns, name);
+}
+
 size_t kp_scope_selector(kp_findings *f, const kp_cluster *c, const kp_selector *sel)
 {
 	if (!sel || !sel->n)
 		return 0;
 	meta_index ix;
 	index_build(&ix, c);
-	size_t dropped = 0, k = 0;
-	for (size_t i = 0; i < f->items.len; i++) {
-		kp_finding *x = &f->items.items[i];
-		if (selected(&ix, sel, x->kind, x->namespace_, x->name)) {
-			f->items.items[k++] = *x;
-		} else {
-			kp_finding_release(x);
-			dropped++;
-		}
-	}
-	f->items.len = k;
-	k = 0;
-	for (size_t i = 0; i < f->skipped.len; i++) {
-		kp_skip *x = &f->skipped.items[i];
-		if (selected(&ix, sel, x->kind, x->namespace_, x->name))
-			f->skipped.items[k++] = *x;
-		else
-			kp_skip_release(x);
-	}
-	f->skipped.len = k;
+	selection x = {&ix, sel};
+	size_t dropped = filter(f, keep_selected, &x);
 	free(ix.v);
 	return dropped;
 }
