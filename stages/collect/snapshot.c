@@ -1,6 +1,6 @@
 /*
  * snapshot.c - parses objects/<resource>.json and usage.json into a
- * kp_cluster. Each file is streamed (stages/collect/listscan.c): every item
+ * kp_cluster. Each file is streamed (pipeline/listscan.c): every item
  * becomes a json-c tree of only the members the model reads (the keep-
  * filters below), is parsed and freed, so peak memory is one item's tree
  * plus the compact model. All strings are copied into the cluster's arena.
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "pipeline/quantity.h"
-#include "stages/collect/listscan.h"
+#include "pipeline/listscan.h"
 #include "stages/collect/redact.h"
 
 /* Bound on usage counters (samples, restarts, OOM kills): a trillion samples
@@ -922,7 +922,7 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 
 /* ---- what of each item the parse_* functions read ----
  *
- * The lists are read by stages/collect/listscan.c, which builds of each
+ * The lists are read by pipeline/listscan.c, which builds of each
  * item only the members named here and skips the rest of its text (most
  * of a pod: managedFields, env, probes, container statuses). A path read
  * below must be kept here: tests/unit/test_snapcache.c loads its fixtures

@@ -35,7 +35,7 @@ const char *kp_snapshot_loader_stamp(void);
 
 /* One List from memory (the text of objects/<resource>.json, or an API
  * server's page) into c, read as kp_snapshot_load reads each file (the
- * same streaming reader, stages/collect/listscan.h); fuzzed without files;
+ * same streaming reader, pipeline/listscan.h); fuzzed without files;
  * kp_snapshot_resolve then links owners, HPAs and pods as the last step of
  * kp_snapshot_load. */
 kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data, size_t n, kp_error *err);

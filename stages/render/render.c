@@ -13,37 +13,88 @@
 #include <unistd.h>
 
 #include "pipeline/findings_json.h"
+#include "pipeline/listscan.h"
 
-static kp_status read_findings(const char *dir, json_object **doc, kp_error *err)
+/* What the first pass keeps of each finding: what ranks it for the report
+ * (money at stake, risk, category), places it in the plan (the action's
+ * flags, the id that breaks ties) and splits the money (cost, blocked,
+ * approval), and the prices it was priced at. The rest (evidence,
+ * explanation, commands, sizes) is read in the second pass, one finding at
+ * a time. */
+static const kp_keep k_light_action[] = {{"blocked", NULL}, {"destructive", NULL}, {"approval_required", NULL}, {NULL, NULL}};
+static const kp_keep k_light_price[] = {{"items", NULL}, {NULL, NULL}};
+static const kp_keep k_light[] = {{"id", NULL},		{"category", NULL},	    {"risk", NULL},
+				  {"monthly_savings", NULL}, {"monthly_cost", NULL},    {"action", k_light_action},
+				  {"price", k_light_price},  {NULL, NULL}};
+
+#define FINDINGS_EXPECTED "a findings document (kopilot.findings/v1, written by `kopilot recommend`)"
+
+static kp_status keep_light(void *ud, json_object *item, size_t index, kp_error *err)
 {
-	char *fpath = kp_path_join(dir, "findings.json");
-	kp_status s = kp_json_read_file(fpath, doc, err);
+	(void)index, (void)err;
+	json_object_array_add((json_object *)ud, json_object_get(item));
+	return KP_OK;
+}
+
+/* Pass 1: findings.json's header, with every finding in its light form
+ * in "findings" (a few hundred bytes each where the whole one is kilobytes). */
+static kp_status read_light(const char *fpath, json_object **doc, kp_error *err)
+{
+	json_object *light = json_object_new_array();
+	kp_status s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, k_light, keep_light, light, doc, err);
 	if (!s) {
 		const char *schema = kp_json_str(*doc, "schema");
-		if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0) {
+		if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0)
 			s = kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", fpath, KP_FINDINGS_SCHEMA);
-			json_object_put(*doc);
-			*doc = NULL;
-		}
+		else if (!json_object_is_type(kp_json_get(*doc, "findings"), json_type_array))
+			s = kp_fail(err, KP_ERR_INPUT, "%s: findings: missing or not a list", fpath);
 	}
-	free(fpath);
-	return s;
+	if (s) {
+		json_object_put(light);
+		json_object_put(*doc);
+		*doc = NULL;
+		return s;
+	}
+	json_object_object_add(*doc, "findings", light);
+	return KP_OK;
+}
+
+/* Pass 2: each whole finding to the report view and the spreadsheet. */
+typedef struct {
+	kp_report_builder *view;
+	kp_xlsx_writer *xlsx;
+	size_t count;
+} pass2_t;
+
+static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *err)
+{
+	(void)index, (void)err;
+	pass2_t *p = ud;
+	p->count++;
+	kp_report_add(p->view, item);
+	return kp_xlsx_add(p->xlsx, item);
 }
 
 static kp_status render_run(kp_run *run, kp_error *err)
 {
+	/* findings.json is read twice, never whole: a light pass for what
+	 * needs every finding at once (ranking, plan, totals), then a pass
+	 * that hands each full finding to the reports and lets it go. Memory
+	 * stays at the light forms, whatever the number of findings. */
+	char *fpath = kp_path_join(run->dir, "findings.json");
 	json_object *doc = NULL;
-	kp_status s = read_findings(run->dir, &doc, err);
-	if (s)
+	kp_status s = read_light(fpath, &doc, err);
+	if (s) {
+		free(fpath);
 		return s;
+	}
 	/* entries as findings.json has them (already scoped), strings from a
 	 * findings.json before structured entries read as cluster-wide ones */
 	json_object *missing = NULL;
-	char *fpath = kp_path_join(run->dir, "findings.json");
 	s = kp_missing_from_json(doc, fpath, &missing, err);
-	free(fpath);
 	if (s) {
 		json_object_put(doc);
+		free(fpath);
 		return s;
 	}
 	json_object *info = json_object_new_object();
@@ -71,18 +122,34 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	snprintf(title, sizeof(title), "kopilot report: %s%s",
 		 kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster", kp_buf_cstr(&nsl));
 	kp_buf_release(&nsl);
-	s = kp_render_markdown(doc, info, tmpl, &md, err);
+
+	pass2_t p = {kp_report_begin(doc, info), NULL, 0};
+	s = kp_xlsx_begin(doc, xlsxpath, &p.xlsx, err);
+	json_object *skeleton = NULL;
 	if (!s)
-		s = kp_render_html(md, title, &html, err);
+		s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, NULL, add_full, &p, &skeleton, err);
+	json_object_put(skeleton);
+	size_t expected = json_object_array_length(kp_json_get(doc, "findings"));
+	if (!s && p.count != expected)
+		s = kp_fail(err, KP_ERR_INPUT, "%s: changed while it was read (%zu findings, then %zu)", fpath, expected,
+			    p.count);
 	/* Each file atomically; the three as a group come from the run
 	 * directory: the stage writes into a staging directory that replaces
 	 * RUN only when the whole command succeeded (pipeline/rundir.h). */
+	if (p.xlsx) {
+		kp_status xs = kp_xlsx_end(p.xlsx, !s);
+		s = s ? s : xs;
+	}
+	json_object *view = kp_report_end(p.view);
+	if (!s)
+		s = kp_render_markdown_view(view, tmpl, &md, err);
+	json_object_put(view);
+	if (!s)
+		s = kp_render_html(md, title, &html, err);
 	if (!s)
 		s = kp_write_file_atomic(mdpath, md, strlen(md), err);
 	if (!s)
 		s = kp_write_file_atomic(htmlpath, html, strlen(html), err);
-	if (!s)
-		s = kp_render_xlsx(doc, xlsxpath, err);
 	if (!s) {
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));
@@ -94,6 +161,7 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	free(mdpath);
 	free(htmlpath);
 	free(xlsxpath);
+	free(fpath);
 	json_object_put(info);
 	json_object_put(doc);
 	return s;

@@ -78,12 +78,26 @@ void kp_savings_split_of(json_object *findings, kp_savings_split *out);
  * (default 2000) as one compact table row each, the rest as grouped lines
  * per category and cause (report.detail_findings, report.row_findings). */
 json_object *kp_report_view(json_object *findings, json_object *run_info);
+/* The same view built one finding at a time, for a findings.json too big to
+ * hold as a tree (render.c streams it twice). begin takes the document with
+ * every finding in its "findings", in any form that keeps at least
+ * KP_REPORT_LIGHT's members (ranking, plan, money split, prices used; it
+ * holds a reference); add then takes each element of the same list in the
+ * same order, whole (nothing of it is kept after add returns); end returns
+ * the view (caller puts) and frees the builder, abort frees it alone. */
+typedef struct kp_report_builder kp_report_builder;
+kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info);
+void kp_report_add(kp_report_builder *b, json_object *finding);
+json_object *kp_report_end(kp_report_builder *b);
+void kp_report_abort(kp_report_builder *b);
 
 /* report.md from a template file (NULL: the built-in
  * templates/report.md.mustache, compiled into the binary by the Makefile so
  * the executable works wherever it is copied). */
 kp_status kp_render_markdown(json_object *findings, json_object *run_info, const char *template_path, char **out,
 			     kp_error *err);
+/* The same from a view already built (kp_report_view, kp_report_end). */
+kp_status kp_render_markdown_view(json_object *view, const char *template_path, char **out, kp_error *err);
 const char *kp_template_builtin(void); /* generated: build/gen/templates.c */
 
 /* report.html: GFM -> HTML with cmark-gfm (tables, autolinks,
@@ -93,5 +107,14 @@ kp_status kp_render_html(const char *markdown, const char *title, char **out, kp
 
 /* report.xlsx written atomically to path with libxlsxwriter. */
 kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err);
+/* The same one finding at a time (constant memory): begin takes the
+ * document with every finding in "findings" in any form (only their number
+ * is read from it; it holds a reference), add the full findings in order,
+ * end(keep) closes the workbook and commits it, or discards it when keep is
+ * false; end frees the writer either way and returns the first error. */
+typedef struct kp_xlsx_writer kp_xlsx_writer;
+kp_status kp_xlsx_begin(json_object *findings, const char *path, kp_xlsx_writer **out, kp_error *err);
+kp_status kp_xlsx_add(kp_xlsx_writer *w, json_object *finding);
+kp_status kp_xlsx_end(kp_xlsx_writer *w, bool keep);
 
 #endif

@@ -602,59 +602,6 @@ static void add_scope(json_object *view, json_object *findings)
 	json_object_object_add(view, "scope", o);
 }
 
-/* plan: the first steps of plan.json's order (plan.c), from findings.json. */
-static void add_plan(json_object *view, json_object *findings, const char *cur)
-{
-	kp_plan p;
-	kp_plan_build(findings, &p);
-	json_object *o = json_object_new_object(), *steps = json_object_new_array();
-	size_t shown = p.nsteps < KP_REPORT_PLAN_STEPS ? p.nsteps : KP_REPORT_PLAN_STEPS;
-	char buf[1024], num[40];
-	kp_buf cmds;
-	kp_buf_init(&cmds);
-	for (size_t i = 0; i < shown; i++) {
-		const kp_plan_item *it = &p.steps[i];
-		json_object *d = finding_view(it->finding, (int64_t)i + 1, cur);
-		put_int(d, "step", (int64_t)i + 1);
-		put_str(d, "risk_class", kp_plan_class_name(it->cls));
-		put_money(d, "cumulative", it->cumulative, cur);
-		put_double(d, "cumulative_savings", it->cumulative);
-		const char *cmd = kp_json_str(d, "command");
-		if (cmd)
-			kp_buf_printf(&cmds, "%s%s", cmds.len ? "\n" : "", cmd);
-		json_object_array_add(steps, d);
-	}
-	put_bool(o, "has_steps", shown > 0);
-	json_object_object_add(o, "steps", steps);
-	put_int(o, "count", (int64_t)p.nsteps);
-	put_int(o, "shown", (int64_t)shown);
-	if (shown < p.nsteps)
-		snprintf(buf, sizeof(buf), "The first %zu steps", shown);
-	else if (shown == 1)
-		snprintf(buf, sizeof(buf), "This step");
-	else
-		snprintf(buf, sizeof(buf), "These %zu steps", shown);
-	put_str(o, "shown_label", buf);
-	put_money(o, "shown_savings", shown ? p.steps[shown - 1].cumulative : 0, cur);
-	put_money(o, "savings", p.savings, cur);
-	put_bool(o, "has_more", shown < p.nsteps);
-	fmt_count((int64_t)(p.nsteps - shown), num, sizeof(num));
-	snprintf(buf, sizeof(buf), "%s more step%s", num, p.nsteps - shown == 1 ? "" : "s");
-	put_str(o, "more_label", buf);
-	/* one copy-paste block of the shown commands, fenced so no command can close it */
-	put_str(o, "commands", cmds.len ? kp_buf_cstr(&cmds) : NULL);
-	command_fence(kp_buf_cstr(&cmds), buf, 64);
-	put_str(o, "commands_fence", buf);
-	kp_buf_release(&cmds);
-	put_bool(o, "has_blocked", p.nblocked > 0);
-	fmt_count((int64_t)p.nblocked, num, sizeof(num));
-	snprintf(buf, sizeof(buf), "%s blocked action%s", num, p.nblocked == 1 ? "" : "s");
-	put_str(o, "blocked_label", buf);
-	put_money(o, "blocked_savings", p.blocked_savings, cur);
-	json_object_object_add(view, "plan", o);
-	kp_plan_release(&p);
-}
-
 /* changes: what is new, what persists, what was resolved since the
  * previous run (findings.json "changes"; has_previous false without one). */
 static void add_changes(json_object *view, json_object *findings, const char *cur)
@@ -1298,12 +1245,90 @@ static void add_listing(json_object *view, int64_t total, int64_t detailed, int6
 	json_object_object_add(view, "listing", o);
 }
 
-json_object *kp_report_view(json_object *findings, json_object *run_info)
+/* The report view built one finding at a time (render.h): begin reads the
+ * document's header and a light form of every finding (ranking, the plan,
+ * the money split, the prices used), add takes the full findings in order,
+ * end assembles the view. Nothing keeps a full finding after add returns. */
+struct kp_report_builder {
+	json_object *hdr, *view;
+	const char *cur;
+	int64_t detail_max, row_max;
+	size_t n, next;        /* elements in the document; the next one add expects */
+	unsigned char *show, *in_rel;
+	json_object *all, *top;
+	group_set cats, nss;
+	cause_set causes;
+	int64_t rank, ndetail, nrow, ngroup;
+	kp_plan plan;
+	size_t plan_shown;
+	size_t *plan_idx;          /* element index of each shown plan step */
+	json_object **plan_views;  /* their views, made when add meets them */
+};
+
+/* plan: the first steps of plan.json's order (plan.c), from findings.json;
+ * built by kp_report_begin, the steps' views made by kp_report_add. */
+static void add_plan(json_object *view, kp_report_builder *b)
 {
-	json_object *view = json_object_new_object();
+	const kp_plan *p = &b->plan;
+	const char *cur = b->cur;
+	json_object *o = json_object_new_object(), *steps = json_object_new_array();
+	size_t shown = b->plan_shown;
+	char buf[1024], num[40];
+	kp_buf cmds;
+	kp_buf_init(&cmds);
+	for (size_t i = 0; i < shown; i++) {
+		const kp_plan_item *it = &p->steps[i];
+		/* the full finding's view; from the light form only if the
+		 * document given to begin was not the one streamed to add */
+		json_object *d = b->plan_views[i] ? b->plan_views[i] : finding_view(it->finding, (int64_t)i + 1, cur);
+		b->plan_views[i] = NULL;
+		put_int(d, "step", (int64_t)i + 1);
+		put_str(d, "risk_class", kp_plan_class_name(it->cls));
+		put_money(d, "cumulative", it->cumulative, cur);
+		put_double(d, "cumulative_savings", it->cumulative);
+		const char *cmd = kp_json_str(d, "command");
+		if (cmd)
+			kp_buf_printf(&cmds, "%s%s", cmds.len ? "\n" : "", cmd);
+		json_object_array_add(steps, d);
+	}
+	put_bool(o, "has_steps", shown > 0);
+	json_object_object_add(o, "steps", steps);
+	put_int(o, "count", (int64_t)p->nsteps);
+	put_int(o, "shown", (int64_t)shown);
+	if (shown < p->nsteps)
+		snprintf(buf, sizeof(buf), "The first %zu steps", shown);
+	else if (shown == 1)
+		snprintf(buf, sizeof(buf), "This step");
+	else
+		snprintf(buf, sizeof(buf), "These %zu steps", shown);
+	put_str(o, "shown_label", buf);
+	put_money(o, "shown_savings", shown ? p->steps[shown - 1].cumulative : 0, cur);
+	put_money(o, "savings", p->savings, cur);
+	put_bool(o, "has_more", shown < p->nsteps);
+	fmt_count((int64_t)(p->nsteps - shown), num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s more step%s", num, p->nsteps - shown == 1 ? "" : "s");
+	put_str(o, "more_label", buf);
+	/* one copy-paste block of the shown commands, fenced so no command can close it */
+	put_str(o, "commands", cmds.len ? kp_buf_cstr(&cmds) : NULL);
+	command_fence(kp_buf_cstr(&cmds), buf, 64);
+	put_str(o, "commands_fence", buf);
+	kp_buf_release(&cmds);
+	put_bool(o, "has_blocked", p->nblocked > 0);
+	fmt_count((int64_t)p->nblocked, num, sizeof(num));
+	snprintf(buf, sizeof(buf), "%s blocked action%s", num, p->nblocked == 1 ? "" : "s");
+	put_str(o, "blocked_label", buf);
+	put_money(o, "blocked_savings", p->blocked_savings, cur);
+	json_object_object_add(view, "plan", o);
+}
+
+kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info)
+{
+	kp_report_builder *b = kp_xcalloc(1, sizeof(*b));
+	b->hdr = json_object_get(findings);
+	json_object *view = b->view = json_object_new_object();
 	const char *cur = kp_json_str(findings, "prices.currency");
-	cur = cur ? cur : "USD";
-	char buf[256], num[40];
+	b->cur = cur = cur ? cur : "USD";
+	char buf[256];
 
 	put_str(view, "schema", kp_json_str(findings, "schema"));
 	const char *gen = kp_json_str(findings, "generated_at");
@@ -1328,14 +1353,14 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	put_str(view, "currency", cur);
 
 	/* Which findings are shown how (see "bounding" above): rank them by
-	 * money at stake, then one pass in findings.json order builds the views
-	 * of those shown and every aggregate. */
+	 * money at stake, then one pass in findings.json order (add) builds
+	 * the views of those shown and every aggregate. */
 	json_object *list = kp_json_get(findings, "findings");
-	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-	int64_t detail_max = limit_of(run_info, "detail_findings", KP_REPORT_DETAIL_DEFAULT);
-	int64_t row_max = limit_of(run_info, "row_findings", KP_REPORT_ROWS_DEFAULT);
+	size_t n = b->n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	b->detail_max = limit_of(run_info, "detail_findings", KP_REPORT_DETAIL_DEFAULT);
+	b->row_max = limit_of(run_info, "row_findings", KP_REPORT_ROWS_DEFAULT);
 	stake *order = kp_xcalloc(n ? n : 1, sizeof(*order));
-	unsigned char *show = kp_xcalloc(n ? n : 1, 1), *in_rel = kp_xcalloc(n ? n : 1, 1);
+	b->show = kp_xcalloc(n ? n : 1, 1), b->in_rel = kp_xcalloc(n ? n : 1, 1);
 	size_t valid = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *f = json_object_array_get_idx(list, i);
@@ -1347,69 +1372,125 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	int64_t nrel = 0;
 	for (size_t k = 0; k < valid; k++) {
 		size_t i = order[k].idx;
-		show[i] = (int64_t)k < detail_max ? SHOW_DETAIL : (int64_t)k - detail_max < row_max ? SHOW_ROW : SHOW_GROUP;
+		b->show[i] = (int64_t)k < b->detail_max			  ? SHOW_DETAIL
+			     : (int64_t)k - b->detail_max < b->row_max ? SHOW_ROW
+									  : SHOW_GROUP;
 		const char *cat = kp_json_str(json_object_array_get_idx(list, i), "category");
-		if (show[i] != SHOW_GROUP && cat && strcmp(cat, "under-provisioned") == 0 && nrel < REPORT_RELIABILITY_ROWS) {
-			in_rel[i] = 1;
+		if (b->show[i] != SHOW_GROUP && cat && strcmp(cat, "under-provisioned") == 0 &&
+		    nrel < REPORT_RELIABILITY_ROWS) {
+			b->in_rel[i] = 1;
 			nrel++;
 		}
 	}
 	free(order);
 
-	json_object *all = json_object_new_array(), *top = json_object_new_array();
-	group_set cats = {NULL, 0, 0, json_object_new_object()}, nss = {NULL, 0, 0, json_object_new_object()};
-	cause_set causes = {NULL, 0, 0, json_object_new_object()};
-	int64_t rank = 0, ndetail = 0, nrow = 0, ngroup = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *f = json_object_array_get_idx(list, i);
-		if (!json_object_is_type(f, json_type_object))
-			continue;
-		rank++;
-		double cost = num_or(f, "monthly_cost", 0), s = num_or(f, "monthly_savings", 0);
-		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
-		const char *cat = kp_json_str(f, "category"), *ns = kp_json_str(f, "resource.namespace");
-		group *gs[2] = {group_for(&cats, cat ? cat : "uncategorized"), group_for(&nss, ns ? ns : KP_CLUSTER_SCOPED_LABEL)};
-		for (size_t k = 0; k < 2; k++) {
-			group *g = gs[k];
-			g->count++;
-			g->cost += cost;
-			if (blocked) {
-				g->blocked += s;
-				g->nblocked++;
-			} else {
-				g->savings += s;
-			}
-		}
-		json_object *d = NULL;
-		if (show[i] == SHOW_DETAIL) {
-			d = finding_view(f, rank, cur);
-			json_object_array_add(all, d);
-			json_object_array_add(gs[0]->items, json_object_get(d));
-			ndetail++;
-		} else if (show[i] == SHOW_ROW) {
-			d = finding_row(f, rank, cur);
-			json_object_array_add(gs[0]->rows, d);
-			nrow++;
-		} else {
-			cause_add(&causes, f);
-			gs[0]->ngrouped++;
-			ngroup++;
-		}
-		if (in_rel[i])
-			json_object_array_add(gs[0]->rel, json_object_get(d));
-		/* the first findings of findings.json: the biggest savings */
-		if (json_object_array_length(top) < KP_REPORT_TOP)
-			json_object_array_add(top, d ? json_object_get(d) : finding_row(f, rank, cur));
+	/* the plan's first steps, in plan.json's order (plan.c); their views
+	 * are made from the full findings as add meets them */
+	kp_plan_build(findings, &b->plan);
+	b->plan_shown = b->plan.nsteps < KP_REPORT_PLAN_STEPS ? b->plan.nsteps : KP_REPORT_PLAN_STEPS;
+	b->plan_idx = kp_xcalloc(b->plan_shown + 1, sizeof(*b->plan_idx));
+	b->plan_views = kp_xcalloc(b->plan_shown + 1, sizeof(*b->plan_views));
+	for (size_t k = 0; k < b->plan_shown; k++) {
+		b->plan_idx[k] = SIZE_MAX;
+		for (size_t i = 0; i < n && b->plan_idx[k] == SIZE_MAX; i++)
+			if (json_object_array_get_idx(list, i) == b->plan.steps[k].finding)
+				b->plan_idx[k] = i;
 	}
-	free(show);
-	free(in_rel);
-	if (causes.n)
-		qsort(causes.v, causes.n, sizeof(*causes.v), cause_cmp);
-	if (cats.n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(cats.v, cats.n, sizeof(*cats.v), group_cmp);
-	if (nss.n)
-		qsort(nss.v, nss.n, sizeof(*nss.v), group_cmp);
-	int64_t count = rank;
+
+	b->all = json_object_new_array(), b->top = json_object_new_array();
+	b->cats = (group_set){NULL, 0, 0, json_object_new_object()};
+	b->nss = (group_set){NULL, 0, 0, json_object_new_object()};
+	b->causes = (cause_set){NULL, 0, 0, json_object_new_object()};
+	return b;
+}
+
+void kp_report_add(kp_report_builder *b, json_object *f)
+{
+	size_t i = b->next++;
+	if (i >= b->n || !json_object_is_type(f, json_type_object))
+		return; /* counted in begin from the same document: never more */
+	const char *cur = b->cur;
+	for (size_t k = 0; k < b->plan_shown; k++)
+		if (b->plan_idx[k] == i && !b->plan_views[k])
+			b->plan_views[k] = finding_view(f, (int64_t)k + 1, cur);
+	int64_t rank = ++b->rank;
+	double cost = num_or(f, "monthly_cost", 0), s = num_or(f, "monthly_savings", 0);
+	bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
+	const char *cat = kp_json_str(f, "category"), *ns = kp_json_str(f, "resource.namespace");
+	group *gs[2] = {group_for(&b->cats, cat ? cat : "uncategorized"),
+			group_for(&b->nss, ns ? ns : KP_CLUSTER_SCOPED_LABEL)};
+	for (size_t k = 0; k < 2; k++) {
+		group *g = gs[k];
+		g->count++;
+		g->cost += cost;
+		if (blocked) {
+			g->blocked += s;
+			g->nblocked++;
+		} else {
+			g->savings += s;
+		}
+	}
+	json_object *d = NULL;
+	if (b->show[i] == SHOW_DETAIL) {
+		d = finding_view(f, rank, cur);
+		json_object_array_add(b->all, d);
+		json_object_array_add(gs[0]->items, json_object_get(d));
+		b->ndetail++;
+	} else if (b->show[i] == SHOW_ROW) {
+		d = finding_row(f, rank, cur);
+		json_object_array_add(gs[0]->rows, d);
+		b->nrow++;
+	} else {
+		cause_add(&b->causes, f);
+		gs[0]->ngrouped++;
+		b->ngroup++;
+	}
+	if (b->in_rel[i])
+		json_object_array_add(gs[0]->rel, json_object_get(d));
+	/* the first findings of findings.json: the biggest savings */
+	if (json_object_array_length(b->top) < KP_REPORT_TOP)
+		json_object_array_add(b->top, d ? json_object_get(d) : finding_row(f, rank, cur));
+}
+
+static void builder_free(kp_report_builder *b)
+{
+	for (size_t k = 0; k < b->plan_shown; k++)
+		json_object_put(b->plan_views[k]);
+	free(b->plan_views);
+	free(b->plan_idx);
+	kp_plan_release(&b->plan);
+	free(b->show);
+	free(b->in_rel);
+	json_object_put(b->all);
+	json_object_put(b->top);
+	cause_set_release(&b->causes);
+	group_set_release(&b->cats);
+	group_set_release(&b->nss);
+	json_object_put(b->view);
+	json_object_put(b->hdr);
+	free(b);
+}
+
+void kp_report_abort(kp_report_builder *b)
+{
+	if (b)
+		builder_free(b);
+}
+
+json_object *kp_report_end(kp_report_builder *b)
+{
+	json_object *findings = b->hdr, *view = b->view;
+	const char *cur = b->cur;
+	char buf[256], num[40];
+	cause_set *causes = &b->causes;
+	group_set *cats = &b->cats, *nss = &b->nss;
+	if (causes->n)
+		qsort(causes->v, causes->n, sizeof(*causes->v), cause_cmp);
+	if (cats->n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(cats->v, cats->n, sizeof(*cats->v), group_cmp);
+	if (nss->n)
+		qsort(nss->v, nss->n, sizeof(*nss->v), group_cmp);
+	int64_t count = b->rank;
 
 	/* The key figures: one split (savings.c) shared with report.xlsx and
 	 * the terminal. "savings" is the net the plan can act on; blocked
@@ -1454,15 +1535,15 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 	json_object_object_add(view, "totals", t);
 
 	put_bool(view, "has_findings", count > 0);
-	add_listing(view, count, ndetail, nrow, ngroup, detail_max, row_max);
-	json_object_object_add(view, "findings", all);
-	json_object_object_add(view, "top", top);
-	add_groups(view, "by_category", &cats, cur, true);
-	add_groups(view, "by_namespace", &nss, cur, false);
+	add_listing(view, count, b->ndetail, b->nrow, b->ngroup, b->detail_max, b->row_max);
+	json_object_object_add(view, "findings", json_object_get(b->all));
+	json_object_object_add(view, "top", json_object_get(b->top));
+	add_groups(view, "by_category", cats, cur, true);
+	add_groups(view, "by_namespace", nss, cur, false);
 
 	json_object *groups = json_object_new_array();
-	for (size_t i = 0; i < cats.n; i++) {
-		group *g = &cats.v[i];
+	for (size_t i = 0; i < cats->n; i++) {
+		group *g = &cats->v[i];
 		json_object *o = json_object_new_object();
 		put_str(o, "category", g->key);
 		put_str(o, "title", category_title(g->key));
@@ -1487,9 +1568,9 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 		put_str(o, "compact_intro", buf);
 		json_object_object_add(o, "compact", json_object_get(g->rows));
 		json_object *grouped = json_object_new_array();
-		for (size_t k = 0; k < causes.n; k++)
-			if (strcmp(causes.v[k].category, g->key) == 0)
-				json_object_array_add(grouped, cause_view(&causes.v[k], cur));
+		for (size_t k = 0; k < causes->n; k++)
+			if (strcmp(causes->v[k].category, g->key) == 0)
+				json_object_array_add(grouped, cause_view(&causes->v[k], cur));
 		put_int(o, "grouped_count", g->ngrouped);
 		put_bool(o, "has_grouped", g->ngrouped > 0);
 		fmt_count(g->ngrouped, num, sizeof(num));
@@ -1511,16 +1592,55 @@ json_object *kp_report_view(json_object *findings, json_object *run_info)
 			json_object_object_add(view, "reliability", rel);
 		}
 	}
-	cause_set_release(&causes);
 	json_object_object_add(view, "categories", groups);
-	group_set_release(&cats);
-	group_set_release(&nss);
 
 	add_skipped(view, kp_json_get(findings, "skipped"));
 	add_scope(view, findings);
-	add_plan(view, findings, cur);
+	add_plan(view, b);
 	add_changes(view, findings, cur);
+	b->view = NULL;
+	builder_free(b);
 	return view;
+}
+
+json_object *kp_report_view(json_object *findings, json_object *run_info)
+{
+	kp_report_builder *b = kp_report_begin(findings, run_info);
+	json_object *list = kp_json_get(findings, "findings");
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n; i++)
+		kp_report_add(b, json_object_array_get_idx(list, i));
+	return kp_report_end(b);
+}
+
+/* Reads a user's template, or takes the built-in one. */
+static kp_status template_of(const char *template_path, char **owned, const char **tmpl, const char **name,
+			     kp_error *err)
+{
+	*owned = NULL;
+	if (template_path) {
+		kp_status st = kp_read_file(template_path, owned, NULL, err);
+		if (st != KP_OK)
+			return kp_error_prefix(err, "report template");
+		*tmpl = *owned;
+		*name = template_path;
+	} else {
+		*tmpl = kp_template_builtin();
+		*name = "report.md.mustache";
+	}
+	return KP_OK;
+}
+
+kp_status kp_render_markdown_view(json_object *view, const char *template_path, char **out, kp_error *err)
+{
+	*out = NULL;
+	char *owned;
+	const char *tmpl = NULL, *name = NULL;
+	kp_status st = template_of(template_path, &owned, &tmpl, &name, err);
+	if (!st)
+		st = kp_mustache_render_markdown(tmpl, name, view, out, err);
+	free(owned);
+	return st;
 }
 
 kp_status kp_render_markdown(json_object *findings, json_object *run_info, const char *template_path, char **out,
@@ -1529,21 +1649,8 @@ kp_status kp_render_markdown(json_object *findings, json_object *run_info, const
 	*out = NULL;
 	if (!json_object_is_type(findings, json_type_object))
 		return kp_fail(err, KP_ERR_INPUT, "findings: not a JSON object");
-	char *owned = NULL;
-	const char *tmpl, *name;
-	if (template_path) {
-		kp_status st = kp_read_file(template_path, &owned, NULL, err);
-		if (st != KP_OK)
-			return kp_error_prefix(err, "report template");
-		tmpl = owned;
-		name = template_path;
-	} else {
-		tmpl = kp_template_builtin();
-		name = "report.md.mustache";
-	}
 	json_object *view = kp_report_view(findings, run_info);
-	kp_status st = kp_mustache_render_markdown(tmpl, name, view, out, err);
+	kp_status st = kp_render_markdown_view(view, template_path, out, err);
 	json_object_put(view);
-	free(owned);
 	return st;
 }

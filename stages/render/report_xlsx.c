@@ -116,7 +116,7 @@ typedef struct {
 /* One group row of the by-category / by-namespace tables: savings of the
  * actions the plan can take, and blocked savings apart (as report.md). */
 typedef struct {
-	const char *key; /* borrowed from the findings document */
+	char *key; /* a copy: the findings are streamed, each freed after its row */
 	int count;
 	double cost, savings, blocked;
 } xl_group;
@@ -426,7 +426,7 @@ static void xl_group_add(xl_group *g, size_t *n, const char *key, double cost, d
 	while (i < *n && strcmp(g[i].key, key) != 0)
 		i++;
 	if (i == *n) {
-		g[i] = (xl_group){ key, 0, 0, 0, 0 };
+		g[i] = (xl_group){ kp_xstrdup(key), 0, 0, 0, 0 };
 		(*n)++;
 	}
 	g[i].count++;
@@ -680,8 +680,9 @@ static void xl_size_cell(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
 		xl_blank(x, ws, SH_FINDINGS, r, c, f);
 }
 
-static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, size_t n, xl_group *cats,
-			      size_t *ncats, xl_group *nss, size_t *nns)
+/* The Findings sheet: its header row, one row per finding as they come
+ * (xl_finding_row, in findings.json order), then the sheet's settings. */
+static void xl_findings_header(xl_ctx *x, lxw_worksheet *ws)
 {
 	const char *S = SH_FINDINGS;
 	char money_hdr[2][64];
@@ -699,150 +700,155 @@ static void xl_sheet_findings(xl_ctx *x, lxw_worksheet *ws, json_object *list, s
 	}
 	if (xl_ok(x))
 		xl_check_what(x, worksheet_set_row(ws, 0, 45, NULL), "header row");
+}
 
+/* Row i + 1 of the Findings sheet: finding i; its money goes to the
+ * category and namespace groups of the Summary. */
+static void xl_finding_row(xl_ctx *x, lxw_worksheet *ws, json_object *f, size_t i, xl_group *cats, size_t *ncats,
+			   xl_group *nss, size_t *nns, kp_buf *evb)
+{
+	const char *S = SH_FINDINGS;
 	char ref[C_NCOLS][8];
 	for (lxw_col_t c = 0; c < C_NCOLS; c++)
 		xl_colname(ref[c], c);
-
-	kp_buf ev;
-	kp_buf_init(&ev);
-	for (size_t i = 0; i < n && xl_ok(x); i++) {
-		json_object *f = json_object_array_get_idx(list, i);
-		if (!json_object_is_type(f, json_type_object)) {
-			char field[32];
-			snprintf(field, sizeof(field), "findings[%zu]", i);
-			xl_fail_input(x, "%s: not an object", field);
-			break;
-		}
-		lxw_row_t r = (lxw_row_t)(i + 1);
-		unsigned xr = (unsigned)r + 1; /* Excel row number in formulas */
-		json_object *cur_o = kp_json_get(f, "current"), *rec_o = kp_json_get(f, "recommended");
-		xl_sizes cur = xl_read_sizes(x, cur_o, i, "current");
-		xl_sizes rec = xl_read_sizes(x, rec_o, i, "recommended");
-		if (!cur.present) {
-			/* The schema requires current; an absent one costs nothing. */
-			cur.present = true;
-			cur.replicas = NAN;
-		}
-		cur.load_balancers = xl_size(x, f, "load_balancers", 0, i, "finding");
-		/* The row's rates: the finding's own "price" (node types,
-		 * StorageClass) where it has one, else the Prices sheet's. */
-		xl_prices rp = x->prices;
-		json_object *price = kp_json_get(f, "price");
-		const struct {
-			lxw_col_t col;
-			const char *key, *name;
-			double *dst;
-		} rates[] = {
-			{ C_RATE_CPU, "cpu_core_hour", "CpuCoreHour", &rp.cpu_core_hour },
-			{ C_RATE_MEM, "memory_gib_hour", "MemoryGiBHour", &rp.memory_gib_hour },
-			{ C_RATE_STORAGE, "storage_gib_month", "StorageGiBMonth", &rp.storage_gib_month },
-		};
-		bool specific[3];
-		for (size_t k = 0; k < 3; k++) {
-			json_object *v = kp_json_get(price, rates[k].key);
-			specific[k] = js_is_number(v);
-			if (specific[k])
-				*rates[k].dst = json_object_get_double(v);
-		}
-		/* Cached values are findings.json's own figures (pipeline/money.c,
-		 * the one money path); the formulas beside them recompute the
-		 * same cost model from the cells, so they agree to the cent. */
-		double cost = xl_size(x, f, "monthly_cost", 0, i, "finding");
-		double savings = xl_size(x, f, "monthly_savings", 0, i, "finding");
-
-		xl_str(x, ws, S, r, C_ID, js(f, "id"), x->text);
-		xl_str(x, ws, S, r, C_CATEGORY, js(f, "category"), x->text);
-		xl_str(x, ws, S, r, C_NAMESPACE, xl_namespace(f), x->text);
-		xl_str(x, ws, S, r, C_KIND, js(f, "resource.kind"), x->text);
-		xl_str(x, ws, S, r, C_NAME, js(f, "resource.name"), x->text);
-		xl_str(x, ws, S, r, C_CONTAINER, js(f, "container"), x->text);
-
-		xl_size_cell(x, ws, r, C_REPLICAS, cur.present, cur_o, "replicas", cur.replicas, x->count);
-		xl_size_cell(x, ws, r, C_REPLICAS_REC, rec.present, rec_o, "replicas", rec.replicas, x->count);
-		xl_size_cell(x, ws, r, C_CPU, true, cur_o, "cpu_request_millicores", cur.cpu_cores, x->cores);
-		xl_size_cell(x, ws, r, C_CPU_REC, rec.present, rec_o, "cpu_request_millicores", rec.cpu_cores,
-			     x->cores);
-		xl_size_cell(x, ws, r, C_MEM, true, cur_o, "memory_request_bytes", cur.mem_gib, x->gib);
-		xl_size_cell(x, ws, r, C_MEM_REC, rec.present, rec_o, "memory_request_bytes", rec.mem_gib, x->gib);
-		xl_size_cell(x, ws, r, C_STORAGE, true, cur_o, "storage_bytes", cur.storage_gib, x->gib);
-		xl_size_cell(x, ws, r, C_STORAGE_REC, rec.present, rec_o, "storage_bytes", rec.storage_gib, x->gib);
-		/* A node is priced at its capacity (allocatable when its status
-		 * has none), as pipeline/money.c does; other rows leave these blank. */
-		json_object *node = kp_json_get(f, "node");
-		const char *node_keys[2][2] = { { "cpu_capacity_millicores", "cpu_allocatable_millicores" },
-						{ "memory_capacity_bytes", "memory_allocatable_bytes" } };
-		for (int k = 0; k < 2; k++) {
-			double v = xl_size(x, node, node_keys[k][0], 0, i, "node");
-			if (v <= 0)
-				v = xl_size(x, node, node_keys[k][1], 0, i, "node");
-			if (json_object_is_type(node, json_type_object))
-				xl_num(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? v / GIB : v / 1000.0, k ? x->gib : x->cores);
-			else
-				xl_blank(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? x->gib : x->cores);
-		}
-		xl_num(x, ws, S, r, C_LB, cur.load_balancers, x->count);
-		for (size_t k = 0; k < 3; k++) {
-			if (specific[k])
-				xl_num(x, ws, S, r, rates[k].col, *rates[k].dst, x->rate);
-			else
-				xl_formula(x, ws, S, r, rates[k].col, *rates[k].dst, x->rate, "=%s", rates[k].name);
-		}
-
-		/* Blank replicas count as 1 (the cost model's rule); blank sizes
-		 * are 0 in arithmetic, so an all-blank recommendation costs 0 and
-		 * savings equal the cost, as for a null recommendation. */
-		xl_formula(x, ws, S, r, C_COST, cost, x->money,
-			   "=IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
-			   "+(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
-			   "+%s%u*%s%u+%s%u*LoadBalancerHour*HoursPerMonth",
-			   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_RATE_CPU], xr, ref[C_MEM], xr,
-			   ref[C_RATE_MEM], xr, ref[C_NODE_CPU], xr, ref[C_RATE_CPU], xr, ref[C_NODE_MEM], xr,
-			   ref[C_RATE_MEM], xr, ref[C_STORAGE], xr, ref[C_RATE_STORAGE], xr, ref[C_LB], xr);
-		xl_formula(x, ws, S, r, C_SAVINGS, savings, x->money,
-			   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
-			   "+%s%u*%s%u)",
-			   ref[C_COST], xr, ref[C_REPLICAS_REC], xr, ref[C_REPLICAS_REC], xr, ref[C_CPU_REC], xr,
-			   ref[C_RATE_CPU], xr, ref[C_MEM_REC], xr, ref[C_RATE_MEM], xr, ref[C_STORAGE_REC], xr,
-			   ref[C_RATE_STORAGE], xr);
-
-		xl_str(x, ws, S, r, C_CONFIDENCE, js(f, "confidence"), x->text);
-		xl_str(x, ws, S, r, C_RISK, js(f, "risk"), x->text);
-		xl_str(x, ws, S, r, C_ACTION, js(f, "action.type"), x->text);
-		xl_bool(x, ws, r, C_DESTRUCTIVE, f, "action.destructive");
-		xl_bool(x, ws, r, C_APPROVAL, f, "action.approval_required");
-		xl_bool(x, ws, r, C_BLOCKED, f, "action.blocked");
-		xl_str(x, ws, S, r, C_BLOCKED_REASON, js(f, "action.blocked_reason"), x->wrap);
-		xl_str(x, ws, S, r, C_COMMAND, js(f, "action.command"), x->wrap);
-		xl_str(x, ws, S, r, C_EXPLANATION, js(f, "explanation"), x->wrap);
-
-		kp_buf_reset(&ev);
-		json_object *evl = kp_json_get(f, "evidence");
-		size_t nev = json_object_is_type(evl, json_type_array) ? json_object_array_length(evl) : 0;
-		for (size_t k = 0; k < nev; k++) {
-			const char *sum = kp_json_str(json_object_array_get_idx(evl, k), "summary");
-			if (!sum || !*sum)
-				continue;
-			if (ev.len)
-				kp_buf_putc(&ev, '\n');
-			kp_buf_puts(&ev, sum);
-		}
-		xl_str(x, ws, S, r, C_EVIDENCE, kp_buf_cstr(&ev), x->wrap);
-		xl_str(x, ws, S, r, C_EXPLAINED_BY, js(f, "explained_by"), x->text);
-
-		/* Every row the same moderate height: long texts show their first
-		 * lines (the whole text is in the cell), so a sorted or filtered
-		 * sheet stays a list one can scan, and it prints in a few pages
-		 * instead of rows 135-195 pt tall. */
-		if (xl_ok(x))
-			xl_check_what(x, worksheet_set_row(ws, r, FINDINGS_ROW_PT, NULL), "row height");
-
-		bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
-		xl_group_add(cats, ncats, js(f, "category"), cost, savings, blocked);
-		xl_group_add(nss, nns, xl_namespace(f), cost, savings, blocked);
+	if (!xl_ok(x))
+		return;
+	if (!json_object_is_type(f, json_type_object)) {
+		char field[32];
+		snprintf(field, sizeof(field), "findings[%zu]", i);
+		xl_fail_input(x, "%s: not an object", field);
+		return;
 	}
-	kp_buf_release(&ev);
+	lxw_row_t r = (lxw_row_t)(i + 1);
+	unsigned xr = (unsigned)r + 1; /* Excel row number in formulas */
+	json_object *cur_o = kp_json_get(f, "current"), *rec_o = kp_json_get(f, "recommended");
+	xl_sizes cur = xl_read_sizes(x, cur_o, i, "current");
+	xl_sizes rec = xl_read_sizes(x, rec_o, i, "recommended");
+	if (!cur.present) {
+		/* The schema requires current; an absent one costs nothing. */
+		cur.present = true;
+		cur.replicas = NAN;
+	}
+	cur.load_balancers = xl_size(x, f, "load_balancers", 0, i, "finding");
+	/* The row's rates: the finding's own "price" (node types,
+	 * StorageClass) where it has one, else the Prices sheet's. */
+	xl_prices rp = x->prices;
+	json_object *price = kp_json_get(f, "price");
+	const struct {
+		lxw_col_t col;
+		const char *key, *name;
+		double *dst;
+	} rates[] = {
+		{ C_RATE_CPU, "cpu_core_hour", "CpuCoreHour", &rp.cpu_core_hour },
+		{ C_RATE_MEM, "memory_gib_hour", "MemoryGiBHour", &rp.memory_gib_hour },
+		{ C_RATE_STORAGE, "storage_gib_month", "StorageGiBMonth", &rp.storage_gib_month },
+	};
+	bool specific[3];
+	for (size_t k = 0; k < 3; k++) {
+		json_object *v = kp_json_get(price, rates[k].key);
+		specific[k] = js_is_number(v);
+		if (specific[k])
+			*rates[k].dst = json_object_get_double(v);
+	}
+	/* Cached values are findings.json's own figures (pipeline/money.c,
+	 * the one money path); the formulas beside them recompute the
+	 * same cost model from the cells, so they agree to the cent. */
+	double cost = xl_size(x, f, "monthly_cost", 0, i, "finding");
+	double savings = xl_size(x, f, "monthly_savings", 0, i, "finding");
 
+	xl_str(x, ws, S, r, C_ID, js(f, "id"), x->text);
+	xl_str(x, ws, S, r, C_CATEGORY, js(f, "category"), x->text);
+	xl_str(x, ws, S, r, C_NAMESPACE, xl_namespace(f), x->text);
+	xl_str(x, ws, S, r, C_KIND, js(f, "resource.kind"), x->text);
+	xl_str(x, ws, S, r, C_NAME, js(f, "resource.name"), x->text);
+	xl_str(x, ws, S, r, C_CONTAINER, js(f, "container"), x->text);
+
+	xl_size_cell(x, ws, r, C_REPLICAS, cur.present, cur_o, "replicas", cur.replicas, x->count);
+	xl_size_cell(x, ws, r, C_REPLICAS_REC, rec.present, rec_o, "replicas", rec.replicas, x->count);
+	xl_size_cell(x, ws, r, C_CPU, true, cur_o, "cpu_request_millicores", cur.cpu_cores, x->cores);
+	xl_size_cell(x, ws, r, C_CPU_REC, rec.present, rec_o, "cpu_request_millicores", rec.cpu_cores,
+		     x->cores);
+	xl_size_cell(x, ws, r, C_MEM, true, cur_o, "memory_request_bytes", cur.mem_gib, x->gib);
+	xl_size_cell(x, ws, r, C_MEM_REC, rec.present, rec_o, "memory_request_bytes", rec.mem_gib, x->gib);
+	xl_size_cell(x, ws, r, C_STORAGE, true, cur_o, "storage_bytes", cur.storage_gib, x->gib);
+	xl_size_cell(x, ws, r, C_STORAGE_REC, rec.present, rec_o, "storage_bytes", rec.storage_gib, x->gib);
+	/* A node is priced at its capacity (allocatable when its status
+	 * has none), as pipeline/money.c does; other rows leave these blank. */
+	json_object *node = kp_json_get(f, "node");
+	const char *node_keys[2][2] = { { "cpu_capacity_millicores", "cpu_allocatable_millicores" },
+					{ "memory_capacity_bytes", "memory_allocatable_bytes" } };
+	for (int k = 0; k < 2; k++) {
+		double v = xl_size(x, node, node_keys[k][0], 0, i, "node");
+		if (v <= 0)
+			v = xl_size(x, node, node_keys[k][1], 0, i, "node");
+		if (json_object_is_type(node, json_type_object))
+			xl_num(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? v / GIB : v / 1000.0, k ? x->gib : x->cores);
+		else
+			xl_blank(x, ws, S, r, k ? C_NODE_MEM : C_NODE_CPU, k ? x->gib : x->cores);
+	}
+	xl_num(x, ws, S, r, C_LB, cur.load_balancers, x->count);
+	for (size_t k = 0; k < 3; k++) {
+		if (specific[k])
+			xl_num(x, ws, S, r, rates[k].col, *rates[k].dst, x->rate);
+		else
+			xl_formula(x, ws, S, r, rates[k].col, *rates[k].dst, x->rate, "=%s", rates[k].name);
+	}
+
+	/* Blank replicas count as 1 (the cost model's rule); blank sizes
+	 * are 0 in arithmetic, so an all-blank recommendation costs 0 and
+	 * savings equal the cost, as for a null recommendation. */
+	xl_formula(x, ws, S, r, C_COST, cost, x->money,
+		   "=IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+		   "+(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+		   "+%s%u*%s%u+%s%u*LoadBalancerHour*HoursPerMonth",
+		   ref[C_REPLICAS], xr, ref[C_REPLICAS], xr, ref[C_CPU], xr, ref[C_RATE_CPU], xr, ref[C_MEM], xr,
+		   ref[C_RATE_MEM], xr, ref[C_NODE_CPU], xr, ref[C_RATE_CPU], xr, ref[C_NODE_MEM], xr,
+		   ref[C_RATE_MEM], xr, ref[C_STORAGE], xr, ref[C_RATE_STORAGE], xr, ref[C_LB], xr);
+	xl_formula(x, ws, S, r, C_SAVINGS, savings, x->money,
+		   "=%s%u-(IF(%s%u=\"\",1,%s%u)*(%s%u*%s%u+%s%u*%s%u)*HoursPerMonth"
+		   "+%s%u*%s%u)",
+		   ref[C_COST], xr, ref[C_REPLICAS_REC], xr, ref[C_REPLICAS_REC], xr, ref[C_CPU_REC], xr,
+		   ref[C_RATE_CPU], xr, ref[C_MEM_REC], xr, ref[C_RATE_MEM], xr, ref[C_STORAGE_REC], xr,
+		   ref[C_RATE_STORAGE], xr);
+
+	xl_str(x, ws, S, r, C_CONFIDENCE, js(f, "confidence"), x->text);
+	xl_str(x, ws, S, r, C_RISK, js(f, "risk"), x->text);
+	xl_str(x, ws, S, r, C_ACTION, js(f, "action.type"), x->text);
+	xl_bool(x, ws, r, C_DESTRUCTIVE, f, "action.destructive");
+	xl_bool(x, ws, r, C_APPROVAL, f, "action.approval_required");
+	xl_bool(x, ws, r, C_BLOCKED, f, "action.blocked");
+	xl_str(x, ws, S, r, C_BLOCKED_REASON, js(f, "action.blocked_reason"), x->wrap);
+	xl_str(x, ws, S, r, C_COMMAND, js(f, "action.command"), x->wrap);
+	xl_str(x, ws, S, r, C_EXPLANATION, js(f, "explanation"), x->wrap);
+
+	kp_buf_reset(evb);
+	json_object *evl = kp_json_get(f, "evidence");
+	size_t nev = json_object_is_type(evl, json_type_array) ? json_object_array_length(evl) : 0;
+	for (size_t k = 0; k < nev; k++) {
+		const char *sum = kp_json_str(json_object_array_get_idx(evl, k), "summary");
+		if (!sum || !*sum)
+			continue;
+		if (evb->len)
+			kp_buf_putc(evb, '\n');
+		kp_buf_puts(evb, sum);
+	}
+	xl_str(x, ws, S, r, C_EVIDENCE, kp_buf_cstr(evb), x->wrap);
+	xl_str(x, ws, S, r, C_EXPLAINED_BY, js(f, "explained_by"), x->text);
+
+	/* Every row the same moderate height: long texts show their first
+	 * lines (the whole text is in the cell), so a sorted or filtered
+	 * sheet stays a list one can scan, and it prints in a few pages
+	 * instead of rows 135-195 pt tall. */
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, r, FINDINGS_ROW_PT, NULL), "row height");
+
+	bool blocked = kp_savings_bucket_of(f) == KP_BUCKET_BLOCKED;
+	xl_group_add(cats, ncats, js(f, "category"), cost, savings, blocked);
+	xl_group_add(nss, nns, xl_namespace(f), cost, savings, blocked);
+}
+
+static void xl_findings_footer(xl_ctx *x, lxw_worksheet *ws, size_t n)
+{
 	if (!xl_ok(x))
 		return;
 	worksheet_freeze_panes(ws, 1, 0);
@@ -1110,28 +1116,66 @@ static lxw_worksheet *xl_add_sheet(xl_ctx *x, const char *name)
 	return ws;
 }
 
-kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
+struct kp_xlsx_writer {
+	xl_ctx x;
+	char *tmp;
+	json_object *hdr;
+	lxw_worksheet *summary, *fws, *pws, *sws;
+	xl_group *cats, *nss;
+	size_t ncats, nns, n, next;
+	kp_buf ev;
+};
+
+static void writer_free(kp_xlsx_writer *w)
 {
+	for (size_t i = 0; i < w->ncats; i++)
+		free(w->cats[i].key);
+	for (size_t i = 0; i < w->nns; i++)
+		free(w->nss[i].key);
+	free(w->cats);
+	free(w->nss);
+	kp_buf_release(&w->x.scratch);
+	kp_buf_release(&w->x.visible);
+	kp_buf_release(&w->x.formula);
+	kp_buf_release(&w->ev);
+	json_object_put(w->hdr);
+	free(w->tmp);
+	free(w);
+}
+
+kp_status kp_xlsx_begin(json_object *findings, const char *path, kp_xlsx_writer **out, kp_error *err)
+{
+	*out = NULL;
 	if (!path || !*path)
 		return kp_fail(err, KP_ERR_USAGE, "report.xlsx: no output path");
 	json_object *list = kp_json_get(findings, "findings");
 	if (!json_object_is_type(findings, json_type_object) || !json_object_is_type(list, json_type_array))
 		return kp_fail(err, KP_ERR_INPUT, "%s: findings document has no \"findings\" array", path);
 
-	xl_ctx x = { .path = path, .err = err, .status = KP_OK };
-	xl_read_prices(&x, findings);
-	if (!xl_ok(&x))
-		return x.status;
-	size_t n = json_object_array_length(list);
+	kp_xlsx_writer *w = kp_xcalloc(1, sizeof(*w));
+	xl_ctx *x = &w->x;
+	*x = (xl_ctx){ .path = path, .err = err, .status = KP_OK };
+	kp_buf_init(&x->scratch);
+	kp_buf_init(&x->visible);
+	kp_buf_init(&x->formula);
+	kp_buf_init(&w->ev);
+	w->hdr = json_object_get(findings);
+	xl_read_prices(x, findings);
+	if (!xl_ok(x)) {
+		kp_status s = x->status;
+		writer_free(w);
+		return s;
+	}
+	size_t n = w->n = json_object_array_length(list);
 
 	/* Create the temp file ourselves first: libxlsxwriter only opens it in
 	 * workbook_close() and then prints to stderr, while here we get errno. */
-	char *tmp = kp_temp_path_for(path);
-	int fd = KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+	w->tmp = kp_temp_path_for(path);
+	int fd = KP_FAULT_IO(open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
 	if (fd < 0) {
 		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
-		kp_temp_discard(tmp);
-		free(tmp);
+		kp_temp_discard(w->tmp);
+		writer_free(w);
 		return s;
 	}
 	close(fd);
@@ -1146,61 +1190,86 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	 * the sheet (tests/e2e/rundir.sh "disk full" caught it), while a full
 	 * disk at path still fails the zip and the render. */
 	lxw_workbook_options opts = { .constant_memory = LXW_TRUE, .tmpdir = NULL };
-	x.wb = workbook_new_opt(tmp, &opts);
-	if (!x.wb) {
-		kp_temp_discard(tmp);
-		free(tmp);
+	x->wb = workbook_new_opt(w->tmp, &opts);
+	if (!x->wb) {
+		kp_temp_discard(w->tmp);
+		writer_free(w);
 		return kp_fail(err, KP_ERR_NOMEM, "%s: cannot start workbook: out of memory", path);
 	}
-	kp_buf_init(&x.scratch);
-	kp_buf_init(&x.visible);
-	kp_buf_init(&x.formula);
-	xl_group *cats = kp_xcalloc(n + 1, sizeof(*cats));
-	xl_group *nss = kp_xcalloc(n + 1, sizeof(*nss));
-	size_t ncats = 0, nns = 0;
+	w->cats = kp_xcalloc(n + 1, sizeof(*w->cats));
+	w->nss = kp_xcalloc(n + 1, sizeof(*w->nss));
 
 	/* Sheet order is what the reviewer meets: Summary first. Findings is
 	 * filled before Summary because Summary's cached totals come from it. */
-	xl_properties(&x, findings);
-	xl_formats(&x);
-	lxw_worksheet *summary = xl_add_sheet(&x, SH_SUMMARY);
-	lxw_worksheet *fws = xl_add_sheet(&x, SH_FINDINGS);
-	lxw_worksheet *pws = xl_add_sheet(&x, SH_PRICES);
-	lxw_worksheet *sws = xl_add_sheet(&x, SH_SKIPPED);
-	if (xl_ok(&x)) {
-		xl_sheet_prices(&x, pws);
-		xl_sheet_findings(&x, fws, list, n, cats, &ncats, nss, &nns);
-		xl_sheet_summary(&x, summary, findings, n, cats, ncats, nss, nns);
-		xl_sheet_skipped(&x, sws, findings);
+	xl_properties(x, findings);
+	xl_formats(x);
+	w->summary = xl_add_sheet(x, SH_SUMMARY);
+	w->fws = xl_add_sheet(x, SH_FINDINGS);
+	w->pws = xl_add_sheet(x, SH_PRICES);
+	w->sws = xl_add_sheet(x, SH_SKIPPED);
+	if (xl_ok(x)) {
+		xl_sheet_prices(x, w->pws);
+		xl_findings_header(x, w->fws);
+	}
+	*out = w;
+	return KP_OK;
+}
+
+kp_status kp_xlsx_add(kp_xlsx_writer *w, json_object *finding)
+{
+	size_t i = w->next++;
+	if (i < w->n)
+		xl_finding_row(&w->x, w->fws, finding, i, w->cats, &w->ncats, w->nss, &w->nns, &w->ev);
+	return w->x.status;
+}
+
+kp_status kp_xlsx_end(kp_xlsx_writer *w, bool keep)
+{
+	xl_ctx *x = &w->x;
+	kp_error *err = x->err;
+	const char *path = x->path;
+	if (!keep && xl_ok(x))
+		x->status = KP_ERR_IO; /* abandoned: the workbook is closed and its file discarded */
+	if (xl_ok(x)) {
+		xl_findings_footer(x, w->fws, w->n);
+		xl_sheet_summary(x, w->summary, w->hdr, w->n, w->cats, w->ncats, w->nss, w->nns);
+		xl_sheet_skipped(x, w->sws, w->hdr);
 	}
 
 	/* workbook_close() also frees the workbook, so it runs on every path. */
-	lxw_error ce = workbook_close(x.wb);
+	lxw_error ce = workbook_close(x->wb);
 	/* libxlsxwriter does its own file I/O: an injected fault fails its
 	 * result, as a full disk while it writes would. */
 	if (ce == LXW_NO_ERROR && kp_fault_io())
 		ce = LXW_ERROR_ZIP_FILE_OPERATION;
-	if (xl_ok(&x) && ce != LXW_NO_ERROR)
-		x.status = kp_fail(err, xl_status_of(ce), "%s: cannot write spreadsheet: %s", path, lxw_strerror(ce));
-	if (xl_ok(&x)) {
+	if (xl_ok(x) && ce != LXW_NO_ERROR)
+		x->status = kp_fail(err, xl_status_of(ce), "%s: cannot write spreadsheet: %s", path, lxw_strerror(ce));
+	if (xl_ok(x)) {
 		/* libxlsxwriter does not fsync; without it a crash after the
 		 * rename could leave an empty report.xlsx. */
-		int rfd = KP_FAULT_IO(open(tmp, O_RDONLY | O_CLOEXEC));
+		int rfd = KP_FAULT_IO(open(w->tmp, O_RDONLY | O_CLOEXEC));
 		if (rfd < 0 || KP_FAULT_IO(fsync(rfd)) != 0)
-			x.status = kp_fail(err, KP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
+			x->status = kp_fail(err, KP_ERR_IO, "%s: cannot sync: %s", path, strerror(errno));
 		if (rfd >= 0)
 			close(rfd);
 	}
-	if (xl_ok(&x))
-		x.status = kp_commit_temp(tmp, path, err); /* unlinks tmp itself on failure */
+	if (xl_ok(x))
+		x->status = kp_commit_temp(w->tmp, path, err); /* unlinks tmp itself on failure */
 	else
-		kp_temp_discard(tmp);
+		kp_temp_discard(w->tmp);
+	kp_status s = keep ? x->status : KP_OK;
+	writer_free(w);
+	return s;
+}
 
-	free(cats);
-	free(nss);
-	kp_buf_release(&x.scratch);
-	kp_buf_release(&x.visible);
-	kp_buf_release(&x.formula);
-	free(tmp);
-	return x.status;
+kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
+{
+	kp_xlsx_writer *w;
+	kp_status s = kp_xlsx_begin(findings, path, &w, err);
+	if (s)
+		return s;
+	json_object *list = kp_json_get(findings, "findings");
+	for (size_t i = 0; i < w->n && !s; i++)
+		s = kp_xlsx_add(w, json_object_array_get_idx(list, i));
+	return kp_xlsx_end(w, true);
 }

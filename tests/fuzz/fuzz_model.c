@@ -16,7 +16,7 @@
  * Checks beyond "no crash, leak, UB or hang": an error always has a
  * printable message; a loaded model's links point into its own arrays.
  *
- * Differential checks of the streaming reader (stages/collect/listscan.c):
+ * Differential checks of the streaming reader (pipeline/listscan.c):
  *   - the list read through the keep-filters and read whole (every member
  *     of every item kept, kp_snapshot_set_filtering(false)) ends the same
  *     way, with the same message, and gives the same model (model.bin
@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "pipeline/model.h"
-#include "stages/collect/listscan.h"
+#include "pipeline/listscan.h"
 #include "stages/collect/snapshot.h"
 
 #ifndef KP_FUZZ_COMPANION

@@ -1,5 +1,5 @@
 /*
- * test_listscan.c - the streaming List reader (stages/collect/listscan.c):
+ * test_listscan.c - the streaming List reader (pipeline/listscan.c):
  * with nothing filtered out, every element is the tree json-c's parser
  * makes of it (same types, numbers spelled the same, member names cut at
  * an escaped NUL, a repeated name keeping its first place and last
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "pipeline/kp.h"
-#include "stages/collect/listscan.h"
+#include "pipeline/listscan.h"
 
 typedef struct {
 	kp_buf seen; /* each element's JSON, one a line */

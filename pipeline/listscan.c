@@ -3,7 +3,7 @@
  * the members that are kept and ignores every token inside one that is
  * not (skip_depth), so a dropped subtree costs only the scan.
  */
-#include "stages/collect/listscan.h"
+#include "pipeline/listscan.h"
 
 #include <errno.h>
 #include <limits.h>
