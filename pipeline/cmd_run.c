@@ -28,6 +28,7 @@
 #include "stages/recommend/history.h"
 #include "stages/recommend/recommend.h"
 #include "stages/render/render.h"
+#include "pipeline/listscan.h"
 
 static double now_seconds(void)
 {
@@ -57,16 +58,66 @@ static const char *risk_sgr(const char *risk)
 /* not-collected inputs listed in the terminal summary; the reports list the rest */
 #define KP_SUMMARY_MISSING 5
 
-/* doc: the run's findings.json, already read for run.json. */
-static void print_summary(const char *dir, json_object *doc)
+/* What the terminal summary and run.json need of findings.json: its
+ * header, the first findings (the biggest savings) and the money split of
+ * all of them, read in one streamed pass (never the whole tree: at 30,000
+ * findings that alone would be the run's peak). */
+typedef struct {
+	json_object *doc;   /* the header; "findings": the first KP_SUMMARY_TOP */
+	size_t n;           /* every element of "findings" */
+	kp_savings_split sp;
+} run_summary;
+
+#define KP_SUMMARY_TOP 10
+
+static const kp_keep k_sum_resource[] = {{"kind", NULL}, {"name", NULL}, {"namespace", NULL}, {NULL, NULL}};
+static const kp_keep k_sum_action[] = {{"blocked", NULL}, {"approval_required", NULL}, {NULL, NULL}};
+static const kp_keep k_summary[] = {{"category", NULL},	  {"risk", NULL},	   {"container", NULL},
+				    {"monthly_savings", NULL}, {"monthly_cost", NULL},   {"resource", k_sum_resource},
+				    {"action", k_sum_action},  {NULL, NULL}};
+
+static kp_status summary_item(void *ud, json_object *item, size_t index, kp_error *err)
 {
+	(void)index, (void)err;
+	run_summary *r = ud;
+	r->n++;
+	kp_savings_split_add(&r->sp, item);
+	json_object *first = kp_json_get(r->doc, "findings");
+	if (json_object_array_length(first) < KP_SUMMARY_TOP)
+		json_object_array_add(first, json_object_get(item));
+	return KP_OK;
+}
+
+static kp_status read_summary(const char *path, run_summary *r, kp_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	r->doc = json_object_new_object();
+	json_object_object_add(r->doc, "findings", json_object_new_array());
+	json_object *skel = NULL;
+	kp_status s = kp_listscan_file(path, "findings", "a findings document (kopilot.findings/v1)", k_summary,
+				       summary_item, r, &skel, err);
+	if (!s) {
+		json_object_object_add(skel, "findings", json_object_get(kp_json_get(r->doc, "findings")));
+		json_object_put(r->doc);
+		r->doc = skel;
+		kp_savings_split_finish(r->doc, &r->sp);
+	} else {
+		json_object_put(skel);
+		json_object_put(r->doc);
+		r->doc = NULL;
+	}
+	return s;
+}
+
+static void print_summary(const char *dir, const run_summary *sum)
+{
+	json_object *doc = sum->doc;
 	const char *cur = kp_json_str(doc, "prices.currency");
 	cur = cur ? cur : "USD";
 	char m[64], blocked[96] = "", unit[32], hdr[40];
 	/* the net the plan can act on, as every report headlines it
 	 * (render.h); blocked money is named beside it, never added */
-	kp_savings_split sp;
-	kp_savings_split_of(doc, &sp);
+	kp_savings_split sp = sum->sp;
 	kp_money_format(sp.net, cur, m, sizeof(m));
 	if (sp.n_blocked) {
 		char b[64];
@@ -75,7 +126,7 @@ static void print_summary(const char *dir, json_object *doc)
 	}
 	kp_money_unit(cur, unit, sizeof(unit));
 	json_object *arr = kp_json_get(doc, "findings");
-	size_t n = json_object_array_length(arr);
+	size_t n = sum->n;
 	kp_buf nsl;
 	kp_buf_init(&nsl);
 	kp_scope_label(doc, &nsl);
@@ -98,7 +149,7 @@ static void print_summary(const char *dir, json_object *doc)
 		for (char *p = hdr; *p; p++)
 			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
 		printf("  %-3s %-16s %-50s %-21s %18s\n", "#", "NAMESPACE", "NAME", "CATEGORY", hdr);
-		for (size_t i = 0; i < n && i < 10; i++) {
+		for (size_t i = 0; i < n && i < json_object_array_length(arr); i++) {
 			json_object *f = json_object_array_get_idx(arr, i);
 			char name[256];
 			const char *ct = kp_json_str(f, "container");
@@ -146,14 +197,14 @@ static void print_summary(const char *dir, json_object *doc)
 
 struct summary_call {
 	const char *dir;
-	json_object *doc;
+	const run_summary *rs;
 };
 
 static kp_status summary(void *arg, kp_error *err)
 {
 	(void)err;
 	struct summary_call *c = arg;
-	print_summary(c->dir, c->doc);
+	print_summary(c->dir, c->rs);
 	return KP_OK;
 }
 
@@ -198,7 +249,7 @@ static json_object *masked_args(int argc, char **argv)
  * configuration is masked and arguments with secrets are too. fd is the
  * run's findings.json when it was written. */
 static json_object *run_json(const kp_opts *o, int argc, char **argv, const char *started, json_object *timings,
-			     json_object *fd, int rc)
+			     const run_summary *rs, int rc)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -217,6 +268,7 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 	json_object_object_add(r, "peak_rss_bytes", json_object_new_int64((int64_t)ru.ru_maxrss * 1024));
 	json_object_object_add(r, "config", kp_config_to_json(&o->cfg));
 	json_object_object_add(r, "previous_run", o->previous_run ? json_object_new_string(o->previous_run) : NULL);
+	json_object *fd = rs ? rs->doc : NULL;
 	if (fd) {
 		json_object *counts = json_object_new_object();
 		json_object_object_add(counts, "findings", json_object_get(kp_json_get(fd, "totals.findings")));
@@ -339,21 +391,25 @@ int cmd_run(int argc, char **argv)
 	}
 	kp_run_drop_cluster(&run);
 
-	json_object *fd = NULL;
+	run_summary rs = {0};
+	json_object *fd = NULL; /* the whole findings.json, for -o only */
 	kp_error err = {0};
+	bool have = false;
 	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
 		/* run.json goes with the run it describes; a failed run's
 		 * record is its command.end line in audit.jsonl. */
 		char *fpath = kp_path_join(run.dir, "findings.json");
-		if (kp_json_read_file(fpath, &fd, &err)) {
+		if (read_summary(fpath, &rs, &err) ||
+		    (o.output != KP_OUTPUT_TABLE && kp_json_read_file(fpath, &fd, &err))) {
 			kp_cmd_error("run", &o, "%s", err.msg);
 			rc = KP_EXIT_FAILED;
-			fd = NULL;
+		} else {
+			have = true;
 		}
 		free(fpath);
 	}
 	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
-		json_object *r = run_json(&o, argc, argv, started, timings, fd, rc);
+		json_object *r = run_json(&o, argc, argv, started, timings, &rs, rc);
 		char *rpath = kp_path_join(run.dir, "run.json");
 		if (kp_json_write_file(rpath, r, &err)) {
 			kp_cmd_error("run", &o, "%s", err.msg);
@@ -366,15 +422,16 @@ int cmd_run(int argc, char **argv)
 	rc = kp_cmd_end_run("run", &o, rc);
 	if (o.output != KP_OUTPUT_TABLE && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
 		rc = kp_cmd_worse(rc, kp_cmd_print_output("run", &o, o.out, fd)); /* --quiet or not: it is the product */
-	else if (!o.quiet && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+	else if (!o.quiet && have && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
 		/* after the switch: out of memory here must not fail a complete run */
 		summary_colour = kp_cmd_use_color(&o);
-		struct summary_call c = {o.out, fd};
+		struct summary_call c = {o.out, &rs};
 		if (kp_nomem_guard(summary, &c, &err))
 			kp_log(KP_LOG_WARN, "run: the run is complete in %s, but its summary could not be printed: %s", o.out,
 			       err.msg);
 	}
 	json_object_put(fd);
+	json_object_put(rs.doc);
 	kp_run_release(&run);
 	bool closed = o.stdout_closed;
 	kp_opts_release(&o);

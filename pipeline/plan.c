@@ -10,6 +10,7 @@
  * cumulative figure, which is honest about what the plan as a whole saves.
  */
 #include "pipeline/plan.h"
+#include "pipeline/jsonw.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -75,7 +76,7 @@ void kp_plan_build(json_object *doc, kp_plan *out)
 		json_object *f = json_object_array_get_idx(arr, i);
 		if (!json_object_is_type(f, json_type_object))
 			continue;
-		kp_plan_item it = {.finding = f, .cls = class_of(f)};
+		kp_plan_item it = {.finding = f, .index = i, .cls = class_of(f)};
 		it.savings = round4(json_object_get_double(kp_json_get(f, "monthly_savings")));
 		if (it.cls == KP_PLAN_BLOCKED) {
 			out->blocked_savings += it.savings;
@@ -111,9 +112,8 @@ static json_object *copy_of(json_object *v)
 }
 
 /* The fields a step and a blocked entry share: what and where. */
-static void add_entry(json_object *o, const kp_plan_item *it)
+static void add_entry(json_object *o, const kp_plan_item *it, json_object *f)
 {
-	json_object *f = it->finding;
 	json_object_object_add(o, "finding", copy_of(kp_json_get(f, "id")));
 	json_object_object_add(o, "category", copy_of(kp_json_get(f, "category")));
 	json_object_object_add(o, "action", copy_of(kp_json_get(f, "action.type")));
@@ -130,10 +130,31 @@ static void add_entry(json_object *o, const kp_plan_item *it)
 		json_object_object_add(o, "related_changes", copy_of(rel));
 }
 
-json_object *kp_plan_doc(json_object *findings_doc)
+static json_object *step_entry(const kp_plan_item *it, json_object *f, size_t step)
 {
-	kp_plan p;
-	kp_plan_build(findings_doc, &p);
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "step", json_object_new_int64((int64_t)step));
+	json_object_object_add(o, "risk_class", json_object_new_string(kp_plan_class_name(it->cls)));
+	add_entry(o, it, f);
+	json_object_object_add(o, "cumulative_savings", kp_json_new_number(it->cumulative));
+	json_object_object_add(o, "approval_required", json_object_new_boolean(flag(f, "action.approval_required")));
+	json_object_object_add(o, "destructive", json_object_new_boolean(flag(f, "action.destructive")));
+	json_object_object_add(o, "command", copy_of(kp_json_get(f, "action.command")));
+	return o;
+}
+
+static json_object *blocked_entry(const kp_plan_item *it, json_object *f)
+{
+	json_object *o = json_object_new_object();
+	add_entry(o, it, f);
+	/* no command: a blocked action is shown for review, never to run */
+	json_object_object_add(o, "blocked_reason", copy_of(kp_json_get(f, "action.blocked_reason")));
+	return o;
+}
+
+/* plan.json without its two lists ("steps" and "blocked" null in their places). */
+static json_object *plan_header(json_object *findings_doc, const kp_plan *p)
+{
 	json_object *doc = json_object_new_object();
 	json_object_object_add(doc, "schema", json_object_new_string("kopilot.plan/v1"));
 	json_object_object_add(doc, "generated_at", copy_of(kp_json_get(findings_doc, "generated_at")));
@@ -143,39 +164,78 @@ json_object *kp_plan_doc(json_object *findings_doc)
 						      "within each by monthly_savings descending; blocked actions are "
 						      "not steps"));
 	int64_t per_class[3] = {0, 0, 0};
-	json_object *steps = json_object_new_array();
-	for (size_t i = 0; i < p.nsteps; i++) {
-		const kp_plan_item *it = &p.steps[i];
-		per_class[it->cls]++;
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "step", json_object_new_int64((int64_t)i + 1));
-		json_object_object_add(o, "risk_class", json_object_new_string(kp_plan_class_name(it->cls)));
-		add_entry(o, it);
-		json_object_object_add(o, "cumulative_savings", kp_json_new_number(it->cumulative));
-		json_object_object_add(o, "approval_required", json_object_new_boolean(flag(it->finding, "action.approval_required")));
-		json_object_object_add(o, "destructive", json_object_new_boolean(flag(it->finding, "action.destructive")));
-		json_object_object_add(o, "command", copy_of(kp_json_get(it->finding, "action.command")));
-		json_object_array_add(steps, o);
-	}
-	json_object *blocked = json_object_new_array();
-	for (size_t i = 0; i < p.nblocked; i++) {
-		json_object *o = json_object_new_object();
-		add_entry(o, &p.blocked[i]);
-		/* no command: a blocked action is shown for review, never to run */
-		json_object_object_add(o, "blocked_reason", copy_of(kp_json_get(p.blocked[i].finding, "action.blocked_reason")));
-		json_object_array_add(blocked, o);
-	}
+	for (size_t i = 0; i < p->nsteps; i++)
+		per_class[p->steps[i].cls]++;
 	json_object *totals = json_object_new_object();
-	json_object_object_add(totals, "steps", json_object_new_int64((int64_t)p.nsteps));
+	json_object_object_add(totals, "steps", json_object_new_int64((int64_t)p->nsteps));
 	json_object_object_add(totals, "no_approval", json_object_new_int64(per_class[KP_PLAN_NO_APPROVAL]));
 	json_object_object_add(totals, "approval_required", json_object_new_int64(per_class[KP_PLAN_APPROVAL]));
 	json_object_object_add(totals, "destructive", json_object_new_int64(per_class[KP_PLAN_DESTRUCTIVE]));
-	json_object_object_add(totals, "monthly_savings", kp_json_new_number(p.savings));
-	json_object_object_add(totals, "blocked", json_object_new_int64((int64_t)p.nblocked));
-	json_object_object_add(totals, "blocked_monthly_savings", kp_json_new_number(p.blocked_savings));
+	json_object_object_add(totals, "monthly_savings", kp_json_new_number(p->savings));
+	json_object_object_add(totals, "blocked", json_object_new_int64((int64_t)p->nblocked));
+	json_object_object_add(totals, "blocked_monthly_savings", kp_json_new_number(p->blocked_savings));
 	json_object_object_add(doc, "totals", totals);
+	json_object_object_add(doc, "steps", NULL);
+	json_object_object_add(doc, "blocked", NULL);
+	return doc;
+}
+
+json_object *kp_plan_doc(json_object *findings_doc)
+{
+	kp_plan p;
+	kp_plan_build(findings_doc, &p);
+	json_object *doc = plan_header(findings_doc, &p);
+	json_object *steps = json_object_new_array(), *blocked = json_object_new_array();
+	for (size_t i = 0; i < p.nsteps; i++)
+		json_object_array_add(steps, step_entry(&p.steps[i], p.steps[i].finding, i + 1));
+	for (size_t i = 0; i < p.nblocked; i++)
+		json_object_array_add(blocked, blocked_entry(&p.blocked[i], p.blocked[i].finding));
 	json_object_object_add(doc, "steps", steps);
 	json_object_object_add(doc, "blocked", blocked);
 	kp_plan_release(&p);
 	return doc;
+}
+
+typedef struct {
+	const kp_plan *p;
+	kp_plan_full_fn full;
+	void *ud;
+} gen_t;
+
+static kp_status gen_step(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	(void)err;
+	gen_t *g = ud;
+	const kp_plan_item *it = &g->p->steps[i];
+	json_object *f = g->full(g->ud, it->index);
+	*item = step_entry(it, f, i + 1);
+	json_object_put(f);
+	return KP_OK;
+}
+
+static kp_status gen_blocked(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	(void)err;
+	gen_t *g = ud;
+	const kp_plan_item *it = &g->p->blocked[i];
+	json_object *f = g->full(g->ud, it->index);
+	*item = blocked_entry(it, f);
+	json_object_put(f);
+	return KP_OK;
+}
+
+kp_status kp_plan_write(const char *path, json_object *findings_doc, json_object *scope, kp_plan_full_fn full,
+			void *ud, kp_error *err)
+{
+	kp_plan p;
+	kp_plan_build(findings_doc, &p);
+	json_object *doc = plan_header(findings_doc, &p);
+	if (scope)
+		json_object_object_add(doc, "scope", json_object_get(scope));
+	gen_t g = {&p, full, ud};
+	kp_json_streamed arrays[2] = {{"steps", p.nsteps, gen_step, &g}, {"blocked", p.nblocked, gen_blocked, &g}};
+	kp_status s = kp_json_write_streamed(path, doc, arrays, 2, err);
+	json_object_put(doc);
+	kp_plan_release(&p);
+	return s;
 }

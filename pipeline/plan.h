@@ -27,6 +27,7 @@ typedef enum { KP_PLAN_NO_APPROVAL, KP_PLAN_APPROVAL, KP_PLAN_DESTRUCTIVE, KP_PL
 
 typedef struct kp_plan_item {
 	json_object *finding; /* borrowed from the findings document */
+	size_t index;         /* its place in the document's "findings" */
 	kp_plan_class cls;
 	double savings;    /* monthly_savings, rounded to 1/10000 */
 	double cumulative; /* steps: savings of this step and all before it */
@@ -49,5 +50,16 @@ void kp_plan_release(kp_plan *p);
 
 /* plan.json (schema kopilot.plan/v1) for a findings document. */
 json_object *kp_plan_doc(json_object *findings_doc);
+
+/* plan.json written to path atomically, its entries made one at a time:
+ * the order comes from findings_doc, whose findings need hold only what
+ * the ordering reads (id, monthly_savings, action.blocked, .destructive,
+ * .approval_required); each entry's other fields come from full(ud, i), a
+ * new json object of finding i (whole, as findings.json has it) that the
+ * writer puts. The same bytes as kp_plan_doc of the whole document with
+ * "scope" added (NULL: none). */
+typedef json_object *(*kp_plan_full_fn)(void *ud, size_t i);
+kp_status kp_plan_write(const char *path, json_object *findings_doc, json_object *scope, kp_plan_full_fn full,
+			void *ud, kp_error *err);
 
 #endif

@@ -570,28 +570,52 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
 	/* The findings are in f now; their JSON is dropped before
 	 * findings.json's tree is built, so the two never coexist. */
 	json_object_object_del(analysis, "findings");
-	s = kp_recommend_findings(cfg, analysis, path, &f, findings_doc, plan, below, err);
-	if (!s)
+	*plan = NULL;
+	s = kp_recommend_findings(cfg, analysis, path, &f, findings_doc, below, err);
+	if (!s) {
 		kp_findings_fill(*findings_doc, &f, true);
+		*plan = kp_plan_doc(*findings_doc);
+	}
 	kp_findings_release(&f);
 	return s;
 }
 
-/* What plan.c reads of a finding: everything but the evidence, the sizes,
- * the prices and the explanation, which are most of its bytes. */
-static json_object *plan_view(const kp_finding *x)
+/* A finding for plan.json's entry: everything but the evidence, the sizes,
+ * the prices and the explanation, which are most of its bytes. Made one at
+ * a time while plan.json is written (kp_plan_write). */
+static json_object *plan_view(void *ud, size_t i)
 {
-	json_object *o = kp_finding_to_json(x, true);
+	const kp_findings *f = ud;
+	json_object *o = kp_finding_to_json(&f->items.items[i], true);
 	static const char *const heavy[] = {"evidence", "current", "recommended", "pricing", "price", "explanation"};
 	for (size_t k = 0; k < sizeof(heavy) / sizeof(heavy[0]); k++)
 		json_object_object_del(o, heavy[k]);
 	return o;
 }
 
-kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *path, kp_findings *fin,
-				json_object **findings_doc, json_object **plan, size_t *below, kp_error *err)
+/* plan.json: ordered over the findings' plan forms (a few members each),
+ * each entry made from its whole finding as it is written. */
+static kp_status write_plan(const char *path, json_object *findings_doc, json_object *scope, const kp_findings *f,
+			    kp_error *err)
 {
-	*findings_doc = *plan = NULL;
+	json_object *light = json_object_new_array();
+	for (size_t i = 0; i < f->items.len; i++)
+		json_object_array_add(light, kp_finding_plan_json(&f->items.items[i]));
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "generated_at", json_object_get(kp_json_get(findings_doc, "generated_at")));
+	json_object *prices = json_object_new_object();
+	json_object_object_add(prices, "currency", json_object_get(kp_json_get(findings_doc, "prices.currency")));
+	json_object_object_add(doc, "prices", prices);
+	json_object_object_add(doc, "findings", light);
+	kp_status s = kp_plan_write(path, doc, scope, plan_view, (void *)f, err);
+	json_object_put(doc);
+	return s;
+}
+
+kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *path, kp_findings *fin,
+				json_object **findings_doc, size_t *below, kp_error *err)
+{
+	*findings_doc = NULL;
 	const char *schema = kp_json_str(analysis, "schema");
 	if (!schema || strcmp(schema, KP_ANALYSIS_SCHEMA) != 0)
 		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_ANALYSIS_SCHEMA);
@@ -661,14 +685,6 @@ kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, con
 		json_object_object_add(doc, "inconsistencies", json_object_get(inc));
 		json_object_object_add(doc, "inconsistencies_total", json_object_get(inc_total));
 	}
-	/* plan.c orders by risk class, then savings, over a findings
-	 * document: given one whose findings hold only what it reads */
-	json_object *light = json_object_new_array();
-	for (size_t i = 0; i < f.items.len; i++)
-		json_object_array_add(light, plan_view(&f.items.items[i]));
-	json_object_object_add(doc, "findings", light);
-	*plan = kp_plan_doc(doc);
-	json_object_object_add(doc, "findings", NULL);
 	*findings_doc = doc;
 	*fin = f;
 	return KP_OK;
@@ -715,9 +731,9 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	kp_findings f;
 	kp_findings_init(&f);
 	kp_status s = kp_findings_read_file(apath, false, &f, &analysis, err);
-	json_object *findings = NULL, *plan = NULL;
+	json_object *findings = NULL;
 	if (!s)
-		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &plan, &run->below_threshold, err);
+		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &run->below_threshold, err);
 	free(apath);
 	if (s) {
 		kp_findings_release(&f);
@@ -729,7 +745,6 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	json_object *scope = kp_json_get(analysis, "scope");
 	scope = scope ? json_object_get(scope) : kp_scope_json(NULL, 0);
 	json_object_object_add(findings, "scope", scope);
-	json_object_object_add(plan, "scope", json_object_get(scope));
 	kp_history_apply_findings(findings, &f, run->previous_doc, run->previous_run);
 	json_object *hist = json_object_new_object();
 	json_object_object_add(hist, "previous_run", run->previous_run ? json_object_new_string(run->previous_run) : NULL);
@@ -744,13 +759,12 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 		run->degraded = true;
 	char *fpath = kp_path_join(run->dir, "findings.json"), *ppath = kp_path_join(run->dir, "plan.json");
 	s = kp_findings_write_streamed(fpath, findings, &f, true, err);
+	if (!s)
+		s = write_plan(ppath, findings, scope, &f, err);
 	json_object_put(findings);
 	kp_findings_release(&f);
-	if (!s)
-		s = kp_json_write_file(ppath, plan, err);
 	free(fpath);
 	free(ppath);
-	json_object_put(plan);
 	if (s)
 		return s;
 	json_object *ev = json_object_new_object();

@@ -34,9 +34,10 @@ kp_status kp_recommend(const kp_config *cfg, json_object *analysis, const char *
  * of analysis.json: prices, filters and sorts fin in place, and returns
  * findings.json without its two arrays ("findings" and "skipped" null in
  * their places: write it with kp_findings_write_streamed from fin, or
- * fill it with kp_findings_fill) and plan.json. The caller releases fin. */
+ * fill it with kp_findings_fill); plan.json is made from it (kp_plan_doc,
+ * kp_plan_write). The caller releases fin. */
 kp_status kp_recommend_findings(const kp_config *cfg, json_object *analysis, const char *analysis_path, kp_findings *fin,
-				json_object **findings_doc, json_object **plan_doc, size_t *below, kp_error *err);
+				json_object **findings_doc, size_t *below, kp_error *err);
 
 /* Sorts findings by monthly_savings descending, then id (the contract's order). */
 void kp_findings_sort(kp_findings *f);

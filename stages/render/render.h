@@ -61,6 +61,7 @@ typedef struct kp_savings_split {
 	double blocked;     /* savings of blocked actions (review only) */
 	double net;         /* totals.actionable_monthly_savings */
 	int64_t findings, n_no_approval, n_approval, n_reliability, n_blocked;
+	int64_t counted; /* findings added (kp_savings_split_add) */
 } kp_savings_split;
 
 kp_savings_bucket kp_savings_bucket_of(json_object *finding);
@@ -69,6 +70,10 @@ kp_savings_bucket kp_savings_bucket_of(json_object *finding);
  * with findings.json to the cent), computed from the findings otherwise
  * (a findings.json written before the field existed). */
 void kp_savings_split_of(json_object *findings, kp_savings_split *out);
+/* The same one finding at a time: out zeroed, add each element of
+ * "findings", then finish with the document (its totals, any findings). */
+void kp_savings_split_add(kp_savings_split *out, json_object *finding);
+void kp_savings_split_finish(json_object *findings, kp_savings_split *out);
 
 /* Builds the view the report template sees: the findings document plus
  * display fields (money as "$1,234.56", sizes as "512Mi", per-category and

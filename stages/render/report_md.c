@@ -1390,12 +1390,8 @@ kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info)
 	b->plan_shown = b->plan.nsteps < KP_REPORT_PLAN_STEPS ? b->plan.nsteps : KP_REPORT_PLAN_STEPS;
 	b->plan_idx = kp_xcalloc(b->plan_shown + 1, sizeof(*b->plan_idx));
 	b->plan_views = kp_xcalloc(b->plan_shown + 1, sizeof(*b->plan_views));
-	for (size_t k = 0; k < b->plan_shown; k++) {
-		b->plan_idx[k] = SIZE_MAX;
-		for (size_t i = 0; i < n && b->plan_idx[k] == SIZE_MAX; i++)
-			if (json_object_array_get_idx(list, i) == b->plan.steps[k].finding)
-				b->plan_idx[k] = i;
-	}
+	for (size_t k = 0; k < b->plan_shown; k++)
+		b->plan_idx[k] = b->plan.steps[k].index;
 
 	b->all = json_object_new_array(), b->top = json_object_new_array();
 	b->cats = (group_set){NULL, 0, 0, json_object_new_object()};
