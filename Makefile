@@ -17,7 +17,7 @@ SAN      ?=
 OPT      ?= -O2
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
             -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -I. $(SAN) $(EXTRA_CFLAGS)
-LDLIBS   := -lcmark-gfm-extensions -lm
+LDLIBS   := -lcmark-gfm-extensions -lm -pthread
 
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \

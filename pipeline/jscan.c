@@ -45,16 +45,19 @@ struct kp_jscan {
 	kp_jscan_type lit_type;
 };
 
-/* Bytes inside a string: 0 plain, 1 '"', 2 '\\', 3 control, 4 not ASCII. */
-static unsigned char str_class[256];
-
-static void init_classes(void)
-{
-	if (str_class[0])
-		return;
-	for (int c = 0; c < 256; c++)
-		str_class[c] = c < 0x20 ? 3 : c >= 0x80 ? 4 : c == '"' ? 1 : c == '\\' ? 2 : 0;
-}
+/* Bytes inside a string: 0 plain, 1 '"', 2 '\\', 3 control, 4 not ASCII.
+ * A constant table: scanners run on several threads at once (the snapshot
+ * loader), so nothing here is initialised lazily. */
+static const unsigned char str_class[256] = {
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+	4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+};
 
 #define OFF(s, p) ((s)->base + (uint64_t)((p) - (s)->chunk))
 
@@ -583,7 +586,6 @@ static kp_status scan_literal(kp_jscan *s, const unsigned char **pp, const unsig
 
 kp_jscan *kp_jscan_new(const char *name, const kp_jscan_opts *opts, kp_jscan_fn fn, void *ud)
 {
-	init_classes();
 	kp_jscan *s = kp_xcalloc(1, sizeof(*s));
 	s->fn = fn;
 	s->ud = ud;

@@ -121,6 +121,9 @@ typedef struct kp_arena {
 
 void kp_arena_init(kp_arena *a);
 void kp_arena_release(kp_arena *a);
+/* Moves every allocation of src into dst (pointers stay valid; dst frees
+ * them); src is left empty. */
+void kp_arena_adopt(kp_arena *dst, kp_arena *src);
 void *kp_arena_alloc(kp_arena *a, size_t n); /* zeroed, 16-byte aligned */
 char *kp_arena_strdup(kp_arena *a, const char *s);
 char *kp_arena_strndup(kp_arena *a, const char *s, size_t n);

@@ -261,7 +261,10 @@ typedef struct nomem_guard {
 	unsigned long temp_mark; /* temp files registered from here on are its own */
 } nomem_guard;
 
-static nomem_guard *guard_top;
+/* Per thread: a worker (the snapshot loader's, stages/collect/snapshot.c)
+ * runs under its own guard and unwinds to it. The temp-file registry below
+ * stays process-wide: only the main thread writes files. */
+static _Thread_local nomem_guard *guard_top;
 
 static _Noreturn void out_of_memory(void)
 {
@@ -422,6 +425,25 @@ void kp_arena_release(kp_arena *a)
 		b = n;
 	}
 	kp_arena_init(a);
+}
+
+void kp_arena_adopt(kp_arena *dst, kp_arena *src)
+{
+	kp_arena_block *b = src->head;
+	if (b) {
+		kp_arena_block *tail = b;
+		while (tail->next)
+			tail = tail->next;
+		/* behind dst's current block, which stays the one allocated from */
+		if (dst->head) {
+			tail->next = dst->head->next;
+			dst->head->next = b;
+		} else {
+			dst->head = b;
+		}
+	}
+	dst->used_bytes += src->used_bytes;
+	kp_arena_init(src);
 }
 
 void *kp_arena_alloc(kp_arena *a, size_t n)

@@ -183,6 +183,22 @@ else
 	not_ok "files starting with a UTF-8 byte order mark are read as without it (exit $RC)" "$(cat "$T/bom.term")"
 fi
 
+# pods.json is read beside the other lists (stages/collect/snapshot.c,
+# load_all): with several broken files the error is still the one a read in
+# order meets first, pods.json's, every time; the others' alone when pods.json is fine.
+snap two-broken
+echo '{"kind": "List", "items": [' >"$S/objects/pods.json"
+echo '{"kind": "List", "items": 7}' >"$S/objects/deployments.json"
+echo null >"$S/usage.json"
+same=1
+for i in 1 2 3 4 5; do
+	run_k two-broken-$i
+	[ "$RC" -eq 4 ] && grep -q 'objects/pods.json' "$T/two-broken-$i.term" && ! grep -q 'deployments.json\|usage.json' "$T/two-broken-$i.term" || same=0
+done
+if [ $same -eq 1 ]; then ok "several broken lists: the error is pods.json's, in every one of 5 runs"; else not_ok "several broken lists: the error is pods.json's, in every one of 5 runs" "$(cat "$T"/two-broken-*.term)"; fi
+cp "$DEMO/objects/pods.json" "$S/objects/pods.json"
+expect_input_error "pods.json fine, a later list broken: that list's error" 'objects/deployments.json: items: missing or not a list'
+
 snap fifo
 rm "$S/usage.json" && mkfifo "$S/usage.json"
 expect_input_error "a FIFO as usage.json is refused at once, never blocks (timeout 20)" 'usage.json: not a regular file \(a FIFO\)'
