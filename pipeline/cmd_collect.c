@@ -30,6 +30,8 @@ int cmd_collect(int argc, char **argv)
 			kp_cmd_run_init(&o, &run, o.rundir.staging);
 			kp_error err = {0};
 			kp_status s = kp_collect_run(&run, &err);
+			if (!s) /* its copy of the snapshot, written beside (run.h) */
+				s = kp_run_join(&run, &err);
 			rc = kp_cmd_stage_result("collect", &o, &run, s, &err);
 			kp_run_release(&run);
 		}

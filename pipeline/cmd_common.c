@@ -626,6 +626,8 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 		kp_cmd_run_init(&o, &run, o.rundir.staging);
 		kp_error err = {0};
 		kp_status s = stage(&run, &err);
+		if (!s) /* whatever the stage left running beside (run.h) */
+			s = kp_run_join(&run, &err);
 		rc = kp_cmd_stage_result(cmd, &o, &run, s, &err);
 		kp_run_release(&run);
 	}

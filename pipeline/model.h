@@ -62,7 +62,6 @@ typedef struct kp_meta {
 	const char *kind;
 	const char *namespace_; /* NULL for cluster-scoped */
 	const char *name;
-	const char *uid;
 	int64_t created; /* creationTimestamp, 0 when absent */
 	bool ignored;    /* kopilot.io/ignore=true label or annotation */
 	kp_kv *labels;

@@ -3,8 +3,97 @@
  */
 #include "pipeline/run.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+struct kp_run_bg {
+	pthread_t thread;
+	bool threaded;
+	kp_run *run;
+	kp_run_bg_fn fn;
+	void *arg;
+	void (*arg_free)(void *);
+	json_object *events;
+	kp_status status;
+	kp_error err;
+	double seconds;
+};
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static kp_status bg_body(void *a, kp_error *err)
+{
+	struct kp_run_bg *bg = a;
+	return bg->fn(bg->run, bg->arg, bg->events, err);
+}
+
+static void bg_run(struct kp_run_bg *bg)
+{
+	double t0 = mono_now();
+	bg->status = kp_nomem_guard(bg_body, bg, &bg->err);
+	bg->seconds = mono_now() - t0;
+	if (bg->arg_free)
+		bg->arg_free(bg->arg);
+	bg->arg = NULL;
+}
+
+static void *bg_thread(void *a)
+{
+	bg_run(a);
+	return NULL;
+}
+
+kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), kp_error *err)
+{
+	kp_status s = kp_run_join(run, err);
+	if (s) {
+		if (arg_free)
+			arg_free(arg);
+		return s;
+	}
+	struct kp_run_bg *bg = kp_xcalloc(1, sizeof(*bg));
+	*bg = (struct kp_run_bg){.run = run, .fn = fn, .arg = arg, .arg_free = arg_free, .events = json_object_new_array()};
+	run->bg = bg;
+#ifndef KP_FAULT_INJECTION
+	bg->threaded = pthread_create(&bg->thread, NULL, bg_thread, bg) == 0;
+#endif
+	if (!bg->threaded)
+		bg_run(bg);
+	return KP_OK;
+}
+
+kp_status kp_run_join(kp_run *run, kp_error *err)
+{
+	struct kp_run_bg *bg = run->bg;
+	if (!bg)
+		return KP_OK;
+	if (bg->threaded)
+		pthread_join(bg->thread, NULL);
+	run->bg = NULL;
+	size_t n = json_object_array_length(bg->events);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(bg->events, i);
+		const char *note = kp_json_str(e, "note");
+		if (note)
+			kp_run_note(run, KP_NOTE_WARN, "%s", note);
+		else
+			kp_audit_event(run->audit, kp_json_str(e, "event"), json_object_get(kp_json_get(e, "fields")));
+	}
+	json_object_put(bg->events);
+	kp_status s = bg->status;
+	if (s && err)
+		*err = bg->err;
+	run->background_seconds += bg->seconds;
+	free(bg);
+	return s;
+}
 
 void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *audit, int64_t now)
 {
@@ -17,6 +106,7 @@ void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *a
 
 void kp_run_drop_cluster(kp_run *run)
 {
+	kp_run_join(run, NULL); /* never free the model under background work */
 	if (!run->cluster)
 		return;
 	kp_cluster_release(run->cluster);

@@ -49,10 +49,14 @@ typedef struct kp_run {
 	void *stage_private;
 	void (*private_free)(void *);
 
+	/* work a stage left running beside the next ones (collect's copy of
+	 * the snapshot and its model cache): kp_run_join waits for it */
+	struct kp_run_bg *bg;
 	/* reported back */
 	bool degraded;         /* an input was not collected: the result is partial (exit 3) */
 	KP_ARRAY(kp_note) notes;
 	size_t below_threshold; /* recommend: findings dropped by rightsizing.min_monthly_savings */
+	double background_seconds; /* how long the joined background work ran (kp_run_join) */
 } kp_run;
 
 void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *audit, int64_t now);
@@ -64,7 +68,27 @@ void kp_run_note(kp_run *run, kp_note_level level, const char *fmt, ...) __attri
  * stage's uncommitted temp files are removed. What the stage had allocated
  * is abandoned; run stays consistent enough to release. */
 kp_status kp_run_guarded(kp_status (*body)(kp_run *, kp_error *), kp_run *run, kp_error *err);
-/* Frees the model held by the run, if any. */
+/* Frees the model held by the run, if any (after kp_run_join). */
 void kp_run_drop_cluster(kp_run *run);
+
+/* Background work of a stage: fn(run, arg, events, err) runs on a second
+ * thread (under its own out-of-memory guard) while the entry point goes on
+ * with the next stages, which must not write what fn writes, and must join
+ * before they change or free what fn reads (analyze joins before it frees
+ * the model's big arrays). fn may read run->cluster, run->cfg and run->dir
+ * but never changes the run: audit
+ * events go into events (a json array, each {"event": NAME, "fields": {...}})
+ * and are recorded at the join, in order; an entry {"note": TEXT} becomes a
+ * warning note instead. arg is freed with arg_free after fn. Without threads (none to be had, or the fault-injection build, whose
+ * failures are counted in call order) fn runs at once, here. One at a time:
+ * a second call joins the first. */
+typedef kp_status (*kp_run_bg_fn)(kp_run *run, void *arg, json_object *events, kp_error *err);
+kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), kp_error *err);
+/* Waits for the background work, records its events and returns its
+ * status (err set on failure); KP_OK when there is none. Every entry point
+ * joins before committing the run directory; kp_run_drop_cluster and
+ * kp_run_release join too (and drop the status), so the model is never
+ * freed under it. Its time is added to run->background_seconds. */
+kp_status kp_run_join(kp_run *run, kp_error *err);
 
 #endif

@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 5u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes */
+#define MC_VERSION 6u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -303,7 +303,6 @@ static void w_meta(mw_t *w, const kp_meta *m)
 	w_str(w, m->kind);
 	w_str(w, m->namespace_);
 	w_str(w, m->name);
-	w_str(w, m->uid);
 	w_i64(w, m->created);
 	w_bool(w, m->ignored);
 	w_kvs(w, m->labels, m->nlabels);
@@ -751,7 +750,6 @@ static void r_meta(mr_t *r, kp_meta *m)
 	m->kind = r_str(r);
 	m->namespace_ = r_str(r);
 	m->name = r_str(r);
-	m->uid = r_str(r);
 	m->created = r_i64(r);
 	m->ignored = r_bool(r);
 	r_kvs(r, &m->labels, &m->nlabels);

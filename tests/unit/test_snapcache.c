@@ -198,7 +198,6 @@ static const sc_field sc_meta_fields[] = {
 	SC_F(kp_meta, kind, SC_STR),
 	SC_F(kp_meta, namespace_, SC_STR),
 	SC_F(kp_meta, name, SC_STR),
-	SC_F(kp_meta, uid, SC_STR),
 	SC_F(kp_meta, created, SC_INT),
 	SC_F(kp_meta, ignored, SC_BOOL),
 	SC_ARR(kp_meta, labels, nlabels, SC_D_KV),
@@ -445,7 +444,7 @@ static void sc_field_count_guard(void)
 	/* nested model structs are copied from the variables above them, so a
 	 * shifted list fails as "incompatible types", not as brace noise */
 	kp_kv kv = {0, 0};
-	kp_meta meta = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_meta meta = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_container ct = {0, 0, 0, 0, 0, 0, 0};
 	kp_toleration tol = {0, 0, 0, 0};
 	kp_taint taint = {0, 0, 0};
