@@ -23,6 +23,15 @@
 #include <stddef.h>
 #include <unistd.h>
 
+/* Whether work may go to a second thread (the snapshot loader, collect's
+ * background copy): not in the fault-injection build, whose failures are
+ * counted in call order, which a second thread would make vary. */
+#ifdef KP_FAULT_INJECTION
+#define KP_THREADS 0
+#else
+#define KP_THREADS 1
+#endif
+
 #ifdef KP_FAULT_INJECTION
 /* True for exactly the Nth call of its kind (see above); counts every call. */
 bool kp_fault_alloc(void);

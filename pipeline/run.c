@@ -3,6 +3,8 @@
  */
 #include "pipeline/run.h"
 
+#include "pipeline/fault.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +63,7 @@ kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_
 	struct kp_run_bg *bg = kp_xcalloc(1, sizeof(*bg));
 	*bg = (struct kp_run_bg){.run = run, .fn = fn, .arg = arg, .arg_free = arg_free, .events = json_object_new_array()};
 	run->bg = bg;
-#ifndef KP_FAULT_INJECTION
-	bg->threaded = pthread_create(&bg->thread, NULL, bg_thread, bg) == 0;
-#endif
+	bg->threaded = KP_THREADS && pthread_create(&bg->thread, NULL, bg_thread, bg) == 0;
 	if (!bg->threaded)
 		bg_run(bg);
 	return KP_OK;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "pipeline/quantity.h"
+#include "pipeline/fault.h"
 #include "pipeline/listscan.h"
 #include "stages/collect/redact.h"
 
@@ -1852,9 +1853,8 @@ static kp_status load_sequential(kp_cluster *c, const char *dir, kp_redact_plan 
 
 static kp_status load_all(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err)
 {
-#ifdef KP_FAULT_INJECTION
-	return load_sequential(c, dir, plans, err);
-#else
+	if (!KP_THREADS)
+		return load_sequential(c, dir, plans, err);
 	others_t *w = kp_xcalloc(1, sizeof(*w));
 	kp_cluster_init(&w->part);
 	w->dir = dir;
@@ -1882,7 +1882,6 @@ static kp_status load_all(kp_cluster *c, const char *dir, kp_redact_plan *plans,
 	malloc_trim(0);
 #endif
 	return s;
-#endif
 }
 
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
