@@ -23,14 +23,23 @@ bool kp_safety_namespace_protected(const kp_config *cfg, const char *ns)
 	return cfg && kp_strlist_contains(&cfg->safety.protected_namespaces, ns);
 }
 
-/* Case-insensitive substring search. */
-static bool contains_ci(const char *hay, const char *needle)
+/* ASCII lower case of s into out (at most n - 1 bytes; the rest cut). */
+static void lower_into(const char *s, char *out, size_t n)
 {
-	size_t n = strlen(needle);
-	for (const char *p = hay; *p; p++)
-		if (strncasecmp(p, needle, n) == 0)
-			return true;
-	return false;
+	size_t i = 0;
+	for (; s[i] && i + 1 < n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[i] = '\0';
+}
+
+/* Case-insensitive substring search: both sides lowered, then strstr (a
+ * byte-at-a-time strncasecmp over every command of 30,000 findings showed
+ * in profiles). hay_lower is already lowered. */
+static bool contains_ci(const char *hay_lower, const char *needle)
+{
+	char low[64];
+	lower_into(needle, low, sizeof(low));
+	return strstr(hay_lower, low) != NULL;
 }
 
 static const struct {
@@ -141,13 +150,17 @@ static void classify_line(const kp_config *cfg, const char *cmd, kp_command_deci
 	d->risk = KP_RISK_LOW;
 	if (!cmd || !*cmd)
 		return;
+	char *low = kp_xstrdup(cmd);
+	lower_into(cmd, low, strlen(cmd) + 1);
 	for (size_t i = 0; i < sizeof(hard_blocked) / sizeof(hard_blocked[0]); i++) {
-		if (contains_ci(cmd, hard_blocked[i].pattern)) {
+		if (contains_ci(low, hard_blocked[i].pattern)) {
+			free(low);
 			d->hard_blocked = true;
 			decide(d, KP_RISK_CRITICAL, hard_blocked[i].why);
 			return;
 		}
 	}
+	free(low);
 	char words[MAX_WORDS][128];
 	size_t n = split_words(cmd, words);
 	/* Pipes into an interpreter and dd are blocked wherever they appear. */
