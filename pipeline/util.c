@@ -1399,7 +1399,16 @@ json_object *kp_json_new_number(double v)
 	double mag = fabs(v);
 	if (isfinite(mag) && mag >= 1 && mag < 1e17)
 		first = (int)floor(log10(mag)) + 1;
-	for (int prec = first; prec <= 17; prec++) {
+	/* Fast path, the same result: when some spelling of at most 15
+	 * significant digits reads back as v, %.15g (which drops trailing
+	 * zeros) prints exactly the shortest one, since v rounded to 15 digits
+	 * is that spelling; money (4 decimals) always takes this path. */
+	int prec = first;
+	if (first <= 15) {
+		snprintf(buf, sizeof(buf), "%.15g", v);
+		prec = strtod(buf, NULL) == v ? 18 : 16;
+	}
+	for (; prec <= 17; prec++) {
 		snprintf(buf, sizeof(buf), "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;

@@ -374,6 +374,50 @@ Test(util, numbers_are_spelled_as_people_write_them)
 	}
 }
 
+/* The spelling kp_json_new_number promises, the slow way: the smallest
+ * precision from the integer digits up that reads back as v. */
+static void shortest_reference(double v, char *buf, size_t n)
+{
+	int first = 1;
+	double mag = fabs(v);
+	if (isfinite(mag) && mag >= 1 && mag < 1e17)
+		first = (int)floor(log10(mag)) + 1;
+	for (int prec = first; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+Test(util, numbers_fast_path_spells_as_the_reference)
+{
+	/* money at 4 decimals, integers, random doubles of every magnitude,
+	 * values next to powers of ten: the %.15g fast path must agree */
+	uint64_t x = 0x9E3779B97F4A7C15ULL;
+	char want[64];
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v;
+		switch (i % 5) {
+		case 0: v = (double)(int64_t)(x % 100000000000ULL) / 10000.0; break;
+		case 1: v = (double)(int64_t)(x % 10000000000000000ULL); break;
+		case 2: memcpy(&v, &x, sizeof(v)); break;
+		case 3: v = pow(10.0, (double)(int)(x % 40) - 20) * (1.0 + (double)(x % 1000) / 1e6); break;
+		default: v = nextafter(pow(10.0, (double)(int)(x % 34) - 17), (x & 1) ? 0 : 1e300); break;
+		}
+		if (!isfinite(v))
+			continue;
+		if (i % 7 == 0)
+			v = -v;
+		shortest_reference(v, want, sizeof(want));
+		json_object *o = kp_json_new_number(v);
+		const char *got = json_object_to_json_string(o);
+		if (strcmp(got, want) != 0)
+			cr_assert_fail("%.17g: got %s, want %s", v, got, want);
+		json_object_put(o);
+	}
+}
+
 Test(util, rfc3339)
 {
 	int64_t t;
