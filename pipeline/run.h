@@ -72,16 +72,17 @@ kp_status kp_run_guarded(kp_status (*body)(kp_run *, kp_error *), kp_run *run, k
 void kp_run_drop_cluster(kp_run *run);
 
 /* Background work of a stage: fn(run, arg, events, err) runs on a second
- * thread (under its own out-of-memory guard) while the entry point goes on
- * with the next stages, which must not write what fn writes, and must join
- * before they change or free what fn reads (analyze joins before it frees
- * the model's big arrays). fn may read run->cluster, run->cfg and run->dir
- * but never changes the run: audit
- * events go into events (a json array, each {"event": NAME, "fields": {...}})
- * and are recorded at the join, in order; an entry {"note": TEXT} becomes a
- * warning note instead. arg is freed with arg_free after fn. Without threads (none to be had, or the fault-injection build, whose
- * failures are counted in call order) fn runs at once, here. One at a time:
- * a second call joins the first. */
+ * thread (under its own out-of-memory guard and temp-file registry) while
+ * the entry point goes on with the next stages, which must not write what
+ * fn writes, and must join before they change or free what fn reads
+ * (analyze joins before it frees the model's big arrays). fn may read
+ * run->cluster, run->cfg and run->dir but never changes the run: audit
+ * events go into events (a json array, each {"event": NAME, "fields":
+ * {...}}) and are recorded at the join, in order; an entry {"note": TEXT}
+ * becomes a warning note instead. arg is freed with arg_free after fn.
+ * Without threads (none to be had, or the fault-injection build, whose
+ * failures are counted in call order: KP_THREADS) fn runs at once, here.
+ * One at a time: a second call joins the first. */
 typedef kp_status (*kp_run_bg_fn)(kp_run *run, void *arg, json_object *events, kp_error *err);
 kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), kp_error *err);
 /* Waits for the background work, records its events and returns its
