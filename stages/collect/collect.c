@@ -32,6 +32,9 @@ static const char *base_name(const char *path, char *buf, size_t n)
  * loaded, so that the copy does not scan the files again (redact.h). A
  * plan is only used while the file is the one it was made from. Kept in
  * the run (run->stage_private) between collect_load and the copy. */
+/* gaps collect warns about one by one; the rest are counted */
+#define KP_COLLECT_WARNINGS 5
+
 typedef struct {
 	const kp_cluster *cluster;
 	kp_redact_plan plans[KP_RES_COUNT];
@@ -229,8 +232,14 @@ static kp_status collect_run(kp_run *run, kp_error *err)
 	s = kp_run_background(run, write_snapshot, j, write_job_free, err);
 	if (s)
 		return s;
-	for (size_t i = 0; i < c->missing.len; i++)
+	/* a warning each for the first few gaps, then how many more: a cluster
+	 * whose metrics miss hundreds of workloads must not fill the terminal
+	 * (the reports and findings.json "missing" list them all) */
+	for (size_t i = 0; i < c->missing.len && i < KP_COLLECT_WARNINGS; i++)
 		kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i].summary);
+	if (c->missing.len > KP_COLLECT_WARNINGS)
+		kp_run_note(run, KP_NOTE_WARN, "collect: ... and %zu more inputs not collected (report.md \"Not collected\", "
+			    "findings.json \"missing\")", c->missing.len - KP_COLLECT_WARNINGS);
 	if (c->missing.len)
 		run->degraded = true;
 	return KP_OK;
