@@ -132,6 +132,9 @@ check "many gaps: the terminal lists 5 and says where the other 3 are; report.md
 	[ \$(grep -c '^    - gap number' '$T/many.term') -eq 5 ] &&
 	grep -q '^    ... and 3 more (report.md \"Not collected\", findings.json \"missing\")' '$T/many.term' &&
 	[ \$(grep -c 'gap number' '$T/many/report.md') -eq 8 ]"
+check "many gaps: collect warns about 5 of them, then says how many more" bash -c "
+	[ \$(grep -c '^kopilot: warning: collect: gap number' '$T/many.err') -eq 5 ] &&
+	grep -q '^kopilot: warning: collect: ... and 3 more inputs not collected' '$T/many.err'"
 
 S=$T/snap-bad
 cp -r "$DEMO" "$S"
