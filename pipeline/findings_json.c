@@ -254,18 +254,6 @@ json_object *kp_skip_to_json(const kp_skip *s)
 	return o;
 }
 
-json_object *kp_finding_plan_json(const kp_finding *f)
-{
-	json_object *o = json_object_new_object(), *a = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_string(f->id));
-	add_num(o, "monthly_savings", f->monthly_savings);
-	json_object_object_add(a, "destructive", json_object_new_boolean(f->action.destructive));
-	json_object_object_add(a, "approval_required", json_object_new_boolean(f->action.approval_required));
-	json_object_object_add(a, "blocked", json_object_new_boolean(f->action.blocked));
-	json_object_object_add(o, "action", a);
-	return o;
-}
-
 json_object *kp_skipped_to_json(const kp_findings *f)
 {
 	json_object *arr = json_object_new_array();

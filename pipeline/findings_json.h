@@ -17,9 +17,6 @@
 /* full=false: identity, evidence, sizes, confidence, risk (analysis.json);
  * full=true: everything the findings contract has. */
 json_object *kp_finding_to_json(const kp_finding *f, bool full);
-/* What plan.c orders a finding by: id, monthly_savings and the action's
- * destructive, approval_required and blocked, as kp_finding_to_json writes them. */
-json_object *kp_finding_plan_json(const kp_finding *f);
 json_object *kp_skipped_to_json(const kp_findings *f);
 json_object *kp_skip_to_json(const kp_skip *s);
 json_object *kp_sizes_to_json(const kp_sizes *s);

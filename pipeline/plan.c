@@ -39,15 +39,24 @@ static bool flag(json_object *f, const char *k)
 	return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-static kp_plan_class class_of(json_object *f)
+void kp_plan_key_of(json_object *f, kp_plan_key *out)
 {
-	if (flag(f, "action.blocked"))
+	out->id = kp_json_str(f, "id");
+	out->savings = json_object_get_double(kp_json_get(f, "monthly_savings"));
+	out->blocked = flag(f, "action.blocked");
+	out->destructive = flag(f, "action.destructive");
+	out->approval_required = flag(f, "action.approval_required");
+}
+
+static kp_plan_class class_of(const kp_plan_key *k)
+{
+	if (k->blocked)
 		return KP_PLAN_BLOCKED;
 	/* destructive without approval cannot happen (safety forbids it);
 	 * were it to, it still goes last */
-	if (flag(f, "action.destructive"))
+	if (k->destructive)
 		return KP_PLAN_DESTRUCTIVE;
-	if (flag(f, "action.approval_required"))
+	if (k->approval_required)
 		return KP_PLAN_APPROVAL;
 	return KP_PLAN_NO_APPROVAL;
 }
@@ -59,32 +68,30 @@ static int cmp_step(const void *a, const void *b)
 		return x->cls < y->cls ? -1 : 1;
 	if (x->savings != y->savings)
 		return x->savings > y->savings ? -1 : 1;
-	const char *ix = kp_json_str(x->finding, "id"), *iy = kp_json_str(y->finding, "id");
-	return strcmp(ix ? ix : "", iy ? iy : "");
+	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
 }
 
-void kp_plan_build(json_object *doc, kp_plan *out)
+void kp_plan_init(kp_plan *out, size_t n)
 {
 	memset(out, 0, sizeof(*out));
-	json_object *arr = kp_json_get(doc, "findings");
-	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-	if (n == 0)
-		return;
-	out->steps = kp_xcalloc(n, sizeof(kp_plan_item));
-	out->blocked = kp_xcalloc(n, sizeof(kp_plan_item));
-	for (size_t i = 0; i < n; i++) {
-		json_object *f = json_object_array_get_idx(arr, i);
-		if (!json_object_is_type(f, json_type_object))
-			continue;
-		kp_plan_item it = {.finding = f, .index = i, .cls = class_of(f)};
-		it.savings = round4(json_object_get_double(kp_json_get(f, "monthly_savings")));
-		if (it.cls == KP_PLAN_BLOCKED) {
-			out->blocked_savings += it.savings;
-			out->blocked[out->nblocked++] = it;
-		} else {
-			out->steps[out->nsteps++] = it;
-		}
+	out->steps = kp_xcalloc(n ? n : 1, sizeof(kp_plan_item));
+	out->blocked = kp_xcalloc(n ? n : 1, sizeof(kp_plan_item));
+}
+
+void kp_plan_add(kp_plan *out, const kp_plan_key *k, size_t index, json_object *finding)
+{
+	kp_plan_item it = {.finding = finding, .id = k->id, .index = index, .cls = class_of(k)};
+	it.savings = round4(k->savings);
+	if (it.cls == KP_PLAN_BLOCKED) {
+		out->blocked_savings += it.savings;
+		out->blocked[out->nblocked++] = it;
+	} else {
+		out->steps[out->nsteps++] = it;
 	}
+}
+
+void kp_plan_finish(kp_plan *out)
+{
 	if (out->nsteps > 1)
 		qsort(out->steps, out->nsteps, sizeof(kp_plan_item), cmp_step);
 	double sum = 0;
@@ -94,6 +101,22 @@ void kp_plan_build(json_object *doc, kp_plan *out)
 	}
 	out->savings = round4(sum);
 	out->blocked_savings = round4(out->blocked_savings);
+}
+
+void kp_plan_build(json_object *doc, kp_plan *out)
+{
+	json_object *arr = kp_json_get(doc, "findings");
+	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	kp_plan_init(out, n);
+	for (size_t i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(arr, i);
+		if (!json_object_is_type(f, json_type_object))
+			continue;
+		kp_plan_key k;
+		kp_plan_key_of(f, &k);
+		kp_plan_add(out, &k, i, f);
+	}
+	kp_plan_finish(out);
 }
 
 void kp_plan_release(kp_plan *p)
@@ -224,11 +247,14 @@ static kp_status gen_blocked(void *ud, size_t i, json_object **item, kp_error *e
 	return KP_OK;
 }
 
-kp_status kp_plan_write(const char *path, json_object *findings_doc, json_object *scope, kp_plan_full_fn full,
-			void *ud, kp_error *err)
+kp_status kp_plan_write(const char *path, json_object *findings_doc, const kp_plan_key *keys, size_t n,
+			json_object *scope, kp_plan_full_fn full, void *ud, kp_error *err)
 {
 	kp_plan p;
-	kp_plan_build(findings_doc, &p);
+	kp_plan_init(&p, n);
+	for (size_t i = 0; i < n; i++)
+		kp_plan_add(&p, &keys[i], i, NULL);
+	kp_plan_finish(&p);
 	json_object *doc = plan_header(findings_doc, &p);
 	if (scope)
 		json_object_object_add(doc, "scope", json_object_get(scope));

@@ -26,7 +26,8 @@
 typedef enum { KP_PLAN_NO_APPROVAL, KP_PLAN_APPROVAL, KP_PLAN_DESTRUCTIVE, KP_PLAN_BLOCKED } kp_plan_class;
 
 typedef struct kp_plan_item {
-	json_object *finding; /* borrowed from the findings document */
+	json_object *finding; /* borrowed from the findings document; NULL when built from keys alone */
+	const char *id;       /* the finding's id (borrowed), which breaks ties */
 	size_t index;         /* its place in the document's "findings" */
 	kp_plan_class cls;
 	double savings;    /* monthly_savings, rounded to 1/10000 */
@@ -48,18 +49,34 @@ const char *kp_plan_class_name(kp_plan_class c);
 void kp_plan_build(json_object *findings_doc, kp_plan *out);
 void kp_plan_release(kp_plan *p);
 
+/* What places a finding in the plan, without the finding: at tens of
+ * thousands of findings the plan is ordered over these (a few dozen bytes
+ * each) rather than over JSON trees. */
+typedef struct kp_plan_key {
+	const char *id; /* borrowed */
+	double savings; /* monthly_savings */
+	bool blocked, destructive, approval_required;
+} kp_plan_key;
+/* The key of a finding as findings.json has it (id and monthly_savings,
+ * action.blocked, .destructive, .approval_required); id borrowed from f. */
+void kp_plan_key_of(json_object *finding, kp_plan_key *out);
+/* kp_plan_build one finding at a time: init for at most n, add each
+ * (finding may be NULL; the key's id must outlive the plan), finish. */
+void kp_plan_init(kp_plan *out, size_t n);
+void kp_plan_add(kp_plan *out, const kp_plan_key *key, size_t index, json_object *finding);
+void kp_plan_finish(kp_plan *out);
+
 /* plan.json (schema kopilot.plan/v1) for a findings document. */
 json_object *kp_plan_doc(json_object *findings_doc);
 
 /* plan.json written to path atomically, its entries made one at a time:
- * the order comes from findings_doc, whose findings need hold only what
- * the ordering reads (id, monthly_savings, action.blocked, .destructive,
- * .approval_required); each entry's other fields come from full(ud, i), a
- * new json object of finding i (whole, as findings.json has it) that the
- * writer puts. The same bytes as kp_plan_doc of the whole document with
- * "scope" added (NULL: none). */
+ * the order comes from keys[0..n) (finding i's key at i), generated_at and
+ * the currency from findings_doc (its findings are not read); each entry's
+ * other fields come from full(ud, i), a new json object of finding i
+ * (whole, as findings.json has it) that the writer puts. The same bytes as
+ * kp_plan_doc of the whole document with "scope" added (NULL: none). */
 typedef json_object *(*kp_plan_full_fn)(void *ud, size_t i);
-kp_status kp_plan_write(const char *path, json_object *findings_doc, json_object *scope, kp_plan_full_fn full,
-			void *ud, kp_error *err);
+kp_status kp_plan_write(const char *path, json_object *findings_doc, const kp_plan_key *keys, size_t n,
+			json_object *scope, kp_plan_full_fn full, void *ud, kp_error *err);
 
 #endif

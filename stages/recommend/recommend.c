@@ -593,22 +593,21 @@ static json_object *plan_view(void *ud, size_t i)
 	return o;
 }
 
-/* plan.json: ordered over the findings' plan forms (a few members each),
- * each entry made from its whole finding as it is written. */
+/* plan.json: ordered over the findings' plan keys, each entry made from
+ * its whole finding as it is written. */
 static kp_status write_plan(const char *path, json_object *findings_doc, json_object *scope, const kp_findings *f,
 			    kp_error *err)
 {
-	json_object *light = json_object_new_array();
-	for (size_t i = 0; i < f->items.len; i++)
-		json_object_array_add(light, kp_finding_plan_json(&f->items.items[i]));
-	json_object *doc = json_object_new_object();
-	json_object_object_add(doc, "generated_at", json_object_get(kp_json_get(findings_doc, "generated_at")));
-	json_object *prices = json_object_new_object();
-	json_object_object_add(prices, "currency", json_object_get(kp_json_get(findings_doc, "prices.currency")));
-	json_object_object_add(doc, "prices", prices);
-	json_object_object_add(doc, "findings", light);
-	kp_status s = kp_plan_write(path, doc, scope, plan_view, (void *)f, err);
-	json_object_put(doc);
+	kp_plan_key *keys = kp_xcalloc(f->items.len + 1, sizeof(*keys));
+	for (size_t i = 0; i < f->items.len; i++) {
+		const kp_finding *x = &f->items.items[i];
+		/* as kp_finding_to_json writes them, which is what plan.json's
+		 * order is defined over (kp_plan_key_of) */
+		keys[i] = (kp_plan_key){x->id, x->monthly_savings, x->action.blocked, x->action.destructive,
+					x->action.approval_required};
+	}
+	kp_status s = kp_plan_write(path, findings_doc, keys, f->items.len, scope, plan_view, (void *)f, err);
+	free(keys);
 	return s;
 }
 
