@@ -32,16 +32,16 @@ static const kp_keep k_light[] = {{"id", NULL},		{"category", NULL},	    {"risk"
 static kp_status keep_light(void *ud, json_object *item, size_t index, kp_error *err)
 {
 	(void)index, (void)err;
-	json_object_array_add((json_object *)ud, json_object_get(item));
+	kp_report_light_add(ud, item);
 	return KP_OK;
 }
 
-/* Pass 1: findings.json's header, with every finding in its light form
- * in "findings" (a few hundred bytes each where the whole one is kilobytes). */
-static kp_status read_light(const char *fpath, json_object **doc, kp_error *err)
+/* Pass 1: findings.json's header ("findings" left empty) and, in *light,
+ * what the report needs of every finding at once (a few dozen bytes each). */
+static kp_status read_light(const char *fpath, json_object **doc, kp_report_light **light, kp_error *err)
 {
-	json_object *light = json_object_new_array();
-	kp_status s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, k_light, keep_light, light, doc, err);
+	*light = kp_report_light_new();
+	kp_status s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, k_light, keep_light, *light, doc, err);
 	if (!s) {
 		const char *schema = kp_json_str(*doc, "schema");
 		if (!schema || strcmp(schema, KP_FINDINGS_SCHEMA) != 0)
@@ -50,13 +50,12 @@ static kp_status read_light(const char *fpath, json_object **doc, kp_error *err)
 			s = kp_fail(err, KP_ERR_INPUT, "%s: findings: missing or not a list", fpath);
 	}
 	if (s) {
-		json_object_put(light);
+		kp_report_light_free(*light);
+		*light = NULL;
 		json_object_put(*doc);
 		*doc = NULL;
-		return s;
 	}
-	json_object_object_add(*doc, "findings", light);
-	return KP_OK;
+	return s;
 }
 
 /* Pass 2: each whole finding to the report view and the spreadsheet. */
@@ -83,16 +82,19 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	 * stays at the light forms, whatever the number of findings. */
 	char *fpath = kp_path_join(run->dir, "findings.json");
 	json_object *doc = NULL;
-	kp_status s = read_light(fpath, &doc, err);
+	kp_report_light *light = NULL;
+	kp_status s = read_light(fpath, &doc, &light, err);
 	if (s) {
 		free(fpath);
 		return s;
 	}
+	size_t expected = kp_report_light_count(light);
 	/* entries as findings.json has them (already scoped), strings from a
 	 * findings.json before structured entries read as cluster-wide ones */
 	json_object *missing = NULL;
 	s = kp_missing_from_json(doc, fpath, &missing, err);
 	if (s) {
+		kp_report_light_free(light);
 		json_object_put(doc);
 		free(fpath);
 		return s;
@@ -123,13 +125,12 @@ static kp_status render_run(kp_run *run, kp_error *err)
 		 kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster", kp_buf_cstr(&nsl));
 	kp_buf_release(&nsl);
 
-	pass2_t p = {kp_report_begin(doc, info), NULL, 0};
+	pass2_t p = {kp_report_begin_light(doc, light, info), NULL, 0};
 	s = kp_xlsx_begin(doc, xlsxpath, &p.xlsx, err);
 	json_object *skeleton = NULL;
 	if (!s)
 		s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, NULL, add_full, &p, &skeleton, err);
 	json_object_put(skeleton);
-	size_t expected = json_object_array_length(kp_json_get(doc, "findings"));
 	if (!s && p.count != expected)
 		s = kp_fail(err, KP_ERR_INPUT, "%s: changed while it was read (%zu findings, then %zu)", fpath, expected,
 			    p.count);

@@ -92,6 +92,17 @@ json_object *kp_report_view(json_object *findings, json_object *run_info);
  * the view (caller puts) and frees the builder, abort frees it alone. */
 typedef struct kp_report_builder kp_report_builder;
 kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info);
+/* begin's first half one finding at a time, for a findings.json streamed:
+ * light_add each element of "findings" (any form keeping KP_REPORT_LIGHT's
+ * members; nothing of it is kept but a few numbers and its id), then
+ * begin_light with the document's header (its "findings" not read), which
+ * takes the accumulator over. */
+typedef struct kp_report_light kp_report_light;
+kp_report_light *kp_report_light_new(void);
+void kp_report_light_add(kp_report_light *l, json_object *finding);
+void kp_report_light_free(kp_report_light *l);
+size_t kp_report_light_count(const kp_report_light *l); /* elements added */
+kp_report_builder *kp_report_begin_light(json_object *findings, kp_report_light *light, json_object *run_info);
 void kp_report_add(kp_report_builder *b, json_object *finding);
 json_object *kp_report_end(kp_report_builder *b);
 void kp_report_abort(kp_report_builder *b);
@@ -113,8 +124,8 @@ kp_status kp_render_html(const char *markdown, const char *title, char **out, kp
 /* report.xlsx written atomically to path with libxlsxwriter. */
 kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err);
 /* The same one finding at a time (constant memory): begin takes the
- * document with every finding in "findings" in any form (only their number
- * is read from it; it holds a reference), add the full findings in order,
+ * document's header (its "findings" are not read; it holds a reference),
+ * add the full findings in order,
  * end(keep) closes the workbook and commits it, or discards it when keep is
  * false; end frees the writer either way and returns the first error. */
 typedef struct kp_xlsx_writer kp_xlsx_writer;

@@ -768,46 +768,77 @@ static void add_prices(json_object *view, json_object *prices, const char *cur)
 
 /* "Prices used": the node types and StorageClasses findings were priced
  * at (each finding's price.items), one row per distinct one, in order of
- * first appearance, with how many findings used it. */
-static void add_specific_prices(json_object *p, json_object *list, const char *cur)
+ * first appearance, with how many findings used it. Gathered one finding
+ * at a time (prices_add, raw numbers), formatted once (prices_view). */
+typedef struct {
+	char *name; /* "m5.large", "m5.large (spot)", "gp3" */
+	bool node;
+	int64_t findings;
+	json_object *item; /* the first price item of that name (its rates) */
+} price_row;
+
+typedef struct {
+	price_row *v;
+	size_t n, cap;
+} price_rows;
+
+static void prices_add(price_rows *pr, json_object *finding)
+{
+	json_object *items = kp_json_get(finding, "price.items");
+	size_t ni = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+	char key[512];
+	for (size_t k = 0; k < ni; k++) {
+		json_object *it = json_object_array_get_idx(items, k);
+		const char *type = kp_json_str(it, "type"), *name = kp_json_str(it, "name");
+		if (!type || !name)
+			continue;
+		bool node = strcmp(type, "node_type") == 0, spot = bool_of(it, "spot");
+		snprintf(key, sizeof(key), "%s%s", name, node && spot ? " (spot)" : "");
+		size_t j = 0;
+		while (j < pr->n && !(pr->v[j].node == node && strcmp(pr->v[j].name, key) == 0))
+			j++;
+		if (j == pr->n) {
+			if (pr->n == pr->cap) {
+				pr->cap = pr->cap ? pr->cap * 2 : 8;
+				pr->v = kp_xrealloc(pr->v, pr->cap * sizeof(*pr->v));
+			}
+			json_object *copy = NULL;
+			if (json_object_deep_copy(it, &copy, NULL) != 0)
+				copy = NULL;
+			pr->v[pr->n++] = (price_row){kp_xstrdup(key), node, 0, copy};
+		}
+		pr->v[j].findings++;
+	}
+}
+
+static void prices_release(price_rows *pr)
+{
+	for (size_t i = 0; i < pr->n; i++) {
+		free(pr->v[i].name);
+		json_object_put(pr->v[i].item);
+	}
+	free(pr->v);
+	memset(pr, 0, sizeof(*pr));
+}
+
+static void prices_view(json_object *p, const price_rows *pr, const char *cur)
 {
 	json_object *nodes = json_object_new_array(), *classes = json_object_new_array();
-	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
-	char m[128], key[512];
-	for (size_t i = 0; i < n; i++) {
-		json_object *items = kp_json_get(json_object_array_get_idx(list, i), "price.items");
-		size_t ni = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
-		for (size_t k = 0; k < ni; k++) {
-			json_object *it = json_object_array_get_idx(items, k);
-			const char *type = kp_json_str(it, "type"), *name = kp_json_str(it, "name");
-			if (!type || !name)
+	char m[128];
+	for (size_t i = 0; i < pr->n; i++) {
+		json_object *row = json_object_new_object(), *it = pr->v[i].item;
+		put_str(row, "name", pr->v[i].name);
+		put_int(row, "findings", pr->v[i].findings);
+		static const char *const fields[][2] = {{"hourly", "hourly"}, {"cpu_core_hour", "cpu"},
+						       {"memory_gib_hour", "memory"}, {"storage_gib_month", "storage"}};
+		for (size_t f = 0; f < 4; f++) {
+			json_object *v = kp_json_get(it, fields[f][0]);
+			if (!is_num(v))
 				continue;
-			bool node = strcmp(type, "node_type") == 0, spot = bool_of(it, "spot");
-			json_object *arr = node ? nodes : classes;
-			snprintf(key, sizeof(key), "%s%s", name, node && spot ? " (spot)" : "");
-			json_object *row = NULL;
-			for (size_t j = 0; j < json_object_array_length(arr) && !row; j++)
-				if (strcmp(kp_json_str(json_object_array_get_idx(arr, j), "name"), key) == 0)
-					row = json_object_array_get_idx(arr, j);
-			if (row) {
-				put_int(row, "findings", json_object_get_int64(kp_json_get(row, "findings")) + 1);
-				continue;
-			}
-			row = json_object_new_object();
-			put_str(row, "name", key);
-			put_int(row, "findings", 1);
-			static const char *const fields[][2] = {{"hourly", "hourly"}, {"cpu_core_hour", "cpu"},
-							       {"memory_gib_hour", "memory"},
-							       {"storage_gib_month", "storage"}};
-			for (size_t f = 0; f < 4; f++) {
-				json_object *v = kp_json_get(it, fields[f][0]);
-				if (!is_num(v))
-					continue;
-				kp_money_format_price(json_object_get_double(v), cur, m, sizeof(m));
-				put_str(row, fields[f][1], m);
-			}
-			json_object_array_add(arr, row);
+			kp_money_format_price(json_object_get_double(v), cur, m, sizeof(m));
+			put_str(row, fields[f][1], m);
 		}
+		json_object_array_add(pr->v[i].node ? nodes : classes, row);
 	}
 	put_bool(p, "has_node_types", json_object_array_length(nodes) > 0);
 	put_bool(p, "has_storage_classes", json_object_array_length(classes) > 0);
@@ -1249,8 +1280,76 @@ static void add_listing(json_object *view, int64_t total, int64_t detailed, int6
  * document's header and a light form of every finding (ranking, the plan,
  * the money split, the prices used), add takes the full findings in order,
  * end assembles the view. Nothing keeps a full finding after add returns. */
+/* What kp_report_light_add keeps of each finding: its place in the
+ * ranking, its plan key, its money in the split, the prices it used; a few
+ * dozen bytes where its light JSON form was a kilobyte. */
+struct kp_report_light {
+	size_t n;             /* elements seen, objects or not */
+	stake *order;         /* the objects' stakes */
+	size_t nvalid, cap;
+	unsigned char *under; /* per element: under-provisioned (the reliability table) */
+	size_t under_cap;
+	kp_plan_key *keys;    /* per object, in order; ids in ids */
+	size_t *key_index;    /* the element each key belongs to */
+	kp_arena ids;
+	kp_savings_split split;
+	price_rows prices;
+};
+
+kp_report_light *kp_report_light_new(void)
+{
+	kp_report_light *l = kp_xcalloc(1, sizeof(*l));
+	kp_arena_init(&l->ids);
+	return l;
+}
+
+size_t kp_report_light_count(const kp_report_light *l) { return l->n; }
+
+void kp_report_light_free(kp_report_light *l)
+{
+	if (!l)
+		return;
+	free(l->order);
+	free(l->under);
+	free(l->keys);
+	free(l->key_index);
+	kp_arena_release(&l->ids);
+	prices_release(&l->prices);
+	free(l);
+}
+
+void kp_report_light_add(kp_report_light *l, json_object *f)
+{
+	size_t i = l->n++;
+	if (l->n > l->under_cap) {
+		l->under_cap = l->under_cap ? l->under_cap * 2 : 1024;
+		l->under = kp_xrealloc(l->under, l->under_cap);
+	}
+	l->under[i] = 0;
+	if (!json_object_is_type(f, json_type_object))
+		return;
+	if (l->nvalid == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->order = kp_xrealloc(l->order, l->cap * sizeof(*l->order));
+		l->keys = kp_xrealloc(l->keys, l->cap * sizeof(*l->keys));
+		l->key_index = kp_xrealloc(l->key_index, l->cap * sizeof(*l->key_index));
+	}
+	l->order[l->nvalid] = (stake){i, fabs(num_or(f, "monthly_savings", 0)), risk_rank(kp_json_str(f, "risk"))};
+	kp_plan_key k;
+	kp_plan_key_of(f, &k);
+	k.id = k.id ? kp_arena_strdup(&l->ids, k.id) : NULL;
+	l->keys[l->nvalid] = k;
+	l->key_index[l->nvalid] = i;
+	l->nvalid++;
+	const char *cat = kp_json_str(f, "category");
+	l->under[i] = cat && strcmp(cat, "under-provisioned") == 0;
+	kp_savings_split_add(&l->split, f);
+	prices_add(&l->prices, f);
+}
+
 struct kp_report_builder {
 	json_object *hdr, *view;
+	kp_savings_split split;
 	const char *cur;
 	int64_t detail_max, row_max;
 	size_t n, next;        /* elements in the document; the next one add expects */
@@ -1260,6 +1359,7 @@ struct kp_report_builder {
 	cause_set causes;
 	int64_t rank, ndetail, nrow, ngroup;
 	kp_plan plan;
+	kp_report_light *light; /* owned: the plan's ids */
 	size_t plan_shown;
 	size_t *plan_idx;          /* element index of each shown plan step */
 	json_object **plan_views;  /* their views, made when add meets them */
@@ -1280,7 +1380,9 @@ static void add_plan(json_object *view, kp_report_builder *b)
 		const kp_plan_item *it = &p->steps[i];
 		/* the full finding's view; from the light form only if the
 		 * document given to begin was not the one streamed to add */
-		json_object *d = b->plan_views[i] ? b->plan_views[i] : finding_view(it->finding, (int64_t)i + 1, cur);
+		json_object *d = b->plan_views[i]		? b->plan_views[i]
+				 : it->finding ? finding_view(it->finding, (int64_t)i + 1, cur)
+					       : json_object_new_object(); /* not met by add: a changed file, failed anyway */
 		b->plan_views[i] = NULL;
 		put_int(d, "step", (int64_t)i + 1);
 		put_str(d, "risk_class", kp_plan_class_name(it->cls));
@@ -1321,7 +1423,7 @@ static void add_plan(json_object *view, kp_report_builder *b)
 	json_object_object_add(view, "plan", o);
 }
 
-kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info)
+kp_report_builder *kp_report_begin_light(json_object *findings, kp_report_light *light, json_object *run_info)
 {
 	kp_report_builder *b = kp_xcalloc(1, sizeof(*b));
 	b->hdr = json_object_get(findings);
@@ -1349,24 +1451,17 @@ kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info)
 
 	add_window(view, kp_json_get(findings, "window"));
 	add_prices(view, kp_json_get(findings, "prices"), cur);
-	add_specific_prices(kp_json_get(view, "prices"), kp_json_get(findings, "findings"), cur);
+	prices_view(kp_json_get(view, "prices"), &light->prices, cur);
 	put_str(view, "currency", cur);
 
 	/* Which findings are shown how (see "bounding" above): rank them by
 	 * money at stake, then one pass in findings.json order (add) builds
 	 * the views of those shown and every aggregate. */
-	json_object *list = kp_json_get(findings, "findings");
-	size_t n = b->n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	size_t n = b->n = light->n, valid = light->nvalid;
 	b->detail_max = limit_of(run_info, "detail_findings", KP_REPORT_DETAIL_DEFAULT);
 	b->row_max = limit_of(run_info, "row_findings", KP_REPORT_ROWS_DEFAULT);
-	stake *order = kp_xcalloc(n ? n : 1, sizeof(*order));
+	stake *order = light->order;
 	b->show = kp_xcalloc(n ? n : 1, 1), b->in_rel = kp_xcalloc(n ? n : 1, 1);
-	size_t valid = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *f = json_object_array_get_idx(list, i);
-		if (json_object_is_type(f, json_type_object))
-			order[valid++] = (stake){i, fabs(num_or(f, "monthly_savings", 0)), risk_rank(kp_json_str(f, "risk"))};
-	}
 	if (valid)
 		qsort(order, valid, sizeof(*order), stake_cmp);
 	int64_t nrel = 0;
@@ -1375,23 +1470,27 @@ kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info)
 		b->show[i] = (int64_t)k < b->detail_max			  ? SHOW_DETAIL
 			     : (int64_t)k - b->detail_max < b->row_max ? SHOW_ROW
 									  : SHOW_GROUP;
-		const char *cat = kp_json_str(json_object_array_get_idx(list, i), "category");
-		if (b->show[i] != SHOW_GROUP && cat && strcmp(cat, "under-provisioned") == 0 &&
-		    nrel < REPORT_RELIABILITY_ROWS) {
+		if (b->show[i] != SHOW_GROUP && light->under[i] && nrel < REPORT_RELIABILITY_ROWS) {
 			b->in_rel[i] = 1;
 			nrel++;
 		}
 	}
-	free(order);
 
 	/* the plan's first steps, in plan.json's order (plan.c); their views
 	 * are made from the full findings as add meets them */
-	kp_plan_build(findings, &b->plan);
+	kp_plan_init(&b->plan, valid);
+	for (size_t k = 0; k < valid; k++)
+		kp_plan_add(&b->plan, &light->keys[k], light->key_index[k], NULL);
+	kp_plan_finish(&b->plan);
 	b->plan_shown = b->plan.nsteps < KP_REPORT_PLAN_STEPS ? b->plan.nsteps : KP_REPORT_PLAN_STEPS;
 	b->plan_idx = kp_xcalloc(b->plan_shown + 1, sizeof(*b->plan_idx));
 	b->plan_views = kp_xcalloc(b->plan_shown + 1, sizeof(*b->plan_views));
 	for (size_t k = 0; k < b->plan_shown; k++)
 		b->plan_idx[k] = b->plan.steps[k].index;
+	/* the ids the plan borrows stay with the builder */
+	b->light = light;
+	b->split = light->split;
+	kp_savings_split_finish(findings, &b->split);
 
 	b->all = json_object_new_array(), b->top = json_object_new_array();
 	b->cats = (group_set){NULL, 0, 0, json_object_new_object()};
@@ -1455,6 +1554,7 @@ static void builder_free(kp_report_builder *b)
 	free(b->plan_views);
 	free(b->plan_idx);
 	kp_plan_release(&b->plan);
+	kp_report_light_free(b->light);
 	free(b->show);
 	free(b->in_rel);
 	json_object_put(b->all);
@@ -1491,8 +1591,7 @@ json_object *kp_report_end(kp_report_builder *b)
 	/* The key figures: one split (savings.c) shared with report.xlsx and
 	 * the terminal. "savings" is the net the plan can act on; blocked
 	 * money is its own figure, never added to it. */
-	kp_savings_split sp;
-	kp_savings_split_of(findings, &sp);
+	kp_savings_split sp = b->split;
 	json_object *t = json_object_new_object();
 	int64_t total_n = sp.findings;
 	put_int(t, "findings", total_n);
@@ -1597,6 +1696,16 @@ json_object *kp_report_end(kp_report_builder *b)
 	b->view = NULL;
 	builder_free(b);
 	return view;
+}
+
+kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info)
+{
+	kp_report_light *l = kp_report_light_new();
+	json_object *list = kp_json_get(findings, "findings");
+	size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+	for (size_t i = 0; i < n; i++)
+		kp_report_light_add(l, json_object_array_get_idx(list, i));
+	return kp_report_begin_light(findings, l, run_info);
 }
 
 json_object *kp_report_view(json_object *findings, json_object *run_info)

@@ -944,8 +944,8 @@ static lxw_row_t xl_group_table(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r, const
 	return r + 1;
 }
 
-static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, xl_group *cats, size_t ncats,
-			     xl_group *nss, size_t nns)
+static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, size_t n, kp_savings_split sp,
+			     xl_group *cats, size_t ncats, xl_group *nss, size_t nns)
 {
 	const char *S = SH_SUMMARY;
 	/* Narrow enough that the page prints at full size; the run facts in B
@@ -1007,8 +1007,7 @@ static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, siz
 	/* The breakdown report.md has, from the same split (savings.c) for
 	 * the cached values; the formulas recompute each bucket from the
 	 * Findings columns, so a price edit moves them all. */
-	kp_savings_split sp;
-	kp_savings_split_of(doc, &sp);
+	/* the findings' money split, added up as their rows were written */
 	const char *cur = x->prices.currency;
 	char label[7][160];
 	snprintf(label[0], sizeof(label[0]), "Total findings");
@@ -1122,7 +1121,8 @@ struct kp_xlsx_writer {
 	json_object *hdr;
 	lxw_worksheet *summary, *fws, *pws, *sws;
 	xl_group *cats, *nss;
-	size_t ncats, nns, n, next;
+	size_t ncats, nns, cap, n;
+	kp_savings_split split;
 	kp_buf ev;
 };
 
@@ -1166,7 +1166,6 @@ kp_status kp_xlsx_begin(json_object *findings, const char *path, kp_xlsx_writer 
 		writer_free(w);
 		return s;
 	}
-	size_t n = w->n = json_object_array_length(list);
 
 	/* Create the temp file ourselves first: libxlsxwriter only opens it in
 	 * workbook_close() and then prints to stderr, while here we get errno. */
@@ -1196,8 +1195,9 @@ kp_status kp_xlsx_begin(json_object *findings, const char *path, kp_xlsx_writer 
 		writer_free(w);
 		return kp_fail(err, KP_ERR_NOMEM, "%s: cannot start workbook: out of memory", path);
 	}
-	w->cats = kp_xcalloc(n + 1, sizeof(*w->cats));
-	w->nss = kp_xcalloc(n + 1, sizeof(*w->nss));
+	w->cap = 64;
+	w->cats = kp_xcalloc(w->cap, sizeof(*w->cats));
+	w->nss = kp_xcalloc(w->cap, sizeof(*w->nss));
 
 	/* Sheet order is what the reviewer meets: Summary first. Findings is
 	 * filled before Summary because Summary's cached totals come from it. */
@@ -1217,9 +1217,18 @@ kp_status kp_xlsx_begin(json_object *findings, const char *path, kp_xlsx_writer 
 
 kp_status kp_xlsx_add(kp_xlsx_writer *w, json_object *finding)
 {
-	size_t i = w->next++;
-	if (i < w->n)
-		xl_finding_row(&w->x, w->fws, finding, i, w->cats, &w->ncats, w->nss, &w->nns, &w->ev);
+	if (!xl_ok(&w->x))
+		return w->x.status;
+	/* room for one more group of each kind (a category, a namespace) */
+	if (w->ncats + 1 >= w->cap || w->nns + 1 >= w->cap) {
+		size_t cap = w->cap * 2;
+		w->cats = kp_xrealloc(w->cats, cap * sizeof(*w->cats));
+		w->nss = kp_xrealloc(w->nss, cap * sizeof(*w->nss));
+		w->cap = cap;
+	}
+	size_t i = w->n++;
+	xl_finding_row(&w->x, w->fws, finding, i, w->cats, &w->ncats, w->nss, &w->nns, &w->ev);
+	kp_savings_split_add(&w->split, finding);
 	return w->x.status;
 }
 
@@ -1232,7 +1241,8 @@ kp_status kp_xlsx_end(kp_xlsx_writer *w, bool keep)
 		x->status = KP_ERR_IO; /* abandoned: the workbook is closed and its file discarded */
 	if (xl_ok(x)) {
 		xl_findings_footer(x, w->fws, w->n);
-		xl_sheet_summary(x, w->summary, w->hdr, w->n, w->cats, w->ncats, w->nss, w->nns);
+		kp_savings_split_finish(w->hdr, &w->split);
+		xl_sheet_summary(x, w->summary, w->hdr, w->n, w->split, w->cats, w->ncats, w->nss, w->nns);
 		xl_sheet_skipped(x, w->sws, w->hdr);
 	}
 
@@ -1269,7 +1279,8 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 	if (s)
 		return s;
 	json_object *list = kp_json_get(findings, "findings");
-	for (size_t i = 0; i < w->n && !s; i++)
+	size_t n = json_object_array_length(list);
+	for (size_t i = 0; i < n && !s; i++)
 		s = kp_xlsx_add(w, json_object_array_get_idx(list, i));
 	return kp_xlsx_end(w, true);
 }
