@@ -371,6 +371,7 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	}
 	run.dir = o.rundir.staging;
+	run.keep_analysis = true; /* analyze hands its findings to recommend (run.h) */
 	static const struct {
 		const char *name;
 		kp_status (*run)(kp_run *, kp_error *);

@@ -267,28 +267,58 @@ json_object *kp_skipped_to_json(const kp_findings *f)
 typedef struct {
 	const kp_findings *f;
 	bool full;
+	const char *path;
+	kp_findings *reread; /* NULL, or what a reader of the file would get */
 } gen_t;
+
+typedef struct {
+	const char *path;
+	const char *array;
+	size_t idx;
+	kp_error *err;
+} rd_t;
+static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f);
+static kp_status rd_skip(rd_t *r, json_object *o, kp_skip *s);
 
 static kp_status gen_finding(void *ud, size_t i, json_object **item, kp_error *err)
 {
-	(void)err;
 	const gen_t *g = ud;
 	*item = kp_finding_to_json(&g->f->items.items[i], g->full);
-	return KP_OK;
+	if (!g->reread)
+		return KP_OK;
+	/* read back from the element itself: the text written is this tree,
+	 * and every number in it reads back as the value it holds */
+	rd_t r = {.path = g->path, .array = "findings", .idx = i, .err = err};
+	kp_finding f;
+	kp_status s = rd_finding(&r, *item, g->full, &f);
+	KP_ARRAY_PUSH(g->reread->items, f); /* pushed even on error so it is freed with the list */
+	return s;
 }
 
 static kp_status gen_skip(void *ud, size_t i, json_object **item, kp_error *err)
 {
-	(void)err;
 	const gen_t *g = ud;
 	*item = kp_skip_to_json(&g->f->skipped.items[i]);
+	if (g->reread) {
+		rd_t r = {.path = g->path, .array = "skipped", .idx = i, .err = err};
+		kp_skip sk;
+		kp_status s = rd_skip(&r, *item, &sk);
+		KP_ARRAY_PUSH(g->reread->skipped, sk);
+		return s;
+	}
 	return KP_OK;
 }
 
 kp_status kp_findings_write_streamed(const char *path, json_object *doc, const kp_findings *f, bool full,
 				     kp_error *err)
 {
-	gen_t g = {f, full};
+	return kp_findings_write_reread(path, doc, f, full, NULL, err);
+}
+
+kp_status kp_findings_write_reread(const char *path, json_object *doc, const kp_findings *f, bool full,
+				   kp_findings *reread, kp_error *err)
+{
+	gen_t g = {f, full, path, reread};
 	const kp_json_streamed arrays[] = {
 		{"findings", f->items.len, gen_finding, &g},
 		{"skipped", f->skipped.len, gen_skip, &g},
@@ -297,13 +327,6 @@ kp_status kp_findings_write_streamed(const char *path, json_object *doc, const k
 }
 
 /* ---- reading ---- */
-
-typedef struct {
-	const char *path;
-	const char *array;
-	size_t idx;
-	kp_error *err;
-} rd_t;
 
 static kp_status rd_bad(rd_t *r, const char *field, const char *what)
 {
@@ -715,20 +738,25 @@ static kp_status rd_skipped(json_object *doc, const char *path, kp_findings *out
 	json_object *sk = kp_json_get(doc, "skipped");
 	size_t ns = json_object_is_type(sk, json_type_array) ? json_object_array_length(sk) : 0;
 	for (size_t i = 0; i < ns; i++) {
-		json_object *o = json_object_array_get_idx(sk, i);
 		kp_skip s;
-		memset(&s, 0, sizeof(s));
 		r.idx = i;
-		kp_status st;
-		if ((st = rd_str(&r, o, "resource.apiVersion", false, &s.api_version)) ||
-		    (st = rd_str(&r, o, "resource.kind", false, &s.kind)) ||
-		    (st = rd_str(&r, kp_json_get(o, "resource"), "namespace", true, &s.namespace_)) ||
-		    (st = rd_str(&r, o, "resource.name", false, &s.name)) || (st = rd_str(&r, o, "reason", false, &s.reason))) {
-			KP_ARRAY_PUSH(out->skipped, s);
+		kp_status st = rd_skip(&r, json_object_array_get_idx(sk, i), &s);
+		KP_ARRAY_PUSH(out->skipped, s); /* pushed even on error so it is freed with the list */
+		if (st)
 			return st;
-		}
-		KP_ARRAY_PUSH(out->skipped, s);
 	}
+	return KP_OK;
+}
+
+static kp_status rd_skip(rd_t *r, json_object *o, kp_skip *s)
+{
+	memset(s, 0, sizeof(*s));
+	kp_status st;
+	if ((st = rd_str(r, o, "resource.apiVersion", false, &s->api_version)) ||
+	    (st = rd_str(r, o, "resource.kind", false, &s->kind)) ||
+	    (st = rd_str(r, kp_json_get(o, "resource"), "namespace", true, &s->namespace_)) ||
+	    (st = rd_str(r, o, "resource.name", false, &s->name)) || (st = rd_str(r, o, "reason", false, &s->reason)))
+		return st;
 	return KP_OK;
 }
 

@@ -67,6 +67,12 @@ void kp_findings_fill(json_object *doc, const kp_findings *f, bool full);
  * present (any value); they are null afterwards. */
 kp_status kp_findings_write_streamed(const char *path, json_object *doc, const kp_findings *f, bool full,
 				     kp_error *err);
+/* The same, and appends to reread (initialised by the caller) exactly what
+ * kp_findings_read_file of the file written would give, read from each
+ * element as it is written rather than parsed back from the text: the next
+ * stage in the same process (kopilot run) skips the parse. */
+kp_status kp_findings_write_reread(const char *path, json_object *doc, const kp_findings *f, bool full,
+				   kp_findings *reread, kp_error *err);
 
 /* {"namespaces": [sorted, without duplicates]} or {"namespaces": null} for
  * the whole cluster (n == 0). */

@@ -117,6 +117,13 @@ void kp_run_drop_cluster(kp_run *run)
 void kp_run_release(kp_run *run)
 {
 	kp_run_drop_cluster(run);
+	if (run->analysis) {
+		kp_findings_release(run->analysis);
+		free(run->analysis);
+		run->analysis = NULL;
+	}
+	json_object_put(run->analysis_doc);
+	run->analysis_doc = NULL;
 	if (run->stage_private && run->private_free)
 		run->private_free(run->stage_private);
 	run->stage_private = NULL;

@@ -42,6 +42,13 @@ typedef struct kp_run {
 
 	/* handed from stage to stage */
 	kp_cluster *cluster;   /* the model collect loaded; analyze consumes it (NULL: read the run's snapshot) */
+	/* analyze -> recommend in one process (kopilot run sets keep_analysis):
+	 * the findings and header analyze has just written to analysis.json,
+	 * as they read back from it (the file holds exactly these values), so
+	 * recommend does not parse them again; NULL: recommend reads the file */
+	bool keep_analysis;
+	kp_findings *analysis;
+	json_object *analysis_doc; /* analysis.json without its two arrays */
 	/* what a stage keeps between two of its own calls on this run (collect:
 	 * the redaction plans its load made for its copy), never in a static,
 	 * so runs in one process (ask, mcp, serve) cannot see each other's;

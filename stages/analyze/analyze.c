@@ -293,10 +293,26 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 			    c->inconsistencies_total - 5, c->inconsistencies_total - 5 == 1 ? "" : "s");
 	kp_run_drop_cluster(run);
 	char *path = kp_path_join(run->dir, "analysis.json");
-	s = kp_findings_write_streamed(path, doc, &f, false, err);
+	/* for recommend in the same process (kopilot run): the findings as
+	 * they read back from the file, without parsing it again */
+	kp_findings *reread = NULL;
+	if (run->keep_analysis) {
+		reread = kp_xmalloc(sizeof(*reread));
+		kp_findings_init(reread);
+	}
+	s = kp_findings_write_reread(path, doc, &f, false, reread, err);
 	free(path);
 	kp_findings_release(&f);
 	kp_audit_event(run->audit, "analyze", af);
+	if (!s && reread) {
+		run->analysis = reread;
+		run->analysis_doc = doc;
+		return KP_OK;
+	}
+	if (reread) {
+		kp_findings_release(reread);
+		free(reread);
+	}
 	json_object_put(doc);
 	return s;
 }

@@ -726,10 +726,20 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 {
 	char *apath = kp_path_join(run->dir, "analysis.json");
 	json_object *analysis = NULL;
-	/* the findings one at a time into f, never analysis.json's whole tree */
 	kp_findings f;
 	kp_findings_init(&f);
-	kp_status s = kp_findings_read_file(apath, false, &f, &analysis, err);
+	kp_status s = KP_OK;
+	if (run->analysis) {
+		/* analyze ran in this process and left what analysis.json holds */
+		f = *run->analysis;
+		free(run->analysis);
+		run->analysis = NULL;
+		analysis = run->analysis_doc;
+		run->analysis_doc = NULL;
+	} else {
+		/* the findings one at a time into f, never analysis.json's whole tree */
+		s = kp_findings_read_file(apath, false, &f, &analysis, err);
+	}
 	json_object *findings = NULL;
 	if (!s)
 		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &run->below_threshold, err);

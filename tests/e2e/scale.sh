@@ -43,6 +43,16 @@ RUN=$T/run
 RC=$?
 if [ $RC -eq 0 ] || [ $RC -eq 3 ]; then ok "kopilot run on $PODS pods (exit $RC)"
 else not_ok "kopilot run on $PODS pods (exit $RC)" "$(tail -5 "$T/run.err")"; finish; exit; fi
+# In one process analyze hands recommend the findings it wrote (run.h,
+# keep_analysis); the stages one by one read analysis.json back: every
+# category at volume must come out the same either way.
+S1=$T/one-by-one
+"$KOPILOT" collect --snapshot "$T/snap" --out "$S1" >/dev/null 2>&1
+"$KOPILOT" analyze "$S1" --now $NOW >/dev/null 2>&1
+"$KOPILOT" recommend "$S1" >/dev/null 2>&1
+check "collect, analyze and recommend one by one give the same analysis.json, findings.json and plan.json" bash -c "
+	cmp '$RUN/analysis.json' '$S1/analysis.json' && cmp '$RUN/findings.json' '$S1/findings.json' &&
+	cmp '$RUN/plan.json' '$S1/plan.json'"
 check "the terminal summary writes the count as the reports do (thousands separated)" \
 	grep -qE '^kopilot: [0-9]{1,3}(,[0-9]{3})+ findings in cluster' "$T/run.term"
 check "report.md's summary tables write counts with thousands separators" \
