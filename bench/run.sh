@@ -16,6 +16,8 @@
 #        analyze            kopilot analyze RUN --now ... (after collect's model cache)
 #        recommend          kopilot recommend RUN
 #        run                kopilot run: raw snapshot to the last report, cold
+#        chromium-report    headless Chromium loads the run's report.html (--dump-dom)
+#        chromium-blank     the same on an empty page (the browser's own start)
 #      every other point W (BENCH_SCALE_RUNS rounds, default 1: the x10 run
 #      alone takes many minutes and ~10x the headline's memory):
 #        python-json@xW     its own python reference, same files as its run
@@ -56,6 +58,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ -x "$KOPILOT" ] || die "kopilot binary not found at $KOPILOT (run \`make all\`, or set KOPILOT)"
 [ -x "$PY" ] || die "$PY is missing (apt-get install python3)"
 [ -x "$TIME" ] || die "$TIME is missing (apt-get install time)"
+CHROMIUM=$(command -v chromium || true)
+[ -n "$CHROMIUM" ] || die "chromium is missing (run 'make deps'): the report's load time is measured in it"
 [[ "$PODS" =~ ^[0-9]+$ ]] || die "BENCH_PODS must be a number, got '$PODS'"
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 ]] || die "BENCH_RUNS must be >= 1, got '$RUNS'"
 [[ "$SCALE_RUNS" =~ ^[0-9]+$ && "$SCALE_RUNS" -ge 1 ]] || die "BENCH_SCALE_RUNS must be >= 1, got '$SCALE_RUNS'"
@@ -99,6 +103,8 @@ HEAD=${SNAP[1]}
 WORK=$CACHE/work
 rm -rf "$WORK" "$CACHE"/run-* "$CACHE"/full-*
 mkdir -p "$WORK/raw" "$WORK/logs"
+printf '<!doctype html><html><head><meta charset="utf-8"><title>blank</title></head><body></body></html>\n' > "$WORK/blank.html"
+CHROME_FLAGS=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run --user-data-dir="$WORK/chromium")
 RUN=$CACHE/run-$PODS
 FULL=$CACHE/full-$PODS
 
@@ -194,7 +200,13 @@ for ((i = 1; i <= MAXR; i++)); do
 		time_once run "$i" "0 3" "$KOPILOT" run --snapshot "$HEAD" --out "$FULL" --now "$NOW"
 		cp "$FULL/run.json" "$WORK/raw/run.$i.run.json"
 		[ "$i" = 1 ] && count_findings run "$FULL"
+		[ "$i" = 1 ] && cp "$FULL/report.html" "$WORK/report.html"
 		rm -rf "$FULL"
+		# report.html as a reader opens it: headless Chromium loads it and
+		# dumps its DOM; an empty page in the same round is the browser's
+		# own start and stop, so the difference is the report's load time
+		time_once chromium-report "$i" "0" "$CHROMIUM" "${CHROME_FLAGS[@]}" --dump-dom "file://$WORK/report.html"
+		time_once chromium-blank "$i" "0" "$CHROMIUM" "${CHROME_FLAGS[@]}" --dump-dom "file://$WORK/blank.html"
 	fi
 	if [ "$i" -le "$SCALE_RUNS" ]; then
 		for w in "${POINT_LIST[@]}"; do
