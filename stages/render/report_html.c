@@ -38,7 +38,10 @@ static const char CSS[] =
 	"p,ul,ol{margin:.5em 0 .9em}\n"
 	"li{margin:.15em 0}\n"
 	"a{color:var(--accent)}\n"
-	".tw{overflow-x:auto;margin:.6em 0 1.2em}\n"
+	/* tables off screen are laid out only when scrolled to: the page of a
+	 * 150,000-pod run (2,000 table rows) opens in Chromium in about half
+	 * the time; print lays out everything (below) */
+	".tw{overflow-x:auto;margin:.6em 0 1.2em;content-visibility:auto;contain-intrinsic-size:auto 400px}\n"
 	"table{border-collapse:collapse;font-size:.93em;"
 	"font-variant-numeric:tabular-nums}\n"
 	"th,td{border:1px solid var(--border);padding:6px 10px;vertical-align:top;text-align:left;"
@@ -60,7 +63,7 @@ static const char CSS[] =
 	"em{color:var(--muted)}\n"
 	"@media (max-width:700px){body{padding:12px}table{font-size:.85em}th,td{padding:4px 6px}}\n"
 	"@media print{\n"
-	".tw{overflow:visible}\n"
+	".tw{overflow:visible;content-visibility:visible}\n"
 	"@page{margin:14mm 12mm}\n"
 	"body{max-width:none;padding:0;font-size:10.5pt;color:#000}\n"
 	"h2,h3,h4{break-after:avoid;page-break-after:avoid}\n"
