@@ -192,6 +192,8 @@ static void stats_encode(const mc_stat st[MC_NFILES], unsigned char *out)
 /* ------------------------------------------------------------------ */
 /* writer                                                               */
 
+#define MW_SEEN 4096
+
 typedef struct {
 	kp_buf rec, blob; /* rec: records not yet written to fd */
 	uint64_t *hashes; /* open addressing over the blob's strings */
@@ -203,6 +205,10 @@ typedef struct {
 	kp_status st;   /* first write error; later writes are skipped */
 	mc_hash rec_hash;
 	uint64_t rec_len;
+	/* the model's repeated strings are one pointer each (the loader
+	 * interns them): a pointer seen lately skips the hash and compare */
+	const char *seen[MW_SEEN];
+	uint32_t seen_off[MW_SEEN];
 } mw_t;
 
 static kp_status write_all(int fd, const void *data, size_t len, const char *path, kp_error *err);
@@ -258,6 +264,11 @@ static void w_str(mw_t *w, const char *s)
 		w_u32(w, 0);
 		return;
 	}
+	size_t pc = ((uintptr_t)s >> 4) & (MW_SEEN - 1);
+	if (w->seen[pc] == s) {
+		w_u32(w, w->seen_off[pc] + 1);
+		return;
+	}
 	if ((w->len + 1) * 2 > w->cap)
 		w_rehash(w);
 	size_t n = strlen(s);
@@ -265,6 +276,7 @@ static void w_str(mw_t *w, const char *s)
 	size_t i = h & (w->cap - 1);
 	while (w->hashes[i]) {
 		if (w->hashes[i] == h && strcmp(w->blob.data + w->offs[i], s) == 0) {
+			w->seen[pc] = s, w->seen_off[pc] = w->offs[i];
 			w_u32(w, w->offs[i] + 1);
 			return;
 		}
@@ -276,6 +288,7 @@ static void w_str(mw_t *w, const char *s)
 	w->hashes[i] = h;
 	w->offs[i] = off;
 	w->len++;
+	w->seen[pc] = s, w->seen_off[pc] = off;
 	w_u32(w, off + 1);
 }
 
