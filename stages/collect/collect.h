@@ -22,7 +22,10 @@
 kp_status kp_collect_load(kp_run *run, kp_error *err);
 
 /* The stage: loads (unless kp_collect_load already did) and writes
- * run->dir/snapshot/. */
+ * run->dir/snapshot/: cluster.json before it returns, the lists, usage.json
+ * and model.bin on a second thread that runs on beside the next stages
+ * (run.h, kp_run_background); the entry point's kp_run_join waits for them
+ * and reports their failure. */
 kp_status kp_collect_run(kp_run *run, kp_error *err);
 
 #endif

@@ -1801,6 +1801,18 @@ static kp_status load_others(void *arg, kp_error *err)
 	return load_usage(&w->part, w->dir, err);
 }
 
+typedef struct {
+	kp_cluster *c;
+	const char *dir;
+	kp_redact_plan *plan;
+} pods_t;
+
+static kp_status load_pods(void *arg, kp_error *err)
+{
+	pods_t *p = arg;
+	return load_list(p->c, p->dir, KP_RES_PODS, p->plan, err);
+}
+
 static void *others_thread(void *arg)
 {
 	others_t *w = arg;
@@ -1865,7 +1877,10 @@ static kp_status load_all(kp_cluster *c, const char *dir, kp_redact_plan *plans,
 		free(w);
 		return load_sequential(c, dir, plans, err); /* no thread to be had: one after the other */
 	}
-	kp_status s = load_list(c, dir, KP_RES_PODS, plans ? &plans[KP_RES_PODS] : NULL, err);
+	/* under a guard of its own: running out of memory here must still
+	 * wait for the other thread, which reads the plans and writes w */
+	pods_t pa = {c, dir, plans ? &plans[KP_RES_PODS] : NULL};
+	kp_status s = kp_nomem_guard(load_pods, &pa, err);
 	pthread_join(t, NULL);
 	if (!s && w->s) {
 		*err = w->err;

@@ -1,10 +1,11 @@
 /*
  * render.h - the render stage: views of findings.json.
  *
- * Every renderer takes the parsed findings document (a json_object that
- * follows contracts/FINDINGS.md, as written by the recommend stage) so that
- * `kopilot render RUN` works on a run directory copied to another machine:
- * nothing here looks at the snapshot or the configuration.
+ * Every renderer works from the findings document (contracts/FINDINGS.md,
+ * as written by the recommend stage), whole in memory or, in the stage,
+ * streamed from findings.json one finding at a time, so that `kopilot
+ * render RUN` works on a run directory copied to another machine: nothing
+ * here looks at the snapshot or the configuration.
  *
  * Ownership: returned char * are owned by the caller (free()); the findings
  * json_object stays owned by the caller.
@@ -84,19 +85,20 @@ void kp_savings_split_finish(json_object *findings, kp_savings_split *out);
  * per category and cause (report.detail_findings, report.row_findings). */
 json_object *kp_report_view(json_object *findings, json_object *run_info);
 /* The same view built one finding at a time, for a findings.json too big to
- * hold as a tree (render.c streams it twice). begin takes the document with
- * every finding in its "findings", in any form that keeps at least
- * KP_REPORT_LIGHT's members (ranking, plan, money split, prices used; it
- * holds a reference); add then takes each element of the same list in the
- * same order, whole (nothing of it is kept after add returns); end returns
- * the view (caller puts) and frees the builder, abort frees it alone. */
+ * hold as a tree (render.c streams it twice). begin takes the whole
+ * document (it holds a reference); add then takes each element of its
+ * "findings" in the same order, whole (nothing of it is kept after add
+ * returns); end returns the view (caller puts) and frees the builder,
+ * abort frees it alone. */
 typedef struct kp_report_builder kp_report_builder;
 kp_report_builder *kp_report_begin(json_object *findings, json_object *run_info);
 /* begin's first half one finding at a time, for a findings.json streamed:
- * light_add each element of "findings" (any form keeping KP_REPORT_LIGHT's
- * members; nothing of it is kept but a few numbers and its id), then
- * begin_light with the document's header (its "findings" not read), which
- * takes the accumulator over. */
+ * light_add each element of "findings" in a form keeping at least id,
+ * category, risk, monthly_savings, monthly_cost, action.blocked,
+ * .destructive, .approval_required and price.items (render.c's first pass
+ * reads only these; nothing of it is kept but a few numbers and its id),
+ * then begin_light with the document's header (its "findings" not read),
+ * which takes the accumulator over. */
 typedef struct kp_report_light kp_report_light;
 kp_report_light *kp_report_light_new(void);
 void kp_report_light_add(kp_report_light *l, json_object *finding);
