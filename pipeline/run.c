@@ -21,7 +21,37 @@ struct kp_run_bg {
 	kp_status status;
 	kp_error err;
 	double seconds;
+	/* set once fn no longer reads the run (kp_run_bg_done_reading), or
+	 * when it has returned */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done_reading;
 };
+
+static void mark_done_reading(struct kp_run_bg *bg)
+{
+	pthread_mutex_lock(&bg->mu);
+	bg->done_reading = true;
+	pthread_cond_broadcast(&bg->cv);
+	pthread_mutex_unlock(&bg->mu);
+}
+
+void kp_run_bg_done_reading(kp_run *run)
+{
+	if (run->bg)
+		mark_done_reading(run->bg);
+}
+
+void kp_run_wait_reading(kp_run *run)
+{
+	struct kp_run_bg *bg = run->bg;
+	if (!bg || !bg->threaded)
+		return;
+	pthread_mutex_lock(&bg->mu);
+	while (!bg->done_reading)
+		pthread_cond_wait(&bg->cv, &bg->mu);
+	pthread_mutex_unlock(&bg->mu);
+}
 
 static double mono_now(void)
 {
@@ -41,6 +71,7 @@ static void bg_run(struct kp_run_bg *bg)
 	double t0 = mono_now();
 	bg->status = kp_nomem_guard(bg_body, bg, &bg->err);
 	bg->seconds = mono_now() - t0;
+	mark_done_reading(bg);
 	if (bg->arg_free)
 		bg->arg_free(bg->arg);
 	bg->arg = NULL;
@@ -62,6 +93,8 @@ kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_
 	}
 	struct kp_run_bg *bg = kp_xcalloc(1, sizeof(*bg));
 	*bg = (struct kp_run_bg){.run = run, .fn = fn, .arg = arg, .arg_free = arg_free, .events = json_object_new_array()};
+	pthread_mutex_init(&bg->mu, NULL);
+	pthread_cond_init(&bg->cv, NULL);
 	run->bg = bg;
 	bg->threaded = KP_THREADS && pthread_create(&bg->thread, NULL, bg_thread, bg) == 0;
 	if (!bg->threaded)
@@ -91,6 +124,8 @@ kp_status kp_run_join(kp_run *run, kp_error *err)
 	if (s && err)
 		*err = bg->err;
 	run->background_seconds += bg->seconds;
+	pthread_mutex_destroy(&bg->mu);
+	pthread_cond_destroy(&bg->cv);
 	free(bg);
 	return s;
 }
@@ -106,7 +141,7 @@ void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *a
 
 void kp_run_drop_cluster(kp_run *run)
 {
-	kp_run_join(run, NULL); /* never free the model under background work */
+	kp_run_wait_reading(run); /* never free the model under background work reading it */
 	if (!run->cluster)
 		return;
 	kp_cluster_release(run->cluster);
@@ -116,6 +151,7 @@ void kp_run_drop_cluster(kp_run *run)
 
 void kp_run_release(kp_run *run)
 {
+	kp_run_join(run, NULL); /* its status, if not joined yet, is dropped */
 	kp_run_drop_cluster(run);
 	if (run->analysis) {
 		kp_findings_release(run->analysis);

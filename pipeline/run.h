@@ -75,15 +75,16 @@ void kp_run_note(kp_run *run, kp_note_level level, const char *fmt, ...) __attri
  * stage's uncommitted temp files are removed. What the stage had allocated
  * is abandoned; run stays consistent enough to release. */
 kp_status kp_run_guarded(kp_status (*body)(kp_run *, kp_error *), kp_run *run, kp_error *err);
-/* Frees the model held by the run, if any (after kp_run_join). */
+/* Frees the model held by the run, if any (after kp_run_wait_reading). */
 void kp_run_drop_cluster(kp_run *run);
 
 /* Background work of a stage: fn(run, arg, events, err) runs on a second
  * thread (under its own out-of-memory guard and temp-file registry) while
  * the entry point goes on with the next stages, which must not write what
- * fn writes, and must join before they change or free what fn reads
- * (analyze joins before it frees the model's big arrays). fn may read
- * run->cluster, run->cfg and run->dir but never changes the run: audit
+ * fn writes, and must wait (kp_run_wait_reading) before they change or
+ * free what fn reads (analyze, before it frees the model's big arrays). fn
+ * may read run->cluster, run->cfg and run->dir until it calls
+ * kp_run_bg_done_reading(run), and never changes the run: audit
  * events go into events (a json array, each {"event": NAME, "fields":
  * {...}}) and are recorded at the join, in order; an entry {"note": TEXT}
  * becomes a warning note instead. arg is freed with arg_free after fn.
@@ -94,9 +95,14 @@ typedef kp_status (*kp_run_bg_fn)(kp_run *run, void *arg, json_object *events, k
 kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), kp_error *err);
 /* Waits for the background work, records its events and returns its
  * status (err set on failure); KP_OK when there is none. Every entry point
- * joins before committing the run directory; kp_run_drop_cluster and
- * kp_run_release join too (and drop the status), so the model is never
- * freed under it. Its time is added to run->background_seconds. */
+ * joins before committing the run directory; kp_run_release joins too (and
+ * drops the status). Its time is added to run->background_seconds. */
 kp_status kp_run_join(kp_run *run, kp_error *err);
+/* From fn, on its thread: it reads the run no more (what it still has to
+ * do needs only its arg). Also implied when fn returns. */
+void kp_run_bg_done_reading(kp_run *run);
+/* Waits until the background work reads the run no more (at once without
+ * any, or when it ran on this thread); kp_run_drop_cluster does. */
+void kp_run_wait_reading(kp_run *run);
 
 #endif

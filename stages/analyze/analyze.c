@@ -247,13 +247,9 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 	 * so the model's object arrays go before analysis.json is written
 	 * (kp_analysis_doc reads only their lengths, kept); the findings are
 	 * written one at a time from f, never as one tree. Collect's writer
-	 * may still be reading them (its model cache, run.h): it finishes
-	 * first, and its failure is the run's. */
-	s = kp_run_join(run, err);
-	if (s) {
-		kp_findings_release(&f);
-		return s;
-	}
+	 * may still be reading them (its model cache, run.h): that part
+	 * finishes first (its copy of the snapshot goes on). */
+	kp_run_wait_reading(run);
 	free(c->pods.items);
 	free(c->workloads.items);
 	free(c->usage.items);

@@ -104,7 +104,8 @@ static void add_event(json_object *events, const char *name, json_object *fields
  * 150,000-pod run. The job owns its plans; the cluster is only read. */
 typedef struct {
 	char *snapshot, *snapdir, *cluster_name;
-	const kp_cluster *cluster;
+	const kp_cluster *cluster; /* read by the model cache's first step only */
+	bool collected[KP_RES_COUNT], usage_collected; /* what to copy */
 	loaded_plans *plans;
 } write_job;
 
@@ -121,14 +122,13 @@ static void write_job_free(void *p)
 
 static kp_status copy_snapshot(const write_job *j, json_object *events, kp_error *err)
 {
-	const kp_cluster *c = j->cluster;
 	/* snapdir is always new: the run is staged beside RUN (pipeline/rundir.h),
 	 * so collecting RUN/snapshot again reads the old copy and writes a new one. */
 	char *objdir = kp_path_join(j->snapdir, "objects");
 	kp_status s = kp_mkdir_p(objdir, err);
 	free(objdir);
 	for (int r = 0; r < KP_RES_COUNT && !s; r++) {
-		if (!c->collected[r])
+		if (!j->collected[r])
 			continue;
 		char rel[128];
 		snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
@@ -144,7 +144,7 @@ static kp_status copy_snapshot(const write_job *j, json_object *events, kp_error
 			add_event(events, "collect.redact", ev);
 		}
 	}
-	if (!s && c->usage_collected) {
+	if (!s && j->usage_collected) {
 		char *from = kp_path_join(j->snapshot, "usage.json"), *to = kp_path_join(j->snapdir, "usage.json");
 		s = kp_copy_file_atomic(from, to, err);
 		free(from);
@@ -168,25 +168,34 @@ static kp_status write_cluster_json(const write_job *j, kp_error *err)
 	return s;
 }
 
+static void cache_note(json_object *events, const kp_error *cerr)
+{
+	char *note = kp_xasprintf("collect: model cache not written (analyze will read the raw files): %s", cerr->msg);
+	json_object *e = json_object_new_object();
+	json_object_object_add(e, "note", json_object_new_string(note));
+	json_object_array_add(events, e);
+	free(note);
+}
+
 static kp_status write_snapshot(kp_run *run, void *arg, json_object *events, kp_error *err)
 {
-	(void)run; /* only read through the job: the next stages run meanwhile */
 	write_job *j = arg;
+	/* The model first, the only part that reads it: analyze waits for
+	 * this much before it frees the model's arrays, not for the copy.
+	 * model.bin is committed after the raw files (it records their sizes
+	 * and mtimes). Only a cache: failing to write it costs analyze time,
+	 * not correctness. */
+	kp_error cerr = {0};
+	kp_cache_writer *cw = NULL;
+	if (kp_snapshot_cache_begin(j->cluster, j->snapdir, &cw, &cerr))
+		cache_note(events, &cerr);
+	j->cluster = NULL;
+	kp_run_bg_done_reading(run);
 	kp_status s = copy_snapshot(j, events, err);
-	if (!s) {
-		/* model.bin is written after the raw files (it records their
-		 * sizes and mtimes). Only a cache: failing to write it costs
-		 * analyze time, not correctness. */
-		kp_error cerr = {0};
-		if (kp_snapshot_cache_write(j->cluster, j->snapdir, &cerr)) {
-			char *note = kp_xasprintf("collect: model cache not written (analyze will read the raw files): %s",
-						  cerr.msg);
-			json_object *e = json_object_new_object();
-			json_object_object_add(e, "note", json_object_new_string(note));
-			json_object_array_add(events, e);
-			free(note);
-		}
-	}
+	if (s)
+		kp_snapshot_cache_abort(cw);
+	else if (cw && kp_snapshot_cache_finish(cw, &cerr))
+		cache_note(events, &cerr);
 	return s;
 }
 
@@ -214,6 +223,8 @@ static kp_status collect_run(kp_run *run, kp_error *err)
 	j->snapdir = kp_path_join(run->dir, "snapshot");
 	j->cluster_name = kp_xstrdup(cname ? cname : base_name(run->snapshot, name, sizeof(name)));
 	j->cluster = c;
+	memcpy(j->collected, c->collected, sizeof(j->collected));
+	j->usage_collected = c->usage_collected;
 	/* the plans go with the job, out of the run it must not change */
 	j->plans = (loaded_plans *)plans_for(run, c);
 	if (j->plans) {

@@ -540,81 +540,129 @@ static kp_status write_all(int fd, const void *data, size_t len, const char *pat
 	return KP_OK;
 }
 
-kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_error *err)
-{
-	mc_stat st[MC_NFILES];
-	raw_stats(snapdir, st);
-	unsigned char stats[MC_NFILES * MC_STAT_BYTES];
-	stats_encode(st, stats);
-
+/* model.bin in two steps: begin encodes the model (it reads the cluster,
+ * and only begin does), finish records the raw files' stats, which may be
+ * written in between (collect's copy, beside the next stages), and commits.
+ * The stats have a fixed size, so they and the header are written in place
+ * at the end. */
+struct kp_cache_writer {
+	int fd;
+	char *path, *tmp, *snapdir;
 	mc_header h;
-	memset(&h, 0, sizeof(h));
+};
 
-	char *path = kp_path_join(snapdir, MC_FILE);
-	kp_status s = KP_OK;
+void kp_snapshot_cache_abort(kp_cache_writer *cw)
+{
+	if (!cw)
+		return;
+	if (cw->fd >= 0)
+		close(cw->fd);
+	kp_temp_discard(cw->tmp);
+	free(cw->tmp);
+	free(cw->path);
+	free(cw->snapdir);
+	free(cw);
+}
+
+kp_status kp_snapshot_cache_begin(const kp_cluster *c, const char *snapdir, kp_cache_writer **out, kp_error *err)
+{
+	*out = NULL;
+	kp_cache_writer *cw = kp_xcalloc(1, sizeof(*cw));
+	cw->path = kp_path_join(snapdir, MC_FILE);
+	cw->snapdir = kp_xstrdup(snapdir);
+	cw->tmp = kp_temp_path_for(cw->path);
+	/* as util.c's atomic writes: a file we just created, never a
+	 * symlink planted in a shared directory */
+	unlink(cw->tmp);
+	cw->fd = KP_FAULT_IO(open(cw->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+	if (cw->fd < 0) {
+		kp_status s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", cw->path, strerror(errno));
+		kp_snapshot_cache_abort(cw);
+		return s;
+	}
 	mw_t w;
 	memset(&w, 0, sizeof(w));
 	kp_buf_init(&w.rec);
 	kp_buf_init(&w.blob);
 	mh_init(&w.rec_hash);
-	{
-		char *tmp = kp_temp_path_for(path);
-		/* as util.c's atomic writes: a file we just created, never a
-		 * symlink planted in a shared directory */
-		unlink(tmp);
-		int fd = KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-		if (fd < 0) {
-			s = kp_fail(err, KP_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-			kp_temp_discard(tmp);
-		} else {
-			/* header last, once the lengths and checksums are known */
-			s = write_all(fd, &h, sizeof(h), path, err);
-			if (!s)
-				s = write_all(fd, stats, sizeof(stats), path, err);
-			if (!s) {
-				w.fd = fd;
-				w.path = path;
-				w.err = err;
-				w_cluster(&w, c);
-				w_flush(&w);
-				s = w.st;
-			}
-			if (!s && w.blob.len >= UINT32_MAX)
-				s = kp_fail(err, KP_ERR_INTERNAL, "%s: string table over 4 GB", path);
-			if (!s)
-				s = write_all(fd, w.blob.data, w.blob.len, path, err);
-			if (!s) {
-				memcpy(h.magic, MC_MAGIC, 8);
-				h.version = MC_VERSION;
-				h.endian = MC_ENDIAN;
-				h.nfiles = MC_NFILES;
-				h.layout = mc_layout();
-				h.stats_len = sizeof(stats);
-				h.blob_len = w.blob.len;
-				h.rec_len = w.rec_len;
-				h.stats_sum = mc_sum(stats, sizeof(stats));
-				h.blob_sum = mc_sum(w.blob.data, w.blob.len);
-				h.rec_sum = mh_final(&w.rec_hash);
-				if (KP_FAULT_IO_WRITE(pwrite(fd, &h, sizeof(h), 0)) != (ssize_t)sizeof(h))
-					s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-			}
-			if (!s && KP_FAULT_IO(fsync(fd)) != 0)
-				s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-			if (kp_fault_close(fd) != 0 && !s)
-				s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-			if (s)
-				kp_temp_discard(tmp);
-			else
-				s = kp_commit_temp(tmp, path, err);
-		}
-		free(tmp);
+	/* header and stats last, once the lengths, checksums and files are known */
+	unsigned char zero[sizeof(mc_header) + MC_NFILES * MC_STAT_BYTES];
+	memset(zero, 0, sizeof(zero));
+	kp_status s = write_all(cw->fd, zero, sizeof(zero), cw->path, err);
+	if (!s) {
+		w.fd = cw->fd;
+		w.path = cw->path;
+		w.err = err;
+		w_cluster(&w, c);
+		w_flush(&w);
+		s = w.st;
 	}
-	free(path);
+	if (!s && w.blob.len >= UINT32_MAX)
+		s = kp_fail(err, KP_ERR_INTERNAL, "%s: string table over 4 GB", cw->path);
+	if (!s)
+		s = write_all(cw->fd, w.blob.data, w.blob.len, cw->path, err);
+	if (!s) {
+		mc_header *h = &cw->h;
+		memcpy(h->magic, MC_MAGIC, 8);
+		h->version = MC_VERSION;
+		h->endian = MC_ENDIAN;
+		h->nfiles = MC_NFILES;
+		h->layout = mc_layout();
+		h->stats_len = MC_NFILES * MC_STAT_BYTES;
+		h->blob_len = w.blob.len;
+		h->rec_len = w.rec_len;
+		h->blob_sum = mc_sum(w.blob.data, w.blob.len);
+		h->rec_sum = mh_final(&w.rec_hash);
+	}
 	kp_buf_release(&w.rec);
 	kp_buf_release(&w.blob);
 	free(w.hashes);
 	free(w.offs);
+	if (s) {
+		kp_snapshot_cache_abort(cw);
+		return s;
+	}
+	*out = cw;
+	return KP_OK;
+}
+
+kp_status kp_snapshot_cache_finish(kp_cache_writer *cw, kp_error *err)
+{
+	mc_stat st[MC_NFILES];
+	raw_stats(cw->snapdir, st);
+	unsigned char stats[MC_NFILES * MC_STAT_BYTES];
+	stats_encode(st, stats);
+	cw->h.stats_sum = mc_sum(stats, sizeof(stats));
+	kp_status s = KP_OK;
+	if (KP_FAULT_IO_WRITE(pwrite(cw->fd, stats, sizeof(stats), (off_t)sizeof(mc_header))) != (ssize_t)sizeof(stats) ||
+	    KP_FAULT_IO_WRITE(pwrite(cw->fd, &cw->h, sizeof(cw->h), 0)) != (ssize_t)sizeof(cw->h))
+		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", cw->path, strerror(errno));
+	if (!s && KP_FAULT_IO(fsync(cw->fd)) != 0)
+		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", cw->path, strerror(errno));
+	int closed = kp_fault_close(cw->fd);
+	cw->fd = -1;
+	if (closed != 0 && !s)
+		s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", cw->path, strerror(errno));
+	if (!s) {
+		s = kp_commit_temp(cw->tmp, cw->path, err); /* unlinks tmp itself on failure */
+		free(cw->tmp);
+		cw->tmp = NULL;
+	}
+	if (cw->tmp) /* failed before the commit */
+		kp_snapshot_cache_abort(cw);
+	else {
+		free(cw->path);
+		free(cw->snapdir);
+		free(cw);
+	}
 	return s;
+}
+
+kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_error *err)
+{
+	kp_cache_writer *cw;
+	kp_status s = kp_snapshot_cache_begin(c, snapdir, &cw, err);
+	return s ? s : kp_snapshot_cache_finish(cw, err);
 }
 
 /* ------------------------------------------------------------------ */

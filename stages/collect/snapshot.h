@@ -28,6 +28,13 @@ kp_status kp_snapshot_load_planned(kp_cluster *c, const char *dir, kp_redact_pla
  * files beside it (same sizes and mtimes, same loader build) and falls back
  * to kp_snapshot_load() otherwise. Both give the same kp_cluster. */
 kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_error *err);
+/* The same in two steps: begin encodes c (the only step that reads it),
+ * finish records the raw files' stats as they are then and commits;
+ * abort discards. Between the two the raw files may still be written. */
+typedef struct kp_cache_writer kp_cache_writer;
+kp_status kp_snapshot_cache_begin(const kp_cluster *c, const char *snapdir, kp_cache_writer **out, kp_error *err);
+kp_status kp_snapshot_cache_finish(kp_cache_writer *cw, kp_error *err);
+void kp_snapshot_cache_abort(kp_cache_writer *cw);
 kp_status kp_snapshot_load_cached(kp_cluster *c, const char *snapdir, bool *used_cache, kp_error *err);
 /* Identifies the loader's build: a cache written by another build of
  * snapshot.c is never trusted (its parsing may differ). */
