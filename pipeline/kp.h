@@ -151,6 +151,7 @@ typedef struct kp_atomic_file {
 	kp_buf buf;
 	kp_status status;
 	kp_error *err;
+	uint64_t written, started; /* bytes written; handed to the disk so far */
 } kp_atomic_file;
 kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err);
 kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n);
