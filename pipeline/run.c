@@ -83,7 +83,8 @@ static void *bg_thread(void *a)
 	return NULL;
 }
 
-kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), kp_error *err)
+kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), bool worth_a_thread,
+			    kp_error *err)
 {
 	kp_status s = kp_run_join(run, err);
 	if (s) {
@@ -96,7 +97,7 @@ kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_
 	pthread_mutex_init(&bg->mu, NULL);
 	pthread_cond_init(&bg->cv, NULL);
 	run->bg = bg;
-	bg->threaded = KP_THREADS && pthread_create(&bg->thread, NULL, bg_thread, bg) == 0;
+	bg->threaded = KP_THREADS && worth_a_thread && pthread_create(&bg->thread, NULL, bg_thread, bg) == 0;
 	if (!bg->threaded)
 		bg_run(bg);
 	return KP_OK;

@@ -88,11 +88,13 @@ void kp_run_drop_cluster(kp_run *run);
  * events go into events (a json array, each {"event": NAME, "fields":
  * {...}}) and are recorded at the join, in order; an entry {"note": TEXT}
  * becomes a warning note instead. arg is freed with arg_free after fn.
- * Without threads (none to be had, or the fault-injection build, whose
- * failures are counted in call order: KP_THREADS) fn runs at once, here.
+ * Without threads (worth_a_thread false, none to be had, or the
+ * fault-injection build, whose failures are counted in call order:
+ * KP_THREADS) fn runs at once, here, and everything happens in call order.
  * One at a time: a second call joins the first. */
 typedef kp_status (*kp_run_bg_fn)(kp_run *run, void *arg, json_object *events, kp_error *err);
-kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), kp_error *err);
+kp_status kp_run_background(kp_run *run, kp_run_bg_fn fn, void *arg, void (*arg_free)(void *), bool worth_a_thread,
+			    kp_error *err);
 /* Waits for the background work, records its events and returns its
  * status (err set on failure); KP_OK when there is none. Every entry point
  * joins before committing the run directory; kp_run_release joins too (and
