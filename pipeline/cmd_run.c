@@ -30,13 +30,6 @@
 #include "stages/render/render.h"
 #include "pipeline/listscan.h"
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* SGR sequences for the summary, or "" when colour is off (kp_cmd_use_color). */
 static bool summary_colour;
 static const char *sgr(const char *code) { return summary_colour ? code : ""; }
@@ -353,12 +346,12 @@ int cmd_run(int argc, char **argv)
 		o.out = out_owned = kp_history_new_run_path(o.state_dir, t_start);
 	kp_run run;
 	kp_cmd_run_init(&o, &run, o.out);
-	double t0 = now_seconds();
+	double t0 = kp_monotonic_seconds();
 	rc = kp_cmd_lock_run("run", &o, o.out, KP_RUNDIR_FRESH);
 	if (rc == KP_EXIT_OK)
 		rc = before_the_run(&o, &run);
 	/* Reading the snapshot is the collect stage's work, done early. */
-	double load_seconds = now_seconds() - t0;
+	double load_seconds = kp_monotonic_seconds() - t0;
 	if (rc == KP_EXIT_OK)
 		rc = kp_cmd_stage_run("run", &o, KP_RUNDIR_FRESH, NULL);
 	if (rc != KP_EXIT_OK) {
@@ -380,14 +373,14 @@ int cmd_run(int argc, char **argv)
 	json_object *timings = json_object_new_object();
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		kp_error err = {0};
-		t0 = now_seconds();
+		t0 = kp_monotonic_seconds();
 		kp_status s = stages[i].run(&run, &err);
 		/* collect calls any gap in the snapshot degraded; whether the run
 		 * is, analyze decides from the gaps inside its scope (--namespace,
 		 * scope.*): another team's missing metrics are not this run's */
 		if (i == 0)
 			run.degraded = false;
-		double took = now_seconds() - t0 + (i == 0 ? load_seconds : 0);
+		double took = kp_monotonic_seconds() - t0 + (i == 0 ? load_seconds : 0);
 		json_object_object_add(timings, stages[i].name, kp_json_new_number((double)(int64_t)(took * 1e6) / 1e6));
 		rc = kp_cmd_worse(rc, kp_cmd_stage_result(stages[i].name, &o, &run, s, &err));
 		if (s)

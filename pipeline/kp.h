@@ -237,6 +237,8 @@ const char *kp_name_problem(const char *s, kp_name_rule rule);
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */
 bool kp_time_parse(const char *s, int64_t *out);
 void kp_time_format(int64_t t, char out[32]); /* "2026-11-25T12:00:00Z" */
+/* Seconds on the monotonic clock, for durations (stage and background timings). */
+double kp_monotonic_seconds(void);
 
 /* ---- hashing ---- */
 uint64_t kp_fnv1a64(const void *data, size_t len, uint64_t seed);

@@ -53,13 +53,6 @@ void kp_run_wait_reading(kp_run *run)
 	pthread_mutex_unlock(&bg->mu);
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static kp_status bg_body(void *a, kp_error *err)
 {
 	struct kp_run_bg *bg = a;
@@ -68,9 +61,9 @@ static kp_status bg_body(void *a, kp_error *err)
 
 static void bg_run(struct kp_run_bg *bg)
 {
-	double t0 = mono_now();
+	double t0 = kp_monotonic_seconds();
 	bg->status = kp_nomem_guard(bg_body, bg, &bg->err);
-	bg->seconds = mono_now() - t0;
+	bg->seconds = kp_monotonic_seconds() - t0;
 	mark_done_reading(bg);
 	if (bg->arg_free)
 		bg->arg_free(bg->arg);
