@@ -145,13 +145,18 @@ kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, k
  * sticks and is returned by every later call), then commit (fsync, rename)
  * or abort (the temp file goes). commit and abort release f. */
 #define KP_ATOMIC_BUFFER (1u << 20)
+/* Bytes of a file written so far, and how many of them were handed to the
+ * disk (util.c's write-behind). */
+typedef struct kp_writebehind {
+	uint64_t written, started;
+} kp_writebehind;
 typedef struct kp_atomic_file {
 	char *path, *tmp;
 	int fd;
 	kp_buf buf;
 	kp_status status;
 	kp_error *err;
-	uint64_t written, started; /* bytes written; handed to the disk so far */
+	kp_writebehind wb;
 } kp_atomic_file;
 kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err);
 kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n);

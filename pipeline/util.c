@@ -606,11 +606,51 @@ static int open_temp(const char *tmp)
 	return KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
 }
 
-/* Writes n bytes at data; the first failure sticks (later calls return it). */
-/* Big files are handed to the disk in windows of this many bytes (see
- * atomic_put and writebehind_note). */
+/* Write-behind: a big file is handed to the disk in windows of WB_WINDOW
+ * bytes as they fill, so its pages do not pile up dirty until the kernel
+ * throttles every writer, and the final fsync has little left.
+ *   drop false (every atomic file: findings.json is 80 MB at 30,000
+ *     findings, and read again by render): each window is started without
+ *     waiting and stays cached. Advice only: the fsync reports errors.
+ *   drop true (a file written once and not read again soon: the run's copy
+ *     of a 1 GB snapshot): the window two behind is also waited for and
+ *     dropped from the page cache, so the copy reuses the same few MB of
+ *     page cache instead of filling fresh memory with a gigabyte of dirty
+ *     pages: measured on a 2-CPU VM, writing 845 MB took 3.5 s the plain
+ *     way (most of it the kernel touching pages it had not touched before)
+ *     and 0.6 s this way. Returns 0, or -1 with errno (a failed writeback:
+ *     the write failed). */
 enum { WB_WINDOW = 8 << 20 };
 
+static int writebehind_note(int fd, kp_writebehind *wb, size_t n, bool drop)
+{
+	wb->written += n;
+#ifdef SYNC_FILE_RANGE_WRITE
+	while (wb->written - wb->started >= WB_WINDOW) {
+		if (!drop) {
+			(void)sync_file_range(fd, (off_t)wb->started, WB_WINDOW, SYNC_FILE_RANGE_WRITE);
+			wb->started += WB_WINDOW;
+			continue;
+		}
+		if (KP_FAULT_IO(sync_file_range(fd, (off_t)wb->started, WB_WINDOW, SYNC_FILE_RANGE_WRITE)) != 0)
+			return errno == ENOSYS || errno == EINVAL || errno == ESPIPE ? 0 : -1;
+		wb->started += WB_WINDOW;
+		if (wb->started >= 3 * (uint64_t)WB_WINDOW) {
+			off_t old = (off_t)(wb->started - 3 * (uint64_t)WB_WINDOW);
+			if (KP_FAULT_IO(sync_file_range(fd, old, WB_WINDOW,
+							SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+							    SYNC_FILE_RANGE_WAIT_AFTER)) != 0)
+				return -1;
+			(void)posix_fadvise(fd, old, WB_WINDOW, POSIX_FADV_DONTNEED); /* advice only */
+		}
+	}
+#else
+	(void)fd, (void)drop;
+#endif
+	return 0;
+}
+
+/* Writes n bytes at data; the first failure sticks (later calls return it). */
 static kp_status atomic_put(kp_atomic_file *f, const char *data, size_t n)
 {
 	size_t off = 0;
@@ -624,18 +664,7 @@ static kp_status atomic_put(kp_atomic_file *f, const char *data, size_t n)
 		}
 		off += (size_t)w;
 	}
-	f->written += off;
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* A big file (findings.json at 30,000 findings is 80 MB, ten times
-	 * that at 300,000) is handed to the disk 8 MB at a time as it is
-	 * written, without waiting: its pages become clean as it goes instead
-	 * of piling up until the kernel throttles every writer, and the fsync
-	 * at the commit has little left. Advice only: the fsync reports errors. */
-	while (f->written - f->started >= WB_WINDOW) {
-		(void)sync_file_range(f->fd, (off_t)f->started, WB_WINDOW, SYNC_FILE_RANGE_WRITE);
-		f->started += WB_WINDOW;
-	}
-#endif
+	(void)writebehind_note(f->fd, &f->wb, off, false);
 	return f->status;
 }
 
@@ -736,42 +765,6 @@ static size_t bom_len(const char *s, size_t len)
 	return len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 }
 
-/* Write-behind for a big file written once and not read again soon (the
- * run's copy of a 1 GB snapshot): each 8 MB window is handed to the disk as
- * soon as it is full, and the window two behind it is waited for and
- * dropped from the page cache. The copy then reuses the same few MB of
- * page cache instead of filling fresh memory with a gigabyte of dirty
- * pages: measured on a 2-CPU VM, writing 845 MB took 3.5 s the plain way
- * (most of it the kernel touching pages it had not touched before) and
- * 0.6 s this way, and the final fsync has almost nothing left to do.
- * Returns 0, or -1 with errno (a failed writeback: the write failed). */
-typedef struct {
-	uint64_t written, started;
-} writebehind;
-
-static int writebehind_note(int fd, writebehind *wb, size_t n)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-	wb->written += n;
-	while (wb->written - wb->started >= WB_WINDOW) {
-		if (KP_FAULT_IO(sync_file_range(fd, (off_t)wb->started, WB_WINDOW, SYNC_FILE_RANGE_WRITE)) != 0)
-			return errno == ENOSYS || errno == EINVAL || errno == ESPIPE ? 0 : -1;
-		wb->started += WB_WINDOW;
-		if (wb->started >= 3 * (uint64_t)WB_WINDOW) {
-			off_t old = (off_t)(wb->started - 3 * (uint64_t)WB_WINDOW);
-			if (KP_FAULT_IO(sync_file_range(fd, old, WB_WINDOW,
-							SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-							    SYNC_FILE_RANGE_WAIT_AFTER)) != 0)
-				return -1;
-			(void)posix_fadvise(fd, old, WB_WINDOW, POSIX_FADV_DONTNEED); /* advice only */
-		}
-	}
-#else
-	(void)fd, (void)wb, (void)n;
-#endif
-	return 0;
-}
-
 kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter_fn filter, void *ud, kp_error *err)
 {
 	int in = KP_FAULT_IO(open(src, O_RDONLY | O_CLOEXEC));
@@ -792,7 +785,7 @@ kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter
 	kp_buf fb; /* what the filter made of the chunk */
 	kp_buf_init(&fb);
 	bool first = true;
-	writebehind wb = {0, 0};
+	kp_writebehind wb = {0, 0};
 	for (bool eof = false; !eof;) {
 		ssize_t r = KP_FAULT_IO(read(in, buf, CHUNK));
 		if (r < 0 && errno == EINTR)
@@ -823,7 +816,7 @@ kp_status kp_copy_file_filtered(const char *src, const char *dst, kp_copy_filter
 			}
 			off += w;
 		}
-		if (!s && writebehind_note(out, &wb, (size_t)r) != 0)
+		if (!s && writebehind_note(out, &wb, (size_t)r, true) != 0)
 			s = kp_fail(err, KP_ERR_IO, "%s: write failed: %s", dst, strerror(errno));
 		if (s)
 			break;

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "pipeline/fault.h"
 #include "stages/collect/redact.h"
@@ -203,26 +202,6 @@ static kp_status write_snapshot(kp_run *run, void *arg, json_object *events, kp_
 /* The copy goes on a second thread from this size of snapshot up. */
 #define KP_BACKGROUND_MIN_BYTES (64u << 20)
 
-static uint64_t snapshot_bytes(const write_job *j)
-{
-	uint64_t n = 0;
-	for (int r = 0; r <= KP_RES_COUNT; r++) {
-		if (r < KP_RES_COUNT ? !j->collected[r] : !j->usage_collected)
-			continue;
-		char rel[128];
-		if (r < KP_RES_COUNT)
-			snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
-		else
-			snprintf(rel, sizeof(rel), "usage.json");
-		char *p = kp_path_join(j->snapshot, rel);
-		struct stat st;
-		if (stat(p, &st) == 0)
-			n += (uint64_t)st.st_size;
-		free(p);
-	}
-	return n;
-}
-
 static kp_status collect_run(kp_run *run, kp_error *err)
 {
 	kp_status s = collect_load(run, err);
@@ -267,7 +246,8 @@ static kp_status collect_run(kp_run *run, kp_error *err)
 	/* beside the next stages only when there is enough to copy for it to
 	 * matter: a small run stays in call order, so what fails first (a full
 	 * disk) is always the same */
-	s = kp_run_background(run, write_snapshot, j, write_job_free, snapshot_bytes(j) >= KP_BACKGROUND_MIN_BYTES, err);
+	bool big = kp_snapshot_raw_bytes(j->snapshot) >= KP_BACKGROUND_MIN_BYTES;
+	s = kp_run_background(run, write_snapshot, j, write_job_free, big, err);
 	if (s)
 		return s;
 	/* a warning each for the first few gaps, then how many more: a cluster

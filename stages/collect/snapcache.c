@@ -178,6 +178,16 @@ static void raw_stats(const char *dir, mc_stat st[MC_NFILES])
 	}
 }
 
+uint64_t kp_snapshot_raw_bytes(const char *dir)
+{
+	mc_stat st[MC_NFILES];
+	raw_stats(dir, st);
+	uint64_t n = 0;
+	for (int i = 0; i < MC_NFILES; i++)
+		n += st[i].present ? (uint64_t)st[i].size : 0;
+	return n;
+}
+
 static void stats_encode(const mc_stat st[MC_NFILES], unsigned char *out)
 {
 	for (int i = 0; i < MC_NFILES; i++) {

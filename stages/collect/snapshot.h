@@ -32,6 +32,9 @@ kp_status kp_snapshot_cache_write(const kp_cluster *c, const char *snapdir, kp_e
  * finish records the raw files' stats as they are then and commits;
  * abort discards. Between the two the raw files may still be written. */
 typedef struct kp_cache_writer kp_cache_writer;
+/* Bytes of a snapshot's raw files (objects/<resource>.json and usage.json
+ * as present in dir), as model.bin's stats see them. */
+uint64_t kp_snapshot_raw_bytes(const char *dir);
 kp_status kp_snapshot_cache_begin(const kp_cluster *c, const char *snapdir, kp_cache_writer **out, kp_error *err);
 kp_status kp_snapshot_cache_finish(kp_cache_writer *cw, kp_error *err);
 void kp_snapshot_cache_abort(kp_cache_writer *cw);
