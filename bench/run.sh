@@ -22,6 +22,8 @@
 #      alone takes many minutes and ~10x the headline's memory):
 #        python-json@xW     its own python reference, same files as its run
 #        run@xW             kopilot run on that snapshot
+#        recommend@xW       kopilot recommend on that run (memory that grows
+#                           with the findings alone: it reads analysis.json)
 #    the python references read exactly the files `kopilot run` reads (the
 #    raw snapshot); after the first round of each point, the findings per
 #    category are counted from its findings.json and plan.json;
@@ -217,6 +219,10 @@ for ((i = 1; i <= MAXR; i++)); do
 			if soft_once "run@x$w" "$i" "0 3" "$KOPILOT" run --snapshot "${SNAP[$w]}" --out "$FULL" --now "$NOW"; then
 				cp "$FULL/run.json" "$WORK/raw/run@x$w.$i.run.json"
 				[ "$i" = 1 ] && count_findings "run@x$w" "$FULL"
+				# the recommend stage alone on that run: it reads only
+				# analysis.json, so its memory is the findings' alone (in
+				# the whole run the model's share hides it at small points)
+				soft_once "recommend@x$w" "$i" "0 3" "$KOPILOT" recommend "$FULL" || true
 			fi
 			rm -rf "$FULL"
 		done

@@ -265,7 +265,7 @@ json_object *kp_skipped_to_json(const kp_findings *f)
 /* ---- streamed documents (pipeline/jsonw.h) ---- */
 
 typedef struct {
-	const kp_findings *f;
+	kp_findings *f; /* written from; with reread, emptied as it goes */
 	bool full;
 	const char *path;
 	kp_findings *reread; /* NULL, or what a reader of the file would get */
@@ -292,6 +292,9 @@ static kp_status gen_finding(void *ud, size_t i, json_object **item, kp_error *e
 	kp_finding f;
 	kp_status s = rd_finding(&r, *item, g->full, &f);
 	KP_ARRAY_PUSH(g->reread->items, f); /* pushed even on error so it is freed with the list */
+	/* the source is done with: one copy of the findings at a time, not two */
+	kp_finding_release(&g->f->items.items[i]);
+	memset(&g->f->items.items[i], 0, sizeof(g->f->items.items[i]));
 	return s;
 }
 
@@ -304,6 +307,8 @@ static kp_status gen_skip(void *ud, size_t i, json_object **item, kp_error *err)
 		kp_skip sk;
 		kp_status s = rd_skip(&r, *item, &sk);
 		KP_ARRAY_PUSH(g->reread->skipped, sk);
+		kp_skip_release(&g->f->skipped.items[i]);
+		memset(&g->f->skipped.items[i], 0, sizeof(g->f->skipped.items[i]));
 		return s;
 	}
 	return KP_OK;
@@ -312,10 +317,10 @@ static kp_status gen_skip(void *ud, size_t i, json_object **item, kp_error *err)
 kp_status kp_findings_write_streamed(const char *path, json_object *doc, const kp_findings *f, bool full,
 				     kp_error *err)
 {
-	return kp_findings_write_reread(path, doc, f, full, NULL, err);
+	return kp_findings_write_reread(path, doc, (kp_findings *)f, full, NULL, err); /* not changed without reread */
 }
 
-kp_status kp_findings_write_reread(const char *path, json_object *doc, const kp_findings *f, bool full,
+kp_status kp_findings_write_reread(const char *path, json_object *doc, kp_findings *f, bool full,
 				   kp_findings *reread, kp_error *err)
 {
 	gen_t g = {f, full, path, reread};

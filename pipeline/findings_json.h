@@ -70,8 +70,10 @@ kp_status kp_findings_write_streamed(const char *path, json_object *doc, const k
 /* The same, and appends to reread (initialised by the caller) exactly what
  * kp_findings_read_file of the file written would give, read from each
  * element as it is written rather than parsed back from the text: the next
- * stage in the same process (kopilot run) skips the parse. */
-kp_status kp_findings_write_reread(const char *path, json_object *doc, const kp_findings *f, bool full,
+ * stage in the same process (kopilot run) skips the parse. Each finding and
+ * skipped entry of f is released as soon as it is read back (one copy of
+ * the findings at a time, not two): the caller only frees what is left. */
+kp_status kp_findings_write_reread(const char *path, json_object *doc, kp_findings *f, bool full,
 				   kp_findings *reread, kp_error *err);
 
 /* {"namespaces": [sorted, without duplicates]} or {"namespaces": null} for
