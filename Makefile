@@ -12,7 +12,7 @@
 BUILD    ?= build
 MAKEFLAGS += --no-print-directory
 CC       ?= cc
-PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm
+PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
@@ -21,9 +21,12 @@ LDLIBS   := -lcmark-gfm-extensions -lm -pthread
 
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
-              libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev
+              libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
-              zsh bsdutils groff-base man-db
+              zsh bsdutils groff-base man-db openssl prometheus curl
+# kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
+# unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
+DEPS_KUBECTL := kubernetes-client
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 LIB_SRCS := $(wildcard pipeline/*.c stages/*/*.c stages/*/*/*.c)
@@ -75,6 +78,7 @@ deps:
 	@missing=""; for p in $(DEPS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v kubectl >/dev/null 2>&1 || missing="$$missing $(DEPS_KUBECTL)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or: sudo apt-get install$$missing)" >&2; exit 1; fi; \

@@ -4,6 +4,7 @@
 #include "pipeline/audit.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,8 @@ static void audit_write(kp_audit *a, const char *line, size_t len)
 	kp_fail(&a->error, KP_ERR_IO, "%s: cannot append to the audit log: %s", a->path, strerror(e));
 }
 
+static pthread_mutex_t audit_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void kp_audit_event(kp_audit *a, const char *event, json_object *fields)
 {
 	if (!a->path) {
@@ -89,7 +92,10 @@ void kp_audit_event(kp_audit *a, const char *event, json_object *fields)
 	char *line = kp_xmalloc(len + 1);
 	memcpy(line, s, len);
 	line[len] = '\n';
+	/* the collect stage's threads (lists, Prometheus) record events too */
+	pthread_mutex_lock(&audit_lock);
 	audit_write(a, line, len + 1);
+	pthread_mutex_unlock(&audit_lock);
 	free(line);
 	json_object_put(o);
 }

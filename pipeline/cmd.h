@@ -69,7 +69,10 @@ typedef struct kp_opts {
 	const char *now_str;       /* --now RFC3339 */
 	const char *template_path; /* --template FILE */
 	const char *cluster_name;  /* --cluster-name NAME */
-	const char *kubeconfig, *context, *prometheus_url; /* live collection: not implemented yet */
+	const char *kubeconfig, *context; /* live collection: --kubeconfig, -c/--context */
+	const char *prometheus_url;       /* --prometheus-url URL: prometheus.url */
+	const char *window;               /* --window DURATION: prometheus.window */
+	const char *snapshot_out;         /* --snapshot-out DIR */
 	const char **sets;         /* --set key=value, repeatable */
 	size_t nsets;
 	const char *previous;      /* --previous RUN_DIR: the run to compare with */
@@ -133,6 +136,10 @@ int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *f
  * The three return an exit code; after a failure of the first two, call
  * kp_cmd_end_run all the same. */
 int kp_cmd_lock_run(const char *cmd, kp_opts *o, const char *dir, kp_rundir_mode mode);
+/* Without --snapshot: whether the live cluster's kubeconfig (or the pod's
+ * service account) is there and sound; prints the error and returns the
+ * exit code when not, before anything is created. */
+int kp_cmd_check_live(const char *cmd, kp_opts *o);
 int kp_cmd_stage_run(const char *cmd, kp_opts *o, kp_rundir_mode mode, const char *const *drop);
 int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc);
 /* --state-dir's lock (run): one writer of a state directory at a time. */
@@ -186,8 +193,6 @@ char *kp_cmd_private_run_dir(const char *cmd, kp_opts *o, char **base);
 /* After the run's cleanup: dies of SIGPIPE when the document's reader had
  * gone (kp_cmd_print_output held the signal off), as a pipeline expects. */
 void kp_cmd_output_end(bool stdout_closed);
-/* rm -rf path, best effort (NULL: nothing). */
-void kp_cmd_remove_tree(const char *path);
 
 /* The completion script for shell ("bash", "zsh") into out; false for
  * another shell. */

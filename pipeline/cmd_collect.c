@@ -1,6 +1,6 @@
 /*
- * cmd_collect.c - `kopilot collect --snapshot DIR --out RUN`: the collect
- * stage alone.
+ * cmd_collect.c - `kopilot collect [--snapshot DIR | --kubeconfig FILE]
+ * --out RUN`: the collect stage alone, from a snapshot or the live cluster.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,10 +15,12 @@ int cmd_collect(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	bool done;
 	int rc = kp_cmd_prologue("collect", argc, argv, flags, 0, &o, &done);
-	if (!done && (!o.snapshot || !o.out)) {
-		fprintf(stderr, "kopilot collect: %s is required (usage: kopilot collect --snapshot DIR --out RUN)\n",
-			!o.snapshot ? "--snapshot DIR" : "--out RUN");
+	if (!done && !o.out) {
+		fprintf(stderr, "kopilot collect: --out RUN is required (usage: kopilot collect [--snapshot DIR | "
+				"--kubeconfig FILE] --out RUN)\n");
 		rc = KP_EXIT_USAGE;
+	} else if (!done && !o.snapshot && (rc = kp_cmd_check_live("collect", &o)) != KP_EXIT_OK) {
+		/* the error is printed; nothing was created */
 	} else if (!done) {
 		/* A new run starts at collect: the directory then holds the
 		 * snapshot alone, never a new snapshot beside old findings. */

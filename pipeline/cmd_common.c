@@ -14,6 +14,7 @@
 
 #include "pipeline/cmd.h"
 #include "pipeline/log.h"
+#include "stages/collect/collect.h"
 #include "stages/recommend/history.h"
 
 /* ---- flags ---- */
@@ -30,6 +31,8 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--kubeconfig")) return &o->kubeconfig;
 	if (!strcmp(name, "--context")) return &o->context;
 	if (!strcmp(name, "--prometheus-url")) return &o->prometheus_url;
+	if (!strcmp(name, "--snapshot-out")) return &o->snapshot_out;
+	if (!strcmp(name, "--window")) return &o->window;
 	if (!strcmp(name, "--previous")) return &o->previous;
 	if (!strcmp(name, "--state-dir")) return &o->state_dir;
 	if (!strcmp(name, "--selector")) return &o->selector_text;
@@ -249,8 +252,11 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 		}
 	}
 	/* Dedicated flags are --set shorthands, so `config show` reports them as flags. */
-	const char *shorthand[][2] = {{"report.template", o->template_path}, {"cluster.name", o->cluster_name}};
-	for (size_t i = 0; i < 2; i++) {
+	const char *shorthand[][3] = {{"report.template", o->template_path, "--template"},
+				      {"cluster.name", o->cluster_name, "--cluster-name"},
+				      {"prometheus.url", o->prometheus_url, "--prometheus-url"},
+				      {"prometheus.window", o->window, "--window"}};
+	for (size_t i = 0; i < sizeof(shorthand) / sizeof(shorthand[0]); i++) {
 		if (!shorthand[i][1])
 			continue;
 		kp_buf b;
@@ -259,7 +265,8 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 		kp_status st = kp_config_set(&o->cfg, b.data, KP_SRC_FLAG, &err);
 		kp_buf_release(&b);
 		if (st) {
-			fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+			const char *m = strncmp(err.msg, "--set ", 6) == 0 ? err.msg + 6 : err.msg;
+			fprintf(stderr, "kopilot %s: flag %s: %s\n", cmd, shorthand[i][2], m);
 			return false;
 		}
 	}
@@ -313,16 +320,11 @@ int kp_cmd_prologue(const char *cmd, int argc, char **argv, const char *const *f
 		kp_print_help(cmd);
 		return KP_EXIT_OK;
 	}
-	/* Live collection is a later issue: refuse rather than pretend, -c like --context. */
-	const char *flag = o->kubeconfig	 ? "--kubeconfig"
-			   : o->context	 ? "-c/--context"
-			   : o->prometheus_url ? "--prometheus-url"
-					       : NULL;
-	if (flag) {
-		fprintf(stderr,
-			"kopilot %s: flag %s: live collection is not implemented yet; build a snapshot with "
-			"`kubectl get <resource> -A -o json` and pass --snapshot DIR\n",
-			cmd, flag);
+	if (o->snapshot && (o->kubeconfig || o->context || o->prometheus_url || o->window)) {
+		const char *f = o->kubeconfig ? "--kubeconfig" : o->context ? "-c/--context" : o->prometheus_url ? "--prometheus-url" : "--window";
+		fprintf(stderr, "kopilot %s: --snapshot reads a snapshot, %s %s: give one of them\n", cmd, f,
+			o->kubeconfig || o->context ? "a live cluster"
+						    : "is for reading a live cluster's usage (a snapshot has its usage.json)");
 		return KP_EXIT_USAGE;
 	}
 	if (!kp_opts_load_config(cmd, o))
@@ -549,6 +551,9 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
 {
 	kp_run_init(run, dir, &o->cfg, &o->audit, o->now);
 	run->snapshot = o->snapshot;
+	run->kubeconfig = o->kubeconfig;
+	run->kube_context = o->context;
+	run->snapshot_out = o->snapshot_out;
 	run->namespaces = o->namespaces;
 	run->nnamespaces = o->nnamespaces;
 	run->selector = o->selector.n ? &o->selector : NULL;
@@ -634,4 +639,14 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 	rc = kp_cmd_end_run(cmd, &o, rc);
 	kp_opts_release(&o);
 	return rc;
+}
+
+int kp_cmd_check_live(const char *cmd, kp_opts *o)
+{
+	kp_error err = {0};
+	kp_status s = kp_collect_check_live(o->kubeconfig, o->context, &err);
+	if (!s)
+		return KP_EXIT_OK;
+	fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
+	return kp_status_exit_code(s);
 }

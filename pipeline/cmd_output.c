@@ -256,19 +256,6 @@ char *kp_cmd_private_run_dir(const char *cmd, kp_opts *o, char **base)
 	return kp_path_join(tmpl, "run");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
-}
-
-void kp_cmd_remove_tree(const char *path)
-{
-	if (path)
-		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 void kp_cmd_output_end(bool stdout_closed)
 {
 	if (stdout_closed) {

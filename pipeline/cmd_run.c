@@ -288,6 +288,15 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 static int before_the_run(kp_opts *o, kp_run *run)
 {
 	kp_error err = {0};
+	if (!o->snapshot) { /* the live cluster: read by the collect stage, into the staged run */
+		int rc = kp_cmd_check_live("run", o);
+		if (rc != KP_EXIT_OK)
+			return rc;
+		rc = kp_cmd_resolve_previous("run", o, o->out);
+		run->previous_run = o->previous_run;
+		run->previous_doc = o->previous_doc;
+		return rc;
+	}
 	kp_log(KP_LOG_INFO, "collect: reading snapshot %s", o->snapshot);
 	if (kp_collect_load(run, &err)) {
 		kp_cmd_error("run", o, "%s", err.msg);
@@ -318,9 +327,9 @@ int cmd_run(int argc, char **argv)
 	}
 	/* -o json|yaml|csv alone: the document is the product, the run directory a private temporary one */
 	bool private_run = o.output != KP_OUTPUT_TABLE && !o.out && !o.state_dir;
-	if (!o.snapshot || (!o.out && !o.state_dir && !private_run)) {
-		fprintf(stderr, "kopilot run: %s is required (usage: kopilot run --snapshot DIR --out RUN)\n",
-			!o.snapshot ? "--snapshot DIR" : "--out RUN (or --state-dir DIR, or -o json|yaml|csv)");
+	if (!o.out && !o.state_dir && !private_run) {
+		fprintf(stderr, "kopilot run: --out RUN (or --state-dir DIR, or -o json|yaml|csv) is required (usage: "
+				"kopilot run [--snapshot DIR | --kubeconfig FILE] --out RUN)\n");
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
@@ -359,7 +368,7 @@ int cmd_run(int argc, char **argv)
 		kp_run_release(&run);
 		kp_opts_release(&o);
 		free(out_owned);
-		kp_cmd_remove_tree(private_base);
+		kp_remove_tree(private_base);
 		free(private_base), free(private_out);
 		return rc;
 	}
@@ -442,7 +451,7 @@ int cmd_run(int argc, char **argv)
 	bool closed = o.stdout_closed;
 	kp_opts_release(&o);
 	free(out_owned);
-	kp_cmd_remove_tree(private_base);
+	kp_remove_tree(private_base);
 	free(private_base), free(private_out);
 	kp_cmd_output_end(closed);
 	return rc;

@@ -28,9 +28,11 @@ const kp_flag kp_flags[] = {
 	{"--output", 'o', "FORMAT", KP_VALUE_CHOICE, output_formats, "what to print on stdout"},
 	{"--no-color", 0, NULL, KP_VALUE_NONE, NULL, "no colour in the terminal summary"},
 	{"--quiet", 0, NULL, KP_VALUE_NONE, NULL, "no progress on stderr"},
-	{"--kubeconfig", 0, "FILE", KP_VALUE_FILE, NULL, "live collection, not implemented yet"},
-	{"--context", 'c', "NAME", KP_VALUE_TEXT, NULL, "live collection, not implemented yet"},
-	{"--prometheus-url", 0, "URL", KP_VALUE_TEXT, NULL, "live collection, not implemented yet"},
+	{"--kubeconfig", 0, "FILE", KP_VALUE_FILE, NULL, "kubeconfig of the live cluster to read"},
+	{"--context", 'c', "NAME", KP_VALUE_TEXT, NULL, "kubeconfig context, default its current-context"},
+	{"--prometheus-url", 0, "URL", KP_VALUE_TEXT, NULL, "Prometheus to read usage from, default PROMETHEUS_URL"},
+	{"--window", 0, "DURATION", KP_VALUE_TEXT, NULL, "how far back usage is summarised, default 14d"},
+	{"--snapshot-out", 0, "DIR", KP_VALUE_DIR, NULL, "also save the collected snapshot in DIR"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
 	{0},
@@ -47,9 +49,10 @@ const kp_flag *kp_flag_find(const char *name)
 static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "--previous", "--namespace",
 					"--all-namespaces", "--exclude-namespace", "--selector", "--output",
 					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
-					"--quiet", "--kubeconfig", "--context", "--prometheus-url", NULL};
+					"--quiet", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out", NULL};
 static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--cluster-name", "--quiet",
-					    "--kubeconfig", "--context", "--prometheus-url", NULL};
+					    "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
+					    "--now", NULL};
 static const char *const analyze_flags[] = {"--namespace", "--all-namespaces", "--exclude-namespace", "--selector",
 					    "--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					    NULL};
@@ -65,7 +68,7 @@ static const char *const shells[] = {"bash", "zsh", NULL};
 
 const kp_command kp_commands[] = {
 	{"run", cmd_run, run_flags, KP_VALUE_NONE, NULL, "collect, analyze, recommend and render in one go"},
-	{"collect", cmd_collect, collect_flags, KP_VALUE_NONE, NULL, "read a snapshot into a run directory"},
+	{"collect", cmd_collect, collect_flags, KP_VALUE_NONE, NULL, "read a cluster or a snapshot into a run directory"},
 	{"analyze", cmd_analyze, analyze_flags, KP_VALUE_DIR, NULL, "run the rules: RUN/analysis.json"},
 	{"recommend", cmd_recommend, recommend_flags, KP_VALUE_DIR, NULL, "prices, risk, actions: RUN/findings.json"},
 	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},

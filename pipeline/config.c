@@ -123,6 +123,12 @@ static bool v_nonneg_int(const cfg_value *v, char *why, size_t n)
 	return v->i >= 0;
 }
 
+static bool v_positive_int64(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i > 0;
+}
+
 static bool v_percentile(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -178,6 +184,57 @@ static bool v_url(const cfg_value *v, char *why, size_t n)
 		return false;
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p <= ' ')
+			return false;
+	return true;
+}
+
+/* A Prometheus duration ("14d", "5m") of at least a second. */
+static bool v_duration(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	int64_t sec;
+	return v->s && kp_parse_duration(v->s, &sec) && sec >= 1;
+}
+
+static bool v_optional_url(const cfg_value *v, char *why, size_t n)
+{
+	return !v->s || v_url(v, why, n);
+}
+
+static bool v_count(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 100000;
+}
+
+/* An HTTP header line "Name: value": a token name, no line breaks. */
+static bool v_headers(const cfg_value *v, char *why, size_t n)
+{
+	for (size_t i = 0; i < v->l.len; i++) {
+		const char *h = v->l.items[i], *colon = strchr(h, ':');
+		bool ok = colon && colon > h;
+		for (const char *p = h; ok && p < colon; p++)
+			ok = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+			     *p == '_';
+		for (const char *p = h; ok && *p; p++)
+			ok = *p != '\r' && *p != '\n';
+		if (!ok) {
+			snprintf(why, n, "item %zu: expected \"Name: value\" (e.g. \"X-Scope-OrgID: team-a\")", i);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A Prometheus label name. */
+static bool v_label(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	const char *s = v->s;
+	if (!s || !*s || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
 			return false;
 	return true;
 }
@@ -475,6 +532,46 @@ static const cfg_key config_keys[] = {
 	{"report.detail_findings", NULL, T_INT, OFF(render.detail_findings), false, v_nonneg_int, "an integer >= 0", 0,
 	 NULL},
 	{"report.row_findings", NULL, T_INT, OFF(render.row_findings), false, v_nonneg_int, "an integer >= 0", 0, NULL},
+	/* the live cluster's API server */
+	{"kube.timeout_seconds", NULL, T_INT, OFF(kube.timeout_seconds), false, v_count, "an integer between 1 and 100000",
+	 0, NULL},
+	{"kube.connect_timeout_seconds", NULL, T_INT, OFF(kube.connect_timeout_seconds), false, v_count,
+	 "an integer between 1 and 100000", 0, NULL},
+	{"kube.qps", NULL, T_DOUBLE, OFF(kube.qps), false, v_positive, "a number > 0", 0, NULL},
+	{"kube.burst", NULL, T_INT, OFF(kube.burst), false, v_count, "an integer between 1 and 100000", 0, NULL},
+	{"kube.page_size", NULL, T_INT, OFF(kube.page_size), false, v_count, "an integer between 1 and 100000", 0, NULL},
+	{"kube.retries", NULL, T_INT, OFF(kube.retries), false, v_count, "an integer between 1 and 100000", 0, NULL},
+	/* Prometheus (Thanos, Mimir, Cortex) */
+	{"prometheus.url", "PROMETHEUS_URL", T_STRING, OFF(prometheus.url), false, v_optional_url,
+	 "an http:// or https:// URL, with a path prefix if the server has one", 0, NULL},
+	{"prometheus.window", NULL, T_STRING, OFF(prometheus.window), false, v_duration,
+	 "a duration such as 14d, 7d or 36h", 0, NULL},
+	{"prometheus.step", NULL, T_STRING, OFF(prometheus.step), false, v_duration, "a duration such as 1m or 5m", 0,
+	 NULL},
+	{"prometheus.rate_window", NULL, T_STRING, OFF(prometheus.rate_window), false, v_duration,
+	 "a duration such as 5m", 0, NULL},
+	{"prometheus.token", "PROMETHEUS_TOKEN", T_STRING, OFF(prometheus.token), true, NULL, "a bearer token", 0, NULL},
+	{"prometheus.token_file", NULL, T_STRING, OFF(prometheus.token_file), false, NULL, "a file path", 0, NULL},
+	{"prometheus.username", NULL, T_STRING, OFF(prometheus.username), false, NULL, "a user name", 0, NULL},
+	{"prometheus.password", "PROMETHEUS_PASSWORD", T_STRING, OFF(prometheus.password), true, NULL, "a password", 0,
+	 NULL},
+	{"prometheus.ca_file", NULL, T_STRING, OFF(prometheus.ca_file), false, NULL, "a file path", 0, NULL},
+	{"prometheus.insecure_skip_tls_verify", NULL, T_BOOL, OFF(prometheus.insecure_skip_tls_verify), false, NULL,
+	 "true or false", 0, NULL},
+	{"prometheus.headers", NULL, T_LIST, OFF(prometheus.headers), false, v_headers, "\"Name: value\" header lines",
+	 LIST_JSON, NULL},
+	{"prometheus.timeout_seconds", NULL, T_INT, OFF(prometheus.timeout_seconds), false, v_count,
+	 "an integer between 1 and 100000", 0, NULL},
+	{"prometheus.max_samples", NULL, T_INT64, OFF(prometheus.max_samples), false, v_positive_int64,
+	 "an integer > 0", 0, NULL},
+	{"prometheus.concurrency", NULL, T_INT, OFF(prometheus.concurrency), false, v_count,
+	 "an integer between 1 and 100000", 0, NULL},
+	{"prometheus.labels.namespace", NULL, T_STRING, OFF(prometheus.namespace_label), false, v_label,
+	 "a Prometheus label name", 0, NULL},
+	{"prometheus.labels.pod", NULL, T_STRING, OFF(prometheus.pod_label), false, v_label, "a Prometheus label name", 0,
+	 NULL},
+	{"prometheus.labels.container", NULL, T_STRING, OFF(prometheus.container_label), false, v_label,
+	 "a Prometheus label name", 0, NULL},
 	{"cluster.name", NULL, T_STRING, OFF(collect.cluster_name), false, v_cluster_name,
 	 "a cluster name: up to 253 characters, no control characters", 0, NULL},
 };
@@ -535,6 +632,22 @@ void kp_config_init(kp_config *c)
 	c->prices.currency = kp_xstrdup("USD");
 	c->prices.source = kp_xstrdup("default");
 	c->prices.spot_cpu_core_hour = c->prices.spot_memory_gib_hour = c->prices.custom_storage_gib_hour = -1;
+
+	c->kube.timeout_seconds = 120;
+	c->kube.connect_timeout_seconds = 10;
+	c->kube.qps = 50;
+	c->kube.burst = 100;
+	c->kube.page_size = 500;
+	c->kube.retries = 5;
+	c->prometheus.window = kp_xstrdup("14d");
+	c->prometheus.step = kp_xstrdup("1m");
+	c->prometheus.rate_window = kp_xstrdup("5m");
+	c->prometheus.timeout_seconds = 120;
+	c->prometheus.max_samples = 20000000;
+	c->prometheus.concurrency = 2;
+	c->prometheus.namespace_label = kp_xstrdup("namespace");
+	c->prometheus.pod_label = kp_xstrdup("pod");
+	c->prometheus.container_label = kp_xstrdup("container");
 
 	c->rules.rightsizing.cpu_percentile = 95;
 	c->rules.rightsizing.cpu_margin = 0.15;

@@ -135,6 +135,35 @@ typedef struct kp_config {
 	struct {
 		char *cluster_name;    /* cluster.name, NULL = derive */
 	} collect;
+	/* kube.*: how the live cluster's API server is read (pipeline/http.h) */
+	struct {
+		int timeout_seconds;         /* kube.timeout_seconds 120: one request (one page), whole */
+		int connect_timeout_seconds; /* kube.connect_timeout_seconds 10 */
+		double qps;                  /* kube.qps 50: requests per second, sustained */
+		int burst;                   /* kube.burst 100 */
+		int page_size;               /* kube.page_size 500: items per list page (limit=) */
+		int retries;                 /* kube.retries 5: attempts per request (429, 5xx, cut connections) */
+	} kube;
+	/* prometheus.*: where usage comes from (stages/collect/prom.h) */
+	struct {
+		char *url;             /* PROMETHEUS_URL / --prometheus-url; NULL: metrics-server, else none */
+		char *window;          /* prometheus.window "14d" / --window */
+		char *step;            /* prometheus.step "1m": resolution of the percentiles */
+		char *rate_window;     /* prometheus.rate_window "5m": rate() range for CPU */
+		char *token;           /* PROMETHEUS_TOKEN, secret: bearer token */
+		char *token_file;      /* prometheus.token_file: re-read per run */
+		char *username;        /* prometheus.username: basic auth */
+		char *password;        /* PROMETHEUS_PASSWORD, secret */
+		char *ca_file;         /* prometheus.ca_file */
+		bool insecure_skip_tls_verify; /* prometheus.insecure_skip_tls_verify false */
+		kp_strlist headers;    /* prometheus.headers ["X-Scope-OrgID: team-a"] */
+		int timeout_seconds;   /* prometheus.timeout_seconds 120: one query */
+		int64_t max_samples;   /* prometheus.max_samples 20000000: samples one query may load */
+		int concurrency;       /* prometheus.concurrency 2: queries in flight */
+		char *namespace_label; /* prometheus.labels.namespace "namespace" */
+		char *pod_label;       /* prometheus.labels.pod "pod" */
+		char *container_label; /* prometheus.labels.container "container" */
+	} prometheus;
 	kp_prices_config prices;
 	kp_rules_config rules;
 	kp_scope_config scope;

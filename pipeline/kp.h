@@ -39,7 +39,8 @@ typedef enum {
 	KP_ERR_INPUT,   /* an input file is malformed or violates the format */
 	KP_ERR_IO,      /* reading or writing a file failed */
 	KP_ERR_NOMEM,   /* allocation failed */
-	KP_ERR_INTERNAL /* a bug: should never happen */
+	KP_ERR_INTERNAL, /* a bug: should never happen */
+	KP_ERR_NETWORK   /* a server could not be reached or kept failing (pipeline/http.h) */
 } kp_status;
 
 typedef struct kp_error {
@@ -181,6 +182,8 @@ kp_status kp_mkdir_p(const char *path, kp_error *err);
  * that cannot be checked (EIO, EACCES) "exists", and opening it reports why. */
 bool kp_file_exists(const char *path);
 char *kp_path_join(const char *a, const char *b); /* caller frees */
+/* rm -rf path, best effort, symlinks not followed (NULL: nothing). */
+void kp_remove_tree(const char *path);
 
 /* ---- JSON helpers (json-c) ---- */
 /* Parses a file whose top level must be a JSON object; on syntax error names
@@ -242,6 +245,9 @@ const char *kp_name_problem(const char *s, kp_name_rule rule);
 /* RFC 3339 <-> seconds since the epoch (UTC). Returns false on bad input. */
 bool kp_time_parse(const char *s, int64_t *out);
 void kp_time_format(int64_t t, char out[32]); /* "2026-11-25T12:00:00Z" */
+/* "14d", "1h30m", "90s", "300" (seconds): Prometheus' duration syntax
+ * (units w d h m s). False for anything else. */
+bool kp_parse_duration(const char *s, int64_t *seconds);
 /* Seconds on the monotonic clock, for durations (stage and background timings). */
 double kp_monotonic_seconds(void);
 

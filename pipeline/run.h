@@ -33,7 +33,10 @@ typedef struct kp_run {
 	const kp_config *cfg;
 	kp_audit *audit;       /* events go here; an audit with no path drops them */
 	int64_t now;           /* seconds since the epoch: the analysis time */
-	const char *snapshot;  /* collect: the snapshot directory to read */
+	const char *snapshot;  /* collect: the snapshot directory to read; NULL: the live cluster */
+	const char *kubeconfig;   /* collect, live: --kubeconfig (NULL: KUBECONFIG, ~/.kube/config, in-cluster) */
+	const char *kube_context; /* collect, live: --context (NULL: current-context) */
+	const char *snapshot_out; /* collect: also save the snapshot here (--snapshot-out), NULL none */
 	const char *const *namespaces; /* analyze: report only these namespaces (none: all) */
 	size_t nnamespaces;
 	const struct kp_selector *selector; /* analyze: report only resources whose labels match (NULL: all) */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -179,6 +180,7 @@ const char *kp_status_name(kp_status s)
 	case KP_ERR_INPUT: return "invalid input";
 	case KP_ERR_IO: return "I/O error";
 	case KP_ERR_NOMEM: return "out of memory";
+	case KP_ERR_NETWORK: return "network error";
 	default: return "internal error";
 	}
 }
@@ -1639,4 +1641,53 @@ uint64_t kp_fnv1a64(const void *data, size_t len, uint64_t seed)
 		h *= 0x100000001b3ULL;
 	}
 	return h;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+void kp_remove_tree(const char *path)
+{
+	if (path)
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Prometheus' duration syntax, as --window and the prometheus.* keys take
+ * it: one or more <integer><unit> with units w, d, h, m, s (so "14d",
+ * "1h30m", "90s"); a bare integer is seconds. */
+bool kp_parse_duration(const char *s, int64_t *seconds)
+{
+	if (!s || !*s)
+		return false;
+	int64_t total = 0;
+	const char *p = s;
+	while (*p) {
+		if (*p < '0' || *p > '9')
+			return false;
+		int64_t n = 0;
+		while (*p >= '0' && *p <= '9') {
+			if (n > (INT64_MAX - 9) / 10)
+				return false;
+			n = n * 10 + (*p++ - '0');
+		}
+		int64_t unit = 1;
+		switch (*p) {
+		case 'w': unit = 7 * 86400; p++; break;
+		case 'd': unit = 86400; p++; break;
+		case 'h': unit = 3600; p++; break;
+		case 'm': unit = 60; p++; break;
+		case 's': p++; break;
+		case '\0': if (p == s) return false; break;
+		default: return false;
+		}
+		if (n > (INT64_MAX / unit) - total / unit - 1)
+			return false;
+		total += n * unit;
+	}
+	*seconds = total;
+	return true;
 }

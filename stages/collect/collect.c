@@ -7,14 +7,20 @@
  */
 #include "stages/collect/collect.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/fault.h"
+#include "pipeline/urlmask.h"
+#include "stages/collect/kube.h"
+#include "stages/collect/kubeconfig.h"
 #include "stages/collect/redact.h"
 #include "stages/collect/snapshot.h"
+#include "stages/collect/usage.h"
 
 static const char *base_name(const char *path, char *buf, size_t n)
 {
@@ -70,7 +76,7 @@ static kp_status collect_load(kp_run *run, kp_error *err)
 	if (run->cluster)
 		return KP_OK;
 	if (!run->snapshot)
-		return kp_fail(err, KP_ERR_USAGE, "no snapshot directory to read (live collection is not implemented yet)");
+		return kp_fail(err, KP_ERR_USAGE, "no snapshot directory to read (a live cluster is read by kp_collect_run)");
 	kp_cluster *c = kp_xcalloc(1, sizeof(*c));
 	kp_cluster_init(c);
 	forget_plans(run);
@@ -202,8 +208,238 @@ static kp_status write_snapshot(kp_run *run, void *arg, json_object *events, kp_
 /* The copy goes on a second thread from this size of snapshot up. */
 #define KP_BACKGROUND_MIN_BYTES (64u << 20)
 
+/* ---- a live cluster ---- */
+
+typedef struct {
+	kp_kube *kc;
+	char *objdir, *snapdir;
+	kp_run *run;
+	kp_prom_stats prom; /* what reading Prometheus took */
+	size_t ms_containers; /* containers metrics-server gave */
+	const char *usage_source; /* "prometheus", "metrics-server" or NULL */
+} livesrc_t;
+
+static kp_status live_list(void *ud, kp_cluster *c, kp_resource r, kp_error *err)
+{
+	livesrc_t *l = ud;
+	return kp_kube_list(l->kc, c, r, l->objdir, err);
+}
+
+/* The usage summaries: Prometheus when a URL was given, else
+ * metrics-server when the cluster serves it, else none. Written as the
+ * snapshot's usage.json and read back as a snapshot's is. A metrics source
+ * that fails degrades the run (the objects are still judged; every
+ * workload is listed as skipped for rightsizing, exit 3); a configuration
+ * that cannot work stops it. Runs on the lists' second thread. */
+static kp_status live_usage(void *ud, kp_cluster *c, kp_error *err)
+{
+	livesrc_t *l = ud;
+	const kp_config *cfg = l->run->cfg;
+	char *path = kp_path_join(l->snapdir, "usage.json");
+	kp_status s = KP_OK;
+	kp_error uerr = {0};
+	const char *why = NULL;
+	if (cfg->prometheus.url) {
+		s = kp_prom_collect(cfg, l->run->now, l->run->audit, path, &l->prom, &uerr);
+		if (s == KP_ERR_USAGE) {
+			*err = uerr;
+			free(path);
+			return s;
+		}
+		if (!s)
+			l->usage_source = "prometheus";
+		else
+			why = "Prometheus could not be read";
+	} else if (kp_kube_serves(l->kc, "metrics.k8s.io/v1beta1")) {
+		s = kp_metrics_server_collect(kp_kube_http(l->kc), l->run->now, path, &l->ms_containers, &uerr);
+		if (!s)
+			l->usage_source = "metrics-server";
+		else
+			why = "metrics-server could not be read";
+	} else {
+		kp_cluster_add_missing(c, "usage", NULL, NULL, NULL,
+				       "no Prometheus URL was given (--prometheus-url or PROMETHEUS_URL) and the cluster "
+				       "serves no metrics-server; no workload was rightsized, all are listed as skipped",
+				       "usage: not measured (no Prometheus URL given: --prometheus-url or PROMETHEUS_URL; "
+				       "no metrics-server); no workload was rightsized, all are listed as skipped");
+	}
+	if (why) {
+		char *reason = kp_xasprintf("%s (%s); no workload was rightsized, all are listed as skipped", why, uerr.msg);
+		char *summary = kp_xasprintf("usage: not measured: %s", reason);
+		kp_cluster_add_missing(c, "usage", NULL, NULL, NULL, reason, summary);
+		free(reason);
+		free(summary);
+		s = KP_OK;
+	} else if (l->usage_source) {
+		s = kp_snapshot_load_usage(c, l->snapdir, err);
+	}
+	free(path);
+	return s;
+}
+
+/* cluster.json of a live run: the context's cluster, its server. */
+static kp_status write_live_cluster_json(const char *snapdir, const kp_kubeconfig *k, const kp_kube *kc,
+					 const char *name, kp_error *err)
+{
+	json_object *cl = json_object_new_object();
+	json_object_object_add(cl, "name", json_object_new_string(name));
+	json_object_object_add(cl, "context", k->context ? json_object_new_string(k->context) : NULL);
+	char *server = kp_mask_url_credentials(k->server);
+	json_object_object_add(cl, "server", json_object_new_string(server));
+	free(server);
+	const char *v = kp_kube_server_version(kc);
+	json_object_object_add(cl, "server_version", v ? json_object_new_string(v) : NULL);
+	json_object_object_add(cl, "source", json_object_new_string("live"));
+	char *p = kp_path_join(snapdir, "cluster.json");
+	kp_status s = kp_json_write_file(p, cl, err);
+	free(p);
+	json_object_put(cl);
+	return s;
+}
+
+kp_status kp_collect_check_live(const char *kubeconfig, const char *context, kp_error *err)
+{
+	kp_kubeconfig k;
+	bool found = false;
+	kp_status s = kp_kubeconfig_load(kubeconfig, context, &k, &found, err);
+	kp_kubeconfig_release(&k);
+	if (!s && !found)
+		s = kp_fail(err, KP_ERR_USAGE, "nothing to read: give --snapshot DIR, or a kubeconfig (--kubeconfig FILE, "
+					      "KUBECONFIG or ~/.kube/config), or run it in a pod (its service account)");
+	return s;
+}
+
+static kp_status collect_live(kp_run *run, kp_error *err)
+{
+	kp_kubeconfig k;
+	bool found = false;
+	kp_status s = kp_kubeconfig_load(run->kubeconfig, run->kube_context, &k, &found, err);
+	if (!s && !found)
+		s = kp_fail(err, KP_ERR_USAGE, "no cluster to read: no kubeconfig (--kubeconfig FILE, KUBECONFIG, "
+					      "~/.kube/config) and not in a pod; or read a snapshot with --snapshot DIR");
+	if (s) {
+		kp_kubeconfig_release(&k);
+		return s;
+	}
+	kp_run_note(run, KP_NOTE_INFO, "collect: reading the cluster at %s (%s%s%s)", k.server, k.source,
+		    k.context ? ", context " : "", k.context ? k.context : "");
+	livesrc_t l = {0};
+	l.run = run;
+	l.snapdir = kp_path_join(run->dir, "snapshot");
+	l.objdir = kp_path_join(l.snapdir, "objects");
+	s = kp_mkdir_p(l.objdir, err);
+	if (!s)
+		s = kp_kube_connect(&k, NULL, run->audit, &l.kc, err);
+	kp_cluster *c = NULL;
+	if (!s) {
+		c = kp_xcalloc(1, sizeof(*c));
+		kp_cluster_init(c);
+		kp_snapshot_source src = {live_list, live_usage, &l};
+		s = kp_snapshot_load_from(c, &src, err);
+	}
+	if (!s) {
+		const char *cname = run->cfg->collect.cluster_name;
+		s = write_live_cluster_json(l.snapdir, &k, l.kc, cname ? cname : k.cluster_name ? k.cluster_name : "in-cluster",
+					    err);
+	}
+	if (!s) {
+		kp_http_stats hs = kp_kube_stats(l.kc);
+		kp_run_note(run, KP_NOTE_INFO, "collect: %llu requests to the API server (%llu retried), %.1f MB",
+			    (unsigned long long)hs.attempts, (unsigned long long)hs.retries, (double)hs.bytes / 1e6);
+		if (l.usage_source && !strcmp(l.usage_source, "prometheus"))
+			kp_run_note(run, KP_NOTE_INFO,
+				    "collect: usage of %zu containers from Prometheus: %d queries (%d split as too heavy), "
+				    "%zu series, %.1f s",
+				    l.prom.containers, l.prom.queries, l.prom.split, l.prom.series, l.prom.seconds);
+		else if (l.usage_source)
+			kp_run_note(run, KP_NOTE_INFO, "collect: usage of %zu containers from metrics-server (one sample each)",
+				    l.ms_containers);
+		/* the model cache, as for a snapshot: a later `kopilot analyze
+		 * RUN` need not parse the lists again */
+		kp_error cerr = {0};
+		if (kp_snapshot_cache_write(c, l.snapdir, &cerr))
+			kp_run_note(run, KP_NOTE_INFO, "collect: model cache not written (analyze will read the raw files): %s",
+				    cerr.msg);
+		run->cluster = c;
+		c = NULL;
+	}
+	if (c) {
+		kp_cluster_release(c);
+		free(c);
+	}
+	kp_kube_free(l.kc);
+	kp_kubeconfig_release(&k);
+	free(l.objdir);
+	free(l.snapdir);
+	return s;
+}
+
+/* --snapshot-out DIR: the run's snapshot (lists, usage.json, cluster.json)
+ * as a portable copy, written beside DIR and switched in whole. */
+static kp_status save_snapshot(kp_run *run, kp_error *err)
+{
+	const char *dst = run->snapshot_out;
+	char *src = kp_path_join(run->dir, "snapshot");
+	char *tmp = kp_xasprintf("%s.new.%ld", dst, (long)getpid());
+	char *old = kp_xasprintf("%s.old.%ld", dst, (long)getpid());
+	char *objdir = kp_path_join(tmp, "objects");
+	kp_status s = kp_mkdir_p(objdir, err);
+	for (int r = 0; r < KP_RES_COUNT && !s; r++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "objects/%s.json", kp_resource_name((kp_resource)r));
+		char *from = kp_path_join(src, rel), *to = kp_path_join(tmp, rel);
+		if (kp_file_exists(from))
+			s = kp_copy_file_atomic(from, to, err);
+		free(from);
+		free(to);
+	}
+	static const char *const files[] = {"usage.json", "cluster.json"};
+	for (size_t i = 0; i < 2 && !s; i++) {
+		char *from = kp_path_join(src, files[i]), *to = kp_path_join(tmp, files[i]);
+		if (kp_file_exists(from))
+			s = kp_copy_file_atomic(from, to, err);
+		free(from);
+		free(to);
+	}
+	if (!s) {
+		bool had = kp_file_exists(dst);
+		if (had && rename(dst, old) != 0)
+			s = kp_fail(err, KP_ERR_IO, "--snapshot-out %s: cannot replace it: %s", dst, strerror(errno));
+		else if (rename(tmp, dst) != 0) {
+			s = kp_fail(err, KP_ERR_IO, "--snapshot-out %s: %s", dst, strerror(errno));
+			if (had)
+				(void)rename(old, dst);
+		} else if (had) {
+			kp_remove_tree(old);
+		}
+	}
+	if (s)
+		kp_remove_tree(tmp);
+	free(objdir);
+	free(tmp);
+	free(old);
+	free(src);
+	return s;
+}
+
 static kp_status collect_run(kp_run *run, kp_error *err)
 {
+	if (!run->snapshot && !run->cluster) {
+		kp_status s = collect_live(run, err);
+		if (!s && run->snapshot_out)
+			s = save_snapshot(run, err);
+		if (s)
+			return s;
+		const kp_cluster *c = run->cluster;
+		for (size_t i = 0; i < c->missing.len && i < KP_COLLECT_WARNINGS; i++)
+			kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i].summary);
+		if (c->missing.len > KP_COLLECT_WARNINGS)
+			kp_run_note(run, KP_NOTE_WARN, "collect: ... and %zu more inputs not collected (report.md \"Not "
+				    "collected\", findings.json \"missing\")", c->missing.len - KP_COLLECT_WARNINGS);
+		if (c->missing.len)
+			run->degraded = true;
+		return KP_OK;
+	}
 	kp_status s = collect_load(run, err);
 	if (s)
 		return s;

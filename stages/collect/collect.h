@@ -1,6 +1,7 @@
 /*
- * collect.h - the collect stage: reads the cluster (today: a snapshot
- * directory, run->snapshot) into the model and writes the run's snapshot/:
+ * collect.h - the collect stage: reads the cluster (a snapshot directory,
+ * run->snapshot, or without one the live cluster through its API server,
+ * kube.h) into the model and writes the run's snapshot/:
  * objects/<resource>.json, usage.json, cluster.json and model.bin (the
  * parsed model, so a later `kopilot analyze RUN` need not parse again).
  * The lists are copied with secrets redacted (redact.h); the redacted copies
@@ -20,6 +21,13 @@
  * KP_ERR_USAGE when no source is given; KP_ERR_INPUT names the file, item
  * and field of malformed input. */
 kp_status kp_collect_load(kp_run *run, kp_error *err);
+
+/* Whether a live cluster can be read: the kubeconfig (explicit, or found
+ * as kubectl finds it, or the pod's service account) loads and names a
+ * context with a server, checked without contacting it, so that an entry
+ * point refuses before it creates anything. KP_ERR_USAGE "nothing to
+ * read" when there is no kubeconfig and no pod. */
+kp_status kp_collect_check_live(const char *kubeconfig, const char *context, kp_error *err);
 
 /* The stage: loads (unless kp_collect_load already did) and writes
  * run->dir/snapshot/: cluster.json before it returns, the lists, usage.json

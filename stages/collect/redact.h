@@ -54,6 +54,21 @@ kp_status kp_redact_copy(const char *src, const char *dst, size_t *count, kp_err
 /* The same from memory into out (tests, fuzzing). */
 kp_status kp_redact_buffer(const char *name, const char *in, size_t n, kp_buf *out, size_t *count, kp_error *err);
 
+/* A page copier: fed the tokens of an API server's List page by the
+ * model's own scan (kp_listscan_set_tap with kp_redactor_token), it writes
+ * the page's items (redacted as above) to out: each item without
+ * metadata.managedFields (the server's bookkeeping, a third of an object's
+ * bytes and nothing a reader of the snapshot needs), with apiVersion and
+ * kind added where the item lacks them (the server leaves them out of list
+ * items; kubectl puts them back), items separated by ",\n" across pages:
+ * *items_out counts the items written (the caller's, kept across pages).
+ * Around each chunk the scan is fed: page_chunk (the chunk's bytes, the
+ * offset of its first byte in the page, where to write) and, after the
+ * feed, page_flush (the chunk's end, kp_listscan_pending_start). */
+kp_redactor *kp_redactor_new_page(const char *api_version, const char *kind, size_t *items_out);
+void kp_redactor_page_chunk(kp_redactor *r, const char *data, uint64_t base, kp_buf *out);
+kp_status kp_redactor_page_flush(kp_redactor *r, uint64_t chunk_end, uint64_t pending_start, kp_error *err);
+
 /* One scan of each file, for the loader and the copy. The loader hands the
  * tokens of its own scan (pipeline/jscan.h, offsets after a byte order
  * mark) to a recorder, which notes where the values to redact are; the

@@ -159,6 +159,8 @@ typedef struct {
 	kp_resource resource; /* the list being read */
 	const char *rel;      /* "objects/pods.json", for messages */
 	size_t item;      /* index in that array */
+	size_t index_base; /* items of the list's earlier pages (live collection) */
+	size_t page_items; /* items seen in the page being read */
 	/* "Pod shop/web-1" once known, as parts joined only for an error
 	 * message (formatting it for each of 150,000 items showed in profiles):
 	 * what[0] NULL: not known */
@@ -1110,7 +1112,8 @@ static kp_status list_item(void *ud, json_object *item, size_t index, kp_error *
 {
 	ctx_t *x = ud;
 	(void)err; /* x->err, the same */
-	x->item = index;
+	x->item = x->index_base + index;
+	x->page_items = index + 1;
 	x->what[0] = NULL;
 	if (!json_object_is_type(item, json_type_object))
 		return bad(x, "item", "not an object");
@@ -1310,7 +1313,8 @@ static kp_status usage_item(void *ud, json_object *entry, size_t index, kp_error
 {
 	ctx_t *x = ud;
 	(void)err; /* x->err, the same */
-	x->item = index;
+	x->item = x->index_base + index;
+	x->page_items = index + 1;
 	x->what[0] = NULL;
 	x->nul_field[0] = '\0';
 	kp_status s = parse_usage_entry(x, entry);
@@ -1784,8 +1788,7 @@ const char *kp_snapshot_loader_stamp(void) { return "loader-2 " __DATE__ " " __T
  * in call order, which a second thread would make vary. */
 typedef struct {
 	kp_cluster part;
-	const char *dir;
-	kp_redact_plan *plans;
+	const kp_snapshot_source *src;
 	kp_status s;
 	kp_error err;
 } others_t;
@@ -1794,23 +1797,22 @@ static kp_status load_others(void *arg, kp_error *err)
 {
 	others_t *w = arg;
 	for (int r = KP_RES_PODS + 1; r < KP_RES_COUNT; r++) {
-		kp_status s = load_list(&w->part, w->dir, (kp_resource)r, w->plans ? &w->plans[r] : NULL, err);
+		kp_status s = w->src->list(w->src->ud, &w->part, (kp_resource)r, err);
 		if (s)
 			return s;
 	}
-	return load_usage(&w->part, w->dir, err);
+	return w->src->usage(w->src->ud, &w->part, err);
 }
 
 typedef struct {
 	kp_cluster *c;
-	const char *dir;
-	kp_redact_plan *plan;
+	const kp_snapshot_source *src;
 } pods_t;
 
 static kp_status load_pods(void *arg, kp_error *err)
 {
 	pods_t *p = arg;
-	return load_list(p->c, p->dir, KP_RES_PODS, p->plan, err);
+	return p->src->list(p->src->ud, p->c, KP_RES_PODS, err);
 }
 
 static void *others_thread(void *arg)
@@ -1853,34 +1855,41 @@ static void merge_others(kp_cluster *c, others_t *w)
 	MOVE_LIST(c->usage, p->usage);
 }
 
-static kp_status load_sequential(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err)
+static kp_status load_sequential(kp_cluster *c, const kp_snapshot_source *src, kp_error *err)
 {
 	for (int r = 0; r < KP_RES_COUNT; r++) {
-		kp_status s = load_list(c, dir, (kp_resource)r, plans ? &plans[r] : NULL, err);
+		kp_status s = src->list(src->ud, c, (kp_resource)r, err);
 		if (s)
 			return s;
 	}
-	return load_usage(c, dir, err);
+	return src->usage(src->ud, c, err);
 }
 
-static kp_status load_all(kp_cluster *c, const char *dir, kp_redact_plan *plans, kp_error *err)
+kp_status kp_snapshot_load_from(kp_cluster *c, const kp_snapshot_source *src, kp_error *err)
 {
-	if (!KP_THREADS)
-		return load_sequential(c, dir, plans, err);
+	kp_status s;
+	if (!KP_THREADS) {
+		s = load_sequential(c, src, err);
+		if (!s)
+			resolve(c);
+		return s;
+	}
 	others_t *w = kp_xcalloc(1, sizeof(*w));
 	kp_cluster_init(&w->part);
-	w->dir = dir;
-	w->plans = plans;
+	w->src = src;
 	pthread_t t;
 	if (pthread_create(&t, NULL, others_thread, w) != 0) {
 		kp_cluster_release(&w->part);
 		free(w);
-		return load_sequential(c, dir, plans, err); /* no thread to be had: one after the other */
+		s = load_sequential(c, src, err); /* no thread to be had: one after the other */
+		if (!s)
+			resolve(c);
+		return s;
 	}
 	/* under a guard of its own: running out of memory here must still
-	 * wait for the other thread, which reads the plans and writes w */
-	pods_t pa = {c, dir, plans ? &plans[KP_RES_PODS] : NULL};
-	kp_status s = kp_nomem_guard(load_pods, &pa, err);
+	 * wait for the other thread, which reads the source and writes w */
+	pods_t pa = {c, src};
+	s = kp_nomem_guard(load_pods, &pa, err);
 	pthread_join(t, NULL);
 	if (!s && w->s) {
 		*err = w->err;
@@ -1896,8 +1905,30 @@ static kp_status load_all(kp_cluster *c, const char *dir, kp_redact_plan *plans,
 	 * back to the system rather than staying in the run's peak. */
 	malloc_trim(0);
 #endif
+	if (!s)
+		resolve(c);
 	return s;
 }
+
+/* The snapshot directory as a source. */
+typedef struct {
+	const char *dir;
+	kp_redact_plan *plans;
+} dirsrc_t;
+
+static kp_status dir_list(void *ud, kp_cluster *c, kp_resource r, kp_error *err)
+{
+	dirsrc_t *d = ud;
+	return load_list(c, d->dir, r, d->plans ? &d->plans[r] : NULL, err);
+}
+
+static kp_status dir_usage(void *ud, kp_cluster *c, kp_error *err)
+{
+	dirsrc_t *d = ud;
+	return load_usage(c, d->dir, err);
+}
+
+kp_status kp_snapshot_load_usage(kp_cluster *c, const char *dir, kp_error *err) { return load_usage(c, dir, err); }
 
 kp_status kp_snapshot_load(kp_cluster *c, const char *dir, kp_error *err)
 {
@@ -1914,11 +1945,9 @@ kp_status kp_snapshot_load_planned(kp_cluster *c, const char *dir, kp_redact_pla
 	if (!has_objects)
 		return kp_fail(err, KP_ERR_USAGE, "%s: not a snapshot: objects/ is missing (expected objects/<resource>.json)",
 			       dir);
-	kp_status s = load_all(c, dir, plans, err);
-	if (s)
-		return s;
-	resolve(c);
-	return KP_OK;
+	dirsrc_t d = {dir, plans};
+	kp_snapshot_source src = {dir_list, dir_usage, &d};
+	return kp_snapshot_load_from(c, &src, err);
 }
 
 /* ---- one list from memory (fuzzing: tests/fuzz/fuzz_model.c) ---- */
@@ -1949,3 +1978,134 @@ kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data,
 }
 
 void kp_snapshot_resolve(kp_cluster *c) { resolve(c); }
+
+/* ---- a list read page by page (stages/collect/kube.c) ---- */
+
+/* What the parse of one page appended, to take back when the page is read
+ * again (a retry) or the whole list is (an expired continue token): the
+ * lengths of the model's arrays. The strings stay in the arena. */
+typedef struct {
+	size_t pods, workloads, pvcs, pvs, hpas, namespaces, nodes, services, endpointslices, storageclasses;
+} cluster_mark;
+
+static cluster_mark mark_of(const kp_cluster *c)
+{
+	return (cluster_mark){c->pods.len,  c->workloads.len, c->pvcs.len,     c->pvs.len,
+			      c->hpas.len,  c->namespaces.len, c->nodes.len,  c->services.len,
+			      c->endpointslices.len, c->storageclasses.len};
+}
+
+static void rollback(kp_cluster *c, const cluster_mark *m)
+{
+	c->pods.len = m->pods;
+	c->workloads.len = m->workloads;
+	c->pvcs.len = m->pvcs;
+	c->pvs.len = m->pvs;
+	c->hpas.len = m->hpas;
+	c->namespaces.len = m->namespaces;
+	c->nodes.len = m->nodes;
+	c->services.len = m->services;
+	c->endpointslices.len = m->endpointslices;
+	c->storageclasses.len = m->storageclasses;
+}
+
+struct kp_list_reader {
+	ctx_t x;
+	kp_resource r;
+	char *page_name;
+	char expected[160];
+	size_t items; /* in the pages read to the end */
+	cluster_mark page_mark, list_mark;
+	kp_listscan *ls;
+};
+
+kp_list_reader *kp_list_reader_new(kp_cluster *c, kp_resource r)
+{
+	kp_list_reader *lr = kp_xcalloc(1, sizeof(*lr));
+	lr->r = r;
+	lr->x = (ctx_t){.c = c, .list = "items", .resource = r, .rel = kp_resource_name(r),
+			.keep_all_labels = keep_all_labels(r)};
+	kp_buf_init(&lr->x.what_buf);
+	snprintf(lr->expected, sizeof(lr->expected), "a %sList from the API server", kp_resource_kind(r));
+	lr->list_mark = mark_of(c);
+	return lr;
+}
+
+kp_listscan *kp_list_reader_page(kp_list_reader *lr, const char *name, kp_error *err)
+{
+	kp_listscan_free(lr->ls);
+	free(lr->page_name);
+	lr->page_name = kp_xstrdup(name);
+	lr->x.path = lr->page_name;
+	lr->x.err = err;
+	lr->x.index_base = lr->items;
+	lr->x.page_items = 0;
+	lr->page_mark = mark_of(lr->x.c);
+	lr->ls = kp_listscan_new(lr->page_name, "items", lr->expected, item_keep(lr->r), list_item, &lr->x);
+	return lr->ls;
+}
+
+kp_status kp_list_reader_page_end(kp_list_reader *lr, json_object **skeleton, kp_error *err)
+{
+	*skeleton = NULL;
+	lr->x.err = err;
+	kp_status s = kp_listscan_finish(lr->ls, err);
+	json_object *doc = s ? NULL : kp_listscan_skeleton(lr->ls);
+	if (!s) {
+		const char *kind = kp_json_str(doc, "kind");
+		char list_kind[64];
+		snprintf(list_kind, sizeof(list_kind), "%sList", kp_resource_kind(lr->r));
+		if (!json_object_is_type(doc, json_type_object) || !kind)
+			s = kp_fail(err, KP_ERR_INPUT, "%s: kind: expected %s", lr->page_name, lr->expected);
+		else if (strcmp(kind, "List") != 0 && strcmp(kind, list_kind) != 0)
+			s = kp_fail(err, KP_ERR_INPUT, "%s: kind: is \"%s\", expected \"%s\"", lr->page_name, kind,
+				    list_kind);
+		else if (!json_object_is_type(kp_json_get(doc, "items"), json_type_array) &&
+			 kp_json_get(doc, "items") != NULL)
+			s = kp_fail(err, KP_ERR_INPUT, "%s: items: not a list", lr->page_name);
+	}
+	kp_listscan_free(lr->ls);
+	lr->ls = NULL;
+	if (s) {
+		json_object_put(doc);
+		rollback(lr->x.c, &lr->page_mark);
+		return s;
+	}
+	lr->items += lr->x.page_items;
+	*skeleton = doc;
+	return KP_OK;
+}
+
+void kp_list_reader_page_abort(kp_list_reader *lr)
+{
+	if (!lr->ls) /* no page being read: nothing to take back */
+		return;
+	kp_listscan_free(lr->ls);
+	lr->ls = NULL;
+	rollback(lr->x.c, &lr->page_mark);
+}
+
+void kp_list_reader_restart(kp_list_reader *lr)
+{
+	kp_list_reader_page_abort(lr);
+	rollback(lr->x.c, &lr->list_mark);
+	lr->items = 0;
+}
+
+size_t kp_list_reader_items(const kp_list_reader *lr) { return lr->items; }
+
+void kp_list_reader_free(kp_list_reader *lr, bool collected)
+{
+	if (!lr)
+		return;
+	if (lr->ls)
+		kp_list_reader_page_abort(lr);
+	if (collected)
+		lr->x.c->collected[lr->r] = true;
+	else
+		rollback(lr->x.c, &lr->list_mark); /* a list not collected leaves nothing half read */
+	kp_buf_release(&lr->x.what_buf);
+	strset_release(&lr->x.strs);
+	free(lr->page_name);
+	free(lr);
+}

@@ -12,6 +12,7 @@
 #define KP_SNAPSHOT_H
 
 #include "pipeline/model.h"
+#include "pipeline/listscan.h"
 #include "stages/collect/redact.h"
 
 /* Fills c (already kp_cluster_init'ed). On error c may hold partial data and
@@ -50,6 +51,42 @@ const char *kp_snapshot_loader_stamp(void);
  * kp_snapshot_load. */
 kp_status kp_snapshot_parse_list(kp_cluster *c, kp_resource r, const char *data, size_t n, kp_error *err);
 void kp_snapshot_resolve(kp_cluster *c);
+
+/* Where the lists and the usage come from: a snapshot directory
+ * (kp_snapshot_load) or a live cluster (stages/collect/kube.h). list fills c
+ * with list r, or records it as not collected (kp_cluster_add_missing) and
+ * returns KP_OK; an error stops the load. usage does the same for the
+ * usage summaries. Both are called from two threads at once, each with its
+ * own c (pods on one, everything else on the other), then merged and
+ * resolved. */
+typedef struct kp_snapshot_source {
+	kp_status (*list)(void *ud, kp_cluster *c, kp_resource r, kp_error *err);
+	kp_status (*usage)(void *ud, kp_cluster *c, kp_error *err);
+	void *ud;
+} kp_snapshot_source;
+kp_status kp_snapshot_load_from(kp_cluster *c, const kp_snapshot_source *src, kp_error *err);
+/* DIR/usage.json into c as kp_snapshot_load reads it (absent: not collected). */
+kp_status kp_snapshot_load_usage(kp_cluster *c, const char *dir, kp_error *err);
+
+/* A list read page by page as an API server sends it (limit/continue):
+ * each page is a List of its own, read by the same streaming reader and
+ * checks as a snapshot file; item numbers in messages count from the
+ * list's first page. A page that fails (or is read again) takes back what
+ * it added to the model; so does the list on restart (an expired continue
+ * token) and when it is freed as not collected. */
+typedef struct kp_list_reader kp_list_reader;
+kp_list_reader *kp_list_reader_new(kp_cluster *c, kp_resource r);
+/* The scan for the next page; name is for messages ("GET /api/v1/pods
+ * (page 3)"). The reader owns the scan: feed it, then page_end or
+ * page_abort. */
+kp_listscan *kp_list_reader_page(kp_list_reader *lr, const char *name, kp_error *err);
+/* The page's end: its skeleton (metadata.continue; the caller puts it). */
+kp_status kp_list_reader_page_end(kp_list_reader *lr, json_object **skeleton, kp_error *err);
+void kp_list_reader_page_abort(kp_list_reader *lr);
+void kp_list_reader_restart(kp_list_reader *lr);
+size_t kp_list_reader_items(const kp_list_reader *lr);
+/* collected: the list was read to its end (c->collected[r]). */
+void kp_list_reader_free(kp_list_reader *lr, bool collected);
 
 /* Tests: off makes the reader keep every member of every item instead of
  * only what the model reads (the filters in snapshot.c), to check that the

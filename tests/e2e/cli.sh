@@ -149,12 +149,15 @@ if $PY -c 'import json,sys; a=json.load(open(sys.argv[1])); assert a["scope"]["s
 else not_ok "kopilot analyze RUN -l SELECTOR"; fi
 
 # ------------------------------------------------------------ live collection flags
-expect_exit "-c NAME: refused like --context, live collection not implemented" 2 'flag -c/--context: live collection is not implemented yet' -- \
+expect_exit "-c NAME with --snapshot: one source or the other" 2 '--snapshot reads a snapshot, -c/--context a live cluster' -- \
 	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" -c prod
-expect_exit "--kubeconfig FILE: refused, live collection not implemented" 2 'flag --kubeconfig: live collection is not implemented yet' -- \
+expect_exit "--kubeconfig FILE with --snapshot: one source or the other" 2 '--snapshot reads a snapshot, --kubeconfig a live cluster' -- \
 	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --kubeconfig /dev/null
-expect_exit "collect -c NAME: refused the same way" 2 'flag -c/--context: live collection' -- \
+expect_exit "collect -c NAME with --snapshot: refused the same way" 2 '-c/--context a live cluster' -- \
 	"$KOPILOT" collect --snapshot "$DEMO" --out "$T/x" -c prod
+expect_exit "--kubeconfig naming no file: exit 2 naming it, nothing created" 2 '/nonexistent/kubeconfig' -- \
+	"$KOPILOT" run --kubeconfig /nonexistent/kubeconfig --out "$T/never"
+check "a refused live run created no run directory" test ! -e "$T/never"
 
 # ------------------------------------------------------------ -o for scripts
 k json -o json
@@ -252,7 +255,7 @@ bash_case() { # bash_case WANT WORD...
 	if [ "$got" = "$want" ]; then ok "bash completes '$*' to '$want'"; else not_ok "bash completes '$*'" "got: '$got', want: '$want'"; fi
 }
 bash_case "recommend render" kopilot re
-bash_case "--snapshot --state-dir --selector --set" kopilot run --s
+bash_case "--snapshot --state-dir --selector --set --snapshot-out" kopilot run --s
 bash_case "table json yaml csv" kopilot run -o ""
 bash_case "yaml" kopilot run --output = y
 bash_case "csv" kopilot run --output=c

@@ -307,10 +307,12 @@ expect_exit "snapshot directory missing: exit 2" 2 'does not exist' -- "$KOPILOT
 expect_exit "unknown flag: exit 2, one line naming it" 2 '^kopilot run: unknown flag --frobnicate' -- \
 	"$KOPILOT" run --frobnicate --snapshot "$DEMO" --out "$T/x"
 expect_exit "bad --now: exit 2" 2 'flag --now' -- "$KOPILOT" run --snapshot "$DEMO" --out "$T/x" --now yesterday
-expect_exit "--kubeconfig: not implemented yet, exit 2" 2 'not implemented yet' -- \
-	"$KOPILOT" run --kubeconfig ~/.kube/config --out "$T/x"
-expect_exit "--prometheus-url: not implemented yet, exit 2" 2 'not implemented yet' -- \
-	"$KOPILOT" collect --prometheus-url http://localhost:9090 --out "$T/x"
+expect_exit "--prometheus-url with --snapshot: one source or the other, exit 2" 2 'is for reading a live cluster' -- \
+	"$KOPILOT" collect --snapshot "$DEMO" --prometheus-url http://localhost:9090 --out "$T/x"
+expect_exit "--prometheus-url that is not a URL: exit 2 naming prometheus.url" 2 'prometheus.url: .*http' -- \
+	"$KOPILOT" run --prometheus-url localhost:9090 --kubeconfig /dev/null --out "$T/x"
+expect_exit "--window that is not a duration: exit 2 naming prometheus.window" 2 'prometheus.window: .*duration' -- \
+	"$KOPILOT" run --window 2weeks --kubeconfig /dev/null --out "$T/x"
 expect_exit "bad SAFETY_PROTECTED_NAMESPACES: exit 2 naming it" 2 'SAFETY_PROTECTED_NAMESPACES' -- \
 	env SAFETY_PROTECTED_NAMESPACES=kube-system "$KOPILOT" config show
 expect_exit "approval for destructive actions cannot be turned off" 2 'SAFETY_REQUIRE_APPROVAL_DESTRUCTIVE' -- \

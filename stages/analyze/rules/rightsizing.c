@@ -258,6 +258,11 @@ static void hpa_follows(kp_finding *f, const kp_hpa *h, const char *kind, const 
 	r->before = false;
 }
 
+static bool metrics_server(const kp_analyze_ctx *x)
+{
+	return x->cluster->usage_source && strcmp(x->cluster->usage_source, "metrics-server") == 0;
+}
+
 static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k,
 			    const kp_usage *const *us, size_t nus, const params_t *pp)
 {
@@ -280,7 +285,10 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 					 u.pods == 1 ? "" : "s", cfg->rules.rightsizing.min_batch_runs);
 			return;
 		}
-	} else if (history_h < cfg->rules.rightsizing.min_history_hours) {
+	} else if (history_h < cfg->rules.rightsizing.min_history_hours && !metrics_server(x)) {
+		/* metrics-server has no history at all, only one sample: judged
+		 * all the same, with confidence low (see below), as that is all
+		 * a cluster without Prometheus can say */
 		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
 				 "container %s: only %.1f hours of usage history (minimum %.0f)", k->name, history_h,
 				 cfg->rules.rightsizing.min_history_hours);
@@ -521,7 +529,8 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 			const kp_workload *w = &c->workloads.items[i];
 			if (w->wkind == KP_WL_DEPLOYMENT || w->wkind == KP_WL_STATEFULSET || w->wkind == KP_WL_DAEMONSET)
 				kp_findings_skip(x->out, kp_workload_api_version(w->wkind), kp_workload_kind_name(w->wkind),
-						 w->meta.namespace_, w->meta.name, "usage not measured (usage.json missing)");
+						 w->meta.namespace_, w->meta.name,
+						 "usage not measured (no usage summaries were collected: see \"missing\")");
 		}
 		return;
 	}

@@ -1,0 +1,1388 @@
+/*
+ * usage.c - see usage.h.
+ *
+ * The queries, for a group of namespaces (NS, a regex of their names) and
+ * optionally of pods (POD), with L = namespace,pod,container (the label
+ * names of prometheus.labels.*), W the window, S the step, R the rate
+ * window, all evaluated at the window's end:
+ *
+ *   cpu p50/p95/p99   quantile_over_time(q, (sum by (L) (rate(container_cpu_usage_seconds_total{SEL}[R])))[W:S])
+ *   cpu max           max_over_time((sum by (L) (rate(container_cpu_usage_seconds_total{SEL}[R])))[W:S])
+ *   memory p50        quantile_over_time(0.5, (max by (L) (container_memory_working_set_bytes{SEL}))[W:S])
+ *   memory max        max by (L) (max_over_time(container_memory_working_set_bytes{SEL}[W]))
+ *   samples           sum by (L) (count_over_time(container_memory_working_set_bytes{SEL}[W]))
+ *   first, last seen  min|max by (L) (min|max_over_time(timestamp(container_memory_working_set_bytes{SEL})[W:S]))
+ *   throttling        sum by (L) (increase(..._cfs_throttled_periods_total{SEL}[W]))
+ *                       / sum by (L) (increase(container_cpu_cfs_periods_total{SEL}[W]))
+ *   restarts          max by (L) (max_over_time(restarts{KSEL}[W]) - min_over_time(restarts{KSEL}[W]))
+ *   OOM kills         restarts that happened while the last termination
+ *                     reason was OOMKilled, summed over the window's steps
+ *   owner             max by (namespace,pod,owner_kind,owner_name) (max_over_time(kube_pod_owner{KSEL,owner_is_controller="true"}[W]))
+ *
+ * SEL = container!="",container!="POD",NS; KSEL = NS. So a window of 14
+ * days costs thirteen queries per group whatever the number of containers
+ * in it (KRR sends seven per container), and a pod replaced during the
+ * window keeps its usage and its owner.
+ */
+#include "stages/collect/usage.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/jscan.h"
+#include "pipeline/jsonw.h"
+#include "pipeline/quantity.h"
+#include "pipeline/urlmask.h"
+
+/* ---- what a query answers: a stream of (labels, value) ---- */
+
+enum { LB_NS, LB_POD, LB_CONTAINER, LB_OWNER_KIND, LB_OWNER_NAME, NLABELS };
+
+typedef struct {
+	const char *names[NLABELS]; /* the label names to keep */
+	char *vals[NLABELS];
+	char *value;
+	int value_index;
+	/* the answer's envelope */
+	char *status, *error, *error_type;
+	char keys[8][48]; /* the member name at each depth */
+	bool series;      /* /api/v1/series: data is a list of label sets */
+	void (*item)(void *ud, char **labels, const char *value);
+	void *ud;
+	size_t items;
+} answer_t;
+
+static void answer_clear_item(answer_t *a)
+{
+	for (int i = 0; i < NLABELS; i++) {
+		free(a->vals[i]);
+		a->vals[i] = NULL;
+	}
+	free(a->value);
+	a->value = NULL;
+	a->value_index = 0;
+}
+
+static void answer_reset(void *ud)
+{
+	answer_t *a = ud;
+	answer_clear_item(a);
+	free(a->status), free(a->error), free(a->error_type);
+	a->status = a->error = a->error_type = NULL;
+	memset(a->keys, 0, sizeof(a->keys));
+	a->items = 0;
+}
+
+static char *dup_text(const kp_jscan_token *t)
+{
+	size_t n = t->text ? t->len : 0;
+	char *s = kp_xmalloc(n + 1);
+	if (n)
+		memcpy(s, t->text, n);
+	s[n] = '\0';
+	return s;
+}
+
+static bool key_is(const answer_t *a, int depth, const char *k)
+{
+	return depth >= 0 && depth < 8 && strcmp(a->keys[depth], k) == 0;
+}
+
+static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
+{
+	(void)err;
+	answer_t *a = ud;
+	int d = t->depth;
+	if (t->type == KP_JS_KEY) {
+		if (d < 8)
+			snprintf(a->keys[d], sizeof(a->keys[d]), "%.*s", (int)(t->len < 47 ? t->len : 47), t->text);
+		return KP_OK;
+	}
+	if (d == 1 && t->type == KP_JS_STRING) {
+		char **slot = key_is(a, 1, "status") ? &a->status : key_is(a, 1, "error") ? &a->error
+				  : key_is(a, 1, "errorType") ? &a->error_type : NULL;
+		if (slot) {
+			free(*slot);
+			*slot = dup_text(t);
+		}
+		return KP_OK;
+	}
+	/* an item: data.result[i] of a query, data[i] of /series */
+	int item_depth = a->series ? 3 : 4;
+	bool in_items = a->series ? key_is(a, 1, "data") : key_is(a, 1, "data") && key_is(a, 2, "result");
+	if (!in_items)
+		return KP_OK;
+	if (d == item_depth && t->type == KP_JS_OBJECT_BEGIN) {
+		answer_clear_item(a);
+		return KP_OK;
+	}
+	if (d == item_depth && t->type == KP_JS_OBJECT_END) {
+		a->items++;
+		a->item(a->ud, a->vals, a->value);
+		answer_clear_item(a);
+		return KP_OK;
+	}
+	int label_depth = a->series ? item_depth : item_depth + 1;
+	bool in_labels = a->series ? true : key_is(a, item_depth, "metric");
+	if (d == label_depth && t->type == KP_JS_STRING && in_labels) {
+		for (int i = 0; i < NLABELS; i++)
+			if (a->names[i] && strcmp(a->keys[d], a->names[i]) == 0 && !a->vals[i])
+				a->vals[i] = dup_text(t);
+		return KP_OK;
+	}
+	/* "value": [ <unix time>, "<value>" ] */
+	if (!a->series && d == item_depth + 1 && key_is(a, item_depth, "value") &&
+	    (t->type == KP_JS_NUMBER || t->type == KP_JS_STRING)) {
+		if (a->value_index++ == 1 && t->type == KP_JS_STRING) {
+			free(a->value);
+			a->value = dup_text(t);
+		}
+	}
+	return KP_OK;
+}
+
+typedef struct {
+	kp_jscan *scan;
+	answer_t *a;
+	const char *name;
+} stream_t;
+
+static kp_status stream_begin(void *ud, long status, kp_error *err)
+{
+	(void)status, (void)err;
+	stream_t *s = ud;
+	kp_jscan_free(s->scan);
+	answer_reset(s->a);
+	kp_jscan_opts jo = {.text = true, .max_text = 1 << 16};
+	s->scan = kp_jscan_new(s->name, &jo, on_token, s->a);
+	return KP_OK;
+}
+
+static kp_status stream_data(void *ud, const char *p, size_t n, kp_error *err)
+{
+	stream_t *s = ud;
+	return kp_jscan_feed(s->scan, p, n, err);
+}
+
+static void stream_reset(void *ud)
+{
+	stream_t *s = ud;
+	kp_jscan_free(s->scan);
+	s->scan = NULL;
+	answer_reset(s->a);
+}
+
+/* ---- the collector ---- */
+
+typedef struct rec {
+	char *ns, *pod, *container;
+	double v[16]; /* by query kind; NAN = unknown */
+	struct rec *next;
+} rec;
+
+typedef struct owner {
+	char *ns, *pod, *kind, *name;
+	struct owner *next;
+} owner;
+
+enum {
+	Q_CPU_P50,
+	Q_CPU_P95,
+	Q_CPU_P99,
+	Q_CPU_MAX,
+	Q_MEM_P50,
+	Q_MEM_MAX,
+	Q_SAMPLES,
+	Q_FIRST,
+	Q_LAST,
+	Q_THROTTLE,
+	Q_RESTARTS,
+	Q_OOM,
+	Q_OWNER,
+	NQ
+};
+
+/* the series each query needs */
+enum { M_CPU, M_MEM, M_CFS, M_CFS_THROTTLED, M_OWNER, M_RESTARTS, M_REASON, NMETRICS };
+static const char *const metric_names[NMETRICS] = {
+	"container_cpu_usage_seconds_total",
+	"container_memory_working_set_bytes",
+	"container_cpu_cfs_periods_total",
+	"container_cpu_cfs_throttled_periods_total",
+	"kube_pod_owner",
+	"kube_pod_container_status_restarts_total",
+	"kube_pod_container_status_last_terminated_reason",
+};
+
+static const struct {
+	const char *what; /* for messages */
+	unsigned needs;   /* bit per metric */
+} qkinds[NQ] = {
+	[Q_CPU_P50] = {"CPU p50", 1u << M_CPU},
+	[Q_CPU_P95] = {"CPU p95", 1u << M_CPU},
+	[Q_CPU_P99] = {"CPU p99", 1u << M_CPU},
+	[Q_CPU_MAX] = {"CPU max", 1u << M_CPU},
+	[Q_MEM_P50] = {"memory p50", 1u << M_MEM},
+	[Q_MEM_MAX] = {"memory max", 1u << M_MEM},
+	[Q_SAMPLES] = {"samples", 1u << M_MEM},
+	[Q_FIRST] = {"first seen", 1u << M_MEM},
+	[Q_LAST] = {"last seen", 1u << M_MEM},
+	[Q_THROTTLE] = {"CPU throttling", (1u << M_CFS) | (1u << M_CFS_THROTTLED)},
+	[Q_RESTARTS] = {"restarts", 1u << M_RESTARTS},
+	[Q_OOM] = {"OOM kills", (1u << M_RESTARTS) | (1u << M_REASON)},
+	[Q_OWNER] = {"pod owners", 1u << M_OWNER},
+};
+
+/* A group of namespaces, or of pods of one namespace. */
+typedef struct group {
+	char **ns;
+	size_t nns;
+	char **pods; /* NULL: every pod of the namespaces */
+	size_t npods;
+} group;
+
+typedef struct task {
+	int kind;
+	group *g; /* owned by the task */
+	struct task *next;
+} task;
+
+#define NBUCKETS 65536
+
+typedef struct prom {
+	const kp_config *cfg;
+	kp_http_client *http;
+	kp_audit *audit;
+	int64_t end, window, step, rate;
+	const char *lns, *lpod, *lcont;
+	unsigned have; /* metrics present in the window */
+	kp_arena arena;
+	rec *recs[NBUCKETS];
+	owner *owners[NBUCKETS];
+	size_t nrecs;
+	json_object *missing;
+	kp_prom_stats *st;
+	/* the task queue and the workers */
+	pthread_mutex_t lock;
+	task *todo;
+	int running;
+	pthread_cond_t cond;
+	kp_status fatal;
+	kp_error fatal_err;
+	const struct inventory *inv; /* the series inventory, for splitting a namespace by pod */
+} prom;
+
+static uint64_t key_hash(const char *a, const char *b, const char *c)
+{
+	uint64_t h = kp_fnv1a64(a, strlen(a), KP_FNV_SEED);
+	h = kp_fnv1a64("\x1f", 1, h);
+	h = kp_fnv1a64(b, strlen(b), h);
+	if (c) {
+		h = kp_fnv1a64("\x1f", 1, h);
+		h = kp_fnv1a64(c, strlen(c), h);
+	}
+	return h;
+}
+
+/* under p->lock */
+static rec *rec_get(prom *p, const char *ns, const char *pod, const char *cont, bool create)
+{
+	uint64_t h = key_hash(ns, pod, cont) % NBUCKETS;
+	for (rec *r = p->recs[h]; r; r = r->next)
+		if (!strcmp(r->ns, ns) && !strcmp(r->pod, pod) && !strcmp(r->container, cont))
+			return r;
+	if (!create)
+		return NULL;
+	rec *r = kp_arena_alloc(&p->arena, sizeof(*r));
+	r->ns = kp_arena_strdup(&p->arena, ns);
+	r->pod = kp_arena_strdup(&p->arena, pod);
+	r->container = kp_arena_strdup(&p->arena, cont);
+	for (int i = 0; i < 16; i++)
+		r->v[i] = NAN;
+	r->next = p->recs[h];
+	p->recs[h] = r;
+	p->nrecs++;
+	return r;
+}
+
+static const owner *owner_get(const prom *p, const char *ns, const char *pod)
+{
+	uint64_t h = key_hash(ns, pod, NULL) % NBUCKETS;
+	for (const owner *o = p->owners[h]; o; o = o->next)
+		if (!strcmp(o->ns, ns) && !strcmp(o->pod, pod))
+			return o;
+	return NULL;
+}
+
+static void add_missing(prom *p, const char *ns, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_missing(prom *p, const char *ns, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	json_object *m = json_object_new_object();
+	json_object_object_add(m, "resource", json_object_new_string("usage"));
+	if (ns)
+		json_object_object_add(m, "namespace", json_object_new_string(ns));
+	json_object_object_add(m, "reason", json_object_new_string(kp_buf_cstr(&b)));
+	kp_buf_release(&b);
+	pthread_mutex_lock(&p->lock);
+	json_object_array_add(p->missing, m);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* application/x-www-form-urlencoded */
+static void form_escape(kp_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+		if ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' ||
+		    *q == '.' || *q == '_' || *q == '~') {
+			kp_buf_putc(b, (char)*q);
+		} else {
+			kp_buf_putc(b, '%');
+			kp_buf_putc(b, hex[*q >> 4]);
+			kp_buf_putc(b, hex[*q & 15]);
+		}
+	}
+}
+
+/* A regex alternative of names, as a PromQL string's content: names are
+ * DNS labels and subdomains, so only '.' needs escaping (\\. in PromQL). */
+static void put_alternatives(kp_buf *b, char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			kp_buf_putc(b, '|');
+		for (const char *q = names[i]; *q; q++) {
+			if (*q == '.' || *q == '\\' || *q == '"' || *q == '|' || *q == '(' || *q == ')' || *q == '[' ||
+			    *q == '*' || *q == '+' || *q == '?' || *q == '{' || *q == '^' || *q == '$')
+				kp_buf_puts(b, "\\\\");
+			kp_buf_putc(b, *q);
+		}
+	}
+}
+
+/* the group's matchers: ns=~"a|b"[,pod=~"x|y"] */
+static void put_group(const prom *p, kp_buf *b, const group *g)
+{
+	kp_buf_printf(b, "%s=~\"", p->lns);
+	put_alternatives(b, g->ns, g->nns);
+	kp_buf_putc(b, '"');
+	if (g->pods) {
+		kp_buf_printf(b, ",%s=~\"", p->lpod);
+		put_alternatives(b, g->pods, g->npods);
+		kp_buf_putc(b, '"');
+	}
+}
+
+static char *build_query(const prom *p, int kind, const group *g)
+{
+	kp_buf sel, ksel, q;
+	kp_buf_init(&sel);
+	kp_buf_init(&ksel);
+	kp_buf_init(&q);
+	kp_buf_printf(&sel, "%s!=\"\",%s!=\"POD\",", p->lcont, p->lcont);
+	put_group(p, &sel, g);
+	put_group(p, &ksel, g);
+	char L[256];
+	snprintf(L, sizeof(L), "%s,%s,%s", p->lns, p->lpod, p->lcont);
+	const char *S = kp_buf_cstr(&sel), *K = kp_buf_cstr(&ksel);
+	long long W = (long long)p->window, st = (long long)p->step, R = (long long)p->rate;
+	static const char *const qs[] = {"0.5", "0.95", "0.99"};
+	switch (kind) {
+	case Q_CPU_P50:
+	case Q_CPU_P95:
+	case Q_CPU_P99:
+		kp_buf_printf(&q,
+			      "quantile_over_time(%s, (sum by (%s) (rate(container_cpu_usage_seconds_total{%s}[%llds])))"
+			      "[%llds:%llds])",
+			      qs[kind - Q_CPU_P50], L, S, R, W, st);
+		break;
+	case Q_CPU_MAX:
+		kp_buf_printf(&q, "max_over_time((sum by (%s) (rate(container_cpu_usage_seconds_total{%s}[%llds])))"
+				  "[%llds:%llds])",
+			      L, S, R, W, st);
+		break;
+	case Q_MEM_P50:
+		kp_buf_printf(&q, "quantile_over_time(0.5, (max by (%s) (container_memory_working_set_bytes{%s}))[%llds:%llds])",
+			      L, S, W, st);
+		break;
+	case Q_MEM_MAX:
+		kp_buf_printf(&q, "max by (%s) (max_over_time(container_memory_working_set_bytes{%s}[%llds]))", L, S, W);
+		break;
+	case Q_SAMPLES:
+		kp_buf_printf(&q, "sum by (%s) (count_over_time(container_memory_working_set_bytes{%s}[%llds]))", L, S, W);
+		break;
+	case Q_FIRST:
+	case Q_LAST: {
+		const char *agg = kind == Q_FIRST ? "min" : "max";
+		kp_buf_printf(&q, "%s by (%s) (%s_over_time(timestamp(container_memory_working_set_bytes{%s})[%llds:%llds]))",
+			      agg, L, agg, S, W, st);
+		break;
+	}
+	case Q_THROTTLE:
+		kp_buf_printf(&q,
+			      "sum by (%s) (increase(container_cpu_cfs_throttled_periods_total{%s}[%llds])) / sum by (%s) "
+			      "(increase(container_cpu_cfs_periods_total{%s}[%llds]))",
+			      L, S, W, L, S, W);
+		break;
+	case Q_RESTARTS:
+		kp_buf_printf(&q,
+			      "max by (%s) (max_over_time(kube_pod_container_status_restarts_total{%s}[%llds]) - "
+			      "min_over_time(kube_pod_container_status_restarts_total{%s}[%llds]))",
+			      L, K, W, K, W);
+		break;
+	case Q_OOM:
+		/* per step: the restarts in it, kept where the last termination
+		 * reason is OOMKilled, summed over the window */
+		kp_buf_printf(&q,
+			      "sum by (%s) (sum_over_time((((max by (%s) (kube_pod_container_status_restarts_total{%s}) - "
+			      "max by (%s) (kube_pod_container_status_restarts_total{%s} offset %llds)) > 0) * on (%s) "
+			      "max by (%s) (kube_pod_container_status_last_terminated_reason{%s,reason=\"OOMKilled\"}))"
+			      "[%llds:%llds]))",
+			      L, L, K, L, K, st, L, L, K, W, st);
+		break;
+	case Q_OWNER:
+		kp_buf_printf(&q,
+			      "max by (%s,%s,owner_kind,owner_name) (max_over_time(kube_pod_owner{%s,owner_is_controller=\"true\"}"
+			      "[%llds]))",
+			      p->lns, p->lpod, K, W);
+		break;
+	}
+	kp_buf_release(&sel);
+	kp_buf_release(&ksel);
+	return kp_buf_detach(&q);
+}
+
+typedef struct {
+	prom *p;
+	int kind;
+} item_ctx;
+
+static void on_query_item(void *ud, char **lv, const char *value)
+{
+	item_ctx *x = ud;
+	prom *p = x->p;
+	if (!lv[LB_NS] || !lv[LB_POD])
+		return;
+	if (x->kind == Q_OWNER) {
+		if (!lv[LB_OWNER_KIND] || !lv[LB_OWNER_NAME] || !strcmp(lv[LB_OWNER_KIND], "<none>"))
+			return;
+		pthread_mutex_lock(&p->lock);
+		if (!owner_get(p, lv[LB_NS], lv[LB_POD])) {
+			uint64_t h = key_hash(lv[LB_NS], lv[LB_POD], NULL) % NBUCKETS;
+			owner *o = kp_arena_alloc(&p->arena, sizeof(*o));
+			o->ns = kp_arena_strdup(&p->arena, lv[LB_NS]);
+			o->pod = kp_arena_strdup(&p->arena, lv[LB_POD]);
+			o->kind = kp_arena_strdup(&p->arena, lv[LB_OWNER_KIND]);
+			o->name = kp_arena_strdup(&p->arena, lv[LB_OWNER_NAME]);
+			o->next = p->owners[h];
+			p->owners[h] = o;
+		}
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	if (!lv[LB_CONTAINER] || !value)
+		return;
+	char *end = NULL;
+	double v = strtod(value, &end);
+	if (end == value || !isfinite(v))
+		return; /* NaN (0/0 throttling of an idle container), +Inf */
+	pthread_mutex_lock(&p->lock);
+	/* usage.json holds the containers with samples (memory series); the
+	 * queries come back in any order */
+	rec_get(p, lv[LB_NS], lv[LB_POD], lv[LB_CONTAINER], true)->v[x->kind] = v;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Q_DOWN: no answer at all (the server went away): the rest is not sent */
+typedef enum { Q_DONE, Q_SPLIT, Q_FAILED, Q_DOWN } qresult;
+
+static bool prom_retryable(long status, const char *body)
+{
+	/* a query too heavy for the server: split it, do not send it again */
+	(void)status;
+	return !(strstr(body, "\"errorType\":\"timeout\"") || strstr(body, "too many samples"));
+}
+
+/* Sends one query; its items go to on_item. Q_SPLIT when the server
+ * found it too heavy. */
+static qresult run_query(prom *p, const char *what, const char *query, void (*on_item)(void *, char **, const char *),
+			 void *ud, bool series, kp_error *err)
+{
+	answer_t a = {0};
+	a.names[LB_NS] = p->lns;
+	a.names[LB_POD] = p->lpod;
+	a.names[LB_CONTAINER] = p->lcont;
+	a.names[LB_OWNER_KIND] = "owner_kind";
+	a.names[LB_OWNER_NAME] = "owner_name";
+	a.series = series;
+	a.item = on_item;
+	a.ud = ud;
+	stream_t s = {.a = &a, .name = what};
+	kp_http_sink sink = {stream_begin, stream_data, stream_reset, &s};
+	kp_buf body;
+	kp_buf_init(&body);
+	char *path;
+	if (series) {
+		path = kp_xstrdup("/api/v1/series");
+		kp_buf_puts(&body, "match[]=");
+	} else {
+		path = kp_xstrdup("/api/v1/query");
+		kp_buf_puts(&body, "query=");
+	}
+	form_escape(&body, query);
+	if (series)
+		kp_buf_printf(&body, "&start=%lld&end=%lld", (long long)(p->end - p->window), (long long)p->end);
+	else
+		kp_buf_printf(&body, "&time=%lld", (long long)p->end);
+	kp_http_result res;
+	pthread_mutex_lock(&p->lock);
+	p->st->queries++;
+	pthread_mutex_unlock(&p->lock);
+	kp_status s0 = kp_http_post(p->http, path, "application/x-www-form-urlencoded", body.data, body.len, &sink, &res,
+				    err);
+	qresult r = Q_DONE;
+	if (s0 == KP_ERR_NETWORK && strstr(err->msg, "imeout")) {
+		r = Q_SPLIT;
+	} else if (s0) {
+		r = s0 == KP_ERR_NETWORK ? Q_DOWN : Q_FAILED;
+	} else if (res.status < 200 || res.status > 299) {
+		json_object *j = res.body ? json_tokener_parse(res.body) : NULL;
+		const char *e = j ? kp_json_str(j, "error") : NULL, *et = j ? kp_json_str(j, "errorType") : NULL;
+		if ((et && !strcmp(et, "timeout")) || (e && strstr(e, "too many samples")))
+			r = Q_SPLIT;
+		else
+			r = Q_FAILED;
+		kp_fail(err, KP_ERR_NETWORK, "Prometheus (%s): %s: %s%s%s", kp_http_server(p->http), what,
+			kp_http_reason(res.status), e ? ": " : "", e ? e : (res.body && *res.body && !j ? res.body : ""));
+		json_object_put(j);
+	} else {
+		kp_status s1 = s.scan ? kp_jscan_finish(s.scan, err) : kp_fail(err, KP_ERR_INPUT, "empty answer");
+		if (s1) {
+			kp_error_prefix(err, "Prometheus (%s): %s: ", kp_http_server(p->http), what);
+			r = Q_FAILED;
+		} else if (!a.status || strcmp(a.status, "success") != 0) {
+			kp_fail(err, KP_ERR_NETWORK, "Prometheus (%s): %s: status %s%s%s", kp_http_server(p->http), what,
+				a.status ? a.status : "(none)", a.error ? ": " : "", a.error ? a.error : "");
+			r = Q_FAILED;
+		}
+	}
+	kp_jscan_free(s.scan);
+	answer_reset(&a);
+	kp_http_result_release(&res);
+	kp_buf_release(&body);
+	free(path);
+	return r;
+}
+
+/* ---- the inventory: how many series each namespace (and pod) has ---- */
+
+typedef struct nsinv {
+	char *ns;
+	size_t series;
+	char **pods; /* distinct, with their series */
+	size_t *pod_series, npods, cap;
+	struct nsinv *next;
+} nsinv;
+
+typedef struct inventory {
+	prom *p;
+	nsinv *buckets[4096];
+	size_t nns;
+} inventory;
+
+static const nsinv *inv_find(const inventory *inv, const char *ns)
+{
+	if (!inv)
+		return NULL;
+	for (const nsinv *n = inv->buckets[key_hash(ns, "", NULL) % 4096]; n; n = n->next)
+		if (!strcmp(n->ns, ns))
+			return n;
+	return NULL;
+}
+
+static void on_series(void *ud, char **lv, const char *value)
+{
+	(void)value;
+	inventory *inv = ud;
+	if (!lv[LB_NS] || !lv[LB_POD] || !lv[LB_CONTAINER] || !*lv[LB_CONTAINER] || !strcmp(lv[LB_CONTAINER], "POD"))
+		return;
+	uint64_t h = key_hash(lv[LB_NS], "", NULL) % 4096;
+	nsinv *n = inv->buckets[h];
+	while (n && strcmp(n->ns, lv[LB_NS]))
+		n = n->next;
+	if (!n) {
+		n = kp_xcalloc(1, sizeof(*n));
+		n->ns = kp_xstrdup(lv[LB_NS]);
+		n->next = inv->buckets[h];
+		inv->buckets[h] = n;
+		inv->nns++;
+	}
+	n->series++;
+	/* series of one pod come together most of the time */
+	if (n->npods && !strcmp(n->pods[n->npods - 1], lv[LB_POD])) {
+		n->pod_series[n->npods - 1]++;
+		return;
+	}
+	for (size_t i = 0; i < n->npods; i++)
+		if (!strcmp(n->pods[i], lv[LB_POD])) {
+			n->pod_series[i]++;
+			return;
+		}
+	if (n->npods == n->cap) {
+		n->cap = n->cap ? n->cap * 2 : 16;
+		n->pods = kp_xrealloc(n->pods, n->cap * sizeof(*n->pods));
+		n->pod_series = kp_xrealloc(n->pod_series, n->cap * sizeof(*n->pod_series));
+	}
+	n->pods[n->npods] = kp_xstrdup(lv[LB_POD]);
+	n->pod_series[n->npods++] = 1;
+}
+
+static void inventory_free(inventory *inv)
+{
+	for (int i = 0; i < 4096; i++)
+		for (nsinv *n = inv->buckets[i], *nx; n; n = nx) {
+			nx = n->next;
+			for (size_t k = 0; k < n->npods; k++)
+				free(n->pods[k]);
+			free(n->pods);
+			free(n->pod_series);
+			free(n->ns);
+			free(n);
+		}
+}
+
+static int cmp_nsinv(const void *a, const void *b)
+{
+	return strcmp((*(nsinv *const *)a)->ns, (*(nsinv *const *)b)->ns);
+}
+
+static group *group_new(void) { return kp_xcalloc(1, sizeof(group)); }
+
+static void group_free(group *g)
+{
+	if (!g)
+		return;
+	for (size_t i = 0; i < g->nns; i++)
+		free(g->ns[i]);
+	for (size_t i = 0; i < g->npods; i++)
+		free(g->pods[i]);
+	free(g->ns);
+	free(g->pods);
+	free(g);
+}
+
+static group *group_copy(const group *g, size_t ns_from, size_t ns_to, size_t pod_from, size_t pod_to)
+{
+	group *c = group_new();
+	c->nns = ns_to - ns_from;
+	c->ns = kp_xcalloc(c->nns, sizeof(char *));
+	for (size_t i = 0; i < c->nns; i++)
+		c->ns[i] = kp_xstrdup(g->ns[ns_from + i]);
+	if (g->pods) {
+		c->npods = pod_to - pod_from;
+		c->pods = kp_xcalloc(c->npods ? c->npods : 1, sizeof(char *));
+		for (size_t i = 0; i < c->npods; i++)
+			c->pods[i] = kp_xstrdup(g->pods[pod_from + i]);
+	}
+	return c;
+}
+
+static void group_add_ns(group *g, const char *ns)
+{
+	g->ns = kp_xrealloc(g->ns, (g->nns + 1) * sizeof(char *));
+	g->ns[g->nns++] = kp_xstrdup(ns);
+}
+
+static void group_add_pod(group *g, const char *pod)
+{
+	g->pods = kp_xrealloc(g->pods, (g->npods + 1) * sizeof(char *));
+	g->pods[g->npods++] = kp_xstrdup(pod);
+}
+
+/* The groups: whole namespaces while their series fit in limit, a larger
+ * namespace in groups of its pods. */
+static group **plan_groups(inventory *inv, size_t limit, size_t *ngroups)
+{
+	nsinv **all = kp_xcalloc(inv->nns ? inv->nns : 1, sizeof(*all));
+	size_t n = 0;
+	for (int i = 0; i < 4096; i++)
+		for (nsinv *x = inv->buckets[i]; x; x = x->next)
+			all[n++] = x;
+	qsort(all, n, sizeof(*all), cmp_nsinv);
+	group **gs = NULL;
+	size_t ng = 0;
+	group *cur = NULL;
+	size_t cur_series = 0;
+	for (size_t i = 0; i < n; i++) {
+		nsinv *x = all[i];
+		if (x->series <= limit) {
+			if (cur && cur_series + x->series > limit) {
+				gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
+				gs[ng++] = cur;
+				cur = NULL;
+			}
+			if (!cur) {
+				cur = group_new();
+				cur_series = 0;
+			}
+			group_add_ns(cur, x->ns);
+			cur_series += x->series;
+			continue;
+		}
+		group *pg = NULL;
+		size_t pg_series = 0;
+		for (size_t k = 0; k < x->npods; k++) {
+			if (pg && pg_series + x->pod_series[k] > limit) {
+				gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
+				gs[ng++] = pg;
+				pg = NULL;
+			}
+			if (!pg) {
+				pg = group_new();
+				group_add_ns(pg, x->ns);
+				pg->pods = kp_xcalloc(1, sizeof(char *));
+				pg_series = 0;
+			}
+			group_add_pod(pg, x->pods[k]);
+			pg_series += x->pod_series[k];
+		}
+		if (pg) {
+			gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
+			gs[ng++] = pg;
+		}
+	}
+	if (cur) {
+		gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
+		gs[ng++] = cur;
+	}
+	free(all);
+	*ngroups = ng;
+	return gs;
+}
+
+/* ---- the workers ---- */
+
+static void push_task(prom *p, int kind, group *g)
+{
+	task *t = kp_xcalloc(1, sizeof(*t));
+	t->kind = kind;
+	t->g = g;
+	pthread_mutex_lock(&p->lock);
+	t->next = p->todo;
+	p->todo = t;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void describe_group(const group *g, char *out, size_t n)
+{
+	if (g->pods)
+		snprintf(out, n, "namespace %s (%zu pod%s)", g->ns[0], g->npods, g->npods == 1 ? "" : "s");
+	else if (g->nns == 1)
+		snprintf(out, n, "namespace %s", g->ns[0]);
+	else
+		snprintf(out, n, "%zu namespaces (%s .. %s)", g->nns, g->ns[0], g->ns[g->nns - 1]);
+}
+
+static void run_task(prom *p, task *t)
+{
+	char *q = build_query(p, t->kind, t->g);
+	char what[256], where[160];
+	describe_group(t->g, where, sizeof(where));
+	snprintf(what, sizeof(what), "%s of %s", qkinds[t->kind].what, where);
+	item_ctx x = {p, t->kind};
+	kp_error err = {0};
+	qresult r = run_query(p, what, q, on_query_item, &x, false, &err);
+	free(q);
+	const group *g = t->g;
+	if (r == Q_SPLIT && (g->nns > 1 || (g->pods && g->npods > 1) || (!g->pods && g->nns == 1))) {
+		pthread_mutex_lock(&p->lock);
+		p->st->split++;
+		pthread_mutex_unlock(&p->lock);
+		if (g->nns > 1) {
+			size_t h = g->nns / 2;
+			push_task(p, t->kind, group_copy(g, 0, h, 0, 0));
+			push_task(p, t->kind, group_copy(g, h, g->nns, 0, 0));
+		} else if (g->pods) {
+			size_t h = g->npods / 2;
+			push_task(p, t->kind, group_copy(g, 0, 1, 0, h));
+			push_task(p, t->kind, group_copy(g, 0, 1, h, g->npods));
+		} else {
+			/* one namespace, every pod: its pods in two halves */
+			const nsinv *in = inv_find(p->inv, g->ns[0]);
+			for (int half = 0; in && in->npods > 1 && half < 2; half++) {
+				group *c = group_copy(g, 0, 1, 0, 0);
+				size_t from = half ? in->npods / 2 : 0, to = half ? in->npods : in->npods / 2;
+				c->pods = kp_xcalloc(to - from, sizeof(char *));
+				for (size_t k = from; k < to; k++)
+					c->pods[c->npods++] = kp_xstrdup(in->pods[k]);
+				push_task(p, t->kind, c);
+			}
+			if (in && in->npods > 1)
+				return;
+			r = Q_FAILED;
+		}
+		if (r == Q_SPLIT)
+			return;
+	}
+	if (r == Q_DOWN) {
+		pthread_mutex_lock(&p->lock);
+		if (!p->fatal) {
+			p->fatal = err.status ? err.status : KP_ERR_NETWORK;
+			p->fatal_err = err;
+		}
+		pthread_mutex_unlock(&p->lock);
+	} else if (r != Q_DONE) {
+		for (size_t i = 0; i < g->nns; i++)
+			add_missing(p, g->ns[i], "the %s query failed: %s", qkinds[t->kind].what, err.msg);
+	}
+}
+
+static void *worker(void *arg)
+{
+	prom *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->todo && p->running > 0)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (!p->todo)
+			break;
+		task *t = p->todo;
+		p->todo = t->next;
+		p->running++;
+		bool skip = p->fatal != KP_OK; /* the server went away: drain the queue */
+		pthread_mutex_unlock(&p->lock);
+		if (!skip)
+			run_task(p, t);
+		group_free(t->g);
+		free(t);
+		pthread_mutex_lock(&p->lock);
+		p->running--;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* ---- probes: which series exist, under which label names ---- */
+
+typedef struct {
+	kp_buf names;
+} labels_ud;
+
+static kp_status get_strings(prom *p, const char *path, const char *what, json_object **out, kp_error *err)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_http_result res;
+	pthread_mutex_lock(&p->lock);
+	p->st->queries++;
+	pthread_mutex_unlock(&p->lock);
+	kp_status s = kp_http_get_buf(p->http, path, "application/json", 64u << 20, &b, &res, err);
+	*out = NULL;
+	if (!s && (res.status < 200 || res.status > 299)) {
+		json_object *j = res.body ? json_tokener_parse(res.body) : NULL;
+		const char *e = j ? kp_json_str(j, "error") : NULL;
+		s = kp_fail(err, res.status == 401 || res.status == 403 ? KP_ERR_USAGE : KP_ERR_NETWORK,
+			    "Prometheus (%s): %s: %s%s%s%s", kp_http_server(p->http), what, kp_http_reason(res.status),
+			    e ? ": " : "", e ? e : "",
+			    res.status == 401 || res.status == 403 ? " (check prometheus.token, prometheus.username)" : "");
+		json_object_put(j);
+	} else if (!s) {
+		json_object *j = json_tokener_parse(kp_buf_cstr(&b));
+		json_object *data = j ? json_object_object_get(j, "data") : NULL;
+		const char *status = j ? kp_json_str(j, "status") : NULL;
+		if (!j || !status || strcmp(status, "success") || !json_object_is_type(data, json_type_array)) {
+			s = kp_fail(err, KP_ERR_NETWORK,
+				    "Prometheus (%s): %s: the answer is not Prometheus' API (is the URL the server's "
+				    "base, with its path prefix?)",
+				    kp_http_server(p->http), what);
+			json_object_put(j);
+		} else {
+			*out = json_object_get(data);
+			json_object_put(j);
+		}
+	}
+	kp_http_result_release(&res);
+	kp_buf_release(&b);
+	return s;
+}
+
+static bool list_has(json_object *arr, const char *s)
+{
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		const char *v = json_object_get_string(json_object_array_get_idx(arr, i));
+		if (v && !strcmp(v, s))
+			return true;
+	}
+	return false;
+}
+
+static kp_status probe(prom *p, kp_error *err)
+{
+	kp_buf path;
+	kp_buf_init(&path);
+	kp_buf_puts(&path, "/api/v1/label/__name__/values?match[]=");
+	kp_buf sel;
+	kp_buf_init(&sel);
+	kp_buf_puts(&sel, "{__name__=~\"");
+	for (int i = 0; i < NMETRICS; i++)
+		kp_buf_printf(&sel, "%s%s", i ? "|" : "", metric_names[i]);
+	kp_buf_puts(&sel, "\"}");
+	form_escape(&path, kp_buf_cstr(&sel));
+	kp_buf_printf(&path, "&start=%lld&end=%lld", (long long)(p->end - p->window), (long long)p->end);
+	json_object *names = NULL;
+	kp_status s = get_strings(p, kp_buf_cstr(&path), "which series exist", &names, err);
+	kp_buf_release(&path);
+	kp_buf_release(&sel);
+	if (s)
+		return s;
+	for (int i = 0; i < NMETRICS; i++)
+		if (list_has(names, metric_names[i]))
+			p->have |= 1u << i;
+	json_object_put(names);
+
+	if (!(p->have & (1u << M_MEM))) {
+		add_missing(p, NULL,
+			    "Prometheus has no cAdvisor series (container_memory_working_set_bytes) in the window: "
+			    "scrape the kubelets' /metrics/cadvisor endpoint; no workload was rightsized");
+		return KP_OK;
+	}
+	/* the label names the cAdvisor series carry */
+	kp_buf_init(&path);
+	kp_buf_printf(&path, "/api/v1/labels?match[]=container_memory_working_set_bytes&start=%lld&end=%lld",
+		      (long long)(p->end - p->window), (long long)p->end);
+	json_object *labels = NULL;
+	s = get_strings(p, kp_buf_cstr(&path), "the labels of container_memory_working_set_bytes", &labels, err);
+	kp_buf_release(&path);
+	if (s)
+		return s;
+	const char *want[3] = {p->lns, p->lpod, p->lcont};
+	const char *key[3] = {"namespace", "pod", "container"};
+	const char *old[3] = {NULL, "pod_name", "container_name"};
+	for (int i = 0; i < 3; i++) {
+		if (list_has(labels, want[i]))
+			continue;
+		if (old[i] && list_has(labels, old[i]))
+			add_missing(p, NULL,
+				    "the cAdvisor series carry the label %s, not %s (renamed by a relabelling rule, or "
+				    "cAdvisor before Kubernetes 1.16): set prometheus.labels.%s=%s",
+				    old[i], want[i], key[i], old[i]);
+		else
+			add_missing(p, NULL,
+				    "the cAdvisor series have no label %s: set prometheus.labels.%s to the label that "
+				    "holds the %s name",
+				    want[i], key[i], key[i]);
+		p->have &= ~((1u << M_MEM) | (1u << M_CPU) | (1u << M_CFS) | (1u << M_CFS_THROTTLED));
+	}
+	json_object_put(labels);
+	if (!(p->have & (1u << M_MEM)))
+		return KP_OK;
+	if (!(p->have & (1u << M_CPU)))
+		add_missing(p, NULL, "Prometheus has no container_cpu_usage_seconds_total series in the window: CPU "
+				     "usage unknown, no CPU request was rightsized");
+	if (!(p->have & (1u << M_OWNER)) || !(p->have & (1u << M_RESTARTS)))
+		add_missing(p, NULL,
+			    "Prometheus has no kube-state-metrics series (%s) in the window: restarts, OOM kills and "
+			    "the owners of pods replaced during the window are unknown; install kube-state-metrics or "
+			    "scrape it",
+			    !(p->have & (1u << M_OWNER)) ? "kube_pod_owner" : "kube_pod_container_status_restarts_total");
+	else if (!(p->have & (1u << M_REASON)))
+		p->have |= 1u << M_REASON; /* no OOM kill left a reason in the window: none to count */
+	return KP_OK;
+}
+
+/* Samples a series holds over the window: from the scrape interval of one
+ * series (one sample query over an hour), at least the subquery's points. */
+typedef struct {
+	double count;
+} one_value;
+
+static void on_one_value(void *ud, char **lv, const char *value)
+{
+	(void)lv;
+	one_value *o = ud;
+	double v = value ? strtod(value, NULL) : 0;
+	if (isfinite(v) && v > o->count)
+		o->count = v;
+}
+
+static double points_per_series(prom *p, const inventory *inv)
+{
+	double sub = (double)p->window / (double)p->step;
+	const nsinv *small = NULL;
+	for (int i = 0; i < 4096; i++)
+		for (const nsinv *x = inv->buckets[i]; x; x = x->next)
+			if (x->npods && (!small || x->series < small->series))
+				small = x;
+	if (!small)
+		return sub;
+	kp_buf q;
+	kp_buf_init(&q);
+	kp_buf_printf(&q, "max(count_over_time(container_memory_working_set_bytes{%s=\"%s\",%s=\"%s\"}[1h]))", p->lns,
+		      small->ns, p->lpod, small->pods[0]);
+	one_value o = {0};
+	kp_error err = {0};
+	/* the window's end may hold no sample of that pod: its last hour counts */
+	int64_t end = p->end;
+	qresult r = run_query(p, "the scrape interval", kp_buf_cstr(&q), on_one_value, &o, false, &err);
+	p->end = end;
+	kp_buf_release(&q);
+	double raw = r == Q_DONE && o.count > 0 ? o.count * (double)p->window / 3600.0 : (double)p->window / 15.0;
+	return raw > sub ? raw : sub;
+}
+
+/* ---- usage.json ---- */
+
+typedef struct {
+	prom *p;
+	rec **recs;
+} writer_t;
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const rec *x = *(rec *const *)a, *y = *(rec *const *)b;
+	int c = strcmp(x->ns, y->ns);
+	if (!c)
+		c = strcmp(x->pod, y->pod);
+	if (!c)
+		c = strcmp(x->container, y->container);
+	return c;
+}
+
+static json_object *time_json(double t)
+{
+	char buf[32];
+	kp_time_format((int64_t)floor(t), buf);
+	return json_object_new_string(buf);
+}
+
+static kp_status gen_container(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	(void)err;
+	writer_t *w = ud;
+	const rec *r = w->recs[i];
+	json_object *c = json_object_new_object();
+	json_object_object_add(c, "namespace", json_object_new_string(r->ns));
+	json_object_object_add(c, "pod", json_object_new_string(r->pod));
+	json_object_object_add(c, "container", json_object_new_string(r->container));
+	const owner *o = owner_get(w->p, r->ns, r->pod);
+	if (o) {
+		json_object *oj = json_object_new_object();
+		json_object_object_add(oj, "kind", json_object_new_string(o->kind));
+		json_object_object_add(oj, "name", json_object_new_string(o->name));
+		json_object_object_add(c, "owner", oj);
+	}
+	if (!isnan(r->v[Q_FIRST]))
+		json_object_object_add(c, "first_seen", time_json(r->v[Q_FIRST]));
+	if (!isnan(r->v[Q_LAST]))
+		json_object_object_add(c, "last_seen", time_json(r->v[Q_LAST]));
+	json_object_object_add(c, "samples", json_object_new_int64(llround(r->v[Q_SAMPLES])));
+	static const char *const cpu_keys[] = {"p50", "p95", "p99", "max"};
+	json_object *cpu = NULL;
+	for (int k = 0; k < 4; k++) {
+		double v = r->v[Q_CPU_P50 + k];
+		if (isnan(v))
+			continue;
+		if (!cpu)
+			cpu = json_object_new_object();
+		json_object_object_add(cpu, cpu_keys[k], kp_json_new_number(round(fmax(v, 0) * 10000.0) / 10.0));
+	}
+	if (cpu)
+		json_object_object_add(c, "cpu_millicores", cpu);
+	json_object *mem = NULL;
+	if (!isnan(r->v[Q_MEM_P50]) || !isnan(r->v[Q_MEM_MAX])) {
+		mem = json_object_new_object();
+		if (!isnan(r->v[Q_MEM_P50]))
+			json_object_object_add(mem, "p50", json_object_new_int64(llround(fmax(r->v[Q_MEM_P50], 0))));
+		if (!isnan(r->v[Q_MEM_MAX]))
+			json_object_object_add(mem, "max", json_object_new_int64(llround(fmax(r->v[Q_MEM_MAX], 0))));
+		json_object_object_add(c, "memory_bytes", mem);
+	}
+	const prom *p = w->p;
+	/* kube-state-metrics: a container it never reported had none */
+	if (p->have & (1u << M_RESTARTS)) {
+		double oom = isnan(r->v[Q_OOM]) ? 0 : r->v[Q_OOM];
+		double rs = isnan(r->v[Q_RESTARTS]) ? 0 : r->v[Q_RESTARTS];
+		json_object_object_add(c, "oom_kills", json_object_new_int64(llround(fmax(oom, 0))));
+		json_object_object_add(c, "restarts", json_object_new_int64(llround(fmax(rs, 0))));
+	}
+	if (!isnan(r->v[Q_THROTTLE]))
+		json_object_object_add(c, "cpu_throttled_ratio",
+				       kp_json_new_number(round(fmin(fmax(r->v[Q_THROTTLE], 0), 1) * 10000.0) / 10000.0));
+	*item = c;
+	return KP_OK;
+}
+
+static kp_status write_usage(prom *p, const char *path, kp_error *err)
+{
+	rec **all = kp_xcalloc(p->nrecs ? p->nrecs : 1, sizeof(*all));
+	size_t n = 0;
+	for (int i = 0; i < NBUCKETS; i++)
+		for (rec *r = p->recs[i]; r; r = r->next)
+			if (!isnan(r->v[Q_SAMPLES]) && r->v[Q_SAMPLES] >= 1)
+				all[n++] = r;
+	qsort(all, n, sizeof(*all), cmp_rec);
+	p->st->containers = n;
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "schema", json_object_new_string("kopilot.usage/v1"));
+	json_object *win = json_object_new_object();
+	json_object_object_add(win, "start", time_json((double)(p->end - p->window)));
+	json_object_object_add(win, "end", time_json((double)p->end));
+	json_object_object_add(win, "step_seconds", json_object_new_int64(p->step));
+	json_object_object_add(win, "source", json_object_new_string("prometheus"));
+	json_object_object_add(doc, "window", win);
+	json_object_object_add(doc, "containers", NULL);
+	json_object_object_add(doc, "missing", json_object_get(p->missing));
+	writer_t w = {p, all};
+	kp_json_streamed arr = {"containers", n, gen_container, &w};
+	kp_status s = kp_json_write_streamed(path, doc, &arr, 1, err);
+	json_object_put(doc);
+	free(all);
+	return s;
+}
+
+static kp_status read_token_file(const char *path, char **out, kp_error *err)
+{
+	char *t = NULL;
+	size_t n = 0;
+	kp_error e = {0};
+	if (kp_read_file(path, &t, &n, &e))
+		return kp_fail(err, KP_ERR_USAGE, "prometheus.token_file: %s", e.msg);
+	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+		t[--n] = '\0';
+	*out = t;
+	return KP_OK;
+}
+
+kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const char *path, kp_prom_stats *st,
+			  kp_error *err)
+{
+	memset(st, 0, sizeof(*st));
+	double t0 = kp_monotonic_seconds();
+	prom *p = kp_xcalloc(1, sizeof(*p));
+	p->cfg = cfg;
+	p->audit = audit;
+	p->st = st;
+	p->end = end;
+	int64_t v = 0;
+	p->window = kp_parse_duration(cfg->prometheus.window, &v) ? v : 14 * 86400;
+	p->step = kp_parse_duration(cfg->prometheus.step, &v) ? v : 60;
+	p->rate = kp_parse_duration(cfg->prometheus.rate_window, &v) ? v : 300;
+	p->lns = cfg->prometheus.namespace_label;
+	p->lpod = cfg->prometheus.pod_label;
+	p->lcont = cfg->prometheus.container_label;
+	p->missing = json_object_new_array();
+	kp_arena_init(&p->arena);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+
+	char *token = NULL;
+	kp_status s = KP_OK;
+	if (cfg->prometheus.token_file && !cfg->prometheus.token)
+		s = read_token_file(cfg->prometheus.token_file, &token, err);
+	const char **headers = kp_xcalloc(cfg->prometheus.headers.len + 1, sizeof(char *));
+	for (size_t i = 0; i < cfg->prometheus.headers.len; i++)
+		headers[i] = cfg->prometheus.headers.items[i];
+	kp_http_opts ho = {0};
+	ho.what = "Prometheus";
+	ho.base_url = cfg->prometheus.url;
+	ho.token = cfg->prometheus.token ? cfg->prometheus.token : token;
+	ho.username = cfg->prometheus.username;
+	ho.password = cfg->prometheus.password;
+	ho.ca_file = cfg->prometheus.ca_file;
+	ho.insecure = cfg->prometheus.insecure_skip_tls_verify;
+	ho.headers = headers;
+	ho.gzip = true;
+	ho.timeout_ms = (long)cfg->prometheus.timeout_seconds * 1000L;
+	ho.stall_timeout_ms = ho.timeout_ms; /* a heavy query sends nothing until it is done */
+	ho.max_attempts = 3;
+	ho.retryable = prom_retryable;
+	ho.final_timeouts = true;
+	if (!s)
+		s = kp_http_new(&ho, &p->http, err);
+	inventory *invp = kp_xcalloc(1, sizeof(*invp));
+	invp->p = p;
+	p->inv = invp;
+	if (!s)
+		s = probe(p, err);
+	if (!s && (p->have & (1u << M_MEM))) {
+		char sel[512];
+		snprintf(sel, sizeof(sel), "container_memory_working_set_bytes{%s!=\"\",%s!=\"POD\"}", p->lcont, p->lcont);
+		kp_error e2 = {0};
+		qresult r = run_query(p, "the series inventory", sel, on_series, invp, true, &e2);
+		if (r != Q_DONE)
+			s = kp_fail(err, e2.status ? e2.status : KP_ERR_NETWORK, "%s", e2.msg);
+	}
+	if (!s && (p->have & (1u << M_MEM))) {
+		double points = points_per_series(p, invp);
+		double lim = (double)cfg->prometheus.max_samples / (points > 1 ? points : 1);
+		size_t limit = lim < 1 ? 1 : (size_t)lim;
+		size_t ng = 0;
+		group **gs = plan_groups(invp, limit, &ng);
+		for (size_t g = 0; g < ng; g++) {
+			for (int k = 0; k < NQ; k++) {
+				if ((qkinds[k].needs & p->have) != qkinds[k].needs)
+					continue;
+				push_task(p, k, group_copy(gs[g], 0, gs[g]->nns, 0, gs[g]->npods));
+			}
+			group_free(gs[g]);
+		}
+		free(gs);
+		int nthreads = cfg->prometheus.concurrency < 1 ? 1 : cfg->prometheus.concurrency > 16 ? 16 : cfg->prometheus.concurrency;
+		pthread_t th[16];
+		for (int i = 0; i < nthreads; i++)
+			pthread_create(&th[i], NULL, worker, p);
+		for (int i = 0; i < nthreads; i++)
+			pthread_join(th[i], NULL);
+		for (int i = 0; i < 4096; i++)
+			for (nsinv *x = invp->buckets[i]; x; x = x->next)
+				st->series += x->series;
+		if (p->fatal) {
+			s = p->fatal;
+			*err = p->fatal_err;
+		}
+	}
+	if (!s)
+		s = write_usage(p, path, err);
+	st->seconds = kp_monotonic_seconds() - t0;
+	if (audit) {
+		json_object *f = json_object_new_object();
+		char *url = kp_mask_url_credentials(cfg->prometheus.url);
+		json_object_object_add(f, "url", json_object_new_string(url));
+		free(url);
+		json_object_object_add(f, "queries", json_object_new_int(st->queries));
+		json_object_object_add(f, "split", json_object_new_int(st->split));
+		json_object_object_add(f, "series", json_object_new_int64((int64_t)st->series));
+		json_object_object_add(f, "containers", json_object_new_int64((int64_t)st->containers));
+		json_object_object_add(f, "missing", json_object_new_int((int)json_object_array_length(p->missing)));
+		json_object_object_add(f, "seconds", kp_json_new_number(round(st->seconds * 1000) / 1000));
+		json_object_object_add(f, "ok", json_object_new_boolean(s == KP_OK));
+		if (s)
+			json_object_object_add(f, "error", json_object_new_string(err->msg));
+		kp_audit_event(audit, "collect.prometheus", f);
+	}
+	inventory_free(invp);
+	free(invp);
+	kp_http_free(p->http);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	free(headers);
+	json_object_put(p->missing);
+	kp_arena_release(&p->arena);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+	return s;
+}
+
+/* ---- metrics-server ---- */
+
+static kp_status gen_ms_container(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	(void)err;
+	json_object *arr = ud;
+	*item = json_object_get(json_object_array_get_idx(arr, i));
+	return KP_OK;
+}
+
+kp_status kp_metrics_server_collect(kp_http_client *kube, int64_t now, const char *path, size_t *containers,
+				    kp_error *err)
+{
+	*containers = 0;
+	const char *url = "/apis/metrics.k8s.io/v1beta1/pods";
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_http_result res;
+	kp_status s = kp_http_get_buf(kube, url, "application/json", (size_t)1 << 30, &b, &res, err);
+	if (!s && (res.status < 200 || res.status > 299))
+		s = kp_fail(err, KP_ERR_NETWORK, "metrics-server: GET %s: %s", url, kp_http_reason(res.status));
+	json_object *doc = NULL;
+	if (!s && !(doc = json_tokener_parse(kp_buf_cstr(&b))))
+		s = kp_fail(err, KP_ERR_INPUT, "metrics-server: GET %s: the answer is not JSON", url);
+	kp_http_result_release(&res);
+	kp_buf_release(&b);
+	json_object *items = doc ? json_object_object_get(doc, "items") : NULL;
+	if (!s && !json_object_is_type(items, json_type_array))
+		s = kp_fail(err, KP_ERR_INPUT, "metrics-server: GET %s: no \"items\" list (not a PodMetricsList)", url);
+	json_object *out = json_object_new_array();
+	int64_t first = 0, last = 0;
+	for (size_t i = 0; !s && i < json_object_array_length(items); i++) {
+		json_object *pm = json_object_array_get_idx(items, i);
+		const char *ns = kp_json_str(pm, "metadata.namespace"), *pod = kp_json_str(pm, "metadata.name");
+		const char *ts = kp_json_str(pm, "timestamp");
+		int64_t t = now;
+		if (ts && !kp_time_parse(ts, &t))
+			t = now;
+		json_object *cs = json_object_object_get(pm, "containers");
+		for (size_t k = 0; ns && pod && k < json_object_array_length(cs); k++) {
+			json_object *c = json_object_array_get_idx(cs, k);
+			const char *name = kp_json_str(c, "name"), *cpu = kp_json_str(c, "usage.cpu"),
+				   *mem = kp_json_str(c, "usage.memory");
+			int64_t m = 0, bytes = 0;
+			kp_error e = {0};
+			if (!name || !cpu || !mem || kp_quantity_milli(cpu, &m, &e) || kp_quantity_units(mem, &bytes, &e))
+				continue;
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "namespace", json_object_new_string(ns));
+			json_object_object_add(o, "pod", json_object_new_string(pod));
+			json_object_object_add(o, "container", json_object_new_string(name));
+			char tb[32];
+			kp_time_format(t, tb);
+			json_object_object_add(o, "first_seen", json_object_new_string(tb));
+			json_object_object_add(o, "last_seen", json_object_new_string(tb));
+			json_object_object_add(o, "samples", json_object_new_int(1));
+			json_object *cj = json_object_new_object();
+			static const char *const keys[] = {"p50", "p95", "p99", "max"};
+			for (int q = 0; q < 4; q++)
+				json_object_object_add(cj, keys[q], json_object_new_int64(m));
+			json_object_object_add(o, "cpu_millicores", cj);
+			json_object *mj = json_object_new_object();
+			json_object_object_add(mj, "p50", json_object_new_int64(bytes));
+			json_object_object_add(mj, "max", json_object_new_int64(bytes));
+			json_object_object_add(o, "memory_bytes", mj);
+			json_object_array_add(out, o);
+			if (!first || t < first)
+				first = t;
+			if (t > last)
+				last = t;
+		}
+	}
+	if (!s) {
+		json_object *d = json_object_new_object();
+		json_object_object_add(d, "schema", json_object_new_string("kopilot.usage/v1"));
+		json_object *win = json_object_new_object();
+		char tb[32];
+		kp_time_format(first ? first : now, tb);
+		json_object_object_add(win, "start", json_object_new_string(tb));
+		kp_time_format(last ? last : now, tb);
+		json_object_object_add(win, "end", json_object_new_string(tb));
+		json_object_object_add(win, "source", json_object_new_string("metrics-server"));
+		json_object_object_add(d, "window", win);
+		json_object_object_add(d, "containers", NULL);
+		json_object *missing = json_object_new_array();
+		json_object_array_add(
+			missing, json_object_new_string("usage from metrics-server: one sample per container, no history "
+							"(give --prometheus-url for percentiles over a window); the "
+							"rightsizing findings have low confidence"));
+		json_object_object_add(d, "missing", missing);
+		kp_json_streamed arr = {"containers", json_object_array_length(out), gen_ms_container, out};
+		s = kp_json_write_streamed(path, d, &arr, 1, err);
+		json_object_put(d);
+		*containers = json_object_array_length(out);
+	}
+	json_object_put(out);
+	json_object_put(doc);
+	return s;
+}
