@@ -1317,7 +1317,7 @@ kp_status kp_metrics_server_collect(kp_http_client *kube, int64_t now, const cha
 	if (!s && !json_object_is_type(items, json_type_array))
 		s = kp_fail(err, KP_ERR_INPUT, "metrics-server: GET %s: no \"items\" list (not a PodMetricsList)", url);
 	json_object *out = json_object_new_array();
-	int64_t first = 0, last = 0;
+	int64_t first = 0, last = 0, span = 1;
 	for (size_t i = 0; !s && i < json_object_array_length(items); i++) {
 		json_object *pm = json_object_array_get_idx(items, i);
 		const char *ns = kp_json_str(pm, "metadata.namespace"), *pod = kp_json_str(pm, "metadata.name");
@@ -1325,6 +1325,12 @@ kp_status kp_metrics_server_collect(kp_http_client *kube, int64_t now, const cha
 		int64_t t = now;
 		if (ts && !kp_time_parse(ts, &t))
 			t = now;
+		/* the sample is a rate over its window ("15s"): the usage window
+		 * starts that much before the first one */
+		int64_t w = 0;
+		const char *win = kp_json_str(pm, "window");
+		if (win && kp_parse_duration(win, &w) && w > span)
+			span = w;
 		json_object *cs = json_object_object_get(pm, "containers");
 		for (size_t k = 0; ns && pod && k < json_object_array_length(cs); k++) {
 			json_object *c = json_object_array_get_idx(cs, k);
@@ -1364,7 +1370,7 @@ kp_status kp_metrics_server_collect(kp_http_client *kube, int64_t now, const cha
 		json_object_object_add(d, "schema", json_object_new_string("kopilot.usage/v1"));
 		json_object *win = json_object_new_object();
 		char tb[32];
-		kp_time_format(first ? first : now, tb);
+		kp_time_format((first ? first : now) - span, tb);
 		json_object_object_add(win, "start", json_object_new_string(tb));
 		kp_time_format(last ? last : now, tb);
 		json_object_object_add(win, "end", json_object_new_string(tb));

@@ -236,11 +236,19 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		kp_money_format(f->monthly_savings, cfg->prices.currency, m1, sizeof(m1));
 		const kp_evidence *cpu = evidence_by_metric(f, "cpu_");
 		const kp_evidence *mem = evidence_by_metric(f, "memory_max");
+		const kp_evidence *one = evidence_by_metric(f, "memory_sample"); /* metrics-server */
 		kp_buf_printf(&b, "%s %s", f->kind, who);
 		if (f->container)
 			kp_buf_printf(&b, ", container %s,", f->container);
 		kp_buf_printf(&b, " reserves %s per pod", cur);
-		if (cpu && mem) {
+		if (cpu && one) {
+			char c1[32], c2[32];
+			kp_format_cpu((int64_t)ceil(cpu->value), c1, sizeof(c1));
+			kp_format_bytes((int64_t)one->value, c2, sizeof(c2));
+			kp_buf_printf(&b, " but used %s CPU and %s memory in the one sample metrics-server gave (no "
+					  "history: confidence is low; read usage from Prometheus before acting)",
+				      c1, c2);
+		} else if (cpu && mem) {
 			char c1[32], c2[32];
 			kp_format_cpu((int64_t)ceil(cpu->value), c1, sizeof(c1));
 			kp_format_bytes((int64_t)mem->value, c2, sizeof(c2));
@@ -250,9 +258,9 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 		kp_buf_printf(&b,
 			      ". Requests are what the scheduler reserves and what the nodes are paid for, so the "
 			      "difference is idle capacity. Setting the requests to %s keeps a margin above the "
-			      "observed usage and never goes below the peak memory, and saves %s a month across "
+			      "observed usage and never goes below the %s memory, and saves %s a month across "
 			      "%.0f replica%s. Apply it through a pull request and watch the first day of the rollout.",
-			      rec, m1, f->current.replicas, f->current.replicas == 1 ? "" : "s");
+			      rec, one ? "sampled" : "peak", m1, f->current.replicas, f->current.replicas == 1 ? "" : "s");
 		break;
 	}
 	case KP_CAT_UNDER_PROVISIONED: {

@@ -37,6 +37,9 @@ change them while the server runs), each an object in a list:
   {"path": "/apis/apps/v1/deployments", "status": 403}   (times absent: always)
 "path" matches the request's path exactly, or as a prefix when it ends in '*'.
 
+--metrics-server also serves metrics.k8s.io/v1beta1 pods (PodMetrics, one
+sample per container: the p50 of the snapshot's usage.json).
+
 Usage: kubeapi.py --snapshot DIR --port-file F [--cert C --key K] [--client-ca CA]
                   [--token T]... [--log F] [--faults F] [--page-max N]
 """
@@ -72,6 +75,8 @@ RESOURCES = {
     "horizontalpodautoscalers": ("autoscaling", "v2", "HorizontalPodAutoscaler", True, ["hpa"]),
     "storageclasses": ("storage.k8s.io", "v1", "StorageClass", False, ["sc"]),
     "rollouts": ("argoproj.io", "v1alpha1", "Rollout", True, ["ro"]),
+    # metrics-server's PodMetrics (--metrics-server): the path name is "pods"
+    "pods.metrics.k8s.io": ("metrics.k8s.io", "v1beta1", "PodMetrics", True, []),
 }
 VERBS = ["get", "list", "watch"]
 
@@ -83,7 +88,7 @@ def gv_of(group, version):
 class Store:
     """The objects, each item serialised once (pages are joins of bytes)."""
 
-    def __init__(self, snapdir, omit=()):
+    def __init__(self, snapdir, omit=(), metrics=False):
         self.items = {}  # resource -> [(namespace, name, bytes)]
         self.rv = "1000"
         for res, (group, version, kind, namespaced, _) in RESOURCES.items():
@@ -106,10 +111,38 @@ class Store:
                             json.dumps(it, separators=(",", ":")).encode()))
             out.sort(key=lambda t: (t[0], t[1]))
             self.items[res] = out
+        if metrics:
+            self.items["pods.metrics.k8s.io"] = pod_metrics(snapdir, self.items.get("pods", []))
         self.groups = {}
         for res, (group, version, kind, namespaced, short) in RESOURCES.items():
             if res in self.items or res in ("secrets", "configmaps"):
                 self.groups.setdefault(gv_of(group, version), []).append(res)
+
+
+def pod_metrics(snapdir, pods):
+    """metrics-server's answer for the pods that exist: one sample each,
+    their usage.json p50 (CPU in nanocores, memory in Ki, as it prints them)."""
+    path = os.path.join(snapdir, "usage.json")
+    usage = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for c in json.load(f).get("containers") or []:
+                usage.setdefault((c["namespace"], c["pod"]), []).append(c)
+    out = []
+    for ns, name, _ in pods:
+        cs = []
+        for c in usage.get((ns, name), []):
+            cpu = (c.get("cpu_millicores") or {}).get("p50")
+            mem = (c.get("memory_bytes") or {}).get("p50")
+            if cpu is None or mem is None:
+                continue
+            cs.append({"name": c["container"], "usage": {"cpu": "%dn" % round(cpu * 1e6),
+                                                         "memory": "%dKi" % (int(mem) // 1024)}})
+        if cs:
+            it = {"metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-11-25T05:59:30Z"},
+                  "timestamp": "2026-11-25T05:59:15Z", "window": "15s", "containers": cs}
+            out.append((ns, name, json.dumps(it, separators=(",", ":")).encode()))
+    return out
 
 
 def status_body(code, reason, message):
@@ -120,6 +153,10 @@ def status_body(code, reason, message):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeapi-fake/1"
+    # TCP_NODELAY, as Go's net/http sets it: the headers and the body are
+    # written separately, and with Nagle the body would wait for the
+    # client's delayed ACK of the headers (~40 ms a request)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):  # quiet: the request log is the record
         pass
@@ -261,14 +298,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.status(404, "NotFound", "the server could not find the requested resource")
         if not rest:
             body = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": [
-                {"name": r, "singularName": RESOURCES[r][2].lower(), "namespaced": RESOURCES[r][3],
+                {"name": r.split(".")[0], "singularName": RESOURCES[r][2].lower(), "namespaced": RESOURCES[r][3],
                  "kind": RESOURCES[r][2], "verbs": VERBS, "shortNames": RESOURCES[r][4]}
                 for r in store.groups[gv]]}
             return self.send_body(200, json.dumps(body).encode(), cut=cut)
         ns = None
         if rest[0] == "namespaces" and len(rest) >= 3:
             ns, rest = rest[1], rest[2:]
-        res = rest[0]
+        res = next((k for k in store.groups[gv] if k.split(".")[0] == rest[0]), rest[0])
         if res not in store.groups[gv]:
             return self.status(404, "NotFound", "the server could not find the requested resource")
         items = store.items.get(res, [])
@@ -328,11 +365,13 @@ def main():
     ap.add_argument("--faults")
     ap.add_argument("--page-max", type=int, default=0)
     ap.add_argument("--omit", action="append", default=[], help="a resource the server does not serve")
+    ap.add_argument("--metrics-server", action="store_true",
+                    help="serve metrics.k8s.io/v1beta1 PodMetrics from the snapshot's usage.json (p50)")
     cfg = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
     srv.daemon_threads = True
     srv.cfg = cfg
-    srv.store = Store(cfg.snapshot, cfg.omit)
+    srv.store = Store(cfg.snapshot, cfg.omit, cfg.metrics_server)
     srv.log_lock = threading.Lock()
     srv.fault_lock = threading.Lock()
     srv.fired = {}

@@ -412,19 +412,31 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 		kp_format_cpu(k->cpu_request_m, b, sizeof(b));
 	else
 		snprintf(b, sizeof(b), "not set");
-	kp_finding_add_evidence(f, pp->cpu_percentile == 100 ? "cpu_max_millicores" : "cpu_percentile_millicores",
-				u.cpu_ref, true, "millicores",
-				"CPU p%d was %s (highest of %zu %s over %s); the request is %s per pod",
-				pp->cpu_percentile, a, u.pods, is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods"),
-				win, b);
+	const char *unit = is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods");
+	if (metrics_server(x)) /* one sample: no percentile, no peak, say so */
+		kp_finding_add_evidence(f, "cpu_sample_millicores", u.cpu_ref, true, "millicores",
+					"CPU was %s in one metrics-server sample (highest of %zu %s), not a percentile "
+					"over a window; the request is %s per pod",
+					a, u.pods, unit, b);
+	else
+		kp_finding_add_evidence(f, pp->cpu_percentile == 100 ? "cpu_max_millicores" : "cpu_percentile_millicores",
+					u.cpu_ref, true, "millicores",
+					"CPU p%d was %s (highest of %zu %s over %s); the request is %s per pod",
+					pp->cpu_percentile, a, u.pods, unit, win, b);
 	kp_format_bytes(kp_quantity_ceil(u.mem_peak), a, sizeof(a));
 	if (k->mem_request_b != KP_UNSET)
 		kp_format_bytes(k->mem_request_b, b, sizeof(b));
 	else
 		snprintf(b, sizeof(b), "not set");
-	kp_finding_add_evidence(f, "memory_max_bytes", u.mem_peak, true, "bytes",
-				"Peak memory working set was %s (highest of %zu %s over %s); the request is %s per pod",
-				a, u.pods, is_batch(w) ? (u.pods == 1 ? "run" : "runs") : (u.pods == 1 ? "pod" : "pods"), win, b);
+	if (metrics_server(x))
+		kp_finding_add_evidence(f, "memory_sample_bytes", u.mem_peak, true, "bytes",
+					"Memory working set was %s in one metrics-server sample (highest of %zu %s), not a "
+					"peak over a window; the request is %s per pod",
+					a, u.pods, unit, b);
+	else
+		kp_finding_add_evidence(f, "memory_max_bytes", u.mem_peak, true, "bytes",
+					"Peak memory working set was %s (highest of %zu %s over %s); the request is %s per pod",
+					a, u.pods, unit, win, b);
 	kp_finding_stamp_evidence(f, x->cluster->usage_source ? x->cluster->usage_source : "snapshot", win, u.samples);
 	if (u.oom_kills > 0) {
 		kp_format_bytes(u.limit_at_oom != KP_UNSET ? u.limit_at_oom : k->mem_limit_b, a, sizeof(a));
