@@ -940,7 +940,7 @@ static kp_status apply_custom_pricing(kp_config *c, size_t idx, cfg_value *v, kp
 	kp_custom_prices cp;
 	if (v->s && kp_pricing_read_custom(v->s, &cp, err)) {
 		value_release(v);
-		return kp_error_prefix(err, "%s: ", where);
+		return kp_error_prefix(err, "%s", where);
 	}
 	if (!v->s)
 		cp.cpu_core_hour = cp.memory_gib_hour = cp.storage_gib_hour = cp.spot_cpu_core_hour =

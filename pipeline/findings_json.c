@@ -874,8 +874,8 @@ json_object *kp_analysis_doc(const kp_cluster *c, const kp_findings *f, int64_t 
 	json_object_object_add(doc, "generated_at", json_object_new_string(ts));
 	json_object *cl = json_object_new_object();
 	json_object_object_add(cl, "name", json_object_new_string(c->name ? c->name : "unknown"));
-	json_object_object_add(cl, "context", NULL);
-	json_object_object_add(cl, "server", NULL);
+	json_object_object_add(cl, "context", c->context ? json_object_new_string(c->context) : NULL);
+	json_object_object_add(cl, "server", c->server ? json_object_new_string(c->server) : NULL);
 	json_object_object_add(doc, "cluster", cl);
 	json_object *w = json_object_new_object();
 	if (c->usage_collected) {

@@ -246,6 +246,7 @@ typedef struct kp_missing {
 typedef struct kp_cluster {
 	kp_arena arena;
 	const char *name;           /* cluster name (flag, config, or snapshot dir) */
+	const char *context, *server; /* a live run's kubeconfig context and API server (cluster.json); NULL otherwise */
 	bool collected[KP_RES_COUNT]; /* false: objects/<res>.json missing = not collected */
 	bool usage_collected;
 	int64_t window_start, window_end, step_seconds;

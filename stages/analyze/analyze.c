@@ -210,6 +210,9 @@ static kp_status name_cluster(kp_run *run, kp_cluster *c, kp_error *err)
 		return s;
 	const char *name = run->cfg->collect.cluster_name ? run->cfg->collect.cluster_name : kp_json_str(cl, "name");
 	c->name = kp_arena_strdup(&c->arena, name ? name : "unknown");
+	const char *ctx = kp_json_str(cl, "context"), *server = kp_json_str(cl, "server");
+	c->context = ctx ? kp_arena_strdup(&c->arena, ctx) : NULL;
+	c->server = server ? kp_arena_strdup(&c->arena, server) : NULL;
 	json_object_put(cl);
 	return KP_OK;
 }

@@ -297,11 +297,20 @@ static kp_status write_live_cluster_json(const char *snapdir, const kp_kubeconfi
 	return s;
 }
 
+/* A kubeconfig that does not parse is a configuration error like any
+ * other (exit 2), not bad cluster data. */
+static kp_status usage_error(kp_status s, kp_error *err)
+{
+	if (s == KP_ERR_INPUT)
+		err->status = s = KP_ERR_USAGE;
+	return s;
+}
+
 kp_status kp_collect_check_live(const char *kubeconfig, const char *context, kp_error *err)
 {
 	kp_kubeconfig k;
 	bool found = false;
-	kp_status s = kp_kubeconfig_load(kubeconfig, context, &k, &found, err);
+	kp_status s = usage_error(kp_kubeconfig_load(kubeconfig, context, &k, &found, err), err);
 	kp_kubeconfig_release(&k);
 	if (!s && !found)
 		s = kp_fail(err, KP_ERR_USAGE, "nothing to read: give --snapshot DIR, or a kubeconfig (--kubeconfig FILE, "
@@ -313,7 +322,7 @@ static kp_status collect_live(kp_run *run, kp_error *err)
 {
 	kp_kubeconfig k;
 	bool found = false;
-	kp_status s = kp_kubeconfig_load(run->kubeconfig, run->kube_context, &k, &found, err);
+	kp_status s = usage_error(kp_kubeconfig_load(run->kubeconfig, run->kube_context, &k, &found, err), err);
 	if (!s && !found)
 		s = kp_fail(err, KP_ERR_USAGE, "no cluster to read: no kubeconfig (--kubeconfig FILE, KUBECONFIG, "
 					      "~/.kube/config) and not in a pod; or read a snapshot with --snapshot DIR");
@@ -328,8 +337,17 @@ static kp_status collect_live(kp_run *run, kp_error *err)
 	l.snapdir = kp_path_join(run->dir, "snapshot");
 	l.objdir = kp_path_join(l.snapdir, "objects");
 	s = kp_mkdir_p(l.objdir, err);
+	/* kube.*: the client's limits */
+	const kp_config *cfg = run->cfg;
+	kp_http_opts limits = {0};
+	limits.qps = cfg->kube.qps;
+	limits.burst = cfg->kube.burst;
+	limits.connect_timeout_ms = (long)cfg->kube.connect_timeout_seconds * 1000L;
+	limits.timeout_ms = (long)cfg->kube.timeout_seconds * 1000L;
+	limits.max_attempts = cfg->kube.retries;
+	kp_kube_opts ko = {.page_size = cfg->kube.page_size, .http = &limits};
 	if (!s)
-		s = kp_kube_connect(&k, NULL, run->audit, &l.kc, err);
+		s = kp_kube_connect(&k, &ko, run->audit, &l.kc, err);
 	kp_cluster *c = NULL;
 	if (!s) {
 		c = kp_xcalloc(1, sizeof(*c));

@@ -113,7 +113,7 @@ static kp_status discover(kp_kube *kc, const char *path, bool optional, json_obj
 	kp_status s = kp_http_get_buf(kc->http, path, "application/json", KUBE_MAX_DISCOVERY, &b, &res, err);
 	if (s == KP_ERR_NETWORK) {
 		bool tls = strstr(err->msg, "SSL") || strstr(err->msg, "certificate");
-		kp_error_prefix(err, "cannot reach the Kubernetes API server (%s): ", kc->where);
+		kp_error_prefix(err, "cannot reach the Kubernetes API server (%s)", kc->where);
 		if (tls) {
 			char hint[] = "; check certificate-authority(-data) for the cluster in the kubeconfig";
 			size_t l = strlen(err->msg);
@@ -166,7 +166,7 @@ kp_status kp_kube_connect(const kp_kubeconfig *k, const kp_kube_opts *o, kp_audi
 	}
 	kp_status s = kp_http_new(&ho, &kc->http, err);
 	if (s) {
-		kp_error_prefix(err, "%s: ", kc->where);
+		kp_error_prefix(err, "%s", kc->where);
 		kp_kube_free(kc);
 		return s;
 	}

@@ -631,7 +631,7 @@ static kp_status read_token_file(kp_kube_auth *a, kp_error *err)
 	size_t len = 0;
 	kp_status s = kp_read_file(a->k->token_file, &text, &len, err);
 	if (s)
-		return kp_error_prefix(err, "%s.tokenFile: ", a->k->where_user ? a->k->where_user : "kubeconfig");
+		return kp_error_prefix(err, "%s.tokenFile", a->k->where_user ? a->k->where_user : "kubeconfig");
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
 		text[--len] = '\0';
 	if (!len) {

@@ -567,7 +567,7 @@ static qresult run_query(prom *p, const char *what, const char *query, void (*on
 	} else {
 		kp_status s1 = s.scan ? kp_jscan_finish(s.scan, err) : kp_fail(err, KP_ERR_INPUT, "empty answer");
 		if (s1) {
-			kp_error_prefix(err, "Prometheus (%s): %s: ", kp_http_server(p->http), what);
+			kp_error_prefix(err, "Prometheus (%s): %s", kp_http_server(p->http), what);
 			r = Q_FAILED;
 		} else if (!a.status || strcmp(a.status, "success") != 0) {
 			kp_fail(err, KP_ERR_NETWORK, "Prometheus (%s): %s: status %s%s%s", kp_http_server(p->http), what,
