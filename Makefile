@@ -101,6 +101,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/cli.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/scale.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/live.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/prom.sh
 
 # quality.sh: seeded clusters with every category planted; precision and
 # recall must be 1.0 and no recommendation may break a safety invariant.

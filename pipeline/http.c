@@ -574,6 +574,7 @@ static kp_status request(kp_http_client *c, const char *method, const char *path
 		if (x.begun && sink && sink->reset)
 			sink->reset(sink->ud);
 		if (!again || attempt >= c->max_attempts) {
+			res->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
 			if (rc != CURLE_OK) {
 				kp_buf_release(&x.errbody);
 				char tries[48] = "";

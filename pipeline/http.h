@@ -119,6 +119,7 @@ typedef struct kp_http_result {
 	double seconds;   /* from the first attempt to the end, waits included */
 	char *body;       /* non-2xx: the start of the body (NUL-terminated); free() it */
 	char *retry_note; /* why the last retry happened ("429 Too Many Requests"), NULL when none */
+	bool timed_out;   /* the last attempt ran out of time (timeout_ms, or stalled) */
 } kp_http_result;
 void kp_http_result_release(kp_http_result *r);
 

@@ -11,7 +11,8 @@
  *   memory p50        quantile_over_time(0.5, (max by (L) (container_memory_working_set_bytes{SEL}))[W:S])
  *   memory max        max by (L) (max_over_time(container_memory_working_set_bytes{SEL}[W]))
  *   samples           sum by (L) (count_over_time(container_memory_working_set_bytes{SEL}[W]))
- *   first, last seen  min|max by (L) (min|max_over_time(timestamp(container_memory_working_set_bytes{SEL})[W:S]))
+ *   first, last seen  min|max by (L) (min|max_over_time((time() + 0 * last_over_time(
+ *                       container_memory_working_set_bytes{SEL}[S-1s]))[W:S]))   (to the step)
  *   throttling        sum by (L) (increase(..._cfs_throttled_periods_total{SEL}[W]))
  *                       / sum by (L) (increase(container_cpu_cfs_periods_total{SEL}[W]))
  *   restarts          max by (L) (max_over_time(restarts{KSEL}[W]) - min_over_time(restarts{KSEL}[W]))
@@ -370,17 +371,23 @@ static void put_alternatives(kp_buf *b, char **names, size_t n)
 }
 
 /* the group's matchers: ns=~"a|b"[,pod=~"x|y"] */
-static void put_group(const prom *p, kp_buf *b, const group *g)
+static void put_group(const char *lns, const char *lpod, kp_buf *b, const group *g)
 {
-	kp_buf_printf(b, "%s=~\"", p->lns);
+	kp_buf_printf(b, "%s=~\"", lns);
 	put_alternatives(b, g->ns, g->nns);
 	kp_buf_putc(b, '"');
 	if (g->pods) {
-		kp_buf_printf(b, ",%s=~\"", p->lpod);
+		kp_buf_printf(b, ",%s=~\"", lpod);
 		put_alternatives(b, g->pods, g->npods);
 		kp_buf_putc(b, '"');
 	}
 }
+
+#define KSM_RESTARTS "kube_pod_container_status_restarts_total|kube_pod_init_container_status_restarts_total"
+#define KSM_REASON                                                                                                     \
+	"kube_pod_container_status_last_terminated_reason|kube_pod_init_container_status_last_terminated_reason"
+
+static bool is_ksm(int kind) { return kind == Q_RESTARTS || kind == Q_OOM || kind == Q_OWNER; }
 
 static char *build_query(const prom *p, int kind, const group *g)
 {
@@ -389,10 +396,14 @@ static char *build_query(const prom *p, int kind, const group *g)
 	kp_buf_init(&ksel);
 	kp_buf_init(&q);
 	kp_buf_printf(&sel, "%s!=\"\",%s!=\"POD\",", p->lcont, p->lcont);
-	put_group(p, &sel, g);
-	put_group(p, &ksel, g);
+	put_group(p->lns, p->lpod, &sel, g);
+	/* kube-state-metrics names its labels itself: prometheus.labels.*
+	 * are cAdvisor's (renamed on clusters before 1.16, or by relabelling) */
+	put_group("namespace", "pod", &ksel, g);
 	char L[256];
 	snprintf(L, sizeof(L), "%s,%s,%s", p->lns, p->lpod, p->lcont);
+	if (is_ksm(kind))
+		snprintf(L, sizeof(L), "namespace,pod,container");
 	const char *S = kp_buf_cstr(&sel), *K = kp_buf_cstr(&ksel);
 	long long W = (long long)p->window, st = (long long)p->step, R = (long long)p->rate;
 	static const char *const qs[] = {"0.5", "0.95", "0.99"};
@@ -422,9 +433,16 @@ static char *build_query(const prom *p, int kind, const group *g)
 		break;
 	case Q_FIRST:
 	case Q_LAST: {
+		/* the first and last step with a sample in the step before it
+		 * (not the 5-minute lookback): time() where one is. timestamp()
+		 * would give the sample's own time, but Prometheus 2.x
+		 * evaluates it step by step in a subquery: 60x slower (minutes
+		 * for 200 series). Exact when samples fall on the steps. */
 		const char *agg = kind == Q_FIRST ? "min" : "max";
-		kp_buf_printf(&q, "%s by (%s) (%s_over_time(timestamp(container_memory_working_set_bytes{%s})[%llds:%llds]))",
-			      agg, L, agg, S, W, st);
+		kp_buf_printf(&q,
+			      "%s by (%s) (%s_over_time((time() + 0 * last_over_time(container_memory_working_set_bytes{%s}"
+			      "[%llds]))[%llds:%llds]))",
+			      agg, L, agg, S, st > 1 ? st - 1 : 1, W, st);
 		break;
 	}
 	case Q_THROTTLE:
@@ -434,26 +452,28 @@ static char *build_query(const prom *p, int kind, const group *g)
 			      L, S, W, L, S, W);
 		break;
 	case Q_RESTARTS:
+		/* init containers have series of their own names */
 		kp_buf_printf(&q,
-			      "max by (%s) (max_over_time(kube_pod_container_status_restarts_total{%s}[%llds]) - "
-			      "min_over_time(kube_pod_container_status_restarts_total{%s}[%llds]))",
-			      L, K, W, K, W);
+			      "max by (%s) (max_over_time({__name__=~\"%s\",%s}[%llds]) - min_over_time({__name__=~\"%s\",%s}[%llds]))",
+			      L, KSM_RESTARTS, K, W, KSM_RESTARTS, K, W);
 		break;
 	case Q_OOM:
 		/* per step: the restarts in it, kept where the last termination
 		 * reason is OOMKilled, summed over the window */
+		/* [W-S:S]: the first step would count a restart of the step
+		 * before the window, which the restarts query does not */
 		kp_buf_printf(&q,
-			      "sum by (%s) (sum_over_time((((max by (%s) (kube_pod_container_status_restarts_total{%s}) - "
-			      "max by (%s) (kube_pod_container_status_restarts_total{%s} offset %llds)) > 0) * on (%s) "
-			      "max by (%s) (kube_pod_container_status_last_terminated_reason{%s,reason=\"OOMKilled\"}))"
+			      "sum by (%s) (sum_over_time((((max by (%s) ({__name__=~\"%s\",%s}) - "
+			      "max by (%s) ({__name__=~\"%s\",%s} offset %llds)) > 0) * on (%s) "
+			      "max by (%s) ({__name__=~\"%s\",%s,reason=\"OOMKilled\"}))"
 			      "[%llds:%llds]))",
-			      L, L, K, L, K, st, L, L, K, W, st);
+			      L, L, KSM_RESTARTS, K, L, KSM_RESTARTS, K, st, L, L, KSM_REASON, K, W - st, st);
 		break;
 	case Q_OWNER:
 		kp_buf_printf(&q,
-			      "max by (%s,%s,owner_kind,owner_name) (max_over_time(kube_pod_owner{%s,owner_is_controller=\"true\"}"
-			      "[%llds]))",
-			      p->lns, p->lpod, K, W);
+			      "max by (namespace,pod,owner_kind,owner_name) (max_over_time(kube_pod_owner{%s,"
+			      "owner_is_controller=\"true\"}[%llds]))",
+			      K, W);
 		break;
 	}
 	kp_buf_release(&sel);
@@ -515,12 +535,12 @@ static bool prom_retryable(long status, const char *body)
 /* Sends one query; its items go to on_item. Q_SPLIT when the server
  * found it too heavy. */
 static qresult run_query(prom *p, const char *what, const char *query, void (*on_item)(void *, char **, const char *),
-			 void *ud, bool series, kp_error *err)
+			 void *ud, bool series, bool ksm, kp_error *err)
 {
 	answer_t a = {0};
-	a.names[LB_NS] = p->lns;
-	a.names[LB_POD] = p->lpod;
-	a.names[LB_CONTAINER] = p->lcont;
+	a.names[LB_NS] = ksm ? "namespace" : p->lns;
+	a.names[LB_POD] = ksm ? "pod" : p->lpod;
+	a.names[LB_CONTAINER] = ksm ? "container" : p->lcont;
 	a.names[LB_OWNER_KIND] = "owner_kind";
 	a.names[LB_OWNER_NAME] = "owner_name";
 	a.series = series;
@@ -541,8 +561,8 @@ static qresult run_query(prom *p, const char *what, const char *query, void (*on
 	form_escape(&body, query);
 	if (series)
 		kp_buf_printf(&body, "&start=%lld&end=%lld", (long long)(p->end - p->window), (long long)p->end);
-	else
-		kp_buf_printf(&body, "&time=%lld", (long long)p->end);
+	else /* the server gives up first, with its own "timeout" error: then the query is split */
+		kp_buf_printf(&body, "&time=%lld&timeout=%ds", (long long)p->end, p->cfg->prometheus.timeout_seconds);
 	kp_http_result res;
 	pthread_mutex_lock(&p->lock);
 	p->st->queries++;
@@ -550,7 +570,7 @@ static qresult run_query(prom *p, const char *what, const char *query, void (*on
 	kp_status s0 = kp_http_post(p->http, path, "application/x-www-form-urlencoded", body.data, body.len, &sink, &res,
 				    err);
 	qresult r = Q_DONE;
-	if (s0 == KP_ERR_NETWORK && strstr(err->msg, "imeout")) {
+	if (s0 == KP_ERR_NETWORK && res.timed_out) {
 		r = Q_SPLIT;
 	} else if (s0) {
 		r = s0 == KP_ERR_NETWORK ? Q_DOWN : Q_FAILED;
@@ -559,8 +579,10 @@ static qresult run_query(prom *p, const char *what, const char *query, void (*on
 		const char *e = j ? kp_json_str(j, "error") : NULL, *et = j ? kp_json_str(j, "errorType") : NULL;
 		if ((et && !strcmp(et, "timeout")) || (e && strstr(e, "too many samples")))
 			r = Q_SPLIT;
+		else if (res.status >= 500 || res.status == 401 || res.status == 403 || res.status == 404)
+			r = Q_DOWN; /* the server (or its gateway) fails every query alike: stop */
 		else
-			r = Q_FAILED;
+			r = Q_FAILED; /* this query (bad_data, 422): the others may work */
 		kp_fail(err, KP_ERR_NETWORK, "Prometheus (%s): %s: %s%s%s", kp_http_server(p->http), what,
 			kp_http_reason(res.status), e ? ": " : "", e ? e : (res.body && *res.body && !j ? res.body : ""));
 		json_object_put(j);
@@ -801,7 +823,7 @@ static void run_task(prom *p, task *t)
 	snprintf(what, sizeof(what), "%s of %s", qkinds[t->kind].what, where);
 	item_ctx x = {p, t->kind};
 	kp_error err = {0};
-	qresult r = run_query(p, what, q, on_query_item, &x, false, &err);
+	qresult r = run_query(p, what, q, on_query_item, &x, false, is_ksm(t->kind), &err);
 	free(q);
 	const group *g = t->g;
 	if (r == Q_SPLIT && (g->nns > 1 || (g->pods && g->npods > 1) || (!g->pods && g->nns == 1))) {
@@ -1034,7 +1056,7 @@ static double points_per_series(prom *p, const inventory *inv)
 	kp_error err = {0};
 	/* the window's end may hold no sample of that pod: its last hour counts */
 	int64_t end = p->end;
-	qresult r = run_query(p, "the scrape interval", kp_buf_cstr(&q), on_one_value, &o, false, &err);
+	qresult r = run_query(p, "the scrape interval", kp_buf_cstr(&q), on_one_value, &o, false, false, &err);
 	p->end = end;
 	kp_buf_release(&q);
 	double raw = r == Q_DONE && o.count > 0 ? o.count * (double)p->window / 3600.0 : (double)p->window / 15.0;
@@ -1203,7 +1225,7 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 	ho.insecure = cfg->prometheus.insecure_skip_tls_verify;
 	ho.headers = headers;
 	ho.gzip = true;
-	ho.timeout_ms = (long)cfg->prometheus.timeout_seconds * 1000L;
+	ho.timeout_ms = ((long)cfg->prometheus.timeout_seconds + 10L) * 1000L;
 	ho.stall_timeout_ms = ho.timeout_ms; /* a heavy query sends nothing until it is done */
 	ho.max_attempts = 3;
 	ho.retryable = prom_retryable;
@@ -1219,7 +1241,7 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 		char sel[512];
 		snprintf(sel, sizeof(sel), "container_memory_working_set_bytes{%s!=\"\",%s!=\"POD\"}", p->lcont, p->lcont);
 		kp_error e2 = {0};
-		qresult r = run_query(p, "the series inventory", sel, on_series, invp, true, &e2);
+		qresult r = run_query(p, "the series inventory", sel, on_series, invp, true, false, &e2);
 		if (r != Q_DONE)
 			s = kp_fail(err, e2.status ? e2.status : KP_ERR_NETWORK, "%s", e2.msg);
 	}

@@ -371,6 +371,8 @@ static const sc_field sc_missing_fields[] = {
 static const sc_field sc_cluster_fields[] = {
 	SC_SKIPF(kp_cluster, arena, "the memory the model lives in, not model data"),
 	SC_F(kp_cluster, name, SC_STR),
+	SC_SKIPF(kp_cluster, context, "set by analyze from snapshot/cluster.json, not part of the cached model"),
+	SC_SKIPF(kp_cluster, server, "set by analyze from snapshot/cluster.json, not part of the cached model"),
 	SC_F(kp_cluster, collected, SC_BOOL),
 	SC_F(kp_cluster, usage_collected, SC_BOOL),
 	SC_F(kp_cluster, window_start, SC_INT),
@@ -462,7 +464,7 @@ static void sc_field_count_guard(void)
 	kp_usage u = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_missing miss = {0, 0, 0, 0, 0, 0};
 	/* the arena, collected[] and the KP_ARRAYs have no named type to copy */
-	kp_cluster c = {{0}, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
+	kp_cluster c = {{0}, 0, 0, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
 	(void)kv, (void)ct, (void)tol, (void)taint, (void)wl, (void)pod, (void)pvc, (void)pv, (void)hpa, (void)ns;
 	(void)node, (void)svc, (void)eps, (void)sc, (void)u, (void)miss, (void)c;
 }

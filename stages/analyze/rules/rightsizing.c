@@ -258,6 +258,13 @@ static void hpa_follows(kp_finding *f, const kp_hpa *h, const char *kind, const 
 	r->before = false;
 }
 
+/* usage read from Prometheus by this run (not a snapshot's usage.json) */
+static bool live_prometheus(const kp_analyze_ctx *x)
+{
+	const char *src = x->cluster->usage_source;
+	return src && !strcmp(src, "prometheus") && x->cluster->server;
+}
+
 static bool metrics_server(const kp_analyze_ctx *x)
 {
 	return x->cluster->usage_source && strcmp(x->cluster->usage_source, "metrics-server") == 0;
@@ -271,8 +278,15 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	combined_t u;
 	combine(us, nus, k->name, pp->cpu_percentile, &u);
 	if (u.pods == 0) {
-		kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
-				 "container %s: no usage data in usage.json (not measured, not idle)", k->name);
+		if (live_prometheus(x)) /* read live: say where to look */
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "container %s: Prometheus has no cAdvisor series for its pods over the window "
+					 "(not measured, not idle): is its node's kubelet scraped, or do "
+					 "metric_relabel_configs drop them?",
+					 k->name);
+		else
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "container %s: no usage data in usage.json (not measured, not idle)", k->name);
 		return;
 	}
 	double history_h = (double)(u.last - u.first) / 3600.0;
@@ -572,8 +586,14 @@ void kp_rule_rightsizing(kp_analyze_ctx *x)
 			continue;
 		}
 		if (n == 0) {
-			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
-					 "no usage data for its pods in usage.json (not measured, not idle)");
+			if (live_prometheus(x))
+				kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+						 "Prometheus has no cAdvisor series for its pods over the window (not "
+						 "measured, not idle): is its node's kubelet scraped, or do "
+						 "metric_relabel_configs drop them?");
+			else
+				kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+						 "no usage data for its pods in usage.json (not measured, not idle)");
 			continue;
 		}
 		size_t orphans = kp_analyze_unattributed(x, w->meta.namespace_);
