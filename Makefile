@@ -135,6 +135,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/run.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/inputs.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/missing.sh
+	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/live.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/cli.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
 

@@ -335,6 +335,28 @@ assert r['info'].get('spec', {}).get('interactive') is False, r['info']"
 		bash -c "[ \$(wc -l <'$T/plugin-$v.jsonl') -eq 1 ] || { echo \"ran \$(wc -l <'$T/plugin-$v.jsonl') times\"; exit 1; }"
 done
 
+# an expired exec credential: the plugin's first token is refused (401, as
+# a server answers a token past its real expiry); kopilot asks the plugin
+# once more and goes on with the fresh one
+cat >"$T/bin/expiring-plugin" <<'EOF'
+#!/usr/bin/python3
+import json, os
+rec = os.environ["PLUGIN_RECORD"]
+n = sum(1 for _ in open(rec)) if os.path.exists(rec) else 0
+with open(rec, "a") as f:
+    f.write("run\n")
+print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                  "status": {"token": "EXPIRED-TOKEN" if n == 0 else "GOOD-TOKEN",
+                             "expirationTimestamp": "2099-01-01T00:00:00Z"}}))
+EOF
+chmod +x "$T/bin/expiring-plugin"
+kubeconfig "$K/exec-expired.yaml" "$MAIN" "$CA_FILE" "$(printf '    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: %s\n      interactiveMode: Never\n      env:\n      - name: PLUGIN_RECORD\n        value: %s\n' "$T/bin/expiring-plugin" "$T/plugin-expired.txt")"
+krun exec-expired -- --kubeconfig "$K/exec-expired.yaml" --quiet
+check "expired exec credential: refused once, the plugin asked again, the run completes (exit 3)" test "$RC" = 3
+check "expired exec credential: the plugin ran twice, not more" \
+	bash -c "[ \$(wc -l <'$T/plugin-expired.txt') -eq 2 ] || { echo \"ran \$(wc -l <'$T/plugin-expired.txt') times\"; exit 1; }"
+check "expired exec credential: the same findings" $CHECK findings "$R/exec-expired/findings.json" "$R/live/findings.json"
+
 # a plugin that answers with a client certificate instead of a token
 cat >"$T/bin/cert-plugin" <<EOF
 #!/usr/bin/python3
