@@ -440,6 +440,21 @@ static kp_status save_snapshot(kp_run *run, kp_error *err)
 	return s;
 }
 
+/* A warning each for the first few gaps, then how many more: a cluster
+ * whose metrics miss hundreds of workloads must not fill the terminal (the
+ * reports and findings.json "missing" list them all). Any gap: degraded. */
+static void warn_gaps(kp_run *run)
+{
+	const kp_cluster *c = run->cluster;
+	for (size_t i = 0; i < c->missing.len && i < KP_COLLECT_WARNINGS; i++)
+		kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i].summary);
+	if (c->missing.len > KP_COLLECT_WARNINGS)
+		kp_run_note(run, KP_NOTE_WARN, "collect: ... and %zu more inputs not collected (report.md \"Not collected\", "
+			    "findings.json \"missing\")", c->missing.len - KP_COLLECT_WARNINGS);
+	if (c->missing.len)
+		run->degraded = true;
+}
+
 static kp_status collect_run(kp_run *run, kp_error *err)
 {
 	if (!run->snapshot && !run->cluster) {
@@ -448,14 +463,7 @@ static kp_status collect_run(kp_run *run, kp_error *err)
 			s = save_snapshot(run, err);
 		if (s)
 			return s;
-		const kp_cluster *c = run->cluster;
-		for (size_t i = 0; i < c->missing.len && i < KP_COLLECT_WARNINGS; i++)
-			kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i].summary);
-		if (c->missing.len > KP_COLLECT_WARNINGS)
-			kp_run_note(run, KP_NOTE_WARN, "collect: ... and %zu more inputs not collected (report.md \"Not "
-				    "collected\", findings.json \"missing\")", c->missing.len - KP_COLLECT_WARNINGS);
-		if (c->missing.len)
-			run->degraded = true;
+		warn_gaps(run);
 		return KP_OK;
 	}
 	kp_status s = collect_load(run, err);
@@ -504,16 +512,7 @@ static kp_status collect_run(kp_run *run, kp_error *err)
 	s = kp_run_background(run, write_snapshot, j, write_job_free, big, err);
 	if (s)
 		return s;
-	/* a warning each for the first few gaps, then how many more: a cluster
-	 * whose metrics miss hundreds of workloads must not fill the terminal
-	 * (the reports and findings.json "missing" list them all) */
-	for (size_t i = 0; i < c->missing.len && i < KP_COLLECT_WARNINGS; i++)
-		kp_run_note(run, KP_NOTE_WARN, "collect: %s", c->missing.items[i].summary);
-	if (c->missing.len > KP_COLLECT_WARNINGS)
-		kp_run_note(run, KP_NOTE_WARN, "collect: ... and %zu more inputs not collected (report.md \"Not collected\", "
-			    "findings.json \"missing\")", c->missing.len - KP_COLLECT_WARNINGS);
-	if (c->missing.len)
-		run->degraded = true;
+	warn_gaps(run);
 	return KP_OK;
 }
 
