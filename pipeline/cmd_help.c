@@ -14,8 +14,9 @@ static const char exit_codes_help[] =
 	"  0  ok\n"
 	"  2  usage or configuration error (bad flag, bad value, bad config file)\n"
 	"  3  finished but degraded: some input was not collected; the report says which\n"
-	"  4  failed: malformed input data, an output could not be written, or another\n"
-	"     kopilot is writing the same run directory; RUN keeps its previous run\n";
+	"  4  failed: malformed input data, the API server could not be reached, an output\n"
+	"     could not be written, or another kopilot is writing the same run directory;\n"
+	"     RUN keeps its previous run\n";
 
 static const struct help {
 	const char *cmd;
@@ -88,7 +89,8 @@ static const struct help {
 	 "arrive) or validates a snapshot, and writes it into RUN/snapshot/\n"
 	 "(RUN then holds the snapshot alone; env values, Secret data and\n"
 	 "last-applied-configuration annotations redacted), with cluster.json\n"
-	 "(the name reports use: --cluster-name, or the snapshot directory's name)\n"
+	 "(the name reports use: --cluster-name, the kubeconfig's cluster, or the\n"
+	 "snapshot directory's name)\n"
 	 "and model.bin (the parsed model, so `kopilot analyze RUN` is fast).\n"
 	 "A resource the API server refuses (403) or does not serve (404) is\n"
 	 "recorded as not collected, with the reason (exit 3), never as \"none\".\n"
