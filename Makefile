@@ -158,6 +158,7 @@ fuzz:
 
 bench: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash bench/run.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash bench/live.sh
 
 install: $(KOPILOT) $(MANPAGE)
 	install -D -m 0755 $(KOPILOT) $(DESTDIR)/usr/local/bin/kopilot

@@ -85,6 +85,55 @@ def gv_of(group, version):
     return version if not group else group + "/" + version
 
 
+def list_items(path):
+    """The items of a List file, decoded one at a time: the same objects as
+    json.load(f)["items"], without the whole tree at once (a 150,000-pod
+    pods.json as one tree takes ~5 GB; its text and one item, ~1 GB)."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    dec = json.JSONDecoder()
+
+    def skip(i):  # JSON whitespace
+        while i < len(text) and text[i] in " \t\n\r":
+            i += 1
+        return i
+
+    def expect(i, chars):
+        if i >= len(text) or text[i] not in chars:
+            raise ValueError("%s: expected %r at offset %d" % (path, chars, i))
+        return text[i]
+
+    i = skip(0)
+    expect(i, "{")
+    i = skip(i + 1)
+    if text[i:i + 1] == "}":
+        return
+    while True:
+        key, i = dec.raw_decode(text, i)
+        i = skip(i)
+        expect(i, ":")
+        i = skip(i + 1)
+        if key == "items" and text[i:i + 1] == "[":
+            i = skip(i + 1)
+            if text[i:i + 1] == "]":
+                i += 1
+            else:
+                while True:
+                    it, i = dec.raw_decode(text, i)
+                    yield it
+                    i = skip(i)
+                    if expect(i, ",]") == "]":
+                        i += 1
+                        break
+                    i = skip(i + 1)
+        else:
+            _, i = dec.raw_decode(text, i)
+        i = skip(i)
+        if expect(i, ",}") == "}":
+            return
+        i = skip(i + 1)
+
+
 class Store:
     """The objects, each item serialised once (pages are joins of bytes)."""
 
@@ -99,10 +148,8 @@ class Store:
                 if res in ("secrets", "configmaps"):
                     self.items[res] = []
                 continue
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
             out = []
-            for it in doc.get("items") or []:
+            for it in list_items(path):
                 md = it.get("metadata") or {}
                 if group not in ("argoproj.io",):
                     # a built-in type's list items carry neither (kubectl adds them)
