@@ -218,8 +218,8 @@ def audit_lists(path):
 
 def query_kind(q):
 	"""Which of kopilot's usage queries (stages/collect/usage.c) a PromQL text is."""
-	if "timestamp(" in q:
-		return "first seen (min timestamp)" if q.startswith("min") else "last seen (max timestamp)"
+	if "timestamp(" in q or "time() + 0 *" in q:  # the sample's time, or the subquery step's
+		return "first seen" if q.startswith("min") else "last seen"
 	if "kube_pod_owner" in q:
 		return "owner"
 	if "last_terminated_reason" in q:
@@ -233,10 +233,11 @@ def query_kind(q):
 	if "count_over_time" in q:
 		return "samples"
 	m = re.match(r"quantile_over_time\((0\.\d+)", q)
+	pct = "p%d" % round(float(m.group(1)) * 100) if m else "max"
 	if "container_cpu_usage" in q:
-		return "cpu p%s" % m.group(1)[2:] if m else "cpu max"
+		return "cpu " + pct
 	if "container_memory_working_set_bytes" in q:
-		return "memory p%s" % m.group(1)[2:] if m else "memory max"
+		return "memory " + pct
 	return "other"
 
 
