@@ -186,6 +186,7 @@ cpu_ticks() { # utime+stime of a process (all its threads), 0 when there is none
 	fi
 }
 lines() { wc -l <"$1"; }
+oom_kills() { dmesg 2>/dev/null | grep -c "Out of memory: Killed process" || true; }
 PROM_QLOG=
 qlog_lines() { if [ -n "$PROM_QLOG" ] && [ -f "$PROM_QLOG" ]; then wc -l <"$PROM_QLOG"; else echo 0; fi; }
 # settle: the server logs a request after writing its answer; wait until
@@ -216,6 +217,7 @@ time_once() {
 	[ "$stdout" = log ] && stdout=$log
 	l0=$(log_settle)
 	q0=$(qlog_lines)
+	o0=$(oom_kills)
 	s0=$(cpu_ticks "$SRV_PID") p0=$(cpu_ticks "${PROM_PID:-}")
 	"$TIME" -v -o "$WORK/raw/$name.$round.time" "$@" >"$stdout" 2>>"$log" || rc=$?
 	l1=$(log_settle)
@@ -232,7 +234,13 @@ time_once() {
 		"$(awk -F': ' '/Elapsed \(wall clock\)/ {print $NF}' "$WORK/raw/$name.$round.time")" "$((l1 - l0))"
 	if [[ " $ok " != *" $rc "* ]]; then
 		if [ "${SOFT:-0}" = 1 ]; then
-			{ echo "exit $rc"; grep -v 'time -v' "$log" | tail -n 3; } >"$WORK/raw/$name.$round.failed"
+			{
+				echo "exit $rc"
+				if [ "$(oom_kills)" -gt "$o0" ]; then # the kernel's own words
+					echo "killed by the kernel's OOM killer: $(dmesg 2>/dev/null | grep "Out of memory: Killed process" | tail -n 1 | sed 's/^\[[^]]*\] //')"
+				fi
+				grep -v 'time -v' "$log" | tail -n 3
+			} >"$WORK/raw/$name.$round.failed"
 			echo "live: '$name' failed with exit code $rc (recorded, the benchmark goes on): $(tail -n 1 "$log" 2>/dev/null)" >&2
 			return 1
 		fi
@@ -264,7 +272,23 @@ CURL=(curl --no-progress-meter --fail --cacert "$P/ca.crt" -H "Authorization: Be
 "${CURL[@]}" -o /dev/null "$SERVER/version"
 
 # ---- 3. Prometheus ----
-PROM_URL= PROM_DATA=
+PROM_URL= PROM_DATA= PROM_ON=0
+# prom_up: Prometheus on the run's copy of the TSDB (promlib's prom_serve),
+# with its query log (each query's timings: where the time goes) added to
+# promlib's configuration by a reload (SIGHUP), and one query to load the
+# block's index, as a Prometheus that has been up a while has it
+prom_up() {
+	local n
+	prom_serve "$T/prom/tsdb" "$T/prom" || die "Prometheus did not start (see above)"
+	sed -i "s#^global:#global:\n  query_log_file: $PROM_QLOG#" "$T/prom/prometheus.yml"
+	n=$(grep -c "Completed loading of configuration file" "$T/prom/prometheus.log" || true)
+	kill -HUP "$PROM_PID"
+	for _ in $(seq 100); do
+		[ "$(grep -c "Completed loading of configuration file" "$T/prom/prometheus.log" || true)" -gt "$n" ] && break
+		sleep 0.1
+	done
+	curl -s -o /dev/null "$PROM_URL/api/v1/query?query=count(container_memory_working_set_bytes)&time=$NOW" || true
+}
 prom_skip() { echo "live: Prometheus not measured: $1" >&2; note "$("$PY" -c 'import json,sys; print(json.dumps({"prometheus_skipped": sys.argv[1]}))' "$1")"; }
 if [ "$PROM" != 1 ]; then
 	prom_skip "BENCH_PROM=$PROM"
@@ -279,21 +303,12 @@ else
 	. "$ROOT/tests/e2e/promlib.sh"
 	mkdir -p "$T/prom"
 	cp -al "$PROM_DATA/tsdb" "$T/prom/tsdb"
-	prom_serve "$T/prom/tsdb" "$T/prom" || die "Prometheus did not start (see above)"
-	# Prometheus' query log (each query's timings: where the time goes),
-	# added to promlib's configuration by a reload (SIGHUP)
 	PROM_QLOG=$WORK/prometheus-queries.jsonl
-	sed -i "s#^global:#global:\n  query_log_file: $PROM_QLOG#" "$T/prom/prometheus.yml"
-	kill -HUP "$PROM_PID"
-	for _ in $(seq 50); do
-		grep -q "Completed loading of configuration file" "$T/prom/prometheus.log" && break
-		sleep 0.2
-	done
+	prom_up
+	PROM_ON=1
 	cp "$PROM_DATA/stats.json" "$WORK/prom-data.json"
 	note "{\"promgen_sha256\": \"$(sha256sum "$PROM_DATA/promgen.py" | cut -c1-12)\", \"prom_data\": \"${PROM_DATA#"$ROOT"/}\"}"
 	cp "$PROM_DATA/usage.json" "$WORK/prom-usage.json"
-	# one query to load the blocks' indexes, as a Prometheus that has been up a while has them
-	curl -s -o /dev/null "$PROM_URL/api/v1/query?query=count(container_memory_working_set_bytes)&time=$NOW" || true
 	echo "live: Prometheus at $PROM_URL on ${PROM_DATA#"$ROOT"/}"
 fi
 
@@ -319,10 +334,14 @@ for ((i = 1; i <= RUNS; i++)); do
 	rm -rf "$out"
 	time_once curl-kubectl "$i" "0" /dev/null "${CURL[@]}" -K "$WORK/curl-kubectl.cfg"
 	kc=$(mktemp -d -p "$T/kcache")
+	# Prometheus is stopped while kubectl runs: after the usage queries it
+	# holds several GB, and kubectl needs 20-23 GB at 150,000 pods
+	[ "$PROM_ON" = 1 ] && prom_stop
 	SOFT=1 time_once kubectl "$i" "0" /dev/null "$KUBECTL" --kubeconfig "$KC" --cache-dir "$kc" \
 		get "$KUBECTL_LISTS" -A -o json --chunk-size=500 || true
 	rm -rf "$kc"
-	if [ -n "$PROM_URL" ] && [ "$PROM_TIMED_OUT" = 0 ]; then
+	[ "$PROM_ON" = 1 ] && prom_up
+	if [ "$PROM_ON" = 1 ] && [ "$PROM_TIMED_OUT" = 0 ]; then
 		out=$T/out/kopilot-prom.$i
 		if ! SOFT=1 time_once kopilot-prom "$i" "0 3" log timeout "$PROM_TIMEOUT" "$KOPILOT" collect \
 			--kubeconfig "$KC" --out "$out" --prometheus-url "$PROM_URL" --window "${PROM_DAYS}d" --now "$NOW"; then
@@ -335,13 +354,13 @@ for ((i = 1; i <= RUNS; i++)); do
 			# own timeout: wait for them, they would load the next command
 			prom_idle
 		fi
+		awk '/VmHWM/ {print $2}' "/proc/$PROM_PID/status" >"$WORK/raw/kopilot-prom.$i.prom_hwm_kib" 2>/dev/null || true
 		[ -f "$out/audit.jsonl" ] && cp "$out/audit.jsonl" "$WORK/raw/kopilot-prom.$i.audit.jsonl"
 		[ -f "$out/snapshot/usage.json" ] && cp "$out/snapshot/usage.json" "$WORK/raw/kopilot-prom.$i.usage.json"
 		rm -rf "$out"
 	fi
 done
 cp /proc/loadavg "$WORK/loadavg.end"
-[ -n "${PROM_PID:-}" ] && awk '/VmHWM/ {print $2}' "/proc/$PROM_PID/status" >"$WORK/prometheus.hwm_kib" 2>/dev/null
 awk '/VmHWM/ {print $2}' "/proc/$SRV_PID/status" >"$WORK/server.hwm_kib"
 
 # ---- 5. results ----

@@ -169,7 +169,9 @@ def rounds_of(work, name):
 
 def summary(rs):
 	ok = [r for r in rs if "failed" not in r]
-	s = {"rounds": len(rs), "failed_rounds": [{"round": r["round"], "why": r["failed"]} for r in rs if "failed" in r]}
+	s = {"rounds": len(rs), "failed_rounds": [{"round": r["round"], "why": r["failed"], "seconds": r3(r["seconds"]),
+	                                           "peak_rss_mb": mb_of_kib(r["rss_kib"]), "signal": r.get("signal")}
+	                                          for r in rs if "failed" in r]}
 	if not ok:
 		return s
 	secs = [r["seconds"] for r in ok]
@@ -382,11 +384,15 @@ def main():
 		if timed_out and ps is None:
 			prom["usage_seconds_median"] = None
 			prom["usage_seconds_at_least"] = a.prom_timeout
-		try:
-			with open(os.path.join(work, "prometheus.hwm_kib"), encoding="utf-8") as f:
-				prom["prometheus_peak_rss_mb"] = mb_of_kib(int(f.read().strip()))
-		except (OSError, ValueError):
-			pass
+		hwm = []
+		for r in raw["kopilot-prom"]:
+			try:
+				with open(os.path.join(work, "raw", "kopilot-prom.%d.prom_hwm_kib" % r["round"]), encoding="utf-8") as f:
+					hwm.append(int(f.read().strip()))
+			except (OSError, ValueError):
+				pass
+		if hwm:
+			prom["prometheus_peak_rss_mb"] = mb_of_kib(max(hwm))
 	elif notes.get("prometheus_skipped"):
 		prom = {"skipped": notes["prometheus_skipped"]}
 
@@ -424,6 +430,10 @@ def main():
 		# stopped by BENCH_PROM_TIMEOUT before it finished: at least that long
 		targets[3]["measured"] = "> %d" % prom["usage_seconds_at_least"]
 		targets[3]["met"] = False if prom["usage_seconds_at_least"] >= TARGET_PROM_SECONDS else None
+	kf = (meas.get("kubectl") or {}).get("failed_rounds") or []
+	if kf and targets[1]["measured"] is not None:
+		targets[1]["note"] = "kubectl finished %d of %d rounds; the others failed (see measurements)" % (
+			meas["kubectl"]["rounds"] - len(kf), meas["kubectl"]["rounds"])
 	for t in targets:
 		if t["met"] is None:
 			t["why_not_measured"] = "the command failed or was not run (see measurements)"
@@ -527,6 +537,12 @@ def render_md(d):
 			fmt(x["peak_rss_mb_median"], 1), fmt(x["peak_rss_mb_max"], 1), "/".join(str(r) for r in x["requests"]),
 			fmt(x["mb_per_second"], 0), fmt(x["server_cpu_seconds_median"]),
 			fmt(ratio(x["seconds_median"], base)), fmt(ratio(x["seconds_median"], kub))))
+	out.append("")
+	for n in ORDER:
+		for f in (m.get(n) or {}).get("failed_rounds", []):
+			why = " ".join(l for l in f["why"].splitlines() if l.strip())
+			out.append("- `%s` round %d **FAILED** after %s s at %s MB peak RSS: %s" % (
+				n, f["round"], fmt(f["seconds"]), fmt(f["peak_rss_mb"], 1), why))
 	out.append("")
 	for n in ORDER:
 		if n in m:
