@@ -220,6 +220,12 @@ def audit_lists(path):
 
 def query_kind(q):
 	"""Which of kopilot's usage queries (stages/collect/usage.c) a PromQL text is."""
+	if q.startswith("count by") and "last_over_time" in q:
+		return "first seen (phase before)"
+	if q.startswith("max by") and "(timestamp(container_memory" in q:
+		return "last seen (phase before)"
+	if q.startswith("max by (namespace,pod) (") and "OOMKilled" in q:
+		return "OOM kills (phase before)"
 	if "timestamp(" in q or "time() + 0 *" in q:  # the sample's time, or the subquery step's
 		return "first seen" if q.startswith("min") else "last seen"
 	if "kube_pod_owner" in q:
@@ -234,7 +240,7 @@ def query_kind(q):
 		return "probe"
 	if "count_over_time" in q:
 		return "samples"
-	m = re.match(r"quantile_over_time\((0\.\d+)", q)
+	m = re.search(r"quantile_over_time\((0\.\d+)", q)
 	pct = "p%d" % round(float(m.group(1)) * 100) if m else "max"
 	if "container_cpu_usage" in q:
 		return "cpu " + pct

@@ -196,6 +196,11 @@ static bool v_duration(const cfg_value *v, char *why, size_t n)
 	return v->s && kp_parse_duration(v->s, &sec) && sec >= 1;
 }
 
+static bool v_step(const cfg_value *v, char *why, size_t n)
+{
+	return (v->s && !strcmp(v->s, "auto")) || v_duration(v, why, n);
+}
+
 static bool v_optional_url(const cfg_value *v, char *why, size_t n)
 {
 	return !v->s || v_url(v, why, n);
@@ -546,8 +551,8 @@ static const cfg_key config_keys[] = {
 	 "an http:// or https:// URL, with a path prefix if the server has one", 0, NULL},
 	{"prometheus.window", NULL, T_STRING, OFF(prometheus.window), false, v_duration,
 	 "a duration such as 14d, 7d or 36h", 0, NULL},
-	{"prometheus.step", NULL, T_STRING, OFF(prometheus.step), false, v_duration, "a duration such as 1m or 5m", 0,
-	 NULL},
+	{"prometheus.step", NULL, T_STRING, OFF(prometheus.step), false, v_step,
+	 "auto, or a duration such as 1m or 5m", 0, NULL},
 	{"prometheus.rate_window", NULL, T_STRING, OFF(prometheus.rate_window), false, v_duration,
 	 "a duration such as 5m", 0, NULL},
 	{"prometheus.token", "PROMETHEUS_TOKEN", T_STRING, OFF(prometheus.token), true, NULL, "a bearer token", 0, NULL},
@@ -640,7 +645,7 @@ void kp_config_init(kp_config *c)
 	c->kube.page_size = 500;
 	c->kube.retries = 5;
 	c->prometheus.window = kp_xstrdup("14d");
-	c->prometheus.step = kp_xstrdup("1m");
+	c->prometheus.step = kp_xstrdup("auto");
 	c->prometheus.rate_window = kp_xstrdup("5m");
 	c->prometheus.timeout_seconds = 120;
 	c->prometheus.max_samples = 20000000;

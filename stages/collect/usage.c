@@ -4,15 +4,15 @@
  * The queries, for a group of namespaces (NS, a regex of their names) and
  * optionally of pods (POD), with L = namespace,pod,container (the label
  * names of prometheus.labels.*), W the window, S the step, R the rate
- * window, all evaluated at the window's end:
+ * window, all evaluated at the window's end T unless said otherwise:
  *
- *   cpu p50/p95/p99   quantile_over_time(q, (sum by (L) (rate(container_cpu_usage_seconds_total{SEL}[R])))[W:S])
- *   cpu max           max_over_time((sum by (L) (rate(container_cpu_usage_seconds_total{SEL}[R])))[W:S])
- *   memory p50        quantile_over_time(0.5, (max by (L) (container_memory_working_set_bytes{SEL}))[W:S])
+ *   cpu p50/p95/p99   max by (L) (quantile_over_time(q, rate(container_cpu_usage_seconds_total{SEL}[R])[W:S]))
+ *   cpu max           max by (L) (max_over_time(rate(container_cpu_usage_seconds_total{SEL}[R])[W:S]))
+ *   memory p50        max by (L) (quantile_over_time(0.5, container_memory_working_set_bytes{SEL}[W:S]))
  *   memory max        max by (L) (max_over_time(container_memory_working_set_bytes{SEL}[W]))
  *   samples           sum by (L) (count_over_time(container_memory_working_set_bytes{SEL}[W]))
- *   first, last seen  min|max by (L) (min|max_over_time((time() + 0 * last_over_time(
- *                       container_memory_working_set_bytes{SEL}[S-1s]))[W:S]))   (to the step)
+ *   first, last seen  min|max by (L) (min|max_over_time(timestamp(last_over_time(
+ *                       container_memory_working_set_bytes{SEL}[S-1ms]))[W:S]))   (to the step)
  *   throttling        sum by (L) (increase(..._cfs_throttled_periods_total{SEL}[W]))
  *                       / sum by (L) (increase(container_cpu_cfs_periods_total{SEL}[W]))
  *   restarts          max by (L) (max_over_time(restarts{KSEL}[W]) - min_over_time(restarts{KSEL}[W]))
@@ -21,9 +21,29 @@
  *   owner             max by (namespace,pod,owner_kind,owner_name) (max_over_time(kube_pod_owner{KSEL,owner_is_controller="true"}[W]))
  *
  * SEL = container!="",container!="POD",NS; KSEL = NS. So a window of 14
- * days costs thirteen queries per group whatever the number of containers
- * in it (KRR sends seven per container), and a pod replaced during the
- * window keeps its usage and its owner.
+ * days costs a fixed number of queries per group whatever the number of
+ * containers in it (KRR sends seven per container), and a pod replaced
+ * during the window keeps its usage and its owner.
+ *
+ * What they cost Prometheus (2.42, 2,000 containers x 14 days at 60 s, one
+ * query each): a range function straight on a selector inside a subquery
+ * (rate(x[R])[W:S], x[W:S]) is evaluated series by series, 2-8 s; anything
+ * evaluated step by step on whole vectors (an aggregation, arithmetic,
+ * timestamp() of a function) costs ~0.6 us a point, 25-45 s. So:
+ *  - percentiles are taken per series and the series of one container
+ *    (a restarted container has one per instance in cAdvisor) combined
+ *    with max: never below the percentile of the samples pooled, which
+ *    lies between the series' own (7 s instead of 34 s for each CPU one);
+ *  - first and last seen, the step-by-step kind, are asked only for the
+ *    pods that need them: a phase before the others asks which series have
+ *    a sample at the window's first step and at its last (cheap instant
+ *    queries at those times, the same lookback as the subquery's points);
+ *    the containers of a pod whose series all do get that step, exactly
+ *    what the subquery would answer, and only the other pods are sent the
+ *    subquery;
+ *  - OOM kills likewise: the phase before asks which pods had an
+ *    OOMKilled last-termination reason in the window, and only those pods
+ *    are sent the step-by-step OOM query (none, in most clusters).
  */
 #include "stages/collect/usage.h"
 
@@ -203,7 +223,13 @@ enum {
 	Q_RESTARTS,
 	Q_OOM,
 	Q_OWNER,
-	NQ
+	NQ,
+	/* the phase before: which pods need the first, last seen and OOM
+	 * queries (results go to the inventory, not to usage.json) */
+	Q_ALIVE_FIRST = NQ,
+	Q_ALIVE_LAST,
+	Q_OOM_PODS,
+	NQALL
 };
 
 /* the series each query needs */
@@ -221,7 +247,7 @@ static const char *const metric_names[NMETRICS] = {
 static const struct {
 	const char *what; /* for messages */
 	unsigned needs;   /* bit per metric */
-} qkinds[NQ] = {
+} qkinds[NQALL] = {
 	[Q_CPU_P50] = {"CPU p50", 1u << M_CPU},
 	[Q_CPU_P95] = {"CPU p95", 1u << M_CPU},
 	[Q_CPU_P99] = {"CPU p99", 1u << M_CPU},
@@ -235,6 +261,9 @@ static const struct {
 	[Q_RESTARTS] = {"restarts", 1u << M_RESTARTS},
 	[Q_OOM] = {"OOM kills", (1u << M_RESTARTS) | (1u << M_REASON)},
 	[Q_OWNER] = {"pod owners", 1u << M_OWNER},
+	[Q_ALIVE_FIRST] = {"series at the window's first step", 1u << M_MEM},
+	[Q_ALIVE_LAST] = {"series at the window's last step", 1u << M_MEM},
+	[Q_OOM_PODS] = {"pods with an OOM kill", (1u << M_RESTARTS) | (1u << M_REASON)},
 };
 
 /* A group of namespaces, or of pods of one namespace. */
@@ -247,7 +276,8 @@ typedef struct group {
 
 typedef struct task {
 	int kind;
-	group *g; /* owned by the task */
+	int64_t at; /* evaluation time; 0: the window's end */
+	group *g;   /* owned by the task */
 	struct task *next;
 } task;
 
@@ -273,7 +303,7 @@ typedef struct prom {
 	pthread_cond_t cond;
 	kp_status fatal;
 	kp_error fatal_err;
-	const struct inventory *inv; /* the series inventory, for splitting a namespace by pod */
+	struct inventory *inv; /* the series inventory, for splitting a namespace by pod */
 } prom;
 
 static uint64_t key_hash(const char *a, const char *b, const char *c)
@@ -387,7 +417,7 @@ static void put_group(const char *lns, const char *lpod, kp_buf *b, const group 
 #define KSM_REASON                                                                                                     \
 	"kube_pod_container_status_last_terminated_reason|kube_pod_init_container_status_last_terminated_reason"
 
-static bool is_ksm(int kind) { return kind == Q_RESTARTS || kind == Q_OOM || kind == Q_OWNER; }
+static bool is_ksm(int kind) { return kind == Q_RESTARTS || kind == Q_OOM || kind == Q_OWNER || kind == Q_OOM_PODS; }
 
 static char *build_query(const prom *p, int kind, const group *g)
 {
@@ -412,18 +442,19 @@ static char *build_query(const prom *p, int kind, const group *g)
 	case Q_CPU_P95:
 	case Q_CPU_P99:
 		kp_buf_printf(&q,
-			      "quantile_over_time(%s, (sum by (%s) (rate(container_cpu_usage_seconds_total{%s}[%llds])))"
-			      "[%llds:%llds])",
-			      qs[kind - Q_CPU_P50], L, S, R, W, st);
+			      "max by (%s) (quantile_over_time(%s, rate(container_cpu_usage_seconds_total{%s}[%llds])"
+			      "[%llds:%llds]))",
+			      L, qs[kind - Q_CPU_P50], S, R, W, st);
 		break;
 	case Q_CPU_MAX:
-		kp_buf_printf(&q, "max_over_time((sum by (%s) (rate(container_cpu_usage_seconds_total{%s}[%llds])))"
-				  "[%llds:%llds])",
-			      L, S, R, W, st);
+		kp_buf_printf(&q,
+			      "max by (%s) (max_over_time(rate(container_cpu_usage_seconds_total{%s}[%llds])[%llds:%llds]))", L,
+			      S, R, W, st);
 		break;
 	case Q_MEM_P50:
-		kp_buf_printf(&q, "quantile_over_time(0.5, (max by (%s) (container_memory_working_set_bytes{%s}))[%llds:%llds])",
-			      L, S, W, st);
+		kp_buf_printf(&q,
+			      "max by (%s) (quantile_over_time(0.5, container_memory_working_set_bytes{%s}[%llds:%llds]))", L,
+			      S, W, st);
 		break;
 	case Q_MEM_MAX:
 		kp_buf_printf(&q, "max by (%s) (max_over_time(container_memory_working_set_bytes{%s}[%llds]))", L, S, W);
@@ -433,18 +464,36 @@ static char *build_query(const prom *p, int kind, const group *g)
 		break;
 	case Q_FIRST:
 	case Q_LAST: {
-		/* the first and last step with a sample in the step before it
-		 * (not the 5-minute lookback): time() where one is. timestamp()
-		 * would give the sample's own time, but Prometheus 2.x
-		 * evaluates it step by step in a subquery: 60x slower (minutes
-		 * for 200 series). Exact when samples fall on the steps. */
+		/* the first and last step with a sample in (t-S, t] (not the
+		 * 5-minute lookback): the step at or after the first and the
+		 * last sample. timestamp() of a function gives the step's time;
+		 * timestamp() of the selector would give the sample's own, but
+		 * Prometheus 2.x re-reads each series from its start at every
+		 * step of a subquery (quadratic: minutes for 200 series). */
 		const char *agg = kind == Q_FIRST ? "min" : "max";
 		kp_buf_printf(&q,
-			      "%s by (%s) (%s_over_time((time() + 0 * last_over_time(container_memory_working_set_bytes{%s}"
-			      "[%llds]))[%llds:%llds]))",
-			      agg, L, agg, S, st > 1 ? st - 1 : 1, W, st);
+			      "%s by (%s) (%s_over_time(timestamp(last_over_time(container_memory_working_set_bytes{%s}"
+			      "[%lldms]))[%llds:%llds]))",
+			      agg, L, agg, S, st * 1000 - 1, W, st);
 		break;
 	}
+	case Q_ALIVE_FIRST:
+		/* at the subquery's first point (task->at): its range */
+		kp_buf_printf(&q, "count by (%s) (last_over_time(container_memory_working_set_bytes{%s}[%lldms]))", L, S,
+			      st * 1000 - 1);
+		break;
+	case Q_ALIVE_LAST:
+		/* at the subquery's last point: the last sample within the
+		 * lookback (timestamp() of a selector, outside a subquery, is
+		 * the sample's own time and cheap) */
+		kp_buf_printf(&q, "max by (%s) (timestamp(container_memory_working_set_bytes{%s}))", L, S);
+		break;
+	case Q_OOM_PODS:
+		/* the OOM query's points look 5 minutes back for the reason */
+		kp_buf_printf(&q,
+			      "max by (namespace,pod) (max_over_time({__name__=~\"%s\",%s,reason=\"OOMKilled\"}[%llds]))",
+			      KSM_REASON, K, W + 300);
+		break;
 	case Q_THROTTLE:
 		kp_buf_printf(&q,
 			      "sum by (%s) (increase(container_cpu_cfs_throttled_periods_total{%s}[%llds])) / sum by (%s) "
@@ -484,7 +533,10 @@ static char *build_query(const prom *p, int kind, const group *g)
 typedef struct {
 	prom *p;
 	int kind;
+	int64_t at;
 } item_ctx;
+
+static void on_phase_item(prom *p, int kind, int64_t at, char **lv, double v);
 
 static void on_query_item(void *ud, char **lv, const char *value)
 {
@@ -492,6 +544,12 @@ static void on_query_item(void *ud, char **lv, const char *value)
 	prom *p = x->p;
 	if (!lv[LB_NS] || !lv[LB_POD])
 		return;
+	if (x->kind >= NQ) {
+		double v = value ? strtod(value, NULL) : NAN;
+		if (isfinite(v))
+			on_phase_item(p, x->kind, x->at, lv, v);
+		return;
+	}
 	if (x->kind == Q_OWNER) {
 		if (!lv[LB_OWNER_KIND] || !lv[LB_OWNER_NAME] || !strcmp(lv[LB_OWNER_KIND], "<none>"))
 			return;
@@ -534,8 +592,8 @@ static bool prom_retryable(long status, const char *body)
 
 /* Sends one query; its items go to on_item. Q_SPLIT when the server
  * found it too heavy. */
-static qresult run_query(prom *p, const char *what, const char *query, void (*on_item)(void *, char **, const char *),
-			 void *ud, bool series, bool ksm, kp_error *err)
+static qresult run_query(prom *p, const char *what, const char *query, int64_t at,
+			 void (*on_item)(void *, char **, const char *), void *ud, bool series, bool ksm, kp_error *err)
 {
 	answer_t a = {0};
 	a.names[LB_NS] = ksm ? "namespace" : p->lns;
@@ -562,7 +620,8 @@ static qresult run_query(prom *p, const char *what, const char *query, void (*on
 	if (series)
 		kp_buf_printf(&body, "&start=%lld&end=%lld", (long long)(p->end - p->window), (long long)p->end);
 	else /* the server gives up first, with its own "timeout" error: then the query is split */
-		kp_buf_printf(&body, "&time=%lld&timeout=%ds", (long long)p->end, p->cfg->prometheus.timeout_seconds);
+		kp_buf_printf(&body, "&time=%lld&timeout=%ds", (long long)(at ? at : p->end),
+			      p->cfg->prometheus.timeout_seconds);
 	kp_http_result res;
 	pthread_mutex_lock(&p->lock);
 	p->st->queries++;
@@ -607,17 +666,31 @@ static qresult run_query(prom *p, const char *what, const char *query, void (*on
 
 /* ---- the inventory: how many series each namespace (and pod) has ---- */
 
+typedef struct podinv {
+	char *pod;
+	const struct nsinv *ns;
+	size_t series;		      /* in the window */
+	char **conts;		      /* its containers' names */
+	size_t nconts;
+	size_t known_first, known_last; /* containers whose first / last step the phase before found */
+	bool oom;		      /* an OOMKilled last-termination reason in the window */
+	struct podinv *next;	       /* hash chain */
+} podinv;
+
 typedef struct nsinv {
 	char *ns;
 	size_t series;
-	char **pods; /* distinct, with their series */
-	size_t *pod_series, npods, cap;
+	podinv **pods; /* distinct, in the order the series came */
+	size_t npods, cap;
 	struct nsinv *next;
 } nsinv;
+
+#define POD_BUCKETS 65536
 
 typedef struct inventory {
 	prom *p;
 	nsinv *buckets[4096];
+	podinv *pod_buckets[POD_BUCKETS];
 	size_t nns;
 } inventory;
 
@@ -628,6 +701,14 @@ static const nsinv *inv_find(const inventory *inv, const char *ns)
 	for (const nsinv *n = inv->buckets[key_hash(ns, "", NULL) % 4096]; n; n = n->next)
 		if (!strcmp(n->ns, ns))
 			return n;
+	return NULL;
+}
+
+static podinv *inv_pod(const inventory *inv, const char *ns, const char *pod)
+{
+	for (podinv *x = inv->pod_buckets[key_hash(ns, pod, NULL) % POD_BUCKETS]; x; x = x->next)
+		if (!strcmp(x->pod, pod) && !strcmp(x->ns->ns, ns))
+			return x;
 	return NULL;
 }
 
@@ -649,23 +730,26 @@ static void on_series(void *ud, char **lv, const char *value)
 		inv->nns++;
 	}
 	n->series++;
-	/* series of one pod come together most of the time */
-	if (n->npods && !strcmp(n->pods[n->npods - 1], lv[LB_POD])) {
-		n->pod_series[n->npods - 1]++;
-		return;
-	}
-	for (size_t i = 0; i < n->npods; i++)
-		if (!strcmp(n->pods[i], lv[LB_POD])) {
-			n->pod_series[i]++;
-			return;
+	podinv *x = inv_pod(inv, lv[LB_NS], lv[LB_POD]);
+	if (!x) {
+		x = kp_xcalloc(1, sizeof(*x));
+		x->pod = kp_xstrdup(lv[LB_POD]);
+		x->ns = n;
+		uint64_t ph = key_hash(lv[LB_NS], lv[LB_POD], NULL) % POD_BUCKETS;
+		x->next = inv->pod_buckets[ph];
+		inv->pod_buckets[ph] = x;
+		if (n->npods == n->cap) {
+			n->cap = n->cap ? n->cap * 2 : 16;
+			n->pods = kp_xrealloc(n->pods, n->cap * sizeof(*n->pods));
 		}
-	if (n->npods == n->cap) {
-		n->cap = n->cap ? n->cap * 2 : 16;
-		n->pods = kp_xrealloc(n->pods, n->cap * sizeof(*n->pods));
-		n->pod_series = kp_xrealloc(n->pod_series, n->cap * sizeof(*n->pod_series));
+		n->pods[n->npods++] = x;
 	}
-	n->pods[n->npods] = kp_xstrdup(lv[LB_POD]);
-	n->pod_series[n->npods++] = 1;
+	x->series++;
+	for (size_t i = 0; i < x->nconts; i++)
+		if (!strcmp(x->conts[i], lv[LB_CONTAINER]))
+			return;
+	x->conts = kp_xrealloc(x->conts, (x->nconts + 1) * sizeof(char *));
+	x->conts[x->nconts++] = kp_xstrdup(lv[LB_CONTAINER]);
 }
 
 static void inventory_free(inventory *inv)
@@ -673,12 +757,59 @@ static void inventory_free(inventory *inv)
 	for (int i = 0; i < 4096; i++)
 		for (nsinv *n = inv->buckets[i], *nx; n; n = nx) {
 			nx = n->next;
-			for (size_t k = 0; k < n->npods; k++)
+			for (size_t k = 0; k < n->npods; k++) {
+				for (size_t c = 0; c < n->pods[k]->nconts; c++)
+					free(n->pods[k]->conts[c]);
+				free(n->pods[k]->conts);
+				free(n->pods[k]->pod);
 				free(n->pods[k]);
+			}
 			free(n->pods);
-			free(n->pod_series);
 			free(n->ns);
 			free(n);
+		}
+}
+
+/* The phase before: what the first-seen, last-seen and OOM queries need.
+ * Each answer sets a value (an answer cut and sent again sets the same);
+ * the pods' sums come after the phase (tally_known). A container with a
+ * series at the first step has that step as its first (the subquery's
+ * minimum); the last sample of a container seen within the lookback
+ * before the last step gives its last step (the step at or after it: the
+ * subquery's maximum), whatever its older series did. */
+static void on_phase_item(prom *p, int kind, int64_t at, char **lv, double v)
+{
+	pthread_mutex_lock(&p->lock);
+	if (kind == Q_OOM_PODS) {
+		podinv *x = inv_pod(p->inv, lv[LB_NS], lv[LB_POD]);
+		if (x && v > 0)
+			x->oom = true;
+	} else if (lv[LB_CONTAINER] && v > 0) {
+		rec *r = rec_get(p, lv[LB_NS], lv[LB_POD], lv[LB_CONTAINER], true);
+		r->v[kind] = 1;
+		if (kind == Q_ALIVE_FIRST) {
+			r->v[Q_FIRST] = (double)at;
+		} else {
+			/* in milliseconds, as Prometheus stores the samples */
+			long long ms = llround(v * 1000.0), st = (long long)p->step * 1000;
+			double step = (double)((ms + st - 1) / st * p->step);
+			r->v[Q_LAST] = step > (double)at ? (double)at : step;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void tally_known(prom *p)
+{
+	for (int i = 0; i < NBUCKETS; i++)
+		for (const rec *r = p->recs[i]; r; r = r->next) {
+			podinv *x = inv_pod(p->inv, r->ns, r->pod);
+			if (!x)
+				continue;
+			if (!isnan(r->v[Q_ALIVE_FIRST]))
+				x->known_first++;
+			if (!isnan(r->v[Q_ALIVE_LAST]))
+				x->known_last++;
 		}
 }
 
@@ -730,16 +861,29 @@ static void group_add_pod(group *g, const char *pod)
 	g->pods[g->npods++] = kp_xstrdup(pod);
 }
 
+static nsinv **sorted_namespaces(const inventory *inv, size_t *n)
+{
+	nsinv **all = kp_xcalloc(inv->nns ? inv->nns : 1, sizeof(*all));
+	*n = 0;
+	for (int i = 0; i < 4096; i++)
+		for (nsinv *x = inv->buckets[i]; x; x = x->next)
+			all[(*n)++] = x;
+	qsort(all, *n, sizeof(*all), cmp_nsinv);
+	return all;
+}
+
+static void groups_add(group ***gs, size_t *ng, group *g)
+{
+	*gs = kp_xrealloc(*gs, (*ng + 1) * sizeof(**gs));
+	(*gs)[(*ng)++] = g;
+}
+
 /* The groups: whole namespaces while their series fit in limit, a larger
  * namespace in groups of its pods. */
 static group **plan_groups(inventory *inv, size_t limit, size_t *ngroups)
 {
-	nsinv **all = kp_xcalloc(inv->nns ? inv->nns : 1, sizeof(*all));
 	size_t n = 0;
-	for (int i = 0; i < 4096; i++)
-		for (nsinv *x = inv->buckets[i]; x; x = x->next)
-			all[n++] = x;
-	qsort(all, n, sizeof(*all), cmp_nsinv);
+	nsinv **all = sorted_namespaces(inv, &n);
 	group **gs = NULL;
 	size_t ng = 0;
 	group *cur = NULL;
@@ -748,8 +892,7 @@ static group **plan_groups(inventory *inv, size_t limit, size_t *ngroups)
 		nsinv *x = all[i];
 		if (x->series <= limit) {
 			if (cur && cur_series + x->series > limit) {
-				gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
-				gs[ng++] = cur;
+				groups_add(&gs, &ng, cur);
 				cur = NULL;
 			}
 			if (!cur) {
@@ -763,9 +906,8 @@ static group **plan_groups(inventory *inv, size_t limit, size_t *ngroups)
 		group *pg = NULL;
 		size_t pg_series = 0;
 		for (size_t k = 0; k < x->npods; k++) {
-			if (pg && pg_series + x->pod_series[k] > limit) {
-				gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
-				gs[ng++] = pg;
+			if (pg && pg_series + x->pods[k]->series > limit) {
+				groups_add(&gs, &ng, pg);
 				pg = NULL;
 			}
 			if (!pg) {
@@ -774,18 +916,66 @@ static group **plan_groups(inventory *inv, size_t limit, size_t *ngroups)
 				pg->pods = kp_xcalloc(1, sizeof(char *));
 				pg_series = 0;
 			}
-			group_add_pod(pg, x->pods[k]);
-			pg_series += x->pod_series[k];
+			group_add_pod(pg, x->pods[k]->pod);
+			pg_series += x->pods[k]->series;
 		}
-		if (pg) {
-			gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
-			gs[ng++] = pg;
+		if (pg)
+			groups_add(&gs, &ng, pg);
+	}
+	if (cur)
+		groups_add(&gs, &ng, cur);
+	free(all);
+	*ngroups = ng;
+	return gs;
+}
+
+/* the pods a query of the second phase is for */
+enum { NEED_FIRST, NEED_LAST, NEED_OOM };
+
+static bool pod_needs(const podinv *x, int which)
+{
+	if (which == NEED_FIRST)
+		return x->known_first < x->nconts;
+	if (which == NEED_LAST)
+		return x->known_last < x->nconts;
+	return x->oom;
+}
+
+/* The pods that need a query, in groups of several namespaces and their
+ * pods (ns=~"a|b",pod=~"x|y|z": a pod of the same name in another of the
+ * namespaces is asked too, which costs a little and changes nothing) while
+ * their series fit in limit and their names in 64 KB. */
+static group **plan_pod_groups(inventory *inv, size_t limit, int which, size_t *ngroups)
+{
+	size_t n = 0, ng = 0, series = 0, bytes = 0;
+	nsinv **all = sorted_namespaces(inv, &n);
+	group **gs = NULL, *cur = NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool ns_added = false;
+		for (size_t k = 0; k < all[i]->npods; k++) {
+			const podinv *x = all[i]->pods[k];
+			if (!pod_needs(x, which))
+				continue;
+			if (cur && (series + x->series > limit || bytes + strlen(x->pod) > 65536)) {
+				groups_add(&gs, &ng, cur);
+				cur = NULL;
+			}
+			if (!cur) {
+				cur = group_new();
+				cur->pods = kp_xcalloc(1, sizeof(char *));
+				series = bytes = 0;
+				ns_added = false;
+			}
+			if (!ns_added)
+				group_add_ns(cur, all[i]->ns);
+			ns_added = true;
+			group_add_pod(cur, x->pod);
+			series += x->series;
+			bytes += strlen(x->pod) + 1;
 		}
 	}
-	if (cur) {
-		gs = kp_xrealloc(gs, (ng + 1) * sizeof(*gs));
-		gs[ng++] = cur;
-	}
+	if (cur)
+		groups_add(&gs, &ng, cur);
 	free(all);
 	*ngroups = ng;
 	return gs;
@@ -793,10 +983,11 @@ static group **plan_groups(inventory *inv, size_t limit, size_t *ngroups)
 
 /* ---- the workers ---- */
 
-static void push_task(prom *p, int kind, group *g)
+static void push_task(prom *p, int kind, int64_t at, group *g)
 {
 	task *t = kp_xcalloc(1, sizeof(*t));
 	t->kind = kind;
+	t->at = at;
 	t->g = g;
 	pthread_mutex_lock(&p->lock);
 	t->next = p->todo;
@@ -821,40 +1012,72 @@ static void run_task(prom *p, task *t)
 	char what[256], where[160];
 	describe_group(t->g, where, sizeof(where));
 	snprintf(what, sizeof(what), "%s of %s", qkinds[t->kind].what, where);
-	item_ctx x = {p, t->kind};
+	item_ctx x = {p, t->kind, t->at};
 	kp_error err = {0};
-	qresult r = run_query(p, what, q, on_query_item, &x, false, is_ksm(t->kind), &err);
+	qresult r = run_query(p, what, q, t->at, on_query_item, &x, false, is_ksm(t->kind), &err);
 	free(q);
 	const group *g = t->g;
-	if (r == Q_SPLIT && (g->nns > 1 || (g->pods && g->npods > 1) || (!g->pods && g->nns == 1))) {
-		pthread_mutex_lock(&p->lock);
-		p->st->split++;
-		pthread_mutex_unlock(&p->lock);
-		if (g->nns > 1) {
+	if (r == Q_SPLIT) {
+		if (g->pods && g->nns > 1) {
+			/* pods of several namespaces: the namespaces in two
+			 * halves, each with its own pods */
 			size_t h = g->nns / 2;
-			push_task(p, t->kind, group_copy(g, 0, h, 0, 0));
-			push_task(p, t->kind, group_copy(g, h, g->nns, 0, 0));
-		} else if (g->pods) {
+			for (int half = 0; half < 2; half++) {
+				group *c = group_copy(g, half ? h : 0, half ? g->nns : h, 0, 0);
+				free(c->pods);
+				c->pods = kp_xcalloc(g->npods, sizeof(char *));
+				for (size_t k = 0; k < g->npods; k++)
+					for (size_t i = 0; i < c->nns; i++)
+						if (inv_pod(p->inv, c->ns[i], g->pods[k])) {
+							c->pods[c->npods++] = kp_xstrdup(g->pods[k]);
+							break;
+						}
+				push_task(p, t->kind, t->at, c);
+			}
+		} else if (g->pods && g->npods > 1) {
 			size_t h = g->npods / 2;
-			push_task(p, t->kind, group_copy(g, 0, 1, 0, h));
-			push_task(p, t->kind, group_copy(g, 0, 1, h, g->npods));
+			push_task(p, t->kind, t->at, group_copy(g, 0, 1, 0, h));
+			push_task(p, t->kind, t->at, group_copy(g, 0, 1, h, g->npods));
+		} else if (g->nns > 1) {
+			size_t h = g->nns / 2;
+			push_task(p, t->kind, t->at, group_copy(g, 0, h, 0, 0));
+			push_task(p, t->kind, t->at, group_copy(g, h, g->nns, 0, 0));
 		} else {
 			/* one namespace, every pod: its pods in two halves */
-			const nsinv *in = inv_find(p->inv, g->ns[0]);
-			for (int half = 0; in && in->npods > 1 && half < 2; half++) {
-				group *c = group_copy(g, 0, 1, 0, 0);
-				size_t from = half ? in->npods / 2 : 0, to = half ? in->npods : in->npods / 2;
-				c->pods = kp_xcalloc(to - from, sizeof(char *));
-				for (size_t k = from; k < to; k++)
-					c->pods[c->npods++] = kp_xstrdup(in->pods[k]);
-				push_task(p, t->kind, c);
+			const nsinv *in = g->pods ? NULL : inv_find(p->inv, g->ns[0]);
+			if (!in || in->npods < 2) {
+				r = Q_FAILED; /* one pod is all there is to ask */
+			} else {
+				for (int half = 0; half < 2; half++) {
+					group *c = group_copy(g, 0, 1, 0, 0);
+					size_t from = half ? in->npods / 2 : 0, to = half ? in->npods : in->npods / 2;
+					c->pods = kp_xcalloc(to - from, sizeof(char *));
+					for (size_t k = from; k < to; k++)
+						c->pods[c->npods++] = kp_xstrdup(in->pods[k]->pod);
+					push_task(p, t->kind, t->at, c);
+				}
 			}
-			if (in && in->npods > 1)
-				return;
-			r = Q_FAILED;
 		}
-		if (r == Q_SPLIT)
+		if (r == Q_SPLIT) {
+			pthread_mutex_lock(&p->lock);
+			p->st->split++;
+			pthread_mutex_unlock(&p->lock);
 			return;
+		}
+	}
+	if (r == Q_FAILED && t->kind >= NQ) {
+		/* the phase before only saves work: without its answer the
+		 * pods of the group are all sent the query it would have spared */
+		if (t->kind == Q_OOM_PODS) {
+			pthread_mutex_lock(&p->lock);
+			for (size_t i = 0; i < g->nns; i++) {
+				const nsinv *in = inv_find(p->inv, g->ns[i]);
+				for (size_t k = 0; in && k < in->npods; k++)
+					in->pods[k]->oom = true;
+			}
+			pthread_mutex_unlock(&p->lock);
+		}
+		return;
 	}
 	if (r == Q_DOWN) {
 		pthread_mutex_lock(&p->lock);
@@ -893,6 +1116,16 @@ static void *worker(void *arg)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+/* runs the queue's tasks (and those they add) to the end */
+static void run_workers(prom *p, int nthreads)
+{
+	pthread_t th[16];
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, worker, p);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
 }
 
 /* ---- probes: which series exist, under which label names ---- */
@@ -1051,13 +1284,10 @@ static double points_per_series(prom *p, const inventory *inv)
 	kp_buf q;
 	kp_buf_init(&q);
 	kp_buf_printf(&q, "max(count_over_time(container_memory_working_set_bytes{%s=\"%s\",%s=\"%s\"}[1h]))", p->lns,
-		      small->ns, p->lpod, small->pods[0]);
+		      small->ns, p->lpod, small->pods[0]->pod);
 	one_value o = {0};
 	kp_error err = {0};
-	/* the window's end may hold no sample of that pod: its last hour counts */
-	int64_t end = p->end;
-	qresult r = run_query(p, "the scrape interval", kp_buf_cstr(&q), on_one_value, &o, false, false, &err);
-	p->end = end;
+	qresult r = run_query(p, "the scrape interval", kp_buf_cstr(&q), 0, on_one_value, &o, false, false, &err);
 	kp_buf_release(&q);
 	double raw = r == Q_DONE && o.count > 0 ? o.count * (double)p->window / 3600.0 : (double)p->window / 15.0;
 	return raw > sub ? raw : sub;
@@ -1198,7 +1428,10 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 	p->end = end;
 	int64_t v = 0;
 	p->window = kp_parse_duration(cfg->prometheus.window, &v) ? v : 14 * 86400;
-	p->step = kp_parse_duration(cfg->prometheus.step, &v) ? v : 60;
+	if (kp_parse_duration(cfg->prometheus.step, &v) && v >= 1)
+		p->step = v;
+	else /* auto: whole minutes, at most 10,080 points (a week of minutes) a series */
+		p->step = ((p->window + 10080 * 60 - 1) / (10080 * 60)) * 60;
 	p->rate = kp_parse_duration(cfg->prometheus.rate_window, &v) ? v : 300;
 	p->lns = cfg->prometheus.namespace_label;
 	p->lpod = cfg->prometheus.pod_label;
@@ -1241,7 +1474,7 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 		char sel[512];
 		snprintf(sel, sizeof(sel), "container_memory_working_set_bytes{%s!=\"\",%s!=\"POD\"}", p->lcont, p->lcont);
 		kp_error e2 = {0};
-		qresult r = run_query(p, "the series inventory", sel, on_series, invp, true, false, &e2);
+		qresult r = run_query(p, "the series inventory", sel, 0, on_series, invp, true, false, &e2);
 		if (r != Q_DONE)
 			s = kp_fail(err, e2.status ? e2.status : KP_ERR_NETWORK, "%s", e2.msg);
 	}
@@ -1251,21 +1484,42 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 		size_t limit = lim < 1 ? 1 : (size_t)lim;
 		size_t ng = 0;
 		group **gs = plan_groups(invp, limit, &ng);
-		for (size_t g = 0; g < ng; g++) {
-			for (int k = 0; k < NQ; k++) {
-				if ((qkinds[k].needs & p->have) != qkinds[k].needs)
-					continue;
-				push_task(p, k, group_copy(gs[g], 0, gs[g]->nns, 0, gs[g]->npods));
-			}
-			group_free(gs[g]);
+		int nthreads = cfg->prometheus.concurrency < 1	  ? 1
+			       : cfg->prometheus.concurrency > 16 ? 16
+								  : cfg->prometheus.concurrency;
+		/* the subquery's first and last points: aligned to the step
+		 * (Prometheus aligns them to multiples of it), the first at or
+		 * after the window's start */
+		int64_t first_step = (p->end - p->window + p->step - 1) / p->step * p->step;
+		int64_t last_step = p->end / p->step * p->step;
+		for (size_t g = 0; g < ng; g++)
+			for (int k = NQ; k < NQALL; k++)
+				if ((qkinds[k].needs & p->have) == qkinds[k].needs)
+					push_task(p, k, k == Q_ALIVE_FIRST ? first_step : k == Q_ALIVE_LAST ? last_step : 0,
+						  group_copy(gs[g], 0, gs[g]->nns, 0, gs[g]->npods));
+		run_workers(p, nthreads);
+		tally_known(p);
+		for (size_t g = 0; g < ng && !p->fatal; g++)
+			for (int k = 0; k < NQ; k++)
+				if ((qkinds[k].needs & p->have) == qkinds[k].needs && k != Q_FIRST && k != Q_LAST &&
+				    k != Q_OOM)
+					push_task(p, k, 0, group_copy(gs[g], 0, gs[g]->nns, 0, gs[g]->npods));
+		static const struct {
+			int kind, which;
+		} second[] = {{Q_FIRST, NEED_FIRST}, {Q_LAST, NEED_LAST}, {Q_OOM, NEED_OOM}};
+		for (size_t i = 0; i < sizeof(second) / sizeof(second[0]) && !p->fatal; i++) {
+			if ((qkinds[second[i].kind].needs & p->have) != qkinds[second[i].kind].needs)
+				continue;
+			size_t n2 = 0;
+			group **g2 = plan_pod_groups(invp, limit, second[i].which, &n2);
+			for (size_t g = 0; g < n2; g++)
+				push_task(p, second[i].kind, 0, g2[g]);
+			free(g2);
 		}
+		for (size_t g = 0; g < ng; g++)
+			group_free(gs[g]);
 		free(gs);
-		int nthreads = cfg->prometheus.concurrency < 1 ? 1 : cfg->prometheus.concurrency > 16 ? 16 : cfg->prometheus.concurrency;
-		pthread_t th[16];
-		for (int i = 0; i < nthreads; i++)
-			pthread_create(&th[i], NULL, worker, p);
-		for (int i = 0; i < nthreads; i++)
-			pthread_join(th[i], NULL);
+		run_workers(p, nthreads);
 		for (int i = 0; i < 4096; i++)
 			for (nsinv *x = invp->buckets[i]; x; x = x->next)
 				st->series += x->series;

@@ -35,6 +35,9 @@ CHECK="$PY $ROOT/tests/e2e/live/check.py"
 UCMP="$PY $ROOT/tests/e2e/live/usage_cmp.py"
 CONTRACTS=$ROOT/docs/contracts
 NOW=2026-11-25T06:00:00Z
+# the fixture is generated at 60-s steps (promgen.py reproduces the values of
+# that step exactly); kopilot's default for 14 days is 2 minutes (auto)
+export KOPILOT_PROMETHEUS_STEP=1m
 
 SUITE=prom
 . "$ROOT/tests/e2e/lib.sh"
@@ -136,6 +139,25 @@ check "audit: collect.prometheus says how many queries were sent ($nq for $nc co
 check "queries do not grow with the containers: $nq queries for $nc containers (KRR: 7 per container)" \
 	test "${nq:-999}" -le 20 -a "${nc:-0}" -ge 200
 check "the run's note says how many queries were sent" grep -q "queries" "$R/col.err"
+# the default step (auto): 2 minutes for 14 days, the same containers
+env -u KOPILOT_PROMETHEUS_STEP "$KOPILOT" collect --kubeconfig "$KC" --prometheus-url "$PROM_URL" --window 14d \
+	--now "$NOW" --out "$R/auto" >"$R/auto.out" 2>"$R/auto.err"
+RC_auto=$?
+check "prometheus.step auto: exit 0, usage.json valid" \
+	eval 'test "$RC_auto" = 0 && schema_valid "$CONTRACTS/usage.schema.json" "$R/auto/snapshot/usage.json"'
+check "prometheus.step auto: 14 days at 120-s steps, the same containers, CPU and memory for each" \
+	$PY -c 'import json,sys
+a, e = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["window"]["step_seconds"] == 120, a["window"]
+key = lambda c: (c["namespace"], c["pod"], c["container"])
+assert sorted(map(key, a["containers"])) == sorted(map(key, e["containers"])), "containers differ"
+ex = {key(c): c for c in e["containers"]}
+for c in a["containers"]:
+    x = ex[key(c)]
+    assert c["memory_bytes"]["max"] == x["memory_bytes"]["max"], (key(c), "memory max is raw, any step")
+    assert c["samples"] == x["samples"], key(c)
+    assert ("cpu_millicores" in c) or ("cpu_millicores" not in x) or c["samples"] < 10, (key(c), "no CPU")' \
+	"$R/auto/snapshot/usage.json" "$T/expected.json"
 
 # ---- 3. the demo served live = the demo as a snapshot ----
 run_kopilot snap run --snapshot "$DEMO" --out "$R/snap" --now "$NOW"

@@ -18,8 +18,12 @@ owner exact, cpu_throttled_ratio within 0.005. A container absent from the
 file must have no series; a container in the file without a throttling ratio
 must have no CFS series; no OOM-kill result means 0.
 
-The queries are kopilot's, with five corrections (--original runs them as
-first written, to show why):
+The queries are the reference form of kopilot's (stages/collect/usage.c
+sends cheaper equivalents: percentiles per series and then max by container,
+first/last seen and OOM kills only for the pods an instant query before them
+could not settle; tests/e2e/prom.sh checks that kopilot's usage.json equals
+what these give), with five corrections (--original runs them as first
+written, to show why):
   9  in two phases: first the pods with an OOMKilled last-terminated reason
      in the window (max_over_time over W: cheap), then query 9 for those pods
      only (pod=~"...", 200 pods a query). Over all containers it holds 3
