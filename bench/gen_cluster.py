@@ -13,7 +13,7 @@ prints one JSON line of statistics on stdout.
 
 The cluster is shaped like a big EKS cluster near the Kubernetes scalability
 envelope (150k pods, ~110 pods per node at most):
-  - nodes = PODS/40 (m5.4xlarge and m5.8xlarge, 3:1); pods are placed on a
+  - nodes = PODS/40 or --nodes (m5.4xlarge and m5.8xlarge, 3:1); pods are placed on a
     random node with room for their requests (Placer); four DaemonSets
     (aws-node, kube-proxy, fluent-bit, node-exporter) run one pod per node;
   - team namespaces (PODS/300) hold Deployments (ReplicaSet -> Deployment
@@ -1364,8 +1364,8 @@ def waste_plan(pods):
 	return n
 
 
-def plan(pods, wp):
-	n_nodes = max(3, pods // 40)
+def plan(pods, wp, nodes=None):
+	n_nodes = nodes or max(3, pods // 40)
 	ds_pods = 4 * n_nodes
 	if ds_pods > pods // 2:
 		n_nodes = max(1, pods // 8)
@@ -1410,6 +1410,8 @@ def main():
 	ap.add_argument("--waste-scale", type=float, default=float(os.environ.get("BENCH_WASTE") or 1.0),
 	                help="scales the planted waste: 1 (default, or $BENCH_WASTE) ~ 0.21 findings per pod, "
 	                     "0.1 and 10 give ~10x fewer and ~10x more findings")
+	ap.add_argument("--nodes", type=int, default=None,
+	                help="nodes (default PODS/40; bench/live.sh gives PODS/30: 5,000 at 150,000 pods, as issue 16 asks)")
 	ap.add_argument("--managed-fields-share", type=float, default=MF_SHARE,
 	                help="share of objects with metadata.managedFields (default %(default)s)")
 	ap.add_argument("--last-applied-share", type=float, default=LA_SHARE,
@@ -1426,7 +1428,10 @@ def main():
 	t0 = time.time()
 	os.makedirs(os.path.join(out, "objects"), exist_ok=True)
 	wp = waste_plan(pods)
-	n_nodes, n_cron, n_bare, team_budget, n_ns = plan(pods, wp)
+	if a.nodes is not None and not 1 <= a.nodes <= pods // 5:
+		sys.stderr.write("gen_cluster.py: --nodes must be between 1 and PODS/5 (four DaemonSet pods a node)\n")
+		return 2
+	n_nodes, n_cron, n_bare, team_budget, n_ns = plan(pods, wp, a.nodes)
 	nodes = build_nodes(n_nodes)
 	n_light = round(min(0.2, 0.05 * WASTE) * n_nodes)
 	for nd in rng.sample(nodes, n_light) if n_light < n_nodes else []:

@@ -457,7 +457,7 @@ def main():
 			"pods": a.pods, "generator": "bench/gen_cluster.py (waste x1)", "objects": served,
 			"bytes_served_to_kopilot": floors["kopilot"].get("bytes"),
 			"kopilot_snapshot_bytes": snap_bytes,
-			"note": "gen_cluster.py makes PODS/40 nodes (%s at %s pods), not the issue's 5,000; PVCs %s"
+			"note": "gen_cluster.py --nodes PODS/30: %s nodes at %s pods (the issue: 5,000 at 150,000); PVCs %s"
 			        % (gen_objects.get("nodes"), a.pods, gen_objects.get("persistentvolumeclaims")),
 		},
 		"server": {"program": "tests/fakes/kubeapi.py", "tls": True, "auth": "bearer token", "page_size": 500,
