@@ -12,7 +12,7 @@
 BUILD    ?= build
 MAKEFLAGS += --no-print-directory
 CC       ?= cc
-PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl
+PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl libgit2
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
@@ -21,9 +21,10 @@ LDLIBS   := -lcmark-gfm-extensions -lm -pthread
 
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
-              libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev
+              libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev \
+              libgit2-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
-              zsh bsdutils groff-base man-db openssl prometheus curl
+              zsh bsdutils groff-base man-db openssl prometheus curl git
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client
@@ -51,11 +52,13 @@ $(BUILD)/%.o: %.c $(wildcard pipeline/*.h stages/*/*.h stages/*/*/*.h)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # The default report template is compiled in, so a copied binary renders.
-$(BUILD)/gen/templates.c: templates/report.md.mustache
+$(BUILD)/gen/templates.c: templates/report.md.mustache templates/pr-body.md.mustache
 	@mkdir -p $(dir $@)
-	{ echo '/* generated from templates/report.md.mustache by the Makefile */'; \
+	{ echo '/* generated from templates/report.md.mustache and pr-body.md.mustache by the Makefile */'; \
 	  echo 'static const unsigned char tmpl[] = {'; xxd -i < $<; echo ', 0x00 };'; \
-	  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'; } > $@
+	  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'; \
+	  echo 'static const unsigned char pr_tmpl[] = {'; xxd -i < templates/pr-body.md.mustache; echo ', 0x00 };'; \
+	  echo 'const char *kp_template_pr_body(void) { return (const char *)pr_tmpl; }'; } > $@
 
 $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@

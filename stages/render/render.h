@@ -117,6 +117,7 @@ kp_status kp_render_markdown(json_object *findings, json_object *run_info, const
 /* The same from a view already built (kp_report_view, kp_report_end). */
 kp_status kp_render_markdown_view(json_object *view, const char *template_path, char **out, kp_error *err);
 const char *kp_template_builtin(void); /* generated: build/gen/templates.c */
+const char *kp_template_pr_body(void); /* templates/pr-body.md.mustache, the same way */
 
 /* report.html: GFM -> HTML with cmark-gfm (tables, autolinks,
  * strikethrough), raw HTML in the Markdown suppressed, wrapped in a

@@ -1,0 +1,381 @@
+/*
+ * prplan.c - see prplan.h.
+ */
+#include "stages/render/gitops/prplan.h"
+
+#include <git2.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/quantity.h"
+#include "stages/render/gitops/locate.h"
+#include "stages/render/gitops/yamledit.h"
+#include "stages/render/render.h"
+
+typedef struct {
+	char *name;
+	json_object *changes, *unlocated, *destructive; /* for the body */
+	double savings;
+	/* edited files: relative path, text */
+	char **files, **texts;
+	size_t *lens, nfiles;
+	char **olds; /* the files as read (they stay here when files move to the result) */
+	size_t *oldlens, nolds;
+} grp;
+
+static int64_t num(json_object *o, const char *key)
+{
+	json_object *v = json_object_object_get(o, key);
+	return v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
+		       ? json_object_get_int64(v)
+		       : -1;
+}
+
+static grp *group_of(grp **gs, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*gs)[i].name, name))
+			return &(*gs)[i];
+	*gs = kp_xrealloc(*gs, (*n + 1) * sizeof(grp));
+	grp *g = &(*gs)[(*n)++];
+	memset(g, 0, sizeof(*g));
+	g->name = kp_xstrdup(name);
+	g->changes = json_object_new_array();
+	g->unlocated = json_object_new_array();
+	g->destructive = json_object_new_array();
+	return g;
+}
+
+/* the group's current text of a file (read from the checkout the first
+ * time) */
+static kp_status file_text(grp *g, const char *repo, const char *rel, size_t *idx, kp_error *err)
+{
+	for (size_t i = 0; i < g->nfiles; i++)
+		if (!strcmp(g->files[i], rel)) {
+			*idx = i;
+			return KP_OK;
+		}
+	char *path = kp_path_join(repo, rel), *text = NULL;
+	size_t n = 0;
+	kp_status s = kp_read_file(path, &text, &n, err);
+	free(path);
+	if (s)
+		return s;
+	size_t k = g->nfiles++;
+	g->files = kp_xrealloc(g->files, g->nfiles * sizeof(char *));
+	g->texts = kp_xrealloc(g->texts, g->nfiles * sizeof(char *));
+	g->olds = kp_xrealloc(g->olds, g->nfiles * sizeof(char *));
+	g->lens = kp_xrealloc(g->lens, g->nfiles * sizeof(size_t));
+	g->oldlens = kp_xrealloc(g->oldlens, g->nfiles * sizeof(size_t));
+	g->files[k] = kp_xstrdup(rel);
+	g->olds[k] = text;
+	g->oldlens[k] = n;
+	g->texts[k] = kp_xstrdup(text);
+	g->lens[k] = n;
+	g->nolds = g->nfiles;
+	*idx = k;
+	return KP_OK;
+}
+
+static void sizes_text(json_object *sz, bool limits, char *buf, size_t n)
+{
+	char a[32] = "-", b[32] = "-";
+	int64_t c = num(sz, limits ? "cpu_limit_millicores" : "cpu_request_millicores");
+	int64_t m = num(sz, limits ? "memory_limit_bytes" : "memory_request_bytes");
+	if (c >= 0)
+		kp_quantity_format_cpu(c, a, sizeof(a));
+	if (m >= 0)
+		kp_quantity_format_mem(m, b, sizeof(b));
+	snprintf(buf, n, "%s / %s", a, b);
+}
+
+static void money(double v, char *buf, size_t n) { snprintf(buf, n, "$%.2f", v); }
+
+static void add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static void unlocated(grp *g, json_object *f, const char *why)
+{
+	json_object *r = json_object_object_get(f, "resource");
+	json_object *u = json_object_new_object();
+	add_str(u, "kind", kp_json_str(r, "kind"));
+	add_str(u, "namespace", kp_json_str(r, "namespace"));
+	add_str(u, "name", kp_json_str(r, "name"));
+	add_str(u, "container", kp_json_str(f, "container"));
+	add_str(u, "why", why);
+	json_object_array_add(g->unlocated, u);
+}
+
+/* One resize finding: located and edited in the group's copy of its file. */
+static kp_status resize(grp *g, json_object *f, const kp_manifests *m, const char *repo, kp_error *err)
+{
+	json_object *r = json_object_object_get(f, "resource");
+	const char *kind = kp_json_str(r, "kind"), *ns = kp_json_str(r, "namespace"), *name = kp_json_str(r, "name");
+	const char *cont = kp_json_str(f, "container");
+	if (!kind || !ns || !name || !cont) {
+		unlocated(g, f, "the finding names no kind, namespace, name and container");
+		return KP_OK;
+	}
+	kp_manifest_loc loc;
+	char *why = NULL;
+	if (!kp_manifests_find(m, kind, ns, name, &loc, &why)) {
+		unlocated(g, f, why);
+		free(why);
+		return KP_OK;
+	}
+	json_object *cur = json_object_object_get(f, "current"), *rec = json_object_object_get(f, "recommended");
+	int64_t v[4], c[4];
+	static const char *const keys[4] = {"cpu_request_millicores", "memory_request_bytes", "cpu_limit_millicores",
+					    "memory_limit_bytes"};
+	for (int i = 0; i < 4; i++) {
+		v[i] = num(rec, keys[i]), c[i] = num(cur, keys[i]);
+		if (v[i] < 0 || v[i] == c[i])
+			v[i] = KP_YAML_KEEP;
+	}
+	/* a CPU limit the recommendation drops (rightsizing.throttled_cpu_limit: remove) */
+	if (num(rec, keys[2]) < 0 && c[2] >= 0)
+		v[2] = KP_YAML_REMOVE;
+	size_t idx = 0;
+	kp_status s = file_text(g, repo, loc.file, &idx, err);
+	if (s) {
+		unlocated(g, f, err->msg);
+		return KP_OK;
+	}
+	kp_yaml_resources want = {cont, v[0], v[2], v[1], v[3]};
+	char *out = NULL;
+	size_t outn = 0;
+	int changed = 0;
+	kp_error e = {0};
+	if (kp_yaml_edit_resources(loc.file, g->texts[idx], g->lens[idx], loc.doc, &want, &out, &outn, &changed, &e)) {
+		unlocated(g, f, e.msg);
+		return KP_OK;
+	}
+	free(g->texts[idx]);
+	g->texts[idx] = out;
+	g->lens[idx] = outn;
+	if (!changed) {
+		unlocated(g, f, "the manifest already says so (the cluster runs something else than the repository)");
+		return KP_OK;
+	}
+	double sav = 0;
+	json_object *sv = json_object_object_get(f, "monthly_savings");
+	if (sv)
+		sav = json_object_get_double(sv);
+	g->savings += sav;
+	json_object *ch = json_object_new_object();
+	add_str(ch, "kind", kind);
+	add_str(ch, "namespace", ns);
+	add_str(ch, "name", name);
+	add_str(ch, "container", cont);
+	add_str(ch, "file", loc.file);
+	json_object_object_add(ch, "line", json_object_new_int64((int64_t)loc.line));
+	add_str(ch, "how", loc.how);
+	char buf[96];
+	sizes_text(cur, false, buf, sizeof(buf));
+	add_str(ch, "current_requests", buf);
+	sizes_text(rec, false, buf, sizeof(buf));
+	add_str(ch, "proposed_requests", buf);
+	sizes_text(cur, true, buf, sizeof(buf));
+	add_str(ch, "current_limits", buf);
+	sizes_text(rec, true, buf, sizeof(buf));
+	add_str(ch, "proposed_limits", buf);
+	money(sav, buf, sizeof(buf));
+	add_str(ch, "savings", buf);
+	add_str(ch, "confidence", kp_json_str(f, "confidence"));
+	add_str(ch, "risk", kp_json_str(f, "risk"));
+	add_str(ch, "explanation", kp_json_str(f, "explanation"));
+	json_object *ev = json_object_new_array();
+	json_object *fe = json_object_object_get(f, "evidence");
+	for (size_t i = 0; fe && i < json_object_array_length(fe); i++) {
+		json_object *x = json_object_array_get_idx(fe, i);
+		const char *d = kp_json_str(x, "description");
+		if (!d)
+			d = kp_json_str(x, "summary");
+		if (d)
+			json_object_array_add(ev, json_object_new_string(d));
+	}
+	json_object_object_add(ch, "evidence", ev);
+	json_object_array_add(g->changes, ch);
+	return KP_OK;
+}
+
+static void destructive(grp *g, json_object *f)
+{
+	json_object *r = json_object_object_get(f, "resource"), *d = json_object_new_object();
+	add_str(d, "category", kp_json_str(f, "category"));
+	add_str(d, "namespace", kp_json_str(r, "namespace"));
+	add_str(d, "name", kp_json_str(r, "name"));
+	add_str(d, "command", kp_json_str(f, "action.command"));
+	char buf[32];
+	json_object *sv = json_object_object_get(f, "monthly_savings");
+	money(sv ? json_object_get_double(sv) : 0, buf, sizeof(buf));
+	add_str(d, "savings", buf);
+	json_object_array_add(g->destructive, d);
+}
+
+/* The patch: an mbox message `git am` applies, one diff per edited file. */
+static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o, char **out, kp_error *err)
+{
+	kp_buf b;
+	kp_buf_init(&b);
+	char date[64];
+	time_t t = (time_t)o->now;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	kp_buf_printf(&b,
+		      "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+		      "From: kopilot <kopilot@localhost>\nDate: %s\nSubject: [PATCH] %s\n\n"
+		      "Rightsizing from kopilot run %s: see the pull request body (pr/%s.md).\n---\n",
+		      date, title, o->run_name ? o->run_name : "", g->name);
+	git_libgit2_init();
+	kp_status s = KP_OK;
+	for (size_t i = 0; i < g->nfiles && !s; i++) {
+		if (g->lens[i] == g->oldlens[i] && !memcmp(g->texts[i], g->olds[i], g->lens[i]))
+			continue;
+		git_patch *p = NULL;
+		git_buf gb = {0};
+		git_diff_options opts;
+		git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+		opts.context_lines = 3;
+		/* the paths as they are: libgit2 adds the a/ and b/ */
+		if (git_patch_from_buffers(&p, g->olds[i], g->oldlens[i], g->files[i], g->texts[i], g->lens[i], g->files[i],
+					   &opts) ||
+		    git_patch_to_buf(&gb, p)) {
+			const git_error *ge = git_error_last();
+			s = kp_fail(err, KP_ERR_IO, "%s: the diff failed (libgit2: %s)", g->files[i],
+				    ge && ge->message ? ge->message : "unknown error");
+		} else {
+			kp_buf_add(&b, gb.ptr, gb.size);
+		}
+		git_buf_dispose(&gb);
+		git_patch_free(p);
+	}
+	git_libgit2_shutdown();
+	kp_buf_printf(&b, "-- \nkopilot %s\n\n", KP_VERSION);
+	if (s) {
+		kp_buf_release(&b);
+		return s;
+	}
+	*out = kp_buf_detach(&b);
+	return KP_OK;
+}
+
+static int cmp_grp(const void *a, const void *b) { return strcmp(((const grp *)a)->name, ((const grp *)b)->name); }
+
+static kp_status finish_group(grp *g, const kp_pr_opts *o, kp_pr_group *out, kp_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->group = kp_xstrdup(g->name);
+	out->branch = kp_xasprintf("kopilot/%s", g->name);
+	size_t nc = json_object_array_length(g->changes);
+	char sav[32];
+	money(g->savings, sav, sizeof(sav));
+	out->title = strcmp(g->name, "run")
+			     ? kp_xasprintf("kopilot: rightsize %zu container%s in %s (%s a month)", nc,
+					    nc == 1 ? "" : "s", g->name, sav)
+			     : kp_xasprintf("kopilot: rightsize %zu container%s (%s a month)", nc, nc == 1 ? "" : "s", sav);
+	out->changes = nc;
+	out->unlocated = json_object_array_length(g->unlocated);
+	out->destructive = json_object_array_length(g->destructive);
+	out->monthly_savings = g->savings;
+	kp_status s = nc ? make_patch(g, out->title, o, &out->patch, err) : KP_OK;
+	json_object *ctx = json_object_new_object();
+	add_str(ctx, "group", strcmp(g->name, "run") ? g->name : "the whole run");
+	json_object_object_add(ctx, "changes", json_object_get(g->changes));
+	json_object_object_add(ctx, "changes_count", json_object_new_int64((int64_t)nc));
+	add_str(ctx, "changes_plural", nc == 1 ? "" : "s");
+	add_str(ctx, "monthly_savings", sav);
+	add_str(ctx, "window", "the usage window");
+	json_object_object_add(ctx, "unlocated", json_object_get(g->unlocated));
+	json_object_object_add(ctx, "has_unlocated", json_object_new_boolean(out->unlocated > 0));
+	json_object_object_add(ctx, "destructive", json_object_get(g->destructive));
+	json_object_object_add(ctx, "has_destructive", json_object_new_boolean(out->destructive > 0));
+	add_str(ctx, "version", KP_VERSION);
+	add_str(ctx, "run", o->run_name);
+	if (o->report)
+		add_str(ctx, "report", o->report);
+	add_str(ctx, "branch", out->branch);
+	if (!s)
+		s = kp_mustache_render_markdown(kp_template_pr_body(), "templates/pr-body.md.mustache", ctx, &out->body,
+						err);
+	json_object_put(ctx);
+	/* the edited files move to the result */
+	out->files = g->files, out->texts = g->texts, out->lens = g->lens, out->nfiles = g->nfiles;
+	g->files = g->texts = NULL, g->lens = NULL, g->nfiles = 0;
+	return s;
+}
+
+static void grp_release(grp *g)
+{
+	for (size_t i = 0; i < g->nfiles; i++)
+		free(g->files[i]), free(g->texts[i]);
+	for (size_t i = 0; i < g->nolds; i++)
+		free(g->olds[i]);
+	free(g->olds), free(g->oldlens);
+	free(g->files), free(g->texts), free(g->lens);
+	free(g->name);
+	json_object_put(g->changes), json_object_put(g->unlocated), json_object_put(g->destructive);
+}
+
+kp_status kp_pr_plan(json_object *doc, const kp_pr_opts *o, kp_pr_group **out, size_t *n, kp_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	kp_manifests *m = NULL;
+	kp_status s = kp_manifests_scan(o->repo_dir, &m, err);
+	if (s)
+		return s;
+	bool per_run = o->group_by && !strcmp(o->group_by, "run");
+	grp *gs = NULL;
+	size_t ng = 0;
+	json_object *fs = json_object_object_get(doc, "findings");
+	for (size_t i = 0; !s && fs && i < json_object_array_length(fs); i++) {
+		json_object *f = json_object_array_get_idx(fs, i);
+		const char *type = kp_json_str(f, "action.type"), *ns = kp_json_str(f, "resource.namespace");
+		json_object *bl = kp_json_get(f, "action.blocked"), *de = kp_json_get(f, "action.destructive");
+		if (!type || (bl && json_object_get_boolean(bl)))
+			continue; /* blocked (a protected namespace): never proposed */
+		bool is_resize = !strcmp(type, "resize");
+		bool is_destructive = de && json_object_get_boolean(de) && !is_resize;
+		if (!is_resize && !is_destructive)
+			continue;
+		grp *g = group_of(&gs, &ng, per_run ? "run" : ns && *ns ? ns : "cluster");
+		if (is_resize)
+			s = resize(g, f, m, o->repo_dir, err);
+		else
+			destructive(g, f);
+	}
+	qsort(gs, ng, sizeof(grp), cmp_grp);
+	kp_pr_group *res = kp_xcalloc(ng ? ng : 1, sizeof(*res));
+	size_t nres = 0;
+	for (size_t i = 0; i < ng; i++) {
+		if (!s)
+			s = finish_group(&gs[i], o, &res[nres++], err);
+		grp_release(&gs[i]);
+	}
+	free(gs);
+	kp_manifests_free(m);
+	if (s) {
+		kp_pr_groups_free(res, nres);
+		return s;
+	}
+	*out = res;
+	*n = nres;
+	return KP_OK;
+}
+
+void kp_pr_groups_free(kp_pr_group *g, size_t n)
+{
+	for (size_t i = 0; g && i < n; i++) {
+		free(g[i].group), free(g[i].branch), free(g[i].title), free(g[i].patch), free(g[i].body);
+		for (size_t k = 0; k < g[i].nfiles; k++)
+			free(g[i].files[k]), free(g[i].texts[k]);
+		free(g[i].files), free(g[i].texts), free(g[i].lens);
+	}
+	free(g);
+}

@@ -1,0 +1,871 @@
+/*
+ * yamledit.c - see yamledit.h.
+ *
+ * The file is parsed with libyaml's event parser into a small tree that
+ * keeps, for each node, its byte range, its line and column, its style and
+ * whether it carries an anchor. An edit is a list of splices (byte range,
+ * new bytes) applied from the end of the file backwards; then the new text
+ * is parsed again and both trees are flattened into "path = value" lines:
+ * outside the container's resources they must be equal line for line, and
+ * inside them equal to the old ones with exactly the intended changes.
+ */
+#include "stages/render/gitops/yamledit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "pipeline/quantity.h"
+
+/* ---- the tree ---- */
+
+typedef enum { N_SCALAR, N_MAP, N_SEQ, N_ALIAS } ntype;
+
+typedef struct node {
+	ntype type;
+	size_t start, end; /* bytes */
+	size_t line, col;  /* from 0; col in characters (spaces, where it matters) */
+	char *value;	   /* a scalar's */
+	yaml_scalar_style_t style;
+	bool flow, anchored;
+	struct node **kids; /* map: key, value, key, value ...; seq: items */
+	size_t nkids, cap;
+} node;
+
+typedef struct {
+	node **docs;
+	size_t ndocs;
+	size_t *c2b; /* character index -> byte offset */
+	size_t nchars;
+} ytree;
+
+static char *dupn(const char *p, size_t n)
+{
+	char *r = kp_xmalloc(n + 1);
+	memcpy(r, p, n);
+	r[n] = '\0';
+	return r;
+}
+
+static bool contains(const char *hay, size_t n, const char *needle, size_t m)
+{
+	for (size_t i = 0; m && i + m <= n; i++)
+		if (hay[i] == needle[0] && !memcmp(hay + i, needle, m))
+			return true;
+	return false;
+}
+
+static void node_free(node *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->nkids; i++)
+		node_free(x->kids[i]);
+	free(x->kids);
+	free(x->value);
+	free(x);
+}
+
+static void tree_free(ytree *t)
+{
+	for (size_t i = 0; i < t->ndocs; i++)
+		node_free(t->docs[i]);
+	free(t->docs);
+	free(t->c2b);
+	memset(t, 0, sizeof(*t));
+}
+
+static void add_kid(node *p, node *k)
+{
+	if (p->nkids == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->kids = kp_xrealloc(p->kids, p->cap * sizeof(node *));
+	}
+	p->kids[p->nkids++] = k;
+}
+
+static size_t byte_of(const ytree *t, size_t ci) { return ci <= t->nchars ? t->c2b[ci] : t->c2b[t->nchars]; }
+
+static node *new_node(const ytree *t, ntype ty, const yaml_event_t *e)
+{
+	node *x = kp_xcalloc(1, sizeof(*x));
+	x->type = ty;
+	x->start = byte_of(t, e->start_mark.index);
+	x->end = byte_of(t, e->end_mark.index);
+	x->line = e->start_mark.line;
+	x->col = e->start_mark.column;
+	return x;
+}
+
+/* libyaml counts characters (and skips a byte order mark): the byte of
+ * each character */
+static void map_chars(ytree *t, const char *text, size_t n)
+{
+	size_t i = 0;
+	if (n >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB && (unsigned char)text[2] == 0xBF)
+		i = 3;
+	t->c2b = kp_xcalloc(n - i + 1, sizeof(size_t));
+	size_t c = 0;
+	for (; i < n; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			t->c2b[c++] = i;
+	t->c2b[c] = n;
+	t->nchars = c;
+}
+
+static kp_status parse_tree(const char *path, const char *text, size_t n, ytree *t, kp_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	map_chars(t, text, n);
+	yaml_parser_t ps;
+	if (!yaml_parser_initialize(&ps))
+		return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory", path);
+	/* a byte order mark is no character of the stream (map_chars skips
+	 * it too); without it libyaml is told the encoding */
+	size_t bom = n >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	yaml_parser_set_input_string(&ps, (const unsigned char *)text + bom, n - bom);
+	yaml_parser_set_encoding(&ps, YAML_UTF8_ENCODING);
+	node *stack[256];
+	int depth = 0;
+	kp_status s = KP_OK;
+	for (;;) {
+		yaml_event_t e;
+		if (!yaml_parser_parse(&ps, &e)) {
+			s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: not YAML: %s", path, ps.problem_mark.line + 1,
+				    ps.problem ? ps.problem : "parse error");
+			break;
+		}
+		node *x = NULL;
+		bool done = e.type == YAML_STREAM_END_EVENT;
+		switch (e.type) {
+		case YAML_SCALAR_EVENT:
+			x = new_node(t, N_SCALAR, &e);
+			x->value = dupn((const char *)e.data.scalar.value, e.data.scalar.length);
+			x->style = e.data.scalar.style;
+			x->anchored = e.data.scalar.anchor != NULL;
+			break;
+		case YAML_ALIAS_EVENT:
+			x = new_node(t, N_ALIAS, &e);
+			break;
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT: {
+			bool map = e.type == YAML_MAPPING_START_EVENT;
+			x = new_node(t, map ? N_MAP : N_SEQ, &e);
+			x->flow = map ? e.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+				      : e.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+			x->anchored = (map ? e.data.mapping_start.anchor : e.data.sequence_start.anchor) != NULL;
+			break;
+		}
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (depth > 0) {
+				stack[depth - 1]->end = byte_of(t, e.end_mark.index);
+				depth--;
+			}
+			break;
+		default: break;
+		}
+		if (x) {
+			if (depth > 0)
+				add_kid(stack[depth - 1], x);
+			else {
+				t->docs = kp_xrealloc(t->docs, (t->ndocs + 1) * sizeof(node *));
+				t->docs[t->ndocs++] = x;
+			}
+			if (x->type == N_MAP || x->type == N_SEQ) {
+				if (depth == (int)(sizeof(stack) / sizeof(stack[0]))) {
+					yaml_event_delete(&e);
+					s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: nested deeper than %d levels", path,
+						    x->line + 1, depth);
+					break;
+				}
+				stack[depth++] = x;
+			}
+		}
+		yaml_event_delete(&e);
+		if (done)
+			break;
+	}
+	yaml_parser_delete(&ps);
+	if (s)
+		tree_free(t);
+	return s;
+}
+
+/* ---- looking things up ---- */
+
+static node *map_get(const node *m, const char *key)
+{
+	if (!m || m->type != N_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < m->nkids; i += 2)
+		if (m->kids[i]->type == N_SCALAR && !strcmp(m->kids[i]->value, key))
+			return m->kids[i + 1];
+	return NULL;
+}
+
+static node *map_key(const node *m, const char *key)
+{
+	if (!m || m->type != N_MAP)
+		return NULL;
+	for (size_t i = 0; i + 1 < m->nkids; i += 2)
+		if (m->kids[i]->type == N_SCALAR && !strcmp(m->kids[i]->value, key))
+			return m->kids[i];
+	return NULL;
+}
+
+static const char *str_at(const node *m, const char *a, const char *b)
+{
+	const node *x = map_get(m, a);
+	if (b)
+		x = map_get(x, b);
+	return x && x->type == N_SCALAR ? x->value : NULL;
+}
+
+/* where a kind keeps its pod spec */
+static node *pod_spec(node *root, const char *kind)
+{
+	static const char *const templated[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
+						"ReplicationController", "Rollout"};
+	node *spec = map_get(root, "spec");
+	if (!strcmp(kind, "Pod"))
+		return spec;
+	if (!strcmp(kind, "CronJob"))
+		return map_get(map_get(map_get(map_get(spec, "jobTemplate"), "spec"), "template"), "spec");
+	for (size_t i = 0; i < sizeof(templated) / sizeof(templated[0]); i++)
+		if (!strcmp(kind, templated[i]))
+			return map_get(map_get(spec, "template"), "spec");
+	return NULL;
+}
+
+static bool is_templated(const char *text, size_t n)
+{
+	bool comment = false, line_start = true, quote = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = text[i];
+		if (c == '\n') {
+			comment = false, line_start = true, quote = false;
+			continue;
+		}
+		if (comment)
+			continue;
+		if (c == '"' || c == '\'')
+			quote = !quote;
+		if (c == '#' && !quote && (line_start || text[i - 1] == ' ' || text[i - 1] == '\t')) {
+			comment = true;
+			continue;
+		}
+		if (c == '{' && i + 1 < n && text[i + 1] == '{')
+			return true;
+		if (c != ' ' && c != '\t')
+			line_start = false;
+	}
+	return false;
+}
+
+kp_status kp_yaml_objects(const char *path, const char *text, size_t n, kp_yaml_object **out, size_t *nout,
+			  bool *templated, kp_error *err)
+{
+	*out = NULL;
+	*nout = 0;
+	*templated = is_templated(text, n);
+	if (*templated)
+		return KP_OK;
+	ytree t;
+	kp_status s = parse_tree(path, text, n, &t, err);
+	if (s)
+		return s;
+	for (size_t d = 0; d < t.ndocs; d++) {
+		const char *kind = str_at(t.docs[d], "kind", NULL), *name = str_at(t.docs[d], "metadata", "name");
+		if (!kind || !name)
+			continue;
+		const char *ns = str_at(t.docs[d], "metadata", "namespace");
+		*out = kp_xrealloc(*out, (*nout + 1) * sizeof(**out));
+		kp_yaml_object *o = &(*out)[(*nout)++];
+		memset(o, 0, sizeof(*o));
+		snprintf(o->kind, sizeof(o->kind), "%s", kind);
+		snprintf(o->name, sizeof(o->name), "%s", name);
+		snprintf(o->ns, sizeof(o->ns), "%s", ns ? ns : "");
+		o->doc = (int)d;
+		o->line = t.docs[d]->line + 1;
+	}
+	tree_free(&t);
+	return KP_OK;
+}
+
+kp_status kp_yaml_kustomization_read(const char *path, const char *text, size_t n, kp_yaml_kustomization *k,
+				     kp_error *err)
+{
+	memset(k, 0, sizeof(*k));
+	ytree t;
+	kp_status s = parse_tree(path, text, n, &t, err);
+	if (s)
+		return s;
+	const node *root = t.ndocs ? t.docs[0] : NULL;
+	const char *ns = str_at(root, "namespace", NULL);
+	if (ns && *ns)
+		k->ns = kp_xstrdup(ns);
+	/* "bases" is the older spelling of the same list */
+	static const char *const lists[] = {"resources", "bases", "components"};
+	for (int l = 0; l < 3; l++) {
+		const node *r = map_get(root, lists[l]);
+		for (size_t i = 0; r && r->type == N_SEQ && i < r->nkids; i++)
+			if (r->kids[i]->type == N_SCALAR && *r->kids[i]->value) {
+				k->resources = kp_xrealloc(k->resources, (k->nresources + 1) * sizeof(char *));
+				k->resources[k->nresources++] = kp_xstrdup(r->kids[i]->value);
+			}
+	}
+	tree_free(&t);
+	return KP_OK;
+}
+
+void kp_yaml_kustomization_free(kp_yaml_kustomization *k)
+{
+	for (size_t i = 0; i < k->nresources; i++)
+		free(k->resources[i]);
+	free(k->resources);
+	free(k->ns);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- formatting quantities in the file's style ---- */
+
+void kp_yaml_format_cpu(int64_t m, const char *old, char *buf, size_t n)
+{
+	size_t ol = old ? strlen(old) : 0;
+	bool cores = old && ol && old[ol - 1] != 'm';
+	if (!cores) {
+		if (m % 1000 == 0 && old == NULL)
+			snprintf(buf, n, "%lld", (long long)(m / 1000));
+		else
+			snprintf(buf, n, "%lldm", (long long)m);
+		return;
+	}
+	/* cores, exactly: at most three decimals, none trailing */
+	char frac[8];
+	snprintf(frac, sizeof(frac), "%03lld", (long long)(m % 1000));
+	for (int i = 2; i >= 0 && frac[i] == '0'; i--)
+		frac[i] = '\0';
+	if (frac[0])
+		snprintf(buf, n, "%lld.%s", (long long)(m / 1000), frac);
+	else
+		snprintf(buf, n, "%lld", (long long)(m / 1000));
+}
+
+void kp_yaml_format_mem(int64_t b, const char *old, char *buf, size_t n)
+{
+	static const char *const bin[] = {"Ei", "Pi", "Ti", "Gi", "Mi", "Ki"};
+	static const char *const dec[] = {"E", "P", "T", "G", "M", "k"};
+	if (!old) {
+		kp_quantity_format_mem(b, buf, n);
+		return;
+	}
+	size_t ol = strlen(old);
+	bool binary = ol >= 2 && old[ol - 1] == 'i';
+	bool decimal = !binary && ol && strchr("kMGTPE", old[ol - 1]);
+	if (decimal) {
+		int64_t u = 1000000000000000000LL;
+		for (int i = 0; i < 6; i++, u /= 1000)
+			if (b >= u && b % u == 0) {
+				snprintf(buf, n, "%lld%s", (long long)(b / u), dec[i]);
+				return;
+			}
+		binary = true; /* not a whole number of decimal units: the binary ones */
+	}
+	if (binary) {
+		for (int i = 0; i < 6; i++) {
+			int64_t u = (int64_t)1 << (10 * (6 - i));
+			if (b >= u && b % u == 0) {
+				snprintf(buf, n, "%lld%s", (long long)(b / u), bin[i]);
+				return;
+			}
+		}
+	}
+	snprintf(buf, n, "%lld", (long long)b);
+}
+
+/* ---- the edit ---- */
+
+typedef struct {
+	size_t start, end;
+	char *text;
+} splice;
+
+typedef struct {
+	splice *v;
+	size_t n;
+} splices;
+
+static void splice_add(splices *s, size_t start, size_t end, char *text)
+{
+	s->v = kp_xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = (splice){start, end, text};
+}
+
+static int cmp_splice(const void *a, const void *b)
+{
+	const splice *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* the end of the last thing a node holds (a block collection's own end
+ * mark lies at the next token, lines later) */
+static size_t content_end(const node *x)
+{
+	if ((x->type == N_MAP || x->type == N_SEQ) && !x->flow && x->nkids)
+		return content_end(x->kids[x->nkids - 1]);
+	return x->end;
+}
+
+/* the start of the line after the one holding byte p (n if none) */
+static size_t next_line(const char *text, size_t n, size_t p)
+{
+	const char *nl = p < n ? memchr(text + p, '\n', n - p) : NULL;
+	return nl ? (size_t)(nl - text) + 1 : n;
+}
+
+static size_t line_start(const char *text, size_t p)
+{
+	while (p > 0 && text[p - 1] != '\n')
+		p--;
+	return p;
+}
+
+/* the value as the scalar's own quoting writes it */
+static char *quoted(const char *v, yaml_scalar_style_t st)
+{
+	if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE)
+		return kp_xasprintf("'%s'", v);
+	if (st == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+		return kp_xasprintf("\"%s\"", v);
+	return kp_xstrdup(v);
+}
+
+typedef struct {
+	const char *sub, *key; /* requests|limits, cpu|memory */
+	int64_t want;
+	bool cpu;
+} field;
+
+static bool quantity_equal(const char *s, int64_t want, bool cpu)
+{
+	int64_t v = 0;
+	kp_error e = {0};
+	if (cpu ? kp_quantity_milli(s, &v, &e) : kp_quantity_units(s, &v, &e))
+		return false;
+	return v == want;
+}
+
+static void fmt_value(const field *f, const char *old, char *buf, size_t n)
+{
+	if (f->cpu)
+		kp_yaml_format_cpu(f->want, old, buf, n);
+	else
+		kp_yaml_format_mem(f->want, old, buf, n);
+}
+
+/* the path to the container, checked for what would make the edit touch
+ * more than itself */
+static kp_status find_container(const char *path, node *root, const char *kind, const char *name, node **out,
+				kp_error *err)
+{
+	node *ps = pod_spec(root, kind);
+	if (!ps)
+		return kp_fail(err, KP_ERR_INPUT, "%s:%zu: %s has no pod template kopilot knows", path, root->line + 1, kind);
+	const char *lists[] = {"containers", "initContainers"};
+	for (int l = 0; l < 2; l++) {
+		node *seq = map_get(ps, lists[l]);
+		for (size_t i = 0; seq && seq->type == N_SEQ && i < seq->nkids; i++) {
+			node *c = seq->kids[i];
+			const char *cn = str_at(c, "name", NULL);
+			if (!cn || strcmp(cn, name))
+				continue;
+			if (c->type == N_ALIAS || c->anchored || seq->anchored || ps->anchored)
+				return kp_fail(err, KP_ERR_INPUT,
+					       "%s:%zu: container %s: an anchor or alias on its path (the change would "
+					       "reach other places): not edited",
+					       path, c->line + 1, name);
+			if (map_key(c, "<<"))
+				return kp_fail(err, KP_ERR_INPUT,
+					       "%s:%zu: container %s: a merge key (<<) in it: its resources may come from "
+					       "elsewhere: not edited",
+					       path, c->line + 1, name);
+			*out = c;
+			return KP_OK;
+		}
+	}
+	return kp_fail(err, KP_ERR_INPUT, "%s:%zu: %s %s has no container %s", path, root->line + 1, kind,
+		       str_at(root, "metadata", "name") ? str_at(root, "metadata", "name") : "", name);
+}
+
+/* indentation step of the document: how far metadata's keys sit from the
+ * top level's */
+static size_t indent_step(const node *root)
+{
+	const node *md = map_get(root, "metadata");
+	if (md && md->type == N_MAP && !md->flow && md->nkids && md->kids[0]->col > root->col)
+		return md->kids[0]->col - root->col;
+	return 2;
+}
+
+static void spaces(kp_buf *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		kp_buf_putc(b, ' ');
+}
+
+/* Plans the splices for one container. */
+static kp_status plan_edit(const char *path, const char *text, size_t n, node *root, node *c, field *fs, int nf,
+			   splices *sp, int *changed, kp_error *err)
+{
+	const char *eol = contains(text, n, "\r\n", 2) ? "\r\n" : "\n";
+	size_t step = indent_step(root);
+	node *res = map_get(c, "resources");
+	if (res && (res->type == N_ALIAS || res->anchored || map_key(res, "<<")))
+		return kp_fail(err, KP_ERR_INPUT,
+			       "%s:%zu: resources: an anchor, alias or merge key: the values are shared: not edited", path,
+			       res->line + 1);
+	if (res && (res->type != N_MAP || !res->nkids))
+		return kp_fail(err, KP_ERR_INPUT, "%s:%zu: resources: empty or not a mapping: not edited", path,
+			       res->line + 1);
+	/* what to add, by the mapping it goes into */
+	kp_buf add_res; /* new sub-maps under resources (or resources itself) */
+	kp_buf_init(&add_res);
+	for (int pass = 0; pass < 2; pass++) { /* requests, then limits */
+		const char *sub = pass ? "limits" : "requests";
+		node *sm = map_get(res, sub);
+		if (sm && (sm->type == N_ALIAS || sm->anchored || map_key(sm, "<<"))) {
+			kp_buf_release(&add_res);
+			return kp_fail(err, KP_ERR_INPUT, "%s:%zu: resources.%s: an anchor, alias or merge key: not edited",
+				       path, sm->line + 1, sub);
+		}
+		if (sm && (sm->type != N_MAP || !sm->nkids)) {
+			kp_buf_release(&add_res);
+			return kp_fail(err, KP_ERR_INPUT, "%s:%zu: resources.%s: empty or not a mapping: not edited", path,
+				       sm->line + 1, sub);
+		}
+		kp_buf lines; /* keys to add to sm, or to a new sm */
+		kp_buf_init(&lines);
+		for (int i = 0; i < nf; i++) {
+			field *f = &fs[i];
+			if (strcmp(f->sub, sub) || f->want == KP_YAML_KEEP)
+				continue;
+			node *v = map_get(sm, f->key);
+			node *k = map_key(sm, f->key);
+			if (v && (v->type != N_SCALAR || v->anchored)) {
+				kp_buf_release(&lines), kp_buf_release(&add_res);
+				return kp_fail(err, KP_ERR_INPUT, "%s:%zu: resources.%s.%s: not a plain quantity: not edited",
+					       path, v->line + 1, sub, f->key);
+			}
+			if (v && f->want == KP_YAML_REMOVE) {
+				/* the key's line, alone on it, goes; with the
+				 * mapping's key line when it was its only key */
+				size_t ls = line_start(text, k->start), le = next_line(text, n, v->end);
+				for (size_t q = ls; q < k->start; q++)
+					if (text[q] != ' ') {
+						kp_buf_release(&lines), kp_buf_release(&add_res);
+						return kp_fail(err, KP_ERR_INPUT,
+							       "%s:%zu: resources.%s.%s: not alone on its line: not removed",
+							       path, k->line + 1, sub, f->key);
+					}
+				if (sm->flow) {
+					kp_buf_release(&lines), kp_buf_release(&add_res);
+					return kp_fail(err, KP_ERR_INPUT,
+						       "%s:%zu: resources.%s is a flow mapping: %s not removed", path,
+						       sm->line + 1, sub, f->key);
+				}
+				if (sm->nkids == 2) {
+					node *sk = map_key(res, sub);
+					ls = line_start(text, sk->start);
+				}
+				splice_add(sp, ls, le, kp_xstrdup(""));
+				(*changed)++;
+				continue;
+			}
+			if (f->want == KP_YAML_REMOVE)
+				continue; /* nothing to remove */
+			char val[64];
+			if (v) {
+				if (quantity_equal(v->value, f->want, f->cpu))
+					continue;
+				fmt_value(f, v->value, val, sizeof(val));
+				splice_add(sp, v->start, v->end, quoted(val, v->style));
+				(*changed)++;
+				continue;
+			}
+			fmt_value(f, NULL, val, sizeof(val));
+			kp_buf_printf(&lines, "%s: %s%s", f->key, val, eol);
+			(*changed)++;
+		}
+		if (!lines.len) {
+			kp_buf_release(&lines);
+			continue;
+		}
+		if (sm) { /* into the existing mapping, after its last key */
+			if (sm->flow) {
+				kp_buf_release(&lines), kp_buf_release(&add_res);
+				return kp_fail(err, KP_ERR_INPUT,
+					       "%s:%zu: resources.%s is a flow mapping: a key cannot be added without "
+					       "rewriting it: not edited",
+					       path, sm->line + 1, sub);
+			}
+			kp_buf b;
+			kp_buf_init(&b);
+			size_t at = next_line(text, n, content_end(sm));
+			if (at == n && n && text[n - 1] != '\n')
+				kp_buf_puts(&b, eol);
+			/* each line at the column of the mapping's first key */
+			for (const char *l = kp_buf_cstr(&lines); *l;) {
+				const char *e = strstr(l, eol);
+				spaces(&b, sm->kids[0]->col);
+				kp_buf_add(&b, l, (size_t)(e - l) + strlen(eol));
+				l = e + strlen(eol);
+			}
+			splice_add(sp, at, at, kp_buf_detach(&b));
+		} else { /* a new requests: or limits: */
+			kp_buf_printf(&add_res, "%s:%s", sub, eol);
+			for (const char *l = kp_buf_cstr(&lines); *l;) {
+				const char *e = strstr(l, eol);
+				kp_buf_putc(&add_res, '\1'); /* one step deeper than sub: filled in below */
+				kp_buf_add(&add_res, l, (size_t)(e - l) + strlen(eol));
+				l = e + strlen(eol);
+			}
+		}
+		kp_buf_release(&lines);
+	}
+	if (add_res.len) {
+		node *host = res ? res : c;
+		if (host->flow || c->flow) {
+			kp_buf_release(&add_res);
+			return kp_fail(err, KP_ERR_INPUT,
+				       "%s:%zu: container %s is written in flow style: resources cannot be added without "
+				       "rewriting it: not edited",
+				       path, c->line + 1, str_at(c, "name", NULL));
+		}
+		size_t col = res ? res->kids[0]->col : c->kids[0]->col + 0;
+		size_t sub_col = res ? col : col + step;
+		kp_buf b;
+		kp_buf_init(&b);
+		size_t at = next_line(text, n, content_end(host));
+		if (at == n && n && text[n - 1] != '\n')
+			kp_buf_puts(&b, eol);
+		if (!res) {
+			spaces(&b, col);
+			kp_buf_printf(&b, "resources:%s", eol);
+		}
+		for (const char *l = kp_buf_cstr(&add_res); *l;) {
+			const char *e = strstr(l, eol);
+			if (*l == '\1') {
+				spaces(&b, sub_col + step);
+				l++;
+			} else {
+				spaces(&b, sub_col);
+			}
+			kp_buf_add(&b, l, (size_t)(e - l) + strlen(eol));
+			l = e + strlen(eol);
+		}
+		splice_add(sp, at, at, kp_buf_detach(&b));
+	}
+	kp_buf_release(&add_res);
+	return KP_OK;
+}
+
+/* The container's resources as "sub.key = value" lines (any other shape
+ * as one line: the verification compares them, it never edits them). */
+static void flatten_resources(const node *r, kp_buf *inside)
+{
+	if (r->type != N_MAP) {
+		kp_buf_printf(inside, "(resources) = %s\n", r->type == N_SCALAR ? r->value : "(node)");
+		return;
+	}
+	for (size_t i = 0; i + 1 < r->nkids; i += 2) {
+		const node *k = r->kids[i], *sm = r->kids[i + 1];
+		const char *kn = k->type == N_SCALAR ? k->value : "?";
+		if (sm->type != N_MAP) {
+			kp_buf_printf(inside, "%s = (%s)\n", kn, sm->type == N_SCALAR ? sm->value : "node");
+			continue;
+		}
+		for (size_t j = 0; j + 1 < sm->nkids; j += 2)
+			kp_buf_printf(inside, "%s.%s = %s\n", kn, sm->kids[j]->type == N_SCALAR ? sm->kids[j]->value : "?",
+				      sm->kids[j + 1]->type == N_SCALAR ? sm->kids[j + 1]->value : "(node)");
+	}
+}
+
+/* "path = value" lines of a tree, in document order. The container c is
+ * listed without its number of keys and its resources, which go to
+ * *inside. */
+static void flatten(const node *x, kp_buf *path, kp_buf *out, const node *c, kp_buf *inside)
+{
+	size_t mark = path->len;
+	switch (x->type) {
+	case N_SCALAR: kp_buf_printf(out, "%s = %s\n", kp_buf_cstr(path), x->value); break;
+	case N_ALIAS: kp_buf_printf(out, "%s = *\n", kp_buf_cstr(path)); break;
+	case N_MAP:
+		if (x != c)
+			kp_buf_printf(out, "%s = {%zu}\n", kp_buf_cstr(path), x->nkids / 2);
+		for (size_t i = 0; i + 1 < x->nkids; i += 2) {
+			const char *k = x->kids[i]->type == N_SCALAR ? x->kids[i]->value : "?";
+			if (x == c && !strcmp(k, "resources")) {
+				flatten_resources(x->kids[i + 1], inside);
+				continue;
+			}
+			kp_buf_printf(path, "/%s", k);
+			flatten(x->kids[i + 1], path, out, c, inside);
+			path->len = mark;
+			path->data[mark] = '\0';
+		}
+		break;
+	case N_SEQ:
+		kp_buf_printf(out, "%s = [%zu]\n", kp_buf_cstr(path), x->nkids);
+		for (size_t i = 0; i < x->nkids; i++) {
+			kp_buf_printf(path, "/%zu", i);
+			flatten(x->kids[i], path, out, c, inside);
+			path->len = mark;
+			path->data[mark] = '\0';
+		}
+		break;
+	}
+}
+
+static void flatten_all(const ytree *t, const node *c, kp_buf *out, kp_buf *inside)
+{
+	kp_buf path;
+	kp_buf_init(&path);
+	for (size_t d = 0; d < t->ndocs; d++) {
+		kp_buf_reset(&path);
+		kp_buf_printf(&path, "#%zu", d);
+		flatten(t->docs[d], &path, out, c, inside);
+	}
+	kp_buf_release(&path);
+}
+
+/* the field an inside line is ("requests.cpu = ..."), or -1 */
+static int field_of(const char *line, const field *fs, int nf)
+{
+	for (int i = 0; i < nf; i++) {
+		size_t ls = strlen(fs[i].sub), lk = strlen(fs[i].key);
+		if (!strncmp(line, fs[i].sub, ls) && line[ls] == '.' && !strncmp(line + ls + 1, fs[i].key, lk) &&
+		    !strncmp(line + ls + 1 + lk, " = ", 3))
+			return i;
+	}
+	return -1;
+}
+
+/* every line of a is in b, but the fields edited */
+static bool lines_in(const kp_buf *a, const kp_buf *b, const field *fs, int nf)
+{
+	for (const char *l = kp_buf_cstr(a); *l;) {
+		const char *e = strchr(l, '\n');
+		int f = field_of(l, fs, nf);
+		if ((f < 0 || fs[f].want == KP_YAML_KEEP) && !contains(kp_buf_cstr(b), b->len, l, (size_t)(e - l) + 1))
+			return false;
+		l = e + 1;
+	}
+	return true;
+}
+
+static kp_status verify(const char *path, const ytree *old, const node *oc, const ytree *nw, const node *nc,
+			const field *fs, int nf, kp_error *err)
+{
+	kp_buf a, b, ai, bi;
+	kp_buf_init(&a), kp_buf_init(&b), kp_buf_init(&ai), kp_buf_init(&bi);
+	flatten_all(old, oc, &a, &ai);
+	flatten_all(nw, nc, &b, &bi);
+	bool ok = a.len == b.len && !memcmp(kp_buf_cstr(&a), kp_buf_cstr(&b), a.len);
+	const char *why = "would change more than the container's resources";
+	/* inside: the old lines, the edited fields as intended, nothing else */
+	if (ok && !(lines_in(&ai, &bi, fs, nf) && lines_in(&bi, &ai, fs, nf))) {
+		ok = false;
+		why = "would change other resources than the intended";
+	}
+	for (int i = 0; ok && i < nf; i++) {
+		if (fs[i].want == KP_YAML_KEEP)
+			continue;
+		const char *got = NULL;
+		for (const char *l = kp_buf_cstr(&bi); *l && !got; l = strchr(l, '\n') + 1)
+			if (field_of(l, fs, nf) == i)
+				got = strstr(l, " = ") + 3;
+		if (fs[i].want == KP_YAML_REMOVE ? got != NULL : !got) {
+			ok = false;
+		} else if (got) {
+			char *v = dupn(got, (size_t)(strchr(got, '\n') - got));
+			ok = quantity_equal(v, fs[i].want, fs[i].cpu);
+			free(v);
+		}
+		if (!ok)
+			why = "does not read back with the intended values";
+	}
+	kp_buf_release(&a), kp_buf_release(&b), kp_buf_release(&ai), kp_buf_release(&bi);
+	return ok ? KP_OK : kp_fail(err, KP_ERR_INPUT, "%s: the edit %s: not edited", path, why);
+}
+
+kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, int doc, const kp_yaml_resources *want,
+				 char **out, size_t *outn, int *changed, kp_error *err)
+{
+	*out = NULL;
+	*outn = 0;
+	*changed = 0;
+	if (is_templated(text, n))
+		return kp_fail(err, KP_ERR_INPUT, "%s: a template ({{ }}): never edited", path);
+	ytree t;
+	kp_status s = parse_tree(path, text, n, &t, err);
+	if (s)
+		return s;
+	if (doc < 0 || (size_t)doc >= t.ndocs || t.docs[doc]->type != N_MAP) {
+		tree_free(&t);
+		return kp_fail(err, KP_ERR_INPUT, "%s: no document %d", path, doc);
+	}
+	node *root = t.docs[doc], *c = NULL;
+	const char *kind = str_at(root, "kind", NULL);
+	s = find_container(path, root, kind ? kind : "", want->container, &c, err);
+	field fs[4] = {{"requests", "cpu", want->cpu_request, true},
+		       {"requests", "memory", want->mem_request, false},
+		       {"limits", "cpu", want->cpu_limit, true},
+		       {"limits", "memory", want->mem_limit, false}};
+	splices sp = {0};
+	if (!s)
+		s = plan_edit(path, text, n, root, c, fs, 4, &sp, changed, err);
+	if (!s) {
+		qsort(sp.v, sp.n, sizeof(*sp.v), cmp_splice);
+		kp_buf b;
+		kp_buf_init(&b);
+		size_t at = 0;
+		for (size_t i = 0; i < sp.n; i++) {
+			kp_buf_add(&b, text + at, sp.v[i].start - at);
+			kp_buf_puts(&b, sp.v[i].text);
+			at = sp.v[i].end;
+		}
+		kp_buf_add(&b, text + at, n - at);
+		*outn = b.len;
+		*out = kp_buf_detach(&b);
+		if (!*out)
+			*out = kp_xstrdup("");
+		/* read it back */
+		ytree t2;
+		s = parse_tree(path, *out, *outn, &t2, err);
+		if (s) {
+			kp_error_prefix(err, "after the edit");
+		} else {
+			node *c2 = NULL;
+			s = doc < (int)t2.ndocs ? find_container(path, t2.docs[doc], kind, want->container, &c2, err)
+						: kp_fail(err, KP_ERR_INPUT, "%s: a document went missing", path);
+			if (!s)
+				s = verify(path, &t, c, &t2, c2, fs, 4, err);
+			tree_free(&t2);
+		}
+		if (s) {
+			free(*out);
+			*out = NULL;
+			*outn = 0;
+			*changed = 0;
+		}
+	}
+	if (s)
+		*changed = 0;
+	for (size_t i = 0; i < sp.n; i++)
+		free(sp.v[i].text);
+	free(sp.v);
+	tree_free(&t);
+	return s;
+}

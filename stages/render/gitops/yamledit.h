@@ -1,0 +1,82 @@
+/*
+ * yamledit.h - edits the resources of one container in a Kubernetes
+ * manifest file without damage: only the bytes of the values that change
+ * are replaced (or, for a key the file lacks, lines added in the file's own
+ * indentation and line endings); comments, key order, quoting, flow or
+ * block style and the file's unit style ("500m" or "0.5", "512Mi" or
+ * "1G") stay as they were. After each edit the new text is parsed again and
+ * compared with the old, scalar by scalar: exactly the intended values
+ * changed, or the file is left untouched and the error says why.
+ *
+ * Positions come from libyaml's marks, which count characters (a CRLF
+ * counts two), not bytes: they are converted through the file's UTF-8.
+ *
+ * Refused (KP_ERR_INPUT, the file untouched): a document that is not
+ * UTF-8 YAML; an alias or an anchor on the edited path (the value would be
+ * shared with, or come from, another place); a merge key ("<<") in a
+ * mapping on the edited path; a templated file ("{{" outside comments:
+ * Helm, never edited); a key to add inside a flow-style mapping; a value
+ * to remove that does not sit alone on its line.
+ */
+#ifndef KP_YAMLEDIT_H
+#define KP_YAMLEDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipeline/kp.h"
+
+/* A Kubernetes object a file declares: a document with kind and
+ * metadata.name. */
+typedef struct {
+	char kind[64];
+	char name[254];
+	char ns[64]; /* metadata.namespace, "" when the document names none */
+	int doc;     /* the document's index in the file, from 0 */
+	size_t line; /* where it starts, from 1 */
+} kp_yaml_object;
+
+/* The objects of text (path names it in errors). A file with "{{" outside
+ * comments is a template: *templated is set and no object is returned. */
+kp_status kp_yaml_objects(const char *path, const char *text, size_t n, kp_yaml_object **out, size_t *nout,
+			  bool *templated, kp_error *err);
+
+/* A kustomization file: its namespace (NULL when none) and its resources
+ * (files and directories, as written), caller frees with
+ * kp_yaml_kustomization_free. */
+typedef struct {
+	char *ns;
+	char **resources;
+	size_t nresources;
+} kp_yaml_kustomization;
+kp_status kp_yaml_kustomization_read(const char *path, const char *text, size_t n, kp_yaml_kustomization *k,
+				     kp_error *err);
+void kp_yaml_kustomization_free(kp_yaml_kustomization *k);
+
+#define KP_YAML_KEEP (-1)   /* leave the value as it is */
+#define KP_YAML_REMOVE (-2) /* remove the key (a limit removed) */
+
+/* What to set on one container (containers, then initContainers, by name):
+ * millicores and bytes, or KP_YAML_KEEP / KP_YAML_REMOVE. */
+typedef struct {
+	const char *container;
+	int64_t cpu_request, cpu_limit;
+	int64_t mem_request, mem_limit;
+} kp_yaml_resources;
+
+/* Edits document doc of text: *out (malloc'd, *outn bytes) is the new
+ * text, *changed the number of values set, added or removed (0: the file
+ * already says so, *out equals text). KP_ERR_INPUT: left untouched, err
+ * says why (naming path, line and field). */
+kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, int doc, const kp_yaml_resources *want,
+				 char **out, size_t *outn, int *changed, kp_error *err);
+
+/* The quantity as the file would write it, in the style of the value it
+ * replaces (old: NULL for a new key): CPU as millicores ("250m") or cores
+ * ("0.25", "2") as old is; memory in old's family of units (binary Ki..Ei,
+ * decimal k..E, or plain bytes) at the largest unit that divides it. */
+void kp_yaml_format_cpu(int64_t millicores, const char *old, char *buf, size_t n);
+void kp_yaml_format_mem(int64_t bytes, const char *old, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * test_prplan.c - a run's findings become one patch and one pull request
+ * body per namespace (stages/render/gitops/prplan.c): the resize findings
+ * edited in the manifests, the rest listed with the reason; the patch is
+ * applied by the real `git am`.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stages/render/gitops/prplan.h"
+
+static char root[64];
+
+static void put(const char *rel, const char *text)
+{
+	char *p = kp_path_join(root, rel);
+	char *dir = kp_xstrdup(p);
+	*strrchr(dir, '/') = '\0';
+	kp_error err = {0};
+	cr_assert_eq(kp_mkdir_p(dir, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(kp_write_file_atomic(p, text, strlen(text), &err), KP_OK, "%s", err.msg);
+	free(dir);
+	free(p);
+}
+
+static void setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/kp-prplan-XXXXXX");
+	cr_assert(mkdtemp(root));
+}
+
+static void teardown(void) { kp_remove_tree(root); }
+
+TestSuite(prplan, .init = setup, .fini = teardown);
+
+static const char *const CART = "# cart, owned by team-checkout\n"
+				"apiVersion: apps/v1\n"
+				"kind: Deployment\n"
+				"metadata:\n"
+				"  name: cart-api\n"
+				"  namespace: checkout\n"
+				"spec:\n"
+				"  template:\n"
+				"    spec:\n"
+				"      containers:\n"
+				"      - name: cart-api\n"
+				"        image: cart:2.3 # pinned\n"
+				"        resources:\n"
+				"          requests: {cpu: 2, memory: 4Gi}\n"
+				"          limits:\n"
+				"            cpu: 2\n"
+				"            memory: 4Gi\n";
+
+static json_object *finding(const char *cat, const char *kind, const char *ns, const char *name, const char *cont,
+			    const char *type, bool destructive, double savings)
+{
+	char buf[2048];
+	snprintf(buf, sizeof(buf),
+		 "{\"category\":\"%s\",\"resource\":{\"kind\":\"%s\",\"namespace\":\"%s\",\"name\":\"%s\"},"
+		 "\"container\":\"%s\",\"current\":{\"cpu_request_millicores\":2000,\"cpu_limit_millicores\":2000,"
+		 "\"memory_request_bytes\":4294967296,\"memory_limit_bytes\":4294967296},"
+		 "\"recommended\":{\"cpu_request_millicores\":175,\"cpu_limit_millicores\":2000,"
+		 "\"memory_request_bytes\":754974720,\"memory_limit_bytes\":4294967296},"
+		 "\"monthly_savings\":%.2f,\"confidence\":\"high\",\"risk\":\"LOW\","
+		 "\"explanation\":\"cart-api uses 150m at p95 over 14 days.\","
+		 "\"evidence\":[{\"description\":\"CPU p95 150m over 14 days\"}],"
+		 "\"action\":{\"type\":\"%s\",\"destructive\":%s,\"blocked\":false,\"command\":\"kubectl delete pvc x\"}}",
+		 cat, kind, ns, name, cont, savings, type, destructive ? "true" : "false");
+	json_object *f = json_tokener_parse(buf);
+	cr_assert(f);
+	return f;
+}
+
+static json_object *doc_of(json_object **fs, int n)
+{
+	json_object *d = json_object_new_object(), *a = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, fs[i]);
+	json_object_object_add(d, "findings", a);
+	return d;
+}
+
+Test(prplan, one_group_per_namespace_with_patch_and_body)
+{
+	put("apps/checkout/cart.yaml", CART);
+	json_object *fs[] = {
+		finding("over-provisioned", "Deployment", "checkout", "cart-api", "cart-api", "resize", false, 104.62),
+		finding("over-provisioned", "Deployment", "checkout", "ghost", "app", "resize", false, 10),
+		finding("orphaned-pvc", "PersistentVolumeClaim", "checkout", "old-data", "", "delete", true, 8.5),
+		finding("orphaned-pvc", "PersistentVolumeClaim", "web", "tmp", "", "delete", true, 1),
+	};
+	json_object *doc = doc_of(fs, 4);
+	kp_pr_opts o = {root, "namespace", "run-1", "https://reports.example/run-1/report.html", 1764050400};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_pr_plan(doc, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(g[0].group, "checkout");
+	cr_expect_str_eq(g[0].branch, "kopilot/checkout");
+	cr_expect_eq(g[0].changes, 1);
+	cr_expect_eq(g[0].unlocated, 1);
+	cr_expect_eq(g[0].destructive, 1);
+	cr_expect(strstr(g[0].title, "rightsize 1 container in checkout ($104.62 a month)") != NULL, "%s", g[0].title);
+	/* the file's flow mapping and cores style are kept */
+	cr_assert_eq(g[0].nfiles, 1);
+	cr_expect(strstr(g[0].texts[0], "requests: {cpu: 0.175, memory: 720Mi}\n") != NULL, "%s", g[0].texts[0]);
+	cr_expect(strstr(g[0].texts[0], "image: cart:2.3 # pinned\n") != NULL);
+	cr_expect(strstr(g[0].patch, "Subject: [PATCH] kopilot: rightsize 1 container in checkout") != NULL);
+	cr_expect(strstr(g[0].patch, "-          requests: {cpu: 2, memory: 4Gi}\n") != NULL, "%s", g[0].patch);
+	cr_expect(strstr(g[0].patch, "+          requests: {cpu: 0.175, memory: 720Mi}\n") != NULL, "%s", g[0].patch);
+	/* the body: the change, the evidence, the reason for what is left out, the checklist */
+	const char *b = g[0].body;
+	cr_expect(strstr(b, "| Deployment checkout/cart-api | cart-api | `apps/checkout/cart.yaml` |") != NULL, "%s", b);
+	cr_expect(strstr(b, "CPU p95 150m over 14 days") != NULL);
+	cr_expect(strstr(b, "ghost") && strstr(b, "not declared in any manifest"), "%s", b);
+	cr_expect(strstr(b, "- [ ] orphaned-pvc: checkout/old-data ($8.50 a month)") != NULL, "%s", b);
+	cr_expect(strstr(b, "report.html") != NULL);
+	/* web: only a cleanup, no file to change */
+	cr_expect_str_eq(g[1].group, "web");
+	cr_expect_eq(g[1].changes, 0);
+	cr_expect_null(g[1].patch);
+
+	/* the real git applies the patch */
+	char cmd[1024], *pf = kp_path_join(root, "checkout.patch");
+	kp_error e2 = {0};
+	cr_assert_eq(kp_write_file_atomic(pf, g[0].patch, strlen(g[0].patch), &e2), KP_OK);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && git init -q -b main . && git -c user.name=t -c user.email=t@t add apps && "
+		 "git -c user.name=t -c user.email=t@t commit -qm base && "
+		 "git -c user.name=t -c user.email=t@t am -q %s >/dev/null 2>&1",
+		 root, pf);
+	cr_expect_eq(system(cmd), 0, "git am did not apply the patch");
+	char *after = NULL, *path = kp_path_join(root, "apps/checkout/cart.yaml");
+	size_t an = 0;
+	cr_assert_eq(kp_read_file(path, &after, &an, &e2), KP_OK);
+	cr_expect_str_eq(after, g[0].texts[0]);
+	free(after), free(path), free(pf);
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+}
+
+Test(prplan, one_group_per_run_and_nothing_to_do)
+{
+	put("cart.yaml", CART);
+	json_object *fs[] = {
+		finding("over-provisioned", "Deployment", "checkout", "cart-api", "cart-api", "resize", false, 1),
+	};
+	json_object *doc = doc_of(fs, 1);
+	kp_pr_opts o = {root, "run", "run-2", NULL, 1764050400};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_pr_plan(doc, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(g[0].group, "run");
+	cr_expect_str_eq(g[0].branch, "kopilot/run");
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+	/* no findings: no group */
+	json_object *empty = doc_of(NULL, 0);
+	cr_assert_eq(kp_pr_plan(empty, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_expect_eq(n, 0);
+	kp_pr_groups_free(g, n);
+	json_object_put(empty);
+}
