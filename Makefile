@@ -91,7 +91,8 @@ deps:
 demo: deps
 	$(MAKE) all
 	@rm -rf out/demo
-	./$(KOPILOT) run --snapshot examples/demo-cluster --out out/demo --now 2026-11-25T06:00:00Z; \
+	./$(KOPILOT) run --snapshot examples/demo-cluster --out out/demo --now 2026-11-25T06:00:00Z \
+	  --pr --repo examples/demo-manifests --dry-run; \
 	  rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ] || exit $$rc
 
 unit: $(TEST_BIN)
@@ -105,6 +106,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/scale.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/live.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/prom.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/gitops.sh
 
 # quality.sh: seeded clusters with every category planted; precision and
 # recall must be 1.0 and no recommendation may break a safety invariant.
@@ -141,6 +143,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/live.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/cli.sh
 	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
+	ASAN_OPTIONS=detect_leaks=1 KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/gitops.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a

@@ -73,6 +73,8 @@ typedef struct kp_opts {
 	const char *prometheus_url;       /* --prometheus-url URL: prometheus.url */
 	const char *window;               /* --window DURATION: prometheus.window */
 	const char *snapshot_out;         /* --snapshot-out DIR */
+	bool pr, dry_run;                 /* --pr, --dry-run: pr.enabled, pr.dry_run */
+	const char *repo, *base, *forge;  /* --repo, --base, --forge: pr.repo, pr.base, pr.forge */
 	const char **sets;         /* --set key=value, repeatable */
 	size_t nsets;
 	const char *previous;      /* --previous RUN_DIR: the run to compare with */

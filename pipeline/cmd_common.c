@@ -33,6 +33,9 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--prometheus-url")) return &o->prometheus_url;
 	if (!strcmp(name, "--snapshot-out")) return &o->snapshot_out;
 	if (!strcmp(name, "--window")) return &o->window;
+	if (!strcmp(name, "--repo")) return &o->repo;
+	if (!strcmp(name, "--base")) return &o->base;
+	if (!strcmp(name, "--forge")) return &o->forge;
 	if (!strcmp(name, "--previous")) return &o->previous;
 	if (!strcmp(name, "--state-dir")) return &o->state_dir;
 	if (!strcmp(name, "--selector")) return &o->selector_text;
@@ -48,6 +51,8 @@ static bool *bool_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--no-color")) return &o->no_color;
 	if (!strcmp(name, "--help")) return &o->help;
 	if (!strcmp(name, "--man")) return &o->man;
+	if (!strcmp(name, "--pr")) return &o->pr;
+	if (!strcmp(name, "--dry-run")) return &o->dry_run;
 	return NULL;
 }
 
@@ -255,7 +260,12 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 	const char *shorthand[][3] = {{"report.template", o->template_path, "--template"},
 				      {"cluster.name", o->cluster_name, "--cluster-name"},
 				      {"prometheus.url", o->prometheus_url, "--prometheus-url"},
-				      {"prometheus.window", o->window, "--window"}};
+				      {"prometheus.window", o->window, "--window"},
+				      {"pr.repo", o->repo, "--repo"},
+				      {"pr.base", o->base, "--base"},
+				      {"pr.forge", o->forge, "--forge"},
+				      {"pr.enabled", o->pr ? "true" : NULL, "--pr"},
+				      {"pr.dry_run", o->dry_run ? "true" : NULL, "--dry-run"}};
 	for (size_t i = 0; i < sizeof(shorthand) / sizeof(shorthand[0]); i++) {
 		if (!shorthand[i][1])
 			continue;

@@ -77,7 +77,13 @@ static const struct help {
 	 "                        (default: PROMETHEUS_URL; a path prefix is kept). Without one, a live run\n"
 	 "                        takes one sample from metrics-server (low confidence) or lists every\n"
 	 "                        workload as skipped for rightsizing; either way it is degraded (exit 3)\n"
-	 "  --window DURATION     how far back usage is summarised, ending at --now: 14d (default), 7d, 36h\n"},
+	 "  --window DURATION     how far back usage is summarised, ending at --now: 14d (default), 7d, 36h\n"
+	 "  --pr                  also the pull requests: the resize findings edited in the manifests of\n"
+	 "                        --repo, one per namespace (see kopilot render --help)\n"
+	 "  --repo DIR            the manifests' repository, a checkout (pr.repo)\n"
+	 "  --base BRANCH         the branch the pull requests go into (pr.base, default main)\n"
+	 "  --forge github|gitlab where the pull requests go (pr.forge, default github)\n"
+	 "  --dry-run             write RUN/pr/GROUP.patch and RUN/pr/GROUP.md, push nothing\n"},
 	{"collect",
 	 "usage: kopilot collect [--snapshot DIR | --kubeconfig FILE [-c/--context NAME]] --out RUN\n"
 	 "                       [--prometheus-url URL] [--window DURATION] [--now RFC3339]\n"
@@ -128,10 +134,26 @@ static const struct help {
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE] [--set KEY=VALUE] [--now RFC3339]\n"
 	 "                          [--cluster-name NAME] [--quiet]\n"
+	 "                          [--pr --repo DIR --dry-run [--base BRANCH] [--forge github|gitlab]]\n"
 	 "\n"
 	 "Writes RUN/report.md, RUN/report.html and RUN/report.xlsx from\n"
 	 "RUN/findings.json alone, so it works on a run directory copied from\n"
-	 "another machine.\n"},
+	 "another machine.\n"
+	 "\n"
+	 "--pr --repo DIR --dry-run: the pull requests that carry the resize\n"
+	 "findings, one per namespace (pr.group_by: run for one in all), as\n"
+	 "RUN/pr/GROUP.patch (`git am` applies it in DIR's repository) and\n"
+	 "RUN/pr/GROUP.md (title and body: every change with the evidence, the\n"
+	 "money, the confidence and risk, and the namespace's destructive\n"
+	 "cleanups as an approval checklist), and RUN/pr/index.json. Each finding\n"
+	 "is located in DIR's YAML files (kind, name and namespace, kustomize\n"
+	 "namespaces included) and only its values are rewritten, in the file's\n"
+	 "own style; what cannot be located or edited without damage (declared\n"
+	 "twice, a kustomize base two namespaces share, a Helm template, an alias,\n"
+	 "an autoscaler whose target must move too) is listed in index.json with\n"
+	 "the reason, never guessed. DIR is only read. Pushing branches and opening\n"
+	 "the pull requests on the forge is not built yet: without --dry-run,\n"
+	 "--pr is refused (exit 2).\n"},
 	{"config",
 	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE] [--template FILE] [--cluster-name NAME]\n"
 	 "\n"

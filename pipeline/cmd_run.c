@@ -186,6 +186,11 @@ static void print_summary(const char *dir, const run_summary *sum)
 		       "\"inconsistencies\"); nothing was concluded from them\n",
 		       (long long)ni, ni == 1 ? "" : "s");
 	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", dir, dir, dir, dir);
+	/* --pr --dry-run: the pull requests as files */
+	char *pr = kp_path_join(dir, "pr/index.json");
+	if (kp_file_exists(pr))
+		printf("  %s (pull requests, dry run: pr/GROUP.patch, pr/GROUP.md)\n", pr);
+	free(pr);
 }
 
 struct summary_call {

@@ -10,6 +10,7 @@
 #include "pipeline/cmd.h"
 
 static const char *const output_formats[] = {"table", "json", "yaml", "csv", NULL};
+static const char *const forges[] = {"github", "gitlab", NULL};
 
 const kp_flag kp_flags[] = {
 	{"--snapshot", 0, "DIR", KP_VALUE_DIR, NULL, "snapshot directory to read"},
@@ -33,6 +34,11 @@ const kp_flag kp_flags[] = {
 	{"--prometheus-url", 0, "URL", KP_VALUE_TEXT, NULL, "Prometheus to read usage from, default PROMETHEUS_URL"},
 	{"--window", 0, "DURATION", KP_VALUE_TEXT, NULL, "how far back usage is summarised, default 14d"},
 	{"--snapshot-out", 0, "DIR", KP_VALUE_DIR, NULL, "also save the collected snapshot in DIR"},
+	{"--pr", 0, NULL, KP_VALUE_NONE, NULL, "also the pull requests, the resize findings edited in the manifests"},
+	{"--repo", 0, "DIR", KP_VALUE_DIR, NULL, "the repository of the manifests (a checkout), for --pr"},
+	{"--base", 0, "BRANCH", KP_VALUE_TEXT, NULL, "the branch the pull requests go into, default main"},
+	{"--forge", 0, "NAME", KP_VALUE_CHOICE, forges, "where the pull requests go, github or gitlab"},
+	{"--dry-run", 0, NULL, KP_VALUE_NONE, NULL, "pull requests as RUN/pr/GROUP.patch and .md, nothing pushed"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
 	{0},
@@ -49,7 +55,8 @@ const kp_flag *kp_flag_find(const char *name)
 static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "--previous", "--namespace",
 					"--all-namespaces", "--exclude-namespace", "--selector", "--output",
 					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
-					"--quiet", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out", NULL};
+					"--quiet", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
+					"--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
 static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--cluster-name", "--quiet",
 					    "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
 					    "--now", NULL};
@@ -59,7 +66,7 @@ static const char *const analyze_flags[] = {"--namespace", "--all-namespaces", "
 static const char *const recommend_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name",
 					      "--quiet", "--previous", "--state-dir", NULL};
 static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
-					   NULL};
+					   "--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
 static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", NULL};
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};

@@ -201,6 +201,18 @@ static bool v_step(const cfg_value *v, char *why, size_t n)
 	return (v->s && !strcmp(v->s, "auto")) || v_duration(v, why, n);
 }
 
+static bool v_forge(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->s && (!strcmp(v->s, "github") || !strcmp(v->s, "gitlab"));
+}
+
+static bool v_group_by(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->s && (!strcmp(v->s, "namespace") || !strcmp(v->s, "run"));
+}
+
 static bool v_optional_url(const cfg_value *v, char *why, size_t n)
 {
 	return !v->s || v_url(v, why, n);
@@ -555,6 +567,14 @@ static const cfg_key config_keys[] = {
 	 "auto, or a duration such as 1m or 5m", 0, NULL},
 	{"prometheus.rate_window", NULL, T_STRING, OFF(prometheus.rate_window), false, v_duration,
 	 "a duration such as 5m", 0, NULL},
+	/* pull requests */
+	{"pr.enabled", NULL, T_BOOL, OFF(pr.enabled), false, NULL, "true or false", 0, NULL},
+	{"pr.repo", NULL, T_STRING, OFF(pr.repo), false, NULL, "a directory holding the manifests (a checkout)", 0,
+	 NULL},
+	{"pr.base", NULL, T_STRING, OFF(pr.base), false, NULL, "a branch name", 0, NULL},
+	{"pr.forge", NULL, T_STRING, OFF(pr.forge), false, v_forge, "one of github, gitlab", 0, NULL},
+	{"pr.group_by", NULL, T_STRING, OFF(pr.group_by), false, v_group_by, "one of namespace, run", 0, NULL},
+	{"pr.dry_run", NULL, T_BOOL, OFF(pr.dry_run), false, NULL, "true or false", 0, NULL},
 	{"prometheus.token", "PROMETHEUS_TOKEN", T_STRING, OFF(prometheus.token), true, NULL, "a bearer token", 0, NULL},
 	{"prometheus.token_file", NULL, T_STRING, OFF(prometheus.token_file), false, NULL, "a file path", 0, NULL},
 	{"prometheus.username", NULL, T_STRING, OFF(prometheus.username), false, NULL, "a user name", 0, NULL},
@@ -645,6 +665,9 @@ void kp_config_init(kp_config *c)
 	c->kube.page_size = 500;
 	c->kube.retries = 5;
 	c->prometheus.window = kp_xstrdup("14d");
+	c->pr.base = kp_xstrdup("main");
+	c->pr.forge = kp_xstrdup("github");
+	c->pr.group_by = kp_xstrdup("namespace");
 	c->prometheus.step = kp_xstrdup("auto");
 	c->prometheus.rate_window = kp_xstrdup("5m");
 	c->prometheus.timeout_seconds = 120;

@@ -148,7 +148,7 @@ typedef struct kp_config {
 	struct {
 		char *url;             /* PROMETHEUS_URL / --prometheus-url; NULL: metrics-server, else none */
 		char *window;          /* prometheus.window "14d" / --window */
-		char *step;            /* prometheus.step "1m": resolution of the percentiles */
+		char *step;            /* prometheus.step "auto": resolution of the percentiles */
 		char *rate_window;     /* prometheus.rate_window "5m": rate() range for CPU */
 		char *token;           /* PROMETHEUS_TOKEN, secret: bearer token */
 		char *token_file;      /* prometheus.token_file: re-read per run */
@@ -164,6 +164,15 @@ typedef struct kp_config {
 		char *pod_label;       /* prometheus.labels.pod "pod" */
 		char *container_label; /* prometheus.labels.container "container" */
 	} prometheus;
+	/* pull requests with the edited manifests (render --pr) */
+	struct {
+		bool enabled;   /* pr.enabled false / --pr */
+		char *repo;     /* pr.repo: the manifests (a checkout directory) / --repo */
+		char *base;     /* pr.base "main" / --base */
+		char *forge;    /* pr.forge "github" / --forge: github or gitlab */
+		char *group_by; /* pr.group_by "namespace": namespace or run */
+		bool dry_run;   /* pr.dry_run false / --dry-run: RUN/pr/ only, nothing pushed */
+	} pr;
 	kp_prices_config prices;
 	kp_rules_config rules;
 	kp_scope_config scope;

@@ -10,10 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pipeline/findings_json.h"
 #include "pipeline/listscan.h"
+#include "stages/render/gitops/prplan.h"
 
 /* What the first pass keeps of each finding: what ranks it for the report
  * (money at stake, risk, category), places it in the plan (the action's
@@ -74,8 +77,128 @@ static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *e
 	return kp_xlsx_add(p->xlsx, item);
 }
 
+/* --pr: what can be done before the reports are written (an error then
+ * costs nothing) */
+static kp_status check_pr(const kp_config *c, kp_error *err)
+{
+	if (!c->pr.enabled)
+		return KP_OK;
+	const char *repo = c->pr.repo;
+	if (!repo || !*repo)
+		return kp_fail(err, KP_ERR_USAGE, "--pr needs the manifests' repository: --repo DIR (or pr.repo)");
+	if (strstr(repo, "://") || !strncmp(repo, "git@", 4))
+		return kp_fail(err, KP_ERR_USAGE,
+			       "pr.repo %s: cloning a remote repository is not built yet: give a local checkout of it "
+			       "(git clone, then --repo DIR)",
+			       repo);
+	if (!c->pr.dry_run)
+		return kp_fail(err, KP_ERR_USAGE,
+			       "--pr would open pull requests on %s: pushing is not built yet; add --dry-run to write "
+			       "RUN/pr/GROUP.patch and RUN/pr/GROUP.md only",
+			       c->pr.forge);
+	struct stat sb;
+	if (stat(repo, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		return kp_fail(err, KP_ERR_USAGE, "pr.repo %s: not a directory", repo);
+	return KP_OK;
+}
+
+/* --pr --dry-run: RUN/pr/GROUP.patch (git am applies it), RUN/pr/GROUP.md
+ * (the pull request's title and body) and RUN/pr/index.json */
+static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
+{
+	const kp_config *c = run->cfg;
+	json_object *doc = NULL;
+	kp_status s = kp_json_read_file(fpath, &doc, err);
+	if (s)
+		return s;
+	/* the run is named by its cluster and time (run->dir is the staging
+	 * directory, not the name the user gave) */
+	char *run_name = kp_xasprintf("%s at %s", kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster",
+				      kp_json_str(doc, "generated_at") ? kp_json_str(doc, "generated_at") : "?");
+	kp_pr_opts o = {c->pr.repo, c->pr.group_by, run_name, "../report.html", run->now};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	s = kp_pr_plan(doc, &o, &g, &n, err);
+	char *dir = kp_path_join(run->dir, "pr");
+	if (!s)
+		s = kp_mkdir_p(dir, err);
+	json_object *index = json_object_new_array(), *lost = json_object_new_array();
+	size_t changes = 0, unlocated = 0, prs = 0;
+	for (size_t i = 0; !s && i < n; i++) {
+		for (size_t k = 0; g[i].not_located && k < json_object_array_length(g[i].not_located); k++)
+			json_object_array_add(lost, json_object_get(json_object_array_get_idx(g[i].not_located, k)));
+		unlocated += g[i].unlocated;
+		if (!g[i].changes)
+			continue; /* no file to change: no pull request (its cleanups stay in the report) */
+		prs++;
+		char *name = kp_xasprintf("%s.md", g[i].group), *p = kp_path_join(dir, name);
+		char *md = kp_xasprintf("# %s\n\n%s", g[i].title, g[i].body);
+		s = kp_write_file_atomic(p, md, strlen(md), err);
+		free(md), free(p), free(name);
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "group", json_object_new_string(g[i].group));
+		json_object_object_add(e, "branch", json_object_new_string(g[i].branch));
+		json_object_object_add(e, "title", json_object_new_string(g[i].title));
+		json_object_object_add(e, "changes", json_object_new_int64((int64_t)g[i].changes));
+		json_object_object_add(e, "not_located", json_object_new_int64((int64_t)g[i].unlocated));
+		json_object_object_add(e, "cleanups_for_approval", json_object_new_int64((int64_t)g[i].destructive));
+		json_object_object_add(e, "monthly_savings", kp_json_new_number(round(g[i].monthly_savings * 100) / 100));
+		char *rel = kp_xasprintf("pr/%s.md", g[i].group);
+		json_object_object_add(e, "body", json_object_new_string(rel));
+		free(rel);
+		if (g[i].patch) {
+			name = kp_xasprintf("%s.patch", g[i].group), p = kp_path_join(dir, name);
+			if (!s)
+				s = kp_write_file_atomic(p, g[i].patch, strlen(g[i].patch), err);
+			free(p), free(name);
+			rel = kp_xasprintf("pr/%s.patch", g[i].group);
+			json_object_object_add(e, "patch", json_object_new_string(rel));
+			free(rel);
+		}
+		json_object_array_add(index, e);
+		changes += g[i].changes;
+	}
+	if (!s) {
+		json_object *top = json_object_new_object();
+		json_object_object_add(top, "repo", json_object_new_string(c->pr.repo));
+		json_object_object_add(top, "base", json_object_new_string(c->pr.base));
+		json_object_object_add(top, "forge", json_object_new_string(c->pr.forge));
+		json_object_object_add(top, "dry_run", json_object_new_boolean(1));
+		json_object_object_add(top, "pull_requests", json_object_get(index));
+		json_object_object_add(top, "not_located", json_object_get(lost));
+		char *p = kp_path_join(dir, "index.json");
+		const char *txt = json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		s = kp_write_file_atomic(p, txt, strlen(txt), err);
+		free(p);
+		json_object_put(top);
+	}
+	if (!s) {
+		json_object *ev = json_object_new_object();
+		json_object_object_add(ev, "repo", json_object_new_string(c->pr.repo));
+		json_object_object_add(ev, "pull_requests", json_object_new_int64((int64_t)prs));
+		json_object_object_add(ev, "changes", json_object_new_int64((int64_t)changes));
+		json_object_object_add(ev, "not_located", json_object_new_int64((int64_t)unlocated));
+		json_object_object_add(ev, "dry_run", json_object_new_boolean(1));
+		kp_audit_event(run->audit, "render.pr", ev);
+		kp_run_note(run, KP_NOTE_INFO,
+			    "pull requests (dry run): %zu, with %zu change%s to manifests; %zu resize finding%s not in one "
+			    "(pr/index.json says why): %s/pr/",
+			    prs, changes, changes == 1 ? "" : "s", unlocated, unlocated == 1 ? "" : "s", run->dir);
+	}
+	json_object_put(index);
+	json_object_put(lost);
+	free(dir);
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+	free(run_name);
+	return s;
+}
+
 static kp_status render_run(kp_run *run, kp_error *err)
 {
+	kp_status s0 = check_pr(run->cfg, err);
+	if (s0)
+		return s0;
 	/* findings.json is read twice, never whole: a light pass for what
 	 * needs every finding at once (ranking, plan, totals), then a pass
 	 * that hands each full finding to the reports and lets it go. Memory
@@ -151,6 +274,8 @@ static kp_status render_run(kp_run *run, kp_error *err)
 		s = kp_write_file_atomic(mdpath, md, strlen(md), err);
 	if (!s)
 		s = kp_write_file_atomic(htmlpath, html, strlen(html), err);
+	if (!s && run->cfg->pr.enabled)
+		s = render_prs(run, fpath, err);
 	if (!s) {
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));

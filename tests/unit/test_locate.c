@@ -65,7 +65,7 @@ Test(locate, plain_files_by_kind_namespace_and_name)
 	cr_expect_eq(st.files, 3);
 	cr_expect_eq(st.templates, 1);
 	cr_expect(!kp_manifests_find(m, "Deployment", "shop", "nosuch", &loc, &why));
-	cr_expect(strstr(why, "not declared in any manifest") && strstr(why, "1 templates not read"), "%s", why);
+	cr_expect(strstr(why, "not declared in any manifest") && strstr(why, "1 template not read"), "%s", why);
 	free(why);
 	kp_manifests_free(m);
 }

@@ -304,8 +304,8 @@ bool kp_manifests_find(const kp_manifests *m, const char *kind, const char *ns, 
 					      "one",
 					      kind, ns, name)
 			       : kp_xasprintf("%s %s/%s: not declared in any manifest of the repository (%zu files read, "
-					      "%zu templates not read)",
-					      kind, ns, name, m->st.files, m->st.templates);
+					      "%zu template%s not read)",
+					      kind, ns, name, m->st.files, m->st.templates, m->st.templates == 1 ? "" : "s");
 		return false;
 	}
 	/* one document; does another namespace render it too (a base)? */

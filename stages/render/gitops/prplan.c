@@ -25,6 +25,14 @@ typedef struct {
 	size_t *oldlens, nolds;
 } grp;
 
+static bool contains_crlf(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '\r' && p[i + 1] == '\n')
+			return true;
+	return false;
+}
+
 static int64_t num(json_object *o, const char *key)
 {
 	json_object *v = json_object_object_get(o, key);
@@ -118,6 +126,14 @@ static kp_status resize(grp *g, json_object *f, const kp_manifests *m, const cha
 	const char *cont = kp_json_str(f, "container");
 	if (!kind || !ns || !name || !cont) {
 		unlocated(g, f, "the finding names no kind, namespace, name and container");
+		return KP_OK;
+	}
+	json_object *rel = json_object_object_get(f, "related_changes");
+	if (rel && json_object_array_length(rel) > 0) {
+		/* the HPA's target moves with the requests (FINDINGS.md
+		 * related_changes): the requests alone would change when it scales */
+		unlocated(g, f, "its HorizontalPodAutoscaler's target must change with it (related_changes); editing "
+				"the autoscaler's manifest is not built yet, so the kubectl commands in the report carry it");
 		return KP_OK;
 	}
 	kp_manifest_loc loc;
@@ -217,7 +233,28 @@ static void destructive(grp *g, json_object *f)
 	json_object_array_add(g->destructive, d);
 }
 
-/* The patch: an mbox message `git am` applies, one diff per edited file. */
+/* base64 in lines of 76, as MIME wants it */
+static void base64_lines(kp_buf *out, const unsigned char *p, size_t n)
+{
+	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		char q[4] = {tb[v >> 18 & 63], tb[v >> 12 & 63], i + 1 < n ? tb[v >> 6 & 63] : '=', i + 2 < n ? tb[v & 63] : '='};
+		kp_buf_add(out, q, 4);
+		if ((col += 4) == 76) {
+			kp_buf_putc(out, '\n');
+			col = 0;
+		}
+	}
+	if (col)
+		kp_buf_putc(out, '\n');
+}
+
+/* The patch: an mbox message `git am` applies, one diff per edited file.
+ * A file with CRLF line endings makes the body base64 (MIME): git am
+ * drops the CR of every plain line it reads (unless --keep-cr), and the
+ * encoded body keeps them. */
 static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o, char **out, kp_error *err)
 {
 	kp_buf b;
@@ -227,11 +264,8 @@ static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	kp_buf_printf(&b,
-		      "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
-		      "From: kopilot <kopilot@localhost>\nDate: %s\nSubject: [PATCH] %s\n\n"
-		      "Rightsizing from kopilot run %s: see the pull request body (pr/%s.md).\n---\n",
-		      date, title, o->run_name ? o->run_name : "", g->name);
+	kp_buf_printf(&b, "Rightsizing from the kopilot run of %s: see the pull request body (pr/%s.md).\n---\n",
+		      o->run_name ? o->run_name : "", g->name);
 	git_libgit2_init();
 	kp_status s = KP_OK;
 	for (size_t i = 0; i < g->nfiles && !s; i++) {
@@ -261,13 +295,26 @@ static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o
 		kp_buf_release(&b);
 		return s;
 	}
-	*out = kp_buf_detach(&b);
+	bool crlf = contains_crlf(kp_buf_cstr(&b), b.len);
+	kp_buf m;
+	kp_buf_init(&m);
+	kp_buf_printf(&m,
+		      "From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\n"
+		      "From: kopilot <kopilot@localhost>\nDate: %s\nSubject: [PATCH] %s\nMIME-Version: 1.0\n"
+		      "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: %s\n\n",
+		      date, title, crlf ? "base64" : "8bit");
+	if (crlf)
+		base64_lines(&m, (const unsigned char *)kp_buf_cstr(&b), b.len);
+	else
+		kp_buf_add(&m, kp_buf_cstr(&b), b.len);
+	kp_buf_release(&b);
+	*out = kp_buf_detach(&m);
 	return KP_OK;
 }
 
 static int cmp_grp(const void *a, const void *b) { return strcmp(((const grp *)a)->name, ((const grp *)b)->name); }
 
-static kp_status finish_group(grp *g, const kp_pr_opts *o, kp_pr_group *out, kp_error *err)
+static kp_status finish_group(grp *g, const kp_pr_opts *o, const char *window, kp_pr_group *out, kp_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->group = kp_xstrdup(g->name);
@@ -280,6 +327,7 @@ static kp_status finish_group(grp *g, const kp_pr_opts *o, kp_pr_group *out, kp_
 					    nc == 1 ? "" : "s", g->name, sav)
 			     : kp_xasprintf("kopilot: rightsize %zu container%s (%s a month)", nc, nc == 1 ? "" : "s", sav);
 	out->changes = nc;
+	out->not_located = json_object_get(g->unlocated);
 	out->unlocated = json_object_array_length(g->unlocated);
 	out->destructive = json_object_array_length(g->destructive);
 	out->monthly_savings = g->savings;
@@ -290,7 +338,7 @@ static kp_status finish_group(grp *g, const kp_pr_opts *o, kp_pr_group *out, kp_
 	json_object_object_add(ctx, "changes_count", json_object_new_int64((int64_t)nc));
 	add_str(ctx, "changes_plural", nc == 1 ? "" : "s");
 	add_str(ctx, "monthly_savings", sav);
-	add_str(ctx, "window", "the usage window");
+	add_str(ctx, "window", window);
 	json_object_object_add(ctx, "unlocated", json_object_get(g->unlocated));
 	json_object_object_add(ctx, "has_unlocated", json_object_new_boolean(out->unlocated > 0));
 	json_object_object_add(ctx, "destructive", json_object_get(g->destructive));
@@ -350,12 +398,24 @@ kp_status kp_pr_plan(json_object *doc, const kp_pr_opts *o, kp_pr_group **out, s
 		else
 			destructive(g, f);
 	}
-	qsort(gs, ng, sizeof(grp), cmp_grp);
+	if (ng)
+		qsort(gs, ng, sizeof(grp), cmp_grp);
+	/* "14 days of usage", from the findings' window */
+	char window[64] = "the usage window";
+	int64_t ws = 0, we = 0;
+	const char *wss = kp_json_str(doc, "window.start"), *wes = kp_json_str(doc, "window.end");
+	if (wss && wes && kp_time_parse(wss, &ws) && kp_time_parse(wes, &we) && we > ws) {
+		int64_t d = we - ws;
+		if (d % 86400 == 0)
+			snprintf(window, sizeof(window), "%lld day%s of usage", (long long)(d / 86400), d == 86400 ? "" : "s");
+		else
+			snprintf(window, sizeof(window), "%lld hours of usage", (long long)((d + 3599) / 3600));
+	}
 	kp_pr_group *res = kp_xcalloc(ng ? ng : 1, sizeof(*res));
 	size_t nres = 0;
 	for (size_t i = 0; i < ng; i++) {
 		if (!s)
-			s = finish_group(&gs[i], o, &res[nres++], err);
+			s = finish_group(&gs[i], o, window, &res[nres++], err);
 		grp_release(&gs[i]);
 	}
 	free(gs);
@@ -373,6 +433,7 @@ void kp_pr_groups_free(kp_pr_group *g, size_t n)
 {
 	for (size_t i = 0; g && i < n; i++) {
 		free(g[i].group), free(g[i].branch), free(g[i].title), free(g[i].patch), free(g[i].body);
+		json_object_put(g[i].not_located);
 		for (size_t k = 0; k < g[i].nfiles; k++)
 			free(g[i].files[k]), free(g[i].texts[k]);
 		free(g[i].files), free(g[i].texts), free(g[i].lens);

@@ -827,7 +827,8 @@ kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, i
 	if (!s)
 		s = plan_edit(path, text, n, root, c, fs, 4, &sp, changed, err);
 	if (!s) {
-		qsort(sp.v, sp.n, sizeof(*sp.v), cmp_splice);
+		if (sp.n)
+			qsort(sp.v, sp.n, sizeof(*sp.v), cmp_splice);
 		kp_buf b;
 		kp_buf_init(&b);
 		size_t at = 0;
