@@ -10,27 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/tmpdir.h"
 #include "stages/render/gitops/locate.h"
 
 static char root[64];
 
-static void put(const char *rel, const char *text)
-{
-	char *p = kp_path_join(root, rel);
-	char *dir = kp_xstrdup(p);
-	*strrchr(dir, '/') = '\0';
-	kp_error err = {0};
-	cr_assert_eq(kp_mkdir_p(dir, &err), KP_OK, "%s", err.msg);
-	cr_assert_eq(kp_write_file_atomic(p, text, strlen(text), &err), KP_OK, "%s", err.msg);
-	free(dir);
-	free(p);
-}
+static void put(const char *rel, const char *text) { tmpdir_put(root, rel, text); }
 
-static void setup(void)
-{
-	snprintf(root, sizeof(root), "/tmp/kp-locate-XXXXXX");
-	cr_assert(mkdtemp(root));
-}
+static void setup(void) { tmpdir_make(root, "locate"); }
 
 static void teardown(void) { kp_remove_tree(root); }
 
