@@ -54,7 +54,7 @@ assert "1 template not read" in why[("monitoring", "grafana")], why[("monitoring
 assert "not declared in any manifest" in why[("kube-system", "coredns")]
 assert len(why) == 8, sorted(why)' "$IDX"
 check "the body of checkout: the change, the evidence, the cleanup checklist" \
-	eval 'grep -q "| Deployment checkout/cart-api | cart-api | \`apps/checkout/cart-api.yaml\` | 2 / 4Gi | 175m / 720Mi |" "$T/run/pr/checkout.md" &&
+	eval 'grep -q "| Deployment checkout/cart-api | cart-api | apps/checkout/cart-api.yaml | 2 / 4Gi | 175m / 720Mi |" "$T/run/pr/checkout.md" &&
 	grep -q "CPU p95 was 150m" "$T/run/pr/checkout.md" &&
 	grep -q "^- \[ \] idle-workload: checkout/coupon-service" "$T/run/pr/checkout.md"'
 check "the repository was only read" test "$before" = "$(sum_repo)"

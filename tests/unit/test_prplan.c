@@ -102,7 +102,7 @@ Test(prplan, one_group_per_namespace_with_patch_and_body)
 	cr_expect(strstr(g[0].patch, "+          requests: {cpu: 0.175, memory: 720Mi}\n") != NULL, "%s", g[0].patch);
 	/* the body: the change, the evidence, the reason for what is left out, the checklist */
 	const char *b = g[0].body;
-	cr_expect(strstr(b, "| Deployment checkout/cart-api | cart-api | `apps/checkout/cart.yaml` |") != NULL, "%s", b);
+	cr_expect(strstr(b, "| Deployment checkout/cart-api | cart-api | apps/checkout/cart.yaml |") != NULL, "%s", b);
 	cr_expect(strstr(b, "CPU p95 150m over 14 days") != NULL);
 	cr_expect(strstr(b, "ghost") && strstr(b, "not declared in any manifest"), "%s", b);
 	cr_expect(strstr(b, "- [ ] orphaned-pvc: checkout/old-data ($8.50 a month)") != NULL, "%s", b);
