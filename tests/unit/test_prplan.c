@@ -92,7 +92,7 @@ Test(prplan, one_group_per_namespace_with_patch_and_body)
 	cr_expect_eq(g[0].changes, 1);
 	cr_expect_eq(g[0].unlocated, 1);
 	cr_expect_eq(g[0].destructive, 1);
-	cr_expect(strstr(g[0].title, "rightsize 1 container in checkout ($104.62 a month)") != NULL, "%s", g[0].title);
+	cr_expect(strstr(g[0].title, "rightsize 1 container in checkout (saves $104.62 a month)") != NULL, "%s", g[0].title);
 	/* the file's flow mapping and cores style are kept */
 	cr_assert_eq(g[0].nfiles, 1);
 	cr_expect(strstr(g[0].texts[0], "requests: {cpu: 0.175, memory: 720Mi}\n") != NULL, "%s", g[0].texts[0]);

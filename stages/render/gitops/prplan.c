@@ -4,6 +4,7 @@
 #include "stages/render/gitops/prplan.h"
 
 #include <git2.h>
+#include <math.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,7 @@ static void sizes_text(json_object *sz, bool limits, char *buf, size_t n)
 	snprintf(buf, n, "%s / %s", a, b);
 }
 
-static void money(double v, char *buf, size_t n) { snprintf(buf, n, "$%.2f", v); }
+static void money(double v, char *buf, size_t n) { snprintf(buf, n, "%s$%.2f", v < 0 ? "-" : "", fabs(v)); }
 
 static void add_str(json_object *o, const char *k, const char *v)
 {
@@ -320,12 +321,14 @@ static kp_status finish_group(grp *g, const kp_pr_opts *o, const char *window, k
 	out->group = kp_xstrdup(g->name);
 	out->branch = kp_xasprintf("kopilot/%s", g->name);
 	size_t nc = json_object_array_length(g->changes);
-	char sav[32];
-	money(g->savings, sav, sizeof(sav));
+	/* the net: reliability fixes cost, the rest saves */
+	char sav[32], what[48];
+	money(fabs(g->savings), sav, sizeof(sav));
+	snprintf(what, sizeof(what), "%s %s a month", g->savings < 0 ? "costs" : "saves", sav);
 	out->title = strcmp(g->name, "run")
-			     ? kp_xasprintf("kopilot: rightsize %zu container%s in %s (%s a month)", nc,
-					    nc == 1 ? "" : "s", g->name, sav)
-			     : kp_xasprintf("kopilot: rightsize %zu container%s (%s a month)", nc, nc == 1 ? "" : "s", sav);
+			     ? kp_xasprintf("kopilot: rightsize %zu container%s in %s (%s)", nc, nc == 1 ? "" : "s",
+					    g->name, what)
+			     : kp_xasprintf("kopilot: rightsize %zu container%s (%s)", nc, nc == 1 ? "" : "s", what);
 	out->changes = nc;
 	out->not_located = json_object_get(g->unlocated);
 	out->unlocated = json_object_array_length(g->unlocated);
@@ -338,6 +341,7 @@ static kp_status finish_group(grp *g, const kp_pr_opts *o, const char *window, k
 	json_object_object_add(ctx, "changes_count", json_object_new_int64((int64_t)nc));
 	add_str(ctx, "changes_plural", nc == 1 ? "" : "s");
 	add_str(ctx, "monthly_savings", sav);
+	json_object_object_add(ctx, "saves", json_object_new_boolean(g->savings >= 0));
 	add_str(ctx, "window", window);
 	json_object_object_add(ctx, "unlocated", json_object_get(g->unlocated));
 	json_object_object_add(ctx, "has_unlocated", json_object_new_boolean(out->unlocated > 0));
