@@ -149,9 +149,10 @@ static const struct help {
 	 "is located in DIR's YAML files (kind, name and namespace, kustomize\n"
 	 "namespaces included) and only its values are rewritten, in the file's\n"
 	 "own style; what cannot be located or edited without damage (declared\n"
-	 "twice, a kustomize base two namespaces share, a Helm template, an alias,\n"
-	 "an autoscaler whose target must move too) is listed in index.json with\n"
-	 "the reason, never guessed. DIR is only read. Pushing branches and opening\n"
+	 "twice, a kustomize base two namespaces share, a Helm template, an alias)\n"
+	 "is listed in index.json with the reason, never guessed; an autoscaler\n"
+	 "whose target moves with the requests is edited with them, or neither\n"
+	 "is. DIR is only read. Pushing branches and opening\n"
 	 "the pull requests on the forge is not built yet: without --dry-run,\n"
 	 "--pr is refused (exit 2).\n"},
 	{"config",

@@ -155,3 +155,68 @@ Test(prplan, one_group_per_run_and_nothing_to_do)
 	kp_pr_groups_free(g, n);
 	json_object_put(empty);
 }
+
+/* a resize whose HPA target must move (related_changes): both edited, or
+ * neither */
+static json_object *with_hpa(int64_t current)
+{
+	json_object *f = finding("over-provisioned", "Deployment", "checkout", "cart-api", "cart-api", "resize", false, 50);
+	char buf[512];
+	snprintf(buf, sizeof(buf),
+		 "[{\"resource\":{\"apiVersion\":\"autoscaling/v2\",\"kind\":\"HorizontalPodAutoscaler\","
+		 "\"namespace\":\"checkout\",\"name\":\"cart-api\"},"
+		 "\"path\":\"/spec/metrics/0/resource/target/averageUtilization\",\"current\":%lld,"
+		 "\"recommended\":800,\"when\":\"after\"}]",
+		 (long long)current);
+	json_object_object_add(f, "related_changes", json_tokener_parse(buf));
+	return f;
+}
+
+static const char *const HPA_DOC = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n"
+				   "  name: cart-api\n  namespace: checkout\nspec:\n  metrics:\n  - type: Resource\n"
+				   "    resource:\n      name: cpu\n      target:\n        type: Utilization\n"
+				   "        averageUtilization: 70\n";
+
+Test(prplan, the_hpa_target_moves_with_the_requests)
+{
+	char *both = kp_xasprintf("%s%s", CART, HPA_DOC);
+	put("cart.yaml", both);
+	free(both);
+	json_object *fs[] = {with_hpa(70)};
+	json_object *doc = doc_of(fs, 1);
+	kp_pr_opts o = {root, "namespace", "run-3", NULL, 1764050400};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_pr_plan(doc, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(g[0].changes, 1);
+	cr_expect(strstr(g[0].texts[0], "averageUtilization: 800\n") && strstr(g[0].texts[0], "cpu: 0.175"), "%s",
+		  g[0].texts[0]);
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+}
+
+Test(prplan, a_related_change_that_cannot_be_made_leaves_the_resize_out_too)
+{
+	put("cart.yaml", CART);
+	put("hpa.yaml", HPA_DOC);
+	json_object *fs[] = {with_hpa(90)}; /* the repository says 70 */
+	json_object *doc = doc_of(fs, 1);
+	kp_pr_opts o = {root, "namespace", "run-4", NULL, 1764050400};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_pr_plan(doc, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(g[0].changes, 0);
+	cr_expect_eq(g[0].unlocated, 1);
+	cr_expect_null(g[0].patch);
+	const char *why = json_object_get_string(json_object_object_get(json_object_array_get_idx(g[0].not_located, 0), "why"));
+	cr_expect(strstr(why, "target must change with it") && strstr(why, "is 70 in the manifest, 90 in the cluster"), "%s",
+		  why);
+	for (size_t i = 0; i < g[0].nfiles; i++)
+		cr_expect(!strstr(g[0].texts[i], "0.175"), "the Deployment was not edited alone");
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+}

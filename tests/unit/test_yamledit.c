@@ -348,3 +348,51 @@ Test(yamledit, errors_name_the_file_and_line)
 	expect_refused("kind: ConfigMap\nmetadata:\n  name: a\n", 500, K, K, K, "no pod template");
 	expect_refused("kind: Pod\nmetadata: [unclosed\n", 500, K, K, K, "m.yaml:");
 }
+
+static const char *const HPA = "apiVersion: autoscaling/v2\n"
+			       "kind: HorizontalPodAutoscaler\n"
+			       "metadata:\n"
+			       "  name: storefront\n"
+			       "spec:\n"
+			       "  metrics:\n"
+			       "  - type: Resource\n"
+			       "    resource:\n"
+			       "      name: cpu\n"
+			       "      target:\n"
+			       "        type: Utilization\n"
+			       "        averageUtilization: 70  # agreed with SRE\n";
+
+Test(yamledit, scalar_at_a_json_pointer)
+{
+	char *out = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_yaml_edit_scalar("h.yaml", HPA, strlen(HPA), 0, "/spec/metrics/0/resource/target/averageUtilization",
+					 "70", "333", &out, &n, &err),
+		     KP_OK, "%s", err.msg);
+	cr_expect(strstr(out, "        averageUtilization: 333  # agreed with SRE\n") != NULL, "%s", out);
+	cr_expect_eq(n, strlen(HPA) + 1);
+	free(out);
+	/* the manifest says something else than the cluster did: left alone */
+	cr_expect_eq(kp_yaml_edit_scalar("h.yaml", HPA, strlen(HPA), 0, "/spec/metrics/0/resource/target/averageUtilization",
+					 "80", "333", &out, &n, &err),
+		     KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "is 70 in the manifest, 80 in the cluster") != NULL, "%s", err.msg);
+	cr_expect_null(out);
+	cr_expect_eq(kp_yaml_edit_scalar("h.yaml", HPA, strlen(HPA), 0, "/spec/metrics/1/resource", "70", "333", &out, &n,
+					 &err),
+		     KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "no such path") != NULL, "%s", err.msg);
+	/* quoted stays quoted; ~1 is a slash in a key */
+	const char *q = "kind: X\nmetadata:\n  annotations:\n    a/b: \"on\"\n";
+	cr_assert_eq(kp_yaml_edit_scalar("q.yaml", q, strlen(q), 0, "/metadata/annotations/a~1b", "on", "off", &out, &n,
+					 &err),
+		     KP_OK, "%s", err.msg);
+	cr_expect_str_eq(out, "kind: X\nmetadata:\n  annotations:\n    a/b: \"off\"\n");
+	free(out);
+	/* through an alias: refused */
+	const char *al = "t: &t\n  averageUtilization: 70\nspec:\n  target: *t\n";
+	cr_expect_eq(kp_yaml_edit_scalar("a.yaml", al, strlen(al), 0, "/t/averageUtilization", "70", "80", &out, &n, &err),
+		     KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "anchor") != NULL, "%s", err.msg);
+}

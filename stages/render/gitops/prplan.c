@@ -120,29 +120,21 @@ static void unlocated(grp *g, json_object *f, const char *why)
 }
 
 /* One resize finding: located and edited in the group's copy of its file. */
-static kp_status resize(grp *g, json_object *f, const kp_manifests *m, const char *repo, kp_error *err)
+static void resize(grp *g, json_object *f, const kp_manifests *m, const char *repo)
 {
 	json_object *r = json_object_object_get(f, "resource");
 	const char *kind = kp_json_str(r, "kind"), *ns = kp_json_str(r, "namespace"), *name = kp_json_str(r, "name");
 	const char *cont = kp_json_str(f, "container");
 	if (!kind || !ns || !name || !cont) {
 		unlocated(g, f, "the finding names no kind, namespace, name and container");
-		return KP_OK;
-	}
-	json_object *rel = json_object_object_get(f, "related_changes");
-	if (rel && json_object_array_length(rel) > 0) {
-		/* the HPA's target moves with the requests (FINDINGS.md
-		 * related_changes): the requests alone would change when it scales */
-		unlocated(g, f, "its HorizontalPodAutoscaler's target must change with it (related_changes); editing "
-				"the autoscaler's manifest is not built yet, so the kubectl commands in the report carry it");
-		return KP_OK;
+		return;
 	}
 	kp_manifest_loc loc;
 	char *why = NULL;
 	if (!kp_manifests_find(m, kind, ns, name, &loc, &why)) {
 		unlocated(g, f, why);
 		free(why);
-		return KP_OK;
+		return;
 	}
 	json_object *cur = json_object_object_get(f, "current"), *rec = json_object_object_get(f, "recommended");
 	int64_t v[4], c[4];
@@ -156,27 +148,99 @@ static kp_status resize(grp *g, json_object *f, const kp_manifests *m, const cha
 	/* a CPU limit the recommendation drops (rightsizing.throttled_cpu_limit: remove) */
 	if (num(rec, keys[2]) < 0 && c[2] >= 0)
 		v[2] = KP_YAML_REMOVE;
+	/* the edits go to copies first: the finding's files change together or
+	 * not at all (an HPA whose target moves with the requests, FINDINGS.md
+	 * related_changes, is edited with them) */
+	size_t pend_idx[8], npend = 0;
+	char *pend_text[8];
+	size_t pend_len[8];
+	json_object *rel = json_object_object_get(f, "related_changes");
+	kp_buf reason;
+	kp_buf_init(&reason);
+	for (size_t i = 0; rel && i < json_object_array_length(rel) && !reason.len; i++) {
+		json_object *rc = json_object_array_get_idx(rel, i);
+		const char *rk = kp_json_str(rc, "resource.kind"), *rn = kp_json_str(rc, "resource.name");
+		const char *rns = kp_json_str(rc, "resource.namespace"), *ptr = kp_json_str(rc, "path");
+		json_object *was = json_object_object_get(rc, "current"), *to = json_object_object_get(rc, "recommended");
+		if (!rk || strcmp(rk, "HorizontalPodAutoscaler") || !rn || !ptr || !was || !to || npend == 8) {
+			kp_buf_printf(&reason, "a related change to %s %s is not carried by pull requests",
+				      rk ? rk : "another object", rn ? rn : "");
+			break;
+		}
+		kp_manifest_loc hl;
+		char *hwhy = NULL;
+		if (!kp_manifests_find(m, rk, rns ? rns : ns, rn, &hl, &hwhy)) {
+			kp_buf_printf(&reason, "its HorizontalPodAutoscaler's target must change with it, and %s", hwhy);
+			free(hwhy);
+			break;
+		}
+		size_t hidx = 0;
+		kp_error fe = {0};
+		if (file_text(g, repo, hl.file, &hidx, &fe)) {
+			kp_buf_puts(&reason, fe.msg);
+			break;
+		}
+		const char *base_text = g->texts[hidx];
+		size_t base_len = g->lens[hidx], slot = npend;
+		for (size_t k = 0; k < npend; k++)
+			if (pend_idx[k] == hidx)
+				slot = k, base_text = pend_text[k], base_len = pend_len[k];
+		char *out = NULL;
+		size_t outn = 0;
+		kp_error e = {0};
+		if (kp_yaml_edit_scalar(hl.file, base_text, base_len, hl.doc, ptr, json_object_get_string(was),
+					json_object_get_string(to), &out, &outn, &e)) {
+			kp_buf_printf(&reason, "its HorizontalPodAutoscaler's target must change with it: %s", e.msg);
+			break;
+		}
+		if (slot < npend)
+			free(pend_text[slot]);
+		else
+			npend++;
+		pend_idx[slot] = hidx, pend_text[slot] = out, pend_len[slot] = outn;
+	}
 	size_t idx = 0;
-	kp_status s = file_text(g, repo, loc.file, &idx, err);
-	if (s) {
-		unlocated(g, f, err->msg);
-		return KP_OK;
+	if (!reason.len) {
+		kp_error fe = {0};
+		if (file_text(g, repo, loc.file, &idx, &fe))
+			kp_buf_puts(&reason, fe.msg);
 	}
-	kp_yaml_resources want = {cont, v[0], v[2], v[1], v[3]};
-	char *out = NULL;
-	size_t outn = 0;
 	int changed = 0;
-	kp_error e = {0};
-	if (kp_yaml_edit_resources(loc.file, g->texts[idx], g->lens[idx], loc.doc, &want, &out, &outn, &changed, &e)) {
-		unlocated(g, f, e.msg);
-		return KP_OK;
+	if (!reason.len) {
+		const char *base_text = g->texts[idx];
+		size_t base_len = g->lens[idx], slot = npend;
+		for (size_t k = 0; k < npend; k++)
+			if (pend_idx[k] == idx)
+				slot = k, base_text = pend_text[k], base_len = pend_len[k];
+		kp_yaml_resources want = {cont, v[0], v[2], v[1], v[3]};
+		char *out = NULL;
+		size_t outn = 0;
+		kp_error e = {0};
+		if (kp_yaml_edit_resources(loc.file, base_text, base_len, loc.doc, &want, &out, &outn, &changed, &e)) {
+			kp_buf_puts(&reason, e.msg);
+		} else if (!changed) {
+			free(out);
+			kp_buf_puts(&reason, "the manifest already says so (the cluster runs something else than the repository)");
+		} else if (slot < npend) {
+			free(pend_text[slot]);
+			pend_text[slot] = out, pend_len[slot] = outn;
+		} else {
+			pend_idx[npend] = idx, pend_text[npend] = out, pend_len[npend] = outn;
+			npend++;
+		}
 	}
-	free(g->texts[idx]);
-	g->texts[idx] = out;
-	g->lens[idx] = outn;
-	if (!changed) {
-		unlocated(g, f, "the manifest already says so (the cluster runs something else than the repository)");
-		return KP_OK;
+	if (reason.len) {
+		unlocated(g, f, kp_buf_cstr(&reason));
+		for (size_t k = 0; k < npend; k++)
+			free(pend_text[k]);
+		kp_buf_release(&reason);
+		return;
+	}
+	kp_buf_release(&reason);
+	for (size_t k = 0; k < npend; k++) {
+		free(g->texts[pend_idx[k]]);
+		g->texts[pend_idx[k]] = pend_text[k];
+		g->lens[pend_idx[k]] = pend_len[k];
 	}
 	double sav = 0;
 	json_object *sv = json_object_object_get(f, "monthly_savings");
@@ -217,7 +281,7 @@ static kp_status resize(grp *g, json_object *f, const kp_manifests *m, const cha
 	}
 	json_object_object_add(ch, "evidence", ev);
 	json_object_array_add(g->changes, ch);
-	return KP_OK;
+	return;
 }
 
 static void destructive(grp *g, json_object *f)
@@ -398,7 +462,7 @@ kp_status kp_pr_plan(json_object *doc, const kp_pr_opts *o, kp_pr_group **out, s
 			continue;
 		grp *g = group_of(&gs, &ng, per_run ? "run" : ns && *ns ? ns : "cluster");
 		if (is_resize)
-			s = resize(g, f, m, o->repo_dir, err);
+			resize(g, f, m, o->repo_dir);
 		else
 			destructive(g, f);
 	}

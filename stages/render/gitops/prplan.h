@@ -4,7 +4,9 @@
  * (run); in each, the resize findings located in a directory of manifests
  * (locate.h) and edited there (yamledit.h), as a patch `git am` applies
  * (the diff made by libgit2) and a body for the pull request
- * (templates/pr-body.md.mustache). What could not be located, or edited
+ * (templates/pr-body.md.mustache). An HPA whose target moves with the
+ * requests (related_changes) is edited with them, or neither is. What
+ * could not be located, or edited
  * without damage, is listed in the body with the reason, never guessed;
  * the destructive cleanups of the group are an approval checklist there,
  * as files do not carry them. Nothing here writes to the repository.

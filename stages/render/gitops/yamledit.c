@@ -870,3 +870,158 @@ kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, i
 	tree_free(&t);
 	return s;
 }
+
+/* ---- one scalar at a JSON Pointer ---- */
+
+/* the next segment of a JSON Pointer, unescaped (~1 is /, ~0 is ~) */
+static char *pointer_segment(const char **pp)
+{
+	const char *p = *pp;
+	if (*p != '/')
+		return NULL;
+	p++;
+	kp_buf b;
+	kp_buf_init(&b);
+	for (; *p && *p != '/'; p++) {
+		if (*p == '~' && (p[1] == '0' || p[1] == '1')) {
+			kp_buf_putc(&b, p[1] == '0' ? '~' : '/');
+			p++;
+		} else {
+			kp_buf_putc(&b, *p);
+		}
+	}
+	*pp = p;
+	char *r = kp_buf_detach(&b);
+	return r ? r : kp_xstrdup("");
+}
+
+static bool same_value(const char *a, const char *b)
+{
+	if (!strcmp(a, b))
+		return true;
+	char *ea = NULL, *eb = NULL;
+	double x = strtod(a, &ea), y = strtod(b, &eb);
+	return ea != a && eb != b && !*ea && !*eb && x == y;
+}
+
+/* flattened lines of every document */
+static void flatten_plain(const ytree *t, kp_buf *out)
+{
+	kp_buf ignored;
+	kp_buf_init(&ignored);
+	kp_buf path;
+	kp_buf_init(&path);
+	for (size_t d = 0; d < t->ndocs; d++) {
+		kp_buf_reset(&path);
+		kp_buf_printf(&path, "#%zu", d);
+		flatten(t->docs[d], &path, out, NULL, &ignored);
+	}
+	kp_buf_release(&path);
+	kp_buf_release(&ignored);
+}
+
+static node *at_pointer(node *root, const char *pointer, bool *shared, const char **why)
+{
+	node *x = root;
+	*shared = false;
+	*why = NULL;
+	const char *p = pointer;
+	while (x && *p) {
+		char *seg = pointer_segment(&p);
+		if (!seg) {
+			*why = "not a JSON Pointer";
+			return NULL;
+		}
+		if (x->anchored || x->type == N_ALIAS)
+			*shared = true;
+		if (x->type == N_MAP) {
+			if (map_key(x, "<<"))
+				*shared = true;
+			x = map_get(x, seg);
+		} else if (x->type == N_SEQ) {
+			char *e = NULL;
+			long i = strtol(seg, &e, 10);
+			x = (e != seg && !*e && i >= 0 && (size_t)i < x->nkids) ? x->kids[i] : NULL;
+		} else {
+			x = NULL;
+		}
+		free(seg);
+	}
+	if (x && (x->anchored || x->type == N_ALIAS))
+		*shared = true;
+	if (!x)
+		*why = "no such path in the document";
+	return x;
+}
+
+kp_status kp_yaml_edit_scalar(const char *path, const char *text, size_t n, int doc, const char *pointer,
+			      const char *expect, const char *value, char **out, size_t *outn, kp_error *err)
+{
+	*out = NULL;
+	*outn = 0;
+	if (is_templated(text, n))
+		return kp_fail(err, KP_ERR_INPUT, "%s: a template ({{ }}): never edited", path);
+	ytree t;
+	kp_status s = parse_tree(path, text, n, &t, err);
+	if (s)
+		return s;
+	if (doc < 0 || (size_t)doc >= t.ndocs) {
+		tree_free(&t);
+		return kp_fail(err, KP_ERR_INPUT, "%s: no document %d", path, doc);
+	}
+	bool shared = false;
+	const char *why = NULL;
+	node *v = at_pointer(t.docs[doc], pointer, &shared, &why);
+	if (!v)
+		s = kp_fail(err, KP_ERR_INPUT, "%s: %s: %s", path, pointer, why);
+	else if (shared)
+		s = kp_fail(err, KP_ERR_INPUT,
+			    "%s:%zu: %s: an anchor, alias or merge key on the path (the change would reach other places): "
+			    "not edited",
+			    path, v->line + 1, pointer);
+	else if (v->type != N_SCALAR)
+		s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: %s: not a single value: not edited", path, v->line + 1, pointer);
+	else if (!same_value(v->value, expect))
+		s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: %s is %s in the manifest, %s in the cluster: not edited", path,
+			    v->line + 1, pointer, v->value, expect);
+	if (!s) {
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_buf_add(&b, text, v->start);
+		char *q = quoted(value, v->style);
+		kp_buf_puts(&b, q);
+		free(q);
+		kp_buf_add(&b, text + v->end, n - v->end);
+		*outn = b.len;
+		*out = kp_buf_detach(&b);
+		/* read back: only that value changed */
+		ytree t2;
+		s = parse_tree(path, *out, *outn, &t2, err);
+		if (!s) {
+			bool sh2 = false;
+			const char *w2 = NULL;
+			node *v2 = doc < (int)t2.ndocs ? at_pointer(t2.docs[doc], pointer, &sh2, &w2) : NULL;
+			kp_buf a, c;
+			kp_buf_init(&a), kp_buf_init(&c);
+			if (v2 && v2->type == N_SCALAR && same_value(v2->value, value)) {
+				char *keep = v2->value;
+				v2->value = v->value; /* compare everything else */
+				flatten_plain(&t, &a);
+				flatten_plain(&t2, &c);
+				v2->value = keep;
+			}
+			if (!v2 || !a.len || a.len != c.len || memcmp(kp_buf_cstr(&a), kp_buf_cstr(&c), a.len))
+				s = kp_fail(err, KP_ERR_INPUT, "%s: the edit of %s does not read back as intended: not edited",
+					    path, pointer);
+			kp_buf_release(&a), kp_buf_release(&c);
+			tree_free(&t2);
+		}
+		if (s) {
+			free(*out);
+			*out = NULL;
+			*outn = 0;
+		}
+	}
+	tree_free(&t);
+	return s;
+}

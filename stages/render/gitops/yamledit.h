@@ -72,6 +72,15 @@ typedef struct {
 kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, int doc, const kp_yaml_resources *want,
 				 char **out, size_t *outn, int *changed, kp_error *err);
 
+/* Sets the scalar at a JSON Pointer (RFC 6901, "/spec/metrics/0/resource/
+ * target/averageUtilization") of document doc to value, in the old
+ * scalar's quoting, when it holds expect now (compared as text, or as
+ * numbers when both are numbers): a manifest that says something else than
+ * the cluster did is left alone (KP_ERR_INPUT saying both). The same
+ * refusals and read-back as kp_yaml_edit_resources. */
+kp_status kp_yaml_edit_scalar(const char *path, const char *text, size_t n, int doc, const char *pointer,
+			      const char *expect, const char *value, char **out, size_t *outn, kp_error *err);
+
 /* The quantity as the file would write it, in the style of the value it
  * replaces (old: NULL for a new key): CPU as millicores ("250m") or cores
  * ("0.25", "2") as old is; memory in old's family of units (binary Ki..Ei,
