@@ -71,7 +71,7 @@ static int free_port(void)
 
 #define GITC "git -c user.name=alice -c user.email=alice@example.com -c init.defaultBranch=main"
 
-static void setup(void)
+static void seed(void)
 {
 	tmpdir_make(root, "git");
 	sh("cd %s && mkdir srv seed && " GITC " init -q --bare srv/manifests.git && cd seed && " GITC " init -q && "
@@ -79,6 +79,27 @@ static void setup(void)
 	   "printf '#!/bin/sh\\n' > deploy.sh && chmod +x deploy.sh && " GITC " add -A && " GITC
 	   " commit -qm base && " GITC " push -q ../srv/manifests.git HEAD:main",
 	   root);
+}
+
+/* waits until 127.0.0.1:p accepts */
+static void wait_port(int p, const char *what)
+{
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p),
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(fd);
+		if (ok)
+			return;
+		usleep(50000);
+	}
+	cr_assert_fail("%s did not start (make deps installs git and python3)", what);
+}
+
+static void setup(void)
+{
+	seed();
 	port = free_port();
 	snprintf(url, sizeof(url), "git://127.0.0.1:%d/manifests.git", port);
 	daemon_pid = fork();
@@ -95,18 +116,7 @@ static void setup(void)
 		       p, base, (char *)NULL);
 		_exit(127);
 	}
-	/* ready when it accepts */
-	for (int i = 0; i < 100; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-		int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-		close(fd);
-		if (ok)
-			return;
-		usleep(50000);
-	}
-	cr_assert_fail("git daemon did not start (is git installed? make deps)");
+	wait_port(port, "git daemon");
 }
 
 static void teardown(void)
@@ -236,4 +246,66 @@ Test(git, clear_errors_for_a_wrong_base_or_cache)
 	kp_git_opts o3 = {dead, cache, "main", NULL, NULL, NULL};
 	cr_expect_eq(kp_git_open(&o3, &g, &err), KP_ERR_NETWORK);
 	cr_expect(strstr(err.msg, "git clone") != NULL, "%s", err.msg);
+}
+
+/* ---- smart HTTP with a token, as GitHub and GitLab serve (tests/fakes/githttp.py) ---- */
+
+static void setup_http(void)
+{
+	seed();
+	char pf[128];
+	snprintf(pf, sizeof(pf), "%s/port", root);
+	daemon_pid = fork();
+	if (daemon_pid == 0) {
+		setpgid(0, 0);
+		char r[128];
+		snprintf(r, sizeof(r), "%s/srv", root);
+		execl("/usr/bin/python3", "python3", "tests/fakes/githttp.py", "--root", r, "--token", "s3cret-token",
+		      "--port-file", pf, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && !kp_file_exists(pf); i++)
+		usleep(50000);
+	char *p = out_of("cat %s", pf);
+	port = atoi(p);
+	free(p);
+	cr_assert(port > 0, "tests/fakes/githttp.py did not start");
+	wait_port(port, "tests/fakes/githttp.py");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/manifests.git", port);
+}
+
+TestSuite(githttp, .init = setup_http, .fini = teardown);
+
+Test(githttp, a_token_clones_and_pushes_and_stays_out_of_the_cache)
+{
+	char cache[128];
+	snprintf(cache, sizeof(cache), "%s/cache", root);
+	kp_git_opts o = {url, cache, "main", "s3cret-token", "x-access-token", NULL};
+	kp_git *g = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_git_open(&o, &g, &err), KP_OK, "%s", err.msg);
+	cr_expect_eq(publish(g, "kopilot/shop", "kind: Deployment\nmetadata:\n  name: b\n"), KP_GIT_CREATED);
+	kp_git_close(g);
+	char *log = out_of("git --git-dir=%s/srv/manifests.git log --format=%%an kopilot/shop -1", root);
+	cr_expect_str_eq(log, "kopilot");
+	free(log);
+	char *leak = out_of("grep -rl s3cret-token %s/.git 2>/dev/null | head -1", cache);
+	cr_expect_str_eq(leak, "", "the token is in %s", leak);
+	free(leak);
+}
+
+Test(githttp, a_wrong_or_missing_token_is_a_clear_error)
+{
+	char cache[128];
+	snprintf(cache, sizeof(cache), "%s/cache", root);
+	kp_git_opts o = {url, cache, "main", "wrong", "x-access-token", NULL};
+	kp_git *g = NULL;
+	kp_error err = {0};
+	cr_expect_eq(kp_git_open(&o, &g, &err), KP_ERR_NETWORK);
+	cr_expect(strstr(err.msg, "authentication failed") != NULL, "%s", err.msg);
+	cr_expect(strstr(err.msg, "wrong") == NULL, "the token is in the error: %s", err.msg);
+	snprintf(cache, sizeof(cache), "%s/cache2", root);
+	kp_git_opts o2 = {url, cache, "main", NULL, NULL, NULL};
+	cr_expect_eq(kp_git_open(&o2, &g, &err), KP_ERR_NETWORK);
+	cr_expect(strstr(err.msg, "set GIT_TOKEN") != NULL, "%s", err.msg);
 }
