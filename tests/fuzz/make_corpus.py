@@ -10,6 +10,7 @@ snapshot into OUT, all cut down from examples/demo-cluster (deterministic).
   OUT/corpus/model/      the snapshot seeds but usage (fuzz_model)
   OUT/corpus/redact/     JSON texts with values to redact (fuzz_redact)
   OUT/corpus/quantity/, OUT/corpus/mustache/, OUT/corpus/config/
+  OUT/corpus/yamledit/   the demo's manifests (fuzz_yamledit)
 """
 import glob
 import json
@@ -143,6 +144,20 @@ def main():
     write_bytes(os.path.join(c, "small"), b"prices:\n  cpu_core_hour: 0.05\n  currency: EUR\nrightsizing:\n"
                 b"  memory_floor_bytes: 32Mi\n  cpu_percentile: 99\nsafety:\n  protected_namespaces: [a, b]\n")
     write_bytes(os.path.join(c, "anchors"), b"a: &x {b: 1}\nc: *x\n")
+
+    # the manifest editor: the demo's manifests, and the containers renamed
+    # to the harness's "app" so the edits reach them
+    y = os.path.join(out, "corpus", "yamledit")
+    man = os.path.join(ROOT, "examples", "demo-manifests")
+    for dirpath, _, files in os.walk(man):
+        for f in sorted(files):
+            if f.endswith(".yaml"):
+                data = open(os.path.join(dirpath, f), "rb").read()
+                name = os.path.relpath(os.path.join(dirpath, f), man).replace("/", "_")
+                write_bytes(os.path.join(y, name), data)
+                write_bytes(os.path.join(y, "app-" + name), data.replace(b"- name: ", b"- name: app\n  x: "))
+    write_bytes(os.path.join(y, "plain"), b"kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n"
+                b"    resources:\n      requests: {cpu: 1}\n      limits:\n        cpu: 2\n")
 
 
 main()

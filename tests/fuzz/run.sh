@@ -3,7 +3,7 @@
 # run each for SECONDS (default 60), failing if any finds a crash, a leak,
 # undefined behaviour, a timeout or runs out of memory.
 #
-#   tests/fuzz/run.sh              all six harnesses, 60 s each
+#   tests/fuzz/run.sh              all seven harnesses, 60 s each
 #   tests/fuzz/run.sh 300 mustache one harness, 5 minutes
 #   FUZZ_BUILD_ONLY=1 tests/fuzz/run.sh   just build (and replay regressions)
 #
@@ -19,13 +19,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 SECS=${1:-60}
 shift || true
-ALL=(snapshot model redact quantity mustache config)
+ALL=(snapshot model redact quantity mustache config yamledit)
 HARNESSES=("$@")
 [ ${#HARNESSES[@]} -gt 0 ] || HARNESSES=("${ALL[@]}")
 
 OUT=build/fuzz
 CC=${FUZZ_CC:-clang}
-PKGS="json-c yaml-0.1 xlsxwriter libcmark-gfm"
+PKGS="json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl libgit2"
 # UB checks are recoverable only so that tests/fuzz/ubsan.supp can silence
 # known, reported issues; halt_on_error below still stops at the first other.
 SAN="-fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer"
@@ -43,7 +43,9 @@ fi
 # The built-in report template, generated as the Makefile does.
 { echo '/* generated from templates/report.md.mustache by tests/fuzz/run.sh */'
   echo 'static const unsigned char tmpl[] = {'; xxd -i < templates/report.md.mustache; echo ', 0x00 };'
-  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'; } > "$OUT/templates.c"
+  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'
+  echo 'static const unsigned char pr_tmpl[] = {'; xxd -i < templates/pr-body.md.mustache; echo ', 0x00 };'
+  echo 'const char *kp_template_pr_body(void) { return (const char *)pr_tmpl; }'; } > "$OUT/templates.c"
 
 # Library objects, instrumented for coverage (fuzzer-no-link) and sanitizers.
 OBJS=()
@@ -70,6 +72,7 @@ max_len() {
 	quantity) echo 128 ;;
 	mustache) echo 16384 ;;
 	config) echo 8192 ;;
+	yamledit) echo 16384 ;;
 	esac
 }
 
