@@ -152,9 +152,8 @@ static const struct help {
 	 "twice, a kustomize base two namespaces share, a Helm template, an alias)\n"
 	 "is listed in index.json with the reason, never guessed; an autoscaler\n"
 	 "whose target moves with the requests is edited with them, or neither\n"
-	 "is. DIR is only read. Pushing branches and opening\n"
-	 "the pull requests on the forge is not built yet: without --dry-run,\n"
-	 "--pr is refused (exit 2).\n"},
+	 "is. DIR is only read. Pushing branches and opening the pull requests on\n"
+	 "the forge is not built yet: without --dry-run, --pr is refused (exit 2).\n"},
 	{"config",
 	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE] [--template FILE] [--cluster-name NAME]\n"
 	 "\n"
