@@ -35,12 +35,13 @@
  *    with max: never below the percentile of the samples pooled, which
  *    lies between the series' own (7 s instead of 34 s for each CPU one);
  *  - first and last seen, the step-by-step kind, are asked only for the
- *    pods that need them: a phase before the others asks which series have
- *    a sample at the window's first step and at its last (cheap instant
- *    queries at those times, the same lookback as the subquery's points);
- *    the containers of a pod whose series all do get that step, exactly
- *    what the subquery would answer, and only the other pods are sent the
- *    subquery;
+ *    pods that need them: a phase before the others asks, with cheap
+ *    instant queries, which containers have a sample at the subquery's
+ *    first point (the same range as that point's) and when each
+ *    container's last sample within the lookback before its last point
+ *    was (timestamp() of a selector is cheap outside a subquery); that
+ *    settles their first and last step exactly as the subquery would, and
+ *    only the pods with a container left unsettled are sent the subquery;
  *  - OOM kills likewise: the phase before asks which pods had an
  *    OOMKilled last-termination reason in the window, and only those pods
  *    are sent the step-by-step OOM query (none, in most clusters).
