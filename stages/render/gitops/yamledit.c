@@ -195,24 +195,27 @@ static kp_status parse_tree(const char *path, const char *text, size_t n, ytree 
 
 /* ---- looking things up ---- */
 
-static node *map_get(const node *m, const char *key)
+/* the index of key's key node in a mapping's kids, or -1 */
+static long map_index(const node *m, const char *key)
 {
 	if (!m || m->type != N_MAP)
-		return NULL;
+		return -1;
 	for (size_t i = 0; i + 1 < m->nkids; i += 2)
 		if (m->kids[i]->type == N_SCALAR && !strcmp(m->kids[i]->value, key))
-			return m->kids[i + 1];
-	return NULL;
+			return (long)i;
+	return -1;
+}
+
+static node *map_get(const node *m, const char *key)
+{
+	long i = map_index(m, key);
+	return i < 0 ? NULL : m->kids[i + 1];
 }
 
 static node *map_key(const node *m, const char *key)
 {
-	if (!m || m->type != N_MAP)
-		return NULL;
-	for (size_t i = 0; i + 1 < m->nkids; i += 2)
-		if (m->kids[i]->type == N_SCALAR && !strcmp(m->kids[i]->value, key))
-			return m->kids[i];
-	return NULL;
+	long i = map_index(m, key);
+	return i < 0 ? NULL : m->kids[i];
 }
 
 static const char *str_at(const node *m, const char *a, const char *b)
