@@ -491,10 +491,13 @@ static kp_status request(kp_http_client *c, const char *method, const char *path
 		curl_msg[0] = '\0';
 		if (strcmp(method, "GET") == 0) {
 			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL); /* a pooled handle may carry one */
 		} else {
 			curl_easy_setopt(h, CURLOPT_POST, 1L);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+			/* PATCH and PUT send their body as a POST does */
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") ? method : NULL);
 		}
 		curl_easy_setopt(h, CURLOPT_PROXY, c->proxy);
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, NULL);
@@ -634,6 +637,16 @@ static kp_status buf_data(void *ud, const char *p, size_t n, kp_error *err)
 }
 
 static void buf_reset(void *ud) { kp_buf_reset(((bufsink_t *)ud)->out); }
+
+kp_status kp_http_send(kp_http_client *c, const char *method, const char *path, const char *content_type,
+		       const char *body, size_t body_len, kp_buf *out, size_t max, kp_http_result *res, kp_error *err)
+{
+	if (strcmp(method, "POST") && strcmp(method, "PATCH") && strcmp(method, "PUT") && strcmp(method, "GET"))
+		return kp_fail(err, KP_ERR_INTERNAL, "%s: method %s is not one kopilot sends", c->what, method);
+	bufsink_t b = {out, max, c->what, path};
+	kp_http_sink sink = {NULL, buf_data, buf_reset, &b};
+	return request(c, method, path, "application/json", content_type, body, body_len, &sink, res, err);
+}
 
 kp_status kp_http_get_buf(kp_http_client *c, const char *path, const char *accept, size_t max, kp_buf *out,
 			  kp_http_result *res, kp_error *err)

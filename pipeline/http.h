@@ -136,6 +136,12 @@ kp_status kp_http_get(kp_http_client *c, const char *path, const char *accept, c
 kp_status kp_http_post(kp_http_client *c, const char *path, const char *content_type, const char *body,
 		       size_t body_len, const kp_http_sink *sink, kp_http_result *res, kp_error *err);
 
+/* method (GET, POST, PATCH or PUT) with a body, the answer into out (at
+ * most max bytes): the forges' REST APIs. Refused on a read_only client
+ * unless GET. */
+kp_status kp_http_send(kp_http_client *c, const char *method, const char *path, const char *content_type,
+		       const char *body, size_t body_len, kp_buf *out, size_t max, kp_http_result *res, kp_error *err);
+
 /* GET into memory, at most max bytes (more: KP_ERR_INPUT). */
 kp_status kp_http_get_buf(kp_http_client *c, const char *path, const char *accept, size_t max, kp_buf *out,
 			  kp_http_result *res, kp_error *err);
