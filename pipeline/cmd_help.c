@@ -80,7 +80,7 @@ static const struct help {
 	 "  --window DURATION     how far back usage is summarised, ending at --now: 14d (default), 7d, 36h\n"
 	 "  --pr                  also the pull requests: the resize findings edited in the manifests of\n"
 	 "                        --repo, one per namespace (see kopilot render --help)\n"
-	 "  --repo DIR            the manifests' repository, a checkout (pr.repo)\n"
+	 "  --repo DIR|URL        the manifests' repository: a checkout with --dry-run, else its URL (pr.repo)\n"
 	 "  --base BRANCH         the branch the pull requests go into (pr.base, default main)\n"
 	 "  --forge github|gitlab where the pull requests go (pr.forge, default github)\n"
 	 "  --dry-run             write RUN/pr/GROUP.patch and RUN/pr/GROUP.md, push nothing\n"},
@@ -134,7 +134,7 @@ static const struct help {
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE] [--set KEY=VALUE] [--now RFC3339]\n"
 	 "                          [--cluster-name NAME] [--quiet]\n"
-	 "                          [--pr --repo DIR --dry-run [--base BRANCH] [--forge github|gitlab]]\n"
+	 "                          [--pr (--repo DIR --dry-run | --repo URL) [--base BRANCH] [--forge github|gitlab]]\n"
 	 "\n"
 	 "Writes RUN/report.md, RUN/report.html and RUN/report.xlsx from\n"
 	 "RUN/findings.json alone, so it works on a run directory copied from\n"
@@ -152,8 +152,15 @@ static const struct help {
 	 "twice, a kustomize base two namespaces share, a Helm template, an alias)\n"
 	 "is listed in index.json with the reason, never guessed; an autoscaler\n"
 	 "whose target moves with the requests is edited with them, or neither\n"
-	 "is. DIR is only read. Pushing branches and opening the pull requests on\n"
-	 "the forge is not built yet: without --dry-run, --pr is refused (exit 2).\n"},
+	 "is. DIR is only read.\n"
+	 "\n"
+	 "--pr --repo URL (no --dry-run): the same pull requests opened on GitHub\n"
+	 "(GITHUB_TOKEN or GIT_TOKEN): URL is cloned into pr.cache_dir (fetched on\n"
+	 "later runs), each group's edits are one commit on --base pushed as the\n"
+	 "branch kopilot/GROUP, and its pull request is created or updated. The\n"
+	 "same findings the next night: no commit, no new pull request. A branch\n"
+	 "someone else committed to is left alone, never force-pushed; a pull\n"
+	 "request closed without merging stays closed. GitLab is not built yet.\n"},
 	{"config",
 	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE] [--template FILE] [--cluster-name NAME]\n"
 	 "\n"

@@ -35,7 +35,7 @@ const kp_flag kp_flags[] = {
 	{"--window", 0, "DURATION", KP_VALUE_TEXT, NULL, "how far back usage is summarised, default 14d"},
 	{"--snapshot-out", 0, "DIR", KP_VALUE_DIR, NULL, "also save the collected snapshot in DIR"},
 	{"--pr", 0, NULL, KP_VALUE_NONE, NULL, "also the pull requests, the resize findings edited in the manifests"},
-	{"--repo", 0, "DIR", KP_VALUE_DIR, NULL, "the repository of the manifests (a checkout), for --pr"},
+	{"--repo", 0, "DIR", KP_VALUE_DIR, NULL, "the repository of the manifests, a checkout with --dry-run, else its URL"},
 	{"--base", 0, "BRANCH", KP_VALUE_TEXT, NULL, "the branch the pull requests go into, default main"},
 	{"--forge", 0, "NAME", KP_VALUE_CHOICE, forges, "where the pull requests go, github or gitlab"},
 	{"--dry-run", 0, NULL, KP_VALUE_NONE, NULL, "pull requests as RUN/pr/GROUP.patch and .md, nothing pushed"},

@@ -575,6 +575,11 @@ static const cfg_key config_keys[] = {
 	{"pr.forge", NULL, T_STRING, OFF(pr.forge), false, v_forge, "one of github, gitlab", 0, NULL},
 	{"pr.group_by", NULL, T_STRING, OFF(pr.group_by), false, v_group_by, "one of namespace, run", 0, NULL},
 	{"pr.dry_run", NULL, T_BOOL, OFF(pr.dry_run), false, NULL, "true or false", 0, NULL},
+	{"pr.api_url", NULL, T_STRING, OFF(pr.api_url), false, v_optional_url,
+	 "an http:// or https:// URL (GitHub Enterprise: https://HOST/api/v3)", 0, NULL},
+	{"pr.cache_dir", NULL, T_STRING, OFF(pr.cache_dir), false, NULL, "a directory", 0, NULL},
+	{"pr.label", NULL, T_STRING, OFF(pr.label), false, NULL, "a label name", 0, NULL},
+	{"pr.token", "GITHUB_TOKEN", T_STRING, OFF(pr.token), true, NULL, "a token", 0, NULL},
 	{"prometheus.token", "PROMETHEUS_TOKEN", T_STRING, OFF(prometheus.token), true, NULL, "a bearer token", 0, NULL},
 	{"prometheus.token_file", NULL, T_STRING, OFF(prometheus.token_file), false, NULL, "a file path", 0, NULL},
 	{"prometheus.username", NULL, T_STRING, OFF(prometheus.username), false, NULL, "a user name", 0, NULL},
@@ -668,6 +673,7 @@ void kp_config_init(kp_config *c)
 	c->pr.base = kp_xstrdup("main");
 	c->pr.forge = kp_xstrdup("github");
 	c->pr.group_by = kp_xstrdup("namespace");
+	c->pr.label = kp_xstrdup("kopilot");
 	c->prometheus.step = kp_xstrdup("auto");
 	c->prometheus.rate_window = kp_xstrdup("5m");
 	c->prometheus.timeout_seconds = 120;

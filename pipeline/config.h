@@ -172,6 +172,10 @@ typedef struct kp_config {
 		char *forge;    /* pr.forge "github" / --forge: github or gitlab */
 		char *group_by; /* pr.group_by "namespace": namespace or run */
 		bool dry_run;   /* pr.dry_run false / --dry-run: RUN/pr/ only, nothing pushed */
+		char *api_url;  /* pr.api_url: the forge's API, NULL = https://api.github.com */
+		char *cache_dir; /* pr.cache_dir: clones kept between runs, NULL = ~/.cache/kopilot/repos */
+		char *label;    /* pr.label "kopilot": put on every pull request */
+		char *token;    /* GITHUB_TOKEN / GIT_TOKEN, secret */
 	} pr;
 	kp_prices_config prices;
 	kp_rules_config rules;

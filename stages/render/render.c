@@ -16,6 +16,8 @@
 
 #include "pipeline/findings_json.h"
 #include "pipeline/listscan.h"
+#include "stages/render/gitops/forge.h"
+#include "stages/render/gitops/git.h"
 #include "stages/render/gitops/prplan.h"
 
 /* What the first pass keeps of each finding: what ranks it for the report
@@ -77,6 +79,36 @@ static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *e
 	return kp_xlsx_add(p->xlsx, item);
 }
 
+static const char *pr_token(const kp_config *c)
+{
+	const char *t = c->pr.token && *c->pr.token ? c->pr.token : getenv("GIT_TOKEN");
+	return t && *t ? t : NULL;
+}
+
+/* where clones are kept: pr.cache_dir, else $XDG_CACHE_HOME or ~/.cache,
+ * /kopilot/repos; one directory per URL */
+static char *cache_for(const kp_config *c, const char *url)
+{
+	char *base = NULL;
+	if (c->pr.cache_dir && *c->pr.cache_dir)
+		base = kp_xstrdup(c->pr.cache_dir);
+	else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME"))
+		base = kp_xasprintf("%s/kopilot/repos", getenv("XDG_CACHE_HOME"));
+	else
+		base = kp_xasprintf("%s/.cache/kopilot/repos", getenv("HOME") && *getenv("HOME") ? getenv("HOME") : "/tmp");
+	kp_buf b;
+	kp_buf_init(&b);
+	for (const char *p = url; *p; p++)
+		kp_buf_putc(&b, (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+					*p == '-'
+				    ? *p
+				    : '_');
+	char *r = kp_path_join(base, kp_buf_cstr(&b));
+	kp_buf_release(&b);
+	free(base);
+	return r;
+}
+
 /* --pr: what can be done before the reports are written (an error then
  * costs nothing) */
 static kp_status check_pr(const kp_config *c, kp_error *err)
@@ -86,19 +118,30 @@ static kp_status check_pr(const kp_config *c, kp_error *err)
 	const char *repo = c->pr.repo;
 	if (!repo || !*repo)
 		return kp_fail(err, KP_ERR_USAGE, "--pr needs the manifests' repository: --repo DIR (or pr.repo)");
-	if (strstr(repo, "://") || !strncmp(repo, "git@", 4))
+	bool remote = strstr(repo, "://") || !strncmp(repo, "git@", 4);
+	if (c->pr.dry_run) {
+		if (remote)
+			return kp_fail(err, KP_ERR_USAGE,
+				       "pr.repo %s: --dry-run reads a local checkout (git clone, then --repo DIR); "
+				       "without --dry-run the URL is cloned and the pull requests opened",
+				       repo);
+		struct stat sb;
+		if (stat(repo, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			return kp_fail(err, KP_ERR_USAGE, "pr.repo %s: not a directory", repo);
+		return KP_OK;
+	}
+	if (strcmp(c->pr.forge, "github"))
 		return kp_fail(err, KP_ERR_USAGE,
-			       "pr.repo %s: cloning a remote repository is not built yet: give a local checkout of it "
-			       "(git clone, then --repo DIR)",
-			       repo);
-	if (!c->pr.dry_run)
-		return kp_fail(err, KP_ERR_USAGE,
-			       "--pr would open pull requests on %s: pushing is not built yet; add --dry-run to write "
-			       "RUN/pr/GROUP.patch and RUN/pr/GROUP.md only",
+			       "pr.forge %s: opening merge requests on GitLab is not built yet; --dry-run writes "
+			       "RUN/pr/GROUP.patch and RUN/pr/GROUP.md",
 			       c->pr.forge);
-	struct stat sb;
-	if (stat(repo, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		return kp_fail(err, KP_ERR_USAGE, "pr.repo %s: not a directory", repo);
+	if (!remote)
+		return kp_fail(err, KP_ERR_USAGE,
+			       "pr.repo %s: pull requests need the repository's URL (https://github.com/OWNER/REPO.git); "
+			       "a local directory goes with --dry-run",
+			       repo);
+	if (!pr_token(c))
+		return kp_fail(err, KP_ERR_USAGE, "--pr on GitHub needs a token: set GITHUB_TOKEN (or GIT_TOKEN)");
 	return KP_OK;
 }
 
@@ -115,15 +158,32 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 	 * directory, not the name the user gave) */
 	char *run_name = kp_xasprintf("%s at %s", kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster",
 				      kp_json_str(doc, "generated_at") ? kp_json_str(doc, "generated_at") : "?");
-	kp_pr_opts o = {c->pr.repo, c->pr.group_by, run_name, "../report.html", run->now};
+	/* not a dry run: the repository cloned (or fetched) into the cache,
+	 * read there, the branches pushed and the pull requests opened */
+	kp_git *git = NULL;
+	kp_forge *forge = NULL;
+	char *cache = NULL;
+	const char *repo_dir = c->pr.repo;
+	if (!c->pr.dry_run) {
+		cache = cache_for(c, c->pr.repo);
+		kp_git_opts go = {c->pr.repo, cache, c->pr.base, pr_token(c), "x-access-token", NULL};
+		s = kp_mkdir_p(cache, err);
+		if (!s)
+			s = kp_git_open(&go, &git, err);
+		if (!s)
+			s = kp_forge_github(c->pr.repo, c->pr.api_url, pr_token(c), &forge, err);
+		repo_dir = git ? kp_git_workdir(git) : NULL;
+	}
+	kp_pr_opts o = {repo_dir, c->pr.group_by, run_name, "../report.html", run->now};
 	kp_pr_group *g = NULL;
 	size_t n = 0;
-	s = kp_pr_plan(doc, &o, &g, &n, err);
+	if (!s)
+		s = kp_pr_plan(doc, &o, &g, &n, err);
 	char *dir = kp_path_join(run->dir, "pr");
 	if (!s)
 		s = kp_mkdir_p(dir, err);
 	json_object *index = json_object_new_array(), *lost = json_object_new_array();
-	size_t changes = 0, unlocated = 0, prs = 0;
+	size_t changes = 0, unlocated = 0, prs = 0, counts[4] = {0}, foreign = 0;
 	for (size_t i = 0; !s && i < n; i++) {
 		for (size_t k = 0; g[i].not_located && k < json_object_array_length(g[i].not_located); k++)
 			json_object_array_add(lost, json_object_get(json_object_array_get_idx(g[i].not_located, k)));
@@ -155,6 +215,32 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 			json_object_object_add(e, "patch", json_object_new_string(rel));
 			free(rel);
 		}
+		if (!s && git) {
+			kp_git_result gr = KP_GIT_UNCHANGED;
+			char *msg = kp_xasprintf("%s\n\n%s", g[i].title, g[i].body);
+			s = kp_git_publish(git, g[i].branch, (const char *const *)g[i].files, (const char *const *)g[i].texts,
+					   g[i].lens, g[i].nfiles, msg, run->now, &gr, err);
+			free(msg);
+			static const char *const branch_words[] = {"created", "updated", "unchanged", "left alone"};
+			if (!s)
+				json_object_object_add(e, "branch_push", json_object_new_string(branch_words[gr]));
+			if (!s && gr == KP_GIT_FOREIGN) {
+				/* someone else committed to it: theirs now */
+				foreign++;
+			} else if (!s) {
+				kp_pr_action act = KP_PR_UPDATED;
+				char *url = NULL;
+				s = kp_forge_upsert(forge, g[i].branch, c->pr.base, g[i].title, g[i].body, c->pr.label, gr != KP_GIT_UNCHANGED,
+						    &act, &url, err);
+				static const char *const pr_words[] = {"created", "updated", "left closed"};
+				if (!s) {
+					json_object_object_add(e, "pull_request", json_object_new_string(pr_words[act]));
+					json_object_object_add(e, "url", json_object_new_string(url));
+					counts[act]++;
+				}
+				free(url);
+			}
+		}
 		json_object_array_add(index, e);
 		changes += g[i].changes;
 	}
@@ -163,7 +249,7 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 		json_object_object_add(top, "repo", json_object_new_string(c->pr.repo));
 		json_object_object_add(top, "base", json_object_new_string(c->pr.base));
 		json_object_object_add(top, "forge", json_object_new_string(c->pr.forge));
-		json_object_object_add(top, "dry_run", json_object_new_boolean(1));
+		json_object_object_add(top, "dry_run", json_object_new_boolean(c->pr.dry_run));
 		json_object_object_add(top, "pull_requests", json_object_get(index));
 		json_object_object_add(top, "not_located", json_object_get(lost));
 		char *p = kp_path_join(dir, "index.json");
@@ -178,15 +264,26 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 		json_object_object_add(ev, "pull_requests", json_object_new_int64((int64_t)prs));
 		json_object_object_add(ev, "changes", json_object_new_int64((int64_t)changes));
 		json_object_object_add(ev, "not_located", json_object_new_int64((int64_t)unlocated));
-		json_object_object_add(ev, "dry_run", json_object_new_boolean(1));
+		json_object_object_add(ev, "dry_run", json_object_new_boolean(c->pr.dry_run));
 		kp_audit_event(run->audit, "render.pr", ev);
-		kp_run_note(run, KP_NOTE_INFO,
+		if (git)
+			kp_run_note(run, KP_NOTE_INFO,
+				    "pull requests on %s: %zu created, %zu updated, %zu left closed (closed without merging, "
+				    "nothing new), %zu branch%s left alone (someone else committed to it); %zu resize finding%s "
+				    "not in one (pr/index.json says why)",
+				    c->pr.forge, counts[KP_PR_CREATED], counts[KP_PR_UPDATED], counts[KP_PR_RESPECTED], foreign,
+				    foreign == 1 ? "" : "es", unlocated, unlocated == 1 ? "" : "s");
+		else
+			kp_run_note(run, KP_NOTE_INFO,
 			    "pull requests (dry run): %zu, with %zu change%s to manifests; %zu resize finding%s not in one "
 			    "(pr/index.json says why): %s/pr/",
 			    prs, changes, changes == 1 ? "" : "s", unlocated, unlocated == 1 ? "" : "s", run->dir);
 	}
 	json_object_put(index);
 	json_object_put(lost);
+	kp_forge_free(forge);
+	kp_git_close(git);
+	free(cache);
 	free(dir);
 	kp_pr_groups_free(g, n);
 	json_object_put(doc);

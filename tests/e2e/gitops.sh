@@ -109,13 +109,72 @@ check "kopilot run --pr --dry-run with pr.group_by=run: one pull request for the
 # ---- what is refused ----
 expect_exit "--pr without --repo: exit 2" 2 "needs the manifests' repository: --repo DIR" -- \
 	"$KOPILOT" render "$T/run" --pr --dry-run
-expect_exit "--pr --repo URL: exit 2, cloning is not built yet" 2 "cloning a remote repository is not built yet" -- \
+expect_exit "--pr --dry-run --repo URL: exit 2, a dry run reads a checkout" 2 "dry-run reads a local checkout" -- \
 	"$KOPILOT" render "$T/run" --pr --dry-run --repo https://github.com/acme/k8s-manifests.git
-expect_exit "--pr without --dry-run: exit 2, pushing is not built yet" 2 "pushing is not built yet; add --dry-run" -- \
-	"$KOPILOT" render "$T/run" --pr --repo "$REPO"
+expect_exit "--pr without --dry-run on a directory: exit 2, the URL is needed" 2 "need the repository's URL" -- \
+	env GITHUB_TOKEN=x "$KOPILOT" render "$T/run" --pr --repo "$REPO"
+expect_exit "--pr without a token: exit 2 naming GITHUB_TOKEN" 2 "set GITHUB_TOKEN" -- \
+	env -u GITHUB_TOKEN -u GIT_TOKEN "$KOPILOT" render "$T/run" --pr --repo https://github.com/acme/k8s-manifests.git
+expect_exit "--forge gitlab without --dry-run: exit 2, not built yet" 2 "GitLab is not built yet" -- \
+	env GITHUB_TOKEN=x "$KOPILOT" render "$T/run" --pr --forge gitlab --repo https://gitlab.com/acme/k8s.git
 expect_exit "--repo that is not a directory: exit 2" 2 "not a directory" -- \
 	"$KOPILOT" render "$T/run" --pr --dry-run --repo "$T/nosuch"
 expect_exit "--forge other than github or gitlab: exit 2" 2 "forge" -- \
 	"$KOPILOT" render "$T/run" --pr --dry-run --repo "$REPO" --forge bitbucket
 check "a refused render leaves the run as it was (pr/ of the last good render)" diff -r "$T/pr1" "$T/run/pr"
+
+# ---- on GitHub: the branches pushed over smart HTTP with a token (the
+# real git http-backend), the pull requests opened through the REST API (a
+# stateful fake of it) ----
+mkdir -p "$T/srv/acme"
+git init -q --bare -b main "$T/srv/acme/manifests.git"
+(cd "$W" && git push -q "$T/srv/acme/manifests.git" HEAD~6:refs/heads/main) >/dev/null 2>&1
+MAIN0=$(git --git-dir="$T/srv/acme/manifests.git" rev-parse main)
+start_fake() { # start_fake NAME ARGS...: its port in $PORT_<NAME>
+	local name=$1; shift
+	"$PY" "$@" --port-file "$T/$name.port" >"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.1; done
+	printf -v "PORT_$name" '%s' "$(cat "$T/$name.port")"
+}
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null; rm -rf "$T"' EXIT
+start_fake git "$ROOT/tests/fakes/githttp.py" --root "$T/srv" --token ghp_e2e
+start_fake api "$ROOT/tests/fakes/github.py" --token ghp_e2e --log "$T/api.jsonl"
+GURL=http://127.0.0.1:$PORT_git/acme/manifests.git
+pr_run() {
+	GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run" --pr --repo "$GURL" --set "pr.api_url=http://127.0.0.1:$PORT_api" \
+		--set "pr.cache_dir=$T/cache" --now "$NOW" >"$T/gh.out" 2>"$T/gh.err"
+}
+pr_run; rc=$?
+check "render --pr on GitHub: exit 3 (the demo), the note counts six created" \
+	eval 'test $rc = 3 && grep -q "pull requests on github: 6 created, 0 updated" "$T/gh.err"'
+api_state() { curl -s "http://127.0.0.1:$PORT_api/_test/state"; }
+check "six pull requests, one per namespace, from kopilot/<namespace> into main, labelled" \
+	$PY -c 'import json,sys
+ps = json.load(sys.stdin)
+assert sorted(p["head"]["ref"] for p in ps) == ["kopilot/" + n for n in ("analytics", "checkout", "ml", "monitoring", "payments", "search")], ps
+for p in ps:
+    assert p["state"] == "open" and p["base"]["ref"] == "main" and p["labels"] == [{"name": "kopilot"}], p
+    assert p["title"].startswith("kopilot: rightsize") and "| workload |" in p["body"], p["title"]' < <(api_state)
+check "six branches pushed, one commit each on main, main untouched" \
+	eval 'test "$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref --format="%(refname)" refs/heads/kopilot | wc -l)" = 6 &&
+	test "$(git --git-dir="$T/srv/acme/manifests.git" rev-parse main)" = "$MAIN0" &&
+	test "$(git --git-dir="$T/srv/acme/manifests.git" rev-list --count main..kopilot/payments)" = 1'
+check "the pushed branch holds exactly what the patch says" \
+	eval 'test "$(git --git-dir="$T/srv/acme/manifests.git" diff main kopilot/checkout)" = "$(cd "$W" && git diff HEAD~6 HEAD -- apps/checkout/cart-api.yaml)"'
+check "pr/index.json: each pull request's URL and what was done" \
+	$PY -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert d["dry_run"] is False
+for p in d["pull_requests"]:
+    assert p["pull_request"] == "created" and p["branch_push"] == "created" and p["url"].startswith("https://github.example/acme/manifests/pull/"), p' "$T/run/pr/index.json"
+tips1=$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref --format="%(objectname)" refs/heads/kopilot)
+pr_run; rc=$?
+check "the next night: no new commit, no new pull request, the six updated" \
+	eval 'test $rc = 3 && grep -q "pull requests on github: 0 created, 6 updated" "$T/gh.err" &&
+	test "$tips1" = "$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref --format="%(objectname)" refs/heads/kopilot)" &&
+	test "$(api_state | $PY -c "import json,sys; print(len(json.load(sys.stdin)))")" = 6'
+check "the token is in no file of the run, the cache or the fake's request log" \
+	eval '! grep -rq ghp_e2e "$T/run" "$T/cache" "$T/api.jsonl"'
 finish
