@@ -279,6 +279,8 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 			    "(pr/index.json says why): %s/pr/",
 			    prs, changes, changes == 1 ? "" : "s", unlocated, unlocated == 1 ? "" : "s", run->dir);
 	}
+	if (s)
+		kp_remove_tree(dir); /* no half of the pull requests in the run */
 	json_object_put(index);
 	json_object_put(lost);
 	kp_forge_free(forge);
@@ -371,8 +373,23 @@ static kp_status render_run(kp_run *run, kp_error *err)
 		s = kp_write_file_atomic(mdpath, md, strlen(md), err);
 	if (!s)
 		s = kp_write_file_atomic(htmlpath, html, strlen(html), err);
-	if (!s && run->cfg->pr.enabled)
-		s = render_prs(run, fpath, err);
+	if (!s && run->cfg->pr.enabled) {
+		/* the nightly report does not depend on the forge: a repository or
+		 * forge that fails (down, a refused push, a revoked token) makes
+		 * the run degraded, with the reason, and the reports land */
+		kp_error pe = {0};
+		kp_status ps = render_prs(run, fpath, &pe);
+		if (ps == KP_ERR_NOMEM || ps == KP_ERR_INTERNAL) {
+			*err = pe;
+			s = ps;
+		} else if (ps) {
+			run->degraded = true;
+			kp_run_note(run, KP_NOTE_WARN, "pull requests not opened: %s", pe.msg);
+			json_object *ev = json_object_new_object();
+			json_object_object_add(ev, "error", json_object_new_string(pe.msg));
+			kp_audit_event(run->audit, "render.pr", ev);
+		}
+	}
 	if (!s) {
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));

@@ -175,6 +175,12 @@ check "the next night: no new commit, no new pull request, the six updated" \
 	eval 'test $rc = 3 && grep -q "pull requests on github: 0 created, 6 updated" "$T/gh.err" &&
 	test "$tips1" = "$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref --format="%(objectname)" refs/heads/kopilot)" &&
 	test "$(api_state | $PY -c "import json,sys; print(len(json.load(sys.stdin)))")" = 6'
+# the forge down: the report still lands, the run says why (degraded)
+GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run" --pr --repo "$GURL" --set "pr.api_url=http://127.0.0.1:1" \
+	--set "pr.cache_dir=$T/cache" --now "$NOW" >"$T/down.out" 2>"$T/down.err"
+rc=$?
+check "GitHub's API down: exit 3, the reports written, the note says the pull requests were not opened, no pr/" \
+	eval 'test $rc = 3 && grep -q "pull requests not opened: GitHub" "$T/down.err" && test -s "$T/run/report.md" && test ! -e "$T/run/pr"'
 check "the token is in no file of the run, the cache or the fake's request log" \
 	eval '! grep -rq ghp_e2e "$T/run" "$T/cache" "$T/api.jsonl"'
 finish
