@@ -24,23 +24,10 @@ static char api[64];
 static void setup(void)
 {
 	tmpdir_make(root, "forge");
-	char pf[128];
-	snprintf(pf, sizeof(pf), "%s/port", root);
-	fake = fork();
-	if (fake == 0) {
-		setpgid(0, 0);
-		execl("/usr/bin/python3", "python3", "tests/fakes/github.py", "--token", "ghp_test", "--port-file", pf,
-		      "--rate-limit-first", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && !kp_file_exists(pf); i++)
-		usleep(50000);
-	char *text = NULL;
-	size_t n = 0;
-	kp_error err = {0};
-	cr_assert_eq(kp_read_file(pf, &text, &n, &err), KP_OK, "tests/fakes/github.py did not start: %s", err.msg);
-	snprintf(api, sizeof(api), "http://127.0.0.1:%s", text);
-	free(text);
+	int port = 0;
+	fake = tmpdir_start_fake(root, &port, "tests/fakes/github.py", "--token", "ghp_test", "--rate-limit-first",
+				 (const char *)NULL);
+	snprintf(api, sizeof(api), "http://127.0.0.1:%d", port);
 }
 
 static void teardown(void)

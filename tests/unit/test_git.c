@@ -253,23 +253,10 @@ Test(git, clear_errors_for_a_wrong_base_or_cache)
 static void setup_http(void)
 {
 	seed();
-	char pf[128];
-	snprintf(pf, sizeof(pf), "%s/port", root);
-	daemon_pid = fork();
-	if (daemon_pid == 0) {
-		setpgid(0, 0);
-		char r[128];
-		snprintf(r, sizeof(r), "%s/srv", root);
-		execl("/usr/bin/python3", "python3", "tests/fakes/githttp.py", "--root", r, "--token", "s3cret-token",
-		      "--port-file", pf, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200 && !kp_file_exists(pf); i++)
-		usleep(50000);
-	char *p = out_of("cat %s", pf);
-	port = atoi(p);
-	free(p);
-	cr_assert(port > 0, "tests/fakes/githttp.py did not start");
+	char r[128];
+	snprintf(r, sizeof(r), "%s/srv", root);
+	daemon_pid = tmpdir_start_fake(root, &port, "tests/fakes/githttp.py", "--root", r, "--token", "s3cret-token",
+				       (const char *)NULL);
 	wait_port(port, "tests/fakes/githttp.py");
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/manifests.git", port);
 }

@@ -6,9 +6,11 @@
 #define KP_TEST_TMPDIR_H
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline/kp.h"
 
@@ -30,6 +32,41 @@ static inline void tmpdir_make(char *root, const char *name)
 {
 	snprintf(root, 64, "/tmp/kp-%s-XXXXXX", name);
 	cr_assert(mkdtemp(root));
+}
+
+/* Starts one of tests/fakes/ (python3 SCRIPT ARGS... --port-file F, NULL
+ * terminated) in its own process group (teardown: kill(-pid, SIGKILL)),
+ * and waits for the port it writes. */
+static inline pid_t tmpdir_start_fake(const char *root, int *port, const char *script, ...)
+{
+	char pf[128];
+	snprintf(pf, sizeof(pf), "%s/%s.port", root, strrchr(script, '/') ? strrchr(script, '/') + 1 : script);
+	const char *argv[32] = {"python3", script};
+	int n = 2;
+	va_list ap;
+	va_start(ap, script);
+	for (const char *a; n < 28 && (a = va_arg(ap, const char *)) != NULL;)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n++] = "--port-file";
+	argv[n++] = pf;
+	argv[n] = NULL;
+	pid_t pid = fork();
+	if (pid == 0) {
+		setpgid(0, 0);
+		execv("/usr/bin/python3", (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && !kp_file_exists(pf); i++)
+		usleep(50000);
+	char *text = NULL;
+	size_t len = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_read_file(pf, &text, &len, &err), KP_OK, "%s did not start (make deps installs python3): %s",
+		     script, err.msg);
+	*port = atoi(text);
+	free(text);
+	return pid;
 }
 
 #endif
