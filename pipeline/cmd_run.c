@@ -186,10 +186,15 @@ static void print_summary(const char *dir, const run_summary *sum)
 		       "\"inconsistencies\"); nothing was concluded from them\n",
 		       (long long)ni, ni == 1 ? "" : "s");
 	printf("\nReports:\n  %s/report.html\n  %s/report.md\n  %s/report.xlsx\n  %s/findings.json\n", dir, dir, dir, dir);
-	/* --pr --dry-run: the pull requests as files */
+	/* --pr: the pull requests, as files (dry run) or opened (their URLs) */
 	char *pr = kp_path_join(dir, "pr/index.json");
-	if (kp_file_exists(pr))
-		printf("  %s (pull requests, dry run: pr/GROUP.patch, pr/GROUP.md)\n", pr);
+	json_object *idx = kp_file_exists(pr) ? json_object_from_file(pr) : NULL;
+	if (idx)
+		printf("  %s (pull requests%s)\n", pr,
+		       json_object_get_boolean(json_object_object_get(idx, "dry_run"))
+			       ? ", dry run: pr/GROUP.patch, pr/GROUP.md"
+			       : ": each one's URL and what was done");
+	json_object_put(idx);
 	free(pr);
 }
 

@@ -569,8 +569,8 @@ static const cfg_key config_keys[] = {
 	 "a duration such as 5m", 0, NULL},
 	/* pull requests */
 	{"pr.enabled", NULL, T_BOOL, OFF(pr.enabled), false, NULL, "true or false", 0, NULL},
-	{"pr.repo", NULL, T_STRING, OFF(pr.repo), false, NULL, "a directory holding the manifests (a checkout)", 0,
-	 NULL},
+	{"pr.repo", NULL, T_STRING, OFF(pr.repo), false, NULL,
+	 "the manifests' repository: a checkout directory (pr.dry_run) or its URL", 0, NULL},
 	{"pr.base", NULL, T_STRING, OFF(pr.base), false, NULL, "a branch name", 0, NULL},
 	{"pr.forge", NULL, T_STRING, OFF(pr.forge), false, v_forge, "one of github, gitlab", 0, NULL},
 	{"pr.group_by", NULL, T_STRING, OFF(pr.group_by), false, v_group_by, "one of namespace, run", 0, NULL},
