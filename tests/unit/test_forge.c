@@ -32,10 +32,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (fake > 0) {
-		kill(-fake, SIGKILL);
-		waitpid(fake, NULL, 0);
-	}
+	tmpdir_stop_fake(fake);
 	kp_remove_tree(root);
 }
 

@@ -121,10 +121,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (daemon_pid > 0) {
-		kill(-daemon_pid, SIGKILL);
-		waitpid(daemon_pid, NULL, 0);
-	}
+	tmpdir_stop_fake(daemon_pid);
 	kp_remove_tree(root);
 }
 

@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pipeline/kp.h"
@@ -67,6 +69,16 @@ static inline pid_t tmpdir_start_fake(const char *root, int *port, const char *s
 	*port = atoi(text);
 	free(text);
 	return pid;
+}
+
+/* Stops what tmpdir_start_fake (or a fork that did setpgid) started: the
+ * whole process group (git daemon runs git-daemon as its child). */
+static inline void tmpdir_stop_fake(pid_t pid)
+{
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 }
 
 #endif

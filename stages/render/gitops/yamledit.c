@@ -731,6 +731,7 @@ static void flatten(const node *x, kp_buf *path, kp_buf *out, const node *c, kp_
 	}
 }
 
+/* every document; c (NULL: none) as flatten says */
 static void flatten_all(const ytree *t, const node *c, kp_buf *out, kp_buf *inside)
 {
 	kp_buf path;
@@ -803,22 +804,33 @@ static kp_status verify(const char *path, const ytree *old, const node *oc, cons
 	return ok ? KP_OK : kp_fail(err, KP_ERR_INPUT, "%s: the edit %s: not edited", path, why);
 }
 
+/* What both edits start with: never a template; the file parsed, with a
+ * document doc (a mapping when want_map). */
+static kp_status open_doc(const char *path, const char *text, size_t n, int doc, bool want_map, ytree *t,
+			  kp_error *err)
+{
+	if (is_templated(text, n))
+		return kp_fail(err, KP_ERR_INPUT, "%s: a template ({{ }}): never edited", path);
+	kp_status s = parse_tree(path, text, n, t, err);
+	if (s)
+		return s;
+	if (doc < 0 || (size_t)doc >= t->ndocs || (want_map && t->docs[doc]->type != N_MAP)) {
+		tree_free(t);
+		return kp_fail(err, KP_ERR_INPUT, "%s: no document %d", path, doc);
+	}
+	return KP_OK;
+}
+
 kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, int doc, const kp_yaml_resources *want,
 				 char **out, size_t *outn, int *changed, kp_error *err)
 {
 	*out = NULL;
 	*outn = 0;
 	*changed = 0;
-	if (is_templated(text, n))
-		return kp_fail(err, KP_ERR_INPUT, "%s: a template ({{ }}): never edited", path);
 	ytree t;
-	kp_status s = parse_tree(path, text, n, &t, err);
+	kp_status s = open_doc(path, text, n, doc, true, &t, err);
 	if (s)
 		return s;
-	if (doc < 0 || (size_t)doc >= t.ndocs || t.docs[doc]->type != N_MAP) {
-		tree_free(&t);
-		return kp_fail(err, KP_ERR_INPUT, "%s: no document %d", path, doc);
-	}
 	node *root = t.docs[doc], *c = NULL;
 	const char *kind = str_at(root, "kind", NULL);
 	s = find_container(path, root, kind ? kind : "", want->container, &c, err);
@@ -907,22 +919,6 @@ static bool same_value(const char *a, const char *b)
 	return ea != a && eb != b && !*ea && !*eb && x == y;
 }
 
-/* flattened lines of every document */
-static void flatten_plain(const ytree *t, kp_buf *out)
-{
-	kp_buf ignored;
-	kp_buf_init(&ignored);
-	kp_buf path;
-	kp_buf_init(&path);
-	for (size_t d = 0; d < t->ndocs; d++) {
-		kp_buf_reset(&path);
-		kp_buf_printf(&path, "#%zu", d);
-		flatten(t->docs[d], &path, out, NULL, &ignored);
-	}
-	kp_buf_release(&path);
-	kp_buf_release(&ignored);
-}
-
 static node *at_pointer(node *root, const char *pointer, bool *shared, const char **why)
 {
 	node *x = root;
@@ -962,16 +958,10 @@ kp_status kp_yaml_edit_scalar(const char *path, const char *text, size_t n, int 
 {
 	*out = NULL;
 	*outn = 0;
-	if (is_templated(text, n))
-		return kp_fail(err, KP_ERR_INPUT, "%s: a template ({{ }}): never edited", path);
 	ytree t;
-	kp_status s = parse_tree(path, text, n, &t, err);
+	kp_status s = open_doc(path, text, n, doc, false, &t, err);
 	if (s)
 		return s;
-	if (doc < 0 || (size_t)doc >= t.ndocs) {
-		tree_free(&t);
-		return kp_fail(err, KP_ERR_INPUT, "%s: no document %d", path, doc);
-	}
 	bool shared = false;
 	const char *why = NULL;
 	node *v = at_pointer(t.docs[doc], pointer, &shared, &why);
@@ -1009,8 +999,8 @@ kp_status kp_yaml_edit_scalar(const char *path, const char *text, size_t n, int 
 			if (v2 && v2->type == N_SCALAR && same_value(v2->value, value)) {
 				char *keep = v2->value;
 				v2->value = v->value; /* compare everything else */
-				flatten_plain(&t, &a);
-				flatten_plain(&t2, &c);
+				flatten_all(&t, NULL, &a, NULL);
+				flatten_all(&t2, NULL, &c, NULL);
 				v2->value = keep;
 			}
 			if (!v2 || !a.len || a.len != c.len || memcmp(kp_buf_cstr(&a), kp_buf_cstr(&c), a.len))
