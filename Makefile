@@ -28,6 +28,10 @@ DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffi
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client
+# Node.js and npm (Debian's nodejs, npm) for the forge fakes' faithfulness
+# test (tests/clients: the official @octokit/rest and @gitbeaker/rest from
+# npm): checked by command in deps, as NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 LIB_SRCS := $(wildcard pipeline/*.c stages/*/*.c stages/*/*/*.c)
@@ -39,7 +43,7 @@ TEST_BIN := $(BUILD)/unit-tests
 KOPILOT := $(BUILD)/kopilot
 MANPAGE := $(BUILD)/kopilot.1
 
-.PHONY: all deps demo test unit e2e quality rundir layers asan faults fuzz bench clean install check-deps
+.PHONY: all deps demo test unit e2e forges quality rundir layers asan faults fuzz bench clean install check-deps
 
 all: $(KOPILOT) $(MANPAGE)
 
@@ -82,6 +86,8 @@ deps:
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	command -v kubectl >/dev/null 2>&1 || missing="$$missing $(DEPS_KUBECTL)"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or: sudo apt-get install$$missing)" >&2; exit 1; fi; \
@@ -107,6 +113,12 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/live.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/prom.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/gitops.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/corpus.sh
+
+# forges.sh: the GitHub and GitLab fakes proven with the official npm clients
+# (npm ci into tests/clients/node_modules the first time; no build needed)
+forges: deps
+	bash tests/e2e/forges.sh
 
 # quality.sh: seeded clusters with every category planted; precision and
 # recall must be 1.0 and no recommendation may break a safety invariant.
@@ -126,6 +138,7 @@ layers:
 test: deps
 	$(MAKE) all $(TEST_BIN)
 	$(MAKE) layers
+	$(MAKE) forges
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) rundir
@@ -144,6 +157,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/cli.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/gitops.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a

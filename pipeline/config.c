@@ -210,7 +210,7 @@ static bool v_forge(const cfg_value *v, char *why, size_t n)
 static bool v_group_by(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
-	return v->s && (!strcmp(v->s, "namespace") || !strcmp(v->s, "run"));
+	return v->s && (!strcmp(v->s, "namespace") || !strcmp(v->s, "team") || !strcmp(v->s, "run"));
 }
 
 static bool v_optional_url(const cfg_value *v, char *why, size_t n)
@@ -252,6 +252,19 @@ static bool v_label(const cfg_value *v, char *why, size_t n)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/* A Kubernetes label key: [prefix/]name, the name 1-63 of [A-Za-z0-9._-]. */
+static bool v_label_key(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	const char *s = v->s, *slash = s ? strrchr(s, '/') : NULL, *name = slash ? slash + 1 : s;
+	if (!s || !*name || strlen(name) > 63 || strlen(s) > 316)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("._-/", *p)))
 			return false;
 	return true;
 }
@@ -573,13 +586,19 @@ static const cfg_key config_keys[] = {
 	 "the manifests' repository: a checkout directory (pr.dry_run) or its URL", 0, NULL},
 	{"pr.base", NULL, T_STRING, OFF(pr.base), false, NULL, "a branch name", 0, NULL},
 	{"pr.forge", NULL, T_STRING, OFF(pr.forge), false, v_forge, "one of github, gitlab", 0, NULL},
-	{"pr.group_by", NULL, T_STRING, OFF(pr.group_by), false, v_group_by, "one of namespace, run", 0, NULL},
+	{"pr.group_by", NULL, T_STRING, OFF(pr.group_by), false, v_group_by, "one of namespace, team, run", 0, NULL},
 	{"pr.dry_run", NULL, T_BOOL, OFF(pr.dry_run), false, NULL, "true or false", 0, NULL},
 	{"pr.api_url", NULL, T_STRING, OFF(pr.api_url), false, v_optional_url,
 	 "an http:// or https:// URL (GitHub Enterprise: https://HOST/api/v3)", 0, NULL},
 	{"pr.cache_dir", NULL, T_STRING, OFF(pr.cache_dir), false, NULL, "a directory", 0, NULL},
 	{"pr.label", NULL, T_STRING, OFF(pr.label), false, NULL, "a label name", 0, NULL},
-	{"pr.token", "GITHUB_TOKEN", T_STRING, OFF(pr.token), true, NULL, "a token", 0, NULL},
+	/* no environment variable of its own: which one is read depends on
+	 * the forge (render.c: GITHUB_TOKEN or GITLAB_TOKEN, then GIT_TOKEN),
+	 * so a GitHub token in the environment never goes to a GitLab host */
+	{"pr.token", NULL, T_STRING, OFF(pr.token), true, NULL, "a token", 0, NULL},
+	{"pr.token_file", NULL, T_STRING, OFF(pr.token_file), false, NULL, "a file path", 0, NULL},
+	{"pr.ssh_key", NULL, T_STRING, OFF(pr.ssh_key), false, NULL, "a private key file", 0, NULL},
+	{"pr.team_label", NULL, T_STRING, OFF(pr.team_label), false, v_label_key, "a label key", 0, NULL},
 	{"prometheus.token", "PROMETHEUS_TOKEN", T_STRING, OFF(prometheus.token), true, NULL, "a bearer token", 0, NULL},
 	{"prometheus.token_file", NULL, T_STRING, OFF(prometheus.token_file), false, NULL, "a file path", 0, NULL},
 	{"prometheus.username", NULL, T_STRING, OFF(prometheus.username), false, NULL, "a user name", 0, NULL},
@@ -674,6 +693,7 @@ void kp_config_init(kp_config *c)
 	c->pr.forge = kp_xstrdup("github");
 	c->pr.group_by = kp_xstrdup("namespace");
 	c->pr.label = kp_xstrdup("kopilot");
+	c->pr.team_label = kp_xstrdup("team");
 	c->prometheus.step = kp_xstrdup("auto");
 	c->prometheus.rate_window = kp_xstrdup("5m");
 	c->prometheus.timeout_seconds = 120;

@@ -175,7 +175,11 @@ typedef struct kp_config {
 		char *api_url;  /* pr.api_url: the forge's API, NULL = https://api.github.com */
 		char *cache_dir; /* pr.cache_dir: clones kept between runs, NULL = ~/.cache/kopilot/repos */
 		char *label;    /* pr.label "kopilot": put on every pull request */
-		char *token;    /* GITHUB_TOKEN / GIT_TOKEN, secret */
+		char *token;    /* pr.token, secret; else pr.token_file, else GITHUB_TOKEN or GITLAB_TOKEN
+				 * (by pr.forge), else GIT_TOKEN */
+		char *token_file; /* pr.token_file: the token in a file (a mounted Secret) */
+		char *ssh_key;  /* pr.ssh_key: private key for an ssh:// or git@ URL, NULL = ssh-agent */
+		char *team_label; /* pr.team_label "team": the label pr.group_by team groups by */
 	} pr;
 	kp_prices_config prices;
 	kp_rules_config rules;

@@ -165,7 +165,20 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string(f->id));
 	json_object_object_add(o, "category", json_object_new_string(kp_category_name(f->category)));
-	json_object_object_add(o, "resource", ref_to_json(f->api_version, f->kind, f->namespace_, f->name));
+	json_object *res = ref_to_json(f->api_version, f->kind, f->namespace_, f->name);
+	if (f->argocd_app || f->flux_kustomization || f->helm_release) {
+		json_object *g = json_object_new_object();
+		if (f->argocd_app)
+			json_object_object_add(g, "argocd_app", json_object_new_string(f->argocd_app));
+		if (f->flux_kustomization)
+			json_object_object_add(g, "flux_kustomization", json_object_new_string(f->flux_kustomization));
+		if (f->helm_release)
+			json_object_object_add(g, "helm_release", json_object_new_string(f->helm_release));
+		json_object_object_add(res, "gitops", g);
+	}
+	if (f->team)
+		json_object_object_add(res, "team", json_object_new_string(f->team));
+	json_object_object_add(o, "resource", res);
 	json_object_object_add(o, "container", str_or_null(f->container));
 	json_object *ev = json_object_new_array();
 	for (size_t i = 0; i < f->nevidence; i++) {
@@ -602,6 +615,13 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 	    (s = rd_str(r, o, "resource.kind", false, &f->kind)) ||
 	    (s = rd_str(r, kp_json_get(o, "resource"), "namespace", true, &f->namespace_)) ||
 	    (s = rd_str(r, o, "resource.name", false, &f->name)) || (s = rd_str(r, o, "container", true, &f->container)))
+		return s;
+	json_object *gitops = kp_json_get(o, "resource.gitops");
+	if (gitops && ((s = rd_str(r, gitops, "argocd_app", true, &f->argocd_app)) ||
+		       (s = rd_str(r, gitops, "flux_kustomization", true, &f->flux_kustomization)) ||
+		       (s = rd_str(r, gitops, "helm_release", true, &f->helm_release))))
+		return s;
+	if ((s = rd_str(r, kp_json_get(o, "resource"), "team", true, &f->team)))
 		return s;
 	kp_finding_compute_id(f);
 	const char *id = kp_json_str(o, "id");

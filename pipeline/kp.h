@@ -138,6 +138,10 @@ kp_status kp_open_input(const char *path, FILE **out, kp_error *err);
 /* Reads a whole regular file (kp_open_input); *out is NUL-terminated and
  * owned by the caller. */
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err);
+/* A token kept in a file (a mounted Secret): its content without the
+ * trailing newline; an error names the configuration key, never the
+ * content. */
+kp_status kp_read_token_file(const char *path, const char *key, char **out, kp_error *err);
 /* Writes path atomically: temp file in the same directory, fsync, rename.
  * A crash or error never leaves a half-written file at path. */
 kp_status kp_write_file_atomic(const char *path, const char *data, size_t len, kp_error *err);

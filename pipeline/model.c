@@ -255,6 +255,7 @@ void kp_finding_release(kp_finding *f)
 	free(f->explained_by);
 	free(f->trend);
 	free(f->first_seen);
+	free(f->argocd_app), free(f->flux_kustomization), free(f->helm_release), free(f->team);
 	kp_pricing_inputs_release(&f->pricing);
 	kp_rates_release(&f->price);
 }

@@ -469,6 +469,12 @@ typedef struct kp_finding {
 	 * when first seen (NULL: unknown); trend NULL when there is no
 	 * previous run, and then neither is written */
 	char *trend, *first_seen;
+	/* Where the object comes from, as the live object says (NULL: it
+	 * does not): Argo CD application, Flux Kustomization "ns/name", Helm
+	 * release "ns/name", and the value of the pr.team_label label. Read
+	 * by render --pr to find the manifest and group pull requests
+	 * (stages/analyze/scope.c fills them). */
+	char *argocd_app, *flux_kustomization, *helm_release, *team;
 } kp_finding;
 
 typedef struct kp_skip {

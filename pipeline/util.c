@@ -541,6 +541,24 @@ kp_status kp_open_input(const char *path, FILE **out, kp_error *err)
 	return KP_OK;
 }
 
+kp_status kp_read_token_file(const char *path, const char *key, char **out, kp_error *err)
+{
+	char *t = NULL;
+	size_t n = 0;
+	kp_error e = {0};
+	*out = NULL;
+	if (kp_read_file(path, &t, &n, &e))
+		return kp_fail(err, KP_ERR_USAGE, "%s: %s", key, e.msg);
+	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+		t[--n] = '\0';
+	if (!n) {
+		free(t);
+		return kp_fail(err, KP_ERR_USAGE, "%s: %s is empty", key, path);
+	}
+	*out = t;
+	return KP_OK;
+}
+
 kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 {
 	FILE *f;

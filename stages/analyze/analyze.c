@@ -246,6 +246,7 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 		kp_run_note(run, KP_NOTE_INFO, "analyze: left out of the report: %zu input%s not collected outside its scope",
 			    f.missing_excluded_by_scope, f.missing_excluded_by_scope == 1 ? "" : "s");
 	f.excluded_by_selector = kp_scope_selector(&f, c, run->selector); /* same reasons, same point */
+	kp_scope_sources(&f, c, run->cfg->pr.team_label);
 	/* Memory: the rules are done and findings own copies of their strings,
 	 * so the model's object arrays go before analysis.json is written
 	 * (kp_analysis_doc reads only their lengths, kept); the findings are

@@ -97,6 +97,10 @@ size_t kp_scope_missing(kp_cluster *c, const kp_config *cfg, const char *const *
  * labels (in c) satisfy sel; returns how many findings went. NULL or an
  * empty selector keeps everything. Order is kept. */
 size_t kp_scope_selector(kp_findings *f, const kp_cluster *c, const struct kp_selector *sel);
+/* Each finding's origin as its object in c says it (kp_finding's
+ * argocd_app, flux_kustomization, helm_release) and its team: the value of
+ * the label team_label (NULL: none). */
+void kp_scope_sources(kp_findings *f, const kp_cluster *c, const char *team_label);
 
 /* Whether objects in this namespace are excluded (namespace labelled or
  * annotated kopilot.io/ignore=true). */

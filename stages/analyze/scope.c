@@ -281,6 +281,63 @@ static bool keep_selected(const void *ud, const char *ns, const char *kind, cons
 	return selected(x->ix, x->sel, kind, ns, name);
 }
 
+static const kp_meta *meta_find(const meta_index *ix, const char *kind, const char *ns, const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_ident(kind, ns, name, ix->v[mid]);
+		if (c == 0)
+			return ix->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static const char *kv_get(const kp_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(kv[i].key, key))
+			return kv[i].value;
+	return NULL;
+}
+
+void kp_scope_sources(kp_findings *f, const kp_cluster *c, const char *team_label)
+{
+	meta_index ix;
+	index_build(&ix, c);
+	for (size_t i = 0; i < f->items.len; i++) {
+		kp_finding *x = &f->items.items[i];
+		const kp_meta *m = meta_find(&ix, x->kind, x->namespace_, x->name);
+		if (!m)
+			continue;
+		/* Argo CD: "APP:GROUP/KIND:NAMESPACE/NAME" (annotation tracking),
+		 * or the app.kubernetes.io/instance-style label it sets with label
+		 * tracking (argocd.argoproj.io/instance) */
+		const char *t = kv_get(m->annotations, m->nannotations, "argocd.argoproj.io/tracking-id");
+		const char *colon = t ? strchr(t, ':') : NULL;
+		if (colon && colon > t)
+			x->argocd_app = kp_xasprintf("%.*s", (int)(colon - t), t);
+		else if ((t = kv_get(m->labels, m->nlabels, "argocd.argoproj.io/instance")) != NULL && *t)
+			x->argocd_app = kp_xstrdup(t);
+		const char *fn = kv_get(m->labels, m->nlabels, "kustomize.toolkit.fluxcd.io/name");
+		const char *fns = kv_get(m->labels, m->nlabels, "kustomize.toolkit.fluxcd.io/namespace");
+		if (fn && *fn)
+			x->flux_kustomization = kp_xasprintf("%s/%s", fns && *fns ? fns : "flux-system", fn);
+		const char *hr = kv_get(m->annotations, m->nannotations, "meta.helm.sh/release-name");
+		const char *hns = kv_get(m->annotations, m->nannotations, "meta.helm.sh/release-namespace");
+		if (hr && *hr)
+			x->helm_release = kp_xasprintf("%s/%s", hns && *hns ? hns : (x->namespace_ ? x->namespace_ : ""), hr);
+		const char *team = team_label ? kv_get(m->labels, m->nlabels, team_label) : NULL;
+		if (team && *team)
+			x->team = kp_xstrdup(team);
+	}
+	free(ix.v);
+}
+
 size_t kp_scope_selector(kp_findings *f, const kp_cluster *c, const kp_selector *sel)
 {
 	if (!sel || !sel->n)

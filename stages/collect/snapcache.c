@@ -62,7 +62,8 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 6u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid */
+#define MC_VERSION 7u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
+			    * 7: GitOps annotations kept */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu

@@ -300,6 +300,14 @@ static bool keep_all_labels(kp_resource r) { return r != KP_RES_PODS; }
  * values are checked as the API server checks labels and selectors (the
  * instance-type label reaches every report); annotations are free text,
  * only a NUL is refused. */
+/* The annotations the model keeps (k_annotations says the same to the
+ * list reader); the rest is not read. */
+static bool kept_annotation(const char *k)
+{
+	return !strncmp(k, "kopilot.io/", 11) || !strcmp(k, "argocd.argoproj.io/tracking-id") ||
+	       !strcmp(k, "meta.helm.sh/release-name") || !strcmp(k, "meta.helm.sh/release-namespace");
+}
+
 static kp_status copy_kv(ctx_t *x, json_object *map, bool all, const char *field, bool labels, kp_kv **out,
 			 size_t *n)
 {
@@ -311,7 +319,7 @@ static kp_status copy_kv(ctx_t *x, json_object *map, bool all, const char *field
 	json_object_object_foreach(map, k, v)
 	{
 		(void)v;
-		if (all || strncmp(k, "kopilot.io/", 11) == 0)
+		if (all || (labels ? !strncmp(k, "kopilot.io/", 11) : kept_annotation(k)))
 			cap++;
 	}
 	if (!cap)
@@ -320,7 +328,7 @@ static kp_status copy_kv(ctx_t *x, json_object *map, bool all, const char *field
 	*out = kv;
 	json_object_object_foreach(map, k2, v2)
 	{
-		if (!(all || strncmp(k2, "kopilot.io/", 11) == 0))
+		if (!(all || (labels ? !strncmp(k2, "kopilot.io/", 11) : kept_annotation(k2))))
 			continue;
 		const char *val = json_object_is_type(v2, json_type_string) ? json_object_get_string(v2) : "";
 		char f[300], q[KP_QUOTE_SIZE];
@@ -993,8 +1001,15 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 #define KEEP_END {NULL, NULL}
 static const kp_keep k_none[] = {KEEP_END}; /* the value is there, none of its members */
 static const kp_keep k_kopilot[] = {{"kopilot.io/*", NULL}, KEEP_END};
+/* kopilot's own, the default StorageClass, and where an object comes
+ * from (render --pr: Argo CD, Helm; Flux says it with labels): the same
+ * list as kept_annotation() */
 static const kp_keep k_annotations[] = {{"kopilot.io/*", NULL},
-					{"storageclass.kubernetes.io/is-default-class", NULL}, KEEP_END};
+					{"storageclass.kubernetes.io/is-default-class", NULL},
+					{"argocd.argoproj.io/tracking-id", NULL},
+					{"meta.helm.sh/release-name", NULL},
+					{"meta.helm.sh/release-namespace", NULL},
+					KEEP_END};
 static const kp_keep k_owner[] = {{"controller", NULL}, {"kind", NULL}, {"name", NULL}, KEEP_END};
 #define KEEP_META {"name", NULL}, {"namespace", NULL}, {"creationTimestamp", NULL}, \
 		  {"annotations", k_annotations}, {"ownerReferences", k_owner}

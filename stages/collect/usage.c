@@ -1404,19 +1404,6 @@ static kp_status write_usage(prom *p, const char *path, kp_error *err)
 	return s;
 }
 
-static kp_status read_token_file(const char *path, char **out, kp_error *err)
-{
-	char *t = NULL;
-	size_t n = 0;
-	kp_error e = {0};
-	if (kp_read_file(path, &t, &n, &e))
-		return kp_fail(err, KP_ERR_USAGE, "prometheus.token_file: %s", e.msg);
-	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
-		t[--n] = '\0';
-	*out = t;
-	return KP_OK;
-}
-
 kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const char *path, kp_prom_stats *st,
 			  kp_error *err)
 {
@@ -1445,7 +1432,7 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 	char *token = NULL;
 	kp_status s = KP_OK;
 	if (cfg->prometheus.token_file && !cfg->prometheus.token)
-		s = read_token_file(cfg->prometheus.token_file, &token, err);
+		s = kp_read_token_file(cfg->prometheus.token_file, "prometheus.token_file", &token, err);
 	const char **headers = kp_xcalloc(cfg->prometheus.headers.len + 1, sizeof(char *));
 	for (size_t i = 0; i < cfg->prometheus.headers.len; i++)
 		headers[i] = cfg->prometheus.headers.items[i];

@@ -7,6 +7,8 @@
  */
 #include "stages/render/render.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +81,25 @@ static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *e
 	return kp_xlsx_add(p->xlsx, item);
 }
 
-static const char *pr_token(const kp_config *c)
+static bool is_gitlab(const kp_config *c) { return !strcmp(c->pr.forge, "gitlab"); }
+
+/* The forge's token (caller frees; NULL: none): pr.token, pr.token_file,
+ * the forge's own variable, GIT_TOKEN. A GitHub token in the environment
+ * is never sent to GitLab, nor the other way round. */
+static kp_status pr_token(const kp_config *c, char **out, kp_error *err)
 {
-	const char *t = c->pr.token && *c->pr.token ? c->pr.token : getenv("GIT_TOKEN");
-	return t && *t ? t : NULL;
+	*out = NULL;
+	if (c->pr.token && *c->pr.token) {
+		*out = kp_xstrdup(c->pr.token);
+		return KP_OK;
+	}
+	if (c->pr.token_file && *c->pr.token_file)
+		return kp_read_token_file(c->pr.token_file, "pr.token_file", out, err);
+	const char *t = getenv(is_gitlab(c) ? "GITLAB_TOKEN" : "GITHUB_TOKEN");
+	if (!t || !*t)
+		t = getenv("GIT_TOKEN");
+	*out = t && *t ? kp_xstrdup(t) : NULL;
+	return KP_OK;
 }
 
 /* where clones are kept: pr.cache_dir, else $XDG_CACHE_HOME or ~/.cache,
@@ -130,19 +147,41 @@ static kp_status check_pr(const kp_config *c, kp_error *err)
 			return kp_fail(err, KP_ERR_USAGE, "pr.repo %s: not a directory", repo);
 		return KP_OK;
 	}
-	if (strcmp(c->pr.forge, "github"))
-		return kp_fail(err, KP_ERR_USAGE,
-			       "pr.forge %s: opening merge requests on GitLab is not built yet; --dry-run writes "
-			       "RUN/pr/GROUP.patch and RUN/pr/GROUP.md",
-			       c->pr.forge);
 	if (!remote)
 		return kp_fail(err, KP_ERR_USAGE,
-			       "pr.repo %s: pull requests need the repository's URL (https://github.com/OWNER/REPO.git); "
-			       "a local directory goes with --dry-run",
-			       repo);
-	if (!pr_token(c))
-		return kp_fail(err, KP_ERR_USAGE, "--pr on GitHub needs a token: set GITHUB_TOKEN (or GIT_TOKEN)");
-	return KP_OK;
+			       "pr.repo %s: %s need the repository's URL (%s); a local directory goes with --dry-run",
+			       repo, is_gitlab(c) ? "merge requests" : "pull requests",
+			       is_gitlab(c) ? "https://gitlab.com/GROUP/REPO.git" : "https://github.com/OWNER/REPO.git");
+	if (c->pr.ssh_key && *c->pr.ssh_key && access(c->pr.ssh_key, R_OK) != 0)
+		return kp_fail(err, KP_ERR_USAGE, "pr.ssh_key %s: %s", c->pr.ssh_key, strerror(errno));
+	char *t = NULL;
+	kp_status s = pr_token(c, &t, err);
+	if (!s && !t)
+		s = kp_fail(err, KP_ERR_USAGE, "--pr on %s needs a token for its API: set %s (or GIT_TOKEN, or pr.token_file)",
+			    is_gitlab(c) ? "GitLab" : "GitHub", is_gitlab(c) ? "GITLAB_TOKEN" : "GITHUB_TOKEN");
+	free(t);
+	return s;
+}
+
+/* What a pull request whose branch someone else committed to is told
+ * instead of a forced push: the changes kopilot proposes now, as a patch
+ * to apply by hand; *marker names this very patch, so the next run with
+ * the same findings does not say it again. */
+static void foreign_comment(const kp_pr_group *g, const char *run_name, char **text, char **marker)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a of the patch */
+	for (const unsigned char *p = (const unsigned char *)(g->patch ? g->patch : ""); *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	*marker = kp_xasprintf("<!-- kopilot:proposal:%016llx -->", (unsigned long long)h);
+	*text = kp_xasprintf("kopilot (%s) has %zu proposed change%s for this branch, but someone else has committed "
+			     "to `%s` since kopilot last pushed, so it was left alone (kopilot never force-pushes over "
+			     "other people's work).\n\nTo take the proposal, apply this patch on the branch "
+			     "(`git am`), or close this pull request and delete the branch: the next run opens a new "
+			     "one.\n\n<details><summary>The proposed patch</summary>\n\n```diff\n%s```\n</details>",
+			     run_name, g->changes, g->changes == 1 ? "" : "s", g->branch,
+			     /* the forges take comments up to 64 KB */
+			     g->patch && strlen(g->patch) < 60000 ? g->patch
+								   : "(too large for a comment: it is pr/GROUP.patch in the run)\n");
 }
 
 /* --pr --dry-run: RUN/pr/GROUP.patch (git am applies it), RUN/pr/GROUP.md
@@ -162,16 +201,22 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 	 * read there, the branches pushed and the pull requests opened */
 	kp_git *git = NULL;
 	kp_forge *forge = NULL;
-	char *cache = NULL;
+	char *cache = NULL, *token = NULL;
 	const char *repo_dir = c->pr.repo;
 	if (!c->pr.dry_run) {
 		cache = cache_for(c, c->pr.repo);
-		kp_git_opts go = {c->pr.repo, cache, c->pr.base, pr_token(c), "x-access-token", NULL};
-		s = kp_mkdir_p(cache, err);
+		s = pr_token(c, &token, err);
+		/* the user name a token goes with over https: GitHub takes any,
+		 * GitLab wants oauth2 for OAuth and personal tokens alike */
+		kp_git_opts go = {c->pr.repo,	 cache, c->pr.base, token, is_gitlab(c) ? "oauth2" : "x-access-token",
+				  c->pr.ssh_key && *c->pr.ssh_key ? c->pr.ssh_key : NULL};
+		if (!s)
+			s = kp_mkdir_p(cache, err);
 		if (!s)
 			s = kp_git_open(&go, &git, err);
 		if (!s)
-			s = kp_forge_github(c->pr.repo, c->pr.api_url, pr_token(c), &forge, err);
+			s = kp_forge_new(is_gitlab(c) ? KP_FORGE_GITLAB : KP_FORGE_GITHUB, c->pr.repo, c->pr.api_url, token,
+					 &forge, err);
 		repo_dir = git ? kp_git_workdir(git) : NULL;
 	}
 	kp_pr_opts o = {repo_dir, c->pr.group_by, run_name, "../report.html", run->now};
@@ -225,8 +270,20 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 			if (!s)
 				json_object_object_add(e, "branch_push", json_object_new_string(branch_words[gr]));
 			if (!s && gr == KP_GIT_FOREIGN) {
-				/* someone else committed to it: theirs now */
+				/* someone else committed to it: theirs now; what kopilot
+				 * would have changed goes to the pull request as a
+				 * comment, once per change (the marker is the patch's
+				 * hash), with the patch in the run */
 				foreign++;
+				char *text = NULL, *marker = NULL, *url = NULL;
+				foreign_comment(&g[i], run_name, &text, &marker);
+				bool said = false;
+				s = kp_forge_comment(forge, g[i].branch, marker, text, &said, &url, err);
+				if (!s && url) {
+					json_object_object_add(e, "pull_request", json_object_new_string(said ? "commented" : "already commented"));
+					json_object_object_add(e, "url", json_object_new_string(url));
+				}
+				free(text), free(marker), free(url);
 			} else if (!s) {
 				kp_pr_action act = KP_PR_UPDATED;
 				char *url = NULL;
@@ -286,6 +343,7 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 	kp_forge_free(forge);
 	kp_git_close(git);
 	free(cache);
+	free(token);
 	free(dir);
 	kp_pr_groups_free(g, n);
 	json_object_put(doc);

@@ -153,3 +153,92 @@ Test(forge, owner_and_repo_from_the_clone_url)
 	kp_error err = {0};
 	cr_expect_eq(kp_forge_github("https://github.com/", api, "t", &f, &err), KP_ERR_USAGE);
 }
+
+/* GitLab: the merge request of a project in a nested group, by its
+ * source branch; a closed one respected; a comment said once */
+static char gl_root[64], gl_api[96];
+static pid_t gl_fake;
+
+static void gl_setup(void)
+{
+	tmpdir_make(gl_root, "gitlab");
+	int port = 0;
+	gl_fake = tmpdir_start_fake(gl_root, &port, "tests/fakes/gitlab.py", "--token", "glpat-test", "--rate-limit-first",
+				    (const char *)NULL);
+	snprintf(gl_api, sizeof(gl_api), "http://127.0.0.1:%d/api/v4", port);
+}
+
+static void gl_teardown(void)
+{
+	tmpdir_stop_fake(gl_fake);
+	kp_remove_tree(gl_root);
+}
+
+TestSuite(gitlab, .init = gl_setup, .fini = gl_teardown);
+
+Test(gitlab, merge_requests_created_updated_respected_and_commented_once)
+{
+	kp_forge *f = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_forge_new(KP_FORGE_GITLAB, "git@gitlab.acme.io:platform/k8s/manifests.git", gl_api, "glpat-test",
+				  &f, &err),
+		     KP_OK, "%s", err.msg);
+	kp_pr_action act;
+	char *url = NULL;
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t1", "b1", "kopilot", true, &act, &url, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_eq(act, KP_PR_CREATED);
+	cr_expect_str_eq(url, "https://gitlab.example/platform/k8s/manifests/-/merge_requests/1");
+	free(url);
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t2", "b2", "kopilot", true, &act, &url, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_eq(act, KP_PR_UPDATED);
+	free(url);
+	bool said = false;
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(kp_forge_comment(f, "kopilot/shop", "<!-- kopilot:proposal:1 -->", "hello", &said, &url, &err),
+			     KP_OK, "%s", err.msg);
+		cr_expect_eq(said, i == 0, "said once, not twice (run %d)", i);
+		free(url);
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "curl -s -X POST %.*s/_test/close/1 >/dev/null", (int)(strlen(gl_api) - 7), gl_api);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t2", "b2", "kopilot", false, &act, &url, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_eq(act, KP_PR_RESPECTED);
+	free(url);
+	/* no open merge request: nobody to tell */
+	cr_assert_eq(kp_forge_comment(f, "kopilot/shop", "<!-- m -->", "x", &said, &url, &err), KP_OK, "%s", err.msg);
+	cr_expect(!said);
+	cr_expect_null(url);
+	kp_forge_free(f);
+	/* a wrong token: a clear error naming GITLAB_TOKEN, never the token */
+	cr_assert_eq(kp_forge_new(KP_FORGE_GITLAB, "https://gitlab.acme.io/platform/k8s/manifests.git", gl_api, "wrong",
+				  &f, &err),
+		     KP_OK, "%s", err.msg);
+	cr_expect_eq(kp_forge_upsert(f, "kopilot/x", "main", "t", "b", NULL, true, &act, &url, &err), KP_ERR_USAGE);
+	cr_expect(strstr(err.msg, "GITLAB_TOKEN") && !strstr(err.msg, "wrong"), "%s", err.msg);
+	kp_forge_free(f);
+}
+
+Test(gitlab, default_api_addresses_from_the_clone_url)
+{
+	static const struct {
+		kp_forge_kind k;
+		const char *url, *api;
+	} cases[] = {
+		{KP_FORGE_GITHUB, "https://github.com/acme/m.git", "https://api.github.com"},
+		{KP_FORGE_GITHUB, "git@ghe.acme.io:acme/m.git", "https://ghe.acme.io/api/v3"},
+		{KP_FORGE_GITLAB, "https://gitlab.com/g/sub/m.git", "https://gitlab.com/api/v4"},
+		{KP_FORGE_GITLAB, "http://gitlab.local:8080/g/m", "http://gitlab.local:8080/api/v4"},
+		{KP_FORGE_GITLAB, "ssh://git@gitlab.acme.io:2222/g/m.git", "https://gitlab.acme.io:2222/api/v4"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		kp_forge *f = NULL;
+		kp_error err = {0};
+		cr_assert_eq(kp_forge_new(cases[i].k, cases[i].url, NULL, "t", &f, &err), KP_OK, "%s", err.msg);
+		cr_expect_str_eq(kp_forge_api(f), cases[i].api, "%s", cases[i].url);
+		kp_forge_free(f);
+	}
+}

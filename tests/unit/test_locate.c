@@ -117,3 +117,99 @@ Test(locate, unreadable_files_are_counted_not_fatal)
 	cr_expect(kp_manifests_find(m, "Deployment", "shop", "cart", &loc, &why));
 	kp_manifests_free(m);
 }
+
+#define DEPLOY_C(name)                                                                                       \
+	"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: " name "\nspec:\n  template:\n    spec:\n" \
+	"      containers:\n      - name: app\n        resources:\n          requests:\n            cpu: 1\n"
+
+static bool locate(kp_manifests *m, const char *ns, const char *name, const char *argo, const char *flux,
+		   kp_manifest_loc *loc, char **why)
+{
+	kp_manifest_query q = {"Deployment", ns, name, "app", argo, flux, NULL};
+	return kp_manifests_locate(m, &q, loc, why);
+}
+
+Test(locate, an_overlay_patch_that_sets_resources_is_edited_not_the_base)
+{
+	put("base/kustomization.yaml", "resources:\n- app.yaml\n");
+	put("base/app.yaml", DEPLOY_C("app"));
+	put("prod/kustomization.yaml", "namespace: prod\nresources:\n- ../base\npatches:\n- path: res.yaml\n");
+	put("prod/res.yaml", DEPLOY_C("app"));
+	put("staging/kustomization.yaml", "namespace: staging\nresources:\n- ../base\n");
+	kp_manifests *m = scan();
+	kp_manifest_loc loc;
+	char *why = NULL;
+	cr_assert(locate(m, "prod", "app", NULL, NULL, &loc, &why), "%s", why);
+	cr_expect_eq(loc.mode, KP_LOC_EDIT);
+	cr_expect_str_eq(loc.file, "prod/res.yaml");
+	cr_expect(strstr(loc.how, "the patch prod/res.yaml:1 of prod/kustomization.yaml") != NULL, "%s", loc.how);
+	/* staging has no patch and shares the base: a new patch for staging */
+	cr_assert(locate(m, "staging", "app", NULL, NULL, &loc, &why), "%s", why);
+	cr_expect_eq(loc.mode, KP_LOC_ADD_PATCH);
+	cr_expect_str_eq(loc.file, "base/app.yaml");
+	cr_expect_str_eq(loc.kust_file, "staging/kustomization.yaml");
+	cr_expect_str_eq(loc.new_file, "staging/kopilot-deployment-app.yaml");
+	/* the object alone (an HPA's lookup) is still not guessed */
+	cr_expect(!kp_manifests_find(m, "Deployment", "staging", "app", &loc, &why));
+	cr_expect(strstr(why, "shared kustomize base") != NULL, "%s", why);
+	free(why);
+	kp_manifests_free(m);
+}
+
+Test(locate, json6902_and_inline_patches_on_resources_are_refused)
+{
+	put("base/kustomization.yaml", "resources:\n- app.yaml\n");
+	put("base/app.yaml", DEPLOY_C("app"));
+	put("a/kustomization.yaml", "namespace: a\nresources:\n- ../base\npatches:\n- target: {kind: Deployment, name: app}\n"
+				    "  patch: |-\n    - op: replace\n      path: /spec/template/spec/containers/0/resources/requests/cpu\n"
+				    "      value: 2\n");
+	put("b/kustomization.yaml", "namespace: b\nresources:\n- ../base\npatchesStrategicMerge:\n- |-\n"
+				    "  apiVersion: apps/v1\n  kind: Deployment\n  metadata:\n    name: app\n  spec:\n"
+				    "    template:\n      spec:\n        containers:\n        - name: app\n          resources:\n"
+				    "            limits: {cpu: 2}\n");
+	kp_manifests *m = scan();
+	kp_manifest_loc loc;
+	char *why = NULL;
+	cr_expect(!locate(m, "a", "app", NULL, NULL, &loc, &why));
+	cr_expect(strstr(why, "JSON 6902 patch in a/kustomization.yaml") != NULL, "%s", why);
+	free(why);
+	cr_expect(!locate(m, "b", "app", NULL, NULL, &loc, &why));
+	cr_expect(strstr(why, "inline patch in b/kustomization.yaml") != NULL, "%s", why);
+	free(why);
+	kp_manifests_free(m);
+}
+
+Test(locate, gitops_origin_picks_the_cluster_and_a_marker_wins)
+{
+	/* the same Deployment for two clusters: ambiguous without the origin */
+	put("clusters/prod/app.yaml", DEPLOY_C("app"));
+	put("clusters/staging/app.yaml", DEPLOY_C("app"));
+	put("argocd/apps.yaml", "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: app-prod\n"
+				"spec:\n  source:\n    path: clusters/prod\n  destination:\n    namespace: shop\n---\n"
+				"apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: stg\n"
+				"  namespace: flux-system\nspec:\n  path: ./clusters/staging\n  targetNamespace: shop\n");
+	kp_manifests *m = scan();
+	kp_manifest_loc loc;
+	char *why = NULL;
+	cr_expect(!locate(m, "shop", "app", NULL, NULL, &loc, &why));
+	cr_expect(strstr(why, "several times without one") != NULL, "%s", why);
+	free(why);
+	cr_assert(locate(m, "shop", "app", "app-prod", NULL, &loc, &why), "%s", why);
+	cr_expect_str_eq(loc.file, "clusters/prod/app.yaml");
+	cr_expect(strstr(loc.how, "Argo CD Application app-prod applies clusters/prod") != NULL, "%s", loc.how);
+	cr_assert(locate(m, "shop", "app", NULL, "flux-system/stg", &loc, &why), "%s", why);
+	cr_expect_str_eq(loc.file, "clusters/staging/app.yaml");
+	cr_expect(!locate(m, "shop", "app", "nosuch", NULL, &loc, &why));
+	cr_expect(strstr(why, "Argo CD Application nosuch is not in the repository") != NULL, "%s", why);
+	free(why);
+	kp_manifests_free(m);
+	/* a marker in a values file says where, whatever else there is */
+	put("values/prod.yaml", "replicas: 2\n# kopilot: resources Deployment shop/app app\nresources:\n  requests:\n"
+				"    cpu: 1\n");
+	m = scan();
+	cr_assert(locate(m, "shop", "app", NULL, NULL, &loc, &why), "%s", why);
+	cr_expect_eq(loc.mode, KP_LOC_MARKED);
+	cr_expect_str_eq(loc.file, "values/prod.yaml");
+	cr_expect_eq(loc.at_line, 3);
+	kp_manifests_free(m);
+}

@@ -19,7 +19,7 @@
 static kp_status ed(const char *in, int doc, const char *container, int64_t cr, int64_t mr, int64_t cl, int64_t ml,
 		    char **out, int *changed, kp_error *err)
 {
-	kp_yaml_resources w = {container, cr, cl, mr, ml};
+	kp_yaml_resources w = {container, cr, cl, mr, ml, 0};
 	size_t n = 0;
 	return kp_yaml_edit_resources("m.yaml", in, strlen(in), doc, &w, out, &n, changed, err);
 }
@@ -395,4 +395,63 @@ Test(yamledit, scalar_at_a_json_pointer)
 	cr_expect_eq(kp_yaml_edit_scalar("a.yaml", al, strlen(al), 0, "/t/averageUtilization", "70", "80", &out, &n, &err),
 		     KP_ERR_INPUT);
 	cr_expect(strstr(err.msg, "anchor") != NULL, "%s", err.msg);
+}
+
+Test(yamledit, a_marked_values_mapping_is_edited_in_place)
+{
+	const char *v = "image: grafana\n# kopilot: resources Deployment mon/grafana grafana\nresources:\n  requests:\n"
+			"    cpu: 500m   # prod\n    memory: 1Gi\nsidecar:\n  resources:\n    requests:\n      cpu: 500m\n";
+	kp_yaml_resources w = {"grafana", 100, K, 400 * MI, K, 3};
+	char *out = NULL;
+	size_t n = 0;
+	int changed = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_yaml_edit_resources("v.yaml", v, strlen(v), 0, &w, &out, &n, &changed, &err), KP_OK, "%s",
+		     err.msg);
+	cr_expect_eq(changed, 2);
+	cr_expect_str_eq(out, "image: grafana\n# kopilot: resources Deployment mon/grafana grafana\nresources:\n"
+			      "  requests:\n    cpu: 100m   # prod\n    memory: 400Mi\nsidecar:\n  resources:\n"
+			      "    requests:\n      cpu: 500m\n");
+	free(out);
+	w.at_line = 2; /* the marker's own line holds no resources key */
+	cr_expect_eq(kp_yaml_edit_resources("v.yaml", v, strlen(v), 0, &w, &out, &n, &changed, &err), KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "no resources key on the line after the kopilot marker") != NULL, "%s", err.msg);
+}
+
+Test(yamledit, a_new_overlay_patch_and_its_kustomization_entry)
+{
+	const char *base = "apiVersion: batch/v1\r\nkind: CronJob\r\nmetadata:\r\n  name: nightly\r\nspec:\r\n  jobTemplate:\r\n"
+			   "    spec:\r\n      template:\r\n        spec:\r\n          containers:\r\n          - name: job\r\n"
+			   "            image: x\r\n";
+	kp_yaml_resources w = {"job", 250, K, K, 512 * MI, 0};
+	char *out = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_yaml_resources_patch("b.yaml", base, strlen(base), 0, &w, "one\ntwo", &out, &n, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_str_eq(out, "# one\r\n# two\r\napiVersion: batch/v1\r\nkind: CronJob\r\nmetadata:\r\n  name: nightly\r\n"
+			      "spec:\r\n  jobTemplate:\r\n    spec:\r\n      template:\r\n        spec:\r\n"
+			      "          containers:\r\n          - name: job\r\n            resources:\r\n"
+			      "              requests:\r\n                cpu: 250m\r\n              limits:\r\n"
+			      "                memory: 512Mi\r\n");
+	free(out);
+	w.cpu_limit = KP_YAML_REMOVE;
+	cr_expect_eq(kp_yaml_resources_patch("b.yaml", base, strlen(base), 0, &w, NULL, &out, &n, &err), KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "limit to remove") != NULL, "%s", err.msg);
+	/* the entry: after the last one, at its column; or a new key */
+	const char *k1 = "resources:\n  - ../base\npatches:\n  # the region\n  - path: a.yaml\nimages: []\n";
+	cr_assert_eq(kp_yaml_kustomization_add_patch("k.yaml", k1, strlen(k1), "kopilot-x.yaml", &out, &n, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_str_eq(out, "resources:\n  - ../base\npatches:\n  # the region\n  - path: a.yaml\n"
+			      "  - path: kopilot-x.yaml\nimages: []\n");
+	free(out);
+	const char *k2 = "namespace: web\nresources:\n- ../base";
+	cr_assert_eq(kp_yaml_kustomization_add_patch("k.yaml", k2, strlen(k2), "kopilot-x.yaml", &out, &n, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_str_eq(out, "namespace: web\nresources:\n- ../base\npatches:\n- path: kopilot-x.yaml\n");
+	free(out);
+	const char *k3 = "resources: [../base]\npatches: [{path: a.yaml}]\n";
+	cr_expect_eq(kp_yaml_kustomization_add_patch("k.yaml", k3, strlen(k3), "kopilot-x.yaml", &out, &n, &err),
+		     KP_ERR_INPUT);
+	cr_expect(strstr(err.msg, "not a block list") != NULL, "%s", err.msg);
 }

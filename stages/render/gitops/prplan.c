@@ -88,6 +88,23 @@ static kp_status file_text(grp *g, const char *repo, const char *rel, size_t *id
 	return KP_OK;
 }
 
+/* a file the group creates (olds[k] NULL: the patch says "new file") */
+static void add_new_file(grp *g, const char *rel, char *text, size_t n)
+{
+	size_t k = g->nfiles++;
+	g->files = kp_xrealloc(g->files, g->nfiles * sizeof(char *));
+	g->texts = kp_xrealloc(g->texts, g->nfiles * sizeof(char *));
+	g->olds = kp_xrealloc(g->olds, g->nfiles * sizeof(char *));
+	g->lens = kp_xrealloc(g->lens, g->nfiles * sizeof(size_t));
+	g->oldlens = kp_xrealloc(g->oldlens, g->nfiles * sizeof(size_t));
+	g->files[k] = kp_xstrdup(rel);
+	g->olds[k] = NULL;
+	g->oldlens[k] = 0;
+	g->texts[k] = text;
+	g->lens[k] = n;
+	g->nolds = g->nfiles;
+}
+
 static void sizes_text(json_object *sz, bool limits, char *buf, size_t n)
 {
 	char a[32] = "-", b[32] = "-";
@@ -131,7 +148,9 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 	}
 	kp_manifest_loc loc;
 	char *why = NULL;
-	if (!kp_manifests_find(m, kind, ns, name, &loc, &why)) {
+	kp_manifest_query q = {kind, ns, name, cont, kp_json_str(r, "gitops.argocd_app"),
+			       kp_json_str(r, "gitops.flux_kustomization"), kp_json_str(r, "gitops.helm_release")};
+	if (!kp_manifests_locate(m, &q, &loc, &why)) {
 		unlocated(g, f, why);
 		free(why);
 		return;
@@ -205,6 +224,30 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		if (file_text(g, repo, loc.file, &idx, &fe))
 			kp_buf_puts(&reason, fe.msg);
 	}
+	kp_yaml_resources want = {cont, v[0], v[2], v[1], v[3], loc.mode == KP_LOC_MARKED ? loc.at_line : 0};
+	/* a shared base: a new patch file for the overlay, and the overlay's
+	 * kustomization lists it (the edit below) */
+	char *new_text = NULL;
+	size_t new_len = 0;
+	const char *edit_file = loc.file;
+	if (!reason.len && loc.mode == KP_LOC_ADD_PATCH) {
+		const char *base_text = g->texts[idx];
+		size_t base_len = g->lens[idx];
+		for (size_t k = 0; k < npend; k++)
+			if (pend_idx[k] == idx)
+				base_text = pend_text[k], base_len = pend_len[k];
+		char *comment = kp_xasprintf("kopilot: the resources of %s %s/%s, container %s, in this overlay only:\n"
+					     "%s is shared with other overlays.",
+					     kind, ns, name, cont, loc.file);
+		kp_error e = {0};
+		if (kp_yaml_resources_patch(loc.file, base_text, base_len, loc.doc, &want, comment, &new_text, &new_len, &e))
+			kp_buf_puts(&reason, e.msg);
+		free(comment);
+		kp_error fe = {0};
+		if (!reason.len && file_text(g, repo, loc.kust_file, &idx, &fe))
+			kp_buf_puts(&reason, fe.msg);
+		edit_file = loc.kust_file;
+	}
 	int changed = 0;
 	if (!reason.len) {
 		const char *base_text = g->texts[idx];
@@ -212,11 +255,18 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		for (size_t k = 0; k < npend; k++)
 			if (pend_idx[k] == idx)
 				slot = k, base_text = pend_text[k], base_len = pend_len[k];
-		kp_yaml_resources want = {cont, v[0], v[2], v[1], v[3]};
 		char *out = NULL;
 		size_t outn = 0;
 		kp_error e = {0};
-		if (kp_yaml_edit_resources(loc.file, base_text, base_len, loc.doc, &want, &out, &outn, &changed, &e)) {
+		const char *slash = strrchr(loc.new_file, '/');
+		kp_status es = loc.mode == KP_LOC_ADD_PATCH
+				       ? kp_yaml_kustomization_add_patch(edit_file, base_text, base_len,
+									 slash ? slash + 1 : loc.new_file, &out, &outn, &e)
+				       : kp_yaml_edit_resources(loc.file, base_text, base_len, loc.doc, &want, &out, &outn,
+								&changed, &e);
+		if (loc.mode == KP_LOC_ADD_PATCH && !es)
+			changed = 1;
+		if (es) {
 			kp_buf_puts(&reason, e.msg);
 		} else if (!changed) {
 			free(out);
@@ -233,6 +283,7 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		unlocated(g, f, kp_buf_cstr(&reason));
 		for (size_t k = 0; k < npend; k++)
 			free(pend_text[k]);
+		free(new_text);
 		kp_buf_release(&reason);
 		return;
 	}
@@ -242,6 +293,8 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		g->texts[pend_idx[k]] = pend_text[k];
 		g->lens[pend_idx[k]] = pend_len[k];
 	}
+	if (new_text)
+		add_new_file(g, loc.new_file, new_text, new_len);
 	double sav = 0;
 	json_object *sv = json_object_object_get(f, "monthly_savings");
 	if (sv)
@@ -252,8 +305,9 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 	add_str(ch, "namespace", ns);
 	add_str(ch, "name", name);
 	add_str(ch, "container", cont);
-	add_str(ch, "file", loc.file);
-	json_object_object_add(ch, "line", json_object_new_int64((int64_t)loc.line));
+	bool added = loc.mode == KP_LOC_ADD_PATCH;
+	add_str(ch, "file", added ? loc.new_file : loc.file);
+	json_object_object_add(ch, "line", json_object_new_int64(added ? 1 : (int64_t)loc.line));
 	add_str(ch, "how", loc.how);
 	char buf[96];
 	sizes_text(cur, false, buf, sizeof(buf));
@@ -334,7 +388,7 @@ static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o
 	git_libgit2_init();
 	kp_status s = KP_OK;
 	for (size_t i = 0; i < g->nfiles && !s; i++) {
-		if (g->lens[i] == g->oldlens[i] && !memcmp(g->texts[i], g->olds[i], g->lens[i]))
+		if (g->olds[i] && g->lens[i] == g->oldlens[i] && !memcmp(g->texts[i], g->olds[i], g->lens[i]))
 			continue;
 		git_patch *p = NULL;
 		git_buf gb = {0};
@@ -342,8 +396,8 @@ static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o
 		git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 		opts.context_lines = 3;
 		/* the paths as they are: libgit2 adds the a/ and b/ */
-		if (git_patch_from_buffers(&p, g->olds[i], g->oldlens[i], g->files[i], g->texts[i], g->lens[i], g->files[i],
-					   &opts) ||
+		if (git_patch_from_buffers(&p, g->olds[i], g->oldlens[i], g->olds[i] ? g->files[i] : NULL, g->texts[i],
+					   g->lens[i], g->files[i], &opts) ||
 		    git_patch_to_buf(&gb, p)) {
 			const git_error *ge = git_error_last();
 			s = kp_fail(err, KP_ERR_IO, "%s: the diff failed (libgit2: %s)", g->files[i],
@@ -447,6 +501,7 @@ kp_status kp_pr_plan(json_object *doc, const kp_pr_opts *o, kp_pr_group **out, s
 	if (s)
 		return s;
 	bool per_run = o->group_by && !strcmp(o->group_by, "run");
+	bool per_team = o->group_by && !strcmp(o->group_by, "team");
 	grp *gs = NULL;
 	size_t ng = 0;
 	json_object *fs = json_object_object_get(doc, "findings");
@@ -460,7 +515,12 @@ kp_status kp_pr_plan(json_object *doc, const kp_pr_opts *o, kp_pr_group **out, s
 		bool is_destructive = de && json_object_get_boolean(de) && !is_resize;
 		if (!is_resize && !is_destructive)
 			continue;
-		grp *g = group_of(&gs, &ng, per_run ? "run" : ns && *ns ? ns : "cluster");
+		/* by team: "team-<label value>" (a namespace of the same name is
+		 * another group); what has no team goes by its namespace */
+		const char *team = per_team ? kp_json_str(f, "resource.team") : NULL;
+		char tname[96];
+		snprintf(tname, sizeof(tname), "team-%.80s", team ? team : "");
+		grp *g = group_of(&gs, &ng, per_run ? "run" : team && *team ? tname : ns && *ns ? ns : "cluster");
 		if (is_resize)
 			resize(g, f, m, o->repo_dir);
 		else

@@ -1,7 +1,8 @@
 /*
  * prplan.h - from a run's findings to the pull requests that carry them:
- * one group per namespace (pr.group_by: namespace) or one for the run
- * (run); in each, the resize findings located in a directory of manifests
+ * one group per namespace (pr.group_by: namespace), per team (team: the
+ * workload's pr.team_label label, "team-NAME"; without one, its
+ * namespace) or one for the run (run); in each, the resize findings located in a directory of manifests
  * (locate.h) and edited there (yamledit.h), as a patch `git am` applies
  * (the diff made by libgit2) and a body for the pull request
  * (templates/pr-body.md.mustache). An HPA whose target moves with the
@@ -34,7 +35,7 @@ typedef struct {
 
 typedef struct {
 	const char *repo_dir; /* the manifests, a checkout */
-	const char *group_by; /* "namespace" (default) or "run" */
+	const char *group_by; /* "namespace" (default), "team" (findings' resource.team) or "run" */
 	const char *run_name; /* for the body: which run */
 	const char *report;   /* a link to the report, or NULL */
 	int64_t now;	      /* the commit's date */

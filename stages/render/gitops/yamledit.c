@@ -267,6 +267,40 @@ static bool is_templated(const char *text, size_t n)
 	return false;
 }
 
+/* what locate.c needs beyond the identity: the containers with resources
+ * (for patches), and a GitOps object's source path and namespace */
+static void object_extras(node *root, const char *kind, const char *api, kp_yaml_object *o)
+{
+	node *ps = pod_spec(root, kind);
+	size_t used = 1;
+	o->res_containers[0] = ',';
+	static const char *const lists[] = {"containers", "initContainers"};
+	for (int l = 0; ps && l < 2; l++) {
+		node *seq = map_get(ps, lists[l]);
+		for (size_t i = 0; seq && seq->type == N_SEQ && i < seq->nkids; i++) {
+			const char *cn = str_at(seq->kids[i], "name", NULL);
+			if (cn && map_get(seq->kids[i], "resources") && used + strlen(cn) + 2 < sizeof(o->res_containers))
+				used += (size_t)snprintf(o->res_containers + used, sizeof(o->res_containers) - used, "%s,", cn);
+		}
+	}
+	if (used == 1)
+		o->res_containers[0] = '\0';
+	node *spec = map_get(root, "spec");
+	const char *src = NULL, *dest = NULL;
+	if (!strcmp(kind, "Application") && !strncmp(api, "argoproj.io/", 12)) {
+		src = str_at(spec, "source", "path");
+		node *srcs = map_get(spec, "sources");
+		for (size_t i = 0; !src && srcs && srcs->type == N_SEQ && i < srcs->nkids; i++)
+			src = str_at(srcs->kids[i], "path", NULL);
+		dest = str_at(spec, "destination", "namespace");
+	} else if (!strcmp(kind, "Kustomization") && !strncmp(api, "kustomize.toolkit.fluxcd.io/", 28)) {
+		src = str_at(spec, "path", NULL);
+		dest = str_at(spec, "targetNamespace", NULL);
+	}
+	snprintf(o->src_path, sizeof(o->src_path), "%s", src ? src : "");
+	snprintf(o->dest_ns, sizeof(o->dest_ns), "%s", dest ? dest : "");
+}
+
 kp_status kp_yaml_objects(const char *path, const char *text, size_t n, kp_yaml_object **out, size_t *nout,
 			  bool *templated, kp_error *err)
 {
@@ -284,14 +318,17 @@ kp_status kp_yaml_objects(const char *path, const char *text, size_t n, kp_yaml_
 		if (!kind || !name)
 			continue;
 		const char *ns = str_at(t.docs[d], "metadata", "namespace");
+		const char *api = str_at(t.docs[d], "apiVersion", NULL);
 		*out = kp_xrealloc(*out, (*nout + 1) * sizeof(**out));
 		kp_yaml_object *o = &(*out)[(*nout)++];
 		memset(o, 0, sizeof(*o));
+		snprintf(o->api_version, sizeof(o->api_version), "%s", api ? api : "");
 		snprintf(o->kind, sizeof(o->kind), "%s", kind);
 		snprintf(o->name, sizeof(o->name), "%s", name);
 		snprintf(o->ns, sizeof(o->ns), "%s", ns ? ns : "");
 		o->doc = (int)d;
 		o->line = t.docs[d]->line + 1;
+		object_extras(t.docs[d], kind, api ? api : "", o);
 	}
 	tree_free(&t);
 	return KP_OK;
@@ -319,6 +356,38 @@ kp_status kp_yaml_kustomization_read(const char *path, const char *text, size_t 
 				k->resources[k->nresources++] = kp_xstrdup(r->kids[i]->value);
 			}
 	}
+	/* patches: {path | patch, target}; patchesStrategicMerge: a path or
+	 * inline YAML; patchesJson6902: {target, path | patch} */
+	static const char *const plists[] = {"patches", "patchesStrategicMerge", "patchesJson6902"};
+	for (int l = 0; l < 3; l++) {
+		const node *r = map_get(root, plists[l]);
+		for (size_t i = 0; r && r->type == N_SEQ && i < r->nkids; i++) {
+			const node *e = r->kids[i];
+			kp_yaml_kpatch p = {0};
+			if (e->type == N_SCALAR) {
+				if (strchr(e->value, '\n'))
+					p.text = kp_xstrdup(e->value);
+				else
+					p.path = kp_xstrdup(e->value);
+			} else if (e->type == N_MAP) {
+				const char *pp = str_at(e, "path", NULL), *pt = str_at(e, "patch", NULL);
+				p.path = pp ? kp_xstrdup(pp) : NULL;
+				p.text = pt ? kp_xstrdup(pt) : NULL;
+				const char *tk = str_at(e, "target", "kind"), *tn = str_at(e, "target", "name");
+				snprintf(p.target_kind, sizeof(p.target_kind), "%s", tk ? tk : "");
+				snprintf(p.target_name, sizeof(p.target_name), "%s", tn ? tn : "");
+			}
+			if (!p.path && !p.text)
+				continue;
+			const char *tx = p.text;
+			while (tx && (*tx == ' ' || *tx == '\n' || *tx == '\t'))
+				tx++;
+			/* operations, not an object: JSON 6902 */
+			p.json6902 = l == 2 || (tx && (*tx == '-' || *tx == '['));
+			k->patches = kp_xrealloc(k->patches, (k->npatches + 1) * sizeof(*k->patches));
+			k->patches[k->npatches++] = p;
+		}
+	}
 	tree_free(&t);
 	return KP_OK;
 }
@@ -328,6 +397,9 @@ void kp_yaml_kustomization_free(kp_yaml_kustomization *k)
 	for (size_t i = 0; i < k->nresources; i++)
 		free(k->resources[i]);
 	free(k->resources);
+	for (size_t i = 0; i < k->npatches; i++)
+		free(k->patches[i].path), free(k->patches[i].text);
+	free(k->patches);
 	free(k->ns);
 	memset(k, 0, sizeof(*k));
 }
@@ -502,6 +574,43 @@ static kp_status find_container(const char *path, node *root, const char *kind, 
 		       str_at(root, "metadata", "name") ? str_at(root, "metadata", "name") : "", name);
 }
 
+/* the mapping whose "resources" key is on line (from 0), anywhere in x */
+static node *holder_at(node *x, size_t line)
+{
+	if (!x || (x->type != N_MAP && x->type != N_SEQ))
+		return NULL;
+	if (x->type == N_MAP) {
+		node *k = map_key(x, "resources");
+		if (k && k->line == line)
+			return x;
+	}
+	for (size_t i = 0; i < x->nkids; i++) {
+		node *r = holder_at(x->kids[i], line);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+/* The mapping the edit is in: a pod template's container by name, or the
+ * one whose resources key is on want->at_line (a marked values file). */
+static kp_status find_target(const char *path, node *root, const char *kind, const kp_yaml_resources *want, node **out,
+			     kp_error *err)
+{
+	if (!want->at_line)
+		return find_container(path, root, kind, want->container, out, err);
+	node *h = holder_at(root, want->at_line - 1);
+	if (!h)
+		return kp_fail(err, KP_ERR_INPUT, "%s:%zu: no resources key on the line after the kopilot marker", path,
+			       want->at_line);
+	if (h->anchored || map_key(h, "<<"))
+		return kp_fail(err, KP_ERR_INPUT,
+			       "%s:%zu: an anchor or merge key around the marked resources: not edited", path,
+			       want->at_line);
+	*out = h;
+	return KP_OK;
+}
+
 /* indentation step of the document: how far metadata's keys sit from the
  * top level's */
 static size_t indent_step(const node *root)
@@ -642,9 +751,9 @@ static kp_status plan_edit(const char *path, const char *text, size_t n, node *r
 		if (host->flow || c->flow) {
 			kp_buf_release(&add_res);
 			return kp_fail(err, KP_ERR_INPUT,
-				       "%s:%zu: container %s is written in flow style: resources cannot be added without "
+				       "%s:%zu: %s is written in flow style: resources cannot be added without "
 				       "rewriting it: not edited",
-				       path, c->line + 1, str_at(c, "name", NULL));
+				       path, c->line + 1, str_at(c, "name", NULL) ? str_at(c, "name", NULL) : "the mapping");
 		}
 		size_t col = res ? res->kids[0]->col : c->kids[0]->col + 0;
 		size_t sub_col = res ? col : col + step;
@@ -828,12 +937,16 @@ kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, i
 	*outn = 0;
 	*changed = 0;
 	ytree t;
-	kp_status s = open_doc(path, text, n, doc, true, &t, err);
+	kp_status s = open_doc(path, text, n, want->at_line ? 0 : doc, false, &t, err);
 	if (s)
 		return s;
+	/* a marked line: the document that holds it */
+	for (size_t d = 0; want->at_line && d < t.ndocs; d++)
+		if (holder_at(t.docs[d], want->at_line - 1))
+			doc = (int)d;
 	node *root = t.docs[doc], *c = NULL;
 	const char *kind = str_at(root, "kind", NULL);
-	s = find_container(path, root, kind ? kind : "", want->container, &c, err);
+	s = find_target(path, root, kind ? kind : "", want, &c, err);
 	field fs[4] = {{"requests", "cpu", want->cpu_request, true},
 		       {"requests", "memory", want->mem_request, false},
 		       {"limits", "cpu", want->cpu_limit, true},
@@ -864,7 +977,7 @@ kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, i
 			kp_error_prefix(err, "after the edit");
 		} else {
 			node *c2 = NULL;
-			s = doc < (int)t2.ndocs ? find_container(path, t2.docs[doc], kind, want->container, &c2, err)
+			s = doc < (int)t2.ndocs ? find_target(path, t2.docs[doc], kind ? kind : "", want, &c2, err)
 						: kp_fail(err, KP_ERR_INPUT, "%s: a document went missing", path);
 			if (!s)
 				s = verify(path, &t, c, &t2, c2, fs, 4, err);
@@ -1017,4 +1130,186 @@ kp_status kp_yaml_edit_scalar(const char *path, const char *text, size_t n, int 
 	}
 	tree_free(&t);
 	return s;
+}
+
+/* ---- a new patch file for a kustomize overlay ---- */
+
+kp_status kp_yaml_resources_patch(const char *base_path, const char *base_text, size_t n, int doc,
+				  const kp_yaml_resources *want, const char *comment, char **out, size_t *outn,
+				  kp_error *err)
+{
+	*out = NULL;
+	*outn = 0;
+	if (want->cpu_request == KP_YAML_REMOVE || want->cpu_limit == KP_YAML_REMOVE ||
+	    want->mem_request == KP_YAML_REMOVE || want->mem_limit == KP_YAML_REMOVE)
+		return kp_fail(err, KP_ERR_INPUT,
+			       "%s: a limit to remove, and the base is shared: an overlay patch cannot remove it "
+			       "safely: not edited",
+			       base_path);
+	ytree t;
+	kp_status s = open_doc(base_path, base_text, n, doc, true, &t, err);
+	if (s)
+		return s;
+	node *root = t.docs[doc], *c = NULL;
+	const char *kind = str_at(root, "kind", NULL), *api = str_at(root, "apiVersion", NULL);
+	const char *name = str_at(root, "metadata", "name");
+	s = find_container(base_path, root, kind ? kind : "", want->container, &c, err);
+	if (!s && (!api || !name))
+		s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: no apiVersion or metadata.name", base_path, root->line + 1);
+	bool init = false;
+	node *ps = s ? NULL : pod_spec(root, kind);
+	node *ics = map_get(ps, "initContainers");
+	for (size_t i = 0; ics && ics->type == N_SEQ && i < ics->nkids; i++)
+		if (ics->kids[i] == c)
+			init = true;
+	if (s) {
+		tree_free(&t);
+		return s;
+	}
+	char kind_buf[64]; /* kind, api and name are the tree's, freed before the read-back */
+	snprintf(kind_buf, sizeof(kind_buf), "%s", kind);
+	const char *eol = contains(base_text, n, "\r\n", 2) ? "\r\n" : "\n";
+	kp_buf b;
+	kp_buf_init(&b);
+	for (const char *l = comment; l && *l;) {
+		const char *e = strchr(l, '\n');
+		size_t len = e ? (size_t)(e - l) : strlen(l);
+		kp_buf_printf(&b, "# %.*s%s", (int)len, l, eol);
+		l += len + (e ? 1 : 0);
+	}
+	kp_buf_printf(&b, "apiVersion: %s%skind: %s%smetadata:%s  name: %s%sspec:%s", api, eol, kind, eol, eol, name, eol,
+		      eol);
+	int depth = 0; /* how many levels below spec: the pod spec is */
+	if (!strcmp(kind, "CronJob")) {
+		kp_buf_printf(&b, "  jobTemplate:%s    spec:%s      template:%s        spec:%s", eol, eol, eol, eol);
+		depth = 4;
+	} else if (strcmp(kind, "Pod")) {
+		kp_buf_printf(&b, "  template:%s    spec:%s", eol, eol);
+		depth = 2;
+	}
+	size_t ind = (size_t)(depth + 1) * 2; /* the pod spec's keys */
+	spaces(&b, ind);
+	kp_buf_printf(&b, "%s:%s", init ? "initContainers" : "containers", eol);
+	spaces(&b, ind);
+	kp_buf_printf(&b, "- name: %s%s", want->container, eol);
+	spaces(&b, ind + 2);
+	kp_buf_printf(&b, "resources:%s", eol);
+	field fs[4] = {{"requests", "cpu", want->cpu_request, true},
+		       {"requests", "memory", want->mem_request, false},
+		       {"limits", "cpu", want->cpu_limit, true},
+		       {"limits", "memory", want->mem_limit, false}};
+	int set = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		bool head = false;
+		for (int i = pass * 2; i < pass * 2 + 2; i++) {
+			if (fs[i].want == KP_YAML_KEEP)
+				continue;
+			if (!head) {
+				spaces(&b, ind + 4);
+				kp_buf_printf(&b, "%s:%s", fs[i].sub, eol);
+				head = true;
+			}
+			char val[64];
+			fmt_value(&fs[i], NULL, val, sizeof(val));
+			spaces(&b, ind + 6);
+			kp_buf_printf(&b, "%s: %s%s", fs[i].key, val, eol);
+			set++;
+		}
+	}
+	tree_free(&t);
+	if (!set) {
+		kp_buf_release(&b);
+		return kp_fail(err, KP_ERR_INPUT, "%s: nothing to change", base_path);
+	}
+	/* read back: the container, with the intended values */
+	ytree t2;
+	*outn = b.len;
+	*out = kp_buf_detach(&b);
+	s = parse_tree(base_path, *out, *outn, &t2, err);
+	bool parsed = !s;
+	node *c2 = NULL;
+	if (!s)
+		s = t2.ndocs == 1 ? find_container(base_path, t2.docs[0], kind_buf, want->container, &c2, err)
+				  : kp_fail(err, KP_ERR_INTERNAL, "%s: the new patch is not one document", base_path);
+	for (int i = 0; !s && i < 4; i++) {
+		const char *v = str_at(map_get(map_get(c2, "resources"), fs[i].sub), fs[i].key, NULL);
+		if (fs[i].want != KP_YAML_KEEP && (!v || !quantity_equal(v, fs[i].want, fs[i].cpu)))
+			s = kp_fail(err, KP_ERR_INTERNAL, "%s: the new patch does not read back", base_path);
+	}
+	if (parsed)
+		tree_free(&t2);
+	if (s) {
+		free(*out);
+		*out = NULL;
+		*outn = 0;
+	}
+	return s;
+}
+
+kp_status kp_yaml_kustomization_add_patch(const char *path, const char *text, size_t n, const char *file, char **out,
+					  size_t *outn, kp_error *err)
+{
+	*out = NULL;
+	*outn = 0;
+	ytree t;
+	kp_status s = open_doc(path, text, n, 0, true, &t, err);
+	if (s)
+		return s;
+	node *root = t.docs[0];
+	const char *eol = contains(text, n, "\r\n", 2) ? "\r\n" : "\n";
+	node *pk = map_key(root, "patches"), *pv = map_get(root, "patches");
+	kp_buf b;
+	kp_buf_init(&b);
+	if (pv && (pv->type != N_SEQ || pv->flow || !pv->nkids || pv->anchored)) {
+		s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: patches is not a block list: a patch cannot be added without "
+					       "rewriting it: not edited",
+			    path, pk->line + 1);
+	} else if (pv) {
+		/* after the last entry, at the column of its dash */
+		size_t at = next_line(text, n, content_end(pv));
+		kp_buf_add(&b, text, at);
+		if (at == n && n && text[n - 1] != '\n')
+			kp_buf_puts(&b, eol);
+		spaces(&b, pv->col);
+		kp_buf_printf(&b, "- path: %s%s", file, eol);
+		kp_buf_add(&b, text + at, n - at);
+	} else {
+		/* a new key at the end; its list indented as resources' is */
+		node *rv = map_get(root, "resources");
+		size_t col = rv && rv->type == N_SEQ && !rv->flow ? rv->col : root->col;
+		kp_buf_add(&b, text, n);
+		if (n && text[n - 1] != '\n')
+			kp_buf_puts(&b, eol);
+		spaces(&b, root->col);
+		kp_buf_printf(&b, "patches:%s", eol);
+		spaces(&b, col);
+		kp_buf_printf(&b, "- path: %s%s", file, eol);
+	}
+	tree_free(&t);
+	if (s) {
+		kp_buf_release(&b);
+		return s;
+	}
+	*outn = b.len;
+	*out = kp_buf_detach(&b);
+	/* read back: the same kustomization, one patch more, and it is ours */
+	kp_yaml_kustomization k0, k1;
+	kp_error e = {0};
+	bool ok = kp_yaml_kustomization_read(path, text, n, &k0, &e) == KP_OK;
+	if (ok && kp_yaml_kustomization_read(path, *out, *outn, &k1, &e) == KP_OK) {
+		ok = k1.npatches == k0.npatches + 1 && k1.nresources == k0.nresources &&
+		     k1.patches[k1.npatches - 1].path && !strcmp(k1.patches[k1.npatches - 1].path, file) &&
+		     (k0.ns ? k1.ns && !strcmp(k0.ns, k1.ns) : !k1.ns);
+		kp_yaml_kustomization_free(&k1);
+	} else {
+		ok = false;
+	}
+	kp_yaml_kustomization_free(&k0); /* zeroed when it could not be read */
+	if (!ok) {
+		free(*out);
+		*out = NULL;
+		*outn = 0;
+		return kp_fail(err, KP_ERR_INPUT, "%s: adding the patch does not read back as intended: not edited", path);
+	}
+	return KP_OK;
 }

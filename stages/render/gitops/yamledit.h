@@ -30,11 +30,21 @@
 /* A Kubernetes object a file declares: a document with kind and
  * metadata.name. */
 typedef struct {
+	char api_version[128];
 	char kind[64];
 	char name[254];
 	char ns[64]; /* metadata.namespace, "" when the document names none */
 	int doc;     /* the document's index in the file, from 0 */
 	size_t line; /* where it starts, from 1 */
+	/* ",a,b," the containers (and init containers) that have a
+	 * resources key: what a kustomize patch sets */
+	char res_containers[512];
+	/* a GitOps object's source: an Argo CD Application's spec.source.path
+	 * (or its first spec.sources[].path) and spec.destination.namespace;
+	 * a Flux Kustomization's spec.path and spec.targetNamespace. "" for
+	 * anything else. */
+	char src_path[256];
+	char dest_ns[64];
 } kp_yaml_object;
 
 /* The objects of text (path names it in errors). A file with "{{" outside
@@ -42,13 +52,25 @@ typedef struct {
 kp_status kp_yaml_objects(const char *path, const char *text, size_t n, kp_yaml_object **out, size_t *nout,
 			  bool *templated, kp_error *err);
 
-/* A kustomization file: its namespace (NULL when none) and its resources
- * (files and directories, as written), caller frees with
+/* A kustomization's patch: a file (path) or inline text, the target it
+ * names (empty: the patch's own kind and name), and whether it is a JSON
+ * 6902 patch (patchesJson6902, or operations rather than an object). */
+typedef struct {
+	char *path, *text;
+	char target_kind[64], target_name[254];
+	bool json6902;
+} kp_yaml_kpatch;
+
+/* A kustomization file: its namespace (NULL when none), its resources
+ * (files and directories, as written) and its patches (patches,
+ * patchesStrategicMerge, patchesJson6902), caller frees with
  * kp_yaml_kustomization_free. */
 typedef struct {
 	char *ns;
 	char **resources;
 	size_t nresources;
+	kp_yaml_kpatch *patches;
+	size_t npatches;
 } kp_yaml_kustomization;
 kp_status kp_yaml_kustomization_read(const char *path, const char *text, size_t n, kp_yaml_kustomization *k,
 				     kp_error *err);
@@ -58,11 +80,14 @@ void kp_yaml_kustomization_free(kp_yaml_kustomization *k);
 #define KP_YAML_REMOVE (-2) /* remove the key (a limit removed) */
 
 /* What to set on one container (containers, then initContainers, by name):
- * millicores and bytes, or KP_YAML_KEEP / KP_YAML_REMOVE. */
+ * millicores and bytes, or KP_YAML_KEEP / KP_YAML_REMOVE. at_line > 0:
+ * not a container of a pod template but the mapping whose "resources" key
+ * is on that line (from 1): a Helm values file's, marked for kopilot. */
 typedef struct {
 	const char *container;
 	int64_t cpu_request, cpu_limit;
 	int64_t mem_request, mem_limit;
+	size_t at_line;
 } kp_yaml_resources;
 
 /* Edits document doc of text: *out (malloc'd, *outn bytes) is the new
@@ -71,6 +96,21 @@ typedef struct {
  * says why (naming path, line and field). */
 kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, int doc, const kp_yaml_resources *want,
 				 char **out, size_t *outn, int *changed, kp_error *err);
+
+/* A new file for a kustomize overlay: a strategic-merge patch that sets
+ * the container's resources of document doc of base_text (its apiVersion,
+ * kind, name, and the container's list: containers or initContainers),
+ * only the keys want changes, after a comment (each line of comment gets
+ * "# "). Limits removed are refused (the base would still set them). */
+kp_status kp_yaml_resources_patch(const char *base_path, const char *base_text, size_t n, int doc,
+				  const kp_yaml_resources *want, const char *comment, char **out, size_t *outn,
+				  kp_error *err);
+
+/* Appends "- path: FILE" to a kustomization's patches (the key added at
+ * the end when it has none), in the file's indentation and line endings;
+ * read back to check the entry is there and nothing else moved. */
+kp_status kp_yaml_kustomization_add_patch(const char *path, const char *text, size_t n, const char *file, char **out,
+					  size_t *outn, kp_error *err);
 
 /* Sets the scalar at a JSON Pointer (RFC 6901, "/spec/metrics/0/resource/
  * target/averageUtilization") of document doc to value, in the old

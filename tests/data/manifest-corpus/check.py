@@ -321,7 +321,8 @@ class Rules:
                 targets.append(("file " + E, obj(e["kind"], e["name"], (e["namespace"], "")), [cpath, ipath], False))
             for r, files in roots.items():
                 if E in files or new_file and os.path.dirname(E) == r:
-                    targets.append(("kustomize " + r, obj(e["kind"], e["name"], (e["namespace"],)), [cpath, ipath], True))
+                    # "": the overlay names no namespace (Flux's targetNamespace or -n gives it)
+                    targets.append(("kustomize " + r, obj(e["kind"], e["name"], (e["namespace"], "")), [cpath, ipath], True))
             for view, pred, paths, full in targets:
                 for (sub, key), (field, want, same) in wants.items():
                     if want is None:
