@@ -70,6 +70,7 @@ typedef struct {
 	kp_report_builder *view;
 	kp_xlsx_writer *xlsx;
 	size_t count;
+	json_object *links; /* finding id -> its pull request, patch, or why none (render_prs) */
 } pass2_t;
 
 static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *err)
@@ -77,6 +78,10 @@ static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *e
 	(void)index, (void)err;
 	pass2_t *p = ud;
 	p->count++;
+	const char *id = kp_json_str(item, "id");
+	json_object *l = id ? json_object_object_get(p->links, id) : NULL;
+	if (l)
+		json_object_object_add(item, "pull_request", json_object_get(l));
 	kp_report_add(p->view, item);
 	return kp_xlsx_add(p->xlsx, item);
 }
@@ -186,7 +191,7 @@ static void foreign_comment(const kp_pr_group *g, const char *run_name, char **t
 
 /* --pr --dry-run: RUN/pr/GROUP.patch (git am applies it), RUN/pr/GROUP.md
  * (the pull request's title and body) and RUN/pr/index.json */
-static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
+static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, kp_error *err)
 {
 	const kp_config *c = run->cfg;
 	json_object *doc = NULL;
@@ -230,8 +235,12 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 	json_object *index = json_object_new_array(), *lost = json_object_new_array();
 	size_t changes = 0, unlocated = 0, prs = 0, counts[4] = {0}, foreign = 0;
 	for (size_t i = 0; !s && i < n; i++) {
-		for (size_t k = 0; g[i].not_located && k < json_object_array_length(g[i].not_located); k++)
-			json_object_array_add(lost, json_object_get(json_object_array_get_idx(g[i].not_located, k)));
+		for (size_t k = 0; g[i].not_located && k < json_object_array_length(g[i].not_located); k++) {
+			json_object *u = json_object_array_get_idx(g[i].not_located, k), *l = json_object_new_object();
+			json_object_array_add(lost, json_object_get(u));
+			json_object_object_add(l, "why", json_object_get(json_object_object_get(u, "why")));
+			json_object_object_add(links, kp_json_str(u, "id") ? kp_json_str(u, "id") : "", l);
+		}
 		unlocated += g[i].unlocated;
 		if (!g[i].changes)
 			continue; /* no file to change: no pull request (its cleanups stay in the report) */
@@ -300,6 +309,15 @@ static kp_status render_prs(kp_run *run, const char *fpath, kp_error *err)
 		}
 		json_object_array_add(index, e);
 		changes += g[i].changes;
+		/* each carried finding links to its pull request, or its patch */
+		for (size_t k = 0; g[i].carried && k < json_object_array_length(g[i].carried); k++) {
+			json_object *ch = json_object_array_get_idx(g[i].carried, k), *l = json_object_new_object();
+			static const char *const keys[] = {"group", "branch", "patch", "url", "pull_request"};
+			for (size_t q = 0; q < sizeof(keys) / sizeof(keys[0]); q++)
+				if (json_object_object_get(e, keys[q]))
+					json_object_object_add(l, keys[q], json_object_get(json_object_object_get(e, keys[q])));
+			json_object_object_add(links, kp_json_str(ch, "id") ? kp_json_str(ch, "id") : "", l);
+		}
 	}
 	if (!s) {
 		json_object *top = json_object_new_object();
@@ -405,8 +423,30 @@ static kp_status render_run(kp_run *run, kp_error *err)
 		 kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster", kp_buf_cstr(&nsl));
 	kp_buf_release(&nsl);
 
-	pass2_t p = {kp_report_begin_light(doc, light, info), NULL, 0};
-	s = kp_xlsx_begin(doc, xlsxpath, &p.xlsx, err);
+	/* the pull requests first, so the reports link each finding to its
+	 * own. The nightly report does not depend on the forge: a repository
+	 * or forge that fails (down, a refused push, a revoked token) makes
+	 * the run degraded, with the reason, and the reports land unlinked */
+	json_object *links = json_object_new_object();
+	if (run->cfg->pr.enabled) {
+		kp_error pe = {0};
+		kp_status ps = render_prs(run, fpath, links, &pe);
+		if (ps == KP_ERR_NOMEM || ps == KP_ERR_INTERNAL) {
+			*err = pe;
+			s = ps;
+		} else if (ps) {
+			run->degraded = true;
+			kp_run_note(run, KP_NOTE_WARN, "pull requests not opened: %s", pe.msg);
+			json_object *ev = json_object_new_object();
+			json_object_object_add(ev, "error", json_object_new_string(pe.msg));
+			kp_audit_event(run->audit, "render.pr", ev);
+			json_object_put(links);
+			links = json_object_new_object();
+		}
+	}
+	pass2_t p = {kp_report_begin_light(doc, light, info), NULL, 0, links};
+	if (!s)
+		s = kp_xlsx_begin(doc, xlsxpath, &p.xlsx, err);
 	json_object *skeleton = NULL;
 	if (!s)
 		s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, NULL, add_full, &p, &skeleton, err);
@@ -431,23 +471,6 @@ static kp_status render_run(kp_run *run, kp_error *err)
 		s = kp_write_file_atomic(mdpath, md, strlen(md), err);
 	if (!s)
 		s = kp_write_file_atomic(htmlpath, html, strlen(html), err);
-	if (!s && run->cfg->pr.enabled) {
-		/* the nightly report does not depend on the forge: a repository or
-		 * forge that fails (down, a refused push, a revoked token) makes
-		 * the run degraded, with the reason, and the reports land */
-		kp_error pe = {0};
-		kp_status ps = render_prs(run, fpath, &pe);
-		if (ps == KP_ERR_NOMEM || ps == KP_ERR_INTERNAL) {
-			*err = pe;
-			s = ps;
-		} else if (ps) {
-			run->degraded = true;
-			kp_run_note(run, KP_NOTE_WARN, "pull requests not opened: %s", pe.msg);
-			json_object *ev = json_object_new_object();
-			json_object_object_add(ev, "error", json_object_new_string(pe.msg));
-			kp_audit_event(run->audit, "render.pr", ev);
-		}
-	}
 	if (!s) {
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "outputs", json_object_new_string("report.md,report.html,report.xlsx"));
@@ -462,6 +485,7 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	free(fpath);
 	json_object_put(info);
 	json_object_put(doc);
+	json_object_put(links);
 	return s;
 }
 

@@ -551,6 +551,16 @@ static json_object *finding_view(json_object *f, int64_t rank, const char *cur)
 	put_str(d, "command_label", bool_of(act, "blocked")		? "Command (blocked: for reference only, do not run)"
 				    : bool_of(act, "approval_required") ? "Command (run only after approval)"
 									: "Command");
+	/* render --pr: its pull request, or its patch in a dry run, or why none */
+	json_object *pr = kp_json_get(f, "pull_request");
+	put_copy(d, "pull_request", json_object_is_type(pr, json_type_object) ? pr : NULL);
+	const char *url = kp_json_str(pr, "url"), *patch = kp_json_str(pr, "patch"), *branch = kp_json_str(pr, "branch");
+	put_str(d, "pr_link", url && *url ? url : patch);
+	char prt[300];
+	snprintf(prt, sizeof(prt), "%s%s", url && *url ? (branch ? branch : url) : (patch ? patch : ""),
+		 url && *url ? "" : " (dry run: the patch)");
+	put_str(d, "pr_text", url || patch ? prt : NULL);
+	put_str(d, "pr_why", kp_json_str(pr, "why"));
 	put_str(d, "explanation", kp_json_str(f, "explanation"));
 	put_str(d, "explained_by", kp_json_str(f, "explained_by"));
 	put_str(d, "price_basis", kp_json_str(f, "price.basis")); /* NULL: priced at the global prices */

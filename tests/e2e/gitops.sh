@@ -62,6 +62,10 @@ check "the body of checkout: the change, the evidence, the cleanup checklist" \
 	eval 'grep -q "| Deployment checkout/cart-api | cart-api | apps/checkout/cart-api.yaml | 2 / 4Gi | 175m / 720Mi |" "$T/run/pr/checkout.md" &&
 	grep -q "CPU p95 was 150m" "$T/run/pr/checkout.md" &&
 	grep -q "^- \[ \] idle-workload: checkout/coupon-service" "$T/run/pr/checkout.md"'
+check "the report links each finding to its patch, or says why it is in none" \
+	eval 'grep -q "^Pull request: \[pr/checkout.patch (dry run: the patch)\](pr/checkout.patch)" "$T/run/report.md" &&
+	grep -q "^Not in a pull request: Deployment kube-system/coredns: not declared" "$T/run/report.md" &&
+	grep -q "<a href=\"pr/checkout.patch\">" "$T/run/report.html"'
 check "the repository was only read" test "$before" = "$(sum_repo)"
 
 # ---- the patches, applied by git ----
@@ -187,6 +191,8 @@ d = json.load(open(sys.argv[1]))
 assert d["dry_run"] is False
 for p in d["pull_requests"]:
     assert p["pull_request"] == "created" and p["branch_push"] == "created" and p["url"].startswith("https://github.example/acme/manifests/pull/"), p' "$T/run/pr/index.json"
+check "the report links each finding to its pull request" \
+	grep -q "^Pull request: \[kopilot/checkout\](https://github.example/acme/manifests/pull/[0-9]*)" "$T/run/report.md"
 tips1=$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref --format="%(objectname)" refs/heads/kopilot)
 pr_run; rc=$?
 check "the next night: no new commit, no new pull request, the seven updated" \

@@ -128,6 +128,7 @@ static void unlocated(grp *g, json_object *f, const char *why)
 {
 	json_object *r = json_object_object_get(f, "resource");
 	json_object *u = json_object_new_object();
+	add_str(u, "id", kp_json_str(f, "id"));
 	add_str(u, "kind", kp_json_str(r, "kind"));
 	add_str(u, "namespace", kp_json_str(r, "namespace"));
 	add_str(u, "name", kp_json_str(r, "name"));
@@ -301,6 +302,7 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		sav = json_object_get_double(sv);
 	g->savings += sav;
 	json_object *ch = json_object_new_object();
+	add_str(ch, "id", kp_json_str(f, "id"));
 	add_str(ch, "kind", kind);
 	add_str(ch, "namespace", ns);
 	add_str(ch, "name", name);
@@ -449,6 +451,7 @@ static kp_status finish_group(grp *g, const kp_pr_opts *o, const char *window, k
 			     : kp_xasprintf("kopilot: rightsize %zu container%s (%s)", nc, nc == 1 ? "" : "s", what);
 	out->changes = nc;
 	out->not_located = json_object_get(g->unlocated);
+	out->carried = json_object_get(g->changes);
 	out->unlocated = json_object_array_length(g->unlocated);
 	out->destructive = json_object_array_length(g->destructive);
 	out->monthly_savings = g->savings;
@@ -562,6 +565,7 @@ void kp_pr_groups_free(kp_pr_group *g, size_t n)
 	for (size_t i = 0; g && i < n; i++) {
 		free(g[i].group), free(g[i].branch), free(g[i].title), free(g[i].patch), free(g[i].body);
 		json_object_put(g[i].not_located);
+		json_object_put(g[i].carried);
 		for (size_t k = 0; k < g[i].nfiles; k++)
 			free(g[i].files[k]), free(g[i].texts[k]);
 		free(g[i].files), free(g[i].texts), free(g[i].lens);

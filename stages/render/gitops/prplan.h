@@ -26,7 +26,8 @@ typedef struct {
 	char *patch;  /* mbox for `git am`; NULL when no file changes */
 	char *body;   /* Markdown */
 	size_t changes, unlocated, destructive;
-	json_object *not_located; /* [{kind, namespace, name, container, why}] (owned) */
+	json_object *not_located; /* [{id, kind, namespace, name, container, why}] (owned) */
+	json_object *carried;	  /* [{id, kind, namespace, name, container, file, ...}]: the changes (owned) */
 	double monthly_savings; /* of the changes carried */
 	/* the edited files, relative to the repository, and their new text */
 	char **files, **texts;
