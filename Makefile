@@ -24,7 +24,7 @@ DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwr
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev \
               libgit2-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
-              zsh bsdutils groff-base man-db openssl prometheus curl git
+              zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client

@@ -598,6 +598,7 @@ static const cfg_key config_keys[] = {
 	{"pr.token", NULL, T_STRING, OFF(pr.token), true, NULL, "a token", 0, NULL},
 	{"pr.token_file", NULL, T_STRING, OFF(pr.token_file), false, NULL, "a file path", 0, NULL},
 	{"pr.ssh_key", NULL, T_STRING, OFF(pr.ssh_key), false, NULL, "a private key file", 0, NULL},
+	{"pr.ssh_known_hosts", NULL, T_STRING, OFF(pr.ssh_known_hosts), false, NULL, "a known_hosts file", 0, NULL},
 	{"pr.team_label", NULL, T_STRING, OFF(pr.team_label), false, v_label_key, "a label key", 0, NULL},
 	{"prometheus.token", "PROMETHEUS_TOKEN", T_STRING, OFF(prometheus.token), true, NULL, "a bearer token", 0, NULL},
 	{"prometheus.token_file", NULL, T_STRING, OFF(prometheus.token_file), false, NULL, "a file path", 0, NULL},

@@ -179,6 +179,7 @@ typedef struct kp_config {
 				 * (by pr.forge), else GIT_TOKEN */
 		char *token_file; /* pr.token_file: the token in a file (a mounted Secret) */
 		char *ssh_key;  /* pr.ssh_key: private key for an ssh:// or git@ URL, NULL = ssh-agent */
+		char *ssh_known_hosts; /* pr.ssh_known_hosts: the server's key must be in it, NULL = ~/.ssh/known_hosts */
 		char *team_label; /* pr.team_label "team": the label pr.group_by team groups by */
 	} pr;
 	kp_prices_config prices;

@@ -159,6 +159,8 @@ static kp_status check_pr(const kp_config *c, kp_error *err)
 			       is_gitlab(c) ? "https://gitlab.com/GROUP/REPO.git" : "https://github.com/OWNER/REPO.git");
 	if (c->pr.ssh_key && *c->pr.ssh_key && access(c->pr.ssh_key, R_OK) != 0)
 		return kp_fail(err, KP_ERR_USAGE, "pr.ssh_key %s: %s", c->pr.ssh_key, strerror(errno));
+	if (c->pr.ssh_known_hosts && *c->pr.ssh_known_hosts && access(c->pr.ssh_known_hosts, R_OK) != 0)
+		return kp_fail(err, KP_ERR_USAGE, "pr.ssh_known_hosts %s: %s", c->pr.ssh_known_hosts, strerror(errno));
 	char *t = NULL;
 	kp_status s = pr_token(c, &t, err);
 	if (!s && !t)
@@ -214,7 +216,8 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 		/* the user name a token goes with over https: GitHub takes any,
 		 * GitLab wants oauth2 for OAuth and personal tokens alike */
 		kp_git_opts go = {c->pr.repo,	 cache, c->pr.base, token, is_gitlab(c) ? "oauth2" : "x-access-token",
-				  c->pr.ssh_key && *c->pr.ssh_key ? c->pr.ssh_key : NULL};
+				  c->pr.ssh_key && *c->pr.ssh_key ? c->pr.ssh_key : NULL,
+				  c->pr.ssh_known_hosts && *c->pr.ssh_known_hosts ? c->pr.ssh_known_hosts : NULL};
 		if (!s)
 			s = kp_mkdir_p(cache, err);
 		if (!s)

@@ -232,6 +232,47 @@ check "GitHub's API down: exit 3, the reports written, the note says the pull re
 check "the token is in no file of the run, the cache or the fake's request log" \
 	eval '! grep -rq ghp_e2e "$T/run" "$T/cache" "$T/api.jsonl"'
 
+# ---- over ssh: a key for the push, and the server's host key checked
+# against known_hosts (the real sshd; libgit2 alone would accept any key) ----
+need /usr/sbin/sshd openssh-server
+need ssh-keygen openssh-client
+S=$T/ssh
+mkdir -p "$S" "$T/srvs/ops"
+git init -q --bare -b main "$T/srvs/ops/manifests.git"
+git --git-dir="$T/srvs/ops/manifests.git" fetch -q "$T/srv/acme/manifests.git" main:main 2>/dev/null
+ssh-keygen -q -t ed25519 -N "" -C host -f "$S/host"
+ssh-keygen -q -t ed25519 -N "" -C kopilot -f "$S/id"
+ssh-keygen -q -t ed25519 -N "" -C other -f "$S/other"
+cp "$S/id.pub" "$S/authorized_keys"
+SPORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '%s\n' "Port $SPORT" "ListenAddress 127.0.0.1" "HostKey $S/host" "AuthorizedKeysFile $S/authorized_keys" \
+	"StrictModes no" "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UsePAM no" \
+	"PermitRootLogin prohibit-password" "PidFile $S/sshd.pid" >"$S/sshd_config"
+[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
+/usr/sbin/sshd -D -e -f "$S/sshd_config" 2>"$S/sshd.log" &
+PIDS+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$SPORT) 2>/dev/null && break; sleep 0.1; done
+echo "[127.0.0.1]:$SPORT $(cut -d' ' -f1,2 "$S/host.pub")" >"$S/known_hosts"
+echo "[127.0.0.1]:$SPORT $(cut -d' ' -f1,2 "$S/other.pub")" >"$S/wrong_hosts"
+: >"$S/empty_hosts"
+SURL="ssh://$(id -un)@127.0.0.1:$SPORT$T/srvs/ops/manifests.git"
+ssh_run() { # ssh_run KNOWN_HOSTS CACHE
+	GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run" --pr --repo "$SURL" --set "pr.api_url=http://127.0.0.1:$PORT_api" \
+		--set "pr.ssh_key=$S/id" --set "pr.ssh_known_hosts=$1" --set "pr.cache_dir=$2" --now "$NOW" \
+		>"$T/ssh.out" 2>"$T/ssh.err"
+}
+ssh_run "$S/empty_hosts" "$T/cache-ssh0"; rc=$?
+check "over ssh, a server not in known_hosts: refused, the note says how to add it, nothing pushed" \
+	eval 'test $rc = 3 && grep -q "is not in $S/empty_hosts: add its key (ssh-keyscan -p $SPORT 127.0.0.1" "$T/ssh.err" &&
+	test "$(git --git-dir="$T/srvs/ops/manifests.git" for-each-ref refs/heads/kopilot | wc -l)" = 0'
+ssh_run "$S/wrong_hosts" "$T/cache-ssh1"; rc=$?
+check "over ssh, a host key other than known_hosts has: refused (someone in between)" \
+	eval 'test $rc = 3 && grep -q "the host key of \[127.0.0.1\]:$SPORT is not the one" "$T/ssh.err"'
+ssh_run "$S/known_hosts" "$T/cache-ssh"; rc=$?
+check "over ssh with pr.ssh_key and the host known: seven branches pushed, seven pull requests" \
+	eval 'test $rc = 3 && grep -q "pull requests on github: 7 created" "$T/ssh.err" &&
+	test "$(git --git-dir="$T/srvs/ops/manifests.git" for-each-ref refs/heads/kopilot | wc -l)" = 7'
+
 # ---- on GitLab: merge requests of a project in a nested group, the
 # token as oauth2's password for git and a bearer for the API ----
 mkdir -p "$T/srvl/platform/k8s"

@@ -1,17 +1,29 @@
 /*
  * git.c - see git.h.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include "stages/render/gitops/git.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 #define KP_GIT_EMAIL "kopilot@localhost"
 
 typedef struct {
 	const char *token, *token_user, *ssh_key;
+	const char *known_hosts; /* NULL: ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts */
+	const char *url;	 /* for the ssh port */
 	int tries;
 } cred_ctx;
 
@@ -58,10 +70,124 @@ static int credentials(git_credential **out, const char *url, const char *user_f
 	return GIT_EAUTH;
 }
 
+/* "ssh-keygen -F NAME -f FILE": the known_hosts lines for NAME, hashed
+ * names included (the real tool reads every form the file may have);
+ * appended to out. False when ssh-keygen cannot be run. */
+static bool known_lines(const char *name, const char *file, kp_buf *out)
+{
+	int po[2];
+	if (pipe2(po, O_CLOEXEC) != 0)
+		return false;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	char *argv[] = {"ssh-keygen", "-F", (char *)name, "-f", (char *)file, NULL};
+	pid_t pid = -1;
+	int rc = posix_spawnp(&pid, "ssh-keygen", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(po[1]);
+	if (rc == 0) {
+		char buf[4096];
+		ssize_t n;
+		while ((n = read(po[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0 && out->len < (1u << 20))
+				kp_buf_add(out, buf, (size_t)n);
+		int st = 0;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(po[0]);
+	return rc == 0;
+}
+
+static void base64(const unsigned char *p, size_t n, kp_buf *out)
+{
+	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		char q[4] = {tb[v >> 18 & 63], tb[v >> 12 & 63], i + 1 < n ? tb[v >> 6 & 63] : '=', i + 2 < n ? tb[v & 63] : '='};
+		kp_buf_add(out, q, 4);
+	}
+}
+
+/* The ssh server's host key must be in known_hosts (libgit2 accepts any
+ * key unless told): the raw key is compared with the entries ssh-keygen
+ * finds for the host ("[host]:port" off port 22). TLS certificates are
+ * left to libgit2's own verification. */
+static int check_hostkey(git_cert *cert, int valid, const char *host, void *payload)
+{
+	(void)valid;
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return GIT_PASSTHROUGH;
+	const cred_ctx *c = ((cb_payload *)payload)->cred;
+	const git_cert_hostkey *hk = (const git_cert_hostkey *)cert;
+	if (!(hk->type & GIT_CERT_SSH_RAW)) {
+		git_error_set_str(GIT_ERROR_SSH, "the ssh server's host key cannot be checked (no raw key)");
+		return GIT_ECERTIFICATE;
+	}
+	/* the port: ssh://[user@]host:PORT/... */
+	long port = 22;
+	const char *h = c->url && !strncmp(c->url, "ssh://", 6) ? c->url + 6 : NULL;
+	const char *at = h ? strchr(h, '@') : NULL, *sl = h ? strchr(h, '/') : NULL;
+	if (at && sl && at < sl)
+		h = at + 1;
+	const char *colon = h ? strchr(h, ':') : NULL;
+	if (colon && sl && colon < sl)
+		port = strtol(colon + 1, NULL, 10);
+	char name[300];
+	if (port != 22)
+		snprintf(name, sizeof(name), "[%s]:%ld", host, port);
+	else
+		snprintf(name, sizeof(name), "%s", host);
+	kp_buf key, lines;
+	kp_buf_init(&key), kp_buf_init(&lines);
+	base64((const unsigned char *)hk->hostkey, hk->hostkey_len, &key);
+	char *home = getenv("HOME") && *getenv("HOME") ? kp_xasprintf("%s/.ssh/known_hosts", getenv("HOME")) : NULL;
+	const char *files[2] = {c->known_hosts ? c->known_hosts : home, c->known_hosts ? NULL : "/etc/ssh/ssh_known_hosts"};
+	bool ran = false;
+	for (int i = 0; i < 2; i++)
+		if (files[i] && access(files[i], R_OK) == 0)
+			ran = known_lines(name, files[i], &lines) || ran;
+	int rc = GIT_ECERTIFICATE;
+	size_t entries = 0;
+	for (char *save = NULL, *l = strtok_r((char *)kp_buf_cstr(&lines), "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (*l == '#')
+			continue;
+		char *f1 = strchr(l, ' '), *f2 = f1 ? strchr(f1 + 1, ' ') : NULL;
+		if (!f2)
+			continue;
+		entries++;
+		char *end = strpbrk(f2 + 1, " \t\r");
+		if (end)
+			*end = '\0';
+		if (!strcmp(f2 + 1, kp_buf_cstr(&key)))
+			rc = 0;
+	}
+	const char *where = c->known_hosts ? c->known_hosts : "~/.ssh/known_hosts";
+	if (rc && entries)
+		git_error_set(GIT_ERROR_SSH,
+			      "the host key of %s is not the one %s has for it: refusing to connect (a changed key, or "
+			      "someone in between)",
+			      name, where);
+	else if (rc && !ran && (c->known_hosts || home))
+		git_error_set(GIT_ERROR_SSH, "cannot check the host key of %s: ssh-keygen (openssh-client) is not installed",
+			      name);
+	else if (rc)
+		git_error_set(GIT_ERROR_SSH,
+			      "%s is not in %s: add its key (ssh-keyscan%s%s %s >> FILE) and set pr.ssh_known_hosts", name,
+			      where, port != 22 ? " -p " : "", port != 22 ? strchr(name, ':') + 1 : "", host);
+	kp_buf_release(&key), kp_buf_release(&lines);
+	free(home);
+	return rc;
+}
+
 static void remote_callbacks(git_remote_callbacks *cb, cb_payload *p)
 {
 	git_remote_init_callbacks(cb, GIT_REMOTE_CALLBACKS_VERSION);
 	cb->credentials = credentials;
+	cb->certificate_check = check_hostkey;
 	cb->payload = p;
 	p->cred->tries = 0;
 }
@@ -96,7 +222,7 @@ kp_status kp_git_open(const kp_git_opts *o, kp_git **out, kp_error *err)
 	g->workdir = kp_xstrdup(o->cache_dir);
 	g->base = kp_xstrdup(o->base ? o->base : "main");
 	g->url = kp_xstrdup(o->url);
-	g->cred = (cred_ctx){o->token, o->token_user, o->ssh_key, 0};
+	g->cred = (cred_ctx){o->token, o->token_user, o->ssh_key, o->ssh_known_hosts, g->url, 0};
 	kp_status s = KP_OK;
 	if (git_repository_open(&g->repo, o->cache_dir) == 0) {
 		s = fetch(g, err);

@@ -13,7 +13,8 @@
  *
  * Credentials come from a callback, never from the URL or the cache's
  * config: a token as HTTP basic password (user x-access-token for GitHub,
- * oauth2 for GitLab), or an ssh key file.
+ * oauth2 for GitLab), or an ssh key file. An ssh server's host key must
+ * be in known_hosts (libgit2 alone would accept any).
  */
 #ifndef KP_GIT_H
 #define KP_GIT_H
@@ -32,6 +33,9 @@ typedef struct {
 	const char *token;     /* for https, NULL: none */
 	const char *token_user; /* "x-access-token" (GitHub), "oauth2" (GitLab) */
 	const char *ssh_key;   /* private key file for ssh://, NULL: the agent */
+	/* known_hosts the ssh server's key must be in; NULL: ~/.ssh/known_hosts
+	 * and /etc/ssh/ssh_known_hosts (checked with ssh-keygen -F) */
+	const char *ssh_known_hosts;
 } kp_git_opts;
 
 /* Clones or fetches; the cache's working tree is the base branch's tree
