@@ -25,7 +25,9 @@ a 400, as on GitHub; none means 2022-11-28. --rate-limit-first answers the
 first POST of a pull request with 429 and Retry-After: 1 (GitHub's
 secondary rate limit). Test hooks (no auth): POST /_test/close/{number}
 closes a pull request without merging it, POST /_test/merge/{number} merges
-it (closed, merged_at set), GET /_test/state returns every pull request as
+it (closed, merged_at set), POST /_test/lag/N makes the next N lists of
+pull requests answer empty (a list behind a create: kopilot's 422 path),
+GET /_test/state returns every pull request as
 stored (labels as [{name}], its comments under "_comments"). Requests are
 logged as JSON lines (method, path, status, the body's keys, the
 Authorization scheme and the body's media type), never the token.
@@ -155,6 +157,12 @@ def main():
                 return self.reply(200, {})
             if u.path == "/_test/state":
                 return self.reply(200, state["pulls"])
+            m = re.match(r"^/_test/lag/(\d+)$", u.path)
+            if m and self.command == "POST":
+                # the next N lists answer as if nothing were there yet (a
+                # list that lags behind a create: another run's, say)
+                state["lag"] = int(m.group(1))
+                return self.reply(200, {})
             if (len(authz) != 2 or authz[0].lower() not in ("token", "bearer") or authz[1].strip() != a.token):
                 return self.reply(401, {"message": "Bad credentials", "documentation_url": DOCS})
             ver = self.headers.get("X-GitHub-Api-Version")
@@ -176,6 +184,9 @@ def main():
                     out = [p for p in mine if (not head or head == owner + ":" + p["head"]["ref"])
                            and (st == "all" or p["state"] == st)]
                     out = sorted(out, key=lambda p: -p["number"])
+                    if state.get("lag"):
+                        state["lag"] -= 1
+                        out = []
                     return self.page(q, u.path, [public(p, base) for p in out], base)
                 if kind == "pulls" and num is None and sub is None and self.command == "POST":
                     if not state["limited"]:

@@ -36,7 +36,9 @@ path with a namespace exists, numbered as first used. --rate-limit-first
 answers the first POST of a merge request with 429, Retry-After: 1 and the
 RateLimit-* headers, the body "Retry later" as text. Test hooks (no auth):
 POST /_test/close/:iid and /_test/merge/:iid (?project=PATH to pick one when
-several have that iid), GET /_test/state returns every merge request as
+several have that iid), POST /_test/lag/N makes the next N lists of merge
+requests answer empty (a list behind a create: kopilot's 409 path),
+GET /_test/state returns every merge request as
 stored (its notes under "_notes"). Requests are logged as JSON lines
 (method, path, status, the body's keys, the auth header used and the body's
 media type), never the token.
@@ -230,6 +232,12 @@ def main():
                 return self.reply(200, {})
             if u.path == "/_test/state":
                 return self.reply(200, state["mrs"])
+            m = re.match(r"^/_test/lag/(\d+)$", u.path)
+            if m and self.command == "POST":
+                # the next N lists of merge requests answer as if nothing
+                # were there yet (a list that lags behind a create)
+                state["lag"] = int(m.group(1))
+                return self.reply(200, {})
 
             if tok is not None and tok != a.token:
                 return self.reply(401, {"message": "401 Unauthorized"})
@@ -250,6 +258,9 @@ def main():
                                             "name": proj["path"].rsplit("/", 1)[1], "default_branch": "main",
                                             "visibility": "private", "web_url": "%s/%s" % (WEB, proj["path"])})
                 if rest == "/merge_requests" and self.command == "GET":
+                    if state.get("lag"):
+                        state["lag"] -= 1
+                        mine = []
                     return self.list_mrs(q, mine, u.path, base)
                 if rest == "/merge_requests" and self.command == "POST":
                     return self.create(q, proj, mine)

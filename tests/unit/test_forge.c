@@ -242,3 +242,54 @@ Test(gitlab, default_api_addresses_from_the_clone_url)
 		kp_forge_free(f);
 	}
 }
+
+/* a list behind a create (another run opened it a moment ago): the create
+ * meets "already exists" (GitHub 422, GitLab 409) and updates that one */
+static void lag(const char *base, int n)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "curl -s -X POST %s/_test/lag/%d >/dev/null", base, n);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(forge, already_exists_422_finds_and_updates)
+{
+	kp_forge *f = gh("ghp_test");
+	kp_pr_action act;
+	char *url = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t1", "b1", NULL, true, &act, &url, &err), KP_OK, "%s",
+		     err.msg);
+	free(url);
+	lag(api, 1);
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t2", "b2", NULL, true, &act, &url, &err), KP_OK, "%s",
+		     err.msg);
+	cr_expect_eq(act, KP_PR_UPDATED);
+	free(url);
+	json_object *s = state();
+	cr_expect_eq(json_object_array_length(s), 1);
+	cr_expect_str_eq(kp_json_str(json_object_array_get_idx(s, 0), "title"), "t2");
+	json_object_put(s);
+	kp_forge_free(f);
+}
+
+Test(gitlab, already_exists_409_finds_and_updates)
+{
+	kp_forge *f = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_forge_new(KP_FORGE_GITLAB, "https://gitlab.acme.io/g/m.git", gl_api, "glpat-test", &f, &err),
+		     KP_OK, "%s", err.msg);
+	kp_pr_action act;
+	char *url = NULL;
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t1", "b1", "kopilot", true, &act, &url, &err), KP_OK,
+		     "%s", err.msg);
+	free(url);
+	char base[96];
+	snprintf(base, sizeof(base), "%.*s", (int)(strlen(gl_api) - 7), gl_api);
+	lag(base, 1);
+	cr_assert_eq(kp_forge_upsert(f, "kopilot/shop", "main", "t2", "b2", "kopilot", true, &act, &url, &err), KP_OK,
+		     "%s", err.msg);
+	cr_expect_eq(act, KP_PR_UPDATED);
+	free(url);
+	kp_forge_free(f);
+}

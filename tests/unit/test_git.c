@@ -131,7 +131,7 @@ static kp_git *open_cache(void)
 {
 	char cache[128];
 	snprintf(cache, sizeof(cache), "%s/cache", root);
-	kp_git_opts o = {url, cache, "main", NULL, NULL, NULL};
+	kp_git_opts o = {url, cache, "main", NULL, NULL, NULL, NULL};
 	kp_git *g = NULL;
 	kp_error err = {0};
 	cr_assert_eq(kp_git_open(&o, &g, &err), KP_OK, "%s", err.msg);
@@ -221,11 +221,34 @@ Test(git, a_push_the_server_refuses_is_an_error)
 	free(refs);
 }
 
+Test(git, a_non_fast_forward_update_the_server_refuses_is_an_error)
+{
+	kp_git *g = open_cache();
+	cr_expect_eq(publish(g, "kopilot/shop", "kind: Deployment\nmetadata:\n  name: b\n"), KP_GIT_CREATED);
+	kp_git_close(g);
+	char *tip = out_of("git --git-dir=%s/srv/manifests.git rev-parse kopilot/shop", root);
+	/* the server refuses forced updates (a protected branch does the same) */
+	sh("git --git-dir=%s/srv/manifests.git config receive.denyNonFastForwards true", root);
+	g = open_cache();
+	const char *paths[] = {"apps/a.yaml"};
+	const char *texts[] = {"kind: Deployment\nmetadata:\n  name: c\n"};
+	size_t lens[] = {strlen(texts[0])};
+	kp_git_result r;
+	kp_error err = {0};
+	kp_status s = kp_git_publish(g, "kopilot/shop", paths, texts, lens, 1, "m\n", 1764050400, &r, &err);
+	cr_expect_neq(s, KP_OK, "a refused update must not look like success");
+	cr_expect(strstr(err.msg, "kopilot/shop") != NULL, "%s", err.msg);
+	kp_git_close(g);
+	char *tip2 = out_of("git --git-dir=%s/srv/manifests.git rev-parse kopilot/shop", root);
+	cr_expect_str_eq(tip, tip2);
+	free(tip), free(tip2);
+}
+
 Test(git, clear_errors_for_a_wrong_base_or_cache)
 {
 	char cache[128];
 	snprintf(cache, sizeof(cache), "%s/cache", root);
-	kp_git_opts o = {url, cache, "release", NULL, NULL, NULL};
+	kp_git_opts o = {url, cache, "release", NULL, NULL, NULL, NULL};
 	kp_git *g = NULL;
 	kp_error err = {0};
 	cr_expect_eq(kp_git_open(&o, &g, &err), KP_ERR_USAGE);
@@ -233,14 +256,14 @@ Test(git, clear_errors_for_a_wrong_base_or_cache)
 	/* the cache holds another repository */
 	char other[160];
 	snprintf(other, sizeof(other), "git://127.0.0.1:%d/other.git", port);
-	kp_git_opts o2 = {other, cache, "main", NULL, NULL, NULL};
+	kp_git_opts o2 = {other, cache, "main", NULL, NULL, NULL, NULL};
 	cr_expect_eq(kp_git_open(&o2, &g, &err), KP_ERR_USAGE);
 	cr_expect(strstr(err.msg, "the cache holds a clone of") != NULL, "%s", err.msg);
 	/* nothing listens */
 	char dead[128];
 	snprintf(dead, sizeof(dead), "git://127.0.0.1:%d/manifests.git", free_port());
 	snprintf(cache, sizeof(cache), "%s/cache2", root);
-	kp_git_opts o3 = {dead, cache, "main", NULL, NULL, NULL};
+	kp_git_opts o3 = {dead, cache, "main", NULL, NULL, NULL, NULL};
 	cr_expect_eq(kp_git_open(&o3, &g, &err), KP_ERR_NETWORK);
 	cr_expect(strstr(err.msg, "git clone") != NULL, "%s", err.msg);
 }
@@ -264,7 +287,7 @@ Test(githttp, a_token_clones_and_pushes_and_stays_out_of_the_cache)
 {
 	char cache[128];
 	snprintf(cache, sizeof(cache), "%s/cache", root);
-	kp_git_opts o = {url, cache, "main", "s3cret-token", "x-access-token", NULL};
+	kp_git_opts o = {url, cache, "main", "s3cret-token", "x-access-token", NULL, NULL};
 	kp_git *g = NULL;
 	kp_error err = {0};
 	cr_assert_eq(kp_git_open(&o, &g, &err), KP_OK, "%s", err.msg);
@@ -282,14 +305,14 @@ Test(githttp, a_wrong_or_missing_token_is_a_clear_error)
 {
 	char cache[128];
 	snprintf(cache, sizeof(cache), "%s/cache", root);
-	kp_git_opts o = {url, cache, "main", "wrong", "x-access-token", NULL};
+	kp_git_opts o = {url, cache, "main", "wrong", "x-access-token", NULL, NULL};
 	kp_git *g = NULL;
 	kp_error err = {0};
 	cr_expect_eq(kp_git_open(&o, &g, &err), KP_ERR_NETWORK);
 	cr_expect(strstr(err.msg, "authentication failed") != NULL, "%s", err.msg);
 	cr_expect(strstr(err.msg, "wrong") == NULL, "the token is in the error: %s", err.msg);
 	snprintf(cache, sizeof(cache), "%s/cache2", root);
-	kp_git_opts o2 = {url, cache, "main", NULL, NULL, NULL};
+	kp_git_opts o2 = {url, cache, "main", NULL, NULL, NULL, NULL};
 	cr_expect_eq(kp_git_open(&o2, &g, &err), KP_ERR_NETWORK);
 	cr_expect(strstr(err.msg, "set GIT_TOKEN") != NULL, "%s", err.msg);
 }
