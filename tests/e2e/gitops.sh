@@ -223,6 +223,21 @@ check "the night after: the same proposal is not said twice" \
 	grep -q "\"pull_request\":\"already commented\"" "$T/run/pr/index.json"'
 check "kopilot's requests are shapes the official client (@octokit/rest) sends too" \
 	$PY "$ROOT/tests/clients/shapes.py" --within "$ROOT/tests/clients/expected-github.json" "$T/api.jsonl"
+# a run with no resize findings: no branch, no pull request
+cp -a "$T/run" "$T/run0"
+$PY -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+d["findings"] = [f for f in d["findings"] if f["action"]["type"] != "resize"]
+json.dump(d, open(sys.argv[1], "w"))' "$T/run0/findings.json"
+npulls=$(api_state | $PY -c "import json,sys; print(len(json.load(sys.stdin)))")
+nrefs=$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref refs/heads | wc -l)
+GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run0" --pr --repo "$GURL" --set "pr.api_url=http://127.0.0.1:$PORT_api" \
+	--set "pr.cache_dir=$T/cache" --now "$NOW" >"$T/none.out" 2>"$T/none.err"
+rc=$?
+check "no resize findings: no branch pushed, no pull request opened or touched" \
+	eval 'test $rc = 3 && grep -q "pull requests on github: 0 created, 0 updated" "$T/none.err" &&
+	test "$(api_state | $PY -c "import json,sys; print(len(json.load(sys.stdin)))")" = "$npulls" &&
+	test "$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref refs/heads | wc -l)" = "$nrefs"'
 # the forge down: the report still lands, the run says why (degraded)
 GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run" --pr --repo "$GURL" --set "pr.api_url=http://127.0.0.1:1" \
 	--set "pr.cache_dir=$T/cache" --now "$NOW" >"$T/down.out" 2>"$T/down.err"
