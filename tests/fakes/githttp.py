@@ -23,7 +23,8 @@ import json
 import os
 import subprocess
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from fakehttp import serve
 from urllib.parse import urlsplit
 
 
@@ -118,11 +119,7 @@ def main():
         do_GET = handle_any
         do_POST = handle_any
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(a.port_file + ".tmp", a.port_file)
-    srv.serve_forever()
+    serve(H, a.port_file)
 
 
 if __name__ == "__main__":

@@ -53,12 +53,12 @@ import argparse
 import email.utils
 import hashlib
 import json
-import os
 import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from fakehttp import log_request, read_body, serve
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 WEB = "https://gitlab.example"
@@ -169,29 +169,10 @@ def main():
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(body)
-            if logf:
-                rec = {"method": self.command, "path": self.path, "status": status,
-                       "keys": sorted(self.json.keys()) if isinstance(self.json, dict) else None}
-                if self.auth_kind:
-                    rec["auth"] = self.auth_kind
-                if self.ctype:
-                    rec["ctype"] = self.ctype
-                logf.write(json.dumps(rec) + "\n")
-                logf.flush()
+            log_request(logf, self, status, self.auth_kind, self.ctype)
 
         def read_body(self):
-            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-                raw = b""
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                            pass
-                        return raw
-                    raw += self.rfile.read(size)
-                    self.rfile.readline()
-            n = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(n) if n else b""
+            return read_body(self)
 
         def handle_any(self):
             self.json = None
@@ -438,11 +419,7 @@ def main():
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    with open(a.port_file + ".tmp", "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(a.port_file + ".tmp", a.port_file)
-    srv.serve_forever()
+    serve(H, a.port_file)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,25 @@ static grp *group_of(grp **gs, size_t *n, const char *name)
 	return g;
 }
 
+/* a file of the group: as read (old, NULL for a new one) and its text,
+ * both of n bytes as they start; owned by the group; its index */
+static size_t add_file(grp *g, const char *rel, char *old, char *text, size_t n)
+{
+	size_t k = g->nfiles++;
+	g->files = kp_xrealloc(g->files, g->nfiles * sizeof(char *));
+	g->texts = kp_xrealloc(g->texts, g->nfiles * sizeof(char *));
+	g->olds = kp_xrealloc(g->olds, g->nfiles * sizeof(char *));
+	g->lens = kp_xrealloc(g->lens, g->nfiles * sizeof(size_t));
+	g->oldlens = kp_xrealloc(g->oldlens, g->nfiles * sizeof(size_t));
+	g->files[k] = kp_xstrdup(rel);
+	g->olds[k] = old;
+	g->oldlens[k] = old ? n : 0;
+	g->texts[k] = text;
+	g->lens[k] = n;
+	g->nolds = g->nfiles;
+	return k;
+}
+
 /* the group's current text of a file (read from the checkout the first
  * time) */
 static kp_status file_text(grp *g, const char *repo, const char *rel, size_t *idx, kp_error *err)
@@ -72,38 +91,12 @@ static kp_status file_text(grp *g, const char *repo, const char *rel, size_t *id
 	free(path);
 	if (s)
 		return s;
-	size_t k = g->nfiles++;
-	g->files = kp_xrealloc(g->files, g->nfiles * sizeof(char *));
-	g->texts = kp_xrealloc(g->texts, g->nfiles * sizeof(char *));
-	g->olds = kp_xrealloc(g->olds, g->nfiles * sizeof(char *));
-	g->lens = kp_xrealloc(g->lens, g->nfiles * sizeof(size_t));
-	g->oldlens = kp_xrealloc(g->oldlens, g->nfiles * sizeof(size_t));
-	g->files[k] = kp_xstrdup(rel);
-	g->olds[k] = text;
-	g->oldlens[k] = n;
-	g->texts[k] = kp_xstrdup(text);
-	g->lens[k] = n;
-	g->nolds = g->nfiles;
-	*idx = k;
+	*idx = add_file(g, rel, text, kp_xstrdup(text), n);
 	return KP_OK;
 }
 
 /* a file the group creates (olds[k] NULL: the patch says "new file") */
-static void add_new_file(grp *g, const char *rel, char *text, size_t n)
-{
-	size_t k = g->nfiles++;
-	g->files = kp_xrealloc(g->files, g->nfiles * sizeof(char *));
-	g->texts = kp_xrealloc(g->texts, g->nfiles * sizeof(char *));
-	g->olds = kp_xrealloc(g->olds, g->nfiles * sizeof(char *));
-	g->lens = kp_xrealloc(g->lens, g->nfiles * sizeof(size_t));
-	g->oldlens = kp_xrealloc(g->oldlens, g->nfiles * sizeof(size_t));
-	g->files[k] = kp_xstrdup(rel);
-	g->olds[k] = NULL;
-	g->oldlens[k] = 0;
-	g->texts[k] = text;
-	g->lens[k] = n;
-	g->nolds = g->nfiles;
-}
+static void add_new_file(grp *g, const char *rel, char *text, size_t n) { add_file(g, rel, NULL, text, n); }
 
 static void sizes_text(json_object *sz, bool limits, char *buf, size_t n)
 {
