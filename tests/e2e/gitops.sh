@@ -125,6 +125,41 @@ check "kopilot run --pr --dry-run with pr.group_by=run: one pull request for the
 	eval 'test "$(ls "$T/run2/pr")" = "$(printf "index.json\nrun.md\nrun.patch")" &&
 	grep -q "^Subject: \[PATCH\] kopilot: rightsize 10 containers (" "$T/run2/pr/run.patch"'
 
+# ---- where the live objects say they come from: Argo CD, Flux, Helm and a
+# team label in the snapshot become findings.json resource.gitops and
+# resource.team; pr.group_by team groups by the label ----
+cp -a "$DEMO" "$T/snap"
+$PY -c 'import json,sys
+p = sys.argv[1] + "/objects/deployments.json"
+d = json.load(open(p))
+for it in d["items"]:
+    md, key = it["metadata"], (it["metadata"]["namespace"], it["metadata"]["name"])
+    if key == ("monitoring", "grafana"):
+        md["annotations"].update({"meta.helm.sh/release-name": "grafana", "meta.helm.sh/release-namespace": "monitoring"})
+    if key == ("checkout", "cart-api"):
+        md["annotations"]["argocd.argoproj.io/tracking-id"] = "shop-prod:apps/Deployment:checkout/cart-api"
+        md["labels"]["team"] = "shop"
+    if key == ("ml", "model-server"):
+        md["labels"].update({"kustomize.toolkit.fluxcd.io/name": "ml", "kustomize.toolkit.fluxcd.io/namespace": "flux-system",
+                             "team": "shop"})
+json.dump(d, open(p, "w"))' "$T/snap"
+"$KOPILOT" run --snapshot "$T/snap" --out "$T/run3" --now "$NOW" --quiet --pr --repo "$REPO" --dry-run \
+	--set pr.group_by=team >/dev/null 2>&1
+check "findings.json carries each workload's GitOps origin and team, valid against the schema" \
+	$PY -c 'import json,sys,jsonschema
+d = json.load(open(sys.argv[1]))
+jsonschema.validate(d, json.load(open(sys.argv[2])))
+r = {(f["resource"]["namespace"], f["resource"]["name"]): f["resource"] for f in d["findings"]}
+assert r[("monitoring", "grafana")]["gitops"] == {"helm_release": "monitoring/grafana"}, r[("monitoring", "grafana")]
+assert r[("checkout", "cart-api")]["gitops"] == {"argocd_app": "shop-prod"} and r[("checkout", "cart-api")]["team"] == "shop"
+assert r[("ml", "model-server")]["gitops"] == {"flux_kustomization": "flux-system/ml"}
+assert "gitops" not in r[("analytics", "report-builder")] and "team" not in r[("analytics", "report-builder")]' \
+	"$T/run3/findings.json" "$ROOT/docs/contracts/findings.schema.json"
+check "pr.group_by team: the team shop's two changes in one pull request, the rest by namespace" \
+	eval 'grep -q "\"group\":\"team-shop\"" "$T/run3/pr/index.json" && test -s "$T/run3/pr/team-shop.patch" &&
+	grep -q "^+++ b/apps/checkout/cart-api.yaml" "$T/run3/pr/team-shop.patch" &&
+	grep -q "^+++ b/apps/ml/model-server.yaml" "$T/run3/pr/team-shop.patch" && test -s "$T/run3/pr/analytics.patch"'
+
 # ---- what is refused ----
 expect_exit "--pr without --repo: exit 2" 2 "needs the manifests' repository: --repo DIR" -- \
 	"$KOPILOT" render "$T/run" --pr --dry-run

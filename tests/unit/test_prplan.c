@@ -220,3 +220,29 @@ Test(prplan, a_related_change_that_cannot_be_made_leaves_the_resize_out_too)
 	kp_pr_groups_free(g, n);
 	json_object_put(doc);
 }
+
+Test(prplan, one_group_per_team_label_the_rest_by_namespace)
+{
+	put("apps/checkout/cart.yaml", CART);
+	json_object *fs[] = {
+		finding("over-provisioned", "Deployment", "checkout", "cart-api", "cart-api", "resize", false, 104.62),
+		finding("orphaned-pvc", "PersistentVolumeClaim", "checkout", "old-data", "", "delete", true, 8.5),
+		finding("orphaned-pvc", "PersistentVolumeClaim", "web", "tmp", "", "delete", true, 1),
+	};
+	json_object_object_add(json_object_object_get(fs[0], "resource"), "team", json_object_new_string("payments"));
+	json_object_object_add(json_object_object_get(fs[1], "resource"), "team", json_object_new_string("payments"));
+	json_object *doc = doc_of(fs, 3);
+	kp_pr_opts o = {root, "team", "run-1", NULL, 1764050400};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_pr_plan(doc, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(g[0].group, "team-payments");
+	cr_expect_str_eq(g[0].branch, "kopilot/team-payments");
+	cr_expect_eq(g[0].changes, 1);
+	cr_expect_eq(g[0].destructive, 1, "the team's cleanup is in its checklist");
+	cr_expect_str_eq(g[1].group, "web", "no team label: by namespace");
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+}
