@@ -131,6 +131,19 @@ static char *cache_for(const kp_config *c, const char *url)
 	return r;
 }
 
+static bool is_remote(const char *repo) { return strstr(repo, "://") || !strncmp(repo, "git@", 4); }
+
+/* Whether --pr pushes and opens (else a dry run: RUN/pr/ only), and the
+ * token it does it with (caller frees). A dry run is asked for
+ * (--dry-run), or the default without a token. */
+static kp_status pr_mode(const kp_config *c, bool *dry, char **token, kp_error *err)
+{
+	*token = NULL;
+	kp_status s = pr_token(c, token, err);
+	*dry = c->pr.dry_run || !*token;
+	return s;
+}
+
 /* --pr: what can be done before the reports are written (an error then
  * costs nothing) */
 static kp_status check_pr(const kp_config *c, kp_error *err)
@@ -139,35 +152,31 @@ static kp_status check_pr(const kp_config *c, kp_error *err)
 		return KP_OK;
 	const char *repo = c->pr.repo;
 	if (!repo || !*repo)
-		return kp_fail(err, KP_ERR_USAGE, "--pr needs the manifests' repository: --repo DIR (or pr.repo)");
-	bool remote = strstr(repo, "://") || !strncmp(repo, "git@", 4);
-	if (c->pr.dry_run) {
-		if (remote)
+		return kp_fail(err, KP_ERR_USAGE, "--pr needs the manifests' repository: --repo DIR|URL (or pr.repo)");
+	bool dry = true;
+	char *t = NULL;
+	kp_status s = pr_mode(c, &dry, &t, err);
+	free(t);
+	if (s)
+		return s;
+	if (!is_remote(repo)) {
+		/* a checkout is only read: there is nothing to push from */
+		if (!dry)
 			return kp_fail(err, KP_ERR_USAGE,
-				       "pr.repo %s: --dry-run reads a local checkout (git clone, then --repo DIR); "
-				       "without --dry-run the URL is cloned and the pull requests opened",
-				       repo);
+				       "pr.repo %s: %s need the repository's URL (%s); a local checkout is read for a "
+				       "dry run (--dry-run)",
+				       repo, is_gitlab(c) ? "merge requests" : "pull requests",
+				       is_gitlab(c) ? "https://gitlab.com/GROUP/REPO.git" : "https://github.com/OWNER/REPO.git");
 		struct stat sb;
 		if (stat(repo, &sb) != 0 || !S_ISDIR(sb.st_mode))
 			return kp_fail(err, KP_ERR_USAGE, "pr.repo %s: not a directory", repo);
 		return KP_OK;
 	}
-	if (!remote)
-		return kp_fail(err, KP_ERR_USAGE,
-			       "pr.repo %s: %s need the repository's URL (%s); a local directory goes with --dry-run",
-			       repo, is_gitlab(c) ? "merge requests" : "pull requests",
-			       is_gitlab(c) ? "https://gitlab.com/GROUP/REPO.git" : "https://github.com/OWNER/REPO.git");
 	if (c->pr.ssh_key && *c->pr.ssh_key && access(c->pr.ssh_key, R_OK) != 0)
 		return kp_fail(err, KP_ERR_USAGE, "pr.ssh_key %s: %s", c->pr.ssh_key, strerror(errno));
 	if (c->pr.ssh_known_hosts && *c->pr.ssh_known_hosts && access(c->pr.ssh_known_hosts, R_OK) != 0)
 		return kp_fail(err, KP_ERR_USAGE, "pr.ssh_known_hosts %s: %s", c->pr.ssh_known_hosts, strerror(errno));
-	char *t = NULL;
-	kp_status s = pr_token(c, &t, err);
-	if (!s && !t)
-		s = kp_fail(err, KP_ERR_USAGE, "--pr on %s needs a token for its API: set %s (or GIT_TOKEN, or pr.token_file)",
-			    is_gitlab(c) ? "GitLab" : "GitHub", is_gitlab(c) ? "GITLAB_TOKEN" : "GITHUB_TOKEN");
-	free(t);
-	return s;
+	return KP_OK;
 }
 
 /* What a pull request whose branch someone else committed to is told
@@ -204,15 +213,17 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 	 * directory, not the name the user gave) */
 	char *run_name = kp_xasprintf("%s at %s", kp_json_str(doc, "cluster.name") ? kp_json_str(doc, "cluster.name") : "cluster",
 				      kp_json_str(doc, "generated_at") ? kp_json_str(doc, "generated_at") : "?");
-	/* not a dry run: the repository cloned (or fetched) into the cache,
-	 * read there, the branches pushed and the pull requests opened */
+	/* a URL: the repository cloned (or fetched) into the cache and read
+	 * there; not a dry run: the branches pushed and the pull requests
+	 * opened. A directory is a checkout, only read. */
 	kp_git *git = NULL;
 	kp_forge *forge = NULL;
 	char *cache = NULL, *token = NULL;
 	const char *repo_dir = c->pr.repo;
-	if (!c->pr.dry_run) {
+	bool dry = true;
+	s = pr_mode(c, &dry, &token, err);
+	if (!s && is_remote(c->pr.repo)) {
 		cache = cache_for(c, c->pr.repo);
-		s = pr_token(c, &token, err);
 		/* the user name a token goes with over https: GitHub takes any,
 		 * GitLab wants oauth2 for OAuth and personal tokens alike */
 		kp_git_opts go = {c->pr.repo,	 cache, c->pr.base, token, is_gitlab(c) ? "oauth2" : "x-access-token",
@@ -222,7 +233,7 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 			s = kp_mkdir_p(cache, err);
 		if (!s)
 			s = kp_git_open(&go, &git, err);
-		if (!s)
+		if (!s && !dry)
 			s = kp_forge_new(is_gitlab(c) ? KP_FORGE_GITLAB : KP_FORGE_GITHUB, c->pr.repo, c->pr.api_url, token,
 					 &forge, err);
 		repo_dir = git ? kp_git_workdir(git) : NULL;
@@ -272,7 +283,7 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 			json_object_object_add(e, "patch", json_object_new_string(rel));
 			free(rel);
 		}
-		if (!s && git) {
+		if (!s && forge) {
 			kp_git_result gr = KP_GIT_UNCHANGED;
 			char *msg = kp_xasprintf("%s\n\n%s", g[i].title, g[i].body);
 			s = kp_git_publish(git, g[i].branch, (const char *const *)g[i].files, (const char *const *)g[i].texts,
@@ -327,7 +338,7 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 		json_object_object_add(top, "repo", json_object_new_string(c->pr.repo));
 		json_object_object_add(top, "base", json_object_new_string(c->pr.base));
 		json_object_object_add(top, "forge", json_object_new_string(c->pr.forge));
-		json_object_object_add(top, "dry_run", json_object_new_boolean(c->pr.dry_run));
+		json_object_object_add(top, "dry_run", json_object_new_boolean(dry));
 		json_object_object_add(top, "pull_requests", json_object_get(index));
 		json_object_object_add(top, "not_located", json_object_get(lost));
 		char *p = kp_path_join(dir, "index.json");
@@ -342,9 +353,9 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 		json_object_object_add(ev, "pull_requests", json_object_new_int64((int64_t)prs));
 		json_object_object_add(ev, "changes", json_object_new_int64((int64_t)changes));
 		json_object_object_add(ev, "not_located", json_object_new_int64((int64_t)unlocated));
-		json_object_object_add(ev, "dry_run", json_object_new_boolean(c->pr.dry_run));
+		json_object_object_add(ev, "dry_run", json_object_new_boolean(dry));
 		kp_audit_event(run->audit, "render.pr", ev);
-		if (git)
+		if (forge)
 			kp_run_note(run, KP_NOTE_INFO,
 				    "pull requests on %s: %zu created, %zu updated, %zu left closed (closed without merging, "
 				    "nothing new), %zu branch%s left alone (someone else committed to it); %zu resize finding%s "
@@ -353,8 +364,11 @@ static kp_status render_prs(kp_run *run, const char *fpath, json_object *links, 
 				    foreign == 1 ? "" : "es", unlocated, unlocated == 1 ? "" : "s");
 		else
 			kp_run_note(run, KP_NOTE_INFO,
-			    "pull requests (dry run): %zu, with %zu change%s to manifests; %zu resize finding%s not in one "
+			    "pull requests (dry run%s): %zu, with %zu change%s to manifests; %zu resize finding%s not in one "
 			    "(pr/index.json says why): %s/pr/",
+			    c->pr.dry_run ? ""
+			    : is_gitlab(c) ? ", no token: set GITLAB_TOKEN to open them"
+					   : ", no token: set GITHUB_TOKEN to open them",
 			    prs, changes, changes == 1 ? "" : "s", unlocated, unlocated == 1 ? "" : "s", run->dir);
 	}
 	if (s)

@@ -163,15 +163,8 @@ check "pr.group_by team: the team shop's two changes in one pull request, the re
 # ---- what is refused ----
 expect_exit "--pr without --repo: exit 2" 2 "needs the manifests' repository: --repo DIR" -- \
 	"$KOPILOT" render "$T/run" --pr --dry-run
-expect_exit "--pr --dry-run --repo URL: exit 2, a dry run reads a checkout" 2 "dry-run reads a local checkout" -- \
-	"$KOPILOT" render "$T/run" --pr --dry-run --repo https://github.com/acme/k8s-manifests.git
-expect_exit "--pr without --dry-run on a directory: exit 2, the URL is needed" 2 "need the repository's URL" -- \
+expect_exit "--pr with a token on a directory: exit 2, the URL is needed to open them" 2 "need the repository's URL" -- \
 	env GITHUB_TOKEN=x "$KOPILOT" render "$T/run" --pr --repo "$REPO"
-expect_exit "--pr without a token: exit 2 naming GITHUB_TOKEN" 2 "set GITHUB_TOKEN" -- \
-	env -u GITHUB_TOKEN -u GIT_TOKEN "$KOPILOT" render "$T/run" --pr --repo https://github.com/acme/k8s-manifests.git
-expect_exit "--forge gitlab with only GITHUB_TOKEN: exit 2 naming GITLAB_TOKEN (a GitHub token never goes to GitLab)" 2 \
-	"set GITLAB_TOKEN" -- env -u GITLAB_TOKEN -u GIT_TOKEN GITHUB_TOKEN=x "$KOPILOT" render "$T/run" --pr --forge gitlab \
-	--repo https://gitlab.com/acme/k8s.git
 expect_exit "pr.token_file that cannot be read: exit 2 naming the key" 2 "pr.token_file" -- \
 	"$KOPILOT" render "$T/run" --pr --repo https://github.com/acme/k8s.git --set "pr.token_file=$T/nosuch"
 expect_exit "--repo that is not a directory: exit 2" 2 "not a directory" -- \
@@ -187,6 +180,21 @@ mkdir -p "$T/srv/acme"
 git init -q --bare -b main "$T/srv/acme/manifests.git"
 (cd "$W" && git push -q "$T/srv/acme/manifests.git" HEAD~7:refs/heads/main) >/dev/null 2>&1
 MAIN0=$(git --git-dir="$T/srv/acme/manifests.git" rev-parse main)
+# without a token: a dry run (the default then), from a clone of the URL
+cp -a "$T/run" "$T/run4"
+env -u GITHUB_TOKEN -u GITLAB_TOKEN -u GIT_TOKEN "$KOPILOT" render "$T/run4" --pr --repo "file://$T/srv/acme/manifests.git" \
+	--set "pr.cache_dir=$T/cache-dry" --now "$NOW" >"$T/dry.out" 2>"$T/dry.err"
+rc=$?
+same_patches() { local f; for f in "$T"/pr1/*.patch; do cmp -s "$f" "$1/$(basename "$f")" || return 1; done; }
+check "--pr --repo URL without a token: a dry run from a clone (the same patches), the note names the token, nothing pushed" \
+	eval 'test $rc = 3 && grep -q "pull requests (dry run, no token: set GITHUB_TOKEN to open them): 7, with 10 changes" "$T/dry.err" &&
+	same_patches "$T/run4/pr" && grep -q "\"dry_run\":true" "$T/run4/pr/index.json" &&
+	test -z "$(git --git-dir="$T/srv/acme/manifests.git" for-each-ref refs/heads/kopilot)"'
+env -u GITLAB_TOKEN -u GIT_TOKEN GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run4" --pr --forge gitlab \
+	--repo "file://$T/srv/acme/manifests.git" --set "pr.cache_dir=$T/cache-dry" --now "$NOW" >"$T/dry.out" 2>"$T/dry.err"
+rc=$?
+check "--forge gitlab with only GITHUB_TOKEN: a dry run naming GITLAB_TOKEN (a GitHub token never goes to GitLab)" \
+	eval 'test $rc = 3 && grep -q "dry run, no token: set GITLAB_TOKEN to open them" "$T/dry.err"'
 start_fake() { # start_fake NAME ARGS...: its port in $PORT_<NAME>
 	local name=$1; shift
 	"$PY" "$@" --port-file "$T/$name.port" >"$T/$name.log" 2>&1 &
