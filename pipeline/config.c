@@ -256,6 +256,14 @@ static bool v_label(const cfg_value *v, char *why, size_t n)
 	return true;
 }
 
+/* How far back an OOM kill in pod status still holds memory: at least a
+ * day (the check protects against an OOM: it can be narrowed, never off). */
+static bool v_history_days(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 3650;
+}
+
 /* A Kubernetes label key: [prefix/]name, the name 1-63 of [A-Za-z0-9._-]. */
 static bool v_label_key(const cfg_value *v, char *why, size_t n)
 {
@@ -491,6 +499,8 @@ static const cfg_key config_keys[] = {
 	 "a number of bytes or a quantity such as 64Mi", 0, NULL},
 	{"rightsizing.min_monthly_savings", NULL, T_DOUBLE, OFF(rules.rightsizing.min_monthly_savings), false, v_nonneg,
 	 "a number >= 0", 0, NULL},
+	{"rightsizing.oom_history_days", NULL, T_INT, OFF(rules.rightsizing.oom_history_days), false, v_history_days,
+	 "an integer between 1 and 3650 (never 0: it protects against an OOM)", 0, NULL},
 	{"rightsizing.min_history_hours", NULL, T_DOUBLE, OFF(rules.rightsizing.min_history_hours), false, v_nonneg, "a number >= 0",
 	 0, NULL},
 	{"rightsizing.min_batch_runs", NULL, T_INT, OFF(rules.rightsizing.min_batch_runs), false, v_nonneg_int, "an integer >= 0", 0,
@@ -707,6 +717,7 @@ void kp_config_init(kp_config *c)
 	c->rules.rightsizing.cpu_percentile = 95;
 	c->rules.rightsizing.cpu_margin = 0.15;
 	c->rules.rightsizing.memory_margin = 0.20;
+	c->rules.rightsizing.oom_history_days = 30;
 	c->rules.rightsizing.cpu_floor_m = 10;
 	c->rules.rightsizing.memory_floor_b = 32LL << 20;
 	c->rules.rightsizing.min_relative_change = 0.20;

@@ -71,6 +71,8 @@ typedef struct kp_rules_config {
 		double min_monthly_savings;  /* rightsizing.min_monthly_savings 1.0: at the finding's own price,
 		                              * applied where money is decided (the recommend stage) */
 		double min_history_hours;    /* rightsizing.min_history_hours 24 */
+		int oom_history_days;        /* rightsizing.oom_history_days 30: an OOM kill in pod status this
+						recent, at the current limit, keeps memory from being lowered */
 		int min_batch_runs;          /* rightsizing.min_batch_runs 3: runs of a Job/CronJob needed before sizing it */
 		double throttling_threshold; /* rightsizing.throttling_threshold 0.10: share of CFS periods throttled
 						that makes the CPU limit the problem */

@@ -79,6 +79,13 @@ typedef struct kp_container {
 	bool sidecar; /* init container with restartPolicy Always (native sidecar): runs all along */
 	int64_t cpu_request_m, cpu_limit_m;   /* millicores or KP_UNSET */
 	int64_t mem_request_b, mem_limit_b;   /* bytes or KP_UNSET */
+	/* A live pod's container status (zero in templates): restartCount, and
+	 * how it last ended (lastState.terminated, else state.terminated):
+	 * reason ("OOMKilled", "Error"), exit code, finishedAt. The pod's own
+	 * history, which reaches back before the metrics window. */
+	int64_t restarts;
+	const char *last_reason; /* NULL: never terminated */
+	int64_t last_exit, last_finished;
 } kp_container;
 
 typedef struct kp_toleration {

@@ -4,6 +4,7 @@
  */
 #include "stages/analyze/analyze.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,34 +23,52 @@ bool kp_namespace_ignored(const kp_cluster *c, const char *ns)
 	return false;
 }
 
+/* Counting sort of n items (stride bytes apart, each with a kp_workload *
+ * at woff) by workload: linear in items + workloads; one workload's items
+ * keep their order. *start[wi]..*start[wi + 1] index *by. */
+static void by_workload(const kp_cluster *c, const void *items, size_t n, size_t stride, size_t woff, size_t **start,
+			const void ***by)
+{
+	size_t nw = c->workloads.len;
+	size_t *st = kp_xcalloc(nw + 1, sizeof(size_t));
+#define WL_OF(i) (*(kp_workload *const *)((const char *)items + (i) * stride + woff))
+	for (size_t i = 0; i < n; i++)
+		if (WL_OF(i))
+			st[WL_OF(i) - c->workloads.items + 1]++;
+	for (size_t i = 0; i < nw; i++)
+		st[i + 1] += st[i];
+	const void **b = kp_xcalloc(st[nw] + 1, sizeof(*b));
+	size_t *fill = kp_xcalloc(nw + 1, sizeof(size_t));
+	for (size_t i = 0; i < n; i++) {
+		if (!WL_OF(i))
+			continue;
+		size_t w = (size_t)(WL_OF(i) - c->workloads.items);
+		b[st[w] + fill[w]++] = (const char *)items + i * stride;
+	}
+#undef WL_OF
+	free(fill);
+	*start = st;
+	*by = b;
+}
+
 const kp_usage *const *kp_workload_usage(kp_analyze_ctx *ctx, size_t wi, size_t *n)
 {
 	kp_cluster *c = ctx->cluster;
-	if (!ctx->usage_start) {
-		/* Counting sort of entries by workload: linear in entries +
-		 * workloads; one workload's entries keep their file order. */
-		size_t nw = c->workloads.len;
-		size_t *start = kp_xcalloc(nw + 1, sizeof(size_t));
-		for (size_t i = 0; i < c->usage.len; i++)
-			if (c->usage.items[i].workload)
-				start[c->usage.items[i].workload - c->workloads.items + 1]++;
-		for (size_t i = 0; i < nw; i++)
-			start[i + 1] += start[i];
-		const kp_usage **by = kp_xcalloc(start[nw] + 1, sizeof(*by));
-		size_t *fill = kp_xcalloc(nw + 1, sizeof(size_t));
-		for (size_t i = 0; i < c->usage.len; i++) {
-			const kp_usage *u = &c->usage.items[i];
-			if (!u->workload)
-				continue;
-			size_t w = (size_t)(u->workload - c->workloads.items);
-			by[start[w] + fill[w]++] = u;
-		}
-		free(fill);
-		ctx->usage_start = start;
-		ctx->usage_by_workload = by;
-	}
+	if (!ctx->usage_start)
+		by_workload(c, c->usage.items, c->usage.len, sizeof(kp_usage), offsetof(kp_usage, workload),
+			    &ctx->usage_start, (const void ***)&ctx->usage_by_workload);
 	*n = ctx->usage_start[wi + 1] - ctx->usage_start[wi];
 	return ctx->usage_by_workload + ctx->usage_start[wi];
+}
+
+const kp_pod *const *kp_workload_pods(kp_analyze_ctx *ctx, size_t wi, size_t *n)
+{
+	kp_cluster *c = ctx->cluster;
+	if (!ctx->pods_start)
+		by_workload(c, c->pods.items, c->pods.len, sizeof(kp_pod), offsetof(kp_pod, workload), &ctx->pods_start,
+			    (const void ***)&ctx->pods_by_workload);
+	*n = ctx->pods_start[wi + 1] - ctx->pods_start[wi];
+	return ctx->pods_by_workload + ctx->pods_start[wi];
 }
 
 void kp_analyze_mark_idle(kp_analyze_ctx *ctx, const kp_workload *w)
@@ -120,6 +139,10 @@ void kp_analyze_ctx_release(kp_analyze_ctx *ctx)
 	ctx->unattributed_built = false;
 	free(ctx->usage_start);
 	free(ctx->usage_by_workload);
+	free(ctx->pods_start);
+	free((void *)ctx->pods_by_workload);
+	ctx->pods_start = NULL;
+	ctx->pods_by_workload = NULL;
 	free(ctx->idle_workloads);
 	free(ctx->held_services);
 	ctx->usage_start = NULL;

@@ -33,6 +33,9 @@ typedef struct kp_analyze_ctx {
 	 * kp_workload_usage; freed by kp_analyze_ctx_release) */
 	size_t *usage_start;
 	const kp_usage **usage_by_workload;
+	/* pods grouped by workload likewise (kp_workload_pods) */
+	size_t *pods_start;
+	const kp_pod **pods_by_workload;
 	/* What one rule tells the ones after it, kept here and not in the
 	 * model (which collect caches): workloads reported as idle as a whole
 	 * (rightsizing leaves them alone) and LoadBalancer Services already
@@ -60,6 +63,8 @@ bool kp_analyze_is_held(const kp_analyze_ctx *ctx, const kp_service *s);
 /* The usage entries resolved to workload number wi (index into
  * cluster->workloads), live and replaced pods, in file order. */
 const kp_usage *const *kp_workload_usage(kp_analyze_ctx *ctx, size_t wi, size_t *n);
+/* The pods resolved to workload number wi, in file order. */
+const kp_pod *const *kp_workload_pods(kp_analyze_ctx *ctx, size_t wi, size_t *n);
 void kp_analyze_ctx_release(kp_analyze_ctx *ctx);
 
 /* Runs every rule family, the scope.* filter and the pricing inputs. */

@@ -62,8 +62,8 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 7u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
-			    * 7: GitOps annotations kept */
+#define MC_VERSION 8u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
+			    * 7: GitOps annotations kept; 8: container statuses */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -347,6 +347,10 @@ static void w_podspec(mw_t *w, const kp_podspec *ps)
 		w_i64(w, k->cpu_limit_m);
 		w_i64(w, k->mem_request_b);
 		w_i64(w, k->mem_limit_b);
+		w_i64(w, k->restarts);
+		w_str(w, k->last_reason);
+		w_i64(w, k->last_exit);
+		w_i64(w, k->last_finished);
 	}
 	w_strs(w, ps->claims, ps->nclaims);
 	w_strs(w, ps->ephemeral_claims, ps->nephemeral);
@@ -842,6 +846,10 @@ static void r_podspec(mr_t *r, kp_podspec *ps)
 		k->cpu_limit_m = r_i64(r);
 		k->mem_request_b = r_i64(r);
 		k->mem_limit_b = r_i64(r);
+		k->restarts = r_i64(r);
+		k->last_reason = r_str(r);
+		k->last_exit = r_i64(r);
+		k->last_finished = r_i64(r);
 	}
 	r_strs(r, &ps->claims, &ps->nclaims);
 	r_strs(r, &ps->ephemeral_claims, &ps->nephemeral);

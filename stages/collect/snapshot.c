@@ -690,6 +690,43 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 	return KP_OK;
 }
 
+/* status.containerStatuses (or initContainerStatuses) onto the pod's
+ * containers, by name: restarts and how each last ended */
+static kp_status parse_statuses(ctx_t *x, json_object *item, const char *list, kp_podspec *ps)
+{
+	json_object *arr = kp_json_get(kp_json_get(item, "status"), list);
+	if (!json_object_is_type(arr, json_type_array))
+		return KP_OK;
+	char q[KP_QUOTE_SIZE], f[96];
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *cs = json_object_array_get_idx(arr, i);
+		const char *name = jstr(x, cs, "name");
+		kp_container *k = NULL;
+		for (size_t j = 0; name && j < ps->ncontainers && !k; j++)
+			if (!strcmp(ps->containers[j].name, name))
+				k = &ps->containers[j];
+		if (!k)
+			continue; /* a status without its container: nothing to say it of */
+		json_object *rc = kp_json_get(cs, "restartCount");
+		if (rc && json_object_is_type(rc, json_type_int))
+			k->restarts = json_object_get_int64(rc);
+		json_object *t = kp_json_get(cs, "lastState.terminated");
+		if (!t)
+			t = kp_json_get(cs, "state.terminated");
+		if (!json_object_is_type(t, json_type_object))
+			continue;
+		k->last_reason = str_at(x, t, "reason");
+		json_object *ec = kp_json_get(t, "exitCode");
+		k->last_exit = ec && json_object_is_type(ec, json_type_int) ? json_object_get_int64(ec) : 0;
+		const char *fin = jstr(x, t, "finishedAt");
+		if (fin && !kp_time_parse(fin, &k->last_finished)) {
+			snprintf(f, sizeof(f), "status.%s[%zu].lastState.terminated.finishedAt", list, i);
+			return bad(x, f, "not an RFC 3339 time: \"%s\"", quote_input(fin, q));
+		}
+	}
+	return KP_OK;
+}
+
 static kp_status parse_pod(ctx_t *x, json_object *item)
 {
 	kp_pod p;
@@ -704,6 +741,9 @@ static kp_status parse_pod(ctx_t *x, json_object *item)
 	char q[KP_QUOTE_SIZE];
 	if (st && !kp_time_parse(st, &p.start_time))
 		return bad(x, "status.startTime", "not an RFC 3339 time: \"%s\"", quote_input(st, q));
+	if ((s = parse_statuses(x, item, "containerStatuses", &p.spec)) ||
+	    (s = parse_statuses(x, item, "initContainerStatuses", &p.spec)))
+		return s;
 	KP_ARRAY_PUSH(x->c->pods, p);
 	return KP_OK;
 }
@@ -1026,7 +1066,12 @@ static const kp_keep k_affinity[] = {{"nodeAffinity", k_node_affinity}, KEEP_END
 static const kp_keep k_podspec[] = {{"containers", k_container}, {"initContainers", k_container},
 				    {"volumes", k_volume}, {"nodeName", NULL}, {"nodeSelector", NULL},
 				    {"tolerations", k_toleration}, {"affinity", k_affinity}, KEEP_END};
-static const kp_keep k_pod_status[] = {{"phase", NULL}, {"startTime", NULL}, KEEP_END};
+static const kp_keep k_terminated[] = {{"reason", NULL}, {"exitCode", NULL}, {"finishedAt", NULL}, KEEP_END};
+static const kp_keep k_cstate[] = {{"terminated", k_terminated}, KEEP_END};
+static const kp_keep k_cstatus[] = {{"name", NULL}, {"restartCount", NULL}, {"lastState", k_cstate},
+				    {"state", k_cstate}, KEEP_END};
+static const kp_keep k_pod_status[] = {{"phase", NULL}, {"startTime", NULL}, {"containerStatuses", k_cstatus},
+				       {"initContainerStatuses", k_cstatus}, KEEP_END};
 static const kp_keep k_pod[] = {{"kind", NULL}, {"metadata", k_meta_pod}, {"spec", k_podspec},
 				{"status", k_pod_status}, KEEP_END};
 static const kp_keep k_labels[] = {{"labels", NULL}, KEEP_END};

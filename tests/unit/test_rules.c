@@ -486,3 +486,80 @@ Test(rules, ephemeral_volume_claims_and_clone_sources_are_not_orphans, .fini = r
 	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "web-1-scratch"), "a live pod's generic ephemeral volume");
 	cr_assert_null(rules_find(KP_CAT_ORPHANED_PVC, "golden"), "the source of a clone in progress");
 }
+
+/* A Deployment "name" (1Gi request, limit lim) with one pod whose container
+ * status is status (JSON, or "" for none). */
+static void rules_deployment_status(const char *name, const char *lim, const char *pod_lim, const char *status)
+{
+	kp_buf d, rs, pod;
+	kp_buf_init(&d), kp_buf_init(&rs), kp_buf_init(&pod);
+	kp_buf_printf(&d,
+		      "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"shop\","
+		      "\"creationTimestamp\":\"" OLD "\"},\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{"
+		      "\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"2Gi\"},\"limits\":{"
+		      "\"memory\":\"%s\"}}}]}}}}",
+		      name, lim);
+	kp_buf_printf(&rs,
+		      "{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"%s-abc123\",\"namespace\":"
+		      "\"shop\",\"ownerReferences\":[{\"kind\":\"Deployment\",\"name\":\"%s\",\"controller\":true}]},\"spec\":{"
+		      "\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\"}]}}}}",
+		      name, name);
+	kp_buf_printf(&pod,
+		      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s-abc123-x1\",\"namespace\":\"shop\","
+		      "\"ownerReferences\":[{\"kind\":\"ReplicaSet\",\"name\":\"%s-abc123\",\"controller\":true}]},\"spec\":{"
+		      "\"containers\":[{\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"2Gi\"},"
+		      "\"limits\":{\"memory\":\"%s\"}}}]},\"status\":{\"phase\":\"Running\"%s%s}}",
+		      name, name, pod_lim, *status ? ",\"containerStatuses\":" : "", status);
+	rules_list("deployments", d.data);
+	rules_list("replicasets", rs.data);
+	rules_list("pods", pod.data);
+	kp_buf_release(&d), kp_buf_release(&rs), kp_buf_release(&pod);
+}
+
+static void rules_oom_case(const char *lim, const char *pod_lim, const char *reason, const char *finished)
+{
+	rules_empty_snapshot();
+	char st[512];
+	snprintf(st, sizeof(st),
+		 "[{\"name\":\"app\",\"restartCount\":3,\"lastState\":{\"terminated\":{\"reason\":\"%s\",\"exitCode\":137,"
+		 "\"finishedAt\":\"%s\"}},\"state\":{\"running\":{}}}]",
+		 reason, finished);
+	rules_deployment_status("api", lim, pod_lim, st);
+	/* the window's peak is low: 300Mi of a 2Gi request */
+	char *e = rules_entry("api-abc123-x1", 150, 300 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+}
+
+Test(rules, oom_kill_in_pod_status_at_the_current_limit_holds_memory, .fini = rules_fini)
+{
+	/* OOM-killed at 2Gi, the limit it still has, before the window: memory
+	 * is not lowered; CPU still is, and the evidence says why */
+	rules_oom_case("2Gi", "2Gi", "OOMKilled", "2026-11-01T03:00:00Z");
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f, "CPU is still over-provisioned");
+	cr_expect_eq(f->recommended.mem_request_b, f->current.mem_request_b, "memory is held");
+	cr_expect_lt(f->recommended.cpu_request_m, f->current.cpu_request_m);
+	bool said = false;
+	for (size_t i = 0; i < f->nevidence; i++)
+		said = said || (!strcmp(f->evidence[i].metric, "oom_killed_at_limit") &&
+				strstr(f->evidence[i].summary, "pod api-abc123-x1 was OOM-killed at its current memory limit 2Gi"));
+	cr_expect(said, "the evidence names the pod and the limit");
+}
+
+Test(rules, a_crash_or_an_oom_at_another_limit_or_long_ago_does_not_hold_memory, .fini = rules_fini)
+{
+	static const char *const cases[][4] = {
+		{"2Gi", "2Gi", "Error", "2026-11-20T03:00:00Z"},	     /* not memory */
+		{"2Gi", "1Gi", "OOMKilled", "2026-11-20T03:00:00Z"},  /* at 1Gi: raised since */
+		{"2Gi", "2Gi", "OOMKilled", "2026-06-01T03:00:00Z"},  /* older than oom_history_days */
+	};
+	for (size_t i = 0; i < 3; i++) {
+		rules_oom_case(cases[i][0], cases[i][1], cases[i][2], cases[i][3]);
+		const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+		cr_assert(f, "case %zu", i);
+		cr_expect_lt(f->recommended.mem_request_b, f->current.mem_request_b, "case %zu: memory lowered", i);
+		rules_fini();
+	}
+}

@@ -270,6 +270,36 @@ static bool metrics_server(const kp_analyze_ctx *x)
 	return x->cluster->usage_source && strcmp(x->cluster->usage_source, "metrics-server") == 0;
 }
 
+/* The pod's own history: the most recent OOM kill of container k in the
+ * workload's pods' status (lastState, which reaches back before the
+ * metrics window) at the memory limit it has now, within
+ * rightsizing.oom_history_days. *pod its pod, *when its time (0 unknown).
+ * A crash for another reason says nothing about memory. */
+static bool oom_at_current_limit(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k, const kp_pod **pod,
+				 int64_t *when)
+{
+	size_t np = 0;
+	const kp_pod *const *ps = kp_workload_pods(x, (size_t)(w - x->cluster->workloads.items), &np);
+	int64_t oldest = x->now - (int64_t)x->cfg->rules.rightsizing.oom_history_days * 86400;
+	*pod = NULL;
+	*when = 0;
+	for (size_t i = 0; i < np; i++)
+		for (size_t j = 0; j < ps[i]->spec.ncontainers; j++) {
+			const kp_container *c = &ps[i]->spec.containers[j];
+			if (strcmp(c->name, k->name) || !c->last_reason || strcmp(c->last_reason, "OOMKilled"))
+				continue;
+			/* killed at another limit (raised since, or lowered by a
+			 * rollout in progress): not the limit a change would lower */
+			if (c->mem_limit_b != k->mem_limit_b)
+				continue;
+			if (c->last_finished && c->last_finished < oldest)
+				continue;
+			if (!*pod || c->last_finished > *when)
+				*pod = ps[i], *when = c->last_finished;
+		}
+	return *pod != NULL;
+}
+
 static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k,
 			    const kp_usage *const *us, size_t nus, const params_t *pp)
 {
@@ -343,6 +373,25 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	bool cpu_over = !cpu_under && !throttled &&
 			significant(cfg, k->cpu_request_m, cpu_target, cfg->rules.rightsizing.min_cpu_change_m);
 	bool mem_over = !mem_under && significant(cfg, k->mem_request_b, mem_target, cfg->rules.rightsizing.min_memory_change_b);
+	/* OOM-killed at this very limit (pod status): the window's peak does
+	 * not show what it needed then, so memory is not lowered */
+	const kp_pod *oom_pod = NULL;
+	int64_t oom_when = 0;
+	bool oom_held = mem_over && oom_at_current_limit(x, w, k, &oom_pod, &oom_when);
+	if (oom_held) {
+		mem_over = false;
+		if (!(mem_under || cpu_under || throttled) && !cpu_over) {
+			char lim[32], t[32];
+			kp_format_bytes(k->mem_limit_b, lim, sizeof(lim));
+			kp_time_format(oom_when, t);
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "container %s: memory not lowered: pod %s was OOM-killed at its current memory "
+					 "limit %s%s%s (pod status), though the window's peak is lower",
+					 k->name, oom_pod->meta.name, k->mem_limit_b != KP_UNSET ? lim : "(none)",
+					 oom_when ? " at " : "", oom_when ? t : "");
+			return;
+		}
+	}
 	bool under = mem_under || cpu_under || throttled;
 	if (!under && !cpu_over && !mem_over)
 		return;
@@ -461,6 +510,17 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 					(long long)u.oom_kills, u.oom_kills == 1 ? "" : "s",
 					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? " at a memory limit of " : "",
 					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? a : "");
+	}
+	if (oom_held) {
+		char t[32];
+		kp_format_bytes(k->mem_limit_b, a, sizeof(a));
+		kp_time_format(oom_when, t);
+		kp_finding_add_evidence(f, "oom_killed_at_limit", (double)k->mem_limit_b, k->mem_limit_b != KP_UNSET,
+					"bytes",
+					"Memory not lowered: pod %s was OOM-killed at its current memory limit %s%s%s (pod "
+					"status, lastState), so the window's lower peak does not show what it needs",
+					oom_pod->meta.name, k->mem_limit_b != KP_UNSET ? a : "(none)", oom_when ? " at " : "",
+					oom_when ? t : "");
 	}
 	if (throttled) {
 		char lim[96];
