@@ -7,9 +7,10 @@
 # precision and recall per category (both must be 1.0) and the safety
 # invariants (memory >= peak, CPU >= median, destructive => approval,
 # destructive in a protected namespace => blocked, no high confidence on
-# < 24h of history, expected skips listed). Prints a table per seed and
-# category and ends with "quality: N passed, N failed"; exits non-zero on any
-# failure.
+# < 24h of history, expected skips listed with their reason, the memory
+# recommended for planted cases such as OOM kills in the pods' status).
+# Prints a table per seed and category and ends with "quality: N passed,
+# N failed"; exits non-zero on any failure.
 #
 #   KOPILOT=build/kopilot QUALITY_SEEDS="1 2 3 4 5" bash tests/e2e/quality.sh
 #   QUALITY_KEEP=1 keeps the snapshots and runs (the path is printed).

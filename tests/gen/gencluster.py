@@ -11,16 +11,22 @@ DIR/expected.json:
     {"now": ..., "seed": N, "scale": K,
      "findings":    [{category, namespace, kind, name, container}, ...],
      "not_flagged": [{category, namespace, kind, name, container, why}, ...],
-     "skipped":     [{namespace, kind, name, why}, ...]}
+     "skipped":     [{namespace, kind, name, why[, reason]}, ...],
+     "memory_requests": [{namespace, kind, name, container, memory_request_bytes, why,
+                          evidence, no_evidence, mentions}, ...]}
 "findings" is exactly what kopilot must report (per category, precision and
 recall 1.0); "not_flagged" are the near misses (listed so a failure names the
 case; a finding on one of them is also a false positive); "skipped" are
-objects kopilot must list under `skipped` (short history, kopilot.io/ignore).
+objects kopilot must list under `skipped` (short history, kopilot.io/ignore),
+with a "reason" its skip must contain where one is given; "memory_requests":
+the finding of that container recommends exactly memory_request_bytes,
+carries the "evidence" metrics (the first naming one of "mentions") and none
+of "no_evidence" (tests/gen/score.py checks all of it).
 
 The cluster is copies of one "cell" (each copy gets its own namespaces and
 nodes, suffixed -<k> for k > 0), plus cluster-wide DaemonSets. One cell holds
-about 205 pods; --scale 1 (default) is one cell, --scale K > 1 is
-round(0.73*K) cells, so --scale K is about 150*K pods and --scale 1000 is the
+about 215 pods; --scale 1 (default) is one cell, --scale K > 1 is
+round(0.70*K) cells, so --scale K is about 150*K pods and --scale 1000 is the
 ~150,000-pod benchmark cluster (~45 s, compact JSON).
 Per cell, for every category (rule specs: /work/briefs/rule-specs.md and the
 header comments of stages/analyze/rules/*.c), several planted instances with
@@ -39,10 +45,18 @@ actions in protected namespaces is exercised), and near misses:
   idle LoadBalancers vs ready endpoints, fresh, selector-less (skipped), ignored;
   finished Jobs vs CronJob-owned, TTL, fresh, running, ignored;
   underutilized nodes vs nodes at ~60% requested, a control-plane node, and a
-  near-empty node whose one big pod would only fit on tainted nodes.
+  near-empty node whose one big pod would only fit on tainted nodes;
+  OOM kills in the pods' status (rightsizing.oom_history_days, 30): memory
+  over-provisioned by usage but OOMKilled at the current limit 15-27 days ago
+  (lastState, before the window), CPU well-sized (skipped: "memory not
+  lowered") or over-provisioned too (a finding that keeps the memory request,
+  evidence oom_killed_at_limit), vs look-alikes lowered as usual: Error exit 1
+  at the current limit, OOMKilled at an older lower limit (a paused rollout's
+  previous ReplicaSet), OOMKilled ~60 days ago.
 Every planted value stays at least 10% (relative) away from every threshold
 it is compared with; rightsizing cases are drawn by rejection sampling
-against a Python model of the rule (judge()) that checks those margins.
+against a Python model of the rule (judge(), with the OOM hold) that checks
+those margins.
 
 Deterministic for a given --seed/--scale/--now (random.Random(seed)).
 Python 3 standard library only.
@@ -68,6 +82,7 @@ MIN_REL, MIN_CPU, MIN_MEM = 0.20, 50, 64 * MI
 MIN_SAVINGS = 1.0
 CPU_PRICE, MEM_PRICE, HOURS = 0.031611, 0.004237, 730
 MARGIN = 0.10
+OOM_HISTORY_DAYS = 30  # rightsizing.oom_history_days
 PROTECTED = ("kube-system", "kube-public", "kube-node-lease")
 REGION = "eu-west-1"
 ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
@@ -118,6 +133,14 @@ def far(value, threshold):
 def judge(c, replicas, batch=False):
 	"""Python model of rightsizing.c for one container (regular containers).
 	Returns (category or None, savings, margins_ok)."""
+	return judge_detail(c, replicas, batch)[:3]
+
+
+def judge_detail(c, replicas, batch=False):
+	"""judge() and how it got there: (category, savings, margins_ok, info), info = {cpu_target, mem_usage_target
+	(peak based), mem_target, cpu_over, mem_over, mem_over_by_usage (before the hold), rec_mem (the recommended
+	memory request of an over-provisioned finding)}.
+	c["mem_hold"]: memory is never lowered (an OOM kill at the current limit in the pod's status)."""
 	ok = True
 	ref, peak = c["use"]["p95"], c["use"]["mem_max"]
 	oom = c["use"].get("oom", 0)
@@ -127,6 +150,7 @@ def judge(c, replicas, batch=False):
 	if oom:
 		at = c["use"].get("lim_at_oom") or c.get("mem_lim") or peak
 		mt = max(mt, roundup(max(at * 1.2, peak + 100 * MI), MI))
+	mt_usage = mt
 	mem_under = oom > 0 or (rm is not None and peak > rm)
 	if rm is not None and not oom:
 		ok &= far(peak, rm)
@@ -143,16 +167,19 @@ def judge(c, replicas, batch=False):
 		return tgt < cur and diff >= mn and diff / cur >= MIN_REL
 
 	cpu_over = sig(rc, ct, MIN_CPU) and not cpu_under
-	mem_over = sig(rm, mt, MIN_MEM) and not mem_under
+	mem_over_by_usage = sig(rm, mt_usage, MIN_MEM) and not mem_under
+	mem_over = sig(rm, mt, MIN_MEM) and not mem_under and not c.get("mem_hold")
+	info = {"cpu_target": ct, "mem_usage_target": mt_usage, "mem_target": mt, "cpu_over": cpu_over,
+	        "mem_over": mem_over, "mem_over_by_usage": mem_over_by_usage, "rec_mem": mt if mem_over else rm}
 	if mem_under or cpu_under:
-		return "under-provisioned", 0.0, ok
+		return "under-provisioned", 0.0, ok, info
 	if not cpu_over and not mem_over:
-		return None, 0.0, ok
+		return None, 0.0, ok, info
 	dc = (rc - ct) if cpu_over else 0
 	dm = (rm - mt) if mem_over else 0
 	sav = (dc / 1000 * CPU_PRICE + dm / GI * MEM_PRICE) * HOURS * replicas
 	ok &= far(sav, MIN_SAVINGS)
-	return ("over-provisioned" if sav >= MIN_SAVINGS else None), sav, ok
+	return ("over-provisioned" if sav >= MIN_SAVINGS else None), sav, ok, info
 
 
 class Gen:
@@ -167,6 +194,7 @@ class Gen:
 			"horizontalpodautoscalers", "namespaces", "storageclasses")}
 		self.usage = []
 		self.expected, self.not_flagged, self.skipped = [], [], []
+		self.memory_requests = []
 		self.nodes = {}  # name -> dict(alloc_cpu, alloc_mem, cpu, mem, pool, taint)
 		self.node_seq = {}
 		self.names = set()
@@ -219,8 +247,16 @@ class Gen:
 		self.not_flagged.append({"category": category, "namespace": ns, "kind": kind, "name": name,
 		                         "container": container, "why": why})
 
-	def skip(self, ns, kind, name, why):
-		self.skipped.append({"namespace": ns, "kind": kind, "name": name, "why": why})
+	def skip(self, ns, kind, name, why, reason=None):
+		e = {"namespace": ns, "kind": kind, "name": name, "why": why}
+		if reason:
+			e["reason"] = reason
+		self.skipped.append(e)
+
+	def memory_request(self, ns, kind, name, container, request, why, evidence=(), no_evidence=(), mentions=()):
+		self.memory_requests.append({"namespace": ns, "kind": kind, "name": name, "container": container,
+		                             "memory_request_bytes": int(request), "why": why, "evidence": list(evidence),
+		                             "no_evidence": list(no_evidence), "mentions": list(mentions)})
 
 	# ------------------------------------------------------------------ nodes
 	def add_node(self, pool, shape, taints=None, labels=None, created=None):
@@ -334,17 +370,22 @@ class Gen:
 	def u_well(self, cpu, mem):
 		return {"p95": cpu * self.rng.uniform(0.78, 0.82), "mem_max": int(mem * self.rng.uniform(0.74, 0.78))}
 
-	def container(self, kind, name=None, replicas=1, batch=False, **kw):
-		"""Draw a container whose judge() result is `kind`, with margins."""
+	def container(self, kind, name=None, replicas=1, batch=False, mod=None, want="", check=None, **kw):
+		"""Draw a container whose judge() result is `kind` (or `want`), with margins. mod(c) changes a drawn
+		container before it is judged (False: draw again); check(c, info) must hold too."""
 		name = name or self.rng.choice(["app", "server", "api", "worker", "main"])
+		if want == "":
+			want = {"over": "over-provisioned", "under": "under-provisioned"}.get(kind)
 		for _ in range(2000):
 			c = self._draw(kind, name, replicas, **kw)
-			cat, sav, ok = judge(c, replicas, batch)
-			want = {"over": "over-provisioned", "under": "under-provisioned"}.get(kind)
-			if ok and cat == want:
+			if mod is not None and mod(c) is False:
+				continue
+			cat, sav, ok, info = judge_detail(c, replicas, batch)
+			if ok and cat == want and (check is None or check(c, info)):
 				c["savings"] = sav
+				c["judged"] = info
 				return c
-		raise Fail("cannot draw a %s container" % kind)
+		raise Fail("cannot draw a %s container%s" % (kind, " (%s)" % mod.__name__ if mod else ""))
 
 	def _draw(self, kind, name, replicas, mode=None):
 		R = self.rng
@@ -481,7 +522,11 @@ class Gen:
 		return {"metadata": {"labels": dict(labels)}, "spec": spec}
 
 	def deployment(self, ns, base, replicas, containers, created=None, started=None, pool="main", labels=None,
-	               ann=None, volumes=None, tolerations=None, node_selector=None, usage=True, hpa=None):
+	               ann=None, volumes=None, tolerations=None, node_selector=None, usage=True, hpa=None, hook=None,
+	               old=None):
+		"""hook(i, pod, in_old) is called with each pod made. old = (n, containers, started): a rollout paused
+		after its first new pods (spec.paused): the last n of the replicas are still the previous ReplicaSet's,
+		with those containers, started then (the busiest pod, the first, is always a new one)."""
 		R = self.rng
 		name = self.uniq(ns, base)
 		created = created or self.ago(days=R.randint(30, 700), hours=R.randint(0, 23))
@@ -510,19 +555,54 @@ class Gen:
 		               "template": self.template(rlabels, containers, volumes, tolerations, node_selector)},
 		      "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas}}
 		self.obj["replicasets"].append(rs)
+		n_old = 0
+		if old:
+			n_old, old_cs, old_started = old
+			assert 0 < n_old < replicas
+			rev = int(d_uid_meta["annotations"]["deployment.kubernetes.io/revision"])
+			d_uid_meta["annotations"]["deployment.kubernetes.io/revision"] = str(rev + 1)
+			dep["spec"]["paused"] = True
+			dep["status"].update(updatedReplicas=replicas - n_old, conditions=[
+				{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+				 "lastUpdateTime": ts(started), "lastTransitionTime": ts(started)},
+				{"type": "Progressing", "status": "Unknown", "reason": "DeploymentPaused",
+				 "message": "Deployment is paused", "lastUpdateTime": ts(started), "lastTransitionTime": ts(started)}])
+			rs["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": str(rev + 1)}
+			rs["spec"]["replicas"] = replicas - n_old
+			rs["status"] = {"replicas": replicas - n_old, "readyReplicas": replicas - n_old,
+			                "availableReplicas": replicas - n_old}
+			oh = self.suffix(10)
+			old_name = "%s-%s" % (name, oh)
+			old_labels = dict(applabels, **{"pod-template-hash": oh})
+			old_meta = self.meta(ns, old_name, old_started, labels=old_labels, annotations={
+				"deployment.kubernetes.io/revision": str(rev)}, owner=("apps/v1", "Deployment", name, d_uid_meta["uid"]))
+			self.obj["replicasets"].append({
+				"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": old_meta,
+				"spec": {"replicas": n_old, "selector": {"matchLabels": old_labels},
+				         "template": self.template(old_labels, old_cs, volumes, tolerations, node_selector)},
+				"status": {"replicas": n_old, "readyReplicas": n_old, "availableReplicas": n_old}})
 		cpu = sum(c["cpu"] or 0 for c in containers)
 		mem = sum(c["mem"] or 0 for c in containers)
 		used = set()
 		for i in range(replicas):
-			pname = "%s-%s" % (rs_name, self.suffix())
+			in_old = i >= replicas - n_old
+			if in_old:
+				prs, plabels, pcs, pstart = old_name, old_labels, old_cs, old_started
+				powner = ("apps/v1", "ReplicaSet", old_name, old_meta["uid"])
+			else:
+				prs, plabels, pcs, pstart = rs_name, rlabels, containers, started
+				powner = ("apps/v1", "ReplicaSet", rs_name, rs_meta["uid"])
+			pname = "%s-%s" % (prs, self.suffix())
 			node = pool if pool in self.nodes else self.place(cpu, mem, pool, used)
 			used.add(node)
-			st = started + dt.timedelta(seconds=R.randint(3, 90))
-			self.make_pod(ns, pname, rlabels, ("apps/v1", "ReplicaSet", rs_name, rs_meta["uid"]), containers, node,
-			              st, tolerations=tolerations, volumes=volumes, node_selector=node_selector)
+			st = pstart + dt.timedelta(seconds=R.randint(3, 90))
+			pod = self.make_pod(ns, pname, plabels, powner, pcs, node, st, tolerations=tolerations, volumes=volumes,
+			                    node_selector=node_selector)
+			if hook:
+				hook(i, pod, in_old)
 			if usage:
-				for c in containers:
-					self.usage_entry(ns, pname, c, ("ReplicaSet", rs_name), st, self.now,
+				for c in pcs:
+					self.usage_entry(ns, pname, c, ("ReplicaSet", prs), st, self.now,
 					                 1.0 if i == 0 else R.uniform(0.6, 0.95))
 		if hpa:
 			self.obj["horizontalpodautoscalers"].append({
@@ -730,6 +810,107 @@ class Gen:
 			                 1.0 if i == 0 else R.uniform(0.7, 0.97))
 		return name
 
+	# ------------------------------------------------------------------ OOM kills in the pods' status
+	def last_state(self, pod, cname, reason, exit_code, finished):
+		"""The container restarted once, after ending at `finished` (status.containerStatuses[].lastState)."""
+		for cs in pod["status"]["containerStatuses"]:
+			if cs["name"] == cname:
+				cs["restartCount"] = 1
+				cs["lastState"] = {"terminated": {"exitCode": exit_code, "reason": reason,
+				                                  "startedAt": pod["status"]["startTime"], "finishedAt": ts(finished),
+				                                  "containerID": "containerd://%064x" % self.rng.getrandbits(256)}}
+				cs["state"] = {"running": {"startedAt": ts(finished + dt.timedelta(seconds=self.rng.randint(2, 40)))}}
+				return
+		raise Fail("no status for container %s" % cname)
+
+	def oom_cases(self, team_ns):
+		"""rightsizing.oom_history_days: a container OOM-killed at its current memory limit (pod status, lastState,
+		before the metrics window: the window's usage shows no kill) keeps its memory; look-alikes do not."""
+		R = self.rng
+		win_days = (self.now - self.wstart).days
+
+		def limited(c):  # a memory limit (the OOM kill's), at or above the request
+			c["mem_lim"] = int(c["mem"] * R.choice([1, 1, 1.5, 2]))
+
+		def held(c):
+			limited(c)
+			c["mem_hold"] = True
+
+		def before_window():  # after the window start, inside oom_history_days, 10% from both
+			return self.ago(days=R.uniform(win_days * 1.1, OOM_HISTORY_DAYS * 0.9))
+
+		def plant(base, c, reps, when, reason, exit_code, old=None, started=None):
+			"""Some pods (the old ReplicaSet's, with old) ended with `reason` at when() each."""
+			ns = R.choice(team_ns)
+			hit = range(reps - old[0], reps) if old else R.sample(range(reps), R.randint(1, reps))
+			ended = {i: when() for i in sorted(hit)}
+			started = started or min(ended.values()) - dt.timedelta(days=R.uniform(2, 30))
+			created = min(started, old[2] if old else started) - dt.timedelta(days=R.uniform(0, 200))
+
+			def hook(i, pod, in_old):
+				if i in ended:
+					self.last_state(pod, c["name"], reason, exit_code, ended[i])
+			name, _ = self.deployment(ns, base, reps, [c], created=created, started=started, hook=hook, old=old)
+			return ns, name
+
+		# (a) memory over-provisioned, CPU well-sized, OOM-killed at this limit: memory held, nothing else: skipped
+		reps = R.randint(1, 2)
+		c = self.container("over", replicas=reps, mode="mem", mod=held, want=None,
+		                   check=lambda c, j: j["mem_over_by_usage"] and not j["cpu_over"])
+		ns, name = plant(R.choice(["ledger-writer", "pdf-render", "thumbnailer"]), c, reps, before_window,
+		                 "OOMKilled", 137)
+		why = "memory over-provisioned by usage, but OOM-killed at its current limit %s (pod status): held" % (
+			fmt_mem(c["mem_lim"]))
+		self.near("over-provisioned", ns, "Deployment", name, why, c["name"])
+		self.skip(ns, "Deployment", name, "memory held after an OOM kill at the current limit (pod status)",
+		          reason="memory not lowered")
+		# (b) the same with CPU over-provisioned too: a finding for CPU that keeps the memory request
+		reps = R.randint(1, 2)
+		c = self.container("over", replicas=reps, mode="both", mod=held,
+		                   check=lambda c, j: j["mem_over_by_usage"] and j["cpu_over"])
+		ns, name = plant(R.choice(["report-builder", "image-resizer", "search-indexer"]), c, reps, before_window,
+		                 "OOMKilled", 137)
+		self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+		self.memory_request(ns, "Deployment", name, c["name"], c["mem"],
+		                    "OOM-killed at its current limit (pod status): CPU lowered, memory request kept",
+		                    evidence=["oom_killed_at_limit"])
+
+		# look-alikes: flagged as usual, memory lowered to the usage target
+		def lookalike(base, why, when, reason, exit_code, old_lim=False):
+			reps = R.randint(2, 3) if old_lim else R.randint(1, 2)
+			mode = R.choice(["mem", "both"])
+
+			def mod(c):
+				limited(c)
+				if old_lim:  # the limit it was killed at: lower, and still clearly above the peak
+					c["old_lim"] = roundup(c["mem_lim"] * R.uniform(0.5, 0.8), 64 * MI)
+					if c["old_lim"] > 0.9 * c["mem_lim"] or c["old_lim"] < 1.3 * c["use"]["mem_max"]:
+						return False
+			c = self.container("over", replicas=reps, mode=mode, mod=mod, check=lambda c, j: j["mem_over"])
+			old = None
+			started = None
+			if old_lim:  # killed at the old limit; raised since by a rollout paused after its first new pods
+				co = dict(c, mem_lim=c["old_lim"], mem=min(c["mem"], c["old_lim"]))
+				co.pop("_spec", None)
+				started = self.ago(days=R.uniform(8, 12))
+				t = when()
+				when = lambda: t  # noqa: E731
+				old = (1, [co], t - dt.timedelta(days=R.uniform(2, 20)))
+			ns, name = plant(base, c, reps, when, reason, exit_code, old=old, started=started)
+			self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+			self.memory_request(ns, "Deployment", name, c["name"], c["judged"]["rec_mem"], why,
+			                    no_evidence=["oom_killed_at_limit"])
+
+		# (c) a crash at the current limit that is not an OOM kill
+		lookalike(R.choice(["order-sync", "geo-lookup"]), "crashed (Error, exit 1) at its current limit: not an OOM kill",
+		          before_window, "Error", 1)
+		# (d) OOM-killed at a lower limit than the current one (raised by a rollout since)
+		lookalike(R.choice(["session-store", "quote-engine"]), "OOM-killed at an older, lower limit, raised since",
+		          before_window, "OOMKilled", 137, old_lim=True)
+		# (e) OOM-killed at the current limit, but long ago (60 days, oom_history_days is 30)
+		lookalike(R.choice(["feed-builder", "audit-export"]), "OOM-killed at its current limit ~60 days ago (> 30)",
+		          lambda: self.ago(days=R.uniform(55, 70)), "OOMKilled", 137)
+
 	# ------------------------------------------------------------------ the cell
 	def namespace(self, name, labels=None, created=None):
 		lab = {"kubernetes.io/metadata.name": name}
@@ -869,6 +1050,8 @@ class Gen:
 			name, _ = self.deployment(ns, "experiment", 2, [c], labels=lab)
 			self.near("over-provisioned", ns, "Deployment", name, "kopilot.io/ignore", c["name"])
 			self.skip(ns, "Deployment", name, "ignored")
+
+		self.oom_cases(team_ns)
 
 		# ---- idle workloads
 		def idle_use(burst=False, restarts=0):
@@ -1205,9 +1388,9 @@ class Gen:
 			self.nodes[n]["pods"] += self.ds_per_node
 			return n
 		self.add_node = add_node
-		# A cell holds ~205 pods (DaemonSet pods included): 0.73 cells per unit of scale keeps --scale K at
+		# A cell holds ~215 pods (DaemonSet pods included): 0.70 cells per unit of scale keeps --scale K at
 		# about 150*K pods, so --scale 1000 is the ~150,000-pod benchmark cluster.
-		self.cells = max(1, round(self.scale * 0.73)) if self.scale > 1 else 1
+		self.cells = max(1, round(self.scale * 0.70)) if self.scale > 1 else 1
 		for k in range(self.cells):
 			self.cell(k)
 		self.add_node = orig_add
@@ -1237,7 +1420,8 @@ class Gen:
 			f.write(dumps(doc))
 			f.write("\n")
 		exp = {"seed": self.seed, "scale": self.scale, "cells": self.cells, "now": ts(self.now), "findings": self.expected,
-		       "not_flagged": self.not_flagged, "skipped": self.skipped}
+		       "not_flagged": self.not_flagged, "skipped": self.skipped,
+		       "memory_requests": self.memory_requests}
 		with open(os.path.join(out, "expected.json"), "w", encoding="utf-8") as f:
 			json.dump(exp, f, indent=1 if self.scale <= 10 else None, sort_keys=True)
 			f.write("\n")
@@ -1247,7 +1431,7 @@ def main():
 	ap = argparse.ArgumentParser(description="seeded cluster snapshot with planted findings")
 	ap.add_argument("--seed", type=int, required=True)
 	ap.add_argument("--out", required=True)
-	ap.add_argument("--scale", type=int, default=1, help="size: about 150*K pods (K > 1: round(0.73*K) cells)")
+	ap.add_argument("--scale", type=int, default=1, help="size: about 150*K pods (K > 1: round(0.70*K) cells)")
 	ap.add_argument("--now", default="2026-11-25T06:00:00Z", help="the analysis time (pass the same to kopilot --now)")
 	a = ap.parse_args()
 	if a.scale < 1:

@@ -22,7 +22,15 @@ positive is a planted near miss), then the safety invariants:
               confidence "high" whose usage history (usage.json first_seen
               .. last_seen of the workload) is < 24h
   skipped     every object expected.json lists under "skipped" is in
-              findings.json `skipped`, and not in `findings`
+              findings.json `skipped`, and not in `findings`; where the
+              entry has a "reason", a skip of that object says it
+  memory request  for each of expected.json's "memory_requests": the
+              rightsizing finding of that container exists, recommends
+              exactly memory_request_bytes (kept after an OOM kill at the
+              current limit, or the usage target where a look-alike must
+              change nothing), has every evidence metric in "evidence" (the
+              first one's summary naming one of "mentions", when given) and
+              none in "no_evidence"
 Last line: "score: N passed, N failed" (one check per category plus one per
 invariant). Exit status 0 when nothing failed, 1 otherwise, 2 on bad input.
 Python 3 standard library only.
@@ -194,7 +202,8 @@ def main():
 		print(d)
 
 	# ---- invariants
-	inv = {n: [] for n in ("memory", "cpu", "approval", "protected", "confidence", "skipped")}
+	inv = {n: [] for n in ("memory", "cpu", "approval", "protected", "confidence", "skipped",
+	                       "memory request")}
 	for f in findings:
 		r = f["resource"]
 		ns, kind, name, ct = r.get("namespace"), r["kind"], r["name"], f.get("container")
@@ -225,15 +234,61 @@ def main():
 				inv["confidence"].append("%s: high confidence but no usage history in usage.json" % where)
 			elif st["history_h"] < 24.0:
 				inv["confidence"].append("%s: high confidence on %.1fh of history" % (where, st["history_h"]))
-	skipped = {(s["resource"].get("namespace") or None, s["resource"]["kind"], s["resource"]["name"])
-	           for s in got.get("skipped", [])}
+	skipped = {}
+	for s in got.get("skipped", []):
+		skipped.setdefault((s["resource"].get("namespace") or None, s["resource"]["kind"], s["resource"]["name"]),
+		                   []).append(s.get("reason") or "")
 	flagged = {k[1:4] for k in reported}
 	for s in exp.get("skipped", []):
 		k = (s["namespace"] or None, s["kind"], s["name"])
 		if k not in skipped:
 			inv["skipped"].append("%s/%s/%s (%s): not listed under skipped" % (k[0] or "-", k[1], k[2], s["why"]))
+		elif s.get("reason") and not any(s["reason"] in r for r in skipped[k]):
+			inv["skipped"].append("%s/%s/%s (%s): skipped, but no reason says \"%s\": %s" % (
+				k[0] or "-", k[1], k[2], s["why"], s["reason"], " | ".join(skipped[k])[:300]))
 		if k in flagged:
 			inv["skipped"].append("%s/%s/%s (%s): reported as a finding" % (k[0] or "-", k[1], k[2], s["why"]))
+
+	# the planted memory cases: OOM kills in the pods' status
+	sizing = {}
+	for f in findings:
+		if f["category"] in ("over-provisioned", "under-provisioned"):
+			r = f["resource"]
+			sizing[(r.get("namespace") or None, r["kind"], r["name"], f.get("container") or None)] = f
+
+	def rec_memory(f):
+		v = (f.get("recommended") or {}).get("memory_request_bytes")
+		return v if v is not None else (f.get("current") or {}).get("memory_request_bytes")
+
+	def mib(v):
+		return "%.1fMi" % (v / 2**20) if isinstance(v, (int, float)) else str(v)
+
+	for e in exp.get("memory_requests", []):
+		k = (e["namespace"] or None, e["kind"], e["name"], e["container"] or None)
+		where = "%s/%s/%s[%s] (%s)" % (k[0] or "-", k[1], k[2], k[3], e["why"])
+		f = sizing.get(k)
+		if f is None:
+			inv["memory request"].append("%s: no rightsizing finding" % where)
+			continue
+		m = rec_memory(f)
+		if m != e["memory_request_bytes"]:
+			inv["memory request"].append("%s: recommends memory %s, expected %s (current %s)" % (
+				where, mib(m), mib(e["memory_request_bytes"]), mib((f.get("current") or {}).get("memory_request_bytes"))))
+		ev = {}
+		for x in f.get("evidence", []):
+			ev.setdefault(x.get("metric"), x)
+		for metric in e.get("evidence", []):
+			if metric not in ev:
+				inv["memory request"].append("%s: no %s evidence (has: %s)" % (where, metric, ", ".join(
+					str(m) for m in ev)))
+		for metric in e.get("no_evidence", []):
+			if metric in ev:
+				inv["memory request"].append("%s: has %s evidence: %s" % (where, metric, ev[metric].get("summary", "")[:200]))
+		if e.get("mentions") and e.get("evidence") and e["evidence"][0] in ev:
+			summary = ev[e["evidence"][0]].get("summary") or ""
+			if not any(n in summary for n in e["mentions"]):
+				inv["memory request"].append("%s: %s evidence names none of %s: %s" % (
+					where, e["evidence"][0], "/".join(e["mentions"]), summary[:200]))
 	for n, errs in inv.items():
 		st = result("%s invariant %s" % (label, n), not errs)
 		print("%-6s %-24s %-37s  %s" % (label, "invariant " + n, "%d violation%s" % (len(errs), "" if len(errs) == 1
