@@ -317,7 +317,7 @@ SURL="ssh://$(id -un)@127.0.0.1:$SPORT$T/srvs/ops/manifests.git"
 ssh_run() { # ssh_run KNOWN_HOSTS CACHE
 	# under make asan: what libgit2's ssh transport leaks (see the file;
 	# its stacks are whole only with the slow unwinder)
-	${LSAN_OPTIONS:+env LSAN_OPTIONS=suppressions=$ROOT/tests/lsan-ssh.supp:fast_unwind_on_malloc=0} \
+	env ${LSAN_OPTIONS:+LSAN_OPTIONS=suppressions=$ROOT/tests/lsan-ssh.supp:fast_unwind_on_malloc=0} \
 	GITHUB_TOKEN=ghp_e2e "$KOPILOT" render "$T/run" --pr --repo "$SURL" --set "pr.api_url=http://127.0.0.1:$PORT_api" \
 		--set "pr.ssh_key=$S/id" --set "pr.ssh_known_hosts=$1" --set "pr.cache_dir=$2" --now "$NOW" \
 		>"$T/ssh.out" 2>"$T/ssh.err"
