@@ -8,7 +8,8 @@
 # invariants (memory >= peak, CPU >= median, destructive => approval,
 # destructive in a protected namespace => blocked, no high confidence on
 # < 24h of history, expected skips listed with their reason, the memory
-# recommended for planted cases such as OOM kills in the pods' status).
+# recommended for planted cases: OOM kills in the pods' status, language
+# runtimes' heap settings as a floor under the memory request).
 # Prints a table per seed and category and ends with "quality: N passed,
 # N failed"; exits non-zero on any failure.
 #

@@ -12,21 +12,25 @@ DIR/expected.json:
      "findings":    [{category, namespace, kind, name, container}, ...],
      "not_flagged": [{category, namespace, kind, name, container, why}, ...],
      "skipped":     [{namespace, kind, name, why[, reason]}, ...],
+     "memory_floors":   [{namespace, kind, name, container, min_request_bytes, why, finding}, ...],
      "memory_requests": [{namespace, kind, name, container, memory_request_bytes, why,
                           evidence, no_evidence, mentions}, ...]}
 "findings" is exactly what kopilot must report (per category, precision and
 recall 1.0); "not_flagged" are the near misses (listed so a failure names the
 case; a finding on one of them is also a false positive); "skipped" are
 objects kopilot must list under `skipped` (short history, kopilot.io/ignore),
-with a "reason" its skip must contain where one is given; "memory_requests":
-the finding of that container recommends exactly memory_request_bytes,
-carries the "evidence" metrics (the first naming one of "mentions") and none
-of "no_evidence" (tests/gen/score.py checks all of it).
+with a "reason" its skip must contain where one is given; "memory_floors":
+a rightsizing finding of that container, if any (and one must exist when
+"finding" is true), recommends at least min_request_bytes of memory (a
+language runtime's heap setting); "memory_requests": the finding of that
+container recommends exactly memory_request_bytes, carries the "evidence"
+metrics (the first naming one of "mentions") and none of "no_evidence"
+(tests/gen/score.py checks all of it).
 
 The cluster is copies of one "cell" (each copy gets its own namespaces and
 nodes, suffixed -<k> for k > 0), plus cluster-wide DaemonSets. One cell holds
-about 215 pods; --scale 1 (default) is one cell, --scale K > 1 is
-round(0.70*K) cells, so --scale K is about 150*K pods and --scale 1000 is the
+about 245 pods; --scale 1 (default) is one cell, --scale K > 1 is
+round(0.61*K) cells, so --scale K is about 150*K pods and --scale 1000 is the
 ~150,000-pod benchmark cluster (~45 s, compact JSON).
 Per cell, for every category (rule specs: /work/briefs/rule-specs.md and the
 header comments of stages/analyze/rules/*.c), several planted instances with
@@ -52,11 +56,20 @@ actions in protected namespaces is exercised), and near misses:
   lowered") or over-provisioned too (a finding that keeps the memory request,
   evidence oom_killed_at_limit), vs look-alikes lowered as usual: Error exit 1
   at the current limit, OOMKilled at an older lower limit (a paused rollout's
-  previous ReplicaSet), OOMKilled ~60 days ago.
+  previous ReplicaSet), OOMKilled ~60 days ago;
+  language runtimes' heap settings (floor = heap + max(25%, 128Mi)): -Xmx in
+  JAVA_TOOL_OPTIONS, NODE_OPTIONS --max-old-space-size, GOMEMLIMIT in MiB, a
+  hex .NET GCHeapHardLimit and one more JVM spelling (args, sh -c, another
+  options variable, several settings: the largest counts) whose floor lies
+  between the usage target and the request (memory lowered to the floor,
+  evidence runtime_memory); -XX:MaxRAMPercentage=75 with a limit and without
+  one (memory kept, CPU lowered); a floor just under or above the request
+  with memory the only change (no finding); look-alikes with a small heap,
+  GOMEMLIMIT=off or a small .NET heap percentage (the usage target wins).
 Every planted value stays at least 10% (relative) away from every threshold
 it is compared with; rightsizing cases are drawn by rejection sampling
-against a Python model of the rule (judge(), with the OOM hold) that checks
-those margins.
+against a Python model of the rule (judge(), with the OOM hold and the
+runtime floor) that checks those margins.
 
 Deterministic for a given --seed/--scale/--now (random.Random(seed)).
 Python 3 standard library only.
@@ -82,6 +95,7 @@ MIN_REL, MIN_CPU, MIN_MEM = 0.20, 50, 64 * MI
 MIN_SAVINGS = 1.0
 CPU_PRICE, MEM_PRICE, HOURS = 0.031611, 0.004237, 730
 MARGIN = 0.10
+RT_RATIO, RT_MIN = 0.25, 128 * MI  # rightsizing.runtime_overhead_ratio, rightsizing.runtime_overhead_min
 OOM_HISTORY_DAYS = 30  # rightsizing.oom_history_days
 PROTECTED = ("kube-system", "kube-public", "kube-node-lease")
 REGION = "eu-west-1"
@@ -130,6 +144,12 @@ def far(value, threshold):
 	return abs(value - threshold) >= MARGIN * abs(threshold)
 
 
+def runtime_floor(heap):
+	"""The memory a language runtime allowed `heap` bytes of heap needs (rightsizing.runtime_overhead_ratio 0.25,
+	rightsizing.runtime_overhead_min 128Mi): heap + max(heap * 0.25, 128Mi), rounded up to a whole Mi."""
+	return roundup(heap + max(heap * RT_RATIO, RT_MIN), MI)
+
+
 def judge(c, replicas, batch=False):
 	"""Python model of rightsizing.c for one container (regular containers).
 	Returns (category or None, savings, margins_ok)."""
@@ -138,9 +158,10 @@ def judge(c, replicas, batch=False):
 
 def judge_detail(c, replicas, batch=False):
 	"""judge() and how it got there: (category, savings, margins_ok, info), info = {cpu_target, mem_usage_target
-	(peak based), mem_target, cpu_over, mem_over, mem_over_by_usage (before the hold), rec_mem (the recommended
-	memory request of an over-provisioned finding)}.
-	c["mem_hold"]: memory is never lowered (an OOM kill at the current limit in the pod's status)."""
+	(peak based), mem_target (after the runtime floor), cpu_over, mem_over, mem_over_by_usage (before the floor
+	and the hold), rec_mem (the recommended memory request of an over-provisioned finding)}.
+	c["floor"]: a language runtime's memory floor (bytes; the target is raised to it); c["mem_hold"]: memory is
+	never lowered (an OOM kill at the current limit in the pod's status, a heap percentage without a limit)."""
 	ok = True
 	ref, peak = c["use"]["p95"], c["use"]["mem_max"]
 	oom = c["use"].get("oom", 0)
@@ -151,6 +172,10 @@ def judge_detail(c, replicas, batch=False):
 		at = c["use"].get("lim_at_oom") or c.get("mem_lim") or peak
 		mt = max(mt, roundup(max(at * 1.2, peak + 100 * MI), MI))
 	mt_usage = mt
+	floor = c.get("floor")
+	if floor is not None:
+		ok &= far(floor, mt_usage)  # which of the two wins is never in doubt
+		mt = max(mt, floor)
 	mem_under = oom > 0 or (rm is not None and peak > rm)
 	if rm is not None and not oom:
 		ok &= far(peak, rm)
@@ -194,7 +219,7 @@ class Gen:
 			"horizontalpodautoscalers", "namespaces", "storageclasses")}
 		self.usage = []
 		self.expected, self.not_flagged, self.skipped = [], [], []
-		self.memory_requests = []
+		self.memory_floors, self.memory_requests = [], []
 		self.nodes = {}  # name -> dict(alloc_cpu, alloc_mem, cpu, mem, pool, taint)
 		self.node_seq = {}
 		self.names = set()
@@ -252,6 +277,10 @@ class Gen:
 		if reason:
 			e["reason"] = reason
 		self.skipped.append(e)
+
+	def memory_floor(self, ns, kind, name, container, min_request, why, finding):
+		self.memory_floors.append({"namespace": ns, "kind": kind, "name": name, "container": container,
+		                           "min_request_bytes": int(min_request), "why": why, "finding": finding})
 
 	def memory_request(self, ns, kind, name, container, request, why, evidence=(), no_evidence=(), mentions=()):
 		self.memory_requests.append({"namespace": ns, "kind": kind, "name": name, "container": container,
@@ -330,9 +359,16 @@ class Gen:
 			res["requests"] = req
 		if lim:
 			res["limits"] = lim
-		c["_spec"] = {"name": c["name"], "image": c["image"], "imagePullPolicy": "IfNotPresent", "resources": res,
-		              "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}
-		return c["_spec"]
+		spec = {"name": c["name"], "image": c["image"]}
+		for k in ("command", "args"):
+			if c.get(k):
+				spec[k] = list(c[k])
+		if c.get("env"):
+			spec["env"] = [{"name": n, "value": v} for n, v in c["env"]]
+		spec.update({"imagePullPolicy": "IfNotPresent", "resources": res,
+		             "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"})
+		c["_spec"] = spec
+		return spec
 
 	def usage_entry(self, ns, pod, c, owner, start, end, frac):
 		"""frac scales the busiest pod's usage for the other pods (1.0 = busiest)."""
@@ -911,6 +947,217 @@ class Gen:
 		lookalike(R.choice(["feed-builder", "audit-export"]), "OOM-killed at its current limit ~60 days ago (> 30)",
 		          lambda: self.ago(days=R.uniform(55, 70)), "OOMKilled", 137)
 
+	# ------------------------------------------------------------------ language runtimes' memory settings
+	JVM_ENVS = ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS", "JAVA_OPTS", "JAVA_OPTIONS", "CATALINA_OPTS",
+	            "JVM_OPTS", "ES_JAVA_OPTS"]
+	IMAGES = {"jvm": "eclipse-temurin:21.0.5_11-jre-noble", "node": "node:20.18.1-bookworm-slim",
+	          "dotnet": "mcr.microsoft.com/dotnet/aspnet:8.0.11-bookworm-slim"}
+
+	def jvm_size(self, b):
+		"""b bytes (whole Mi) as a -Xmx / -XX:MaxHeapSize value, in one of the JVM's spellings."""
+		forms = [("%dm", MI), ("%dM", MI), ("%dm", MI), ("%dk", 1024), ("%dK", 1024), ("%d", 1)]
+		if b % GI == 0:
+			forms += [("%dg", GI), ("%dG", GI), ("%dg", GI)]
+		f, unit = self.rng.choice(forms)
+		return f % (b // unit)
+
+	def go_size(self, b):
+		forms = [("%dMiB", MI), ("%dKiB", 1024), ("%dB", 1), ("%d", 1)]
+		if b % GI == 0:
+			forms.append(("%dGiB", GI))
+		f, unit = self.rng.choice(forms)
+		return f % (b // unit)
+
+	def runtime(self, c, rt, heap=None, pct=None, app_name="app"):
+		"""Puts a language runtime's heap setting into container c: env, command, args and image, and the floor
+		kopilot must keep (c["floor"], or c["mem_hold"] for a percentage without a memory limit). heap in bytes
+		(whole Mi), pct for the percentage forms. Returns (description, names the evidence may use for it)."""
+		R = self.rng
+		app = R.choice(["/app/app.jar", "/opt/app/service.jar", "/deployments/quarkus-run.jar"])
+		if rt in ("jvm-tool", "jvm-env"):
+			var = "JAVA_TOOL_OPTIONS" if rt == "jvm-tool" else R.choice(self.JVM_ENVS[1:])
+			flag = "-Xmx" if rt == "jvm-tool" or R.random() < 0.5 else "-XX:MaxHeapSize="
+			opts = [flag + self.jvm_size(heap)]
+			if R.random() < 0.7:
+				opts.insert(R.randint(0, 1), R.choice(["-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Xss512k",
+				                                       "-Dfile.encoding=UTF-8", "-Xms%dm" % (heap // MI // 2)]))
+			c["env"] = [("TZ", "UTC"), (var, " ".join(opts))]
+			c["command"], c["args"] = ["java"], ["-jar", app]
+			desc, names = "%s=%s" % (var, " ".join(opts)), [flag.rstrip("="), var]
+		elif rt == "jvm-sh":  # sh -c "exec java ... -jar app.jar": the one argument split on whitespace
+			flag = R.choice(["-Xmx", "-XX:MaxHeapSize="])
+			line = "exec java %s%s -XX:+ExitOnOutOfMemoryError -jar %s" % (flag, self.jvm_size(heap), app)
+			c["command"], c["args"] = ["sh", "-c"], [line]
+			desc, names = "sh -c \"%s\"" % line, [flag.rstrip("=")]
+		elif rt == "jvm-args":
+			setting = R.choice(["-Xmx", "-XX:MaxHeapSize="]) + self.jvm_size(heap)
+			c["command"] = ["java"]
+			c["args"] = ["-XX:+UseZGC", setting, "-jar", app]
+			desc, names = "args " + setting, [setting.split("=")[0] if "=" in setting else "-Xmx"]
+		elif rt == "jvm-multi":  # a small -Xmx in JAVA_TOOL_OPTIONS, the largest in the args: the largest counts
+			small = R.choice([m for m in (256, 384, 512) if m * MI <= 0.6 * heap] or [max(32, heap // MI // 4)]) * MI
+			big = self.jvm_size(heap)
+			c["env"] = [("JAVA_TOOL_OPTIONS", "-Xmx%dm -XX:+UseG1GC" % (small // MI))]
+			c["command"], c["args"] = ["java"], ["-Xmx" + big, "-jar", app]
+			desc, names = "JAVA_TOOL_OPTIONS=-Xmx%dm and args -Xmx%s (the largest counts)" % (small // MI, big), ["-Xmx"]
+		elif rt == "jvm-pct":
+			spelled = R.choice(["%d", "%d.0"]) % pct
+			c["env"] = [(R.choice(["JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS"]),
+			             "-XX:MaxRAMPercentage=%s -XX:+UseContainerSupport" % spelled)]
+			c["command"], c["args"] = ["java"], ["-jar", app]
+			if c["mem_lim"] is None:
+				c["mem_hold"] = True
+			else:
+				heap = c["mem_lim"] * pct / 100.0
+			desc, names = "-XX:MaxRAMPercentage=%s%s" % (spelled, "" if heap else " without a memory limit"), [
+				"MaxRAMPercentage"]
+		elif rt in ("node-env", "node-args"):
+			flag = R.choice(["--max-old-space-size", "--max_old_space_size"]) if rt == "node-args" else \
+				"--max-old-space-size"
+			setting = "%s=%d" % (flag, heap // MI)
+			if rt == "node-env":
+				c["env"] = [("NODE_ENV", "production"), ("NODE_OPTIONS", R.choice(["", "--enable-source-maps "]) + setting)]
+				c["command"], c["args"] = ["node"], ["dist/server.js"]
+				desc = "NODE_OPTIONS=" + c["env"][1][1]
+			else:
+				c["env"] = [("NODE_ENV", "production")]
+				c["command"], c["args"] = ["node", setting, "dist/server.js"], None
+				desc = "command node " + setting
+			names = [flag, "NODE_OPTIONS"]
+		elif rt in ("go", "go-any", "go-off"):
+			v = "off" if rt == "go-off" else "%dMiB" % (heap // MI) if rt == "go" else self.go_size(heap)
+			c["env"] = [("GOMEMLIMIT", v), ("GOGC", R.choice(["100", "200", "off"]) if v != "off" else "100")]
+			c["image"] = "123456789012.dkr.ecr.%s.amazonaws.com/%s:v1.%d.%d-distroless" % (
+				REGION, app_name, R.randint(0, 30), R.randint(0, 9))  # built with golang, run on distroless
+			c["command"], c["args"] = ["/usr/local/bin/%s" % app_name], None
+			desc, names = "GOMEMLIMIT=" + v, ["GOMEMLIMIT"]
+			if rt == "go-off":
+				heap = None
+		elif rt in ("dotnet", "dotnet-pct"):
+			pre = R.choice(["DOTNET_", "COMPlus_"])
+			if rt == "dotnet":
+				var, v = pre + "GCHeapHardLimit", R.choice(["0x%X", "0x%x", "%X"]) % heap
+			else:
+				var, v = pre + "GCHeapHardLimitPercent", R.choice(["0x%X", "0x%x", "%X"]) % pct
+				heap = c["mem_lim"] * pct / 100.0
+			c["env"] = [("ASPNETCORE_URLS", "http://+:8080"), ("DOTNET_gcServer", "1"), (var, v)]
+			c["command"], c["args"] = ["dotnet"], ["%s.dll" % ".".join(w.capitalize() for w in app_name.split("-"))]
+			desc, names = "%s=%s" % (var, v), ["GCHeapHardLimit"]
+		else:
+			raise ValueError(rt)
+		if not rt.startswith("go"):
+			c["image"] = self.IMAGES[rt.split("-")[0]]
+		if heap:
+			c["floor"] = runtime_floor(heap)
+		c["runtime"] = desc
+		return desc, names
+
+	def runtime_cases(self, team_ns):
+		"""rightsizing.runtime_overhead_*: a runtime's heap setting puts a floor under the memory request."""
+		R = self.rng
+		base = {"jvm": ["orders-api", "pricing-service", "catalog-sync"], "node": ["storefront-ssr", "bff", "notifier"],
+		        "go": ["ledger", "rate-limiter", "inventory"], "dotnet": ["invoicing", "loyalty-api"]}
+
+		def heap_for(floor):  # the heap whose floor is about `floor`
+			return floor / (1 + RT_RATIO) if floor / (1 + RT_RATIO) * RT_RATIO >= RT_MIN else floor - RT_MIN
+
+		def plant(rt, kind, want, check, why, pick=None, pct=None, limit=None, mode=None):
+			"""pick(c) -> heap (bytes) or None (draw again); limit: the memory limit as a multiple of the request
+			(0: none; None: as drawn). pct and limit may be functions, called for each draw."""
+			reps = R.randint(1, 2)
+			app_name = R.choice(base[rt.split("-")[0]])
+			meta = {}
+
+			def mod(c):
+				lim = limit() if callable(limit) else limit
+				if lim is not None:
+					c["mem_lim"] = int(c["mem"] * lim) if lim else None
+				heap = pick(c) if pick else None
+				if pick and not heap:
+					return False
+				meta["desc"], meta["names"] = self.runtime(c, rt, heap=heap, pct=pct() if callable(pct) else pct,
+				                                           app_name=app_name)
+			mod.__name__ = rt
+
+			c = self.container(kind, name=R.choice(["app", "server", "api"]), replicas=reps, mode=mode, mod=mod,
+			                   want=want, check=check)
+			ns = R.choice(team_ns)
+			name, _ = self.deployment(ns, app_name, reps, [c])
+			return ns, name, c, meta["desc"], meta["names"]
+
+		def usage_target(c):
+			return roundup(max(c["use"]["mem_max"] * (1 + MEM_MARGIN), MEM_FLOOR), MI)
+
+		def floor_between(step):  # a floor well above the usage target, well below the request
+			def pick(c):
+				lo, hi = 1.2 * usage_target(c), 0.75 * c["mem"]
+				if lo >= hi:
+					return None
+				return max(roundup(heap_for(R.uniform(lo, hi)), step), 128 * MI)
+			return pick
+
+		def floor_wins(c, j):
+			return j["mem_over"] and j["mem_over_by_usage"] and c.get("floor") and j["mem_target"] == c["floor"]
+
+		# floor between the usage target and the request: memory lowered to the floor, not to the usage target
+		for rt, step in (("jvm-tool", R.choice([MI, 64 * MI, 256 * MI])), ("node-env", R.choice([MI, 32 * MI])),
+		                 ("go", R.choice([MI, 16 * MI])), ("dotnet", R.choice([MI, 64 * MI])),
+		                 (R.choice(["jvm-multi", "jvm-sh", "jvm-args", "jvm-env"]), R.choice([MI, 128 * MI]))):
+			ns, name, c, desc, names = plant(rt, "over", "over-provisioned", floor_wins,
+			                                 None, pick=floor_between(step), mode=R.choice(["mem", "both"]))
+			why = "%s: memory lowered only to the runtime floor" % desc
+			self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+			self.memory_floor(ns, "Deployment", name, c["name"], c["floor"], why, True)
+			self.memory_request(ns, "Deployment", name, c["name"], c["floor"], why, evidence=["runtime_memory"],
+			                    mentions=names)
+
+		# -XX:MaxRAMPercentage=75 of the limit: the floor (93.75% of the limit) leaves no significant reduction, or
+		# without a limit memory is not lowered at all: CPU lowered, memory request kept
+		for limit in ((lambda: R.choice([1, 1, 1.5, 2])), 0):
+			ns, name, c, desc, names = plant(
+				"jvm-pct", "over", "over-provisioned",
+				lambda c, j: j["cpu_over"] and j["mem_over_by_usage"] and not j["mem_over"], None, pct=75,
+				limit=limit, mode="both")
+			why = "%s: memory kept, CPU lowered" % desc
+			self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+			self.memory_floor(ns, "Deployment", name, c["name"], min(c.get("floor") or c["mem"], c["mem"]), why, True)
+			self.memory_request(ns, "Deployment", name, c["name"], c["mem"], why, evidence=["runtime_memory"],
+			                    mentions=names)
+
+		# near miss: memory over-provisioned by usage alone, CPU well-sized, but the heap's floor leaves no
+		# significant reduction (floor just under the request) or is above the request: no finding
+		def near_request(c):
+			f = c["mem"] * (R.uniform(0.84, 0.88) if R.random() < 0.6 else R.uniform(1.15, 1.5))
+			return max(roundup(heap_for(f), MI), 128 * MI)
+		rt = R.choice(["jvm-env", "jvm-sh", "node-args", "go-any", "dotnet"])
+		ns, name, c, desc, names = plant(
+			rt, "over", None, lambda c, j: j["mem_over_by_usage"] and not j["cpu_over"] and not j["mem_over"], None,
+			pick=near_request, mode="mem")
+		why = "%s: the runtime floor leaves no significant memory reduction" % desc
+		self.near("over-provisioned", ns, "Deployment", name, why, c["name"])
+		self.memory_floor(ns, "Deployment", name, c["name"], min(c["floor"], c["mem"]), why, False)
+
+		# look-alikes: a small heap whose floor is well under the usage target: as without the setting
+		def small_heap(c):
+			hi = usage_target(c) / 1.2 - RT_MIN  # floor = heap + 128Mi below the target / 1.2
+			if hi < 96 * MI:
+				return None
+			return roundup(R.uniform(min(64 * MI, hi / 2), min(hi, 512 * MI)), MI)
+
+		for rt in (R.choice(["jvm-sh", "jvm-env", "jvm-args"]), "node-args", R.choice(["go-any", "go-off"]),
+		           "dotnet-pct"):
+			pct = (lambda: R.randint(5, 25)) if rt == "dotnet-pct" else None
+			pick = small_heap if rt not in ("dotnet-pct", "go-off") else None
+			check = (lambda c, j: j["mem_over"] and j["mem_target"] == j["mem_usage_target"])
+			ns, name, c, desc, names = plant(rt, "over", "over-provisioned", check, None, pick=pick, pct=pct,
+			                                 limit=(lambda: R.choice([1, 1.5])) if rt == "dotnet-pct" else None,
+			                                 mode=R.choice(["mem", "both"]))
+			why = "%s: a small heap, the usage target wins" % desc
+			self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+			if c.get("floor"):
+				self.memory_floor(ns, "Deployment", name, c["name"], c["floor"], why, True)
+			self.memory_request(ns, "Deployment", name, c["name"], c["judged"]["rec_mem"], why)
+
 	# ------------------------------------------------------------------ the cell
 	def namespace(self, name, labels=None, created=None):
 		lab = {"kubernetes.io/metadata.name": name}
@@ -1052,6 +1299,7 @@ class Gen:
 			self.skip(ns, "Deployment", name, "ignored")
 
 		self.oom_cases(team_ns)
+		self.runtime_cases(team_ns)
 
 		# ---- idle workloads
 		def idle_use(burst=False, restarts=0):
@@ -1388,9 +1636,9 @@ class Gen:
 			self.nodes[n]["pods"] += self.ds_per_node
 			return n
 		self.add_node = add_node
-		# A cell holds ~215 pods (DaemonSet pods included): 0.70 cells per unit of scale keeps --scale K at
+		# A cell holds ~245 pods (DaemonSet pods included): 0.61 cells per unit of scale keeps --scale K at
 		# about 150*K pods, so --scale 1000 is the ~150,000-pod benchmark cluster.
-		self.cells = max(1, round(self.scale * 0.70)) if self.scale > 1 else 1
+		self.cells = max(1, round(self.scale * 0.61)) if self.scale > 1 else 1
 		for k in range(self.cells):
 			self.cell(k)
 		self.add_node = orig_add
@@ -1420,7 +1668,7 @@ class Gen:
 			f.write(dumps(doc))
 			f.write("\n")
 		exp = {"seed": self.seed, "scale": self.scale, "cells": self.cells, "now": ts(self.now), "findings": self.expected,
-		       "not_flagged": self.not_flagged, "skipped": self.skipped,
+		       "not_flagged": self.not_flagged, "skipped": self.skipped, "memory_floors": self.memory_floors,
 		       "memory_requests": self.memory_requests}
 		with open(os.path.join(out, "expected.json"), "w", encoding="utf-8") as f:
 			json.dump(exp, f, indent=1 if self.scale <= 10 else None, sort_keys=True)
@@ -1431,7 +1679,7 @@ def main():
 	ap = argparse.ArgumentParser(description="seeded cluster snapshot with planted findings")
 	ap.add_argument("--seed", type=int, required=True)
 	ap.add_argument("--out", required=True)
-	ap.add_argument("--scale", type=int, default=1, help="size: about 150*K pods (K > 1: round(0.70*K) cells)")
+	ap.add_argument("--scale", type=int, default=1, help="size: about 150*K pods (K > 1: round(0.61*K) cells)")
 	ap.add_argument("--now", default="2026-11-25T06:00:00Z", help="the analysis time (pass the same to kopilot --now)")
 	a = ap.parse_args()
 	if a.scale < 1:

@@ -24,13 +24,19 @@ positive is a planted near miss), then the safety invariants:
   skipped     every object expected.json lists under "skipped" is in
               findings.json `skipped`, and not in `findings`; where the
               entry has a "reason", a skip of that object says it
+  memory floor  for each of expected.json's "memory_floors" (a language
+              runtime's heap setting: the request kopilot must not go
+              below): a rightsizing finding of that container, if any,
+              recommends memory_request_bytes >= min_request_bytes (the
+              current request when it recommends none); with "finding"
+              true, the finding must exist
   memory request  for each of expected.json's "memory_requests": the
               rightsizing finding of that container exists, recommends
               exactly memory_request_bytes (kept after an OOM kill at the
-              current limit, or the usage target where a look-alike must
-              change nothing), has every evidence metric in "evidence" (the
-              first one's summary naming one of "mentions", when given) and
-              none in "no_evidence"
+              current limit, lowered to a runtime's floor, or the usage
+              target where a look-alike must change nothing), has every
+              evidence metric in "evidence" (the first one's summary naming
+              one of "mentions", when given) and none in "no_evidence"
 Last line: "score: N passed, N failed" (one check per category plus one per
 invariant). Exit status 0 when nothing failed, 1 otherwise, 2 on bad input.
 Python 3 standard library only.
@@ -202,7 +208,7 @@ def main():
 		print(d)
 
 	# ---- invariants
-	inv = {n: [] for n in ("memory", "cpu", "approval", "protected", "confidence", "skipped",
+	inv = {n: [] for n in ("memory", "cpu", "approval", "protected", "confidence", "skipped", "memory floor",
 	                       "memory request")}
 	for f in findings:
 		r = f["resource"]
@@ -249,7 +255,7 @@ def main():
 		if k in flagged:
 			inv["skipped"].append("%s/%s/%s (%s): reported as a finding" % (k[0] or "-", k[1], k[2], s["why"]))
 
-	# the planted memory cases: OOM kills in the pods' status
+	# the planted memory cases: OOM kills in the pods' status, language runtimes' heap settings
 	sizing = {}
 	for f in findings:
 		if f["category"] in ("over-provisioned", "under-provisioned"):
@@ -263,6 +269,18 @@ def main():
 	def mib(v):
 		return "%.1fMi" % (v / 2**20) if isinstance(v, (int, float)) else str(v)
 
+	for e in exp.get("memory_floors", []):
+		k = (e["namespace"] or None, e["kind"], e["name"], e["container"] or None)
+		where = "%s/%s/%s[%s] (%s)" % (k[0] or "-", k[1], k[2], k[3], e["why"])
+		f = sizing.get(k)
+		if f is None:
+			if e.get("finding"):
+				inv["memory floor"].append("%s: no rightsizing finding" % where)
+			continue
+		m = rec_memory(f)
+		if m is None or m < e["min_request_bytes"]:
+			inv["memory floor"].append("%s: %s recommends memory %s < floor %s" % (
+				where, f["category"], mib(m), mib(e["min_request_bytes"])))
 	for e in exp.get("memory_requests", []):
 		k = (e["namespace"] or None, e["kind"], e["name"], e["container"] or None)
 		where = "%s/%s/%s[%s] (%s)" % (k[0] or "-", k[1], k[2], k[3], e["why"])
