@@ -256,6 +256,20 @@ static bool v_label(const cfg_value *v, char *why, size_t n)
 	return true;
 }
 
+/* A runtime's non-heap overhead: a share of its heap and a minimum; both
+ * can be tuned, neither switched off (the floor protects against OOMs). */
+static bool v_overhead_ratio(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->d >= 0.05 && v->d <= 2.0;
+}
+
+static bool v_overhead_min(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= (16LL << 20) && v->i <= (16LL << 30);
+}
+
 /* How far back an OOM kill in pod status still holds memory: at least a
  * day (the check protects against an OOM: it can be narrowed, never off). */
 static bool v_history_days(const cfg_value *v, char *why, size_t n)
@@ -499,6 +513,10 @@ static const cfg_key config_keys[] = {
 	 "a number of bytes or a quantity such as 64Mi", 0, NULL},
 	{"rightsizing.min_monthly_savings", NULL, T_DOUBLE, OFF(rules.rightsizing.min_monthly_savings), false, v_nonneg,
 	 "a number >= 0", 0, NULL},
+	{"rightsizing.runtime_overhead_ratio", NULL, T_DOUBLE, OFF(rules.rightsizing.runtime_overhead_ratio), false,
+	 v_overhead_ratio, "a number between 0.05 and 2 (never 0: it protects against an OOM)", 0, NULL},
+	{"rightsizing.runtime_overhead_min_bytes", NULL, T_BYTES, OFF(rules.rightsizing.runtime_overhead_min_b), false,
+	 v_overhead_min, "a quantity between 16Mi and 16Gi", 0, NULL},
 	{"rightsizing.oom_history_days", NULL, T_INT, OFF(rules.rightsizing.oom_history_days), false, v_history_days,
 	 "an integer between 1 and 3650 (never 0: it protects against an OOM)", 0, NULL},
 	{"rightsizing.min_history_hours", NULL, T_DOUBLE, OFF(rules.rightsizing.min_history_hours), false, v_nonneg, "a number >= 0",
@@ -718,6 +736,8 @@ void kp_config_init(kp_config *c)
 	c->rules.rightsizing.cpu_margin = 0.15;
 	c->rules.rightsizing.memory_margin = 0.20;
 	c->rules.rightsizing.oom_history_days = 30;
+	c->rules.rightsizing.runtime_overhead_ratio = 0.25;
+	c->rules.rightsizing.runtime_overhead_min_b = 128LL << 20;
 	c->rules.rightsizing.cpu_floor_m = 10;
 	c->rules.rightsizing.memory_floor_b = 32LL << 20;
 	c->rules.rightsizing.min_relative_change = 0.20;

@@ -71,6 +71,9 @@ typedef struct kp_rules_config {
 		double min_monthly_savings;  /* rightsizing.min_monthly_savings 1.0: at the finding's own price,
 		                              * applied where money is decided (the recommend stage) */
 		double min_history_hours;    /* rightsizing.min_history_hours 24 */
+		double runtime_overhead_ratio;  /* rightsizing.runtime_overhead_ratio 0.25 */
+		int64_t runtime_overhead_min_b; /* rightsizing.runtime_overhead_min_bytes 128Mi: a runtime's memory floor is
+						   heap + max(heap x ratio, min) (stages/collect/runtime.h) */
 		int oom_history_days;        /* rightsizing.oom_history_days 30: an OOM kill in pod status this
 						recent, at the current limit, keeps memory from being lowered */
 		int min_batch_runs;          /* rightsizing.min_batch_runs 3: runs of a Job/CronJob needed before sizing it */

@@ -86,6 +86,13 @@ typedef struct kp_container {
 	int64_t restarts;
 	const char *last_reason; /* NULL: never terminated */
 	int64_t last_exit, last_finished;
+	/* A template's container: what its language runtime may take, as its
+	 * command, args or env say (stages/collect/runtime.h): bytes, percent
+	 * of the memory limit, and the setting with where it was found (NULL:
+	 * none). Zero in live pods. */
+	int64_t rt_heap_b;
+	double rt_heap_pct;
+	const char *rt_setting;
 } kp_container;
 
 typedef struct kp_toleration {

@@ -7,6 +7,7 @@
  * current chunk is ever needed.
  */
 #include "stages/collect/redact.h"
+#include "stages/collect/runtime.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 /* What an open container is. */
 enum { R_OTHER, R_ROOT, R_ITEMS, R_ITEM, R_ENV, R_ENV_ELEM, R_ANNOTATIONS, R_METADATA };
 /* What the next value is, as its member name or its array says. */
-enum { N_OTHER, N_ITEMS, N_ENV, N_ANNOTATIONS, N_REDACT, N_METADATA, N_DROP };
+enum { N_OTHER, N_ITEMS, N_ENV, N_ANNOTATIONS, N_REDACT, N_METADATA, N_DROP, N_ENV_NAME, N_TEMPLATE };
 
 struct kp_redactor {
 	kp_jscan *scan;
@@ -52,6 +53,12 @@ struct kp_redactor {
 	uint64_t drop_start;
 	uint64_t last_end[REDACT_MAX_DEPTH + 1]; /* [depth]: end of the last value (or of '{') in that object */
 	uint32_t members[REDACT_MAX_DEPTH + 1];  /* [depth]: members seen in that object */
+	/* the env element being read: its name, when it came before its value
+	 * and is a variable a language runtime reads its memory settings
+	 * from (stages/collect/runtime.h); those settings are kept */
+	char env_name[64];
+	size_t env_name_len;
+	int template_depth; /* > 0: inside a pod template (what the loader reads env of), opened there */
 };
 
 #define KEY_IS(t, lit) (len == sizeof(lit) - 1 && memcmp((t)->text, lit, sizeof(lit) - 1) == 0)
@@ -68,12 +75,18 @@ static unsigned char classify_key(unsigned char parent, const kp_jscan_token *t)
 		len = (size_t)(nul - t->text);
 	switch (len) {
 	case 3: return KEY_IS(t, "env") ? N_ENV : N_OTHER;
-	case 4: return parent == R_ITEM && KEY_IS(t, "data") ? N_REDACT : N_OTHER;
+	case 4:
+		if (parent == R_ENV_ELEM && KEY_IS(t, "name"))
+			return N_ENV_NAME;
+		return parent == R_ITEM && KEY_IS(t, "data") ? N_REDACT : N_OTHER;
 	case 5:
 		if (parent == R_ROOT && KEY_IS(t, "items"))
 			return N_ITEMS;
 		return parent == R_ENV_ELEM && KEY_IS(t, "value") ? N_REDACT : N_OTHER;
-	case 8: return parent == R_ITEM && KEY_IS(t, "metadata") ? N_METADATA : N_OTHER;
+	case 8:
+		if (KEY_IS(t, "template"))
+			return N_TEMPLATE;
+		return parent == R_ITEM && KEY_IS(t, "metadata") ? N_METADATA : N_OTHER;
 	case 10:
 		return parent == R_ITEM && (KEY_IS(t, "stringData") || KEY_IS(t, "binaryData")) ? N_REDACT : N_OTHER;
 	case 11: return KEY_IS(t, "annotations") ? N_ANNOTATIONS : N_OTHER;
@@ -102,7 +115,8 @@ static kp_status write_to(kp_redactor *r, uint64_t to, kp_error *err)
 	return KP_OK;
 }
 
-static kp_status replace(kp_redactor *r, uint64_t start, uint64_t end, kp_error *err)
+/* [start, end) becomes "<redacted>", or keep (a JSON string, NULL: none) */
+static kp_status replace_with(kp_redactor *r, uint64_t start, uint64_t end, const char *keep, kp_error *err)
 {
 	if (r->plan) {
 		kp_redact_plan *p = r->plan;
@@ -110,17 +124,22 @@ static kp_status replace(kp_redactor *r, uint64_t start, uint64_t end, kp_error 
 			p->cap = p->cap ? p->cap * 2 : 256;
 			p->spans = kp_xrealloc(p->spans, p->cap * sizeof(*p->spans));
 		}
-		p->spans[p->len++] = (kp_redact_span){start, end};
+		p->spans[p->len++] = (kp_redact_span){start, end, keep ? kp_xstrdup(keep) : NULL};
 		r->count++;
 		return KP_OK;
 	}
 	kp_status st = write_to(r, start, err);
 	if (st)
 		return st;
-	kp_buf_add(r->out, KP_REDACTED, strlen(KP_REDACTED));
+	kp_buf_puts(r->out, keep ? keep : KP_REDACTED);
 	r->written = end;
 	r->count++;
 	return KP_OK;
+}
+
+static kp_status replace(kp_redactor *r, uint64_t start, uint64_t end, kp_error *err)
+{
+	return replace_with(r, start, end, NULL, err);
 }
 
 /* The member left out of the object at depth d ended at end: nothing of
@@ -276,8 +295,11 @@ kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		}
 		return KP_OK;
 	}
-	if (t->type == KP_JS_OBJECT_END || t->type == KP_JS_ARRAY_END)
+	if (t->type == KP_JS_OBJECT_END || t->type == KP_JS_ARRAY_END) {
+		if (t->depth == r->template_depth)
+			r->template_depth = 0;
 		return KP_OK;
+	}
 	if (t->type == KP_JS_KEY) {
 		r->next = classify_key(r->roles[t->depth], t);
 		return KP_OK;
@@ -287,6 +309,31 @@ kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	int parent = begin ? t->depth - 1 : t->depth;
 	unsigned char next = r->next;
 	r->next = N_OTHER;
+	if (next == N_TEMPLATE && t->type == KP_JS_OBJECT_BEGIN && !r->template_depth)
+		r->template_depth = t->depth;
+	/* a workload's pod template only: the loader reads runtime settings
+	 * there (a live pod's env it never reads, and may not have decoded) */
+	if (next == N_ENV_NAME && r->template_depth && t->type == KP_JS_STRING && !t->truncated &&
+	    t->len < sizeof(r->env_name) && kp_runtime_env_var(t->text, t->len)) {
+		memcpy(r->env_name, t->text, t->len);
+		r->env_name_len = t->len;
+		return KP_OK;
+	}
+	if (next == N_REDACT && r->env_name_len && parent > 0 && r->roles[parent] == R_ENV_ELEM &&
+	    t->type == KP_JS_STRING && !t->truncated) {
+		/* a runtime's variable, named before its value: its memory
+		 * settings stay (the copy loads with the same heap), the rest
+		 * of the value goes */
+		char kept[512];
+		kp_runtime_env_keep(r->env_name, r->env_name_len, t->text, t->len, kept, sizeof(kept) - 32);
+		r->env_name_len = 0;
+		if (*kept) {
+			char q[544];
+			snprintf(q, sizeof(q), "\"%s <redacted>\"", kept);
+			return replace_with(r, t->start, t->end, q, err);
+		}
+		return replace(r, t->start, t->end, err);
+	}
 	if (next == N_REDACT) {
 		if (!begin)
 			return replace(r, t->start, t->end, err);
@@ -304,6 +351,8 @@ kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		role = obj ? R_ITEM : R_OTHER;
 	else if (r->roles[parent] == R_ENV)
 		role = obj ? R_ENV_ELEM : R_OTHER;
+	if (role == R_ENV_ELEM)
+		r->env_name_len = 0; /* a new element: no name seen yet */
 	else if (next == N_ITEMS && !obj)
 		role = R_ITEMS;
 	else if (next == N_ENV && !obj)
@@ -319,7 +368,8 @@ kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 kp_redactor *kp_redactor_new(const char *name)
 {
 	kp_redactor *r = kp_xcalloc(1, sizeof(*r));
-	kp_jscan_opts o = {.max_depth = REDACT_MAX_DEPTH, .max_text = 64};
+	/* text up to 4 KB: a runtime variable's value is read (env_keep) */
+	kp_jscan_opts o = {.max_depth = REDACT_MAX_DEPTH, .max_text = 4096, .text = true};
 	r->scan = kp_jscan_new(name, &o, kp_redactor_token, r);
 	return r;
 }
@@ -435,6 +485,8 @@ kp_status kp_redact_buffer(const char *name, const char *in, size_t n, kp_buf *o
 
 void kp_redact_plan_release(kp_redact_plan *p)
 {
+	for (size_t i = 0; i < p->len; i++)
+		free(p->spans[i].keep);
 	free(p->spans);
 	memset(p, 0, sizeof(*p));
 }
@@ -467,7 +519,7 @@ static kp_status replay_filter(void *ud, const char *data, size_t n, kp_buf *out
 			pos = sp->start;
 		}
 		if (pos == sp->start)
-			kp_buf_add(out, KP_REDACTED, strlen(KP_REDACTED));
+			kp_buf_puts(out, sp->keep ? sp->keep : KP_REDACTED);
 		pos = sp->end < end ? sp->end : end;
 		if (pos == sp->end)
 			x->next++;

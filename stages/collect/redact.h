@@ -9,6 +9,10 @@
  *     (containers, initContainers, ephemeralContainers of pods and of
  *     workload templates): a literal environment value. "name" and
  *     "valueFrom" stay: valueFrom only points at a Secret or ConfigMap key.
+ *     A variable a language runtime reads its memory settings from
+ *     (JAVA_TOOL_OPTIONS, NODE_OPTIONS, GOMEMLIMIT ...: runtime.h), named
+ *     before its value, keeps those settings and nothing else:
+ *     "-Xmx3g <redacted>" (the loader reads the heap from them).
  *   - "data", "stringData" and "binaryData" members of a list item (a
  *     Secret or ConfigMap that found its way into a list).
  *   - the "kubectl.kubernetes.io/last-applied-configuration" member of any
@@ -78,6 +82,7 @@ kp_status kp_redactor_page_flush(kp_redactor *r, uint64_t chunk_end, uint64_t pe
  * kp_redact_copy, scanning it. */
 typedef struct {
 	uint64_t start, end; /* [start, end) in the text */
+	char *keep;	     /* what goes there: NULL for "<redacted>" (owned) */
 } kp_redact_span;
 typedef struct {
 	kp_redact_span *spans; /* in order */

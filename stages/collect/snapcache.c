@@ -62,8 +62,8 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 8u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
-			    * 7: GitOps annotations kept; 8: container statuses */
+#define MC_VERSION 9u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
+			    * 7: GitOps annotations kept; 8: container statuses; 9: runtime memory */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -351,6 +351,9 @@ static void w_podspec(mw_t *w, const kp_podspec *ps)
 		w_str(w, k->last_reason);
 		w_i64(w, k->last_exit);
 		w_i64(w, k->last_finished);
+		w_i64(w, k->rt_heap_b);
+		w_f64(w, k->rt_heap_pct);
+		w_str(w, k->rt_setting);
 	}
 	w_strs(w, ps->claims, ps->nclaims);
 	w_strs(w, ps->ephemeral_claims, ps->nephemeral);
@@ -850,6 +853,9 @@ static void r_podspec(mr_t *r, kp_podspec *ps)
 		k->last_reason = r_str(r);
 		k->last_exit = r_i64(r);
 		k->last_finished = r_i64(r);
+		k->rt_heap_b = r_i64(r);
+		k->rt_heap_pct = r_f64(r);
+		k->rt_setting = r_str(r);
 	}
 	r_strs(r, &ps->claims, &ps->nclaims);
 	r_strs(r, &ps->ephemeral_claims, &ps->nephemeral);

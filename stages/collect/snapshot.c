@@ -10,6 +10,7 @@
  * fields are ignored, as kubectl's output grows over releases).
  */
 #include "stages/collect/snapshot.h"
+#include "stages/collect/runtime.h"
 
 #include <malloc.h>
 #include <math.h>
@@ -514,6 +515,52 @@ static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefi
 	return KP_OK;
 }
 
+/* strings of a JSON list (NULL-terminated, on the arena), NULL for none */
+static const char **str_list(ctx_t *x, json_object *arr)
+{
+	if (!json_object_is_type(arr, json_type_array))
+		return NULL;
+	size_t n = json_object_array_length(arr), k = 0;
+	const char **v = kp_arena_alloc(&x->c->arena, (n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		if (json_object_is_type(e, json_type_string))
+			v[k++] = json_object_get_string(e);
+	}
+	return v;
+}
+
+/* A template's containers: what their language runtime may take, from
+ * command, args and env (stages/collect/runtime.h). In the order
+ * parse_podspec filled them: init containers, then containers. */
+static void read_runtimes(ctx_t *x, json_object *spec, kp_podspec *ps)
+{
+	static const char *const lists[] = {"initContainers", "containers"};
+	size_t k = 0;
+	for (int l = 0; l < 2; l++) {
+		json_object *arr = kp_json_get(spec, lists[l]);
+		for (size_t i = 0; json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr) &&
+				   k < ps->ncontainers;
+		     i++, k++) {
+			json_object *ct = json_object_array_get_idx(arr, i), *env = kp_json_get(ct, "env");
+			size_t ne = json_object_is_type(env, json_type_array) ? json_object_array_length(env) : 0;
+			const char **names = kp_arena_alloc(&x->c->arena, (ne + 1) * sizeof(char *));
+			const char **values = kp_arena_alloc(&x->c->arena, (ne + 1) * sizeof(char *));
+			for (size_t e = 0; e < ne; e++) {
+				names[e] = jstr(x, json_object_array_get_idx(env, e), "name");
+				values[e] = jstr(x, json_object_array_get_idx(env, e), "value");
+			}
+			kp_runtime_mem r;
+			kp_runtime_memory(str_list(x, kp_json_get(ct, "command")), str_list(x, kp_json_get(ct, "args")), names,
+					  values, ne, &r);
+			kp_container *c = &ps->containers[k];
+			c->rt_heap_b = r.heap_b;
+			c->rt_heap_pct = r.heap_pct;
+			c->rt_setting = r.setting[0] ? kp_arena_strdup(&x->c->arena, r.setting) : NULL;
+		}
+	}
+}
+
 /* Pod spec (of a pod or of a template): containers and claimed PVCs. */
 static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, kp_podspec *ps)
 {
@@ -630,6 +677,7 @@ static kp_status parse_workload(ctx_t *x, json_object *item, kp_workload_kind wk
 	}
 	if ((s = parse_podspec(x, tmpl, prefix, &w.spec)))
 		return s;
+	read_runtimes(x, tmpl, &w.spec);
 	const char *tl = wk == KP_WL_CRONJOB ? "spec.jobTemplate.spec.template.metadata.labels"
 					      : "spec.template.metadata.labels";
 	if ((s = copy_kv(x, kp_json_get(item, tl), true, tl, true, &w.template_labels, &w.ntemplate_labels)))
@@ -1070,12 +1118,20 @@ static const kp_keep k_terminated[] = {{"reason", NULL}, {"exitCode", NULL}, {"f
 static const kp_keep k_cstate[] = {{"terminated", k_terminated}, KEEP_END};
 static const kp_keep k_cstatus[] = {{"name", NULL}, {"restartCount", NULL}, {"lastState", k_cstate},
 				    {"state", k_cstate}, KEEP_END};
+/* a template's containers also say what their runtime may take (command,
+ * args, env: read_runtimes); a live pod's are not read for it */
+static const kp_keep k_env[] = {{"name", NULL}, {"value", NULL}, KEEP_END};
+static const kp_keep k_container_tpl[] = {{"name", NULL}, {"restartPolicy", NULL}, {"resources", k_resources},
+					  {"command", NULL}, {"args", NULL}, {"env", k_env}, KEEP_END};
+static const kp_keep k_podspec_tpl[] = {{"containers", k_container_tpl}, {"initContainers", k_container_tpl},
+					{"volumes", k_volume}, {"nodeName", NULL}, {"nodeSelector", NULL},
+					{"tolerations", k_toleration}, {"affinity", k_affinity}, KEEP_END};
 static const kp_keep k_pod_status[] = {{"phase", NULL}, {"startTime", NULL}, {"containerStatuses", k_cstatus},
 				       {"initContainerStatuses", k_cstatus}, KEEP_END};
 static const kp_keep k_pod[] = {{"kind", NULL}, {"metadata", k_meta_pod}, {"spec", k_podspec},
 				{"status", k_pod_status}, KEEP_END};
 static const kp_keep k_labels[] = {{"labels", NULL}, KEEP_END};
-static const kp_keep k_template[] = {{"spec", k_podspec}, {"metadata", k_labels}, KEEP_END};
+static const kp_keep k_template[] = {{"spec", k_podspec_tpl}, {"metadata", k_labels}, KEEP_END};
 static const kp_keep k_job_spec[] = {{"template", k_template}, KEEP_END};
 static const kp_keep k_job_template[] = {{"spec", k_job_spec}, KEEP_END};
 static const kp_keep k_name[] = {{"name", NULL}, KEEP_END};

@@ -218,6 +218,9 @@ static const sc_field sc_container_fields[] = {
 	SC_F(kp_container, last_reason, SC_STR),
 	SC_F(kp_container, last_exit, SC_INT),
 	SC_F(kp_container, last_finished, SC_INT),
+	SC_F(kp_container, rt_heap_b, SC_INT),
+	SC_F(kp_container, rt_heap_pct, SC_DOUBLE),
+	SC_F(kp_container, rt_setting, SC_STR),
 };
 
 static const sc_field sc_toleration_fields[] = {
@@ -451,7 +454,7 @@ static void sc_field_count_guard(void)
 	 * shifted list fails as "incompatible types", not as brace noise */
 	kp_kv kv = {0, 0};
 	kp_meta meta = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-	kp_container ct = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_container ct = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_toleration tol = {0, 0, 0, 0};
 	kp_taint taint = {0, 0, 0};
 	kp_podspec ps = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};

@@ -40,6 +40,7 @@
 
 #include "stages/analyze/analyze.h"
 #include "pipeline/quantity.h"
+#include "stages/collect/runtime.h"
 
 #define MIB (1024LL * 1024LL)
 
@@ -362,6 +363,22 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 			mem_target = oom_floor;
 	}
 
+	/* The language runtime's own ceiling (a JVM's -Xmx, GOMEMLIMIT ...):
+	 * it grows to it whatever the window showed, so memory never goes
+	 * below it plus its non-heap overhead; a percentage of no limit is no
+	 * bound at all, and memory is then not lowered */
+	int64_t rt_heap = 0, rt_floor = 0;
+	if (k->rt_setting) {
+		kp_runtime_mem rm = {k->rt_heap_b, k->rt_heap_pct, "", 0};
+		rt_heap = kp_runtime_heap(&rm, k->mem_limit_b);
+		if (rt_heap > 0) {
+			double over = fmax((double)rt_heap * cfg->rules.rightsizing.runtime_overhead_ratio,
+					   (double)cfg->rules.rightsizing.runtime_overhead_min_b);
+			rt_floor = round_up((double)rt_heap + over, MIB);
+			if (rt_floor > mem_target)
+				mem_target = rt_floor;
+		}
+	}
 	bool mem_under = u.oom_kills > 0 || (k->mem_request_b != KP_UNSET && u.mem_peak > (double)k->mem_request_b);
 	bool cpu_under = k->cpu_request_m != KP_UNSET && u.cpu_ref > (double)k->cpu_request_m &&
 			 cpu_target - k->cpu_request_m >= cfg->rules.rightsizing.min_cpu_change_m;
@@ -372,7 +389,8 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 	bool throttled = k->cpu_limit_m != KP_UNSET && u.throttled >= cfg->rules.rightsizing.throttling_threshold;
 	bool cpu_over = !cpu_under && !throttled &&
 			significant(cfg, k->cpu_request_m, cpu_target, cfg->rules.rightsizing.min_cpu_change_m);
-	bool mem_over = !mem_under && significant(cfg, k->mem_request_b, mem_target, cfg->rules.rightsizing.min_memory_change_b);
+	bool mem_over = !mem_under && rt_heap >= 0 &&
+			significant(cfg, k->mem_request_b, mem_target, cfg->rules.rightsizing.min_memory_change_b);
 	/* OOM-killed at this very limit (pod status): the window's peak does
 	 * not show what it needed then, so memory is not lowered */
 	const kp_pod *oom_pod = NULL;
@@ -510,6 +528,22 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 					(long long)u.oom_kills, u.oom_kills == 1 ? "" : "s",
 					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? " at a memory limit of " : "",
 					(u.limit_at_oom != KP_UNSET || k->mem_limit_b != KP_UNSET) ? a : "");
+	}
+	if (k->rt_setting) {
+		char h[32], fl[32];
+		if (rt_heap < 0) {
+			kp_finding_add_evidence(f, "runtime_memory", 0, false, NULL,
+						"%s: the runtime takes a share of the node's memory (no memory limit), "
+						"so memory is not lowered",
+						k->rt_setting);
+		} else {
+			kp_format_bytes(rt_heap, h, sizeof(h));
+			kp_format_bytes(rt_floor, fl, sizeof(fl));
+			kp_finding_add_evidence(f, "runtime_memory", (double)rt_floor, true, "bytes",
+						"%s: the runtime may take %s whatever the window showed; memory is kept at "
+						"or above that plus its non-heap overhead, %s",
+						k->rt_setting, h, fl);
+		}
 	}
 	if (oom_held) {
 		char t[32];
