@@ -27,6 +27,17 @@ def read_body(h):
     return h.rfile.read(n) if n else b""
 
 
+def send(h, status, body, ctype, extra=()):
+    """An answer: status, the body's media type and length, extra headers."""
+    h.send_response(status)
+    h.send_header("Content-Type", ctype)
+    h.send_header("Content-Length", str(len(body)))
+    for k, v in extra:
+        h.send_header(k, v)
+    h.end_headers()
+    h.wfile.write(body)
+
+
 def log_request(logf, h, status, auth=None, ctype=None):
     """One JSON line for the request h answered with status."""
     if not logf:

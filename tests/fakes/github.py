@@ -46,7 +46,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from fakehttp import log_request, read_body, serve
+from fakehttp import log_request, read_body, send, serve
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 API_VERSIONS = ("2022-11-28", "2026-03-10")
@@ -98,14 +98,7 @@ def main():
             pass
 
         def reply(self, status, obj, extra=()):
-            body = json.dumps(obj).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in extra:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, status, json.dumps(obj).encode(), "application/json; charset=utf-8", extra)
             log_request(logf, self, status, self.auth_scheme, self.ctype)
 
         def read_body(self):

@@ -58,7 +58,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from fakehttp import log_request, read_body, serve
+from fakehttp import log_request, read_body, send, serve
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 WEB = "https://gitlab.example"
@@ -162,13 +162,7 @@ def main():
                 body, ctype = text.encode(), "text/plain; charset=utf-8"
             else:
                 body, ctype = json.dumps(obj).encode(), "application/json"
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in extra:
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(body)
+            send(self, status, body, ctype, extra)
             log_request(logf, self, status, self.auth_kind, self.ctype)
 
         def read_body(self):
