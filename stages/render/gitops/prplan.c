@@ -130,6 +130,38 @@ static void unlocated(grp *g, json_object *f, const char *why)
 	json_object_array_add(g->unlocated, u);
 }
 
+/* A finding's edits, held until all of them succeed: the new text of
+ * each file of the group they touch. */
+#define PEND_MAX 9 /* the finding's file and up to 8 related changes */
+typedef struct {
+	size_t idx[PEND_MAX];
+	char *text[PEND_MAX];
+	size_t len[PEND_MAX];
+	size_t n;
+} pending;
+
+/* file idx's text as the edits so far leave it; its slot (p->n: none yet) */
+static size_t pend_view(const pending *p, const grp *g, size_t idx, const char **text, size_t *len)
+{
+	*text = g->texts[idx], *len = g->lens[idx];
+	for (size_t k = 0; k < p->n; k++)
+		if (p->idx[k] == idx) {
+			*text = p->text[k], *len = p->len[k];
+			return k;
+		}
+	return p->n;
+}
+
+/* file idx's new text in slot (pend_view's) */
+static void pend_set(pending *p, size_t slot, size_t idx, char *text, size_t len)
+{
+	if (slot < p->n)
+		free(p->text[slot]);
+	else
+		p->n++;
+	p->idx[slot] = idx, p->text[slot] = text, p->len[slot] = len;
+}
+
 /* One resize finding: located and edited in the group's copy of its file. */
 static void resize(grp *g, json_object *f, const kp_manifests *m, const char *repo)
 {
@@ -164,9 +196,7 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 	/* the edits go to copies first: the finding's files change together or
 	 * not at all (an HPA whose target moves with the requests, FINDINGS.md
 	 * related_changes, is edited with them) */
-	size_t pend_idx[8], npend = 0;
-	char *pend_text[8];
-	size_t pend_len[8];
+	pending pd = {{0}, {0}, {0}, 0};
 	json_object *rel = json_object_object_get(f, "related_changes");
 	kp_buf reason;
 	kp_buf_init(&reason);
@@ -175,7 +205,7 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		const char *rk = kp_json_str(rc, "resource.kind"), *rn = kp_json_str(rc, "resource.name");
 		const char *rns = kp_json_str(rc, "resource.namespace"), *ptr = kp_json_str(rc, "path");
 		json_object *was = json_object_object_get(rc, "current"), *to = json_object_object_get(rc, "recommended");
-		if (!rk || strcmp(rk, "HorizontalPodAutoscaler") || !rn || !ptr || !was || !to || npend == 8) {
+		if (!rk || strcmp(rk, "HorizontalPodAutoscaler") || !rn || !ptr || !was || !to || pd.n == PEND_MAX - 1) {
 			kp_buf_printf(&reason, "a related change to %s %s is not carried by pull requests",
 				      rk ? rk : "another object", rn ? rn : "");
 			break;
@@ -193,11 +223,8 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 			kp_buf_puts(&reason, fe.msg);
 			break;
 		}
-		const char *base_text = g->texts[hidx];
-		size_t base_len = g->lens[hidx], slot = npend;
-		for (size_t k = 0; k < npend; k++)
-			if (pend_idx[k] == hidx)
-				slot = k, base_text = pend_text[k], base_len = pend_len[k];
+		const char *base_text;
+		size_t base_len, slot = pend_view(&pd, g, hidx, &base_text, &base_len);
 		char *out = NULL;
 		size_t outn = 0;
 		kp_error e = {0};
@@ -206,11 +233,7 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 			kp_buf_printf(&reason, "its HorizontalPodAutoscaler's target must change with it: %s", e.msg);
 			break;
 		}
-		if (slot < npend)
-			free(pend_text[slot]);
-		else
-			npend++;
-		pend_idx[slot] = hidx, pend_text[slot] = out, pend_len[slot] = outn;
+		pend_set(&pd, slot, hidx, out, outn);
 	}
 	size_t idx = 0;
 	if (!reason.len) {
@@ -225,11 +248,9 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 	size_t new_len = 0;
 	const char *edit_file = loc.file;
 	if (!reason.len && loc.mode == KP_LOC_ADD_PATCH) {
-		const char *base_text = g->texts[idx];
-		size_t base_len = g->lens[idx];
-		for (size_t k = 0; k < npend; k++)
-			if (pend_idx[k] == idx)
-				base_text = pend_text[k], base_len = pend_len[k];
+		const char *base_text;
+		size_t base_len;
+		pend_view(&pd, g, idx, &base_text, &base_len);
 		char *comment = kp_xasprintf("kopilot: the resources of %s %s/%s, container %s, in this overlay only:\n"
 					     "%s is shared with other overlays.",
 					     kind, ns, name, cont, loc.file);
@@ -244,11 +265,8 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 	}
 	int changed = 0;
 	if (!reason.len) {
-		const char *base_text = g->texts[idx];
-		size_t base_len = g->lens[idx], slot = npend;
-		for (size_t k = 0; k < npend; k++)
-			if (pend_idx[k] == idx)
-				slot = k, base_text = pend_text[k], base_len = pend_len[k];
+		const char *base_text;
+		size_t base_len, slot = pend_view(&pd, g, idx, &base_text, &base_len);
 		char *out = NULL;
 		size_t outn = 0;
 		kp_error e = {0};
@@ -265,27 +283,23 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		} else if (!changed) {
 			free(out);
 			kp_buf_puts(&reason, "the manifest already says so (the cluster runs something else than the repository)");
-		} else if (slot < npend) {
-			free(pend_text[slot]);
-			pend_text[slot] = out, pend_len[slot] = outn;
 		} else {
-			pend_idx[npend] = idx, pend_text[npend] = out, pend_len[npend] = outn;
-			npend++;
+			pend_set(&pd, slot, idx, out, outn);
 		}
 	}
 	if (reason.len) {
 		unlocated(g, f, kp_buf_cstr(&reason));
-		for (size_t k = 0; k < npend; k++)
-			free(pend_text[k]);
+		for (size_t k = 0; k < pd.n; k++)
+			free(pd.text[k]);
 		free(new_text);
 		kp_buf_release(&reason);
 		return;
 	}
 	kp_buf_release(&reason);
-	for (size_t k = 0; k < npend; k++) {
-		free(g->texts[pend_idx[k]]);
-		g->texts[pend_idx[k]] = pend_text[k];
-		g->lens[pend_idx[k]] = pend_len[k];
+	for (size_t k = 0; k < pd.n; k++) {
+		free(g->texts[pd.idx[k]]);
+		g->texts[pd.idx[k]] = pd.text[k];
+		g->lens[pd.idx[k]] = pd.len[k];
 	}
 	if (new_text)
 		add_new_file(g, loc.new_file, new_text, new_len);
