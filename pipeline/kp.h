@@ -141,6 +141,9 @@ kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 /* A token kept in a file (a mounted Secret): its content without the
  * trailing newline; an error names the configuration key, never the
  * content. */
+/* n bytes as base64 (RFC 4648, padded) appended to out; wrap > 0: a
+ * newline after every wrap characters and at the end (MIME bodies). */
+void kp_base64_append(kp_buf *out, const void *data, size_t n, size_t wrap);
 kp_status kp_read_token_file(const char *path, const char *key, char **out, kp_error *err);
 /* Writes path atomically: temp file in the same directory, fsync, rename.
  * A crash or error never leaves a half-written file at path. */

@@ -541,6 +541,24 @@ kp_status kp_open_input(const char *path, FILE **out, kp_error *err)
 	return KP_OK;
 }
 
+void kp_base64_append(kp_buf *out, const void *data, size_t n, size_t wrap)
+{
+	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		char q[4] = {tb[v >> 18 & 63], tb[v >> 12 & 63], i + 1 < n ? tb[v >> 6 & 63] : '=', i + 2 < n ? tb[v & 63] : '='};
+		kp_buf_add(out, q, 4);
+		if (wrap && (col += 4) >= wrap) {
+			kp_buf_putc(out, '\n');
+			col = 0;
+		}
+	}
+	if (wrap && col)
+		kp_buf_putc(out, '\n');
+}
+
 kp_status kp_read_token_file(const char *path, const char *key, char **out, kp_error *err)
 {
 	char *t = NULL;

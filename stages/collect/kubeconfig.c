@@ -675,18 +675,9 @@ static kp_status run_plugin(kp_kube_auth *a, kp_buf *out, kp_error *err)
 		json_object_object_add(cl, "insecure-skip-tls-verify", json_object_new_boolean(a->k->insecure));
 		if (a->k->ca_pem) {
 			/* certificate-authority-data as base64, as the API's []byte */
-			static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-			const unsigned char *p = (const unsigned char *)a->k->ca_pem;
-			size_t n = strlen(a->k->ca_pem);
 			kp_buf b64;
 			kp_buf_init(&b64);
-			for (size_t i = 0; i < n; i += 3) {
-				unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-					     (i + 2 < n ? p[i + 2] : 0);
-				char q[4] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < n ? tbl[v >> 6 & 63] : '=',
-					     i + 2 < n ? tbl[v & 63] : '='};
-				kp_buf_add(&b64, q, 4);
-			}
+			kp_base64_append(&b64, a->k->ca_pem, strlen(a->k->ca_pem), 0);
 			json_object_object_add(cl, "certificate-authority-data",
 					       json_object_new_string(kp_buf_cstr(&b64)));
 			kp_buf_release(&b64);

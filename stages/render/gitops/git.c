@@ -102,16 +102,6 @@ static bool known_lines(const char *name, const char *file, kp_buf *out)
 	return rc == 0;
 }
 
-static void base64(const unsigned char *p, size_t n, kp_buf *out)
-{
-	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		char q[4] = {tb[v >> 18 & 63], tb[v >> 12 & 63], i + 1 < n ? tb[v >> 6 & 63] : '=', i + 2 < n ? tb[v & 63] : '='};
-		kp_buf_add(out, q, 4);
-	}
-}
-
 /* The ssh server's host key must be in known_hosts (libgit2 accepts any
  * key unless told): the raw key is compared with the entries ssh-keygen
  * finds for the host ("[host]:port" off port 22). TLS certificates are
@@ -143,7 +133,7 @@ static int check_hostkey(git_cert *cert, int valid, const char *host, void *payl
 		snprintf(name, sizeof(name), "%s", host);
 	kp_buf key, lines;
 	kp_buf_init(&key), kp_buf_init(&lines);
-	base64((const unsigned char *)hk->hostkey, hk->hostkey_len, &key);
+	kp_base64_append(&key, hk->hostkey, hk->hostkey_len, 0);
 	char *home = getenv("HOME") && *getenv("HOME") ? kp_xasprintf("%s/.ssh/known_hosts", getenv("HOME")) : NULL;
 	const char *files[2] = {c->known_hosts ? c->known_hosts : home, c->known_hosts ? NULL : "/etc/ssh/ssh_known_hosts"};
 	bool ran = false;

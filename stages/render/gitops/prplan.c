@@ -361,24 +361,6 @@ static void destructive(grp *g, json_object *f)
 	json_object_array_add(g->destructive, d);
 }
 
-/* base64 in lines of 76, as MIME wants it */
-static void base64_lines(kp_buf *out, const unsigned char *p, size_t n)
-{
-	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t col = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		char q[4] = {tb[v >> 18 & 63], tb[v >> 12 & 63], i + 1 < n ? tb[v >> 6 & 63] : '=', i + 2 < n ? tb[v & 63] : '='};
-		kp_buf_add(out, q, 4);
-		if ((col += 4) == 76) {
-			kp_buf_putc(out, '\n');
-			col = 0;
-		}
-	}
-	if (col)
-		kp_buf_putc(out, '\n');
-}
-
 /* The patch: an mbox message `git am` applies, one diff per edited file.
  * A file with CRLF line endings makes the body base64 (MIME): git am
  * drops the CR of every plain line it reads (unless --keep-cr), and the
@@ -432,7 +414,7 @@ static kp_status make_patch(const grp *g, const char *title, const kp_pr_opts *o
 		      "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: %s\n\n",
 		      date, title, crlf ? "base64" : "8bit");
 	if (crlf)
-		base64_lines(&m, (const unsigned char *)kp_buf_cstr(&b), b.len);
+		kp_base64_append(&m, kp_buf_cstr(&b), b.len, 76); /* lines of 76, as MIME wants */
 	else
 		kp_buf_add(&m, kp_buf_cstr(&b), b.len);
 	kp_buf_release(&b);
