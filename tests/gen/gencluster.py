@@ -6,7 +6,8 @@ quality test (tests/e2e/quality.sh) and the benchmarks.
     /usr/bin/python3 tests/gen/gencluster.py --seed N --out DIR [--scale K] [--now RFC3339]
 
 Writes DIR/objects/<resource>.json (what `kubectl get <resource> -A -o json`
-prints: a List, compact JSON), DIR/usage.json (kopilot.usage/v1) and
+prints: a List, compact JSON; verticalpodautoscalers.json as a
+VerticalPodAutoscalerList), DIR/usage.json (kopilot.usage/v1) and
 DIR/expected.json:
     {"now": ..., "seed": N, "scale": K,
      "findings":    [{category, namespace, kind, name, container}, ...],
@@ -14,24 +15,34 @@ DIR/expected.json:
      "skipped":     [{namespace, kind, name, why[, reason]}, ...],
      "memory_floors":   [{namespace, kind, name, container, min_request_bytes, why, finding}, ...],
      "memory_requests": [{namespace, kind, name, container, memory_request_bytes, why,
-                          evidence, no_evidence, mentions}, ...]}
+                          evidence, no_evidence, mentions}, ...],
+     "cpu_requests":    [{namespace, kind, name, container, cpu_request_millicores, why,
+                          evidence, no_evidence}, ...],
+     "requests_owners": [{namespace, kind, name, container, managed_by: {kind, name} | null, why}, ...],
+     "node_risks":      [{name, risk, pods_not_evictable, why}, ...]}
 "findings" is exactly what kopilot must report (per category, precision and
 recall 1.0); "not_flagged" are the near misses (listed so a failure names the
 case; a finding on one of them is also a false positive); "skipped" are
 objects kopilot must list under `skipped` (short history, kopilot.io/ignore),
-with a "reason" its skip must contain where one is given; "memory_floors":
-a rightsizing finding of that container, if any (and one must exist when
-"finding" is true), recommends at least min_request_bytes of memory (a
-language runtime's heap setting); "memory_requests": the finding of that
-container recommends exactly memory_request_bytes, carries the "evidence"
-metrics (the first naming one of "mentions") and none of "no_evidence"
+with a "reason" its skip must contain where one is given (a list: all of
+them); "memory_floors": a rightsizing finding of that container, if any (and
+one must exist when "finding" is true), recommends at least
+min_request_bytes of memory (a language runtime's heap setting);
+"memory_requests" / "cpu_requests": the finding of that container recommends
+exactly memory_request_bytes / cpu_request_millicores, carries the
+"evidence" metrics (the first naming one of "mentions") and none of
+"no_evidence"; "requests_owners": the finding of that container names its
+operator's resource in resource.managed_by, has no command and has
+requests_owner evidence (managed_by null: none of that, and a command);
+"node_risks": the node's underutilized-node finding has that risk and
+pods_not_evictable evidence of that value (none when 0)
 (tests/gen/score.py checks all of it).
 
 The cluster is copies of one "cell" (each copy gets its own namespaces and
 nodes, suffixed -<k> for k > 0), plus cluster-wide DaemonSets. One cell holds
-about 245 pods; --scale 1 (default) is one cell, --scale K > 1 is
-round(0.61*K) cells, so --scale K is about 150*K pods and --scale 1000 is the
-~150,000-pod benchmark cluster (~45 s, compact JSON).
+about 290 pods; --scale 1 (default) is one cell, --scale K > 1 is
+round(0.51*K) cells, so --scale K is about 150*K pods and --scale 1000 is the
+~150,000-pod benchmark cluster (~55 s, compact JSON).
 Per cell, for every category (rule specs: /work/briefs/rule-specs.md and the
 header comments of stages/analyze/rules/*.c), several planted instances with
 random sizes/names/namespaces (some in kube-system, so blocking of destructive
@@ -49,14 +60,22 @@ actions in protected namespaces is exercised), and near misses:
   idle LoadBalancers vs ready endpoints, fresh, selector-less (skipped), ignored;
   finished Jobs vs CronJob-owned, TTL, fresh, running, ignored;
   underutilized nodes vs nodes at ~60% requested, a control-plane node, and a
-  near-empty node whose one big pod would only fit on tainted nodes;
+  near-empty node whose one big pod would only fit on tainted nodes; what the
+  cluster autoscaler and Karpenter are told: two nodes that would be findings
+  but say scale-down-disabled "true" / karpenter.sh/do-not-disrupt "true"
+  (skipped, naming the annotation) vs nodes saying "false" (findings); pods
+  that must move saying safe-to-evict "false" (one or two) or
+  karpenter.sh/do-not-disrupt "true" (risk CRITICAL, pods_not_evictable
+  evidence) vs safe-to-evict "true" and kube-proxy's DaemonSet pods saying
+  safe-to-evict "false" on every node (they stay: risk HIGH);
   OOM kills in the pods' status (rightsizing.oom_history_days, 30): memory
   over-provisioned by usage but OOMKilled at the current limit 15-27 days ago
   (lastState, before the window), CPU well-sized (skipped: "memory not
   lowered") or over-provisioned too (a finding that keeps the memory request,
   evidence oom_killed_at_limit), vs look-alikes lowered as usual: Error exit 1
-  at the current limit, OOMKilled at an older lower limit (a paused rollout's
-  previous ReplicaSet), OOMKilled ~60 days ago;
+  at the current limit, exit 137 with reason Error at the current limit,
+  OOMKilled at an older lower limit (a paused rollout's previous ReplicaSet),
+  OOMKilled ~60 days ago;
   language runtimes' heap settings (floor = heap + max(25%, 128Mi)): -Xmx in
   JAVA_TOOL_OPTIONS, NODE_OPTIONS --max-old-space-size, GOMEMLIMIT in MiB, a
   hex .NET GCHeapHardLimit and one more JVM spelling (args, sh -c, another
@@ -65,11 +84,31 @@ actions in protected namespaces is exercised), and near misses:
   evidence runtime_memory); -XX:MaxRAMPercentage=75 with a limit and without
   one (memory kept, CPU lowered); a floor just under or above the request
   with memory the only change (no finding); look-alikes with a small heap,
-  GOMEMLIMIT=off or a small .NET heap percentage (the usage target wins).
+  GOMEMLIMIT=off or a small .NET heap percentage (the usage target wins);
+  VerticalPodAutoscalers (objects/verticalpodautoscalers.json): one in an
+  updating mode owns the requests it controls: over-provisioned workloads
+  under one (no updatePolicy, another mode on a StatefulSet, no
+  recommendation yet, one targeting the operator's custom resource that
+  controls the StatefulSet, a container's own policy winning over "*" mode
+  Off) are skipped ("set by VerticalPodAutoscaler <name>", "updateMode
+  <mode>"); controlledResources [cpu] or [memory] on a container
+  over-provisioned on both: the other request lowered, this one kept
+  (vpa_owner evidence); a "*" policy owning a sidecar while the app's own
+  entry says mode Off (the app sized as usual, the sidecar not at all); a VPA
+  in another namespace naming the workload changes nothing; updateMode Off
+  is input (vpa_recommendation evidence): lowerBounds above kopilot's
+  targets raise them (rounded up to 5m / 1Mi), one near the request leaves
+  no significant reduction (no finding), ones well under change nothing;
+  workloads controlled by an operator's custom resource (a Prometheus
+  StatefulSet, a Deployment of Grafana, Jaeger or KafkaConnect): the same
+  sizes, no command, resource.managed_by and requests_owner evidence, vs the
+  same ownerReference with controller false (an ordinary finding).
 Every planted value stays at least 10% (relative) away from every threshold
 it is compared with; rightsizing cases are drawn by rejection sampling
-against a Python model of the rule (judge(), with the OOM hold and the
-runtime floor) that checks those margins.
+against a Python model of the rule (judge(), with the OOM hold, the runtime
+floor, a VPA's lowerBound floor and the resources a VPA owns) that checks
+those margins; up to 10 cells, check_nodes() runs a Python model of the
+node simulation and fails unless it removes exactly the planted nodes.
 
 Deterministic for a given --seed/--scale/--now (random.Random(seed)).
 Python 3 standard library only.
@@ -97,6 +136,12 @@ CPU_PRICE, MEM_PRICE, HOURS = 0.031611, 0.004237, 730
 MARGIN = 0.10
 RT_RATIO, RT_MIN = 0.25, 128 * MI  # rightsizing.runtime_overhead_ratio, rightsizing.runtime_overhead_min
 OOM_HISTORY_DAYS = 30  # rightsizing.oom_history_days
+MAX_REQUESTED = 0.5  # nodes.max_requested_ratio
+VPA_UPDATING = ["Auto", "Recreate", "Initial", "InPlaceOrRecreate"]  # VPA update modes that own what they control
+# node and pod annotations of the cluster autoscaler and Karpenter (underutilized_node.c)
+CA_SCALE_DOWN_DISABLED = "cluster-autoscaler.kubernetes.io/scale-down-disabled"
+CA_SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
+KARPENTER_DO_NOT_DISRUPT = "karpenter.sh/do-not-disrupt"
 PROTECTED = ("kube-system", "kube-public", "kube-node-lease")
 REGION = "eu-west-1"
 ZONES = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
@@ -157,16 +202,21 @@ def judge(c, replicas, batch=False):
 
 
 def judge_detail(c, replicas, batch=False):
-	"""judge() and how it got there: (category, savings, margins_ok, info), info = {cpu_target, mem_usage_target
-	(peak based), mem_target (after the runtime floor), cpu_over, mem_over, mem_over_by_usage (before the floor
-	and the hold), rec_mem (the recommended memory request of an over-provisioned finding)}.
+	"""judge() and how it got there: (category, savings, margins_ok, info), info = {cpu_usage_target, cpu_target
+	(after a VPA's lowerBound), mem_usage_target (peak based), mem_target (after the runtime floor and a VPA's
+	lowerBound), cpu_over, mem_over, cpu_over_by_usage, mem_over_by_usage (before the floors, the hold and a
+	VPA's ownership), rec_cpu, rec_mem (the recommended requests of an over-provisioned finding)}.
 	c["floor"]: a language runtime's memory floor (bytes; the target is raised to it); c["mem_hold"]: memory is
-	never lowered (an OOM kill at the current limit in the pod's status, a heap percentage without a limit)."""
+	never lowered (an OOM kill at the current limit in the pod's status, a heap percentage without a limit);
+	c["vpa_floor"]: (cpu m, memory bytes) of an updateMode "Off" VPA's lowerBound, rounded up to 5m / 1Mi (None
+	each: no bound), a floor under the targets; c["vpa_owned"]: the resources ("cpu", "memory") an updating VPA
+	controls for this container: never changed."""
 	ok = True
 	ref, peak = c["use"]["p95"], c["use"]["mem_max"]
 	oom = c["use"].get("oom", 0)
 	rc, rm = c["cpu"], c["mem"]
 	ct = roundup(max(ref * (1 + CPU_MARGIN), CPU_FLOOR), 5)
+	ct_usage = ct
 	mt = roundup(max(peak * (1 + MEM_MARGIN), MEM_FLOOR), MI)
 	if oom:
 		at = c["use"].get("lim_at_oom") or c.get("mem_lim") or peak
@@ -176,6 +226,14 @@ def judge_detail(c, replicas, batch=False):
 	if floor is not None:
 		ok &= far(floor, mt_usage)  # which of the two wins is never in doubt
 		mt = max(mt, floor)
+	vcpu, vmem = c.get("vpa_floor") or (None, None)
+	if vcpu is not None:
+		ok &= far(vcpu, ct)
+		ct = max(ct, vcpu)
+	if vmem is not None:
+		ok &= far(vmem, mt)
+		mt = max(mt, vmem)
+	owned = c.get("vpa_owned") or ()
 	mem_under = oom > 0 or (rm is not None and peak > rm)
 	if rm is not None and not oom:
 		ok &= far(peak, rm)
@@ -191,11 +249,13 @@ def judge_detail(c, replicas, batch=False):
 		ok &= far(diff, mn) and far(diff / cur, MIN_REL)
 		return tgt < cur and diff >= mn and diff / cur >= MIN_REL
 
-	cpu_over = sig(rc, ct, MIN_CPU) and not cpu_under
+	cpu_over_by_usage = sig(rc, ct_usage, MIN_CPU) and not cpu_under
+	cpu_over = sig(rc, ct, MIN_CPU) and not cpu_under and "cpu" not in owned
 	mem_over_by_usage = sig(rm, mt_usage, MIN_MEM) and not mem_under
-	mem_over = sig(rm, mt, MIN_MEM) and not mem_under and not c.get("mem_hold")
-	info = {"cpu_target": ct, "mem_usage_target": mt_usage, "mem_target": mt, "cpu_over": cpu_over,
-	        "mem_over": mem_over, "mem_over_by_usage": mem_over_by_usage, "rec_mem": mt if mem_over else rm}
+	mem_over = sig(rm, mt, MIN_MEM) and not mem_under and not c.get("mem_hold") and "memory" not in owned
+	info = {"cpu_usage_target": ct_usage, "cpu_target": ct, "mem_usage_target": mt_usage, "mem_target": mt,
+	        "cpu_over": cpu_over, "mem_over": mem_over, "cpu_over_by_usage": cpu_over_by_usage,
+	        "mem_over_by_usage": mem_over_by_usage, "rec_cpu": ct if cpu_over else rc, "rec_mem": mt if mem_over else rm}
 	if mem_under or cpu_under:
 		return "under-provisioned", 0.0, ok, info
 	if not cpu_over and not mem_over:
@@ -216,13 +276,17 @@ class Gen:
 		self.obj = {r: [] for r in (
 			"pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
 			"persistentvolumeclaims", "persistentvolumes", "services", "endpointslices", "nodes",
-			"horizontalpodautoscalers", "namespaces", "storageclasses")}
+			"horizontalpodautoscalers", "verticalpodautoscalers", "namespaces", "storageclasses")}
 		self.usage = []
 		self.expected, self.not_flagged, self.skipped = [], [], []
-		self.memory_floors, self.memory_requests = [], []
+		self.memory_floors, self.memory_requests, self.cpu_requests = [], [], []
+		self.requests_owners, self.node_risks = [], []
+		self.held_nodes = []  # nodes that would be underutilized-node findings, but the autoscaler may not remove
+		self.running = []  # (pod, cpu, mem) of every running pod, for the node simulation (check_nodes)
 		self.nodes = {}  # name -> dict(alloc_cpu, alloc_mem, cpu, mem, pool, taint)
 		self.node_seq = {}
 		self.names = set()
+		self.vpa_names = set()
 		self.uidn = 0
 
 	# ------------------------------------------------------------------ helpers
@@ -251,6 +315,7 @@ class Gen:
 		return name
 
 	def meta(self, ns, name, created, labels=None, annotations=None, owner=None):
+		"""owner: (apiVersion, kind, name, uid[, controller]): one ownerReference, the controller unless told."""
 		m = {"name": name, "uid": self.uid(), "creationTimestamp": ts(created),
 		     "resourceVersion": str(self.rng.randint(10**7, 10**8))}
 		if ns is not None:
@@ -261,7 +326,7 @@ class Gen:
 			m["annotations"] = dict(annotations)
 		if owner:
 			m["ownerReferences"] = [{"apiVersion": owner[0], "kind": owner[1], "name": owner[2], "uid": owner[3],
-			                         "controller": True, "blockOwnerDeletion": True}]
+			                         "controller": owner[4] if len(owner) > 4 else True, "blockOwnerDeletion": True}]
 		return m
 
 	def expect(self, category, ns, kind, name, container=None):
@@ -273,6 +338,7 @@ class Gen:
 		                         "container": container, "why": why})
 
 	def skip(self, ns, kind, name, why, reason=None):
+		"""reason: what kopilot's skip must say (a string, or a list of strings it must all contain)."""
 		e = {"namespace": ns, "kind": kind, "name": name, "why": why}
 		if reason:
 			e["reason"] = reason
@@ -287,8 +353,30 @@ class Gen:
 		                             "memory_request_bytes": int(request), "why": why, "evidence": list(evidence),
 		                             "no_evidence": list(no_evidence), "mentions": list(mentions)})
 
+	def cpu_request(self, ns, kind, name, container, request, why, evidence=(), no_evidence=()):
+		self.cpu_requests.append({"namespace": ns, "kind": kind, "name": name, "container": container,
+		                          "cpu_request_millicores": int(request), "why": why, "evidence": list(evidence),
+		                          "no_evidence": list(no_evidence)})
+
+	def sizes(self, ns, kind, name, c, why, evidence=(), no_evidence=()):
+		"""The rightsizing finding of container c recommends exactly judge()'s CPU and memory requests and has the
+		evidence (checked once, with the CPU request)."""
+		j = c["judged"]
+		self.cpu_request(ns, kind, name, c["name"], j["rec_cpu"], why, evidence, no_evidence)
+		self.memory_request(ns, kind, name, c["name"], j["rec_mem"], why)
+
+	def requests_owner(self, ns, kind, name, container, owner, why):
+		"""owner (kind, name): the finding's resource.managed_by, no command, requests_owner evidence; None: none
+		of those, and a command."""
+		self.requests_owners.append({"namespace": ns, "kind": kind, "name": name, "container": container,
+		                             "managed_by": {"kind": owner[0], "name": owner[1]} if owner else None,
+		                             "why": why})
+
+	def node_risk(self, name, risk, not_evictable, why):
+		self.node_risks.append({"name": name, "risk": risk, "pods_not_evictable": not_evictable, "why": why})
+
 	# ------------------------------------------------------------------ nodes
-	def add_node(self, pool, shape, taints=None, labels=None, created=None):
+	def add_node(self, pool, shape, taints=None, labels=None, created=None, ann=None):
 		# The second octet encodes the pool, so name order (first-fit order of
 		# the node simulation) is: control plane < main < tainted < spare < trap.
 		octet = {"cp": 0, "main": 1, "tainted": 3, "spare": 5, "trap": 7}[pool]
@@ -307,7 +395,8 @@ class Gen:
 		spec = {"providerID": "aws:///%s/i-0%s" % (zone, "%016x" % self.rng.getrandbits(64))}
 		if taints:
 			spec["taints"] = [dict(t) for t in taints]
-		node = {"apiVersion": "v1", "kind": "Node", "metadata": self.meta(None, name, created, labels=lab),
+		node = {"apiVersion": "v1", "kind": "Node", "metadata": self.meta(None, name, created, labels=lab,
+		                                                                   annotations=ann),
 		        "spec": spec,
 		        "status": {"allocatable": {"cpu": fmt_cpu(acpu), "memory": "%dKi" % (amem // 1024),
 		                                   "pods": "110", "ephemeral-storage": "95491281146"},
@@ -423,7 +512,9 @@ class Gen:
 				return c
 		raise Fail("cannot draw a %s container%s" % (kind, " (%s)" % mod.__name__ if mod else ""))
 
-	def _draw(self, kind, name, replicas, mode=None):
+	def _draw(self, kind, name, replicas, mode=None, small=False):
+		"""small: an over-provisioned container with smaller requests (the cases planted beside the main ones, so
+		the cell needs fewer nodes)."""
 		R = self.rng
 		cpu = R.choice([100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000])
 		mem = R.choice([256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096]) * MI
@@ -432,8 +523,8 @@ class Gen:
 		if kind == "well":
 			c["use"] = self.u_well(cpu, mem)
 		elif kind == "over":
-			cpu = R.choice([250, 300, 400, 500, 750, 1000, 1500, 2000, 3000])
-			mem = R.choice([512, 768, 1024, 1536, 2048, 3072, 4096, 6144]) * MI
+			cpu = R.choice([250, 300, 400, 500, 750, 1000] + ([] if small else [1500, 2000, 3000]))
+			mem = R.choice([512, 768, 1024, 1536, 2048] + ([] if small else [3072, 4096, 6144])) * MI
 			c.update(cpu=cpu, mem=mem, mem_lim=mem if lim else None)
 			mode = mode or R.choice(["both", "both", "cpu", "mem"])
 			u = self.u_well(cpu, mem)
@@ -506,7 +597,7 @@ class Gen:
 		return best[1]
 
 	def make_pod(self, ns, name, labels, owner, containers, node, started, tolerations=None, volumes=None,
-	             phase="Running", finished=None, node_selector=None, restart="Always", init=None):
+	             phase="Running", finished=None, node_selector=None, restart="Always", init=None, ann=None):
 		spec = {"containers": [self.cspec(c) for c in containers], "nodeName": node, "restartPolicy": restart,
 		        "schedulerName": "default-scheduler", "serviceAccountName": "default", "dnsPolicy": "ClusterFirst",
 		        "terminationGracePeriodSeconds": 30,
@@ -536,17 +627,20 @@ class Gen:
 		                                             "reason": "Completed" if phase == "Succeeded" else "Error",
 		                                             "finishedAt": ts(finished or started)}}}
 		                            for c in containers]}
-		pod = {"apiVersion": "v1", "kind": "Pod", "metadata": self.meta(ns, name, started, labels=labels, owner=owner),
+		pod = {"apiVersion": "v1", "kind": "Pod", "metadata": self.meta(ns, name, started, labels=labels, owner=owner,
+		                                                                 annotations=ann),
 		       "spec": spec, "status": st}
 		self.obj["pods"].append(pod)
 		if running:
 			cpu = sum(c["cpu"] or 0 for c in containers)
 			mem = sum(c["mem"] or 0 for c in containers)
 			self.charge(node, cpu, mem)
+			assert not init  # the node simulation (check_nodes) counts regular containers only
+			self.running.append((pod, cpu, mem))
 			self.pods_by_ns.setdefault(ns, []).append((labels, pod))
 		return pod
 
-	def template(self, labels, containers, volumes=None, tolerations=None, node_selector=None):
+	def template(self, labels, containers, volumes=None, tolerations=None, node_selector=None, ann=None):
 		spec = {"containers": [dict(self.cspec(c)) for c in containers], "restartPolicy": "Always",
 		        "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler", "terminationGracePeriodSeconds": 30}
 		if volumes:
@@ -555,23 +649,27 @@ class Gen:
 			spec["tolerations"] = tolerations
 		if node_selector:
 			spec["nodeSelector"] = dict(node_selector)
-		return {"metadata": {"labels": dict(labels)}, "spec": spec}
+		md = {"labels": dict(labels)}
+		if ann:
+			md["annotations"] = dict(ann)
+		return {"metadata": md, "spec": spec}
 
 	def deployment(self, ns, base, replicas, containers, created=None, started=None, pool="main", labels=None,
 	               ann=None, volumes=None, tolerations=None, node_selector=None, usage=True, hpa=None, hook=None,
-	               old=None):
+	               old=None, pod_ann=None, owner=None):
 		"""hook(i, pod, in_old) is called with each pod made. old = (n, containers, started): a rollout paused
 		after its first new pods (spec.paused): the last n of the replicas are still the previous ReplicaSet's,
-		with those containers, started then (the busiest pod, the first, is always a new one)."""
+		with those containers, started then (the busiest pod, the first, is always a new one). pod_ann: the pod
+		template's annotations (and so its pods'); owner: the Deployment's own ownerReference (meta())."""
 		R = self.rng
 		name = self.uniq(ns, base)
 		created = created or self.ago(days=R.randint(30, 700), hours=R.randint(0, 23))
 		started = started or max(created, self.ago(days=R.randint(15, 60), hours=R.randint(0, 23)))
 		applabels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": ns}
 		mlabels = dict(applabels, **(labels or {}))
-		tpl = self.template(applabels, containers, volumes, tolerations, node_selector)
+		tpl = self.template(applabels, containers, volumes, tolerations, node_selector, ann=pod_ann)
 		d_uid_meta = self.meta(ns, name, created, labels=mlabels, annotations=dict(
-			{"deployment.kubernetes.io/revision": str(R.randint(1, 40))}, **(ann or {})))
+			{"deployment.kubernetes.io/revision": str(R.randint(1, 40))}, **(ann or {})), owner=owner)
 		dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": d_uid_meta,
 		       "spec": {"replicas": replicas, "revisionHistoryLimit": 10, "selector": {"matchLabels": applabels},
 		                "strategy": {"type": "RollingUpdate",
@@ -588,7 +686,7 @@ class Gen:
 		                    owner=("apps/v1", "Deployment", name, d_uid_meta["uid"]))
 		rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": rs_meta,
 		      "spec": {"replicas": replicas, "selector": {"matchLabels": rlabels},
-		               "template": self.template(rlabels, containers, volumes, tolerations, node_selector)},
+		               "template": self.template(rlabels, containers, volumes, tolerations, node_selector, ann=pod_ann)},
 		      "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas}}
 		self.obj["replicasets"].append(rs)
 		n_old = 0
@@ -633,7 +731,7 @@ class Gen:
 			used.add(node)
 			st = pstart + dt.timedelta(seconds=R.randint(3, 90))
 			pod = self.make_pod(ns, pname, plabels, powner, pcs, node, st, tolerations=tolerations, volumes=volumes,
-			                    node_selector=node_selector)
+			                    node_selector=node_selector, ann=pod_ann)
 			if hook:
 				hook(i, pod, in_old)
 			if usage:
@@ -654,14 +752,15 @@ class Gen:
 		return name, applabels
 
 	def statefulset(self, ns, base, replicas, containers, claims=(), created=None, started=None, existing_pvcs=None,
-	                ann=None, labels=None):
-		"""claims: [(template name, size)]. existing_pvcs: ordinals whose PVCs exist (default range(replicas))."""
+	                ann=None, labels=None, owner=None):
+		"""claims: [(template name, size)]. existing_pvcs: ordinals whose PVCs exist (default range(replicas)).
+		owner: the StatefulSet's own ownerReference (meta()), e.g. an operator's custom resource."""
 		R = self.rng
 		name = self.uniq(ns, base)
 		created = created or self.ago(days=R.randint(30, 700), hours=R.randint(0, 23))
 		started = started or max(created, self.ago(days=R.randint(15, 60), hours=R.randint(0, 23)))
 		applabels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": ns}
-		m = self.meta(ns, name, created, labels=dict(applabels, **(labels or {})), annotations=ann)
+		m = self.meta(ns, name, created, labels=dict(applabels, **(labels or {})), annotations=ann, owner=owner)
 		tpl = self.template(applabels, containers)
 		for c in tpl["spec"]["containers"]:
 			c["volumeMounts"] = [{"name": t, "mountPath": "/data/" + t} for t, _ in claims]
@@ -940,6 +1039,10 @@ class Gen:
 		# (c) a crash at the current limit that is not an OOM kill
 		lookalike(R.choice(["order-sync", "geo-lookup"]), "crashed (Error, exit 1) at its current limit: not an OOM kill",
 		          before_window, "Error", 1)
+		# (c') killed by a signal (exit 137, SIGKILL: a liveness probe, a preStop timeout) with reason Error at its
+		# current limit: the exit code alone is not an OOM kill
+		lookalike(R.choice(["cart-events", "price-watcher"]),
+		          "killed with exit 137 but reason Error at its current limit: not an OOM kill", before_window, "Error", 137)
 		# (d) OOM-killed at a lower limit than the current one (raised by a rollout since)
 		lookalike(R.choice(["session-store", "quote-engine"]), "OOM-killed at an older, lower limit, raised since",
 		          before_window, "OOMKilled", 137, old_lim=True)
@@ -1158,6 +1261,305 @@ class Gen:
 				self.memory_floor(ns, "Deployment", name, c["name"], c["floor"], why, True)
 			self.memory_request(ns, "Deployment", name, c["name"], c["judged"]["rec_mem"], why)
 
+	# ------------------------------------------------------------------ VerticalPodAutoscalers
+	def vpa_cpu(self, m):
+		"""m millicores as a VPA recommendation prints them: (string, the millicores kopilot reads, >= m)."""
+		m = max(1, int(math.ceil(m)))
+		if m % 1000 == 0 and self.rng.random() < 0.5:
+			return "%d" % (m // 1000), m
+		return "%dm" % m, m
+
+	def vpa_mem(self, b):
+		"""b bytes as a VPA recommendation prints them ("262144k", "300Mi", plain bytes): (string, the bytes
+		kopilot reads, >= b)."""
+		form = self.rng.choice(["k", "k", "Mi", "bytes"])
+		if form == "k":
+			v = int(math.ceil(b / 1000))
+			return "%dk" % v, v * 1000
+		if form == "Mi":
+			v = int(math.ceil(b / MI))
+			return "%dMi" % v, v * MI
+		v = int(math.ceil(b))
+		return "%d" % v, v
+
+	def vpa_rec(self, c, lower=None):
+		"""status.recommendation.containerRecommendations[] for container c: bounds around its usage; lower =
+		((cpu string, m), (memory string, bytes)) as vpa_cpu/vpa_mem return them, the target above it."""
+		R = self.rng
+		u = c["use"]
+		if lower is None:
+			lower = (self.vpa_cpu(u["p95"] * R.uniform(0.4, 0.7)), self.vpa_mem(u["mem_max"] * R.uniform(0.5, 0.8)))
+		tcpu = max(u["p95"] * R.uniform(1.05, 1.2), lower[0][1] * R.uniform(1.1, 1.3))
+		tmem = max(u["mem_max"] * R.uniform(1.1, 1.3), lower[1][1] * R.uniform(1.1, 1.3))
+		target = {"cpu": self.vpa_cpu(tcpu)[0], "memory": self.vpa_mem(tmem)[0]}
+		return {"containerName": c["name"], "lowerBound": {"cpu": lower[0][0], "memory": lower[1][0]},
+		        "target": target, "uncappedTarget": dict(target),
+		        "upperBound": {"cpu": self.vpa_cpu(tcpu * R.uniform(2, 5))[0],
+		                       "memory": self.vpa_mem(tmem * R.uniform(1.5, 3))[0]}}
+
+	def vpa(self, ns, target, mode=None, policies=None, recs=None, name=None):
+		"""A VerticalPodAutoscaler in ns for target (apiVersion, kind, name); mode: spec.updatePolicy.updateMode
+		(None: no updatePolicy, the VPA's default Auto); policies: resourcePolicy.containerPolicies; recs: its
+		status.recommendation.containerRecommendations (None: no recommendation yet). Returns its name."""
+		R = self.rng
+		name = name or R.choice([target[2], target[2] + "-vpa", target[2] + "-vpa"])
+		while (ns, name) in self.vpa_names:
+			name += "-2"
+		self.vpa_names.add((ns, name))
+		created = self.ago(days=R.randint(20, 300)) if recs is not None else self.ago(minutes=R.randint(20, 600))
+		spec = {"targetRef": {"apiVersion": target[0], "kind": target[1], "name": target[2]}}
+		if mode is not None:
+			spec["updatePolicy"] = {"updateMode": mode}
+			if mode != "Off" and R.random() < 0.3:
+				spec["updatePolicy"]["minReplicas"] = 1
+		if policies:
+			spec["resourcePolicy"] = {"containerPolicies": policies}
+		v = {"apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler",
+		     "metadata": self.meta(ns, name, created, labels={"app.kubernetes.io/part-of": ns}), "spec": spec}
+		if recs is not None:
+			v["status"] = {"conditions": [{"type": "RecommendationProvided", "status": "True",
+			                               "lastTransitionTime": ts(created + dt.timedelta(minutes=2))}],
+			               "recommendation": {"containerRecommendations": recs}}
+		elif R.random() < 0.5:  # created, no recommendation yet (or no recommender running)
+			v["status"] = {}
+		self.obj["verticalpodautoscalers"].append(v)
+		return name
+
+	def vpa_cases(self, team_ns):
+		"""VerticalPodAutoscalers: one in an updating mode owns the requests it controls (kopilot proposes no change
+		to them: a skip naming it, or a finding on the rest with vpa_owner evidence); updateMode Off is input: its
+		lowerBound (rounded up to 5m / 1Mi) is a floor under kopilot's targets (vpa_recommendation evidence)."""
+		R = self.rng
+		bases = ["checkout-api", "recommender", "sessions", "media-proxy", "search-suggest", "cart", "wishlist",
+		         "notifications", "tax-engine", "shipping-quotes"]
+
+		def deploy(c, reps, ns=None, base=None):
+			ns = ns or R.choice(team_ns)
+			name, _ = self.deployment(ns, base or R.choice(bases), reps, c if isinstance(c, list) else [c])
+			return ns, name
+
+		def own(*res):
+			def mod(c):
+				c["vpa_owned"] = res
+			return mod
+
+		def fully_owned(reps):  # no change left, though there would be a finding without the VPA
+			def check(c, j):
+				cat, _, ok, _ = judge_detail(dict(c, vpa_owned=()), reps)
+				return ok and cat == "over-provisioned"
+			return check
+
+		def owned_skip(ns, kind, name, c, vname, mode, why):
+			self.near("over-provisioned", ns, kind, name, why, c["name"])
+			self.skip(ns, kind, name, why, reason=["set by VerticalPodAutoscaler %s" % vname, "updateMode %s" % mode])
+
+		def controlled_values():
+			return {"controlledValues": R.choice(["RequestsAndLimits", "RequestsOnly"])} if R.random() < 0.4 else {}
+
+		def allowed(c):
+			return {"minAllowed": {"cpu": "10m", "memory": "32Mi"},
+			        "maxAllowed": {"cpu": fmt_cpu(c["cpu"] * 4), "memory": fmt_mem(c["mem"] * 4)}} \
+				if R.random() < 0.5 else {}
+
+		# (a) updateMode absent (Auto): the VPA sets both requests: no change proposed, a skip naming it
+		reps = 1
+		c = self.container("over", small=True, replicas=reps, mod=own("cpu", "memory"), want=None, check=fully_owned(reps))
+		ns, name = deploy(c, reps)
+		pol = R.choice([None, [dict({"containerName": "*"}, **allowed(c))]])
+		v = self.vpa(ns, ("apps/v1", "Deployment", name), mode=None, policies=pol, recs=[self.vpa_rec(c)])
+		owned_skip(ns, "Deployment", name, c, v, "Auto",
+		           "VPA %s without an updatePolicy (Auto) sets its requests" % v)
+		# (b) a StatefulSet under a VPA in another updating mode, its container named in the policy
+		reps = 1
+		mode = R.choice(VPA_UPDATING)
+		c = self.container("over", small=True, replicas=reps, mod=own("cpu", "memory"), want=None, check=fully_owned(reps))
+		ns = R.choice(team_ns)
+		name, _ = self.statefulset(ns, R.choice(["ledger-db", "queue-broker", "cache-store"]), reps, [c])
+		v = self.vpa(ns, ("apps/v1", "StatefulSet", name), mode=mode,
+		             policies=[dict({"containerName": R.choice(["*", c["name"]]),
+		                             "controlledResources": R.choice([["cpu", "memory"], ["memory", "cpu"]])},
+		                            **controlled_values())], recs=[self.vpa_rec(c)])
+		owned_skip(ns, "StatefulSet", name, c, v, mode, "VPA %s (updateMode %s) sets its requests" % (v, mode))
+		# (c) an updating VPA with no recommendation yet still owns them
+		reps = 1
+		mode = R.choice(VPA_UPDATING)
+		c = self.container("over", small=True, replicas=reps, mod=own("cpu", "memory"), want=None, check=fully_owned(reps))
+		ns, name = deploy(c, reps)
+		v = self.vpa(ns, ("apps/v1", "Deployment", name), mode=mode, recs=None)
+		owned_skip(ns, "Deployment", name, c, v, mode,
+		           "VPA %s (updateMode %s, no recommendation yet) sets its requests" % (v, mode))
+		# (d) controlledResources [cpu] on a container over-provisioned on both: memory lowered, CPU kept
+		# (e) controlledResources [memory]: CPU lowered, memory kept
+		for res, other in (("cpu", "mem"), ("memory", "cpu")):
+			reps = 1
+			c = self.container("over", small=True, replicas=reps, mode="both", mod=own(res),
+			                   check=lambda c, j: j[other + "_over"] and j[res[:3] + "_over_by_usage"])
+			ns, name = deploy(c, reps)
+			mode = R.choice(VPA_UPDATING + [None])
+			v = self.vpa(ns, ("apps/v1", "Deployment", name), mode=mode,
+			             policies=[dict({"containerName": R.choice(["*", c["name"]]), "controlledResources": [res]},
+			                            **controlled_values())], recs=[self.vpa_rec(c)])
+			why = "VPA %s (updateMode %s) controls only %s: the %s request is kept, the other lowered" % (
+				v, mode or "Auto", res, res)
+			self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+			self.sizes(ns, "Deployment", name, c, why, evidence=["vpa_owner"])
+		# (f) the VPA targets the operator's custom resource that controls the StatefulSet
+		api, crkind, crname, base, cname = R.choice(self.OPERATOR_STS)
+		reps = 1
+		c = self.container("over", small=True, name=cname, replicas=reps, mod=own("cpu", "memory"), want=None,
+		                   check=fully_owned(reps))
+		ns = R.choice(team_ns)
+		name, _ = self.statefulset(ns, base, reps, [c], owner=(api, crkind, crname, self.uid()))
+		mode = R.choice(VPA_UPDATING)
+		v = self.vpa(ns, (api, crkind, crname), mode=mode, recs=[self.vpa_rec(c)])
+		owned_skip(ns, "StatefulSet", name, c, v, mode,
+		           "VPA %s (updateMode %s) targets %s %s, the StatefulSet's controller" % (v, mode, crkind, crname))
+		# (g) look-alike: a VPA in another namespace names the same Deployment: nothing to do with it
+		reps = 1
+		c = self.container("over", small=True, replicas=reps)
+		ns, name = deploy(c, reps)
+		other = R.choice([n for n in team_ns if n != ns and (n, name) not in self.names])
+		self.names.add((other, name))  # no workload of that name there, now or later: the VPA targets nothing
+		v = self.vpa(other, ("apps/v1", "Deployment", name), mode=R.choice(VPA_UPDATING), recs=[self.vpa_rec(c)])
+		why = "VPA %s/%s names a Deployment %s in another namespace: sized as usual" % (other, v, name)
+		self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+		self.sizes(ns, "Deployment", name, c, why, no_evidence=["vpa_owner", "vpa_recommendation"])
+
+		# updateMode Off: the lowerBound is a floor
+		def cpu_usage_target(c):
+			return roundup(max(c["use"]["p95"] * (1 + CPU_MARGIN), CPU_FLOOR), 5)
+
+		def mem_usage_target(c):
+			return roundup(max(c["use"]["mem_max"] * (1 + MEM_MARGIN), MEM_FLOOR), MI)
+
+		def lower(cpu_m, mem_b):
+			def mod(c):
+				lc, lm = self.vpa_cpu(cpu_m(c)), self.vpa_mem(mem_b(c))
+				c["vpa_lower"] = (lc, lm)
+				c["vpa_floor"] = (roundup(lc[1], 5), roundup(lm[1], MI))
+			return mod
+
+		def off(ns, name, c):
+			return self.vpa(ns, ("apps/v1", "Deployment", name), mode="Off", recs=[self.vpa_rec(c, c["vpa_lower"])])
+
+		# (h) both lowerBounds between kopilot's targets and the requests: the requests lowered to them
+		reps = 1
+
+		def between(target, cur):
+			return lambda c: R.uniform(1.2 * target(c), max(1.2 * target(c), 0.7 * c[cur]))
+		c = self.container("over", small=True, replicas=reps, mode="both",
+		                   mod=lower(between(cpu_usage_target, "cpu"), between(mem_usage_target, "mem")),
+		                   check=lambda c, j: j["cpu_over"] and j["mem_over"] and
+		                   (j["cpu_target"], j["mem_target"]) == c["vpa_floor"])
+		ns, name = deploy(c, reps)
+		v = off(ns, name, c)
+		why = "VPA %s (updateMode Off) lowerBound %s CPU / %s memory above kopilot's targets: the floor" % (
+			v, c["vpa_lower"][0][0], c["vpa_lower"][1][0])
+		self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+		self.sizes(ns, "Deployment", name, c, why, evidence=["vpa_recommendation"], no_evidence=["vpa_owner"])
+		# (i) near miss: the only over-provisioned resource's lowerBound leaves no significant reduction
+		reps = 1
+		res = R.choice(["cpu", "mem"])
+
+		def near_request(cur):
+			return lambda c: c[cur] * (R.uniform(0.84, 0.88) if R.random() < 0.6 else R.uniform(1.1, 1.4))
+
+		def low(target):
+			return lambda c: target(c) * R.uniform(0.3, 0.7)
+		mod = lower(near_request("cpu"), low(mem_usage_target)) if res == "cpu" else \
+			lower(low(cpu_usage_target), near_request("mem"))
+		c = self.container("over", small=True, replicas=reps, mode=res, mod=mod, want=None,
+		                   check=lambda c, j: not j["cpu_over"] and not j["mem_over"] and j[res + "_over_by_usage"])
+		ns, name = deploy(c, reps)
+		v = off(ns, name, c)
+		self.near("over-provisioned", ns, "Deployment", name,
+		          "VPA %s (updateMode Off) lowerBound %s leaves no significant %s reduction" % (
+			          v, c["vpa_lower"][0 if res == "cpu" else 1][0], "CPU" if res == "cpu" else "memory"), c["name"])
+		# (j) look-alike: lowerBounds well under kopilot's targets: sized as usual
+		reps = 1
+		c = self.container("over", small=True, replicas=reps, mod=lower(low(cpu_usage_target), low(mem_usage_target)),
+		                   check=lambda c, j: j["cpu_target"] == j["cpu_usage_target"] and
+		                   j["mem_target"] == j["mem_usage_target"])
+		ns, name = deploy(c, reps)
+		v = off(ns, name, c)
+		why = "VPA %s (updateMode Off) lowerBound under kopilot's targets: sized as usual" % v
+		self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+		self.sizes(ns, "Deployment", name, c, why, evidence=["vpa_recommendation"], no_evidence=["vpa_owner"])
+
+		# (k) container policies: "*" owns the sidecar, the app's own entry (mode Off) wins over "*": the app is
+		# sized as usual, the sidecar not at all
+		reps = 1
+		app = self.container("over", small=True, name="app", replicas=reps)
+		side = self.container("over", small=True, name="envoy", replicas=reps, mode="both", mod=own("cpu", "memory"), want=None,
+		                      check=fully_owned(reps))
+		ns, name = deploy([app, side], reps, base=R.choice(["edge-gateway", "partner-api"]))
+		pol = [dict({"containerName": "*"}, **allowed(side)), {"containerName": "app", "mode": "Off"}]
+		R.shuffle(pol)
+		mode = R.choice(VPA_UPDATING)
+		v = self.vpa(ns, ("apps/v1", "Deployment", name), mode=mode, policies=pol, recs=[self.vpa_rec(side)])
+		self.expect("over-provisioned", ns, "Deployment", name, "app")
+		self.sizes(ns, "Deployment", name, app, "VPA %s: the app's own policy (mode Off) wins over \"*\"" % v,
+		           no_evidence=["vpa_owner"])
+		self.near("over-provisioned", ns, "Deployment", name, "VPA %s (updateMode %s) \"*\" sets its requests" % (
+			v, mode), "envoy")
+		# (l) "*" mode Off, the container's own entry controls it: owned
+		reps = 1
+		c = self.container("over", small=True, replicas=reps, mod=own("cpu", "memory"), want=None, check=fully_owned(reps))
+		ns, name = deploy(c, reps)
+		pol = [{"containerName": "*", "mode": "Off"},
+		       dict({"containerName": c["name"]}, **R.choice([{}, {"mode": "Auto"}]), **controlled_values())]
+		R.shuffle(pol)
+		mode = R.choice(VPA_UPDATING)
+		v = self.vpa(ns, ("apps/v1", "Deployment", name), mode=mode, policies=pol, recs=[self.vpa_rec(c)])
+		owned_skip(ns, "Deployment", name, c, v, mode,
+		           "VPA %s (updateMode %s): the container's own policy wins over \"*\" mode Off" % (v, mode))
+
+	# ------------------------------------------------------------------ operators that own the requests
+	# (apiVersion, kind, name of the custom resource, the workload it controls, its container)
+	OPERATOR_STS = [("monitoring.coreos.com/v1", "Alertmanager", "main", "alertmanager-main", "alertmanager"),
+	                ("elasticsearch.k8s.elastic.co/v1", "Elasticsearch", "logging", "logging-es-default",
+	                 "elasticsearch"),
+	                ("rabbitmq.com/v1beta1", "RabbitmqCluster", "events", "events-server", "rabbitmq")]
+	OPERATOR_DEPLOY = [("grafana.integreatly.org/v1beta1", "Grafana", "grafana", "grafana-deployment", "grafana"),
+	                   ("jaegertracing.io/v1", "Jaeger", "tracing", "tracing", "jaeger"),
+	                   ("kafka.strimzi.io/v1beta2", "KafkaConnect", "connect", "connect-connect", "connect")]
+
+	def operator_cases(self, team_ns):
+		"""A workload whose controller is an operator's custom resource: the operator rewrites its requests, so the
+		finding (same sizes) has no command, resource.managed_by and requests_owner evidence; the same reference
+		with controller false changes nothing."""
+		R = self.rng
+		# (a) the Prometheus operator's StatefulSet
+		reps = R.randint(1, 2)
+		c = self.container("over", small=True, name="prometheus", replicas=reps)
+		ns = R.choice(team_ns)
+		prom = ("monitoring.coreos.com/v1", "Prometheus", "k8s", self.uid())
+		name, _ = self.statefulset(ns, "prometheus-k8s", reps, [c], owner=prom,
+		                           claims=[("prometheus-k8s-db", "%dGi" % R.choice([50, 100]))])
+		why = "StatefulSet controlled by Prometheus k8s: the operator sets its requests"
+		self.expect("over-provisioned", ns, "StatefulSet", name, c["name"])
+		self.sizes(ns, "StatefulSet", name, c, why, evidence=["requests_owner"])
+		self.requests_owner(ns, "StatefulSet", name, c["name"], ("Prometheus", "k8s"), why)
+		# (b) look-alike: a Deployment beside it with the same ownerReference, controller false (garbage
+		# collection only): an ordinary finding with a command
+		reps = 1
+		c = self.container("over", small=True, name="adapter", replicas=reps)
+		name, _ = self.deployment(ns, "prometheus-adapter", reps, [c], owner=prom + (False,))
+		why = "ownerReference Prometheus k8s with controller false: not its owner"
+		self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+		self.sizes(ns, "Deployment", name, c, why, no_evidence=["requests_owner"])
+		self.requests_owner(ns, "Deployment", name, c["name"], None, why)
+		# (c) a Deployment controlled by another operator's resource
+		api, crkind, crname, base, cname = R.choice(self.OPERATOR_DEPLOY)
+		reps = 1
+		c = self.container("over", small=True, name=cname, replicas=reps)
+		ns = R.choice(team_ns)
+		name, _ = self.deployment(ns, base, reps, [c], owner=(api, crkind, crname, self.uid()))
+		why = "Deployment controlled by %s %s: the operator sets its requests" % (crkind, crname)
+		self.expect("over-provisioned", ns, "Deployment", name, c["name"])
+		self.sizes(ns, "Deployment", name, c, why, evidence=["requests_owner"])
+		self.requests_owner(ns, "Deployment", name, c["name"], (crkind, crname), why)
+
 	# ------------------------------------------------------------------ the cell
 	def namespace(self, name, labels=None, created=None):
 		lab = {"kubernetes.io/metadata.name": name}
@@ -1191,9 +1593,17 @@ class Gen:
 		for _ in range(2):
 			self.cell_nodes["tainted"].append((self.add_node("tainted", "m5.8xlarge", taints=[taint],
 			                                                 labels={"pool": "ml-training"}), None))
-		n_spare = R.randint(3, 4)
-		for _ in range(n_spare):
-			self.cell_nodes["spare"].append((self.add_node("spare", "m5.2xlarge"), None))
+		# spare nodes (underutilized-node findings) and what the autoscalers are told about them and their pods:
+		# a node annotated "false" (look-alike), pods that may not be evicted (risk critical), and two nodes
+		# that would be findings but whose scale-down is disabled (skipped, still targets of moved pods)
+		roles = ["node-false", "evict-false", "karpenter-pod"] + ["plain"] * (R.randint(3, 4) - 3) + [
+			"held-ca", "held-karpenter"]
+		R.shuffle(roles)
+		node_ann = {"node-false": {CA_SCALE_DOWN_DISABLED: "false"},
+		            "karpenter-pod": {KARPENTER_DO_NOT_DISRUPT: "false"},
+		            "held-ca": {CA_SCALE_DOWN_DISABLED: "true"}, "held-karpenter": {KARPENTER_DO_NOT_DISRUPT: "true"}}
+		for role in roles:
+			self.cell_nodes["spare"].append((self.add_node("spare", "m5.2xlarge", ann=node_ann.get(role)), role))
 		# The trap node carries a taint only its own pod tolerates, so at --scale > 1 another cell's trap pod
 		# cannot land on it either.
 		trap_taint = {"key": "dedicated", "value": "inference" + sfx, "effect": "NoSchedule"}
@@ -1300,6 +1710,8 @@ class Gen:
 
 		self.oom_cases(team_ns)
 		self.runtime_cases(team_ns)
+		self.vpa_cases(team_ns)
+		self.operator_cases(team_ns)
 
 		# ---- idle workloads
 		def idle_use(burst=False, restarts=0):
@@ -1539,19 +1951,41 @@ class Gen:
 			while self.nodes[tn]["cpu"] < 0.6 * self.nodes[tn]["alloc_cpu"]:
 				self.deployment(ns, "trainer", 1, [fc], pool=tn, tolerations=tol, node_selector={"pool": "ml-training"})
 			self.near("underutilized-node", None, "Node", tn, "~60% requested, tainted pool")
-		for sn, _ in self.cell_nodes["spare"]:
-			target = R.uniform(0.12, 0.35)
+		for sn, role in self.cell_nodes["spare"]:
+			held = role.startswith("held")
+			target = R.uniform(0.08, 0.16) if held else R.uniform(0.12, 0.35)
+			# annotations of the pods made on it, in order (the rest have none)
+			plan = {"node-false": [{CA_SAFE_TO_EVICT: "true"}],
+			        "evict-false": [{CA_SAFE_TO_EVICT: "false"}] * R.randint(1, 2),
+			        "karpenter-pod": [{KARPENTER_DO_NOT_DISRUPT: "true"}, {CA_SAFE_TO_EVICT: "true"}]}.get(role, [])
+			pinned = made = 0
 			while True:
 				cw = self.container("well")
 				v = self.nodes[sn]
-				if (v["cpu"] + cw["cpu"]) > target * v["alloc_cpu"] or (v["mem"] + cw["mem"]) > 0.4 * v["alloc_mem"]:
+				if (v["cpu"] + cw["cpu"]) > target * v["alloc_cpu"] or \
+						(v["mem"] + cw["mem"]) > (0.3 if held else 0.4) * v["alloc_mem"]:
 					if v["pods"] - self.ds_per_node >= 1:
 						break
 					continue
 				ns = R.choice(team_ns)
-				name, _ = self.deployment(ns, "batch-api", 1, [cw], pool=sn)
+				ann = plan[made] if made < len(plan) else None
+				name, _ = self.deployment(ns, "batch-api", 1, [cw], pool=sn, pod_ann=ann)
+				made += 1
+				if ann and (ann.get(CA_SAFE_TO_EVICT) == "false" or ann.get(KARPENTER_DO_NOT_DISRUPT) == "true"):
+					pinned += 1
 				self.near("over-provisioned", ns, "Deployment", name, "well-sized", cw["name"])
+			if held:
+				key = CA_SCALE_DOWN_DISABLED if role == "held-ca" else KARPENTER_DO_NOT_DISRUPT
+				why = "would be removable, but annotated %s=true" % key
+				self.near("underutilized-node", None, "Node", sn, why)
+				self.skip(None, "Node", sn, why, reason=key.split("/")[1])
+				self.held_nodes.append(sn)
+				continue
 			self.expect("underutilized-node", None, "Node", sn)
+			said = ", ".join("%s=%s" % kv for a in plan[:made] for kv in a.items())
+			why = "%s%s" % ("pods to move annotated " + said if said else "no pod annotated",
+			                "; node " + ", ".join("%s=%s" % kv for kv in node_ann[role].items()) if role in node_ann else "")
+			self.node_risk(sn, "CRITICAL" if pinned else "HIGH", pinned, why)
 		# fill main nodes to 60-68% requested with well-sized services
 		filler_ns = team_ns[0]
 		for mn, _ in list(self.cell_nodes["main"]):
@@ -1578,18 +2012,21 @@ class Gen:
 		R = self.rng
 		nodes = [n["metadata"]["name"] for n in self.obj["nodes"]]
 		self.ds_plan = []
-		specs = [("kube-system", "aws-node", self.C("aws-node", 25, 64 * MI, self.u_well(25, 64 * MI)), "well"),
-		         ("kube-system", "kube-proxy", self.C("kube-proxy", 100, 128 * MI, self.u_well(100, 128 * MI)), "well")]
+		# kube-proxy's pods say safe-to-evict "false": a DaemonSet pod stays with its node, so that makes no node
+		# finding critical
+		specs = [("kube-system", "aws-node", self.C("aws-node", 25, 64 * MI, self.u_well(25, 64 * MI)), "well", None),
+		         ("kube-system", "kube-proxy", self.C("kube-proxy", 100, 128 * MI, self.u_well(100, 128 * MI)), "well",
+		          {CA_SAFE_TO_EVICT: "false"})]
 		c = self.C("node-exporter", 200, 256 * MI, {"p95": R.uniform(8, 20), "mem_max": int(R.uniform(25, 40) * MI)})
 		assert judge(c, len(nodes))[0] == "over-provisioned"
-		specs.append(("monitoring", "node-exporter", c, "over"))
+		specs.append(("monitoring", "node-exporter", c, "over", None))
 		self.namespace("monitoring", {"team": "platform"})
-		for ns, name, c, exp in specs:
+		for ns, name, c, exp, pod_ann in specs:
 			self.names.add((ns, name))
 			labels = {"app.kubernetes.io/name": name}
 			m = self.meta(ns, name, self.ago(days=R.randint(100, 900)), labels=labels)
 			tol = [{"operator": "Exists"}]
-			tpl = self.template(labels, [c], tolerations=tol)
+			tpl = self.template(labels, [c], tolerations=tol, ann=pod_ann)
 			self.obj["daemonsets"].append({
 				"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": m,
 				"spec": {"selector": {"matchLabels": labels}, "template": tpl,
@@ -1600,17 +2037,17 @@ class Gen:
 				self.expect("over-provisioned", ns, "DaemonSet", name, c["name"])
 			else:
 				self.near("over-provisioned", ns, "DaemonSet", name, "well-sized DaemonSet", c["name"])
-			self.ds_plan.append((ns, name, c, labels, m["uid"]))
+			self.ds_plan.append((ns, name, c, labels, m["uid"], pod_ann))
 
 	def ds_pods(self):
 		R = self.rng
-		for ns, name, c, labels, duid in self.ds_plan:
+		for ns, name, c, labels, duid, pod_ann in self.ds_plan:
 			for i, nd in enumerate(self.obj["nodes"]):
 				node = nd["metadata"]["name"]
 				pname = "%s-%s" % (name, self.suffix())
 				st = self.ago(days=R.randint(15, 40))
 				self.make_pod(ns, pname, labels, ("apps/v1", "DaemonSet", name, duid), [c], node, st,
-				              tolerations=[{"operator": "Exists"}])
+				              tolerations=[{"operator": "Exists"}], ann=pod_ann)
 				self.usage_entry(ns, pname, c, ("DaemonSet", name), st, self.now, 1.0 if i == 0 else R.uniform(0.6, 0.95))
 
 	def run(self):
@@ -1636,9 +2073,9 @@ class Gen:
 			self.nodes[n]["pods"] += self.ds_per_node
 			return n
 		self.add_node = add_node
-		# A cell holds ~245 pods (DaemonSet pods included): 0.61 cells per unit of scale keeps --scale K at
+		# A cell holds ~290 pods (DaemonSet pods included): 0.51 cells per unit of scale keeps --scale K at
 		# about 150*K pods, so --scale 1000 is the ~150,000-pod benchmark cluster.
-		self.cells = max(1, round(self.scale * 0.61)) if self.scale > 1 else 1
+		self.cells = max(1, round(self.scale * 0.51)) if self.scale > 1 else 1
 		for k in range(self.cells):
 			self.cell(k)
 		self.add_node = orig_add
@@ -1649,6 +2086,95 @@ class Gen:
 			v["pods"] -= self.ds_per_node
 		self.daemonsets()
 		self.ds_pods()
+		if self.cells <= 10:
+			self.check_nodes()
+
+	def check_nodes(self):
+		"""Python model of underutilized_node.c's simulation (requests, first-fit decreasing, name order, taints and
+		node selectors, DaemonSet pods stay): the nodes it removes must be exactly the planted underutilized-node
+		findings, whether a node whose scale-down is disabled (self.held_nodes) is left out of the candidates or
+		simulated like the others (its pods placed, the node kept as a target); every held node must be
+		removable in the second case (it would be a finding without its annotation)."""
+		names = sorted(self.nodes)
+		nodes = {n["metadata"]["name"]: n for n in self.obj["nodes"]}
+		pods_on = {n: [] for n in names}
+		for pod, cpu, mem in self.running:
+			pods_on[pod["spec"]["nodeName"]].append((pod, cpu, mem))
+		alloc = {n: (self.nodes[n]["alloc_cpu"], self.nodes[n]["alloc_mem"]) for n in names}
+		req = {n: (sum(p[1] for p in pods_on[n]), sum(p[2] for p in pods_on[n])) for n in names}
+		avg_cpu = sum(a[0] for a in alloc.values()) / len(names)
+		avg_mem = sum(a[1] for a in alloc.values()) / len(names)
+
+		def tolerates(t, taint):
+			if t.get("effect") and t["effect"] != taint["effect"]:
+				return False
+			if t.get("key") and t["key"] != taint.get("key"):
+				return False
+			if t.get("operator") == "Exists":
+				return True
+			return t.get("operator", "Equal") == "Equal" and t.get("value", "") == taint.get("value", "")
+
+		def fits(pod, node):
+			labels = node["metadata"].get("labels") or {}
+			if any(labels.get(k) != v for k, v in (pod["spec"].get("nodeSelector") or {}).items()):
+				return False
+			return all(any(tolerates(t, taint) for t in pod["spec"].get("tolerations") or [])
+			           for taint in node["spec"].get("taints") or [] if taint["effect"] in ("NoSchedule", "NoExecute"))
+
+		def control_plane(n):
+			return "node-role.kubernetes.io/control-plane" in (nodes[n]["metadata"].get("labels") or {})
+
+		def simulate(held_too):
+			free = {n: [alloc[n][0] - req[n][0], alloc[n][1] - req[n][1]] for n in names}
+			ratio = {n: (req[n][0] / alloc[n][0], req[n][1] / alloc[n][1]) for n in names}
+			cands = sorted((n for n in names if not control_plane(n) and max(ratio[n]) < MAX_REQUESTED and
+			                (held_too or n not in self.held_nodes)), key=lambda n: (max(ratio[n]), n))
+			removed, received = set(), set()
+			for n in cands:
+				if n in received:
+					continue
+				if len(names) - len(removed) <= 1:
+					break
+				moving = [p for p in pods_on[n] if p[0]["metadata"]["ownerReferences"][0]["kind"] not in (
+					"DaemonSet", "Node")]
+				moving.sort(key=lambda p: (-(p[1] / avg_cpu + p[2] / avg_mem), p[0]["metadata"]["namespace"],
+				                           p[0]["metadata"]["name"]))
+				placed = []
+				for pod, cpu, mem in moving:
+					for t in names:
+						if t == n or t in removed or (cpu > 0 and cpu > free[t][0]) or (mem > 0 and mem > free[t][1]):
+							continue
+						if fits(pod, nodes[t]):
+							break
+					else:
+						break
+					free[t][0] -= cpu
+					free[t][1] -= mem
+					placed.append((t, cpu, mem))
+				if len(placed) < len(moving):
+					for t, cpu, mem in placed:
+						free[t][0] += cpu
+						free[t][1] += mem
+					continue
+				if n in self.held_nodes:  # skipped: not removed, still a target
+					continue
+				removed.add(n)
+				received.update(t for t, _, _ in placed)
+			return removed
+
+		want = {e["name"] for e in self.expected if e["category"] == "underutilized-node"}
+		for held_too in (False, True):
+			got = simulate(held_too)
+			if got != want:
+				raise Fail("node simulation (held nodes %s): removes %s, planted %s" % (
+					"simulated" if held_too else "left out", sorted(got - want), sorted(want - got)))
+		for h in self.held_nodes:  # removable without its annotation, the other held nodes left out
+			held, self.held_nodes = self.held_nodes, [x for x in self.held_nodes if x != h]
+			try:
+				if h not in simulate(False):
+					raise Fail("held node %s would not be an underutilized-node finding without its annotation" % h)
+			finally:
+				self.held_nodes = held
 
 	def write(self, out):
 		os.makedirs(os.path.join(out, "objects"), exist_ok=True)
@@ -1656,8 +2182,11 @@ class Gen:
 		for res, items in self.obj.items():
 			items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 			path = os.path.join(out, "objects", res + ".json")
+			# a custom resource's list the way its own List kind spells it, the rest as kubectl prints them
+			api, kind = ("autoscaling.k8s.io/v1", "VerticalPodAutoscalerList") if res == "verticalpodautoscalers" \
+				else ("v1", "List")
 			with open(path + ".tmp", "w", encoding="utf-8") as f:
-				f.write(dumps({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}))
+				f.write(dumps({"apiVersion": api, "kind": kind, "metadata": {"resourceVersion": ""}, "items": items}))
 				f.write("\n")
 			os.replace(path + ".tmp", path)
 		self.usage.sort(key=lambda e: (e["namespace"], e["pod"], e["container"]))
@@ -1669,7 +2198,8 @@ class Gen:
 			f.write("\n")
 		exp = {"seed": self.seed, "scale": self.scale, "cells": self.cells, "now": ts(self.now), "findings": self.expected,
 		       "not_flagged": self.not_flagged, "skipped": self.skipped, "memory_floors": self.memory_floors,
-		       "memory_requests": self.memory_requests}
+		       "memory_requests": self.memory_requests, "cpu_requests": self.cpu_requests,
+		       "requests_owners": self.requests_owners, "node_risks": self.node_risks}
 		with open(os.path.join(out, "expected.json"), "w", encoding="utf-8") as f:
 			json.dump(exp, f, indent=1 if self.scale <= 10 else None, sort_keys=True)
 			f.write("\n")
@@ -1679,7 +2209,7 @@ def main():
 	ap = argparse.ArgumentParser(description="seeded cluster snapshot with planted findings")
 	ap.add_argument("--seed", type=int, required=True)
 	ap.add_argument("--out", required=True)
-	ap.add_argument("--scale", type=int, default=1, help="size: about 150*K pods (K > 1: round(0.61*K) cells)")
+	ap.add_argument("--scale", type=int, default=1, help="size: about 150*K pods (K > 1: round(0.51*K) cells)")
 	ap.add_argument("--now", default="2026-11-25T06:00:00Z", help="the analysis time (pass the same to kopilot --now)")
 	a = ap.parse_args()
 	if a.scale < 1:

@@ -23,7 +23,8 @@ positive is a planted near miss), then the safety invariants:
               .. last_seen of the workload) is < 24h
   skipped     every object expected.json lists under "skipped" is in
               findings.json `skipped`, and not in `findings`; where the
-              entry has a "reason", a skip of that object says it
+              entry has a "reason" (a string, or a list of strings), one
+              skip of that object says it (all of them)
   memory floor  for each of expected.json's "memory_floors" (a language
               runtime's heap setting: the request kopilot must not go
               below): a rightsizing finding of that container, if any,
@@ -37,6 +38,23 @@ positive is a planted near miss), then the safety invariants:
               target where a look-alike must change nothing), has every
               evidence metric in "evidence" (the first one's summary naming
               one of "mentions", when given) and none in "no_evidence"
+  cpu request  the same for expected.json's "cpu_requests" and the
+              recommended cpu_request_millicores (kept where a
+              VerticalPodAutoscaler controls CPU, raised to an updateMode
+              Off VPA's lowerBound, the usage target otherwise)
+  managed by  for each of expected.json's "requests_owners": the
+              rightsizing finding of that container exists; with a
+              "managed_by" {kind, name} (the workload's controller is an
+              operator's custom resource) its resource.managed_by names the
+              same kind and name, its action.command is null and it has
+              requests_owner evidence; with null, none of those and a
+              command
+  node risk   for each of expected.json's "node_risks": the node's
+              underutilized-node finding exists with that risk; with
+              pods_not_evictable > 0 (pods that must move but say
+              safe-to-evict "false" or karpenter.sh/do-not-disrupt "true")
+              its pods_not_evictable evidence has that value, with 0 it has
+              none (or 0)
 Last line: "score: N passed, N failed" (one check per category plus one per
 invariant). Exit status 0 when nothing failed, 1 otherwise, 2 on bad input.
 Python 3 standard library only.
@@ -209,7 +227,7 @@ def main():
 
 	# ---- invariants
 	inv = {n: [] for n in ("memory", "cpu", "approval", "protected", "confidence", "skipped", "memory floor",
-	                       "memory request")}
+	                       "memory request", "cpu request", "managed by", "node risk")}
 	for f in findings:
 		r = f["resource"]
 		ns, kind, name, ct = r.get("namespace"), r["kind"], r["name"], f.get("container")
@@ -249,22 +267,29 @@ def main():
 		k = (s["namespace"] or None, s["kind"], s["name"])
 		if k not in skipped:
 			inv["skipped"].append("%s/%s/%s (%s): not listed under skipped" % (k[0] or "-", k[1], k[2], s["why"]))
-		elif s.get("reason") and not any(s["reason"] in r for r in skipped[k]):
-			inv["skipped"].append("%s/%s/%s (%s): skipped, but no reason says \"%s\": %s" % (
-				k[0] or "-", k[1], k[2], s["why"], s["reason"], " | ".join(skipped[k])[:300]))
+		elif s.get("reason"):
+			want = [s["reason"]] if isinstance(s["reason"], str) else s["reason"]
+			if not any(all(w in r for w in want) for r in skipped[k]):
+				inv["skipped"].append("%s/%s/%s (%s): skipped, but no reason says %s: %s" % (
+					k[0] or "-", k[1], k[2], s["why"], " and ".join('"%s"' % w for w in want),
+					" | ".join(skipped[k])[:300]))
 		if k in flagged:
 			inv["skipped"].append("%s/%s/%s (%s): reported as a finding" % (k[0] or "-", k[1], k[2], s["why"]))
 
-	# the planted memory cases: OOM kills in the pods' status, language runtimes' heap settings
+	# the planted sizing cases: OOM kills in the pods' status, language runtimes' heap settings,
+	# VerticalPodAutoscalers, operators that own the requests
 	sizing = {}
 	for f in findings:
 		if f["category"] in ("over-provisioned", "under-provisioned"):
 			r = f["resource"]
 			sizing[(r.get("namespace") or None, r["kind"], r["name"], f.get("container") or None)] = f
 
+	def rec_value(f, field):
+		v = (f.get("recommended") or {}).get(field)
+		return v if v is not None else (f.get("current") or {}).get(field)
+
 	def rec_memory(f):
-		v = (f.get("recommended") or {}).get("memory_request_bytes")
-		return v if v is not None else (f.get("current") or {}).get("memory_request_bytes")
+		return rec_value(f, "memory_request_bytes")
 
 	def mib(v):
 		return "%.1fMi" % (v / 2**20) if isinstance(v, (int, float)) else str(v)
@@ -281,32 +306,86 @@ def main():
 		if m is None or m < e["min_request_bytes"]:
 			inv["memory floor"].append("%s: %s recommends memory %s < floor %s" % (
 				where, f["category"], mib(m), mib(e["min_request_bytes"])))
-	for e in exp.get("memory_requests", []):
+	def check_request(e, check, field, what, fmt):
+		"""A planted finding's exact recommended request and its evidence."""
 		k = (e["namespace"] or None, e["kind"], e["name"], e["container"] or None)
 		where = "%s/%s/%s[%s] (%s)" % (k[0] or "-", k[1], k[2], k[3], e["why"])
 		f = sizing.get(k)
 		if f is None:
-			inv["memory request"].append("%s: no rightsizing finding" % where)
-			continue
-		m = rec_memory(f)
-		if m != e["memory_request_bytes"]:
-			inv["memory request"].append("%s: recommends memory %s, expected %s (current %s)" % (
-				where, mib(m), mib(e["memory_request_bytes"]), mib((f.get("current") or {}).get("memory_request_bytes"))))
+			inv[check].append("%s: no rightsizing finding" % where)
+			return
+		m = rec_value(f, field)
+		if m != e[field]:
+			inv[check].append("%s: recommends %s %s, expected %s (current %s)" % (
+				where, what, fmt(m), fmt(e[field]), fmt((f.get("current") or {}).get(field))))
 		ev = {}
 		for x in f.get("evidence", []):
 			ev.setdefault(x.get("metric"), x)
 		for metric in e.get("evidence", []):
 			if metric not in ev:
-				inv["memory request"].append("%s: no %s evidence (has: %s)" % (where, metric, ", ".join(
-					str(m) for m in ev)))
+				inv[check].append("%s: no %s evidence (has: %s)" % (where, metric, ", ".join(str(m) for m in ev)))
 		for metric in e.get("no_evidence", []):
 			if metric in ev:
-				inv["memory request"].append("%s: has %s evidence: %s" % (where, metric, ev[metric].get("summary", "")[:200]))
+				inv[check].append("%s: has %s evidence: %s" % (where, metric, ev[metric].get("summary", "")[:200]))
 		if e.get("mentions") and e.get("evidence") and e["evidence"][0] in ev:
 			summary = ev[e["evidence"][0]].get("summary") or ""
 			if not any(n in summary for n in e["mentions"]):
-				inv["memory request"].append("%s: %s evidence names none of %s: %s" % (
+				inv[check].append("%s: %s evidence names none of %s: %s" % (
 					where, e["evidence"][0], "/".join(e["mentions"]), summary[:200]))
+
+	def milli(v):
+		return "%sm" % v if isinstance(v, (int, float)) else str(v)
+
+	for e in exp.get("memory_requests", []):
+		check_request(e, "memory request", "memory_request_bytes", "memory", mib)
+	for e in exp.get("cpu_requests", []):
+		check_request(e, "cpu request", "cpu_request_millicores", "CPU", milli)
+
+	# workloads whose controller is an operator's custom resource: the finding names it, proposes no command
+	for e in exp.get("requests_owners", []):
+		k = (e["namespace"] or None, e["kind"], e["name"], e["container"] or None)
+		where = "%s/%s/%s[%s] (%s)" % (k[0] or "-", k[1], k[2], k[3], e["why"])
+		f = sizing.get(k)
+		if f is None:
+			inv["managed by"].append("%s: no rightsizing finding" % where)
+			continue
+		got = f["resource"].get("managed_by")
+		cmd = (f.get("action") or {}).get("command")
+		has_ev = any(x.get("metric") == "requests_owner" for x in f.get("evidence", []))
+		want = e.get("managed_by")
+		if want:
+			if not isinstance(got, dict) or (got.get("kind"), got.get("name")) != (want["kind"], want["name"]):
+				inv["managed by"].append("%s: resource.managed_by is %s, expected %s" % (
+					where, json.dumps(got), json.dumps(want)))
+			if cmd is not None:
+				inv["managed by"].append("%s: has a command: %s" % (where, str(cmd)[:200]))
+			if not has_ev:
+				inv["managed by"].append("%s: no requests_owner evidence" % where)
+		else:
+			if got is not None:
+				inv["managed by"].append("%s: resource.managed_by is %s, expected none" % (where, json.dumps(got)))
+			if not cmd:
+				inv["managed by"].append("%s: no command" % where)
+			if has_ev:
+				inv["managed by"].append("%s: has requests_owner evidence" % where)
+
+	# underutilized nodes: pods that may not be evicted make the drain critical
+	nodes = {f["resource"]["name"]: f for f in findings if f["category"] == "underutilized-node"}
+	for e in exp.get("node_risks", []):
+		where = "-/Node/%s (%s)" % (e["name"], e["why"])
+		f = nodes.get(e["name"])
+		if f is None:
+			inv["node risk"].append("%s: no underutilized-node finding" % where)
+			continue
+		if str(f.get("risk", "")).upper() != e["risk"].upper():
+			inv["node risk"].append("%s: risk %s, expected %s" % (where, f.get("risk"), e["risk"]))
+		ev = [x for x in f.get("evidence", []) if x.get("metric") == "pods_not_evictable"]
+		n = e["pods_not_evictable"]
+		if n and (not ev or ev[0].get("value") != n):
+			inv["node risk"].append("%s: pods_not_evictable evidence %s, expected %d" % (
+				where, ev[0].get("value") if ev else "missing", n))
+		if not n and ev and ev[0].get("value"):
+			inv["node risk"].append("%s: pods_not_evictable evidence %s, expected none" % (where, ev[0].get("value")))
 	for n, errs in inv.items():
 		st = result("%s invariant %s" % (label, n), not errs)
 		print("%-6s %-24s %-37s  %s" % (label, "invariant " + n, "%d violation%s" % (len(errs), "" if len(errs) == 1
