@@ -23,4 +23,18 @@ for r in pods deployments replicasets statefulsets daemonsets jobs cronjobs pers
 		rc=3
 	fi
 done
+# the optional lists: only where their CRDs are installed (no CRD, no file:
+# kopilot reads that as "none here", not as a gap)
+for r in rollouts.argoproj.io verticalpodautoscalers.autoscaling.k8s.io; do
+	short=${r%%.*}
+	kubectl api-resources --api-group="${r#*.}" -o name 2>/dev/null | grep -qx "$r" || continue
+	if kubectl get "$r" -A -o json >"$dir/objects/.$short.json.tmp" 2>"$dir/objects/.$short.err"; then
+		mv "$dir/objects/.$short.json.tmp" "$dir/objects/$short.json"
+		rm -f "$dir/objects/.$short.err"
+	else
+		echo "kopilot-snapshot: kubectl get $r failed: $(cat "$dir/objects/.$short.err")" >&2
+		rm -f "$dir/objects/.$short.json.tmp" "$dir/objects/.$short.err"
+		rc=3
+	fi
+done
 exit $rc

@@ -312,6 +312,18 @@ static bool v_limit_policy(const cfg_value *v, char *why, size_t n)
 	return v->s && (strcmp(v->s, "raise") == 0 || strcmp(v->s, "remove") == 0);
 }
 
+static bool v_vpa_floor(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->s && (strcmp(v->s, "lower_bound") == 0 || strcmp(v->s, "target") == 0);
+}
+
+static bool v_not_evictable(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->s && (strcmp(v->s, "review") == 0 || strcmp(v->s, "skip") == 0);
+}
+
 static bool v_ratio(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -527,6 +539,8 @@ static const cfg_key config_keys[] = {
 	 "a number above 0 and at most 1", 0, NULL},
 	{"rightsizing.throttled_cpu_limit", NULL, T_STRING, OFF(rules.rightsizing.throttled_cpu_limit), false, v_limit_policy,
 	 "raise or remove", 0, NULL},
+	{"rightsizing.vpa_floor", NULL, T_STRING, OFF(rules.rightsizing.vpa_floor), false, v_vpa_floor,
+	 "lower_bound or target", 0, NULL},
 	/* orphaned PVCs */
 	{"orphaned_pvc.grace_days", NULL, T_DOUBLE, OFF(rules.orphaned_pvc.grace_days), false, v_nonneg, "a number >= 0", 0, NULL},
 	/* idle workloads */
@@ -551,6 +565,8 @@ static const cfg_key config_keys[] = {
 	{"nodes.max_requested_ratio", NULL, T_DOUBLE, OFF(rules.nodes.max_requested_ratio), false, v_fraction,
 	 "a number between 0 and 1 (a fraction: 0.5 = 50%)", 0, NULL},
 	{"nodes.min_nodes", NULL, T_INT, OFF(rules.nodes.min_nodes), false, v_nonneg_int, "an integer >= 0", 0, NULL},
+	{"nodes.not_evictable_pods", NULL, T_STRING, OFF(rules.nodes.not_evictable_pods), false, v_not_evictable,
+	 "review or skip", 0, NULL},
 	/* output */
 	{"output.file_mode", NULL, T_STRING, OFF(output.file_mode), false, v_file_mode,
 	 "an octal mode with owner read-write and no execute bits, e.g. \"0600\" or \"0640\"", 0, NULL},
@@ -748,6 +764,7 @@ void kp_config_init(kp_config *c)
 	c->rules.rightsizing.min_batch_runs = 3;
 	c->rules.rightsizing.throttling_threshold = 0.10;
 	c->rules.rightsizing.throttled_cpu_limit = kp_xstrdup("raise");
+	c->rules.rightsizing.vpa_floor = kp_xstrdup("lower_bound");
 
 	c->rules.orphaned_pvc.grace_days = 7;
 	c->rules.idle.cpu_m = 5;
@@ -761,6 +778,7 @@ void kp_config_init(kp_config *c)
 	c->rules.idle_loadbalancer.grace_hours = 24;
 	c->rules.nodes.max_requested_ratio = 0.5;
 	c->rules.nodes.min_nodes = 1;
+	c->rules.nodes.not_evictable_pods = kp_xstrdup("review");
 
 	set_default_list(&c->safety.protected_namespaces, kp_builtin_protected_namespaces,
 			 sizeof(kp_builtin_protected_namespaces) / sizeof(kp_builtin_protected_namespaces[0]));

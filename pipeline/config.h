@@ -81,6 +81,8 @@ typedef struct kp_rules_config {
 						that makes the CPU limit the problem */
 		char *throttled_cpu_limit;   /* rightsizing.throttled_cpu_limit "raise" or "remove": what to do with a
 						CPU limit that throttles */
+		char *vpa_floor;             /* rightsizing.vpa_floor "lower_bound" or "target": how much of a
+						recommendation-only VPA's advice is a floor */
 	} rightsizing;
 	struct {
 		double grace_days;           /* orphaned_pvc.grace_days 7 */
@@ -106,6 +108,8 @@ typedef struct kp_rules_config {
 	struct {
 		double max_requested_ratio;  /* nodes.max_requested_ratio 0.5: CPU and memory requested / allocatable below this */
 		int min_nodes;               /* nodes.min_nodes 1: never propose fewer nodes than this */
+		char *not_evictable_pods;    /* nodes.not_evictable_pods "review" or "skip": a node whose pods are
+						marked not to be evicted is a critical review, or no finding */
 	} nodes;
 } kp_rules_config;
 

@@ -178,6 +178,12 @@ json_object *kp_finding_to_json(const kp_finding *f, bool full)
 	}
 	if (f->team)
 		json_object_object_add(res, "team", json_object_new_string(f->team));
+	if (f->managed_by_kind && f->managed_by_name) {
+		json_object *m = json_object_new_object();
+		json_object_object_add(m, "kind", json_object_new_string(f->managed_by_kind));
+		json_object_object_add(m, "name", json_object_new_string(f->managed_by_name));
+		json_object_object_add(res, "managed_by", m);
+	}
 	json_object_object_add(o, "resource", res);
 	json_object_object_add(o, "container", str_or_null(f->container));
 	json_object *ev = json_object_new_array();
@@ -622,6 +628,10 @@ static kp_status rd_finding(rd_t *r, json_object *o, bool full, kp_finding *f)
 		       (s = rd_str(r, gitops, "helm_release", true, &f->helm_release))))
 		return s;
 	if ((s = rd_str(r, kp_json_get(o, "resource"), "team", true, &f->team)))
+		return s;
+	json_object *managed = kp_json_get(o, "resource.managed_by");
+	if (managed && ((s = rd_str(r, o, "resource.managed_by.kind", false, &f->managed_by_kind)) ||
+			(s = rd_str(r, o, "resource.managed_by.name", false, &f->managed_by_name))))
 		return s;
 	kp_finding_compute_id(f);
 	const char *id = kp_json_str(o, "id");

@@ -29,9 +29,10 @@ static const struct {
 	[KP_RES_NAMESPACES] = {"namespaces", "Namespace"},
 	[KP_RES_STORAGECLASSES] = {"storageclasses", "StorageClass"},
 	[KP_RES_ROLLOUTS] = {"rollouts", "Rollout"},
+	[KP_RES_VPAS] = {"verticalpodautoscalers", "VerticalPodAutoscaler"},
 };
 
-bool kp_resource_optional(kp_resource r) { return r == KP_RES_ROLLOUTS; }
+bool kp_resource_optional(kp_resource r) { return r == KP_RES_ROLLOUTS || r == KP_RES_VPAS; }
 
 const char *kp_resource_name(kp_resource r) { return resources[r].file; }
 const char *kp_resource_kind(kp_resource r) { return resources[r].kind; }
@@ -111,6 +112,7 @@ void kp_cluster_release(kp_cluster *c)
 	free(c->pvcs.items);
 	free(c->pvs.items);
 	free(c->hpas.items);
+	free(c->vpas.items);
 	free(c->namespaces.items);
 	free(c->nodes.items);
 	free(c->services.items);
@@ -256,6 +258,7 @@ void kp_finding_release(kp_finding *f)
 	free(f->trend);
 	free(f->first_seen);
 	free(f->argocd_app), free(f->flux_kustomization), free(f->helm_release), free(f->team);
+	free(f->managed_by_kind), free(f->managed_by_name);
 	kp_pricing_inputs_release(&f->pricing);
 	kp_rates_release(&f->price);
 }

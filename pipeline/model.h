@@ -45,12 +45,22 @@ typedef enum {
 	KP_RES_NAMESPACES,
 	KP_RES_STORAGECLASSES,
 	KP_RES_ROLLOUTS, /* optional: only where the Argo Rollouts CRD is installed */
+	KP_RES_VPAS,     /* optional: only where the VerticalPodAutoscaler CRD is installed */
 	KP_RES_COUNT
 } kp_resource;
 
 /* File stem ("persistentvolumeclaims"), List item kind ("PersistentVolumeClaim"). */
 const char *kp_resource_name(kp_resource r);
 const char *kp_resource_kind(kp_resource r);
+
+/* The node autoscalers' own annotations (underutilized_node.c): a node
+ * whose operator disabled its scale-down, a pod that must not be evicted. */
+#define KP_ANN_CA_SCALE_DOWN_DISABLED "cluster-autoscaler.kubernetes.io/scale-down-disabled"
+#define KP_ANN_CA_SAFE_TO_EVICT "cluster-autoscaler.kubernetes.io/safe-to-evict"
+#define KP_ANN_KARPENTER_DO_NOT_DISRUPT "karpenter.sh/do-not-disrupt"
+/* Karpenter before v0.32 (v1beta1): the same two, split by object */
+#define KP_ANN_KARPENTER_DO_NOT_EVICT "karpenter.sh/do-not-evict"             /* pods */
+#define KP_ANN_KARPENTER_DO_NOT_CONSOLIDATE "karpenter.sh/do-not-consolidate" /* nodes */
 
 /* A label or annotation, or a nodeSelector entry. */
 typedef struct kp_kv {
@@ -64,9 +74,13 @@ typedef struct kp_meta {
 	const char *name;
 	int64_t created; /* creationTimestamp, 0 when absent */
 	bool ignored;    /* kopilot.io/ignore=true label or annotation */
+	bool owner_controller; /* the owner below is marked controller: true (it manages this object) */
 	kp_kv *labels;
 	size_t nlabels;
-	kp_kv *annotations; /* only kopilot.io/ ones are kept: per-object tuning */
+	/* only the ones kopilot reads (snapshot.c, kept_annotation): its
+	 * own kopilot.io/ tuning, where an object comes from (GitOps), and
+	 * what the cluster autoscaler and Karpenter are told */
+	kp_kv *annotations;
 	size_t nannotations;
 	/* first controller ownerReference */
 	const char *owner_kind;
@@ -131,6 +145,7 @@ typedef enum {
 } kp_workload_kind;
 
 typedef struct kp_hpa kp_hpa;
+typedef struct kp_vpa kp_vpa;
 
 typedef struct kp_workload {
 	kp_meta meta;
@@ -140,6 +155,7 @@ typedef struct kp_workload {
 	const char **claim_templates; /* StatefulSet volumeClaimTemplates names */
 	size_t nclaim_templates;
 	kp_hpa *hpa; /* HPA targeting this workload, if any */
+	kp_vpa *vpa; /* VPA targeting it or its controller (an operator's resource), if any */
 	/* Job status */
 	int64_t job_completion_time, job_failed_time;
 	bool job_succeeded, job_failed;
@@ -189,6 +205,34 @@ struct kp_hpa {
 	int64_t cpu_metric_index, memory_metric_index;
 };
 #define KP_HPA_V1_FIELD (-2)
+
+/* A VerticalPodAutoscaler (autoscaling.k8s.io/v1): in any updateMode but
+ * Off it rewrites the requests it controls, so kopilot leaves those alone;
+ * in Off its recommendation is one more input (rightsizing.c). */
+#define KP_VPA_CPU 1u
+#define KP_VPA_MEMORY 2u
+typedef struct kp_vpa_policy {
+	const char *container; /* containerName; "*" = every container without its own entry */
+	bool off;              /* mode Off: the VPA neither changes nor recommends this container */
+	unsigned controlled;   /* KP_VPA_CPU | KP_VPA_MEMORY (default both) */
+	bool requests_only;    /* controlledValues RequestsOnly: limits are left alone */
+} kp_vpa_policy;
+
+typedef struct kp_vpa_rec {
+	const char *container;
+	int64_t lower_cpu_m, lower_mem_b, target_cpu_m, target_mem_b, upper_cpu_m, upper_mem_b; /* KP_UNSET: absent */
+} kp_vpa_rec;
+
+struct kp_vpa {
+	kp_meta meta;
+	const char *target_kind, *target_name;
+	const char *update_mode; /* as written; "Auto" when absent (the VPA's default) */
+	bool updating;           /* any mode but Off: it owns what it controls */
+	kp_vpa_policy *policies;
+	size_t npolicies;
+	kp_vpa_rec *recs;
+	size_t nrecs;
+};
 
 typedef struct kp_namespace {
 	kp_meta meta;
@@ -277,6 +321,7 @@ typedef struct kp_cluster {
 	KP_ARRAY(kp_pvc) pvcs;
 	KP_ARRAY(kp_pv) pvs;
 	KP_ARRAY(kp_hpa) hpas;
+	KP_ARRAY(kp_vpa) vpas;
 	KP_ARRAY(kp_namespace) namespaces;
 	KP_ARRAY(kp_node) nodes;
 	KP_ARRAY(kp_service) services;
@@ -314,7 +359,7 @@ bool kp_resource_optional(kp_resource r);
 bool kp_statefulset_claim(const char *claim, const char *tmpl, const char *sts);
 /* Value of a label, or NULL. */
 const char *kp_meta_label(const kp_meta *m, const char *key);
-/* Value of a kopilot.io/ annotation (full key), or NULL. */
+/* Value of a kept annotation (full key; see kp_meta.annotations), or NULL. */
 const char *kp_meta_annotation(const kp_meta *m, const char *key);
 
 /* ------------------------------------------------------------------ */
@@ -489,6 +534,10 @@ typedef struct kp_finding {
 	 * by render --pr to find the manifest and group pull requests
 	 * (stages/analyze/scope.c fills them). */
 	char *argocd_app, *flux_kustomization, *helm_release, *team;
+	/* The controller that writes this workload's pod template (an
+	 * operator's custom resource: Prometheus, Kafka...), NULL when none:
+	 * a resize goes into that resource, not the workload (resource.managed_by). */
+	char *managed_by_kind, *managed_by_name;
 } kp_finding;
 
 typedef struct kp_skip {

@@ -39,6 +39,9 @@ static const char *const res_gv[KP_RES_COUNT][4] = {
 	[KP_RES_NAMESPACES] = {"v1"},
 	[KP_RES_STORAGECLASSES] = {"storage.k8s.io/v1"},
 	[KP_RES_ROLLOUTS] = {"argoproj.io/v1alpha1"},
+	/* served only where the VPA's CRDs are installed; the group holds
+	 * nothing else a cluster lists (its checkpoints are the VPA's own) */
+	[KP_RES_VPAS] = {"autoscaling.k8s.io/v1"},
 };
 
 struct kp_kube {
@@ -426,7 +429,7 @@ kp_status kp_kube_list(kp_kube *kc, kp_cluster *c, kp_resource r, const char *ob
 	json_object_object_add(ev, "source", json_object_new_string("api"));
 	if (!gv) {
 		json_object_object_add(ev, "collected", json_object_new_boolean(0));
-		if (kp_resource_optional(r)) { /* no Argo Rollouts here: nothing to collect, not a gap */
+		if (kp_resource_optional(r)) { /* no such CRD here (Argo Rollouts, VPA): nothing to collect, not a gap */
 			json_object_object_add(ev, "reason", json_object_new_string("not served by this cluster"));
 			audit(kc, "collect.list", ev);
 			return KP_OK;

@@ -33,7 +33,7 @@
  *            else 1 + its offset in the blob. An array is a u32 count, with
  *            0xFFFFFFFF for a NULL pointer (the raw loader distinguishes an
  *            allocated empty array from none, and so does the copy). Links
- *            (pod -> workload, usage -> workload, workload -> HPA) are i64
+ *            (pod -> workload, usage -> workload, workload -> HPA, VPA) are i64
  *            indices into the cluster's arrays, -1 for NULL.
  *
  * Memory: the writer streams the records to the file through a 1 MB buffer
@@ -62,8 +62,9 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 9u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
-			    * 7: GitOps annotations kept; 8: container statuses; 9: runtime memory */
+#define MC_VERSION 10u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
+			     * 7: GitOps annotations kept; 8: container statuses; 9: runtime memory;
+			     * 10: VPAs, owner_controller, autoscaler annotations */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -143,6 +144,7 @@ static uint64_t mc_layout(void)
 {
 	const size_t sizes[] = {sizeof(kp_meta),    sizeof(kp_container), sizeof(kp_podspec), sizeof(kp_workload),
 				sizeof(kp_pod),     sizeof(kp_pvc),       sizeof(kp_pv),      sizeof(kp_hpa),
+				sizeof(kp_vpa),     sizeof(kp_vpa_policy), sizeof(kp_vpa_rec),
 				sizeof(kp_node),    sizeof(kp_service),   sizeof(kp_endpointslice),
 				sizeof(kp_storageclass), sizeof(kp_usage), sizeof(kp_cluster), KP_RES_COUNT, KP_WL_COUNT};
 	uint64_t h = kp_fnv1a64(sizes, sizeof(sizes), KP_FNV_SEED);
@@ -329,6 +331,7 @@ static void w_meta(mw_t *w, const kp_meta *m)
 	w_str(w, m->name);
 	w_i64(w, m->created);
 	w_bool(w, m->ignored);
+	w_bool(w, m->owner_controller);
 	w_kvs(w, m->labels, m->nlabels);
 	w_kvs(w, m->annotations, m->nannotations);
 	w_str(w, m->owner_kind);
@@ -438,6 +441,34 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_i64(w, h->memory_metric_index);
 	}
 
+	w_u32(w, (uint32_t)c->vpas.len);
+	for (size_t i = 0; i < c->vpas.len; i++) {
+		const kp_vpa *v = &c->vpas.items[i];
+		w_meta(w, &v->meta);
+		w_str(w, v->target_kind);
+		w_str(w, v->target_name);
+		w_str(w, v->update_mode);
+		w_bool(w, v->updating);
+		w_count(w, v->policies, v->npolicies);
+		for (size_t j = 0; v->policies && j < v->npolicies; j++) {
+			w_str(w, v->policies[j].container);
+			w_bool(w, v->policies[j].off);
+			w_u32(w, v->policies[j].controlled);
+			w_bool(w, v->policies[j].requests_only);
+		}
+		w_count(w, v->recs, v->nrecs);
+		for (size_t j = 0; v->recs && j < v->nrecs; j++) {
+			const kp_vpa_rec *vr = &v->recs[j];
+			w_str(w, vr->container);
+			w_i64(w, vr->lower_cpu_m);
+			w_i64(w, vr->lower_mem_b);
+			w_i64(w, vr->target_cpu_m);
+			w_i64(w, vr->target_mem_b);
+			w_i64(w, vr->upper_cpu_m);
+			w_i64(w, vr->upper_mem_b);
+		}
+	}
+
 	w_u32(w, (uint32_t)c->workloads.len);
 	for (size_t i = 0; i < c->workloads.len; i++) {
 		const kp_workload *wl = &c->workloads.items[i];
@@ -447,6 +478,7 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_podspec(w, &wl->spec);
 		w_strs(w, wl->claim_templates, wl->nclaim_templates);
 		w_index(w, wl->hpa, c->hpas.items, sizeof(kp_hpa));
+		w_index(w, wl->vpa, c->vpas.items, sizeof(kp_vpa));
 		w_i64(w, wl->job_completion_time);
 		w_i64(w, wl->job_failed_time);
 		w_bool(w, wl->job_succeeded);
@@ -831,6 +863,7 @@ static void r_meta(mr_t *r, kp_meta *m)
 	m->name = r_str(r);
 	m->created = r_i64(r);
 	m->ignored = r_bool(r);
+	m->owner_controller = r_bool(r);
 	r_kvs(r, &m->labels, &m->nlabels);
 	r_kvs(r, &m->annotations, &m->nannotations);
 	m->owner_kind = r_str(r);
@@ -979,6 +1012,34 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		h->memory_metric_index = r_i64(r);
 	}
 
+	R_TOP(r, c->vpas);
+	for (size_t i = 0; i < c->vpas.len && !r->bad; i++) {
+		kp_vpa *v = &c->vpas.items[i];
+		r_meta(r, &v->meta);
+		v->target_kind = r_str(r);
+		v->target_name = r_str(r);
+		v->update_mode = r_str(r);
+		v->updating = r_bool(r);
+		v->policies = r_array(r, sizeof(kp_vpa_policy), &v->npolicies);
+		for (size_t j = 0; j < v->npolicies && !r->bad; j++) {
+			v->policies[j].container = r_str(r);
+			v->policies[j].off = r_bool(r);
+			v->policies[j].controlled = r_u32(r);
+			v->policies[j].requests_only = r_bool(r);
+		}
+		v->recs = r_array(r, sizeof(kp_vpa_rec), &v->nrecs);
+		for (size_t j = 0; j < v->nrecs && !r->bad; j++) {
+			kp_vpa_rec *vr = &v->recs[j];
+			vr->container = r_str(r);
+			vr->lower_cpu_m = r_i64(r);
+			vr->lower_mem_b = r_i64(r);
+			vr->target_cpu_m = r_i64(r);
+			vr->target_mem_b = r_i64(r);
+			vr->upper_cpu_m = r_i64(r);
+			vr->upper_mem_b = r_i64(r);
+		}
+	}
+
 	R_TOP(r, c->workloads);
 	for (size_t i = 0; i < c->workloads.len && !r->bad; i++) {
 		kp_workload *wl = &c->workloads.items[i];
@@ -992,6 +1053,8 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		r_strs(r, &wl->claim_templates, &wl->nclaim_templates);
 		size_t hi = r_index(r, c->hpas.len, &null);
 		wl->hpa = null ? NULL : &c->hpas.items[hi];
+		hi = r_index(r, c->vpas.len, &null);
+		wl->vpa = null ? NULL : &c->vpas.items[hi];
 		wl->job_completion_time = r_i64(r);
 		wl->job_failed_time = r_i64(r);
 		wl->job_succeeded = r_bool(r);

@@ -306,7 +306,10 @@ static bool keep_all_labels(kp_resource r) { return r != KP_RES_PODS; }
 static bool kept_annotation(const char *k)
 {
 	return !strncmp(k, "kopilot.io/", 11) || !strcmp(k, "argocd.argoproj.io/tracking-id") ||
-	       !strcmp(k, "meta.helm.sh/release-name") || !strcmp(k, "meta.helm.sh/release-namespace");
+	       !strcmp(k, "meta.helm.sh/release-name") || !strcmp(k, "meta.helm.sh/release-namespace") ||
+	       !strcmp(k, KP_ANN_CA_SCALE_DOWN_DISABLED) || !strcmp(k, KP_ANN_CA_SAFE_TO_EVICT) ||
+	       !strcmp(k, KP_ANN_KARPENTER_DO_NOT_DISRUPT) || !strcmp(k, KP_ANN_KARPENTER_DO_NOT_EVICT) ||
+	       !strcmp(k, KP_ANN_KARPENTER_DO_NOT_CONSOLIDATE);
 }
 
 static kp_status copy_kv(ctx_t *x, json_object *map, bool all, const char *field, bool labels, kp_kv **out,
@@ -358,7 +361,7 @@ static kp_name_rule name_rule(const char *kind)
 		return KP_NAME_LABEL;
 	if (strcmp(kind, "Service") == 0)
 		return KP_NAME_DNS1035;
-	if (strcmp(kind, "Rollout") == 0)
+	if (strcmp(kind, "Rollout") == 0 || strcmp(kind, "VerticalPodAutoscaler") == 0)
 		return KP_NAME_SEGMENT; /* a custom resource */
 	return KP_NAME_SUBDOMAIN;
 }
@@ -423,6 +426,7 @@ static kp_status parse_meta(ctx_t *x, json_object *item, const char *api_version
 				continue;
 			m->owner_kind = str_at(x, o, "kind");
 			m->owner_name = str_at(x, o, "name");
+			m->owner_controller = json_true(ctl);
 			break;
 		}
 	}
@@ -922,6 +926,102 @@ static kp_status parse_hpa(ctx_t *x, json_object *item)
 	return KP_OK;
 }
 
+/* The resources a VPA container policy names ("cpu", "memory"); the
+ * field absent means both, as the VPA's admission controller defaults it. */
+static kp_status vpa_resources(ctx_t *x, json_object *arr, const char *field, unsigned *out)
+{
+	if (!arr) {
+		*out = KP_VPA_CPU | KP_VPA_MEMORY;
+		return KP_OK;
+	}
+	if (!json_object_is_type(arr, json_type_array))
+		return bad(x, field, "expected a list of resource names like [\"cpu\", \"memory\"]");
+	*out = 0;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		const char *n = json_object_get_string(json_object_array_get_idx(arr, i));
+		if (n && !strcmp(n, "cpu"))
+			*out |= KP_VPA_CPU;
+		else if (n && !strcmp(n, "memory"))
+			*out |= KP_VPA_MEMORY;
+	}
+	return KP_OK;
+}
+
+static kp_status parse_vpa(ctx_t *x, json_object *item)
+{
+	kp_vpa v;
+	memset(&v, 0, sizeof(v));
+	kp_status s = parse_meta(x, item, "autoscaling.k8s.io/v1", "VerticalPodAutoscaler", true, &v.meta);
+	if (s)
+		return s;
+	v.target_kind = str_at(x, item, "spec.targetRef.kind");
+	v.target_name = str_at(x, item, "spec.targetRef.name");
+	if (!v.target_kind || !v.target_name)
+		return bad(x, "spec.targetRef", "missing kind or name");
+	const char *mode = jstr(x, item, "spec.updatePolicy.updateMode");
+	static const char *const modes[] = {"Off", "Initial", "Recreate", "Auto", "InPlaceOrRecreate"};
+	v.update_mode = "Auto"; /* the VPA's default */
+	if (mode) {
+		size_t m = 0;
+		while (m < 5 && strcmp(mode, modes[m]))
+			m++;
+		char q[KP_QUOTE_SIZE];
+		if (m == 5)
+			return bad(x, "spec.updatePolicy.updateMode",
+				   "\"%s\" is not a VPA update mode (Off, Initial, Recreate, Auto, InPlaceOrRecreate)",
+				   quote_input(mode, q));
+		v.update_mode = modes[m];
+	}
+	v.updating = strcmp(v.update_mode, "Off") != 0;
+	char field[160];
+	json_object *pol = kp_json_get(item, "spec.resourcePolicy.containerPolicies");
+	size_t np = json_object_is_type(pol, json_type_array) ? json_object_array_length(pol) : 0;
+	if (np) {
+		v.policies = kp_arena_alloc(&x->c->arena, np * sizeof(kp_vpa_policy));
+		for (size_t i = 0; i < np; i++) {
+			json_object *p = json_object_array_get_idx(pol, i);
+			kp_vpa_policy *vp = &v.policies[v.npolicies];
+			const char *cm = jstr(x, p, "mode");
+			const char *cv = jstr(x, p, "controlledValues");
+			vp->container = str_at(x, p, "containerName");
+			if (!vp->container)
+				vp->container = "*";
+			vp->off = cm && !strcmp(cm, "Off");
+			vp->requests_only = cv && !strcmp(cv, "RequestsOnly");
+			snprintf(field, sizeof(field), "spec.resourcePolicy.containerPolicies[%zu].controlledResources", i);
+			if ((s = vpa_resources(x, kp_json_get(p, "controlledResources"), field, &vp->controlled)))
+				return s;
+			v.npolicies++;
+		}
+	}
+	json_object *recs = kp_json_get(item, "status.recommendation.containerRecommendations");
+	size_t nr = json_object_is_type(recs, json_type_array) ? json_object_array_length(recs) : 0;
+	if (nr) {
+		v.recs = kp_arena_alloc(&x->c->arena, nr * sizeof(kp_vpa_rec));
+		for (size_t i = 0; i < nr; i++) {
+			json_object *r = json_object_array_get_idx(recs, i);
+			kp_vpa_rec *vr = &v.recs[v.nrecs];
+			vr->container = str_at(x, r, "containerName");
+			if (!vr->container)
+				continue;
+			static const char *const bounds[] = {"lowerBound", "target", "upperBound"};
+			int64_t *cpu[] = {&vr->lower_cpu_m, &vr->target_cpu_m, &vr->upper_cpu_m};
+			int64_t *mem[] = {&vr->lower_mem_b, &vr->target_mem_b, &vr->upper_mem_b};
+			for (int b = 0; b < 3; b++) {
+				snprintf(field, sizeof(field), "status.recommendation.containerRecommendations[%zu].%s",
+					 i, bounds[b]);
+				json_object *q = kp_json_get(r, bounds[b]);
+				if ((s = parse_quantity(x, q, "cpu", field, true, cpu[b])) ||
+				    (s = parse_quantity(x, q, "memory", field, false, mem[b])))
+					return s;
+			}
+			v.nrecs++;
+		}
+	}
+	KP_ARRAY_PUSH(x->c->vpas, v);
+	return KP_OK;
+}
+
 static kp_status parse_namespace(ctx_t *x, json_object *item)
 {
 	kp_namespace n;
@@ -1074,6 +1174,7 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 	case KP_RES_SERVICES: return parse_service(x, item);
 	case KP_RES_ENDPOINTSLICES: return parse_endpointslice(x, item);
 	case KP_RES_STORAGECLASSES: return parse_storageclass(x, item);
+	case KP_RES_VPAS: return parse_vpa(x, item);
 	default: return KP_ERR_INTERNAL;
 	}
 }
@@ -1089,14 +1190,20 @@ static kp_status parse_item(ctx_t *x, kp_resource r, json_object *item)
 #define KEEP_END {NULL, NULL}
 static const kp_keep k_none[] = {KEEP_END}; /* the value is there, none of its members */
 static const kp_keep k_kopilot[] = {{"kopilot.io/*", NULL}, KEEP_END};
-/* kopilot's own, the default StorageClass, and where an object comes
- * from (render --pr: Argo CD, Helm; Flux says it with labels): the same
- * list as kept_annotation() */
+/* kopilot's own, the default StorageClass, where an object comes from
+ * (render --pr: Argo CD, Helm; Flux says it with labels), and what the
+ * cluster autoscaler and Karpenter are told about nodes and pods
+ * (underutilized_node.c): the same list as kept_annotation() */
 static const kp_keep k_annotations[] = {{"kopilot.io/*", NULL},
 					{"storageclass.kubernetes.io/is-default-class", NULL},
 					{"argocd.argoproj.io/tracking-id", NULL},
 					{"meta.helm.sh/release-name", NULL},
 					{"meta.helm.sh/release-namespace", NULL},
+					{KP_ANN_CA_SCALE_DOWN_DISABLED, NULL},
+					{KP_ANN_CA_SAFE_TO_EVICT, NULL},
+					{KP_ANN_KARPENTER_DO_NOT_DISRUPT, NULL},
+					{KP_ANN_KARPENTER_DO_NOT_EVICT, NULL},
+					{KP_ANN_KARPENTER_DO_NOT_CONSOLIDATE, NULL},
 					KEEP_END};
 static const kp_keep k_owner[] = {{"controller", NULL}, {"kind", NULL}, {"name", NULL}, KEEP_END};
 #define KEEP_META {"name", NULL}, {"namespace", NULL}, {"creationTimestamp", NULL}, \
@@ -1168,6 +1275,19 @@ static const kp_keep k_hpa_spec[] = {{"scaleTargetRef", k_kind_name}, {"minRepli
 static const kp_keep k_hpa_status[] = {{"currentReplicas", NULL}, {"desiredReplicas", NULL}, KEEP_END};
 static const kp_keep k_hpa[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_hpa_spec},
 				{"status", k_hpa_status}, KEEP_END};
+static const kp_keep k_target_ref[] = {{"kind", NULL}, {"name", NULL}, KEEP_END};
+static const kp_keep k_update_policy[] = {{"updateMode", NULL}, KEEP_END};
+static const kp_keep k_vpa_policy[] = {{"containerName", NULL}, {"mode", NULL}, {"controlledResources", NULL},
+				       {"controlledValues", NULL}, KEEP_END};
+static const kp_keep k_vpa_policies[] = {{"containerPolicies", k_vpa_policy}, KEEP_END};
+static const kp_keep k_vpa_spec[] = {{"targetRef", k_target_ref}, {"updatePolicy", k_update_policy},
+				     {"resourcePolicy", k_vpa_policies}, KEEP_END};
+static const kp_keep k_vpa_rec[] = {{"containerName", NULL}, {"lowerBound", k_quant}, {"target", k_quant},
+				    {"upperBound", k_quant}, KEEP_END};
+static const kp_keep k_vpa_recs[] = {{"containerRecommendations", k_vpa_rec}, KEEP_END};
+static const kp_keep k_vpa_status[] = {{"recommendation", k_vpa_recs}, KEEP_END};
+static const kp_keep k_vpa[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_vpa_spec},
+				{"status", k_vpa_status}, KEEP_END};
 static const kp_keep k_namespace[] = {{"kind", NULL}, {"metadata", k_meta}, KEEP_END};
 static const kp_keep k_type_status[] = {{"type", NULL}, {"status", NULL}, KEEP_END};
 static const kp_keep k_node_status[] = {{"allocatable", k_quant}, {"capacity", k_quant},
@@ -1220,6 +1340,7 @@ static const kp_keep *item_keep(kp_resource r)
 	case KP_RES_SERVICES: return k_service;
 	case KP_RES_ENDPOINTSLICES: return k_endpointslice;
 	case KP_RES_STORAGECLASSES: return k_storageclass;
+	case KP_RES_VPAS: return k_vpa;
 	default: return k_usage;
 	}
 }
@@ -1879,6 +2000,34 @@ static void resolve(kp_cluster *c)
 		if (index_get(&wl, key.data, &idx))
 			c->workloads.items[idx].hpa = h;
 	}
+	/* A VPA names its target by kind and name: a workload, or the custom
+	 * resource of an operator that controls the workload (a Prometheus
+	 * behind its StatefulSet). Two VPAs on one target: the first listed
+	 * (the VPA itself refuses to act then, and either one says so). */
+	if (c->vpas.len) {
+		index_t vx;
+		index_init(&vx, c->vpas.len);
+		for (size_t i = 0; i < c->vpas.len; i++) {
+			const kp_vpa *v = &c->vpas.items[i];
+			size_t idx;
+			make_key(&key, v->target_kind, v->meta.namespace_, v->target_name);
+			if (!index_get(&vx, key.data, &idx))
+				index_put(&vx, &c->arena, key.data, i);
+		}
+		for (size_t i = 0; i < c->workloads.len; i++) {
+			kp_workload *w = &c->workloads.items[i];
+			size_t idx;
+			make_key(&key, kp_workload_kind_name(w->wkind), w->meta.namespace_, w->meta.name);
+			bool hit = index_get(&vx, key.data, &idx);
+			if (!hit && w->meta.owner_kind && w->meta.owner_name && w->meta.owner_controller) {
+				make_key(&key, w->meta.owner_kind, w->meta.namespace_, w->meta.owner_name);
+				hit = index_get(&vx, key.data, &idx);
+			}
+			if (hit)
+				w->vpa = &c->vpas.items[idx];
+		}
+		index_release(&vx);
+	}
 	check_references(c, &wl, &key);
 	index_release(&wl);
 	index_release(&pods);
@@ -1963,6 +2112,7 @@ static void merge_others(kp_cluster *c, others_t *w)
 	MOVE_LIST(c->pvcs, p->pvcs);
 	MOVE_LIST(c->pvs, p->pvs);
 	MOVE_LIST(c->hpas, p->hpas);
+	MOVE_LIST(c->vpas, p->vpas);
 	MOVE_LIST(c->namespaces, p->namespaces);
 	MOVE_LIST(c->nodes, p->nodes);
 	MOVE_LIST(c->services, p->services);
@@ -2101,14 +2251,14 @@ void kp_snapshot_resolve(kp_cluster *c) { resolve(c); }
  * again (a retry) or the whole list is (an expired continue token): the
  * lengths of the model's arrays. The strings stay in the arena. */
 typedef struct {
-	size_t pods, workloads, pvcs, pvs, hpas, namespaces, nodes, services, endpointslices, storageclasses;
+	size_t pods, workloads, pvcs, pvs, hpas, vpas, namespaces, nodes, services, endpointslices, storageclasses;
 } cluster_mark;
 
 static cluster_mark mark_of(const kp_cluster *c)
 {
-	return (cluster_mark){c->pods.len,  c->workloads.len, c->pvcs.len,     c->pvs.len,
-			      c->hpas.len,  c->namespaces.len, c->nodes.len,  c->services.len,
-			      c->endpointslices.len, c->storageclasses.len};
+	return (cluster_mark){c->pods.len,       c->workloads.len, c->pvcs.len,  c->pvs.len,
+			      c->hpas.len,       c->vpas.len,      c->namespaces.len, c->nodes.len,
+			      c->services.len,   c->endpointslices.len, c->storageclasses.len};
 }
 
 static void rollback(kp_cluster *c, const cluster_mark *m)
@@ -2118,6 +2268,7 @@ static void rollback(kp_cluster *c, const cluster_mark *m)
 	c->pvcs.len = m->pvcs;
 	c->pvs.len = m->pvs;
 	c->hpas.len = m->hpas;
+	c->vpas.len = m->vpas;
 	c->namespaces.len = m->namespaces;
 	c->nodes.len = m->nodes;
 	c->services.len = m->services;

@@ -259,8 +259,10 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 			      ". Requests are what the scheduler reserves and what the nodes are paid for, so the "
 			      "difference is idle capacity. Setting the requests to %s keeps a margin above the "
 			      "observed usage and never goes below the %s memory, and saves %s a month across "
-			      "%.0f replica%s. Apply it through a pull request and watch the first day of the rollout.",
+			      "%.0f replica%s.",
 			      rec, one ? "sampled" : "peak", m1, f->current.replicas, f->current.replicas == 1 ? "" : "s");
+		if (!f->managed_by_kind)
+			kp_buf_puts(&b, " Apply it through a pull request and watch the first day of the rollout.");
 		break;
 	}
 	case KP_CAT_UNDER_PROVISIONED: {
@@ -416,6 +418,13 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 			      "first (PodDisruptionBudgets, local storage), then cordon and drain it with approval and "
 			      "let the autoscaler retire it.",
 			      m2);
+		const kp_evidence *pinned = evidence_by_metric(f, "pods_not_evictable");
+		if (pinned)
+			kp_buf_printf(&b,
+				      " But %.0f of the pods that would move %s marked not to be evicted: the autoscaler "
+				      "keeps the node while they run, and a drain would override their owners, so agree "
+				      "it with them first.",
+				      pinned->value, pinned->value == 1 ? "is" : "are");
 		break;
 	}
 	default:
@@ -424,6 +433,11 @@ static char *explain(const kp_config *cfg, const kp_finding *f)
 			      m1);
 		break;
 	}
+	if (f->managed_by_kind && f->managed_by_name)
+		kp_buf_printf(&b,
+			      " Its pod template is written by %s %s, the operator's resource that controls it, so "
+			      "make the change in that resource's spec: a change to the %s itself would be reverted.",
+			      f->managed_by_kind, f->managed_by_name, f->kind);
 	/* What the command does besides the resource's own change. */
 	for (size_t i = 0; i < f->nrelated; i++) {
 		const kp_related_change *r = &f->related[i];
@@ -460,8 +474,9 @@ void kp_recommend_finding(const kp_config *cfg, kp_finding *f)
 	case KP_CAT_UNDER_PROVISIONED:
 		f->action.type = KP_ACT_RESIZE;
 		/* `kubectl set resources` knows only built-in kinds; a Rollout
-		 * is changed in its manifest (the pull request), so no command. */
-		f->action.command = strcmp(f->kind, "Rollout") == 0 ? NULL : resize_command(f);
+		 * is changed in its manifest (the pull request), so no command.
+		 * Nor for a workload an operator writes: it would revert it. */
+		f->action.command = strcmp(f->kind, "Rollout") == 0 || f->managed_by_kind ? NULL : resize_command(f);
 		break;
 	case KP_CAT_ORPHANED_PVC:
 		f->action.type = KP_ACT_DELETE;

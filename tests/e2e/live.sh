@@ -233,6 +233,10 @@ check "live: objects/*.json are Lists with apiVersion/kind on the List and every
 	$CHECK objects "$R/live/snapshot" "$R/snapcopy/snapshot"
 check "live: env values and last-applied-configuration are redacted (<redacted> in pods, deployments)" \
 	bash -c "grep -q '\"value\":\"<redacted>\"' '$R/live/snapshot/objects/pods.json' && grep -q 'last-applied-configuration\":\"<redacted>\"' '$R/live/snapshot/objects/deployments.json'"
+check "live: the VerticalPodAutoscalers (a custom resource found by discovery) are listed and kept" $PY -c "
+import json; d = json.load(open('$R/live/snapshot/objects/verticalpodautoscalers.json'))
+assert [i['metadata']['name'] for i in d['items']] == ['cart-api', 'storefront'], d['items']
+assert all(i['kind'] == 'VerticalPodAutoscaler' and 'managedFields' not in i['metadata'] for i in d['items'])"
 check "live: cluster.json has source live, the server and the context" $PY -c "
 import json; c = json.load(open('$R/live/snapshot/cluster.json'))
 assert c.get('source') == 'live' and c.get('server') == '$MAIN' and c.get('context') == 'fake', c"
@@ -247,6 +251,17 @@ ls = [e for e in ev if e.get('event') == 'collect.list']
 assert len(ls) >= 15, len(ls)
 def f(e): return e.get('fields', e)
 assert all(f(e).get('source') == 'api' for e in ls), ls[:2]"
+
+# the kubectl-based snapshot script against the same server: the optional
+# lists by discovery (VPAs served, Rollouts not), and the same findings
+KUBECONFIG="$K/token.yaml" sh "$ROOT/cron/kopilot-snapshot.sh" "$T/kubectl-snap" >"$T/kubectl-snap.out" 2>&1
+KRC=$?
+check "cron/kopilot-snapshot.sh: exit 0, verticalpodautoscalers.json by discovery, no rollouts.json" bash -c "
+	[ $KRC -eq 0 ] && [ -s '$T/kubectl-snap/objects/verticalpodautoscalers.json' ] && [ ! -e '$T/kubectl-snap/objects/rollouts.json' ] ||
+	{ cat '$T/kubectl-snap.out'; ls '$T/kubectl-snap/objects'; exit 1; }"
+krun ksnap -- --snapshot "$T/kubectl-snap" --quiet
+expect_rc ksnap 3
+check "cron/kopilot-snapshot.sh: kopilot run on it finds the same as the snapshot run" $CHECK findings "$R/ksnap/findings.json" "$R/snap/findings.json"
 
 # collect alone, then analyze/recommend/render on its model
 kcmd col collect -- --kubeconfig "$K/token.yaml" --quiet

@@ -9,7 +9,11 @@
 # destructive in a protected namespace => blocked, no high confidence on
 # < 24h of history, expected skips listed with their reason, the memory
 # recommended for planted cases: OOM kills in the pods' status, language
-# runtimes' heap settings as a floor under the memory request).
+# runtimes' heap settings as a floor under the memory request; the requests
+# an updating VerticalPodAutoscaler sets left alone and a recommendation-only
+# one's lowerBound as a floor; operator-managed workloads (managed_by, no
+# command); nodes whose scale-down is disabled skipped, and a critical risk
+# for a node whose pods must not be evicted).
 # Prints a table per seed and category and ends with "quality: N passed,
 # N failed"; exits non-zero on any failure.
 #

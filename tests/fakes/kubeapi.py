@@ -75,6 +75,7 @@ RESOURCES = {
     "horizontalpodautoscalers": ("autoscaling", "v2", "HorizontalPodAutoscaler", True, ["hpa"]),
     "storageclasses": ("storage.k8s.io", "v1", "StorageClass", False, ["sc"]),
     "rollouts": ("argoproj.io", "v1alpha1", "Rollout", True, ["ro"]),
+    "verticalpodautoscalers": ("autoscaling.k8s.io", "v1", "VerticalPodAutoscaler", True, ["vpa"]),
     # metrics-server's PodMetrics (--metrics-server): the path name is "pods"
     "pods.metrics.k8s.io": ("metrics.k8s.io", "v1beta1", "PodMetrics", True, []),
 }
@@ -151,8 +152,9 @@ class Store:
             out = []
             for it in list_items(path):
                 md = it.get("metadata") or {}
-                if group not in ("argoproj.io",):
-                    # a built-in type's list items carry neither (kubectl adds them)
+                if group not in ("argoproj.io", "autoscaling.k8s.io"):
+                    # a built-in type's list items carry neither (kubectl adds them;
+                    # a custom resource's items keep theirs)
                     it = {k: v for k, v in it.items() if k not in ("apiVersion", "kind")}
                 out.append((md.get("namespace") or "", md.get("name") or "",
                             json.dumps(it, separators=(",", ":")).encode()))

@@ -213,7 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!IN(c.pods.items[i].workload, c.workloads))
 				abort();
 		for (size_t i = 0; i < c.workloads.len; i++)
-			if (!IN(c.workloads.items[i].hpa, c.hpas))
+			if (!IN(c.workloads.items[i].hpa, c.hpas) || !IN(c.workloads.items[i].vpa, c.vpas))
 				abort();
 	}
 	kp_cluster_release(&c);

@@ -7,7 +7,8 @@
  * Input: byte 0 picks the file, the rest is its text. With k = (byte0 & 0x1f) - 1
  * (mod 32): k = 15 is usage.json, any other k the kp_resource k (below 15)
  * or k - 1 (above), modulo KP_RES_COUNT: 'A' = pods, 'B' = deployments, ...,
- * 'O' = storageclasses, 'P' = usage.json, 'Q' = rollouts (letters stay
+ * 'O' = storageclasses, 'P' = usage.json, 'Q' = rollouts, 'R' =
+ * verticalpodautoscalers (letters stay
  * stable as resources are added at the end of kp_resource).
  *   byte0 & 0x20 (lower case letters): the file is put into a copy of the
  *   small consistent companion snapshot (KP_FUZZ_COMPANION, made by

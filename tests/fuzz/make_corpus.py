@@ -21,8 +21,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = os.path.join(ROOT, "examples", "demo-cluster")
 
 # Order of kp_resource in pipeline/model.h, with the seed letter fuzz_snapshot
-# maps to each ('P' is usage.json). Rollouts have no demo file: their seed is
-# made from deployments.
+# maps to each ('P' is usage.json). Rollouts ('Q') and VerticalPodAutoscalers
+# ('R') have no demo file: their seeds are made from deployments.
 RESOURCES = ["pods", "deployments", "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs",
              "persistentvolumeclaims", "persistentvolumes", "services", "endpointslices", "nodes",
              "horizontalpodautoscalers", "namespaces", "storageclasses"]
@@ -97,6 +97,24 @@ def main():
     text = json.dumps(ro, separators=(",", ":"), sort_keys=True).encode()
     write_bytes(os.path.join(seeds, "rollouts"), b"Q" + text)
     write_bytes(os.path.join(seeds, "rollouts-c"), b"q" + text)
+    # VerticalPodAutoscalers ('R'): one updating with a policy, one
+    # recommendation-only with bounds, on the companion's workloads
+    dep = lists["deployments"]["items"][:2]
+    vpas = {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler",
+         "metadata": {"name": d["metadata"]["name"], "namespace": d["metadata"]["namespace"]},
+         "spec": {"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": d["metadata"]["name"]},
+                  "updatePolicy": {"updateMode": mode},
+                  "resourcePolicy": {"containerPolicies": [{"containerName": "*", "controlledResources": ["cpu"],
+                                                            "controlledValues": "RequestsOnly"}]}},
+         "status": {"recommendation": {"containerRecommendations": [
+             {"containerName": c["name"], "lowerBound": {"cpu": "25m", "memory": "262144k"},
+              "target": {"cpu": "50m", "memory": "300Mi"}, "upperBound": {"cpu": "1", "memory": "1238659775"}}
+             for c in d["spec"]["template"]["spec"]["containers"]]}}}
+        for d, mode in zip(dep, ("Auto", "Off"))]}
+    text = json.dumps(vpas, separators=(",", ":"), sort_keys=True).encode()
+    write_bytes(os.path.join(seeds, "verticalpodautoscalers"), b"R" + text)
+    write_bytes(os.path.join(seeds, "verticalpodautoscalers-c"), b"r" + text)
     for mode, pick in (("P", usage["containers"][:3]), ("p", cu[:4])):
         text = json.dumps(dict(usage, containers=pick), separators=(",", ":"), sort_keys=True).encode()
         write_bytes(os.path.join(seeds, "usage-" + ("c" if mode == "p" else "s")), mode.encode() + text)

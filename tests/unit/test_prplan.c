@@ -246,3 +246,28 @@ Test(prplan, one_group_per_team_label_the_rest_by_namespace)
 	kp_pr_groups_free(g, n);
 	json_object_put(doc);
 }
+
+Test(prplan, a_workload_an_operator_writes_is_left_out_with_where_to_change_it)
+{
+	/* the same Deployment in the repository, but the live one is written by
+	 * an operator's resource: an edit here would be reverted */
+	put("cart.yaml", CART);
+	json_object *f = finding("over-provisioned", "Deployment", "checkout", "cart-api", "cart-api", "resize", false, 50);
+	json_object_object_add(json_object_object_get(f, "resource"), "managed_by",
+			       json_tokener_parse("{\"kind\":\"CartStack\",\"name\":\"main\"}"));
+	json_object *fs[] = {f};
+	json_object *doc = doc_of(fs, 1);
+	kp_pr_opts o = {root, "namespace", "run-6", NULL, 1764050400};
+	kp_pr_group *g = NULL;
+	size_t n = 0;
+	kp_error err = {0};
+	cr_assert_eq(kp_pr_plan(doc, &o, &g, &n, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(g[0].changes, 0);
+	cr_expect_eq(g[0].unlocated, 1);
+	cr_expect_null(g[0].patch);
+	const char *why = json_object_get_string(json_object_object_get(json_object_array_get_idx(g[0].not_located, 0), "why"));
+	cr_expect(strstr(why, "written by its controller CartStack main") && strstr(why, "that resource's spec"), "%s", why);
+	kp_pr_groups_free(g, n);
+	json_object_put(doc);
+}

@@ -563,3 +563,224 @@ Test(rules, a_crash_or_an_oom_at_another_limit_or_long_ago_does_not_hold_memory,
 		rules_fini();
 	}
 }
+
+/* ------------------------------------------------------------------ */
+/* Other owners of the requests: VerticalPodAutoscalers, operators      */
+
+/* Deployment api (2 CPU, 4Gi) with usage p95 150m, peak 700Mi (kopilot
+ * alone: 175m, 840Mi), and one VPA whose spec (JSON members after
+ * targetRef) and status are given; target is "Deployment\",\"name\":\"api". */
+static void rules_vpa_case(const char *vpa_ns, const char *target, const char *spec, const char *status)
+{
+	rules_empty_snapshot();
+	rules_deployment("api", "2", "4Gi", NULL, 1);
+	char *e = rules_entry("api-abc123-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	char *v = kp_xasprintf("{\"apiVersion\":\"autoscaling.k8s.io/v1\",\"kind\":\"VerticalPodAutoscaler\",\"metadata\":{"
+			       "\"name\":\"api-vpa\",\"namespace\":\"%s\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
+			       "\"apps/v1\",\"kind\":\"%s\"}%s%s},\"status\":{%s}}",
+			       vpa_ns, target, *spec ? "," : "", spec, status);
+	rules_list("verticalpodautoscalers", v);
+	free(v);
+	rules_run();
+}
+
+#define VPA_REC                                                                                               \
+	"\"recommendation\":{\"containerRecommendations\":[{\"containerName\":\"app\",\"lowerBound\":{\"cpu\":"  \
+	"\"120m\",\"memory\":\"600Mi\"},\"target\":{\"cpu\":\"200m\",\"memory\":\"1Gi\"},\"upperBound\":{\"cpu\":" \
+	"\"1\",\"memory\":\"3Gi\"}}]}"
+
+Test(rules, updating_vpa_owns_the_requests_and_says_what_it_does, .fini = rules_fini)
+{
+	static const char *const modes[] = {"", ",\"updatePolicy\":{\"updateMode\":\"Auto\"}",
+					    ",\"updatePolicy\":{\"updateMode\":\"Initial\"}",
+					    ",\"updatePolicy\":{\"updateMode\":\"InPlaceOrRecreate\"}"};
+	static const char *const names[] = {"Auto", "Auto", "Initial", "InPlaceOrRecreate"};
+	for (size_t i = 0; i < 4; i++) {
+		/* the mode's members go after targetRef: skip the leading comma */
+		rules_vpa_case("shop", "Deployment\",\"name\":\"api", *modes[i] ? modes[i] + 1 : "", VPA_REC);
+		cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "api"), "mode %s: nothing proposed", names[i]);
+		const kp_skip *s = fx_skip(&rules_fx, "api");
+		cr_assert(s, "mode %s: skipped with the reason", names[i]);
+		char want[128];
+		snprintf(want, sizeof(want), "set by VerticalPodAutoscaler api-vpa (updateMode %s)", names[i]);
+		cr_expect(strstr(s->reason, want), "%s", s->reason);
+		cr_expect(strstr(s->reason, "its CPU and memory requests are"), "%s", s->reason);
+		cr_expect(strstr(s->reason, "now 200m CPU and 1Gi memory"), "the VPA's target: %s", s->reason);
+		rules_fini();
+	}
+	/* no recommendation yet: still its to set */
+	rules_vpa_case("shop", "Deployment\",\"name\":\"api", "", "");
+	const kp_skip *s = fx_skip(&rules_fx, "api");
+	cr_assert(s && strstr(s->reason, "no recommendation for this container yet"), "%s", s ? s->reason : "");
+}
+
+Test(rules, vpa_controlling_cpu_only_leaves_memory_to_kopilot, .fini = rules_fini)
+{
+	rules_vpa_case("shop", "Deployment\",\"name\":\"api",
+		       "\"resourcePolicy\":{\"containerPolicies\":[{\"containerName\":\"app\",\"controlledResources\":"
+		       "[\"cpu\"]}]}",
+		       VPA_REC);
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_expect_eq(f->recommended.cpu_request_m, f->current.cpu_request_m, "CPU is the VPA's");
+	cr_expect_eq(f->recommended.mem_request_b, (int64_t)(840 * MI));
+	const kp_evidence *e = fx_ev(f, "vpa_owner");
+	cr_assert(e);
+	cr_expect(strstr(e->summary, "sets this container's CPU request and limit"), "%s", e->summary);
+}
+
+Test(rules, container_policy_off_and_the_specific_entry_beats_the_star, .fini = rules_fini)
+{
+	/* "*" says Auto, the container's own entry says Off: not the VPA's */
+	rules_vpa_case("shop", "Deployment\",\"name\":\"api",
+		       "\"resourcePolicy\":{\"containerPolicies\":[{\"containerName\":\"*\",\"mode\":\"Auto\"},"
+		       "{\"containerName\":\"app\",\"mode\":\"Off\"}]}",
+		       "");
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f, "sized by kopilot");
+	cr_expect_eq(f->recommended.cpu_request_m, 175);
+	cr_expect_null(fx_ev(f, "vpa_owner"));
+	rules_fini();
+	/* and the other way round */
+	rules_vpa_case("shop", "Deployment\",\"name\":\"api",
+		       "\"resourcePolicy\":{\"containerPolicies\":[{\"containerName\":\"*\",\"mode\":\"Off\"},"
+		       "{\"containerName\":\"app\",\"mode\":\"Auto\"}]}",
+		       "");
+	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "api"));
+	cr_assert(fx_skip(&rules_fx, "api"));
+}
+
+Test(rules, recommendation_only_vpa_is_input_never_gone_below, .fini = rules_fini)
+{
+	rules_vpa_case("shop", "Deployment\",\"name\":\"api", "\"updatePolicy\":{\"updateMode\":\"Off\"}", VPA_REC);
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f, "judged as usual");
+	cr_expect_eq(f->recommended.cpu_request_m, 175, "kopilot's own 175m is above the VPA's 120m lower bound");
+	cr_expect_eq(f->recommended.mem_request_b, (int64_t)(840 * MI), "840Mi is above 600Mi");
+	const kp_evidence *e = fx_ev(f, "vpa_recommendation");
+	cr_assert(e);
+	cr_expect(strstr(e->summary, "only recommends (updateMode Off)"), "%s", e->summary);
+	cr_expect(strstr(e->summary, "target 200m CPU and 1Gi memory"), "%s", e->summary);
+	rules_fini();
+	/* a lower bound above kopilot's own target is the floor */
+	rules_vpa_case("shop", "Deployment\",\"name\":\"api", "\"updatePolicy\":{\"updateMode\":\"Off\"}",
+		       "\"recommendation\":{\"containerRecommendations\":[{\"containerName\":\"app\",\"lowerBound\":{"
+		       "\"cpu\":\"301m\",\"memory\":\"1000000k\"},\"target\":{\"cpu\":\"400m\",\"memory\":\"1500Mi\"}}]}");
+	f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_expect_eq(f->recommended.cpu_request_m, 305, "301m rounded up to 5m");
+	cr_expect_eq(f->recommended.mem_request_b, (int64_t)(954 * MI), "1e9 bytes rounded up to a MiB");
+	cr_expect(strstr(fx_ev(f, "vpa_recommendation")->summary, "never goes below its lower bound"));
+	rules_fini();
+	/* stricter: rightsizing.vpa_floor target (200m, 1Gi) */
+	rules_empty_snapshot();
+	free(rules_fx.cfg.rules.rightsizing.vpa_floor);
+	rules_fx.cfg.rules.rightsizing.vpa_floor = kp_xstrdup("target");
+	rules_deployment("api", "2", "4Gi", NULL, 1);
+	char *entry = rules_entry("api-abc123-x1", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(entry);
+	free(entry);
+	rules_list("verticalpodautoscalers",
+		   "{\"apiVersion\":\"autoscaling.k8s.io/v1\",\"kind\":\"VerticalPodAutoscaler\",\"metadata\":{\"name\":"
+		   "\"api-vpa\",\"namespace\":\"shop\"},\"spec\":{\"targetRef\":{\"kind\":\"Deployment\",\"name\":\"api\"},"
+		   "\"updatePolicy\":{\"updateMode\":\"Off\"}},\"status\":{" VPA_REC "}}");
+	rules_run();
+	f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_expect_eq(f->recommended.cpu_request_m, 200);
+	cr_expect_eq(f->recommended.mem_request_b, (int64_t)(1024 * MI));
+	cr_expect(strstr(fx_ev(f, "vpa_recommendation")->summary, "never goes below its target (rightsizing.vpa_floor)"));
+}
+
+Test(rules, vpa_of_another_namespace_does_nothing, .fini = rules_fini)
+{
+	rules_vpa_case("other", "Deployment\",\"name\":\"api", "", VPA_REC);
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "api");
+	cr_assert(f);
+	cr_expect_eq(f->recommended.cpu_request_m, 175);
+	cr_expect_null(fx_ev(f, "vpa_owner"));
+	cr_expect_null(fx_ev(f, "vpa_recommendation"));
+}
+
+/* StatefulSet db (2 CPU, 4Gi) whose controller is `owner` (JSON
+ * ownerReference members, or NULL), with one pod and low usage. */
+static void rules_operator_case(const char *owner, const char *vpa)
+{
+	rules_empty_snapshot();
+	char *sts = kp_xasprintf(
+		"{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"db\",\"namespace\":\"shop\","
+		"\"creationTimestamp\":\"" OLD "\"%s%s%s},\"spec\":{\"replicas\":1,\"template\":{\"spec\":{\"containers\":[{"
+		"\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"2\",\"memory\":\"4Gi\"}}}]}}}}",
+		owner ? ",\"ownerReferences\":[{" : "", owner ? owner : "", owner ? "}]" : "");
+	rules_list("statefulsets", sts);
+	free(sts);
+	rules_list("pods", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"db-0\",\"namespace\":\"shop\","
+			   "\"ownerReferences\":[{\"kind\":\"StatefulSet\",\"name\":\"db\",\"controller\":true}]},"
+			   "\"spec\":{\"containers\":[{\"name\":\"app\"}]},\"status\":{\"phase\":\"Running\"}}");
+	if (vpa)
+		rules_list("verticalpodautoscalers", vpa);
+	char *e = rules_entry("db-0", 150, 700 * MI, 0, "2026-11-11T06:00:00Z");
+	rules_usage(e);
+	free(e);
+	rules_run();
+}
+
+#define PROM_OWNER "\"apiVersion\":\"monitoring.coreos.com/v1\",\"kind\":\"Prometheus\",\"name\":\"k8s\""
+
+Test(rules, operator_managed_workload_is_sized_but_changed_in_its_resource, .fini = rules_fini)
+{
+	rules_operator_case(PROM_OWNER ",\"controller\":true", NULL);
+	const kp_finding *f = rules_find(KP_CAT_OVER_PROVISIONED, "db");
+	cr_assert(f);
+	cr_expect_eq(f->recommended.cpu_request_m, 175);
+	cr_assert_str_eq(f->managed_by_kind, "Prometheus");
+	cr_assert_str_eq(f->managed_by_name, "k8s");
+	const kp_evidence *e = fx_ev(f, "requests_owner");
+	cr_assert(e);
+	cr_expect(strstr(e->summary, "StatefulSet db is managed by Prometheus k8s"), "%s", e->summary);
+	/* the recommend stage: no command (kubectl set resources would be reverted) */
+	kp_finding *mf = (kp_finding *)f;
+	kp_recommend_finding(&rules_fx.cfg, mf);
+	cr_expect_null(mf->action.command);
+	cr_expect(strstr(mf->explanation, "written by Prometheus k8s"), "%s", mf->explanation);
+	rules_fini();
+	/* an owner that is not the controller manages nothing */
+	rules_operator_case(PROM_OWNER ",\"controller\":false", NULL);
+	f = rules_find(KP_CAT_OVER_PROVISIONED, "db");
+	cr_assert(f);
+	cr_expect_null(f->managed_by_kind);
+	cr_expect_null(fx_ev(f, "requests_owner"));
+}
+
+Test(rules, vpa_on_the_operators_resource_owns_its_workload, .fini = rules_fini)
+{
+	rules_operator_case(PROM_OWNER ",\"controller\":true",
+			    "{\"apiVersion\":\"autoscaling.k8s.io/v1\",\"kind\":\"VerticalPodAutoscaler\",\"metadata\":{"
+			    "\"name\":\"prom\",\"namespace\":\"shop\"},\"spec\":{\"targetRef\":{\"apiVersion\":"
+			    "\"monitoring.coreos.com/v1\",\"kind\":\"Prometheus\",\"name\":\"k8s\"}}}");
+	cr_assert_null(rules_find(KP_CAT_OVER_PROVISIONED, "db"));
+	const kp_skip *s = fx_skip(&rules_fx, "db");
+	cr_assert(s);
+	cr_expect(strstr(s->reason, "set by VerticalPodAutoscaler prom (through its target Prometheus k8s) (updateMode "
+				    "Auto)"),
+		  "%s", s->reason);
+}
+
+Test(rules, bad_vpa_update_mode_names_the_field, .fini = rules_fini)
+{
+	rules_empty_snapshot();
+	rules_list("verticalpodautoscalers",
+		   "{\"apiVersion\":\"autoscaling.k8s.io/v1\",\"kind\":\"VerticalPodAutoscaler\",\"metadata\":{\"name\":"
+		   "\"v\",\"namespace\":\"shop\"},\"spec\":{\"targetRef\":{\"kind\":\"Deployment\",\"name\":\"api\"},"
+		   "\"updatePolicy\":{\"updateMode\":\"Sometimes\"}}}");
+	kp_error err = {0};
+	kp_cluster c;
+	kp_cluster_init(&c);
+	cr_assert_neq(kp_snapshot_load(&c, rules_fx.dir, &err), KP_OK);
+	cr_expect(strstr(err.msg, "verticalpodautoscalers.json"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "spec.updatePolicy.updateMode"), "%s", err.msg);
+	cr_expect(strstr(err.msg, "\"Sometimes\" is not a VPA update mode"), "%s", err.msg);
+	kp_cluster_release(&c);
+}

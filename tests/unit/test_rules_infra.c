@@ -821,3 +821,116 @@ Test(infra_node, many_pods_list_five_and_more, .fini = infra_fini)
 		  mv->summary);
 	cr_assert_not_null(strstr(mv->summary, "and 3 more"), "%s", mv->summary);
 }
+
+/* The node autoscalers' annotations. infra_node has no annotations of its
+ * own: its labels fragment closes the labels and opens them (the fragment
+ * lands just before the labels' closing brace). */
+#define INFRA_NODE_ANN(k, v) "},\"annotations\":{\"" k "\":\"" v "\""
+
+/* node-a and node-b at 25%, node-c at 75%; node-a annotated with ann. */
+static void infra_annotated_nodes(const char *ann)
+{
+	infra_snapshot();
+	kp_buf n, p;
+	kp_buf_init(&n);
+	kp_buf_init(&p);
+	infra_node(&n, "node-a", 4, 16, ann, NULL, false, true);
+	infra_node(&n, "node-b", 4, 16, NULL, NULL, false, true);
+	infra_node(&n, "node-c", 4, 16, NULL, NULL, false, true);
+	infra_pod(&p, "a1", "node-a", 1000, 2048, NULL, NULL);
+	infra_pod(&p, "b1", "node-b", 1000, 2048, NULL, NULL);
+	infra_pod(&p, "c1", "node-c", 3000, 12288, NULL, NULL);
+	infra_nodes_pods(&n, &p);
+	infra_run(kp_rule_underutilized_node);
+}
+
+Test(infra_node, scale_down_disabled_by_its_operator_is_not_a_finding, .fini = infra_fini)
+{
+	static const char *const anns[] = {INFRA_NODE_ANN("cluster-autoscaler.kubernetes.io/scale-down-disabled", "true"),
+					   INFRA_NODE_ANN("karpenter.sh/do-not-disrupt", "true"),
+					   INFRA_NODE_ANN("karpenter.sh/do-not-consolidate", "true")};
+	static const char *const said[] = {"scale-down-disabled=true", "do-not-disrupt=true", "do-not-consolidate=true"};
+	for (size_t i = 0; i < 3; i++) {
+		infra_annotated_nodes(anns[i]);
+		cr_assert_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-a"), "case %zu", i);
+		const kp_skip *s = infra_skip("node-a");
+		cr_assert(s, "case %zu: skipped", i);
+		cr_expect(strstr(s->reason, "scale-down disabled by its operator"), "%s", s->reason);
+		cr_expect(strstr(s->reason, said[i]), "%s", s->reason);
+		/* it still takes the pods of the next candidate */
+		const kp_finding *f = infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-b");
+		cr_assert(f, "case %zu: node-b goes instead", i);
+		cr_expect(strstr(infra_ev(f, "pods_to_move")->summary, "shop/b1 to node-a"), "%s",
+			  infra_ev(f, "pods_to_move")->summary);
+		infra_fini();
+	}
+	/* "false" says nothing */
+	infra_annotated_nodes(INFRA_NODE_ANN("cluster-autoscaler.kubernetes.io/scale-down-disabled", "false"));
+	cr_assert(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-a"));
+}
+
+/* node-a's a1 carries the pod annotation ann (NULL: none), under
+ * nodes.not_evictable_pods policy (NULL: the default); node-a also runs
+ * a DaemonSet pod marked safe-to-evict=false, which stays with the node
+ * (no requests, so node-a stays the first candidate, by name). */
+static void infra_pinned_pod(const char *ann, const char *policy)
+{
+	infra_snapshot();
+	if (policy) { /* nodes.not_evictable_pods */
+		free(infra_fx.cfg.rules.nodes.not_evictable_pods);
+		infra_fx.cfg.rules.nodes.not_evictable_pods = kp_xstrdup(policy);
+	}
+	kp_buf n, p;
+	kp_buf_init(&n);
+	kp_buf_init(&p);
+	infra_node(&n, "node-a", 4, 16, NULL, NULL, false, true);
+	infra_node(&n, "node-b", 4, 16, NULL, NULL, false, true);
+	infra_node(&n, "node-c", 4, 16, NULL, NULL, false, true);
+	infra_add(&p,
+		  "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a1\",\"namespace\":\"shop\",%s%s%s"
+		  "\"ownerReferences\":[{\"kind\":\"ReplicaSet\",\"name\":\"owner-a1\",\"controller\":true}]},\"spec\":{"
+		  "\"nodeName\":\"node-a\",\"containers\":[{\"name\":\"app\",\"resources\":{\"requests\":{\"cpu\":\"1000m\","
+		  "\"memory\":\"2048Mi\"}}}]},\"status\":{\"phase\":\"Running\"}}",
+		  ann ? "\"annotations\":{" : "", ann ? ann : "", ann ? "}," : "");
+	infra_add(&p,
+		  "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"ds-a\",\"namespace\":\"shop\","
+		  "\"annotations\":{\"cluster-autoscaler.kubernetes.io/safe-to-evict\":\"false\"},\"ownerReferences\":[{"
+		  "\"kind\":\"DaemonSet\",\"name\":\"agent\",\"controller\":true}]},\"spec\":{\"nodeName\":\"node-a\","
+		  "\"containers\":[{\"name\":\"app\"}]},"
+		  "\"status\":{\"phase\":\"Running\"}}");
+	infra_pod(&p, "b1", "node-b", 1000, 2048, NULL, NULL);
+	infra_pod(&p, "c1", "node-c", 3000, 12288, NULL, NULL);
+	infra_nodes_pods(&n, &p);
+	infra_run(kp_rule_underutilized_node);
+}
+
+Test(infra_node, a_pod_that_must_not_be_evicted_makes_the_drain_critical, .fini = infra_fini)
+{
+	static const char *const anns[] = {"\"cluster-autoscaler.kubernetes.io/safe-to-evict\":\"false\"",
+					   "\"karpenter.sh/do-not-disrupt\":\"true\"", "\"karpenter.sh/do-not-evict\":\"true\""};
+	for (size_t i = 0; i < 3; i++) {
+		infra_pinned_pod(anns[i], NULL);
+		const kp_finding *f = infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-a");
+		cr_assert(f, "case %zu: still a finding", i);
+		cr_expect_eq(f->risk, KP_RISK_CRITICAL, "case %zu", i);
+		cr_expect_eq(f->confidence, KP_CONF_LOW, "case %zu", i);
+		const kp_evidence *e = infra_ev(f, "pods_not_evictable");
+		cr_assert(e, "case %zu", i);
+		cr_expect_eq(e->value, 1, "a1 only: the DaemonSet pod stays with the node");
+		cr_expect(strstr(e->summary, "shop/a1"), "%s", e->summary);
+		cr_expect(strstr(e->summary, "never a routine step"), "%s", e->summary);
+		infra_fini();
+	}
+	/* stricter: nodes.not_evictable_pods skip, no finding at all */
+	infra_pinned_pod(anns[0], "skip");
+	cr_expect_null(infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-a"));
+	const kp_skip *s = infra_skip("node-a");
+	cr_expect(s && strstr(s->reason, "nodes.not_evictable_pods is skip"), "%s", s ? s->reason : "no skip");
+	infra_fini();
+	/* safe-to-evict=true, or none: the usual high-risk review */
+	infra_pinned_pod("\"cluster-autoscaler.kubernetes.io/safe-to-evict\":\"true\"", NULL);
+	const kp_finding *f = infra_find(KP_CAT_UNDERUTILIZED_NODE, "node-a");
+	cr_assert(f);
+	cr_expect_eq(f->risk, KP_RISK_HIGH);
+	cr_expect_null(infra_ev(f, "pods_not_evictable"));
+}

@@ -123,6 +123,9 @@ typedef enum {
 	SC_D_PVC,
 	SC_D_PV,
 	SC_D_HPA,
+	SC_D_VPA_POLICY,
+	SC_D_VPA_REC,
+	SC_D_VPA,
 	SC_D_NAMESPACE,
 	SC_D_NODE,
 	SC_D_SERVICE,
@@ -200,6 +203,7 @@ static const sc_field sc_meta_fields[] = {
 	SC_F(kp_meta, name, SC_STR),
 	SC_F(kp_meta, created, SC_INT),
 	SC_F(kp_meta, ignored, SC_BOOL),
+	SC_F(kp_meta, owner_controller, SC_BOOL),
 	SC_ARR(kp_meta, labels, nlabels, SC_D_KV),
 	SC_ARR(kp_meta, annotations, nannotations, SC_D_KV),
 	SC_F(kp_meta, owner_kind, SC_STR),
@@ -253,6 +257,7 @@ static const sc_field sc_workload_fields[] = {
 	SC_SUB(kp_workload, spec, SC_D_PODSPEC),
 	SC_STRV(kp_workload, claim_templates, nclaim_templates),
 	SC_LNK(kp_workload, hpa, hpas, SC_D_HPA),
+	SC_LNK(kp_workload, vpa, vpas, SC_D_VPA),
 	SC_F(kp_workload, job_completion_time, SC_INT),
 	SC_F(kp_workload, job_failed_time, SC_INT),
 	SC_F(kp_workload, job_succeeded, SC_BOOL),
@@ -331,6 +336,33 @@ static const sc_field sc_service_fields[] = {
 	SC_F(kp_service, lb_ingress, SC_STR),
 };
 
+static const sc_field sc_vpa_policy_fields[] = {
+	SC_F(kp_vpa_policy, container, SC_STR),
+	SC_F(kp_vpa_policy, off, SC_BOOL),
+	SC_F(kp_vpa_policy, controlled, SC_INT),
+	SC_F(kp_vpa_policy, requests_only, SC_BOOL),
+};
+
+static const sc_field sc_vpa_rec_fields[] = {
+	SC_F(kp_vpa_rec, container, SC_STR),
+	SC_F(kp_vpa_rec, lower_cpu_m, SC_INT),
+	SC_F(kp_vpa_rec, lower_mem_b, SC_INT),
+	SC_F(kp_vpa_rec, target_cpu_m, SC_INT),
+	SC_F(kp_vpa_rec, target_mem_b, SC_INT),
+	SC_F(kp_vpa_rec, upper_cpu_m, SC_INT),
+	SC_F(kp_vpa_rec, upper_mem_b, SC_INT),
+};
+
+static const sc_field sc_vpa_fields[] = {
+	SC_SUB(kp_vpa, meta, SC_D_META),
+	SC_F(kp_vpa, target_kind, SC_STR),
+	SC_F(kp_vpa, target_name, SC_STR),
+	SC_F(kp_vpa, update_mode, SC_STR),
+	SC_F(kp_vpa, updating, SC_BOOL),
+	SC_ARR(kp_vpa, policies, npolicies, SC_D_VPA_POLICY),
+	SC_ARR(kp_vpa, recs, nrecs, SC_D_VPA_REC),
+};
+
 static const sc_field sc_endpointslice_fields[] = {
 	SC_SUB(kp_endpointslice, meta, SC_D_META),
 	SC_F(kp_endpointslice, service_name, SC_STR),
@@ -394,6 +426,7 @@ static const sc_field sc_cluster_fields[] = {
 	SC_TOP(pvcs, SC_D_PVC),
 	SC_TOP(pvs, SC_D_PV),
 	SC_TOP(hpas, SC_D_HPA),
+	SC_TOP(vpas, SC_D_VPA),
 	SC_TOP(namespaces, SC_D_NAMESPACE),
 	SC_TOP(nodes, SC_D_NODE),
 	SC_TOP(services, SC_D_SERVICE),
@@ -415,6 +448,9 @@ static const sc_desc sc_descs[SC_D_COUNT] = {
 	[SC_D_PVC] = SC_DESC(kp_pvc, sc_pvc_fields),
 	[SC_D_PV] = SC_DESC(kp_pv, sc_pv_fields),
 	[SC_D_HPA] = SC_DESC(kp_hpa, sc_hpa_fields),
+	[SC_D_VPA_POLICY] = SC_DESC(kp_vpa_policy, sc_vpa_policy_fields),
+	[SC_D_VPA_REC] = SC_DESC(kp_vpa_rec, sc_vpa_rec_fields),
+	[SC_D_VPA] = SC_DESC(kp_vpa, sc_vpa_fields),
 	[SC_D_NAMESPACE] = SC_DESC(kp_namespace, sc_namespace_fields),
 	[SC_D_NODE] = SC_DESC(kp_node, sc_node_fields),
 	[SC_D_SERVICE] = SC_DESC(kp_service, sc_service_fields),
@@ -453,16 +489,19 @@ static void sc_field_count_guard(void)
 	/* nested model structs are copied from the variables above them, so a
 	 * shifted list fails as "incompatible types", not as brace noise */
 	kp_kv kv = {0, 0};
-	kp_meta meta = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_meta meta = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_container ct = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_toleration tol = {0, 0, 0, 0};
 	kp_taint taint = {0, 0, 0};
 	kp_podspec ps = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-	kp_workload wl = {meta, 0, 0, ps, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_workload wl = {meta, 0, 0, ps, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_pod pod = {meta, 0, 0, ps, 0};
 	kp_pvc pvc = {meta, 0, 0, 0, 0, 0};
 	kp_pv pv = {meta, 0, 0, 0, 0, 0, 0};
 	kp_hpa hpa = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_vpa_policy vpol = {0, 0, 0, 0};
+	kp_vpa_rec vrec = {0, 0, 0, 0, 0, 0, 0};
+	kp_vpa vpa = {meta, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_namespace ns = {meta};
 	kp_node node = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_service svc = {meta, 0, 0, 0, 0, 0};
@@ -471,8 +510,8 @@ static void sc_field_count_guard(void)
 	kp_usage u = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_missing miss = {0, 0, 0, 0, 0, 0};
 	/* the arena, collected[] and the KP_ARRAYs have no named type to copy */
-	kp_cluster c = {{0}, 0, 0, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
-	(void)kv, (void)ct, (void)tol, (void)taint, (void)wl, (void)pod, (void)pvc, (void)pv, (void)hpa, (void)ns;
+	kp_cluster c = {{0}, 0, 0, 0, {0}, 0, 0, 0, 0, 0, {0}, {0}, 0, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}};
+	(void)kv, (void)ct, (void)tol, (void)taint, (void)wl, (void)pod, (void)pvc, (void)pv, (void)hpa, (void)vpol, (void)vrec, (void)vpa, (void)ns;
 	(void)node, (void)svc, (void)eps, (void)sc, (void)u, (void)miss, (void)c;
 }
 

@@ -28,6 +28,16 @@
  * workload (the workload wins) override the configuration; the evidence
  * names them.
  *
+ * Other owners of the requests: a VerticalPodAutoscaler in any updateMode
+ * but Off rewrites the requests it controls (per container: its policy's
+ * mode and controlledResources; limits too unless controlledValues is
+ * RequestsOnly), so kopilot proposes nothing on those (a pull request would
+ * be undone at its next update) and says what the VPA does instead; in
+ * updateMode Off its recommendation is input: never below its lowerBound.
+ * A workload whose controller is an operator's resource (a StatefulSet of a
+ * Prometheus) is still sized, but the change belongs in that resource: no
+ * command, resource.managed_by names it, and no pull request edits it.
+ *
  * Safety: the memory recommendation is never below the observed peak (the
  * margin is added on top, and the floor only raises it); workloads with less
  * than min_history_hours of history are skipped, not guessed.
@@ -301,6 +311,74 @@ static bool oom_at_current_limit(kp_analyze_ctx *x, const kp_workload *w, const 
 	return *pod != NULL;
 }
 
+/* What the workload's VPA does to container k: the container's own policy
+ * entry, else the "*" one, else the VPA's defaults (both resources,
+ * requests and limits). */
+typedef struct {
+	const kp_vpa *vpa;
+	unsigned owned;        /* KP_VPA_CPU | KP_VPA_MEMORY it rewrites (updating, mode not Off) */
+	bool owns_limits;      /* controlledValues RequestsAndLimits: the limits follow its requests */
+	const kp_vpa_rec *rec; /* its recommendation for k, NULL: none yet */
+} vpa_view;
+
+static void vpa_view_of(const kp_workload *w, const kp_container *k, vpa_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	const kp_vpa *vpa = w->vpa;
+	if (!vpa)
+		return;
+	v->vpa = vpa;
+	const kp_vpa_policy *own = NULL, *star = NULL;
+	for (size_t i = 0; i < vpa->npolicies; i++) {
+		if (!strcmp(vpa->policies[i].container, k->name) && !own)
+			own = &vpa->policies[i];
+		else if (!strcmp(vpa->policies[i].container, "*") && !star)
+			star = &vpa->policies[i];
+	}
+	const kp_vpa_policy *p = own ? own : star;
+	if (vpa->updating && !(p && p->off)) {
+		v->owned = p ? p->controlled : (KP_VPA_CPU | KP_VPA_MEMORY);
+		v->owns_limits = !(p && p->requests_only);
+	}
+	for (size_t i = 0; i < vpa->nrecs; i++)
+		if (!strcmp(vpa->recs[i].container, k->name))
+			v->rec = &vpa->recs[i];
+}
+
+/* "VerticalPodAutoscaler NAME" and, when it targets the workload's
+ * controller, " (through its target Prometheus main)". */
+static void vpa_name(const kp_workload *w, const kp_vpa *vpa, char *out, size_t n)
+{
+	bool via_owner = strcmp(vpa->target_kind, kp_workload_kind_name(w->wkind)) ||
+			 strcmp(vpa->target_name, w->meta.name);
+	snprintf(out, n, "VerticalPodAutoscaler %s%s%s%s%s", vpa->meta.name, via_owner ? " (through its target " : "",
+		 via_owner ? vpa->target_kind : "", via_owner ? " " : "", via_owner ? vpa->target_name : "");
+	if (via_owner && strlen(out) + 2 <= n)
+		strcat(out, ")");
+}
+
+/* "120m CPU and 300Mi memory" from a recommendation's bound, what of it is known. */
+static void vpa_pair(int64_t cpu, int64_t mem, char *out, size_t n)
+{
+	char a[32] = "", b[32] = "";
+	if (cpu != KP_UNSET)
+		kp_format_cpu(cpu, a, sizeof(a));
+	if (mem != KP_UNSET)
+		kp_format_bytes(mem, b, sizeof(b));
+	snprintf(out, n, "%s%s%s%s%s", a, *a ? " CPU" : "", *a && *b ? " and " : "", b, *b ? " memory" : "");
+	if (!*a && !*b)
+		snprintf(out, n, "nothing");
+}
+
+/* Whether the workload's controller is not a Kubernetes workload but an
+ * operator's resource, which writes the pod template. */
+static bool operator_managed(const kp_workload *w)
+{
+	kp_workload_kind k;
+	return w->meta.owner_controller && w->meta.owner_kind && w->meta.owner_name &&
+	       !kp_workload_kind_parse(w->meta.owner_kind, &k) && strcmp(w->meta.owner_kind, "Node") != 0;
+}
+
 static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_container *k,
 			    const kp_usage *const *us, size_t nus, const params_t *pp)
 {
@@ -379,6 +457,27 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 				mem_target = rt_floor;
 		}
 	}
+	/* A VPA's recommendation is a second opinion on the same usage: never
+	 * propose less than what its recommender calls the least it needs
+	 * (lowerBound, below which its updater would evict the pod; or its
+	 * target, rightsizing.vpa_floor). Only where the VPA does not set the
+	 * request itself (then nothing is proposed). */
+	vpa_view vv;
+	vpa_view_of(w, k, &vv);
+	bool vpa_target = strcmp(cfg->rules.rightsizing.vpa_floor, "target") == 0;
+	int64_t vpa_cpu = vv.rec ? (vpa_target ? vv.rec->target_cpu_m : vv.rec->lower_cpu_m) : KP_UNSET;
+	int64_t vpa_mem = vv.rec ? (vpa_target ? vv.rec->target_mem_b : vv.rec->lower_mem_b) : KP_UNSET;
+	int64_t vpa_cpu_floor = 0, vpa_mem_floor = 0;
+	if (!(vv.owned & KP_VPA_CPU) && vpa_cpu > 0) {
+		vpa_cpu_floor = round_up((double)vpa_cpu, 5);
+		if (vpa_cpu_floor > cpu_target)
+			cpu_target = vpa_cpu_floor;
+	}
+	if (!(vv.owned & KP_VPA_MEMORY) && vpa_mem > 0) {
+		vpa_mem_floor = round_up((double)vpa_mem, MIB);
+		if (vpa_mem_floor > mem_target)
+			mem_target = vpa_mem_floor;
+	}
 	bool mem_under = u.oom_kills > 0 || (k->mem_request_b != KP_UNSET && u.mem_peak > (double)k->mem_request_b);
 	bool cpu_under = k->cpu_request_m != KP_UNSET && u.cpu_ref > (double)k->cpu_request_m &&
 			 cpu_target - k->cpu_request_m >= cfg->rules.rightsizing.min_cpu_change_m;
@@ -391,6 +490,44 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 			significant(cfg, k->cpu_request_m, cpu_target, cfg->rules.rightsizing.min_cpu_change_m);
 	bool mem_over = !mem_under && rt_heap >= 0 &&
 			significant(cfg, k->mem_request_b, mem_target, cfg->rules.rightsizing.min_memory_change_b);
+	/* What an updating VPA sets is not kopilot's to change: those
+	 * proposals are dropped, and when nothing else is left the skip says
+	 * what the VPA does instead. */
+	unsigned vpa_took = 0;
+	if (vv.owned) {
+		bool any = cpu_over || cpu_under || mem_over || mem_under || throttled;
+		if (vv.owned & KP_VPA_CPU) {
+			if (cpu_over || cpu_under || (throttled && vv.owns_limits))
+				vpa_took |= KP_VPA_CPU;
+			cpu_over = cpu_under = false;
+			if (vv.owns_limits)
+				throttled = false;
+		}
+		if ((vv.owned & KP_VPA_MEMORY) && (mem_over || mem_under)) {
+			vpa_took |= KP_VPA_MEMORY;
+			mem_over = mem_under = false;
+		}
+		if (any && !(cpu_over || cpu_under || mem_over || mem_under || throttled)) {
+			char who[200], now[96];
+			vpa_name(w, vv.vpa, who, sizeof(who));
+			if (vv.rec)
+				vpa_pair(vv.owned & KP_VPA_CPU ? vv.rec->target_cpu_m : KP_UNSET,
+					 vv.owned & KP_VPA_MEMORY ? vv.rec->target_mem_b : KP_UNSET, now, sizeof(now));
+			kp_findings_skip(x->out, api, kind, w->meta.namespace_, w->meta.name,
+					 "container %s: %s set by %s (updateMode %s), which would undo a change here when "
+					 "it next updates the pods; %s%s%s",
+					 k->name,
+					 vpa_took == (KP_VPA_CPU | KP_VPA_MEMORY) ? "its CPU and memory requests are"
+					 : vpa_took & KP_VPA_CPU			 ? "its CPU request is"
+										 : "its memory request is",
+					 who, vv.vpa->update_mode ? vv.vpa->update_mode : "Auto",
+					 !vv.rec ? "it has no recommendation for this container yet"
+					 : vpa_took == (KP_VPA_CPU | KP_VPA_MEMORY) ? "it sets them to its target, now "
+										     : "it sets it to its target, now ",
+					 vv.rec ? now : "", vv.rec ? ": tune the VPA (minAllowed, maxAllowed) instead" : "");
+			return;
+		}
+	}
 	/* OOM-killed at this very limit (pod status): the window's peak does
 	 * not show what it needed then, so memory is not lowered */
 	const kp_pod *oom_pod = NULL;
@@ -544,6 +681,44 @@ static void judge_container(kp_analyze_ctx *x, const kp_workload *w, const kp_co
 						"or above that plus its non-heap overhead, %s",
 						k->rt_setting, h, fl);
 		}
+	}
+	if (vv.owned) {
+		/* what is left: the other resource, or (both owned, limits not)
+		 * a throttling CPU limit */
+		char who[200];
+		vpa_name(w, vv.vpa, who, sizeof(who));
+		bool both = vv.owned == (KP_VPA_CPU | KP_VPA_MEMORY), cpu = vv.owned & KP_VPA_CPU;
+		kp_finding_add_evidence(f, "vpa_owner", 0, false, NULL,
+					"%s (updateMode %s) sets this container's %s%s, which a change here would not "
+					"survive, so only its %s is proposed",
+					who, vv.vpa->update_mode ? vv.vpa->update_mode : "Auto",
+					both ? "CPU and memory requests" : cpu ? "CPU request" : "memory request",
+					vv.owns_limits ? (both ? " and limits" : " and limit") : "",
+					both ? "CPU limit" : cpu ? "memory" : "CPU");
+	}
+	if (vv.rec && (vv.owned & (KP_VPA_CPU | KP_VPA_MEMORY)) != (KP_VPA_CPU | KP_VPA_MEMORY)) {
+		char who[200], tg[96], lo[96];
+		vpa_name(w, vv.vpa, who, sizeof(who));
+		vpa_pair(vv.owned & KP_VPA_CPU ? KP_UNSET : vv.rec->target_cpu_m,
+			 vv.owned & KP_VPA_MEMORY ? KP_UNSET : vv.rec->target_mem_b, tg, sizeof(tg));
+		vpa_pair(vpa_cpu_floor ? vpa_cpu : KP_UNSET, vpa_mem_floor ? vpa_mem : KP_UNSET, lo, sizeof(lo));
+		kp_finding_add_evidence(f, "vpa_recommendation", 0, false, NULL,
+					"%s %s: target %s%s%s%s%s", who,
+					vv.vpa->updating ? "also recommends what it does not set"
+							 : "only recommends (updateMode Off), which is input here",
+					tg, vpa_cpu_floor || vpa_mem_floor ? "; the proposal never goes below its " : "",
+					vpa_cpu_floor || vpa_mem_floor ? (vpa_target ? "target" : "lower bound") : "",
+					vpa_cpu_floor || vpa_mem_floor ? " (rightsizing.vpa_floor), " : "",
+					vpa_cpu_floor || vpa_mem_floor ? lo : "");
+	}
+	if (operator_managed(w)) {
+		kp_finding_add_evidence(f, "requests_owner", 0, false, NULL,
+					"%s %s is managed by %s %s (its controller), which writes its pod template: make "
+					"this change in the %s's resources, since a change to the %s itself would be "
+					"reverted",
+					kind, w->meta.name, w->meta.owner_kind, w->meta.owner_name, w->meta.owner_kind, kind);
+		f->managed_by_kind = kp_xstrdup(w->meta.owner_kind);
+		f->managed_by_name = kp_xstrdup(w->meta.owner_name);
 	}
 	if (oom_held) {
 		char t[32];

@@ -38,6 +38,17 @@
  *    is no longer a candidate (its new pods would have to move again).
  * 4. Never below max(1, nodes.min_nodes) Ready schedulable nodes: the last
  *    node is never flagged.
+ * 5. The node autoscalers' own annotations: a candidate whose operator
+ *    disabled its scale-down (cluster-autoscaler.kubernetes.io/
+ *    scale-down-disabled=true, Karpenter's karpenter.sh/do-not-disrupt=true
+ *    or the older do-not-consolidate=true) is not a finding (skipped, with
+ *    the annotation); it still takes moved pods. A pod that must move but
+ *    is marked not to be evicted (cluster-autoscaler.kubernetes.io/
+ *    safe-to-evict=false, karpenter.sh/do-not-disrupt=true or the older
+ *    do-not-evict=true) leaves the finding standing, at risk critical and
+ *    confidence low, naming the pods: the autoscaler will not take such a
+ *    node away, so draining it is a decision for the pods' owners
+ *    (nodes.not_evictable_pods: skip makes such a node no finding at all).
  * Not modelled (so confidence is medium and the action is a review):
  * actual usage (requests only), PodDisruptionBudgets, pod anti-affinity and
  * topology spread, preferred affinity, local storage (local PVs, hostPath,
@@ -219,6 +230,33 @@ static long node_of(const node_state *ns, size_t n, const char *name)
 	return hit ? (long)(hit - ns) : -1;
 }
 
+static bool ann_is(const kp_meta *m, const char *key, const char *value)
+{
+	const char *v = kp_meta_annotation(m, key);
+	return v && strcmp(v, value) == 0;
+}
+
+/* The annotation by which a node's operator keeps autoscalers from
+ * removing it, NULL when none says so. */
+static const char *scale_down_disabled(const kp_node *n)
+{
+	if (ann_is(&n->meta, KP_ANN_CA_SCALE_DOWN_DISABLED, "true"))
+		return KP_ANN_CA_SCALE_DOWN_DISABLED "=true";
+	if (ann_is(&n->meta, KP_ANN_KARPENTER_DO_NOT_DISRUPT, "true"))
+		return KP_ANN_KARPENTER_DO_NOT_DISRUPT "=true";
+	if (ann_is(&n->meta, KP_ANN_KARPENTER_DO_NOT_CONSOLIDATE, "true"))
+		return KP_ANN_KARPENTER_DO_NOT_CONSOLIDATE "=true";
+	return NULL;
+}
+
+/* Whether a pod is marked not to be evicted by a node autoscaler. */
+static bool not_evictable(const kp_pod *p)
+{
+	return ann_is(&p->meta, KP_ANN_CA_SAFE_TO_EVICT, "false") ||
+	       ann_is(&p->meta, KP_ANN_KARPENTER_DO_NOT_DISRUPT, "true") ||
+	       ann_is(&p->meta, KP_ANN_KARPENTER_DO_NOT_EVICT, "true");
+}
+
 static void add_finding(kp_analyze_ctx *x, const node_state *ns, const node_state *cand, const pod_req *moved,
 			size_t nmoved, const placement *pl, size_t stay_ds, size_t stay_static)
 {
@@ -272,6 +310,30 @@ static void add_finding(kp_analyze_ctx *x, const node_state *ns, const node_stat
 		kp_finding_add_evidence(f, "instance_type", n->spot ? 1 : 0, false, NULL, "Instance type %s%s",
 					n->instance_type ? n->instance_type : "unknown",
 					n->spot ? ", spot/preemptible capacity" : "");
+	size_t pinned = 0;
+	kp_buf_init(&s);
+	for (size_t i = 0; i < nmoved; i++) {
+		const kp_pod *p = moved[i].pod;
+		if (!not_evictable(p))
+			continue;
+		if (pinned++ < 5)
+			kp_buf_printf(&s, "%s%s/%s", pinned > 1 ? ", " : "", p->meta.namespace_ ? p->meta.namespace_ : "",
+				      p->meta.name);
+	}
+	if (pinned) {
+		/* the autoscaler itself would never take this node away while
+		 * they run: a drain overrides their owners' word (or, with
+		 * nodes.not_evictable_pods: skip, the caller said no finding) */
+		f->risk = KP_RISK_CRITICAL;
+		f->confidence = KP_CONF_LOW;
+		kp_finding_add_evidence(f, "pods_not_evictable", (double)pinned, true, "pods",
+					"%zu pod%s that would move %s marked not to be evicted (%s=false or %s=true): %s%s. "
+					"The cluster autoscaler keeps a node with such pods, so draining it is a decision "
+					"for their owners, never a routine step",
+					pinned, pinned == 1 ? "" : "s", pinned == 1 ? "is" : "are", KP_ANN_CA_SAFE_TO_EVICT,
+					KP_ANN_KARPENTER_DO_NOT_DISRUPT, kp_buf_cstr(&s), pinned > 5 ? " and more" : "");
+	}
+	kp_buf_release(&s);
 	kp_finding_add_evidence(f, NULL, 0, false, NULL,
 				"Simulated on requests, not usage; PodDisruptionBudgets, pod anti-affinity, local "
 				"storage and pod-count limits are not modelled: review before draining");
@@ -378,6 +440,15 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 		s->mem_ratio = (double)s->req_mem / (double)n->alloc_mem_b;
 		double max = x->cfg->rules.nodes.max_requested_ratio;
 		if (s->cpu_ratio < max && s->mem_ratio < max) {
+			const char *kept = scale_down_disabled(n);
+			if (kept) { /* its operator's word; it still takes moved pods */
+				kp_findings_skip(x->out, "v1", "Node", NULL, n->meta.name,
+						 "scale-down disabled by its operator (annotation %s): not proposed for "
+						 "removal, though its pods request only %.0f%% of its CPU and %.0f%% of its "
+						 "memory",
+						 kept, s->cpu_ratio * 100, s->mem_ratio * 100);
+				continue;
+			}
 			s->candidate = true;
 			ncand++;
 		}
@@ -394,6 +465,7 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 	if (ncand > 1)
 		qsort(order, ncand, sizeof(*order), cmp_candidate);
 
+	bool skip_pinned = strcmp(x->cfg->rules.nodes.not_evictable_pods, "skip") == 0;
 	pod_req *moved = NULL;
 	placement *pl = NULL;
 	size_t cap = 0, removed = 0;
@@ -422,6 +494,14 @@ void kp_rule_underutilized_node(kp_analyze_ctx *x)
 			}
 			if (pod->spec.has_affinity) {
 				pinned = true; /* required node affinity: we cannot say where it may go */
+				break;
+			}
+			if (skip_pinned && not_evictable(pod)) {
+				pinned = true; /* nodes.not_evictable_pods: skip */
+				kp_findings_skip(x->out, "v1", "Node", NULL, cand->node->meta.name,
+						 "pod %s/%s must move but is marked not to be evicted, and "
+						 "nodes.not_evictable_pods is skip",
+						 pod->meta.namespace_ ? pod->meta.namespace_ : "", pod->meta.name);
 				break;
 			}
 			pod_req *r = &moved[nmoved++];

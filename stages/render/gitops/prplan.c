@@ -172,6 +172,15 @@ static void resize(grp *g, json_object *f, const kp_manifests *m, const char *re
 		unlocated(g, f, "the finding names no kind, namespace, name and container");
 		return;
 	}
+	const char *mk = kp_json_str(r, "managed_by.kind"), *mn = kp_json_str(r, "managed_by.name");
+	if (mk && mn) { /* the operator writes the workload: an edit to it would be reverted */
+		char *why = kp_xasprintf("%s %s is written by its controller %s %s (an operator's resource): change the "
+					 "resources in that resource's spec",
+					 kind, name, mk, mn);
+		unlocated(g, f, why);
+		free(why);
+		return;
+	}
 	kp_manifest_loc loc;
 	char *why = NULL;
 	kp_manifest_query q = {kind, ns, name, cont, kp_json_str(r, "gitops.argocd_app"),
