@@ -235,7 +235,7 @@ check "live: env values and last-applied-configuration are redacted (<redacted> 
 	bash -c "grep -q '\"value\":\"<redacted>\"' '$R/live/snapshot/objects/pods.json' && grep -q 'last-applied-configuration\":\"<redacted>\"' '$R/live/snapshot/objects/deployments.json'"
 check "live: the VerticalPodAutoscalers (a custom resource found by discovery) are listed and kept" $PY -c "
 import json; d = json.load(open('$R/live/snapshot/objects/verticalpodautoscalers.json'))
-assert [i['metadata']['name'] for i in d['items']] == ['cart-api', 'storefront'], d['items']
+assert [i['metadata']['name'] for i in d['items']] == ['goldilocks-grafana', 'kube-state-metrics'], d['items']
 assert all(i['kind'] == 'VerticalPodAutoscaler' and 'managedFields' not in i['metadata'] for i in d['items'])"
 check "live: cluster.json has source live, the server and the context" $PY -c "
 import json; c = json.load(open('$R/live/snapshot/cluster.json'))

@@ -6,10 +6,8 @@ of the stream), literal env values and last-applied-configuration
 annotations holding them. Every value to redact contains MARK, so a grep
 for it finds any leak. Findings do not change (none of it is read by the
 rules).
-
-The served cluster also gets what the demo does not have: VerticalPodAutoscalers
-(a custom resource, found by discovery, its items keeping apiVersion and kind),
-one updating and one recommendation-only."""
+The demo's VerticalPodAutoscalers are served as a custom resource: found by
+discovery, their items keeping apiVersion and kind."""
 import json
 import os
 import sys
@@ -67,28 +65,6 @@ def main():
         with open(os.path.join(dst, "objects", f), "w", encoding="utf-8") as out:
             json.dump(doc, out, indent=2, ensure_ascii=False)
             out.write("\n")
-    if not os.path.exists(os.path.join(src, "objects", "verticalpodautoscalers.json")):
-        with open(os.path.join(dst, "objects", "verticalpodautoscalers.json"), "w", encoding="utf-8") as out:
-            json.dump(vpas(), out, indent=2)
-            out.write("\n")
-
-
-def vpas():
-    def vpa(ns, name, target, mode, rec):
-        v = {"apiVersion": "autoscaling.k8s.io/v1", "kind": "VerticalPodAutoscaler",
-             "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-10-01T00:00:00Z",
-                          "managedFields": managed(0)},
-             "spec": {"targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
-                      "updatePolicy": {"updateMode": mode},
-                      "resourcePolicy": {"containerPolicies": [{"containerName": "*", "controlledResources": ["cpu", "memory"]}]}},
-             "status": {"conditions": [{"type": "RecommendationProvided", "status": "True"}]}}
-        if rec:
-            v["status"]["recommendation"] = {"containerRecommendations": [
-                {"containerName": target, "lowerBound": {"cpu": "25m", "memory": "262144k"},
-                 "target": {"cpu": "50m", "memory": "300Mi"}, "upperBound": {"cpu": "200m", "memory": "1238659775"}}]}
-        return v
-    return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
-            "items": [vpa("checkout", "cart-api", "cart-api", "Auto", True), vpa("web", "storefront", "storefront", "Off", False)]}
 
 
 if __name__ == "__main__":
