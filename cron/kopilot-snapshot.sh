@@ -12,29 +12,27 @@ set -u
 dir=${1:?usage: kopilot-snapshot.sh DIR}
 mkdir -p "$dir/objects"
 rc=0
+
+# get RESOURCE FILE: objects/FILE.json, written only when the list succeeds
+get() {
+	if kubectl get "$1" -A -o json >"$dir/objects/.$2.json.tmp" 2>"$dir/objects/.$2.err"; then
+		mv "$dir/objects/.$2.json.tmp" "$dir/objects/$2.json"
+		rm -f "$dir/objects/.$2.err"
+	else
+		echo "kopilot-snapshot: kubectl get $1 failed: $(cat "$dir/objects/.$2.err")" >&2
+		rm -f "$dir/objects/.$2.json.tmp" "$dir/objects/.$2.err"
+		rc=3
+	fi
+}
+
 for r in pods deployments replicasets statefulsets daemonsets jobs cronjobs persistentvolumeclaims \
 	persistentvolumes services endpointslices nodes horizontalpodautoscalers namespaces storageclasses; do
-	if kubectl get "$r" -A -o json >"$dir/objects/.$r.json.tmp" 2>"$dir/objects/.$r.err"; then
-		mv "$dir/objects/.$r.json.tmp" "$dir/objects/$r.json"
-		rm -f "$dir/objects/.$r.err"
-	else
-		echo "kopilot-snapshot: kubectl get $r failed: $(cat "$dir/objects/.$r.err")" >&2
-		rm -f "$dir/objects/.$r.json.tmp" "$dir/objects/.$r.err"
-		rc=3
-	fi
+	get "$r" "$r"
 done
-# the optional lists: only where their CRDs are installed (no CRD, no file:
+# the optional lists, only where discovery serves them (no CRD, no file:
 # kopilot reads that as "none here", not as a gap)
 for r in rollouts.argoproj.io verticalpodautoscalers.autoscaling.k8s.io; do
-	short=${r%%.*}
 	kubectl api-resources --api-group="${r#*.}" -o name 2>/dev/null | grep -qx "$r" || continue
-	if kubectl get "$r" -A -o json >"$dir/objects/.$short.json.tmp" 2>"$dir/objects/.$short.err"; then
-		mv "$dir/objects/.$short.json.tmp" "$dir/objects/$short.json"
-		rm -f "$dir/objects/.$short.err"
-	else
-		echo "kopilot-snapshot: kubectl get $r failed: $(cat "$dir/objects/.$short.err")" >&2
-		rm -f "$dir/objects/.$short.json.tmp" "$dir/objects/.$short.err"
-		rc=3
-	fi
+	get "$r" "${r%%.*}"
 done
 exit $rc
