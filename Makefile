@@ -36,7 +36,7 @@ DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 LIB_SRCS := $(wildcard pipeline/*.c stages/*/*.c stages/*/*/*.c)
 LIB_SRCS := $(filter-out pipeline/main.c,$(LIB_SRCS))
-LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/templates.o
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/templates.o $(BUILD)/gen/skills.o
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(BUILD)/unit-tests
 
@@ -66,6 +66,24 @@ $(BUILD)/gen/templates.c: templates/report.md.mustache templates/pr-body.md.must
 
 $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
+
+# The built-in skills likewise (stages/analyze/agents/skills.h): the files'
+# text, NUL-terminated, and their paths.
+SKILL_FILES := $(sort $(wildcard skills/builtin/*.yaml))
+$(BUILD)/gen/skills.c: $(SKILL_FILES) Makefile
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from the files of skills/builtin by the Makefile */'; \
+	  echo '#include "stages/analyze/agents/skills.h"'; \
+	  i=0; for f in $(SKILL_FILES); do \
+	    echo "static const unsigned char s$$i[] = {"; xxd -i < $$f; echo ', 0x00 };'; i=$$((i+1)); done; \
+	  echo 'static const kp_builtin_file files[] = {'; \
+	  i=0; for f in $(SKILL_FILES); do echo "  {\"$$f\", (const char *)s$$i},"; i=$$((i+1)); done; \
+	  echo '  {0, 0}};'; \
+	  echo 'const kp_builtin_file *kp_skills_builtin_files(size_t *n) { *n = sizeof(files) / sizeof(files[0]) - 1; return files; }'; \
+	} > $@
+
+$(BUILD)/gen/skills.o: $(BUILD)/gen/skills.c
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 $(BUILD)/libkp.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^

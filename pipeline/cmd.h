@@ -177,6 +177,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_skills(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

@@ -185,6 +185,20 @@ static const struct help {
 	 "Precedence: defaults < --config file < environment < --set.\n"
 	 "--template FILE and --cluster-name NAME are --set report.template=FILE\n"
 	 "and --set cluster.name=NAME, on every command.\n"},
+	{"skills",
+	 "usage: kopilot skills list | show NAME | validate DIR [--config FILE] [--set KEY=VALUE]\n"
+	 "\n"
+	 "The LLM sub-agents, each a YAML skill (docs/skills.md): the six built-ins\n"
+	 "(skills/builtin, compiled in), then the directories of skills.dirs\n"
+	 "(SKILL_DIRS, colon-separated; a later skill of the same name replaces an\n"
+	 "earlier one), kept and ordered by skills.enabled (ENABLED_SKILLS).\n"
+	 "\n"
+	 "  list           the enabled skills and where each comes from\n"
+	 "  show NAME      one skill: description, tools, routing, prompt, runbook\n"
+	 "  validate DIR   check every *.yaml and *.yml of DIR as SKILL_DIRS would\n"
+	 "                 read it; an error names the file, line and field\n"
+	 "\n"
+	 "Exit 0, or 2 for a skill that does not validate.\n"},
 	{"completion",
 	 "usage: kopilot completion bash|zsh\n"
 	 "\n"
@@ -219,6 +233,7 @@ static const char main_help[] =
 	"  recommend    prices, risk, actions: RUN/findings.json, RUN/plan.json\n"
 	"  render       reports: RUN/report.md, report.html, report.xlsx\n"
 	"  config show  the effective configuration and where each value came from\n"
+	"  skills       the LLM sub-agents: list, show NAME, validate DIR\n"
 	"  completion   shell completion script: kopilot completion bash|zsh\n"
 	"  version      print the version\n"
 	"  help         this text, or `kopilot help COMMAND`\n"

@@ -71,6 +71,8 @@ static const char *const config_flags[] = {"--config", "--set", "--template", "-
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};
 static const char *const config_words[] = {"show", NULL};
+static const char *const skills_flags[] = {"--config", "--set", NULL};
+static const char *const skills_words[] = {"list", "show", "validate", NULL};
 static const char *const shells[] = {"bash", "zsh", NULL};
 
 const kp_command kp_commands[] = {
@@ -80,6 +82,7 @@ const kp_command kp_commands[] = {
 	{"recommend", cmd_recommend, recommend_flags, KP_VALUE_DIR, NULL, "prices, risk, actions: RUN/findings.json"},
 	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},
 	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
+	{"skills", cmd_skills, skills_flags, KP_VALUE_CHOICE, skills_words, "the LLM sub-agents: list, show NAME, validate DIR"},
 	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
 	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},
 	{"help", cmd_help, help_flags, KP_VALUE_COMMAND, NULL, "help for kopilot or one command"},

@@ -141,6 +141,30 @@ static bool v_tasks(const cfg_value *v, char *why, size_t n)
 	return v->i >= 1 && v->i <= 1000;
 }
 
+static bool v_llm_timeout(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 3600;
+}
+
+static bool v_retries(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 0 && v->i <= 10;
+}
+
+static bool v_num_ctx(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 512 && v->i <= 1048576;
+}
+
+static bool v_max_tokens(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 16 && v->i <= 200000;
+}
+
 static bool v_port(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -585,6 +609,31 @@ static const cfg_key config_keys[] = {
 	 "an http:// or https:// URL", 0, NULL},
 	{"llm.gemini_api_key", "GEMINI_API_KEY", T_STRING, OFF(llm.gemini_api_key), true, NULL, "an API key", 0, NULL},
 	{"llm.gemini_model", "GEMINI_MODEL", T_STRING, OFF(llm.gemini_model), false, NULL, "a model name", 0, NULL},
+	{"llm.gemini_base_url", "GEMINI_BASE_URL", T_STRING, OFF(llm.gemini_base_url), false, v_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"llm.openai_api_key", "OPENAI_API_KEY", T_STRING, OFF(llm.openai_api_key), true, NULL, "an API key", 0, NULL},
+	{"llm.openai_base_url", "OPENAI_BASE_URL", T_STRING, OFF(llm.openai_base_url), false, v_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"llm.azure_endpoint", "AZURE_OPENAI_ENDPOINT", T_STRING, OFF(llm.azure_endpoint), false, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"llm.azure_api_key", "AZURE_OPENAI_API_KEY", T_STRING, OFF(llm.azure_api_key), true, NULL, "an API key", 0,
+	 NULL},
+	{"llm.azure_api_version", "AZURE_OPENAI_API_VERSION", T_STRING, OFF(llm.azure_api_version), false, NULL,
+	 "an API version such as 2024-10-21", 0, NULL},
+	{"llm.azure_deployment", "AZURE_OPENAI_DEPLOYMENT", T_STRING, OFF(llm.azure_deployment), false, NULL,
+	 "a deployment name", 0, NULL},
+	{"llm.anthropic_api_key", "ANTHROPIC_API_KEY", T_STRING, OFF(llm.anthropic_api_key), true, NULL, "an API key", 0,
+	 NULL},
+	{"llm.anthropic_base_url", "ANTHROPIC_BASE_URL", T_STRING, OFF(llm.anthropic_base_url), false, v_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"llm.anthropic_model", "ANTHROPIC_MODEL", T_STRING, OFF(llm.anthropic_model), false, NULL, "a model name", 0,
+	 NULL},
+	{"llm.timeout_seconds", NULL, T_INT, OFF(llm.timeout_seconds), false, v_llm_timeout,
+	 "an integer number of seconds between 1 and 3600", 0, NULL},
+	{"llm.max_retries", NULL, T_INT, OFF(llm.max_retries), false, v_retries, "an integer between 0 and 10", 0, NULL},
+	{"llm.num_ctx", NULL, T_INT, OFF(llm.num_ctx), false, v_num_ctx, "an integer between 512 and 1048576", 0, NULL},
+	{"llm.max_tokens", NULL, T_INT, OFF(llm.max_tokens), false, v_max_tokens, "an integer between 16 and 200000", 0,
+	 NULL},
 	/* scope: which objects are judged at all */
 	{"scope.include_namespaces", NULL, T_LIST, OFF(scope.include_namespaces), false, v_patterns,
 	 "anchored regular expressions", LIST_JSON, n_dedup},
@@ -791,6 +840,15 @@ void kp_config_init(kp_config *c)
 	c->llm.ollama_base_url = kp_xstrdup("http://localhost:11434");
 	c->llm.gemini_api_key = NULL;
 	c->llm.gemini_model = kp_xstrdup("gemini-2.5-flash");
+	c->llm.gemini_base_url = kp_xstrdup("https://generativelanguage.googleapis.com");
+	c->llm.openai_base_url = kp_xstrdup("https://api.openai.com/v1");
+	c->llm.azure_api_version = kp_xstrdup("2024-10-21");
+	c->llm.anthropic_base_url = kp_xstrdup("https://api.anthropic.com");
+	c->llm.anthropic_model = kp_xstrdup("claude-sonnet-4-5");
+	c->llm.timeout_seconds = 120;
+	c->llm.max_retries = 3;
+	c->llm.num_ctx = 8192;
+	c->llm.max_tokens = 4096;
 	set_default_list(&c->llm.enabled_skills, builtin_skills, sizeof(builtin_skills) / sizeof(builtin_skills[0]));
 
 	c->log.format = kp_xstrdup("console");
@@ -1464,6 +1522,26 @@ kp_status kp_config_validate(const kp_config *c, kp_error *err)
 	    (!c->llm.gemini_api_key || !*c->llm.gemini_api_key))
 		return kp_fail(err, KP_ERR_USAGE,
 			       "llm.provider is gemini but no API key is set (GEMINI_API_KEY or llm.gemini_api_key)");
+	if (c->llm.provider && strcmp(c->llm.provider, "anthropic") == 0 &&
+	    (!c->llm.anthropic_api_key || !*c->llm.anthropic_api_key))
+		return kp_fail(err, KP_ERR_USAGE,
+			       "llm.provider is anthropic but no API key is set (ANTHROPIC_API_KEY or llm.anthropic_api_key)");
+	if (c->llm.provider && strcmp(c->llm.provider, "azure_openai") == 0) {
+		const char *miss = !c->llm.azure_endpoint || !*c->llm.azure_endpoint ? "an endpoint (AZURE_OPENAI_ENDPOINT)"
+				   : !c->llm.azure_api_key || !*c->llm.azure_api_key ? "an API key (AZURE_OPENAI_API_KEY)"
+				   : !c->llm.azure_deployment || !*c->llm.azure_deployment
+					   ? "a deployment (AZURE_OPENAI_DEPLOYMENT)"
+					   : NULL;
+		if (miss)
+			return kp_fail(err, KP_ERR_USAGE, "llm.provider is azure_openai but no %s is set", miss);
+	}
+	/* api.openai.com needs a key; a local OpenAI-compatible server may not */
+	if (c->llm.provider && strcmp(c->llm.provider, "openai") == 0 &&
+	    (!c->llm.openai_api_key || !*c->llm.openai_api_key) && c->llm.openai_base_url &&
+	    strstr(c->llm.openai_base_url, "://api.openai.com"))
+		return kp_fail(err, KP_ERR_USAGE,
+			       "llm.provider is openai but no API key is set (OPENAI_API_KEY or llm.openai_api_key; a "
+			       "local OpenAI-compatible server at OPENAI_BASE_URL may need none)");
 	if (!c->prices.source || (strcmp(c->prices.source, "default") != 0 && strcmp(c->prices.source, "config") != 0 &&
 				 strncmp(c->prices.source, "opencost-custom-pricing:", 24) != 0))
 		return kp_fail(err, KP_ERR_INTERNAL, "prices.source must be \"default\" or \"config\"");

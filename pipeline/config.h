@@ -136,6 +136,20 @@ typedef struct kp_llm_config {
 	char *ollama_base_url; /* OLLAMA_BASE_URL "http://localhost:11434" (must be http:// or https://) */
 	char *gemini_api_key;  /* GEMINI_API_KEY, secret */
 	char *gemini_model;    /* GEMINI_MODEL "gemini-2.5-flash" */
+	char *gemini_base_url; /* GEMINI_BASE_URL "https://generativelanguage.googleapis.com" */
+	char *openai_api_key;  /* OPENAI_API_KEY, secret; optional for a local OpenAI-compatible server */
+	char *openai_base_url; /* OPENAI_BASE_URL "https://api.openai.com/v1" (vLLM, llama.cpp: their /v1) */
+	char *azure_endpoint;  /* AZURE_OPENAI_ENDPOINT "https://NAME.openai.azure.com" */
+	char *azure_api_key;   /* AZURE_OPENAI_API_KEY, secret */
+	char *azure_api_version; /* AZURE_OPENAI_API_VERSION "2024-10-21" */
+	char *azure_deployment;  /* AZURE_OPENAI_DEPLOYMENT */
+	char *anthropic_api_key;  /* ANTHROPIC_API_KEY, secret */
+	char *anthropic_base_url; /* ANTHROPIC_BASE_URL "https://api.anthropic.com" */
+	char *anthropic_model;    /* ANTHROPIC_MODEL "claude-sonnet-4-5" */
+	int timeout_seconds;   /* llm.timeout_seconds 120: one call, the whole answer */
+	int max_retries;       /* llm.max_retries 3: of a 429, 5xx or cut answer (never of auth or quota errors) */
+	int num_ctx;           /* llm.num_ctx 8192: Ollama's context window (options.num_ctx) */
+	int max_tokens;        /* llm.max_tokens 4096: most tokens one answer may have (Anthropic requires it) */
 	kp_strlist enabled_skills; /* ENABLED_SKILLS JSON list; default the six built-ins */
 	kp_strlist skill_dirs;     /* SKILL_DIRS ':'-separated */
 } kp_llm_config;
