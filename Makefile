@@ -43,7 +43,7 @@ TEST_BIN := $(BUILD)/unit-tests
 KOPILOT := $(BUILD)/kopilot
 MANPAGE := $(BUILD)/kopilot.1
 
-.PHONY: all deps demo test unit e2e forges quality rundir layers asan faults fuzz bench clean install check-deps
+.PHONY: all deps demo test unit e2e forges llmfakes quality rundir layers asan faults fuzz bench clean install check-deps
 
 all: $(KOPILOT) $(MANPAGE)
 
@@ -138,6 +138,12 @@ e2e: $(KOPILOT) $(MANPAGE)
 forges: deps
 	bash tests/e2e/forges.sh
 
+# llmfakes.sh: the LLM provider fake proven with the official SDKs from npm
+# (npm ci into tests/clients/llm/node_modules the first time), and kopilot's
+# own request bodies (the unit test's exchanges) checked against their types
+llmfakes: deps $(TEST_BIN)
+	UNIT_TESTS=$(abspath $(TEST_BIN)) bash tests/e2e/llmfakes.sh
+
 # quality.sh: seeded clusters with every category planted; precision and
 # recall must be 1.0 and no recommendation may break a safety invariant.
 quality: $(KOPILOT)
@@ -157,6 +163,7 @@ test: deps
 	$(MAKE) all $(TEST_BIN)
 	$(MAKE) layers
 	$(MAKE) forges
+	$(MAKE) llmfakes
 	$(MAKE) unit
 	$(MAKE) e2e
 	$(MAKE) rundir

@@ -389,7 +389,9 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static bool retry_status(long s) { return s == 429 || s == 500 || s == 502 || s == 503 || s == 504; }
+/* 529: Anthropic's "overloaded" (not in the RFCs; nothing else uses it to
+ * mean anything a retry could make worse) */
+static bool retry_status(long s) { return s == 429 || s == 500 || s == 502 || s == 503 || s == 504 || s == 529; }
 
 /* libcurl results worth another attempt: the network, not the setup. */
 static bool retry_curl(CURLcode rc)

@@ -271,4 +271,21 @@ for f in sys.argv[1:]:
         assert {"provider", "method", "path", "status", "model", "auth", "anthropic_version", "api_version", "reply"} <= r.keys(), (f, n, r)
         assert ("body" in r) != ("body_raw" in r), (f, n)' "$T/sdk.jsonl" "$T/edge.jsonl"
 
+# ---- kopilot's own requests: its LLM client's bodies (the unit test's
+# exchanges against this fake, tests/unit/test_llm.c, the log kept) type-check
+# against the same SDK request types
+UNIT=${UNIT_TESTS:-$ROOT/build/unit-tests}
+if [ -x "$UNIT" ]; then
+	KP_LLM_LOG_COPY=$T/kopilot.jsonl "$UNIT" --filter 'llm/a_tool_calling_exchange_on_every_provider' >"$T/unit.out" 2>&1
+	check "kopilot's client: the tool-calling exchange on all five providers (unit test) passes" \
+		eval 'grep -q "Passing: 1 | Failing: 0" "$T/unit.out" || { tail -20 "$T/unit.out"; false; }'
+	check "kopilot's client: every body it sent ($(wc -l <"$T/kopilot.jsonl" 2>/dev/null || echo 0) requests, five providers) type-checks against the SDKs' request types" \
+		node "$CL/check-bodies.mjs" "$T/kopilot.jsonl"
+	check "kopilot's client: five providers in its log, the key in no line" \
+		eval 'test "$($PY -c "import json,sys; print(len({json.loads(l)[\"provider\"] for l in open(sys.argv[1])}))" "$T/kopilot.jsonl")" = 5 &&
+		! grep -q "sk-test-0123456789abcdef" "$T/kopilot.jsonl"'
+else
+	not_ok "kopilot's client: $UNIT is not built (make build/unit-tests)"
+fi
+
 finish

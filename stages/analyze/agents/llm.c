@@ -638,7 +638,8 @@ kp_status kp_llm_chat(kp_llm *l, kp_llm_conv *c, const kp_llm_tool *tools, size_
 		kp_buf msg;
 		kp_buf_init(&msg);
 		provider_message(l, res.body, &msg);
-		bool auth = res.status == 401 || res.status == 403;
+		/* Gemini answers a wrong key with 400 API_KEY_INVALID */
+		bool auth = res.status == 401 || res.status == 403 || (res.body && strstr(res.body, "API_KEY_INVALID"));
 		bool client = res.status >= 400 && res.status < 500 && res.status != 429;
 		bool quota = res.status == 429 && !retryable(res.status, res.body);
 		const char *hint = auth ? l->key_env : NULL;
