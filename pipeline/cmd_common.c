@@ -40,6 +40,7 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--state-dir")) return &o->state_dir;
 	if (!strcmp(name, "--selector")) return &o->selector_text;
 	if (!strcmp(name, "--output")) return &o->output_str;
+	if (!strcmp(name, "--run")) return &o->run_dir;
 	return NULL;
 }
 
@@ -53,6 +54,7 @@ static bool *bool_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--man")) return &o->man;
 	if (!strcmp(name, "--pr")) return &o->pr;
 	if (!strcmp(name, "--dry-run")) return &o->dry_run;
+	if (!strcmp(name, "--reflect")) return &o->reflect;
 	return NULL;
 }
 

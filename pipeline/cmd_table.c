@@ -39,6 +39,8 @@ const kp_flag kp_flags[] = {
 	{"--base", 0, "BRANCH", KP_VALUE_TEXT, NULL, "the branch the pull requests go into, default main"},
 	{"--forge", 0, "NAME", KP_VALUE_CHOICE, forges, "where the pull requests go, github or gitlab"},
 	{"--dry-run", 0, NULL, KP_VALUE_NONE, NULL, "pull requests as RUN/pr/GROUP.patch and .md, nothing pushed"},
+	{"--run", 0, "RUN", KP_VALUE_DIR, NULL, "answer from this run directory"},
+	{"--reflect", 0, NULL, KP_VALUE_NONE, NULL, "score the answer and re-plan when it falls short"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
 	{0},
@@ -72,6 +74,8 @@ static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};
 static const char *const config_words[] = {"show", NULL};
 static const char *const skills_flags[] = {"--config", "--set", NULL};
+static const char *const ask_flags[] = {"--run", "--snapshot", "--kubeconfig", "--context", "--prometheus-url", "--window",
+					"--out", "--namespace", "--reflect", "--config", "--set", "--now", "--quiet", NULL};
 static const char *const skills_words[] = {"list", "show", "validate", NULL};
 static const char *const shells[] = {"bash", "zsh", NULL};
 
@@ -82,6 +86,7 @@ const kp_command kp_commands[] = {
 	{"recommend", cmd_recommend, recommend_flags, KP_VALUE_DIR, NULL, "prices, risk, actions: RUN/findings.json"},
 	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},
 	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
+	{"ask", cmd_ask, ask_flags, KP_VALUE_TEXT, NULL, "ask the LLM sub-agents a question about the cluster's spend"},
 	{"skills", cmd_skills, skills_flags, KP_VALUE_CHOICE, skills_words, "the LLM sub-agents: list, show NAME, validate DIR"},
 	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
 	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},

@@ -144,6 +144,9 @@ kp_status kp_read_file(const char *path, char **out, size_t *len, kp_error *err)
 /* n bytes as base64 (RFC 4648, padded) appended to out; wrap > 0: a
  * newline after every wrap characters and at the end (MIME bodies). */
 void kp_base64_append(kp_buf *out, const void *data, size_t n, size_t wrap);
+/* s percent-encoded into b: every byte but A-Z a-z 0-9 - . _ ~ (RFC 3986's
+ * unreserved), so it is one query value or one path segment. */
+void kp_url_escape_append(kp_buf *b, const char *s);
 kp_status kp_read_token_file(const char *path, const char *key, char **out, kp_error *err);
 /* Writes path atomically: temp file in the same directory, fsync, rename.
  * A crash or error never leaves a half-written file at path. */

@@ -206,6 +206,51 @@ static void classify_line(const kp_config *cfg, const char *cmd, kp_command_deci
 	const char *verb = verb_at ? words[verb_at] : "";
 
 	if (strcmp(tool, "kubectl") == 0 || strcmp(tool, "helm") == 0) {
+		/* another cluster or another identity: the agents act as
+		 * kopilot's own read-only account on its own cluster, nothing else */
+		static const char *const elsewhere[] = {"--server", "-s", "--token", "--as", "--as-group", "--as-uid",
+							"--username", "--password", "--client-certificate",
+							"--client-key", "--certificate-authority",
+							"--insecure-skip-tls-verify", "--context", "--cluster", "--user",
+							"--kube-context", "--kube-token", "--kube-apiserver",
+							"--kube-as-user", "--kube-as-group", "--kube-ca-file"};
+		for (size_t i = 1; i < n; i++)
+			for (size_t k = 0; k < sizeof(elsewhere) / sizeof(elsewhere[0]); k++) {
+				size_t l = strlen(elsewhere[k]);
+				if (!strncmp(words[i], elsewhere[k], l) && (words[i][l] == '\0' || words[i][l] == '=')) {
+					d->hard_blocked = true;
+					decide(d, KP_RISK_CRITICAL, "points at another cluster or identity");
+					return;
+				}
+			}
+		for (size_t i = 1; i < n; i++)
+			if (!strcmp(words[i], "--raw") || !strncmp(words[i], "--raw=", 6)) {
+				d->hard_blocked = true;
+				decide(d, KP_RISK_CRITICAL, "reads raw API paths, Secrets among them");
+				return;
+			}
+		/* Secrets, in any spelling a resource list takes: secret,
+		 * secrets, secret/db, pods,secrets, secrets.v1 */
+		bool secret = false;
+		for (size_t i = 1; i < n && !secret; i++) {
+			if (words[i][0] == '-')
+				continue;
+			for (const char *p = words[i]; p && !secret; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+				secret = !strncmp(p, "secret", 6) &&
+					 (p[6] == '\0' || p[6] == 's' || p[6] == '/' || p[6] == '.' || p[6] == ',');
+		}
+		if (secret) {
+			d->hard_blocked = true;
+			decide(d, KP_RISK_CRITICAL, "reads Secrets, which kopilot never does");
+			return;
+		}
+		if (!strcmp(tool, "helm") && verb_at && !strcmp(verb, "get") && verb_at + 1 < n &&
+		    (!strcmp(words[verb_at + 1], "manifest") || !strcmp(words[verb_at + 1], "all"))) {
+			d->hard_blocked = true;
+			decide(d, KP_RISK_CRITICAL, "prints a release's rendered Secrets");
+			return;
+		}
+
 		static const char *const reads[] = {"get",	"describe", "logs",   "top",   "explain", "api-resources",
 						    "api-versions", "version", "cluster-info", "auth", "events",
 						    "list", "status", "history", "show", "template", "diff"};
@@ -219,14 +264,6 @@ static void classify_line(const kp_config *cfg, const char *cmd, kp_command_deci
 			d->hard_blocked = true;
 			decide(d, KP_RISK_CRITICAL, "runs code in or opens a tunnel to the cluster");
 			return;
-		}
-		if (strcmp(verb, "get") == 0 || strcmp(verb, "describe") == 0) {
-			for (size_t i = verb_at + 1; i < n; i++)
-				if (strncmp(words[i], "secret", 6) == 0) {
-					d->hard_blocked = true;
-					decide(d, KP_RISK_CRITICAL, "reads Secrets, which kopilot never does");
-					return;
-				}
 		}
 		if (strcmp(verb, "apply") == 0 || strcmp(verb, "create") == 0 || strcmp(verb, "replace") == 0) {
 			for (size_t i = verb_at + 1; i < n; i++)
@@ -274,6 +311,29 @@ static void classify_line(const kp_config *cfg, const char *cmd, kp_command_deci
 				 ns);
 		}
 	}
+}
+
+bool kp_safety_shell_syntax(const char *cmd, char *why, size_t n)
+{
+	char quote = 0;
+	for (const char *p = cmd; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			else if (quote == '"' && (*p == '$' || *p == '`')) /* expanded inside double quotes */
+				return snprintf(why, n, "%c inside double quotes", *p), true;
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (strchr("|;&<>$`\n\\", *p)) {
+			snprintf(why, n, "%s", *p == '\n' ? "a newline" : (char[]){'"', *p, '"', 0});
+			return true;
+		}
+	}
+	if (quote)
+		return snprintf(why, n, "an unclosed quote"), true;
+	return false;
 }
 
 void kp_safety_decide(const kp_config *cfg, kp_finding *f)

@@ -31,6 +31,12 @@ typedef struct kp_command_decision {
 /* Classifies a shell command line (what an agent or a report proposes). */
 void kp_safety_classify_command(const kp_config *cfg, const char *command, kp_command_decision *out);
 
+/* Whether cmd uses shell syntax outside quotes (a pipe, ;, &&, ||,
+ * redirections, $, backquotes, a newline): the agents' commands run by
+ * execve with an argument vector, never through a shell, so such a
+ * command cannot mean what it says; what (the first) goes in why. */
+bool kp_safety_shell_syntax(const char *cmd, char *why, size_t n);
+
 /* Sets f->action's destructive / approval_required / blocked / blocked_reason
  * from the action type, the namespace and the classification of
  * f->action.command, and raises f->risk where the command is riskier. */

@@ -1727,3 +1727,18 @@ bool kp_parse_duration(const char *s, int64_t *seconds)
 	*seconds = total;
 	return true;
 }
+
+void kp_url_escape_append(kp_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+		if ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' ||
+		    *q == '.' || *q == '_' || *q == '~') {
+			kp_buf_putc(b, (char)*q);
+		} else {
+			kp_buf_putc(b, '%');
+			kp_buf_putc(b, hex[*q >> 4]);
+			kp_buf_putc(b, hex[*q & 15]);
+		}
+	}
+}

@@ -10,19 +10,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pipeline/model.h"
 #include "pipeline/yamljson.h"
+#include "pipeline/process.h"
 
 extern char **environ;
 
@@ -645,19 +643,6 @@ static kp_status read_token_file(kp_kube_auth *a, kp_error *err)
 	return KP_OK;
 }
 
-/* Reads fd until EOF into b (at most max bytes kept). */
-static void drain(int fd, kp_buf *b, size_t max, bool *open_)
-{
-	char tmp[4096];
-	ssize_t r = read(fd, tmp, sizeof(tmp));
-	if (r > 0) {
-		size_t room = b->len < max ? max - b->len : 0;
-		kp_buf_add(b, tmp, (size_t)r < room ? (size_t)r : room);
-	} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-		*open_ = false;
-	}
-}
-
 static kp_status run_plugin(kp_kube_auth *a, kp_buf *out, kp_error *err)
 {
 	const kp_exec_config *e = a->k->exec;
@@ -711,75 +696,27 @@ static kp_status run_plugin(kp_kube_auth *a, kp_buf *out, kp_error *err)
 	for (size_t i = 0; i < na; i++)
 		argv[i + 1] = e->args[i];
 
-	int po[2] = {-1, -1}, pe[2] = {-1, -1};
-	kp_status s = KP_OK;
-	pid_t pid = -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
-		s = kp_fail(err, KP_ERR_IO, "%s: cannot make a pipe: %s", e->where, strerror(errno));
-	} else {
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-		posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-		posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-		/* no shell: the command and its arguments as they are */
-		int rc = posix_spawnp(&pid, e->command, &fa, NULL, argv, envp);
-		if (rc != 0) {
-			pid = -1;
-			s = kp_fail(err, KP_ERR_USAGE, "%s.command: cannot run %s: %s%s%s", e->where, e->command,
-				    strerror(rc), e->install_hint ? ". " : "", e->install_hint ? e->install_hint : "");
-		}
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	if (po[1] >= 0)
-		close(po[1]);
-	if (pe[1] >= 0)
-		close(pe[1]);
 	kp_buf errb;
 	kp_buf_init(&errb);
-	if (pid > 0) {
-		bool oo = true, eo = true, timed_out = false;
-		double deadline = kp_monotonic_seconds() + EXEC_TIMEOUT_SECONDS;
-		while (oo || eo) {
-			struct pollfd fds[2] = {{oo ? po[0] : -1, POLLIN, 0}, {eo ? pe[0] : -1, POLLIN, 0}};
-			double left = deadline - kp_monotonic_seconds();
-			if (left <= 0) {
-				timed_out = true;
-				kill(pid, SIGKILL);
-				break;
-			}
-			int r = poll(fds, 2, (int)(left * 1000) + 1);
-			if (r < 0 && errno != EINTR)
-				break;
-			if (r > 0 && oo && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
-				drain(po[0], out, EXEC_MAX_OUTPUT, &oo);
-			if (r > 0 && eo && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
-				drain(pe[0], &errb, 4096, &eo);
-		}
-		int status = 0;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		if (timed_out) {
-			s = kp_fail(err, KP_ERR_USAGE, "%s: %s did not answer within %d s", e->where, e->command,
-				    EXEC_TIMEOUT_SECONDS);
-		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-			/* its last line of stderr says why (never its stdout: that
-			 * could hold a credential) */
-			char *last = (char *)kp_buf_cstr(&errb);
-			size_t l = strlen(last);
-			while (l > 0 && (last[l - 1] == '\n' || last[l - 1] == '\r'))
-				last[--l] = '\0';
-			char *nl = strrchr(last, '\n');
-			s = kp_fail(err, KP_ERR_USAGE, "%s: %s failed (%s %d)%s%s", e->where, e->command,
-				    WIFEXITED(status) ? "exit code" : "signal",
-				    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), *last ? ": " : "",
-				    nl ? nl + 1 : last);
-		}
+	kp_proc_result pr;
+	kp_status s = kp_process_run(argv, envp, EXEC_TIMEOUT_SECONDS, out, EXEC_MAX_OUTPUT, &errb, 4096, &pr, err);
+	if (s) {
+		s = kp_fail(err, KP_ERR_USAGE, "%s.command: %s%s%s", e->where, err->msg, e->install_hint ? ". " : "",
+			    e->install_hint ? e->install_hint : "");
+	} else if (pr.timed_out) {
+		s = kp_fail(err, KP_ERR_USAGE, "%s: %s did not answer within %d s", e->where, e->command,
+			    EXEC_TIMEOUT_SECONDS);
+	} else if (!pr.exited || pr.code != 0) {
+		/* its last line of stderr says why (never its stdout: that
+		 * could hold a credential) */
+		char *last = (char *)kp_buf_cstr(&errb);
+		size_t l = strlen(last);
+		while (l > 0 && (last[l - 1] == '\n' || last[l - 1] == '\r'))
+			last[--l] = '\0';
+		char *nl = strrchr(last, '\n');
+		s = kp_fail(err, KP_ERR_USAGE, "%s: %s failed (%s %d)%s%s", e->where, e->command,
+			    pr.exited ? "exit code" : "signal", pr.code, *last ? ": " : "", nl ? nl + 1 : last);
 	}
-	if (po[0] >= 0)
-		close(po[0]);
-	if (pe[0] >= 0)
-		close(pe[0]);
 	kp_buf_release(&errb);
 	for (size_t i = 0; i < k; i++)
 		free(envp[i]);

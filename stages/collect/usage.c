@@ -369,22 +369,6 @@ static void add_missing(prom *p, const char *ns, const char *fmt, ...)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* application/x-www-form-urlencoded */
-static void form_escape(kp_buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-		if ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' ||
-		    *q == '.' || *q == '_' || *q == '~') {
-			kp_buf_putc(b, (char)*q);
-		} else {
-			kp_buf_putc(b, '%');
-			kp_buf_putc(b, hex[*q >> 4]);
-			kp_buf_putc(b, hex[*q & 15]);
-		}
-	}
-}
-
 /* A regex alternative of names, as a PromQL string's content: names are
  * DNS labels and subdomains, so only '.' needs escaping (\\. in PromQL). */
 static void put_alternatives(kp_buf *b, char **names, size_t n)
@@ -617,7 +601,7 @@ static qresult run_query(prom *p, const char *what, const char *query, int64_t a
 		path = kp_xstrdup("/api/v1/query");
 		kp_buf_puts(&body, "query=");
 	}
-	form_escape(&body, query);
+	kp_url_escape_append(&body, query);
 	if (series)
 		kp_buf_printf(&body, "&start=%lld&end=%lld", (long long)(p->end - p->window), (long long)p->end);
 	else /* the server gives up first, with its own "timeout" error: then the query is split */
@@ -1194,7 +1178,7 @@ static kp_status probe(prom *p, kp_error *err)
 	for (int i = 0; i < NMETRICS; i++)
 		kp_buf_printf(&sel, "%s%s", i ? "|" : "", metric_names[i]);
 	kp_buf_puts(&sel, "\"}");
-	form_escape(&path, kp_buf_cstr(&sel));
+	kp_url_escape_append(&path, kp_buf_cstr(&sel));
 	kp_buf_printf(&path, "&start=%lld&end=%lld", (long long)(p->end - p->window), (long long)p->end);
 	json_object *names = NULL;
 	kp_status s = get_strings(p, kp_buf_cstr(&path), "which series exist", &names, err);
@@ -1404,6 +1388,41 @@ static kp_status write_usage(prom *p, const char *path, kp_error *err)
 	return s;
 }
 
+kp_status kp_prom_client_new(const kp_config *cfg, kp_http_client **out, kp_error *err)
+{
+	*out = NULL;
+	char *token = NULL;
+	kp_status s = KP_OK;
+	if (cfg->prometheus.token_file && !cfg->prometheus.token)
+		s = kp_read_token_file(cfg->prometheus.token_file, "prometheus.token_file", &token, err);
+	const char **headers = kp_xcalloc(cfg->prometheus.headers.len + 1, sizeof(char *));
+	for (size_t i = 0; i < cfg->prometheus.headers.len; i++)
+		headers[i] = cfg->prometheus.headers.items[i];
+	kp_http_opts ho = {0};
+	ho.what = "Prometheus";
+	ho.base_url = cfg->prometheus.url;
+	ho.token = cfg->prometheus.token ? cfg->prometheus.token : token;
+	ho.username = cfg->prometheus.username;
+	ho.password = cfg->prometheus.password;
+	ho.ca_file = cfg->prometheus.ca_file;
+	ho.insecure = cfg->prometheus.insecure_skip_tls_verify;
+	ho.headers = headers;
+	ho.gzip = true;
+	ho.timeout_ms = ((long)cfg->prometheus.timeout_seconds + 10L) * 1000L;
+	ho.stall_timeout_ms = ho.timeout_ms; /* a heavy query sends nothing until it is done */
+	ho.max_attempts = 3;
+	ho.retryable = prom_retryable;
+	ho.final_timeouts = true;
+	if (!s)
+		s = kp_http_new(&ho, out, err); /* it copies the token and the headers */
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	free(headers);
+	return s;
+}
+
 kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const char *path, kp_prom_stats *st,
 			  kp_error *err)
 {
@@ -1429,30 +1448,7 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 
-	char *token = NULL;
-	kp_status s = KP_OK;
-	if (cfg->prometheus.token_file && !cfg->prometheus.token)
-		s = kp_read_token_file(cfg->prometheus.token_file, "prometheus.token_file", &token, err);
-	const char **headers = kp_xcalloc(cfg->prometheus.headers.len + 1, sizeof(char *));
-	for (size_t i = 0; i < cfg->prometheus.headers.len; i++)
-		headers[i] = cfg->prometheus.headers.items[i];
-	kp_http_opts ho = {0};
-	ho.what = "Prometheus";
-	ho.base_url = cfg->prometheus.url;
-	ho.token = cfg->prometheus.token ? cfg->prometheus.token : token;
-	ho.username = cfg->prometheus.username;
-	ho.password = cfg->prometheus.password;
-	ho.ca_file = cfg->prometheus.ca_file;
-	ho.insecure = cfg->prometheus.insecure_skip_tls_verify;
-	ho.headers = headers;
-	ho.gzip = true;
-	ho.timeout_ms = ((long)cfg->prometheus.timeout_seconds + 10L) * 1000L;
-	ho.stall_timeout_ms = ho.timeout_ms; /* a heavy query sends nothing until it is done */
-	ho.max_attempts = 3;
-	ho.retryable = prom_retryable;
-	ho.final_timeouts = true;
-	if (!s)
-		s = kp_http_new(&ho, &p->http, err);
+	kp_status s = kp_prom_client_new(cfg, &p->http, err);
 	inventory *invp = kp_xcalloc(1, sizeof(*invp));
 	invp->p = p;
 	p->inv = invp;
@@ -1538,11 +1534,6 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 	inventory_free(invp);
 	free(invp);
 	kp_http_free(p->http);
-	if (token) {
-		memset(token, 0, strlen(token));
-		free(token);
-	}
-	free(headers);
 	json_object_put(p->missing);
 	kp_arena_release(&p->arena);
 	pthread_mutex_destroy(&p->lock);

@@ -45,6 +45,9 @@ typedef struct kp_prom_stats {
  * err says why (the server unreachable, refused, a broken response);
  * KP_ERR_USAGE when the configuration cannot work (an unreadable token or
  * CA file). */
+/* The HTTP client prometheus.* describes (auth, token file, headers, CA,
+ * timeouts; a query too heavy for the server is not sent again). */
+kp_status kp_prom_client_new(const kp_config *cfg, kp_http_client **out, kp_error *err);
 kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const char *path, kp_prom_stats *st,
 			  kp_error *err);
 

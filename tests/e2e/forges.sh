@@ -34,21 +34,10 @@ need npm npm
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 18 || (a === 18 && b >= 20) ? 0 : 1)' ||
 	{ echo "forges: node $(node --version) is older than 18.20, which @gitbeaker/rest needs (Debian 12's nodejs is 18.20)" >&2; exit 1; }
 
-T=$(mktemp -d /tmp/kopilot-forges.XXXXXX)
-PIDS=()
-# each fake leads its own process group (setsid): stop exactly those
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+fakes_tempdir forges
 
 # ---- the official clients, as package-lock.json pins them ----
-if [ ! -f "$CL/node_modules/.package-lock.json" ] || [ "$CL/package-lock.json" -nt "$CL/node_modules/.package-lock.json" ]; then
-	(cd "$CL" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1 ||
-		{ echo "forges: 'npm ci' in tests/clients failed (it needs the npm registry):" >&2; tail -20 "$T/npm.log" >&2; exit 1; }
-fi
+npm_ready "$CL"
 for p in @octokit/rest @gitbeaker/rest; do
 	[ -f "$CL/node_modules/$p/package.json" ] || { echo "forges: $p is not in tests/clients/node_modules after npm ci" >&2; exit 1; }
 done

@@ -9,6 +9,11 @@
 #   need COMMAND PACKAGE           fail at once, saying what to install
 #   schema_valid SCHEMA JSON       JSON Schema 2020-12, first errors printed
 #   finish                         "SUITE: N passed, N failed" and the status
+#   fakes_tempdir NAME             T=/tmp/kopilot-NAME.XXXXXX, and on exit the
+#                                  fakes in PIDS (each its own process group,
+#                                  setsid) stopped and T removed
+#   npm_ready DIR                  npm ci in DIR when its package-lock.json is
+#                                  newer than node_modules (the pinned clients)
 
 pass=0
 fail=0
@@ -43,6 +48,19 @@ for e in errors[:10]:
     print("/".join(map(str, e.path)), e.message)
 sys.exit(1 if errors else 0)
 PYEOF
+}
+fakes_tempdir() {
+	T=$(mktemp -d "/tmp/kopilot-$1.XXXXXX")
+	PIDS=()
+	trap 'for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
+		for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+		rm -rf "$T"' EXIT
+}
+npm_ready() {
+	if [ ! -f "$1/node_modules/.package-lock.json" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+		(cd "$1" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1 ||
+			{ echo "$SUITE: 'npm ci' in ${1#$ROOT/} failed (it needs the npm registry):" >&2; tail -20 "$T/npm.log" >&2; exit 1; }
+	fi
 }
 finish() {
 	echo

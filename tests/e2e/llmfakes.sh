@@ -34,21 +34,10 @@ need npm npm
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
 	{ echo "llmfakes: node $(node --version) is older than 20, which the LLM SDKs need" >&2; exit 1; }
 
-T=$(mktemp -d /tmp/kopilot-llmfakes.XXXXXX)
-PIDS=()
-# each fake leads its own process group (setsid): stop exactly those
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+fakes_tempdir llmfakes
 
 # ---- the official SDKs, as package-lock.json pins them ----
-if [ ! -f "$CL/node_modules/.package-lock.json" ] || [ "$CL/package-lock.json" -nt "$CL/node_modules/.package-lock.json" ]; then
-	(cd "$CL" && npm ci --no-audit --no-fund) >"$T/npm.log" 2>&1 ||
-		{ echo "llmfakes: 'npm ci' in tests/clients/llm failed (it needs the npm registry):" >&2; tail -20 "$T/npm.log" >&2; exit 1; }
-fi
+npm_ready "$CL"
 for p in openai @anthropic-ai/sdk @google/genai ollama typescript; do
 	[ -f "$CL/node_modules/$p/package.json" ] || { echo "llmfakes: $p is not in tests/clients/llm/node_modules after npm ci" >&2; exit 1; }
 done

@@ -190,9 +190,54 @@ Test(safety, command_classification)
 		"curl http://169.254.169.254/latest/meta-data/",
 		"kubectl get secrets -A",
 		"kubectl -n shop get secret db -o yaml",
+		/* the agents' ways around it */
+		"kubectl get pods,secrets -n shop",
+		"kubectl get secret/db -n shop",
+		"kubectl get secrets.v1 -A",
+		"kubectl describe secret db",
+		"kubectl get --raw /api/v1/namespaces/shop/secrets",
+		"kubectl get --raw=/api/v1/secrets",
+		"kubectl --server https://10.0.0.1 get pods",
+		"kubectl -s https://10.0.0.1 get pods",
+		"kubectl --token=abc get pods",
+		"kubectl --as system:admin get pods",
+		"kubectl --context prod get pods",
+		"kubectl --insecure-skip-tls-verify get pods",
+		"helm get manifest shop-api -n shop",
+		"helm get all shop-api",
+		"helm --kube-context prod list",
 	};
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++)
 		cr_assert(classify(blocked[i]).hard_blocked, "should be blocked: %s", blocked[i]);
+}
+
+Test(safety, reads_and_near_misses_stay_reads)
+{
+	const char *reads[] = {"kubectl get pods -n shop -o wide", "kubectl top pods -n shop",
+			       "kubectl describe deployment secretary -n hr", /* a name that starts with secret... */
+			       "kubectl get configmaps -n shop", "kubectl logs api-1 -n shop --tail=100",
+			       "helm list -A", "helm get values shop-api -n shop"};
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		kp_command_decision d = classify(reads[i]);
+		cr_expect(!d.hard_blocked && !d.mutating, "a read: %s (%s)", reads[i], d.reason);
+	}
+	/* a deployment named secretary is not a Secret; a kind spelled secrets is */
+	cr_expect(classify("kubectl get deploy secretary").hard_blocked == false);
+}
+
+Test(safety, shell_syntax_outside_quotes)
+{
+	char why[64];
+	const char *shell[] = {"kubectl get pods | grep api", "kubectl get pods; rm x", "kubectl get pods && x",
+			       "kubectl get pods > /tmp/x", "kubectl get pods $(id)", "kubectl get pods `id`",
+			       "kubectl get pods \"$HOME\"", "kubectl get pods 'unclosed", "kubectl get pods\nrm x",
+			       "kubectl get pods \\; x"};
+	for (size_t i = 0; i < sizeof(shell) / sizeof(shell[0]); i++)
+		cr_expect(kp_safety_shell_syntax(shell[i], why, sizeof(why)), "shell syntax: %s", shell[i]);
+	const char *plain[] = {"kubectl get pods -n shop -o jsonpath='{.items[*].metadata.name}'",
+			       "kubectl -n shop delete pvc 'x; rm -rf ~'", "kubectl get pods -l 'app in (a,b)'"};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		cr_expect_not(kp_safety_shell_syntax(plain[i], why, sizeof(why)), "no shell syntax: %s (%s)", plain[i], why);
 }
 
 Test(safety, hostile_name_is_quoted_in_command)

@@ -67,11 +67,7 @@ static char *url_encode_path(const char *s)
 {
 	kp_buf b;
 	kp_buf_init(&b);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p))
-			kp_buf_putc(&b, (char)*p);
-		else
-			kp_buf_printf(&b, "%%%02X", *p);
+	kp_url_escape_append(&b, s);
 	return kp_buf_detach(&b);
 }
 
@@ -96,7 +92,7 @@ kp_status kp_forge_new(kp_forge_kind kind, const char *repo_url, const char *api
 		const char *o = strrchr(path, '/');
 		f->owner = kp_xstrdup(o ? o + 1 : path);
 		*slash = '/';
-		f->project = url_encode_path(path);
+		f->project = url_encode_path(path); /* GitLab: the project's full path, / as %2F */
 	}
 	if (!s && api_url && *api_url)
 		f->api = kp_xstrdup(api_url);

@@ -1,0 +1,93 @@
+/*
+ * process.c - see process.h. Both pipes are read with poll() as they fill,
+ * so a program that writes much to stderr cannot block on a full pipe
+ * while we wait on stdout.
+ */
+#define _GNU_SOURCE /* pipe2: O_CLOEXEC, so no other child inherits the pipes */
+#include "pipeline/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* One read of fd into b (at most max bytes kept, the rest dropped and
+ * noted in *cut); *open_ false at end of file. */
+static void drain(int fd, kp_buf *b, size_t max, bool *open_, bool *cut)
+{
+	char tmp[8192];
+	ssize_t r = read(fd, tmp, sizeof(tmp));
+	if (r > 0) {
+		size_t room = b->len < max ? max - b->len : 0;
+		if ((size_t)r > room && cut)
+			*cut = true;
+		kp_buf_add(b, tmp, (size_t)r < room ? (size_t)r : room);
+	} else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+		*open_ = false;
+	}
+}
+
+kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_s, kp_buf *out, size_t max_out,
+			 kp_buf *errb, size_t max_err, kp_proc_result *res, kp_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	int po[2] = {-1, -1}, pe[2] = {-1, -1};
+	kp_status s = KP_OK;
+	pid_t pid = -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
+		s = kp_fail(err, KP_ERR_IO, "cannot make a pipe to run %s: %s", argv[0], strerror(errno));
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+		posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+		int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp ? envp : environ);
+		if (rc != 0) {
+			pid = -1;
+			s = kp_fail(err, KP_ERR_USAGE, "cannot run %s: %s", argv[0], strerror(rc));
+		}
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (po[1] >= 0)
+		close(po[1]);
+	if (pe[1] >= 0)
+		close(pe[1]);
+	if (pid > 0) {
+		bool oo = true, eo = true;
+		double deadline = kp_monotonic_seconds() + timeout_s;
+		while (oo || eo) {
+			struct pollfd fds[2] = {{oo ? po[0] : -1, POLLIN, 0}, {eo ? pe[0] : -1, POLLIN, 0}};
+			double left = deadline - kp_monotonic_seconds();
+			if (left <= 0) {
+				res->timed_out = true;
+				kill(pid, SIGKILL);
+				break;
+			}
+			int r = poll(fds, 2, (int)(left * 1000) + 1);
+			if (r < 0 && errno != EINTR)
+				break;
+			if (r > 0 && oo && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				drain(po[0], out, max_out, &oo, &res->out_cut);
+			if (r > 0 && eo && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+				drain(pe[0], errb, max_err, &eo, NULL);
+		}
+		int status = 0;
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		res->exited = WIFEXITED(status) && !res->timed_out;
+		res->code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+	}
+	if (po[0] >= 0)
+		close(po[0]);
+	if (pe[0] >= 0)
+		close(pe[0]);
+	return s;
+}

@@ -1,0 +1,28 @@
+/*
+ * process.h - running another program: by posix_spawnp with an argument
+ * vector, never through a shell, stdin from /dev/null, its output captured
+ * and bounded, and killed when it takes too long. The kubeconfig's exec
+ * credential plugins and the agents' read-only kubectl and helm go through
+ * it.
+ */
+#ifndef KP_PROCESS_H
+#define KP_PROCESS_H
+
+#include "pipeline/kp.h"
+
+typedef struct kp_proc_result {
+	bool exited;      /* it exited (else: a signal, or killed at the deadline) */
+	int code;         /* its exit code, or the signal */
+	bool timed_out;   /* killed at the deadline */
+	bool out_cut;     /* stdout was longer than max_out (the rest was read and dropped) */
+} kp_proc_result;
+
+/* Runs argv[0] (found on PATH) with argv, in envp (NULL: this process's
+ * environment); stdout into out (at most max_out bytes kept), stderr into
+ * errb (at most max_err); for at most timeout_s seconds, then SIGKILL.
+ * KP_OK when it ran (res says how it ended), KP_ERR_USAGE naming the
+ * program when it could not be started (not installed, not executable). */
+kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_s, kp_buf *out, size_t max_out,
+			 kp_buf *errb, size_t max_err, kp_proc_result *res, kp_error *err);
+
+#endif

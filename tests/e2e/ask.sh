@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# kopilot ask end to end: the product's four use cases (tests/eval/*.json:
+# rightsizing, an idle review, orphaned storage, a safe plan for staging)
+# on the demo cluster, each against a scripted model on another provider's
+# wire format (tests/fakes/llm.py: OpenAI, Anthropic, Gemini, Ollama). Per
+# case:
+#   1. exit 0, the model's answer on stdout, a summary on stderr;
+#   2. the tools the case expects were called (audit.jsonl agent.tool);
+#   3. the evidence the model was shown (the tool results in the requests
+#      the fake received) names the planted waste of the demo;
+#   4. what the model asked to change is a proposal in RUN/proposals.json,
+#      and nothing ran: a kubectl on PATH that logs every call was never
+#      called, the run reads a snapshot;
+#   5. every request body type-checks against the official SDK's types
+#      (tests/clients/llm/check-bodies.mjs), the key in no file or output.
+# Then the failures: no provider (2), an empty question (2), --run with
+# --snapshot (2), a provider down and a refused key (4, no answer, the key
+# unnamed), and --run answering from an existing run.
+# Ends with "ask: N passed, N failed".
+#
+#   KOPILOT=build/kopilot bash tests/e2e/ask.sh
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+PY=/usr/bin/python3
+SUITE=ask
+. "$ROOT/tests/e2e/lib.sh"
+KOPILOT=${KOPILOT:-$ROOT/build/kopilot}
+CL=$ROOT/tests/clients/llm
+need "$PY" python3
+need "$KOPILOT" "(make builds it)"
+need node nodejs
+need npm npm
+
+fakes_tempdir ask
+
+# the SDKs' types for the body check, as llmfakes.sh installs them
+npm_ready "$CL"
+
+KEY=sk-ask-e2e-5f3c9a17d2b8
+NOW=2026-11-25T06:00:00Z
+# a kubectl that only logs: nothing may call it
+mkdir -p "$T/bin"
+printf '#!/bin/sh\necho "$*" >> %s/kubectl.log\n' "$T" >"$T/bin/kubectl"
+chmod +x "$T/bin/kubectl"
+: >"$T/kubectl.log"
+
+start_fake() { # start_fake NAME SCRIPT: its port in $PORT
+	setsid "$PY" "$ROOT/tests/fakes/llm.py" --key "$KEY" --script "$2" --log "$T/$1.jsonl" --ollama-open \
+		--port-file "$T/$1.port" >"$T/$1.out" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
+	[ -s "$T/$1.port" ] || { echo "ask: the LLM fake did not start: $(cat "$T/$1.out")" >&2; exit 1; }
+	PORT=$(cat "$T/$1.port")
+}
+
+provider_env() { # provider_env PROVIDER PORT: the environment that points kopilot at the fake
+	case $1 in
+	openai) echo "LLM_PROVIDER=openai OPENAI_BASE_URL=http://127.0.0.1:$2/v1 OPENAI_API_KEY=$KEY LLM_MODEL=gpt-4o-mini" ;;
+	anthropic) echo "LLM_PROVIDER=anthropic ANTHROPIC_BASE_URL=http://127.0.0.1:$2 ANTHROPIC_API_KEY=$KEY" ;;
+	gemini) echo "LLM_PROVIDER=gemini GEMINI_BASE_URL=http://127.0.0.1:$2 GEMINI_API_KEY=$KEY" ;;
+	ollama) echo "LLM_PROVIDER=ollama OLLAMA_BASE_URL=http://127.0.0.1:$2 LLM_MODEL=gpt-oss:20b" ;;
+	esac
+}
+
+field() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d[sys.argv[2]]; print(json.dumps(v) if not isinstance(v, str) else v)' "$1" "$2"; }
+
+for case in "$ROOT"/tests/eval/*.json; do
+	name=$(basename "$case" .json)
+	provider=$(field "$case" provider)
+	prompt=$(field "$case" prompt)
+	$PY -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["script"], open(sys.argv[2], "w"))' "$case" "$T/$name.script.json"
+	start_fake "$name" "$T/$name.script.json"
+	R=$T/run-$name
+	env $(provider_env "$provider" "$PORT") PATH="$T/bin:$PATH" "$KOPILOT" ask "$prompt" --snapshot examples/demo-cluster \
+		--out "$R" --now $NOW >"$T/$name.stdout" 2>"$T/$name.stderr"
+	rc=$?
+	answer=$(field "$case" answer)
+	check "$name ($provider): exit 0, the answer on stdout" \
+		bash -c "[ $rc -eq 0 ] && grep -qF -- '$answer' '$T/$name.stdout' || { echo exit $rc; cat '$T/$name.stderr'; exit 1; }"
+	check "$name: stderr names the sub-agent, the model and the tokens" \
+		grep -qE "answered by cost_optimization \(routed by the model\), $provider/.*model calls" "$T/$name.stderr"
+	check "$name: the tools it needed were called ($(field "$case" tools))" $PY -c '
+import json, sys
+want = set(json.load(open(sys.argv[1]))["tools"])
+used = {e["tool"] for e in map(json.loads, open(sys.argv[2])) if e.get("event") == "agent.tool"}
+assert want <= used, (want, used)' "$case" "$R/audit.jsonl"
+	check "$name: the evidence the model was shown names the planted waste" $PY -c '
+import json, sys
+want = json.load(open(sys.argv[1]))["evidence"]
+seen = "".join(json.dumps(r.get("body")) for r in map(json.loads, open(sys.argv[2])))
+missing = [w for w in want if w not in seen]
+assert not missing, missing' "$case" "$T/$name.jsonl"
+	check "$name: what it asked to change is proposed, not run" $PY -c '
+import json, os, sys
+want = json.load(open(sys.argv[1]))["proposals"]
+p = os.path.join(sys.argv[2], "proposals.json")
+got = [x["command"] for x in json.load(open(p))] if os.path.exists(p) else []
+assert got == want, (got, want)
+ran = [e for e in map(json.loads, open(os.path.join(sys.argv[2], "audit.jsonl"))) if e.get("event") == "agent.command" and e.get("decision") == "run"]
+assert not ran, ran' "$case" "$R"
+	check "$name: every request body type-checks against the SDK's request types" node "$CL/check-bodies.mjs" "$T/$name.jsonl"
+	check "$name: the key is in no file of the run and in no output" \
+		bash -c "! grep -rqF -- '$KEY' '$R' '$T/$name.stdout' '$T/$name.stderr' '$T/$name.jsonl'"
+done
+check "no kubectl ran in any case (the runs read a snapshot; changes are proposals)" test ! -s "$T/kubectl.log"
+
+# ---- --run: the answer from an existing run, no new run
+start_fake again "$T/rightsizing.script.json"
+env $(provider_env openai "$PORT") "$KOPILOT" ask "Find over-provisioned deployments across all namespaces" \
+	--run "$T/run-rightsizing" >"$T/again.stdout" 2>"$T/again.stderr"
+rc=$?
+check "--run RUN: exit 0, answered from that run's findings" \
+	bash -c "[ $rc -eq 0 ] && grep -qF checkout/cart-api '$T/again.stdout' && [ \$(grep -c '\"event\":\"ask.start\"' '$T/run-rightsizing/audit.jsonl') -eq 2 ]"
+
+# ---- failures
+expect_exit "no provider: exit 2, says to set LLM_PROVIDER" 2 "set LLM_PROVIDER" -- \
+	env LLM_PROVIDER=none "$KOPILOT" ask "what costs most?" --run "$T/run-rightsizing"
+expect_exit "an empty question: exit 2" 2 "expected a question" -- \
+	env $(provider_env openai 1) "$KOPILOT" ask "  " --run "$T/run-rightsizing"
+expect_exit "--run with --snapshot: exit 2" 2 "give one or the other" -- \
+	env $(provider_env openai 1) "$KOPILOT" ask "x" --run "$T/run-rightsizing" --snapshot examples/demo-cluster
+expect_exit "the provider down: exit 4, no answer, the provider named" 4 "no answer: the OpenAI API \(http://127.0.0.1:1/v1\)" -- \
+	env $(provider_env openai 1) "$KOPILOT" ask "what costs most?" --run "$T/run-rightsizing" --set llm.max_retries=0
+start_fake badkey "$T/rightsizing.script.json"
+expect_exit "a refused key: exit 4, OPENAI_API_KEY named, the key not shown" 4 "check OPENAI_API_KEY" -- \
+	env $(provider_env openai "$PORT") OPENAI_API_KEY=sk-wrong-000111222333 "$KOPILOT" ask "what costs most?" --run "$T/run-rightsizing"
+check "a refused key: the wrong key is in no output" \
+	bash -c "! env $(provider_env openai "$PORT") OPENAI_API_KEY=sk-wrong-000111222333 '$KOPILOT' ask x --run '$T/run-rightsizing' 2>&1 | grep -q 000111222333"
+
+finish
