@@ -28,11 +28,14 @@ static bool run_is_live(const char *run)
 /* `kopilot run` on the same inputs into out; its exit code */
 static int run_pipeline(kp_opts *o, const char *out)
 {
-	const char **v = kp_xcalloc(32 + 2 * (o->nsets + o->nnamespaces), sizeof(char *));
+	const char **v = kp_xcalloc(34 + 2 * (o->nsets + o->nnamespaces), sizeof(char *));
 	int n = 0;
 	v[n++] = "--out";
 	v[n++] = out;
 	v[n++] = "--quiet";
+	/* the agents answer; the run they read needs no explanations of its own */
+	v[n++] = "--set";
+	v[n++] = "llm.explain=false";
 	const struct {
 		const char *flag, *value;
 	} pass[] = {{"--snapshot", o->snapshot},	 {"--kubeconfig", o->kubeconfig}, {"--context", o->context},

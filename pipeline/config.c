@@ -165,6 +165,12 @@ static bool v_max_tokens(const cfg_value *v, char *why, size_t n)
 	return v->i >= 16 && v->i <= 200000;
 }
 
+static bool v_explain_calls(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 0 && v->i <= 1000;
+}
+
 static bool v_port(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -634,6 +640,10 @@ static const cfg_key config_keys[] = {
 	{"llm.num_ctx", NULL, T_INT, OFF(llm.num_ctx), false, v_num_ctx, "an integer between 512 and 1048576", 0, NULL},
 	{"llm.max_tokens", NULL, T_INT, OFF(llm.max_tokens), false, v_max_tokens, "an integer between 16 and 200000", 0,
 	 NULL},
+	{"llm.explain", NULL, T_BOOL, OFF(llm.explain), false, NULL, "true or false", 0, NULL},
+	{"llm.explain_max_calls", NULL, T_INT, OFF(llm.explain_max_calls), false, v_explain_calls,
+	 "an integer between 0 and 1000", 0, NULL},
+	{"llm.cache_dir", NULL, T_STRING, OFF(llm.cache_dir), false, NULL, "a directory", 0, NULL},
 	/* scope: which objects are judged at all */
 	{"scope.include_namespaces", NULL, T_LIST, OFF(scope.include_namespaces), false, v_patterns,
 	 "anchored regular expressions", LIST_JSON, n_dedup},
@@ -849,6 +859,13 @@ void kp_config_init(kp_config *c)
 	c->llm.max_retries = 3;
 	c->llm.num_ctx = 8192;
 	c->llm.max_tokens = 4096;
+	c->llm.explain = true;
+	c->llm.explain_max_calls = 20;
+	/* answers kept between nightly runs (a PVC in the CronJob: set it there) */
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	c->llm.cache_dir = xdg && *xdg ? kp_xasprintf("%s/kopilot/llm", xdg)
+			   : home && *home ? kp_xasprintf("%s/.cache/kopilot/llm", home)
+					   : NULL;
 	set_default_list(&c->llm.enabled_skills, builtin_skills, sizeof(builtin_skills) / sizeof(builtin_skills[0]));
 
 	c->log.format = kp_xstrdup("console");

@@ -150,6 +150,9 @@ typedef struct kp_llm_config {
 	int max_retries;       /* llm.max_retries 3: of a 429, 5xx or cut answer (never of auth or quota errors) */
 	int num_ctx;           /* llm.num_ctx 8192: Ollama's context window (options.num_ctx) */
 	int max_tokens;        /* llm.max_tokens 4096: most tokens one answer may have (Anthropic requires it) */
+	bool explain;          /* llm.explain true: findings explained by the cost sub-agent (with a provider) */
+	int explain_max_calls; /* llm.explain_max_calls 20: model calls a run may make for explanations */
+	char *cache_dir;       /* llm.cache_dir: answers kept by hash ($XDG_CACHE_HOME or ~/.cache /kopilot/llm) */
 	kp_strlist enabled_skills; /* ENABLED_SKILLS JSON list; default the six built-ins */
 	kp_strlist skill_dirs;     /* SKILL_DIRS ':'-separated */
 } kp_llm_config;

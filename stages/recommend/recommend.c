@@ -17,6 +17,7 @@
 #include "pipeline/prices.h"
 #include "pipeline/quantity.h"
 #include "pipeline/safety.h"
+#include "stages/analyze/agents/explain.h"
 #include "stages/recommend/history.h"
 
 /* Quotes a word for a POSIX shell when it holds anything but the characters
@@ -767,6 +768,31 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	if (!s)
 		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &run->below_threshold, err);
 	free(apath);
+	if (!s) {
+		/* the cost sub-agent's words where a provider is configured; a
+		 * provider that fails leaves the templates and a degraded run,
+		 * never a failed one */
+		kp_explain_stats es;
+		kp_explain_findings(run->cfg, run->audit, &f, &es);
+		if (es.failed) {
+			run->degraded = true;
+			kp_run_note(run, KP_NOTE_WARN, "explanations: %s; the findings keep their template explanations",
+				    es.error);
+		}
+		if (es.groups) {
+			json_object *ev = json_object_new_object();
+			json_object_object_add(ev, "provider_model", json_object_new_string(es.label));
+			json_object_object_add(ev, "groups", json_object_new_int64(es.groups));
+			json_object_object_add(ev, "calls", json_object_new_int64(es.calls));
+			json_object_object_add(ev, "cache_hits", json_object_new_int64(es.cache_hits));
+			json_object_object_add(ev, "explained", json_object_new_int64(es.explained));
+			json_object_object_add(ev, "dropped_for_numbers", json_object_new_int64(es.dropped));
+			json_object_object_add(ev, "in_tokens", json_object_new_int64(es.in_tokens));
+			json_object_object_add(ev, "out_tokens", json_object_new_int64(es.out_tokens));
+			json_object_object_add(ev, "failed", json_object_new_boolean(es.failed));
+			kp_audit_event(run->audit, "recommend.explain", ev);
+		}
+	}
 	if (s) {
 		kp_findings_release(&f);
 		json_object_put(analysis);

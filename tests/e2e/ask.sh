@@ -113,6 +113,56 @@ rc=$?
 check "--run RUN: exit 0, answered from that run's findings" \
 	bash -c "[ $rc -eq 0 ] && grep -qF checkout/cart-api '$T/again.stdout' && [ \$(grep -c '\"event\":\"ask.start\"' '$T/run-rightsizing/audit.jsonl') -eq 2 ]"
 
+# ---- explanations in kopilot run: the cost sub-agent's words where every
+# number is the finding's own, the template where one is not, a cache that
+# makes the next night free, and a provider down that only degrades
+$PY - "$T/explain.script.json" <<'PYEOF'
+import json, sys
+good = ("cart-api was sized at 2 cores and 4Gi when it launched and never revisited: its p95 is 150m and its "
+        "memory peak 600Mi. The change to 175m CPU and 720Mi keeps a margin above both; watch the first day of "
+        "the rollout.")
+bad = "A personal scratch volume left behind 1234 days ago."
+replies = [
+    {"when": "2c471f620e2bc6e9", "repeat": True,
+     "text": json.dumps({"explanations": [{"id": "2c471f620e2bc6e9", "text": good}]})},
+    {"when": "adf578312f64685a", "repeat": True,
+     "text": json.dumps({"explanations": [{"id": "adf578312f64685a", "text": bad}]})},
+    {"repeat": True, "text": json.dumps({"explanations": []})},
+]
+json.dump({"replies": replies}, open(sys.argv[1], "w"))
+PYEOF
+start_fake explain "$T/explain.script.json"
+EXP_ENV="$(provider_env openai "$PORT") KOPILOT_LLM_CACHE_DIR=$T/llmcache KOPILOT_LLM_EXPLAIN_MAX_CALLS=100"
+env $EXP_ENV "$KOPILOT" run --snapshot examples/demo-cluster --out "$T/exp1" --now $NOW --quiet >/dev/null 2>"$T/exp1.err"
+rc=$?
+check "explain: kopilot run with a provider finishes as without (exit 3, the demo is degraded by design)" \
+	bash -c "[ $rc -eq 3 ] || { echo exit $rc; cat '$T/exp1.err'; exit 1; }"
+check "explain: cart-api's explanation is the model's (llm:openai/gpt-4o-mini), its numbers the finding's own" $PY -c '
+import json, sys
+f = {x["id"]: x for x in json.load(open(sys.argv[1]))["findings"]}
+c = f["2c471f620e2bc6e9"]
+assert c["explained_by"] == "llm:openai/gpt-4o-mini", c["explained_by"]
+assert c["explanation"].startswith("cart-api was sized at 2 cores"), c["explanation"]
+o = f["adf578312f64685a"]
+assert o["explained_by"] == "template" and "1234" not in o["explanation"], o' "$T/exp1/findings.json"
+check "explain: the explanation with an invented number was dropped and counted (audit recommend.explain)" $PY -c '
+import json, sys
+e = [x for x in map(json.loads, open(sys.argv[1])) if x.get("event") == "recommend.explain"][0]
+assert e["dropped_for_numbers"] == 1 and e["explained"] == 1 and e["calls"] >= 2 and not e["failed"], e' "$T/exp1/audit.jsonl"
+check "explain: the report shows the model's explanation" grep -q "was sized at 2 cores and 4Gi when it launched" "$T/exp1/report.md"
+calls=$(wc -l <"$T/explain.jsonl")
+env $EXP_ENV "$KOPILOT" run --snapshot examples/demo-cluster --out "$T/exp2" --now $NOW --quiet >/dev/null 2>&1
+expl() { $PY -c 'import json,sys; print([(x["id"], x["explanation"]) for x in json.load(open(sys.argv[1]))["findings"]])' "$1" >"$2"; }
+expl "$T/exp1/findings.json" "$T/exp1.expl" && expl "$T/exp2/findings.json" "$T/exp2.expl"
+check "explain: the next night on an unchanged cluster makes no model call (the cache), same explanations" \
+	bash -c "[ \$(wc -l <'$T/explain.jsonl') -eq $calls ] && cmp -s '$T/exp1.expl' '$T/exp2.expl'"
+env $(provider_env openai 1) KOPILOT_LLM_CACHE_DIR="$T/emptycache" "$KOPILOT" run --snapshot examples/demo-cluster \
+	--out "$T/exp3" --now $NOW --quiet --set llm.max_retries=0 >/dev/null 2>"$T/exp3.err"
+rc=$?
+check "explain: a provider down degrades the run (exit 3), reports written with template explanations, the note says why" \
+	bash -c "[ $rc -eq 3 ] && [ -s '$T/exp3/report.html' ] && grep -q 'explanations: the OpenAI API' '$T/exp3.err' &&
+		! grep -q 'llm:openai' '$T/exp3/findings.json' || { echo exit $rc; cat '$T/exp3.err'; exit 1; }"
+
 # ---- failures
 expect_exit "no provider: exit 2, says to set LLM_PROVIDER" 2 "set LLM_PROVIDER" -- \
 	env LLM_PROVIDER=none "$KOPILOT" ask "what costs most?" --run "$T/run-rightsizing"

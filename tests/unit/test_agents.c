@@ -386,3 +386,16 @@ Test(agents, a_model_that_obeys_injected_text_still_changes_and_reads_nothing)
 	kp_skills_release(&sk);
 	kp_llm_free(l);
 }
+
+#include "stages/analyze/agents/explain.h"
+
+Test(explain, numbers_must_be_the_findings_own)
+{
+	const char *allowed = "CPU p95 was 150m; the request is 2 cores. Saves $1,234.50 a month. Proposed 175m CPU and 720Mi.";
+	cr_expect(kp_explain_numbers_ok("It used 150m at p95 and 175m keeps a margin; saves $1,234.5.", allowed));
+	cr_expect(kp_explain_numbers_ok("1. Review it. 2. Merge it with 3 replicas.", allowed), "small counts pass");
+	cr_expect_not(kp_explain_numbers_ok("It would save $2,000 a month.", allowed), "an invented amount");
+	cr_expect_not(kp_explain_numbers_ok("Peak memory was 640Mi.", allowed), "a number the evidence does not hold");
+	cr_expect_not(kp_explain_numbers_ok("About 80% is idle.", allowed), "a computed percentage");
+	cr_expect(kp_explain_numbers_ok("No numbers at all.", allowed));
+}
