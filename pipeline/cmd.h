@@ -181,6 +181,7 @@ int cmd_render(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_skills(int argc, char **argv);
 int cmd_ask(int argc, char **argv);
+int cmd_approve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

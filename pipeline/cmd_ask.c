@@ -75,10 +75,13 @@ static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_er
 		json_object_object_add(o, "reason", json_object_new_string(p->reason));
 		json_object_array_add(a, o);
 	}
+	/* an object around the list, so it can grow (kopilot approve reads it) */
+	json_object *doc = json_object_new_object();
+	json_object_object_add(doc, "proposals", a);
 	char *path = kp_path_join(run, "proposals.json");
-	kp_status s = kp_json_write_file(path, a, err);
+	kp_status s = kp_json_write_file(path, doc, err);
 	free(path);
-	json_object_put(a);
+	json_object_put(doc);
 	return s;
 }
 
@@ -144,7 +147,9 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 		fprintf(stderr, "\n");
 		if (env.proposals.len) {
 			char *pp = kp_path_join(run, "proposals.json");
-			fprintf(stderr, "-- proposed by the agents, NOT run (%s):\n", private_run ? "keep them with --out RUN" : pp);
+			fprintf(stderr, "-- proposed by the agents, NOT run (%s%s%s):\n",
+				private_run ? "keep them with --out RUN" : pp,
+				private_run ? "" : "; kopilot approve ID --run ", private_run ? "" : run);
 			free(pp);
 			for (size_t i = 0; i < env.proposals.len; i++) {
 				const kp_proposal *p = &env.proposals.items[i];

@@ -211,6 +211,21 @@ static const struct help {
 	 "\n"
 	 "Exit 0; 2 for a usage error or no provider; 4 when no answer came (the\n"
 	 "provider down or refusing), or the exit code of the run it needed.\n"},
+	{"approve",
+	 "usage: kopilot approve ID --run RUN [--kubeconfig FILE] [-c/--context NAME] [--config FILE] [--set KEY=VALUE]\n"
+	 "\n"
+	 "Runs one change the agents proposed (kopilot ask lists them with their\n"
+	 "ids; RUN/proposals.json keeps them), after you have read it: the only\n"
+	 "way kopilot changes a cluster. The command is judged again by the safety\n"
+	 "layer as if it were new (the file is text): refused when hard-blocked,\n"
+	 "when it is destructive in a protected namespace, when it is not kubectl or\n"
+	 "helm, or when it uses shell syntax. It runs without a shell, with\n"
+	 "--kubeconfig and --context when given, at most once: the proposal records\n"
+	 "when it ran and its exit code. Every attempt goes to RUN/audit.jsonl with\n"
+	 "the user who ran it.\n"
+	 "\n"
+	 "Exit 0 when it ran and succeeded; 2 for an unknown, refused or already\n"
+	 "run proposal; 4 when the command failed.\n"},
 	{"skills",
 	 "usage: kopilot skills list | show NAME | validate DIR [--config FILE] [--set KEY=VALUE]\n"
 	 "\n"
@@ -260,6 +275,7 @@ static const char main_help[] =
 	"  render       reports: RUN/report.md, report.html, report.xlsx\n"
 	"  config show  the effective configuration and where each value came from\n"
 	"  ask          ask the LLM sub-agents a question: kopilot ask \"...\"\n"
+	"  approve      run one change the agents proposed: kopilot approve ID --run RUN\n"
 	"  skills       the LLM sub-agents: list, show NAME, validate DIR\n"
 	"  completion   shell completion script: kopilot completion bash|zsh\n"
 	"  version      print the version\n"

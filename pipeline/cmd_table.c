@@ -74,6 +74,7 @@ static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};
 static const char *const config_words[] = {"show", NULL};
 static const char *const skills_flags[] = {"--config", "--set", NULL};
+static const char *const approve_flags[] = {"--run", "--kubeconfig", "--context", "--config", "--set", NULL};
 static const char *const ask_flags[] = {"--run", "--snapshot", "--kubeconfig", "--context", "--prometheus-url", "--window",
 					"--out", "--namespace", "--reflect", "--config", "--set", "--now", "--quiet", NULL};
 static const char *const skills_words[] = {"list", "show", "validate", NULL};
@@ -87,6 +88,7 @@ const kp_command kp_commands[] = {
 	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},
 	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
 	{"ask", cmd_ask, ask_flags, KP_VALUE_TEXT, NULL, "ask the LLM sub-agents a question about the cluster's spend"},
+	{"approve", cmd_approve, approve_flags, KP_VALUE_TEXT, NULL, "run one change an agent proposed, by its id"},
 	{"skills", cmd_skills, skills_flags, KP_VALUE_CHOICE, skills_words, "the LLM sub-agents: list, show NAME, validate DIR"},
 	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
 	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},

@@ -95,7 +95,7 @@ assert not missing, missing' "$case" "$T/$name.jsonl"
 import json, os, sys
 want = json.load(open(sys.argv[1]))["proposals"]
 p = os.path.join(sys.argv[2], "proposals.json")
-got = [x["command"] for x in json.load(open(p))] if os.path.exists(p) else []
+got = [x["command"] for x in json.load(open(p))["proposals"]] if os.path.exists(p) else []
 assert got == want, (got, want)
 ran = [e for e in map(json.loads, open(os.path.join(sys.argv[2], "audit.jsonl"))) if e.get("event") == "agent.command" and e.get("decision") == "run"]
 assert not ran, ran' "$case" "$R"
@@ -112,6 +112,41 @@ env $(provider_env openai "$PORT") "$KOPILOT" ask "Find over-provisioned deploym
 rc=$?
 check "--run RUN: exit 0, answered from that run's findings" \
 	bash -c "[ $rc -eq 0 ] && grep -qF checkout/cart-api '$T/again.stdout' && [ \$(grep -c '\"event\":\"ask.start\"' '$T/run-rightsizing/audit.jsonl') -eq 2 ]"
+
+# ---- kopilot approve: the one path that changes a cluster, once, by id
+R=$T/run-staging-plan
+PID=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["proposals"][0]["id"])' "$R/proposals.json")
+expect_exit "approve: an unknown id is refused (exit 2)" 2 "has no proposal nope" -- \
+	env PATH="$T/bin:$PATH" "$KOPILOT" approve nope --run "$R"
+env PATH="$T/bin:$PATH" "$KOPILOT" approve "$PID" --run "$R" --kubeconfig /etc/kopilot/kc --context prod \
+	>"$T/approve.out" 2>"$T/approve.err"
+rc=$?
+check "approve: the proposal runs once, without a shell, with the kubeconfig and context given" \
+	bash -c "[ $rc -eq 0 ] && [ \"\$(cat '$T/kubectl.log')\" = '--kubeconfig /etc/kopilot/kc --context prod -n staging scale deployment launchdarkly-relay --replicas=0' ] || { echo exit $rc; cat '$T/approve.err' '$T/kubectl.log'; exit 1; }"
+check "approve: audited with the user, and the proposal remembers it ran" $PY -c '
+import json, sys
+ev = [e for e in map(json.loads, open(sys.argv[1] + "/audit.jsonl")) if e.get("event") == "approve"]
+assert ev and ev[-1]["decision"] == "run" and ev[-1]["exit_code"] == 0 and ev[-1]["by"], ev
+p = json.load(open(sys.argv[1] + "/proposals.json"))["proposals"][0]
+assert p["executed_at"] and p["exit_code"] == 0, p' "$R"
+expect_exit "approve: the same id again is refused (a proposal runs once)" 2 "already run" -- \
+	env PATH="$T/bin:$PATH" "$KOPILOT" approve "$PID" --run "$R"
+# a proposals file is text: what it says is judged again
+$PY - "$R/proposals.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["proposals"]
+for i, c in enumerate(["kubectl -n kube-system delete pod coredns-1", "kubectl get secret db -n shop -o yaml",
+                       "sh -c 'rm -rf /'", "kubectl -n shop delete pvc a; rm -rf ~", "python3 -c 'import os'",
+                       "kubectl --kubeconfig /tmp/other -n shop delete pvc a"]):
+    p.append({"id": "tampered%d" % i, "command": c, "skill": "x", "risk": "LOW", "destructive": False, "blocked": False, "reason": ""})
+json.dump(d, open(sys.argv[1], "w"))
+PYEOF
+for i in 0 1 2 3 4 5; do
+	expect_exit "approve: a tampered proposal is judged again and refused (tampered$i)" 2 "refused by the safety layer" -- \
+		env PATH="$T/bin:$PATH" "$KOPILOT" approve "tampered$i" --run "$R"
+done
+check "approve: kubectl ran exactly once in all of it" test "$(wc -l <"$T/kubectl.log")" -eq 1
 
 # ---- explanations in kopilot run: the cost sub-agent's words where every
 # number is the finding's own, the template where one is not, a cache that
