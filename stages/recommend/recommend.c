@@ -775,9 +775,24 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 		kp_explain_stats es;
 		kp_explain_findings(run->cfg, run->audit, &f, &es);
 		if (es.failed) {
+			/* in findings.json's missing, so the reports say it too */
 			run->degraded = true;
 			kp_run_note(run, KP_NOTE_WARN, "explanations: %s; the findings keep their template explanations",
 				    es.error);
+			json_object *m = json_object_new_object(), *list = kp_json_get(findings, "missing");
+			json_object_object_add(m, "resource", json_object_new_string("explanations"));
+			json_object_object_add(m, "namespace", NULL);
+			json_object_object_add(m, "workload", NULL);
+			json_object_object_add(m, "reason", json_object_new_string(es.error));
+			char *sum = kp_xasprintf("LLM explanations not made (%s failed): the findings keep their template "
+						 "explanations",
+						 es.label[0] ? es.label : "the provider");
+			json_object_object_add(m, "summary", json_object_new_string(sum));
+			free(sum);
+			if (json_object_is_type(list, json_type_array))
+				json_object_array_add(list, m);
+			else
+				json_object_put(m);
 		}
 		if (es.groups) {
 			json_object *ev = json_object_new_object();

@@ -196,7 +196,9 @@ env $(provider_env openai 1) KOPILOT_LLM_CACHE_DIR="$T/emptycache" "$KOPILOT" ru
 rc=$?
 check "explain: a provider down degrades the run (exit 3), reports written with template explanations, the note says why" \
 	bash -c "[ $rc -eq 3 ] && [ -s '$T/exp3/report.html' ] && grep -q 'explanations: the OpenAI API' '$T/exp3.err' &&
-		! grep -q 'llm:openai' '$T/exp3/findings.json' || { echo exit $rc; cat '$T/exp3.err'; exit 1; }"
+		! grep -q 'llm:openai' '$T/exp3/findings.json' && grep -q '| explanations |' '$T/exp3/report.md' || { echo exit $rc; cat '$T/exp3.err'; exit 1; }"
+check "explain: findings.json with the explanations gap still validates against its schema" \
+	schema_valid docs/contracts/findings.schema.json "$T/exp3/findings.json"
 
 # ---- failures
 expect_exit "no provider: exit 2, says to set LLM_PROVIDER" 2 "set LLM_PROVIDER" -- \

@@ -550,7 +550,7 @@ kp_status kp_llm_new(const kp_config *cfg, kp_llm **out, kp_error *err)
 		l->headers[h++] = kp_xstrdup("anthropic-version: 2023-06-01");
 	l->headers[h] = NULL;
 	kp_http_opts o = {0};
-	o.what = l->name;
+	o.what = what; /* the HTTP layer's messages add the address */
 	o.base_url = base;
 	o.headers = (const char *const *)l->headers;
 	o.timeout_ms = (long)(c->timeout_seconds > 0 ? c->timeout_seconds : 120) * 1000L;
