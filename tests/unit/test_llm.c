@@ -45,6 +45,9 @@ static const char *const script =
 	"{\"when\": \"garbled\", \"malformed\": true, \"repeat\": true},"
 	"{\"when\": \"bad arguments\", \"tool_calls\": [{\"name\": \"get_cost\", \"raw_arguments\": \"{not json\"}], "
 	"\"repeat\": true},"
+	"{\"when\": \"cut short\", \"truncated\": true},"
+	"{\"when\": \"cut short\", \"text\": \"whole this time\", \"repeat\": true},"
+	"{\"when\": \"too slow\", \"delay\": 3, \"text\": \"late\", \"repeat\": true},"
 	"{\"when\": \"overloaded\", \"error\": {\"status\": 529}},"
 	"{\"when\": \"overloaded\", \"text\": \"after the overload\", \"repeat\": true}"
 	"]}";
@@ -286,5 +289,38 @@ Test(llm, provider_none_is_no_client_and_configuration_is_checked)
 	kp_error err = {0};
 	cr_assert_eq(kp_llm_new(&cfg, &l, &err), KP_OK);
 	cr_expect_null(l, "provider none: no client, template explanations");
+	kp_config_release(&cfg);
+}
+
+Test(llm, a_cut_answer_is_asked_again_and_a_slow_one_times_out)
+{
+	kp_config cfg;
+	kp_llm *l = client(&cfg, "openai", KEY);
+	kp_llm_conv c;
+	kp_llm_conv_init(&c, NULL);
+	kp_llm_conv_user(&c, "cut short");
+	kp_llm_reply r;
+	kp_error err = {0};
+	cr_assert_eq(kp_llm_chat(l, &c, NULL, 0, &r, &err), KP_OK, "%s", err.msg);
+	cr_expect_str_eq(r.text, "whole this time");
+	cr_expect_eq(logged("cut short"), 2, "the cut answer was asked for again");
+	kp_llm_reply_release(&r);
+	kp_llm_conv_release(&c);
+	kp_llm_free(l);
+	kp_config_release(&cfg);
+	/* an answer later than llm.timeout_seconds: an error naming the provider, not a hang */
+	l = client(&cfg, "anthropic", KEY);
+	cfg.llm.timeout_seconds = 1;
+	kp_llm_free(l);
+	cfg.llm.max_retries = 0;
+	cr_assert_eq(kp_llm_new(&cfg, &l, &err), KP_OK, "%s", err.msg);
+	kp_llm_conv_init(&c, NULL);
+	kp_llm_conv_user(&c, "too slow");
+	double t0 = kp_monotonic_seconds();
+	cr_expect_eq(kp_llm_chat(l, &c, NULL, 0, &r, &err), KP_ERR_NETWORK);
+	cr_expect_lt(kp_monotonic_seconds() - t0, 2.9, "it gave up at the timeout");
+	cr_expect(strstr(err.msg, "the Anthropic API"), "%s", err.msg);
+	kp_llm_conv_release(&c);
+	kp_llm_free(l);
 	kp_config_release(&cfg);
 }

@@ -103,10 +103,20 @@ void kp_agent_audit(kp_agent_env *e, const char *event, json_object *fields)
 
 /* ---- results ---- */
 
-/* text cut to max bytes at a UTF-8 boundary, with a note when cut */
-static char *capped(const kp_agent_env *e, const char *text, size_t len)
+/* What one result may take: max_output, and never more than about a
+ * quarter of the model's context window (llm.num_ctx tokens, ~4 bytes a
+ * token), so a few big results cannot push the task out of it. */
+static size_t result_cap(const kp_agent_env *e)
 {
 	size_t max = e->max_output ? e->max_output : DEFAULT_MAX_OUTPUT;
+	size_t window = e->cfg && e->cfg->llm.num_ctx > 0 ? (size_t)e->cfg->llm.num_ctx : 0;
+	return window && window < max ? window : max;
+}
+
+/* text cut to the cap at a UTF-8 boundary, with a note when cut */
+static char *capped(const kp_agent_env *e, const char *text, size_t len)
+{
+	size_t max = result_cap(e);
 	if (len <= max)
 		return kp_xasprintf("%.*s", (int)len, text);
 	size_t cut = max;
@@ -243,7 +253,7 @@ static char *run_program(kp_agent_env *e, char **argv, size_t argc, bool cluster
 	kp_buf_init(&out), kp_buf_init(&errb);
 	kp_proc_result pr;
 	kp_error err = {0};
-	size_t max = (e->max_output ? e->max_output : DEFAULT_MAX_OUTPUT) * 4;
+	size_t max = result_cap(e) * 4;
 	kp_status s = kp_process_run(v, NULL, e->command_timeout > 0 ? e->command_timeout : 30, &out, max, &errb, 8192,
 				     &pr, &err);
 	free(v);

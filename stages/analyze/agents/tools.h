@@ -60,7 +60,8 @@ typedef struct kp_agent_env {
 	const char *kubeconfig, *context; /* handed to kubectl/helm by kopilot, never by the model */
 	const char *kubectl, *helm;       /* programs (NULL: "kubectl", "helm" on PATH) */
 	kp_audit *audit;          /* may be NULL */
-	size_t max_output;        /* bytes of one tool result (0: 16 KiB) */
+	size_t max_output;        /* bytes of one tool result (0: 16 KiB; never above llm.num_ctx bytes,
+				   * about a quarter of the context window) */
 	double command_timeout;   /* seconds one command may take (0: 30) */
 	/* filled as the agents run */
 	pthread_mutex_t lock;
