@@ -17,32 +17,6 @@
 #include "pipeline/process.h"
 #include "pipeline/safety.h"
 
-/* words of a command line, quotes honoured (shell syntax was refused) */
-static char **words_of(const char *cmd, size_t *n)
-{
-	char **v = kp_xcalloc(strlen(cmd) / 2 + 8, sizeof(char *));
-	*n = 0;
-	for (const char *p = cmd;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		kp_buf w;
-		kp_buf_init(&w);
-		char q = 0;
-		for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
-			if (!q && (*p == '\'' || *p == '"'))
-				q = *p;
-			else if (q && *p == q)
-				q = 0;
-			else
-				kp_buf_putc(&w, *p);
-		}
-		v[(*n)++] = kp_buf_detach(&w);
-	}
-	return v;
-}
-
 static void audit_approve(kp_audit *a, const char *id, const char *cmd, const char *decision, int code)
 {
 	json_object *f = json_object_new_object();
@@ -116,7 +90,7 @@ int cmd_approve(int argc, char **argv)
 		kp_command_decision d;
 		kp_safety_classify_command(&o.cfg, cmd, &d);
 		size_t n = 0;
-		char **w = words_of(cmd, &n);
+		char **w = kp_command_words(cmd, &n);
 		const char *refused = NULL;
 		char reason[400];
 		if (kp_safety_shell_syntax(cmd, why, sizeof(why)))
@@ -171,9 +145,7 @@ int cmd_approve(int argc, char **argv)
 			}
 			kp_buf_release(&out), kp_buf_release(&errb);
 		}
-		for (size_t i = 0; i < n; i++)
-			free(w[i]);
-		free(w);
+		kp_command_words_free(w, n);
 	}
 	json_object_put(doc);
 	kp_audit_release(&audit);

@@ -91,3 +91,39 @@ kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_
 		close(pe[0]);
 	return s;
 }
+
+char **kp_command_words(const char *cmd, size_t *n)
+{
+	char **v = NULL;
+	*n = 0;
+	for (const char *p = cmd;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		kp_buf w;
+		kp_buf_init(&w);
+		char q = 0;
+		for (; *p && (q || (*p != ' ' && *p != '\t')); p++) {
+			if (!q && (*p == '\'' || *p == '"'))
+				q = *p;
+			else if (q && *p == q)
+				q = 0;
+			else
+				kp_buf_putc(&w, *p);
+		}
+		v = kp_xrealloc(v, (*n + 2) * sizeof(char *));
+		v[(*n)++] = kp_buf_detach(&w);
+	}
+	if (!v)
+		v = kp_xcalloc(1, sizeof(char *));
+	v[*n] = NULL;
+	return v;
+}
+
+void kp_command_words_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}

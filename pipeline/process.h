@@ -25,4 +25,10 @@ typedef struct kp_proc_result {
 kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_s, kp_buf *out, size_t max_out,
 			 kp_buf *errb, size_t max_err, kp_proc_result *res, kp_error *err);
 
+/* A command line's words, single and double quotes honoured (no other
+ * shell syntax: callers refuse it first, kp_safety_shell_syntax); a
+ * NULL-terminated heap array of heap strings, *n words. */
+char **kp_command_words(const char *cmd, size_t *n);
+void kp_command_words_free(char **v, size_t n);
+
 #endif

@@ -159,9 +159,7 @@ kp_status kp_agent_run_skill(kp_llm *llm, const kp_skill *skill, kp_agent_env *e
 	return s;
 }
 
-/* The JSON object in a model's text (models wrap it in prose or code
- * fences): from the first { to the last }; NULL when none parses. */
-static json_object *json_in(const char *text)
+json_object *kp_agent_json_in(const char *text)
 {
 	const char *a = text ? strchr(text, '{') : NULL, *b = text ? strrchr(text, '}') : NULL;
 	if (!a || !b || b < a)
@@ -253,7 +251,7 @@ static size_t route_by_model(kp_llm *llm, kp_agent_env *env, const kp_skills *sk
 	kp_error err = {0};
 	size_t n = 0;
 	if (!chat(llm, env, "supervisor", "route", &c, NULL, 0, &r, &err) && r.text) {
-		json_object *j = json_in(r.text);
+		json_object *j = kp_agent_json_in(r.text);
 		json_object *arr = kp_json_get(j, "skills");
 		for (size_t i = 0; json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr) && n < max;
 		     i++) {
@@ -378,7 +376,7 @@ static int score(kp_llm *llm, kp_agent_env *env, const char *prompt, const char 
 	kp_error err = {0};
 	int sc = -1;
 	if (!chat(llm, env, "supervisor", "reflect", &c, NULL, 0, &r, &err) && r.text) {
-		json_object *j = json_in(r.text);
+		json_object *j = kp_agent_json_in(r.text);
 		json_object *v = kp_json_get(j, "score");
 		if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)) {
 			double d = json_object_get_double(v);

@@ -54,6 +54,10 @@ kp_status kp_agent_run_skill(kp_llm *llm, const kp_skill *skill, kp_agent_env *e
 kp_status kp_agent_ask(kp_llm *llm, const kp_skills *skills, kp_agent_env *env, const char *prompt, bool reflect,
 		       const kp_agent_limits *lim, kp_agent_answer *out, kp_error *err);
 
+/* The JSON object in a model's text (models wrap it in prose or code
+ * fences): from the first { to the last }; NULL when none parses. */
+json_object *kp_agent_json_in(const char *text);
+
 /* The deterministic router alone (tests, and the model's fallback): the
  * skills whose keywords the prompt holds, best first; cost_optimization
  * (else the first skill) when none does. Indexes into skills; returns how many. */

@@ -13,6 +13,7 @@
 
 #include "pipeline/money.h"
 #include "pipeline/quantity.h"
+#include "stages/analyze/agents/agent.h"
 #include "stages/analyze/agents/llm.h"
 #include "stages/analyze/agents/skills.h"
 
@@ -250,12 +251,7 @@ void kp_explain_findings(const kp_config *cfg, kp_audit *audit, kp_findings *fs,
 			} else {
 				st->in_tokens += r.in_tokens;
 				st->out_tokens += r.out_tokens;
-				const char *a = r.text ? strchr(r.text, '{') : NULL, *b = r.text ? strrchr(r.text, '}') : NULL;
-				if (a && b && b > a) {
-					char *obj = kp_xasprintf("%.*s", (int)(b - a + 1), a);
-					doc = json_tokener_parse(obj);
-					free(obj);
-				}
+				doc = kp_agent_json_in(r.text);
 				if (doc && cp) {
 					/* best effort: a cache that cannot be written costs a call next time */
 					char *dir = kp_xstrdup(cfg->llm.cache_dir);

@@ -149,47 +149,6 @@ static char *error_result(bool *is_error, const char *fmt, ...)
 
 /* ---- commands ---- */
 
-/* Splits a command line into words, honouring single and double quotes
- * (shell syntax, escapes included, was refused before this). */
-static char **split_argv(const char *cmd, size_t *n)
-{
-	char **v = NULL;
-	*n = 0;
-	const char *p = cmd;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		kp_buf w;
-		kp_buf_init(&w);
-		char q = 0;
-		while (*p && (q || (*p != ' ' && *p != '\t'))) {
-			if (!q && (*p == '\'' || *p == '"'))
-				q = *p;
-			else if (q && *p == q)
-				q = 0;
-			else
-				kp_buf_putc(&w, *p);
-			p++;
-		}
-		v = kp_xrealloc(v, (*n + 2) * sizeof(char *));
-		v[(*n)++] = kp_buf_detach(&w);
-		kp_buf_release(&w);
-	}
-	if (!v)
-		v = kp_xcalloc(1, sizeof(char *));
-	v[*n] = NULL;
-	return v;
-}
-
-static void free_argv(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static const char *const diagnostics[] = {"date", "getent", "nslookup", "dig", "host", NULL};
 
 static bool is_diagnostic(const char *prog)
@@ -315,7 +274,7 @@ static char *command(kp_agent_env *e, const kp_skill *skill, const char *tool, c
 				 why);
 	} else {
 		kp_safety_classify_command(e->cfg, cmd, &d);
-		argv = split_argv(cmd, &argc);
+		argv = kp_command_words(cmd, &argc);
 		bool kube = argc && (!strcmp(argv[0], "kubectl") || !strcmp(argv[0], "helm"));
 		if (!argc) {
 			decision = "refused";
@@ -357,7 +316,7 @@ static char *command(kp_agent_env *e, const kp_skill *skill, const char *tool, c
 	if (strcmp(decision, "run"))
 		e->refused++;
 	pthread_mutex_unlock(&e->lock);
-	free_argv(argv, argc);
+	kp_command_words_free(argv, argc);
 	free(cmd);
 	return r;
 }
