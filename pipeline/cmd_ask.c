@@ -14,6 +14,7 @@
 
 #include "pipeline/cmd.h"
 #include "stages/analyze/agents/agent.h"
+#include "stages/analyze/agents/anon.h"
 
 static bool run_is_live(const char *run)
 {
@@ -102,6 +103,9 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 	env.kubeconfig = o->kubeconfig;
 	env.context = o->context;
 	env.audit = &audit;
+	kp_anon *anon = o->cfg.llm.anonymize ? kp_anon_from_run(run) : NULL;
+	if (anon)
+		kp_llm_set_anon(llm, anon);
 	kp_agent_limits lim;
 	kp_agent_limits_default(&lim);
 	kp_buf prompt;
@@ -118,6 +122,7 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 	json_object_object_add(f, "question", json_object_new_string(kp_buf_cstr(&prompt)));
 	json_object_object_add(f, "provider_model", json_object_new_string(kp_llm_label(llm)));
 	json_object_object_add(f, "reflect", json_object_new_boolean(o->reflect));
+	json_object_object_add(f, "anonymized_names", json_object_new_int64((int64_t)kp_anon_count(anon)));
 	kp_agent_audit(&env, "ask.start", f);
 	kp_agent_answer ans;
 	kp_status s = kp_agent_ask(llm, skills, &env, kp_buf_cstr(&prompt), o->reflect, &lim, &ans, &err);
@@ -169,6 +174,8 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 	json_object_object_add(e, "proposals", json_object_new_int64((int64_t)env.proposals.len));
 	kp_agent_audit(&env, "ask.end", e);
 	kp_agent_answer_release(&ans);
+	kp_llm_set_anon(llm, NULL);
+	kp_anon_free(anon);
 	kp_buf_release(&prompt);
 	kp_agent_env_release(&env);
 	kp_audit_release(&audit);

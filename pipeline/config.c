@@ -641,6 +641,7 @@ static const cfg_key config_keys[] = {
 	{"llm.max_tokens", NULL, T_INT, OFF(llm.max_tokens), false, v_max_tokens, "an integer between 16 and 200000", 0,
 	 NULL},
 	{"llm.explain", NULL, T_BOOL, OFF(llm.explain), false, NULL, "true or false", 0, NULL},
+	{"llm.anonymize", NULL, T_BOOL, OFF(llm.anonymize), false, NULL, "true or false", 0, NULL},
 	{"llm.explain_max_calls", NULL, T_INT, OFF(llm.explain_max_calls), false, v_explain_calls,
 	 "an integer between 0 and 1000", 0, NULL},
 	{"llm.cache_dir", NULL, T_STRING, OFF(llm.cache_dir), false, NULL, "a directory", 0, NULL},

@@ -151,6 +151,7 @@ typedef struct kp_llm_config {
 	int num_ctx;           /* llm.num_ctx 8192: Ollama's context window (options.num_ctx) */
 	int max_tokens;        /* llm.max_tokens 4096: most tokens one answer may have (Anthropic requires it) */
 	bool explain;          /* llm.explain true: findings explained by the cost sub-agent (with a provider) */
+	bool anonymize;        /* llm.anonymize false: the cluster's names replaced by aliases in what is sent */
 	int explain_max_calls; /* llm.explain_max_calls 20: model calls a run may make for explanations */
 	char *cache_dir;       /* llm.cache_dir: answers kept by hash ($XDG_CACHE_HOME or ~/.cache /kopilot/llm) */
 	kp_strlist enabled_skills; /* ENABLED_SKILLS JSON list; default the six built-ins */

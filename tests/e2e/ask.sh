@@ -113,6 +113,30 @@ rc=$?
 check "--run RUN: exit 0, answered from that run's findings" \
 	bash -c "[ $rc -eq 0 ] && grep -qF checkout/cart-api '$T/again.stdout' && [ \$(grep -c '\"event\":\"ask.start\"' '$T/run-rightsizing/audit.jsonl') -eq 2 ]"
 
+# ---- llm.anonymize: the provider sees aliases, the person real names
+$PY - "$T/anon.script.json" <<'PYEOF'
+import json, sys
+json.dump({"replies": [
+    {"when": "You route a Kubernetes", "text": json.dumps({"skills": ["cost_optimization"]}), "repeat": True},
+    {"when": "kopilot's findings (data", "repeat": True,
+     "text": "The largest waste is in namespace anon-ns-1; check it first.\n\n### Next safe actions\n1. Review.\n"},
+    {"tool_calls": [{"name": "list_findings", "arguments": {"category": "over-provisioned"}}]}]},
+    open(sys.argv[1], "w"))
+PYEOF
+start_fake anon "$T/anon.script.json"
+env $(provider_env openai "$PORT") KOPILOT_LLM_ANONYMIZE=true "$KOPILOT" ask "Is checkout/cart-api over-provisioned?" \
+	--run "$T/run-rightsizing" >"$T/anon.stdout" 2>"$T/anon.stderr"
+rc=$?
+check "anonymize: exit 0, and no name of the run in anything the provider received" $PY -c '
+import json, sys
+sent = open(sys.argv[1]).read()
+names = ["checkout", "cart-api", "model-server", "report-builder", "analytics", "ip-10-0-77-31"]
+leaked = [n for n in names if n in sent]
+assert not leaked, leaked
+assert "anon-ns-" in sent and "anon-" in sent' "$T/anon.jsonl"
+check "anonymize: the answer has the real names back (no alias on stdout)" \
+	bash -c "[ $rc -eq 0 ] && ! grep -q 'anon-' '$T/anon.stdout' && grep -q 'The largest waste is in namespace [a-z]' '$T/anon.stdout' || { cat '$T/anon.stdout' '$T/anon.stderr'; exit 1; }"
+
 # ---- kopilot approve: the one path that changes a cluster, once, by id
 R=$T/run-staging-plan
 PID=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["proposals"][0]["id"])' "$R/proposals.json")

@@ -399,3 +399,28 @@ Test(explain, numbers_must_be_the_findings_own)
 	cr_expect_not(kp_explain_numbers_ok("About 80% is idle.", allowed), "a computed percentage");
 	cr_expect(kp_explain_numbers_ok("No numbers at all.", allowed));
 }
+
+#include "stages/analyze/agents/anon.h"
+
+Test(anon, names_hidden_and_put_back)
+{
+	kp_anon *a = kp_anon_new();
+	kp_anon_add(a, "checkout", true);
+	kp_anon_add(a, "cart-api", false);
+	kp_anon_add(a, "cart-api-v2", false);
+	kp_anon_add(a, "db", false); /* too short to be told from a word */
+	const char *text = "Deployment checkout/cart-api (pod cart-api-7d9f4-x2) and cart-api-v2 in checkout; "
+			   "the db is fine; checkouts and xcart-api are other words.";
+	char *h = kp_anon_hide(a, text);
+	cr_expect_null(strstr(h, "checkout/"), "%s", h);
+	cr_expect_null(strstr(h, " cart-api"), "%s", h);
+	cr_expect(strstr(h, "anon-ns-1/anon-1"), "%s", h);
+	cr_expect(strstr(h, "(pod anon-1-7d9f4-x2)"), "a pod of it: %s", h);
+	cr_expect(strstr(h, "anon-2 in anon-ns-1"), "the longest name first: %s", h);
+	cr_expect(strstr(h, "the db is fine; checkouts and xcart-api"), "words left alone: %s", h);
+	char *r = kp_anon_reveal(a, h);
+	cr_expect_str_eq(r, text, "put back whole");
+	free(h), free(r);
+	cr_expect_eq(kp_anon_count(a), 3);
+	kp_anon_free(a);
+}

@@ -14,6 +14,7 @@
 #include "pipeline/money.h"
 #include "pipeline/quantity.h"
 #include "stages/analyze/agents/agent.h"
+#include "stages/analyze/agents/anon.h"
 #include "stages/analyze/agents/llm.h"
 #include "stages/analyze/agents/skills.h"
 
@@ -198,6 +199,16 @@ void kp_explain_findings(const kp_config *cfg, kp_audit *audit, kp_findings *fs,
 		return;
 	}
 	snprintf(st->label, sizeof(st->label), "%s", kp_llm_label(llm));
+	kp_anon *anon = NULL;
+	if (cfg->llm.anonymize) { /* the findings' names: the prompt holds nothing else of the cluster */
+		anon = kp_anon_new();
+		for (size_t i = 0; i < fs->items.len; i++) {
+			kp_anon_add(anon, fs->items.items[i].namespace_, true);
+			kp_anon_add(anon, fs->items.items[i].name, false);
+			kp_anon_add(anon, fs->items.items[i].container, false);
+		}
+		kp_llm_set_anon(llm, anon);
+	}
 	/* the cost sub-agent's prompt when it is enabled (a team's own
 	 * version too), else the instruction alone */
 	kp_skills skills = {0};
@@ -280,4 +291,5 @@ void kp_explain_findings(const kp_config *cfg, kp_audit *audit, kp_findings *fs,
 	free(sorted);
 	kp_skills_release(&skills);
 	kp_llm_free(llm);
+	kp_anon_free(anon);
 }

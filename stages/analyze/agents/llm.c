@@ -6,6 +6,7 @@
  */
 #include "stages/analyze/agents/llm.h"
 #include "pipeline/http.h"
+#include "stages/analyze/agents/anon.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@ struct kp_llm {
 	kp_http_client *http;
 	pthread_mutex_t lock;
 	kp_llm_totals totals;
+	const kp_anon *anon;
 	char *headers[4]; /* "Name: value", NULL-terminated: the key's header among them */
 };
 
@@ -583,6 +585,32 @@ void kp_llm_free(kp_llm *l)
 }
 
 kp_llm_kind kp_llm_kind_of(const kp_llm *l) { return l->kind; }
+void kp_llm_set_anon(kp_llm *l, const kp_anon *a) { l->anon = a; }
+
+/* The conversation as the provider sees it with names hidden: a copy
+ * (Gemini's raw parts are the model's own words, aliases already). */
+static void hidden_copy(const kp_anon *a, const kp_llm_conv *c, kp_llm_conv *h)
+{
+	kp_llm_conv_init(h, NULL);
+	h->system = c->system ? kp_anon_hide(a, c->system) : NULL;
+	for (size_t i = 0; i < c->msgs.len; i++) {
+		const kp_llm_msg *x = &c->msgs.items[i];
+		kp_llm_msg m = {.role = x->role, .ncalls = x->ncalls};
+		m.text = x->text ? kp_anon_hide(a, x->text) : NULL;
+		m.call_id = x->call_id ? kp_xstrdup(x->call_id) : NULL;
+		m.call_name = x->call_name ? kp_xstrdup(x->call_name) : NULL;
+		m.raw = x->raw ? kp_xstrdup(x->raw) : NULL;
+		if (x->ncalls)
+			m.calls = kp_xcalloc(x->ncalls, sizeof(kp_llm_call));
+		for (size_t j = 0; j < x->ncalls; j++) {
+			m.calls[j].id = kp_xstrdup(x->calls[j].id);
+			m.calls[j].name = kp_xstrdup(x->calls[j].name);
+			m.calls[j].args = kp_anon_hide(a, x->calls[j].args);
+			m.calls[j].args_ok = x->calls[j].args_ok;
+		}
+		KP_ARRAY_PUSH(h->msgs, m);
+	}
+}
 const char *kp_llm_label(const kp_llm *l) { return l->label; }
 
 kp_llm_totals kp_llm_get_totals(kp_llm *l)
@@ -622,10 +650,18 @@ kp_status kp_llm_chat(kp_llm *l, kp_llm_conv *c, const kp_llm_tool *tools, size_
 		      kp_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	json_object *body = l->kind == KP_LLM_OLLAMA	? ollama_encode(l, c, tools, ntools)
-			    : l->kind == KP_LLM_ANTHROPIC ? anthropic_encode(l, c, tools, ntools)
-			    : l->kind == KP_LLM_GEMINI	  ? gemini_encode(l, c, tools, ntools)
-							  : openai_encode(l, c, tools, ntools);
+	kp_llm_conv hid;
+	const kp_llm_conv *sent = c;
+	if (l->anon) {
+		hidden_copy(l->anon, c, &hid);
+		sent = &hid;
+	}
+	json_object *body = l->kind == KP_LLM_OLLAMA	? ollama_encode(l, sent, tools, ntools)
+			    : l->kind == KP_LLM_ANTHROPIC ? anthropic_encode(l, sent, tools, ntools)
+			    : l->kind == KP_LLM_GEMINI	  ? gemini_encode(l, sent, tools, ntools)
+							  : openai_encode(l, sent, tools, ntools);
+	if (l->anon)
+		kp_llm_conv_release(&hid);
 	const char *text = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	kp_buf ans;
 	kp_buf_init(&ans);
@@ -676,6 +712,16 @@ kp_status kp_llm_chat(kp_llm *l, kp_llm_conv *c, const kp_llm_tool *tools, size_
 		free(m.calls);
 		kp_llm_reply_release(out);
 		return s;
+	}
+	if (l->anon) { /* real names back, for the tools and the reader */
+		char *t = m.text ? kp_anon_reveal(l->anon, m.text) : NULL;
+		free(m.text);
+		m.text = t;
+		for (size_t j = 0; j < m.ncalls; j++) {
+			char *a = kp_anon_reveal(l->anon, m.calls[j].args);
+			free(m.calls[j].args);
+			m.calls[j].args = a;
+		}
 	}
 	KP_ARRAY_PUSH(c->msgs, m);
 	const kp_llm_msg *kept = &c->msgs.items[c->msgs.len - 1];

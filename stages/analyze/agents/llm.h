@@ -100,6 +100,12 @@ const char *kp_llm_label(const kp_llm *l);
 kp_status kp_llm_chat(kp_llm *l, kp_llm_conv *c, const kp_llm_tool *tools, size_t ntools, kp_llm_reply *out,
 		      kp_error *err);
 
+/* With llm.anonymize: every text sent goes through kp_anon_hide and what
+ * comes back (text, tool-call arguments) through kp_anon_reveal
+ * (stages/analyze/agents/anon.h); a is the caller's, and outlives l. */
+struct kp_anon;
+void kp_llm_set_anon(kp_llm *l, const struct kp_anon *a);
+
 typedef struct kp_llm_totals {
 	int64_t calls, failed, in_tokens, out_tokens;
 } kp_llm_totals;
