@@ -61,11 +61,28 @@ static int run_pipeline(kp_opts *o, const char *out)
 	return rc;
 }
 
+/* RUN/proposals.json: this question's proposals added to those of earlier
+ * questions on the same run (which keep what kopilot approve recorded) */
 static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_error *err)
 {
-	json_object *a = json_object_new_array();
+	char *path = kp_path_join(run, "proposals.json");
+	json_object *doc = NULL;
+	kp_error ignored = {0};
+	if (!kp_file_exists(path) || kp_json_read_file(path, &doc, &ignored) ||
+	    !json_object_is_type(kp_json_get(doc, "proposals"), json_type_array)) {
+		json_object_put(doc);
+		doc = json_object_new_object();
+		json_object_object_add(doc, "proposals", json_object_new_array());
+	}
+	json_object *a = kp_json_get(doc, "proposals");
 	for (size_t i = 0; i < env->proposals.len; i++) {
 		const kp_proposal *p = &env->proposals.items[i];
+		bool seen = false;
+		for (size_t k = 0; k < json_object_array_length(a) && !seen; k++)
+			seen = kp_json_str(json_object_array_get_idx(a, k), "id") &&
+			       !strcmp(kp_json_str(json_object_array_get_idx(a, k), "id"), p->id);
+		if (seen)
+			continue;
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_string(p->id));
 		json_object_object_add(o, "command", json_object_new_string(p->command));
@@ -77,9 +94,6 @@ static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_er
 		json_object_array_add(a, o);
 	}
 	/* an object around the list, so it can grow (kopilot approve reads it) */
-	json_object *doc = json_object_new_object();
-	json_object_object_add(doc, "proposals", a);
-	char *path = kp_path_join(run, "proposals.json");
 	kp_status s = kp_json_write_file(path, doc, err);
 	free(path);
 	json_object_put(doc);

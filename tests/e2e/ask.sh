@@ -171,6 +171,17 @@ for i in 0 1 2 3 4 5; do
 		env PATH="$T/bin:$PATH" "$KOPILOT" approve "tampered$i" --run "$R"
 done
 check "approve: kubectl ran exactly once in all of it" test "$(wc -l <"$T/kubectl.log")" -eq 1
+# another question on the same run: its proposals are added, what approve recorded stays
+$PY -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["script"], open(sys.argv[2], "w"))' \
+	"$ROOT/tests/eval/staging-plan.json" "$T/again-staging.script.json"
+start_fake again-staging "$T/again-staging.script.json"
+env $(provider_env ollama "$PORT") PATH="$T/bin:$PATH" "$KOPILOT" ask "Recommend the next cost-saving actions for staging" \
+	--run "$R" >/dev/null 2>&1
+check "a second question on the run keeps the proposals and what approve recorded" $PY -c '
+import json, sys
+p = {x["id"]: x for x in json.load(open(sys.argv[1]))["proposals"]}
+assert p[sys.argv[2]].get("executed_at"), p[sys.argv[2]]
+assert len(p) == 7, sorted(p)' "$R/proposals.json" "$PID"
 
 # ---- explanations in kopilot run: the cost sub-agent's words where every
 # number is the finding's own, the template where one is not, a cache that
