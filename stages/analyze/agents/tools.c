@@ -34,8 +34,8 @@ static const kp_llm_tool all_tools[] = {
 	 "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\",\"description\":\"the helm command "
 	 "line\"}},\"required\":[\"command\"]}"},
 	{"run_shell",
-	 "Run one diagnostic command (kubectl or helm as above, or date, getent, nslookup, dig, host). Any other "
-	 "program is recorded as a proposal for approval, never run. No shell syntax.",
+	 "Run one command: kubectl or helm as above, or date. Any other program is recorded as a proposal for "
+	 "approval, never run. No shell syntax.",
 	 "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"}},\"required\":[\"command\"]}"},
 	{"read_resource",
 	 "Read one Kubernetes object as JSON (from the run's snapshot, or the live cluster). Never a Secret.",
@@ -149,7 +149,10 @@ static char *error_result(bool *is_error, const char *fmt, ...)
 
 /* ---- commands ---- */
 
-static const char *const diagnostics[] = {"date", "getent", "nslookup", "dig", "host", NULL};
+/* Programs that run without a person: nothing that resolves or connects
+ * (dig, nslookup, getent hosts, curl), since a name looked up is data sent
+ * out: injected text could make a model leak findings through DNS. */
+static const char *const diagnostics[] = {"date", NULL};
 
 static bool is_diagnostic(const char *prog)
 {

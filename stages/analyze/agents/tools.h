@@ -12,9 +12,9 @@
  *                           identity, exec, URLs, shell syntax ...)
  *   run_helm {command}      the same for helm (list, status, get values)
  *   run_shell {command}     a command line of any program: kubectl and helm
- *                           as above, a few read-only diagnostics run
- *                           (date, getent, nslookup, dig), everything else
- *                           becomes a proposal
+ *                           as above, date runs, everything else becomes a
+ *                           proposal (nothing that resolves or connects runs
+ *                           unattended: a lookup is data sent out)
  *   read_resource {kind, name, namespace}
  *                           one object as JSON: from the run's redacted
  *                           snapshot, or `kubectl get -o json` when live;
