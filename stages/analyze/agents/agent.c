@@ -302,11 +302,11 @@ static void run_jobs(job_t *jobs, size_t n, int width)
 {
 	if (width < 1)
 		width = 1;
+	if (width > 16) /* the batch below; a request is routed to three at most */
+		width = 16;
 	pthread_t th[16];
 	for (size_t i = 0; i < n; i += (size_t)width) {
 		size_t m = n - i < (size_t)width ? n - i : (size_t)width;
-		if (m > 16)
-			m = 16;
 		bool started[16] = {0};
 		for (size_t k = 0; k < m; k++)
 			started[k] = pthread_create(&th[k], NULL, job_run, &jobs[i + k]) == 0;
