@@ -458,7 +458,6 @@ kp_status kp_agent_ask(kp_llm *llm, const kp_skills *skills, kp_agent_env *env, 
 		free(critique);
 	}
 	free(task);
-	out->budget_spent = budget_spent(llm, lim);
 	out->tokens = kp_llm_get_totals(llm);
 	return s;
 }

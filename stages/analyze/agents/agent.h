@@ -40,7 +40,7 @@ typedef struct kp_agent_answer {
 	int steps;          /* model turns, all sub-agents */
 	int score;          /* reflection's last score, -1 without reflect */
 	int replans;
-	bool step_limit, budget_spent;
+	bool step_limit;
 	kp_llm_totals tokens;
 } kp_agent_answer;
 

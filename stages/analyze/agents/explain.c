@@ -75,9 +75,8 @@ bool kp_explain_numbers_ok(const char *text, const char *allowed)
 
 /* ---- one finding as data for the model, and the numbers it may use ---- */
 
-static void put_sizes(kp_buf *b, const char *label, const kp_sizes *s, const char *currency)
+static void put_sizes(kp_buf *b, const char *label, const kp_sizes *s)
 {
-	(void)currency;
 	char v[32];
 	kp_buf_printf(b, " %s:", label);
 	if (s->replicas >= 0)
@@ -106,8 +105,8 @@ static void describe(kp_buf *b, const kp_config *cfg, const kp_finding *f)
 		      kp_confidence_name(f->confidence), kp_action_type_name(f->action.type),
 		      f->action.approval_required ? " (needs approval)" : "");
 	if (f->has_recommended) {
-		put_sizes(b, "  current", &f->current, cfg->prices.currency);
-		put_sizes(b, "  recommended", &f->recommended, cfg->prices.currency);
+		put_sizes(b, "  current", &f->current);
+		put_sizes(b, "  recommended", &f->recommended);
 	}
 	for (size_t i = 0; i < f->nevidence; i++)
 		kp_buf_printf(b, "  evidence: %s\n", f->evidence[i].summary);
@@ -156,7 +155,7 @@ static int cmp_finding(const void *a, const void *b)
 	return x->monthly_savings < y->monthly_savings ? 1 : x->monthly_savings > y->monthly_savings ? -1 : strcmp(x->id, y->id);
 }
 
-static void apply(const kp_config *cfg, const char *label, json_object *doc, group_t *g, kp_explain_stats *st)
+static void apply(const char *label, json_object *doc, group_t *g, const char *const *descs, kp_explain_stats *st)
 {
 	json_object *arr = kp_json_get(doc, "explanations");
 	for (size_t i = 0; json_object_is_type(arr, json_type_array) && i < json_object_array_length(arr); i++) {
@@ -168,10 +167,8 @@ static void apply(const kp_config *cfg, const char *label, json_object *doc, gro
 			kp_finding *f = g->items[k];
 			if (strcmp(f->id, id))
 				continue;
-			kp_buf allowed;
-			kp_buf_init(&allowed);
-			describe(&allowed, cfg, f);
-			if (kp_explain_numbers_ok(text, kp_buf_cstr(&allowed))) {
+			/* its own numbers: what the prompt said of it */
+			if (kp_explain_numbers_ok(text, descs[k])) {
 				free(f->explanation), free(f->explained_by);
 				f->explanation = kp_xstrdup(text);
 				f->explained_by = kp_xasprintf("llm:%s", label);
@@ -179,7 +176,6 @@ static void apply(const kp_config *cfg, const char *label, json_object *doc, gro
 			} else {
 				st->dropped++;
 			}
-			kp_buf_release(&allowed);
 		}
 	}
 }
@@ -240,11 +236,19 @@ void kp_explain_findings(const kp_config *cfg, kp_audit *audit, kp_findings *fs,
 	st->groups = (int64_t)ng;
 	for (size_t gi = 0; gi < ng && !st->failed; gi++) {
 		group_t *g = &groups[gi];
+		/* each finding described once: the prompt, and the numbers its
+		 * explanation may use */
+		char *descs[GROUP_MAX];
 		kp_buf prompt;
 		kp_buf_init(&prompt);
 		kp_buf_puts(&prompt, instruction);
-		for (size_t k = 0; k < g->n; k++)
-			describe(&prompt, cfg, g->items[k]);
+		for (size_t k = 0; k < g->n; k++) {
+			kp_buf d;
+			kp_buf_init(&d);
+			describe(&d, cfg, g->items[k]);
+			kp_buf_puts(&prompt, kp_buf_cstr(&d));
+			descs[k] = kp_buf_detach(&d);
+		}
 		char *cp = cache_path(cfg, st->label, system, kp_buf_cstr(&prompt));
 		json_object *doc = cp ? json_object_from_file(cp) : NULL;
 		bool hit = doc != NULL;
@@ -275,7 +279,7 @@ void kp_explain_findings(const kp_config *cfg, kp_audit *audit, kp_findings *fs,
 			kp_llm_conv_release(&c);
 		}
 		if (doc)
-			apply(cfg, st->label, doc, g, st);
+			apply(st->label, doc, g, (const char *const *)descs, st);
 		json_object *ev = json_object_new_object();
 		json_object_object_add(ev, "provider_model", json_object_new_string(st->label));
 		json_object_object_add(ev, "findings", json_object_new_int64((int64_t)g->n));
@@ -286,6 +290,8 @@ void kp_explain_findings(const kp_config *cfg, kp_audit *audit, kp_findings *fs,
 		json_object_put(doc);
 		free(cp);
 		kp_buf_release(&prompt);
+		for (size_t k = 0; k < g->n; k++)
+			free(descs[k]);
 	}
 	free(groups);
 	free(sorted);

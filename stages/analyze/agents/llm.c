@@ -584,7 +584,6 @@ void kp_llm_free(kp_llm *l)
 	free(l);
 }
 
-kp_llm_kind kp_llm_kind_of(const kp_llm *l) { return l->kind; }
 void kp_llm_set_anon(kp_llm *l, const kp_anon *a) { l->anon = a; }
 
 /* The conversation as the provider sees it with names hidden: a copy

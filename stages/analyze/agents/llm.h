@@ -93,7 +93,6 @@ typedef struct kp_llm kp_llm;
 /* The client llm.* configures; *out NULL for provider none. */
 kp_status kp_llm_new(const kp_config *cfg, kp_llm **out, kp_error *err);
 void kp_llm_free(kp_llm *l);
-kp_llm_kind kp_llm_kind_of(const kp_llm *l);
 /* "openai/gpt-4o-mini": what explained_by names */
 const char *kp_llm_label(const kp_llm *l);
 

@@ -4,6 +4,7 @@
  * key or value it is about.
  */
 #include "stages/analyze/agents/skills.h"
+#include "stages/analyze/agents/tools.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,10 +14,6 @@
 #include <string.h>
 #include <yaml.h>
 
-static const char *const tools[] = {"run_kubectl", "run_helm",      "run_shell",  "read_resource",
-				    "query_prometheus", "list_findings", "get_finding", NULL};
-
-const char *const *kp_skill_tools(void) { return tools; }
 
 #define MAX_TEXT (256u << 10) /* a prompt or runbook longer than this is a mistake */
 #define MAX_ITEMS 200
@@ -212,15 +209,24 @@ static kp_status read_skill(rd_t *r, kp_skill *k)
 			if ((s = take_list(r, "tools", &k->tools, &k->ntools)))
 				return s;
 			k->has_tools = true;
+			/* the tools that exist are tools.c's: one list */
+			kp_llm_tool specs[16];
+			size_t nspecs = 0;
+			kp_agent_tools(NULL, specs, &nspecs);
 			for (size_t t = 0; t < k->ntools; t++) {
 				size_t j = 0;
-				while (tools[j] && strcmp(tools[j], k->tools[t]))
+				while (j < nspecs && strcmp(specs[j].name, k->tools[t]))
 					j++;
-				if (!tools[j])
-					return fail_at(r, tl, "tools",
-						       "unknown tool \"%.64s\" (run_kubectl, run_helm, run_shell, "
-						       "read_resource, query_prometheus, list_findings, get_finding)",
-						       k->tools[t]);
+				if (j == nspecs) {
+					kp_buf names;
+					kp_buf_init(&names);
+					for (size_t m = 0; m < nspecs; m++)
+						kp_buf_printf(&names, "%s%s", m ? ", " : "", specs[m].name);
+					s = fail_at(r, tl, "tools", "unknown tool \"%.64s\" (%s)", k->tools[t],
+						    kp_buf_cstr(&names));
+					kp_buf_release(&names);
+					return s;
+				}
 			}
 		} else if ((s = read_routing(r, k))) {
 			return s;

@@ -9,7 +9,8 @@
  *   version: "1.0"                   optional
  *   system_prompt: |                 required: the sub-agent's instructions
  *   documentation: |                 required: its runbook (Markdown)
- *   tools: [list_findings, ...]      optional allow-list of kp_skill_tools();
+ *   tools: [list_findings, ...]      optional allow-list of the tools in
+ *                                    stages/analyze/agents/tools.h;
  *                                    absent: every tool
  *   routing:                         optional
  *     keywords: [cost, waste]        lower-case words for the keyword router
@@ -47,9 +48,6 @@ typedef struct kp_skills {
 	kp_skill *items;
 	size_t len;
 } kp_skills;
-
-/* The tools an agent can be given (the read-only tools), NULL-terminated. */
-const char *const *kp_skill_tools(void);
 
 /* One skill from YAML text; name is the file for messages. */
 kp_status kp_skill_parse(const char *name, const char *text, size_t n, kp_skill *out, kp_error *err);

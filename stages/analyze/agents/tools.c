@@ -314,11 +314,6 @@ static char *command(kp_agent_env *e, const kp_skill *skill, const char *tool, c
 	if (d.reason[0])
 		json_object_object_add(f, "reason", json_object_new_string(d.reason));
 	kp_agent_audit(e, "agent.command", f);
-	pthread_mutex_lock(&e->lock);
-	e->tool_calls++;
-	if (strcmp(decision, "run"))
-		e->refused++;
-	pthread_mutex_unlock(&e->lock);
 	kp_command_words_free(argv, argc);
 	free(cmd);
 	return r;

@@ -67,7 +67,6 @@ typedef struct kp_agent_env {
 	pthread_mutex_t lock;
 	KP_ARRAY(kp_proposal) proposals;
 	json_object *findings;    /* findings.json, read on first use */
-	int64_t tool_calls, refused;
 } kp_agent_env;
 
 void kp_agent_env_init(kp_agent_env *e, const kp_config *cfg);
