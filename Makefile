@@ -24,7 +24,8 @@ DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwr
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev \
               libgit2-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
-              zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server
+              zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
+              procps
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client
@@ -133,6 +134,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/gitops.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/corpus.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/ask.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/mcp.sh
 
 # forges.sh: the GitHub and GitLab fakes proven with the official npm clients
 # (npm ci into tests/clients/node_modules the first time; no build needed)
@@ -184,6 +186,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/quality.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/gitops.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/ask.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/mcp.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or

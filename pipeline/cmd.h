@@ -80,6 +80,7 @@ typedef struct kp_opts {
 	const char *previous;      /* --previous RUN_DIR: the run to compare with */
 	const char *run_dir;       /* ask --run RUN: answer from that run */
 	bool reflect;              /* ask --reflect: score the answer, re-plan below the threshold */
+	const char *transport;     /* mcp --transport stdio */
 	const char *state_dir;     /* --state-dir DIR: runs live in DIR/<timestamp>, the latest is the previous */
 	const char **namespaces;   /* -n/--namespace NS, repeatable: report only these namespaces */
 	size_t nnamespaces;
@@ -182,6 +183,7 @@ int cmd_config(int argc, char **argv);
 int cmd_skills(int argc, char **argv);
 int cmd_ask(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
+int cmd_mcp(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

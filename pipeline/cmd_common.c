@@ -41,6 +41,7 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--selector")) return &o->selector_text;
 	if (!strcmp(name, "--output")) return &o->output_str;
 	if (!strcmp(name, "--run")) return &o->run_dir;
+	if (!strcmp(name, "--transport")) return &o->transport;
 	return NULL;
 }
 

@@ -11,6 +11,7 @@
 
 static const char *const output_formats[] = {"table", "json", "yaml", "csv", NULL};
 static const char *const forges[] = {"github", "gitlab", NULL};
+static const char *const transports[] = {"stdio", NULL};
 
 const kp_flag kp_flags[] = {
 	{"--snapshot", 0, "DIR", KP_VALUE_DIR, NULL, "snapshot directory to read"},
@@ -41,6 +42,7 @@ const kp_flag kp_flags[] = {
 	{"--dry-run", 0, NULL, KP_VALUE_NONE, NULL, "pull requests as RUN/pr/GROUP.patch and .md, nothing pushed"},
 	{"--run", 0, "RUN", KP_VALUE_DIR, NULL, "answer from this run directory"},
 	{"--reflect", 0, NULL, KP_VALUE_NONE, NULL, "score the answer and re-plan when it falls short"},
+	{"--transport", 0, "NAME", KP_VALUE_CHOICE, transports, "how MCP clients talk to the server, stdio"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
 	{0},
@@ -77,6 +79,9 @@ static const char *const skills_flags[] = {"--config", "--set", NULL};
 static const char *const approve_flags[] = {"--run", "--kubeconfig", "--context", "--config", "--set", NULL};
 static const char *const ask_flags[] = {"--run", "--snapshot", "--kubeconfig", "--context", "--prometheus-url", "--window",
 					"--out", "--namespace", "--reflect", "--config", "--set", "--now", "--quiet", NULL};
+static const char *const mcp_flags[] = {"--transport", "--run", "--snapshot", "--kubeconfig", "--context",
+					"--prometheus-url", "--window", "--out", "--namespace", "--config", "--set",
+					"--now", "--quiet", NULL};
 static const char *const skills_words[] = {"list", "show", "validate", NULL};
 static const char *const shells[] = {"bash", "zsh", NULL};
 
@@ -89,6 +94,7 @@ const kp_command kp_commands[] = {
 	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
 	{"ask", cmd_ask, ask_flags, KP_VALUE_TEXT, NULL, "ask the LLM sub-agents a question about the cluster's spend"},
 	{"approve", cmd_approve, approve_flags, KP_VALUE_TEXT, NULL, "run one change an agent proposed, by its id"},
+	{"mcp", cmd_mcp, mcp_flags, KP_VALUE_NONE, NULL, "serve the Model Context Protocol to agents: find_waste, ask and more"},
 	{"skills", cmd_skills, skills_flags, KP_VALUE_CHOICE, skills_words, "the LLM sub-agents: list, show NAME, validate DIR"},
 	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
 	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},

@@ -37,41 +37,64 @@ static void drain(int fd, kp_buf *b, size_t max, bool *open_, bool *cut)
 kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_s, kp_buf *out, size_t max_out,
 			 kp_buf *errb, size_t max_err, kp_proc_result *res, kp_error *err)
 {
+	return kp_process_run_cancellable(argv, envp, timeout_s, out, max_out, errb, max_err, NULL, res, err);
+}
+
+kp_status kp_process_run_cancellable(char *const argv[], char *const envp[], double timeout_s, kp_buf *out,
+				     size_t max_out, kp_buf *errb, size_t max_err, const atomic_bool *cancel,
+				     kp_proc_result *res, kp_error *err)
+{
 	memset(res, 0, sizeof(*res));
 	int po[2] = {-1, -1}, pe[2] = {-1, -1};
 	kp_status s = KP_OK;
 	pid_t pid = -1;
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	if (cancel) {
+		posix_spawnattr_setpgroup(&attr, 0);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	}
 	if (pipe2(po, O_CLOEXEC) != 0 || pipe2(pe, O_CLOEXEC) != 0) {
 		s = kp_fail(err, KP_ERR_IO, "cannot make a pipe to run %s: %s", argv[0], strerror(errno));
 	} else {
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 		posix_spawn_file_actions_adddup2(&fa, po[1], 1);
 		posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
-		int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp ? envp : environ);
+		int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp ? envp : environ);
 		if (rc != 0) {
 			pid = -1;
 			s = kp_fail(err, KP_ERR_USAGE, "cannot run %s: %s", argv[0], strerror(rc));
 		}
 	}
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (po[1] >= 0)
 		close(po[1]);
 	if (pe[1] >= 0)
 		close(pe[1]);
 	if (pid > 0) {
 		bool oo = true, eo = true;
-		double deadline = kp_monotonic_seconds() + timeout_s;
+		double deadline = kp_monotonic_seconds() + timeout_s, kill_at = 0;
 		while (oo || eo) {
 			struct pollfd fds[2] = {{oo ? po[0] : -1, POLLIN, 0}, {eo ? pe[0] : -1, POLLIN, 0}};
-			double left = deadline - kp_monotonic_seconds();
-			if (left <= 0) {
-				res->timed_out = true;
-				kill(pid, SIGKILL);
+			double now = kp_monotonic_seconds(), left = deadline - now;
+			if (left <= 0 || (kill_at > 0 && now >= kill_at)) {
+				res->timed_out = !res->cancelled;
+				kill(cancel ? -pid : pid, SIGKILL);
 				break;
 			}
-			int r = poll(fds, 2, (int)(left * 1000) + 1);
+			if (cancel && !res->cancelled && atomic_load(cancel)) {
+				/* the group: a run's own children (kubectl, plugins) too */
+				res->cancelled = true;
+				kill(-pid, SIGTERM);
+				kill_at = now + 3;
+			}
+			int wait_ms = (int)(left * 1000) + 1;
+			if (cancel && wait_ms > 100)
+				wait_ms = 100;
+			int r = poll(fds, 2, wait_ms);
 			if (r < 0 && errno != EINTR)
 				break;
 			if (r > 0 && oo && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -82,7 +105,7 @@ kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_
 		int status = 0;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		res->exited = WIFEXITED(status) && !res->timed_out;
+		res->exited = WIFEXITED(status) && !res->timed_out && !res->cancelled;
 		res->code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1;
 	}
 	if (po[0] >= 0)

@@ -8,10 +8,13 @@
 #ifndef KP_PROCESS_H
 #define KP_PROCESS_H
 
+#include <stdatomic.h>
+
 #include "pipeline/kp.h"
 
 typedef struct kp_proc_result {
 	bool exited;      /* it exited (else: a signal, or killed at the deadline) */
+	bool cancelled;   /* stopped because *cancel was set (kp_process_run_cancellable) */
 	int code;         /* its exit code, or the signal */
 	bool timed_out;   /* killed at the deadline */
 	bool out_cut;     /* stdout was longer than max_out (the rest was read and dropped) */
@@ -24,6 +27,15 @@ typedef struct kp_proc_result {
  * program when it could not be started (not installed, not executable). */
 kp_status kp_process_run(char *const argv[], char *const envp[], double timeout_s, kp_buf *out, size_t max_out,
 			 kp_buf *errb, size_t max_err, kp_proc_result *res, kp_error *err);
+
+/* The same, stoppable: when *cancel becomes true (checked every 100 ms)
+ * the program and everything it started get SIGTERM (it runs in a process
+ * group of its own, so Ctrl-C on us does not reach it: the caller decides),
+ * then SIGKILL 3 s later. For work a client may call off (the MCP server's
+ * tools). */
+kp_status kp_process_run_cancellable(char *const argv[], char *const envp[], double timeout_s, kp_buf *out,
+				     size_t max_out, kp_buf *errb, size_t max_err, const atomic_bool *cancel,
+				     kp_proc_result *res, kp_error *err);
 
 /* A command line's words, single and double quotes honoured (no other
  * shell syntax: callers refuse it first, kp_safety_shell_syntax); a

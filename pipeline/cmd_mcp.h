@@ -1,0 +1,65 @@
+/*
+ * cmd_mcp.h - the Model Context Protocol server: its messages and its
+ * tools, apart from any transport. `kopilot mcp --transport stdio`
+ * (cmd_mcp.c) feeds it lines from stdin; the HTTP server feeds it the
+ * bodies of Streamable HTTP requests. Both get the same tools, the same
+ * safety layer and the same audit.
+ *
+ * Protocol revision 2025-11-25; a client asking for 2025-06-18 or
+ * 2025-03-26 gets that revision (no outputSchema, structuredContent or
+ * tool titles in 2025-03-26, which has JSON-RPC batches instead); any
+ * other request gets 2025-11-25, and the client decides.
+ *
+ * The tools only read: find_waste runs the pipeline (as `kopilot run`
+ * does, without pull requests) on the source the server was started with,
+ * into the server's run directory; list_findings, explain_finding and
+ * get_report read that run; ask gives the question to the supervisor
+ * (`kopilot ask --run RUN`); list_skills lists the sub-agents. A client
+ * chooses none of the paths: the operator who started the server did.
+ * find_waste and ask run as child processes of this one (its own binary),
+ * in a process group of their own, so a cancelled call stops them and a
+ * crash in the pipeline cannot take the server down.
+ *
+ * Ownership: a message handed to kp_mcp_session_handle is the caller's
+ * (the session takes its own references); a message given to the send
+ * function is the callee's for the call only (it serializes and returns).
+ */
+#ifndef KP_CMD_MCP_H
+#define KP_CMD_MCP_H
+
+#include <json-c/json.h>
+
+#include "pipeline/cmd.h"
+
+typedef struct kp_mcp kp_mcp;
+typedef struct kp_mcp_session kp_mcp_session;
+
+/* Sends one message (a response, or a batch's array of them) to the
+ * client. Called from the thread that handled the request or from a
+ * tool's worker thread: it must be safe to call from several at once. */
+typedef void (*kp_mcp_send_fn)(void *ctx, json_object *msg);
+
+/* The server over o (its configuration and source flags, kept by
+ * reference: o outlives it). run: the run directory the tools read and
+ * find_waste writes; may_run: whether find_waste may make a new run
+ * (false with --run: the server serves that run as it is). self: this
+ * program's path, for the child processes. */
+kp_mcp *kp_mcp_new(kp_opts *o, const char *run, bool may_run, const char *self);
+void kp_mcp_free(kp_mcp *m);
+
+kp_mcp_session *kp_mcp_session_new(kp_mcp *m, kp_mcp_send_fn send, void *ctx);
+/* One parsed message: a request, a notification, or (2025-03-26) a batch.
+ * Replies go through send; a tools/call replies later, from its thread. */
+void kp_mcp_session_handle(kp_mcp_session *s, json_object *msg);
+/* A line that is not JSON: the parse error reply (-32700). */
+void kp_mcp_session_parse_error(kp_mcp_session *s, const char *why);
+/* The negotiated revision ("" before initialize). */
+const char *kp_mcp_session_version(const kp_mcp_session *s);
+/* Calls every running tool off, waits for them (no replies are sent for
+ * them), frees the session. */
+void kp_mcp_session_free(kp_mcp_session *s);
+
+/* The revisions this server speaks, newest first, NULL-terminated. */
+extern const char *const kp_mcp_versions[];
+
+#endif
