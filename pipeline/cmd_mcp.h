@@ -28,6 +28,7 @@
 #define KP_CMD_MCP_H
 
 #include <json-c/json.h>
+#include <stdatomic.h>
 
 #include "pipeline/cmd.h"
 
@@ -51,6 +52,22 @@ kp_mcp_session *kp_mcp_session_new(kp_mcp *m, kp_mcp_send_fn send, void *ctx);
 /* One parsed message: a request, a notification, or (2025-03-26) a batch.
  * Replies go through send; a tools/call replies later, from its thread. */
 void kp_mcp_session_handle(kp_mcp_session *s, json_object *msg);
+/* The reply to one message, handled in this thread (NULL: none is due, or
+ * the call was cancelled): a tools/call runs here, listed, so a
+ * notifications/cancelled in another request stops it. For transports that
+ * hold a request open until its answer (Streamable HTTP). */
+json_object *kp_mcp_session_call(kp_mcp_session *s, json_object *msg);
+/* The parse error reply (-32700, id null) for a body that is not JSON. */
+json_object *kp_mcp_parse_error(const char *why);
+/* A session of kopilot's own entry points (the REST task API), initialized
+ * at the newest revision; client names it in logs and the audit. send is
+ * never used. */
+kp_mcp_session *kp_mcp_session_new_internal(kp_mcp *m, const char *client);
+/* One tool run in this thread, as a tools/call would (same checks, audit,
+ * concurrency limit): its structured result (caller frees), or NULL with
+ * *error (heap) saying why ("cancelled" when *cancel was set). */
+json_object *kp_mcp_tool_run(kp_mcp_session *s, const char *tool, json_object *args, atomic_bool *cancel,
+			     char **error);
 /* A line that is not JSON: the parse error reply (-32700). */
 void kp_mcp_session_parse_error(kp_mcp_session *s, const char *why);
 /* The negotiated revision ("" before initialize). */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pipeline/log.h"
@@ -57,7 +58,9 @@ typedef struct mcp_call {
 	char *key;            /* the id as JSON text, to find it by */
 	char *tool;
 	json_object *args;
-	atomic_bool cancel;
+	atomic_bool *cancel;   /* own_cancel, or the caller's (kp_mcp_tool_run) */
+	atomic_bool own_cancel;
+	bool listed;           /* in the session's list (cancellable by id) */
 	struct mcp_call *next;
 } mcp_call;
 
@@ -285,7 +288,7 @@ static tool_status run_child(mcp_call *c, const char **argv, double timeout_s, k
 	kp_error err = {0};
 	tool_status st = TOOL_OK;
 	if (kp_process_run_cancellable((char *const *)argv, NULL, timeout_s, out, 16u << 20, &errb, 256u << 10,
-				       &c->cancel, &res, &err)) {
+				       c->cancel, &res, &err)) {
 		kp_buf_printf(why, "%s could not start: %s", what, err.msg);
 		st = TOOL_ERROR;
 	} else if (res.cancelled) {
@@ -756,6 +759,51 @@ static bool listed(json_object *doc, const char *id)
 	return false;
 }
 
+/* What the supervisor spent and decided, from the audit lines it wrote
+ * after offset: model calls and tokens (ask.start, ask.end), and the
+ * safety layer's decisions on commands (agent.command). */
+static json_object *ask_usage(const char *audit_path, long offset)
+{
+	json_object *u = json_object_new_object();
+	json_object *decisions = json_object_new_object();
+	int64_t calls = 0, in = 0, out = 0;
+	const char *model = NULL;
+	json_object *start = NULL;
+	FILE *f = fopen(audit_path, "r");
+	if (f && fseek(f, offset, SEEK_SET) == 0) {
+		char *line = NULL;
+		size_t cap = 0;
+		while (getline(&line, &cap, f) > 0) {
+			json_object *e = json_tokener_parse(line);
+			const char *ev = kp_json_str(e, "event");
+			if (ev && !strcmp(ev, "ask.start") && !start) {
+				start = e;
+				model = kp_json_str(e, "provider_model");
+				continue;
+			} else if (ev && !strcmp(ev, "ask.end")) {
+				calls += json_object_get_int64(kp_json_get(e, "calls"));
+				in += json_object_get_int64(kp_json_get(e, "in_tokens"));
+				out += json_object_get_int64(kp_json_get(e, "out_tokens"));
+			} else if (ev && !strcmp(ev, "agent.command") && kp_json_str(e, "decision")) {
+				const char *d = kp_json_str(e, "decision");
+				json_object *n = kp_json_get(decisions, d);
+				json_object_object_add(decisions, d, json_object_new_int64(n ? json_object_get_int64(n) + 1 : 1));
+			}
+			json_object_put(e);
+		}
+		free(line);
+	}
+	if (f)
+		fclose(f);
+	json_object_object_add(u, "provider_model", model ? json_object_new_string(model) : NULL);
+	json_object_put(start);
+	json_object_object_add(u, "model_calls", json_object_new_int64(calls));
+	json_object_object_add(u, "in_tokens", json_object_new_int64(in));
+	json_object_object_add(u, "out_tokens", json_object_new_int64(out));
+	json_object_object_add(u, "command_decisions", decisions);
+	return u;
+}
+
 static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_buf *why)
 {
 	static const char *const names[] = {"question", "reflect", "namespaces", NULL};
@@ -801,11 +849,16 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 	v[n++] = "--";
 	v[n++] = question;
 	json_object *before = proposals_of(m);
+	char *audit_path = kp_path_join(m->run, "audit.jsonl");
+	struct stat sb;
+	long offset = stat(audit_path, &sb) == 0 ? (long)sb.st_size : 0;
 	kp_buf answer;
 	kp_buf_init(&answer);
 	st = run_child(c, v, ASK_TIMEOUT_S, &answer, "the supervisor (kopilot ask)", why);
 	json_object *after = st == TOOL_OK ? proposals_of(m) : NULL;
+	json_object *usage = st == TOOL_OK ? ask_usage(audit_path, offset) : NULL;
 	pthread_rwlock_unlock(&m->run_lock);
+	free(audit_path);
 	free(v);
 	json_object_put(namespaces);
 	if (st == TOOL_OK) {
@@ -822,8 +875,11 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 		json_object_object_add(r, "approve_with", json_object_new_string("kopilot approve ID --run RUN (by a person, "
 										 "after reading the command; never by this server)"));
 		json_object_object_add(r, "run", json_object_new_string(m->run));
+		json_object_object_add(r, "usage", usage);
+		usage = NULL;
 		*out = r;
 	}
+	json_object_put(usage);
 	json_object_put(before);
 	json_object_put(after);
 	kp_buf_release(&answer);
@@ -950,7 +1006,11 @@ static const tool_def tools[] = {
 	 "falls short\"}," S_NAMESPACES "},\"additionalProperties\":false}",
 	 "{\"type\":\"object\",\"required\":[\"answer\",\"proposals\"],\"properties\":{\"answer\":{\"type\":"
 	 "\"string\"},\"proposals\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},\"approve_with\":{\"type\":"
-	 "\"string\"},\"run\":{\"type\":\"string\"}}}",
+	 "\"string\"},\"run\":{\"type\":\"string\"},\"usage\":{\"type\":\"object\",\"description\":\"model calls, "
+	 "tokens and the safety layer's decisions on the commands the agents asked for\",\"properties\":{"
+	 "\"provider_model\":" S_NULLABLE_STRING ",\"model_calls\":{\"type\":\"integer\"},\"in_tokens\":{\"type\":"
+	 "\"integer\"},\"out_tokens\":{\"type\":\"integer\"},\"command_decisions\":{\"type\":\"object\","
+	 "\"additionalProperties\":{\"type\":\"integer\"}}}}}}",
 	 true, tool_ask},
 	{"list_skills", "List the sub-agents",
 	 "The LLM sub-agents (skills) this server's supervisor routes to: built-in and mounted (SKILL_DIRS), as "
@@ -1049,25 +1109,33 @@ static json_object *call_result(const kp_mcp_session *s, json_object *structured
 	return r;
 }
 
+/* runs the call's tool, logs and audits it */
+static tool_status call_tool(mcp_call *c, json_object **out, kp_buf *why)
+{
+	const tool_def *t = tool_find(c->tool);
+	args_check a = {c->args, c->tool, why};
+	*out = NULL;
+	double t0 = kp_monotonic_seconds();
+	tool_status st = t->fn(c, &a, out, why);
+	if (st == TOOL_ERROR && !why->len)
+		kp_buf_printf(why, "%s failed", c->tool);
+	if (st == TOOL_OK && atomic_load(c->cancel))
+		st = TOOL_CANCELLED;
+	kp_log(st == TOOL_ERROR ? KP_LOG_WARN : KP_LOG_INFO, "mcp: %s %s%s%s (%.1f s, %s)", c->tool,
+	       st == TOOL_OK ? "ok" : st == TOOL_CANCELLED ? "cancelled" : "failed", st == TOOL_ERROR ? ": " : "",
+	       st == TOOL_ERROR ? kp_buf_cstr(why) : "", kp_monotonic_seconds() - t0, c->s->client);
+	audit_call(c->s, c, st, st == TOOL_ERROR ? kp_buf_cstr(why) : NULL, kp_monotonic_seconds() - t0);
+	return st;
+}
+
 /* runs the call's tool; its reply (NULL when cancelled) */
 static json_object *call_run(mcp_call *c)
 {
 	kp_mcp_session *s = c->s;
-	const tool_def *t = tool_find(c->tool);
 	kp_buf why;
 	kp_buf_init(&why);
-	args_check a = {c->args, c->tool, &why};
 	json_object *out = NULL;
-	double t0 = kp_monotonic_seconds();
-	tool_status st = t->fn(c, &a, &out, &why);
-	if (st == TOOL_ERROR && !why.len)
-		kp_buf_printf(&why, "%s failed", c->tool);
-	if (st == TOOL_OK && atomic_load(&c->cancel))
-		st = TOOL_CANCELLED;
-	kp_log(st == TOOL_ERROR ? KP_LOG_WARN : KP_LOG_INFO, "mcp: %s %s%s%s (%.1f s)", c->tool,
-	       st == TOOL_OK ? "ok" : st == TOOL_CANCELLED ? "cancelled" : "failed", st == TOOL_ERROR ? ": " : "",
-	       st == TOOL_ERROR ? kp_buf_cstr(&why) : "", kp_monotonic_seconds() - t0);
-	audit_call(s, c, st, st == TOOL_ERROR ? kp_buf_cstr(&why) : NULL, kp_monotonic_seconds() - t0);
+	tool_status st = call_tool(c, &out, &why);
 	json_object *reply = NULL;
 	if (st == TOOL_OK)
 		reply = response(c->id, call_result(s, out, NULL));
@@ -1092,7 +1160,7 @@ static bool take_slot(mcp_call *c)
 {
 	kp_mcp *m = c->s->m;
 	pthread_mutex_lock(&m->lock);
-	while (m->running >= m->max_running && !atomic_load(&c->cancel)) {
+	while (m->running >= m->max_running && !atomic_load(c->cancel)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000 * 1000;
@@ -1102,7 +1170,7 @@ static bool take_slot(mcp_call *c)
 		}
 		pthread_cond_timedwait(&m->slot, &m->lock, &ts);
 	}
-	bool ok = !atomic_load(&c->cancel);
+	bool ok = !atomic_load(c->cancel);
 	if (ok)
 		m->running++;
 	pthread_mutex_unlock(&m->lock);
@@ -1117,6 +1185,18 @@ static void give_slot(kp_mcp *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* takes c out of the list (the caller holds s->lock) */
+static void call_unlist_locked(kp_mcp_session *s, mcp_call *c)
+{
+	for (mcp_call **p = &s->calls; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	s->ncalls--;
+	pthread_cond_broadcast(&s->idle);
+}
+
 static void *call_thread(void *arg)
 {
 	mcp_call *c = arg;
@@ -1128,24 +1208,13 @@ static void *call_thread(void *arg)
 	}
 	pthread_mutex_lock(&s->lock);
 	/* a call cancelled while it ran gets no reply, as the client asked */
-	if (reply && !atomic_load(&c->cancel))
+	if (reply && !atomic_load(c->cancel))
 		s->send(s->ctx, reply);
-	for (mcp_call **p = &s->calls; *p; p = &(*p)->next)
-		if (*p == c) {
-			*p = c->next;
-			break;
-		}
-	s->ncalls--;
-	pthread_cond_broadcast(&s->idle);
+	call_unlist_locked(s, c);
 	pthread_mutex_unlock(&s->lock);
 	json_object_put(reply);
 	call_free(c);
 	return NULL;
-}
-
-static char *id_key(json_object *id)
-{
-	return kp_xstrdup(json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN));
 }
 
 /* ---- requests ---- */
@@ -1190,7 +1259,49 @@ static json_object *on_initialize(kp_mcp_session *s, json_object *id, json_objec
 	return response(id, r);
 }
 
-static json_object *on_tools_call(kp_mcp_session *s, json_object *id, json_object *params, bool inline_call)
+static char *id_key(json_object *id)
+{
+	return kp_xstrdup(json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN));
+}
+
+static mcp_call *call_new(kp_mcp_session *s, json_object *id, const char *tool, json_object *args,
+			  atomic_bool *cancel)
+{
+	mcp_call *c = kp_xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->id = json_object_get(id);
+	c->key = id ? id_key(id) : kp_xstrdup("");
+	c->tool = kp_xstrdup(tool);
+	c->args = json_object_get(args);
+	atomic_init(&c->own_cancel, false);
+	c->cancel = cancel ? cancel : &c->own_cancel;
+	return c;
+}
+
+/* puts c in the session's list; false (c untouched) when its id is in use */
+static bool call_list(kp_mcp_session *s, mcp_call *c)
+{
+	pthread_mutex_lock(&s->lock);
+	bool dup = false;
+	for (mcp_call *k = s->calls; k && !dup; k = k->next)
+		dup = !strcmp(k->key, c->key);
+	if (!dup) {
+		c->next = s->calls;
+		s->calls = c;
+		s->ncalls++;
+		c->listed = true;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return !dup;
+}
+
+typedef enum {
+	CALL_THREAD, /* on a thread of its own, the reply sent when done (stdio) */
+	CALL_HERE,   /* in this thread, listed (cancellable), the reply returned (Streamable HTTP) */
+	CALL_INLINE, /* in this thread, not listed (a 2025-03-26 batch) */
+} call_mode;
+
+static json_object *on_tools_call(kp_mcp_session *s, json_object *id, json_object *params, call_mode mode)
 {
 	const char *name = kp_json_str(params, "name");
 	if (!name)
@@ -1201,15 +1312,9 @@ static json_object *on_tools_call(kp_mcp_session *s, json_object *id, json_objec
 		free(v);
 		return r;
 	}
-	mcp_call *c = kp_xcalloc(1, sizeof(*c));
-	c->s = s;
-	c->id = json_object_get(id);
-	c->key = id_key(id);
-	c->tool = kp_xstrdup(name);
-	c->args = json_object_get(kp_json_get(params, "arguments"));
-	atomic_init(&c->cancel, false);
-	if (inline_call) { /* in a 2025-03-26 batch: answered with the batch */
-		json_object *reply = NULL;
+	mcp_call *c = call_new(s, id, name, kp_json_get(params, "arguments"), NULL);
+	json_object *reply = NULL;
+	if (mode == CALL_INLINE) {
 		if (take_slot(c)) {
 			reply = call_run(c);
 			give_slot(s->m);
@@ -1217,34 +1322,40 @@ static json_object *on_tools_call(kp_mcp_session *s, json_object *id, json_objec
 		call_free(c);
 		return reply;
 	}
-	pthread_mutex_lock(&s->lock);
-	bool dup = false;
-	for (mcp_call *k = s->calls; k && !dup; k = k->next)
-		dup = !strcmp(k->key, c->key);
-	if (dup) {
-		pthread_mutex_unlock(&s->lock);
-		json_object *r = error_response(id, RPC_INVALID_REQUEST, "request id %s is already in use", c->key);
+	if (!call_list(s, c)) {
+		reply = error_response(id, RPC_INVALID_REQUEST, "request id %s is already in use", c->key);
 		call_free(c);
-		return r;
+		return reply;
 	}
-	c->next = s->calls;
-	s->calls = c;
-	s->ncalls++;
+	if (mode == CALL_HERE) {
+		if (take_slot(c)) {
+			reply = call_run(c);
+			give_slot(s->m);
+		}
+		pthread_mutex_lock(&s->lock);
+		if (atomic_load(c->cancel)) { /* the client called it off: no reply */
+			json_object_put(reply);
+			reply = NULL;
+		}
+		call_unlist_locked(s, c);
+		pthread_mutex_unlock(&s->lock);
+		call_free(c);
+		return reply;
+	}
 	pthread_t th;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &attr, call_thread, c) != 0) {
-		s->calls = c->next;
-		s->ncalls--;
-		pthread_mutex_unlock(&s->lock);
-		pthread_attr_destroy(&attr);
-		json_object *r = error_response(id, -32603, "cannot start a thread for the call: %s", strerror(errno));
-		call_free(c);
-		return r;
-	}
+	int rc = pthread_create(&th, &attr, call_thread, c);
 	pthread_attr_destroy(&attr);
-	pthread_mutex_unlock(&s->lock);
+	if (rc != 0) {
+		pthread_mutex_lock(&s->lock);
+		call_unlist_locked(s, c);
+		pthread_mutex_unlock(&s->lock);
+		reply = error_response(id, -32603, "cannot start a thread for the call: %s", strerror(rc));
+		call_free(c);
+		return reply;
+	}
 	return NULL;
 }
 
@@ -1257,7 +1368,7 @@ static void on_cancelled(kp_mcp_session *s, json_object *params)
 	pthread_mutex_lock(&s->lock);
 	for (mcp_call *c = s->calls; c; c = c->next)
 		if (!strcmp(c->key, key)) {
-			atomic_store(&c->cancel, true);
+			atomic_store(c->cancel, true);
 			const char *why = kp_json_str(params, "reason");
 			char *v = kp_visible(why ? why : "no reason given");
 			kp_log(KP_LOG_INFO, "mcp: %s cancelled by the client (%s)", c->tool, v);
@@ -1268,7 +1379,7 @@ static void on_cancelled(kp_mcp_session *s, json_object *params)
 }
 
 /* one message that is not a batch; the reply, or NULL */
-static json_object *handle_one(kp_mcp_session *s, json_object *msg, bool in_batch)
+static json_object *handle_one(kp_mcp_session *s, json_object *msg, bool in_batch, call_mode mode)
 {
 	if (!json_object_is_type(msg, json_type_object))
 		return error_response(NULL, RPC_INVALID_REQUEST, "a JSON-RPC message is an object");
@@ -1304,49 +1415,95 @@ static json_object *handle_one(kp_mcp_session *s, json_object *msg, bool in_batc
 	if (!strcmp(method, "tools/list"))
 		return response(id, tools_list(s));
 	if (!strcmp(method, "tools/call"))
-		return on_tools_call(s, id, params, in_batch);
+		return on_tools_call(s, id, params, in_batch ? CALL_INLINE : mode);
 	char *v = kp_visible(method);
 	json_object *r = error_response(id, RPC_METHOD_NOT_FOUND, "Method not found: %s", v);
 	free(v);
 	return r;
 }
 
-void kp_mcp_session_handle(kp_mcp_session *s, json_object *msg)
+static json_object *handle(kp_mcp_session *s, json_object *msg, call_mode mode)
 {
-	if (!json_object_is_type(msg, json_type_array)) {
-		send_msg(s, handle_one(s, msg, false));
-		return;
-	}
+	if (!json_object_is_type(msg, json_type_array))
+		return handle_one(s, msg, false, mode);
 	/* JSON-RPC batches are 2025-03-26's only */
-	if (!s->initialized || at_least(s, "2025-06-18")) {
-		send_msg(s, error_response(NULL, RPC_INVALID_REQUEST, "JSON-RPC batches are not part of MCP %s",
-					   s->initialized ? s->version : kp_mcp_versions[0]));
-		return;
-	}
-	if (json_object_array_length(msg) == 0) {
-		send_msg(s, error_response(NULL, RPC_INVALID_REQUEST, "an empty batch"));
-		return;
-	}
+	if (!s->initialized || at_least(s, "2025-06-18"))
+		return error_response(NULL, RPC_INVALID_REQUEST, "JSON-RPC batches are not part of MCP %s",
+				      s->initialized ? s->version : kp_mcp_versions[0]);
+	if (json_object_array_length(msg) == 0)
+		return error_response(NULL, RPC_INVALID_REQUEST, "an empty batch");
 	json_object *replies = json_object_new_array();
 	for (size_t i = 0; i < json_object_array_length(msg); i++) {
-		json_object *r = handle_one(s, json_object_array_get_idx(msg, i), true);
+		json_object *r = handle_one(s, json_object_array_get_idx(msg, i), true, mode);
 		if (r)
 			json_object_array_add(replies, r);
 	}
 	if (json_object_array_length(replies))
-		send_msg(s, replies);
-	else
-		json_object_put(replies);
+		return replies;
+	json_object_put(replies);
+	return NULL;
+}
+
+void kp_mcp_session_handle(kp_mcp_session *s, json_object *msg)
+{
+	send_msg(s, handle(s, msg, CALL_THREAD));
+}
+
+json_object *kp_mcp_session_call(kp_mcp_session *s, json_object *msg)
+{
+	return handle(s, msg, CALL_HERE);
+}
+
+json_object *kp_mcp_parse_error(const char *why)
+{
+	return error_response(NULL, RPC_PARSE_ERROR, "Parse error: %s", why);
+}
+
+json_object *kp_mcp_tool_run(kp_mcp_session *s, const char *tool, json_object *args, atomic_bool *cancel,
+			     char **error)
+{
+	*error = NULL;
+	if (!tool_find(tool)) {
+		*error = kp_xasprintf("no tool %s", tool);
+		return NULL;
+	}
+	mcp_call *c = call_new(s, NULL, tool, args, cancel);
+	json_object *out = NULL;
+	if (!take_slot(c)) {
+		*error = kp_xstrdup("cancelled");
+	} else {
+		kp_buf why;
+		kp_buf_init(&why);
+		tool_status st = call_tool(c, &out, &why);
+		give_slot(s->m);
+		if (st != TOOL_OK) {
+			json_object_put(out);
+			out = NULL;
+			*error = kp_xstrdup(st == TOOL_CANCELLED ? "cancelled" : kp_buf_cstr(&why));
+		}
+		kp_buf_release(&why);
+	}
+	call_free(c);
+	return out;
 }
 
 void kp_mcp_session_parse_error(kp_mcp_session *s, const char *why)
 {
-	send_msg(s, error_response(NULL, RPC_PARSE_ERROR, "Parse error: %s", why));
+	send_msg(s, kp_mcp_parse_error(why));
 }
 
 const char *kp_mcp_session_version(const kp_mcp_session *s)
 {
 	return s->version;
+}
+
+kp_mcp_session *kp_mcp_session_new_internal(kp_mcp *m, const char *client)
+{
+	kp_mcp_session *s = kp_mcp_session_new(m, NULL, NULL);
+	snprintf(s->client, sizeof(s->client), "%s", client);
+	snprintf(s->version, sizeof(s->version), "%s", kp_mcp_versions[0]);
+	s->initialized = true;
+	return s;
 }
 
 kp_mcp_session *kp_mcp_session_new(kp_mcp *m, kp_mcp_send_fn send, void *ctx)
@@ -1367,7 +1524,7 @@ void kp_mcp_session_free(kp_mcp_session *s)
 		return;
 	pthread_mutex_lock(&s->lock);
 	for (mcp_call *c = s->calls; c; c = c->next)
-		atomic_store(&c->cancel, true);
+		atomic_store(c->cancel, true);
 	while (s->ncalls > 0)
 		pthread_cond_wait(&s->idle, &s->lock);
 	pthread_mutex_unlock(&s->lock);

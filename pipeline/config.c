@@ -135,6 +135,13 @@ static bool v_percentile(const cfg_value *v, char *why, size_t n)
 	return v->i == 50 || v->i == 95 || v->i == 99 || v->i == 100;
 }
 
+static bool v_api_token(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	/* a short token is guessable over a network */
+	return !v->s || strlen(v->s) >= 16;
+}
+
 static bool v_tasks(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -658,6 +665,22 @@ static const cfg_key config_keys[] = {
 	{"skills.dirs", "SKILL_DIRS", T_LIST, OFF(llm.skill_dirs), false, v_dirs, "directories", LIST_COLON, n_dedup},
 	/* logging and metrics */
 	{"log.format", "LOG_FORMAT", T_STRING, OFF(log.format), false, v_log_format, "json or console", 0, NULL},
+	{"serve.port", NULL, T_INT, OFF(serve.port), false, v_port, "an integer between 1 and 65535", 0, NULL},
+	{"serve.address", NULL, T_STRING, OFF(serve.address), false, NULL, "an IP address", 0, NULL},
+	{"serve.api_token", "KOPILOT_API_TOKEN", T_STRING, OFF(serve.api_token), true, v_api_token,
+	 "at least 16 characters", 0, NULL},
+	{"serve.api_token_file", NULL, T_STRING, OFF(serve.api_token_file), false, NULL, "a file path", 0, NULL},
+	{"serve.state_dir", NULL, T_STRING, OFF(serve.state_dir), false, NULL, "a directory", 0, NULL},
+	{"serve.max_body_bytes", NULL, T_INT64, OFF(serve.max_body_bytes), false, v_positive_int64,
+	 "a number of bytes > 0", 0, NULL},
+	{"serve.rate_limit_per_minute", NULL, T_INT, OFF(serve.rate_limit_per_minute), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
+	{"serve.queue_size", NULL, T_INT, OFF(serve.queue_size), false, v_tasks, "an integer between 1 and 1000", 0,
+	 NULL},
+	{"serve.shutdown_grace_seconds", NULL, T_INT, OFF(serve.shutdown_grace_seconds), false, v_nonneg_int,
+	 "an integer >= 0", 0, NULL},
+	{"serve.allowed_origins", NULL, T_LIST, OFF(serve.allowed_origins), false, NULL, "origins such as "
+	 "https://console.example.com", LIST_JSON, NULL},
 	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(serve.metrics_enabled), false, NULL, "true or false", 0, NULL},
 	{"metrics.port", "METRICS_PORT", T_INT, OFF(serve.metrics_port), false, v_port, "an integer between 1 and 65535",
 	 0, NULL},
@@ -872,6 +895,12 @@ void kp_config_init(kp_config *c)
 	c->log.format = kp_xstrdup("console");
 	c->serve.metrics_enabled = true;
 	c->serve.metrics_port = 9090;
+	c->serve.port = 8080;
+	c->serve.address = kp_xstrdup("0.0.0.0");
+	c->serve.max_body_bytes = 1 << 20;
+	c->serve.rate_limit_per_minute = 120;
+	c->serve.queue_size = 16;
+	c->serve.shutdown_grace_seconds = 25;
 	c->render.detail_findings = 200;
 	c->render.row_findings = 2000;
 

@@ -222,6 +222,18 @@ typedef struct kp_config {
 	struct {
 		bool metrics_enabled;  /* METRICS_ENABLED true */
 		int metrics_port;      /* METRICS_PORT 9090 (1..65535) */
+		int port;              /* serve.port 8080 / --port */
+		char *address;         /* serve.address "0.0.0.0" */
+		char *api_token;       /* KOPILOT_API_TOKEN, secret: the bearer token of every endpoint
+					* but /health and /readyz */
+		char *api_token_file;  /* serve.api_token_file: the token in a file (a mounted Secret) */
+		char *state_dir;       /* serve.state_dir: tasks.db and the run, NULL = $XDG_STATE_HOME/kopilot
+					* or ~/.local/state/kopilot */
+		int64_t max_body_bytes; /* serve.max_body_bytes 1048576: larger requests get 413 */
+		int rate_limit_per_minute; /* serve.rate_limit_per_minute 120: per client address, 429 beyond */
+		int queue_size;        /* serve.queue_size 16: tasks waiting; 503 when full */
+		int shutdown_grace_seconds; /* serve.shutdown_grace_seconds 25: SIGTERM lets running tasks finish */
+		kp_strlist allowed_origins; /* serve.allowed_origins []: browser Origins /mcp accepts */
 	} serve;
 	struct {
 		char *format;          /* LOG_FORMAT json|console, default "console" for a CLI */

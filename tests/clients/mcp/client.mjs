@@ -128,6 +128,8 @@ await attempt("ask", async () => {
   check("ask: the change it wanted is a proposal, not run",
     sc.proposals.some((p) => p.command === "kubectl -n staging scale deployment launchdarkly-relay --replicas=0" && p.destructive === true),
     JSON.stringify(sc.proposals));
+  check("ask: what it spent and what the safety layer decided", sc.usage.model_calls >= 2 && sc.usage.in_tokens > 0 && sc.usage.command_decisions.proposed === 1 && /^ollama\//.test(sc.usage.provider_model),
+    JSON.stringify(sc.usage));
 });
 
 // bad arguments: a result with isError and a plain message, never a crash
