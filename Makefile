@@ -12,7 +12,7 @@
 BUILD    ?= build
 MAKEFLAGS += --no-print-directory
 CC       ?= cc
-PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl libgit2
+PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl libgit2 libmicrohttpd sqlite3
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \
@@ -22,7 +22,7 @@ LDLIBS   := -lcmark-gfm-extensions -lm -pthread
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev \
-              libgit2-dev
+              libgit2-dev libmicrohttpd-dev libsqlite3-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
               zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
               procps
@@ -135,6 +135,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/corpus.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/ask.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/mcp.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/serve.sh
 
 # forges.sh: the GitHub and GitLab fakes proven with the official npm clients
 # (npm ci into tests/clients/node_modules the first time; no build needed)
@@ -187,6 +188,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/gitops.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/ask.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/mcp.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/serve.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or

@@ -80,7 +80,8 @@ typedef struct kp_opts {
 	const char *previous;      /* --previous RUN_DIR: the run to compare with */
 	const char *run_dir;       /* ask --run RUN: answer from that run */
 	bool reflect;              /* ask --reflect: score the answer, re-plan below the threshold */
-	const char *transport;     /* mcp --transport stdio */
+	const char *transport;     /* mcp --transport stdio|http */
+	const char *port_str;      /* serve, mcp --transport http: --port N (serve.port) */
 	const char *state_dir;     /* --state-dir DIR: runs live in DIR/<timestamp>, the latest is the previous */
 	const char **namespaces;   /* -n/--namespace NS, repeatable: report only these namespaces */
 	size_t nnamespaces;
@@ -184,6 +185,7 @@ int cmd_skills(int argc, char **argv);
 int cmd_ask(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

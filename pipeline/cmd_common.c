@@ -42,6 +42,7 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--output")) return &o->output_str;
 	if (!strcmp(name, "--run")) return &o->run_dir;
 	if (!strcmp(name, "--transport")) return &o->transport;
+	if (!strcmp(name, "--port")) return &o->port_str;
 	return NULL;
 }
 

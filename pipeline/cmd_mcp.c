@@ -153,6 +153,44 @@ static char *self_path(void)
 	return kp_xstrdup(buf);
 }
 
+int kp_cmd_mcp_prepare(const char *cmd, kp_opts *o)
+{
+	if (o->run_dir && (o->snapshot || o->kubeconfig || o->context || o->prometheus_url || o->out || o->nnamespaces)) {
+		fprintf(stderr, "kopilot %s: --run RUN serves an existing run as it is; --snapshot, --kubeconfig, "
+				"--context, --prometheus-url, --namespace and --out say what find_waste reads and "
+				"writes: give one or the other\n",
+			cmd);
+		return KP_EXIT_USAGE;
+	}
+	if (o->snapshot && o->kubeconfig) {
+		fprintf(stderr, "kopilot %s: --snapshot and --kubeconfig: give one source\n", cmd);
+		return KP_EXIT_USAGE;
+	}
+	if (o->port_str) {
+		char *end = NULL;
+		long p = strtol(o->port_str, &end, 10);
+		if (!*o->port_str || *end || p < 1 || p > 65535) {
+			fprintf(stderr, "kopilot %s: --port \"%.20s\": expected a port number from 1 to 65535\n", cmd,
+				o->port_str);
+			return KP_EXIT_USAGE;
+		}
+	}
+	if (!kp_opts_load_config(cmd, o))
+		return KP_EXIT_USAGE;
+	if (o->run_dir) {
+		char *f = kp_path_join(o->run_dir, "findings.json");
+		bool ok = kp_file_exists(f);
+		free(f);
+		if (!ok) {
+			fprintf(stderr, "kopilot %s: --run %s: no findings.json there (a run directory of kopilot run)\n",
+				cmd, o->run_dir);
+			return KP_EXIT_USAGE;
+		}
+		return KP_EXIT_OK;
+	}
+	return o->snapshot ? KP_EXIT_OK : kp_cmd_check_live(cmd, o);
+}
+
 int cmd_mcp(int argc, char **argv)
 {
 	kp_opts o;
@@ -168,51 +206,34 @@ int cmd_mcp(int argc, char **argv)
 	}
 	if (!o.transport) {
 		fprintf(stderr, "kopilot mcp: --transport is required: stdio (the client starts kopilot mcp and talks "
-				"on its stdin and stdout)\n");
+				"on its stdin and stdout) or http (Streamable HTTP at /mcp, with the REST API: kopilot "
+				"serve)\n");
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
-	if (o.run_dir && (o.snapshot || o.kubeconfig || o.context || o.prometheus_url || o.out || o.nnamespaces)) {
-		fprintf(stderr, "kopilot mcp: --run RUN serves an existing run as it is; --snapshot, --kubeconfig, "
-				"--context, --prometheus-url, --namespace and --out say what find_waste reads and "
-				"writes: give one or the other\n");
-		kp_opts_release(&o);
-		return KP_EXIT_USAGE;
-	}
-	if (o.snapshot && o.kubeconfig) {
-		fprintf(stderr, "kopilot mcp: --snapshot and --kubeconfig: give one source\n");
-		kp_opts_release(&o);
-		return KP_EXIT_USAGE;
-	}
-	if (!kp_opts_load_config("mcp", &o)) {
-		kp_opts_release(&o);
-		return KP_EXIT_USAGE;
-	}
-	int rc = KP_EXIT_OK;
-	if (o.run_dir) {
-		char *f = kp_path_join(o.run_dir, "findings.json");
-		if (!kp_file_exists(f)) {
-			fprintf(stderr, "kopilot mcp: --run %s: no findings.json there (a run directory of kopilot run)\n",
-				o.run_dir);
-			rc = KP_EXIT_USAGE;
-		}
-		free(f);
-	} else if (!o.snapshot) {
-		rc = kp_cmd_check_live("mcp", &o);
-	}
-	char *self = rc ? NULL : self_path();
-	if (!rc && !self) {
-		fprintf(stderr, "kopilot mcp: cannot find this program's path (/proc/self/exe): %s\n", strerror(errno));
-		rc = KP_EXIT_FAILED;
-	}
-	char *base = NULL, *private_run = NULL;
-	const char *run = o.run_dir ? o.run_dir : o.out;
-	if (!rc && !run && !(run = private_run = kp_cmd_private_run_dir("mcp", &o, &base)))
-		rc = KP_EXIT_FAILED;
-	if (rc) {
-		free(self);
+	int rc = kp_cmd_mcp_prepare("mcp", &o);
+	if (!rc && !strcmp(o.transport, "http")) {
+		rc = kp_cmd_serve("mcp", &o);
 		kp_opts_release(&o);
 		return rc;
+	}
+	if (!rc && (o.port_str || o.state_dir)) {
+		fprintf(stderr, "kopilot mcp: %s is for --transport http\n", o.port_str ? "--port" : "--state-dir");
+		rc = KP_EXIT_USAGE;
+	}
+	if (rc) {
+		kp_opts_release(&o);
+		return rc;
+	}
+	char *self = self_path();
+	char *base = NULL, *private_run = NULL;
+	const char *run = o.run_dir ? o.run_dir : o.out;
+	if (!self)
+		fprintf(stderr, "kopilot mcp: cannot find this program's path (/proc/self/exe): %s\n", strerror(errno));
+	if (!self || (!run && !(run = private_run = kp_cmd_private_run_dir("mcp", &o, &base)))) {
+		free(self);
+		kp_opts_release(&o);
+		return KP_EXIT_FAILED;
 	}
 
 	/* the channel: the real stdout, private; fd 1 is stderr from now on */

@@ -76,6 +76,13 @@ const char *kp_mcp_session_version(const kp_mcp_session *s);
  * them), frees the session. */
 void kp_mcp_session_free(kp_mcp_session *s);
 
+/* What kopilot mcp and kopilot serve check before they start: the source
+ * flags (--run, or --snapshot, or the live cluster), the configuration
+ * (o->cfg), --port. An exit code; 0 to go on. */
+int kp_cmd_mcp_prepare(const char *cmd, kp_opts *o);
+/* The HTTP server (cmd_serve.c): REST, /mcp, /metrics, until SIGTERM. */
+int kp_cmd_serve(const char *cmd, kp_opts *o);
+
 /* The revisions this server speaks, newest first, NULL-terminated. */
 extern const char *const kp_mcp_versions[];
 

@@ -821,7 +821,7 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 	kp_mcp *m = c->s->m;
 	if (m->o->cfg.llm.provider && !strcmp(m->o->cfg.llm.provider, "none")) {
 		kp_buf_printf(why, "ask: this server has no language model (llm.provider is none): set LLM_PROVIDER "
-				   "where kopilot mcp starts (docs/configuration.md)");
+				   "where kopilot runs (docs/configuration.md)");
 		json_object_put(namespaces);
 		return TOOL_ERROR;
 	}

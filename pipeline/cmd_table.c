@@ -11,7 +11,7 @@
 
 static const char *const output_formats[] = {"table", "json", "yaml", "csv", NULL};
 static const char *const forges[] = {"github", "gitlab", NULL};
-static const char *const transports[] = {"stdio", NULL};
+static const char *const transports[] = {"stdio", "http", NULL};
 
 const kp_flag kp_flags[] = {
 	{"--snapshot", 0, "DIR", KP_VALUE_DIR, NULL, "snapshot directory to read"},
@@ -42,7 +42,8 @@ const kp_flag kp_flags[] = {
 	{"--dry-run", 0, NULL, KP_VALUE_NONE, NULL, "pull requests as RUN/pr/GROUP.patch and .md, nothing pushed"},
 	{"--run", 0, "RUN", KP_VALUE_DIR, NULL, "answer from this run directory"},
 	{"--reflect", 0, NULL, KP_VALUE_NONE, NULL, "score the answer and re-plan when it falls short"},
-	{"--transport", 0, "NAME", KP_VALUE_CHOICE, transports, "how MCP clients talk to the server, stdio"},
+	{"--transport", 0, "NAME", KP_VALUE_CHOICE, transports, "how MCP clients talk to the server, stdio or http"},
+	{"--port", 0, "PORT", KP_VALUE_TEXT, NULL, "the port to listen on, default 8080 (serve.port)"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
 	{0},
@@ -79,9 +80,12 @@ static const char *const skills_flags[] = {"--config", "--set", NULL};
 static const char *const approve_flags[] = {"--run", "--kubeconfig", "--context", "--config", "--set", NULL};
 static const char *const ask_flags[] = {"--run", "--snapshot", "--kubeconfig", "--context", "--prometheus-url", "--window",
 					"--out", "--namespace", "--reflect", "--config", "--set", "--now", "--quiet", NULL};
-static const char *const mcp_flags[] = {"--transport", "--run", "--snapshot", "--kubeconfig", "--context",
+static const char *const mcp_flags[] = {"--transport", "--port", "--state-dir", "--run", "--snapshot", "--kubeconfig", "--context",
 					"--prometheus-url", "--window", "--out", "--namespace", "--config", "--set",
 					"--now", "--quiet", NULL};
+static const char *const serve_flags[] = {"--port", "--state-dir", "--run", "--snapshot", "--kubeconfig", "--context",
+					  "--prometheus-url", "--window", "--out", "--namespace", "--config", "--set",
+					  "--now", "--quiet", NULL};
 static const char *const skills_words[] = {"list", "show", "validate", NULL};
 static const char *const shells[] = {"bash", "zsh", NULL};
 
@@ -95,6 +99,7 @@ const kp_command kp_commands[] = {
 	{"ask", cmd_ask, ask_flags, KP_VALUE_TEXT, NULL, "ask the LLM sub-agents a question about the cluster's spend"},
 	{"approve", cmd_approve, approve_flags, KP_VALUE_TEXT, NULL, "run one change an agent proposed, by its id"},
 	{"mcp", cmd_mcp, mcp_flags, KP_VALUE_NONE, NULL, "serve the Model Context Protocol to agents: find_waste, ask and more"},
+	{"serve", cmd_serve, serve_flags, KP_VALUE_NONE, NULL, "the REST task API, MCP over HTTP and metrics"},
 	{"skills", cmd_skills, skills_flags, KP_VALUE_CHOICE, skills_words, "the LLM sub-agents: list, show NAME, validate DIR"},
 	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
 	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},

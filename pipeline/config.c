@@ -679,6 +679,8 @@ static const cfg_key config_keys[] = {
 	 NULL},
 	{"serve.shutdown_grace_seconds", NULL, T_INT, OFF(serve.shutdown_grace_seconds), false, v_nonneg_int,
 	 "an integer >= 0", 0, NULL},
+	{"serve.client_timeout_seconds", NULL, T_INT, OFF(serve.client_timeout_seconds), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
 	{"serve.allowed_origins", NULL, T_LIST, OFF(serve.allowed_origins), false, NULL, "origins such as "
 	 "https://console.example.com", LIST_JSON, NULL},
 	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(serve.metrics_enabled), false, NULL, "true or false", 0, NULL},
@@ -901,6 +903,7 @@ void kp_config_init(kp_config *c)
 	c->serve.rate_limit_per_minute = 120;
 	c->serve.queue_size = 16;
 	c->serve.shutdown_grace_seconds = 25;
+	c->serve.client_timeout_seconds = 30;
 	c->render.detail_findings = 200;
 	c->render.row_findings = 2000;
 

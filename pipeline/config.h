@@ -233,6 +233,7 @@ typedef struct kp_config {
 		int rate_limit_per_minute; /* serve.rate_limit_per_minute 120: per client address, 429 beyond */
 		int queue_size;        /* serve.queue_size 16: tasks waiting; 503 when full */
 		int shutdown_grace_seconds; /* serve.shutdown_grace_seconds 25: SIGTERM lets running tasks finish */
+		int client_timeout_seconds; /* serve.client_timeout_seconds 30: an idle or slow connection is closed */
 		kp_strlist allowed_origins; /* serve.allowed_origins []: browser Origins /mcp accepts */
 	} serve;
 	struct {

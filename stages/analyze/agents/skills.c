@@ -435,3 +435,37 @@ kp_status kp_skills_load(const kp_config *cfg, kp_skills *out, kp_error *err)
 		kp_skills_release(out);
 	return s;
 }
+
+static json_object *string_list(char *const *items, size_t n)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(items[i]));
+	return a;
+}
+
+json_object *kp_skill_portable(const kp_skill *s)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "schema", json_object_new_string(KP_PORTABLE_SKILL_SCHEMA));
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "display_name", json_object_new_string(s->display_name));
+	json_object_object_add(o, "version", json_object_new_string(s->version ? s->version : "0"));
+	json_object_object_add(o, "description", json_object_new_string(s->description));
+	json_object_object_add(o, "system_prompt", json_object_new_string(s->system_prompt));
+	json_object_object_add(o, "documentation", json_object_new_string(s->documentation));
+	/* null: every tool of the runtime (the skill file lists none) */
+	json_object_object_add(o, "tools", s->has_tools ? string_list(s->tools, s->ntools) : NULL);
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "keywords", string_list(s->keywords, s->nkeywords));
+	json_object_object_add(r, "examples", string_list(s->examples, s->nexamples));
+	json_object_object_add(o, "routing", r);
+	json_object *src = json_object_new_object();
+	json_object_object_add(src, "kind", json_object_new_string(s->builtin ? "builtin" : "file"));
+	json_object_object_add(src, "path", json_object_new_string(s->builtin && !strncmp(s->source, "builtin:", 8)
+									 ? s->source + 8
+									 : s->source));
+	json_object_object_add(src, "runtime", json_object_new_string("kopilot " KP_VERSION));
+	json_object_object_add(o, "source", src);
+	return o;
+}

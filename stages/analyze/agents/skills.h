@@ -30,6 +30,8 @@
 #ifndef KP_SKILLS_H
 #define KP_SKILLS_H
 
+#include <json-c/json.h>
+
 #include "pipeline/config.h"
 #include "pipeline/kp.h"
 
@@ -62,6 +64,12 @@ kp_status kp_skills_load(const kp_config *cfg, kp_skills *out, kp_error *err);
 const kp_skill *kp_skills_find(const kp_skills *s, const char *name);
 bool kp_skill_allows(const kp_skill *s, const char *tool);
 void kp_skills_release(kp_skills *s);
+
+/* A skill as a portable manifest (docs/contracts/PORTABLE-SKILL.md, schema
+ * KP_PORTABLE_SKILL_SCHEMA): name, display_name, version, description,
+ * system_prompt, documentation, tools, routing, source. New object. */
+#define KP_PORTABLE_SKILL_SCHEMA "kopilot.skill/v1"
+json_object *kp_skill_portable(const kp_skill *s);
 
 /* The compiled-in files (generated: build/gen/skills.c). */
 typedef struct kp_builtin_file {
