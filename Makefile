@@ -12,7 +12,7 @@
 BUILD    ?= build
 MAKEFLAGS += --no-print-directory
 CC       ?= cc
-PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl libgit2 libmicrohttpd sqlite3
+PKGS     := json-c yaml-0.1 xlsxwriter libcmark-gfm libcurl libgit2 libmicrohttpd sqlite3 libcrypto
 SAN      ?=
 OPT      ?= -O2
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -Wall -Wextra -Werror \

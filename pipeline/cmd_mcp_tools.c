@@ -761,8 +761,9 @@ static bool listed(json_object *doc, const char *id)
 
 /* What the supervisor spent and decided, from the audit lines it wrote
  * after offset: model calls and tokens (ask.start, ask.end), and the
- * safety layer's decisions on commands (agent.command). */
-static json_object *ask_usage(const char *audit_path, long offset)
+ * safety layer's decisions on commands (agent.command); the commands it
+ * proposed are added to proposed. */
+static json_object *ask_usage(const char *audit_path, long offset, json_object *proposed)
 {
 	json_object *u = json_object_new_object();
 	json_object *decisions = json_object_new_object();
@@ -786,6 +787,8 @@ static json_object *ask_usage(const char *audit_path, long offset)
 				out += json_object_get_int64(kp_json_get(e, "out_tokens"));
 			} else if (ev && !strcmp(ev, "agent.command") && kp_json_str(e, "decision")) {
 				const char *d = kp_json_str(e, "decision");
+				if (!strcmp(d, "proposed") && kp_json_str(e, "command"))
+					json_object_array_add(proposed, json_object_new_string(kp_json_str(e, "command")));
 				json_object *n = kp_json_get(decisions, d);
 				json_object_object_add(decisions, d, json_object_new_int64(n ? json_object_get_int64(n) + 1 : 1));
 			}
@@ -856,7 +859,8 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 	kp_buf_init(&answer);
 	st = run_child(c, v, ASK_TIMEOUT_S, &answer, "the supervisor (kopilot ask)", why);
 	json_object *after = st == TOOL_OK ? proposals_of(m) : NULL;
-	json_object *usage = st == TOOL_OK ? ask_usage(audit_path, offset) : NULL;
+	json_object *proposed = json_object_new_array();
+	json_object *usage = st == TOOL_OK ? ask_usage(audit_path, offset, proposed) : NULL;
 	pthread_rwlock_unlock(&m->run_lock);
 	free(audit_path);
 	free(v);
@@ -868,7 +872,14 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 		json_object *pa = kp_json_get(after, "proposals");
 		for (size_t i = 0; json_object_is_type(pa, json_type_array) && i < json_object_array_length(pa); i++) {
 			json_object *p = json_object_array_get_idx(pa, i);
-			if (kp_json_str(p, "id") && !listed(before, kp_json_str(p, "id")))
+			/* this question's: new in the file, or proposed again by it
+			 * (the file keeps one entry per command) */
+			bool again = false;
+			for (size_t k = 0; k < json_object_array_length(proposed) && !again; k++)
+				again = kp_json_str(p, "command") &&
+					!strcmp(json_object_get_string(json_object_array_get_idx(proposed, k)),
+						kp_json_str(p, "command"));
+			if (kp_json_str(p, "id") && (again || !listed(before, kp_json_str(p, "id"))))
 				json_object_array_add(props, json_object_get(p));
 		}
 		json_object_object_add(r, "proposals", props);
@@ -880,6 +891,7 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 		*out = r;
 	}
 	json_object_put(usage);
+	json_object_put(proposed);
 	json_object_put(before);
 	json_object_put(after);
 	kp_buf_release(&answer);

@@ -10,6 +10,7 @@
  *   POST /tasks {prompt, reflect, namespace}  202 {id}: the supervisor answers in the background
  *   GET  /tasks/{id}, /tasks/history?limit=N
  *   POST /webhook                             a PagerDuty v3 or ServiceNow incident becomes a task
+ *   POST /slack/events                        Slack's Events API (cmd_slack.h): signed, no bearer token
  *   POST/DELETE /mcp                          MCP (cmd_mcp.h), one JSON response per request
  *   GET  /metrics                             on metrics.port (METRICS_PORT), Prometheus text
  *
@@ -49,6 +50,7 @@
 
 #include "pipeline/cmd.h"
 #include "pipeline/cmd_mcp.h"
+#include "pipeline/cmd_slack.h"
 #include "pipeline/log.h"
 #include "stages/analyze/agents/skills.h"
 
@@ -60,6 +62,7 @@
 typedef struct task {
 	char id[40];
 	char *prompt, *ns, *source;
+	char *slack_channel, *slack_thread; /* the answer goes back there */
 	bool reflect;
 	atomic_bool cancel;
 	struct task *next;
@@ -102,6 +105,9 @@ typedef struct server {
 	int64_t http_by_class[6]; /* 1xx..5xx, by first digit */
 	int64_t mcp_requests;
 	int nskills;
+	char slack_seen[256][32]; /* the last event ids: Slack retries what it thinks was not received */
+	int slack_seen_next;
+	int64_t slack_posts, slack_post_failures;
 } server;
 
 static const char *const task_states[] = {"succeeded", "failed", "interrupted", "queued", "running"};
@@ -251,13 +257,14 @@ static void new_id(const char *prefix, char out[40])
 static void task_free(task *t)
 {
 	free(t->prompt), free(t->ns), free(t->source);
+	free(t->slack_channel), free(t->slack_thread);
 	free(t);
 }
 
 /* Queues a task; its id in *t (kept by the queue) or NULL when the queue
  * is full or the server is stopping (*why says which). */
 static task *task_submit(server *sv, const char *prompt, const char *ns, bool reflect, const char *source,
-			 const char **why)
+			 const char *slack_channel, const char *slack_thread, const char **why)
 {
 	pthread_mutex_lock(&sv->lock);
 	if (sv->stopping || sv->queued >= sv->o->cfg.serve.queue_size) {
@@ -270,6 +277,8 @@ static task *task_submit(server *sv, const char *prompt, const char *ns, bool re
 	t->prompt = kp_xstrdup(prompt);
 	t->ns = ns ? kp_xstrdup(ns) : NULL;
 	t->source = kp_xstrdup(source);
+	t->slack_channel = slack_channel ? kp_xstrdup(slack_channel) : NULL;
+	t->slack_thread = slack_thread ? kp_xstrdup(slack_thread) : NULL;
 	t->reflect = reflect;
 	atomic_init(&t->cancel, false);
 	char now[32];
@@ -358,6 +367,20 @@ static void task_run(server *sv, task *t)
 	if (r)
 		count_usage(sv, kp_json_get(r, "usage"));
 	pthread_mutex_unlock(&sv->lock);
+	if (t->slack_channel) { /* the answer in the thread it was asked in; a failure to post fails nothing */
+		kp_error err = {0};
+		char *text = r ? NULL
+			       : kp_xasprintf("kopilot could not answer this: %s", interrupted ? "the server shut down" : error);
+		kp_status ps = kp_slack_post(&sv->o->cfg, t->slack_channel, t->slack_thread,
+					     r ? kp_json_str(r, "answer") : text, r ? kp_json_get(r, "proposals") : NULL, &err);
+		if (ps)
+			kp_log(KP_LOG_WARN, "serve: %s: the answer was not posted to Slack: %s", t->id, err.msg);
+		pthread_mutex_lock(&sv->lock);
+		sv->slack_posts++;
+		sv->slack_post_failures += ps != KP_OK;
+		pthread_mutex_unlock(&sv->lock);
+		free(text);
+	}
 	json_object_put(r);
 	free(error);
 }
@@ -596,7 +619,7 @@ static enum MHD_Result submit(server *sv, struct MHD_Connection *c, const char *
 				     "this server has no language model to answer tasks: start it with LLM_PROVIDER set "
 				     "(ollama, openai, azure_openai, anthropic or gemini)");
 	const char *why = NULL;
-	task *t = task_submit(sv, prompt, ns, reflect, source, &why);
+	task *t = task_submit(sv, prompt, ns, reflect, source, NULL, NULL, &why);
 	if (!t)
 		return respond_error(sv, c, MHD_HTTP_SERVICE_UNAVAILABLE, MHD_HTTP_HEADER_RETRY_AFTER, "30",
 				     "%s: try again later", why);
@@ -762,6 +785,124 @@ static json_object *agent_manifest(server *sv)
 	json_object_object_add(m, "metrics_port",
 			       sv->o->cfg.serve.metrics_enabled ? json_object_new_int(sv->o->cfg.serve.metrics_port) : NULL);
 	return m;
+}
+
+/* ---- Slack's Events API ---- */
+
+typedef struct slack_notice {
+	const kp_config *cfg;
+	char *channel, *thread, *text;
+} slack_notice;
+
+static void *post_notice(void *arg)
+{
+	slack_notice *n = arg;
+	kp_error err = {0};
+	if (kp_slack_post(n->cfg, n->channel, n->thread, n->text, NULL, &err))
+		kp_log(KP_LOG_WARN, "serve: a notice was not posted to Slack: %s", err.msg);
+	free(n->channel), free(n->thread), free(n->text);
+	free(n);
+	return NULL;
+}
+
+/* a reply that cannot wait for a task (busy, no model): posted from a
+ * thread of its own, since Slack wants its HTTP answer within 3 s */
+static void slack_notice_async(server *sv, const char *channel, const char *thread, const char *text)
+{
+	slack_notice *n = kp_xcalloc(1, sizeof(*n));
+	n->cfg = &sv->o->cfg;
+	n->channel = kp_xstrdup(channel);
+	n->thread = thread ? kp_xstrdup(thread) : NULL;
+	n->text = kp_xstrdup(text);
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &a, post_notice, n) != 0)
+		post_notice(n);
+	pthread_attr_destroy(&a);
+}
+
+/* true when id was seen already (then Slack is retrying it) */
+static bool slack_seen(server *sv, const char *id)
+{
+	bool seen = false;
+	pthread_mutex_lock(&sv->lock);
+	for (int i = 0; i < 256 && !seen; i++)
+		seen = !strcmp(sv->slack_seen[i], id);
+	if (!seen) {
+		snprintf(sv->slack_seen[sv->slack_seen_next], sizeof(sv->slack_seen[0]), "%s", id);
+		sv->slack_seen_next = (sv->slack_seen_next + 1) % 256;
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return seen;
+}
+
+static enum MHD_Result post_slack(server *sv, struct MHD_Connection *c, const request *rq)
+{
+	if (!sv->o->cfg.slack.signing_secret)
+		return respond_error(sv, c, MHD_HTTP_NOT_FOUND, NULL, NULL,
+				     "Slack is not set up here (SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)");
+	const char *why = NULL;
+	if (!kp_slack_signature_ok(sv->o->cfg.slack.signing_secret,
+				   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Request-Timestamp"),
+				   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature"),
+				   rq->body.data ? rq->body.data : "", rq->body.len, (int64_t)time(NULL), &why))
+		return respond_error(sv, c, MHD_HTTP_UNAUTHORIZED, NULL, NULL, "%s", why);
+	enum MHD_Result rc = MHD_NO;
+	json_object *o = body_object(sv, c, rq, &rc);
+	if (!o)
+		return rc;
+	const char *type = kp_json_str(o, "type");
+	if (type && !strcmp(type, "url_verification")) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "challenge", json_object_get(kp_json_get(o, "challenge")));
+		json_object_put(o);
+		return respond_json(sv, c, MHD_HTTP_OK, r, NULL, NULL);
+	}
+	const char *eid = kp_json_str(o, "event_id"), *etype = kp_json_str(o, "event.type");
+	const char *channel = kp_json_str(o, "event.channel"), *text = kp_json_str(o, "event.text");
+	const char *ts = kp_json_str(o, "event.ts"), *thread = kp_json_str(o, "event.thread_ts");
+	const char *ctype = kp_json_str(o, "event.channel_type");
+	bool mention = etype && !strcmp(etype, "app_mention");
+	bool dm = etype && !strcmp(etype, "message") && ctype && !strcmp(ctype, "im");
+	/* the bot's own messages and edits are not questions */
+	bool from_bot = kp_json_get(o, "event.bot_id") || kp_json_str(o, "event.subtype");
+	const char *ignored = !type || strcmp(type, "event_callback") ? "not an event callback"
+			      : !(mention || dm)			  ? "not a mention or a direct message"
+			      : from_bot				  ? "a bot's message or an edit"
+			      : !channel || !text || !ts		  ? "no channel, text or ts"
+			      : eid && slack_seen(sv, eid)		  ? "already received (a retry)"
+									  : NULL;
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "ok", json_object_new_boolean(true));
+	if (ignored) {
+		json_object_object_add(r, "ignored", json_object_new_string(ignored));
+		json_object_put(o);
+		return respond_json(sv, c, MHD_HTTP_OK, r, NULL, NULL);
+	}
+	char *q = kp_slack_strip_mentions(text);
+	const char *reply_in = thread ? thread : ts;
+	if (!*q) {
+		slack_notice_async(sv, channel, reply_in,
+				   "Ask me about the cluster's spend, e.g. _which deployments in staging are over-provisioned?_");
+	} else if (!strcmp(sv->o->cfg.llm.provider, "none")) {
+		slack_notice_async(sv, channel, reply_in, "kopilot has no language model here (LLM_PROVIDER is not set).");
+	} else {
+		const char *busy = NULL;
+		task *t = task_submit(sv, q, NULL, false, "slack", channel, reply_in, &busy);
+		if (t) {
+			json_object_object_add(r, "task", json_object_new_string(t->id));
+		} else {
+			char *m = kp_xasprintf("kopilot cannot take this now: %s. Try again in a minute.", busy);
+			slack_notice_async(sv, channel, reply_in, m);
+			free(m);
+		}
+	}
+	free(q);
+	json_object_put(o);
+	/* Slack wants 200 within 3 s whatever happens, or it sends the event again */
+	return respond_json(sv, c, MHD_HTTP_OK, r, NULL, NULL);
 }
 
 /* ---- MCP over Streamable HTTP ---- */
@@ -945,6 +1086,10 @@ static enum MHD_Result get_metrics(server *sv, struct MHD_Connection *c)
 			"# TYPE kopilot_http_responses_total counter\n");
 	for (int i = 1; i < 6; i++)
 		kp_buf_printf(&b, "kopilot_http_responses_total{code=\"%dxx\"} %lld\n", i, (long long)sv->http_by_class[i]);
+	kp_buf_printf(&b, "# HELP kopilot_slack_replies_total Answers posted to Slack, and how many failed.\n"
+			  "# TYPE kopilot_slack_replies_total counter\nkopilot_slack_replies_total{result=\"ok\"} %lld\n"
+			  "kopilot_slack_replies_total{result=\"failed\"} %lld\n",
+		      (long long)(sv->slack_posts - sv->slack_post_failures), (long long)sv->slack_post_failures);
 	kp_buf_printf(&b, "# HELP kopilot_mcp_requests_total MCP messages received over HTTP.\n"
 			  "# TYPE kopilot_mcp_requests_total counter\nkopilot_mcp_requests_total %lld\n"
 			  "# HELP kopilot_skills Sub-agents loaded.\n# TYPE kopilot_skills gauge\nkopilot_skills %d\n",
@@ -979,6 +1124,12 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
 		return respond_json(sv, c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
 				    json_tokener_parse(ready ? "{\"ready\":true}" : "{\"ready\":false,\"why\":\"stopping\"}"),
 				    NULL, NULL);
+	}
+	/* Slack signs its requests; it cannot send our token */
+	if (!metrics_port && !strcmp(url, "/slack/events")) {
+		if (!post)
+			return respond_error(sv, c, MHD_HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW, "POST", "POST an event");
+		return post_slack(sv, c, rq);
 	}
 	if (!authorized(sv, c))
 		return respond_error(sv, c, MHD_HTTP_UNAUTHORIZED, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"kopilot\"",

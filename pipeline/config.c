@@ -683,6 +683,11 @@ static const cfg_key config_keys[] = {
 	 "an integer between 1 and 1000", 0, NULL},
 	{"serve.allowed_origins", NULL, T_LIST, OFF(serve.allowed_origins), false, NULL, "origins such as "
 	 "https://console.example.com", LIST_JSON, NULL},
+	{"slack.signing_secret", "SLACK_SIGNING_SECRET", T_STRING, OFF(slack.signing_secret), true, NULL,
+	 "the app's signing secret", 0, NULL},
+	{"slack.bot_token", "SLACK_BOT_TOKEN", T_STRING, OFF(slack.bot_token), true, NULL, "a bot token (xoxb-...)", 0,
+	 NULL},
+	{"slack.api_url", NULL, T_STRING, OFF(slack.api_url), false, v_url, "an http:// or https:// URL", 0, NULL},
 	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(serve.metrics_enabled), false, NULL, "true or false", 0, NULL},
 	{"metrics.port", "METRICS_PORT", T_INT, OFF(serve.metrics_port), false, v_port, "an integer between 1 and 65535",
 	 0, NULL},
@@ -904,6 +909,7 @@ void kp_config_init(kp_config *c)
 	c->serve.queue_size = 16;
 	c->serve.shutdown_grace_seconds = 25;
 	c->serve.client_timeout_seconds = 30;
+	c->slack.api_url = kp_xstrdup("https://slack.com/api");
 	c->render.detail_findings = 200;
 	c->render.row_findings = 2000;
 

@@ -236,6 +236,12 @@ typedef struct kp_config {
 		int client_timeout_seconds; /* serve.client_timeout_seconds 30: an idle or slow connection is closed */
 		kp_strlist allowed_origins; /* serve.allowed_origins []: browser Origins /mcp accepts */
 	} serve;
+	/* slack.*: the Events API on kopilot serve (POST /slack/events) */
+	struct {
+		char *signing_secret; /* SLACK_SIGNING_SECRET, secret: verifies each request Slack sends */
+		char *bot_token;      /* SLACK_BOT_TOKEN, secret (xoxb-...): chat.postMessage for the replies */
+		char *api_url;        /* slack.api_url "https://slack.com/api" */
+	} slack;
 	struct {
 		char *format;          /* LOG_FORMAT json|console, default "console" for a CLI */
 	} log;

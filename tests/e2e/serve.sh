@@ -14,6 +14,11 @@
 #     are ignored or refused;
 #   - MCP over Streamable HTTP with the official SDK client
 #     (tests/clients/mcp/http.mjs);
+#   - Slack's Events API: signed events (a bad signature, an old timestamp
+#     refused), url_verification, a mention and a DM answered in their
+#     thread through tests/fakes/slack.py (proven with the official
+#     @slack/web-api client: tests/clients/slack), retries deduplicated,
+#     bots ignored, a rate-limited post retried;
 #   - /metrics on the metrics port, scraped by a real Prometheus with the
 #     token;
 #   - SIGTERM with a task running (recorded interrupted, exit 0), a crash
@@ -39,6 +44,7 @@ need prometheus prometheus
 
 fakes_tempdir serve
 npm_ready "$CL"
+npm_ready "$ROOT/tests/clients/slack"
 
 NOW=2026-11-25T06:00:00Z
 TOKEN=serve-e2e-token-4f1c2a9b7d
@@ -68,12 +74,25 @@ for _ in $(seq 100); do [ -s "$T/llm.port" ] && break; sleep 0.05; done
 export LLM_PROVIDER=ollama OLLAMA_BASE_URL=http://127.0.0.1:$(cat "$T/llm.port") LLM_MODEL=gpt-oss:20b
 export KOPILOT_API_TOKEN=$TOKEN
 
+# Slack: one fake for the SDK's proof, one for kopilot; each rate-limits its first post
+SLACK_SECRET=8f742231b10e8888abcd99yyyzzz85a5
+export SLACK_SIGNING_SECRET=$SLACK_SECRET SLACK_BOT_TOKEN=xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy
+for f in sdk kopilot; do
+	setsid "$PY" "$ROOT/tests/fakes/slack.py" --token "$SLACK_BOT_TOKEN" --rate-limit 1 --port-file "$T/slack-$f.port" \
+		--log "$T/slack-$f.jsonl" >"$T/slack-$f.out" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$T/slack-$f.port" ] && break; sleep 0.05; done
+	[ -s "$T/slack-$f.port" ] || { echo "serve: the Slack fake did not start: $(cat "$T/slack-$f.out")" >&2; exit 1; }
+done
+SLACK_API=http://127.0.0.1:$(cat "$T/slack-kopilot.port")/api
+
 SPID=
 start_server() { # start_server NAME [--set K=V]...: $PORT, $MPORT, $SPID; the state is $T/state
 	local name=$1; shift
 	PORT=$(free_port); MPORT=$(free_port)
 	METRICS_PORT=$MPORT "$KOPILOT" serve --port "$PORT" --state-dir "$T/state" --snapshot examples/demo-cluster \
-		--now $NOW --set llm.explain=false --set serve.address=127.0.0.1 "$@" >"$T/$name.out" 2>"$T/$name.err" &
+		--now $NOW --set llm.explain=false --set serve.address=127.0.0.1 --set slack.api_url="$SLACK_API" "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" &
 	SPID=$!
 	for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done
 	echo "serve: the server did not start: $(cat "$T/$name.err")" >&2
@@ -186,6 +205,45 @@ node "$CL/http.mjs" "$B/mcp" "$TOKEN" "$SLOW" 2>&1 | tee "$T/http.out"
 pass=$((pass + $(grep -c '^ok - ' "$T/http.out")))
 fail=$((fail + $(grep -c '^not ok - ' "$T/http.out")))
 grep -q '^mcp-http: ' "$T/http.out" || not_ok "the SDK HTTP client ran to its end" "$(tail -20 "$T/http.out")"
+
+# ---- Slack
+node "$ROOT/tests/clients/slack/sdk.mjs" "http://127.0.0.1:$(cat "$T/slack-sdk.port")/api" "$SLACK_BOT_TOKEN" 2>&1 | tee "$T/slack-sdk.out"
+pass=$((pass + $(grep -c '^ok - ' "$T/slack-sdk.out")))
+fail=$((fail + $(grep -c '^not ok - ' "$T/slack-sdk.out")))
+grep -q '^slack-sdk: ' "$T/slack-sdk.out" || not_ok "the Slack SDK client ran to its end" "$(tail -20 "$T/slack-sdk.out")"
+ev() { $PY "$ROOT/tests/e2e/slack_event.py" "$B/slack/events" "$SLACK_SECRET" "$@"; }
+check "url_verification: the challenge back" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '{\"type\":\"url_verification\",\"token\":\"x\",\"challenge\":\"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P\"}' | grep -q '^200 .*3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P'"
+MENTION='{"token":"x","team_id":"T0ACME","api_app_id":"A0KOPILOT","type":"event_callback","event_id":"Ev0MENTION1","event_time":1764050000,"event":{"type":"app_mention","user":"U0ALICE","text":"<@U0KOPILOT> Recommend the next cost-saving actions for staging","ts":"1764050000.000200","channel":"C0FINOPS","event_ts":"1764050000.000200"}}'
+check "a bad signature: 401" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '$MENTION' --bad-signature | grep -q '^401 .*signature'"
+check "a timestamp 10 minutes old: 401 (a replay)" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '$MENTION' --age 600 | grep -q '^401 .*replay'"
+check "no bearer token is needed for Slack (its signature is the check)" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '$MENTION' | grep -q '^200 .*\"task\"'"
+check "Slack's retry of the same event: acknowledged, not run again" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '$MENTION' --retry 1 | grep -q 'already received'"
+BOT='{"type":"event_callback","event_id":"Ev0BOT","event":{"type":"message","channel_type":"im","bot_id":"B0KOPILOT","text":"an answer","ts":"1764050001.000100","channel":"D0ALICE"}}'
+check "the bot's own message: ignored" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '$BOT' | grep -q 'ignored'"
+DM='{"type":"event_callback","event_id":"Ev0DM1","event":{"type":"message","channel_type":"im","user":"U0ALICE","text":"Recommend the next cost-saving actions for staging","ts":"1764050002.000300","channel":"D0ALICE"}}'
+check "a direct message: a task" bash -c "$PY '$ROOT/tests/e2e/slack_event.py' '$B/slack/events' '$SLACK_SECRET' '$DM' | grep -q '\"task\"'"
+EMPTY='{"type":"event_callback","event_id":"Ev0EMPTY","event":{"type":"app_mention","user":"U0ALICE","text":"<@U0KOPILOT>","ts":"1764050003.000400","channel":"C0FINOPS"}}'
+ev "$EMPTY" >/dev/null
+check "the answers are posted in their threads (the 429 waited out), as mrkdwn with the proposal" $PY - "$T/slack-kopilot.jsonl" <<'PYEOF'
+import json, sys, time
+for _ in range(300):
+    posts = [json.loads(l) for l in open(sys.argv[1])]
+    ok = [p for p in posts if p["status"] == 200 and not p["error"]]
+    if len(ok) >= 3:
+        break
+    time.sleep(0.1)
+assert any(p["status"] == 429 for p in posts), "no rate-limited post"
+by_thread = {p["body"].get("thread_ts"): p["body"] for p in ok}
+m = by_thread["1764050000.000200"]
+assert m["channel"] == "C0FINOPS" and "launchdarkly-relay" in m["text"], m
+blocks = "".join(b["text"]["text"] for b in m["blocks"])
+assert "*Proposed, not run*" in blocks and "kubectl -n staging scale deployment launchdarkly-relay --replicas=0" in blocks, blocks
+assert "**" not in blocks, blocks
+assert by_thread["1764050002.000300"]["channel"] == "D0ALICE"
+assert "Ask me about" in by_thread["1764050003.000400"]["text"]
+assert not [p for p in posts if p["error"] not in (None, "ratelimited")], posts
+PYEOF
+check "Slack's token is in no log of the server" bash -c "! grep -rqF -- '$SLACK_BOT_TOKEN' '$T/main.err' '$T/main.out' '$T/state/run/audit.jsonl'"
 
 # ---- metrics, scraped by a real Prometheus with the token
 check "/metrics without a token: 401" test "$(code http://127.0.0.1:$MPORT/metrics)" = 401
