@@ -72,6 +72,9 @@ json_object *kp_mcp_tool_run(kp_mcp_session *s, const char *tool, json_object *a
 void kp_mcp_session_parse_error(kp_mcp_session *s, const char *why);
 /* The negotiated revision ("" before initialize). */
 const char *kp_mcp_session_version(const kp_mcp_session *s);
+/* Calls every running tool off now (their replies are dropped); returns
+ * at once. A session a client deleted, a server that is stopping. */
+void kp_mcp_session_cancel_all(kp_mcp_session *s);
 /* Calls every running tool off, waits for them (no replies are sent for
  * them), frees the session. */
 void kp_mcp_session_free(kp_mcp_session *s);

@@ -433,8 +433,11 @@ static json_object *first_sentence(const char *text)
 	const char *end = strstr(text, ". ");
 	if (end)
 		n = (size_t)(end - text) + 1;
-	if (n > 400)
+	if (n > 400) { /* whole characters: never half of a UTF-8 sequence */
 		n = 400;
+		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+			n--;
+	}
 	return json_object_new_string_len(text, (int)n);
 }
 
@@ -1528,6 +1531,14 @@ kp_mcp_session *kp_mcp_session_new(kp_mcp *m, kp_mcp_send_fn send, void *ctx)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idle, NULL);
 	return s;
+}
+
+void kp_mcp_session_cancel_all(kp_mcp_session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	for (mcp_call *c = s->calls; c; c = c->next)
+		atomic_store(c->cancel, true);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void kp_mcp_session_free(kp_mcp_session *s)

@@ -92,7 +92,7 @@ typedef struct server {
 	pthread_cond_t work; /* the queue has a task, or stopping */
 	task *queue, *queue_tail, *running;
 	int queued, nrunning, nworkers;
-	bool stopping;
+	atomic_bool stopping; /* read by handlers without the lock */
 	pthread_t *workers;
 	mcp_slot sessions[MAX_SESSIONS];
 	rate_slot rates[RATE_SLOTS];
@@ -267,8 +267,8 @@ static task *task_submit(server *sv, const char *prompt, const char *ns, bool re
 			 const char *slack_channel, const char *slack_thread, const char **why)
 {
 	pthread_mutex_lock(&sv->lock);
-	if (sv->stopping || sv->queued >= sv->o->cfg.serve.queue_size) {
-		*why = sv->stopping ? "the server is stopping" : "the task queue is full";
+	if (atomic_load(&sv->stopping) || sv->queued >= sv->o->cfg.serve.queue_size) {
+		*why = atomic_load(&sv->stopping) ? "the server is stopping" : "the task queue is full";
 		pthread_mutex_unlock(&sv->lock);
 		return NULL;
 	}
@@ -390,9 +390,9 @@ static void *worker(void *arg)
 	server *sv = arg;
 	pthread_mutex_lock(&sv->lock);
 	for (;;) {
-		while (!sv->queue && !sv->stopping)
+		while (!sv->queue && !atomic_load(&sv->stopping))
 			pthread_cond_wait(&sv->work, &sv->lock);
-		if (sv->stopping)
+		if (atomic_load(&sv->stopping))
 			break;
 		task *t = sv->queue;
 		sv->queue = t->next;
@@ -423,7 +423,7 @@ static void *worker(void *arg)
 static void tasks_stop(server *sv)
 {
 	pthread_mutex_lock(&sv->lock);
-	sv->stopping = true;
+	atomic_store(&sv->stopping, true);
 	task *q = sv->queue;
 	sv->queue = sv->queue_tail = NULL;
 	sv->queued = 0;
@@ -991,6 +991,7 @@ static enum MHD_Result handle_mcp(server *sv, struct MHD_Connection *c, const ch
 		pthread_mutex_lock(&sv->lock);
 		slot->dead = true;
 		pthread_mutex_unlock(&sv->lock);
+		kp_mcp_session_cancel_all(slot->s); /* its calls still running in other requests end now */
 		session_put(sv, slot);
 		return respond(sv, c, MHD_HTTP_NO_CONTENT, NULL, "", 0, NULL, NULL);
 	}
@@ -1109,7 +1110,7 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
 	if (!metrics_port && get && !strcmp(url, "/health")) {
 		json_object *h = json_object_new_object();
-		json_object_object_add(h, "status", json_object_new_string(sv->stopping ? "stopping" : "ok"));
+		json_object_object_add(h, "status", json_object_new_string(atomic_load(&sv->stopping) ? "stopping" : "ok"));
 		json_object_object_add(h, "version", json_object_new_string(KP_VERSION));
 		json_object_object_add(h, "skills", json_object_new_int(sv->nskills));
 		json_object_object_add(h, "llm_provider", json_object_new_string(sv->o->cfg.llm.provider));
@@ -1120,7 +1121,7 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *c, const char *u
 		return respond_json(sv, c, MHD_HTTP_OK, h, NULL, NULL);
 	}
 	if (!metrics_port && get && !strcmp(url, "/readyz")) {
-		bool ready = !sv->stopping && sv->db;
+		bool ready = !atomic_load(&sv->stopping) && sv->db;
 		return respond_json(sv, c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
 				    json_tokener_parse(ready ? "{\"ready\":true}" : "{\"ready\":false,\"why\":\"stopping\"}"),
 				    NULL, NULL);
@@ -1275,6 +1276,7 @@ int kp_cmd_serve(const char *cmd, kp_opts *o)
 {
 	server sv;
 	memset(&sv, 0, sizeof(sv));
+	atomic_init(&sv.stopping, false);
 	sv.o = o;
 	sv.cmd = cmd;
 	kp_error err = {0};
@@ -1359,8 +1361,12 @@ int kp_cmd_serve(const char *cmd, kp_opts *o)
 		tasks_stop(&sv);
 		pthread_mutex_lock(&sv.lock);
 		for (int i = 0; i < MAX_SESSIONS; i++)
-			if (sv.sessions[i].s)
+			if (sv.sessions[i].s) {
 				sv.sessions[i].dead = true;
+				/* calls held open by requests end now, so their
+				 * connections (and MHD_stop_daemon) can */
+				kp_mcp_session_cancel_all(sv.sessions[i].s);
+			}
 		pthread_mutex_unlock(&sv.lock);
 		for (int i = 0; i < MAX_SESSIONS; i++) {
 			kp_mcp_session *s = NULL;

@@ -20,7 +20,7 @@
 
 struct kp_http_client {
 	char *what, *base, *shown; /* shown: base with credentials masked */
-	bool read_only, gzip, insecure;
+	bool read_only, aitask_status_writes, gzip, insecure;
 	char *ca_file, *ca_pem, *cert_file, *key_file, *cert_pem, *key_pem, *proxy;
 	char *token, *username, *password;
 	char *connect_to; /* tls-server-name: "name:port:host:port" */
@@ -165,6 +165,7 @@ kp_status kp_http_new(const kp_http_opts *o, kp_http_client **out, kp_error *err
 		c->base[--bl] = '\0';
 	c->shown = kp_mask_url_credentials(c->base);
 	c->read_only = o->read_only;
+	c->aitask_status_writes = o->aitask_status_writes;
 	c->gzip = o->gzip;
 	c->insecure = o->insecure;
 	c->ca_file = dup_or_null(o->ca_file);
@@ -320,6 +321,30 @@ static void give_handle(kp_http_client *c, CURL *h)
  * no `secrets` segment anywhere in the path (core, any group, any
  * namespace, watch URLs). Segments are compared after %-decoding, so
  * /api/v1/%73ecrets is the same refusal. */
+/* one path segment [s, e): lower-case letters, digits, '-' (and '.' when
+ * dots), starting and ending with a letter or digit, at most max long */
+static bool dns_segment(const char *s, const char *e, size_t max, bool dots)
+{
+	if (e <= s || (size_t)(e - s) > max || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)e[-1]))
+		return false;
+	for (const char *p = s; p < e; p++)
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || (dots && *p == '.')))
+			return false;
+	return true;
+}
+
+bool kp_http_aitask_status_path(const char *path)
+{
+	static const char pre[] = "/apis/kubedevaiops.io/v1alpha1/namespaces/";
+	if (!path || strncmp(path, pre, sizeof(pre) - 1))
+		return false;
+	const char *ns = path + sizeof(pre) - 1, *ns_end = strchr(ns, '/');
+	if (!ns_end || !dns_segment(ns, ns_end, 63, false) || strncmp(ns_end, "/aitasks/", 9))
+		return false;
+	const char *name = ns_end + 9, *name_end = strchr(name, '/');
+	return name_end && dns_segment(name, name_end, 253, true) && !strcmp(name_end, "/status");
+}
+
 static bool names_secrets(const char *path)
 {
 	const char *end = path + strcspn(path, "?#");
@@ -436,8 +461,11 @@ static kp_status request(kp_http_client *c, const char *method, const char *path
 	memset(res, 0, sizeof(*res));
 	if (!path || path[0] != '/')
 		return kp_fail(err, KP_ERR_INTERNAL, "%s: request path must start with '/'", c->what);
-	/* the read-only rule, in the one place every request passes */
-	if (c->read_only && strcmp(method, "GET") != 0)
+	/* the read-only rule, in the one place every request passes; its one
+	 * exception: the operator records an AITask's result in its status */
+	bool status_write = c->aitask_status_writes && !strcmp(method, "PATCH") && ctype &&
+			    !strcmp(ctype, "application/merge-patch+json") && kp_http_aitask_status_path(path);
+	if (c->read_only && strcmp(method, "GET") != 0 && !status_write)
 		return kp_fail(err, KP_ERR_USAGE, "refused: %s %s to %s (kopilot only reads from it, GET only)", method,
 			       path, c->what);
 	if (c->read_only && names_secrets(path))

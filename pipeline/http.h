@@ -48,6 +48,10 @@ typedef struct kp_http_opts {
 	const char *what;     /* for messages: "the Kubernetes API server", "Prometheus" */
 	const char *base_url; /* scheme://host[:port][/prefix]; request paths are appended */
 	bool read_only;       /* GET only, no `secrets` path segment (the API server) */
+	/* kopilot operator's one exception to read_only (DESIGN.md): PATCH with
+	 * application/merge-patch+json to an AITask's status subresource,
+	 * kp_http_aitask_status_path, and nothing else */
+	bool aitask_status_writes;
 	/* TLS */
 	const char *ca_file;            /* certificate-authority */
 	const char *ca_pem;             /* certificate-authority-data, decoded */
@@ -97,6 +101,9 @@ typedef struct kp_http_client kp_http_client;
  * unreadable CA or certificate file, a key without a certificate). */
 kp_status kp_http_new(const kp_http_opts *o, kp_http_client **out, kp_error *err);
 void kp_http_free(kp_http_client *c);
+/* Whether path is exactly /apis/kubedevaiops.io/v1alpha1/namespaces/NS/
+ * aitasks/NAME/status (NS a DNS label, NAME a DNS subdomain, no query). */
+bool kp_http_aitask_status_path(const char *path);
 /* The base URL with any userinfo masked, for messages. */
 const char *kp_http_server(const kp_http_client *c);
 

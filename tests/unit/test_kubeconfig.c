@@ -278,3 +278,76 @@ Test(kubeconfig, read_only_client_refuses_writes_and_secrets)
 	}
 	kp_http_free(c);
 }
+
+/* The operator's one exception: PATCH (merge patch) to an AITask's status,
+ * exactly; every other write, path or media type stays refused. */
+Test(kubeconfig, aitask_status_is_the_only_write)
+{
+	cr_expect(kp_http_aitask_status_path("/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/audit-1/status"));
+	cr_expect(kp_http_aitask_status_path("/apis/kubedevaiops.io/v1alpha1/namespaces/a/aitasks/x.y-z/status"));
+	const char *bad[] = {"/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/audit-1",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/audit-1/status?dryRun=All",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/audit-1/status/x",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/../secrets/status",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/Ops/aitasks/a/status",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks//status",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/a%2fb/status",
+			     "/apis/kubedevaiops.io/v1alpha1/aitasks/a/status",
+			     "/apis/kubedevaiops.io/v1/namespaces/ops/aitasks/a/status",
+			     "/api/v1/namespaces/ops/pods/a/status",
+			     "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/a/statuses"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect(!kp_http_aitask_status_path(bad[i]), "%s accepted", bad[i]);
+
+	kp_http_opts o = {0};
+	o.what = "the Kubernetes API server";
+	o.base_url = "https://127.0.0.1:1";
+	o.read_only = true;
+	o.aitask_status_writes = true;
+	o.max_attempts = 1;
+	o.connect_timeout_ms = 200;
+	kp_http_client *c = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_http_new(&o, &c, &err), KP_OK, "%s", err.msg);
+	const char *ok = "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/a/status";
+	struct {
+		const char *method, *path, *ctype;
+	} refused[] = {{"PUT", ok, "application/merge-patch+json"},
+		       {"PATCH", ok, "application/json-patch+json"},
+		       {"PATCH", ok, "application/strategic-merge-patch+json"},
+		       {"POST", ok, "application/merge-patch+json"},
+		       {"PATCH", "/apis/kubedevaiops.io/v1alpha1/namespaces/ops/aitasks/a", "application/merge-patch+json"},
+		       {"PATCH", "/apis/apps/v1/namespaces/ops/deployments/a/status", "application/merge-patch+json"}};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_http_result res;
+		kp_status s = kp_http_send(c, refused[i].method, refused[i].path, refused[i].ctype, "{}", 2, &b, 1024, &res,
+					   &err);
+		cr_expect_eq(s, KP_ERR_USAGE, "%s %s %s not refused (%d)", refused[i].method, refused[i].path,
+			     refused[i].ctype, s);
+		cr_expect(strstr(err.msg, "GET only") != NULL, "%s", err.msg);
+		kp_buf_release(&b);
+		kp_http_result_release(&res);
+	}
+	/* the one allowed write gets through the rule (and fails only because
+	 * nothing listens there) */
+	kp_buf b;
+	kp_buf_init(&b);
+	kp_http_result res;
+	kp_status s = kp_http_send(c, "PATCH", ok, "application/merge-patch+json", "{}", 2, &b, 1024, &res, &err);
+	cr_expect_eq(s, KP_ERR_NETWORK, "%d: %s", s, err.msg);
+	kp_buf_release(&b);
+	kp_http_result_release(&res);
+	kp_http_free(c);
+
+	/* without the flag, the same PATCH is refused */
+	o.aitask_status_writes = false;
+	cr_assert_eq(kp_http_new(&o, &c, &err), KP_OK, "%s", err.msg);
+	kp_buf_init(&b);
+	cr_expect_eq(kp_http_send(c, "PATCH", ok, "application/merge-patch+json", "{}", 2, &b, 1024, &res, &err),
+		     KP_ERR_USAGE);
+	kp_buf_release(&b);
+	kp_http_result_release(&res);
+	kp_http_free(c);
+}
