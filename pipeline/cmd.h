@@ -186,6 +186,7 @@ int cmd_ask(int argc, char **argv);
 int cmd_approve(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_operator(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

@@ -162,7 +162,7 @@ int kp_cmd_mcp_prepare(const char *cmd, kp_opts *o)
 			cmd);
 		return KP_EXIT_USAGE;
 	}
-	if (o->snapshot && o->kubeconfig) {
+	if (o->snapshot && o->kubeconfig && strcmp(cmd, "operator")) {
 		fprintf(stderr, "kopilot %s: --snapshot and --kubeconfig: give one source\n", cmd);
 		return KP_EXIT_USAGE;
 	}

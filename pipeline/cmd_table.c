@@ -86,6 +86,8 @@ static const char *const mcp_flags[] = {"--transport", "--port", "--state-dir", 
 static const char *const serve_flags[] = {"--port", "--state-dir", "--run", "--snapshot", "--kubeconfig", "--context",
 					  "--prometheus-url", "--window", "--out", "--namespace", "--config", "--set",
 					  "--now", "--quiet", NULL};
+static const char *const operator_flags[] = {"--kubeconfig", "--context", "--snapshot", "--prometheus-url", "--window",
+					     "--out", "--run", "--config", "--set", "--now", "--quiet", NULL};
 static const char *const skills_words[] = {"list", "show", "validate", NULL};
 static const char *const shells[] = {"bash", "zsh", NULL};
 
@@ -100,6 +102,7 @@ const kp_command kp_commands[] = {
 	{"approve", cmd_approve, approve_flags, KP_VALUE_TEXT, NULL, "run one change an agent proposed, by its id"},
 	{"mcp", cmd_mcp, mcp_flags, KP_VALUE_NONE, NULL, "serve the Model Context Protocol to agents: find_waste, ask and more"},
 	{"serve", cmd_serve, serve_flags, KP_VALUE_NONE, NULL, "the REST task API, MCP over HTTP and metrics"},
+	{"operator", cmd_operator, operator_flags, KP_VALUE_NONE, NULL, "answer AITask resources in the cluster"},
 	{"skills", cmd_skills, skills_flags, KP_VALUE_CHOICE, skills_words, "the LLM sub-agents: list, show NAME, validate DIR"},
 	{"completion", cmd_completion, no_flags, KP_VALUE_CHOICE, shells, "shell completion script for bash or zsh"},
 	{"version", cmd_version, no_flags, KP_VALUE_NONE, NULL, "print the version"},

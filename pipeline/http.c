@@ -21,6 +21,7 @@
 struct kp_http_client {
 	char *what, *base, *shown; /* shown: base with credentials masked */
 	bool read_only, aitask_status_writes, gzip, insecure;
+	const atomic_bool *abort;
 	char *ca_file, *ca_pem, *cert_file, *key_file, *cert_pem, *key_pem, *proxy;
 	char *token, *username, *password;
 	char *connect_to; /* tls-server-name: "name:port:host:port" */
@@ -166,6 +167,7 @@ kp_status kp_http_new(const kp_http_opts *o, kp_http_client **out, kp_error *err
 	c->shown = kp_mask_url_credentials(c->base);
 	c->read_only = o->read_only;
 	c->aitask_status_writes = o->aitask_status_writes;
+	c->abort = o->abort;
 	c->gzip = o->gzip;
 	c->insecure = o->insecure;
 	c->ca_file = dup_or_null(o->ca_file);
@@ -454,6 +456,14 @@ static double backoff(kp_http_client *c, int attempt, long retry_after)
 	return b < cap ? b : cap;
 }
 
+/* libcurl asks at least once a second, idle or not */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	const kp_http_client *c = ud;
+	return c->abort && atomic_load(c->abort) ? 1 : 0;
+}
+
 static kp_status request(kp_http_client *c, const char *method, const char *path, const char *accept,
 			 const char *ctype, const char *body, size_t body_len, const kp_http_sink *sink,
 			 kp_http_result *res, kp_error *err)
@@ -518,6 +528,9 @@ static kp_status request(kp_http_client *c, const char *method, const char *path
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, c->abort ? 0L : 1L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, c->abort ? on_progress : NULL);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, c->abort ? (void *)c : NULL);
 		curl_msg[0] = '\0';
 		if (strcmp(method, "GET") == 0) {
 			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);

@@ -30,6 +30,8 @@
 #ifndef KP_HTTP_H
 #define KP_HTTP_H
 
+#include <stdatomic.h>
+
 #include "pipeline/kp.h"
 
 /* Credentials a request is sent with when they can change while the
@@ -82,6 +84,9 @@ typedef struct kp_http_opts {
 	 * again). NULL: always. */
 	bool (*retryable)(long status, const char *body);
 	bool final_timeouts; /* an attempt that timed out is not tried again (the caller splits the work) */
+	/* set (by another thread): the request in flight ends within about a
+	 * second and is not tried again (a watch stream when the operator stops) */
+	const atomic_bool *abort;
 } kp_http_opts;
 
 #define KP_HTTP_DEFAULT_QPS 50.0

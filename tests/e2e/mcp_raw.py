@@ -110,6 +110,8 @@ class Server:
         rest = self.p.stdout.read()
         self.lines += [line for line in (self.buf + rest).split(b"\n") if line]
         self.stderr = self.p.stderr.read().decode(errors="replace")
+        if "Sanitizer" in self.stderr or "runtime error:" in self.stderr:
+            check("no sanitizer report on a server's stderr (make asan)", False, self.stderr[-1500:])
         return rc
 
 

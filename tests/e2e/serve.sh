@@ -341,5 +341,6 @@ expect_exit "no token: exit 2 saying how to make one" 2 "KOPILOT_API_TOKEN" -- e
 expect_exit "a short token: exit 2" 2 "16 characters" -- env KOPILOT_API_TOKEN=short "$KOPILOT" serve --snapshot examples/demo-cluster
 expect_exit "--port 0: exit 2" 2 "port" -- "$KOPILOT" serve --port 0 --snapshot examples/demo-cluster
 expect_exit "a port in use: exit 4" 4 "cannot listen" -- "$KOPILOT" serve --port "$PPORT" --state-dir "$T/state2" --snapshot examples/demo-cluster --set metrics.enabled=false
+check "no sanitizer report from any server it started (make asan)" bash -c "! grep -l 'Sanitizer\|runtime error:' '$T'/*.err"
 check "kopilot serve --help lists the endpoints" bash -c "'$KOPILOT' serve --help | grep -q '/tasks/history'"
 finish

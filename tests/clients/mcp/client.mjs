@@ -193,6 +193,7 @@ await attempt("stop", async () => {
   check("stop: the server process is gone", !alive, "");
   check("stop: no child process left", childrenWith(serverPid, "--run").length === 0, "");
   check("stop: the server said why on stderr", /end of input; stopping/.test(s.stderr()), s.stderr().slice(-600));
+  check("no sanitizer report on the server's stderr (make asan)", !/Sanitizer|runtime error:/.test(s.stderr()), s.stderr().slice(-1500));
   check("stdout carried only JSON-RPC (logs on stderr)", /mcp: find_waste ok/.test(s.stderr()), s.stderr().slice(-600));
 });
 
