@@ -81,6 +81,7 @@ typedef struct kp_opts {
 	const char *run_dir;       /* ask --run RUN: answer from that run */
 	bool reflect;              /* ask --reflect: score the answer, re-plan below the threshold */
 	const char *transport;     /* mcp --transport stdio|http */
+	const char *skill;         /* ask --skill NAME: that sub-agent answers, no routing */
 	const char *port_str;      /* serve, mcp --transport http: --port N (serve.port) */
 	const char *state_dir;     /* --state-dir DIR: runs live in DIR/<timestamp>, the latest is the previous */
 	const char **namespaces;   /* -n/--namespace NS, repeatable: report only these namespaces */

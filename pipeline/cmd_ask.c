@@ -139,7 +139,22 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 	json_object_object_add(f, "anonymized_names", json_object_new_int64((int64_t)kp_anon_count(anon)));
 	kp_agent_audit(&env, "ask.start", f);
 	kp_agent_answer ans;
-	kp_status s = kp_agent_ask(llm, skills, &env, kp_buf_cstr(&prompt), o->reflect, &lim, &ans, &err);
+	kp_status s;
+	const kp_skill *one = o->skill ? kp_skills_find(skills, o->skill) : NULL;
+	if (one) { /* --skill: that sub-agent alone, no routing and no reflection */
+		memset(&ans, 0, sizeof(ans));
+		ans.score = -1;
+		s = kp_agent_run_skill(llm, one, &env, kp_buf_cstr(&prompt), &lim, &ans.text, &ans.steps, &ans.step_limit,
+				       &err);
+		if (!s) {
+			ans.skills = kp_xcalloc(1, sizeof(char *));
+			ans.skills[0] = kp_xstrdup(one->name);
+			ans.nskills = 1;
+		}
+		ans.tokens = kp_llm_get_totals(llm);
+	} else {
+		s = kp_agent_ask(llm, skills, &env, kp_buf_cstr(&prompt), o->reflect, &lim, &ans, &err);
+	}
 	if (s) {
 		fprintf(stderr, "kopilot ask: no answer: %s\n", err.msg);
 		rc = KP_EXIT_FAILED;
@@ -155,7 +170,8 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 		fprintf(stderr, "\n-- answered by");
 		for (size_t i = 0; i < ans.nskills; i++)
 			fprintf(stderr, "%s%s", i ? ", " : " ", ans.skills[i]);
-		fprintf(stderr, " (%s), %s: %lld model calls, %lld tokens in, %lld out", ans.routed_by_keywords ? "routed by keywords" : "routed by the model",
+		fprintf(stderr, " (%s), %s: %lld model calls, %lld tokens in, %lld out",
+			one ? "chosen with --skill" : ans.routed_by_keywords ? "routed by keywords" : "routed by the model",
 			kp_llm_label(llm), (long long)ans.tokens.calls, (long long)ans.tokens.in_tokens,
 			(long long)ans.tokens.out_tokens);
 		if (ans.score >= 0)
@@ -241,8 +257,11 @@ int cmd_ask(int argc, char **argv)
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
-	if (kp_skills_load(&o.cfg, &skills, &err)) {
+	if (kp_skills_load(&o.cfg, &skills, &err) ||
+	    (o.skill && !kp_skills_find(&skills, o.skill) &&
+	     kp_fail(&err, KP_ERR_USAGE, "--skill %s: no such sub-agent (kopilot skills list)", o.skill))) {
 		fprintf(stderr, "kopilot ask: %s\n", err.msg);
+		kp_skills_release(&skills);
 		kp_llm_free(llm);
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;

@@ -43,6 +43,7 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--run")) return &o->run_dir;
 	if (!strcmp(name, "--transport")) return &o->transport;
 	if (!strcmp(name, "--port")) return &o->port_str;
+	if (!strcmp(name, "--skill")) return &o->skill;
 	return NULL;
 }
 

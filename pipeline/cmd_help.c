@@ -187,8 +187,8 @@ static const struct help {
 	 "and --set cluster.name=NAME, on every command.\n"},
 	{"ask",
 	 "usage: kopilot ask \"QUESTION\" [--run RUN | --snapshot DIR | --kubeconfig FILE [-c/--context NAME]] [--out RUN]\n"
-	 "                   [--prometheus-url URL] [--window 14d] [-n/--namespace NS]... [--reflect] [--config FILE]\n"
-	 "                   [--set KEY=VALUE]... [--now RFC3339] [--quiet]\n"
+	 "                   [--prometheus-url URL] [--window 14d] [-n/--namespace NS]... [--reflect] [--skill NAME]\n"
+	 "                   [--config FILE] [--set KEY=VALUE]... [--now RFC3339] [--quiet]\n"
 	 "\n"
 	 "Answers a question about the cluster's spend from evidence, with the LLM\n"
 	 "sub-agents (the skills: kopilot skills list). Without --run it first runs\n"
@@ -203,7 +203,8 @@ static const struct help {
 	 "verbs. Every command passes the safety layer: reads run, changes are\n"
 	 "recorded as proposals and never run (listed on stderr and in\n"
 	 "RUN/proposals.json), Secrets and other clusters are refused. --reflect\n"
-	 "scores the answer (0-10) and re-plans below 7, at most twice.\n"
+	 "scores the answer (0-10) and re-plans below 7, at most twice. --skill\n"
+	 "NAME has that sub-agent answer alone, without routing or reflection.\n"
 	 "\n"
 	 "The provider is llm.provider (LLM_PROVIDER: ollama, openai, azure_openai,\n"
 	 "anthropic, gemini); every model call and tool decision goes to\n"

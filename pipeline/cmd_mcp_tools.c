@@ -812,12 +812,12 @@ static json_object *ask_usage(const char *audit_path, long offset, json_object *
 
 static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_buf *why)
 {
-	static const char *const names[] = {"question", "reflect", "namespaces", NULL};
-	const char *question;
+	static const char *const names[] = {"question", "reflect", "namespaces", "skill", NULL};
+	const char *question, *skill;
 	bool reflect;
 	json_object *namespaces = NULL;
 	if (!args_known(a, names) || !arg_string(a, "question", true, &question) || !arg_bool(a, "reflect", &reflect) ||
-	    !arg_namespaces(a, "namespaces", &namespaces))
+	    !arg_string(a, "skill", false, &skill) || !arg_namespaces(a, "namespaces", &namespaces))
 		return TOOL_ERROR;
 	if (!question[strspn(question, " \t\r\n")]) {
 		kp_buf_printf(why, "ask: argument \"question\" is empty");
@@ -850,6 +850,10 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 	v[n++] = "--quiet";
 	if (reflect)
 		v[n++] = "--reflect";
+	if (skill) {
+		v[n++] = "--skill";
+		v[n++] = skill;
+	}
 	n = source_args(o, v, n, false);
 	n = namespace_args(namespaces, v, n);
 	v[n++] = "--";
@@ -1018,7 +1022,8 @@ static const tool_def tools[] = {
 	 "Needs a language model configured where the server runs.",
 	 "{\"type\":\"object\",\"required\":[\"question\"],\"properties\":{\"question\":{\"type\":\"string\"},"
 	 "\"reflect\":{\"type\":\"boolean\",\"default\":false,\"description\":\"score the answer and re-plan when it "
-	 "falls short\"}," S_NAMESPACES "},\"additionalProperties\":false}",
+	 "falls short\"},\"skill\":{\"type\":\"string\",\"description\":\"this sub-agent answers, without routing "
+	 "(list_skills)\"}," S_NAMESPACES "},\"additionalProperties\":false}",
 	 "{\"type\":\"object\",\"required\":[\"answer\",\"proposals\"],\"properties\":{\"answer\":{\"type\":"
 	 "\"string\"},\"proposals\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},\"approve_with\":{\"type\":"
 	 "\"string\"},\"run\":{\"type\":\"string\"},\"usage\":{\"type\":\"object\",\"description\":\"model calls, "

@@ -43,6 +43,7 @@ const kp_flag kp_flags[] = {
 	{"--run", 0, "RUN", KP_VALUE_DIR, NULL, "answer from this run directory"},
 	{"--reflect", 0, NULL, KP_VALUE_NONE, NULL, "score the answer and re-plan when it falls short"},
 	{"--transport", 0, "NAME", KP_VALUE_CHOICE, transports, "how MCP clients talk to the server, stdio or http"},
+	{"--skill", 0, "NAME", KP_VALUE_TEXT, NULL, "this sub-agent answers, without routing (kopilot skills list)"},
 	{"--port", 0, "PORT", KP_VALUE_TEXT, NULL, "the port to listen on, default 8080 (serve.port)"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
@@ -79,7 +80,7 @@ static const char *const config_words[] = {"show", NULL};
 static const char *const skills_flags[] = {"--config", "--set", NULL};
 static const char *const approve_flags[] = {"--run", "--kubeconfig", "--context", "--config", "--set", NULL};
 static const char *const ask_flags[] = {"--run", "--snapshot", "--kubeconfig", "--context", "--prometheus-url", "--window",
-					"--out", "--namespace", "--reflect", "--config", "--set", "--now", "--quiet", NULL};
+					"--out", "--namespace", "--reflect", "--skill", "--config", "--set", "--now", "--quiet", NULL};
 static const char *const mcp_flags[] = {"--transport", "--port", "--state-dir", "--run", "--snapshot", "--kubeconfig", "--context",
 					"--prometheus-url", "--window", "--out", "--namespace", "--config", "--set",
 					"--now", "--quiet", NULL};

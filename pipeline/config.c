@@ -683,6 +683,10 @@ static const cfg_key config_keys[] = {
 	 "an integer between 1 and 1000", 0, NULL},
 	{"serve.allowed_origins", NULL, T_LIST, OFF(serve.allowed_origins), false, NULL, "origins such as "
 	 "https://console.example.com", LIST_JSON, NULL},
+	{"operator.event_threshold", NULL, T_INT, OFF(operator_.event_threshold), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
+	{"operator.event_cooldown_minutes", NULL, T_INT, OFF(operator_.event_cooldown_minutes), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
 	{"slack.signing_secret", "SLACK_SIGNING_SECRET", T_STRING, OFF(slack.signing_secret), true, NULL,
 	 "the app's signing secret", 0, NULL},
 	{"slack.bot_token", "SLACK_BOT_TOKEN", T_STRING, OFF(slack.bot_token), true, NULL, "a bot token (xoxb-...)", 0,
@@ -910,6 +914,8 @@ void kp_config_init(kp_config *c)
 	c->serve.shutdown_grace_seconds = 25;
 	c->serve.client_timeout_seconds = 30;
 	c->slack.api_url = kp_xstrdup("https://slack.com/api");
+	c->operator_.event_threshold = 3;
+	c->operator_.event_cooldown_minutes = 30;
 	c->render.detail_findings = 200;
 	c->render.row_findings = 2000;
 

@@ -236,6 +236,12 @@ typedef struct kp_config {
 		int client_timeout_seconds; /* serve.client_timeout_seconds 30: an idle or slow connection is closed */
 		kp_strlist allowed_origins; /* serve.allowed_origins []: browser Origins /mcp accepts */
 	} serve;
+	/* operator.*: repeated Warning events (kopilot operator, an AITask with spec.watchEvents) */
+	struct {
+		int event_threshold;        /* operator.event_threshold 3: a Warning seen this often is investigated */
+		int event_cooldown_minutes; /* operator.event_cooldown_minutes 30: the same object and reason waits
+					     * this long before another look, doubling each time (at most a day) */
+	} operator_;
 	/* slack.*: the Events API on kopilot serve (POST /slack/events) */
 	struct {
 		char *signing_secret; /* SLACK_SIGNING_SECRET, secret: verifies each request Slack sends */

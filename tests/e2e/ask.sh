@@ -250,4 +250,16 @@ expect_exit "a refused key: exit 4, OPENAI_API_KEY named, the key not shown" 4 "
 check "a refused key: the wrong key is in no output" \
 	bash -c "! env $(provider_env openai "$PORT") OPENAI_API_KEY=sk-wrong-000111222333 '$KOPILOT' ask x --run '$T/run-rightsizing' 2>&1 | grep -q 000111222333"
 
+# ---- --skill: that sub-agent alone, no routing
+echo '{"replies": [{"text": "The restarts come from an OOM kill at the limit.", "repeat": true}]}' >"$T/skill.script.json"
+start_fake skill "$T/skill.script.json"
+env $(provider_env openai "$PORT") "$KOPILOT" ask "why does cart-api restart?" --skill troubleshooting \
+	--run "$T/run-rightsizing" >"$T/skill.stdout" 2>"$T/skill.stderr"
+check "--skill troubleshooting: its answer, chosen with --skill" \
+	bash -c "grep -q 'OOM kill' '$T/skill.stdout' && grep -q 'answered by troubleshooting (chosen with --skill)' '$T/skill.stderr'"
+check "--skill: no routing request reached the model, the troubleshooting prompt did" \
+	bash -c "! grep -q 'You route a Kubernetes' '$T/skill.jsonl' && grep -q 'troubleshoot' '$T/skill.jsonl'"
+expect_exit "--skill that does not exist: exit 2 naming it" 2 "--skill nope: no such sub-agent" -- \
+	env $(provider_env openai "$PORT") "$KOPILOT" ask x --skill nope --run "$T/run-rightsizing"
+
 finish

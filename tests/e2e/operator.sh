@@ -39,6 +39,9 @@ $PY - "$ROOT/tests/eval/staging-plan.json" "$SLOW" "$T/script.json" <<'PYEOF'
 import json, sys
 plan = json.load(open(sys.argv[1]))["script"]["replies"]
 replies = [{"when": sys.argv[2], "delay": 60, "text": '{"skills": ["cost_optimization"]}', "repeat": True}]
+# the investigation of an event (kopilot ask --skill troubleshooting: no router)
+replies.append({"when": "keeps coming back", "repeat": True,
+                "text": "cart-api is OOM-killed at its 512Mi limit and backs off; its peak is 498Mi. Raise the limit in a pull request; nothing was changed."})
 replies += [dict(r, repeat=True) for r in plan]
 json.dump({"replies": replies}, open(sys.argv[3], "w"))
 PYEOF
@@ -68,6 +71,7 @@ items = [task("staging-plan", {"prompt": "Recommend the next cost-saving actions
          task("no-prompt", {"prompt": "   "})]
 json.dump({"apiVersion": "v1", "kind": "List", "items": items}, open(sys.argv[1], "w"))
 PYEOF
+echo '{"apiVersion": "v1", "kind": "List", "items": []}' >"$SRC/objects/events.json"
 P=$T/pki
 mkdir -p "$P"
 openssl_() { openssl "$@" >>"$T/openssl.log" 2>&1 || { echo "operator: openssl $1 failed: $(tail -3 "$T/openssl.log")" >&2; exit 1; }; }
@@ -178,6 +182,41 @@ check "the server's 503 made it back off and reconnect" bash -c "for i in \$(seq
 check "after 410 Expired: listed again and still answering" wait_phase after-compact Succeeded 1
 lists_410=$(grep -c '"path": "/apis/kubedevaiops.io/v1alpha1/aitasks", "query": ""' "$T/api.jsonl" || true)
 check "the 410 made it list again ($lists_after lists before, $lists_410 after)" test "$lists_410" -gt "$lists_after"
+
+# ---- repeated Warning events: a standing AITask (spec.watchEvents) collects the investigations
+put events-checkout '{"prompt":"Say what each repeated warning costs.","watchEvents":true,"namespace":"checkout"}'
+check "a standing AITask (watchEvents): phase Watching" wait_phase events-checkout Watching 1
+ev() { # ev NAME NAMESPACE TYPE REASON COUNT
+	ctl -X POST -d "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"$1\",\"namespace\":\"$2\"},\"type\":\"$3\",\"reason\":\"$4\",\"count\":$5,\"message\":\"Back-off restarting failed container cart-api\",\"involvedObject\":{\"kind\":\"Pod\",\"namespace\":\"$2\",\"name\":\"cart-api-7d9f-x2k4p\"},\"lastTimestamp\":\"2026-11-25T05:59:00Z\"}" \
+		"$API/_test/objects/events" >/dev/null
+}
+ev once checkout Warning BackOff 1
+ev normal checkout Normal Pulled 9
+ev elsewhere staging Warning BackOff 7
+ev repeated checkout Warning BackOff 5
+investigations() { aitask events-checkout | $PY -c 'import json,sys; print(len(json.load(sys.stdin).get("status",{}).get("investigations") or []))'; }
+check "a Warning seen 5 times in its namespace: investigated" bash -c "for i in \$(seq 300); do [ \"\$(curl -s --cacert '$P/ca.crt' -H 'Authorization: Bearer $TOKEN' '$API/apis/kubedevaiops.io/v1alpha1/namespaces/kopilot/aitasks/events-checkout' | $PY -c 'import json,sys; print(len(json.load(sys.stdin).get(\"status\",{}).get(\"investigations\") or []))')\" = 1 ] && exit 0; sleep 0.1; done; exit 1"
+aitask events-checkout >"$T/events.json"
+check "the investigation: the troubleshooting answer, the object, reason and count" $PY - "$T/events.json" <<'PYEOF'
+import json, sys
+inv = json.load(open(sys.argv[1]))["status"]["investigations"]
+assert len(inv) == 1, inv
+i = inv[0]
+assert i["object"] == {"kind": "Pod", "namespace": "checkout", "name": "cart-api-7d9f-x2k4p"} and i["reason"] == "BackOff" and i["count"] == 5, i
+assert i["phase"] == "Succeeded" and "OOM-killed" in i["answer"], i
+PYEOF
+ev repeated checkout Warning BackOff 6
+sleep 2
+check "the same event again (count 6): not investigated again within its cooldown" test "$(investigations)" = 1
+check "a single Warning, a Normal event and another namespace: not investigated" \
+	bash -c "! grep -q 'Pulled\|staging/cart-api' '$T/op1.err'"
+check "the investigation used the troubleshooting sub-agent, without routing" $PY - "$T/llm.jsonl" <<'PYEOF'
+import json, sys
+reqs = [json.dumps(json.loads(l).get("body")) for l in open(sys.argv[1])]
+inv = [r for r in reqs if "keeps coming back" in r]
+assert inv and not any("You route a Kubernetes" in r for r in inv), len(inv)
+assert any("troubleshoot" in r.lower() for r in inv)
+PYEOF
 
 # what it asked of the API server
 check "its requests: GET, and PATCH only on aitasks/NAME/status with a merge patch; no Secrets" $PY - "$T/api.jsonl" <<'PYEOF'
