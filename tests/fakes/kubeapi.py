@@ -13,7 +13,14 @@ serves them:
   - lists, cluster-wide and per namespace, with limit/continue (an opaque
     continue token; items in a stable order; the List's
     metadata.resourceVersion; items without apiVersion and kind, as the
-    server sends them for built-in types); a single object by name;
+    server sends them for built-in types, with them for custom resources);
+    a single object by name; fieldSelector=metadata.name=NAME (other
+    field and label selectors are ignored);
+  - watch on every list path (?watch=1 or watch=true), below;
+  - core v1 events (objects/events.json) and kopilot's custom resource
+    AITask (kubedevaiops.io/v1alpha1 aitasks, short name ait, namespaced,
+    with a status subresource; served when objects/aitasks.json exists,
+    even with no items, or with --crd-aitasks), below;
   - Status errors (401, 403, 404, 405, 410, 429, 500) as JSON Status
     objects with reason and code;
   - TLS with the certificate and key given, client certificates checked
@@ -22,7 +29,70 @@ serves them:
     and client CA, no authentication is asked for.
 
 Every request is appended to --log as one JSON line: method, path, query,
-auth ("token", "cert" or "none"), status, bytes.
+auth ("token", "cert" or "none"), status, bytes. A watch is logged when its
+stream ends (bytes: the whole stream). The /_test/ controls are not logged.
+
+The store changes (the /_test/ controls, status patches), as etcd does:
+there is one global resourceVersion (digits; at start the highest of the
+objects' own, at least 1000), every change bumps it and sets the object's
+metadata.resourceVersion, and the last --history changes (1000) are kept,
+since the start or the last /_test/compact. A List's
+metadata.resourceVersion is the current one; the pages of a paged list are
+all of the resourceVersion of its first page (the last 16 versions of each
+resource's item list are kept; an older continue token gets 410 Expired).
+
+Watch (GET <list path>?watch=1, cluster-wide or per namespace):
+  HTTP 200, Content-Type: application/json, Transfer-Encoding: chunked, one
+  event a line, each written as it happens:
+    {"type": "ADDED"|"MODIFIED"|"DELETED"|"BOOKMARK"|"ERROR", "object": {...}}
+  (objects with apiVersion and kind, built-in types too);
+  - resourceVersion absent or "0": ADDED for every existing object, then the
+    changes as they happen; resourceVersion=RV: every change after RV from
+    the history, then the changes (RV at or past the current one: only the
+    changes to come); RV older than the history: one ERROR event
+      {"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},
+       "status":"Failure","message":"too old resource version: RV (FLOOR)",
+       "reason":"Expired","code":410}}
+    and the stream ends (FLOOR: the history starts after it; after
+    /_test/compact, the resourceVersion it compacted at);
+  - allowWatchBookmarks=true: every --bookmark-interval seconds (1.0)
+    {"type":"BOOKMARK","object":{"kind":KIND,"apiVersion":GV,
+     "metadata":{"resourceVersion":CURRENT}}} (the watched resource's kind);
+  - timeoutSeconds=N: the stream ends cleanly (the chunked body's last
+    chunk) after N seconds; without it, it lasts until the client goes away
+    or /_test/drop-watches;
+  - fieldSelector=metadata.name=NAME (kubectl get NAME --watch): that object's.
+
+Writes: only PATCH /apis/kubedevaiops.io/v1alpha1/namespaces/NS/aitasks/NAME/status
+with Content-Type application/merge-patch+json (RFC 7386), authenticated
+as a GET is: only status changes (anything else in the patch is ignored,
+as the status subresource does), a new resourceVersion and a MODIFIED event,
+200 and the object; a patch that changes nothing: 200, no new
+resourceVersion, no event; metadata.resourceVersion in the patch other than
+the object's: 409 Conflict; an unknown object 404, another patch type 415
+UnsupportedMediaType, a body that is not a JSON object 400 (Status objects).
+GET of .../aitasks/NAME/status reads the object. Every other POST, PUT,
+PATCH and DELETE is 405 MethodNotAllowed, as before.
+
+Test controls under /_test/ (no authentication; not in --log):
+  POST   /_test/objects/RESOURCE   a JSON object: create or replace it (by
+         namespace and name); 201 (ADDED) or 200 (MODIFIED)
+         {"type": T, "resourceVersion": RV, "object": {...}}. A new object
+         gets a uid, creationTimestamp and generation 1 unless it has them;
+         a replacement keeps uid and creationTimestamp, and its generation
+         goes up when anything but metadata and status changed. RESOURCE is
+         a served resource's plural (404 otherwise), 400 without
+         metadata.name (or metadata.namespace for a namespaced one).
+  DELETE /_test/objects/RESOURCE/NS/NAME (cluster-scoped: RESOURCE/NAME)
+         200 {"type": "DELETED", "resourceVersion": RV, "object": {...}}, 404
+  POST   /_test/compact          forget the history: 200 {"compacted": RV}
+  POST   /_test/drop-watches     end every open watch stream now (cleanly):
+                                 200 {"dropped": N}
+  GET    /_test/watches          200 {"open": N, "resourceVersion": CURRENT,
+         "watches": [W...] (the open ones), "recent": [W...] (the last 100
+         opened)}, each W {"path", "query", "resource", "namespace", "name",
+         "resourceVersion" (as asked, "" when absent), "open", "events"
+         (sent), "started" (epoch seconds)}.
 
 Faults, from --faults FILE (JSON, re-read on every request so a test can
 change them while the server runs), each an object in a list:
@@ -42,6 +112,8 @@ sample per container: the p50 of the snapshot's usage.json).
 
 Usage: kubeapi.py --snapshot DIR --port-file F [--cert C --key K] [--client-ca CA]
                   [--token T]... [--log F] [--faults F] [--page-max N]
+                  [--omit RES]... [--metrics-server] [--crd-aitasks]
+                  [--bookmark-interval S] [--history N]
 """
 import argparse
 import base64
@@ -646,7 +718,9 @@ class Handler(BaseHTTPRequestHandler):
                     obj.setdefault("apiVersion", gv)
                     obj.setdefault("kind", kind)
                     return self.send_body(200, json.dumps(obj).encode(), cut=cut)
-            return self.status(404, "NotFound", '%s "%s" not found' % (res, rest[1]))
+            # "pods", "deployments.apps", "aitasks.kubedevaiops.io", as the server names them
+            return self.status(404, "NotFound", '%s "%s" not found' % (res.split(".")[0] + ("." + group if group else ""),
+                                                                        rest[1]))
         limit = int((q.get("limit") or ["0"])[0] or 0)
         if self.server.cfg.page_max and (limit <= 0 or limit > self.server.cfg.page_max):
             limit = self.server.cfg.page_max
