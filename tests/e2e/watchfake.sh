@@ -182,6 +182,21 @@ assert a['kind'] == 'AITaskList' and all(i['kind'] == 'AITask' and i['apiVersion
 assert e['kind'] == 'EventList' and all('kind' not in i and 'apiVersion' not in i for i in e['items']), e
 assert a['metadata']['resourceVersion'] == e['metadata']['resourceVersion'] == '4300', (a['metadata'], e['metadata'])"
 
+# without objects/aitasks.json: served with --crd-aitasks (none), not served without it
+mkdir -p "$T/bare/objects" && cp "$T/snap/objects/namespaces.json" "$T/bare/objects/"
+for v in crd plain; do
+	setsid $PY "$FAKE" --snapshot "$T/bare" --port-file "$T/$v.port" --cert "$P/server.crt" --key "$P/server.key" \
+		--token $TOKEN $([ $v = crd ] && echo --crd-aitasks) >"$T/$v.out" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$T/$v.port" ] && break; sleep 0.1; done
+	sed "s|$SRV|https://127.0.0.1:$(cat "$T/$v.port")|" "$KC" >"$T/$v.yaml"
+done
+check "--crd-aitasks without objects/aitasks.json: kubectl get aitasks -A finds none, api-resources lists it" bash -c "
+	out=\$(kubectl --kubeconfig '$T/crd.yaml' --cache-dir='$T/kcache-crd' get aitasks -A 2>&1) && grep -q 'No resources found' <<<\"\$out\" || { echo \"\$out\"; exit 1; }
+	kubectl --kubeconfig '$T/crd.yaml' --cache-dir='$T/kcache-crd' api-resources 2>&1 | grep -qE '^aitasks +ait '"
+expect_exit "neither: kubectl get aitasks fails, the server does not have the type" 1 "doesn't have a resource type" -- \
+	kubectl --kubeconfig "$T/plain.yaml" --cache-dir="$T/kcache-plain" get aitasks -A
+
 # ============================================================= 2. kubectl watch
 kw "$T/w-all.json" get aitasks -A --watch --output-watch-events -o json
 kw "$T/w-one.json" get aitask explain-oom -n payments --watch --output-watch-events -o json
@@ -347,6 +362,18 @@ assert names == ['rightsize-checkout', 'after-rv', 'before-drop', 'explain-oom',
 assert p2['metadata']['resourceVersion'] == p1['metadata']['resourceVersion'] and 'continue' not in p2['metadata'], p2['metadata']
 fresh = raw('$G/aitasks')
 assert 'while-away' not in [i['metadata']['name'] for i in fresh['items']] and int(fresh['metadata']['resourceVersion']) == int(p1['metadata']['resourceVersion']) + 1, fresh['metadata']"
+
+check "a continue token older than a compaction: 410 Expired" $PY -c "
+import json, subprocess
+def raw(p): return json.loads(subprocess.check_output(['kubectl', '--kubeconfig', '$KC', 'get', '--raw', p]))
+def ctl(*a): subprocess.check_output(['curl', '-sS', '--cacert', '$P/ca.crt'] + list(a))
+p1 = raw('$G/aitasks?limit=2')
+ctl('-X', 'POST', '$SRV/_test/objects/aitasks', '-d', '{\"metadata\": {\"name\": \"late\", \"namespace\": \"payments\"}}')
+ctl('-X', 'POST', '$SRV/_test/compact')
+r = subprocess.run(['curl', '-sS', '--cacert', '$P/ca.crt', '-H', 'Authorization: Bearer $TOKEN',
+                    '$SRV$G/aitasks?limit=2&continue=' + p1['metadata']['continue']], capture_output=True, text=True)
+st = json.loads(r.stdout)
+assert st['code'] == 410 and st['reason'] == 'Expired' and 'continue parameter is too old' in st['message'], st"
 
 # ============================================================ 5. request log
 check "the request log: the API requests (GET and the status PATCHes), authenticated; no /_test/ control" $PY -c "

@@ -232,6 +232,11 @@ def merge_patch(target, patch):
     return out
 
 
+def spec_of(obj):
+    """What a change of bumps metadata.generation: all but metadata and status."""
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+
+
 def rv_int(v):
     try:
         return int(v)
@@ -325,8 +330,11 @@ class Store:
             return self.rv, self.items.get(res, [])
 
     def items_at(self, res, rv):
-        """The items of res as they were at rv, or None when no longer kept."""
+        """The items of res as they were at rv, or None when no longer kept
+        (older than the history, as etcd's compaction expires a continue token)."""
         with self.lock:
+            if rv < self.floor:
+                return None
             for at, items in reversed(self.versions.get(res, [])):
                 if at <= rv:
                     return items
@@ -400,8 +408,7 @@ class Store:
                         md[k] = omd[k]
                 if "generation" not in md and "generation" in omd:
                     # the server bumps it when anything but metadata and status changes
-                    body = lambda o: {k: v for k, v in o.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-                    md["generation"] = omd["generation"] + (body(old) != body(obj))
+                    md["generation"] = omd["generation"] + (spec_of(old) != spec_of(obj))
             obj["metadata"] = md
             entry = (ns, name, self.item_bytes(res, obj))
             items = list(self.items[res])
