@@ -113,14 +113,16 @@ kc() { kubectl --kubeconfig "$KC" --cache-dir="$T/kcache" --request-timeout=20s 
 # kw OUT ARGS...: a kubectl watch in the background (no request timeout: it streams)
 KW=()
 kw() { local out=$1; shift; setsid kubectl --kubeconfig "$KC" --cache-dir="$T/kcache" "$@" >"$out" 2>"$out.err" & PIDS+=($!); KW+=($!); }
-# kw_ended: every kubectl watch exited 0 (kubectl get --watch ends when the server ends the stream)
-kw_ended() {
-	local p i rc=0
+# kw_exits: the exit codes of the kubectl watches, once they end (kubectl get
+# --watch ends when the server ends the stream); in this shell, their parent
+kw_exits() {
+	local p i
+	KW_RC=
 	for p in "${KW[@]}"; do
-		for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		wait "$p" || { echo "kubectl $p: exit $?"; rc=1; }
+		for i in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		wait "$p"
+		KW_RC+=" $?"
 	done
-	return $rc
 }
 ctl() { curl -sS --cacert "$P/ca.crt" -X "$1" "$SRV/_test/$2" ${3:+-d "$3"}; }  # the test controls
 api() { curl -sS --cacert "$P/ca.crt" -H "Authorization: Bearer $TOKEN" "$@"; }
@@ -143,13 +145,13 @@ PYEOF
 # wait_for FILE PATTERN [SECONDS]: until `events FILE` has a line matching PATTERN
 wait_for() {
 	local i
-	for i in $(seq $((${3:-10} * 10))); do events "$1" 2>/dev/null | grep -qE -- "$2" && return 0; sleep 0.1; done
+	for i in $(seq $((${3:-30} * 10))); do events "$1" 2>/dev/null | grep -qE -- "$2" && return 0; sleep 0.1; done
 	echo "no event matching /$2/ in $1:"; events "$1" 2>&1; cat "$1.err" 2>/dev/null; return 1
 }
 # open_watches N: until /_test/watches says N are open
 open_watches() {
 	local i
-	for i in $(seq 100); do [ "$(ctl GET watches | $PY -c 'import json,sys; print(json.load(sys.stdin)["open"])')" = "$1" ] && return 0; sleep 0.1; done
+	for i in $(seq 300); do [ "$(ctl GET watches | $PY -c 'import json,sys; print(json.load(sys.stdin)["open"])')" = "$1" ] && return 0; sleep 0.1; done
 	echo "open watches: $(ctl GET watches)"; return 1
 }
 
@@ -336,7 +338,8 @@ wait $C1
 rc=$?
 check "POST /_test/drop-watches: all five dropped; curl's stream ended cleanly (exit 0) after the event" bash -c "
 	[ '$resp' = '{\"dropped\": 5}' ] && [ $rc -eq 0 ] && grep -q before-drop '$T/drop1.out' || { echo '$resp rc=$rc'; cat '$T/drop1.out' '$T/drop1.err'; exit 1; }"
-check "kubectl get --watch (all four) ended with exit 0 when the server ended its stream" kw_ended
+kw_exits
+check "kubectl get --watch (all four) ended with exit 0 when the server ended its stream" bash -c "[ '$KW_RC' = ' 0 0 0 0' ] || { echo 'exit codes:$KW_RC'; exit 1; }"
 check "no watch open after the drop" open_watches 0
 LAST=$($PY -c "import json; print([json.loads(l) for l in open('$T/drop1.out')][-1]['object']['metadata']['resourceVersion'])")
 ctl POST objects/aitasks '{"metadata": {"name": "while-away", "namespace": "payments"}, "spec": {"goal": "missed"}}' >/dev/null
