@@ -130,6 +130,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/cli.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/scale.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/live.sh
+	bash tests/e2e/watchfake.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/prom.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/gitops.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/corpus.sh
