@@ -338,7 +338,10 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		page_fresh(&pg);
 		kp_http_sink sink = {NULL, page_data, page_reset, &pg};
 		kp_http_result res;
-		s = kp_http_get(kc->http, kp_buf_cstr(&path), "application/json", &sink, &res, err);
+		/* the rate limit paces a list's first page; the next ones follow
+		 * as fast as the server answers (kp_http_get_next_page) */
+		s = (cont.len ? kp_http_get_next_page : kp_http_get)(kc->http, kp_buf_cstr(&path), "application/json",
+								     &sink, &res, err);
 		st->attempts += res.attempts;
 		st->bytes += res.bytes;
 		if (s == KP_ERR_NETWORK) { /* retries ran out without an answer */
