@@ -28,6 +28,8 @@ struct kp_jscan {
 	unsigned char want, tok, sub;
 	bool is_key, keep_text, truncated, failed;
 	bool fresh; /* a number's text is still all in the current chunk, not yet copied */
+	int quiet;  /* > 0: the tokens inside the container opened at this depth are not handed over */
+	bool at_begin; /* the token being handed over is a container's BEGIN (kp_jscan_quiet) */
 	kp_error error; /* the first error, returned again by later calls */
 
 	uint64_t off;  /* bytes fed before the current chunk, then after it */
@@ -88,8 +90,14 @@ static kp_status js_fail(kp_jscan *s, uint64_t at, kp_error *err, const char *fm
 static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
 			     const unsigned char *text, size_t len, bool truncated, kp_error *err)
 {
+	if (s->quiet) {
+		if (depth != s->quiet || (type != KP_JS_OBJECT_END && type != KP_JS_ARRAY_END))
+			return KP_OK;
+		s->quiet = 0; /* the quiet container's own END is handed over */
+	}
 	if (!s->fn)
 		return KP_OK;
+	s->at_begin = type == KP_JS_OBJECT_BEGIN || type == KP_JS_ARRAY_BEGIN;
 	kp_jscan_token t = {.type = type, .start = start, .end = end, .depth = depth, .text = (const char *)text,
 			    .len = len, .truncated = truncated};
 	kp_status st = s->fn(s->ud, &t, err);
@@ -293,7 +301,7 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 				p = q + 1;
 				continue;
 			}
-			start_token(s, T_STRING, p, s->is_key || s->want_text);
+			start_token(s, T_STRING, p, !s->quiet && (s->is_key || s->want_text));
 			s->sub = S_PLAIN;
 			s->hi = 0;
 			s->u8left = 0;
@@ -313,7 +321,7 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 		case '9':
 			if (!value_ok)
 				goto unexpected;
-			start_token(s, T_NUMBER, p, s->want_text);
+			start_token(s, T_NUMBER, p, s->want_text && !s->quiet);
 			s->sub = c == '-' ? N_MINUS : c == '0' ? N_ZERO : N_INT;
 			s->fresh = true; /* its text is copied only if the chunk ends first */
 			if (p + 1 == end && s->keep_text) {
@@ -666,6 +674,12 @@ uint64_t kp_jscan_pending_start(const kp_jscan *s) { return s->tok != T_NONE ? s
 uint64_t kp_jscan_offset(const kp_jscan *s) { return s->off; }
 
 void kp_jscan_set_text(kp_jscan *s, bool on) { s->want_text = on; }
+
+void kp_jscan_quiet(kp_jscan *s)
+{
+	if (s->at_begin && !s->quiet && s->depth > 0)
+		s->quiet = s->depth;
+}
 
 kp_status kp_jscan_buffer(const char *name, const kp_jscan_opts *opts, const char *data, size_t n, kp_jscan_fn fn,
 			  void *ud, kp_error *err)

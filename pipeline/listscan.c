@@ -33,6 +33,7 @@ struct kp_listscan {
 	void *ud;
 	kp_jscan_fn tap;
 	void *tap_ud;
+	bool (*tap_skips)(void *tap_ud, int depth);
 	frame_t frames[LS_MAX_DEPTH + 1]; /* [depth] of each open container */
 	json_object *skeleton;
 	size_t index;
@@ -207,9 +208,11 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	if (in_object) {
 		if (ls->skip_next) {
 			ls->skip_next = false;
-			if (begin)
+			if (begin) {
 				ls->skip_depth = t->depth; /* text stays off to its end */
-			else
+				if (!ls->tap || (ls->tap_skips && ls->tap_skips(ls->tap_ud, t->depth)))
+					kp_jscan_quiet(ls->scan); /* nobody wants its inside */
+			} else
 				kp_jscan_set_text(ls->scan, true);
 			return KP_OK;
 		}
@@ -300,7 +303,10 @@ void kp_listscan_set_tap(kp_listscan *ls, kp_jscan_fn tap, void *tap_ud)
 {
 	ls->tap = tap;
 	ls->tap_ud = tap_ud;
+	ls->tap_skips = NULL;
 }
+
+void kp_listscan_set_tap_skips(kp_listscan *ls, bool (*skips)(void *tap_ud, int depth)) { ls->tap_skips = skips; }
 
 /* jscan says "NAME:LINE:COL: what"; the loader has always said
  * "NAME:LINE:COL: malformed JSON: what". */

@@ -277,6 +277,7 @@ static void page_fresh(page_t *pg)
 	pg->items_out = pg->items_mark;
 	pg->copier = kp_redactor_new_page(pg->gv, pg->kind, &pg->items_out);
 	kp_listscan_set_tap(pg->ls, kp_redactor_token, pg->copier);
+	kp_listscan_set_tap_skips(pg->ls, kp_redactor_skips);
 	kp_buf_reset(&pg->out);
 }
 

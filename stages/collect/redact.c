@@ -365,6 +365,12 @@ kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	return KP_OK;
 }
 
+bool kp_redactor_skips(void *ud, int depth)
+{
+	const kp_redactor *r = ud;
+	return r->skip_depth == depth || (r->page && r->drop_depth == depth);
+}
+
 kp_redactor *kp_redactor_new(const char *name)
 {
 	kp_redactor *r = kp_xcalloc(1, sizeof(*r));

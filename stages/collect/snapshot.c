@@ -1429,6 +1429,7 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_red
 	if (identified) {
 		rec = kp_redactor_new_recorder(plan);
 		kp_listscan_set_tap(ls, kp_redactor_token, rec);
+		kp_listscan_set_tap_skips(ls, kp_redactor_skips);
 	}
 	kp_status s = kp_listscan_read_file(ls, path, err);
 	if (!s)
