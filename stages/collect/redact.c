@@ -260,11 +260,16 @@ static kp_status page_token(kp_redactor *r, const kp_jscan_token *t, bool *done,
 			return st;
 		bool comma = r->members[d] > 0;
 		if (!r->saw_api && r->api_version) {
-			kp_buf_printf(r->out, "%s\"apiVersion\":\"%s\"", comma ? "," : "", r->api_version);
+			kp_buf_puts(r->out, comma ? ",\"apiVersion\":\"" : "\"apiVersion\":\"");
+			kp_buf_puts(r->out, r->api_version);
+			kp_buf_putc(r->out, '"');
 			comma = true;
 		}
-		if (!r->saw_kind && r->kind)
-			kp_buf_printf(r->out, "%s\"kind\":\"%s\"", comma ? "," : "", r->kind);
+		if (!r->saw_kind && r->kind) {
+			kp_buf_puts(r->out, comma ? ",\"kind\":\"" : "\"kind\":\"");
+			kp_buf_puts(r->out, r->kind);
+			kp_buf_putc(r->out, '"');
+		}
 		if ((st = write_to(r, t->end, err)))
 			return st;
 		r->copying = false;
