@@ -708,7 +708,8 @@ static kp_status atomic_put(kp_atomic_file *f, const char *data, size_t n)
 		}
 		off += (size_t)w;
 	}
-	(void)writebehind_note(f->fd, &f->wb, off, false);
+	if (writebehind_note(f->fd, &f->wb, off, f->drop) != 0 && !f->status)
+		f->status = kp_fail(f->err, KP_ERR_IO, "%s: write failed: %s", f->path, strerror(errno));
 	return f->status;
 }
 
@@ -734,6 +735,8 @@ kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err)
 	}
 	return KP_OK;
 }
+
+void kp_atomic_drop_behind(kp_atomic_file *f) { f->drop = true; }
 
 kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n)
 {

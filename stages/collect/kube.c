@@ -381,6 +381,8 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 			kp_list_reader_restart(lr);
 			kp_atomic_abort(f);
 			s = kp_atomic_open(f, file, err);
+			if (!s)
+				kp_atomic_drop_behind(f);
 			kp_buf_reset(&cont);
 			pg.items_out = 0;
 			st->pages = 0;
@@ -456,8 +458,10 @@ kp_status kp_kube_list(kp_kube *kc, kp_cluster *c, kp_resource r, const char *ob
 	char *path = kp_path_join(objects_dir, rel);
 	kp_atomic_file f;
 	kp_status s = kp_atomic_open(&f, path, err);
-	if (!s)
+	if (!s) {
+		kp_atomic_drop_behind(&f); /* the run reads the model, not the file */
 		s = kp_atomic_write(&f, "{\"apiVersion\":\"v1\",\"items\":[\n", 29);
+	}
 	kp_list_reader *lr = kp_list_reader_new(c, r);
 	list_stats st = {0};
 	double t0 = kp_monotonic_seconds();
