@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/fault.h"
 #include "stages/collect/redact.h"
 #include "stages/collect/snapshot.h"
 
@@ -294,6 +295,181 @@ static kp_status page_data(void *ud, const char *p, size_t n, kp_error *err)
 
 static void page_reset(void *ud) { page_fresh(ud); }
 
+/* ---- a page fetched on a second thread while this one parses it ----
+ *
+ * Receiving a page (recv, TLS decryption: a tenth of a page's cost) runs on
+ * a fetch thread; the list's thread parses what it hands over, in order,
+ * through a few slots of up to FETCH_BATCH bytes (each chunk copied once). The sink's calls reach the
+ * page exactly as they would have on one thread: data and reset, in order.
+ * When the parse fails, the fetch is stopped (its next chunk is refused)
+ * and the page's status is the parse's, as when the sink refused it on one
+ * thread. The fault-injection build fetches on the list's thread
+ * (KP_THREADS: its failures are counted in call order). */
+
+#define FETCH_SLOTS 8
+#define FETCH_BATCH (256u << 10) /* bytes handed over at once (chunks come in TLS records of 16 KB) */
+
+typedef struct {
+	char *data;
+	size_t len, cap;
+	bool reset; /* the attempt failed after its first bytes: start the page again */
+} fetch_slot;
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	fetch_slot slots[FETCH_SLOTS];
+	int head, count;
+	fetch_slot *filling; /* the fetch thread's, not handed over yet */
+	bool done;      /* the fetch has returned */
+	kp_status stop; /* the parse failed: refuse what comes next */
+	/* the request and what it gave */
+	kp_http_client *http;
+	const char *path;
+	bool next_page;
+	kp_status st;
+	kp_error err;
+	kp_http_result res;
+} fetch_pipe;
+
+/* A free slot for the fetch thread, or NULL when the parse has stopped. */
+static fetch_slot *fetch_slot_free(fetch_pipe *fp)
+{
+	pthread_mutex_lock(&fp->mu);
+	while (fp->count == FETCH_SLOTS && !fp->stop)
+		pthread_cond_wait(&fp->cv, &fp->mu);
+	fetch_slot *sl = fp->stop ? NULL : &fp->slots[(fp->head + fp->count) % FETCH_SLOTS];
+	pthread_mutex_unlock(&fp->mu);
+	if (sl) {
+		sl->len = 0;
+		sl->reset = false;
+	}
+	return sl;
+}
+
+/* Hands the slot being filled over to the parse. */
+static void fetch_post(fetch_pipe *fp)
+{
+	if (!fp->filling)
+		return;
+	fp->filling = NULL;
+	pthread_mutex_lock(&fp->mu);
+	fp->count++;
+	pthread_cond_broadcast(&fp->cv);
+	pthread_mutex_unlock(&fp->mu);
+}
+
+static kp_status fetch_data(void *ud, const char *p, size_t n, kp_error *err)
+{
+	fetch_pipe *fp = ud;
+	if (!fp->filling && !(fp->filling = fetch_slot_free(fp))) /* the parse failed: its status is the page's */
+		return kp_fail(err, fp->stop, "the page's parse stopped");
+	fetch_slot *sl = fp->filling;
+	if (sl->cap < sl->len + n) { /* outside the lock: an allocation failure unwinds this thread */
+		size_t cap = sl->len + n > FETCH_BATCH ? sl->len + n : FETCH_BATCH;
+		sl->data = kp_xrealloc(sl->data, cap);
+		sl->cap = cap;
+	}
+	memcpy(sl->data + sl->len, p, n);
+	sl->len += n;
+	if (sl->len >= FETCH_BATCH)
+		fetch_post(fp);
+	return KP_OK;
+}
+
+static void fetch_reset(void *ud)
+{
+	fetch_pipe *fp = ud;
+	fetch_post(fp); /* what came before the reset is parsed first, as on one thread */
+	if (!(fp->filling = fetch_slot_free(fp)))
+		return;
+	fp->filling->reset = true;
+	fetch_post(fp);
+}
+
+static kp_status fetch_run(void *arg, kp_error *err)
+{
+	fetch_pipe *fp = arg;
+	kp_http_sink sink = {NULL, fetch_data, fetch_reset, fp};
+	/* the rate limit paces a list's first page; the next ones follow
+	 * as fast as the server answers (kp_http_get_next_page) */
+	return (fp->next_page ? kp_http_get_next_page : kp_http_get)(fp->http, fp->path, "application/json", &sink,
+								     &fp->res, err);
+}
+
+static void *fetch_thread(void *arg)
+{
+	fetch_pipe *fp = arg;
+	kp_status st = kp_nomem_guard(fetch_run, fp, &fp->err);
+	fetch_post(fp); /* the last bytes */
+	pthread_mutex_lock(&fp->mu);
+	fp->st = st;
+	fp->done = true;
+	pthread_cond_broadcast(&fp->cv);
+	pthread_mutex_unlock(&fp->mu);
+	return NULL;
+}
+
+/* GET path into the page: as kp_http_get(_next_page) with the page's sink. */
+static kp_status fetch_page(kp_kube *kc, page_t *pg, const char *path, bool next_page, kp_http_result *res,
+			    kp_error *err)
+{
+	kp_http_sink sink = {NULL, page_data, page_reset, pg};
+	if (!KP_THREADS)
+		return (next_page ? kp_http_get_next_page : kp_http_get)(kc->http, path, "application/json", &sink, res,
+									   err);
+	fetch_pipe *fp = kp_xcalloc(1, sizeof(*fp));
+	pthread_mutex_init(&fp->mu, NULL);
+	pthread_cond_init(&fp->cv, NULL);
+	fp->http = kc->http;
+	fp->path = path;
+	fp->next_page = next_page;
+	pthread_t t;
+	if (pthread_create(&t, NULL, fetch_thread, fp) != 0) {
+		pthread_cond_destroy(&fp->cv);
+		pthread_mutex_destroy(&fp->mu);
+		free(fp);
+		return (next_page ? kp_http_get_next_page : kp_http_get)(kc->http, path, "application/json", &sink, res,
+									   err);
+	}
+	kp_status parse = KP_OK;
+	for (;;) {
+		pthread_mutex_lock(&fp->mu);
+		while (!fp->count && !fp->done)
+			pthread_cond_wait(&fp->cv, &fp->mu);
+		if (!fp->count) {
+			pthread_mutex_unlock(&fp->mu);
+			break;
+		}
+		fetch_slot *sl = &fp->slots[fp->head];
+		pthread_mutex_unlock(&fp->mu);
+		if (!parse && sl->reset)
+			page_reset(pg);
+		else if (!parse)
+			parse = page_data(pg, sl->data, sl->len, err);
+		pthread_mutex_lock(&fp->mu);
+		fp->head = (fp->head + 1) % FETCH_SLOTS;
+		fp->count--;
+		if (parse)
+			fp->stop = parse;
+		pthread_cond_broadcast(&fp->cv);
+		pthread_mutex_unlock(&fp->mu);
+	}
+	pthread_join(t, NULL);
+	*res = fp->res;
+	kp_status st = fp->st;
+	if (parse)
+		st = parse; /* err is the parse's */
+	else if (st && err)
+		*err = fp->err;
+	for (int i = 0; i < FETCH_SLOTS; i++)
+		free(fp->slots[i].data);
+	pthread_cond_destroy(&fp->cv);
+	pthread_mutex_destroy(&fp->mu);
+	free(fp);
+	return st;
+}
+
 /* Why a list was not collected, recorded in the model. */
 static void not_collected(kp_cluster *c, kp_resource r, const char *reason)
 {
@@ -337,12 +513,8 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		pg.name = kp_xasprintf("GET %s (page %d)", base_path, st->pages + 1);
 		pg.items_mark = pg.items_out;
 		page_fresh(&pg);
-		kp_http_sink sink = {NULL, page_data, page_reset, &pg};
 		kp_http_result res;
-		/* the rate limit paces a list's first page; the next ones follow
-		 * as fast as the server answers (kp_http_get_next_page) */
-		s = (cont.len ? kp_http_get_next_page : kp_http_get)(kc->http, kp_buf_cstr(&path), "application/json",
-								     &sink, &res, err);
+		s = fetch_page(kc, &pg, kp_buf_cstr(&path), cont.len > 0, &res, err);
 		st->attempts += res.attempts;
 		st->bytes += res.bytes;
 		if (s == KP_ERR_NETWORK) { /* retries ran out without an answer */
