@@ -30,6 +30,7 @@ struct kp_jscan {
 	int depth;
 	unsigned char want, tok, sub;
 	bool is_key, keep_text, truncated, failed;
+	bool nul; /* the text being collected holds a NUL (from \u0000) */
 	bool fresh; /* a number's text is still all in the current chunk, not yet copied */
 	int quiet;  /* > 0: the tokens inside the container opened at this depth are not handed over */
 	bool at_begin; /* the token being handed over is a container's BEGIN (kp_jscan_quiet) */
@@ -90,8 +91,8 @@ static kp_status js_fail(kp_jscan *s, uint64_t at, kp_error *err, const char *fm
 	return KP_ERR_INPUT;
 }
 
-static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
-			     const unsigned char *text, size_t len, bool truncated, kp_error *err)
+static inline kp_status emit_text(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
+				  const unsigned char *text, size_t len, bool truncated, bool nul, kp_error *err)
 {
 	if (s->quiet) {
 		if (depth != s->quiet || (type != KP_JS_OBJECT_END && type != KP_JS_ARRAY_END))
@@ -102,7 +103,7 @@ static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, ui
 		return KP_OK;
 	s->at_begin = type == KP_JS_OBJECT_BEGIN || type == KP_JS_ARRAY_BEGIN;
 	kp_jscan_token t = {.type = type, .start = start, .end = end, .depth = depth, .text = (const char *)text,
-			    .len = len, .truncated = truncated};
+			    .len = len, .truncated = truncated, .nul = nul};
 	kp_status st = s->fn(s->ud, &t, err);
 	if (st) {
 		s->failed = true;
@@ -114,11 +115,18 @@ static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, ui
 	return st;
 }
 
+static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
+			     const unsigned char *text, size_t len, bool truncated, kp_error *err)
+{
+	return emit_text(s, type, start, end, depth, text, len, truncated, false, err);
+}
+
 /* The token's text as collected in s->text, or NULL when not kept. */
 static kp_status emit_collected(kp_jscan *s, kp_jscan_type type, uint64_t end, kp_error *err)
 {
 	const unsigned char *text = s->keep_text ? (const unsigned char *)kp_buf_cstr(&s->text) : NULL;
-	return emit(s, type, s->tok_start, end, s->depth, text, s->keep_text ? s->text.len : 0, s->truncated, err);
+	return emit_text(s, type, s->tok_start, end, s->depth, text, s->keep_text ? s->text.len : 0, s->truncated,
+			 s->keep_text && s->nul, err);
 }
 
 /* Skips bytes that need no attention inside a string: sixteen at a time
@@ -208,6 +216,8 @@ static void text_escape(kp_jscan *s, uint32_t cp)
 {
 	if (!s->keep_text)
 		return;
+	if (cp == 0)
+		s->nul = true;
 	if (s->hi && cp >= 0xDC00 && cp <= 0xDFFF) {
 		text_cp(s, 0x10000 + ((s->hi - 0xD800) << 10) + (cp - 0xDC00));
 		s->hi = 0;
@@ -228,6 +238,7 @@ static void start_token(kp_jscan *s, int tok, const unsigned char *p, bool keep_
 	s->tok_start = OFF(s, p);
 	s->keep_text = keep_text;
 	s->truncated = false;
+	s->nul = false;
 	kp_buf_reset(&s->text);
 }
 

@@ -55,6 +55,10 @@ typedef struct kp_jscan_token {
 	const char *text;
 	size_t len;
 	bool truncated;
+	/* The text may hold a NUL byte (it came from an escape, \u0000);
+	 * false: it holds none (a raw NUL is a control character, an error),
+	 * so a reader that cuts names at a NUL need not look for one. */
+	bool nul;
 } kp_jscan_token;
 
 /* Returns KP_OK to go on; anything else stops the scan, and feed/finish

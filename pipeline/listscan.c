@@ -173,7 +173,7 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	if (t->type == KP_JS_KEY) {
 		const frame_t *f = &ls->frames[t->depth];
 		/* json-c keeps member names as C strings: cut at a NUL */
-		const char *nul = memchr(t->text, '\0', t->len);
+		const char *nul = t->nul ? memchr(t->text, '\0', t->len) : NULL;
 		size_t len = nul ? (size_t)(nul - t->text) : t->len;
 		ls->skip_next = false;
 		ls->next_is_array = f->role == F_SKEL && t->depth == 1 && len == ls->key_len &&

@@ -70,7 +70,7 @@ static unsigned char classify_key(unsigned char parent, const kp_jscan_token *t)
 	/* A name with an escaped NUL ("value\u0000x") is cut there by
 	 * readers that keep names as C strings (json-c): so is it here. */
 	size_t len = t->len;
-	const char *nul = memchr(t->text, '\0', len);
+	const char *nul = t->nul ? memchr(t->text, '\0', len) : NULL;
 	if (nul)
 		len = (size_t)(nul - t->text);
 	switch (len) {

@@ -456,3 +456,33 @@ Test(jscan, quiet_containers)
 		free(plain);
 	}
 }
+
+/* token.nul: set when an escape put a NUL in the text, whatever the
+ * chunking; a plain or otherwise escaped text has none. */
+static kp_status js_nul_cb(void *ud, const kp_jscan_token *t, kp_error *err)
+{
+	(void)err;
+	kp_buf *b = ud;
+	if (t->type == KP_JS_KEY || t->type == KP_JS_STRING)
+		kp_buf_puts(b, t->nul ? "1" : (t->text && memchr(t->text, '\0', t->len)) ? "X" : "0");
+	return KP_OK;
+}
+
+Test(jscan, nul_flag)
+{
+	const char *doc = "{\"a\\u0000b\":\"plain\",\"c\\n\":\"x\\u0000\",\"\\u00e9\":\"\\u0000\"}";
+	for (size_t piece = 1; piece <= strlen(doc); piece++) {
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_jscan_opts o = {.text = true};
+		kp_jscan *s = kp_jscan_new("t", &o, js_nul_cb, &b);
+		kp_error err = {0};
+		for (size_t off = 0; off < strlen(doc); off += piece)
+			cr_assert_eq(kp_jscan_feed(s, doc + off, strlen(doc) - off < piece ? strlen(doc) - off : piece, &err),
+				     KP_OK, "%s", err.msg);
+		cr_assert_eq(kp_jscan_finish(s, &err), KP_OK, "%s", err.msg);
+		cr_expect_str_eq(kp_buf_cstr(&b), "100101", "pieces of %zu", piece);
+		kp_jscan_free(s);
+		kp_buf_release(&b);
+	}
+}
