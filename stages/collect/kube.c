@@ -470,6 +470,140 @@ static kp_status fetch_page(kp_kube *kc, page_t *pg, const char *path, bool next
 	return st;
 }
 
+/* ---- a list's pages written on a second thread ----
+ *
+ * A page's copy goes to the list's file while the next page is read: the
+ * list's thread hands its buffer over (swapped with the one written last,
+ * no copy) and goes on. The first failure sticks: the next hand-over and
+ * the end return it, with the atomic file's message (held by the writer
+ * while it writes, so the list's err is never written by two threads). The
+ * fault-injection build writes on the list's thread. */
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	kp_atomic_file *f;
+	kp_error *list_err; /* the list's: f->err while nothing is being written by the thread */
+	kp_error err;       /* f->err while the thread writes */
+	kp_buf buf;         /* the page being written */
+	bool busy, quit, threaded;
+	kp_status st;
+	pthread_t t;
+} page_writer;
+
+static kp_status writer_write(void *arg, kp_error *err)
+{
+	(void)err; /* f->err, the writer's */
+	page_writer *w = arg;
+	return kp_atomic_write(w->f, w->buf.data ? w->buf.data : "", w->buf.len);
+}
+
+static void *writer_thread(void *arg)
+{
+	page_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		/* the list's thread does not touch f meanwhile; an allocation
+		 * failing (a small page is gathered in f's buffer) unwinds here */
+		kp_error nomem = {0};
+		kp_status st = kp_nomem_guard(writer_write, w, &nomem);
+		pthread_mutex_lock(&w->mu);
+		if (st && !w->st) {
+			w->st = st;
+			if (nomem.status)
+				w->err = nomem;
+		}
+		w->busy = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void writer_start(page_writer *w, kp_atomic_file *f, kp_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->f = f;
+	w->list_err = err;
+	kp_buf_init(&w->buf);
+	if (!KP_THREADS)
+		return;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->threaded = pthread_create(&w->t, NULL, writer_thread, w) == 0;
+	if (!w->threaded) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+	}
+}
+
+/* Waits until nothing is being written: the first failure, if any (its
+ * message in w->err). f is the list thread's until the next writer_put. */
+static kp_status writer_sync(page_writer *w)
+{
+	if (!w->threaded)
+		return KP_OK; /* written at once (writer_put) */
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	kp_status st = w->st;
+	pthread_mutex_unlock(&w->mu);
+	return st;
+}
+
+/* The page's copy to the file; *out is left empty (it holds the buffer
+ * written last). A failure of this write or of the one before is
+ * returned with its message in the list's err. */
+static kp_status writer_put(page_writer *w, kp_buf *out)
+{
+	if (!w->threaded) {
+		kp_status st = kp_atomic_write(w->f, out->data ? out->data : "", out->len);
+		kp_buf_reset(out);
+		return st;
+	}
+	kp_status st = writer_sync(w);
+	if (st) {
+		*w->list_err = w->err;
+		return st;
+	}
+	w->f->err = &w->err; /* the writer's while it writes */
+	kp_buf t = w->buf;
+	w->buf = *out;
+	*out = t;
+	kp_buf_reset(out);
+	pthread_mutex_lock(&w->mu);
+	w->busy = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return KP_OK;
+}
+
+/* Everything written, the thread gone, f the list thread's again (with
+ * the list's err). The first failure, its message in *err_out. */
+static kp_status writer_end(page_writer *w, kp_error *err_out)
+{
+	kp_status st = writer_sync(w);
+	if (w->threaded) {
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->t, NULL);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		w->f->err = w->list_err;
+		w->threaded = false;
+	}
+	if (st)
+		*err_out = w->err;
+	kp_buf_release(&w->buf);
+	return st;
+}
+
 /* Why a list was not collected, recorded in the model. */
 static void not_collected(kp_cluster *c, kp_resource r, const char *reason)
 {
@@ -502,6 +636,8 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 	kp_buf_init(&cont);
 	kp_status s = KP_OK;
 	int page_attempts = 0;
+	page_writer wr;
+	writer_start(&wr, f, err);
 	for (;;) {
 		kp_buf_reset(&path);
 		kp_buf_printf(&path, "%s?limit=%ld", base_path, kc->page_size);
@@ -551,6 +687,7 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 				break;
 			}
 			kp_list_reader_restart(lr);
+			(void)writer_sync(&wr); /* nothing in flight: a failed write sticks (writer_put) */
 			kp_atomic_abort(f);
 			s = kp_atomic_open(f, file, err);
 			if (!s)
@@ -576,7 +713,7 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		kp_http_result_release(&res);
 		page_attempts = 0;
 		st->pages++;
-		s = kp_atomic_write(f, pg.out.data ? pg.out.data : "", pg.out.len);
+		s = writer_put(&wr, &pg.out);
 		const char *next = kp_json_str(kp_json_get(skel, "metadata"), "continue");
 		kp_buf_reset(&cont);
 		if (next && *next)
@@ -584,6 +721,12 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		json_object_put(skel);
 		if (s || !cont.len)
 			break;
+	}
+	kp_error werr = {0};
+	kp_status ws = writer_end(&wr, &werr);
+	if (!s && ws) { /* a page's write failed (the last one's, or with the list cut short) */
+		*err = werr;
+		s = ws;
 	}
 	kp_redactor_free(pg.copier);
 	kp_buf_release(&pg.out);
