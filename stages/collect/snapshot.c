@@ -2001,10 +2001,14 @@ static void resolve(kp_cluster *c)
 		make_key(&key, kp_workload_kind_name(w->wkind), w->meta.namespace_, w->meta.name);
 		index_put(&wl, &c->arena, key.data, i);
 	}
-	index_init(&pods, c->pods.len);
+	/* pods by name, for the usage entries: none without usage (150,000
+	 * keys not built) */
+	index_init(&pods, c->usage.len ? c->pods.len : 0);
 	for (size_t i = 0; i < c->pods.len; i++) {
 		kp_pod *p = &c->pods.items[i];
 		p->workload = resolve_owner(c, &wl, &key, p->meta.namespace_, p->meta.owner_kind, p->meta.owner_name);
+		if (!c->usage.len)
+			continue;
 		make_key(&key, "Pod", p->meta.namespace_, p->meta.name);
 		index_put(&pods, &c->arena, key.data, i);
 	}
