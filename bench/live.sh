@@ -53,7 +53,9 @@
 # (900: seconds a kopilot-prom run may take before it is stopped and recorded
 # as timed out; the later rounds are then not run),
 # BENCH_NOW (2026-11-25T06:00:00Z: the generator's "now" and the end of the
-# Prometheus data), BENCH_KUBECTL (/usr/bin/kubectl).
+# Prometheus data), BENCH_KUBECTL (/usr/bin/kubectl; "none" skips the
+# kubectl command, recorded as skipped: at 150,000 pods it needs ~22 GB and
+# 330 s, too much for an iteration on kopilot's own speed).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -88,7 +90,7 @@ die() { echo "live: $*" >&2; exit 1; }
 [ -x "$KOPILOT" ] || die "kopilot binary not found at $KOPILOT (run \`make all\`, or set KOPILOT)"
 [ -x "$PY" ] || die "$PY is missing (apt-get install python3)"
 [ -x "$TIME" ] || die "$TIME is missing (apt-get install time)"
-[ -x "$KUBECTL" ] || die "$KUBECTL is missing (run 'make deps': Debian package kubernetes-client)"
+[ "$KUBECTL" = none ] || [ -x "$KUBECTL" ] || die "$KUBECTL is missing (run 'make deps': Debian package kubernetes-client)"
 command -v curl >/dev/null || die "curl is missing (apt-get install curl)"
 command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl)"
 [[ "$PODS" =~ ^[0-9]+$ && "$PODS" -ge 20 ]] || die "BENCH_PODS must be a number >= 20, got '$PODS'"
@@ -116,6 +118,7 @@ CLK_TCK=$(getconf CLK_TCK)
 NOTES=$WORK/notes.jsonl # what the summarizer should know: one JSON object a line
 note() { printf '%s\n' "$1" >>"$NOTES"; }
 : >"$NOTES"
+[ "$KUBECTL" = none ] && note '{"kubectl_skipped": "BENCH_KUBECTL=none"}'
 
 # ---- 1. the cluster ----
 GEN_HASH=$(sha256sum "$HERE/gen_cluster.py" | cut -c1-12)
@@ -270,7 +273,7 @@ rm -rf "$T/out/warmup"
 echo "live: floor for kopilot: $(cat "$WORK/floor-kopilot.json")"
 echo "live: floor for kubectl: $(cat "$WORK/floor-kubectl.json")"
 CURL=(curl --no-progress-meter --fail --cacert "$P/ca.crt" -H "Authorization: Bearer $TOKEN" -H "Accept: application/json")
-"$KUBECTL" version --client >/dev/null 2>&1 || true # the binaries into the page cache
+[ "$KUBECTL" = none ] || "$KUBECTL" version --client >/dev/null 2>&1 || true # the binaries into the page cache
 "${CURL[@]}" -o /dev/null "$SERVER/version"
 
 # ---- 3. Prometheus ----
@@ -335,14 +338,16 @@ for ((i = 1; i <= RUNS; i++)); do
 	cp "$out/audit.jsonl" "$WORK/raw/kopilot.$i.audit.jsonl"
 	rm -rf "$out"
 	time_once curl-kubectl "$i" "0" /dev/null "${CURL[@]}" -K "$WORK/curl-kubectl.cfg"
-	kc=$(mktemp -d -p "$T/kcache")
-	# Prometheus is stopped while kubectl runs: after the usage queries it
-	# holds several GB, and kubectl needs 20-23 GB at 150,000 pods
-	[ "$PROM_ON" = 1 ] && prom_stop
-	SOFT=1 time_once kubectl "$i" "0" /dev/null "$KUBECTL" --kubeconfig "$KC" --cache-dir "$kc" \
-		get "$KUBECTL_LISTS" -A -o json --chunk-size=500 || true
-	rm -rf "$kc"
-	[ "$PROM_ON" = 1 ] && prom_up
+	if [ "$KUBECTL" != none ]; then
+		kc=$(mktemp -d -p "$T/kcache")
+		# Prometheus is stopped while kubectl runs: after the usage queries it
+		# holds several GB, and kubectl needs 20-23 GB at 150,000 pods
+		[ "$PROM_ON" = 1 ] && prom_stop
+		SOFT=1 time_once kubectl "$i" "0" /dev/null "$KUBECTL" --kubeconfig "$KC" --cache-dir "$kc" \
+			get "$KUBECTL_LISTS" -A -o json --chunk-size=500 || true
+		rm -rf "$kc"
+		[ "$PROM_ON" = 1 ] && prom_up
+	fi
 	if [ "$PROM_ON" = 1 ] && [ "$PROM_TIMED_OUT" = 0 ]; then
 		out=$T/out/kopilot-prom.$i
 		if ! SOFT=1 time_once kopilot-prom "$i" "0 3" log timeout "$PROM_TIMEOUT" "$KOPILOT" collect \

@@ -440,6 +440,8 @@ def main():
 	if kf and targets[1]["measured"] is not None:
 		targets[1]["note"] = "kubectl finished %d of %d rounds; the others failed (see measurements)" % (
 			meas["kubectl"]["rounds"] - len(kf), meas["kubectl"]["rounds"])
+	if notes.get("kubectl_skipped"):
+		targets[1]["note"] = "kubectl not run (%s)" % notes["kubectl_skipped"]
 	for t in targets:
 		if t["met"] is None:
 			t["why_not_measured"] = "the command failed or was not run (see measurements)"

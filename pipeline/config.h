@@ -166,7 +166,7 @@ typedef struct kp_config {
 	struct {
 		int timeout_seconds;         /* kube.timeout_seconds 120: one request (one page), whole */
 		int connect_timeout_seconds; /* kube.connect_timeout_seconds 10 */
-		double qps;                  /* kube.qps 50: requests per second, sustained */
+		double qps;                  /* kube.qps 50: requests per second, sustained (a list's next pages are not paced) */
 		int burst;                   /* kube.burst 100 */
 		int page_size;               /* kube.page_size 500: items per list page (limit=) */
 		int retries;                 /* kube.retries 5: attempts per request (429, 5xx, cut connections) */

@@ -465,7 +465,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 }
 
 static kp_status request(kp_http_client *c, const char *method, const char *path, const char *accept,
-			 const char *ctype, const char *body, size_t body_len, const kp_http_sink *sink,
+			 const char *ctype, const char *body, size_t body_len, const kp_http_sink *sink, bool paced,
 			 kp_http_result *res, kp_error *err)
 {
 	memset(res, 0, sizeof(*res));
@@ -490,7 +490,8 @@ static kp_status request(kp_http_client *c, const char *method, const char *path
 	char curl_msg[CURL_ERROR_SIZE];
 	CURLcode rc = CURLE_OK;
 	for (int attempt = 1;; attempt++) {
-		rate_wait(c);
+		if (paced)
+			rate_wait(c);
 		kp_http_auth au = {0};
 		if (c->auth && (st = c->auth(c->auth_ud, refreshed, &au, err)))
 			break;
@@ -654,13 +655,19 @@ static kp_status request(kp_http_client *c, const char *method, const char *path
 kp_status kp_http_get(kp_http_client *c, const char *path, const char *accept, const kp_http_sink *sink,
 		      kp_http_result *res, kp_error *err)
 {
-	return request(c, "GET", path, accept, NULL, NULL, 0, sink, res, err);
+	return request(c, "GET", path, accept, NULL, NULL, 0, sink, true, res, err);
+}
+
+kp_status kp_http_get_next_page(kp_http_client *c, const char *path, const char *accept, const kp_http_sink *sink,
+				kp_http_result *res, kp_error *err)
+{
+	return request(c, "GET", path, accept, NULL, NULL, 0, sink, false, res, err);
 }
 
 kp_status kp_http_post(kp_http_client *c, const char *path, const char *content_type, const char *body,
 		       size_t body_len, const kp_http_sink *sink, kp_http_result *res, kp_error *err)
 {
-	return request(c, "POST", path, "application/json", content_type, body, body_len, sink, res, err);
+	return request(c, "POST", path, "application/json", content_type, body, body_len, sink, true, res, err);
 }
 
 typedef struct {
@@ -688,7 +695,7 @@ kp_status kp_http_send(kp_http_client *c, const char *method, const char *path, 
 		return kp_fail(err, KP_ERR_INTERNAL, "%s: method %s is not one kopilot sends", c->what, method);
 	bufsink_t b = {out, max, c->what, path};
 	kp_http_sink sink = {NULL, buf_data, buf_reset, &b};
-	return request(c, method, path, "application/json", content_type, body, body_len, &sink, res, err);
+	return request(c, method, path, "application/json", content_type, body, body_len, &sink, true, res, err);
 }
 
 kp_status kp_http_get_buf(kp_http_client *c, const char *path, const char *accept, size_t max, kp_buf *out,

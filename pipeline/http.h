@@ -17,7 +17,8 @@
  *     backoff and jitter, honouring Retry-After, a bounded number of times;
  *     a response cut in the middle is retried too (the sink is told to
  *     forget what it took: reset);
- *   - a client-side rate limit (token bucket) and connect/total/stall
+ *   - a client-side rate limit (token bucket; a list's next pages are not
+ *     paced by it: kp_http_get_next_page) and connect/total/stall
  *     timeouts; HTTP/2 where the server offers it over TLS.
  *
  * A client is safe to use from several threads at once: each request takes
@@ -143,6 +144,13 @@ void kp_http_result_release(kp_http_result *r);
  * for a refused request (a `secrets` path on a read-only client). */
 kp_status kp_http_get(kp_http_client *c, const char *path, const char *accept, const kp_http_sink *sink,
 		      kp_http_result *res, kp_error *err);
+/* The same for a list's next page (the continue token of the page before):
+ * not paced by the rate limiter. A pager has one request in flight and asks
+ * for the next page only when it has read the last, so the server's answers
+ * set its pace; the limiter is for what can come at once (discovery, the
+ * first page of each list, queries). Retries still wait their backoff. */
+kp_status kp_http_get_next_page(kp_http_client *c, const char *path, const char *accept, const kp_http_sink *sink,
+				kp_http_result *res, kp_error *err);
 /* POST body (content_type) to base_url + path, same retries; refused
  * (KP_ERR_USAGE) on a read_only client. */
 kp_status kp_http_post(kp_http_client *c, const char *path, const char *content_type, const char *body,

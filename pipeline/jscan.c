@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { T_NONE, T_STRING, T_NUMBER, T_LITERAL };
 /* What may come next, between tokens. */
@@ -27,7 +30,10 @@ struct kp_jscan {
 	int depth;
 	unsigned char want, tok, sub;
 	bool is_key, keep_text, truncated, failed;
+	bool nul; /* the text being collected holds a NUL (from \u0000) */
 	bool fresh; /* a number's text is still all in the current chunk, not yet copied */
+	int quiet;  /* > 0: the tokens inside the container opened at this depth are not handed over */
+	bool at_begin; /* the token being handed over is a container's BEGIN (kp_jscan_quiet) */
 	kp_error error; /* the first error, returned again by later calls */
 
 	uint64_t off;  /* bytes fed before the current chunk, then after it */
@@ -85,13 +91,19 @@ static kp_status js_fail(kp_jscan *s, uint64_t at, kp_error *err, const char *fm
 	return KP_ERR_INPUT;
 }
 
-static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
-			     const unsigned char *text, size_t len, bool truncated, kp_error *err)
+static inline kp_status emit_text(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
+				  const unsigned char *text, size_t len, bool truncated, bool nul, kp_error *err)
 {
+	if (s->quiet) {
+		if (depth != s->quiet || (type != KP_JS_OBJECT_END && type != KP_JS_ARRAY_END))
+			return KP_OK;
+		s->quiet = 0; /* the quiet container's own END is handed over */
+	}
 	if (!s->fn)
 		return KP_OK;
+	s->at_begin = type == KP_JS_OBJECT_BEGIN || type == KP_JS_ARRAY_BEGIN;
 	kp_jscan_token t = {.type = type, .start = start, .end = end, .depth = depth, .text = (const char *)text,
-			    .len = len, .truncated = truncated};
+			    .len = len, .truncated = truncated, .nul = nul};
 	kp_status st = s->fn(s->ud, &t, err);
 	if (st) {
 		s->failed = true;
@@ -103,18 +115,39 @@ static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, ui
 	return st;
 }
 
+static inline kp_status emit(kp_jscan *s, kp_jscan_type type, uint64_t start, uint64_t end, int depth,
+			     const unsigned char *text, size_t len, bool truncated, kp_error *err)
+{
+	return emit_text(s, type, start, end, depth, text, len, truncated, false, err);
+}
+
 /* The token's text as collected in s->text, or NULL when not kept. */
 static kp_status emit_collected(kp_jscan *s, kp_jscan_type type, uint64_t end, kp_error *err)
 {
 	const unsigned char *text = s->keep_text ? (const unsigned char *)kp_buf_cstr(&s->text) : NULL;
-	return emit(s, type, s->tok_start, end, s->depth, text, s->keep_text ? s->text.len : 0, s->truncated, err);
+	return emit_text(s, type, s->tok_start, end, s->depth, text, s->keep_text ? s->text.len : 0, s->truncated,
+			 s->keep_text && s->nul, err);
 }
 
-/* Skips bytes that need no attention inside a string: eight at a time
- * while none of them is '"', '\\', a control character or non-ASCII (the
- * test can flag a plain byte after a special one; the byte loop settles it). */
+/* Skips bytes that need no attention inside a string: sixteen at a time
+ * with SSE2 (a signed compare below 0x20 flags control characters and
+ * non-ASCII bytes at once), else eight at a time while none of them is '"',
+ * '\\', a control character or non-ASCII (the test can flag a plain byte
+ * after a special one; the byte loop settles it). */
 static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *end)
 {
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+					       _mm_cmplt_epi8(v, space));
+		int m = _mm_movemask_epi8(special);
+		if (m)
+			return p + __builtin_ctz((unsigned)m);
+		p += 16;
+	}
+#else
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	while (end - p >= 8) {
 		uint64_t v;
@@ -124,6 +157,7 @@ static inline const unsigned char *skip_plain(const unsigned char *p, const unsi
 			break;
 		p += 8;
 	}
+#endif
 	while (p < end && !str_class[*p])
 		p++;
 	return p;
@@ -182,6 +216,8 @@ static void text_escape(kp_jscan *s, uint32_t cp)
 {
 	if (!s->keep_text)
 		return;
+	if (cp == 0)
+		s->nul = true;
 	if (s->hi && cp >= 0xDC00 && cp <= 0xDFFF) {
 		text_cp(s, 0x10000 + ((s->hi - 0xD800) << 10) + (cp - 0xDC00));
 		s->hi = 0;
@@ -202,6 +238,7 @@ static void start_token(kp_jscan *s, int tok, const unsigned char *p, bool keep_
 	s->tok_start = OFF(s, p);
 	s->keep_text = keep_text;
 	s->truncated = false;
+	s->nul = false;
 	kp_buf_reset(&s->text);
 }
 
@@ -293,7 +330,7 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 				p = q + 1;
 				continue;
 			}
-			start_token(s, T_STRING, p, s->is_key || s->want_text);
+			start_token(s, T_STRING, p, !s->quiet && (s->is_key || s->want_text));
 			s->sub = S_PLAIN;
 			s->hi = 0;
 			s->u8left = 0;
@@ -313,7 +350,7 @@ static kp_status scan_between(kp_jscan *s, const unsigned char **pp, const unsig
 		case '9':
 			if (!value_ok)
 				goto unexpected;
-			start_token(s, T_NUMBER, p, s->want_text);
+			start_token(s, T_NUMBER, p, s->want_text && !s->quiet);
 			s->sub = c == '-' ? N_MINUS : c == '0' ? N_ZERO : N_INT;
 			s->fresh = true; /* its text is copied only if the chunk ends first */
 			if (p + 1 == end && s->keep_text) {
@@ -666,6 +703,12 @@ uint64_t kp_jscan_pending_start(const kp_jscan *s) { return s->tok != T_NONE ? s
 uint64_t kp_jscan_offset(const kp_jscan *s) { return s->off; }
 
 void kp_jscan_set_text(kp_jscan *s, bool on) { s->want_text = on; }
+
+void kp_jscan_quiet(kp_jscan *s)
+{
+	if (s->at_begin && !s->quiet && s->depth > 0)
+		s->quiet = s->depth;
+}
 
 kp_status kp_jscan_buffer(const char *name, const kp_jscan_opts *opts, const char *data, size_t n, kp_jscan_fn fn,
 			  void *ud, kp_error *err)

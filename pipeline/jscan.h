@@ -55,6 +55,10 @@ typedef struct kp_jscan_token {
 	const char *text;
 	size_t len;
 	bool truncated;
+	/* The text may hold a NUL byte (it came from an escape, \u0000);
+	 * false: it holds none (a raw NUL is a control character, an error),
+	 * so a reader that cuts names at a NUL need not look for one. */
+	bool nul;
 } kp_jscan_token;
 
 /* Returns KP_OK to go on; anything else stops the scan, and feed/finish
@@ -94,6 +98,13 @@ uint64_t kp_jscan_offset(const kp_jscan *s);
  * drop the value after a member name needs none of its text, and a long
  * escaped string is then never copied. Keys always carry theirs. */
 void kp_jscan_set_text(kp_jscan *s, bool on);
+
+/* From a callback on an OBJECT_BEGIN or ARRAY_BEGIN token: the tokens
+ * inside that container are not handed over (nor their text kept); it is
+ * still scanned and checked as strictly, so an error in it is the same
+ * error. Its END is the next token the callback sees. A reader that drops
+ * a whole member (managedFields) pays for the scan and no more. */
+void kp_jscan_quiet(kp_jscan *s);
 
 /* Whole buffer in one call: new, feed, finish, free. */
 kp_status kp_jscan_buffer(const char *name, const kp_jscan_opts *opts, const char *data, size_t n, kp_jscan_fn fn,

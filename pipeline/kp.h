@@ -168,8 +168,15 @@ typedef struct kp_atomic_file {
 	kp_status status;
 	kp_error *err;
 	kp_writebehind wb;
+	bool drop; /* kp_atomic_drop_behind */
 } kp_atomic_file;
 kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err);
+/* After open: the file is written once and not read again soon (a live
+ * collection's objects/<resource>.json: the run reads the model, not the
+ * file), so what reached the disk is dropped from the page cache as the
+ * writing goes on, and the file reuses the same few MB of page cache
+ * instead of filling fresh memory (util.c's write-behind, drop true). */
+void kp_atomic_drop_behind(kp_atomic_file *f);
 kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n);
 kp_status kp_atomic_commit(kp_atomic_file *f);
 void kp_atomic_abort(kp_atomic_file *f);

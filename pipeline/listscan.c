@@ -28,11 +28,13 @@ typedef struct {
 struct kp_listscan {
 	kp_jscan *scan;
 	char *name, *key, *expected;
+	size_t key_len;
 	const kp_keep *keep;
 	kp_listscan_fn fn;
 	void *ud;
 	kp_jscan_fn tap;
 	void *tap_ud;
+	bool (*tap_skips)(void *tap_ud, int depth);
 	frame_t frames[LS_MAX_DEPTH + 1]; /* [depth] of each open container */
 	json_object *skeleton;
 	size_t index;
@@ -54,17 +56,25 @@ static kp_status nomem(kp_listscan *ls, kp_error *err)
 	return kp_fail(err, KP_ERR_NOMEM, "%s: out of memory", ls->name);
 }
 
-/* The filter entry keeping member name (len bytes), or NULL. */
-static const kp_keep *keep_match(const kp_keep *keep, const char *name, size_t len)
+/* The filter entry keeping member name (len bytes), or NULL. Compared a
+ * byte at a time against the entry's own text (no strlen: this runs for
+ * every member of every item); most members are told apart by their first
+ * byte. */
+static const kp_keep *keep_match(const kp_keep *keep, const char *name, size_t len, bool *exact)
 {
 	for (const kp_keep *k = keep; k->key; k++) {
-		if (len && k->key[0] != name[0] && k->key[0] != '*')
-			continue; /* most members are told apart by their first byte */
-		size_t kl = strlen(k->key);
-		if (kl && k->key[kl - 1] == '*') {
-			if (len >= kl - 1 && memcmp(name, k->key, kl - 1) == 0)
-				return k;
-		} else if (kl == len && memcmp(name, k->key, len) == 0) {
+		const char *e = k->key;
+		if (len && e[0] != name[0] && e[0] != '*')
+			continue;
+		size_t i = 0;
+		while (i < len && e[i] && e[i] == name[i] && !(e[i] == '*' && !e[i + 1]))
+			i++;
+		if (e[i] == '*' && !e[i + 1]) {
+			*exact = false; /* a prefix: what precedes the '*' matched */
+			return k;
+		}
+		if (i == len && !e[i]) {
+			*exact = true;
 			return k;
 		}
 	}
@@ -163,23 +173,23 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	if (t->type == KP_JS_KEY) {
 		const frame_t *f = &ls->frames[t->depth];
 		/* json-c keeps member names as C strings: cut at a NUL */
-		const char *nul = memchr(t->text, '\0', t->len);
+		const char *nul = t->nul ? memchr(t->text, '\0', t->len) : NULL;
 		size_t len = nul ? (size_t)(nul - t->text) : t->len;
 		ls->skip_next = false;
-		ls->next_is_array = f->role == F_SKEL && t->depth == 1 && len == strlen(ls->key) &&
+		ls->next_is_array = f->role == F_SKEL && t->depth == 1 && len == ls->key_len &&
 				    memcmp(t->text, ls->key, len) == 0;
 		ls->next_keep = NULL;
 		ls->next_const = NULL;
 		if (f->keep) {
-			const kp_keep *k = keep_match(f->keep, t->text, len);
+			bool exact = false;
+			const kp_keep *k = keep_match(f->keep, t->text, len, &exact);
 			if (!k) {
 				ls->skip_next = true;
 				kp_jscan_set_text(ls->scan, false); /* none of the value's text is wanted */
 				return KP_OK;
 			}
 			ls->next_keep = k->kids;
-			size_t kl = strlen(k->key);
-			if (kl == len && (!kl || k->key[kl - 1] != '*'))
+			if (exact)
 				ls->next_const = k->key; /* the filter's string serves as the name */
 		}
 		kp_buf_reset(&ls->keybuf);
@@ -207,9 +217,11 @@ static kp_status on_token(void *ud, const kp_jscan_token *t, kp_error *err)
 	if (in_object) {
 		if (ls->skip_next) {
 			ls->skip_next = false;
-			if (begin)
+			if (begin) {
 				ls->skip_depth = t->depth; /* text stays off to its end */
-			else
+				if (!ls->tap || (ls->tap_skips && ls->tap_skips(ls->tap_ud, t->depth)))
+					kp_jscan_quiet(ls->scan); /* nobody wants its inside */
+			} else
 				kp_jscan_set_text(ls->scan, true);
 			return KP_OK;
 		}
@@ -264,6 +276,7 @@ kp_listscan *kp_listscan_new(const char *name, const char *key, const char *expe
 	kp_listscan *ls = kp_xcalloc(1, sizeof(*ls));
 	ls->name = kp_xstrdup(name ? name : "JSON");
 	ls->key = kp_xstrdup(key);
+	ls->key_len = strlen(key);
 	ls->expected = kp_xstrdup(expected ? expected : "a JSON object");
 	ls->keep = keep;
 	ls->fn = fn;
@@ -300,7 +313,10 @@ void kp_listscan_set_tap(kp_listscan *ls, kp_jscan_fn tap, void *tap_ud)
 {
 	ls->tap = tap;
 	ls->tap_ud = tap_ud;
+	ls->tap_skips = NULL;
 }
+
+void kp_listscan_set_tap_skips(kp_listscan *ls, bool (*skips)(void *tap_ud, int depth)) { ls->tap_skips = skips; }
 
 /* jscan says "NAME:LINE:COL: what"; the loader has always said
  * "NAME:LINE:COL: malformed JSON: what". */

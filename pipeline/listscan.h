@@ -54,6 +54,11 @@ void kp_listscan_free(kp_listscan *ls);
 /* Every token of the scan is also handed to tap (before the reader sees
  * it), e.g. to a redacting copier of the same text: one scan for both. */
 void kp_listscan_set_tap(kp_listscan *ls, kp_jscan_fn tap, void *tap_ud);
+/* Whether the tap needs none of the tokens inside the container that has
+ * just begun at depth (it still wants its END). When the reader drops that
+ * container too, its inside is scanned quietly (kp_jscan_quiet): no token
+ * of it is handed to anyone. Without a tap, every dropped container is. */
+void kp_listscan_set_tap_skips(kp_listscan *ls, bool (*skips)(void *tap_ud, int depth));
 /* Scans the next n bytes (any split). A syntax error is KP_ERR_INPUT
  * "NAME:LINE:COLUMN: malformed JSON: what". */
 kp_status kp_listscan_feed(kp_listscan *ls, const char *data, size_t n, kp_error *err);

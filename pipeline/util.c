@@ -708,7 +708,8 @@ static kp_status atomic_put(kp_atomic_file *f, const char *data, size_t n)
 		}
 		off += (size_t)w;
 	}
-	(void)writebehind_note(f->fd, &f->wb, off, false);
+	if (writebehind_note(f->fd, &f->wb, off, f->drop) != 0 && !f->status)
+		f->status = kp_fail(f->err, KP_ERR_IO, "%s: write failed: %s", f->path, strerror(errno));
 	return f->status;
 }
 
@@ -734,6 +735,8 @@ kp_status kp_atomic_open(kp_atomic_file *f, const char *path, kp_error *err)
 	}
 	return KP_OK;
 }
+
+void kp_atomic_drop_behind(kp_atomic_file *f) { f->drop = true; }
 
 kp_status kp_atomic_write(kp_atomic_file *f, const char *data, size_t n)
 {
@@ -1393,21 +1396,44 @@ kp_status kp_json_write_file(const char *path, json_object *obj, kp_error *err)
 	return st;
 }
 
+/* The member of obj named by the n bytes at key. A small object (most of
+ * what the snapshot loader reads: a container, a toleration, a resource
+ * map) is searched in order, comparing names, which costs less than hashing
+ * the name; a bigger one through its hash table. Same answer either way
+ * (an object holds a name once). */
+static bool json_member(json_object *obj, const char *key, size_t n, json_object **out)
+{
+	struct lh_table *t = json_object_get_object(obj);
+	if (t && lh_table_length(t) <= 8) {
+		for (struct lh_entry *e = lh_table_head(t); e; e = lh_entry_next(e)) {
+			const char *k = (const char *)lh_entry_k(e);
+			if ((n == 0 || (k[0] == key[0] && strncmp(k, key, n) == 0)) && k[n] == '\0') {
+				*out = (json_object *)lh_entry_v(e);
+				return true;
+			}
+		}
+		return false;
+	}
+	char buf[256];
+	if (n >= sizeof(buf))
+		return false;
+	memcpy(buf, key, n);
+	buf[n] = '\0';
+	return json_object_object_get_ex(obj, buf, out);
+}
+
 json_object *kp_json_get(json_object *obj, const char *dotted)
 {
 	const char *p = dotted;
-	char key[256];
 	while (obj && *p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (n >= sizeof(key))
+		if (n >= 256)
 			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
 		if (!json_object_is_type(obj, json_type_object))
 			return NULL;
 		json_object *next = NULL;
-		if (!json_object_object_get_ex(obj, key, &next))
+		if (!json_member(obj, p, n, &next))
 			return NULL;
 		obj = next;
 		p = dot ? dot + 1 : p + n;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline/fault.h"
 #include "stages/collect/redact.h"
 #include "stages/collect/snapshot.h"
 
@@ -277,6 +278,7 @@ static void page_fresh(page_t *pg)
 	pg->items_out = pg->items_mark;
 	pg->copier = kp_redactor_new_page(pg->gv, pg->kind, &pg->items_out);
 	kp_listscan_set_tap(pg->ls, kp_redactor_token, pg->copier);
+	kp_listscan_set_tap_skips(pg->ls, kp_redactor_skips);
 	kp_buf_reset(&pg->out);
 }
 
@@ -292,6 +294,315 @@ static kp_status page_data(void *ud, const char *p, size_t n, kp_error *err)
 }
 
 static void page_reset(void *ud) { page_fresh(ud); }
+
+/* ---- a page fetched on a second thread while this one parses it ----
+ *
+ * Receiving a page (recv, TLS decryption: a tenth of a page's cost) runs on
+ * a fetch thread; the list's thread parses what it hands over, in order,
+ * through a few slots of up to FETCH_BATCH bytes (each chunk copied once). The sink's calls reach the
+ * page exactly as they would have on one thread: data and reset, in order.
+ * When the parse fails, the fetch is stopped (its next chunk is refused)
+ * and the page's status is the parse's, as when the sink refused it on one
+ * thread. The fault-injection build fetches on the list's thread
+ * (KP_THREADS: its failures are counted in call order). */
+
+#define FETCH_SLOTS 8
+#define FETCH_BATCH (256u << 10) /* bytes handed over at once (chunks come in TLS records of 16 KB) */
+
+typedef struct {
+	char *data;
+	size_t len, cap;
+	bool reset; /* the attempt failed after its first bytes: start the page again */
+} fetch_slot;
+
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	fetch_slot slots[FETCH_SLOTS];
+	int head, count;
+	fetch_slot *filling; /* the fetch thread's, not handed over yet */
+	bool done;      /* the fetch has returned */
+	kp_status stop; /* the parse failed: refuse what comes next */
+	/* the request and what it gave */
+	kp_http_client *http;
+	const char *path;
+	bool next_page;
+	kp_status st;
+	kp_error err;
+	kp_http_result res;
+} fetch_pipe;
+
+/* A free slot for the fetch thread, or NULL when the parse has stopped. */
+static fetch_slot *fetch_slot_free(fetch_pipe *fp)
+{
+	pthread_mutex_lock(&fp->mu);
+	while (fp->count == FETCH_SLOTS && !fp->stop)
+		pthread_cond_wait(&fp->cv, &fp->mu);
+	fetch_slot *sl = fp->stop ? NULL : &fp->slots[(fp->head + fp->count) % FETCH_SLOTS];
+	pthread_mutex_unlock(&fp->mu);
+	if (sl) {
+		sl->len = 0;
+		sl->reset = false;
+	}
+	return sl;
+}
+
+/* Hands the slot being filled over to the parse. */
+static void fetch_post(fetch_pipe *fp)
+{
+	if (!fp->filling)
+		return;
+	fp->filling = NULL;
+	pthread_mutex_lock(&fp->mu);
+	fp->count++;
+	pthread_cond_broadcast(&fp->cv);
+	pthread_mutex_unlock(&fp->mu);
+}
+
+static kp_status fetch_data(void *ud, const char *p, size_t n, kp_error *err)
+{
+	fetch_pipe *fp = ud;
+	if (!fp->filling && !(fp->filling = fetch_slot_free(fp))) /* the parse failed: its status is the page's */
+		return kp_fail(err, fp->stop, "the page's parse stopped");
+	fetch_slot *sl = fp->filling;
+	if (sl->cap < sl->len + n) { /* outside the lock: an allocation failure unwinds this thread */
+		size_t cap = sl->len + n > FETCH_BATCH ? sl->len + n : FETCH_BATCH;
+		sl->data = kp_xrealloc(sl->data, cap);
+		sl->cap = cap;
+	}
+	memcpy(sl->data + sl->len, p, n);
+	sl->len += n;
+	if (sl->len >= FETCH_BATCH)
+		fetch_post(fp);
+	return KP_OK;
+}
+
+static void fetch_reset(void *ud)
+{
+	fetch_pipe *fp = ud;
+	fetch_post(fp); /* what came before the reset is parsed first, as on one thread */
+	if (!(fp->filling = fetch_slot_free(fp)))
+		return;
+	fp->filling->reset = true;
+	fetch_post(fp);
+}
+
+static kp_status fetch_run(void *arg, kp_error *err)
+{
+	fetch_pipe *fp = arg;
+	kp_http_sink sink = {NULL, fetch_data, fetch_reset, fp};
+	/* the rate limit paces a list's first page; the next ones follow
+	 * as fast as the server answers (kp_http_get_next_page) */
+	return (fp->next_page ? kp_http_get_next_page : kp_http_get)(fp->http, fp->path, "application/json", &sink,
+								     &fp->res, err);
+}
+
+static void *fetch_thread(void *arg)
+{
+	fetch_pipe *fp = arg;
+	kp_status st = kp_nomem_guard(fetch_run, fp, &fp->err);
+	fetch_post(fp); /* the last bytes */
+	pthread_mutex_lock(&fp->mu);
+	fp->st = st;
+	fp->done = true;
+	pthread_cond_broadcast(&fp->cv);
+	pthread_mutex_unlock(&fp->mu);
+	return NULL;
+}
+
+/* GET path into the page: as kp_http_get(_next_page) with the page's sink. */
+static kp_status fetch_page(kp_kube *kc, page_t *pg, const char *path, bool next_page, kp_http_result *res,
+			    kp_error *err)
+{
+	kp_http_sink sink = {NULL, page_data, page_reset, pg};
+	if (!KP_THREADS)
+		return (next_page ? kp_http_get_next_page : kp_http_get)(kc->http, path, "application/json", &sink, res,
+									   err);
+	fetch_pipe *fp = kp_xcalloc(1, sizeof(*fp));
+	pthread_mutex_init(&fp->mu, NULL);
+	pthread_cond_init(&fp->cv, NULL);
+	fp->http = kc->http;
+	fp->path = path;
+	fp->next_page = next_page;
+	pthread_t t;
+	if (pthread_create(&t, NULL, fetch_thread, fp) != 0) {
+		pthread_cond_destroy(&fp->cv);
+		pthread_mutex_destroy(&fp->mu);
+		free(fp);
+		return (next_page ? kp_http_get_next_page : kp_http_get)(kc->http, path, "application/json", &sink, res,
+									   err);
+	}
+	kp_status parse = KP_OK;
+	for (;;) {
+		pthread_mutex_lock(&fp->mu);
+		while (!fp->count && !fp->done)
+			pthread_cond_wait(&fp->cv, &fp->mu);
+		if (!fp->count) {
+			pthread_mutex_unlock(&fp->mu);
+			break;
+		}
+		fetch_slot *sl = &fp->slots[fp->head];
+		pthread_mutex_unlock(&fp->mu);
+		if (!parse && sl->reset)
+			page_reset(pg);
+		else if (!parse)
+			parse = page_data(pg, sl->data, sl->len, err);
+		pthread_mutex_lock(&fp->mu);
+		fp->head = (fp->head + 1) % FETCH_SLOTS;
+		fp->count--;
+		if (parse)
+			fp->stop = parse;
+		pthread_cond_broadcast(&fp->cv);
+		pthread_mutex_unlock(&fp->mu);
+	}
+	pthread_join(t, NULL);
+	*res = fp->res;
+	kp_status st = fp->st;
+	if (parse)
+		st = parse; /* err is the parse's */
+	else if (st && err)
+		*err = fp->err;
+	for (int i = 0; i < FETCH_SLOTS; i++)
+		free(fp->slots[i].data);
+	pthread_cond_destroy(&fp->cv);
+	pthread_mutex_destroy(&fp->mu);
+	free(fp);
+	return st;
+}
+
+/* ---- a list's pages written on a second thread ----
+ *
+ * A page's copy goes to the list's file while the next page is read: the
+ * list's thread hands its buffer over (swapped with the one written last,
+ * no copy) and goes on. The first failure sticks: the next hand-over and
+ * the end return it, with the atomic file's message (held by the writer
+ * while it writes, so the list's err is never written by two threads). The
+ * fault-injection build writes on the list's thread. */
+typedef struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	kp_atomic_file *f;
+	kp_error *list_err; /* the list's: f->err while nothing is being written by the thread */
+	kp_error err;       /* f->err while the thread writes */
+	kp_buf buf;         /* the page being written */
+	bool busy, quit, threaded;
+	kp_status st;
+	pthread_t t;
+} page_writer;
+
+static kp_status writer_write(void *arg, kp_error *err)
+{
+	(void)err; /* f->err, the writer's */
+	page_writer *w = arg;
+	return kp_atomic_write(w->f, w->buf.data ? w->buf.data : "", w->buf.len);
+}
+
+static void *writer_thread(void *arg)
+{
+	page_writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		/* the list's thread does not touch f meanwhile; an allocation
+		 * failing (a small page is gathered in f's buffer) unwinds here */
+		kp_error nomem = {0};
+		kp_status st = kp_nomem_guard(writer_write, w, &nomem);
+		pthread_mutex_lock(&w->mu);
+		if (st && !w->st) {
+			w->st = st;
+			if (nomem.status)
+				w->err = nomem;
+		}
+		w->busy = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void writer_start(page_writer *w, kp_atomic_file *f, kp_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->f = f;
+	w->list_err = err;
+	kp_buf_init(&w->buf);
+	if (!KP_THREADS)
+		return;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->threaded = pthread_create(&w->t, NULL, writer_thread, w) == 0;
+	if (!w->threaded) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+	}
+}
+
+/* Waits until nothing is being written: the first failure, if any (its
+ * message in w->err). f is the list thread's until the next writer_put. */
+static kp_status writer_sync(page_writer *w)
+{
+	if (!w->threaded)
+		return KP_OK; /* written at once (writer_put) */
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	kp_status st = w->st;
+	pthread_mutex_unlock(&w->mu);
+	return st;
+}
+
+/* The page's copy to the file; *out is left empty (it holds the buffer
+ * written last). A failure of this write or of the one before is
+ * returned with its message in the list's err. */
+static kp_status writer_put(page_writer *w, kp_buf *out)
+{
+	if (!w->threaded) {
+		kp_status st = kp_atomic_write(w->f, out->data ? out->data : "", out->len);
+		kp_buf_reset(out);
+		return st;
+	}
+	kp_status st = writer_sync(w);
+	if (st) {
+		*w->list_err = w->err;
+		return st;
+	}
+	w->f->err = &w->err; /* the writer's while it writes */
+	kp_buf t = w->buf;
+	w->buf = *out;
+	*out = t;
+	kp_buf_reset(out);
+	pthread_mutex_lock(&w->mu);
+	w->busy = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return KP_OK;
+}
+
+/* Everything written, the thread gone, f the list thread's again (with
+ * the list's err). The first failure, its message in *err_out. */
+static kp_status writer_end(page_writer *w, kp_error *err_out)
+{
+	kp_status st = writer_sync(w);
+	if (w->threaded) {
+		pthread_mutex_lock(&w->mu);
+		w->quit = true;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->t, NULL);
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		w->f->err = w->list_err;
+		w->threaded = false;
+	}
+	if (st)
+		*err_out = w->err;
+	kp_buf_release(&w->buf);
+	return st;
+}
 
 /* Why a list was not collected, recorded in the model. */
 static void not_collected(kp_cluster *c, kp_resource r, const char *reason)
@@ -325,6 +636,8 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 	kp_buf_init(&cont);
 	kp_status s = KP_OK;
 	int page_attempts = 0;
+	page_writer wr;
+	writer_start(&wr, f, err);
 	for (;;) {
 		kp_buf_reset(&path);
 		kp_buf_printf(&path, "%s?limit=%ld", base_path, kc->page_size);
@@ -336,9 +649,8 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		pg.name = kp_xasprintf("GET %s (page %d)", base_path, st->pages + 1);
 		pg.items_mark = pg.items_out;
 		page_fresh(&pg);
-		kp_http_sink sink = {NULL, page_data, page_reset, &pg};
 		kp_http_result res;
-		s = kp_http_get(kc->http, kp_buf_cstr(&path), "application/json", &sink, &res, err);
+		s = fetch_page(kc, &pg, kp_buf_cstr(&path), cont.len > 0, &res, err);
 		st->attempts += res.attempts;
 		st->bytes += res.bytes;
 		if (s == KP_ERR_NETWORK) { /* retries ran out without an answer */
@@ -375,8 +687,11 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 				break;
 			}
 			kp_list_reader_restart(lr);
+			(void)writer_sync(&wr); /* nothing in flight: a failed write sticks (writer_put) */
 			kp_atomic_abort(f);
 			s = kp_atomic_open(f, file, err);
+			if (!s)
+				kp_atomic_drop_behind(f);
 			kp_buf_reset(&cont);
 			pg.items_out = 0;
 			st->pages = 0;
@@ -398,7 +713,7 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		kp_http_result_release(&res);
 		page_attempts = 0;
 		st->pages++;
-		s = kp_atomic_write(f, pg.out.data ? pg.out.data : "", pg.out.len);
+		s = writer_put(&wr, &pg.out);
 		const char *next = kp_json_str(kp_json_get(skel, "metadata"), "continue");
 		kp_buf_reset(&cont);
 		if (next && *next)
@@ -406,6 +721,12 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		json_object_put(skel);
 		if (s || !cont.len)
 			break;
+	}
+	kp_error werr = {0};
+	kp_status ws = writer_end(&wr, &werr);
+	if (!s && ws) { /* a page's write failed (the last one's, or with the list cut short) */
+		*err = werr;
+		s = ws;
 	}
 	kp_redactor_free(pg.copier);
 	kp_buf_release(&pg.out);
@@ -452,8 +773,10 @@ kp_status kp_kube_list(kp_kube *kc, kp_cluster *c, kp_resource r, const char *ob
 	char *path = kp_path_join(objects_dir, rel);
 	kp_atomic_file f;
 	kp_status s = kp_atomic_open(&f, path, err);
-	if (!s)
+	if (!s) {
+		kp_atomic_drop_behind(&f); /* the run reads the model, not the file */
 		s = kp_atomic_write(&f, "{\"apiVersion\":\"v1\",\"items\":[\n", 29);
+	}
 	kp_list_reader *lr = kp_list_reader_new(c, r);
 	list_stats st = {0};
 	double t0 = kp_monotonic_seconds();

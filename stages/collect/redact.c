@@ -70,7 +70,7 @@ static unsigned char classify_key(unsigned char parent, const kp_jscan_token *t)
 	/* A name with an escaped NUL ("value\u0000x") is cut there by
 	 * readers that keep names as C strings (json-c): so is it here. */
 	size_t len = t->len;
-	const char *nul = memchr(t->text, '\0', len);
+	const char *nul = t->nul ? memchr(t->text, '\0', len) : NULL;
 	if (nul)
 		len = (size_t)(nul - t->text);
 	switch (len) {
@@ -260,11 +260,16 @@ static kp_status page_token(kp_redactor *r, const kp_jscan_token *t, bool *done,
 			return st;
 		bool comma = r->members[d] > 0;
 		if (!r->saw_api && r->api_version) {
-			kp_buf_printf(r->out, "%s\"apiVersion\":\"%s\"", comma ? "," : "", r->api_version);
+			kp_buf_puts(r->out, comma ? ",\"apiVersion\":\"" : "\"apiVersion\":\"");
+			kp_buf_puts(r->out, r->api_version);
+			kp_buf_putc(r->out, '"');
 			comma = true;
 		}
-		if (!r->saw_kind && r->kind)
-			kp_buf_printf(r->out, "%s\"kind\":\"%s\"", comma ? "," : "", r->kind);
+		if (!r->saw_kind && r->kind) {
+			kp_buf_puts(r->out, comma ? ",\"kind\":\"" : "\"kind\":\"");
+			kp_buf_puts(r->out, r->kind);
+			kp_buf_putc(r->out, '"');
+		}
 		if ((st = write_to(r, t->end, err)))
 			return st;
 		r->copying = false;
@@ -363,6 +368,12 @@ kp_status kp_redactor_token(void *ud, const kp_jscan_token *t, kp_error *err)
 		role = R_METADATA;
 	r->roles[t->depth] = role;
 	return KP_OK;
+}
+
+bool kp_redactor_skips(void *ud, int depth)
+{
+	const kp_redactor *r = ud;
+	return r->skip_depth == depth || (r->page && r->drop_depth == depth);
 }
 
 kp_redactor *kp_redactor_new(const char *name)

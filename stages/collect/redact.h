@@ -94,6 +94,10 @@ typedef struct {
 /* A redactor with no scanner: feed it tokens with kp_redactor_token. */
 kp_redactor *kp_redactor_new_recorder(kp_redact_plan *plan);
 kp_status kp_redactor_token(void *redactor, const kp_jscan_token *t, kp_error *err); /* a kp_jscan_fn */
+/* Whether the redactor needs none of the tokens inside the container that
+ * has just begun at depth: one it replaces whole, or a member a page copier
+ * leaves out (kp_listscan_set_tap_skips). */
+bool kp_redactor_skips(void *redactor, int depth);
 void kp_redact_plan_release(kp_redact_plan *p);
 /* Whether two stats are of the same file, unchanged (what a plan checks). */
 bool kp_redact_same_file(const struct stat *a, const struct stat *b);

@@ -467,6 +467,22 @@ static kp_status parse_quantity(ctx_t *x, json_object *res, const char *key, con
 }
 #undef QFIELD
 
+/* a, b, c and d (NULL: none) joined into buf (size bytes, cut as snprintf
+ * cuts; none of them may point into buf): field names for messages are
+ * built for every container of every pod, and printf showed in profiles */
+static char *fieldcat(char *buf, size_t size, const char *a, const char *b, const char *c, const char *d)
+{
+	size_t n = 0;
+	const char *parts[4] = {a, b, c, d};
+	for (int i = 0; i < 4 && parts[i]; i++) {
+		size_t l = strnlen(parts[i], size - 1 - n);
+		memcpy(buf + n, parts[i], l);
+		n += l;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefix, const char *key, bool init,
 				  kp_podspec *ps, size_t *filled)
 {
@@ -479,16 +495,23 @@ static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefi
 	for (size_t i = 0; i < n; i++) {
 		json_object *ct = json_object_array_get_idx(arr, i);
 		kp_container *k = &ps->containers[(*filled)++];
-		char field[200];
-		snprintf(field, sizeof(field), "%s.%s[%zu]", prefix, key, i);
+		char field[200], at[32];
+		at[sizeof(at) - 1] = '\0';
+		char *d = &at[sizeof(at) - 1];
+		*--d = ']';
+		size_t v = i;
+		do
+			*--d = (char)('0' + v % 10);
+		while ((v /= 10) > 0);
+		*--d = '[';
+		fieldcat(field, sizeof(field), prefix, ".", key, d); /* "%s.%s[%zu]" */
 		const char *name = jstr(x, ct, "name");
 		if (!name) {
 			char f2[220];
-			snprintf(f2, sizeof(f2), "%s.name", field);
-			return bad(x, f2, "missing or not a string");
+			return bad(x, fieldcat(f2, sizeof(f2), field, ".name", NULL, NULL), "missing or not a string");
 		}
 		char nf[220];
-		snprintf(nf, sizeof(nf), "%s.name", field);
+		fieldcat(nf, sizeof(nf), field, ".name", NULL, NULL);
 		if (has_nul(ct, "name"))
 			return bad(x, nf, KP_NUL_MSG);
 		kp_status ns = check_name_as(x, nf, name, KP_NAME_LABEL);
@@ -502,11 +525,11 @@ static kp_status parse_containers(ctx_t *x, json_object *spec, const char *prefi
 		json_object *req = kp_json_get(ct, "resources.requests");
 		json_object *lim = kp_json_get(ct, "resources.limits");
 		kp_status s;
-		snprintf(rf, sizeof(rf), "%s.resources.requests", field);
+		fieldcat(rf, sizeof(rf), field, ".resources.requests", NULL, NULL);
 		if ((s = parse_quantity(x, req, "cpu", rf, true, &k->cpu_request_m)) ||
 		    (s = parse_quantity(x, req, "memory", rf, false, &k->mem_request_b)))
 			return s;
-		snprintf(rf, sizeof(rf), "%s.resources.limits", field);
+		fieldcat(rf, sizeof(rf), field, ".resources.limits", NULL, NULL);
 		if ((s = parse_quantity(x, lim, "cpu", rf, true, &k->cpu_limit_m)) ||
 		    (s = parse_quantity(x, lim, "memory", rf, false, &k->mem_limit_b)))
 			return s;
@@ -603,15 +626,18 @@ static kp_status parse_podspec(ctx_t *x, json_object *spec, const char *prefix, 
 	ps->node_name = str_at(x, spec, "nodeName");
 	if (ps->node_name && !*ps->node_name)
 		ps->node_name = NULL; /* "" is not scheduled yet, as absent */
-	char nnf[200];
-	snprintf(nnf, sizeof(nnf), "%s.nodeName", prefix);
+	/* field names for messages, joined without printf (once per pod) */
+	char nnf[200], nsf[200];
+	size_t pl = strnlen(prefix, sizeof(nnf) - 16);
+	memcpy(nnf, prefix, pl);
+	memcpy(nnf + pl, ".nodeName", sizeof(".nodeName"));
+	memcpy(nsf, prefix, pl);
+	memcpy(nsf + pl, ".nodeSelector", sizeof(".nodeSelector"));
 	if (ps->node_name && !has_nul(spec, "nodeName")) {
 		kp_status nk = check_name_as(x, nnf, ps->node_name, KP_NAME_SUBDOMAIN);
 		if (nk)
 			return nk;
 	}
-	char nsf[200];
-	snprintf(nsf, sizeof(nsf), "%s.nodeSelector", prefix);
 	kp_status ks = copy_kv(x, kp_json_get(spec, "nodeSelector"), true, nsf, true, &ps->node_selector,
 			       &ps->nnode_selector);
 	if (ks)
@@ -1429,6 +1455,7 @@ static kp_status load_list(kp_cluster *c, const char *dir, kp_resource r, kp_red
 	if (identified) {
 		rec = kp_redactor_new_recorder(plan);
 		kp_listscan_set_tap(ls, kp_redactor_token, rec);
+		kp_listscan_set_tap_skips(ls, kp_redactor_skips);
 	}
 	kp_status s = kp_listscan_read_file(ls, path, err);
 	if (!s)
@@ -1974,10 +2001,14 @@ static void resolve(kp_cluster *c)
 		make_key(&key, kp_workload_kind_name(w->wkind), w->meta.namespace_, w->meta.name);
 		index_put(&wl, &c->arena, key.data, i);
 	}
-	index_init(&pods, c->pods.len);
+	/* pods by name, for the usage entries: none without usage (150,000
+	 * keys not built) */
+	index_init(&pods, c->usage.len ? c->pods.len : 0);
 	for (size_t i = 0; i < c->pods.len; i++) {
 		kp_pod *p = &c->pods.items[i];
 		p->workload = resolve_owner(c, &wl, &key, p->meta.namespace_, p->meta.owner_kind, p->meta.owner_name);
+		if (!c->usage.len)
+			continue;
 		make_key(&key, "Pod", p->meta.namespace_, p->meta.name);
 		index_put(&pods, &c->arena, key.data, i);
 	}

@@ -679,6 +679,19 @@ check "kube.retries=2: two attempts on pods, then not collected" bash -c "
 krun qps -- --kubeconfig "$K/token.yaml" --quiet --set kube.qps=10 --set kube.burst=1
 expect_rc qps 3
 [ $MS -ge 1500 ] && ok "kube.qps=10 kube.burst=1: ~18 requests take over 1.5 s (${MS} ms)" || not_ok "kube.qps=10 kube.burst=1: ~18 requests take over 1.5 s, took ${MS} ms"
+# a list's next pages are not paced (http.h, kp_http_get_next_page): the
+# first pages and discovery are, one every 100 ms
+from=$(lines "$L/main.jsonl")
+krun qps-pages -- --kubeconfig "$K/token.yaml" --quiet --set kube.qps=10 --set kube.burst=1 --set kube.page_size=2
+expect_rc qps-pages 3
+read -r n_first n_next < <($PY -c "
+import json
+ls = [json.loads(l) for l in open('$L/main.jsonl').readlines()[$from:]]
+nxt = sum(1 for r in ls if 'continue=' in (r.get('query') or ''))
+print(len(ls) - nxt, nxt)")
+[ "$n_next" -gt 10 ] && [ $MS -ge $(((n_first - 1) * 100 - 50)) ] && [ $MS -lt $(((n_first + n_next - 1) * 100)) ] &&
+	ok "kube.qps=10 kube.burst=1, pages of 2: $n_first first requests paced, $n_next next pages not (${MS} ms)" ||
+	not_ok "kube.qps=10 kube.burst=1, pages of 2: $n_first first requests paced, $n_next next pages not: took ${MS} ms"
 
 # =================================================== 3. only GET, never secrets
 check "every request of every kopilot and kubectl run above was a GET, none named secrets" $CHECK readonly "$L"/*.jsonl

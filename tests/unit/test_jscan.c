@@ -373,3 +373,116 @@ Test(jscan, text_can_be_switched_off_for_a_value)
 		kp_buf_release(&x.seen);
 	}
 }
+
+/* kp_jscan_quiet: called on the BEGIN that follows the key "q", the tokens
+ * inside that container are not handed over, its END is; the scan checks
+ * the inside as strictly (the same error, at the same place), and text
+ * comes back after it; chunking changes nothing. */
+typedef struct {
+	kp_jscan *s;
+	kp_buf out;
+	bool next_quiet;
+} js_quieter;
+
+static kp_status js_quiet_cb(void *ud, const kp_jscan_token *t, kp_error *err)
+{
+	js_quieter *x = ud;
+	if ((t->type == KP_JS_OBJECT_BEGIN || t->type == KP_JS_ARRAY_BEGIN) && x->next_quiet)
+		kp_jscan_quiet(x->s);
+	x->next_quiet = t->type == KP_JS_KEY && t->len == 1 && t->text[0] == 'q';
+	if (t->type != KP_JS_OBJECT_BEGIN && t->type != KP_JS_ARRAY_BEGIN)
+		kp_jscan_quiet(x->s); /* not a BEGIN: ignored */
+	return js_record(&x->out, t, err);
+}
+
+static char *js_quiet_scan(const char *text, size_t piece)
+{
+	js_quieter x = {0};
+	kp_buf_init(&x.out);
+	kp_jscan_opts o = {.text = true};
+	x.s = kp_jscan_new("t.json", &o, js_quiet_cb, &x);
+	kp_error err = {0};
+	size_t n = strlen(text);
+	kp_status st = KP_OK;
+	for (size_t off = 0; off < n && !st; off += piece ? piece : n)
+		st = kp_jscan_feed(x.s, text + off, piece && n - off > piece ? piece : n - off, &err);
+	if (!st)
+		st = kp_jscan_finish(x.s, &err);
+	kp_jscan_free(x.s);
+	if (st) {
+		kp_buf_reset(&x.out);
+		kp_buf_printf(&x.out, "ERROR: %s", err.msg);
+	}
+	kp_buf_puts(&x.out, "");
+	return kp_buf_detach(&x.out);
+}
+
+Test(jscan, quiet_containers)
+{
+	const char *doc = "{\"a\":1,\"q\":{\"x\":[1,{\"y\":\"z\\u00e9\"}],\"w\":{}},\"b\":\"c\",\"q\":[[],2],\"q\":3}";
+	const char *want = "{ 1 0-1\n"
+			   "KEY 1 1-4 a\n"
+			   "NUM 1 5-6 1\n"
+			   "KEY 1 7-10 q\n"
+			   "{ 2 11-12\n"
+			   "} 2 42-43\n"
+			   "KEY 1 44-47 b\n"
+			   "STR 1 48-51 c\n"
+			   "KEY 1 52-55 q\n"
+			   "[ 2 56-57\n"
+			   "] 2 61-62\n"
+			   "KEY 1 63-66 q\n"
+			   "NUM 1 67-68 3\n"
+			   "} 1 68-69\n";
+	for (size_t piece = 0; piece <= strlen(doc); piece++) {
+		char *r = js_quiet_scan(doc, piece);
+		cr_expect(strcmp(r, want) == 0, "pieces of %zu:\n%s", piece, r);
+		free(r);
+	}
+	/* errors inside a quiet container: what the plain scan says */
+	static const char *const bad[] = {
+		"{\"q\":{\"x\":[1,]}}", "{\"q\":[01]}", "{\"q\":[\"a\tb\"]}", "{\"q\":{\"x\":\"\\u12G4\"}}",
+		"{\"q\":[\"\xc3\x28\"]}", "{\"q\":[tru]}", "{\"q\":{\"x\":1]}", "{\"q\":[1e+]}", "{\"q\":[\"abc",
+		"{\"q\":{\n\"a\":\n-}}", "{\"q\":[[[",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *plain = js_whole(bad[i]);
+		cr_assert(strncmp(plain, "ERROR: ", 7) == 0, "%s: %s", bad[i], plain);
+		for (size_t piece = 0; piece <= strlen(bad[i]); piece++) {
+			char *r = js_quiet_scan(bad[i], piece);
+			cr_expect_str_eq(r, plain, "%s in pieces of %zu", bad[i], piece);
+			free(r);
+		}
+		free(plain);
+	}
+}
+
+/* token.nul: set when an escape put a NUL in the text, whatever the
+ * chunking; a plain or otherwise escaped text has none. */
+static kp_status js_nul_cb(void *ud, const kp_jscan_token *t, kp_error *err)
+{
+	(void)err;
+	kp_buf *b = ud;
+	if (t->type == KP_JS_KEY || t->type == KP_JS_STRING)
+		kp_buf_puts(b, t->nul ? "1" : (t->text && memchr(t->text, '\0', t->len)) ? "X" : "0");
+	return KP_OK;
+}
+
+Test(jscan, nul_flag)
+{
+	const char *doc = "{\"a\\u0000b\":\"plain\",\"c\\n\":\"x\\u0000\",\"\\u00e9\":\"\\u0000\"}";
+	for (size_t piece = 1; piece <= strlen(doc); piece++) {
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_jscan_opts o = {.text = true};
+		kp_jscan *s = kp_jscan_new("t", &o, js_nul_cb, &b);
+		kp_error err = {0};
+		for (size_t off = 0; off < strlen(doc); off += piece)
+			cr_assert_eq(kp_jscan_feed(s, doc + off, strlen(doc) - off < piece ? strlen(doc) - off : piece, &err),
+				     KP_OK, "%s", err.msg);
+		cr_assert_eq(kp_jscan_finish(s, &err), KP_OK, "%s", err.msg);
+		cr_expect_str_eq(kp_buf_cstr(&b), "100101", "pieces of %zu", piece);
+		kp_jscan_free(s);
+		kp_buf_release(&b);
+	}
+}
