@@ -7,8 +7,12 @@
  * read-only). The answer goes to stdout; what was proposed but not run,
  * to stderr and RUN/proposals.json.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +69,14 @@ static int run_pipeline(kp_opts *o, const char *out)
  * questions on the same run (which keep what kopilot approve recorded) */
 static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_error *err)
 {
+	/* questions answered at once on one run (kopilot serve, the MCP server)
+	 * each add theirs: read, merge and write under an exclusive lock */
+	char *lock_path = kp_path_join(run, ".proposals.lock");
+	int lfd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock_path);
+	if (lfd >= 0)
+		while (flock(lfd, LOCK_EX) < 0 && errno == EINTR)
+			;
 	char *path = kp_path_join(run, "proposals.json");
 	json_object *doc = NULL;
 	kp_error ignored = {0};
@@ -97,7 +109,58 @@ static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_er
 	kp_status s = kp_json_write_file(path, doc, err);
 	free(path);
 	json_object_put(doc);
+	if (lfd >= 0)
+		close(lfd); /* and the lock with it */
 	return s;
+}
+
+static json_object *proposal_json(const kp_proposal *p)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(p->id));
+	json_object_object_add(o, "command", json_object_new_string(p->command));
+	json_object_object_add(o, "skill", json_object_new_string(p->skill));
+	json_object_object_add(o, "risk", json_object_new_string(kp_risk_name(p->risk)));
+	json_object_object_add(o, "destructive", json_object_new_boolean(p->destructive));
+	json_object_object_add(o, "blocked", json_object_new_boolean(p->blocked));
+	json_object_object_add(o, "reason", json_object_new_string(p->reason));
+	return o;
+}
+
+/* -o json: the answer and what it took, for programs (kopilot's own
+ * servers read this) */
+static void print_json(const kp_agent_answer *ans, const kp_agent_env *env, kp_llm *llm, const char *routed,
+		       const char *run, bool private_run)
+{
+	json_object *d = json_object_new_object();
+	json_object_object_add(d, "answer", json_object_new_string(ans->text));
+	json_object *sk = json_object_new_array();
+	for (size_t i = 0; i < ans->nskills; i++)
+		json_object_array_add(sk, json_object_new_string(ans->skills[i]));
+	json_object_object_add(d, "skills", sk);
+	json_object_object_add(d, "routed_by", json_object_new_string(routed));
+	json_object *props = json_object_new_array();
+	for (size_t i = 0; i < env->proposals.len; i++)
+		json_object_array_add(props, proposal_json(&env->proposals.items[i]));
+	json_object_object_add(d, "proposals", props);
+	json_object *u = json_object_new_object();
+	json_object_object_add(u, "provider_model", json_object_new_string(kp_llm_label(llm)));
+	json_object_object_add(u, "model_calls", json_object_new_int64(ans->tokens.calls));
+	json_object_object_add(u, "in_tokens", json_object_new_int64(ans->tokens.in_tokens));
+	json_object_object_add(u, "out_tokens", json_object_new_int64(ans->tokens.out_tokens));
+	json_object *dec = json_object_new_object();
+	for (int i = 0; i < 4; i++)
+		if (env->decisions[i])
+			json_object_object_add(dec, kp_decision_names[i], json_object_new_int64(env->decisions[i]));
+	json_object_object_add(u, "command_decisions", dec);
+	json_object_object_add(d, "usage", u);
+	json_object_object_add(d, "score", ans->score >= 0 ? json_object_new_int(ans->score) : NULL);
+	json_object_object_add(d, "replans", json_object_new_int(ans->replans));
+	json_object_object_add(d, "step_limit", json_object_new_boolean(ans->step_limit));
+	json_object_object_add(d, "run", private_run ? NULL : json_object_new_string(run));
+	puts(json_object_to_json_string_ext(d, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(d);
 }
 
 /* the supervisor on the question, over run; the exit code */
@@ -158,6 +221,9 @@ static int answer(kp_opts *o, kp_llm *llm, const kp_skills *skills, const char *
 	if (s) {
 		fprintf(stderr, "kopilot ask: no answer: %s\n", err.msg);
 		rc = KP_EXIT_FAILED;
+	} else if (o->output == KP_OUTPUT_JSON) {
+		print_json(&ans, &env, llm,
+			   one ? "skill" : ans.routed_by_keywords ? "keywords" : "model", run, private_run);
 	} else {
 		fputs(ans.text, stdout);
 		if (ans.text[0] && ans.text[strlen(ans.text) - 1] != '\n')
@@ -232,6 +298,12 @@ int cmd_ask(int argc, char **argv)
 	if (!*q) {
 		fprintf(stderr, "kopilot ask: expected a question, e.g. kopilot ask \"Which deployments in staging are "
 				"over-provisioned?\" (see kopilot ask --help)\n");
+		kp_opts_release(&o);
+		return KP_EXIT_USAGE;
+	}
+	if (o.output_str && o.output != KP_OUTPUT_JSON && o.output != KP_OUTPUT_TABLE) {
+		fprintf(stderr, "kopilot ask: -o %s: ask prints the answer as text, or with -o json as a JSON object\n",
+			o.output_str);
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}

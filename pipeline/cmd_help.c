@@ -188,7 +188,7 @@ static const struct help {
 	{"ask",
 	 "usage: kopilot ask \"QUESTION\" [--run RUN | --snapshot DIR | --kubeconfig FILE [-c/--context NAME]] [--out RUN]\n"
 	 "                   [--prometheus-url URL] [--window 14d] [-n/--namespace NS]... [--reflect] [--skill NAME]\n"
-	 "                   [--config FILE] [--set KEY=VALUE]... [--now RFC3339] [--quiet]\n"
+	 "                   [-o json] [--config FILE] [--set KEY=VALUE]... [--now RFC3339] [--quiet]\n"
 	 "\n"
 	 "Answers a question about the cluster's spend from evidence, with the LLM\n"
 	 "sub-agents (the skills: kopilot skills list). Without --run it first runs\n"
@@ -208,7 +208,10 @@ static const struct help {
 	 "\n"
 	 "The provider is llm.provider (LLM_PROVIDER: ollama, openai, azure_openai,\n"
 	 "anthropic, gemini); every model call and tool decision goes to\n"
-	 "RUN/audit.jsonl. The answer is on stdout, a summary on stderr.\n"
+	 "RUN/audit.jsonl. The answer is on stdout, a summary on stderr; -o json\n"
+	 "prints one JSON object instead: answer, skills, routed_by, this\n"
+	 "question's proposals, usage (model calls, tokens, the safety layer's\n"
+	 "decisions), score.\n"
 	 "\n"
 	 "Exit 0; 2 for a usage error or no provider; 4 when no answer came (the\n"
 	 "provider down or refusing), or the exit code of the run it needed.\n"},

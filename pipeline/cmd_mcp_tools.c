@@ -741,75 +741,6 @@ static tool_status tool_get_report(mcp_call *c, args_check *a, json_object **out
 	return s ? TOOL_ERROR : TOOL_OK;
 }
 
-static json_object *proposals_of(const kp_mcp *m)
-{
-	char *p = kp_path_join(m->run, "proposals.json");
-	json_object *doc = NULL;
-	kp_error ignored = {0};
-	if (!kp_file_exists(p) || kp_json_read_file(p, &doc, &ignored))
-		doc = NULL;
-	free(p);
-	return doc;
-}
-
-static bool listed(json_object *doc, const char *id)
-{
-	json_object *a = kp_json_get(doc, "proposals");
-	for (size_t i = 0; json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++)
-		if (kp_json_str(json_object_array_get_idx(a, i), "id") &&
-		    !strcmp(kp_json_str(json_object_array_get_idx(a, i), "id"), id))
-			return true;
-	return false;
-}
-
-/* What the supervisor spent and decided, from the audit lines it wrote
- * after offset: model calls and tokens (ask.start, ask.end), and the
- * safety layer's decisions on commands (agent.command); the commands it
- * proposed are added to proposed. */
-static json_object *ask_usage(const char *audit_path, long offset, json_object *proposed)
-{
-	json_object *u = json_object_new_object();
-	json_object *decisions = json_object_new_object();
-	int64_t calls = 0, in = 0, out = 0;
-	const char *model = NULL;
-	json_object *start = NULL;
-	FILE *f = fopen(audit_path, "r");
-	if (f && fseek(f, offset, SEEK_SET) == 0) {
-		char *line = NULL;
-		size_t cap = 0;
-		while (getline(&line, &cap, f) > 0) {
-			json_object *e = json_tokener_parse(line);
-			const char *ev = kp_json_str(e, "event");
-			if (ev && !strcmp(ev, "ask.start") && !start) {
-				start = e;
-				model = kp_json_str(e, "provider_model");
-				continue;
-			} else if (ev && !strcmp(ev, "ask.end")) {
-				calls += json_object_get_int64(kp_json_get(e, "calls"));
-				in += json_object_get_int64(kp_json_get(e, "in_tokens"));
-				out += json_object_get_int64(kp_json_get(e, "out_tokens"));
-			} else if (ev && !strcmp(ev, "agent.command") && kp_json_str(e, "decision")) {
-				const char *d = kp_json_str(e, "decision");
-				if (!strcmp(d, "proposed") && kp_json_str(e, "command"))
-					json_object_array_add(proposed, json_object_new_string(kp_json_str(e, "command")));
-				json_object *n = kp_json_get(decisions, d);
-				json_object_object_add(decisions, d, json_object_new_int64(n ? json_object_get_int64(n) + 1 : 1));
-			}
-			json_object_put(e);
-		}
-		free(line);
-	}
-	if (f)
-		fclose(f);
-	json_object_object_add(u, "provider_model", model ? json_object_new_string(model) : NULL);
-	json_object_put(start);
-	json_object_object_add(u, "model_calls", json_object_new_int64(calls));
-	json_object_object_add(u, "in_tokens", json_object_new_int64(in));
-	json_object_object_add(u, "out_tokens", json_object_new_int64(out));
-	json_object_object_add(u, "command_decisions", decisions);
-	return u;
-}
-
 static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_buf *why)
 {
 	static const char *const names[] = {"question", "reflect", "namespaces", "skill", NULL};
@@ -831,23 +762,24 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 		json_object_put(namespaces);
 		return TOOL_ERROR;
 	}
+	/* the read lock: questions run side by side (kopilot ask adds its
+	 * proposals under a file lock), find_waste waits for them */
 	tool_status st = hold_run(c, why);
 	if (st != TOOL_OK) {
 		json_object_put(namespaces);
 		return st;
 	}
-	/* ask writes RUN/proposals.json and the audit: one writer at a time */
-	pthread_rwlock_unlock(&m->run_lock);
-	pthread_rwlock_wrlock(&m->run_lock);
 	const kp_opts *o = m->o;
 	size_t nns = namespaces ? json_object_array_length(namespaces) : 0;
-	const char **v = kp_xcalloc(32 + 2 * (o->nsets + nns), sizeof(char *));
+	const char **v = kp_xcalloc(36 + 2 * (o->nsets + nns), sizeof(char *));
 	size_t n = 0;
 	v[n++] = "kopilot";
 	v[n++] = "ask";
 	v[n++] = "--run";
 	v[n++] = m->run;
 	v[n++] = "--quiet";
+	v[n++] = "-o";
+	v[n++] = "json";
 	if (reflect)
 		v[n++] = "--reflect";
 	if (skill) {
@@ -858,49 +790,29 @@ static tool_status tool_ask(mcp_call *c, args_check *a, json_object **out, kp_bu
 	n = namespace_args(namespaces, v, n);
 	v[n++] = "--";
 	v[n++] = question;
-	json_object *before = proposals_of(m);
-	char *audit_path = kp_path_join(m->run, "audit.jsonl");
-	struct stat sb;
-	long offset = stat(audit_path, &sb) == 0 ? (long)sb.st_size : 0;
 	kp_buf answer;
 	kp_buf_init(&answer);
 	st = run_child(c, v, ASK_TIMEOUT_S, &answer, "the supervisor (kopilot ask)", why);
-	json_object *after = st == TOOL_OK ? proposals_of(m) : NULL;
-	json_object *proposed = json_object_new_array();
-	json_object *usage = st == TOOL_OK ? ask_usage(audit_path, offset, proposed) : NULL;
 	pthread_rwlock_unlock(&m->run_lock);
-	free(audit_path);
 	free(v);
 	json_object_put(namespaces);
+	json_object *d = st == TOOL_OK ? json_tokener_parse(kp_buf_cstr(&answer)) : NULL;
+	if (st == TOOL_OK && !kp_json_str(d, "answer")) {
+		kp_buf_printf(why, "ask: the supervisor's answer is not the JSON kopilot ask -o json prints");
+		st = TOOL_ERROR;
+	}
 	if (st == TOOL_OK) {
 		json_object *r = json_object_new_object();
-		json_object_object_add(r, "answer", json_object_new_string(kp_buf_cstr(&answer)));
-		json_object *props = json_object_new_array();
-		json_object *pa = kp_json_get(after, "proposals");
-		for (size_t i = 0; json_object_is_type(pa, json_type_array) && i < json_object_array_length(pa); i++) {
-			json_object *p = json_object_array_get_idx(pa, i);
-			/* this question's: new in the file, or proposed again by it
-			 * (the file keeps one entry per command) */
-			bool again = false;
-			for (size_t k = 0; k < json_object_array_length(proposed) && !again; k++)
-				again = kp_json_str(p, "command") &&
-					!strcmp(json_object_get_string(json_object_array_get_idx(proposed, k)),
-						kp_json_str(p, "command"));
-			if (kp_json_str(p, "id") && (again || !listed(before, kp_json_str(p, "id"))))
-				json_object_array_add(props, json_object_get(p));
-		}
-		json_object_object_add(r, "proposals", props);
+		json_object_object_add(r, "answer", json_object_get(kp_json_get(d, "answer")));
+		json_object_object_add(r, "skills", json_object_get(kp_json_get(d, "skills")));
+		json_object_object_add(r, "proposals", json_object_get(kp_json_get(d, "proposals")));
 		json_object_object_add(r, "approve_with", json_object_new_string("kopilot approve ID --run RUN (by a person, "
 										 "after reading the command; never by this server)"));
 		json_object_object_add(r, "run", json_object_new_string(m->run));
-		json_object_object_add(r, "usage", usage);
-		usage = NULL;
+		json_object_object_add(r, "usage", json_object_get(kp_json_get(d, "usage")));
 		*out = r;
 	}
-	json_object_put(usage);
-	json_object_put(proposed);
-	json_object_put(before);
-	json_object_put(after);
+	json_object_put(d);
 	kp_buf_release(&answer);
 	return st;
 }
@@ -1025,7 +937,7 @@ static const tool_def tools[] = {
 	 "falls short\"},\"skill\":{\"type\":\"string\",\"description\":\"this sub-agent answers, without routing "
 	 "(list_skills)\"}," S_NAMESPACES "},\"additionalProperties\":false}",
 	 "{\"type\":\"object\",\"required\":[\"answer\",\"proposals\"],\"properties\":{\"answer\":{\"type\":"
-	 "\"string\"},\"proposals\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},\"approve_with\":{\"type\":"
+	 "\"string\"},\"skills\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"proposals\":{\"type\":\"array\",\"items\":{\"type\":\"object\"}},\"approve_with\":{\"type\":"
 	 "\"string\"},\"run\":{\"type\":\"string\"},\"usage\":{\"type\":\"object\",\"description\":\"model calls, "
 	 "tokens and the safety layer's decisions on the commands the agents asked for\",\"properties\":{"
 	 "\"provider_model\":" S_NULLABLE_STRING ",\"model_calls\":{\"type\":\"integer\"},\"in_tokens\":{\"type\":"

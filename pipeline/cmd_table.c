@@ -80,7 +80,7 @@ static const char *const config_words[] = {"show", NULL};
 static const char *const skills_flags[] = {"--config", "--set", NULL};
 static const char *const approve_flags[] = {"--run", "--kubeconfig", "--context", "--config", "--set", NULL};
 static const char *const ask_flags[] = {"--run", "--snapshot", "--kubeconfig", "--context", "--prometheus-url", "--window",
-					"--out", "--namespace", "--reflect", "--skill", "--config", "--set", "--now", "--quiet", NULL};
+					"--out", "--namespace", "--reflect", "--skill", "--output", "--config", "--set", "--now", "--quiet", NULL};
 static const char *const mcp_flags[] = {"--transport", "--port", "--state-dir", "--run", "--snapshot", "--kubeconfig", "--context",
 					"--prometheus-url", "--window", "--out", "--namespace", "--config", "--set",
 					"--now", "--quiet", NULL};

@@ -259,6 +259,14 @@ check "--skill troubleshooting: its answer, chosen with --skill" \
 	bash -c "grep -q 'OOM kill' '$T/skill.stdout' && grep -q 'answered by troubleshooting (chosen with --skill)' '$T/skill.stderr'"
 check "--skill: no routing request reached the model, the troubleshooting prompt did" \
 	bash -c "! grep -q 'You route a Kubernetes' '$T/skill.jsonl' && grep -q 'troubleshoot' '$T/skill.jsonl'"
+env $(provider_env openai "$PORT") "$KOPILOT" ask "why does cart-api restart?" --skill troubleshooting -o json \
+	--run "$T/run-rightsizing" >"$T/skill.json" 2>"$T/skill.json.err"
+check "-o json: one object with the answer, the sub-agent, the tokens" $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert "OOM kill" in d["answer"] and d["skills"] == ["troubleshooting"] and d["routed_by"] == "skill", d
+assert d["usage"]["model_calls"] >= 1 and d["usage"]["in_tokens"] > 0 and d["proposals"] == [], d' "$T/skill.json"
+expect_exit "-o yaml: exit 2" 2 "-o json" -- env $(provider_env openai "$PORT") "$KOPILOT" ask x -o yaml --run "$T/run-rightsizing"
 expect_exit "--skill that does not exist: exit 2 naming it" 2 "--skill nope: no such sub-agent" -- \
 	env $(provider_env openai "$PORT") "$KOPILOT" ask x --skill nope --run "$T/run-rightsizing"
 

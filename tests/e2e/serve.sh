@@ -56,7 +56,10 @@ $PY - "$ROOT/tests/eval/staging-plan.json" "$SLOW" "$T/script.json" <<'PYEOF'
 import json, sys
 plan = json.load(open(sys.argv[1]))["script"]["replies"]
 router = '{"skills": ["cost_optimization"]}'
-replies = [{"when": sys.argv[2], "delay": 60, "text": router, "repeat": True}]
+replies = [{"when": sys.argv[2], "delay": 60, "text": router, "repeat": True},
+           # every model turn of these questions takes a second: two at once show whether they overlap
+           {"when": "PARALLEL-CHECK", "delay": 1, "text": router, "repeat": True, "when_also": None}]
+replies[-1].pop("when_also")
 # the plan's replies, every one reusable: several tasks ask the same thing
 for r in plan:
     r = dict(r)
@@ -180,12 +183,24 @@ allok=0
 for i in $(seq 8); do wait_task "$(json_field id <"$T/c$i.json")" succeeded >/dev/null || allok=1; done
 check "the 8 concurrent tasks all succeed" test $allok = 0
 
+# two questions at once run side by side (safety.max_concurrent_tasks=2), not one after the other
+p1=$(api -X POST -d '{"prompt": "PARALLEL-CHECK one"}' "$B/tasks" | json_field id)
+wait_task "$p1" succeeded failed >/dev/null
+one=$(api "$B/tasks/$p1" | json_field duration_seconds)
+t0=$(date +%s.%N)
+p2=$(api -X POST -d '{"prompt": "PARALLEL-CHECK two"}' "$B/tasks" | json_field id)
+p3=$(api -X POST -d '{"prompt": "PARALLEL-CHECK three"}' "$B/tasks" | json_field id)
+wait_task "$p2" succeeded failed >/dev/null; wait_task "$p3" succeeded failed >/dev/null
+both=$($PY -c "print(round($(date +%s.%N) - $t0, 1))")
+check "two questions at once take ${both} s, one alone ${one} s: they ran side by side" $PY -c "assert $both < 1.6 * $one, ($both, $one)"
+
 # history
 api "$B/tasks/history?limit=5" >"$T/hist.json"
 check "history: the latest 5, newest first" $PY -c '
 import json, sys
 t = json.load(open(sys.argv[1]))["tasks"]
-assert len(t) == 5 and "(8)" in t[0]["prompt"] or "(" in t[0]["prompt"], [x["prompt"] for x in t]' "$T/hist.json"
+assert len(t) == 5 and t[0]["id"] == sys.argv[2] and t[1]["id"] == sys.argv[3], [x["id"] for x in t]
+assert all(a["created_at"] >= b["created_at"] for a, b in zip(t, t[1:])), t' "$T/hist.json" "$p3" "$p2"
 check "history?limit=0: 400" test "$(code -H "Authorization: Bearer $TOKEN" "$B/tasks/history?limit=0")" = 400
 
 # ---- webhooks

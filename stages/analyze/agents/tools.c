@@ -90,6 +90,8 @@ void kp_agent_env_release(kp_agent_env *e)
 	memset(e, 0, sizeof(*e));
 }
 
+const char *const kp_decision_names[4] = {"run", "proposed", "refused", "no-cluster"};
+
 void kp_agent_audit(kp_agent_env *e, const char *event, json_object *fields)
 {
 	if (!e->audit) {
@@ -310,6 +312,11 @@ static char *command(kp_agent_env *e, const kp_skill *skill, const char *tool, c
 		}
 	}
 	json_object_object_add(f, "decision", json_object_new_string(decision));
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(decision, kp_decision_names[i]))
+			e->decisions[i]++;
+	pthread_mutex_unlock(&e->lock);
 	json_object_object_add(f, "risk", json_object_new_string(kp_risk_name(d.risk)));
 	if (d.reason[0])
 		json_object_object_add(f, "reason", json_object_new_string(d.reason));

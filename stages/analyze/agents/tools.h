@@ -66,11 +66,17 @@ typedef struct kp_agent_env {
 	/* filled as the agents run */
 	pthread_mutex_t lock;
 	KP_ARRAY(kp_proposal) proposals;
+	int64_t decisions[4];     /* commands the safety layer let run, proposed, refused, or found no cluster
+				   * for (kp_decision_names), under lock */
 	json_object *findings;    /* findings.json, read on first use */
 } kp_agent_env;
 
 void kp_agent_env_init(kp_agent_env *e, const kp_config *cfg);
 void kp_agent_env_release(kp_agent_env *e);
+/* The names of kp_agent_env.decisions, in order: "run", "proposed",
+ * "refused", "no-cluster". */
+extern const char *const kp_decision_names[4];
+
 /* An audit event, under the env's lock (fields owned). */
 void kp_agent_audit(kp_agent_env *e, const char *event, json_object *fields);
 
