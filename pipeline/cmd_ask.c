@@ -65,6 +65,19 @@ static int run_pipeline(kp_opts *o, const char *out)
 	return rc;
 }
 
+static json_object *proposal_json(const kp_proposal *p)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(p->id));
+	json_object_object_add(o, "command", json_object_new_string(p->command));
+	json_object_object_add(o, "skill", json_object_new_string(p->skill));
+	json_object_object_add(o, "risk", json_object_new_string(kp_risk_name(p->risk)));
+	json_object_object_add(o, "destructive", json_object_new_boolean(p->destructive));
+	json_object_object_add(o, "blocked", json_object_new_boolean(p->blocked));
+	json_object_object_add(o, "reason", json_object_new_string(p->reason));
+	return o;
+}
+
 /* RUN/proposals.json: this question's proposals added to those of earlier
  * questions on the same run (which keep what kopilot approve recorded) */
 static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_error *err)
@@ -93,17 +106,8 @@ static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_er
 		for (size_t k = 0; k < json_object_array_length(a) && !seen; k++)
 			seen = kp_json_str(json_object_array_get_idx(a, k), "id") &&
 			       !strcmp(kp_json_str(json_object_array_get_idx(a, k), "id"), p->id);
-		if (seen)
-			continue;
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_string(p->id));
-		json_object_object_add(o, "command", json_object_new_string(p->command));
-		json_object_object_add(o, "skill", json_object_new_string(p->skill));
-		json_object_object_add(o, "risk", json_object_new_string(kp_risk_name(p->risk)));
-		json_object_object_add(o, "destructive", json_object_new_boolean(p->destructive));
-		json_object_object_add(o, "blocked", json_object_new_boolean(p->blocked));
-		json_object_object_add(o, "reason", json_object_new_string(p->reason));
-		json_object_array_add(a, o);
+		if (!seen)
+			json_object_array_add(a, proposal_json(p));
 	}
 	/* an object around the list, so it can grow (kopilot approve reads it) */
 	kp_status s = kp_json_write_file(path, doc, err);
@@ -114,18 +118,6 @@ static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_er
 	return s;
 }
 
-static json_object *proposal_json(const kp_proposal *p)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_string(p->id));
-	json_object_object_add(o, "command", json_object_new_string(p->command));
-	json_object_object_add(o, "skill", json_object_new_string(p->skill));
-	json_object_object_add(o, "risk", json_object_new_string(kp_risk_name(p->risk)));
-	json_object_object_add(o, "destructive", json_object_new_boolean(p->destructive));
-	json_object_object_add(o, "blocked", json_object_new_boolean(p->blocked));
-	json_object_object_add(o, "reason", json_object_new_string(p->reason));
-	return o;
-}
 
 /* -o json: the answer and what it took, for programs (kopilot's own
  * servers read this) */

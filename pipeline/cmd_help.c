@@ -188,7 +188,7 @@ static const struct help {
 	{"ask",
 	 "usage: kopilot ask \"QUESTION\" [--run RUN | --snapshot DIR | --kubeconfig FILE [-c/--context NAME]] [--out RUN]\n"
 	 "                   [--prometheus-url URL] [--window 14d] [-n/--namespace NS]... [--reflect] [--skill NAME]\n"
-	 "                   [-o json] [--config FILE] [--set KEY=VALUE]... [--now RFC3339] [--quiet]\n"
+	 "                   [-o/--output json] [--config FILE] [--set KEY=VALUE]... [--now RFC3339] [--quiet]\n"
 	 "\n"
 	 "Answers a question about the cluster's spend from evidence, with the LLM\n"
 	 "sub-agents (the skills: kopilot skills list). Without --run it first runs\n"

@@ -191,6 +191,21 @@ int kp_cmd_mcp_prepare(const char *cmd, kp_opts *o)
 	return o->snapshot ? KP_EXIT_OK : kp_cmd_check_live(cmd, o);
 }
 
+bool kp_cmd_service_opts(const char *cmd, int argc, char **argv, kp_opts *o, int *rc)
+{
+	memset(o, 0, sizeof(*o));
+	*rc = !kp_parse_flags(cmd, argc, argv, kp_command_flags(cmd), 0, o) ? KP_EXIT_USAGE : KP_EXIT_OK;
+	if (!*rc && o->help)
+		kp_print_help(cmd);
+	else if (!*rc)
+		*rc = kp_cmd_mcp_prepare(cmd, o);
+	if (*rc || o->help) {
+		kp_opts_release(o);
+		return false;
+	}
+	return true;
+}
+
 int cmd_mcp(int argc, char **argv)
 {
 	kp_opts o;

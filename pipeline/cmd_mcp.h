@@ -83,6 +83,10 @@ void kp_mcp_session_free(kp_mcp_session *s);
  * flags (--run, or --snapshot, or the live cluster), the configuration
  * (o->cfg), --port. An exit code; 0 to go on. */
 int kp_cmd_mcp_prepare(const char *cmd, kp_opts *o);
+/* The flags of serve or operator parsed, --help answered, and
+ * kp_cmd_mcp_prepare passed: true with o to release by the caller; false
+ * with the exit code in *rc (o released). */
+bool kp_cmd_service_opts(const char *cmd, int argc, char **argv, kp_opts *o, int *rc);
 /* The HTTP server (cmd_serve.c): REST, /mcp, /metrics, until SIGTERM. */
 int kp_cmd_serve(const char *cmd, kp_opts *o);
 

@@ -170,6 +170,22 @@ static kp_status patch_status(op *p, const char *ns, const char *name, json_obje
 	return s;
 }
 
+/* the ask tool's arguments for a question */
+static json_object *ask_args(const char *question, bool reflect, const char *skill, const char *ns)
+{
+	json_object *args = json_object_new_object();
+	json_object_object_add(args, "question", json_object_new_string(question));
+	json_object_object_add(args, "reflect", json_object_new_boolean(reflect));
+	if (skill)
+		json_object_object_add(args, "skill", json_object_new_string(skill));
+	if (ns) {
+		json_object *nsl = json_object_new_array();
+		json_object_array_add(nsl, json_object_new_string(ns));
+		json_object_object_add(args, "namespaces", nsl);
+	}
+	return args;
+}
+
 static void run_job(op *p, job *j)
 {
 	kp_error err = {0};
@@ -187,14 +203,7 @@ static void run_job(op *p, job *j)
 		memset(&err, 0, sizeof(err));
 	}
 	kp_log(KP_LOG_INFO, "operator: AITask %s/%s (generation %lld): answering", j->ns, j->name, (long long)j->generation);
-	json_object *args = json_object_new_object();
-	json_object_object_add(args, "question", json_object_new_string(j->prompt));
-	json_object_object_add(args, "reflect", json_object_new_boolean(j->reflect));
-	if (j->target_ns) {
-		json_object *ns = json_object_new_array();
-		json_object_array_add(ns, json_object_new_string(j->target_ns));
-		json_object_object_add(args, "namespaces", ns);
-	}
+	json_object *args = ask_args(j->prompt, j->reflect, NULL, j->target_ns);
 	char *error = NULL;
 	json_object *r = kp_mcp_tool_run(p->session, "ask", args, &p->cancel, &error);
 	json_object_put(args);
@@ -519,14 +528,7 @@ typedef struct pending_patch {
  * in the status of every standing AITask whose scope holds the event */
 static void run_investigation(op *p, job *j)
 {
-	json_object *args = json_object_new_object();
-	json_object_object_add(args, "question", json_object_new_string(j->prompt));
-	json_object_object_add(args, "skill", json_object_new_string("troubleshooting"));
-	if (j->target_ns) {
-		json_object *nsl = json_object_new_array();
-		json_object_array_add(nsl, json_object_new_string(j->target_ns));
-		json_object_object_add(args, "namespaces", nsl);
-	}
+	json_object *args = ask_args(j->prompt, false, "troubleshooting", j->target_ns);
 	char *error = NULL;
 	json_object *r = kp_mcp_tool_run(p->session, "ask", args, &p->cancel, &error);
 	json_object_put(args);
@@ -785,21 +787,9 @@ static kp_status connect_api(op *p, kp_error *err)
 int cmd_operator(int argc, char **argv)
 {
 	kp_opts o;
-	memset(&o, 0, sizeof(o));
-	if (!kp_parse_flags("operator", argc, argv, kp_command_flags("operator"), 0, &o)) {
-		kp_opts_release(&o);
-		return KP_EXIT_USAGE;
-	}
-	if (o.help) {
-		kp_print_help("operator");
-		kp_opts_release(&o);
-		return KP_EXIT_OK;
-	}
-	int rc = kp_cmd_mcp_prepare("operator", &o);
-	if (rc) {
-		kp_opts_release(&o);
+	int rc;
+	if (!kp_cmd_service_opts("operator", argc, argv, &o, &rc))
 		return rc;
-	}
 	op p;
 	memset(&p, 0, sizeof(p));
 	p.o = &o;

@@ -1398,19 +1398,10 @@ int kp_cmd_serve(const char *cmd, kp_opts *o)
 int cmd_serve(int argc, char **argv)
 {
 	kp_opts o;
-	memset(&o, 0, sizeof(o));
-	if (!kp_parse_flags("serve", argc, argv, kp_command_flags("serve"), 0, &o)) {
-		kp_opts_release(&o);
-		return KP_EXIT_USAGE;
-	}
-	if (o.help) {
-		kp_print_help("serve");
-		kp_opts_release(&o);
-		return KP_EXIT_OK;
-	}
-	int rc = kp_cmd_mcp_prepare("serve", &o);
-	if (rc == KP_EXIT_OK)
-		rc = kp_cmd_serve("serve", &o);
+	int rc;
+	if (!kp_cmd_service_opts("serve", argc, argv, &o, &rc))
+		return rc;
+	rc = kp_cmd_serve("serve", &o);
 	kp_opts_release(&o);
 	return rc;
 }
