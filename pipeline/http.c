@@ -319,10 +319,6 @@ static void give_handle(kp_http_client *c, CURL *h)
 		curl_easy_cleanup(h);
 }
 
-/* The read-only rule, checked before any request of a read-only client:
- * no `secrets` segment anywhere in the path (core, any group, any
- * namespace, watch URLs). Segments are compared after %-decoding, so
- * /api/v1/%73ecrets is the same refusal. */
 /* one path segment [s, e): lower-case letters, digits, '-' (and '.' when
  * dots), starting and ending with a letter or digit, at most max long */
 static bool dns_segment(const char *s, const char *e, size_t max, bool dots)
@@ -347,6 +343,10 @@ bool kp_http_aitask_status_path(const char *path)
 	return name_end && dns_segment(name, name_end, 253, true) && !strcmp(name_end, "/status");
 }
 
+/* The read-only rule, checked before any request of a read-only client:
+ * no `secrets` segment anywhere in the path (core, any group, any
+ * namespace, watch URLs). Segments are compared after %-decoding, so
+ * /api/v1/%73ecrets is the same refusal. */
 static bool names_secrets(const char *path)
 {
 	const char *end = path + strcspn(path, "?#");
