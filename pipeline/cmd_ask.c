@@ -118,7 +118,6 @@ static kp_status write_proposals(const char *run, const kp_agent_env *env, kp_er
 	return s;
 }
 
-
 /* -o json: the answer and what it took, for programs (kopilot's own
  * servers read this) */
 static void print_json(const kp_agent_answer *ans, const kp_agent_env *env, kp_llm *llm, const char *routed,
