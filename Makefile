@@ -86,6 +86,19 @@ $(BUILD)/gen/skills.c: $(SKILL_FILES) Makefile
 $(BUILD)/gen/skills.o: $(BUILD)/gen/skills.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
+# The commit the binary was built from (kopilot version): a header
+# rewritten only when the commit changes, so a new commit rebuilds one file.
+# "-dirty" when the tree had changes; "unknown" outside a git checkout (a
+# source tarball, the Debian package build).
+KP_COMMIT := $(shell git describe --always --dirty --abbrev=12 --match=NeVeRmAtCh 2>/dev/null || echo unknown)
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define KP_COMMIT "$(KP_COMMIT)"' > $@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@)
+$(BUILD)/pipeline/cmd_version.o: $(BUILD)/gen/commit.h
+$(BUILD)/pipeline/cmd_version.o: CFLAGS += -I$(BUILD)/gen
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/libkp.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
@@ -215,9 +228,12 @@ bench: $(KOPILOT)
 	KOPILOT=$(abspath $(KOPILOT)) bash bench/run.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash bench/live.sh
 
+# make install [PREFIX=/usr/local] [DESTDIR=staging root]: the binary (its
+# templates and built-in skills are compiled in) and the manual page.
+PREFIX ?= /usr/local
 install: $(KOPILOT) $(MANPAGE)
-	install -D -m 0755 $(KOPILOT) $(DESTDIR)/usr/local/bin/kopilot
-	install -D -m 0644 $(MANPAGE) $(DESTDIR)/usr/local/share/man/man1/kopilot.1
+	install -D -m 0755 $(KOPILOT) $(DESTDIR)$(PREFIX)/bin/kopilot
+	install -D -m 0644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/kopilot.1
 
 clean:
 	rm -rf build build-asan build-fault out

@@ -358,7 +358,8 @@ static const struct help {
 	 "        kopilot completion bash > /etc/bash_completion.d/kopilot\n"
 	 "  zsh:  source <(kopilot completion zsh)               (after compinit)\n"
 	 "        kopilot completion zsh > \"${fpath[1]}/_kopilot\"\n"},
-	{"version", "usage: kopilot version\n\nPrints the version.\n"},
+	{"version", "usage: kopilot version\n\nPrints the version and the git commit kopilot was built from\n"
+		    "(\"-dirty\" when the tree had changes, \"unknown\" when built outside git).\n"},
 	{"help",
 	 "usage: kopilot help [COMMAND] [--man]\n"
 	 "\n"

@@ -1,10 +1,12 @@
 /*
- * cmd_version.c - `kopilot version`.
+ * cmd_version.c - `kopilot version`: the version and the commit built from.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "pipeline/cmd.h"
+/* build/gen/commit.h (the Makefile): KP_COMMIT, the commit built from */
+#include "commit.h"
 
 int cmd_version(int argc, char **argv)
 {
@@ -16,6 +18,6 @@ int cmd_version(int argc, char **argv)
 		fprintf(stderr, "kopilot version: unexpected argument \"%s\"\n", argv[0]);
 		return KP_EXIT_USAGE;
 	}
-	printf("kopilot %s (kubedevaiops)\n", KP_VERSION);
+	printf("kopilot %s (kubedevaiops, commit %s)\n", KP_VERSION, KP_COMMIT);
 	return KP_EXIT_OK;
 }

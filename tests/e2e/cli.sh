@@ -307,4 +307,16 @@ expect_exit "kopilot help nosuch: exit 2" 2 'unknown command "nosuch"' -- "$KOPI
 expect_exit "kopilot nosuch: exit 2" 2 'unknown command "nosuch"' -- "$KOPILOT" nosuch
 expect_exit "an unknown short flag: exit 2 naming it" 2 'unknown flag -x' -- "$KOPILOT" run -x
 
+# ---- kopilot version: the version and the commit; make install with PREFIX and DESTDIR
+check "kopilot version names the version and the commit it was built from" \
+	bash -c "'$KOPILOT' version | grep -Eq '^kopilot [0-9]+\.[0-9]+\.[0-9]+ \(kubedevaiops, commit ([0-9a-f]{12}(-dirty)?|unknown)\)$'"
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+	check "the commit is this checkout's (or it is marked -dirty)" bash -c "v=\$('$KOPILOT' version); h=\$(git -C '$ROOT' rev-parse --short=12 HEAD); case \"\$v\" in *\"commit \$h)\"*|*\"commit \$h-dirty)\"*) exit 0;; *) echo \"\$v vs \$h\"; exit 1;; esac"
+fi
+BDIR=$(dirname "$KOPILOT")
+check "make install PREFIX=/usr DESTDIR=...: the binary and the manual page, nothing else" bash -c "
+	make -C '$ROOT' --no-print-directory -s install BUILD='${BDIR#$ROOT/}' PREFIX=/usr DESTDIR='$T/root' >/dev/null &&
+	[ -x '$T/root/usr/bin/kopilot' ] && [ -f '$T/root/usr/share/man/man1/kopilot.1' ] &&
+	[ \"\$(find '$T/root' -type f | wc -l)\" = 2 ] && '$T/root/usr/bin/kopilot' version | grep -q kubedevaiops"
+
 finish

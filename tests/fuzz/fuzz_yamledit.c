@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	kp_error err = {0};
 	if (kp_yaml_objects("f.yaml", text, size, &objs, &n, &templ, &err) == KP_OK) {
 		for (size_t i = 0; i < n && i < 4; i++) {
-			kp_yaml_resources w = {"app", 250, KP_YAML_REMOVE, 256LL << 20, 1LL << 30};
+			kp_yaml_resources w = {"app", 250, KP_YAML_REMOVE, 256LL << 20, 1LL << 30, 0}; /* at_line 0: by container name */
 			char *out = NULL;
 			size_t outn = 0;
 			int changed = 0;
