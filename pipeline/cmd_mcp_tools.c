@@ -433,11 +433,7 @@ static json_object *first_sentence(const char *text)
 	const char *end = strstr(text, ". ");
 	if (end)
 		n = (size_t)(end - text) + 1;
-	if (n > 400) { /* whole characters: never half of a UTF-8 sequence */
-		n = 400;
-		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-			n--;
-	}
+	n = kp_utf8_cut(text, n, 400);
 	return json_object_new_string_len(text, (int)n);
 }
 

@@ -216,15 +216,10 @@ static void run_job(op *p, job *j)
 	json_object_object_add(st, "completedAt", json_object_new_string(now));
 	if (r) {
 		json_object *res = json_object_new_object();
-		const char *answer = kp_json_str(r, "answer");
-		size_t n = answer ? strlen(answer) : 0;
-		if (n > MAX_ANSWER) {
-			n = MAX_ANSWER;
-			while (n > 0 && ((unsigned char)answer[n] & 0xC0) == 0x80)
-				n--;
-		}
-		json_object_object_add(res, "answer", json_object_new_string_len(answer ? answer : "", (int)n));
-		json_object_object_add(res, "answerTruncated", json_object_new_boolean(answer && n < strlen(answer)));
+		const char *answer = kp_json_str(r, "answer") ? kp_json_str(r, "answer") : "";
+		size_t len = strlen(answer), n = kp_utf8_cut(answer, len, MAX_ANSWER);
+		json_object_object_add(res, "answer", json_object_new_string_len(answer, (int)n));
+		json_object_object_add(res, "answerTruncated", json_object_new_boolean(n < len));
 		json_object_object_add(res, "proposals", json_object_get(kp_json_get(r, "proposals")));
 		json_object_object_add(res, "usage", json_object_get(kp_json_get(r, "usage")));
 		json_object_object_add(st, "result", res);
@@ -543,14 +538,9 @@ static void run_investigation(op *p, job *j)
 	json_object_object_add(rec, "investigatedAt", json_object_new_string(now));
 	json_object_object_add(rec, "phase", json_object_new_string(r ? "Succeeded" : "Failed"));
 	if (r) {
-		const char *answer = kp_json_str(r, "answer");
-		size_t n = answer ? strlen(answer) : 0;
-		if (n > MAX_INVESTIGATION_ANSWER) {
-			n = MAX_INVESTIGATION_ANSWER;
-			while (n > 0 && ((unsigned char)answer[n] & 0xC0) == 0x80)
-				n--;
-		}
-		json_object_object_add(rec, "answer", json_object_new_string_len(answer ? answer : "", (int)n));
+		const char *answer = kp_json_str(r, "answer") ? kp_json_str(r, "answer") : "";
+		size_t n = kp_utf8_cut(answer, strlen(answer), MAX_INVESTIGATION_ANSWER);
+		json_object_object_add(rec, "answer", json_object_new_string_len(answer, (int)n));
 		json_object_object_add(rec, "proposals", json_object_get(kp_json_get(r, "proposals")));
 		json_object_object_add(rec, "usage", json_object_get(kp_json_get(r, "usage")));
 	} else {

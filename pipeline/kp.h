@@ -110,6 +110,10 @@ const char *kp_buf_cstr(const kp_buf *b); /* "" when empty */
  * findings.json needs none of it: JSON escapes control characters itself. */
 void kp_buf_put_visible(kp_buf *b, const char *s, size_t n, bool keep_lines);
 char *kp_visible(const char *s); /* one line, new heap string (caller frees); NULL gives "" */
+/* How many of s's len bytes to keep to hold at most max: len when it fits,
+ * else max moved back to the start of a UTF-8 character, so a cut never
+ * leaves half of one. */
+size_t kp_utf8_cut(const char *s, size_t len, size_t max);
 /* Whether kp_buf_put_visible would leave these n bytes unchanged. */
 bool kp_text_is_plain(const char *s, size_t n, bool keep_lines);
 

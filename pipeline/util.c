@@ -39,6 +39,16 @@ static void trim_partial_utf8(char *s, size_t len)
 		s[i - 1] = '\0';
 }
 
+size_t kp_utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 /* ---- text that leaves the program ---- */
 
 /* One step over s (n > 0 bytes left): how many bytes make the next

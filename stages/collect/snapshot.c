@@ -1610,12 +1610,7 @@ static kp_status missing_bad(kp_error *err, const char *path, size_t i, const ch
  * character boundary), control characters as spaces. A new heap string. */
 static char *display_text(const char *m)
 {
-	size_t len = strlen(m);
-	if (len > 500) {
-		len = 500;
-		while (len && ((unsigned char)m[len] & 0xC0) == 0x80)
-			len--;
-	}
+	size_t len = kp_utf8_cut(m, strlen(m), 500);
 	char *copy = kp_xmalloc(len + 1);
 	memcpy(copy, m, len);
 	copy[len] = '\0';

@@ -427,3 +427,17 @@ Test(inconsistency, unattributed_usage_is_neither_sized_nor_idle, .init = ref_in
 	cr_assert_not_null(sk);
 	cr_assert(strstr(sk->reason, "owner that is not in the snapshot"), "%s", sk->reason);
 }
+
+/* A cut to at most max bytes never splits a UTF-8 character. */
+Test(inputs, utf8_cut_keeps_whole_characters)
+{
+	const char *s = "ab\xc3\xa9" "cd\xe2\x82\xac"; /* "abécd€": 2 + 2 + 2 + 3 bytes */
+	size_t len = strlen(s);
+	cr_expect_eq(kp_utf8_cut(s, len, 100), len);
+	cr_expect_eq(kp_utf8_cut(s, len, len), len);
+	cr_expect_eq(kp_utf8_cut(s, len, 3), 2);  /* inside é: before it */
+	cr_expect_eq(kp_utf8_cut(s, len, 4), 4);  /* after é */
+	cr_expect_eq(kp_utf8_cut(s, len, 7), 6);  /* inside €: before it */
+	cr_expect_eq(kp_utf8_cut(s, len, 8), 6);
+	cr_expect_eq(kp_utf8_cut(s, len, 0), 0);
+}

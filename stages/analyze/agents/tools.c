@@ -121,9 +121,7 @@ static char *capped(const kp_agent_env *e, const char *text, size_t len)
 	size_t max = result_cap(e);
 	if (len <= max)
 		return kp_xasprintf("%.*s", (int)len, text);
-	size_t cut = max;
-	while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
-		cut--;
+	size_t cut = kp_utf8_cut(text, len, max);
 	return kp_xasprintf("%.*s\n[cut: %zu of %zu bytes shown; narrow the request (a namespace, a selector, "
 			    "--tail, fewer columns) to see the rest]",
 			    (int)cut, text, cut, len);
