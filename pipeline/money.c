@@ -441,8 +441,8 @@ json_object *kp_money_sources_json(const kp_config *cfg)
 		if (np && (!f->spot || np->spot_hourly >= 0))
 			continue; /* configured: listed above */
 		if (f->rate >= 0) {
-			snprintf(b, sizeof(b), "FOCUS bill: %lld node%s, %.0f node-hours, %lld rows", (long long)f->resources,
-				 f->resources == 1 ? "" : "s", f->hours, (long long)f->rows);
+			snprintf(b, sizeof(b), "FOCUS bill: %lld node%s, %.0f node-hours, %lld row%s", (long long)f->resources,
+				 f->resources == 1 ? "" : "s", f->hours, (long long)f->rows, f->rows == 1 ? "" : "s");
 			source_row(arr, "node_type", f->name, f->spot, f->rate, "node-hour", "focus", b);
 			continue;
 		}
@@ -469,8 +469,8 @@ json_object *kp_money_sources_json(const kp_config *cfg)
 		if (!f->storage || kp_pricing_storage_class(cfg, f->name))
 			continue;
 		if (f->rate >= 0) {
-			snprintf(b, sizeof(b), "FOCUS bill: %lld volume%s, %.4g GiB-months, %lld rows", (long long)f->resources,
-				 f->resources == 1 ? "" : "s", f->gib_months, (long long)f->rows);
+			snprintf(b, sizeof(b), "FOCUS bill: %lld volume%s, %.4g GiB-months, %lld row%s", (long long)f->resources,
+				 f->resources == 1 ? "" : "s", f->gib_months, (long long)f->rows, f->rows == 1 ? "" : "s");
 			source_row(arr, "storage_class", f->name, false, f->rate, "GiB-month", "focus", b);
 		} else {
 			snprintf(b, sizeof(b), "FOCUS bill: %s; priced at the global prices", f->note ? f->note : "no rate");
