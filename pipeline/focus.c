@@ -20,16 +20,22 @@
 
 static bool starts(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
-char *kp_focus_canonical_id(const char *id, bool node)
+#define ID_MAX 2048 /* longer ids (none are) are never matched */
+
+/* Writes id's canonical form into out (n bytes); false when it does not
+ * fit. No allocation: it runs once per row of exports with millions. */
+static bool canonical(const char *id, char *out, size_t n)
 {
-	(void)node;
-	char *s = kp_xstrdup(id ? id : "");
-	for (char *p = s; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	size_t len = strlen(id);
 	/* trailing slashes and blanks never tell two resources apart */
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == '/' || s[n - 1] == ' '))
-		s[--n] = '\0';
+	while (len && (id[len - 1] == '/' || id[len - 1] == ' '))
+		len--;
+	char s[ID_MAX];
+	if (len + 64 > n || len >= sizeof(s))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		s[i] = (char)tolower((unsigned char)id[i]);
+	s[len] = '\0';
 	const char *p = s;
 	bool aws = false, gce = false;
 	if (starts(p, "aws://")) {
@@ -49,25 +55,27 @@ char *kp_focus_canonical_id(const char *id, bool node)
 	}
 	while (*p == '/')
 		p++;
-	char *out;
 	if (aws) {
 		/* aws:///eu-west-1a/i-0abc, aws://eu-west-1a/vol-0abc,
 		 * arn:aws:ec2:eu-west-1:123:instance/i-0abc: the id is the last segment */
 		const char *slash = strrchr(p, '/');
-		out = kp_xstrdup(slash ? slash + 1 : p);
-	} else if (gce) {
-		/* gce://PROJECT/ZONE/NAME, as the bill writes it */
-		const char *a = strchr(p, '/'), *b = a ? strchr(a + 1, '/') : NULL;
-		if (a && b)
-			out = kp_xasprintf("projects/%.*s/zones/%.*s/instances/%s", (int)(a - p), p, (int)(b - a - 1), a + 1,
-					   b + 1);
-		else
-			out = kp_xstrdup(p);
-	} else {
-		out = kp_xstrdup(p);
+		snprintf(out, n, "%s", slash ? slash + 1 : p);
+		return true;
 	}
-	free(s);
-	return out;
+	const char *a = gce ? strchr(p, '/') : NULL, *b = a ? strchr(a + 1, '/') : NULL;
+	if (gce && b)
+		/* gce://PROJECT/ZONE/NAME, as the bill writes it */
+		snprintf(out, n, "projects/%.*s/zones/%.*s/instances/%s", (int)(a - p), p, (int)(b - a - 1), a + 1, b + 1);
+	else
+		snprintf(out, n, "%s", p);
+	return true;
+}
+
+char *kp_focus_canonical_id(const char *id, bool node)
+{
+	(void)node;
+	char out[ID_MAX];
+	return kp_xstrdup(canonical(id ? id : "", out, sizeof(out)) ? out : "");
 }
 
 /* ---- the table of ids ---- */
@@ -208,14 +216,15 @@ static void build_table(ctx_t *x, const kp_focus_keys *k)
  * segment of a longer id. */
 static int lookup(ctx_t *x, const char *resource_id)
 {
-	char *k = kp_focus_canonical_id(resource_id, false);
+	char k[ID_MAX];
+	if (!canonical(resource_id, k, sizeof(k)))
+		return -1;
 	int r = get_id(&x->ids, k);
 	if (r < 0) {
 		const char *slash = strrchr(k, '/');
 		if (slash && slash[1])
 			r = get_id(&x->ids, slash + 1);
 	}
-	free(k);
 	return r;
 }
 
