@@ -763,8 +763,9 @@ static void focus_notes(kp_run *run, const kp_focus_rates *r, size_t nkeys)
 		    (long long)r->rows, (long long)r->usage_rows, (long long)r->matched_rows, (long long)r->unmatched_rows);
 	if (nkeys == 0)
 		kp_run_note(run, KP_NOTE_WARN,
-			    "prices: no node has a spec.providerID and no volume a disk id: nothing in the FOCUS export can "
-			    "be matched, the other prices apply");
+			    "prices: analysis.json lists no node with a spec.providerID and an instance type and no volume "
+			    "with a disk id and a StorageClass (one made before FOCUS exports were read has none: run kopilot "
+			    "analyze again): nothing in the FOCUS export can be matched, the other prices apply");
 	for (size_t i = 0; i < r->nitems; i++) {
 		const kp_focus_rate *it = &r->items[i];
 		if (it->note)
