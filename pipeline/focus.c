@@ -315,11 +315,17 @@ static kp_status row(ctx_t *x, kp_csv *csv, const int *cols, kp_error *err)
 	if (strcmp(f[C_CATEGORY], "Usage") != 0)
 		return KP_OK; /* Purchase, Tax, Credit, Adjustment: not a rate */
 	o->usage_rows++;
-	if (strcmp(f[C_CURRENCY], x->currency) != 0)
+	if (strcmp(f[C_CURRENCY], x->currency) != 0) {
+		char q[16];
+		snprintf(q, sizeof(q), "%.8s", f[C_CURRENCY]);
+		for (char *p = q; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				*p = '?'; /* the message reaches a terminal */
 		return kp_fail(err, KP_ERR_USAGE,
-			       "%s:%zu: column BillingCurrency: the export bills in \"%.8s\" but prices.currency is %s: set "
+			       "%s:%zu: column BillingCurrency: the export bills in \"%s\" but prices.currency is %s: set "
 			       "prices.currency to the bill's currency (or leave prices.focus_file unset)",
-			       x->path, line, f[C_CURRENCY], x->currency);
+			       x->path, line, q, x->currency);
+	}
 	double cost;
 	if (!kp_parse_number(f[C_COST], &cost))
 		return bad_value(x, line, C_COST, "expected a number", f[C_COST], err);
