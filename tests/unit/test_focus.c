@@ -79,6 +79,31 @@ Test(csvread, quoting_crlf_bom)
 	CSV_EQ("", "");
 }
 
+/* The reader fills 64 KiB chunks: a CRLF, a doubled quote or a BOM cut
+ * across a chunk boundary reads as if it were not. */
+Test(csvread, chunk_boundaries)
+{
+	for (size_t pad = 65530; pad < 65540; pad++) {
+		kp_buf b;
+		kp_buf_init(&b);
+		kp_buf_puts(&b, "a,b\r\n\"");
+		for (size_t i = 0; i < pad; i++)
+			kp_buf_putc(&b, 'x');
+		kp_buf_puts(&b, "\"\"y\",z\r\nlast,1\r\n");
+		char *got = ft_csv(b.data, b.len);
+		kp_buf want;
+		kp_buf_init(&want);
+		kp_buf_puts(&want, "1:a|b\n2:");
+		for (size_t i = 0; i < pad; i++)
+			kp_buf_putc(&want, 'x');
+		kp_buf_puts(&want, "\"y|z\n3:last|1\n");
+		cr_expect_str_eq(got, want.data, "pad %zu", pad);
+		free(got);
+		kp_buf_release(&b);
+		kp_buf_release(&want);
+	}
+}
+
 Test(csvread, errors_name_file_and_line)
 {
 	CSV_EQ("a,b\nx,\"open\nmore\n", "1:a|b\nERR: t.csv:2: field 2: unterminated quoted field (the quote opened on "
