@@ -57,13 +57,18 @@ $(BUILD)/%.o: %.c $(wildcard pipeline/*.h stages/*/*.h stages/*/*/*.h)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # The default report template is compiled in, so a copied binary renders.
-$(BUILD)/gen/templates.c: templates/report.md.mustache templates/pr-body.md.mustache
+$(BUILD)/gen/templates.c: templates/report.md.mustache templates/pr-body.md.mustache \
+			  templates/notify-slack.json.mustache templates/notify-webhook.json.mustache
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from templates/report.md.mustache and pr-body.md.mustache by the Makefile */'; \
 	  echo 'static const unsigned char tmpl[] = {'; xxd -i < $<; echo ', 0x00 };'; \
 	  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'; \
 	  echo 'static const unsigned char pr_tmpl[] = {'; xxd -i < templates/pr-body.md.mustache; echo ', 0x00 };'; \
-	  echo 'const char *kp_template_pr_body(void) { return (const char *)pr_tmpl; }'; } > $@
+	  echo 'const char *kp_template_pr_body(void) { return (const char *)pr_tmpl; }'; \
+	  echo 'static const unsigned char slack_tmpl[] = {'; xxd -i < templates/notify-slack.json.mustache; echo ', 0x00 };'; \
+	  echo 'const char *kp_template_notify_slack(void) { return (const char *)slack_tmpl; }'; \
+	  echo 'static const unsigned char hook_tmpl[] = {'; xxd -i < templates/notify-webhook.json.mustache; echo ', 0x00 };'; \
+	  echo 'const char *kp_template_notify_webhook(void) { return (const char *)hook_tmpl; }'; } > $@
 
 $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
