@@ -25,7 +25,7 @@ DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwr
               libgit2-dev libmicrohttpd-dev libsqlite3-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
               zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
-              procps
+              procps prometheus-pushgateway
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client
@@ -156,6 +156,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/mcp.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/serve.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/operator.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/notify.sh
 
 # forges.sh: the GitHub and GitLab fakes proven with the official npm clients
 # (npm ci into tests/clients/node_modules the first time; no build needed)
@@ -211,6 +212,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/serve.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/operator.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/notify.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a

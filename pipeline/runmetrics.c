@@ -120,9 +120,14 @@ static void savings_samples(kp_buf *b, json_object *savings, int max, const char
 	size_t keep = n;
 	if (max > 0 && n > (size_t)max) {
 		qsort(v, n, sizeof(*v), by_money_desc);
-		/* one slot per category for its "(other)" line at most */
-		size_t ncat = (size_t)json_object_object_length(savings);
-		keep = (size_t)max > ncat ? (size_t)max - ncat : 1;
+		/* the most pairs that, with one "(other)" line for each category
+		 * that loses any, fit in max; at the least one line per category */
+		json_object *tail = json_object_new_object(); /* the categories of v[keep..n) */
+		for (size_t i = (size_t)max; i < n; i++)
+			json_object_object_add(tail, v[i].category, NULL);
+		for (keep = (size_t)max; keep > 0 && keep + (size_t)json_object_object_length(tail) > (size_t)max; keep--)
+			json_object_object_add(tail, v[keep - 1].category, NULL);
+		json_object_put(tail);
 		json_object *other = json_object_new_object();
 		for (size_t i = keep; i < n; i++) {
 			json_object *o = json_object_object_get(other, v[i].category);

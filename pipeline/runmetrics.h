@@ -38,7 +38,8 @@
 
 /* The exposition text. max_savings_series bounds kopilot_monthly_savings:
  * the pairs with the most money are kept, the rest of each category summed
- * into namespace="(other)", so per-category sums stay exact.
+ * into namespace="(other)", so per-category sums stay exact; the lines are
+ * at most max_savings_series, but never fewer than one per category.
  * cluster_label: put cluster="..." on every sample (a textfile: the node
  * exporter's instance is the node, not the cluster); a push carries it in
  * the grouping key instead. */
