@@ -128,20 +128,37 @@ static void savings_samples(kp_buf *b, json_object *savings, int max, const char
 		for (keep = (size_t)max; keep > 0 && keep + (size_t)json_object_object_length(tail) > (size_t)max; keep--)
 			json_object_object_add(tail, v[keep - 1].category, NULL);
 		json_object_put(tail);
+		/* per category: [sum, count, index of its one pair] */
 		json_object *other = json_object_new_object();
 		for (size_t i = keep; i < n; i++) {
 			json_object *o = json_object_object_get(other, v[i].category);
-			double sum = (o ? json_object_get_double(o) : 0) + v[i].v;
-			json_object_object_add(other, v[i].category, json_object_new_double(sum));
+			if (!o) {
+				o = json_object_new_array();
+				json_object_array_add(o, json_object_new_double(0));
+				json_object_array_add(o, json_object_new_int(0));
+				json_object_array_add(o, json_object_new_int64((int64_t)i));
+				json_object_object_add(other, v[i].category, o);
+			}
+			json_object_array_put_idx(o, 0, json_object_new_double(json_object_get_double(json_object_array_get_idx(o, 0)) + v[i].v));
+			json_object_array_put_idx(o, 1, json_object_new_int(json_object_get_int(json_object_array_get_idx(o, 1)) + 1));
+		}
+		/* a category that lost one pair keeps its name: the same one line */
+		json_object_object_foreach(other, ocat, o)
+		{
+			if (json_object_get_int(json_object_array_get_idx(o, 1)) == 1)
+				sample(b, "kopilot_monthly_savings", cl, "category", ocat, "namespace",
+				       v[json_object_get_int64(json_object_array_get_idx(o, 2))].ns,
+				       json_object_get_double(json_object_array_get_idx(o, 0)));
 		}
 		qsort(v, keep, sizeof(*v), by_labels);
 		for (size_t i = 0; i < keep; i++)
 			sample(b, "kopilot_monthly_savings", cl, "category", v[i].category, "namespace", v[i].ns, v[i].v);
 		/* no namespace can be called "(other)": a DNS label has no parentheses */
-		json_object_object_foreach(other, ocat, osum)
+		json_object_object_foreach(other, ocat2, o2)
 		{
-			sample(b, "kopilot_monthly_savings", cl, "category", ocat, "namespace", OTHER_NAMESPACES,
-			       json_object_get_double(osum));
+			if (json_object_get_int(json_object_array_get_idx(o2, 1)) > 1)
+				sample(b, "kopilot_monthly_savings", cl, "category", ocat2, "namespace", OTHER_NAMESPACES,
+				       json_object_get_double(json_object_array_get_idx(o2, 0)));
 		}
 		json_object_put(other);
 	} else {
