@@ -378,7 +378,8 @@ static json_object *export_metrics(kp_opts *o, json_object *facts, const char *c
 	if (cfg->run_metrics.textfile_dir) {
 		kp_error err = {0};
 		char *text = kp_runmetrics_text(facts, cfg->run_metrics.max_savings_series, true);
-		kp_status s = kp_runmetrics_write_textfile(cfg->run_metrics.textfile_dir, text, &err);
+		kp_status s = kp_runmetrics_write_textfile(cfg->run_metrics.textfile_dir, text,
+							   !json_object_get_boolean(kp_json_get(facts, "completed")), &err);
 		char *path = kp_path_join(cfg->run_metrics.textfile_dir, "kopilot.prom");
 		json_object *t = json_object_new_object();
 		json_object_object_add(t, "path", json_object_new_string(path));

@@ -283,11 +283,55 @@ kp_status kp_runmetrics_push(const kp_config *cfg, const char *cluster, const ch
 	return s;
 }
 
-kp_status kp_runmetrics_write_textfile(const char *dir, const char *text, kp_error *err)
+/* The name a "# HELP name ..." or "# TYPE name ..." line is about, into
+ * name; false for any other line. */
+static bool family_line(const char *line, size_t n, char *name, size_t cap)
+{
+	if (n < 8 || (strncmp(line, "# HELP ", 7) && strncmp(line, "# TYPE ", 7)))
+		return false;
+	size_t k = 0;
+	for (size_t i = 7; i < n && line[i] != ' ' && k + 1 < cap; i++)
+		name[k++] = line[i];
+	name[k] = '\0';
+	return true;
+}
+
+/* text, then the families of old that text has no "# TYPE" line for. */
+static void carry_over(kp_buf *out, const char *text, const char *old)
+{
+	kp_buf_puts(out, text);
+	char fam[256] = "", want[300];
+	bool keep = false;
+	for (const char *p = old; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (family_line(p, n, fam, sizeof(fam))) {
+			snprintf(want, sizeof(want), "# TYPE %s ", fam);
+			keep = !strstr(text, want);
+		}
+		if (keep && n) {
+			kp_buf_add(out, p, n);
+			kp_buf_puts(out, "\n");
+		}
+		p += n + (e ? 1 : 0);
+	}
+}
+
+kp_status kp_runmetrics_write_textfile(const char *dir, const char *text, bool keep_old, kp_error *err)
 {
 	char *path = kp_path_join(dir, "kopilot.prom");
 	char *tmp = kp_temp_path_for(path);
 	kp_status s = KP_OK;
+	kp_buf merged;
+	kp_buf_init(&merged);
+	char *old = NULL;
+	size_t oldlen;
+	/* an old file that cannot be read is no reason to write nothing */
+	if (keep_old && kp_file_exists(path) && !kp_read_file(path, &old, &oldlen, NULL)) {
+		carry_over(&merged, text, old);
+		text = kp_buf_cstr(&merged);
+	}
+	free(old);
 	int fd = KP_FAULT_IO(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
 	if (fd < 0) {
 		s = kp_fail(err, KP_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
@@ -315,5 +359,6 @@ kp_status kp_runmetrics_write_textfile(const char *dir, const char *text, kp_err
 	}
 	free(tmp);
 	free(path);
+	kp_buf_release(&merged);
 	return s;
 }

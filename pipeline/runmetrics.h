@@ -58,7 +58,10 @@ kp_status kp_runmetrics_push(const kp_config *cfg, const char *cluster, const ch
 
 /* Writes DIR/kopilot.prom atomically (a temp file ".kopilot.prom.tmp.PID"
  * in DIR, which the node exporter ignores, renamed over it), mode 0644 so
- * the node exporter's user can read it. */
-kp_status kp_runmetrics_write_textfile(const char *dir, const char *text, kp_error *err);
+ * the node exporter's user can read it. keep_old: the families of the file
+ * there that text does not have are carried over (a failed run's file keeps
+ * the last good run's kopilot_last_success_timestamp_seconds, findings and
+ * savings, as a Pushgateway POST does). */
+kp_status kp_runmetrics_write_textfile(const char *dir, const char *text, bool keep_old, kp_error *err);
 
 #endif

@@ -10,7 +10,7 @@
 #   2. the node-exporter textfile: promtool check metrics, mode 0644,
 #      replaced by rename (an old hard link keeps the old whole file), label
 #      values escaped, metrics.max_savings_series caps the series and keeps
-#      the sums;
+#      the sums, a failed run keeps the last good run's families;
 #   3. the Slack incoming webhook (tests/fakes/slackhook.py, proven faithful
 #      by the official @slack/webhook client: tests/clients/slack/webhook.mjs)
 #      and a generic JSON webhook (tests/fakes/webhook.py): Block Kit the
@@ -218,6 +218,13 @@ assert any("namespace=\"(other)\"" in l for l in rows), rows
 tot = sum(float(l.split()[-1]) for l in rows)
 assert abs(tot - d["totals"]["monthly_savings"]) < 0.005, (tot, d["totals"])' "$T/runs/tfcap/findings.json" "$T/textfile/kopilot.prom"
 check "metrics.max_savings_series: promtool still accepts the file" sh -c "promtool check metrics <'$T/textfile/kopilot.prom'"
+cp "$T/textfile/kopilot.prom" "$T/good.prom"
+run_kopilot tfbad --snapshot "$T/bad/demo-cluster" --out "$T/runs/tfbad"
+check "textfile, a failed run: exit 4 as without; exit code 4 in the file, the last good run's last success, findings and savings kept; promtool accepts it" \
+	sh -c "test $RC_tfbad = $RC_basebad && grep -q '^kopilot_run_exit_code{cluster=\"demo-cluster\"} 4\$' '$T/textfile/kopilot.prom' &&
+		grep -E '^kopilot_(last_success_timestamp_seconds|findings|monthly_savings|actionable_monthly_savings)\{' '$T/good.prom' >'$T/good.kept' &&
+		grep -E '^kopilot_(last_success_timestamp_seconds|findings|monthly_savings|actionable_monthly_savings)\{' '$T/textfile/kopilot.prom' | cmp -s - '$T/good.kept' &&
+		test -s '$T/good.kept' && promtool check metrics <'$T/textfile/kopilot.prom'"
 unset METRICS_TEXTFILE_DIR
 
 # ----------------------------------------------------------- notifications

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline/runmetrics.h"
 #include "stages/render/notify.h"
@@ -182,4 +183,42 @@ Test(notify, the_built_in_templates_render_the_context_and_slack_pieces_fit_bloc
 	json_object_put(cats);
 	json_object_put(summary);
 	kp_config_release(&cfg);
+}
+
+Test(runmetrics, a_failed_runs_textfile_carries_the_last_good_runs_families_over)
+{
+	char dir[] = "/tmp/kp-test-textfile.XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	json_object *ok = facts(true), *bad = facts(false);
+	json_object_object_add(bad, "exit_code", json_object_new_int(4));
+	json_object_object_add(bad, "finished", json_object_new_int64(1700000600));
+	char *t1 = kp_runmetrics_text(ok, 1000, true), *t2 = kp_runmetrics_text(bad, 1000, true);
+	kp_error err = {0};
+	cr_assert_eq(kp_runmetrics_write_textfile(dir, t1, false, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(kp_runmetrics_write_textfile(dir, t2, true, &err), KP_OK, "%s", err.msg);
+	char *path = kp_path_join(dir, "kopilot.prom"), *got = NULL;
+	size_t len;
+	cr_assert_eq(kp_read_file(path, &got, &len, &err), KP_OK);
+	cr_assert(strstr(got, "kopilot_run_exit_code{cluster=\"c\\\"1\"} 4\n"), "%s", got);
+	cr_assert_null(strstr(got, "kopilot_run_exit_code{cluster=\"c\\\"1\"} 3\n"), "%s", got);
+	cr_assert(strstr(got, "kopilot_last_run_timestamp_seconds{cluster=\"c\\\"1\"} 1700000600\n"), "%s", got);
+	cr_assert(strstr(got, "kopilot_last_success_timestamp_seconds{cluster=\"c\\\"1\"} 1700000000\n"), "%s", got);
+	cr_assert(strstr(got, "# TYPE kopilot_findings gauge\n"), "%s", got);
+	/* each family once: the failed run's own, not the old one's too */
+	const char *first = strstr(got, "# TYPE kopilot_run_exit_code ");
+	cr_assert_not_null(first);
+	cr_assert_null(strstr(first + 1, "# TYPE kopilot_run_exit_code "), "%s", got);
+	first = strstr(got, "# TYPE kopilot_last_success_timestamp_seconds ");
+	cr_assert_not_null(first);
+	cr_assert_null(strstr(first + 1, "# TYPE kopilot_last_success_timestamp_seconds "), "%s", got);
+	free(got);
+	/* a completed run writes its own file whole */
+	cr_assert_eq(kp_runmetrics_write_textfile(dir, t1, false, &err), KP_OK);
+	cr_assert_eq(kp_read_file(path, &got, &len, &err), KP_OK);
+	cr_assert_str_eq(got, t1);
+	free(got);
+	unlink(path);
+	rmdir(dir);
+	free(path), free(t1), free(t2);
+	json_object_put(ok), json_object_put(bad);
 }
