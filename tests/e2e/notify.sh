@@ -6,11 +6,14 @@
 #      savings equal findings.json's, every stage has a duration, the last
 #      success is set; a failed run (bad input, exit 4) pushes its exit code
 #      and keeps the last success; a Pushgateway that is down is a warning
-#      and the exit code stays; metrics.enabled false sends nothing;
+#      and the exit code stays; basic auth against a Pushgateway's own web
+#      config (a wrong password: one 401, a warning); metrics.enabled false
+#      sends nothing;
 #   2. the node-exporter textfile: promtool check metrics, mode 0644,
 #      replaced by rename (an old hard link keeps the old whole file), label
 #      values escaped, metrics.max_savings_series caps the series and keeps
-#      the sums, a failed run keeps the last good run's families;
+#      the sums, a failed run keeps the last good run's families, LLM
+#      tokens counted from the explanations' calls to the LLM fake;
 #   3. the Slack incoming webhook (tests/fakes/slackhook.py, proven faithful
 #      by the official @slack/webhook client: tests/clients/slack/webhook.mjs)
 #      and a generic JSON webhook (tests/fakes/webhook.py): Block Kit the
@@ -187,6 +190,23 @@ check "Pushgateway down: the same exit code as without metrics ($RC_base)" test 
 check "Pushgateway down: a warning on stderr that the metrics were not pushed" grep -q "warning: run: run metrics not pushed" "$T/down.err"
 check "Pushgateway down: run.json metrics.pushgateway.pushed false, with the error" \
 	$PY -c 'import json,sys; p = json.load(open(sys.argv[1]))["metrics"]["pushgateway"]; assert not p["pushed"] and p["error"], p' "$T/runs/down/run.json"
+# basic auth: a Pushgateway behind its own web config (bcrypt hash, as its docs require)
+GWA_PORT=$(free_port)
+GW_PW=pw-notify-e2e-0123
+printf 'basic_auth_users:\n  kopilot: %s\n' "$($PY -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' "$GW_PW")" >"$T/gw-web.yml"
+setsid prometheus-pushgateway --web.listen-address="127.0.0.1:$GWA_PORT" --web.config.file="$T/gw-web.yml" >"$T/gwa.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 200); do [ "$(curl -s -o /dev/null -w '%{http_code}' -u "kopilot:$GW_PW" "http://127.0.0.1:$GWA_PORT/-/ready")" = 200 ] && break; sleep 0.05; done
+PUSHGATEWAY_URL=http://127.0.0.1:$GWA_PORT PUSHGATEWAY_PASSWORD=$GW_PW KOPILOT_METRICS_PUSHGATEWAY_USERNAME=kopilot \
+	run_kopilot auth --snapshot "$DEMO" --out "$T/runs/auth"
+check "basic auth (metrics.pushgateway_username, PUSHGATEWAY_PASSWORD): pushed, the metrics are in that Pushgateway" \
+	sh -c "test $RC_auth = $RC_base && curl -s -u 'kopilot:$GW_PW' 'http://127.0.0.1:$GWA_PORT/metrics' | grep -q '^kopilot_findings{category=\"over-provisioned\",cluster=\"demo-cluster\"'"
+PUSHGATEWAY_URL=http://127.0.0.1:$GWA_PORT PUSHGATEWAY_PASSWORD=wrong-password-e2e KOPILOT_METRICS_PUSHGATEWAY_USERNAME=kopilot \
+	run_kopilot authbad --snapshot "$DEMO" --out "$T/runs/authbad"
+check "a wrong password: 401 once (a 4xx is not retried), a warning, the exit code unchanged, no password in run.json or messages" \
+	sh -c "test $RC_authbad = $RC_base && grep -q 'run metrics not pushed.*401' '$T/authbad.err' &&
+		$PY -c 'import json,sys; p = json.load(open(sys.argv[1]))[\"metrics\"][\"pushgateway\"]; assert (p[\"attempts\"], p[\"status\"]) == (1, 401), p' '$T/runs/authbad/run.json' &&
+		! grep -rq -e wrong-password-e2e -e '$GW_PW' '$T/runs/auth' '$T/runs/authbad' '$T/auth.err' '$T/authbad.err'"
 METRICS_ENABLED=false run_kopilot off --snapshot "$DEMO" --out "$T/runs/off"
 check "METRICS_ENABLED=false: nothing exported (no metrics in run.json), exit unchanged" \
 	$PY -c 'import json,sys; r = json.load(open(sys.argv[1])); assert "metrics" not in r and r["exit_code"] == int(sys.argv[2]), r.get("metrics")' \
@@ -225,6 +245,25 @@ check "textfile, a failed run: exit 4 as without; exit code 4 in the file, the l
 		grep -E '^kopilot_(last_success_timestamp_seconds|findings|monthly_savings|actionable_monthly_savings)\{' '$T/good.prom' >'$T/good.kept' &&
 		grep -E '^kopilot_(last_success_timestamp_seconds|findings|monthly_savings|actionable_monthly_savings)\{' '$T/textfile/kopilot.prom' | cmp -s - '$T/good.kept' &&
 		test -s '$T/good.kept' && promtool check metrics <'$T/textfile/kopilot.prom'"
+# LLM tokens: the explanations' calls to the LLM fake (tests/fakes/llm.py,
+# OpenAI's wire format), each answer's usage 100 in, 7 out
+echo '{"replies": [{"repeat": true, "text": "{\"explanations\": []}", "usage": {"in": 100, "out": 7}}]}' >"$T/llm.script.json"
+start_fake llm llm.py --key sk-notify-e2e --script "$T/llm.script.json"
+LLM_PROVIDER=openai OPENAI_BASE_URL=http://127.0.0.1:$PORT_llm/v1 OPENAI_API_KEY=sk-notify-e2e LLM_MODEL=gpt-4o-mini \
+	KOPILOT_LLM_CACHE_DIR=$T/llmcache run_kopilot tfllm --snapshot "$DEMO" --out "$T/runs/tfllm"
+check "LLM tokens: kopilot_llm_tokens_total{provider=\"openai\"} in and out equal the calls' usage (audit recommend.explain)" \
+	$PY -c 'import json,sys
+calls = sum(1 for l in open(sys.argv[3]) if json.loads(l)["status"] == 200)
+e = [x for x in map(json.loads, open(sys.argv[2])) if x.get("event") == "recommend.explain"][0]
+got = {}
+for l in open(sys.argv[1]):
+    if l.startswith("kopilot_llm_tokens_total{"):
+        got[l.split("direction=\"")[1].split("\"")[0]] = float(l.split()[-1])
+        assert "provider=\"openai\"" in l, l
+assert calls > 0 and got == {"in": 100 * calls, "out": 7 * calls} and e["in_tokens"] == 100 * calls, (got, calls, e)' \
+	"$T/textfile/kopilot.prom" "$T/runs/tfllm/audit.jsonl" "$T/llm.jsonl"
+check "LLM tokens: promtool accepts the counter" sh -c "promtool check metrics <'$T/textfile/kopilot.prom'"
+stop_pid "$PID_llm"
 unset METRICS_TEXTFILE_DIR
 
 # ----------------------------------------------------------- notifications
