@@ -655,8 +655,11 @@ int cmd_run(int argc, char **argv)
 	json_object_put(metrics);
 	json_object_put(notifications);
 	rc = kp_cmd_end_run("run", &o, rc);
-	if (!exported) { /* a stage failed: the failed run's metrics, as above */
-		metrics_cluster(&o, NULL, cluster, sizeof(cluster));
+	/* a stage failed: the failed run's metrics, as above; or the run
+	 * failed after they were exported (run.json or the switch could not be
+	 * written): its exit code is corrected */
+	if (!exported || (rc != KP_EXIT_OK && rc != KP_EXIT_DEGRADED)) {
+		metrics_cluster(&o, exported ? &rs : NULL, cluster, sizeof(cluster));
 		json_object *facts = metrics_facts(&run, NULL, timings, kp_monotonic_seconds() - t_begin, rc, cluster);
 		json_object_put(export_metrics(&o, facts, cluster));
 		json_object_put(facts);
