@@ -378,6 +378,11 @@ check "a cluster name with a quote, a backslash and <&>: the webhook gets valid 
 	$PY -c 'import json,sys; m = json.loads(open(sys.argv[1]).readline())["json"]; assert m["cluster"] == "we\"ird\\clu<&>ster", m["cluster"]' "$T/hook.jsonl"
 NOTIFY_WEBHOOK_URL=$HOOK_URL run_kopilot n6 --snapshot "$DEMO" --out "$T/runs/n6" --set "notify.webhook_url=$HOOK_URL"
 
+SLACK_WEBHOOK_URL=http://127.0.0.1:$(free_port)/services/$HOOK/$HOOK_TOKEN KOPILOT_NOTIFY_MAX_ATTEMPTS=2 \
+	run_kopilot n7 --snapshot "$DEMO" --out "$T/runs/n7"
+check "Slack webhook unreachable: a warning naming the host (its path masked), the exit code unchanged" \
+	sh -c "test $RC_n7 = $RC_base && grep -q 'warning: run: slack notification not sent .*the Slack webhook (http://127.0.0.1:[0-9]*): POST /\*\*\*\*: ' '$T/n7.err'"
+
 # the URL's token: in no file kopilot wrote, no message, no config show
 check "the webhook URLs' token is in no run file (run.json, audit.jsonl, reports), message or config show" \
 	sh -c "! grep -rl '$HOOK_TOKEN' '$T/runs' '$T'/*.err '$T/config.out'"
