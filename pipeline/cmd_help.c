@@ -87,7 +87,18 @@ static const struct help {
 	 "  --base BRANCH         the branch the pull requests go into (pr.base, default main)\n"
 	 "  --forge github|gitlab where the pull requests go (pr.forge, default github)\n"
 	 "  --dry-run             write RUN/pr/GROUP.patch and RUN/pr/GROUP.md, push nothing (the default\n"
-	 "                        without a token)\n"},
+	 "                        without a token)\n"
+	 "\n"
+	 "When it ends, failed or not, the run's metrics go to a Prometheus\n"
+	 "Pushgateway (PUSHGATEWAY_URL: POST to job=\"kopilot\", cluster=NAME; a\n"
+	 "failed run leaves kopilot_last_success_timestamp_seconds as it was) and\n"
+	 "to METRICS_TEXTFILE_DIR/kopilot.prom for the node exporter;\n"
+	 "METRICS_ENABLED=false turns both off. A finished run (exit 0 or 3) posts\n"
+	 "its summary to SLACK_WEBHOOK_URL (a Slack incoming webhook, Block Kit)\n"
+	 "and NOTIFY_WEBHOOK_URL (a JSON document), linking REPORT_URL/RUN/report.html\n"
+	 "(templates: notify.slack_template, notify.webhook_template). Neither\n"
+	 "changes the exit code: a failure is a warning on stderr, recorded in\n"
+	 "run.json and audit.jsonl.\n"},
 	{"collect",
 	 "usage: kopilot collect [--snapshot DIR | --kubeconfig FILE [-c/--context NAME]] --out RUN\n"
 	 "                       [--prometheus-url URL] [--window DURATION] [--now RFC3339]\n"

@@ -160,6 +160,12 @@ static bool v_retries(const cfg_value *v, char *why, size_t n)
 	return v->i >= 0 && v->i <= 10;
 }
 
+static bool v_retries_attempts(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 10;
+}
+
 static bool v_num_ctx(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -697,6 +703,32 @@ static const cfg_key config_keys[] = {
 	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(serve.metrics_enabled), false, NULL, "true or false", 0, NULL},
 	{"metrics.port", "METRICS_PORT", T_INT, OFF(serve.metrics_port), false, v_port, "an integer between 1 and 65535",
 	 0, NULL},
+	{"metrics.pushgateway_url", "PUSHGATEWAY_URL", T_STRING, OFF(run_metrics.pushgateway_url), false, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"metrics.pushgateway_username", NULL, T_STRING, OFF(run_metrics.pushgateway_username), false, NULL,
+	 "a user name", 0, NULL},
+	{"metrics.pushgateway_password", "PUSHGATEWAY_PASSWORD", T_STRING, OFF(run_metrics.pushgateway_password), true,
+	 NULL, "a password", 0, NULL},
+	{"metrics.pushgateway_token", "PUSHGATEWAY_TOKEN", T_STRING, OFF(run_metrics.pushgateway_token), true, NULL,
+	 "a bearer token", 0, NULL},
+	{"metrics.textfile_dir", "METRICS_TEXTFILE_DIR", T_STRING, OFF(run_metrics.textfile_dir), false, NULL,
+	 "a directory", 0, NULL},
+	{"metrics.max_savings_series", NULL, T_INT, OFF(run_metrics.max_savings_series), false, v_count,
+	 "an integer between 1 and 100000", 0, NULL},
+	{"metrics.timeout_seconds", NULL, T_INT, OFF(run_metrics.timeout_seconds), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
+	{"notify.slack_webhook_url", "SLACK_WEBHOOK_URL", T_STRING, OFF(notify.slack_webhook_url), true, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"notify.webhook_url", "NOTIFY_WEBHOOK_URL", T_STRING, OFF(notify.webhook_url), true, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"notify.slack_template", NULL, T_STRING, OFF(notify.slack_template), false, NULL, "a file path", 0, NULL},
+	{"notify.webhook_template", NULL, T_STRING, OFF(notify.webhook_template), false, NULL, "a file path", 0, NULL},
+	{"notify.report_url", "REPORT_URL", T_STRING, OFF(notify.report_url), false, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"notify.timeout_seconds", NULL, T_INT, OFF(notify.timeout_seconds), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
+	{"notify.max_attempts", NULL, T_INT, OFF(notify.max_attempts), false, v_retries_attempts,
+	 "an integer between 1 and 10", 0, NULL},
 	/* report and cluster */
 	{"report.template", NULL, T_STRING, OFF(render.report_template), false, NULL, "a file path", 0, NULL},
 	{"report.detail_findings", NULL, T_INT, OFF(render.detail_findings), false, v_nonneg_int, "an integer >= 0", 0,
@@ -908,6 +940,10 @@ void kp_config_init(kp_config *c)
 	c->log.format = kp_xstrdup("console");
 	c->serve.metrics_enabled = true;
 	c->serve.metrics_port = 9090;
+	c->run_metrics.max_savings_series = 1000;
+	c->run_metrics.timeout_seconds = 10;
+	c->notify.timeout_seconds = 10;
+	c->notify.max_attempts = 4;
 	c->serve.port = 8080;
 	c->serve.address = kp_xstrdup("0.0.0.0");
 	c->serve.max_body_bytes = 1 << 20;

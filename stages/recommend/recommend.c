@@ -855,6 +855,9 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 			json_object_object_add(ev, "out_tokens", json_object_new_int64(es.out_tokens));
 			json_object_object_add(ev, "failed", json_object_new_boolean(es.failed));
 			kp_audit_event(run->audit, "recommend.explain", ev);
+			snprintf(run->llm_label, sizeof(run->llm_label), "%s", es.label);
+			run->llm_in_tokens += es.in_tokens;
+			run->llm_out_tokens += es.out_tokens;
 		}
 	}
 	if (s) {
