@@ -179,7 +179,10 @@ char *kp_trend_svg(json_object *history)
 		kp_buf_release(&pts);
 	}
 	double r = n <= 60 ? 3.5 : n <= 200 ? 2 : 1.5;
-	kp_buf_puts(&b, "<g class=\"trend-points\" fill=\"#0969da\" stroke=\"#ffffff\" stroke-width=\"1\">\n");
+	/* a white ring sets a point off its line; at hundreds of points the
+	 * rings would cut the line into dots */
+	kp_buf_printf(&b, "<g class=\"trend-points\" fill=\"#0969da\" stroke=\"#ffffff\" stroke-width=\"%s\">\n",
+		      n <= 60 ? "1" : "0");
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(runs, i);
 		const char *at = kp_json_str(p, "generated_at");

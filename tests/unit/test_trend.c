@@ -150,11 +150,14 @@ Test(history_prune, n_counts_the_current_run)
 	char *current = kp_path_join(root, "r3");
 	json_object *removed, *skipped;
 	cr_assert_eq(prune(root, 2, current, &removed, &skipped), 1);
-	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(removed, 0)), kp_path_join(root, "r1"));
+	char *r1 = kp_path_join(root, "r1");
+	cr_assert_str_eq(json_object_get_string(json_object_array_get_idx(removed, 0)), r1);
+	free(r1);
 	cr_assert(exists(root, "r2") && exists(root, "r3"));
 	/* a current run outside the state directory does not take a place */
 	json_object_put(removed), json_object_put(skipped);
 	cr_assert_eq(prune(root, 2, "/nonexistent/run", &removed, &skipped), 0);
+	json_object_put(removed), json_object_put(skipped);
 	cr_assert_eq(prune(root, 1, "/nonexistent/run", &removed, &skipped), 1);
 	cr_assert(exists(root, "r3") && !exists(root, "r2"));
 	json_object_put(removed), json_object_put(skipped);
