@@ -1074,7 +1074,9 @@ static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, siz
  * reviewer who filters or extends the table sees the chart follow. Values,
  * not formulas: these are the figures each run reported at its prices. */
 static const char *const SH_HISTORY = "History";
-enum { H_HEADER = 3, H_DATE = 0, H_RUN, H_SAVINGS, H_FINDINGS, H_CATS };
+/* The chart first (rows 3 to 20: what a reviewer looks at), the table
+ * under it from row H_HEADER, so both print on the page's width. */
+enum { H_CHART = 3, H_HEADER = 22, H_DATE = 0, H_RUN, H_SAVINGS, H_FINDINGS, H_CATS };
 
 static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
 {
@@ -1087,11 +1089,11 @@ static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
 	format_set_num_format(date, "yyyy-mm-dd hh:mm");
 	format_set_align(date, LXW_ALIGN_LEFT);
 	xl_col(x, ws, H_DATE, 17, NULL);
-	xl_col(x, ws, H_RUN, 20, NULL);
+	xl_col(x, ws, H_RUN, 28, NULL);
 	xl_col(x, ws, H_SAVINGS, 18, NULL);
 	xl_col(x, ws, H_FINDINGS, 10, NULL);
 	for (int c = 0; c < KP_CAT_COUNT; c++)
-		xl_col(x, ws, (lxw_col_t)(H_CATS + c), 16, NULL);
+		xl_col(x, ws, (lxw_col_t)(H_CATS + c), 18, NULL);
 	char buf[600], hdr[160];
 	snprintf(buf, sizeof(buf), "Savings trend: %.500s", xl_clean(x, js(h, "cluster")));
 	xl_str(x, ws, S, 0, 0, buf, x->title);
@@ -1099,6 +1101,10 @@ static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
 	       "One row per run kept in the state directory with this run's cluster, currency and scope (history.json); "
 	       "net potential savings as each run's report headlined them (blocked savings not counted).",
 	       x->note);
+	/* three lines: LibreOffice keeps the default height of rows in files
+	 * it did not write, and the wrapped headers would cover the first run */
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, H_HEADER, 60, NULL), "History header row");
 	xl_str(x, ws, S, H_HEADER, H_DATE, "Date (UTC)", x->header);
 	xl_str(x, ws, S, H_HEADER, H_RUN, "Run", x->header);
 	snprintf(hdr, sizeof(hdr), "Net potential savings (%s/month)", cur);
@@ -1108,9 +1114,11 @@ static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
 		snprintf(hdr, sizeof(hdr), "%s (%s/month)", kp_category_name((kp_category)c), cur);
 		xl_str(x, ws, S, H_HEADER, (lxw_col_t)(H_CATS + c), hdr, x->header_num);
 	}
+	bool negative = false;
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(runs, i);
 		lxw_row_t r = (lxw_row_t)(H_HEADER + 1 + i);
+		negative = negative || json_object_get_double(kp_json_get(p, "monthly_savings")) < 0;
 		int64_t t = 0;
 		kp_time_parse(js(p, "generated_at"), &t);
 		time_t tt = (time_t)t;
@@ -1133,7 +1141,8 @@ static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
 	}
 	if (!xl_ok(x) || !n)
 		return;
-	worksheet_freeze_panes(ws, H_HEADER + 1, 0);
+	worksheet_set_landscape(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
 	lxw_row_t r0 = H_HEADER + 1, r1 = (lxw_row_t)(H_HEADER + n);
 	lxw_chart *chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
 	lxw_chart_series *ser = chart ? chart_add_series(chart, NULL, NULL) : NULL;
@@ -1152,9 +1161,13 @@ static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
 	kp_money_excel_format(cur, false, money, sizeof(money));
 	chart_axis_set_num_format(chart->y_axis, money);
 	chart_axis_set_num_format(chart->x_axis, "yyyy-mm-dd");
+	/* from 0, as report.html draws it: a narrow automatic range would make
+	 * a 1% change look like a collapse */
+	if (!negative)
+		chart_axis_set_min(chart->y_axis, 0);
 	chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
-	lxw_chart_options opt = {.x_offset = 10, .y_offset = 10, .x_scale = 1.6, .y_scale = 1.3};
-	xl_check_what(x, worksheet_insert_chart_opt(ws, 4, H_CATS + KP_CAT_COUNT + 1, chart, &opt), "History chart");
+	lxw_chart_options opt = {.x_offset = 4, .y_offset = 4, .x_scale = 1.7, .y_scale = 1.2};
+	xl_check_what(x, worksheet_insert_chart_opt(ws, H_CHART, H_DATE, chart, &opt), "History chart");
 	worksheet_set_tab_color(ws, 0x4472C4);
 }
 

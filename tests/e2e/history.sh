@@ -151,11 +151,11 @@ import json, sys, datetime
 from openpyxl import load_workbook
 h = json.load(open(sys.argv[2]))
 ws = load_workbook(sys.argv[1])["History"]
-hdr = [c.value for c in ws[4]]
+hdr = [c.value for c in ws[23]]
 assert hdr[:4] == ["Date (UTC)", "Run", "Net potential savings (USD/month)", "Findings"], hdr
 cats = list(h["runs"][-1]["categories"])
 assert hdr[4:4 + len(cats)] == ["%s (USD/month)" % c for c in cats], hdr
-rows = list(ws.iter_rows(min_row=5, values_only=False))
+rows = list(ws.iter_rows(min_row=24, values_only=False))
 rows = [r for r in rows if r[0].value is not None]
 assert len(rows) == len(h["runs"]), len(rows)
 for r, p in zip(rows, h["runs"]):
@@ -175,7 +175,7 @@ z = zipfile.ZipFile(sys.argv[1])
 c = z.read("xl/charts/chart1.xml").decode()
 assert "<c:lineChart>" in c, "not a line chart"
 refs = re.findall(r"<c:f>([^<]*)</c:f>", c)
-assert "History!$A$5:$A$%d" % (4 + n) in refs and "History!$C$5:$C$%d" % (4 + n) in refs, refs
+assert "History!$A$24:$A$%d" % (23 + n) in refs and "History!$C$24:$C$%d" % (23 + n) in refs, refs
 EOF
 check "LibreOffice reads the History sheet and its chart back (converted headless, read with openpyxl)" \
 	$PY - "$LAST/report.xlsx" "$LAST/history.json" "$T/lo" <<'EOF'
@@ -189,7 +189,7 @@ p = subprocess.run(["soffice", "--headless", "--norestore", "-env:UserInstallati
 out = work + "/out/report.xlsx"
 assert p.returncode == 0 and os.path.exists(out), p.stdout.decode()[-500:]
 ws = load_workbook(out)["History"]
-rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0] is not None]
+rows = [r for r in ws.iter_rows(min_row=24, values_only=True) if r[0] is not None]
 assert len(rows) == len(h["runs"]), rows
 for r, q in zip(rows, h["runs"]):
     assert r[0].strftime("%Y-%m-%dT%H:%M:%SZ") == q["generated_at"], r[0]
@@ -198,7 +198,7 @@ z = zipfile.ZipFile(out)
 charts = [n for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n)]
 assert charts, "LibreOffice dropped the chart: %r" % z.namelist()
 c = z.read(charts[0]).decode()
-assert "lineChart" in c and re.search(r"History!\$C\$5:\$C\$%d" % (4 + len(h["runs"])), c), re.findall(r"<c:f>([^<]*)</c:f>", c)
+assert "lineChart" in c and re.search(r"History!\$C\$24:\$C\$%d" % (23 + len(h["runs"])), c), re.findall(r"<c:f>([^<]*)</c:f>", c)
 EOF
 
 # A corrupt summary costs a warning and that run's point, never the run.
