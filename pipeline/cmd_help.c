@@ -72,6 +72,9 @@ static const struct help {
 	 "  --now RFC3339         fix \"now\" for ages and windows, for reproducible runs\n"
 	 "  --template FILE       Markdown report template (mustache subset, see templates/README.md)\n"
 	 "  --cluster-name NAME   name shown in reports (default: the snapshot directory's name)\n"
+	 "  --focus FILE          a FOCUS cost export (CSV) of this account: findings are priced at the\n"
+	 "                        effective rates it shows per instance type and StorageClass\n"
+	 "                        (prices.focus_file; see README \"Prices from your bill (FOCUS)\")\n"
 	 "  --no-color            no colour in the summary; colour is used only when stdout is a\n"
 	 "                        terminal, and never when NO_COLOR is set or TERM=dumb\n"
 	 "  --quiet               no progress on stderr (warnings and errors stay), no summary on stdout;\n"
@@ -128,6 +131,7 @@ static const struct help {
 	{"recommend",
 	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE] [--previous RUN_DIR | --state-dir DIR]\n"
 	 "                             [--now RFC3339] [--cluster-name NAME] [--template FILE] [--quiet]\n"
+	 "                             [--focus FILE]\n"
 	 "\n"
 	 "Prices RUN/analysis.json, decides risk, actions and approval, and writes\n"
 	 "RUN/findings.json (contract kopilot.findings/v1), RUN/plan.json and\n"
@@ -136,7 +140,12 @@ static const struct help {
 	 "findings); --state-dir DIR compares with the most recent run in DIR\n"
 	 "other than RUN and writes RUN/history.json, the savings trend over DIR's\n"
 	 "runs of the same scope. The reports and run.json, built from the old findings,\n"
-	 "are removed: run `kopilot render RUN` next.\n"},
+	 "are removed: run `kopilot render RUN` next.\n"
+	 "--focus FILE (prices.focus_file) prices findings at the effective rates\n"
+	 "of a FOCUS cost export: per instance type and StorageClass, matched by\n"
+	 "node spec.providerID and volume handle; configured prices.node_types and\n"
+	 "prices.storage_classes still win. A malformed export exits 2 naming the\n"
+	 "file, line and column.\n"},
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE] [--set KEY=VALUE] [--now RFC3339]\n"
 	 "                          [--cluster-name NAME] [--quiet]\n"
@@ -184,12 +193,14 @@ static const struct help {
 	 "request closed without merging stays closed.\n"},
 	{"config",
 	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE] [--template FILE] [--cluster-name NAME]\n"
+	 "                           [--focus FILE]\n"
 	 "\n"
 	 "Prints the effective configuration, one key per line, with where each\n"
 	 "value came from (default, file, env, flag). Secrets are masked.\n"
 	 "Precedence: defaults < --config file < environment < --set.\n"
 	 "--template FILE and --cluster-name NAME are --set report.template=FILE\n"
-	 "and --set cluster.name=NAME, on every command.\n"},
+	 "and --set cluster.name=NAME, on every command; --focus FILE is --set\n"
+	 "prices.focus_file=FILE.\n"},
 	{"ask",
 	 "usage: kopilot ask \"QUESTION\" [--run RUN | --snapshot DIR | --kubeconfig FILE [-c/--context NAME]] [--out RUN]\n"
 	 "                   [--prometheus-url URL] [--window 14d] [-n/--namespace NS]... [--reflect] [--skill NAME]\n"

@@ -543,6 +543,8 @@ static const cfg_key config_keys[] = {
 	 "a 3-letter uppercase currency code such as USD", 0, NULL},
 	/* OpenCost custom pricing file: loaded when set, see apply_custom_pricing() */
 	{"prices.custom_pricing_file", NULL, T_STRING, OFF(prices.custom_pricing_file), false, NULL, "a file path", 0, NULL},
+	/* a FOCUS billing export: read by the recommend stage (pipeline/focus.h) */
+	{"prices.focus_file", NULL, T_STRING, OFF(prices.focus_file), false, NULL, "a file path", 0, NULL},
 	/* rightsizing */
 	{"rightsizing.cpu_percentile", NULL, T_INT, OFF(rules.rightsizing.cpu_percentile), false, v_percentile,
 	 "one of 50, 95, 99, 100", 0, NULL},
@@ -1128,7 +1130,9 @@ static void commit(kp_config *c, size_t idx, cfg_value *v, kp_config_source src,
 	free(c->source_detail[idx]);
 	c->source_detail[idx] = detail ? kp_xstrdup(detail) : NULL;
 	/* "default" becomes "config"; a custom pricing file's source stays */
-	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->prices.source, "default") == 0) {
+	/* naming a FOCUS export sets no price: its rates carry their own source */
+	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(k->key, "prices.focus_file") != 0 &&
+	    strcmp(c->prices.source, "default") == 0) {
 		free(c->prices.source);
 		c->prices.source = kp_xstrdup("config");
 	}

@@ -55,6 +55,11 @@ typedef struct kp_prices_config {
 	size_t nnode_types;
 	kp_storage_class_price *storage_classes; /* prices.storage_classes (YAML only) */
 	size_t nstorage_classes;
+	char *focus_file;            /* prices.focus_file: a FOCUS cost export (CSV), NULL = none */
+	/* The rates derived from focus_file for this run (pipeline/focus.h):
+	 * not configuration but the recommend stage's, set on its copy of the
+	 * configuration and owned by it; NULL otherwise. */
+	const struct kp_focus_rates *focus;
 } kp_prices_config;
 
 /* The rule families' thresholds (stages/analyze/rules/). */
