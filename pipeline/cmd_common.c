@@ -499,6 +499,34 @@ static kp_status record_end(void *arg, kp_error *err)
 	return kp_audit_flush(&o->audit, err);
 }
 
+/* history.keep_runs: after a run is complete and switched in, while the
+ * state directory's lock is still held (no other kopilot run can be
+ * choosing its previous run or writing there), the oldest runs beyond the
+ * limit go. The run is complete whatever happens here: a failure is a
+ * warning. */
+static void prune_state_dir(const char *cmd, kp_opts *o)
+{
+	json_object *removed = json_object_new_array(), *skipped = json_object_new_array();
+	kp_error err = {0};
+	if (kp_history_prune(o->state_dir, o->cfg.history.keep_runs, o->rundir.dir, removed, skipped, &err))
+		kp_log(KP_LOG_WARN, "%s: flag --state-dir: old runs not pruned: %s", cmd, err.msg);
+	size_t nr = json_object_array_length(removed);
+	for (size_t i = 0; i < nr; i++)
+		kp_log(KP_LOG_INFO, "%s: removed the old run %s (history.keep_runs = %d)", cmd,
+		       json_object_get_string(json_object_array_get_idx(removed, i)), o->cfg.history.keep_runs);
+	for (size_t i = 0; i < json_object_array_length(skipped); i++)
+		kp_log(KP_LOG_WARN, "%s: %s", cmd, json_object_get_string(json_object_array_get_idx(skipped, i)));
+	if (nr || json_object_array_length(skipped)) {
+		json_object *f = json_object_new_object();
+		json_object_object_add(f, "keep_runs", json_object_new_int(o->cfg.history.keep_runs));
+		json_object_object_add(f, "removed", json_object_get(removed));
+		json_object_object_add(f, "not_removed", json_object_get(skipped));
+		kp_audit_event(&o->audit, "history.prune", f);
+	}
+	json_object_put(removed);
+	json_object_put(skipped);
+}
+
 int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 {
 	kp_error err = {0};
@@ -520,6 +548,11 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 				kp_log(KP_LOG_INFO, "%s: %s was left as it was", cmd, o->rundir.dir);
 		}
 	}
+	/* only a command holding the state directory's lock (kopilot run
+	 * --state-dir) prunes it, and only after a complete run */
+	if (o->state_dir && o->state_lock.path && o->state_lock.fd >= 0 && o->rundir.committed &&
+	    (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+		prune_state_dir(cmd, o);
 	if (o->audit.path) {
 		struct end_record e = {cmd, o, rc};
 		kp_status s = kp_nomem_guard(record_end, &e, &err);
@@ -576,6 +609,8 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
 	run->selector = o->selector.n ? &o->selector : NULL;
 	run->previous_run = o->previous_run;
 	run->previous_doc = o->previous_doc;
+	run->state_dir = o->state_dir;
+	run->run_path = o->out ? o->out : o->npositional ? o->positional[0] : NULL;
 }
 
 void kp_cmd_show_notes(kp_opts *o, const kp_run *run)

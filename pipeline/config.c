@@ -734,6 +734,7 @@ static const cfg_key config_keys[] = {
 	{"report.detail_findings", NULL, T_INT, OFF(render.detail_findings), false, v_nonneg_int, "an integer >= 0", 0,
 	 NULL},
 	{"report.row_findings", NULL, T_INT, OFF(render.row_findings), false, v_nonneg_int, "an integer >= 0", 0, NULL},
+	{"history.keep_runs", NULL, T_INT, OFF(history.keep_runs), false, v_nonneg_int, "an integer >= 0", 0, NULL},
 	/* the live cluster's API server */
 	{"kube.timeout_seconds", NULL, T_INT, OFF(kube.timeout_seconds), false, v_count, "an integer between 1 and 100000",
 	 0, NULL},
@@ -956,6 +957,7 @@ void kp_config_init(kp_config *c)
 	c->operator_.event_cooldown_minutes = 30;
 	c->render.detail_findings = 200;
 	c->render.row_findings = 2000;
+	c->history.keep_runs = 30;
 
 	c->sources = kp_xcalloc(NKEYS, sizeof(*c->sources)); /* all KP_SRC_DEFAULT (0) */
 	c->source_detail = kp_xcalloc(NKEYS, sizeof(*c->source_detail));

@@ -225,6 +225,9 @@ typedef struct kp_config {
 		int row_findings;      /* report.row_findings 2000: the next ones, one table row each; the rest grouped */
 	} render;
 	struct {
+		int keep_runs; /* history.keep_runs 30: complete runs kept in --state-dir, 0 = all */
+	} history;
+	struct {
 		bool metrics_enabled;  /* METRICS_ENABLED true: serve's /metrics and run metrics */
 		int metrics_port;      /* METRICS_PORT 9090 (1..65535) */
 		int port;              /* serve.port 8080 / --port */

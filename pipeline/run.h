@@ -42,6 +42,8 @@ typedef struct kp_run {
 	const struct kp_selector *selector; /* analyze: report only resources whose labels match (NULL: all) */
 	const char *previous_run;      /* recommend: the run compared with, NULL none */
 	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
+	const char *state_dir; /* recommend: --state-dir, whose runs make this run's trend (history.json); NULL none */
+	const char *run_path;  /* the run directory as named (dir may be its staging copy): never on its own trend twice */
 
 	/* handed from stage to stage */
 	kp_cluster *cluster;   /* the model collect loaded; analyze consumes it (NULL: read the run's snapshot) */

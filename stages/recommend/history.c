@@ -15,13 +15,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pipeline/fault.h"
 #include "pipeline/findings_json.h"
+#include "pipeline/config.h"
+#include "pipeline/money.h"
+#include "pipeline/rundir.h"
 
 /* ---- finding the previous run ---- */
 
@@ -401,4 +406,395 @@ void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *pr
 	hist_current c = {f->items.len, struct_id, struct_mark, f};
 	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope.namespaces"),
 							       kp_json_str(doc, "generated_at"), prev, prev_run));
+}
+
+/* ---- the last runs: summaries, the trend, pruning ---- */
+
+static json_object *new_string_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_object *new_string_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *t = kp_xvasprintf(fmt, ap);
+	va_end(ap);
+	json_object *o = json_object_new_string(t);
+	free(t);
+	return o;
+}
+
+#define KP_SUMMARY_SCHEMA "kopilot.summary/v1"
+#define KP_HISTORY_SCHEMA "kopilot.history/v1"
+
+/* A sorted copy of a configured list, so reordering a YAML list does not
+ * make two runs of the same scope incomparable. */
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static json_object *sorted_list(const kp_strlist *l)
+{
+	json_object *arr = json_object_new_array();
+	if (!l || !l->len)
+		return arr;
+	char **v = kp_xmalloc(l->len * sizeof(*v));
+	memcpy(v, l->items, l->len * sizeof(*v));
+	qsort(v, l->len, sizeof(*v), cmp_cstr);
+	for (size_t i = 0; i < l->len; i++)
+		json_object_array_add(arr, json_object_new_string(v[i]));
+	free(v);
+	return arr;
+}
+
+json_object *kp_history_summary(json_object *doc, const kp_findings *f, const kp_config *cfg)
+{
+	json_object *s = json_object_new_object();
+	json_object_object_add(s, "schema", json_object_new_string(KP_SUMMARY_SCHEMA));
+	const char *at = kp_json_str(doc, "generated_at"), *cluster = kp_json_str(doc, "cluster.name"),
+		   *cur = kp_json_str(doc, "prices.currency"), *sel = kp_json_str(doc, "scope.selector");
+	json_object_object_add(s, "generated_at", at ? json_object_new_string(at) : NULL);
+	json_object_object_add(s, "cluster", json_object_new_string(cluster ? cluster : ""));
+	json_object_object_add(s, "currency", json_object_new_string(cur ? cur : "USD"));
+	/* everything that decides which findings a run can see, in one fixed
+	 * order: two runs compare when these serialise alike */
+	json_object *scope = json_object_new_object();
+	json_object_object_add(scope, "namespaces", copy_of(kp_json_get(doc, "scope.namespaces")));
+	json_object_object_add(scope, "selector", sel ? json_object_new_string(sel) : NULL);
+	json_object_object_add(scope, "include_namespaces", sorted_list(cfg ? &cfg->scope.include_namespaces : NULL));
+	json_object_object_add(scope, "exclude_namespaces", sorted_list(cfg ? &cfg->scope.exclude_namespaces : NULL));
+	json_object_object_add(scope, "exclude_kinds", sorted_list(cfg ? &cfg->scope.exclude_kinds : NULL));
+	json_object_object_add(s, "scope", scope);
+	/* the figures every report headlines: the net the plan can act on
+	 * (blocked savings apart), and per category the same net, so the
+	 * categories add up to the total */
+	double net[KP_CAT_COUNT] = {0}, total = 0, blocked = 0;
+	int64_t count[KP_CAT_COUNT] = {0};
+	for (size_t i = 0; i < f->items.len; i++) {
+		const kp_finding *x = &f->items.items[i];
+		double v = kp_money_round(x->monthly_savings);
+		count[x->category]++;
+		if (x->action.blocked) {
+			blocked += v;
+			continue;
+		}
+		net[x->category] += v;
+		total += v;
+	}
+	json_object_object_add(s, "findings", json_object_new_int64((int64_t)f->items.len));
+	json_object_object_add(s, "monthly_savings", kp_json_new_number(kp_money_round(total)));
+	json_object_object_add(s, "blocked_monthly_savings", kp_json_new_number(kp_money_round(blocked)));
+	json_object *cats = json_object_new_object();
+	for (int c = 0; c < KP_CAT_COUNT; c++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "findings", json_object_new_int64(count[c]));
+		json_object_object_add(o, "monthly_savings", kp_json_new_number(kp_money_round(net[c])));
+		json_object_object_add(cats, kp_category_name((kp_category)c), o);
+	}
+	json_object_object_add(s, "categories", cats);
+	return s;
+}
+
+/* One kept run of a state directory. */
+typedef struct {
+	char *name, *path;
+	bool has_t;
+	int64_t t; /* run.json finished_at */
+} kept_run;
+
+static int kept_cmp(const void *a, const void *b)
+{
+	const kept_run *x = a, *y = b;
+	if (x->has_t != y->has_t)
+		return x->has_t ? 1 : -1; /* without a time: oldest */
+	if (x->has_t && x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* A complete `kopilot run` directory: see history.h. */
+static bool is_kept_run(const char *path, int64_t *t, bool *has_t)
+{
+	struct stat st;
+	if (KP_FAULT_IO(lstat(path, &st)) != 0 || !S_ISDIR(st.st_mode))
+		return false; /* a symbolic link points at someone else's directory */
+	char *fj = kp_path_join(path, "findings.json"), *rj = kp_path_join(path, "run.json");
+	json_object *r = NULL;
+	kp_error e;
+	bool ok = kp_file_exists(fj) && kp_file_exists(rj) && kp_json_read_file(rj, &r, &e) == KP_OK &&
+		  kp_json_str(r, "schema") && !strcmp(kp_json_str(r, "schema"), "kopilot.run/v1") &&
+		  kp_json_str(r, "command") && !strcmp(kp_json_str(r, "command"), "run");
+	*has_t = ok && kp_json_str(r, "finished_at") && kp_time_parse(kp_json_str(r, "finished_at"), t);
+	json_object_put(r);
+	free(fj), free(rj);
+	return ok;
+}
+
+static void kept_free(kept_run *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name), free(v[i].path);
+	free(v);
+}
+
+/* The kept runs of state_dir but exclude, oldest first. A state_dir that
+ * does not exist has none. */
+static kp_status list_kept(const char *state_dir, const char *exclude, kept_run **out, size_t *n, kp_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	DIR *d = KP_FAULT_IO_PTR(opendir(state_dir));
+	if (!d) {
+		if (errno == ENOENT)
+			return KP_OK;
+		return kp_fail(err, KP_ERR_IO, "%s: cannot read the directory: %s", state_dir, strerror(errno));
+	}
+	size_t cap = 0;
+	kept_run *v = NULL;
+	int read_errno = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *e = KP_FAULT_IO_PTR(readdir(d));
+		if (!e) {
+			read_errno = errno;
+			break;
+		}
+		if (e->d_name[0] == '.') /* ., .., locks, staging and pruned directories */
+			continue;
+		char *path = kp_path_join(state_dir, e->d_name);
+		kept_run k = {NULL, path, false, 0};
+		if (!is_kept_run(path, &k.t, &k.has_t) || (exclude && same_path(path, exclude))) {
+			free(path);
+			continue;
+		}
+		k.name = kp_xstrdup(e->d_name);
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = kp_xrealloc(v, cap * sizeof(*v));
+		}
+		v[(*n)++] = k;
+	}
+	closedir(d);
+	if (read_errno) {
+		kept_free(v, *n);
+		*n = 0;
+		return kp_fail(err, KP_ERR_IO, "%s: cannot read the directory: %s", state_dir, strerror(read_errno));
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), kept_cmp);
+	*out = v;
+	return KP_OK;
+}
+
+/* What the trend needs of a summary, checked; NULL (and why) when it is
+ * not one. */
+static const char *check_summary(json_object *s)
+{
+	if (!json_object_is_type(s, json_type_object))
+		return "not a JSON object";
+	const char *schema = kp_json_str(s, "schema");
+	if (!schema || strcmp(schema, KP_SUMMARY_SCHEMA) != 0)
+		return "schema: expected \"" KP_SUMMARY_SCHEMA "\"";
+	if (!is_time(kp_json_get(s, "generated_at")))
+		return "generated_at: missing or not an RFC 3339 time";
+	if (!json_object_is_type(kp_json_get(s, "findings"), json_type_int) ||
+	    json_object_get_int64(kp_json_get(s, "findings")) < 0)
+		return "findings: missing or not a count";
+	double v = json_object_get_double(kp_json_get(s, "monthly_savings"));
+	if (!is_num(kp_json_get(s, "monthly_savings")) || !isfinite(v))
+		return "monthly_savings: missing or not a number";
+	if (!kp_json_str(s, "cluster") || !kp_json_str(s, "currency"))
+		return "cluster, currency: missing or not strings";
+	if (!json_object_is_type(kp_json_get(s, "scope"), json_type_object))
+		return "scope: missing or not an object";
+	json_object *cats = kp_json_get(s, "categories");
+	if (!json_object_is_type(cats, json_type_object))
+		return "categories: missing or not an object";
+	json_object_object_foreach(cats, k, c)
+	{
+		(void)k;
+		json_object *m = kp_json_get(c, "monthly_savings");
+		if (!is_num(m) || !isfinite(json_object_get_double(m)))
+			return "categories: a category without a numeric monthly_savings";
+	}
+	return NULL;
+}
+
+static const char *scope_text(json_object *s)
+{
+	return json_object_to_json_string_ext(kp_json_get(s, "scope"), JSON_C_TO_STRING_PLAIN);
+}
+
+static bool comparable(json_object *a, json_object *b)
+{
+	return !strcmp(kp_json_str(a, "cluster"), kp_json_str(b, "cluster")) &&
+	       !strcmp(kp_json_str(a, "currency"), kp_json_str(b, "currency")) && !strcmp(scope_text(a), scope_text(b));
+}
+
+/* A trend point: what the reports draw, from a checked summary. */
+static json_object *trend_point(json_object *s, const char *name, bool current)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "run", name ? json_object_new_string(name) : NULL);
+	json_object_object_add(p, "generated_at", copy_of(kp_json_get(s, "generated_at")));
+	json_object_object_add(p, "findings", copy_of(kp_json_get(s, "findings")));
+	json_object_object_add(p, "monthly_savings", copy_of(kp_json_get(s, "monthly_savings")));
+	json_object_object_add(p, "categories", copy_of(kp_json_get(s, "categories")));
+	json_object_object_add(p, "current", json_object_new_boolean(current));
+	return p;
+}
+
+static int point_cmp(const void *a, const void *b)
+{
+	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
+	int64_t tx = 0, ty = 0;
+	kp_time_parse(kp_json_str(x, "generated_at"), &tx);
+	kp_time_parse(kp_json_str(y, "generated_at"), &ty);
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	/* the same date twice: the current run last, then by name */
+	bool cx = json_object_get_boolean(kp_json_get(x, "current")), cy = json_object_get_boolean(kp_json_get(y, "current"));
+	if (cx != cy)
+		return cx ? 1 : -1;
+	const char *nx = kp_json_str(x, "run"), *ny = kp_json_str(y, "run");
+	return strcmp(nx ? nx : "", ny ? ny : "");
+}
+
+kp_status kp_history_trend(const char *state_dir, const char *exclude, int keep_runs, json_object *current,
+			   json_object **out, json_object *warnings, kp_error *err)
+{
+	*out = NULL;
+	const char *why = check_summary(current);
+	if (why)
+		return kp_fail(err, KP_ERR_INTERNAL, "this run's summary: %s", why);
+	kept_run *v = NULL;
+	size_t n = 0;
+	kp_status st = state_dir ? list_kept(state_dir, exclude, &v, &n, err) : KP_OK;
+	if (st)
+		return st;
+	/* only the runs pruning will keep beside this one (kp_history_prune
+	 * orders them alike), so the trend is what the state directory holds */
+	size_t first = keep_runs > 0 && n > (size_t)keep_runs - 1 ? n - ((size_t)keep_runs - 1) : 0;
+	json_object *runs = json_object_new_array();
+	int64_t other_scope = 0, unreadable = 0;
+	for (size_t i = first; i < n; i++) {
+		char *sp = kp_path_join(v[i].path, "summary.json");
+		json_object *s = NULL;
+		kp_error e = {0};
+		if (!kp_file_exists(sp)) {
+			unreadable++;
+			json_object_array_add(warnings, new_string_fmt(
+								"%s: no summary.json (a run from before kopilot kept "
+								"summaries, or damaged): left off the trend",
+								v[i].path));
+		} else if (kp_json_read_file(sp, &s, &e) != KP_OK || (why = check_summary(s)) != NULL) {
+			unreadable++;
+			json_object_array_add(warnings, new_string_fmt("%s: %s: left off the trend", sp,
+										    s ? why : e.msg));
+		} else if (!comparable(s, current)) {
+			other_scope++;
+		} else {
+			json_object_array_add(runs, trend_point(s, v[i].name, false));
+		}
+		json_object_put(s);
+		free(sp);
+	}
+	kept_free(v, n);
+	const char *slash = exclude ? strrchr(exclude, '/') : NULL;
+	json_object_array_add(runs, trend_point(current, exclude ? (slash ? slash + 1 : exclude) : NULL, true));
+	json_object_array_sort(runs, point_cmp);
+	json_object *h = json_object_new_object();
+	json_object_object_add(h, "schema", json_object_new_string(KP_HISTORY_SCHEMA));
+	json_object_object_add(h, "cluster", copy_of(kp_json_get(current, "cluster")));
+	json_object_object_add(h, "currency", copy_of(kp_json_get(current, "currency")));
+	json_object_object_add(h, "scope", copy_of(kp_json_get(current, "scope")));
+	json_object_object_add(h, "runs", runs);
+	json_object *left = json_object_new_object();
+	json_object_object_add(left, "other_scope", json_object_new_int64(other_scope));
+	json_object_object_add(left, "unreadable", json_object_new_int64(unreadable));
+	json_object_object_add(h, "left_out", left);
+	*out = h;
+	return KP_OK;
+}
+
+kp_status kp_history_check(json_object *h, const char *path, kp_error *err)
+{
+	const char *schema = kp_json_str(h, "schema");
+	if (!schema || strcmp(schema, KP_HISTORY_SCHEMA) != 0)
+		return kp_fail(err, KP_ERR_INPUT, "%s: schema: expected \"%s\"", path, KP_HISTORY_SCHEMA);
+	if (!kp_json_str(h, "currency"))
+		return kp_fail(err, KP_ERR_INPUT, "%s: currency: missing or not a string", path);
+	json_object *runs = kp_json_get(h, "runs");
+	if (!json_object_is_type(runs, json_type_array) || json_object_array_length(runs) == 0)
+		return kp_fail(err, KP_ERR_INPUT, "%s: runs: missing, empty or not a list", path);
+	for (size_t i = 0; i < json_object_array_length(runs); i++) {
+		json_object *p = json_object_array_get_idx(runs, i);
+		const char *field = NULL;
+		if (!is_time(kp_json_get(p, "generated_at")))
+			field = "generated_at";
+		else if (!json_object_is_type(kp_json_get(p, "findings"), json_type_int))
+			field = "findings";
+		else if (!is_num(kp_json_get(p, "monthly_savings")) ||
+			 !isfinite(json_object_get_double(kp_json_get(p, "monthly_savings"))))
+			field = "monthly_savings";
+		else if (!json_object_is_type(kp_json_get(p, "categories"), json_type_object))
+			field = "categories";
+		if (field)
+			return kp_fail(err, KP_ERR_INPUT, "%s: runs[%zu].%s: missing or of the wrong type", path, i, field);
+	}
+	return KP_OK;
+}
+
+kp_status kp_history_prune(const char *state_dir, int keep_runs, const char *keep, json_object *removed,
+			   json_object *skipped, kp_error *err)
+{
+	if (keep_runs <= 0)
+		return KP_OK; /* 0: keep every run */
+	kept_run *v = NULL;
+	size_t n = 0;
+	kp_status st = list_kept(state_dir, keep, &v, &n, err);
+	if (st)
+		return st;
+	/* the run just written is one of the keep_runs (when it is in
+	 * state_dir: list_kept left it out) */
+	bool keep_inside = false;
+	if (keep) {
+		char *parent = kp_xstrdup(keep), *slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		else if (slash)
+			parent[1] = '\0';
+		else
+			strcpy(parent, ".");
+		keep_inside = same_path(parent, state_dir);
+		free(parent);
+	}
+	size_t room = keep_inside ? (size_t)keep_runs - 1 : (size_t)keep_runs;
+	size_t excess = n > room ? n - room : 0;
+	for (size_t i = 0; i < excess; i++) {
+		/* a `kopilot render` or `recommend` may hold this run's own
+		 * lock (not the state directory's): leave it for the next run */
+		char *lockname = kp_xasprintf(".%s.lock", v[i].name), *lockpath = kp_path_join(state_dir, lockname);
+		kp_lock lock = {0};
+		kp_error le = {0};
+		if (kp_lock_acquire(&lock, lockpath, v[i].path, "run", NULL, &le) != KP_OK) {
+			json_object_array_add(skipped, new_string_fmt("%s: not removed: %s", v[i].path, le.msg));
+			kp_lock_release(&lock);
+			free(lockname), free(lockpath);
+			continue;
+		}
+		char *hidden = kp_xasprintf(".%s.pruned.%ld", v[i].name, (long)getpid()),
+		     *hidden_path = kp_path_join(state_dir, hidden);
+		if (KP_FAULT_IO(rename(v[i].path, hidden_path)) != 0) {
+			json_object_array_add(skipped, new_string_fmt("%s: not removed: %s", v[i].path,
+										   strerror(errno)));
+		} else {
+			kp_remove_tree(hidden_path);
+			if (kp_file_exists(hidden_path))
+				json_object_array_add(skipped, new_string_fmt(
+								       "%s: moved aside to %s but not fully deleted",
+								       v[i].path, hidden_path));
+			json_object_array_add(removed, json_object_new_string(v[i].path));
+		}
+		kp_lock_release(&lock); /* removes .NAME.lock too */
+		free(hidden), free(hidden_path), free(lockname), free(lockpath);
+	}
+	kept_free(v, n);
+	return KP_OK;
 }

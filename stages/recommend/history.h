@@ -21,6 +21,8 @@
 
 #include "pipeline/model.h"
 
+struct kp_config;
+
 /* The most recent run directory inside state_dir: a subdirectory holding a
  * findings.json, the one with the latest run.json finished_at (directories
  * without a readable run.json count as oldest), then the greatest name.
@@ -49,5 +51,60 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
  * document without its findings), trend and first_seen into each of f. */
 void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *prev, const char *prev_run);
 
+/* ---- keeping the last runs, and the trend over them ----
+ *
+ * A state directory (--state-dir) holds one subdirectory per run. A
+ * "kept run" is a complete `kopilot run` directory in it: a real directory
+ * (not a symbolic link, its name not starting with '.') holding run.json
+ * with schema kopilot.run/v1 and command "run", and findings.json. Nothing
+ * else in the state directory is ever counted or removed. Runs are ordered
+ * as kp_history_latest_run orders them: run.json finished_at, then name.
+ *
+ * Each run directory has summary.json (kopilot.summary/v1), a few hundred
+ * bytes written by the recommend stage beside findings.json: the run's
+ * date, net monthly savings (the figure every report headlines), findings,
+ * per-category savings, cluster, currency and scope. The trend is made of
+ * these, never of the findings.json files: N runs cost N small reads. A run
+ * deleted by hand is simply not listed; a missing or unreadable summary is
+ * left out with a warning, never an error.
+ *
+ * Scope: a trend point is comparable only with runs of the same cluster,
+ * currency and scope (--namespace, --selector and the configured scope.*
+ * lists, canonicalised in summary "scope"); runs of another scope stay in
+ * the state directory, count towards history.keep_runs, and are left off
+ * this run's trend (counted in history.json left_out.other_scope). */
+
+/* The summary of a findings document: f holds its findings (the recommend
+ * stage's structures), doc its header (generated_at, cluster, prices,
+ * totals, scope); cfg gives the configured scope. Caller puts. */
+json_object *kp_history_summary(json_object *doc, const kp_findings *f, const struct kp_config *cfg);
+
+/* The trend for the run whose summary is current: the summaries of the
+ * newest keep_runs - 1 (0: all) other kept runs of state_dir (exclude, may
+ * be NULL, is never one of them: the run being written) with the same
+ * cluster, currency and scope, and current, ordered by generated_at then
+ * run name. *out is a kopilot.history/v1 document: {"schema", "cluster",
+ * "currency", "scope", "runs": [{run, generated_at, findings,
+ * monthly_savings, categories, current}], "left_out": {other_scope,
+ * unreadable}}. Each summary left out as unreadable adds a sentence to
+ * warnings (a json array). KP_ERR_IO only when state_dir itself cannot be
+ * read; a state_dir that does not exist yet gives the current run alone. */
+kp_status kp_history_trend(const char *state_dir, const char *exclude, int keep_runs, json_object *current,
+			   json_object **out, json_object *warnings, kp_error *err);
+
+/* Checks a history.json document (as kp_history_trend writes it) well
+ * enough for the reports to draw it: KP_ERR_INPUT naming path and the
+ * field otherwise. */
+kp_status kp_history_check(json_object *h, const char *path, kp_error *err);
+
+/* Removes the oldest kept runs of state_dir beyond keep_runs (0: none are
+ * removed), never keep (the run just written, may be NULL) and never one
+ * whose own lock (.NAME.lock) another kopilot holds (it is skipped, with a
+ * sentence in skipped). A run is first renamed to .NAME.pruned.PID, so it
+ * leaves the listing at once, then deleted. removed receives the removed
+ * directories' paths (a json array). The caller holds the state
+ * directory's lock. KP_ERR_IO when state_dir cannot be read. */
+kp_status kp_history_prune(const char *state_dir, int keep_runs, const char *keep, json_object *removed,
+			   json_object *skipped, kp_error *err);
 
 #endif

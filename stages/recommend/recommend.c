@@ -752,6 +752,42 @@ static void audit_decisions(kp_audit *audit, const kp_findings *f)
 	}
 }
 
+/* summary.json, this run's few figures, and with a state directory
+ * history.json, the trend over its kept runs (history.h). The trend is a
+ * view for the reports: a state directory it cannot read costs the trend
+ * and a warning, never the run. */
+static kp_status write_history(kp_run *run, json_object *findings, const kp_findings *f, kp_error *err)
+{
+	json_object *summary = kp_history_summary(findings, f, run->cfg);
+	char *spath = kp_path_join(run->dir, "summary.json");
+	kp_status s = kp_json_write_file(spath, summary, err);
+	free(spath);
+	if (!s && run->state_dir) {
+		json_object *h = NULL, *warnings = json_object_new_array();
+		kp_error he = {0};
+		if (kp_history_trend(run->state_dir, run->run_path, run->cfg->history.keep_runs, summary, &h, warnings,
+				     &he)) {
+			kp_run_note(run, KP_NOTE_WARN, "history: %s; the reports have no trend", he.msg);
+		} else {
+			for (size_t i = 0; i < json_object_array_length(warnings); i++)
+				kp_run_note(run, KP_NOTE_WARN, "history: %s",
+					    json_object_get_string(json_object_array_get_idx(warnings, i)));
+			char *hpath = kp_path_join(run->dir, "history.json");
+			s = kp_json_write_file(hpath, h, err);
+			free(hpath);
+			json_object *ev = json_object_new_object();
+			json_object_object_add(ev, "runs", json_object_new_int64((int64_t)json_object_array_length(
+								      kp_json_get(h, "runs"))));
+			json_object_object_add(ev, "left_out", json_object_get(kp_json_get(h, "left_out")));
+			kp_audit_event(run->audit, "history.trend", ev);
+		}
+		json_object_put(h);
+		json_object_put(warnings);
+	}
+	json_object_put(summary);
+	return s;
+}
+
 /* What the FOCUS export gave, for the terminal: its period and rows, and
  * each rate or why there is none. */
 static void focus_notes(kp_run *run, const kp_focus_rates *r, size_t nkeys)
@@ -887,6 +923,8 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	s = kp_findings_write_streamed(fpath, findings, &f, true, err);
 	if (!s)
 		s = write_plan(ppath, findings, scope, &f, err);
+	if (!s)
+		s = write_history(run, findings, &f, err);
 	json_object_put(findings);
 	kp_findings_release(&f);
 	free(fpath);

@@ -18,6 +18,7 @@
 
 #include "pipeline/findings_json.h"
 #include "pipeline/listscan.h"
+#include "stages/recommend/history.h"
 #include "stages/render/gitops/forge.h"
 #include "stages/render/gitops/git.h"
 #include "stages/render/gitops/prplan.h"
@@ -427,6 +428,21 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	json_object_object_add(info, "row_findings", json_object_new_int64(run->cfg->render.row_findings));
 	if (degraded)
 		run->degraded = true;
+	/* the trend, when recommend made one (a --state-dir run): a view like
+	 * the rest, so a damaged history.json costs the trend, not the reports */
+	json_object *history = NULL;
+	char *hpath = kp_path_join(run->dir, "history.json");
+	if (kp_file_exists(hpath)) {
+		kp_error he = {0};
+		if (kp_json_read_file(hpath, &history, &he) || kp_history_check(history, "history.json", &he)) {
+			kp_run_note(run, KP_NOTE_WARN, "render: %s: the reports have no trend", he.msg);
+			json_object_put(history);
+			history = NULL;
+		}
+	}
+	free(hpath);
+	if (history)
+		json_object_object_add(info, "history", json_object_get(history));
 
 	const char *tmpl = run->cfg->render.report_template;
 	char *md = NULL, *html = NULL;
@@ -465,6 +481,8 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	if (!s)
 		s = kp_xlsx_begin(doc, xlsxpath, &p.xlsx, err);
 	json_object *skeleton = NULL;
+	if (!s && history)
+		kp_xlsx_history(p.xlsx, history);
 	if (!s)
 		s = kp_listscan_file(fpath, "findings", FINDINGS_EXPECTED, NULL, add_full, &p, &skeleton, err);
 	json_object_put(skeleton);
@@ -482,8 +500,10 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	if (!s)
 		s = kp_render_markdown_view(view, tmpl, &md, err);
 	json_object_put(view);
+	char *svg = history ? kp_trend_svg(history) : NULL;
 	if (!s)
-		s = kp_render_html(md, title, &html, err);
+		s = kp_render_html_trend(md, title, svg, &html, err);
+	free(svg);
 	if (!s)
 		s = kp_write_file_atomic(mdpath, md, strlen(md), err);
 	if (!s)
@@ -501,6 +521,7 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	free(xlsxpath);
 	free(fpath);
 	json_object_put(info);
+	json_object_put(history);
 	json_object_put(doc);
 	json_object_put(links);
 	return s;

@@ -131,6 +131,16 @@ const char *kp_template_pr_body(void); /* templates/pr-body.md.mustache, the sam
  * self-contained page with its own CSS (screen and print). */
 kp_status kp_render_html(const char *markdown, const char *title, char **out, kp_error *err);
 
+/* The savings trend of report.html (trend_svg.c): an inline <svg> of the
+ * net savings per run of a history.json document (kopilot.history/v1,
+ * checked with kp_history_check), one point per run; NULL when it has no
+ * runs. Caller frees. */
+char *kp_trend_svg(json_object *history);
+/* kp_render_html, with trend_svg (may be NULL) placed under the report's
+ * "Savings trend" heading, above the trend table report.md has there. */
+kp_status kp_render_html_trend(const char *markdown, const char *title, const char *trend_svg, char **out,
+			       kp_error *err);
+
 /* report.xlsx written atomically to path with libxlsxwriter. */
 kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err);
 /* The same one finding at a time (constant memory): begin takes the
@@ -141,6 +151,10 @@ kp_status kp_render_xlsx(json_object *findings, const char *path, kp_error *err)
 typedef struct kp_xlsx_writer kp_xlsx_writer;
 kp_status kp_xlsx_begin(json_object *findings, const char *path, kp_xlsx_writer **out, kp_error *err);
 kp_status kp_xlsx_add(kp_xlsx_writer *w, json_object *finding);
+/* Adds the History sheet (one row per run of a checked history.json, and a
+ * line chart of it) to the workbook: call before kp_xlsx_end; history
+ * stays the caller's. */
+void kp_xlsx_history(kp_xlsx_writer *w, json_object *history);
 kp_status kp_xlsx_end(kp_xlsx_writer *w, bool keep);
 
 #endif

@@ -61,6 +61,9 @@ static const char CSS[] =
 	"hr{border:0;border-top:1px solid var(--border);margin:2em 0 1em}\n"
 	"hr+p{color:var(--muted);font-size:.88em}\n"
 	"em{color:var(--muted)}\n"
+	/* the savings trend (trend_svg.c): drawn to the page's width */
+	".trend{margin:.4em 0 .8em;max-width:960px}\n"
+	".trend svg{display:block;width:100%;height:auto}\n"
 	"@media (max-width:700px){body{padding:12px}table{font-size:.85em}th,td{padding:4px 6px}}\n"
 	"@media print{\n"
 	".tw{overflow:visible;content-visibility:visible}\n"
@@ -96,12 +99,34 @@ static void html_escape(kp_buf *b, const char *s)
  * div so a very long name widens the table's box, not the page. A literal
  * "<table>" can only come from cmark itself: text from the Markdown is
  * escaped and raw HTML is suppressed. */
-static void put_body(kp_buf *b, const char *html)
+static void put_tables(kp_buf *b, const char *html, size_t len);
+
+/* The heading report.md.mustache gives the trend section; the chart goes
+ * right under the first one. It comes before any finding in the built-in
+ * template, so no text from the cluster precedes it. */
+static const char TREND_HEADING[] = "<h2>Savings trend</h2>\n";
+
+static void put_body(kp_buf *b, const char *html, const char *trend_svg)
 {
-	const char *p = html, *t;
-	while ((t = strstr(p, "<table>")) != NULL) {
+	const char *h = trend_svg ? strstr(html, TREND_HEADING) : NULL;
+	if (!h) {
+		put_tables(b, html, strlen(html));
+		return;
+	}
+	h += strlen(TREND_HEADING);
+	put_tables(b, html, (size_t)(h - html));
+	kp_buf_puts(b, "<figure class=\"trend\">\n");
+	kp_buf_puts(b, trend_svg);
+	kp_buf_puts(b, "\n</figure>\n");
+	put_tables(b, h, strlen(h));
+}
+
+static void put_tables(kp_buf *b, const char *html, size_t len)
+{
+	const char *p = html, *t, *stop = html + len;
+	while ((t = strstr(p, "<table>")) != NULL && t < stop) {
 		const char *end = strstr(t, "</table>");
-		if (!end)
+		if (!end || end >= stop)
 			break;
 		end += strlen("</table>");
 		kp_buf_add(b, p, (size_t)(t - p));
@@ -110,10 +135,16 @@ static void put_body(kp_buf *b, const char *html)
 		kp_buf_puts(b, "</div>");
 		p = end;
 	}
-	kp_buf_puts(b, p);
+	kp_buf_add(b, p, (size_t)(stop - p));
 }
 
 kp_status kp_render_html(const char *markdown, const char *title, char **out, kp_error *err)
+{
+	return kp_render_html_trend(markdown, title, NULL, out, err);
+}
+
+kp_status kp_render_html_trend(const char *markdown, const char *title, const char *trend_svg, char **out,
+			       kp_error *err)
 {
 	*out = NULL;
 	if (!markdown)
@@ -154,7 +185,7 @@ kp_status kp_render_html(const char *markdown, const char *title, char **out, kp
 	kp_buf_puts(&b, "</title>\n<style>\n");
 	kp_buf_puts(&b, CSS);
 	kp_buf_puts(&b, "</style>\n</head>\n<body>\n<main>\n");
-	put_body(&b, body);
+	put_body(&b, body, trend_svg);
 	kp_buf_puts(&b, "</main>\n</body>\n</html>\n");
 	/* cmark allocates with its default allocator, which is malloc */
 	cmark_get_default_mem_allocator()->free(body);

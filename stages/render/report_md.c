@@ -612,6 +612,76 @@ static void add_scope(json_object *view, json_object *findings)
 	json_object_object_add(view, "scope", o);
 }
 
+/* trend: the runs of history.json (run_info "history", already checked
+ * with kp_history_check; absent without a state directory). report.md
+ * lists the last REPORT_TREND_ROWS; report.html draws all of them above
+ * that table (trend_svg.c). */
+#define REPORT_TREND_ROWS 10
+
+static void add_trend(json_object *view, json_object *history, const char *cur)
+{
+	json_object *runs = kp_json_get(history, "runs"), *o = json_object_new_object();
+	size_t n = json_object_is_type(runs, json_type_array) ? json_object_array_length(runs) : 0;
+	put_bool(o, "has_trend", n > 0);
+	json_object_object_add(view, "trend", o);
+	if (!n)
+		return;
+	const char *hcur = kp_json_str(history, "currency");
+	cur = hcur ? hcur : cur;
+	char buf[512], m1[64], m2[64], d1[64], d2[64], delta[80];
+	json_object *first = json_object_array_get_idx(runs, 0), *last = json_object_array_get_idx(runs, n - 1);
+	double v1 = num_or(first, "monthly_savings", 0), v2 = num_or(last, "monthly_savings", 0);
+	kp_money_format(v1, cur, m1, sizeof(m1));
+	kp_money_format(v2, cur, m2, sizeof(m2));
+	fmt_time(kp_json_str(first, "generated_at"), d1, sizeof(d1));
+	fmt_time(kp_json_str(last, "generated_at"), d2, sizeof(d2));
+	kp_money_format(v2 - v1, cur, delta, sizeof(delta));
+	if (n == 1)
+		snprintf(buf, sizeof(buf), "The first run of this scope in the state directory (%s/month): the trend starts "
+			 "with the next run.", m2);
+	else
+		snprintf(buf, sizeof(buf), "%zu runs from %s to %s: net potential savings went from %s to %s/month (%s%s).",
+			 n, d1, d2, m1, m2, v2 - v1 > 0.005 ? "+" : "", delta);
+	put_str(o, "sentence", buf);
+	int64_t other = (int64_t)num_or(kp_json_get(history, "left_out"), "other_scope", 0),
+		bad = (int64_t)num_or(kp_json_get(history, "left_out"), "unreadable", 0);
+	buf[0] = '\0';
+	if (other)
+		snprintf(buf, sizeof(buf), "%lld run%s of another cluster, currency or scope (--namespace, --selector, "
+			 "scope.*) %s not on this trend. ", (long long)other, other == 1 ? "" : "s", other == 1 ? "is" : "are");
+	if (bad)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%lld run%s without a readable summary.json %s "
+			 "left out (the run's log says which).", (long long)bad, bad == 1 ? "" : "s", bad == 1 ? "was" : "were");
+	put_bool(o, "has_left_out", buf[0] != '\0');
+	put_str(o, "left_out", buf);
+	json_object *rows = json_object_new_array();
+	size_t from = n > REPORT_TREND_ROWS ? n - REPORT_TREND_ROWS : 0;
+	for (size_t i = from; i < n; i++) {
+		json_object *p = json_object_array_get_idx(runs, i), *r = json_object_new_object();
+		fmt_time(kp_json_str(p, "generated_at"), buf, sizeof(buf));
+		if (json_object_get_boolean(kp_json_get(p, "current")))
+			strncat(buf, " (this run)", sizeof(buf) - strlen(buf) - 1);
+		put_str(r, "date", buf);
+		double v = num_or(p, "monthly_savings", 0);
+		put_money(r, "savings", v, cur);
+		fmt_count((int64_t)num_or(p, "findings", 0), buf, sizeof(buf));
+		put_str(r, "findings", buf);
+		if (i == 0) {
+			put_str(r, "change", "-");
+		} else {
+			double d = v - num_or(json_object_array_get_idx(runs, i - 1), "monthly_savings", 0);
+			kp_money_format(d, cur, delta, sizeof(delta));
+			snprintf(buf, sizeof(buf), "%s%s", d > 0.005 ? "+" : "", delta);
+			put_str(r, "change", buf);
+		}
+		json_object_array_add(rows, r);
+	}
+	json_object_object_add(o, "rows", rows);
+	put_int(o, "count", (int64_t)n);
+	put_int(o, "shown", (int64_t)(n - from));
+	put_bool(o, "has_more", from > 0);
+}
+
 /* changes: what is new, what persists, what was resolved since the
  * previous run (findings.json "changes"; has_previous false without one). */
 static void add_changes(json_object *view, json_object *findings, const char *cur)
@@ -1514,6 +1584,7 @@ kp_report_builder *kp_report_begin_light(json_object *findings, kp_report_light 
 	add_prices(view, kp_json_get(findings, "prices"), cur);
 	prices_view(kp_json_get(view, "prices"), &light->prices, cur);
 	put_str(view, "currency", cur);
+	add_trend(view, kp_json_get(run_info, "history"), cur);
 
 	/* Which findings are shown how (see "bounding" above): rank them by
 	 * money at stake, then one pass in findings.json order (add) builds

@@ -1124,6 +1124,110 @@ static void xl_sheet_summary(xl_ctx *x, lxw_worksheet *ws, json_object *doc, siz
 	worksheet_set_tab_color(ws, 0x70AD47);
 }
 
+/* History: one row per run of history.json (the runs of the state
+ * directory with this run's cluster, currency and scope), the date a real
+ * Excel date, money as numbers in the currency's format, one column per
+ * category; and a native line chart over the sheet's own ranges, so a
+ * reviewer who filters or extends the table sees the chart follow. Values,
+ * not formulas: these are the figures each run reported at its prices. */
+static const char *const SH_HISTORY = "History";
+/* The chart first (rows 3 to 20: what a reviewer looks at), the table
+ * under it from row H_HEADER, so both print on the page's width. */
+enum { H_CHART = 3, H_HEADER = 22, H_DATE = 0, H_RUN, H_SAVINGS, H_FINDINGS, H_CATS };
+
+static void xl_sheet_history(xl_ctx *x, lxw_worksheet *ws, json_object *h)
+{
+	const char *S = SH_HISTORY, *cur = x->prices.currency;
+	json_object *runs = kp_json_get(h, "runs");
+	size_t n = json_object_is_type(runs, json_type_array) ? json_object_array_length(runs) : 0;
+	lxw_format *date = xl_fmt(x);
+	if (!date)
+		return;
+	format_set_num_format(date, "yyyy-mm-dd hh:mm");
+	format_set_align(date, LXW_ALIGN_LEFT);
+	xl_col(x, ws, H_DATE, 17, NULL);
+	xl_col(x, ws, H_RUN, 28, NULL);
+	xl_col(x, ws, H_SAVINGS, 18, NULL);
+	xl_col(x, ws, H_FINDINGS, 10, NULL);
+	for (int c = 0; c < KP_CAT_COUNT; c++)
+		xl_col(x, ws, (lxw_col_t)(H_CATS + c), 18, NULL);
+	char buf[600], hdr[160];
+	snprintf(buf, sizeof(buf), "Savings trend: %.500s", xl_clean(x, js(h, "cluster")));
+	xl_str(x, ws, S, 0, 0, buf, x->title);
+	xl_str(x, ws, S, 1, 0,
+	       "One row per run kept in the state directory with this run's cluster, currency and scope (history.json); "
+	       "net potential savings as each run's report headlined them (blocked savings not counted).",
+	       x->note);
+	/* three lines: LibreOffice keeps the default height of rows in files
+	 * it did not write, and the wrapped headers would cover the first run */
+	if (xl_ok(x))
+		xl_check_what(x, worksheet_set_row(ws, H_HEADER, 60, NULL), "History header row");
+	xl_str(x, ws, S, H_HEADER, H_DATE, "Date (UTC)", x->header);
+	xl_str(x, ws, S, H_HEADER, H_RUN, "Run", x->header);
+	snprintf(hdr, sizeof(hdr), "Net potential savings (%s/month)", cur);
+	xl_str(x, ws, S, H_HEADER, H_SAVINGS, hdr, x->header_num);
+	xl_str(x, ws, S, H_HEADER, H_FINDINGS, "Findings", x->header_num);
+	for (int c = 0; c < KP_CAT_COUNT; c++) {
+		snprintf(hdr, sizeof(hdr), "%s (%s/month)", kp_category_name((kp_category)c), cur);
+		xl_str(x, ws, S, H_HEADER, (lxw_col_t)(H_CATS + c), hdr, x->header_num);
+	}
+	bool negative = false;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(runs, i);
+		lxw_row_t r = (lxw_row_t)(H_HEADER + 1 + i);
+		negative = negative || json_object_get_double(kp_json_get(p, "monthly_savings")) < 0;
+		int64_t t = 0;
+		kp_time_parse(js(p, "generated_at"), &t);
+		time_t tt = (time_t)t;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		lxw_datetime dt = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec};
+		if (xl_ok(x))
+			xl_check(x, worksheet_write_datetime(ws, r, H_DATE, &dt, date), S, r, H_DATE);
+		const char *name = js(p, "run");
+		bool current = json_object_get_boolean(kp_json_get(p, "current"));
+		snprintf(buf, sizeof(buf), "%.200s%s", *name ? name : "this run", current && *name ? " (this run)" : "");
+		xl_str(x, ws, S, r, H_RUN, buf, x->text);
+		xl_num(x, ws, S, r, H_SAVINGS, json_object_get_double(kp_json_get(p, "monthly_savings")), x->money);
+		xl_num(x, ws, S, r, H_FINDINGS, (double)json_object_get_int64(kp_json_get(p, "findings")), x->count);
+		for (int c = 0; c < KP_CAT_COUNT; c++) {
+			json_object *cat = json_object_object_get(kp_json_get(p, "categories"), kp_category_name((kp_category)c));
+			xl_num(x, ws, S, r, (lxw_col_t)(H_CATS + c), json_object_get_double(kp_json_get(cat, "monthly_savings")),
+			       x->money);
+		}
+	}
+	if (!xl_ok(x) || !n)
+		return;
+	worksheet_set_landscape(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
+	lxw_row_t r0 = H_HEADER + 1, r1 = (lxw_row_t)(H_HEADER + n);
+	lxw_chart *chart = workbook_add_chart(x->wb, LXW_CHART_LINE);
+	lxw_chart_series *ser = chart ? chart_add_series(chart, NULL, NULL) : NULL;
+	if (!ser) {
+		x->status = kp_fail(x->err, KP_ERR_NOMEM, "%s: cannot add the History chart: out of memory", x->path);
+		return;
+	}
+	chart_series_set_categories(ser, SH_HISTORY, r0, H_DATE, r1, H_DATE);
+	chart_series_set_values(ser, SH_HISTORY, r0, H_SAVINGS, r1, H_SAVINGS);
+	chart_series_set_name_range(ser, SH_HISTORY, H_HEADER, H_SAVINGS);
+	/* a marker per run while they stay apart; one run alone shows as one */
+	chart_series_set_marker_type(ser, n <= 60 ? LXW_CHART_MARKER_CIRCLE : LXW_CHART_MARKER_NONE);
+	snprintf(hdr, sizeof(hdr), "Net potential savings per run (%s/month)", cur);
+	chart_title_set_name(chart, hdr);
+	char money[96];
+	kp_money_excel_format(cur, false, money, sizeof(money));
+	chart_axis_set_num_format(chart->y_axis, money);
+	chart_axis_set_num_format(chart->x_axis, "yyyy-mm-dd");
+	/* from 0, as report.html draws it: a narrow automatic range would make
+	 * a 1% change look like a collapse */
+	if (!negative)
+		chart_axis_set_min(chart->y_axis, 0);
+	chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
+	lxw_chart_options opt = {.x_offset = 4, .y_offset = 4, .x_scale = 1.7, .y_scale = 1.2};
+	xl_check_what(x, worksheet_insert_chart_opt(ws, H_CHART, H_DATE, chart, &opt), "History chart");
+	worksheet_set_tab_color(ws, 0x4472C4);
+}
+
 /* ---- entry point ---- */
 
 static void xl_read_prices(xl_ctx *x, json_object *doc)
@@ -1291,6 +1395,13 @@ kp_status kp_xlsx_add(kp_xlsx_writer *w, json_object *finding)
 	xl_finding_row(&w->x, w->fws, finding, i, w->cats, &w->ncats, w->nss, &w->nns, &w->ev);
 	kp_savings_split_add(&w->split, finding);
 	return w->x.status;
+}
+
+void kp_xlsx_history(kp_xlsx_writer *w, json_object *history)
+{
+	lxw_worksheet *ws = xl_add_sheet(&w->x, SH_HISTORY);
+	if (ws)
+		xl_sheet_history(&w->x, ws, history);
 }
 
 kp_status kp_xlsx_end(kp_xlsx_writer *w, bool keep)
