@@ -672,17 +672,19 @@ kp_status kp_history_trend(const char *state_dir, const char *exclude, int keep_
 	 * orders them alike), so the trend is what the state directory holds */
 	size_t first = keep_runs > 0 && n > (size_t)keep_runs - 1 ? n - ((size_t)keep_runs - 1) : 0;
 	json_object *runs = json_object_new_array();
-	int64_t other_scope = 0, unreadable = 0;
+	int64_t other_scope = 0, unreadable = 0, no_summary = 0;
+	const char *first_missing = NULL, *last_missing = NULL;
 	for (size_t i = first; i < n; i++) {
 		char *sp = kp_path_join(v[i].path, "summary.json");
 		json_object *s = NULL;
 		kp_error e = {0};
 		if (!kp_file_exists(sp)) {
+			/* one warning for all of them below: after an upgrade every
+			 * older run lacks one, and 29 lines a night would bury the rest */
 			unreadable++;
-			json_object_array_add(warnings, new_string_fmt(
-								"%s: no summary.json (a run from before kopilot kept "
-								"summaries, or damaged): left off the trend",
-								v[i].path));
+			if (!no_summary++)
+				first_missing = v[i].path;
+			last_missing = v[i].path;
 		} else if (kp_json_read_file(sp, &s, &e) != KP_OK || (why = check_summary(s)) != NULL) {
 			unreadable++;
 			json_object_array_add(warnings, new_string_fmt("%s: %s: left off the trend", sp,
@@ -695,6 +697,15 @@ kp_status kp_history_trend(const char *state_dir, const char *exclude, int keep_
 		json_object_put(s);
 		free(sp);
 	}
+	if (no_summary == 1)
+		json_object_array_add(warnings, new_string_fmt("%s: no summary.json (a run from before kopilot kept "
+							       "summaries, or damaged): left off the trend",
+							       first_missing));
+	else if (no_summary > 1)
+		json_object_array_add(warnings,
+				      new_string_fmt("%" PRId64 " runs without summary.json (runs from before kopilot kept "
+						     "summaries, or damaged; %s ... %s): left off the trend",
+						     no_summary, first_missing, last_missing));
 	kept_free(v, n);
 	const char *slash = exclude ? strrchr(exclude, '/') : NULL;
 	json_object_array_add(runs, trend_point(current, exclude ? (slash ? slash + 1 : exclude) : NULL, true));

@@ -264,15 +264,35 @@ Test(history_trend, a_corrupt_or_missing_summary_is_left_out_with_a_warning)
 	json_object *h = trend(root, NULL, 30, cur, &w);
 	cr_assert_eq(nruns(h), 3);
 	cr_assert_eq(json_object_array_length(w), 2);
-	cr_assert(strstr(json_object_get_string(json_object_array_get_idx(w, 0)), "r0"));
-	cr_assert(strstr(json_object_get_string(json_object_array_get_idx(w, 1)), "r2/summary.json"));
+	/* the damaged summary first, then the runs without one (gathered) */
+	cr_assert(strstr(json_object_get_string(json_object_array_get_idx(w, 0)), "r2/summary.json"));
+	cr_assert(strstr(json_object_get_string(json_object_array_get_idx(w, 1)), "r0: no summary.json"));
 	cr_assert_eq(json_object_get_int64(kp_json_get(h, "left_out.unreadable")), 2);
 	/* a summary that parses but is not one: left out too */
 	tmpdir_put(root, "r2/summary.json", "{\"schema\":\"kopilot.summary/v1\",\"generated_at\":\"yesterday\"}");
 	json_object_put(h), json_object_put(w);
 	h = trend(root, NULL, 30, cur, &w);
 	cr_assert_eq(nruns(h), 3);
-	cr_assert(strstr(json_object_get_string(json_object_array_get_idx(w, 1)), "generated_at"));
+	cr_assert(strstr(json_object_get_string(json_object_array_get_idx(w, 0)), "generated_at"));
+	json_object_put(h), json_object_put(w), json_object_put(cur);
+}
+
+/* After an upgrade every older run lacks a summary: one warning for all. */
+Test(history_trend, runs_without_a_summary_make_one_warning)
+{
+	char root[64];
+	state_with_summaries(root);
+	put_run(root, "o1", "2026-10-29T06:00:00Z");
+	put_run(root, "o2", "2026-10-30T06:00:00Z");
+	put_run(root, "o3", "2026-10-31T06:00:00Z");
+	json_object *w, *cur = current_summary(300);
+	json_object *h = trend(root, NULL, 30, cur, &w);
+	cr_assert_eq(nruns(h), 4);
+	cr_assert_eq(json_object_array_length(w), 1);
+	const char *msg = json_object_get_string(json_object_array_get_idx(w, 0));
+	cr_assert(strstr(msg, "3 runs without summary.json"), "%s", msg);
+	cr_assert(strstr(msg, "o1") && strstr(msg, "o3"), "%s", msg);
+	cr_assert_eq(json_object_get_int64(kp_json_get(h, "left_out.unreadable")), 3);
 	json_object_put(h), json_object_put(w), json_object_put(cur);
 }
 
