@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "pipeline/cmd.h"
+#include "pipeline/gate.h"
 #include "pipeline/log.h"
 #include "stages/collect/collect.h"
 #include "stages/recommend/history.h"
@@ -187,6 +188,16 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 		if (strcmp(f->name, "--set") == 0) {
 			o->sets = kp_xrealloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
 			o->sets[o->nsets++] = value;
+		} else if (strcmp(f->name, "--fail-on") == 0) {
+			/* checked here, so a malformed gate exits 2 before any work */
+			kp_gate_cond c;
+			kp_error err = {0};
+			if (kp_gate_parse(value, &c, &err)) {
+				fprintf(stderr, "kopilot %s: flag --fail-on: %s\n", cmd, err.msg);
+				return false;
+			}
+			o->fail_on = kp_xrealloc(o->fail_on, (o->nfail_on + 1) * sizeof(*o->fail_on));
+			o->fail_on[o->nfail_on++] = value;
 		} else if (strcmp(f->name, "--namespace") == 0) {
 			if (!push_namespace(cmd, label, value, &o->namespaces, &o->nnamespaces))
 				return false;
@@ -311,6 +322,7 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 void kp_opts_release(kp_opts *o)
 {
 	free(o->sets);
+	free(o->fail_on);
 	free(o->namespaces);
 	free(o->exclude_namespaces);
 	kp_selector_release(&o->selector);
@@ -491,7 +503,7 @@ static kp_status record_end(void *arg, kp_error *err)
 	json_object_object_add(f, "command", json_object_new_string(e->cmd));
 	json_object_object_add(f, "exit_code", json_object_new_int(e->rc));
 	json_object_object_add(f, "replaced", json_object_new_boolean(o->rundir.committed));
-	if (e->rc != KP_EXIT_OK && e->rc != KP_EXIT_DEGRADED && o->last_error[0])
+	if (e->rc != KP_EXIT_OK && e->rc != KP_EXIT_DEGRADED && e->rc != KP_EXIT_GATE && o->last_error[0])
 		json_object_object_add(f, "error", json_object_new_string(o->last_error));
 	kp_audit_event(&o->audit, "command.end", f);
 	return kp_audit_flush(&o->audit, err);
@@ -501,7 +513,8 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 {
 	kp_error err = {0};
 	if (o->rundir.staged) {
-		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
+		/* a triggered gate judged a complete run: it is switched in too */
+		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
 			/* An incomplete audit trail is a failure: the run is not switched in. */
 			if (kp_audit_flush(&o->audit, &err) || kp_rundir_commit(&o->rundir, &err)) {
 				kp_cmd_error(cmd, o, "%s", err.msg);
@@ -616,6 +629,9 @@ int kp_cmd_worse(int a, int b)
 		return KP_EXIT_FAILED;
 	if (a == KP_EXIT_USAGE || b == KP_EXIT_USAGE)
 		return KP_EXIT_USAGE;
+	/* the gate is what CI asked the exit code for: it beats degraded */
+	if (a == KP_EXIT_GATE || b == KP_EXIT_GATE)
+		return KP_EXIT_GATE;
 	return a > b ? a : b;
 }
 

@@ -12,6 +12,7 @@
 static const char exit_codes_help[] =
 	"Exit codes:\n"
 	"  0  ok\n"
+	"  1  complete, and a --fail-on condition holds (the gate; beats 3, never 2 or 4)\n"
 	"  2  usage or configuration error (bad flag, bad value, bad config file)\n"
 	"  3  finished but degraded: some input was not collected; the report says which\n"
 	"  4  failed: malformed input data, the API server could not be reached, an output\n"
@@ -84,7 +85,15 @@ static const struct help {
 	 "  --base BRANCH         the branch the pull requests go into (pr.base, default main)\n"
 	 "  --forge github|gitlab where the pull requests go (pr.forge, default github)\n"
 	 "  --dry-run             write RUN/pr/GROUP.patch and RUN/pr/GROUP.md, push nothing (the default\n"
-	 "                        without a token)\n"},
+	 "                        without a token)\n"
+	 "  --fail-on COND        a CI gate: exit 1 when COND holds on the complete run (repeatable: any\n"
+	 "                        one triggers); stderr says which, with its numbers, and run.json \"gate\".\n"
+	 "                        new: a finding new since the previous run (--previous, --state-dir);\n"
+	 "                        without a previous run every finding counts as new, so a baseline that\n"
+	 "                        went missing fails the gate instead of passing it.\n"
+	 "                        savings>=AMOUNT: the net potential savings (the summary's headline) are\n"
+	 "                        at least AMOUNT in the report's currency, e.g. savings>=1500.50.\n"
+	 "                        Exit 1 beats 3 (degraded); 2 and 4 beat it (nothing complete to judge)\n"},
 	{"collect",
 	 "usage: kopilot collect [--snapshot DIR | --kubeconfig FILE [-c/--context NAME]] --out RUN\n"
 	 "                       [--prometheus-url URL] [--window DURATION] [--now RFC3339]\n"

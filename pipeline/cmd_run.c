@@ -20,6 +20,7 @@
 #include "pipeline/cmd.h"
 #include "pipeline/quantity.h"
 #include "pipeline/findings_json.h"
+#include "pipeline/gate.h"
 #include "pipeline/log.h"
 #include "pipeline/money.h"
 #include "pipeline/urlmask.h"
@@ -59,6 +60,7 @@ typedef struct {
 	json_object *doc;   /* the header; "findings": the first KP_SUMMARY_TOP */
 	size_t n;           /* every element of "findings" */
 	kp_savings_split sp;
+	kp_gate_facts gate; /* what --fail-on is judged on (pipeline/gate.h) */
 } run_summary;
 
 #define KP_SUMMARY_TOP 10
@@ -67,7 +69,7 @@ static const kp_keep k_sum_resource[] = {{"kind", NULL}, {"name", NULL}, {"names
 static const kp_keep k_sum_action[] = {{"blocked", NULL}, {"approval_required", NULL}, {NULL, NULL}};
 static const kp_keep k_summary[] = {{"category", NULL},	  {"risk", NULL},	   {"container", NULL},
 				    {"monthly_savings", NULL}, {"monthly_cost", NULL},   {"resource", k_sum_resource},
-				    {"action", k_sum_action},  {NULL, NULL}};
+				    {"action", k_sum_action},  {"trend", NULL},	   {NULL, NULL}};
 
 static kp_status summary_item(void *ud, json_object *item, size_t index, kp_error *err)
 {
@@ -75,6 +77,7 @@ static kp_status summary_item(void *ud, json_object *item, size_t index, kp_erro
 	run_summary *r = ud;
 	r->n++;
 	kp_savings_split_add(&r->sp, item);
+	kp_gate_facts_add(&r->gate, item);
 	json_object *first = kp_json_get(r->doc, "findings");
 	if (json_object_array_length(first) < KP_SUMMARY_TOP)
 		json_object_array_add(first, json_object_get(item));
@@ -94,6 +97,13 @@ static kp_status read_summary(const char *path, run_summary *r, kp_error *err)
 		json_object_put(r->doc);
 		r->doc = skel;
 		kp_savings_split_finish(r->doc, &r->sp);
+		/* the counts came one finding at a time; the rest from the header,
+		 * and the net as the summary headlines it */
+		int64_t nf = r->gate.findings, nn = r->gate.new_findings;
+		double ns = r->gate.new_savings;
+		kp_gate_facts_init(&r->gate, r->doc);
+		r->gate.findings = nf, r->gate.new_findings = nn, r->gate.new_savings = ns;
+		r->gate.net_savings = r->sp.net;
 	} else {
 		json_object_put(skel);
 		json_object_put(r->doc);
@@ -252,7 +262,7 @@ static json_object *masked_args(int argc, char **argv)
  * configuration is masked and arguments with secrets are too. fd is the
  * run's findings.json when it was written. */
 static json_object *run_json(const kp_opts *o, int argc, char **argv, const char *started, json_object *timings,
-			     json_object *background, const run_summary *rs, int rc)
+			     json_object *background, const run_summary *rs, json_object *gate, int rc)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -287,7 +297,10 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 		json_object_object_add(r, "counts", counts);
 		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
 	}
-	static const char *const status_names[] = {[0] = "ok", [2] = "usage-error", [3] = "degraded", [4] = "failed"};
+	if (gate)
+		json_object_object_add(r, "gate", json_object_get(gate));
+	static const char *const status_names[] = {[0] = "ok", [1] = "gate-triggered", [2] = "usage-error", [3] = "degraded",
+						   [4] = "failed"};
 	json_object_object_add(r, "exit_code", json_object_new_int(rc));
 	json_object_object_add(r, "exit_status", json_object_new_string(rc <= 4 && status_names[rc] ? status_names[rc] : "failed"));
 	return r;
@@ -432,8 +445,20 @@ int cmd_run(int argc, char **argv)
 		}
 		free(fpath);
 	}
-	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
-		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, rc);
+	/* --fail-on: judged on the complete run; a triggered gate beats
+	 * degraded (it is what CI asked the exit code for), errors beat it
+	 * (without a complete run there is nothing to judge) */
+	json_object *gate = NULL;
+	if (have) {
+		bool triggered = false;
+		gate = kp_cmd_gate_judge(&o, &rs.gate, &triggered);
+		if (gate)
+			json_object_object_add(gate, "exit_code_without_gate", json_object_new_int(rc));
+		if (triggered)
+			rc = KP_EXIT_GATE;
+	}
+	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
+		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, gate, rc);
 		char *rpath = kp_path_join(run.dir, "run.json");
 		if (kp_json_write_file(rpath, r, &err)) {
 			kp_cmd_error("run", &o, "%s", err.msg);
@@ -445,9 +470,10 @@ int cmd_run(int argc, char **argv)
 	json_object_put(timings);
 	json_object_put(background);
 	rc = kp_cmd_end_run("run", &o, rc);
-	if (o.output != KP_OUTPUT_TABLE && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+	bool complete = rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE;
+	if (o.output != KP_OUTPUT_TABLE && fd && complete)
 		rc = kp_cmd_worse(rc, kp_cmd_print_output("run", &o, o.out, fd)); /* --quiet or not: it is the product */
-	else if (!o.quiet && have && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+	else if (!o.quiet && have && complete) {
 		/* after the switch: out of memory here must not fail a complete run */
 		summary_colour = kp_cmd_use_color(&o);
 		struct summary_call c = {o.out, &rs};
@@ -455,6 +481,10 @@ int cmd_run(int argc, char **argv)
 			kp_log(KP_LOG_WARN, "run: the run is complete in %s, but its summary could not be printed: %s", o.out,
 			       err.msg);
 	}
+	/* last, so it is the line a CI log ends with */
+	if (gate && complete)
+		kp_cmd_gate_report("run", gate);
+	json_object_put(gate);
 	json_object_put(fd);
 	json_object_put(rs.doc);
 	kp_run_release(&run);
