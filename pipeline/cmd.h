@@ -61,7 +61,7 @@ const kp_command *kp_command_find(const char *name);
 const char *const *kp_command_flags(const char *cmd);
 
 /* -o/--output: what `kopilot run` prints on stdout. */
-typedef enum { KP_OUTPUT_TABLE, KP_OUTPUT_JSON, KP_OUTPUT_YAML, KP_OUTPUT_CSV } kp_output_format;
+typedef enum { KP_OUTPUT_TABLE, KP_OUTPUT_JSON, KP_OUTPUT_YAML, KP_OUTPUT_CSV, KP_OUTPUT_SARIF } kp_output_format;
 
 typedef struct kp_opts {
 	const char *snapshot;      /* --snapshot DIR */

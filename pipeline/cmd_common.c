@@ -213,8 +213,8 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 		fprintf(stderr, "kopilot %s: flags -A/--all-namespaces and -n/--namespace cannot be used together\n", cmd);
 		return false;
 	}
-	static const char *const formats[] = {"table", "json", "yaml", "csv"};
-	for (size_t k = 0; o->output_str && k < 4; k++)
+	static const char *const formats[] = {"table", "json", "yaml", "csv", "sarif"};
+	for (size_t k = 0; o->output_str && k < 5; k++)
 		if (strcmp(o->output_str, formats[k]) == 0)
 			o->output = (kp_output_format)k;
 	if (o->selector_text) {

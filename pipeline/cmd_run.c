@@ -262,7 +262,7 @@ static json_object *masked_args(int argc, char **argv)
  * configuration is masked and arguments with secrets are too. fd is the
  * run's findings.json when it was written. */
 static json_object *run_json(const kp_opts *o, int argc, char **argv, const char *started, json_object *timings,
-			     json_object *background, const run_summary *rs, json_object *gate, int rc)
+			     json_object *background, const run_summary *rs, json_object *gate, const kp_run *run, int rc)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -299,6 +299,13 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 	}
 	if (gate)
 		json_object_object_add(r, "gate", json_object_get(gate));
+	if (run->sarif_written) { /* findings with no place in the manifests are not in it: how many */
+		json_object *sf = json_object_new_object();
+		json_object_object_add(sf, "file", json_object_new_string("findings.sarif"));
+		json_object_object_add(sf, "results", json_object_new_int64((int64_t)run->sarif_results));
+		json_object_object_add(sf, "left_out", json_object_new_int64((int64_t)run->sarif_left_out));
+		json_object_object_add(r, "sarif", sf);
+	}
 	static const char *const status_names[] = {[0] = "ok", [1] = "gate-triggered", [2] = "usage-error", [3] = "degraded",
 						   [4] = "failed"};
 	json_object_object_add(r, "exit_code", json_object_new_int(rc));
@@ -353,6 +360,14 @@ int cmd_run(int argc, char **argv)
 	if (!o.out && !o.state_dir && !private_run) {
 		fprintf(stderr, "kopilot run: --out RUN (or --state-dir DIR, or -o json|yaml|csv) is required (usage: "
 				"kopilot run [--snapshot DIR | --kubeconfig FILE] --out RUN)\n");
+		kp_opts_release(&o);
+		return KP_EXIT_USAGE;
+	}
+	/* SARIF results point at manifest lines: no checkout, nothing to point at */
+	if (o.output == KP_OUTPUT_SARIF && (!o.cfg.pr.repo || !*o.cfg.pr.repo || strstr(o.cfg.pr.repo, "://") ||
+					   !strncmp(o.cfg.pr.repo, "git@", 4))) {
+		fprintf(stderr, "kopilot run: -o sarif needs a checkout of the manifests, --repo DIR: SARIF results point "
+				"at manifest lines\n");
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
@@ -437,7 +452,7 @@ int cmd_run(int argc, char **argv)
 		 * record is its command.end line in audit.jsonl. */
 		char *fpath = kp_path_join(run.dir, "findings.json");
 		if (read_summary(fpath, &rs, &err) ||
-		    (o.output != KP_OUTPUT_TABLE && kp_json_read_file(fpath, &fd, &err))) {
+		    (o.output != KP_OUTPUT_TABLE && o.output != KP_OUTPUT_SARIF && kp_json_read_file(fpath, &fd, &err))) {
 			kp_cmd_error("run", &o, "%s", err.msg);
 			rc = KP_EXIT_FAILED;
 		} else {
@@ -458,7 +473,7 @@ int cmd_run(int argc, char **argv)
 			rc = KP_EXIT_GATE;
 	}
 	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
-		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, gate, rc);
+		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, gate, &run, rc);
 		char *rpath = kp_path_join(run.dir, "run.json");
 		if (kp_json_write_file(rpath, r, &err)) {
 			kp_cmd_error("run", &o, "%s", err.msg);
@@ -471,7 +486,7 @@ int cmd_run(int argc, char **argv)
 	json_object_put(background);
 	rc = kp_cmd_end_run("run", &o, rc);
 	bool complete = rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE;
-	if (o.output != KP_OUTPUT_TABLE && fd && complete)
+	if (o.output != KP_OUTPUT_TABLE && (fd || o.output == KP_OUTPUT_SARIF) && have && complete)
 		rc = kp_cmd_worse(rc, kp_cmd_print_output("run", &o, o.out, fd)); /* --quiet or not: it is the product */
 	else if (!o.quiet && have && complete) {
 		/* after the switch: out of memory here must not fail a complete run */

@@ -9,7 +9,7 @@
 
 #include "pipeline/cmd.h"
 
-static const char *const output_formats[] = {"table", "json", "yaml", "csv", NULL};
+static const char *const output_formats[] = {"table", "json", "yaml", "csv", "sarif", NULL};
 static const char *const forges[] = {"github", "gitlab", NULL};
 static const char *const transports[] = {"stdio", "http", NULL};
 
