@@ -187,6 +187,9 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
  * stderr (and logs the others as passed). */
 json_object *kp_cmd_gate_judge(const kp_opts *o, const kp_gate_facts *f, bool *triggered);
 void kp_cmd_gate_report(const char *cmd, json_object *record);
+/* The facts of path (a findings.json), read one finding at a time;
+ * *header (caller puts) holds the strings f points to. */
+kp_status kp_cmd_gate_facts_file(const char *path, kp_gate_facts *f, json_object **header, kp_error *err);
 
 int cmd_run(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

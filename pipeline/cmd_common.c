@@ -667,7 +667,30 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 		rc = kp_cmd_stage_result(cmd, &o, &run, s, &err);
 		kp_run_release(&run);
 	}
+	/* --fail-on (recommend, render): judged on the findings.json the
+	 * stage leaves, once it is complete */
+	json_object *gate = NULL;
+	if (o.nfail_on && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+		kp_gate_facts f;
+		json_object *header = NULL;
+		kp_error err = {0};
+		char *fpath = kp_path_join(o.rundir.staging, "findings.json");
+		if (kp_cmd_gate_facts_file(fpath, &f, &header, &err)) {
+			kp_cmd_error(cmd, &o, "--fail-on: %s", err.msg);
+			rc = kp_status_exit_code(err.status) == KP_EXIT_USAGE ? KP_EXIT_USAGE : KP_EXIT_FAILED;
+		} else {
+			bool triggered = false;
+			gate = kp_cmd_gate_judge(&o, &f, &triggered);
+			if (triggered)
+				rc = KP_EXIT_GATE;
+		}
+		json_object_put(header);
+		free(fpath);
+	}
 	rc = kp_cmd_end_run(cmd, &o, rc);
+	if (gate && (rc == KP_EXIT_GATE || rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+		kp_cmd_gate_report(cmd, gate); /* last: the line a CI log ends with */
+	json_object_put(gate);
 	kp_opts_release(&o);
 	return rc;
 }

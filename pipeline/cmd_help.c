@@ -138,17 +138,21 @@ static const struct help {
 	{"recommend",
 	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE] [--previous RUN_DIR | --state-dir DIR]\n"
 	 "                             [--now RFC3339] [--cluster-name NAME] [--template FILE] [--quiet]\n"
+	 "                             [--fail-on COND]...\n"
 	 "\n"
 	 "Prices RUN/analysis.json, decides risk, actions and approval, and writes\n"
 	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"
 	 "--previous RUN_DIR compares with that run (new, persisting, resolved\n"
 	 "findings); --state-dir DIR compares with the most recent run in DIR\n"
 	 "other than RUN. The reports and run.json, built from the old findings,\n"
-	 "are removed: run `kopilot render RUN` next.\n"},
+	 "are removed: run `kopilot render RUN` next.\n"
+	 "--fail-on COND (repeatable) judges the new findings.json as kopilot run\n"
+	 "does: exit 1 when new or savings>=AMOUNT holds (see kopilot run --help).\n"},
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE] [--set KEY=VALUE] [--now RFC3339]\n"
 	 "                          [--cluster-name NAME] [--quiet]\n"
 	 "                          [--pr --repo DIR|URL [--dry-run] [--base BRANCH] [--forge github|gitlab]]\n"
+	 "                          [--repo DIR] [--fail-on COND]...\n"
 	 "\n"
 	 "Writes RUN/report.md, RUN/report.html and RUN/report.xlsx from\n"
 	 "RUN/findings.json alone, so it works on a run directory copied from\n"
@@ -158,6 +162,10 @@ static const struct help {
 	 "SARIF 2.1.0 for code scanning: every finding located in DIR's manifests,\n"
 	 "at its container's resources: line (or its object's name: line), URIs\n"
 	 "relative to the repository's root; the others are left out and counted.\n"
+	 "\n"
+	 "--fail-on COND (repeatable) judges RUN/findings.json as kopilot run does:\n"
+	 "exit 1 when new (a finding new since the run recommend compared with;\n"
+	 "none: every finding is new) or savings>=AMOUNT holds (see kopilot run --help).\n"
 	 "\n"
 	 "--pr --repo DIR|URL --dry-run: the pull requests that carry the resize\n"
 	 "findings, one per namespace (pr.group_by: team for one per team label,\n"

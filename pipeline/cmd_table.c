@@ -71,9 +71,9 @@ static const char *const analyze_flags[] = {"--namespace", "--all-namespaces", "
 					    "--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					    NULL};
 static const char *const recommend_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name",
-					      "--quiet", "--previous", "--state-dir", NULL};
+					      "--quiet", "--previous", "--state-dir", "--fail-on", NULL};
 static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
-					   "--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
+					   "--pr", "--repo", "--base", "--forge", "--dry-run", "--fail-on", NULL};
 static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", NULL};
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};

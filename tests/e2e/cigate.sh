@@ -145,6 +145,21 @@ expect_exit "a failure beats the gate: malformed input exits 4" 4 'pods.json' --
 	"$KOPILOT" run --snapshot "$T/broken" --now $NOW --quiet --out "$T/e2" --fail-on "savings>=0"
 check "a failed run has no run.json and is not switched in" test ! -e "$T/e2/run.json"
 
+# the stage commands that have the numbers judge them too
+expect_exit "kopilot recommend RUN --previous --fail-on new: nothing new, exit 0" 0 '' -- \
+	"$KOPILOT" recommend "$T/s2" --previous "$T/first" --fail-on new --quiet
+expect_exit "kopilot recommend RUN --fail-on savings: exit 1, its line" 1 "^kopilot recommend: gate triggered \(exit 1\): --fail-on savings>=$AT" -- \
+	"$KOPILOT" recommend "$T/s2" --previous "$T/first" --fail-on "savings>=$AT" --quiet
+check "... and findings.json was replaced all the same" test -f "$T/s2/findings.json" -a ! -e "$T/s2/run.json"
+expect_exit "kopilot render RUN --fail-on new on a run without a previous one: exit 1" 1 \
+	'^kopilot render: gate triggered \(exit 1\): --fail-on new: no previous run .* all 5 findings' -- "$KOPILOT" render "$T/first" --fail-on new --quiet
+expect_exit "kopilot render RUN --fail-on savings on the degraded demo: 1 beats 3" 1 'kopilot render: gate triggered' -- \
+	"$KOPILOT" render "$T/demo" --fail-on "savings>=$(cents "$DTOTAL")" --quiet
+expect_exit "kopilot render RUN --fail-on savings above the total: degraded, 3" 3 '' -- \
+	"$KOPILOT" render "$T/demo" --fail-on "savings>=$(cents "$DTOTAL" 0.01)" --quiet
+expect_exit "kopilot render with a malformed --fail-on: exit 2" 2 'kopilot render: flag --fail-on' -- \
+	"$KOPILOT" render "$T/demo" --fail-on "savings=>1" --quiet
+
 # -o json: the document on stdout, the gate's exit code
 "$KOPILOT" run --snapshot "$DEMO" --now $NOW --quiet "${SCOPE[@]}" -o json --fail-on new >"$T/o.json" 2>"$T/o.err"
 rc=$?
