@@ -162,6 +162,8 @@ static const struct help {
 	 "SARIF 2.1.0 for code scanning: every finding located in DIR's manifests,\n"
 	 "at its container's resources: line (or its object's name: line), URIs\n"
 	 "relative to the repository's root; the others are left out and counted.\n"
+	 "The same results go to RUN/findings.codequality.json, GitLab's code quality\n"
+	 "report format.\n"
 	 "\n"
 	 "--fail-on COND (repeatable) judges RUN/findings.json as kopilot run does:\n"
 	 "exit 1 when new (a finding new since the run recommend compared with;\n"

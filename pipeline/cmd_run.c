@@ -302,6 +302,7 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 	if (run->sarif_written) { /* findings with no place in the manifests are not in it: how many */
 		json_object *sf = json_object_new_object();
 		json_object_object_add(sf, "file", json_object_new_string("findings.sarif"));
+		json_object_object_add(sf, "codequality_file", json_object_new_string("findings.codequality.json"));
 		json_object_object_add(sf, "results", json_object_new_int64((int64_t)run->sarif_results));
 		json_object_object_add(sf, "left_out", json_object_new_int64((int64_t)run->sarif_left_out));
 		json_object_object_add(r, "sarif", sf);

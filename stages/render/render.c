@@ -491,11 +491,14 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	if (p.sarif && s) {
 		kp_sarif_abort(p.sarif);
 	} else if (p.sarif) {
-		char *text = NULL, *spath = kp_path_join(run->dir, "findings.sarif");
+		char *text = NULL, *cq = NULL, *spath = kp_path_join(run->dir, "findings.sarif"),
+		     *cqpath = kp_path_join(run->dir, "findings.codequality.json");
 		size_t nres = 0, nleft = 0;
-		s = kp_sarif_end(p.sarif, &text, &nres, &nleft, err);
+		s = kp_sarif_end(p.sarif, &text, &cq, &nres, &nleft, err);
 		if (!s)
 			s = kp_write_file_atomic(spath, text, strlen(text), err);
+		if (!s)
+			s = kp_write_file_atomic(cqpath, cq, strlen(cq), err);
 		if (!s) {
 			run->sarif_written = true;
 			run->sarif_results = nres, run->sarif_left_out = nleft;
@@ -510,8 +513,8 @@ static kp_status render_run(kp_run *run, kp_error *err)
 			json_object_object_add(ev, "repo", json_object_new_string(repo));
 			kp_audit_event(run->audit, "render.sarif", ev);
 		}
-		free(text);
-		free(spath);
+		free(text), free(cq);
+		free(spath), free(cqpath);
 	}
 	json_object *view = kp_report_end(p.view);
 	if (!s)

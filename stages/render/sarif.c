@@ -85,6 +85,7 @@ struct kp_sarif {
 	char *prefix;	  /* the checkout's path under the root, "" or "deploy/" */
 	kp_manifests *m;
 	json_object *header, *results;
+	json_object *cq; /* the GitLab code quality issues, one per result */
 	cached_file *files;
 	size_t nfiles;
 	size_t left_out, over_limit;
@@ -162,6 +163,7 @@ kp_status kp_sarif_begin(const char *repo_dir, json_object *header, kp_sarif **o
 	free(root);
 	s->header = json_object_get(header);
 	s->results = json_object_new_array();
+	s->cq = json_object_new_array();
 	s->currency = kp_json_str(header, "prices.currency") ? kp_json_str(header, "prices.currency") : "USD";
 	*out = s;
 	return KP_OK;
@@ -337,6 +339,20 @@ void kp_sarif_add(kp_sarif *s, json_object *f)
 	json_object_object_add(props, "blocked", json_object_new_boolean(blocked));
 	json_object_object_add(res, "properties", props);
 	json_object_array_add(s->results, res);
+	/* GitLab: a plain relative path (no percent-encoding), severities of
+	 * its own: error major, warning minor, note info */
+	json_object *cq = json_object_new_object(), *cloc = json_object_new_object(), *lines = json_object_new_object();
+	add_str(cq, "description", kp_buf_cstr(&msg));
+	add_str(cq, "check_name", rl->id);
+	add_str(cq, "fingerprint", kp_json_str(f, "id"));
+	add_str(cq, "severity", !strcmp(level, "error") ? "major" : !strcmp(level, "warning") ? "minor" : "info");
+	char *path = kp_xasprintf("%s%s", s->prefix, file);
+	add_str(cloc, "path", path);
+	free(path);
+	json_object_object_add(lines, "begin", json_object_new_int64((int64_t)line));
+	json_object_object_add(cloc, "lines", lines);
+	json_object_object_add(cq, "location", cloc);
+	json_object_array_add(s->cq, cq);
 	kp_buf_release(&uri);
 	kp_buf_release(&msg);
 	kp_buf_release(&note);
@@ -352,13 +368,14 @@ static void sarif_free(kp_sarif *s)
 	kp_manifests_free(s->m);
 	json_object_put(s->header);
 	json_object_put(s->results);
+	json_object_put(s->cq);
 	free(s->repo_dir), free(s->root_uri), free(s->prefix);
 	free(s);
 }
 
 void kp_sarif_abort(kp_sarif *s) { sarif_free(s); }
 
-kp_status kp_sarif_end(kp_sarif *s, char **text, size_t *results, size_t *left_out, kp_error *err)
+kp_status kp_sarif_end(kp_sarif *s, char **text, char **codequality, size_t *results, size_t *left_out, kp_error *err)
 {
 	(void)err;
 	json_object *jrules = json_object_new_array();
@@ -424,6 +441,14 @@ kp_status kp_sarif_end(kp_sarif *s, char **text, size_t *results, size_t *left_o
 	*text = kp_buf_detach(&b);
 	*results = n;
 	*left_out = s->left_out;
+	if (codequality) {
+		kp_buf q;
+		kp_buf_init(&q);
+		kp_buf_puts(&q, json_object_to_json_string_ext(s->cq, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+									     JSON_C_TO_STRING_NOSLASHESCAPE));
+		kp_buf_putc(&q, '\n');
+		*codequality = kp_buf_detach(&q);
+	}
 	json_object_put(doc);
 	sarif_free(s);
 	return KP_OK;

@@ -19,6 +19,11 @@
  * the rest are counted as left out, findings.json's order (the biggest
  * savings) deciding which stay.
  *
+ * The same results also come as GitLab's code quality report (a JSON
+ * array of {description, check_name, fingerprint, severity, location:
+ * {path, lines: {begin}}}), which GitLab's merge request widget reads
+ * instead of SARIF.
+ *
  * Ownership: the writer holds a reference to the header it is given; end
  * and abort free it. *text from end belongs to the caller.
  */
@@ -38,8 +43,9 @@ kp_status kp_sarif_begin(const char *repo_dir, json_object *header, kp_sarif **o
 /* One element of "findings", in the document's order. */
 void kp_sarif_add(kp_sarif *s, json_object *finding);
 /* The document (caller frees *text), how many results it holds and how
- * many findings were left out; frees the writer. */
-kp_status kp_sarif_end(kp_sarif *s, char **text, size_t *results, size_t *left_out, kp_error *err);
+ * many findings were left out; frees the writer. codequality (may be
+ * NULL): the same results as a GitLab code quality report (caller frees). */
+kp_status kp_sarif_end(kp_sarif *s, char **text, char **codequality, size_t *results, size_t *left_out, kp_error *err);
 void kp_sarif_abort(kp_sarif *s);
 
 #endif

@@ -270,6 +270,25 @@ for x in run["results"]:
     n += 1
 assert n > 0
 EOF
+check "findings.codequality.json: GitLab's code quality format, the same results as the SARIF file" \
+	$PY - "$T/sarif/findings.codequality.json" "$T/sarif/findings.sarif" <<'EOF'
+import json, os, sys, urllib.parse
+cq = json.load(open(sys.argv[1])); run = json.load(open(sys.argv[2]))["runs"][0]
+root = urllib.parse.urlparse(run["originalUriBaseIds"]["%SRCROOT%"]["uri"]).path
+assert isinstance(cq, list) and len(cq) == len(run["results"]) > 0
+sev = {"error": "major", "warning": "minor", "note": "info"}
+for issue, res in zip(cq, run["results"]):
+    assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}, issue.keys()
+    assert all(isinstance(issue[k], str) and issue[k] for k in ("description", "check_name", "fingerprint"))
+    assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+    pl = res["locations"][0]["physicalLocation"]
+    assert issue["fingerprint"] == res["partialFingerprints"]["kopilotFindingId/v1"]
+    assert issue["check_name"] == res["ruleId"] and issue["severity"] == sev[res["level"]]
+    assert issue["location"]["path"] == urllib.parse.unquote(pl["artifactLocation"]["uri"]) and not issue["location"]["path"].startswith("./")
+    assert issue["location"]["lines"]["begin"] == pl["region"]["startLine"]
+    assert os.path.isfile(os.path.join(root, issue["location"]["path"]))
+assert len({i["fingerprint"] for i in cq}) == len(cq)
+EOF
 LEFT=$(json "$T/sarif/run.json" sarif.left_out)
 check "run.json and the log say how many findings were left out" test "$LEFT" = "$(json "$T/sarif/findings.sarif" runs.0.properties.left_out)" -a \
 	-n "$(grep -E "render: findings.sarif: [0-9]+ results located in .*; $LEFT findings left out" "$T/sarif.err")"
@@ -292,6 +311,6 @@ import json, sys
 a, b = (json.load(open(p))["runs"][0]["results"] for p in sys.argv[1:3])
 assert a == b' "$T/demo/findings.sarif" "$T/sarif/findings.sarif"
 check "kopilot render RUN without --repo drops the stale findings.sarif" ok_or_degraded "$KOPILOT" render "$T/demo" --quiet
-check "... gone" test ! -e "$T/demo/findings.sarif"
+check "... gone, with findings.codequality.json" test ! -e "$T/demo/findings.sarif" -a ! -e "$T/demo/findings.codequality.json"
 
 finish

@@ -82,7 +82,7 @@ static json_object *write_sarif(const char *dir, json_object **fs, size_t n, siz
 		json_object_put(fs[i]);
 	}
 	char *text = NULL;
-	cr_assert_eq(kp_sarif_end(s, &text, results, left, &err), KP_OK, "%s", err.msg);
+	cr_assert_eq(kp_sarif_end(s, &text, NULL, results, left, &err), KP_OK, "%s", err.msg);
 	json_object_put(h);
 	json_object *doc = json_tokener_parse(text);
 	cr_assert_not_null(doc, "not JSON: %.200s", text);
@@ -249,7 +249,7 @@ Test(sarif, at_most_25000_results, .timeout = 120)
 	}
 	char *text = NULL;
 	size_t nres = 0, left = 0;
-	cr_assert_eq(kp_sarif_end(s, &text, &nres, &left, &err), KP_OK);
+	cr_assert_eq(kp_sarif_end(s, &text, NULL, &nres, &left, &err), KP_OK);
 	cr_expect_eq(nres, KP_SARIF_MAX_RESULTS);
 	cr_expect_eq(left, 2);
 	json_object *doc = json_tokener_parse(text);
@@ -258,5 +258,47 @@ Test(sarif, at_most_25000_results, .timeout = 120)
 		     2);
 	json_object_put(doc);
 	free(text);
+	json_object_put(h);
+}
+
+Test(sarif, gitlab_code_quality_has_the_same_results)
+{
+	char sub[128], dotgit[128];
+	snprintf(sub, sizeof(sub), "%s/deploy", root);
+	snprintf(dotgit, sizeof(dotgit), "%s/.git", root);
+	kp_error err = {0};
+	cr_assert_eq(kp_mkdir_p(dotgit, &err), KP_OK);
+	put("deploy/my apps/cart.yaml", cart);
+	put("deploy/pvc.yaml", pvc);
+	json_object *h = header();
+	kp_sarif *s = NULL;
+	cr_assert_eq(kp_sarif_begin(sub, h, &s, &err), KP_OK, "%s", err.msg);
+	json_object *fs[] = {finding("d1", "over-provisioned", "Deployment", "shop", "cart", "app", 5),
+			     finding("d2", "under-provisioned", "Deployment", "shop", "cart", "sidecar", -1),
+			     finding("d3", "orphaned-pvc", "PersistentVolumeClaim", "shop", "data", NULL, 4),
+			     finding("d4", "orphaned-pvc", "PersistentVolumeClaim", "shop", "gone", NULL, 4)};
+	for (size_t i = 0; i < 4; i++) {
+		kp_sarif_add(s, fs[i]);
+		json_object_put(fs[i]);
+	}
+	char *text = NULL, *cq = NULL;
+	size_t nres = 0, left = 0;
+	cr_assert_eq(kp_sarif_end(s, &text, &cq, &nres, &left, &err), KP_OK);
+	json_object *arr = json_tokener_parse(cq);
+	cr_assert(json_object_is_type(arr, json_type_array), "%s", cq);
+	cr_assert_eq(json_object_array_length(arr), 3);
+	static const char *const want[][4] = {{"d1", "minor", "deploy/my apps/cart.yaml", "12"},
+					      {"d2", "major", "deploy/my apps/cart.yaml", "14"},
+					      {"d3", "minor", "deploy/pvc.yaml", "5"}};
+	for (size_t i = 0; i < 3; i++) {
+		json_object *x = json_object_array_get_idx(arr, i);
+		cr_expect_str_eq(kp_json_str(x, "fingerprint"), want[i][0]);
+		cr_expect_str_eq(kp_json_str(x, "severity"), want[i][1]);
+		cr_expect_str_eq(kp_json_str(x, "location.path"), want[i][2]); /* a path, not a URI */
+		cr_expect_eq(json_object_get_int64(kp_json_get(x, "location.lines.begin")), atoi(want[i][3]));
+		cr_expect(kp_json_str(x, "description") && kp_json_str(x, "check_name"));
+	}
+	json_object_put(arr);
+	free(text), free(cq);
 	json_object_put(h);
 }
