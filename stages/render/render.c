@@ -77,7 +77,7 @@ typedef struct {
 
 static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *err)
 {
-	(void)index, (void)err;
+	(void)index;
 	pass2_t *p = ud;
 	p->count++;
 	const char *id = kp_json_str(item, "id");
@@ -85,8 +85,11 @@ static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *e
 	if (l)
 		json_object_object_add(item, "pull_request", json_object_get(l));
 	kp_report_add(p->view, item);
-	if (p->sarif)
-		kp_sarif_add(p->sarif, item);
+	if (p->sarif) {
+		kp_status s = kp_sarif_add(p->sarif, item, err);
+		if (s)
+			return s;
+	}
 	return kp_xlsx_add(p->xlsx, item);
 }
 

@@ -76,7 +76,7 @@ static long rule_index(const char *category)
 typedef struct {
 	char *rel, *text; /* relative to the scanned directory */
 	size_t len;
-	bool failed;
+	kp_error err; /* status KP_OK: read */
 } cached_file;
 
 struct kp_sarif {
@@ -179,8 +179,7 @@ static const cached_file *file_of(kp_sarif *s, const char *rel)
 	memset(f, 0, sizeof(*f));
 	f->rel = kp_xstrdup(rel);
 	char *path = kp_path_join(s->repo_dir, rel);
-	kp_error e = {0};
-	f->failed = kp_read_file(path, &f->text, &f->len, &e) != KP_OK;
+	kp_read_file(path, &f->text, &f->len, &f->err);
 	free(path);
 	return f;
 }
@@ -213,9 +212,11 @@ static void add_str(json_object *o, const char *k, const char *v)
 
 /* Where the finding is: file (relative to the scanned directory), line,
  * and a note for the message when the place is not the only one involved.
- * false: no place. */
-static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *line, kp_buf *note)
+ * false: no place, or *read_err set: the chosen file could not be read. */
+static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *line, kp_buf *note,
+		     const kp_error **read_err)
 {
+	*read_err = NULL;
 	json_object *r = json_object_object_get(f, "resource");
 	const char *kind = kp_json_str(r, "kind"), *ns = kp_json_str(r, "namespace"), *name = kp_json_str(r, "name");
 	const char *cont = kp_json_str(f, "container");
@@ -235,8 +236,10 @@ static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *lin
 		return true;
 	}
 	const cached_file *cf = file_of(s, loc.file);
-	if (cf->failed)
+	if (cf->err.status) {
+		*read_err = &cf->err;
 		return false;
+	}
 	const char *what = NULL;
 	kp_error e = {0};
 	if (kp_yaml_object_line(loc.file, cf->text, cf->len, loc.doc, cont, line, &what, &e))
@@ -247,22 +250,27 @@ static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *lin
 	return true;
 }
 
-void kp_sarif_add(kp_sarif *s, json_object *f)
+kp_status kp_sarif_add(kp_sarif *s, json_object *f, kp_error *err)
 {
 	long ri = rule_index(kp_json_str(f, "category"));
 	const char *file = NULL;
 	size_t line = 0;
+	const kp_error *read_err = NULL;
 	kp_buf note;
 	kp_buf_init(&note);
-	if (ri < 0 || !kp_json_str(f, "id") || !place_of(s, f, &file, &line, &note)) {
-		s->left_out++;
+	if (ri < 0 || !kp_json_str(f, "id") || !place_of(s, f, &file, &line, &note, &read_err)) {
 		kp_buf_release(&note);
-		return;
+		if (read_err) {
+			*err = *read_err;
+			return read_err->status;
+		}
+		s->left_out++;
+		return KP_OK;
 	}
 	if (json_object_array_length(s->results) >= KP_SARIF_MAX_RESULTS) {
 		s->left_out++, s->over_limit++;
 		kp_buf_release(&note);
-		return;
+		return KP_OK;
 	}
 	const struct rule *rl = &rules[ri];
 	json_object *r = json_object_object_get(f, "resource");
@@ -304,8 +312,8 @@ void kp_sarif_add(kp_sarif *s, json_object *f)
 	add_str(art, "uri", kp_buf_cstr(&uri));
 	add_str(art, "uriBaseId", "%SRCROOT%");
 	json_object_object_add(region, "startLine", json_object_new_int64((int64_t)line));
-	const cached_file *cf = file_of(s, file);
-	if (!cf->failed) {
+	const cached_file *cf = file_of(s, file); /* read by place_of */
+	if (!cf->err.status) {
 		char *lt = line_text(cf, line);
 		json_object *snip = json_object_new_object();
 		add_str(snip, "text", lt);
@@ -356,6 +364,7 @@ void kp_sarif_add(kp_sarif *s, json_object *f)
 	kp_buf_release(&uri);
 	kp_buf_release(&msg);
 	kp_buf_release(&note);
+	return KP_OK;
 }
 
 static void sarif_free(kp_sarif *s)

@@ -40,8 +40,10 @@ typedef struct kp_sarif kp_sarif;
  * the findings document (its "findings" are not read). KP_ERR_USAGE when
  * repo_dir is not a directory. */
 kp_status kp_sarif_begin(const char *repo_dir, json_object *header, kp_sarif **out, kp_error *err);
-/* One element of "findings", in the document's order. */
-void kp_sarif_add(kp_sarif *s, json_object *finding);
+/* One element of "findings", in the document's order. An error only when
+ * a manifest the locator chose cannot be read (KP_ERR_IO): a partial file
+ * would close code scanning's alerts for what it lacks. */
+kp_status kp_sarif_add(kp_sarif *s, json_object *finding, kp_error *err);
 /* The document (caller frees *text), how many results it holds and how
  * many findings were left out; frees the writer. codequality (may be
  * NULL): the same results as a GitLab code quality report (caller frees). */

@@ -78,7 +78,7 @@ static json_object *write_sarif(const char *dir, json_object **fs, size_t n, siz
 	kp_error err = {0};
 	cr_assert_eq(kp_sarif_begin(dir, h, &s, &err), KP_OK, "%s", err.msg);
 	for (size_t i = 0; i < n; i++) {
-		kp_sarif_add(s, fs[i]);
+		cr_assert_eq(kp_sarif_add(s, fs[i], &err), KP_OK, "%s", err.msg);
 		json_object_put(fs[i]);
 	}
 	char *text = NULL;
@@ -244,7 +244,7 @@ Test(sarif, at_most_25000_results, .timeout = 120)
 		char id[32];
 		snprintf(id, sizeof(id), "%016zx", i);
 		json_object *f = finding(id, "over-provisioned", "Deployment", "shop", "cart", "app", 1);
-		kp_sarif_add(s, f);
+		cr_assert_eq(kp_sarif_add(s, f, &err), KP_OK);
 		json_object_put(f);
 	}
 	char *text = NULL;
@@ -278,7 +278,7 @@ Test(sarif, gitlab_code_quality_has_the_same_results)
 			     finding("d3", "orphaned-pvc", "PersistentVolumeClaim", "shop", "data", NULL, 4),
 			     finding("d4", "orphaned-pvc", "PersistentVolumeClaim", "shop", "gone", NULL, 4)};
 	for (size_t i = 0; i < 4; i++) {
-		kp_sarif_add(s, fs[i]);
+		cr_assert_eq(kp_sarif_add(s, fs[i], &err), KP_OK, "%s", err.msg);
 		json_object_put(fs[i]);
 	}
 	char *text = NULL, *cq = NULL;
@@ -300,5 +300,23 @@ Test(sarif, gitlab_code_quality_has_the_same_results)
 	}
 	json_object_put(arr);
 	free(text), free(cq);
+	json_object_put(h);
+}
+
+Test(sarif, a_manifest_that_cannot_be_read_is_an_error_not_a_gap)
+{
+	put("apps/cart.yaml", cart);
+	json_object *h = header();
+	kp_sarif *s = NULL;
+	kp_error err = {0};
+	cr_assert_eq(kp_sarif_begin(root, h, &s, &err), KP_OK, "%s", err.msg);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/apps/cart.yaml", root);
+	cr_assert_eq(unlink(path), 0); /* gone between the scan and the result */
+	json_object *f = finding("e1", "over-provisioned", "Deployment", "shop", "cart", "app", 5);
+	cr_expect_eq(kp_sarif_add(s, f, &err), KP_ERR_IO);
+	cr_expect(strstr(err.msg, "cart.yaml"), "%s", err.msg);
+	json_object_put(f);
+	kp_sarif_abort(s);
 	json_object_put(h);
 }
