@@ -184,22 +184,29 @@ static const cached_file *file_of(kp_sarif *s, const char *rel)
 	return f;
 }
 
-/* line (from 1) of text, without its line ending */
-static char *line_text(const cached_file *f, size_t line)
+/* lines first..last (from 1) of text, joined by "\n", without the last
+ * one's line ending (CRLF read as LF) */
+static char *line_text(const cached_file *f, size_t first, size_t last)
 {
 	const char *p = f->text, *end = f->text + f->len;
-	for (size_t l = 1; l < line && p < end; l++) {
+	for (size_t l = 1; l < first && p < end; l++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		p = nl ? nl + 1 : end;
 	}
-	const char *e = memchr(p, '\n', (size_t)(end - p));
-	if (!e)
-		e = end;
-	if (e > p && e[-1] == '\r')
-		e--;
 	kp_buf b;
 	kp_buf_init(&b);
-	kp_buf_add(&b, p, (size_t)(e - p));
+	for (size_t l = first; l <= last && p < end; l++) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		const char *next = e ? e + 1 : end;
+		if (!e)
+			e = end;
+		if (e > p && e[-1] == '\r')
+			e--;
+		if (l > first)
+			kp_buf_putc(&b, '\n');
+		kp_buf_add(&b, p, (size_t)(e - p));
+		p = next;
+	}
 	char *r = kp_buf_detach(&b);
 	return r ? r : kp_xstrdup("");
 }
@@ -213,7 +220,7 @@ static void add_str(json_object *o, const char *k, const char *v)
 /* Where the finding is: file (relative to the scanned directory), line,
  * and a note for the message when the place is not the only one involved.
  * false: no place, or *read_err set: the chosen file could not be read. */
-static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *line, kp_buf *note,
+static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *line, size_t *end_line, kp_buf *note,
 		     const kp_error **read_err)
 {
 	*read_err = NULL;
@@ -232,7 +239,7 @@ static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *lin
 	}
 	*file = loc.file;
 	if (loc.mode == KP_LOC_MARKED) {
-		*line = loc.at_line; /* the resources key under the marker */
+		*line = *end_line = loc.at_line; /* the resources key under the marker */
 		return true;
 	}
 	const cached_file *cf = file_of(s, loc.file);
@@ -242,7 +249,7 @@ static bool place_of(kp_sarif *s, json_object *f, const char **file, size_t *lin
 	}
 	const char *what = NULL;
 	kp_error e = {0};
-	if (kp_yaml_object_line(loc.file, cf->text, cf->len, loc.doc, cont, line, &what, &e))
+	if (kp_yaml_object_line(loc.file, cf->text, cf->len, loc.doc, cont, line, end_line, &what, &e))
 		return false;
 	if (loc.mode == KP_LOC_ADD_PATCH)
 		kp_buf_printf(note, " It is declared in a base other overlays share: the change belongs in a patch in %s.",
@@ -254,11 +261,11 @@ kp_status kp_sarif_add(kp_sarif *s, json_object *f, kp_error *err)
 {
 	long ri = rule_index(kp_json_str(f, "category"));
 	const char *file = NULL;
-	size_t line = 0;
+	size_t line = 0, end_line = 0;
 	const kp_error *read_err = NULL;
 	kp_buf note;
 	kp_buf_init(&note);
-	if (ri < 0 || !kp_json_str(f, "id") || !place_of(s, f, &file, &line, &note, &read_err)) {
+	if (ri < 0 || !kp_json_str(f, "id") || !place_of(s, f, &file, &line, &end_line, &note, &read_err)) {
 		kp_buf_release(&note);
 		if (read_err) {
 			*err = *read_err;
@@ -312,9 +319,11 @@ kp_status kp_sarif_add(kp_sarif *s, json_object *f, kp_error *err)
 	add_str(art, "uri", kp_buf_cstr(&uri));
 	add_str(art, "uriBaseId", "%SRCROOT%");
 	json_object_object_add(region, "startLine", json_object_new_int64((int64_t)line));
+	if (end_line > line)
+		json_object_object_add(region, "endLine", json_object_new_int64((int64_t)end_line));
 	const cached_file *cf = file_of(s, file); /* read by place_of */
 	if (!cf->err.status) {
-		char *lt = line_text(cf, line);
+		char *lt = line_text(cf, line, end_line > line ? end_line : line);
 		json_object *snip = json_object_new_object();
 		add_str(snip, "text", lt);
 		json_object_object_add(region, "snippet", snip);

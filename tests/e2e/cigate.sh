@@ -233,7 +233,7 @@ assert base.startswith("file:///") and base.endswith("/"), base
 p = run["properties"]
 assert p["findings"] == len(fdoc["findings"]) == len(res) + p["left_out"], p
 EOF
-check "every result's file exists and its startLine is the container's resources: (or the object's name:)" \
+check "every result's file exists, its startLine is the container's resources: (or the object's name:), endLine the block's end" \
 	$PY - "$T/sarif/findings.sarif" "$T/sarif/findings.json" <<'EOF'
 import json, os, re, sys, urllib.parse
 doc = json.load(open(sys.argv[1])); byid = {f["id"]: f for f in json.load(open(sys.argv[2]))["findings"]}
@@ -247,8 +247,17 @@ for x in run["results"]:
     assert os.path.isfile(path), path
     lines = open(path, encoding="utf-8").read().split("\n")
     ln = pl["region"]["startLine"]
+    end = pl["region"].get("endLine", ln)
     text = lines[ln - 1].rstrip("\r")
-    assert pl["region"]["snippet"]["text"] == text, (path, ln)
+    assert end >= ln and pl["region"]["snippet"]["text"] == "\n".join(l.rstrip("\r") for l in lines[ln - 1:end]), (path, ln, end)
+    if end > ln:
+        # the region is the resources block: every line in it indented
+        # deeper than the key, the next one not
+        ind0 = len(text) - len(text.lstrip())
+        block = [l for l in lines[ln:end] if l.strip()]
+        assert text.strip() == "resources:" and all(len(l) - len(l.lstrip()) > ind0 for l in block), (path, ln, end)
+        nxt = next((l for l in lines[end:] if l.strip()), "")
+        assert len(nxt) - len(nxt.lstrip()) <= ind0, (path, end, nxt)
     c, r = f.get("container"), f["resource"]
     where = "%s:%d %r" % (pl["artifactLocation"]["uri"], ln, text)
     if c:

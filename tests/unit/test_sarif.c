@@ -134,7 +134,10 @@ Test(sarif, places_and_what_is_left_out)
 	cr_expect_str_eq(uri(r0), "apps/cart.yaml");
 	cr_expect_eq(start_line(r0), 12);
 	json_object *l0 = json_object_array_get_idx(json_object_object_get(r0, "locations"), 0);
-	cr_expect_str_eq(kp_json_str(l0, "physicalLocation.region.snippet.text"), "          resources:");
+	/* the region is the resources block, its text the snippet */
+	cr_expect_eq(json_object_get_int64(kp_json_get(l0, "physicalLocation.region.endLine")), 13);
+	cr_expect_str_eq(kp_json_str(l0, "physicalLocation.region.snippet.text"),
+			 "          resources:\n            requests: {cpu: 2}");
 	cr_expect_str_eq(kp_json_str(l0, "physicalLocation.artifactLocation.uriBaseId"), "%SRCROOT%");
 	cr_expect_str_eq(kp_json_str(r0, "ruleId"), "over-provisioned");
 	cr_expect_str_eq(kp_json_str(r0, "level"), "warning");
@@ -152,6 +155,9 @@ Test(sarif, places_and_what_is_left_out)
 	json_object *r2 = result(doc, 2);
 	cr_expect_str_eq(uri(r2), "apps/pvc.yaml");
 	cr_expect_eq(start_line(r2), 5);
+	json_object *l2 = json_object_array_get_idx(json_object_object_get(r2, "locations"), 0);
+	cr_expect_null(kp_json_get(l2, "physicalLocation.region.endLine")); /* one line */
+	cr_expect_str_eq(kp_json_str(l2, "physicalLocation.region.snippet.text"), "  name: data");
 	/* ruleIndex and ruleId agree with the rules */
 	json_object *rules = kp_json_get(run, "tool.driver.rules");
 	cr_expect_eq(json_object_array_length(rules), 9);

@@ -1002,9 +1002,9 @@ kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, i
 /* ---- where an object is (SARIF) ---- */
 
 kp_status kp_yaml_object_line(const char *path, const char *text, size_t n, int doc, const char *container,
-			      size_t *line, const char **what, kp_error *err)
+			      size_t *line, size_t *end_line, const char **what, kp_error *err)
 {
-	*line = 0;
+	*line = *end_line = 0;
 	*what = NULL;
 	ytree t;
 	kp_status s = parse_tree(path, text, n, &t, err);
@@ -1027,8 +1027,13 @@ kp_status kp_yaml_object_line(const char *path, const char *text, size_t n, int 
 				if (!cn || strcmp(cn, container))
 					continue;
 				node *rk = map_key(c, "resources");
-				*line = (rk ? rk->line : c->line) + 1;
+				*line = *end_line = (rk ? rk->line : c->line) + 1;
 				*what = rk ? "resources" : "container";
+				/* the block ends on the line of its last byte */
+				size_t e = rk ? content_end(map_get(c, "resources")) : 0;
+				for (size_t b = rk ? rk->start : 0; rk && b + 1 < e && b < n; b++)
+					if (text[b] == '\n')
+						(*end_line)++;
 			}
 		}
 		if (!*what)
@@ -1036,7 +1041,7 @@ kp_status kp_yaml_object_line(const char *path, const char *text, size_t n, int 
 				    kind ? kind : "the object", container);
 	} else {
 		node *nk = map_key(map_get(root, "metadata"), "name");
-		*line = (nk ? nk->line : root->line) + 1;
+		*line = *end_line = (nk ? nk->line : root->line) + 1;
 		*what = nk ? "name" : "document";
 	}
 	tree_free(&t);
