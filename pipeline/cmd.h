@@ -12,6 +12,7 @@
 
 #include "pipeline/audit.h"
 #include "pipeline/config.h"
+#include "pipeline/gate.h"
 #include "pipeline/run.h"
 #include "pipeline/rundir.h"
 #include "pipeline/selector.h"
@@ -60,7 +61,7 @@ const kp_command *kp_command_find(const char *name);
 const char *const *kp_command_flags(const char *cmd);
 
 /* -o/--output: what `kopilot run` prints on stdout. */
-typedef enum { KP_OUTPUT_TABLE, KP_OUTPUT_JSON, KP_OUTPUT_YAML, KP_OUTPUT_CSV } kp_output_format;
+typedef enum { KP_OUTPUT_TABLE, KP_OUTPUT_JSON, KP_OUTPUT_YAML, KP_OUTPUT_CSV, KP_OUTPUT_SARIF } kp_output_format;
 
 typedef struct kp_opts {
 	const char *snapshot;      /* --snapshot DIR */
@@ -78,6 +79,8 @@ typedef struct kp_opts {
 	const char *repo, *base, *forge;  /* --repo, --base, --forge: pr.repo, pr.base, pr.forge */
 	const char **sets;         /* --set key=value, repeatable */
 	size_t nsets;
+	const char **fail_on;      /* --fail-on COND, repeatable, checked by the parser (pipeline/gate.h) */
+	size_t nfail_on;
 	const char *previous;      /* --previous RUN_DIR: the run to compare with */
 	const char *run_dir;       /* ask --run RUN: answer from that run */
 	bool reflect;              /* ask --reflect: score the answer, re-plan below the threshold */
@@ -169,13 +172,25 @@ int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_sta
 /* Whether the terminal summary is coloured: stdout is a terminal, and
  * neither --no-color, NO_COLOR (not empty) nor TERM=dumb says no. */
 bool kp_cmd_use_color(const kp_opts *o);
-/* Worse of two exit codes: failures beat usage errors beat degraded beats ok. */
+/* Worse of two exit codes: failures beat usage errors beat a triggered
+ * gate (1) beats degraded beats ok. */
 int kp_cmd_worse(int a, int b);
 /* `kopilot <stage> RUN`: one stage over an existing run directory. The
  * stage's outputs and those of later stages (built from the old ones) are
  * replaced as a whole: drop names them, NULL-terminated. */
 int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *const *flags,
 			kp_status (*stage)(kp_run *, kp_error *), bool wants_previous, const char *const *drop);
+
+/* --fail-on (cmd_gate.c): o->fail_on judged on a complete run's facts;
+ * the record run.json keeps as "gate" ({fail_on, triggered, conditions:
+ * [{condition, holds, why}]}; NULL without --fail-on), *triggered when
+ * one holds. kp_cmd_gate_report prints each holding condition's line on
+ * stderr (and logs the others as passed). */
+json_object *kp_cmd_gate_judge(const kp_opts *o, const kp_gate_facts *f, bool *triggered);
+void kp_cmd_gate_report(const char *cmd, json_object *record);
+/* The facts of path (a findings.json), read one finding at a time;
+ * *header (caller puts) holds the strings f points to. */
+kp_status kp_cmd_gate_facts_file(const char *path, kp_gate_facts *f, json_object **header, kp_error *err);
 
 int cmd_run(int argc, char **argv);
 int cmd_collect(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "pipeline/cmd.h"
+#include "pipeline/gate.h"
 #include "pipeline/log.h"
 #include "stages/collect/collect.h"
 #include "stages/recommend/history.h"
@@ -188,6 +189,16 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 		if (strcmp(f->name, "--set") == 0) {
 			o->sets = kp_xrealloc(o->sets, (o->nsets + 1) * sizeof(*o->sets));
 			o->sets[o->nsets++] = value;
+		} else if (strcmp(f->name, "--fail-on") == 0) {
+			/* checked here, so a malformed gate exits 2 before any work */
+			kp_gate_cond c;
+			kp_error err = {0};
+			if (kp_gate_parse(value, &c, &err)) {
+				fprintf(stderr, "kopilot %s: flag --fail-on: %s\n", cmd, err.msg);
+				return false;
+			}
+			o->fail_on = kp_xrealloc(o->fail_on, (o->nfail_on + 1) * sizeof(*o->fail_on));
+			o->fail_on[o->nfail_on++] = value;
 		} else if (strcmp(f->name, "--namespace") == 0) {
 			if (!push_namespace(cmd, label, value, &o->namespaces, &o->nnamespaces))
 				return false;
@@ -203,8 +214,8 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 		fprintf(stderr, "kopilot %s: flags -A/--all-namespaces and -n/--namespace cannot be used together\n", cmd);
 		return false;
 	}
-	static const char *const formats[] = {"table", "json", "yaml", "csv"};
-	for (size_t k = 0; o->output_str && k < 4; k++)
+	static const char *const formats[] = {"table", "json", "yaml", "csv", "sarif"};
+	for (size_t k = 0; o->output_str && k < 5; k++)
 		if (strcmp(o->output_str, formats[k]) == 0)
 			o->output = (kp_output_format)k;
 	if (o->selector_text) {
@@ -313,6 +324,7 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 void kp_opts_release(kp_opts *o)
 {
 	free(o->sets);
+	free(o->fail_on);
 	free(o->namespaces);
 	free(o->exclude_namespaces);
 	kp_selector_release(&o->selector);
@@ -493,7 +505,7 @@ static kp_status record_end(void *arg, kp_error *err)
 	json_object_object_add(f, "command", json_object_new_string(e->cmd));
 	json_object_object_add(f, "exit_code", json_object_new_int(e->rc));
 	json_object_object_add(f, "replaced", json_object_new_boolean(o->rundir.committed));
-	if (e->rc != KP_EXIT_OK && e->rc != KP_EXIT_DEGRADED && o->last_error[0])
+	if (e->rc != KP_EXIT_OK && e->rc != KP_EXIT_DEGRADED && e->rc != KP_EXIT_GATE && o->last_error[0])
 		json_object_object_add(f, "error", json_object_new_string(o->last_error));
 	kp_audit_event(&o->audit, "command.end", f);
 	return kp_audit_flush(&o->audit, err);
@@ -531,7 +543,8 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 {
 	kp_error err = {0};
 	if (o->rundir.staged) {
-		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
+		/* a triggered gate judged a complete run: it is switched in too */
+		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
 			/* An incomplete audit trail is a failure: the run is not switched in. */
 			if (kp_audit_flush(&o->audit, &err) || kp_rundir_commit(&o->rundir, &err)) {
 				kp_cmd_error(cmd, o, "%s", err.msg);
@@ -653,6 +666,9 @@ int kp_cmd_worse(int a, int b)
 		return KP_EXIT_FAILED;
 	if (a == KP_EXIT_USAGE || b == KP_EXIT_USAGE)
 		return KP_EXIT_USAGE;
+	/* the gate is what CI asked the exit code for: it beats degraded */
+	if (a == KP_EXIT_GATE || b == KP_EXIT_GATE)
+		return KP_EXIT_GATE;
 	return a > b ? a : b;
 }
 
@@ -688,7 +704,30 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 		rc = kp_cmd_stage_result(cmd, &o, &run, s, &err);
 		kp_run_release(&run);
 	}
+	/* --fail-on (recommend, render): judged on the findings.json the
+	 * stage leaves, once it is complete */
+	json_object *gate = NULL;
+	if (o.nfail_on && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+		kp_gate_facts f;
+		json_object *header = NULL;
+		kp_error err = {0};
+		char *fpath = kp_path_join(o.rundir.staging, "findings.json");
+		if (kp_cmd_gate_facts_file(fpath, &f, &header, &err)) {
+			kp_cmd_error(cmd, &o, "--fail-on: %s", err.msg);
+			rc = kp_status_exit_code(err.status) == KP_EXIT_USAGE ? KP_EXIT_USAGE : KP_EXIT_FAILED;
+		} else {
+			bool triggered = false;
+			gate = kp_cmd_gate_judge(&o, &f, &triggered);
+			if (triggered)
+				rc = KP_EXIT_GATE;
+		}
+		json_object_put(header);
+		free(fpath);
+	}
 	rc = kp_cmd_end_run(cmd, &o, rc);
+	if (gate && (rc == KP_EXIT_GATE || rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+		kp_cmd_gate_report(cmd, gate); /* last: the line a CI log ends with */
+	json_object_put(gate);
 	kp_opts_release(&o);
 	return rc;
 }

@@ -187,9 +187,10 @@ static kp_status build_document(void *arg, kp_error *err)
 {
 	struct print_call *c = arg;
 	kp_status s = KP_OK;
-	if (c->o->output == KP_OUTPUT_JSON) {
+	if (c->o->output == KP_OUTPUT_JSON || c->o->output == KP_OUTPUT_SARIF) {
 		/* the bytes of the file, not a re-serialisation: "exactly as written" */
-		char *path = kp_path_join(c->dir, "findings.json"), *data = NULL;
+		char *path = kp_path_join(c->dir, c->o->output == KP_OUTPUT_SARIF ? "findings.sarif" : "findings.json"),
+		     *data = NULL;
 		size_t len = 0;
 		s = kp_read_file(path, &data, &len, err);
 		if (!s)

@@ -9,6 +9,6 @@ int cmd_render(int argc, char **argv)
 {
 	const char *const *flags = kp_command_flags("render");
 	/* the three reports are replaced together */
-	static const char *const drop[] = {"report.md", "report.html", "report.xlsx", "pr", NULL};
+	static const char *const drop[] = {"report.md", "report.html", "report.xlsx", "pr", "findings.sarif", "findings.codequality.json", NULL};
 	return kp_cmd_single_stage("render", argc, argv, flags, kp_render_run, false, drop);
 }

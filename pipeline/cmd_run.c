@@ -20,6 +20,7 @@
 #include "pipeline/cmd.h"
 #include "pipeline/quantity.h"
 #include "pipeline/findings_json.h"
+#include "pipeline/gate.h"
 #include "pipeline/log.h"
 #include "pipeline/money.h"
 #include "pipeline/runmetrics.h"
@@ -64,6 +65,7 @@ typedef struct {
 	/* {category: {"findings": n, "monthly_savings": x, "namespaces": {ns: x}}}
 	 * over every finding: run metrics and notifications */
 	json_object *by_cat;
+	kp_gate_facts gate; /* what --fail-on is judged on (pipeline/gate.h) */
 } run_summary;
 
 #define KP_SUMMARY_TOP 10
@@ -74,7 +76,7 @@ static const kp_keep k_sum_evidence[] = {{"summary", NULL}, {NULL, NULL}};
 static const kp_keep k_summary[] = {{"category", NULL},	  {"risk", NULL},	   {"container", NULL},
 				    {"monthly_savings", NULL}, {"monthly_cost", NULL},   {"resource", k_sum_resource},
 				    {"action", k_sum_action},  {"id", NULL},		   {"evidence", k_sum_evidence},
-				    {NULL, NULL}};
+				    {"trend", NULL},	       {NULL, NULL}};
 
 static kp_status summary_item(void *ud, json_object *item, size_t index, kp_error *err)
 {
@@ -98,6 +100,7 @@ static kp_status summary_item(void *ud, json_object *item, size_t index, kp_erro
 	json_object *nss = json_object_object_get(c, "namespaces");
 	const char *nk = ns ? ns : KP_CLUSTER_SCOPED_LABEL;
 	json_object_object_add(nss, nk, json_object_new_double(json_object_get_double(json_object_object_get(nss, nk)) + save));
+	kp_gate_facts_add(&r->gate, item);
 	json_object *first = kp_json_get(r->doc, "findings");
 	if (json_object_array_length(first) < KP_SUMMARY_TOP)
 		json_object_array_add(first, json_object_get(item));
@@ -118,6 +121,13 @@ static kp_status read_summary(const char *path, run_summary *r, kp_error *err)
 		json_object_put(r->doc);
 		r->doc = skel;
 		kp_savings_split_finish(r->doc, &r->sp);
+		/* the counts came one finding at a time; the rest from the header,
+		 * and the net as the summary headlines it */
+		int64_t nf = r->gate.findings, nn = r->gate.new_findings;
+		double ns = r->gate.new_savings;
+		kp_gate_facts_init(&r->gate, r->doc);
+		r->gate.findings = nf, r->gate.new_findings = nn, r->gate.new_savings = ns;
+		r->gate.net_savings = r->sp.net;
 	} else {
 		json_object_put(skel);
 		json_object_put(r->doc);
@@ -307,7 +317,7 @@ static json_object *metrics_facts(const kp_run *run, const run_summary *rs, json
 				  int rc, const char *cluster)
 {
 	json_object *f = json_object_new_object();
-	bool completed = rs && rs->doc && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED);
+	bool completed = rs && rs->doc && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE);
 	json_object_object_add(f, "cluster", json_object_new_string(cluster));
 	json_object_object_add(f, "exit_code", json_object_new_int(rc));
 	json_object_object_add(f, "completed", json_object_new_boolean(completed));
@@ -408,7 +418,8 @@ static json_object *notify(kp_opts *o, const kp_run *run, const run_summary *rs,
 	while (len > 1 && id[len - 1] == '/')
 		id[--len] = '\0';
 	const char *slash = strrchr(id, '/');
-	kp_notify_run info = {run->dir, slash ? slash + 1 : id, rc, rc == KP_EXIT_DEGRADED ? "degraded" : "ok"};
+	kp_notify_run info = {run->dir, slash ? slash + 1 : id, rc,
+			      rc == KP_EXIT_DEGRADED ? "degraded" : rc == KP_EXIT_GATE ? "gate-triggered" : "ok"};
 	json_object *by_cat = json_object_new_object();
 	json_object_object_foreach(rs->by_cat, cat, c)
 	{
@@ -438,8 +449,8 @@ static json_object *notify(kp_opts *o, const kp_run *run, const run_summary *rs,
  * configuration is masked and arguments with secrets are too. fd is the
  * run's findings.json when it was written. */
 static json_object *run_json(const kp_opts *o, int argc, char **argv, const char *started, json_object *timings,
-			     json_object *background, const run_summary *rs, int rc, json_object *metrics,
-			     json_object *notifications)
+			     json_object *background, const run_summary *rs, json_object *gate, const kp_run *run, int rc,
+			     json_object *metrics, json_object *notifications)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -474,12 +485,23 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 		json_object_object_add(r, "counts", counts);
 		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
 	}
-	static const char *const status_names[] = {[0] = "ok", [2] = "usage-error", [3] = "degraded", [4] = "failed"};
 	/* what was exported and sent, and how it went (absent: not configured) */
 	if (metrics)
 		json_object_object_add(r, "metrics", json_object_get(metrics));
 	if (notifications)
 		json_object_object_add(r, "notifications", json_object_get(notifications));
+	if (gate)
+		json_object_object_add(r, "gate", json_object_get(gate));
+	if (run->sarif_written) { /* findings with no place in the manifests are not in it: how many */
+		json_object *sf = json_object_new_object();
+		json_object_object_add(sf, "file", json_object_new_string("findings.sarif"));
+		json_object_object_add(sf, "codequality_file", json_object_new_string("findings.codequality.json"));
+		json_object_object_add(sf, "results", json_object_new_int64((int64_t)run->sarif_results));
+		json_object_object_add(sf, "left_out", json_object_new_int64((int64_t)run->sarif_left_out));
+		json_object_object_add(r, "sarif", sf);
+	}
+	static const char *const status_names[] = {[0] = "ok", [1] = "gate-triggered", [2] = "usage-error", [3] = "degraded",
+						   [4] = "failed"};
 	json_object_object_add(r, "exit_code", json_object_new_int(rc));
 	json_object_object_add(r, "exit_status", json_object_new_string(rc <= 4 && status_names[rc] ? status_names[rc] : "failed"));
 	return r;
@@ -532,6 +554,14 @@ int cmd_run(int argc, char **argv)
 	if (!o.out && !o.state_dir && !private_run) {
 		fprintf(stderr, "kopilot run: --out RUN (or --state-dir DIR, or -o json|yaml|csv) is required (usage: "
 				"kopilot run [--snapshot DIR | --kubeconfig FILE] --out RUN)\n");
+		kp_opts_release(&o);
+		return KP_EXIT_USAGE;
+	}
+	/* SARIF results point at manifest lines: no checkout, nothing to point at */
+	if (o.output == KP_OUTPUT_SARIF && (!o.cfg.pr.repo || !*o.cfg.pr.repo || strstr(o.cfg.pr.repo, "://") ||
+					   !strncmp(o.cfg.pr.repo, "git@", 4))) {
+		fprintf(stderr, "kopilot run: -o sarif needs a checkout of the manifests, --repo DIR: SARIF results point "
+				"at manifest lines\n");
 		kp_opts_release(&o);
 		return KP_EXIT_USAGE;
 	}
@@ -624,7 +654,7 @@ int cmd_run(int argc, char **argv)
 		 * record is its command.end line in audit.jsonl. */
 		char *fpath = kp_path_join(run.dir, "findings.json");
 		if (read_summary(fpath, &rs, &err) ||
-		    (o.output != KP_OUTPUT_TABLE && kp_json_read_file(fpath, &fd, &err))) {
+		    (o.output != KP_OUTPUT_TABLE && o.output != KP_OUTPUT_SARIF && kp_json_read_file(fpath, &fd, &err))) {
 			kp_cmd_error("run", &o, "%s", err.msg);
 			rc = KP_EXIT_FAILED;
 		} else {
@@ -632,9 +662,21 @@ int cmd_run(int argc, char **argv)
 		}
 		free(fpath);
 	}
+	/* --fail-on: judged on the complete run; a triggered gate beats
+	 * degraded (it is what CI asked the exit code for), errors beat it
+	 * (without a complete run there is nothing to judge) */
+	json_object *gate = NULL;
+	if (have) {
+		bool triggered = false;
+		gate = kp_cmd_gate_judge(&o, &rs.gate, &triggered);
+		if (gate)
+			json_object_object_add(gate, "exit_code_without_gate", json_object_new_int(rc));
+		if (triggered)
+			rc = KP_EXIT_GATE;
+	}
 	json_object *metrics = NULL, *notifications = NULL;
 	bool exported = false;
-	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
+	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
 		/* before run.json, which records how they went */
 		metrics_cluster(&o, &rs, cluster, sizeof(cluster));
 		json_object *facts = metrics_facts(&run, &rs, timings, kp_monotonic_seconds() - t_begin, rc, cluster);
@@ -642,7 +684,8 @@ int cmd_run(int argc, char **argv)
 		json_object_put(facts);
 		notifications = notify(&o, &run, &rs, rc);
 		exported = true;
-		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, rc, metrics, notifications);
+		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, gate, &run, rc, metrics,
+					  notifications);
 		char *rpath = kp_path_join(run.dir, "run.json");
 		if (kp_json_write_file(rpath, r, &err)) {
 			kp_cmd_error("run", &o, "%s", err.msg);
@@ -655,19 +698,20 @@ int cmd_run(int argc, char **argv)
 	json_object_put(metrics);
 	json_object_put(notifications);
 	rc = kp_cmd_end_run("run", &o, rc);
+	bool complete = rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE;
 	/* a stage failed: the failed run's metrics, as above; or the run
 	 * failed after they were exported (run.json or the switch could not be
 	 * written): its exit code is corrected */
-	if (!exported || (rc != KP_EXIT_OK && rc != KP_EXIT_DEGRADED)) {
+	if (!exported || !complete) {
 		metrics_cluster(&o, exported ? &rs : NULL, cluster, sizeof(cluster));
 		json_object *facts = metrics_facts(&run, NULL, timings, kp_monotonic_seconds() - t_begin, rc, cluster);
 		json_object_put(export_metrics(&o, facts, cluster));
 		json_object_put(facts);
 	}
 	json_object_put(timings);
-	if (o.output != KP_OUTPUT_TABLE && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+	if (o.output != KP_OUTPUT_TABLE && (fd || o.output == KP_OUTPUT_SARIF) && have && complete)
 		rc = kp_cmd_worse(rc, kp_cmd_print_output("run", &o, o.out, fd)); /* --quiet or not: it is the product */
-	else if (!o.quiet && have && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
+	else if (!o.quiet && have && complete) {
 		/* after the switch: out of memory here must not fail a complete run */
 		summary_colour = kp_cmd_use_color(&o);
 		struct summary_call c = {o.out, &rs};
@@ -675,6 +719,10 @@ int cmd_run(int argc, char **argv)
 			kp_log(KP_LOG_WARN, "run: the run is complete in %s, but its summary could not be printed: %s", o.out,
 			       err.msg);
 	}
+	/* last, so it is the line a CI log ends with */
+	if (gate && complete)
+		kp_cmd_gate_report("run", gate);
+	json_object_put(gate);
 	json_object_put(fd);
 	json_object_put(rs.doc);
 	json_object_put(rs.by_cat);

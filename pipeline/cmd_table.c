@@ -9,7 +9,7 @@
 
 #include "pipeline/cmd.h"
 
-static const char *const output_formats[] = {"table", "json", "yaml", "csv", NULL};
+static const char *const output_formats[] = {"table", "json", "yaml", "csv", "sarif", NULL};
 static const char *const forges[] = {"github", "gitlab", NULL};
 static const char *const transports[] = {"stdio", "http", NULL};
 
@@ -46,6 +46,7 @@ const kp_flag kp_flags[] = {
 	{"--transport", 0, "NAME", KP_VALUE_CHOICE, transports, "how MCP clients talk to the server, stdio or http"},
 	{"--skill", 0, "NAME", KP_VALUE_TEXT, NULL, "this sub-agent answers, without routing (kopilot skills list)"},
 	{"--port", 0, "PORT", KP_VALUE_TEXT, NULL, "the port to listen on, default 8080 (serve.port)"},
+	{"--fail-on", 0, "COND", KP_VALUE_TEXT, NULL, "exit 1 when COND holds, new or savings>=AMOUNT (repeatable)"},
 	{"--help", 'h', NULL, KP_VALUE_NONE, NULL, "show help"},
 	{"--man", 0, NULL, KP_VALUE_NONE, NULL, "print the manual page as roff"},
 	{0},
@@ -63,7 +64,7 @@ static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "-
 					"--all-namespaces", "--exclude-namespace", "--selector", "--output",
 					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
 					"--quiet", "--focus", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
-					"--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
+					"--pr", "--repo", "--base", "--forge", "--dry-run", "--fail-on", NULL};
 static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--cluster-name", "--quiet",
 					    "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
 					    "--now", NULL};
@@ -71,9 +72,9 @@ static const char *const analyze_flags[] = {"--namespace", "--all-namespaces", "
 					    "--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					    NULL};
 static const char *const recommend_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name",
-					      "--quiet", "--previous", "--state-dir", "--focus", NULL};
+					      "--quiet", "--previous", "--state-dir", "--focus", "--fail-on", NULL};
 static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
-					   "--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
+					   "--pr", "--repo", "--base", "--forge", "--dry-run", "--fail-on", NULL};
 static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", "--focus", NULL};
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};

@@ -28,6 +28,7 @@
 /* Process exit codes, documented in README and --help. */
 enum {
 	KP_EXIT_OK = 0,
+	KP_EXIT_GATE = 1,     /* complete, and a --fail-on condition holds (pipeline/gate.h) */
 	KP_EXIT_USAGE = 2,    /* bad flags, bad configuration */
 	KP_EXIT_DEGRADED = 3, /* finished, but some input was missing */
 	KP_EXIT_FAILED = 4,   /* could not finish: bad input data, I/O error */

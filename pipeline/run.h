@@ -68,6 +68,9 @@ typedef struct kp_run {
 	bool degraded;         /* an input was not collected: the result is partial (exit 3) */
 	KP_ARRAY(kp_note) notes;
 	size_t below_threshold; /* recommend: findings dropped by rightsizing.min_monthly_savings */
+	/* render: findings.sarif, written when pr.repo is a checkout (stages/render/sarif.h) */
+	bool sarif_written;
+	size_t sarif_results, sarif_left_out;
 	double background_seconds; /* how long the joined background work ran (kp_run_join) */
 	/* recommend: LLM tokens its explanations used (run metrics), and the
 	 * provider's label ("openai/gpt-4o-mini"); "" when none was called */

@@ -281,7 +281,8 @@ static kp_status fsync_dirs(const char *path, kp_error *err)
  * anything else in RUN is someone else's and is carried over. */
 static const char *const own_names[] = {"snapshot",    "analysis.json", "findings.json", "plan.json",
 					"report.md",   "report.html",	"report.xlsx",	 "run.json",
-					"audit.jsonl", "pr",	      "summary.json", "history.json", NULL};
+					"audit.jsonl", "pr",	      "summary.json", "history.json",
+					"findings.sarif", "findings.codequality.json", NULL};
 
 static bool in_names(const char *const *names, const char *s)
 {

@@ -179,8 +179,8 @@ char *kp_runmetrics_text(json_object *facts, int max_savings_series, bool cluste
 	double finished = json_object_get_double(kp_json_get(facts, "finished"));
 
 	family(&b, "kopilot_run_exit_code", "gauge",
-	       "Exit code of the last kopilot run: 0 ok, 2 usage or bad input, 3 degraded (an input was not collected), "
-	       "4 failed.");
+	       "Exit code of the last kopilot run: 0 ok, 1 a --fail-on gate triggered, 2 usage or bad input, 3 degraded (an "
+	       "input was not collected), 4 failed.");
 	sample(&b, "kopilot_run_exit_code", cl, NULL, NULL, NULL, NULL, exit_code);
 	family(&b, "kopilot_run_degraded", "gauge", "1 when the last run was degraded (exit code 3), else 0.");
 	sample(&b, "kopilot_run_degraded", cl, NULL, NULL, NULL, NULL, exit_code == 3);
@@ -201,7 +201,7 @@ char *kp_runmetrics_text(json_object *facts, int max_savings_series, bool cluste
 		return kp_buf_detach(&b);
 
 	family(&b, "kopilot_last_success_timestamp_seconds", "gauge",
-	       "When the last kopilot run that produced its reports (exit code 0 or 3) ended, in Unix seconds.");
+	       "When the last kopilot run that produced its reports (exit code 0, 1 or 3) ended, in Unix seconds.");
 	sample(&b, "kopilot_last_success_timestamp_seconds", cl, NULL, NULL, NULL, NULL, finished);
 	family(&b, "kopilot_missing_inputs", "gauge", "Inputs the last run could not collect (findings.json missing).");
 	sample(&b, "kopilot_missing_inputs", cl, NULL, NULL, NULL, NULL,

@@ -22,6 +22,7 @@
 #include "stages/render/gitops/forge.h"
 #include "stages/render/gitops/git.h"
 #include "stages/render/gitops/prplan.h"
+#include "stages/render/sarif.h"
 
 /* What the first pass keeps of each finding: what ranks it for the report
  * (money at stake, risk, category), places it in the plan (the action's
@@ -72,11 +73,12 @@ typedef struct {
 	kp_xlsx_writer *xlsx;
 	size_t count;
 	json_object *links; /* finding id -> its pull request, patch, or why none (render_prs) */
+	kp_sarif *sarif;    /* findings.sarif, when pr.repo is a checkout; NULL: none */
 } pass2_t;
 
 static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *err)
 {
-	(void)index, (void)err;
+	(void)index;
 	pass2_t *p = ud;
 	p->count++;
 	const char *id = kp_json_str(item, "id");
@@ -84,6 +86,11 @@ static kp_status add_full(void *ud, json_object *item, size_t index, kp_error *e
 	if (l)
 		json_object_object_add(item, "pull_request", json_object_get(l));
 	kp_report_add(p->view, item);
+	if (p->sarif) {
+		kp_status s = kp_sarif_add(p->sarif, item, err);
+		if (s)
+			return s;
+	}
 	return kp_xlsx_add(p->xlsx, item);
 }
 
@@ -477,7 +484,13 @@ static kp_status render_run(kp_run *run, kp_error *err)
 			links = json_object_new_object();
 		}
 	}
-	pass2_t p = {kp_report_begin_light(doc, light, info), NULL, 0, links};
+	pass2_t p = {kp_report_begin_light(doc, light, info), NULL, 0, links, NULL};
+	/* findings.sarif needs the manifests on disk: a checkout (--repo DIR);
+	 * a URL is only cloned for --pr, and the CI that uploads SARIF has the
+	 * repository checked out anyway */
+	const char *repo = run->cfg->pr.repo;
+	if (!s && repo && *repo && !is_remote(repo))
+		s = kp_sarif_begin(repo, doc, &p.sarif, err);
 	if (!s)
 		s = kp_xlsx_begin(doc, xlsxpath, &p.xlsx, err);
 	json_object *skeleton = NULL;
@@ -495,6 +508,34 @@ static kp_status render_run(kp_run *run, kp_error *err)
 	if (p.xlsx) {
 		kp_status xs = kp_xlsx_end(p.xlsx, !s);
 		s = s ? s : xs;
+	}
+	if (p.sarif && s) {
+		kp_sarif_abort(p.sarif);
+	} else if (p.sarif) {
+		char *text = NULL, *cq = NULL, *spath = kp_path_join(run->dir, "findings.sarif"),
+		     *cqpath = kp_path_join(run->dir, "findings.codequality.json");
+		size_t nres = 0, nleft = 0;
+		s = kp_sarif_end(p.sarif, &text, &cq, &nres, &nleft, err);
+		if (!s)
+			s = kp_write_file_atomic(spath, text, strlen(text), err);
+		if (!s)
+			s = kp_write_file_atomic(cqpath, cq, strlen(cq), err);
+		if (!s) {
+			run->sarif_written = true;
+			run->sarif_results = nres, run->sarif_left_out = nleft;
+			kp_run_note(run, KP_NOTE_INFO,
+				    "render: findings.sarif: %zu result%s located in %s; %zu finding%s left out (no single "
+				    "place in the manifests: nodes, volumes, objects no manifest declares%s)",
+				    nres, nres == 1 ? "" : "s", repo, nleft, nleft == 1 ? "" : "s",
+				    nleft && nres >= KP_SARIF_MAX_RESULTS ? ", or over code scanning's 25,000 results" : "");
+			json_object *ev = json_object_new_object();
+			json_object_object_add(ev, "results", json_object_new_int64((int64_t)nres));
+			json_object_object_add(ev, "left_out", json_object_new_int64((int64_t)nleft));
+			json_object_object_add(ev, "repo", json_object_new_string(repo));
+			kp_audit_event(run->audit, "render.sarif", ev);
+		}
+		free(text), free(cq);
+		free(spath), free(cqpath);
 	}
 	json_object *view = kp_report_end(p.view);
 	if (!s)

@@ -213,7 +213,7 @@ rcs=("${PIPESTATUS[@]}")
 if { [ "${rcs[0]}" -eq 141 ] || [ "${rcs[0]}" -eq 3 ]; } && [ -z "$(ls -A "$T/tmp")" ]; then
 	ok "-o yaml | head: the private run directory is removed even when the reader leaves early"
 else not_ok "-o yaml | head (exit ${rcs[0]}, left: $(ls -A "$T/tmp"))"; fi
-expect_exit "-o with an unknown format: exit 2 naming the accepted ones" 2 'flag -o: unknown format "xml" \(accepted: table, json, yaml, csv\)' -- \
+expect_exit "-o with an unknown format: exit 2 naming the accepted ones" 2 'flag -o: unknown format "xml" \(accepted: table, json, yaml, csv, sarif\)' -- \
 	"$KOPILOT" run --snapshot "$DEMO" --out "$T/x" -o xml
 expect_exit "-o table (the default) still needs --out" 2 '--out RUN .*is required' -- \
 	"$KOPILOT" run --snapshot "$DEMO" -o table
@@ -256,7 +256,7 @@ bash_case() { # bash_case WANT WORD...
 }
 bash_case "recommend render" kopilot re
 bash_case "--snapshot --state-dir --selector --set --snapshot-out" kopilot run --s
-bash_case "table json yaml csv" kopilot run -o ""
+bash_case "table json yaml csv sarif" kopilot run -o ""
 bash_case "yaml" kopilot run --output = y
 bash_case "csv" kopilot run --output=c
 bash_case "examples" kopilot run --snapshot exa

@@ -999,6 +999,55 @@ kp_status kp_yaml_edit_resources(const char *path, const char *text, size_t n, i
 	return s;
 }
 
+/* ---- where an object is (SARIF) ---- */
+
+kp_status kp_yaml_object_line(const char *path, const char *text, size_t n, int doc, const char *container,
+			      size_t *line, size_t *end_line, const char **what, kp_error *err)
+{
+	*line = *end_line = 0;
+	*what = NULL;
+	ytree t;
+	kp_status s = parse_tree(path, text, n, &t, err);
+	if (s)
+		return s;
+	if (doc < 0 || (size_t)doc >= t.ndocs || t.docs[doc]->type != N_MAP) {
+		tree_free(&t);
+		return kp_fail(err, KP_ERR_INPUT, "%s: no document %d", path, doc);
+	}
+	node *root = t.docs[doc];
+	const char *kind = str_at(root, "kind", NULL);
+	if (container) {
+		node *ps = pod_spec(root, kind ? kind : "");
+		const char *lists[] = {"containers", "initContainers"};
+		for (int l = 0; l < 2 && !*what; l++) {
+			node *seq = map_get(ps, lists[l]);
+			for (size_t i = 0; seq && seq->type == N_SEQ && i < seq->nkids && !*what; i++) {
+				node *c = seq->kids[i];
+				const char *cn = str_at(c, "name", NULL);
+				if (!cn || strcmp(cn, container))
+					continue;
+				node *rk = map_key(c, "resources");
+				*line = *end_line = (rk ? rk->line : c->line) + 1;
+				*what = rk ? "resources" : "container";
+				/* the block ends on the line of its last byte */
+				size_t e = rk ? content_end(map_get(c, "resources")) : 0;
+				for (size_t b = rk ? rk->start : 0; rk && b + 1 < e && b < n; b++)
+					if (text[b] == '\n')
+						(*end_line)++;
+			}
+		}
+		if (!*what)
+			s = kp_fail(err, KP_ERR_INPUT, "%s:%zu: %s has no container %s", path, root->line + 1,
+				    kind ? kind : "the object", container);
+	} else {
+		node *nk = map_key(map_get(root, "metadata"), "name");
+		*line = *end_line = (nk ? nk->line : root->line) + 1;
+		*what = nk ? "name" : "document";
+	}
+	tree_free(&t);
+	return s;
+}
+
 /* ---- one scalar at a JSON Pointer ---- */
 
 /* the next segment of a JSON Pointer, unescaped (~1 is /, ~0 is ~) */

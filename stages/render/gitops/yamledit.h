@@ -121,6 +121,17 @@ kp_status kp_yaml_kustomization_add_patch(const char *path, const char *text, si
 kp_status kp_yaml_edit_scalar(const char *path, const char *text, size_t n, int doc, const char *pointer,
 			      const char *expect, const char *value, char **out, size_t *outn, kp_error *err);
 
+/* Where a finding's object is in document doc of text, for a reviewer's
+ * eye (SARIF's region): with container, the line of that container's
+ * "resources" key (*what "resources"), else of its mapping's first key
+ * ("container"); without, the line of metadata.name ("name"), else where
+ * the document starts ("document"). *end_line: the last line of the
+ * resources' value (its block), else *line. Lines from 1. Only reads:
+ * anchors and templates are no reason to refuse. KP_ERR_INPUT when the
+ * text does not parse, has no document doc, or no such container. */
+kp_status kp_yaml_object_line(const char *path, const char *text, size_t n, int doc, const char *container,
+			      size_t *line, size_t *end_line, const char **what, kp_error *err);
+
 /* The quantity as the file would write it, in the style of the value it
  * replaces (old: NULL for a new key): CPU as millicores ("250m") or cores
  * ("0.25", "2") as old is; memory in old's family of units (binary Ki..Ei,
