@@ -352,7 +352,7 @@ wait $upid
 rc=$?
 check "pod: SIGTERM to PID 1 stops kopilot (exit 143, not a finished run) and leaves the two runs" bash -c "
 	[ -n '$pid1' ] && [ $rc -eq 143 ] && [ $(runs) -eq 2 ] || { echo 'pid1=$pid1 exit $rc runs $(runs)'; ls -la '$T/pvc'; tail -3 '$R/pod-term.err'; exit 1; }"
-check "pod: no kopilot process is left" bash -c "! pgrep -f '[u]sr/local/bin/kopilot run --config /etc/kopilot/kopilot.yaml' >/dev/null && ! pgrep -x kopilot -P $upid"
+check "pod: no kopilot process of the pod is left" bash -c "! pgrep -f '^[k]opilot run --config /etc/kopilot/kopilot.yaml --state-dir /var/lib/kopilot\$'"
 
 check "no sanitizer report in any kopilot's stderr" bash -c "! grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' '$R'/*.err"
 

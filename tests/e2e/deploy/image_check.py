@@ -27,6 +27,9 @@ TOOLS = {"ca-certificates": "the CA certificates HTTPS needs",
          "openssh-client": "ssh-keygen: git host key checks",
          "kubernetes-client": "kubectl for the LLM agents"}
 TEST_ONLY = {"libcriterion-dev"}
+# a sanitizer build (make asan runs this check on it) also loads its
+# runtime, which `make all`, the image's build, does not link
+SANITIZER_LIBS = ("libasan.so", "libubsan.so", "liblsan.so", "libtsan.so", "libhwasan.so")
 
 
 def logical_lines(text):
@@ -123,6 +126,7 @@ def main():
             libs.append(line.split("=>", 1)[1].split("(")[0].strip())
         elif line.startswith("/"):
             libs.append(line.split("(")[0].strip())  # the dynamic loader
+    libs = [lib for lib in libs if not os.path.basename(lib).startswith(SANITIZER_LIBS)]
     used = {}
     owners = packages_of(libs)
     for lib in libs:
