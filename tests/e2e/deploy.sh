@@ -27,8 +27,10 @@
 #      3, degraded: the configured Prometheus does not resolve here), the
 #      run and only it on the claim's directory, the same findings as a
 #      kubeconfig run, a second night compared with the first; the skill of
-#      the overlay is found through SKILL_DIRS; SIGTERM to the pod's PID 1
-#      stops kopilot (exit 143) and keeps the previous runs.
+#      the overlay is found through SKILL_DIRS; the Secrets README names
+#      reach kopilot as the LLM keys and GIT_TOKEN, their values nowhere in
+#      its outputs; SIGTERM to the pod's PID 1 stops kopilot (exit 143) and
+#      keeps the previous runs.
 # Needs root (unshare, mount, chroot for step 4). About 30 seconds.
 # Ends with "deploy: N passed, N failed".
 #
@@ -328,6 +330,36 @@ $PY "$D/pod.py" "$T/rendered-skills.yaml" kopilot-nightly kopilot --binary "$KOP
 rc=$?
 check "pod: kopilot skills list finds the overlay's skill in SKILL_DIRS (/etc/kopilot-skills/finops.yaml)" bash -c "
 	[ $rc -eq 0 ] && grep -qE '^finops +FinOps team +/etc/kopilot-skills/finops.yaml' '$R/pod-skills.out' || cat '$R/pod-skills.out' '$R/pod-skills.err'"
+# the Secrets README tells users to create reach kopilot under the names it reads
+cat >>"$T/kz/skills/kustomization.yaml" <<'EOF'
+secretGenerator:
+  - name: kopilot-llm
+    namespace: kopilot
+    literals: [OPENAI_API_KEY=sk-e2e-openai, AZURE_OPENAI_API_KEY=e2e-azure, ANTHROPIC_API_KEY=e2e-anthropic, GEMINI_API_KEY=e2e-gemini]
+  - name: kopilot-git
+    namespace: kopilot
+    literals: [token=e2e-git-token]
+EOF
+kubectl kustomize "$T/kz/skills" >"$T/secrets.yaml" 2>"$T/secrets.err" || { echo "deploy: kubectl kustomize of the Secrets overlay failed: $(cat "$T/secrets.err")" >&2; exit 1; }
+mkdir -p "$T/pod-config" "$T/pod-env"
+$PY "$D/pod.py" "$T/secrets.yaml" kopilot-nightly kopilot --binary "$KOPILOT" --work "$T/pod-config" --sa "$T/sa" \
+	--pvc kopilot-reports="$T/pvc" "${SANENV[@]}" --argv kopilot --argv config --argv show --argv=--config --argv /etc/kopilot/kopilot.yaml \
+	>"$T/pod-config.sh" 2>"$R/pod-config.err" &&
+	unshare --mount --pid --fork --mount-proc sh "$T/pod-config.sh" >"$R/pod-config.out" 2>>"$R/pod-config.err"
+rc=$?
+config_from() { # config_from KEY SOURCE_REGEX: kopilot config show says KEY came from there
+	grep -qE "^$1 += .* +\\($2" "$R/pod-config.out" || { echo "$1: not from $2:"; grep -E "^$1 " "$R/pod-config.out"; return 1; }
+}
+check "pod: the four LLM keys come from the Secret kopilot-llm, the provider and Prometheus from kopilot.yaml (kopilot config show, exit $rc)" \
+	bash -c "$(declare -f config_from); R='$R'; [ $rc -eq 0 ] || { cat '$R/pod-config.err'; exit 1; }
+	config_from llm.openai_api_key 'env OPENAI_API_KEY' && config_from llm.azure_api_key 'env AZURE_OPENAI_API_KEY' &&
+	config_from llm.anthropic_api_key 'env ANTHROPIC_API_KEY' && config_from llm.gemini_api_key 'env GEMINI_API_KEY' &&
+	config_from llm.provider 'file /etc/kopilot/kopilot.yaml' && config_from prometheus.url 'file /etc/kopilot/kopilot.yaml'"
+$PY "$D/pod.py" "$T/secrets.yaml" kopilot-nightly kopilot --binary "$KOPILOT" --work "$T/pod-env" --sa "$T/sa" \
+	--pvc kopilot-reports="$T/pvc" --argv env >"$T/pod-env.sh" 2>"$R/pod-env.err" &&
+	unshare --mount --pid --fork --mount-proc sh "$T/pod-env.sh" >"$T/pod-env.out" 2>>"$R/pod-env.err"
+check "pod: the git token comes from the Secret kopilot-git as GIT_TOKEN" grep -qx 'GIT_TOKEN=e2e-git-token' "$T/pod-env.out"
+check "pod: the LLM key's value is in none of kopilot's outputs and on no volume" bash -c "! grep -rl 'sk-e2e-openai' '$T/pvc' '$R'"
 # SIGTERM (activeDeadlineSeconds, a drain) reaches kopilot through the
 # shell that is PID 1: the pod ends with kopilot's 143, not after the run
 echo '[{"path": "/api/v1/pods", "sleep": 60}]' >"$T/slow.faults"

@@ -15,18 +15,20 @@ run it, without a container runtime: writes a shell script for
     namespace at /var/run/secrets/kubernetes.io/serviceaccount;
   - runs command + args (as given: sh -c ... "$@") as PID 1 of a new PID
     namespace, with the pod's runAsUser, runAsGroup and fsGroup, and only
-    the container's env (value, configMapKeyRef; a secretKeyRef of a Secret
-    that does not exist is left out when optional, else an error, as the
-    kubelet does), PATH as the image sets it, KUBERNETES_SERVICE_HOST/PORT.
+    the container's env (value, configMapKeyRef, secretKeyRef; a reference
+    to a Secret or key that does not exist is left out when optional, else
+    an error, as the kubelet does), PATH as the image sets it, KUBERNETES_SERVICE_HOST/PORT.
 
   pod.py RENDERED.yaml CRONJOB CONTAINER --binary B --work DIR --sa DIR
          [--pvc CLAIM=DIR]... [--env NAME=VALUE]... [--argv WORD]... > pod.sh
   unshare --mount --pid --fork --mount-proc sh pod.sh
 
-The script's exit code is the container's. Secrets are never created
-here: a secretKeyRef must be optional (the install works without them).
+The script's exit code is the container's. A secretKeyRef takes its value
+from a Secret of RENDERED (a test overlay's); without one it must be
+optional, as the install works without the Secrets.
 """
 import argparse
+import base64
 import os
 import shlex
 import sys
@@ -68,7 +70,12 @@ def main():
         die("no container %s" % a.container)
     cms = {d["metadata"]["name"]: d for d in docs
            if d.get("kind") == "ConfigMap" and d["metadata"].get("namespace", ns) == ns}
-    secrets = {d["metadata"]["name"] for d in docs if d.get("kind") == "Secret"}
+    secrets = {}  # name -> {key: value}: a test overlay's Secrets (stringData or data)
+    for d in docs:
+        if d.get("kind") == "Secret" and d["metadata"].get("namespace", ns) == ns:
+            vals = {k: base64.b64decode(v).decode() for k, v in (d.get("data") or {}).items()}
+            vals.update(d.get("stringData") or {})
+            secrets[d["metadata"]["name"]] = vals
     pvcs = dict(p.split("=", 1) for p in a.pvc)
     vols = {v["name"]: v for v in pod.get("volumes") or []}
     psc = pod.get("securityContext") or {}
@@ -156,9 +163,10 @@ def main():
         vf = e.get("valueFrom") or {}
         if "secretKeyRef" in vf:
             ref = vf["secretKeyRef"]
-            if ref["name"] in secrets:
-                die("env %s: Secrets are not run here" % e["name"])
-            if not ref.get("optional"):
+            val = secrets.get(ref["name"], {}).get(ref["key"])
+            if val is not None:
+                env.append("%s=%s" % (e["name"], val))
+            elif not ref.get("optional"):
                 die("env %s: Secret %s does not exist and the reference is not optional: the pod would not start"
                     % (e["name"], ref["name"]))
         elif "configMapKeyRef" in vf:
