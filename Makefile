@@ -22,7 +22,7 @@ LDLIBS   := -lcmark-gfm-extensions -lm -pthread
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev \
-              libgit2-dev libmicrohttpd-dev libsqlite3-dev
+              libgit2-dev libmicrohttpd-dev libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
               zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
               procps

@@ -5,7 +5,8 @@
 #      every library build/kopilot loads (ldd, dpkg -S; debian:12-slim's
 #      base packages listed in tests/e2e/deploy/image_check.py) and nothing
 #      else but its tools; its build stage installs the Makefile's
-#      DEPS_BUILD; the check fails on a Containerfile missing a library or
+#      DEPS_BUILD, which names the package of every pkg-config module the
+#      Makefile builds with; the check fails on a Containerfile missing a library or
 #      listing one too many; a copied binary has its templates and skills;
 #   2. the manifests: `kubectl kustomize` renders cron/, cron/state, the
 #      ephemeral component and an overlay adding a skill; the CronJob and
@@ -90,6 +91,12 @@ out=$($PY "$D/image_check.py" cron/Containerfile "$T/Makefile.drift" "$KOPILOT" 
 [ $rc -eq 1 ] && grep -q "libzstd-dev: in the Makefile's DEPS_BUILD but not installed by the build stage" <<<"$out" &&
 	ok "image: a DEPS_BUILD package the build stage lacks fails" ||
 	not_ok "image: a DEPS_BUILD package the build stage lacks fails" "$out"
+sed 's/ libssl-dev//' Makefile >"$T/Makefile.nossl"
+sed 's/ libssl-dev / /' cron/Containerfile >"$T/Containerfile.nossl"
+out=$($PY "$D/image_check.py" "$T/Containerfile.nossl" "$T/Makefile.nossl" "$KOPILOT" 2>&1) && rc=0 || rc=$?
+[ $rc -eq 1 ] && grep -q "pkg-config module libcrypto (.*): its package libssl-dev is not in the Makefile's DEPS_BUILD" <<<"$out" &&
+	ok "image: DEPS_BUILD without libssl-dev (libcrypto's headers, there only through libcurl4-openssl-dev) fails" ||
+	not_ok "image: DEPS_BUILD without libssl-dev (libcrypto's headers, there only through libcurl4-openssl-dev) fails" "$out"
 # the templates and the built-in skills are in the binary: a copy runs alone
 mkdir -p "$T/alone/bin" "$T/alone/cwd"
 cp "$KOPILOT" "$T/alone/bin/kopilot"

@@ -14,7 +14,9 @@ no container runtime: the packages its stages install, read from the file.
    package the stage lists must be one a library maps to, or one of TOOLS:
    the list stays exact both ways. Each listed package must be known to apt.
 2. build stage (the first): installs exactly the Makefile's DEPS_BUILD
-   but TEST_ONLY (libcriterion-dev: the unit tests, not `make all`).
+   but TEST_ONLY (libcriterion-dev: the unit tests, not `make all`); and
+   DEPS_BUILD holds the package of each pkg-config module of PKGS (its .pc
+   file, dpkg -S), by name.
 Prints one line per problem and exits 1 when there is any.
 """
 import os
@@ -153,6 +155,17 @@ def main():
         problems.append("%s: in the Makefile's DEPS_BUILD but not installed by the build stage" % pkg)
     for pkg in sorted(build - deps):
         problems.append("%s: installed by the build stage but not in the Makefile's DEPS_BUILD" % pkg)
+    # and DEPS_BUILD names the -dev package of every pkg-config module the
+    # Makefile's PKGS builds with, itself (not through another's dependency)
+    for mod in make_var(makefile, "PKGS"):
+        r = subprocess.run(["pkg-config", "--path", mod], capture_output=True, text=True)
+        pc = r.stdout.strip()
+        pkg = packages_of([pc])[pc] if r.returncode == 0 and pc else None
+        if pkg is None:
+            problems.append("pkg-config module %s: no .pc file of a Debian package here" % mod)
+        elif pkg not in deps:
+            problems.append("pkg-config module %s (%s): its package %s is not in the Makefile's DEPS_BUILD"
+                            % (mod, pc, pkg))
 
     for p in problems:
         print("image_check: " + p)
