@@ -30,8 +30,10 @@
 #      kubeconfig run, a second night compared with the first; the skill of
 #      the overlay is found through SKILL_DIRS; the Secrets README names
 #      reach kopilot as the LLM keys and GIT_TOKEN, their values nowhere in
-#      its outputs; SIGTERM to the pod's PID 1 stops kopilot (exit 143) and
-#      keeps the previous runs.
+#      its outputs; with pr.* set, a dry run of the pull requests from a
+#      clone over smart HTTP with that token (tests/fakes/githttp.py), the
+#      clone kept on the claim; SIGTERM to the pod's PID 1 stops kopilot
+#      (exit 143) and keeps the previous runs.
 # Needs root (unshare, mount, chroot for step 4). About 30 seconds.
 # Ends with "deploy: N passed, N failed".
 #
@@ -55,6 +57,7 @@ need dpkg dpkg
 need apt-cache apt
 need openssl openssl
 need curl curl
+need git git
 need unshare util-linux
 need setpriv util-linux
 need chroot coreutils
@@ -367,6 +370,67 @@ $PY "$D/pod.py" "$T/secrets.yaml" kopilot-nightly kopilot --binary "$KOPILOT" --
 	unshare --mount --pid --fork --mount-proc sh "$T/pod-env.sh" >"$T/pod-env.out" 2>>"$R/pod-env.err"
 check "pod: the git token comes from the Secret kopilot-git as GIT_TOKEN" grep -qx 'GIT_TOKEN=e2e-git-token' "$T/pod-env.out"
 check "pod: the LLM key's value is in none of kopilot's outputs and on no volume" bash -c "! grep -rl 'sk-e2e-openai' '$T/pvc' '$R'"
+# nightly pull requests as README sets them up (pr.* in kopilot.yaml, the
+# token from the Secret kopilot-git): a dry run from a clone of the
+# repository over smart HTTP with the token, the clone kept on the claim
+# (XDG_CACHE_HOME), everything else on the read-only root untouched.
+# Usage from metrics-server (no prometheus.url) so there are resizes.
+mkdir -p "$T/wc" "$T/srv/acme" "$T/pvc-pr" "$T/kz/pr" "$T/pod-pr"
+cp -a "$ROOT/examples/demo-manifests/." "$T/wc/"
+(cd "$T/wc" && git init -q -b main && git add -A && git -c user.name=e2e -c user.email=e2e@example.com commit -qm manifests &&
+	git init -q --bare -b main "$T/srv/acme/manifests.git" && git push -q "$T/srv/acme/manifests.git" main) >"$T/git.log" 2>&1 ||
+	{ echo "deploy: could not make the manifests repository: $(cat "$T/git.log")" >&2; exit 1; }
+setsid $PY "$ROOT/tests/fakes/githttp.py" --root "$T/srv" --token e2e-git-token --port-file "$T/git.port" --log "$L/git.jsonl" >"$T/githttp.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do [ -s "$T/git.port" ] && break; sleep 0.1; done
+[ -s "$T/git.port" ] || { echo "deploy: githttp.py did not start: $(cat "$T/githttp.log")" >&2; exit 1; }
+GITURL=http://127.0.0.1:$(cat "$T/git.port")/acme/manifests.git
+$PY - "$T/rendered.yaml" "$GITURL" >"$T/kz/pr/kopilot.yaml" <<'EOF'
+import sys, yaml
+cm = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == "kopilot-config")
+c = yaml.safe_load(cm["data"]["kopilot.yaml"])
+del c["prometheus"]["url"]
+c["pr"] = {"enabled": True, "repo": sys.argv[2], "dry_run": True}
+print(yaml.safe_dump(c), end="")
+EOF
+cat >"$T/kz/pr/kustomization.yaml" <<'EOF'
+resources: [../cron]
+configMapGenerator:
+  - name: kopilot-config
+    namespace: kopilot
+    behavior: merge
+    files: [kopilot.yaml]
+secretGenerator:
+  - name: kopilot-git
+    namespace: kopilot
+    literals: [token=e2e-git-token]
+generatorOptions: {disableNameSuffixHash: true}
+EOF
+kubectl kustomize "$T/kz/pr" >"$T/pr.yaml" 2>"$T/pr.err" || { echo "deploy: kubectl kustomize of the pr overlay failed: $(cat "$T/pr.err")" >&2; exit 1; }
+chown 65532:65532 "$T/pvc-pr"
+$PY "$D/pod.py" "$T/pr.yaml" kopilot-nightly kopilot --binary "$KOPILOT" --work "$T/pod-pr" --sa "$T/sa" \
+	--pvc kopilot-reports="$T/pvc-pr" --env KUBERNETES_SERVICE_HOST=127.0.0.1 --env KUBERNETES_SERVICE_PORT=$RBACPORT \
+	"${SANENV[@]}" >"$T/pod-pr.sh" 2>"$R/pod-pr.err" &&
+	unshare --mount --pid --fork --mount-proc sh "$T/pod-pr.sh" >"$R/pod-pr.out" 2>>"$R/pod-pr.err"
+rc=$?
+"$KOPILOT" run --kubeconfig "$T/rbac.kc" --out "$R/prref" --now $NOW --quiet --pr --repo "$T/wc" --dry-run >/dev/null 2>"$R/prref.err"
+prrun=$(ls "$T/pvc-pr" | grep -E '^[0-9]{8}T' | head -1)
+check "pod with pull requests: exit $rc, a dry run from the clone with the same resizes as one from a checkout" $PY -c "
+import json, os
+assert $rc == 0, 'exit $rc'
+a = json.load(open('$T/pvc-pr/$prrun/pr/index.json')); b = json.load(open('$R/prref/pr/index.json'))
+assert a['dry_run'] is True and a['repo'] == '$GITURL', a
+# the resizes alike; the cleanups listed for approval depend on ages, and
+# the pod's run has no --now
+key = lambda p: {k: v for k, v in p.items() if k != 'cleanups_for_approval'}
+assert a['pull_requests'] and list(map(key, a['pull_requests'])) == list(map(key, b['pull_requests'])), (a, b)
+pa = sorted(f for f in os.listdir('$T/pvc-pr/$prrun/pr') if f.endswith('.patch'))
+assert pa == sorted(f for f in os.listdir('$R/prref/pr') if f.endswith('.patch')), pa"
+check "pod with pull requests: the clone is kept on the claim (XDG_CACHE_HOME), by user 65532" bash -c "
+	d=\$(find '$T/pvc-pr/.cache/kopilot/repos' -mindepth 1 -maxdepth 1 -type d | head -1); [ -n \"\$d\" ] && [ \"\$(stat -c %u \"\$d\")\" = 65532 ] ||
+	{ find '$T/pvc-pr' -maxdepth 4; exit 1; }"
+check "pod with pull requests: the git server saw the token (authenticated fetches), it is nowhere on the claim" bash -c "
+	grep -q '\"status\": 200' '$L/git.jsonl' && ! grep -rl 'e2e-git-token' '$T/pvc-pr' '$R/pod-pr.out' '$R/pod-pr.err' || { cat '$L/git.jsonl' | tail -3; exit 1; }"
 # SIGTERM (activeDeadlineSeconds, a drain) reaches kopilot through the
 # shell that is PID 1: the pod ends with kopilot's 143, not after the run
 echo '[{"path": "/api/v1/pods", "sleep": 60}]' >"$T/slow.faults"
