@@ -22,7 +22,7 @@ LDLIBS   := -lcmark-gfm-extensions -lm -pthread
 # Debian packages each part needs. `make deps` installs only the missing ones.
 DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwriter-dev \
               libcmark-gfm-dev libcmark-gfm-extensions-dev libcriterion-dev libcurl4-openssl-dev \
-              libgit2-dev libmicrohttpd-dev libsqlite3-dev
+              libgit2-dev libmicrohttpd-dev libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
               zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
               procps prometheus-pushgateway
@@ -160,6 +160,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/serve.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/operator.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/notify.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/deploy.sh
 
 # forges.sh: the GitHub and GitLab fakes proven with the official npm clients
 # (npm ci into tests/clients/node_modules the first time; no build needed)
@@ -219,6 +220,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/focus.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/notify.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/deploy.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a

@@ -6,6 +6,10 @@
 #
 #   cron/kopilot-snapshot.sh DIR
 #
+# Not part of the install (cron/kustomization.yaml): the CronJob's kopilot
+# reads the cluster itself. This is for running kopilot elsewhere, where it
+# cannot reach the API server: `kopilot run --snapshot DIR`.
+#
 # usage.json (CPU/memory summaries) is not produced here; without it kopilot
 # still finds orphaned storage and reports rightsizing as skipped (exit 3).
 set -u

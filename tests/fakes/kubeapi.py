@@ -110,10 +110,42 @@ change them while the server runs), each an object in a list:
 --metrics-server also serves metrics.k8s.io/v1beta1 pods (PodMetrics, one
 sample per container: the p50 of the snapshot's usage.json).
 
+Served always, without items unless the snapshot has them, as every real
+cluster serves them: secrets, configmaps, serviceaccounts, and the RBAC
+group's clusterroles and clusterrolebindings (kubectl apply --dry-run=client
+of cron/ maps its kinds through discovery).
+
+RBAC, with --rbac FILE (YAML, several documents; what `kubectl kustomize
+cron/` renders will do): every request is authorized as kube-apiserver's
+RBAC authorizer does it, after authentication (401 first) and before
+anything else (faults included), for the user --rbac-user
+(system:serviceaccount:kopilot:kopilot). The rules are those of the file's
+ClusterRoles a ClusterRoleBinding of the file binds to the user (a
+ServiceAccount subject NS/NAME is system:serviceaccount:NS:NAME); a file
+without bindings grants every ClusterRole's rules to the user. A request's
+attributes are those of the apiserver's RequestInfo: /api/v1/... and
+/apis/G/V/... below the group version are resource requests (namespace,
+resource, name, subresource); GET of a named object is get, of a collection
+list, with watch=true (or 1) watch; POST create, PUT update, PATCH patch,
+DELETE delete (deletecollection without a name). Everything else
+(/api, /api/v1, /apis, /apis/G, /apis/G/V, /version, /openapi/...) is a
+non-resource request, allowed as the built-in system:discovery and
+system:public-info-viewer roles allow it to every authenticated user. A
+rule matches when its apiGroups, resources ("RES" or "RES/SUB", "*"),
+verbs ("*") and resourceNames (when given: named requests only) match.
+Denied: 403 with the Status the apiserver sends, e.g.
+  {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+   "message":"pods is forbidden: User \"system:serviceaccount:kopilot:kopilot\"
+     cannot list resource \"pods\" in API group \"\" at the cluster scope",
+   "reason":"Forbidden","details":{"kind":"pods"},"code":403}
+Every --log line then also has "attrs" (verb, and for resource requests
+group, resource, subresource, namespace, name) and "allowed".
+
 Usage: kubeapi.py --snapshot DIR --port-file F [--cert C --key K] [--client-ca CA]
                   [--token T]... [--log F] [--faults F] [--page-max N]
                   [--omit RES]... [--metrics-server] [--crd-aitasks]
                   [--bookmark-interval S] [--history N]
+                  [--rbac FILE [--rbac-user USER]]
 """
 import argparse
 import base64
@@ -140,6 +172,9 @@ RESOURCES = {
     "namespaces": ("", "v1", "Namespace", False, ["ns"]),
     "secrets": ("", "v1", "Secret", True, []),
     "configmaps": ("", "v1", "ConfigMap", True, ["cm"]),
+    "serviceaccounts": ("", "v1", "ServiceAccount", True, ["sa"]),
+    "clusterroles": ("rbac.authorization.k8s.io", "v1", "ClusterRole", False, []),
+    "clusterrolebindings": ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", False, []),
     "deployments": ("apps", "v1", "Deployment", True, ["deploy"]),
     "replicasets": ("apps", "v1", "ReplicaSet", True, ["rs"]),
     "statefulsets": ("apps", "v1", "StatefulSet", True, ["sts"]),
@@ -164,6 +199,8 @@ CUSTOM_GROUPS = ("argoproj.io", "autoscaling.k8s.io", "kubedevaiops.io")
 WRITABLE = {"aitasks": (["get", "list", "watch", "patch", "update"], {"status": ["get", "patch", "update"]})}
 # resources new with watch: a seeded item without metadata.resourceVersion gets the first one
 FILL_RV = ("aitasks", "events")
+# served by every cluster: without items when the snapshot has no file
+ALWAYS = ("secrets", "configmaps", "serviceaccounts", "clusterroles", "clusterrolebindings")
 
 
 def gv_of(group, version):
@@ -285,7 +322,7 @@ class Store:
             if res in omit:
                 continue
             if not os.path.exists(path):
-                if res in ("secrets", "configmaps") or res in crds:
+                if res in ALWAYS or res in crds:
                     self.items[res] = []
                 continue
             out = []
@@ -308,7 +345,7 @@ class Store:
             self.items["pods.metrics.k8s.io"] = pod_metrics(snapdir, self.items.get("pods", []))
         self.groups = {}
         for res, (group, version, kind, namespaced, short) in RESOURCES.items():
-            if res in self.items or res in ("secrets", "configmaps"):
+            if res in self.items or res in ALWAYS:
                 self.groups.setdefault(gv_of(group, version), []).append(res)
         # the global resourceVersion: no older than any object's
         self.cur = top
@@ -538,6 +575,125 @@ def status_body(code, reason, message):
     return json.dumps(status_body_obj(code, reason, message)).encode()
 
 
+# ---- RBAC (--rbac) ----
+# the non-resource paths every authenticated user may GET: the built-in
+# ClusterRoles system:discovery and system:public-info-viewer
+DISCOVERY_URLS = ("/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*",
+                  "/readyz", "/version", "/version/")
+
+
+def request_info(method, path, query):
+    """The request's attributes as kube-apiserver's RequestInfoFactory makes
+    them: {"verb", "path"} for a non-resource request, else also "group",
+    "version", "namespace", "resource", "subresource", "name"."""
+    parts = [unquote(p) for p in path.split("/") if p]
+    verb = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
+            "DELETE": "delete"}.get(method, method.lower())
+    info = {"verb": verb, "path": path}
+    # /api/V/... and /apis/G/V/... with something below the group version
+    if len(parts) < 3 or parts[0] not in ("api", "apis") or (parts[0] == "apis" and len(parts) < 4):
+        if method in ("GET", "HEAD"):
+            info["verb"] = "get"
+        return info
+    if parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    else:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    ns = ""
+    if rest[0] == "namespaces" and len(rest) > 1:
+        ns = rest[1]
+        if len(rest) > 2 and rest[2] not in ("status", "finalize"):
+            rest = rest[2:]
+    resource = rest[0]
+    name = rest[1] if len(rest) > 1 else ""
+    sub = rest[2] if len(rest) > 2 else ""
+    q = parse_qs(query)
+    if not name and method in ("GET", "HEAD"):
+        verb = "watch" if (q.get("watch") or [""])[0] in ("1", "true") else "list"
+        for sel in ",".join(q.get("fieldSelector") or []).split(","):
+            for pre in ("metadata.name==", "metadata.name="):
+                if sel.startswith(pre):
+                    name = sel[len(pre):]
+                    break
+    elif not name and method == "DELETE":
+        verb = "deletecollection"
+    info.update(verb=verb, group=group, version=version, namespace=ns, resource=resource, subresource=sub,
+                name=name)
+    return info
+
+
+class Rbac:
+    """The ClusterRole rules --rbac grants the user, and the decisions."""
+
+    def __init__(self, path, user):
+        import yaml  # python3-yaml: only this option needs it
+        with open(path, encoding="utf-8") as f:
+            docs = [d for d in yaml.safe_load_all(f) if isinstance(d, dict)]
+        roles = {}
+        for d in docs:
+            if d.get("kind") == "ClusterRole":
+                if d.get("aggregationRule"):
+                    raise SystemExit("kubeapi.py: --rbac %s: ClusterRole %s: aggregationRule is not supported"
+                                     % (path, d["metadata"]["name"]))
+                roles[d["metadata"]["name"]] = d.get("rules") or []
+        if not roles:
+            raise SystemExit("kubeapi.py: --rbac %s: no ClusterRole in the file" % path)
+        binds = [d for d in docs if d.get("kind") == "ClusterRoleBinding"]
+        self.user = user
+        self.roles = []
+        if not binds:
+            self.roles = sorted(roles)
+        for b in binds:
+            ref = b.get("roleRef") or {}
+            if ref.get("kind") != "ClusterRole" or ref.get("name") not in roles:
+                continue
+            for sub in b.get("subjects") or []:
+                who = sub.get("name")
+                if sub.get("kind") == "ServiceAccount":
+                    who = "system:serviceaccount:%s:%s" % (sub.get("namespace", ""), sub.get("name"))
+                if who == user and ref["name"] not in self.roles:
+                    self.roles.append(ref["name"])
+        self.rules = [r for n in self.roles for r in roles[n]]
+
+    @staticmethod
+    def _has(values, want):
+        return "*" in (values or []) or want in (values or [])
+
+    def allows(self, a):
+        if "resource" not in a:
+            if a["verb"] == "get" and any(a["path"] == u or (u.endswith("*") and a["path"].startswith(u[:-1]))
+                                          for u in DISCOVERY_URLS):
+                return True
+            return any(self._has(r.get("verbs"), a["verb"]) and
+                       any(u == a["path"] or (u.endswith("*") and a["path"].startswith(u[:-1]))
+                           for u in r.get("nonResourceURLs") or []) for r in self.rules)
+        res = a["resource"] + ("/" + a["subresource"] if a["subresource"] else "")
+        for r in self.rules:
+            if not (self._has(r.get("verbs"), a["verb"]) and self._has(r.get("apiGroups"), a["group"])):
+                continue
+            rs = r.get("resources") or []
+            if not ("*" in rs or res in rs or (a["subresource"] and "*/" + a["subresource"] in rs)
+                    or a["resource"] + "/*" in rs):
+                continue
+            names = r.get("resourceNames") or []
+            if names and a["name"] not in names:
+                continue
+            return True
+        return False
+
+    def forbidden(self, a):
+        """(message, details) of the apiserver's 403 (responsewriters.forbiddenMessage, errors.NewForbidden)."""
+        if "resource" not in a:
+            return 'forbidden: User "%s" cannot %s path "%s"' % (self.user, a["verb"], a["path"]), None
+        res = a["resource"] + ("/" + a["subresource"] if a["subresource"] else "")
+        why = 'User "%s" cannot %s resource "%s" in API group "%s"' % (self.user, a["verb"], res, a["group"])
+        why += ' in the namespace "%s"' % a["namespace"] if a["namespace"] else " at the cluster scope"
+        qualified = a["resource"] + ("." + a["group"] if a["group"] else "")
+        what = '%s "%s"' % (qualified, a["name"]) if a["name"] else qualified
+        details = {"name": a["name"], "group": a["group"], "kind": a["resource"]}
+        return "%s is forbidden: %s" % (what, why), {k: v for k, v in details.items() if v}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "kubeapi-fake/1"
@@ -555,8 +711,13 @@ class Handler(BaseHTTPRequestHandler):
         if not cfg.log:
             return
         u = urlsplit(self.path)
-        line = json.dumps({"method": self.command, "path": u.path, "query": u.query, "auth": self.auth_kind,
-                           "status": status, "bytes": nbytes, "ua": self.headers.get("User-Agent", "")})
+        entry = {"method": self.command, "path": u.path, "query": u.query, "auth": self.auth_kind,
+                 "status": status, "bytes": nbytes, "ua": self.headers.get("User-Agent", "")}
+        if self.server.rbac is not None and getattr(self, "attrs", None) is not None:
+            entry["attrs"] = self.attrs
+            entry["allowed"] = self.allowed
+        self.attrs = None  # a kept-alive connection's next request decides anew
+        line = json.dumps(entry)
         with self.server.log_lock:
             with open(cfg.log, "a", encoding="utf-8") as f:
                 f.write(line + "\n")
@@ -584,6 +745,25 @@ class Handler(BaseHTTPRequestHandler):
 
     def status(self, code, reason, message, extra=None):
         self.send_body(code, status_body(code, reason, message), extra=extra)
+
+    def authorize(self):
+        """--rbac: True when the request may go on; else the 403 is sent."""
+        self.attrs, self.allowed = None, None
+        rbac = self.server.rbac
+        if rbac is None:
+            return True
+        u = urlsplit(self.path)
+        self.attrs = request_info(self.command, u.path.rstrip("/") or "/", u.query)
+        self.allowed = rbac.allows(self.attrs)
+        if self.allowed:
+            return True
+        msg, details = rbac.forbidden(self.attrs)
+        body = status_body_obj(403, "Forbidden", msg)
+        if details:
+            body["details"] = details
+        body["code"] = body.pop("code")  # last, as the apiserver orders it
+        self.send_body(403, json.dumps(body).encode())
+        return False
 
     def fault(self, path, has_continue):
         """The first matching fault still to fire, consumed."""
@@ -641,6 +821,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.test_control(path)
         if not self.authenticate():
             return self.status(401, "Unauthorized", "Unauthorized")
+        if not self.authorize():
+            return None
         ft = self.fault(path, bool(q.get("continue")))
         if ft:
             if ft.get("sleep"):
@@ -873,6 +1055,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         if not self.authenticate():
             return self.status(401, "Unauthorized", "Unauthorized")
+        if not self.authorize():
+            return None
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if ctype != "application/merge-patch+json":
             return self.status(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
@@ -939,6 +1123,10 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         if n:
             self.rfile.read(n)
+        # with --rbac, authorization comes first, as in the apiserver: a
+        # write the role does not grant is 403, not 405
+        if self.server.rbac is not None and self.authenticate() and not self.authorize():
+            return None
         self.status(405, "MethodNotAllowed", "kopilot's fake API server: only GET is served")
 
     def do_POST(self):
@@ -971,10 +1159,15 @@ def main():
     ap.add_argument("--bookmark-interval", type=float, default=1.0,
                     help="seconds between BOOKMARK events on a watch with allowWatchBookmarks=true")
     ap.add_argument("--history", type=int, default=1000, help="changes kept for watches from a resourceVersion")
+    ap.add_argument("--rbac", help="enforce the ClusterRoles of this YAML file (and its bindings) on every request")
+    ap.add_argument("--rbac-user", default="system:serviceaccount:kopilot:kopilot",
+                    help="the user every authenticated request is (with --rbac)")
     cfg = ap.parse_args()
+    rbac = Rbac(cfg.rbac, cfg.rbac_user) if cfg.rbac else None
     srv = ThreadingHTTPServer(("127.0.0.1", cfg.port), Handler)
     srv.daemon_threads = True
     srv.cfg = cfg
+    srv.rbac = rbac
     srv.store = Store(cfg.snapshot, cfg.omit, cfg.metrics_server, ["aitasks"] if cfg.crd_aitasks else [],
                       cfg.history)
     srv.log_lock = threading.Lock()
