@@ -240,7 +240,8 @@ install: $(KOPILOT) $(MANPAGE)
 # make deb: build/deb/kubedevaiops_VERSION-1_ARCH.deb, built with
 # dpkg-buildpackage from the committed tree (HEAD, exported with git archive
 # into build/deb/, so untracked or uncommitted files never get in and
-# dpkg-buildpackage's output in .. stays inside build/deb/).
+# dpkg-buildpackage's output in .. stays inside build/deb/). The upstream
+# tarball (orig) is the tree without debian/, which goes in the Debian tarball.
 DEB_VERSION := $(shell sed -n 's/^\#define KP_VERSION "\(.*\)"/\1/p' pipeline/kp.h)
 DEB_DIR := build/deb
 deb:
@@ -252,9 +253,11 @@ deb:
 	@git diff --quiet HEAD 2>/dev/null || echo "make deb: note: uncommitted changes are not packaged (it builds HEAD)"
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
 	git describe --always --abbrev=12 --match=NeVeRmAtCh HEAD > $(DEB_DIR)/COMMIT
-	git archive --format=tar.gz --prefix=kubedevaiops-$(DEB_VERSION)/ --add-file=$(DEB_DIR)/COMMIT HEAD \
+	git archive --format=tar.gz --prefix=kubedevaiops-$(DEB_VERSION)/ --add-file=$(DEB_DIR)/COMMIT HEAD -- . ':!debian' \
 	  > $(DEB_DIR)/kubedevaiops_$(DEB_VERSION).orig.tar.gz
-	cd $(DEB_DIR) && tar xzf kubedevaiops_$(DEB_VERSION).orig.tar.gz && cd kubedevaiops-$(DEB_VERSION) && \
+	cd $(DEB_DIR) && tar xzf kubedevaiops_$(DEB_VERSION).orig.tar.gz
+	git archive --format=tar --prefix=kubedevaiops-$(DEB_VERSION)/ HEAD debian | tar xf - -C $(DEB_DIR)
+	cd $(DEB_DIR)/kubedevaiops-$(DEB_VERSION) && \
 	  dpkg-buildpackage -us -uc -j2 > ../build.log 2>&1 || { tail -40 ../build.log >&2; exit 1; }
 	@ls $(DEB_DIR)/*.deb
 
