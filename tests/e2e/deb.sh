@@ -74,25 +74,25 @@ if not need <= deps:
     sys.exit("missing: %s in %s" % (sorted(need - deps), sys.argv[1]))
 EOF
 check "Recommends: kubernetes-client" test "$(field Recommends)" = "kubernetes-client"
-dpkg-deb --contents "$DEB" | awk '$1 !~ /^d/ {print $6}' | sort >"$T/files"
+dpkg-deb --contents "$DEB" >"$T/contents"
+awk '$1 !~ /^d/ {print $6}' "$T/contents" | sort >"$T/files"
 printf '%s\n' ./usr/bin/kopilot ./usr/share/doc/$PKG/changelog.Debian.gz ./usr/share/doc/$PKG/copyright \
-	./usr/share/man/man1/kopilot.1.gz | sort >"$T/want"
-check "contents: the binary, the man page, copyright and changelog, nothing else" diff "$T/want" "$T/files"
-check "/usr/bin/kopilot is executable (0755 root/root)" grep -q '^-rwxr-xr-x root/root .* ./usr/bin/kopilot$' \
-	<(dpkg-deb --contents "$DEB")
+	./usr/share/man/man1/kopilot.1.gz ./usr/share/lintian/overrides/$PKG | sort >"$T/want"
+check "contents: the binary, the man page, copyright, changelog, lintian overrides, nothing else" diff "$T/want" "$T/files"
+check "/usr/bin/kopilot is executable (0755 root/root)" grep -q '^-rwxr-xr-x root/root .* ./usr/bin/kopilot$' "$T/contents"
 mkdir -p "$T/x" && dpkg-deb -x "$DEB" "$T/x"
 check "copyright is the LICENSE's MIT (Expat) text" grep -q 'Permission is hereby granted, free of charge' "$T/x/usr/share/doc/$PKG/copyright"
-check "the changelog in the package names $VERSION-1" grep -q "($VERSION-1)" <(zcat "$T/x/usr/share/doc/$PKG/changelog.Debian.gz")
+check "the changelog in the package names $VERSION-1" grep -F "($VERSION-1)" <(zcat "$T/x/usr/share/doc/$PKG/changelog.Debian.gz")
 # lintian on the .changes (source and binary packages): no error, no warning
 check "lintian: no errors or warnings" lintian --fail-on error,warning "build/deb/${PKG}_${VERSION}-1_$(dpkg --print-architecture).changes"
 
 # ---------------------------------------------------------------- install
 if dpkg -i "$DEB" >"$T/dpkg.log" 2>&1; then INSTALLED=1; ok "dpkg -i installs the package"; else not_ok "dpkg -i installs the package" "$(cat "$T/dpkg.log")"; fi
-check "dpkg -S: /usr/bin/kopilot belongs to $PKG" grep -q "^$PKG: /usr/bin/kopilot$" <(dpkg -S /usr/bin/kopilot 2>&1)
+check "dpkg -S: /usr/bin/kopilot belongs to $PKG" grep "^$PKG: /usr/bin/kopilot$" <(dpkg -S /usr/bin/kopilot 2>&1)
 out=$(/usr/bin/kopilot version 2>&1)
 check "installed kopilot version: $VERSION and the checkout's commit $HEAD_COMMIT" \
 	test "$out" = "kopilot $VERSION (kubedevaiops, commit $HEAD_COMMIT)"
-check "man kopilot finds the packaged page" grep -qx /usr/share/man/man1/kopilot.1.gz <(man -aw kopilot 2>&1)
+check "man kopilot finds the packaged page" grep -x /usr/share/man/man1/kopilot.1.gz <(man -aw kopilot 2>&1)
 check "man -l renders the page (NAME, SYNOPSIS, the run command)" $PY - "$T" <<'EOF'
 import os, subprocess, sys
 env = dict(os.environ, MANPAGER="cat", MANWIDTH="100", LANG="C.UTF-8")
