@@ -19,6 +19,7 @@
 #include "pipeline/audit.h"
 #include "pipeline/config.h"
 #include "pipeline/model.h"
+#include "pipeline/progress.h"
 
 typedef enum { KP_NOTE_DEBUG, KP_NOTE_INFO, KP_NOTE_WARN } kp_note_level;
 
@@ -42,6 +43,7 @@ typedef struct kp_run {
 	const struct kp_selector *selector; /* analyze: report only resources whose labels match (NULL: all) */
 	const char *previous_run;      /* recommend: the run compared with, NULL none */
 	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
+	const kp_progress *progress;   /* how far a stage has got, reported as it goes (NULL: nobody watches) */
 
 	/* handed from stage to stage */
 	kp_cluster *cluster;   /* the model collect loaded; analyze consumes it (NULL: read the run's snapshot) */
