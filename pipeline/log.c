@@ -132,8 +132,15 @@ void kp_log_progress_clear(void)
 	pthread_mutex_unlock(&pg.lock);
 }
 
-/* an early exit (an error path that returns from main) leaves no half line */
-static void progress_at_exit(void) { kp_log_progress_clear(); }
+/* an early exit leaves no half line; never waits for the lock (a thread
+ * could hold it as the process exits) */
+static void progress_at_exit(void)
+{
+	if (pthread_mutex_trylock(&pg.lock) == 0) {
+		progress_erase();
+		pthread_mutex_unlock(&pg.lock);
+	}
+}
 
 void kp_log_setup(const char *format, bool quiet)
 {
