@@ -380,6 +380,10 @@ void kp_cmd_error(const char *cmd, kp_opts *o, const char *fmt, ...)
 	kp_buf_init(&b);
 	snprintf(o->last_error, sizeof(o->last_error), "%s", visible(o, msg, &b));
 	kp_buf_release(&b);
+	if (kp_log_is_json()) { /* a log collector reads JSON lines only */
+		kp_log(KP_LOG_ERROR, "%s: %s", cmd, o->last_error);
+		return;
+	}
 	kp_log_progress_clear();
 	fprintf(stderr, "kopilot %s: %s\n", cmd, o->last_error);
 }

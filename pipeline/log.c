@@ -156,6 +156,8 @@ void kp_log_setup(const char *format, bool quiet)
 		atexit(progress_at_exit);
 }
 
+bool kp_log_is_json(void) { return json_format; }
+
 void kp_log(kp_log_level level, const char *fmt, ...)
 {
 	static const char *const names[] = {"debug", "info", "warning", "error"};

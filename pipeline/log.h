@@ -14,6 +14,9 @@ typedef enum { KP_LOG_DEBUG, KP_LOG_INFO, KP_LOG_WARN, KP_LOG_ERROR } kp_log_lev
 
 void kp_log_setup(const char *format /* "json" | "console" */, bool quiet);
 void kp_log(kp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether log lines are JSON (LOG_FORMAT=json): then an error the command
+ * layer prints must go through kp_log too, or the stream stops being JSON. */
+bool kp_log_is_json(void);
 
 /* The progress line: on a terminal (stderr a TTY, console format, not
  * quiet, TERM not dumb) one line redrawn in place ("\r", erase to its end)

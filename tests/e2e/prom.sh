@@ -327,6 +327,13 @@ check "progress: LOG_FORMAT=json on a terminal: JSON lines only (ts, level, msg,
 on_tty "$T/quiet.out" "${SLOW[@]}" --out "$R/quiet" --quiet
 check "progress: --quiet on a terminal: no progress" $PY "$ROOT/tests/e2e/progress_check.py" none "$T/quiet.out"
 
+# an error the command layer reports (bad input, exit 4) is a JSON line too
+mkdir -p "$T/badsnap/objects" && echo '{"kind":' >"$T/badsnap/objects/pods.json"
+LOG_FORMAT=json "$KOPILOT" run --snapshot "$T/badsnap" --out "$R/bad" --now "$NOW" >/dev/null 2>"$R/bad.err"
+check "LOG_FORMAT=json: the error of a bad snapshot is a JSON line (level error, naming file and line)" \
+	bash -c "$PY '$ROOT/tests/e2e/progress_check.py' json '$R/bad.err' &&
+		grep -q '\"level\":\"error\",\"msg\":\"run: [^\"]*badsnap/objects/pods.json:2:1: malformed JSON' '$R/bad.err'"
+
 # ---- the API server was only read ----
 check "every request to the API server was a GET, none named secrets" $CHECK readonly "$T/main.log" "$T/ms.log" \
 	"$T/slow.log"
