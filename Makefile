@@ -25,7 +25,7 @@ DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwr
               libgit2-dev libmicrohttpd-dev libsqlite3-dev libssl-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
               zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
-              procps prometheus-pushgateway
+              procps prometheus-pushgateway dpkg-dev debhelper lintian
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client
@@ -44,7 +44,7 @@ TEST_BIN := $(BUILD)/unit-tests
 KOPILOT := $(BUILD)/kopilot
 MANPAGE := $(BUILD)/kopilot.1
 
-.PHONY: all deps demo test unit e2e forges llmfakes quality rundir layers asan faults fuzz bench clean install check-deps
+.PHONY: all deps demo test unit e2e forges llmfakes quality rundir layers asan faults fuzz bench clean install check-deps deb
 
 all: $(KOPILOT) $(MANPAGE)
 
@@ -94,8 +94,10 @@ $(BUILD)/gen/skills.o: $(BUILD)/gen/skills.c
 # The commit the binary was built from (kopilot version): a header
 # rewritten only when the commit changes, so a new commit rebuilds one file.
 # "-dirty" when the tree had changes; "unknown" outside a git checkout (a
-# source tarball, the Debian package build).
-KP_COMMIT := $(shell git describe --always --dirty --abbrev=12 --match=NeVeRmAtCh 2>/dev/null || echo unknown)
+# source tarball). `make deb` writes the commit into its exported tree as the
+# file COMMIT, read first: that tree has no .git of its own (and sits inside
+# this checkout, whose git would answer for it).
+KP_COMMIT := $(or $(shell cat COMMIT 2>/dev/null),$(shell git describe --always --dirty --abbrev=12 --match=NeVeRmAtCh 2>/dev/null),unknown)
 $(BUILD)/gen/commit.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define KP_COMMIT "$(KP_COMMIT)"' > $@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@)
@@ -108,7 +110,7 @@ $(BUILD)/libkp.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 $(KOPILOT): $(BUILD)/pipeline/main.o $(BUILD)/libkp.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 # The man page is the binary's own help texts as roff (`kopilot help --man`),
 # so it cannot drift from --help.
@@ -161,6 +163,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/operator.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/notify.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/deploy.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/deb.sh
 
 # forges.sh: the GitHub and GitLab fakes proven with the official npm clients
 # (npm ci into tests/clients/node_modules the first time; no build needed)
@@ -221,6 +224,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/focus.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/notify.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/deploy.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/deb.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a
@@ -249,6 +253,30 @@ PREFIX ?= /usr/local
 install: $(KOPILOT) $(MANPAGE)
 	install -D -m 0755 $(KOPILOT) $(DESTDIR)$(PREFIX)/bin/kopilot
 	install -D -m 0644 $(MANPAGE) $(DESTDIR)$(PREFIX)/share/man/man1/kopilot.1
+
+# make deb: build/deb/kubedevaiops_VERSION-1_ARCH.deb, built with
+# dpkg-buildpackage from the committed tree (HEAD, exported with git archive
+# into build/deb/, so untracked or uncommitted files never get in and
+# dpkg-buildpackage's output in .. stays inside build/deb/). The upstream
+# tarball (orig) is the tree without debian/, which goes in the Debian tarball.
+DEB_VERSION := $(shell sed -n 's/^\#define KP_VERSION "\(.*\)"/\1/p' pipeline/kp.h)
+DEB_DIR := build/deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	  { echo "make deb: dpkg-buildpackage and dh are missing: run 'make deps' (Debian packages dpkg-dev debhelper fakeroot)" >&2; exit 1; }
+	@git rev-parse --verify -q HEAD >/dev/null || { echo "make deb: needs a git checkout with a commit (it packages HEAD)" >&2; exit 1; }
+	@v=$$(dpkg-parsechangelog -S Version); [ "$${v%-*}" = "$(DEB_VERSION)" ] || \
+	  { echo "make deb: debian/changelog is at $$v but pipeline/kp.h says KP_VERSION $(DEB_VERSION)" >&2; exit 1; }
+	@git diff --quiet HEAD 2>/dev/null || echo "make deb: note: uncommitted changes are not packaged (it builds HEAD)"
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)
+	git describe --always --abbrev=12 --match=NeVeRmAtCh HEAD > $(DEB_DIR)/COMMIT
+	git archive --format=tar.gz --prefix=kubedevaiops-$(DEB_VERSION)/ --add-file=$(DEB_DIR)/COMMIT HEAD -- . ':!debian' \
+	  > $(DEB_DIR)/kubedevaiops_$(DEB_VERSION).orig.tar.gz
+	cd $(DEB_DIR) && tar xzf kubedevaiops_$(DEB_VERSION).orig.tar.gz
+	git archive --format=tar --prefix=kubedevaiops-$(DEB_VERSION)/ HEAD debian | tar xf - -C $(DEB_DIR)
+	cd $(DEB_DIR)/kubedevaiops-$(DEB_VERSION) && \
+	  dpkg-buildpackage -us -uc -j2 > ../build.log 2>&1 || { tail -40 ../build.log >&2; exit 1; }
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build build-asan build-fault out

@@ -31,6 +31,7 @@ int cmd_collect(int argc, char **argv)
 			kp_run run;
 			kp_cmd_run_init(&o, &run, o.rundir.staging);
 			kp_error err = {0};
+			kp_progress_report(run.progress, "collect", NULL, 0, -1);
 			kp_status s = kp_collect_run(&run, &err);
 			if (!s) /* its copy of the snapshot, written beside (run.h) */
 				s = kp_run_join(&run, &err);

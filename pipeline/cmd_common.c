@@ -394,6 +394,11 @@ void kp_cmd_error(const char *cmd, kp_opts *o, const char *fmt, ...)
 	kp_buf_init(&b);
 	snprintf(o->last_error, sizeof(o->last_error), "%s", visible(o, msg, &b));
 	kp_buf_release(&b);
+	if (kp_log_is_json()) { /* a log collector reads JSON lines only */
+		kp_log(KP_LOG_ERROR, "%s: %s", cmd, o->last_error);
+		return;
+	}
+	kp_log_progress_clear();
 	fprintf(stderr, "kopilot %s: %s\n", cmd, o->last_error);
 }
 
@@ -624,6 +629,7 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
 	run->previous_doc = o->previous_doc;
 	run->state_dir = o->state_dir;
 	run->run_path = o->out ? o->out : o->npositional ? o->positional[0] : NULL;
+	run->progress = kp_log_progress();
 }
 
 void kp_cmd_show_notes(kp_opts *o, const kp_run *run)
@@ -639,6 +645,7 @@ void kp_cmd_show_notes(kp_opts *o, const kp_run *run)
 
 int kp_cmd_stage_result(const char *stage, kp_opts *o, const kp_run *run, kp_status s, const kp_error *err)
 {
+	kp_log_progress_clear(); /* the stage is over */
 	kp_cmd_show_notes(o, run);
 	if (s) {
 		kp_buf b;
@@ -698,6 +705,7 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 		kp_run run;
 		kp_cmd_run_init(&o, &run, o.rundir.staging);
 		kp_error err = {0};
+		kp_progress_report(run.progress, cmd, NULL, 0, -1);
 		kp_status s = stage(&run, &err);
 		if (!s) /* whatever the stage left running beside (run.h) */
 			s = kp_run_join(&run, &err);

@@ -522,6 +522,7 @@ static int before_the_run(kp_opts *o, kp_run *run)
 		return rc;
 	}
 	kp_log(KP_LOG_INFO, "collect: reading snapshot %s", o->snapshot);
+	kp_progress_report(run->progress, "collect", NULL, 0, -1);
 	if (kp_collect_load(run, &err)) {
 		kp_cmd_error("run", o, "%s", err.msg);
 		return kp_status_exit_code(err.status);
@@ -623,6 +624,7 @@ int cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
 		kp_error err = {0};
 		t0 = kp_monotonic_seconds();
+		kp_progress_report(run.progress, stages[i].name, NULL, 0, -1);
 		kp_status s = stages[i].run(&run, &err);
 		/* collect calls any gap in the snapshot degraded; whether the run
 		 * is, analyze decides from the gaps inside its scope (--namespace,

@@ -19,6 +19,7 @@
 #include "pipeline/audit.h"
 #include "pipeline/config.h"
 #include "pipeline/model.h"
+#include "pipeline/progress.h"
 
 typedef enum { KP_NOTE_DEBUG, KP_NOTE_INFO, KP_NOTE_WARN } kp_note_level;
 
@@ -44,6 +45,7 @@ typedef struct kp_run {
 	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
 	const char *state_dir; /* recommend: --state-dir, whose runs make this run's trend (history.json); NULL none */
 	const char *run_path;  /* the run directory as named (dir may be its staging copy): never on its own trend twice */
+	const kp_progress *progress;   /* how far a stage has got, reported as it goes (NULL: nobody watches) */
 
 	/* handed from stage to stage */
 	kp_cluster *cluster;   /* the model collect loaded; analyze consumes it (NULL: read the run's snapshot) */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,39 @@ static kp_status write_snapshot(kp_run *run, void *arg, json_object *events, kp_
 
 /* ---- a live cluster ---- */
 
+/* Progress of a live collection: each list's items as its pages arrive
+ * (kube.c, on the two list threads) passed on to run->progress, with the
+ * sum over the lists ("objects") and the lists done of all ("lists"). */
+typedef struct {
+	const kp_progress *to;
+	pthread_mutex_t lock;
+	long long listed[KP_RES_COUNT];
+	int lists_done;
+} live_progress;
+
+static void live_progress_page(void *ud, const kp_progress_event *ev)
+{
+	live_progress *lp = ud;
+	pthread_mutex_lock(&lp->lock);
+	long long objects = 0;
+	for (int r = 0; r < KP_RES_COUNT; r++) {
+		if (!strcmp(ev->item, kp_resource_name((kp_resource)r)))
+			lp->listed[r] = ev->done;
+		objects += lp->listed[r];
+	}
+	kp_progress_report(lp->to, ev->stage, ev->item, ev->done, ev->total);
+	kp_progress_report(lp->to, "collect", "objects", objects, -1);
+	pthread_mutex_unlock(&lp->lock);
+}
+
+static void live_progress_list_done(live_progress *lp)
+{
+	pthread_mutex_lock(&lp->lock);
+	lp->lists_done++;
+	kp_progress_report(lp->to, "collect", "lists", lp->lists_done, KP_RES_COUNT);
+	pthread_mutex_unlock(&lp->lock);
+}
+
 typedef struct {
 	kp_kube *kc;
 	char *objdir, *snapdir;
@@ -217,12 +251,15 @@ typedef struct {
 	kp_prom_stats prom; /* what reading Prometheus took */
 	size_t ms_containers; /* containers metrics-server gave */
 	const char *usage_source; /* "prometheus", "metrics-server" or NULL */
+	live_progress progress;
 } livesrc_t;
 
 static kp_status live_list(void *ud, kp_cluster *c, kp_resource r, kp_error *err)
 {
 	livesrc_t *l = ud;
-	return kp_kube_list(l->kc, c, r, l->objdir, err);
+	kp_status s = kp_kube_list(l->kc, c, r, l->objdir, err);
+	live_progress_list_done(&l->progress);
+	return s;
 }
 
 /* The usage summaries: Prometheus when a URL was given, else
@@ -240,7 +277,7 @@ static kp_status live_usage(void *ud, kp_cluster *c, kp_error *err)
 	kp_error uerr = {0};
 	const char *why = NULL;
 	if (cfg->prometheus.url) {
-		s = kp_prom_collect(cfg, l->run->now, l->run->audit, path, &l->prom, &uerr);
+		s = kp_prom_collect(cfg, l->run->now, l->run->audit, l->run->progress, path, &l->prom, &uerr);
 		if (s == KP_ERR_USAGE) {
 			*err = uerr;
 			free(path);
@@ -334,6 +371,11 @@ static kp_status collect_live(kp_run *run, kp_error *err)
 		    k.context ? ", context " : "", k.context ? k.context : "");
 	livesrc_t l = {0};
 	l.run = run;
+	l.progress.to = run->progress;
+	pthread_mutex_init(&l.progress.lock, NULL);
+	kp_progress page_progress = {live_progress_page, &l.progress};
+	kp_progress_report(run->progress, "collect", "lists", 0, KP_RES_COUNT);
+	kp_progress_report(run->progress, "collect", "objects", 0, -1);
 	l.snapdir = kp_path_join(run->dir, "snapshot");
 	l.objdir = kp_path_join(l.snapdir, "objects");
 	s = kp_mkdir_p(l.objdir, err);
@@ -345,7 +387,8 @@ static kp_status collect_live(kp_run *run, kp_error *err)
 	limits.connect_timeout_ms = (long)cfg->kube.connect_timeout_seconds * 1000L;
 	limits.timeout_ms = (long)cfg->kube.timeout_seconds * 1000L;
 	limits.max_attempts = cfg->kube.retries;
-	kp_kube_opts ko = {.page_size = cfg->kube.page_size, .http = &limits};
+	kp_kube_opts ko = {.page_size = cfg->kube.page_size, .http = &limits,
+			   .progress = run->progress ? &page_progress : NULL};
 	if (!s)
 		s = kp_kube_connect(&k, &ko, run->audit, &l.kc, err);
 	kp_cluster *c = NULL;
@@ -389,6 +432,7 @@ static kp_status collect_live(kp_run *run, kp_error *err)
 	kp_kubeconfig_release(&k);
 	free(l.objdir);
 	free(l.snapdir);
+	pthread_mutex_destroy(&l.progress.lock);
 	return s;
 }
 

@@ -56,6 +56,7 @@ struct kp_kube {
 	char *where; /* "kubeconfig FILE, context C" for messages */
 	long page_size;
 	int max_restarts, max_page_attempts;
+	const kp_progress *progress;
 };
 
 char *kp_kube_status_message(long status, const char *body)
@@ -151,6 +152,7 @@ kp_status kp_kube_connect(const kp_kubeconfig *k, const kp_kube_opts *o, kp_audi
 	kp_kube *kc = kp_xcalloc(1, sizeof(*kc));
 	kc->audit = aud;
 	kc->page_size = o && o->page_size > 0 ? o->page_size : KUBE_PAGE_SIZE;
+	kc->progress = o ? o->progress : NULL;
 	kc->max_restarts = o && o->max_restarts > 0 ? o->max_restarts : KUBE_MAX_RESTARTS;
 	kc->max_page_attempts = o && o->max_page_attempts > 0 ? o->max_page_attempts : KUBE_MAX_PAGE_ATTEMPTS;
 	kc->where = k->context ? kp_xasprintf("kubeconfig %s, context %s", k->source, k->context)
@@ -713,6 +715,12 @@ static kp_status read_list(kp_kube *kc, kp_list_reader *lr, kp_resource r, const
 		kp_http_result_release(&res);
 		page_attempts = 0;
 		st->pages++;
+		/* how many so far, of how many when the server says
+		 * (remainingItemCount: an estimate, the list may change) */
+		long long listed = (long long)kp_list_reader_items(lr);
+		json_object *rest = kp_json_get(skel, "metadata.remainingItemCount");
+		kp_progress_report(kc->progress, "collect", kp_resource_name(r), listed,
+				   json_object_is_type(rest, json_type_int) ? listed + json_object_get_int64(rest) : -1);
 		s = writer_put(&wr, &pg.out);
 		const char *next = kp_json_str(kp_json_get(skel, "metadata"), "continue");
 		kp_buf_reset(&cont);
@@ -796,6 +804,7 @@ kp_status kp_kube_list(kp_kube *kc, kp_cluster *c, kp_resource r, const char *ob
 		kp_atomic_abort(&f); /* no file: not collected, never an empty list */
 	}
 	kp_list_reader_free(lr, ok);
+	kp_progress_report(kc->progress, "collect", name, (long long)items, (long long)items); /* this list is done */
 	json_object_object_add(ev, "group_version", json_object_new_string(gv));
 	json_object_object_add(ev, "path", json_object_new_string(base_path));
 	json_object_object_add(ev, "collected", json_object_new_boolean(ok));

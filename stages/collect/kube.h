@@ -21,6 +21,7 @@
 #include "pipeline/audit.h"
 #include "pipeline/http.h"
 #include "pipeline/model.h"
+#include "pipeline/progress.h"
 #include "stages/collect/kubeconfig.h"
 
 typedef struct kp_kube_opts {
@@ -28,6 +29,10 @@ typedef struct kp_kube_opts {
 	int max_restarts;      /* a list restarted after 410 Gone at most this often; 0: 3 */
 	int max_page_attempts; /* a page that does not parse is fetched again; 0: 3 */
 	const kp_http_opts *http; /* overrides for limits (timeouts, retries, qps); may be NULL */
+	/* each list's items as its pages arrive: stage "collect", item the
+	 * resource ("pods"), total from the server's remainingItemCount (-1
+	 * without), done == total at the list's end; may be NULL */
+	const kp_progress *progress;
 } kp_kube_opts;
 
 typedef struct kp_kube kp_kube;

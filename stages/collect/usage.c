@@ -305,6 +305,10 @@ typedef struct prom {
 	kp_status fatal;
 	kp_error fatal_err;
 	struct inventory *inv; /* the series inventory, for splitting a namespace by pod */
+	/* progress (under lock): tasks queued and finished, and those the
+	 * second round will queue, counted ahead so the total does not jump */
+	const kp_progress *progress;
+	long long queued, finished, reserved;
 } prom;
 
 static uint64_t key_hash(const char *a, const char *b, const char *c)
@@ -977,6 +981,7 @@ static void push_task(prom *p, int kind, int64_t at, group *g)
 	pthread_mutex_lock(&p->lock);
 	t->next = p->todo;
 	p->todo = t;
+	p->queued++;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -1096,6 +1101,8 @@ static void *worker(void *arg)
 		group_free(t->g);
 		free(t);
 		pthread_mutex_lock(&p->lock);
+		p->finished++;
+		kp_progress_report(p->progress, "collect", "Prometheus queries", p->finished, p->queued + p->reserved);
 		p->running--;
 		pthread_cond_broadcast(&p->cond);
 	}
@@ -1423,13 +1430,14 @@ kp_status kp_prom_client_new(const kp_config *cfg, kp_http_client **out, kp_erro
 	return s;
 }
 
-kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const char *path, kp_prom_stats *st,
-			  kp_error *err)
+kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const kp_progress *progress,
+			  const char *path, kp_prom_stats *st, kp_error *err)
 {
 	memset(st, 0, sizeof(*st));
 	double t0 = kp_monotonic_seconds();
 	prom *p = kp_xcalloc(1, sizeof(*p));
 	p->cfg = cfg;
+	p->progress = progress;
 	p->audit = audit;
 	p->st = st;
 	p->end = end;
@@ -1476,6 +1484,9 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 		 * after the window's start */
 		int64_t first_step = (p->end - p->window + p->step - 1) / p->step * p->step;
 		int64_t last_step = p->end / p->step * p->step;
+		for (int k = 0; k < NQ; k++)
+			if ((qkinds[k].needs & p->have) == qkinds[k].needs && k != Q_FIRST && k != Q_LAST && k != Q_OOM)
+				p->reserved += (long long)ng;
 		for (size_t g = 0; g < ng; g++)
 			for (int k = NQ; k < NQALL; k++)
 				if ((qkinds[k].needs & p->have) == qkinds[k].needs)
@@ -1483,6 +1494,9 @@ kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, co
 						  group_copy(gs[g], 0, gs[g]->nns, 0, gs[g]->npods));
 		run_workers(p, nthreads);
 		tally_known(p);
+		pthread_mutex_lock(&p->lock);
+		p->reserved = 0; /* the second round is queued next */
+		pthread_mutex_unlock(&p->lock);
 		for (size_t g = 0; g < ng && !p->fatal; g++)
 			for (int k = 0; k < NQ; k++)
 				if ((qkinds[k].needs & p->have) == qkinds[k].needs && k != Q_FIRST && k != Q_LAST &&

@@ -29,6 +29,7 @@
 #include "pipeline/audit.h"
 #include "pipeline/config.h"
 #include "pipeline/http.h"
+#include "pipeline/progress.h"
 
 typedef struct kp_prom_stats {
 	int queries;        /* queries sent (inventory and probes included) */
@@ -48,8 +49,10 @@ typedef struct kp_prom_stats {
 /* The HTTP client prometheus.* describes (auth, token file, headers, CA,
  * timeouts; a query too heavy for the server is not sent again). */
 kp_status kp_prom_client_new(const kp_config *cfg, kp_http_client **out, kp_error *err);
-kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const char *path, kp_prom_stats *st,
-			  kp_error *err);
+/* progress (may be NULL) hears "Prometheus queries" done of total as they
+ * finish (from the query threads). */
+kp_status kp_prom_collect(const kp_config *cfg, int64_t end, kp_audit *audit, const kp_progress *progress,
+			  const char *path, kp_prom_stats *st, kp_error *err);
 
 /* usage.json from metrics-server's PodMetrics, read through the API
  * server's (read-only) client. KP_OK when written; KP_ERR_NOT_FOUND-like

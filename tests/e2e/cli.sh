@@ -233,12 +233,14 @@ tty_run() { # tty_run ENV... : the demo run under a pty, its output on stdout
 if tty_run TERM=xterm NO_COLOR= | grep -q "${ESC}\[1;33mDegraded:${ESC}\[0m"; then
 	ok "on a terminal: colour (the degraded warning, risk, savings)"
 else not_ok "on a terminal: colour" "$(tty_run TERM=xterm | cat -v | head)"; fi
+# colour is an SGR sequence (ESC [ ... m); the progress line's erase to the
+# end of the line (ESC [ K) is no colour
 for case in "NO_COLOR=1" "TERM=dumb"; do
-	if tty_run TERM=xterm $case | grep -q "$ESC"; then not_ok "on a terminal with $case: no colour"
+	if tty_run TERM=xterm $case | grep -q "$ESC\[[0-9;]*m"; then not_ok "on a terminal with $case: no colour"
 	else ok "on a terminal with $case: no colour"; fi
 done
 env TERM=xterm script -qec "'$KOPILOT' run --snapshot '$DEMO' --out '$T/tty' --now $NOW --no-color" /dev/null >"$T/nocolor.out"
-if grep -q 'findings in cluster' "$T/nocolor.out" && ! grep -q "$ESC" "$T/nocolor.out"; then
+if grep -q 'findings in cluster' "$T/nocolor.out" && ! grep -q "$ESC\[[0-9;]*m" "$T/nocolor.out"; then
 	ok "on a terminal with --no-color: the summary, no colour"
 else not_ok "on a terminal with --no-color: the summary, no colour" "$(cat -v "$T/nocolor.out" | head)"; fi
 

@@ -19,7 +19,11 @@
 #      token: a degraded run (exit 3) that says why, or exit 2 for bad
 #      credentials; never a wrong answer;
 #   6. a path prefix, a bearer token and X-Scope-OrgID (Mimir-style gateway);
-#   7. no Prometheus: metrics-server's one sample, findings of confidence low.
+#   7. no Prometheus: metrics-server's one sample, findings of confidence low;
+#   8. the progress line on a terminal (a pty from script): stages, objects
+#      listed page by page, Prometheus queries done of all, erased before
+#      each log line and at the end; nothing without a terminal, with
+#      --quiet or with LOG_FORMAT=json (whose lines stay JSON).
 # Ends with "prom: N passed, N failed".
 #
 #   KOPILOT=build/kopilot bash tests/e2e/prom.sh
@@ -288,7 +292,50 @@ check "metrics-server: the report says the usage is one metrics-server sample" \
 	grep -q "metrics-server" "$R/ms/report.md"
 check "metrics-server: findings.json valid" schema_valid "$CONTRACTS/findings.schema.json" "$R/ms/findings.json"
 
+# ---- 8. the progress line on a terminal ----
+# A pseudo-terminal (script, from bsdutils) 200 columns wide; the fake API
+# server waits 0.2 s before each page of pods (20 a page) and the proxy as
+# long before each query (2 at once), so redraws the 0.1 s limit allows are
+# due: pods counted page by page, queries one by one (no timing is asserted,
+# only what was drawn).
+need script bsdutils
+echo '[{"path": "/api/v1/pods", "sleep": 0.2}]' >"$T/slow-faults.json"
+start_fake slow --page-max 20 --faults "$T/slow-faults.json"
+kubeconfig "$T/kc-slow.yaml" "$PORT_slow"
+start_proxy delay --delay 0.2
+on_tty() { # on_tty OUT KOPILOT-ARGS...: kopilot on a terminal, its stdout to OUT.stdout
+	local out=$1 a cmd="stty cols 200 rows 40; exec"; shift
+	for a in "$KOPILOT" "$@"; do cmd+=" $(printf '%q' "$a")"; done
+	script -qfec "$cmd >$(printf '%q' "$out.stdout")" /dev/null >"$out" 2>&1 </dev/null
+}
+SLOW=(run --kubeconfig "$T/kc-slow.yaml" --prometheus-url "$PURL_delay" --window 14d --now "$NOW"
+	--set prometheus.concurrency=2)
+"$KOPILOT" "${SLOW[@]}" --out "$R/pipe" >"$R/pipe.out" 2>"$R/pipe.err"
+check "progress: without a terminal, stderr holds no progress (no carriage return, no escape)" \
+	$PY "$ROOT/tests/e2e/progress_check.py" none "$R/pipe.err"
+on_tty "$T/tty.out" "${SLOW[@]}" --out "$R/tty"
+check "progress: on a terminal, drawn in place: the stages, lists, objects, pods, queries; erased" \
+	$PY "$ROOT/tests/e2e/progress_check.py" tty "$T/tty.out" --stage collect --stage analyze --stage recommend \
+	--stage render --pattern 'kopilot: collect: lists [0-9]+/[0-9]+ \([0-9]+%\), objects [0-9]+' \
+	--pattern 'pods [0-9]+/148 \([0-9]+%\)' --pattern 'Prometheus queries [0-9]+/[0-9]+ \([0-9]+%\)' \
+	--lines "$(wc -l <"$R/pipe.err")"
+check "progress: the run on a terminal finds what the run without one finds" \
+	$CHECK findings "$R/tty/findings.json" "$R/pipe/findings.json"
+LOG_FORMAT=json on_tty "$T/json.out" "${SLOW[@]}" --out "$R/json"
+check "progress: LOG_FORMAT=json on a terminal: JSON lines only (ts, level, msg, stage), no progress" \
+	$PY "$ROOT/tests/e2e/progress_check.py" json "$T/json.out"
+on_tty "$T/quiet.out" "${SLOW[@]}" --out "$R/quiet" --quiet
+check "progress: --quiet on a terminal: no progress" $PY "$ROOT/tests/e2e/progress_check.py" none "$T/quiet.out"
+
+# an error the command layer reports (bad input, exit 4) is a JSON line too
+mkdir -p "$T/badsnap/objects" && echo '{"kind":' >"$T/badsnap/objects/pods.json"
+LOG_FORMAT=json "$KOPILOT" run --snapshot "$T/badsnap" --out "$R/bad" --now "$NOW" >/dev/null 2>"$R/bad.err"
+check "LOG_FORMAT=json: the error of a bad snapshot is a JSON line (level error, naming file and line)" \
+	bash -c "$PY '$ROOT/tests/e2e/progress_check.py' json '$R/bad.err' &&
+		grep -q '\"level\":\"error\",\"msg\":\"run: [^\"]*badsnap/objects/pods.json:2:1: malformed JSON' '$R/bad.err'"
+
 # ---- the API server was only read ----
-check "every request to the API server was a GET, none named secrets" $CHECK readonly "$T/main.log" "$T/ms.log"
+check "every request to the API server was a GET, none named secrets" $CHECK readonly "$T/main.log" "$T/ms.log" \
+	"$T/slow.log"
 
 finish

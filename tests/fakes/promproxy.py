@@ -8,7 +8,7 @@ unchanged, so the answers are Prometheus' own.
 
   promproxy.py --upstream http://127.0.0.1:9090 --port-file F [--prefix /prometheus]
                [--token T] [--header 'X-Scope-OrgID: team-a'] [--log F]
-               [--fail-queries STATUS] [--timeout-grouped]
+               [--fail-queries STATUS] [--timeout-grouped] [--delay SECONDS]
 
 --token T            requests without "Authorization: Bearer T" get 401
 --header 'N: V'      requests without that header get 401 (Mimir: "no org id")
@@ -17,6 +17,8 @@ unchanged, so the answers are Prometheus' own.
                      namespace (a regex with '|') gets 503 errorType
                      "timeout", as Prometheus answers a query that ran out of
                      its --query.timeout: kopilot must split it
+--delay S            every /api/v1/query waits S seconds before it is passed
+                     on (a busy server: the progress display's test)
 --log F              one JSON line per request: method, path, status
 
 Standard library only.
@@ -26,6 +28,7 @@ import json
 import re
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,6 +77,8 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get(name.strip()) != value.strip():
                 return self.reply(401, b"no org id\n", "text/plain")
         if path == "/api/v1/query":
+            if cfg.delay:
+                time.sleep(cfg.delay)
             if cfg.fail_queries:
                 return self.error(cfg.fail_queries, "internal" if cfg.fail_queries >= 500 else "bad_data",
                                   "injected by promproxy")
@@ -107,6 +112,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--fail-queries", type=int, default=0)
     ap.add_argument("--timeout-grouped", action="store_true")
+    ap.add_argument("--delay", type=float, default=0)
     cfg = ap.parse_args()
     cfg.prefix = cfg.prefix.rstrip("/")
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
