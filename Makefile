@@ -101,8 +101,8 @@ KP_COMMIT := $(or $(shell cat COMMIT 2>/dev/null),$(shell git describe --always 
 $(BUILD)/gen/commit.h: FORCE
 	@mkdir -p $(dir $@)
 	@echo '#define KP_COMMIT "$(KP_COMMIT)"' > $@.tmp && (cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@)
-$(BUILD)/pipeline/cmd_version.o: $(BUILD)/gen/commit.h
-$(BUILD)/pipeline/cmd_version.o: CFLAGS += -I$(BUILD)/gen
+$(BUILD)/pipeline/cmd_version.o $(BUILD)/pipeline/quantity.o: $(BUILD)/gen/commit.h
+$(BUILD)/pipeline/cmd_version.o $(BUILD)/pipeline/quantity.o: CFLAGS += -I$(BUILD)/gen
 .PHONY: FORCE
 FORCE:
 

@@ -382,7 +382,11 @@ void kp_quantity_format_mem(int64_t bytes, char *out, size_t n)
 	snprintf(out, n, "%s%lluMi", sign, (unsigned long long)mi);
 }
 
-const char *kp_quantity_build_stamp(void) { return __DATE__ " " __TIME__; }
+/* The commit as well as the time: a package build sets __DATE__ and
+ * __TIME__ from the changelog (SOURCE_DATE_EPOCH), the same for two builds
+ * of one version from different commits. */
+#include "commit.h"
+const char *kp_quantity_build_stamp(void) { return __DATE__ " " __TIME__ " " KP_COMMIT; }
 
 void kp_format_thousands(unsigned long long v, char *out, size_t n)
 {

@@ -32,8 +32,8 @@ void kp_format_thousands(unsigned long long v, char *out, size_t n);
 void kp_quantity_format_cpu(int64_t millicores, char *out, size_t n);
 void kp_quantity_format_mem(int64_t bytes, char *out, size_t n);
 
-/* When this file was compiled: part of the snapshot cache's key, so a
- * changed parser never reuses a model parsed by the old one. */
+/* When this file was compiled, and from which commit: part of the snapshot
+ * cache's key, so a changed parser never reuses a model parsed by the old one. */
 const char *kp_quantity_build_stamp(void);
 
 /* A measured amount (millicores, bytes) as the whole number every output
