@@ -90,6 +90,7 @@ typedef struct kp_opts {
 	size_t nexclude_namespaces;
 	bool all_namespaces;       /* -A/--all-namespaces: the default, said out loud */
 	const char *selector_text; /* -l/--selector SELECTOR */
+	const char *shard_text;    /* --shard I/N (run) */
 	const char *output_str;    /* -o/--output FORMAT */
 	bool no_color;             /* --no-color */
 	bool man;                  /* help --man */
@@ -101,6 +102,7 @@ typedef struct kp_opts {
 	/* derived */
 	int64_t now;
 	kp_selector selector;      /* parsed selector_text (n == 0: none) */
+	unsigned shard_index, shard_count; /* parsed shard_text (count 0: none) */
 	kp_output_format output;
 	kp_config cfg;
 	kp_audit audit;

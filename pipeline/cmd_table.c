@@ -27,6 +27,7 @@ const kp_flag kp_flags[] = {
 	{"--all-namespaces", 'A', NULL, KP_VALUE_NONE, NULL, "report every namespace (the default)"},
 	{"--exclude-namespace", 0, "NS", KP_VALUE_TEXT, NULL, "leave this namespace out (repeatable)"},
 	{"--selector", 'l', "SELECTOR", KP_VALUE_TEXT, NULL, "report only resources whose labels match"},
+	{"--shard", 0, "I/N", KP_VALUE_TEXT, NULL, "report only shard I of N (namespaces by hash; cluster-scoped in 0)"},
 	{"--output", 'o', "FORMAT", KP_VALUE_CHOICE, output_formats, "what to print on stdout"},
 	{"--no-color", 0, NULL, KP_VALUE_NONE, NULL, "no colour in the terminal summary"},
 	{"--quiet", 0, NULL, KP_VALUE_NONE, NULL, "no progress on stderr"},
@@ -59,7 +60,7 @@ const kp_flag *kp_flag_find(const char *name)
 }
 
 static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "--previous", "--namespace",
-					"--all-namespaces", "--exclude-namespace", "--selector", "--output",
+					"--all-namespaces", "--exclude-namespace", "--selector", "--shard", "--output",
 					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
 					"--quiet", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
 					"--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
