@@ -97,7 +97,8 @@ typedef struct kp_opts {
 	bool stdout_closed;        /* -o: the reader of stdout went away (EPIPE) */
 	bool quiet;
 	bool help;
-	const char *positional[4];
+	const char *positional[4]; /* the first four arguments that are not flags */
+	const char **operands;     /* all of them, npositional (merge: one per shard) */
 	size_t npositional;
 	/* derived */
 	int64_t now;
@@ -183,6 +184,7 @@ int cmd_collect(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_skills(int argc, char **argv);
 int cmd_ask(int argc, char **argv);

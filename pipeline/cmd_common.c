@@ -91,7 +91,13 @@ static bool positional(const char *cmd, const char *a, size_t max_positional, kp
 		fprintf(stderr, "kopilot %s: unexpected argument \"%s\" (see kopilot %s --help)\n", cmd, a, cmd);
 		return false;
 	}
-	o->positional[o->npositional++] = a;
+	/* positional[] holds the first four (most commands take one or two);
+	 * operands all of them (merge takes one per shard) */
+	if (o->npositional < sizeof(o->positional) / sizeof(o->positional[0]))
+		o->positional[o->npositional] = a;
+	o->npositional++;
+	o->operands = kp_xrealloc(o->operands, o->npositional * sizeof(*o->operands));
+	o->operands[o->npositional - 1] = a;
 	return true;
 }
 
@@ -321,6 +327,7 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 
 void kp_opts_release(kp_opts *o)
 {
+	free(o->operands);
 	free(o->sets);
 	free(o->namespaces);
 	free(o->exclude_namespaces);

@@ -74,6 +74,8 @@ static const char *const recommend_flags[] = {"--config", "--set", "--now", "--t
 					      "--quiet", "--previous", "--state-dir", NULL};
 static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					   "--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
+static const char *const merge_flags[] = {"--out", "--state-dir", "--previous", "--config", "--set", "--template",
+					  "--quiet", NULL};
 static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", NULL};
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};
@@ -99,6 +101,7 @@ const kp_command kp_commands[] = {
 	{"analyze", cmd_analyze, analyze_flags, KP_VALUE_DIR, NULL, "run the rules: RUN/analysis.json"},
 	{"recommend", cmd_recommend, recommend_flags, KP_VALUE_DIR, NULL, "prices, risk, actions: RUN/findings.json"},
 	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},
+	{"merge", cmd_merge, merge_flags, KP_VALUE_DIR, NULL, "join the shard runs of kopilot run --shard into one run"},
 	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
 	{"ask", cmd_ask, ask_flags, KP_VALUE_TEXT, NULL, "ask the LLM sub-agents a question about the cluster's spend"},
 	{"approve", cmd_approve, approve_flags, KP_VALUE_TEXT, NULL, "run one change an agent proposed, by its id"},

@@ -44,6 +44,8 @@ typedef struct kp_run {
 	 * gives shard_index (and, in shard 0, the cluster-scoped findings);
 	 * shard_count 0: not sharded */
 	unsigned shard_index, shard_count;
+	const char *const *merge_dirs; /* kopilot merge: the shard runs to join */
+	size_t nmerge_dirs;
 	const char *previous_run;      /* recommend: the run compared with, NULL none */
 	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
 
