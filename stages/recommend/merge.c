@@ -346,10 +346,11 @@ static kp_status complete(const shard_in *sh, size_t n, kp_error *err)
 	if (nmiss > 10)
 		kp_buf_printf(&miss, " and %zu more", nmiss - 10);
 	kp_status st = kp_fail(err, KP_ERR_USAGE, "the run was cut into %u shards and %zu %s given: shard%s %s %s missing "
-						  "(a merged report without them would look complete; run them, or "
-						  "merge when they have finished)",
+						  "(a merged report without %s would look complete; run %s, or "
+						  "merge when %s finished)",
 			       count, n, n == 1 ? "is" : "are", nmiss == 1 ? "" : "s", kp_buf_cstr(&miss),
-			       nmiss == 1 ? "is" : "are");
+			       nmiss == 1 ? "is" : "are", nmiss == 1 ? "it" : "them", nmiss == 1 ? "it" : "them",
+			       nmiss == 1 ? "it has" : "they have");
 	kp_buf_release(&miss);
 	return st;
 }
