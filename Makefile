@@ -142,6 +142,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/missing.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/cli.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/scale.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/shard.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/live.sh
 	bash tests/e2e/watchfake.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/prom.sh
@@ -206,6 +207,7 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/serve.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/operator.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/shard.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a
