@@ -133,7 +133,7 @@ static kp_status same_run(const shard_in *a, const shard_in *b, kp_error *err)
 		const char *doc, *path, *what;
 	} same[] = {
 		{"run", "version", "kopilot version"},
-		{"run", "now", "analysis time (run.json now: give every shard the same --now, or the same snapshot)"},
+		{"run", "now", "analysis time (run.json now: give every shard the same --now)"},
 		{"findings", "cluster", "cluster"},
 		{"findings", "window", "usage window"},
 		{"findings", "prices", "prices"},
