@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "pipeline/cmd.h"
+#include "pipeline/listscan.h"
 #include "pipeline/log.h"
 #include "pipeline/money.h"
 #include "pipeline/quantity.h"
@@ -63,6 +64,12 @@ static kp_status write_run_json(const kp_opts *o, const char *dir, const char *s
 	free(path);
 	json_object_put(r);
 	return s;
+}
+
+static kp_status no_item(void *ud, json_object *item, size_t index, kp_error *err)
+{
+	(void)ud, (void)item, (void)index, (void)err;
+	return KP_OK;
 }
 
 int cmd_merge(int argc, char **argv)
@@ -119,7 +126,11 @@ int cmd_merge(int argc, char **argv)
 	json_object *findings = NULL;
 	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
 		char *fpath = kp_path_join(run.dir, "findings.json");
-		if (kp_json_read_file(fpath, &findings, &err) ||
+		/* the header only: the findings stay on disk (at 30,000 of them a
+		 * tree would be this command's peak) */
+		static const kp_keep k_id[] = {{"id", NULL}, {NULL, NULL}};
+		if (kp_listscan_file(fpath, "findings", "a findings document (kopilot.findings/v1)", k_id, no_item, NULL,
+				     &findings, &err) ||
 		    write_run_json(&o, run.dir, started, findings, rc, &err)) {
 			kp_cmd_error("merge", &o, "%s", err.msg);
 			rc = KP_EXIT_FAILED;
@@ -128,11 +139,11 @@ int cmd_merge(int argc, char **argv)
 	}
 	rc = kp_cmd_end_run("merge", &o, rc);
 	if (!o.quiet && findings && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
-		kp_savings_split sp;
-		kp_savings_split_of(findings, &sp);
 		const char *cur = kp_json_str(findings, "prices.currency");
 		char m[64], count[32];
-		kp_money_format(sp.net, cur ? cur : "USD", m, sizeof(m));
+		/* the net the plan can act on, as kopilot run's summary says it */
+		kp_money_format(json_object_get_double(kp_json_get(findings, "totals.actionable_monthly_savings")),
+				cur ? cur : "USD", m, sizeof(m));
 		kp_format_thousands((size_t)json_object_get_int64(kp_json_get(findings, "totals.findings")), count,
 				    sizeof(count));
 		char *cluster = kp_visible(kp_json_str(findings, "cluster.name") ? kp_json_str(findings, "cluster.name") : "?");

@@ -23,15 +23,18 @@
  * not collected) is merged; its gaps go into the merged "missing", so the
  * merged run is degraded as the unsharded one would be.
  *
- * Memory: the findings of all shards are held as JSON trees while they
- * are sorted (the shards' findings.json are read whole); the reports are
- * rendered afterwards by the render stage, streamed as always.
+ * Memory: the shards' findings are streamed from their findings.json and
+ * held as compact JSON text with their sort key while they are ordered,
+ * then written one at a time (pipeline/jsonw.h), as recommend writes
+ * them; the reports are rendered afterwards by the render stage, streamed
+ * as always.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/findings_json.h"
+#include "pipeline/jsonw.h"
 #include "pipeline/listscan.h"
 #include "pipeline/money.h"
 #include "pipeline/plan.h"
@@ -59,9 +62,8 @@ static kp_status analysis_item(void *ud, json_object *item, size_t index, kp_err
 	return KP_OK;
 }
 
-/* whole: findings.json as a tree; else its header, skipped and missing
- * only (the check before anything is written) */
-static kp_status read_shard(shard_in *s, bool whole, kp_error *err)
+/* run.json, and of findings.json and analysis.json all but the findings */
+static kp_status read_shard(shard_in *s, kp_error *err)
 {
 	static const kp_keep k_id[] = {{"id", NULL}, {NULL, NULL}};
 	char *rp = kp_path_join(s->dir, "run.json"), *fp = kp_path_join(s->dir, "findings.json"),
@@ -72,10 +74,10 @@ static kp_status read_shard(shard_in *s, bool whole, kp_error *err)
 						"findings.json are written by `kopilot run --shard I/N`)", s->dir);
 	if (!st)
 		st = kp_json_read_file(rp, &s->run, err);
+	/* the header, skipped and missing; the findings are streamed later */
 	if (!st)
-		st = whole ? kp_json_read_file(fp, &s->findings, err)
-			   : kp_listscan_file(fp, "findings", "a findings document (kopilot.findings/v1)", k_id,
-					      analysis_item, NULL, &s->findings, err);
+		st = kp_listscan_file(fp, "findings", "a findings document (kopilot.findings/v1)", k_id, analysis_item, NULL,
+				      &s->findings, err);
 	if (!st)
 		st = kp_listscan_file(ap, "findings", "an analysis document (kopilot.analysis/v1)", k_id, analysis_item, NULL,
 				      &s->analysis, err);
@@ -171,18 +173,93 @@ static kp_status same_run(const shard_in *a, const shard_in *b, kp_error *err)
 	return st;
 }
 
+/* One finding of a shard, kept as its compact JSON text (a json-c tree
+ * costs ten times as much: 32,000 findings held as trees took 725 MB) with
+ * what orders it and places it in the plan. */
+typedef struct {
+	double key;  /* monthly_savings at 1/10000 */
+	char *id;
+	char *text;  /* the finding, compact, without a shard's trend/first_seen */
+	double savings;
+	bool blocked, destructive, approval_required;
+} held;
+
+typedef struct {
+	held *v;
+	size_t n, cap;
+	bool strip_history;
+} held_list;
+
+static kp_status hold_finding(void *ud, json_object *item, size_t index)
+{
+	(void)index;
+	held_list *l = ud;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->v = kp_xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	if (l->strip_history) { /* a shard's own history is not the merged run's */
+		json_object_object_del(item, "trend");
+		json_object_object_del(item, "first_seen");
+	}
+	held *h = &l->v[l->n++];
+	memset(h, 0, sizeof(*h));
+	h->savings = json_object_get_double(kp_json_get(item, "monthly_savings"));
+	h->key = round(h->savings * 10000.0);
+	const char *id = kp_json_str(item, "id");
+	h->id = kp_xstrdup(id ? id : "");
+	h->blocked = json_object_get_boolean(kp_json_get(item, "action.blocked"));
+	h->destructive = json_object_get_boolean(kp_json_get(item, "action.destructive"));
+	h->approval_required = json_object_get_boolean(kp_json_get(item, "action.approval_required"));
+	h->text = kp_xstrdup(json_object_to_json_string_ext(item, JSON_C_TO_STRING_PLAIN));
+	return KP_OK;
+}
+
+static void held_release(held_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].id), free(l->v[i].text);
+	free(l->v);
+}
+
 /* The contract's order (recommend.c, kp_findings_sort): savings at 1/10000
  * descending, then id. */
-static int cmp_finding(const void *pa, const void *pb)
+static int cmp_held(const void *pa, const void *pb)
 {
-	json_object *a = *(json_object *const *)pa, *b = *(json_object *const *)pb;
-	double da = round(json_object_get_double(kp_json_get(a, "monthly_savings")) * 10000.0);
-	double db = round(json_object_get_double(kp_json_get(b, "monthly_savings")) * 10000.0);
-	if (da != db)
-		return da > db ? -1 : 1;
-	const char *ia = kp_json_str(a, "id"), *ib = kp_json_str(b, "id");
-	return strcmp(ia ? ia : "", ib ? ib : "");
+	const held *a = pa, *b = pb;
+	if (a->key != b->key)
+		return a->key > b->key ? -1 : 1;
+	return strcmp(a->id, b->id);
 }
+
+/* What the writers of findings.json and plan.json ask for: finding i,
+ * whole, with the merged run's trend and first_seen (from marks, the
+ * findings' ids as kp_history_apply marked them). */
+typedef struct {
+	const held_list *l;
+	json_object *marks;
+} merged_items;
+
+static json_object *merged_item(const merged_items *m, size_t i)
+{
+	json_object *f = json_tokener_parse(m->l->v[i].text);
+	if (!f)
+		return NULL;
+	json_object *mark = json_object_array_get_idx(m->marks, i), *v = NULL;
+	if (json_object_object_get_ex(mark, "trend", &v))
+		json_object_object_add(f, "trend", json_object_get(v));
+	if (json_object_object_get_ex(mark, "first_seen", &v))
+		json_object_object_add(f, "first_seen", json_object_get(v));
+	return f;
+}
+
+static kp_status gen_finding(void *ud, size_t i, json_object **item, kp_error *err)
+{
+	*item = merged_item(ud, i);
+	return *item ? KP_OK : kp_fail(err, KP_ERR_INTERNAL, "merge: finding %zu does not parse back", i);
+}
+
+static json_object *plan_full(void *ud, size_t i) { return merged_item(ud, i); }
 
 typedef struct {
 	int64_t pos;
@@ -255,36 +332,38 @@ static json_object *copy_of(json_object *v)
 	return v ? json_object_get(v) : NULL;
 }
 
-/* findings.json of the merged run, in the key order recommend writes. */
-static kp_status merged_doc(kp_run *run, shard_in *sh, size_t n, json_object **out, kp_error *err)
+/* findings.json's header of the merged run, in the key order recommend
+ * writes ("findings" null in its place), the findings in l sorted, and the
+ * history marks of each (an array of {id[, trend, first_seen]}). */
+static kp_status merged_doc(kp_run *run, shard_in *sh, size_t n, held_list *l, json_object **out, json_object **marks,
+			    kp_error *err)
 {
 	json_object *first = sh[0].findings; /* shard 0: the order was sorted by index */
 	json_object *skipped = NULL, *missing = NULL;
 	kp_status st = join_lists(sh, n, "skipped", &skipped, err);
 	if (!st)
 		st = join_lists(sh, n, "missing", &missing, err);
-	if (st) {
-		json_object_put(skipped);
-		return st;
-	}
-	json_object *all = json_object_new_array();
 	static const char *const sums[] = {"monthly_cost", "monthly_savings", "actionable_monthly_savings",
 					   "blocked_monthly_savings"};
 	double total[4] = {0};
-	for (size_t i = 0; i < n; i++) {
-		json_object *l = kp_json_get(sh[i].findings, "findings");
-		for (size_t k = 0; json_object_is_type(l, json_type_array) && k < json_object_array_length(l); k++) {
-			json_object *f = json_object_array_get_idx(l, k);
-			if (!run->previous_doc) { /* a shard's own history is not the merged run's */
-				json_object_object_del(f, "trend");
-				json_object_object_del(f, "first_seen");
-			}
-			json_object_array_add(all, json_object_get(f));
-		}
+	l->strip_history = !run->previous_doc;
+	for (size_t i = 0; i < n && !st; i++) {
+		char *fp = kp_path_join(sh[i].dir, "findings.json");
+		json_object *skel = NULL;
+		st = kp_json_stream_array_ex(fp, "findings", "a findings document (kopilot.findings/v1)", hold_finding, l,
+					     &skel, err);
+		json_object_put(skel);
+		free(fp);
 		for (size_t t = 0; t < 4; t++)
 			total[t] += json_object_get_double(kp_json_get(kp_json_get(sh[i].findings, "totals"), sums[t]));
 	}
-	json_object_array_sort(all, cmp_finding);
+	if (st) {
+		json_object_put(skipped);
+		json_object_put(missing);
+		return st;
+	}
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_held);
 
 	json_object *doc = json_object_new_object();
 	json_object_object_add(doc, "schema", json_object_new_string(KP_FINDINGS_SCHEMA));
@@ -292,11 +371,11 @@ static kp_status merged_doc(kp_run *run, shard_in *sh, size_t n, json_object **o
 	for (size_t i = 0; i < 4; i++)
 		json_object_object_add(doc, copied[i], copy_of(kp_json_get(first, copied[i])));
 	json_object *totals = json_object_new_object();
-	json_object_object_add(totals, "findings", json_object_new_int64((int64_t)json_object_array_length(all)));
+	json_object_object_add(totals, "findings", json_object_new_int64((int64_t)l->n));
 	for (size_t t = 0; t < 4; t++)
 		json_object_object_add(totals, sums[t], kp_json_new_number(kp_money_round(total[t])));
 	json_object_object_add(doc, "totals", totals);
-	json_object_object_add(doc, "findings", all);
+	json_object_object_add(doc, "findings", NULL); /* streamed (kp_json_write_streamed) */
 	json_object_object_add(doc, "skipped", skipped);
 	json_object_object_add(doc, "missing", missing);
 	/* what the unsharded run left out of its scope, recorded before the cut */
@@ -310,7 +389,18 @@ static kp_status merged_doc(kp_run *run, shard_in *sh, size_t n, json_object **o
 		json_object_object_add(doc, "inconsistencies_total", copy_of(kp_json_get(first, "inconsistencies_total")));
 	}
 	json_object_object_add(doc, "scope", scope_without_shard(first));
+	/* history over the ids alone, in the merged order; the marks go into
+	 * each finding as it is written */
+	json_object *ids = json_object_new_array_ext((int)l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_string(l->v[i].id));
+		json_object_array_add(ids, o);
+	}
+	json_object_object_add(doc, "findings", ids);
 	kp_history_apply(doc, run->previous_doc, run->previous_run);
+	*marks = json_object_get(ids);
+	json_object_object_add(doc, "findings", NULL);
 	*out = doc;
 	return KP_OK;
 }
@@ -357,7 +447,7 @@ static kp_status complete(const shard_in *sh, size_t n, kp_error *err)
 
 /* Reads and checks the shards into *out (sorted by index; caller frees
  * with shards_free). */
-static kp_status read_shards(const char *const *dirs, size_t n, bool whole, shard_in **out, kp_error *err)
+static kp_status read_shards(const char *const *dirs, size_t n, shard_in **out, kp_error *err)
 {
 	*out = NULL;
 	if (n == 0)
@@ -366,7 +456,7 @@ static kp_status read_shards(const char *const *dirs, size_t n, bool whole, shar
 	kp_status st = KP_OK;
 	for (size_t i = 0; i < n && !st; i++) {
 		sh[i].dir = dirs[i];
-		st = read_shard(&sh[i], whole, err);
+		st = read_shard(&sh[i], err);
 	}
 	if (!st) {
 		qsort(sh, n, sizeof(*sh), cmp_index);
@@ -389,7 +479,7 @@ static void shards_free(shard_in *sh, size_t n)
 kp_status kp_recommend_merge_check(const char *const *dirs, size_t n, kp_error *err)
 {
 	shard_in *sh = NULL;
-	kp_status st = read_shards(dirs, n, false, &sh, err);
+	kp_status st = read_shards(dirs, n, &sh, err);
 	shards_free(sh, n);
 	return st;
 }
@@ -398,35 +488,42 @@ static kp_status merge_run(kp_run *run, kp_error *err)
 {
 	size_t n = run->nmerge_dirs;
 	shard_in *sh = NULL;
-	kp_status st = read_shards(run->merge_dirs, n, true, &sh, err);
-	json_object *doc = NULL;
+	kp_status st = read_shards(run->merge_dirs, n, &sh, err);
+	json_object *doc = NULL, *marks = NULL;
+	held_list l = {0};
 	if (!st)
-		st = merged_doc(run, sh, n, &doc, err);
+		st = merged_doc(run, sh, n, &l, &doc, &marks, err);
 	if (!st) {
 		json_object *m = kp_json_get(doc, "missing");
 		if ((json_object_is_type(m, json_type_array) && json_object_array_length(m)) ||
 		    json_object_get_int64(kp_json_get(doc, "inconsistencies_total")) > 0)
 			run->degraded = true;
-		json_object *plan = kp_plan_doc(doc);
-		json_object_object_add(plan, "scope", copy_of(kp_json_get(doc, "scope")));
+		merged_items items = {&l, marks};
+		kp_plan_key *keys = kp_xcalloc(l.n + 1, sizeof(*keys));
+		for (size_t i = 0; i < l.n; i++)
+			keys[i] = (kp_plan_key){l.v[i].id, l.v[i].savings, l.v[i].blocked, l.v[i].destructive,
+						l.v[i].approval_required};
 		char *fpath = kp_path_join(run->dir, "findings.json"), *ppath = kp_path_join(run->dir, "plan.json");
-		st = kp_json_write_file(fpath, doc, err);
+		/* plan.json first: the findings writer leaves doc's array member null */
+		st = kp_plan_write(ppath, doc, keys, l.n, kp_json_get(doc, "scope"), plan_full, &items, err);
+		kp_json_streamed arr = {"findings", l.n, gen_finding, &items};
 		if (!st)
-			st = kp_json_write_file(ppath, plan, err);
+			st = kp_json_write_streamed(fpath, doc, &arr, 1, err);
 		free(fpath), free(ppath);
-		json_object_put(plan);
+		free(keys);
 	}
 	if (!st) {
 		json_object *ev = json_object_new_object(), *list = json_object_new_array();
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(list, json_object_new_string(sh[i].dir));
 		json_object_object_add(ev, "shards", list);
-		json_object_object_add(ev, "findings", copy_of(kp_json_get(doc, "totals.findings")));
+		json_object_object_add(ev, "findings", json_object_new_int64((int64_t)l.n));
 		kp_audit_event(run->audit, "merge", ev);
-		kp_run_note(run, KP_NOTE_INFO, "merge: %zu shards, %lld findings", n,
-			    (long long)json_object_get_int64(kp_json_get(doc, "totals.findings")));
+		kp_run_note(run, KP_NOTE_INFO, "merge: %zu shards, %zu findings", n, l.n);
 	}
 	json_object_put(doc);
+	json_object_put(marks);
+	held_release(&l);
 	shards_free(sh, n);
 	return st;
 }
