@@ -25,7 +25,7 @@ DEPS_BUILD := build-essential pkg-config xxd libjson-c-dev libyaml-dev libxlsxwr
               libgit2-dev libmicrohttpd-dev libsqlite3-dev
 DEPS_TEST  := python3 python3-openpyxl python3-jsonschema python3-yaml libreoffice-calc-nogui chromium time \
               zsh bsdutils groff-base man-db openssl prometheus curl git openssh-client openssh-server \
-              procps
+              procps prometheus-pushgateway
 # kubectl for the fake API server's faithfulness test: Debian's kubernetes-client
 # unless a kubectl is already installed (another package owns /usr/bin/kubectl then)
 DEPS_KUBECTL := kubernetes-client
@@ -57,13 +57,18 @@ $(BUILD)/%.o: %.c $(wildcard pipeline/*.h stages/*/*.h stages/*/*/*.h)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
 # The default report template is compiled in, so a copied binary renders.
-$(BUILD)/gen/templates.c: templates/report.md.mustache templates/pr-body.md.mustache
+$(BUILD)/gen/templates.c: templates/report.md.mustache templates/pr-body.md.mustache \
+			  templates/notify-slack.json.mustache templates/notify-webhook.json.mustache
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from templates/report.md.mustache and pr-body.md.mustache by the Makefile */'; \
 	  echo 'static const unsigned char tmpl[] = {'; xxd -i < $<; echo ', 0x00 };'; \
 	  echo 'const char *kp_template_builtin(void) { return (const char *)tmpl; }'; \
 	  echo 'static const unsigned char pr_tmpl[] = {'; xxd -i < templates/pr-body.md.mustache; echo ', 0x00 };'; \
-	  echo 'const char *kp_template_pr_body(void) { return (const char *)pr_tmpl; }'; } > $@
+	  echo 'const char *kp_template_pr_body(void) { return (const char *)pr_tmpl; }'; \
+	  echo 'static const unsigned char slack_tmpl[] = {'; xxd -i < templates/notify-slack.json.mustache; echo ', 0x00 };'; \
+	  echo 'const char *kp_template_notify_slack(void) { return (const char *)slack_tmpl; }'; \
+	  echo 'static const unsigned char hook_tmpl[] = {'; xxd -i < templates/notify-webhook.json.mustache; echo ', 0x00 };'; \
+	  echo 'const char *kp_template_notify_webhook(void) { return (const char *)hook_tmpl; }'; } > $@
 
 $(BUILD)/gen/templates.o: $(BUILD)/gen/templates.c
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -c $< -o $@
@@ -143,6 +148,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/cli.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/scale.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/shard.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/focus.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/live.sh
 	bash tests/e2e/watchfake.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/prom.sh
@@ -152,6 +158,7 @@ e2e: $(KOPILOT) $(MANPAGE)
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/mcp.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/serve.sh
 	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/operator.sh
+	KOPILOT=$(abspath $(KOPILOT)) bash tests/e2e/notify.sh
 
 # forges.sh: the GitHub and GitLab fakes proven with the official npm clients
 # (npm ci into tests/clients/node_modules the first time; no build needed)
@@ -208,6 +215,8 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/operator.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/corpus.sh
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/shard.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/focus.sh
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) KOPILOT=$(abspath build-asan/kopilot) bash tests/e2e/notify.sh
 
 # Fault injection (pipeline/fault.h): a build where KOPILOT_FAULT=alloc:N or
 # io:N fails the Nth allocation or file operation; faults.sh walks N over a

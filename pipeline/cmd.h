@@ -68,6 +68,7 @@ typedef struct kp_opts {
 	const char *config_path;   /* --config FILE */
 	const char *now_str;       /* --now RFC3339 */
 	const char *template_path; /* --template FILE */
+	const char *focus_path;    /* --focus FILE: --set prices.focus_file=FILE */
 	const char *cluster_name;  /* --cluster-name NAME */
 	const char *kubeconfig, *context; /* live collection: --kubeconfig, -c/--context */
 	const char *prometheus_url;       /* --prometheus-url URL: prometheus.url */

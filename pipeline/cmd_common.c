@@ -28,6 +28,7 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--config")) return &o->config_path;
 	if (!strcmp(name, "--now")) return &o->now_str;
 	if (!strcmp(name, "--template")) return &o->template_path;
+	if (!strcmp(name, "--focus")) return &o->focus_path;
 	if (!strcmp(name, "--cluster-name")) return &o->cluster_name;
 	if (!strcmp(name, "--kubeconfig")) return &o->kubeconfig;
 	if (!strcmp(name, "--context")) return &o->context;
@@ -281,6 +282,7 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 	/* Dedicated flags are --set shorthands, so `config show` reports them as flags. */
 	const char *shorthand[][3] = {{"report.template", o->template_path, "--template"},
 				      {"cluster.name", o->cluster_name, "--cluster-name"},
+				      {"prices.focus_file", o->focus_path, "--focus"},
 				      {"prometheus.url", o->prometheus_url, "--prometheus-url"},
 				      {"prometheus.window", o->window, "--window"},
 				      {"pr.repo", o->repo, "--repo"},

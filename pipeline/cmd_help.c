@@ -74,6 +74,9 @@ static const struct help {
 	 "  --now RFC3339         fix \"now\" for ages and windows, for reproducible runs\n"
 	 "  --template FILE       Markdown report template (mustache subset, see templates/README.md)\n"
 	 "  --cluster-name NAME   name shown in reports (default: the snapshot directory's name)\n"
+	 "  --focus FILE          a FOCUS cost export (CSV) of this account: findings are priced at the\n"
+	 "                        effective rates it shows per instance type and StorageClass\n"
+	 "                        (prices.focus_file; see README \"Prices from your bill (FOCUS)\")\n"
 	 "  --no-color            no colour in the summary; colour is used only when stdout is a\n"
 	 "                        terminal, and never when NO_COLOR is set or TERM=dumb\n"
 	 "  --quiet               no progress on stderr (warnings and errors stay), no summary on stdout;\n"
@@ -89,7 +92,18 @@ static const struct help {
 	 "  --base BRANCH         the branch the pull requests go into (pr.base, default main)\n"
 	 "  --forge github|gitlab where the pull requests go (pr.forge, default github)\n"
 	 "  --dry-run             write RUN/pr/GROUP.patch and RUN/pr/GROUP.md, push nothing (the default\n"
-	 "                        without a token)\n"},
+	 "                        without a token)\n"
+	 "\n"
+	 "When it ends, failed or not, the run's metrics go to a Prometheus\n"
+	 "Pushgateway (PUSHGATEWAY_URL: POST to job=\"kopilot\", cluster=NAME; a\n"
+	 "failed run leaves kopilot_last_success_timestamp_seconds as it was) and\n"
+	 "to METRICS_TEXTFILE_DIR/kopilot.prom for the node exporter;\n"
+	 "METRICS_ENABLED=false turns both off. A finished run (exit 0 or 3) posts\n"
+	 "its summary to SLACK_WEBHOOK_URL (a Slack incoming webhook, Block Kit)\n"
+	 "and NOTIFY_WEBHOOK_URL (a JSON document), linking REPORT_URL/RUN/report.html\n"
+	 "(templates: notify.slack_template, notify.webhook_template). Neither\n"
+	 "changes the exit code: a failure is a warning on stderr, recorded in\n"
+	 "run.json and audit.jsonl.\n"},
 	{"collect",
 	 "usage: kopilot collect [--snapshot DIR | --kubeconfig FILE [-c/--context NAME]] --out RUN\n"
 	 "                       [--prometheus-url URL] [--window DURATION] [--now RFC3339]\n"
@@ -153,13 +167,19 @@ static const struct help {
 	{"recommend",
 	 "usage: kopilot recommend RUN [--config FILE] [--set KEY=VALUE] [--previous RUN_DIR | --state-dir DIR]\n"
 	 "                             [--now RFC3339] [--cluster-name NAME] [--template FILE] [--quiet]\n"
+	 "                             [--focus FILE]\n"
 	 "\n"
 	 "Prices RUN/analysis.json, decides risk, actions and approval, and writes\n"
 	 "RUN/findings.json (contract kopilot.findings/v1) and RUN/plan.json.\n"
 	 "--previous RUN_DIR compares with that run (new, persisting, resolved\n"
 	 "findings); --state-dir DIR compares with the most recent run in DIR\n"
 	 "other than RUN. The reports and run.json, built from the old findings,\n"
-	 "are removed: run `kopilot render RUN` next.\n"},
+	 "are removed: run `kopilot render RUN` next.\n"
+	 "--focus FILE (prices.focus_file) prices findings at the effective rates\n"
+	 "of a FOCUS cost export: per instance type and StorageClass, matched by\n"
+	 "node spec.providerID and volume handle; configured prices.node_types and\n"
+	 "prices.storage_classes still win. A malformed export exits 2 naming the\n"
+	 "file, line and column.\n"},
 	{"render",
 	 "usage: kopilot render RUN [--template FILE] [--config FILE] [--set KEY=VALUE] [--now RFC3339]\n"
 	 "                          [--cluster-name NAME] [--quiet]\n"
@@ -207,12 +227,14 @@ static const struct help {
 	 "request closed without merging stays closed.\n"},
 	{"config",
 	 "usage: kopilot config show [--config FILE] [--set KEY=VALUE] [--template FILE] [--cluster-name NAME]\n"
+	 "                           [--focus FILE]\n"
 	 "\n"
 	 "Prints the effective configuration, one key per line, with where each\n"
 	 "value came from (default, file, env, flag). Secrets are masked.\n"
 	 "Precedence: defaults < --config file < environment < --set.\n"
 	 "--template FILE and --cluster-name NAME are --set report.template=FILE\n"
-	 "and --set cluster.name=NAME, on every command.\n"},
+	 "and --set cluster.name=NAME, on every command; --focus FILE is --set\n"
+	 "prices.focus_file=FILE.\n"},
 	{"ask",
 	 "usage: kopilot ask \"QUESTION\" [--run RUN | --snapshot DIR | --kubeconfig FILE [-c/--context NAME]] [--out RUN]\n"
 	 "                   [--prometheus-url URL] [--window 14d] [-n/--namespace NS]... [--reflect] [--skill NAME]\n"

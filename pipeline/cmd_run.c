@@ -22,11 +22,13 @@
 #include "pipeline/findings_json.h"
 #include "pipeline/log.h"
 #include "pipeline/money.h"
+#include "pipeline/runmetrics.h"
 #include "pipeline/urlmask.h"
 #include "stages/analyze/analyze.h"
 #include "stages/collect/collect.h"
 #include "stages/recommend/history.h"
 #include "stages/recommend/recommend.h"
+#include "stages/render/notify.h"
 #include "stages/render/render.h"
 #include "pipeline/listscan.h"
 
@@ -59,15 +61,20 @@ typedef struct {
 	json_object *doc;   /* the header; "findings": the first KP_SUMMARY_TOP */
 	size_t n;           /* every element of "findings" */
 	kp_savings_split sp;
+	/* {category: {"findings": n, "monthly_savings": x, "namespaces": {ns: x}}}
+	 * over every finding: run metrics and notifications */
+	json_object *by_cat;
 } run_summary;
 
 #define KP_SUMMARY_TOP 10
 
 static const kp_keep k_sum_resource[] = {{"kind", NULL}, {"name", NULL}, {"namespace", NULL}, {NULL, NULL}};
 static const kp_keep k_sum_action[] = {{"blocked", NULL}, {"approval_required", NULL}, {NULL, NULL}};
+static const kp_keep k_sum_evidence[] = {{"summary", NULL}, {NULL, NULL}};
 static const kp_keep k_summary[] = {{"category", NULL},	  {"risk", NULL},	   {"container", NULL},
 				    {"monthly_savings", NULL}, {"monthly_cost", NULL},   {"resource", k_sum_resource},
-				    {"action", k_sum_action},  {NULL, NULL}};
+				    {"action", k_sum_action},  {"id", NULL},		   {"evidence", k_sum_evidence},
+				    {NULL, NULL}};
 
 static kp_status summary_item(void *ud, json_object *item, size_t index, kp_error *err)
 {
@@ -75,6 +82,22 @@ static kp_status summary_item(void *ud, json_object *item, size_t index, kp_erro
 	run_summary *r = ud;
 	r->n++;
 	kp_savings_split_add(&r->sp, item);
+	const char *cat = kp_json_str(item, "category"), *ns = kp_json_str(item, "resource.namespace");
+	double save = json_object_get_double(kp_json_get(item, "monthly_savings"));
+	json_object *c = json_object_object_get(r->by_cat, cat ? cat : "");
+	if (!c) {
+		c = json_object_new_object();
+		json_object_object_add(c, "findings", json_object_new_int64(0));
+		json_object_object_add(c, "monthly_savings", json_object_new_double(0));
+		json_object_object_add(c, "namespaces", json_object_new_object());
+		json_object_object_add(r->by_cat, cat ? cat : "", c);
+	}
+	json_object_object_add(c, "findings", json_object_new_int64(json_object_get_int64(kp_json_get(c, "findings")) + 1));
+	json_object_object_add(c, "monthly_savings",
+			       json_object_new_double(json_object_get_double(kp_json_get(c, "monthly_savings")) + save));
+	json_object *nss = json_object_object_get(c, "namespaces");
+	const char *nk = ns ? ns : KP_CLUSTER_SCOPED_LABEL;
+	json_object_object_add(nss, nk, json_object_new_double(json_object_get_double(json_object_object_get(nss, nk)) + save));
 	json_object *first = kp_json_get(r->doc, "findings");
 	if (json_object_array_length(first) < KP_SUMMARY_TOP)
 		json_object_array_add(first, json_object_get(item));
@@ -84,6 +107,7 @@ static kp_status summary_item(void *ud, json_object *item, size_t index, kp_erro
 static kp_status read_summary(const char *path, run_summary *r, kp_error *err)
 {
 	memset(r, 0, sizeof(*r));
+	r->by_cat = json_object_new_object();
 	r->doc = json_object_new_object();
 	json_object_object_add(r->doc, "findings", json_object_new_array());
 	json_object *skel = NULL;
@@ -213,8 +237,9 @@ static kp_status summary(void *arg, kp_error *err)
 
 static bool mentions_secret(const char *s, size_t n)
 {
-	static const char *const words[] = {"key", "token", "secret", "password"};
-	for (size_t w = 0; w < 4; w++) {
+	/* a webhook URL carries its token (Slack's incoming webhooks) */
+	static const char *const words[] = {"key", "token", "secret", "password", "webhook"};
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
 		size_t wl = strlen(words[w]);
 		for (size_t i = 0; i + wl <= n; i++)
 			if (strncasecmp(s + i, words[w], wl) == 0)
@@ -248,11 +273,173 @@ static json_object *masked_args(int argc, char **argv)
 	return a;
 }
 
+/* ---- run metrics and notifications (runmetrics.h, notify.h) ----
+ * Both come after the run's own work and can never fail it: a failure is
+ * a warning on stderr, recorded in run.json and audit.jsonl, and the exit
+ * code stays what it was. */
+
+/* The cluster's name for the Pushgateway group: findings.json's when the
+ * run got that far; else what collect would call it (cluster.name, or the
+ * snapshot directory's name), so a failed run lands in the same group. */
+static void metrics_cluster(const kp_opts *o, const run_summary *rs, char *buf, size_t n)
+{
+	const char *name = rs && rs->doc ? kp_json_str(rs->doc, "cluster.name") : NULL;
+	if (!name)
+		name = o->cfg.collect.cluster_name;
+	if (name) {
+		snprintf(buf, n, "%s", name);
+		return;
+	}
+	if (!o->snapshot) {
+		snprintf(buf, n, "unknown");
+		return;
+	}
+	snprintf(buf, n, "%s", o->snapshot);
+	size_t len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	const char *slash = strrchr(buf, '/');
+	if (slash)
+		memmove(buf, slash + 1, strlen(slash + 1) + 1);
+}
+
+static json_object *metrics_facts(const kp_run *run, const run_summary *rs, json_object *timings, double seconds,
+				  int rc, const char *cluster)
+{
+	json_object *f = json_object_new_object();
+	bool completed = rs && rs->doc && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED);
+	json_object_object_add(f, "cluster", json_object_new_string(cluster));
+	json_object_object_add(f, "exit_code", json_object_new_int(rc));
+	json_object_object_add(f, "completed", json_object_new_boolean(completed));
+	json_object_object_add(f, "finished", json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(f, "run_seconds", json_object_new_double(seconds));
+	json_object_object_add(f, "stage_seconds", timings ? json_object_get(timings) : json_object_new_object());
+	if (!completed)
+		return f;
+	json_object *counts = json_object_new_object(), *savings = json_object_new_object();
+	json_object_object_foreach(rs->by_cat, cat, c)
+	{
+		json_object_object_add(counts, cat, json_object_get(kp_json_get(c, "findings")));
+		json_object_object_add(savings, cat, json_object_get(kp_json_get(c, "namespaces")));
+	}
+	json_object_object_add(f, "findings", counts);
+	json_object_object_add(f, "savings", savings);
+	json_object_object_add(f, "actionable_monthly_savings",
+			       json_object_get(kp_json_get(rs->doc, "totals.actionable_monthly_savings")));
+	json_object *missing = kp_json_get(rs->doc, "missing");
+	json_object_object_add(f, "missing_inputs",
+			       json_object_new_int64(json_object_is_type(missing, json_type_array)
+							     ? (int64_t)json_object_array_length(missing)
+							     : 0));
+	if (run->llm_label[0]) {
+		/* "openai/gpt-4o-mini": the provider is what comes before the model */
+		char prov[128];
+		snprintf(prov, sizeof(prov), "%s", run->llm_label);
+		char *slash = strchr(prov, '/');
+		if (slash)
+			*slash = '\0';
+		json_object *io = json_object_new_object(), *t = json_object_new_object();
+		json_object_object_add(io, "in", json_object_new_int64(run->llm_in_tokens));
+		json_object_object_add(io, "out", json_object_new_int64(run->llm_out_tokens));
+		json_object_object_add(t, prov, io);
+		json_object_object_add(f, "llm_tokens", t);
+	}
+	return f;
+}
+
+/* Pushes and writes the run's metrics as configured (metrics.enabled,
+ * metrics.pushgateway_url, metrics.textfile_dir); the outcome for run.json
+ * and audit.jsonl, NULL when there is nothing to do. */
+static json_object *export_metrics(kp_opts *o, json_object *facts, const char *cluster)
+{
+	const kp_config *cfg = &o->cfg;
+	if (!cfg->serve.metrics_enabled || (!cfg->run_metrics.pushgateway_url && !cfg->run_metrics.textfile_dir))
+		return NULL;
+	json_object *out = json_object_new_object();
+	if (cfg->run_metrics.pushgateway_url) {
+		kp_error err = {0};
+		kp_http_result res = {0};
+		char *text = kp_runmetrics_text(facts, cfg->run_metrics.max_savings_series, false);
+		kp_status s = kp_runmetrics_push(cfg, cluster, text, &res, &err);
+		json_object *p = json_object_new_object();
+		char *url = kp_mask_url_credentials(cfg->run_metrics.pushgateway_url);
+		json_object_object_add(p, "url", json_object_new_string(url));
+		free(url);
+		json_object_object_add(p, "pushed", json_object_new_boolean(!s));
+		json_object_object_add(p, "attempts", json_object_new_int(res.attempts));
+		json_object_object_add(p, "status", res.status ? json_object_new_int((int)res.status) : NULL);
+		json_object_object_add(p, "error", s ? json_object_new_string(err.msg) : NULL);
+		json_object_object_add(out, "pushgateway", p);
+		if (s)
+			kp_log(KP_LOG_WARN, "run: run metrics not pushed (the run's result is unchanged): %s", err.msg);
+		kp_http_result_release(&res);
+		free(text);
+	}
+	if (cfg->run_metrics.textfile_dir) {
+		kp_error err = {0};
+		char *text = kp_runmetrics_text(facts, cfg->run_metrics.max_savings_series, true);
+		kp_status s = kp_runmetrics_write_textfile(cfg->run_metrics.textfile_dir, text,
+							   !json_object_get_boolean(kp_json_get(facts, "completed")), &err);
+		char *path = kp_path_join(cfg->run_metrics.textfile_dir, "kopilot.prom");
+		json_object *t = json_object_new_object();
+		json_object_object_add(t, "path", json_object_new_string(path));
+		json_object_object_add(t, "written", json_object_new_boolean(!s));
+		json_object_object_add(t, "error", s ? json_object_new_string(err.msg) : NULL);
+		json_object_object_add(out, "textfile", t);
+		if (s)
+			kp_log(KP_LOG_WARN, "run: run metrics not written (the run's result is unchanged): %s", err.msg);
+		free(path);
+		free(text);
+	}
+	kp_audit_event(&o->audit, "run.metrics", json_object_get(out));
+	return out;
+}
+
+/* Sends the Slack and webhook notifications as configured; their outcomes
+ * for run.json and audit.jsonl, NULL when none is configured. */
+static json_object *notify(kp_opts *o, const kp_run *run, const run_summary *rs, int rc)
+{
+	const kp_config *cfg = &o->cfg;
+	if (!cfg->notify.slack_webhook_url && !cfg->notify.webhook_url)
+		return NULL;
+	char id[256];
+	snprintf(id, sizeof(id), "%s", o->out);
+	size_t len = strlen(id);
+	while (len > 1 && id[len - 1] == '/')
+		id[--len] = '\0';
+	const char *slash = strrchr(id, '/');
+	kp_notify_run info = {run->dir, slash ? slash + 1 : id, rc, rc == KP_EXIT_DEGRADED ? "degraded" : "ok"};
+	json_object *by_cat = json_object_new_object();
+	json_object_object_foreach(rs->by_cat, cat, c)
+	{
+		json_object *e = json_object_new_object();
+		json_object_object_add(e, "findings", json_object_get(kp_json_get(c, "findings")));
+		json_object_object_add(e, "monthly_savings", json_object_get(kp_json_get(c, "monthly_savings")));
+		json_object_object_add(by_cat, cat, e);
+	}
+	json_object *ctx = kp_notify_context(rs->doc, by_cat, cfg, &info);
+	json_object *outcomes = json_object_new_array();
+	kp_notify_all(cfg, ctx, outcomes);
+	for (size_t i = 0; i < json_object_array_length(outcomes); i++) {
+		json_object *e = json_object_array_get_idx(outcomes, i);
+		if (!json_object_get_boolean(kp_json_get(e, "sent")))
+			kp_log(KP_LOG_WARN, "run: %s notification not sent (the run's result is unchanged): %s",
+			       kp_json_str(e, "target"), kp_json_str(e, "error"));
+	}
+	json_object *ev = json_object_new_object();
+	json_object_object_add(ev, "notifications", json_object_get(outcomes));
+	kp_audit_event(&o->audit, "run.notify", ev);
+	json_object_put(ctx);
+	json_object_put(by_cat);
+	return outcomes;
+}
+
 /* run.json: what ran, how long, how big, how it ended. No secrets: the
  * configuration is masked and arguments with secrets are too. fd is the
  * run's findings.json when it was written. */
 static json_object *run_json(const kp_opts *o, int argc, char **argv, const char *started, json_object *timings,
-			     json_object *background, const run_summary *rs, int rc)
+			     json_object *background, const run_summary *rs, int rc, json_object *metrics,
+			     json_object *notifications)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
@@ -288,6 +475,11 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
 	}
 	static const char *const status_names[] = {[0] = "ok", [2] = "usage-error", [3] = "degraded", [4] = "failed"};
+	/* what was exported and sent, and how it went (absent: not configured) */
+	if (metrics)
+		json_object_object_add(r, "metrics", json_object_get(metrics));
+	if (notifications)
+		json_object_object_add(r, "notifications", json_object_get(notifications));
 	json_object_object_add(r, "exit_code", json_object_new_int(rc));
 	json_object_object_add(r, "exit_status", json_object_new_string(rc <= 4 && status_names[rc] ? status_names[rc] : "failed"));
 	return r;
@@ -351,6 +543,8 @@ int cmd_run(int argc, char **argv)
 	if (private_out)
 		o.out = private_out;
 	int64_t t_start = (int64_t)time(NULL);
+	double t_begin = kp_monotonic_seconds();
+	char cluster[256];
 	char started[32];
 	kp_time_format(t_start, started);
 	char *out_owned = NULL;
@@ -375,6 +569,12 @@ int cmd_run(int argc, char **argv)
 		rc = kp_cmd_stage_run("run", &o, KP_RUNDIR_FRESH, NULL);
 	if (rc != KP_EXIT_OK) {
 		rc = kp_cmd_end_run("run", &o, rc);
+		/* a failed run's metrics: its exit code, and nothing that would
+		 * replace the last good run's figures */
+		metrics_cluster(&o, NULL, cluster, sizeof(cluster));
+		json_object *facts = metrics_facts(&run, NULL, NULL, kp_monotonic_seconds() - t_begin, rc, cluster);
+		json_object_put(export_metrics(&o, facts, cluster));
+		json_object_put(facts);
 		kp_run_release(&run);
 		kp_opts_release(&o);
 		free(out_owned);
@@ -432,8 +632,17 @@ int cmd_run(int argc, char **argv)
 		}
 		free(fpath);
 	}
+	json_object *metrics = NULL, *notifications = NULL;
+	bool exported = false;
 	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED) {
-		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, rc);
+		/* before run.json, which records how they went */
+		metrics_cluster(&o, &rs, cluster, sizeof(cluster));
+		json_object *facts = metrics_facts(&run, &rs, timings, kp_monotonic_seconds() - t_begin, rc, cluster);
+		metrics = export_metrics(&o, facts, cluster);
+		json_object_put(facts);
+		notifications = notify(&o, &run, &rs, rc);
+		exported = true;
+		json_object *r = run_json(&o, argc, argv, started, timings, background, &rs, rc, metrics, notifications);
 		char *rpath = kp_path_join(run.dir, "run.json");
 		if (kp_json_write_file(rpath, r, &err)) {
 			kp_cmd_error("run", &o, "%s", err.msg);
@@ -442,9 +651,20 @@ int cmd_run(int argc, char **argv)
 		free(rpath);
 		json_object_put(r);
 	}
-	json_object_put(timings);
 	json_object_put(background);
+	json_object_put(metrics);
+	json_object_put(notifications);
 	rc = kp_cmd_end_run("run", &o, rc);
+	/* a stage failed: the failed run's metrics, as above; or the run
+	 * failed after they were exported (run.json or the switch could not be
+	 * written): its exit code is corrected */
+	if (!exported || (rc != KP_EXIT_OK && rc != KP_EXIT_DEGRADED)) {
+		metrics_cluster(&o, exported ? &rs : NULL, cluster, sizeof(cluster));
+		json_object *facts = metrics_facts(&run, NULL, timings, kp_monotonic_seconds() - t_begin, rc, cluster);
+		json_object_put(export_metrics(&o, facts, cluster));
+		json_object_put(facts);
+	}
+	json_object_put(timings);
 	if (o.output != KP_OUTPUT_TABLE && fd && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
 		rc = kp_cmd_worse(rc, kp_cmd_print_output("run", &o, o.out, fd)); /* --quiet or not: it is the product */
 	else if (!o.quiet && have && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED)) {
@@ -457,6 +677,7 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object_put(fd);
 	json_object_put(rs.doc);
+	json_object_put(rs.by_cat);
 	kp_run_release(&run);
 	bool closed = o.stdout_closed;
 	kp_opts_release(&o);

@@ -23,6 +23,7 @@ const kp_flag kp_flags[] = {
 	{"--now", 0, "RFC3339", KP_VALUE_TEXT, NULL, "fix the current time, for reproducible runs"},
 	{"--template", 0, "FILE", KP_VALUE_FILE, NULL, "Markdown report template"},
 	{"--cluster-name", 0, "NAME", KP_VALUE_TEXT, NULL, "cluster name shown in reports"},
+	{"--focus", 0, "FILE", KP_VALUE_FILE, NULL, "FOCUS cost export (CSV), effective prices from the bill"},
 	{"--namespace", 'n', "NS", KP_VALUE_TEXT, NULL, "report only this namespace (repeatable)"},
 	{"--all-namespaces", 'A', NULL, KP_VALUE_NONE, NULL, "report every namespace (the default)"},
 	{"--exclude-namespace", 0, "NS", KP_VALUE_TEXT, NULL, "leave this namespace out (repeatable)"},
@@ -62,7 +63,7 @@ const kp_flag *kp_flag_find(const char *name)
 static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "--previous", "--namespace",
 					"--all-namespaces", "--exclude-namespace", "--selector", "--shard", "--output",
 					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
-					"--quiet", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
+					"--quiet", "--focus", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
 					"--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
 static const char *const collect_flags[] = {"--snapshot", "--out", "--config", "--set", "--cluster-name", "--quiet",
 					    "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
@@ -71,12 +72,12 @@ static const char *const analyze_flags[] = {"--namespace", "--all-namespaces", "
 					    "--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					    NULL};
 static const char *const recommend_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name",
-					      "--quiet", "--previous", "--state-dir", NULL};
+					      "--quiet", "--previous", "--state-dir", "--focus", NULL};
 static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					   "--pr", "--repo", "--base", "--forge", "--dry-run", NULL};
 static const char *const merge_flags[] = {"--out", "--state-dir", "--previous", "--config", "--set", "--template",
 					  "--quiet", NULL};
-static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", NULL};
+static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", "--focus", NULL};
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};
 static const char *const config_words[] = {"show", NULL};

@@ -160,6 +160,12 @@ static bool v_retries(const cfg_value *v, char *why, size_t n)
 	return v->i >= 0 && v->i <= 10;
 }
 
+static bool v_retries_attempts(const cfg_value *v, char *why, size_t n)
+{
+	(void)why, (void)n;
+	return v->i >= 1 && v->i <= 10;
+}
+
 static bool v_num_ctx(const cfg_value *v, char *why, size_t n)
 {
 	(void)why, (void)n;
@@ -543,6 +549,8 @@ static const cfg_key config_keys[] = {
 	 "a 3-letter uppercase currency code such as USD", 0, NULL},
 	/* OpenCost custom pricing file: loaded when set, see apply_custom_pricing() */
 	{"prices.custom_pricing_file", NULL, T_STRING, OFF(prices.custom_pricing_file), false, NULL, "a file path", 0, NULL},
+	/* a FOCUS billing export: read by the recommend stage (pipeline/focus.h) */
+	{"prices.focus_file", NULL, T_STRING, OFF(prices.focus_file), false, NULL, "a file path", 0, NULL},
 	/* rightsizing */
 	{"rightsizing.cpu_percentile", NULL, T_INT, OFF(rules.rightsizing.cpu_percentile), false, v_percentile,
 	 "one of 50, 95, 99, 100", 0, NULL},
@@ -695,6 +703,32 @@ static const cfg_key config_keys[] = {
 	{"metrics.enabled", "METRICS_ENABLED", T_BOOL, OFF(serve.metrics_enabled), false, NULL, "true or false", 0, NULL},
 	{"metrics.port", "METRICS_PORT", T_INT, OFF(serve.metrics_port), false, v_port, "an integer between 1 and 65535",
 	 0, NULL},
+	{"metrics.pushgateway_url", "PUSHGATEWAY_URL", T_STRING, OFF(run_metrics.pushgateway_url), false, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"metrics.pushgateway_username", NULL, T_STRING, OFF(run_metrics.pushgateway_username), false, NULL,
+	 "a user name", 0, NULL},
+	{"metrics.pushgateway_password", "PUSHGATEWAY_PASSWORD", T_STRING, OFF(run_metrics.pushgateway_password), true,
+	 NULL, "a password", 0, NULL},
+	{"metrics.pushgateway_token", "PUSHGATEWAY_TOKEN", T_STRING, OFF(run_metrics.pushgateway_token), true, NULL,
+	 "a bearer token", 0, NULL},
+	{"metrics.textfile_dir", "METRICS_TEXTFILE_DIR", T_STRING, OFF(run_metrics.textfile_dir), false, NULL,
+	 "a directory", 0, NULL},
+	{"metrics.max_savings_series", NULL, T_INT, OFF(run_metrics.max_savings_series), false, v_count,
+	 "an integer between 1 and 100000", 0, NULL},
+	{"metrics.timeout_seconds", NULL, T_INT, OFF(run_metrics.timeout_seconds), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
+	{"notify.slack_webhook_url", "SLACK_WEBHOOK_URL", T_STRING, OFF(notify.slack_webhook_url), true, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"notify.webhook_url", "NOTIFY_WEBHOOK_URL", T_STRING, OFF(notify.webhook_url), true, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"notify.slack_template", NULL, T_STRING, OFF(notify.slack_template), false, NULL, "a file path", 0, NULL},
+	{"notify.webhook_template", NULL, T_STRING, OFF(notify.webhook_template), false, NULL, "a file path", 0, NULL},
+	{"notify.report_url", "REPORT_URL", T_STRING, OFF(notify.report_url), false, v_optional_url,
+	 "an http:// or https:// URL", 0, NULL},
+	{"notify.timeout_seconds", NULL, T_INT, OFF(notify.timeout_seconds), false, v_tasks,
+	 "an integer between 1 and 1000", 0, NULL},
+	{"notify.max_attempts", NULL, T_INT, OFF(notify.max_attempts), false, v_retries_attempts,
+	 "an integer between 1 and 10", 0, NULL},
 	/* report and cluster */
 	{"report.template", NULL, T_STRING, OFF(render.report_template), false, NULL, "a file path", 0, NULL},
 	{"report.detail_findings", NULL, T_INT, OFF(render.detail_findings), false, v_nonneg_int, "an integer >= 0", 0,
@@ -906,6 +940,10 @@ void kp_config_init(kp_config *c)
 	c->log.format = kp_xstrdup("console");
 	c->serve.metrics_enabled = true;
 	c->serve.metrics_port = 9090;
+	c->run_metrics.max_savings_series = 1000;
+	c->run_metrics.timeout_seconds = 10;
+	c->notify.timeout_seconds = 10;
+	c->notify.max_attempts = 4;
 	c->serve.port = 8080;
 	c->serve.address = kp_xstrdup("0.0.0.0");
 	c->serve.max_body_bytes = 1 << 20;
@@ -1126,7 +1164,9 @@ static void commit(kp_config *c, size_t idx, cfg_value *v, kp_config_source src,
 	free(c->source_detail[idx]);
 	c->source_detail[idx] = detail ? kp_xstrdup(detail) : NULL;
 	/* "default" becomes "config"; a custom pricing file's source stays */
-	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(c->prices.source, "default") == 0) {
+	/* naming a FOCUS export sets no price: its rates carry their own source */
+	if (src != KP_SRC_DEFAULT && strncmp(k->key, "prices.", 7) == 0 && strcmp(k->key, "prices.focus_file") != 0 &&
+	    strcmp(c->prices.source, "default") == 0) {
 		free(c->prices.source);
 		c->prices.source = kp_xstrdup("config");
 	}

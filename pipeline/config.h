@@ -55,6 +55,11 @@ typedef struct kp_prices_config {
 	size_t nnode_types;
 	kp_storage_class_price *storage_classes; /* prices.storage_classes (YAML only) */
 	size_t nstorage_classes;
+	char *focus_file;            /* prices.focus_file: a FOCUS cost export (CSV), NULL = none */
+	/* The rates derived from focus_file for this run (pipeline/focus.h):
+	 * not configuration but the recommend stage's, set on its copy of the
+	 * configuration and owned by it; NULL otherwise. */
+	const struct kp_focus_rates *focus;
 } kp_prices_config;
 
 /* The rule families' thresholds (stages/analyze/rules/). */
@@ -220,7 +225,7 @@ typedef struct kp_config {
 		int row_findings;      /* report.row_findings 2000: the next ones, one table row each; the rest grouped */
 	} render;
 	struct {
-		bool metrics_enabled;  /* METRICS_ENABLED true */
+		bool metrics_enabled;  /* METRICS_ENABLED true: serve's /metrics and run metrics */
 		int metrics_port;      /* METRICS_PORT 9090 (1..65535) */
 		int port;              /* serve.port 8080 / --port */
 		char *address;         /* serve.address "0.0.0.0" */
@@ -248,6 +253,28 @@ typedef struct kp_config {
 		char *bot_token;      /* SLACK_BOT_TOKEN, secret (xoxb-...): chat.postMessage for the replies */
 		char *api_url;        /* slack.api_url "https://slack.com/api" */
 	} slack;
+	/* metrics.* beyond serve's /metrics: the metrics of each `kopilot run`
+	 * (pipeline/runmetrics.h), pushed to a Pushgateway and/or written as a
+	 * node-exporter textfile; metrics.enabled false turns both off */
+	struct {
+		char *pushgateway_url;      /* PUSHGATEWAY_URL: NULL = no push */
+		char *pushgateway_username; /* metrics.pushgateway_username: basic auth */
+		char *pushgateway_password; /* PUSHGATEWAY_PASSWORD, secret */
+		char *pushgateway_token;    /* PUSHGATEWAY_TOKEN, secret: bearer token */
+		char *textfile_dir;         /* METRICS_TEXTFILE_DIR: DIR/kopilot.prom, NULL = none */
+		int max_savings_series;     /* metrics.max_savings_series 1000: {category,namespace} pairs kept */
+		int timeout_seconds;        /* metrics.timeout_seconds 10: one push attempt */
+	} run_metrics;
+	/* notify.*: the message at the end of `kopilot run` (stages/render/notify.h) */
+	struct {
+		char *slack_webhook_url; /* SLACK_WEBHOOK_URL, secret: a Slack incoming webhook */
+		char *webhook_url;       /* NOTIFY_WEBHOOK_URL, secret: any endpoint taking JSON */
+		char *slack_template;    /* notify.slack_template: NULL = built-in */
+		char *webhook_template;  /* notify.webhook_template: NULL = built-in */
+		char *report_url;        /* REPORT_URL: where RUN's files are served, NULL = no links */
+		int timeout_seconds;     /* notify.timeout_seconds 10: one attempt */
+		int max_attempts;        /* notify.max_attempts 4: 429 and 5xx are tried again */
+	} notify;
 	struct {
 		char *format;          /* LOG_FORMAT json|console, default "console" for a CLI */
 	} log;

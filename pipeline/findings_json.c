@@ -136,6 +136,8 @@ json_object *kp_rates_to_json(const kp_rates *r)
 	if (r->storage_specific)
 		json_object_object_add(p, "storage_gib_month", kp_json_new_number(r->storage_gib_month));
 	json_object_object_add(p, "basis", json_object_new_string(r->basis ? r->basis : "specific prices"));
+	if (r->source) /* additive: where the rates came from */
+		json_object_object_add(p, "source", json_object_new_string(r->source));
 	if (r->nitems) {
 		json_object *items = json_object_new_array();
 		for (size_t i = 0; i < r->nitems; i++) {
@@ -143,6 +145,8 @@ json_object *kp_rates_to_json(const kp_rates *r)
 			json_object *j = json_object_new_object();
 			json_object_object_add(j, "type", json_object_new_string(it->storage ? "storage_class" : "node_type"));
 			json_object_object_add(j, "name", json_object_new_string(it->name));
+			if (it->source)
+				json_object_object_add(j, "source", json_object_new_string(it->source));
 			if (it->storage) {
 				json_object_object_add(j, "storage_gib_month", kp_json_new_number(it->storage_gib_month));
 			} else {
@@ -538,8 +542,9 @@ static kp_status rd_price(rd_t *r, json_object *o, kp_rates *p)
 	p->cpu_core_hour = rd_num(o, "cpu_core_hour", 0);
 	p->memory_gib_hour = rd_num(o, "memory_gib_hour", 0);
 	p->storage_gib_month = rd_num(o, "storage_gib_month", 0);
-	const char *basis = kp_json_str(o, "basis");
+	const char *basis = kp_json_str(o, "basis"), *source = kp_json_str(o, "source");
 	p->basis = basis ? kp_xstrdup(basis) : NULL;
+	p->source = source ? kp_xstrdup(source) : NULL;
 	json_object *items = kp_json_get(o, "items");
 	size_t n = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
 	p->items = n ? kp_xcalloc(n, sizeof(*p->items)) : NULL;
@@ -555,6 +560,8 @@ static kp_status rd_price(rd_t *r, json_object *o, kp_rates *p)
 		it->memory_gib_hour = rd_num(j, "memory_gib_hour", 0);
 		it->pods = (int64_t)rd_num(j, "pods", 0);
 		it->storage_gib_month = rd_num(j, "storage_gib_month", 0);
+		const char *src = kp_json_str(j, "source");
+		it->source = src ? kp_xstrdup(src) : NULL;
 	}
 	return KP_OK;
 }

@@ -379,9 +379,13 @@ void kp_pricing_inputs_release(kp_pricing_inputs *p)
 
 void kp_rates_release(kp_rates *r)
 {
-	for (size_t i = 0; i < r->nitems; i++)
+	for (size_t i = 0; i < r->nitems; i++) {
 		free(r->items[i].name);
+		free(r->items[i].source);
+	}
 	free(r->items);
+	free(r->source);
+	r->source = NULL;
 	free(r->basis);
 	free(r->nodes_label);
 	r->items = NULL;

@@ -191,6 +191,10 @@ typedef struct kp_pv {
 	const char *storage_class;
 	const char *claim_namespace, *claim_name;
 	int64_t storage_bytes;
+	/* The cloud disk behind it, as the bill names it (FOCUS ResourceId):
+	 * spec.csi.volumeHandle, else the in-tree awsElasticBlockStore.volumeID,
+	 * gcePersistentDisk.pdName or azureDisk.diskURI; NULL none. */
+	const char *volume_handle;
 } kp_pv;
 
 struct kp_hpa {
@@ -248,6 +252,7 @@ typedef struct kp_node {
 	bool ready;         /* Ready condition True */
 	const char *instance_type; /* node.kubernetes.io/instance-type (or beta label) */
 	bool spot;          /* a known spot/preemptible capacity-type label */
+	const char *provider_id; /* spec.providerID (aws:///zone/i-..., gce://P/Z/NAME, azure:///...): matches the bill */
 } kp_node;
 
 typedef struct kp_service {
@@ -466,6 +471,7 @@ typedef struct kp_price_item {
 	double cpu_core_hour, memory_gib_hour; /* node types */
 	int64_t pods;   /* node types */
 	double storage_gib_month; /* storage classes */
+	char *source;   /* where the price came from: "config", "focus", "opencost-custom" */
 } kp_price_item;
 
 /* The rates one finding is priced at (pipeline/money.c decides them). When
@@ -479,6 +485,10 @@ typedef struct kp_rates {
 	char *nodes_label;     /* "nodes: m5.xlarge x3" for the evidence line, NULL unless specific */
 	kp_price_item *items;  /* the node types / storage classes used */
 	size_t nitems;
+	/* where the rates came from: the items' source when they agree (and
+	 * nothing is at the global prices, or those agree too), else "mixed";
+	 * NULL when global */
+	char *source;
 } kp_rates;
 
 void kp_pricing_inputs_release(kp_pricing_inputs *p);

@@ -22,6 +22,12 @@
  * weighted); a node at its own type's hourly price; anything without a
  * specific price at the global prices. A node type's hourly price is split
  * the way OpenCost prices custom nodes (prices.h, kp_pricing_split).
+ *
+ * Which price of a node type or StorageClass (each item records its
+ * source): prices.node_types / prices.storage_classes ("config": a person
+ * wrote them), then the effective rate from the FOCUS bill ("focus",
+ * cfg->prices.focus), then for spot nodes the custom pricing file's
+ * spotCPU/spotRAM ("opencost-custom"), then the global prices.
  */
 #ifndef KP_MONEY_H
 #define KP_MONEY_H
@@ -34,6 +40,14 @@
 /* The rates f is priced at, from its pricing inputs and the configuration.
  * out is owned by the caller (kp_rates_release). */
 void kp_money_rates(const kp_config *cfg, const kp_finding *f, kp_rates *out);
+
+/* findings.json prices.rate_sources: every specific rate there is (the
+ * configured node types and StorageClasses, the FOCUS bill's), what it is,
+ * where it came from and what it rests on, then the global prices and
+ * their source: a list of {kind ("node_type", "storage_class", "global"),
+ * name, spot, rate, unit, source, basis}. rate is null for a FOCUS rate
+ * with too little data (basis says why and what applies instead). */
+json_object *kp_money_sources_json(const kp_config *cfg);
 
 /* cost(s) at rates r (see above): the same formula for every finding; only
  * the rates differ. */

@@ -73,6 +73,10 @@ typedef struct kp_run {
 	KP_ARRAY(kp_note) notes;
 	size_t below_threshold; /* recommend: findings dropped by rightsizing.min_monthly_savings */
 	double background_seconds; /* how long the joined background work ran (kp_run_join) */
+	/* recommend: LLM tokens its explanations used (run metrics), and the
+	 * provider's label ("openai/gpt-4o-mini"); "" when none was called */
+	char llm_label[128];
+	int64_t llm_in_tokens, llm_out_tokens;
 } kp_run;
 
 void kp_run_init(kp_run *run, const char *dir, const kp_config *cfg, kp_audit *audit, int64_t now);

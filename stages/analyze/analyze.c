@@ -297,6 +297,10 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 	c->workloads.items = NULL;
 	c->usage.items = NULL;
 	json_object *doc = kp_analysis_doc(c, &f, run->now);
+	/* for prices from a FOCUS bill (recommend): nodes and volumes are still here */
+	json_object *billing = kp_analyze_billing_keys(c);
+	if (billing)
+		json_object_object_add(doc, "billing_keys", billing);
 	json_object *scope = kp_scope_json(run->namespaces, run->nnamespaces);
 	if (run->selector) {
 		/* kubectl's spelling, so the reports quote a selector one can paste back */

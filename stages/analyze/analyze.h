@@ -124,6 +124,12 @@ bool kp_namespace_ignored(const kp_cluster *c, const char *ns);
  * after all rules ran, so the recommend stage, which reads only
  * analysis.json, can price it. Linear-logarithmic in pods + findings. */
 void kp_analyze_pricing_inputs(const kp_cluster *c, kp_findings *out);
+/* analysis.json "billing_keys": what a cloud bill names the cluster's
+ * machines and disks by (node spec.providerID with its instance type and
+ * spot flag; PV volume handle with its StorageClass and capacity), so the
+ * recommend stage can read effective prices from a FOCUS export
+ * (pipeline/focus.h). NULL when no node or volume has one. */
+json_object *kp_analyze_billing_keys(const kp_cluster *c);
 
 /* Strategy name written into the evidence of rightsizing findings. */
 #define KP_RIGHTSIZING_STRATEGY "kopilot-peak-v1"

@@ -354,3 +354,39 @@ void kp_analyze_pricing_inputs(const kp_cluster *c, kp_findings *out)
 	free(x.pvcs);
 	free(x.pvs);
 }
+
+json_object *kp_analyze_billing_keys(const kp_cluster *c)
+{
+	json_object *nodes = json_object_new_array(), *vols = json_object_new_array();
+	for (size_t i = 0; i < c->nodes.len; i++) {
+		const kp_node *n = &c->nodes.items[i];
+		if (!n->provider_id || !n->instance_type)
+			continue; /* nothing to match, or no type to price */
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "node", json_object_new_string(n->meta.name));
+		json_object_object_add(j, "provider_id", json_object_new_string(n->provider_id));
+		json_object_object_add(j, "instance_type", json_object_new_string(n->instance_type));
+		json_object_object_add(j, "spot", json_object_new_boolean(n->spot));
+		json_object_array_add(nodes, j);
+	}
+	for (size_t i = 0; i < c->pvs.len; i++) {
+		const kp_pv *v = &c->pvs.items[i];
+		if (!v->volume_handle || !v->storage_class || !*v->storage_class)
+			continue;
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "volume", json_object_new_string(v->meta.name));
+		json_object_object_add(j, "handle", json_object_new_string(v->volume_handle));
+		json_object_object_add(j, "storage_class", json_object_new_string(v->storage_class));
+		json_object_object_add(j, "bytes", json_object_new_int64(v->storage_bytes > 0 ? v->storage_bytes : 0));
+		json_object_array_add(vols, j);
+	}
+	if (!json_object_array_length(nodes) && !json_object_array_length(vols)) {
+		json_object_put(nodes);
+		json_object_put(vols);
+		return NULL;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "nodes", nodes);
+	json_object_object_add(o, "volumes", vols);
+	return o;
+}

@@ -62,9 +62,10 @@
 #include <unistd.h>
 
 #define MC_MAGIC "KPMODEL\n"
-#define MC_VERSION 10u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
+#define MC_VERSION 11u /* 4: missing entries are structured (kp_missing); 5: HPA metric indexes; 6: no uid;
 			     * 7: GitOps annotations kept; 8: container statuses; 9: runtime memory;
-			     * 10: VPAs, owner_controller, autoscaler annotations */
+			     * 10: VPAs, owner_controller, autoscaler annotations;
+			     * 11: node providerID, PV volume handle (FOCUS prices) */
 #define MC_ENDIAN 0x01020304u
 #define MC_NFILES (KP_RES_COUNT + 1)
 #define MC_NULL_ARRAY 0xFFFFFFFFu
@@ -422,6 +423,7 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_bool(w, n->ready);
 		w_str(w, n->instance_type);
 		w_bool(w, n->spot);
+		w_str(w, n->provider_id);
 	}
 
 	w_u32(w, (uint32_t)c->hpas.len);
@@ -521,6 +523,7 @@ static void w_cluster(mw_t *w, const kp_cluster *c)
 		w_str(w, v->claim_namespace);
 		w_str(w, v->claim_name);
 		w_i64(w, v->storage_bytes);
+		w_str(w, v->volume_handle);
 	}
 
 	w_u32(w, (uint32_t)c->services.len);
@@ -993,6 +996,7 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		n->ready = r_bool(r);
 		n->instance_type = r_str(r);
 		n->spot = r_bool(r);
+		n->provider_id = r_str(r);
 	}
 
 	R_TOP(r, c->hpas);
@@ -1098,6 +1102,7 @@ static void r_cluster(mr_t *r, kp_cluster *c)
 		v->claim_namespace = r_str(r);
 		v->claim_name = r_str(r);
 		v->storage_bytes = r_i64(r);
+		v->volume_handle = r_str(r);
 	}
 
 	R_TOP(r, c->services);

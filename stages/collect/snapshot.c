@@ -888,6 +888,14 @@ static kp_status parse_pv(ctx_t *x, json_object *item)
 	if ((s = parse_quantity(x, kp_json_get(item, "spec.capacity"), "storage", "spec.capacity", false,
 				&v.storage_bytes)))
 		return s;
+	/* the disk's id in the cloud bill (prices from a FOCUS export) */
+	v.volume_handle = str_at(x, item, "spec.csi.volumeHandle");
+	if (!v.volume_handle)
+		v.volume_handle = str_at(x, item, "spec.awsElasticBlockStore.volumeID");
+	if (!v.volume_handle)
+		v.volume_handle = str_at(x, item, "spec.gcePersistentDisk.pdName");
+	if (!v.volume_handle)
+		v.volume_handle = str_at(x, item, "spec.azureDisk.diskURI");
 	KP_ARRAY_PUSH(x->c->pvs, v);
 	return KP_OK;
 }
@@ -1109,6 +1117,7 @@ static kp_status parse_node(ctx_t *x, json_object *item)
 	const char *aks = kp_meta_label(&n.meta, "kubernetes.azure.com/scalesetpriority");
 	n.spot = (ct && strcmp(ct, "spot") == 0) || (eks && strcmp(eks, "SPOT") == 0) || (gke && strcmp(gke, "true") == 0) ||
 		 (gkep && strcmp(gkep, "true") == 0) || (aks && strcmp(aks, "spot") == 0);
+	n.provider_id = str_at(x, item, "spec.providerID"); /* the machine's id in the cloud bill */
 	KP_ARRAY_PUSH(x->c->nodes, n);
 	return KP_OK;
 }
@@ -1289,8 +1298,15 @@ static const kp_keep k_phase_capacity[] = {{"phase", NULL}, {"capacity", k_stora
 static const kp_keep k_pvc[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_pvc_spec},
 				{"status", k_phase_capacity}, KEEP_END};
 static const kp_keep k_claim_ref[] = {{"namespace", NULL}, {"name", NULL}, KEEP_END};
+/* the disk's id, as the cloud bill names it (prices from a FOCUS export) */
+static const kp_keep k_csi[] = {{"volumeHandle", NULL}, KEEP_END};
+static const kp_keep k_ebs[] = {{"volumeID", NULL}, KEEP_END};
+static const kp_keep k_gce_pd[] = {{"pdName", NULL}, KEEP_END};
+static const kp_keep k_azure_disk[] = {{"diskURI", NULL}, KEEP_END};
 static const kp_keep k_pv_spec[] = {{"persistentVolumeReclaimPolicy", NULL}, {"storageClassName", NULL},
-				    {"claimRef", k_claim_ref}, {"capacity", k_storage}, KEEP_END};
+				    {"claimRef", k_claim_ref}, {"capacity", k_storage}, {"csi", k_csi},
+				    {"awsElasticBlockStore", k_ebs}, {"gcePersistentDisk", k_gce_pd},
+				    {"azureDisk", k_azure_disk}, KEEP_END};
 static const kp_keep k_phase[] = {{"phase", NULL}, KEEP_END};
 static const kp_keep k_pv[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_pv_spec}, {"status", k_phase}, KEEP_END};
 static const kp_keep k_target[] = {{"averageUtilization", NULL}, KEEP_END};
@@ -1319,7 +1335,7 @@ static const kp_keep k_type_status[] = {{"type", NULL}, {"status", NULL}, KEEP_E
 static const kp_keep k_node_status[] = {{"allocatable", k_quant}, {"capacity", k_quant},
 					{"conditions", k_type_status}, KEEP_END};
 static const kp_keep k_taint[] = {{"key", NULL}, {"value", NULL}, {"effect", NULL}, KEEP_END};
-static const kp_keep k_node_spec[] = {{"unschedulable", NULL}, {"taints", k_taint}, KEEP_END};
+static const kp_keep k_node_spec[] = {{"unschedulable", NULL}, {"taints", k_taint}, {"providerID", NULL}, KEEP_END};
 static const kp_keep k_node[] = {{"kind", NULL}, {"metadata", k_meta}, {"spec", k_node_spec},
 				 {"status", k_node_status}, KEEP_END};
 static const kp_keep k_service_spec[] = {{"type", NULL}, {"selector", NULL}, KEEP_END};

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pipeline/findings_json.h"
+#include "pipeline/focus.h"
 #include "pipeline/money.h"
 #include "pipeline/plan.h"
 #include "pipeline/prices.h"
@@ -578,6 +579,11 @@ static json_object *prices_json(const kp_config *cfg)
 		json_object_object_add(p, "storage_classes", json_object_get(sc));
 		json_object_put(tmp);
 	}
+	/* Additive: the FOCUS bill's rates, and where every specific rate
+	 * comes from (the reports' price-sources table). */
+	if (cfg->prices.focus)
+		json_object_object_add(p, "focus", kp_focus_to_json(cfg->prices.focus));
+	json_object_object_add(p, "rate_sources", kp_money_sources_json(cfg));
 	return p;
 }
 
@@ -746,6 +752,28 @@ static void audit_decisions(kp_audit *audit, const kp_findings *f)
 	}
 }
 
+/* What the FOCUS export gave, for the terminal: its period and rows, and
+ * each rate or why there is none. */
+static void focus_notes(kp_run *run, const kp_focus_rates *r, size_t nkeys)
+{
+	kp_run_note(run, KP_NOTE_INFO,
+		    "prices: FOCUS export %s, %s to %s: %lld rows, %lld usage rows, %lld matched to the cluster's nodes "
+		    "and volumes, %lld of other resources",
+		    r->file, r->period_start ? r->period_start : "?", r->period_end ? r->period_end : "?",
+		    (long long)r->rows, (long long)r->usage_rows, (long long)r->matched_rows, (long long)r->unmatched_rows);
+	if (nkeys == 0)
+		kp_run_note(run, KP_NOTE_WARN,
+			    "prices: analysis.json lists no node with a spec.providerID and an instance type and no volume "
+			    "with a disk id and a StorageClass (one made before FOCUS exports were read has none: run kopilot "
+			    "analyze again): nothing in the FOCUS export can be matched, the other prices apply");
+	for (size_t i = 0; i < r->nitems; i++) {
+		const kp_focus_rate *it = &r->items[i];
+		if (it->note)
+			kp_run_note(run, KP_NOTE_WARN, "prices: FOCUS %s %s%s: %s; the next price source applies",
+				    it->storage ? "StorageClass" : "instance type", it->name, it->spot ? " (spot)" : "", it->note);
+	}
+}
+
 static kp_status recommend_run(kp_run *run, kp_error *err)
 {
 	char *apath = kp_path_join(run->dir, "analysis.json");
@@ -764,16 +792,37 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 		/* the findings one at a time into f, never analysis.json's whole tree */
 		s = kp_findings_read_file(apath, false, &f, &analysis, err);
 	}
+	/* Effective prices from the bill: read before anything is written, so
+	 * a bad export leaves the run as it was. The rates live on a copy of
+	 * the configuration for this stage only. */
+	kp_config local;
+	const kp_config *cfg = run->cfg;
+	kp_focus_rates focus;
+	memset(&focus, 0, sizeof(focus));
+	if (!s && run->cfg->prices.focus_file) {
+		kp_focus_keys keys;
+		kp_focus_keys_from_json(kp_json_get(analysis, "billing_keys"), &keys);
+		size_t nkeys = keys.nnodes + keys.nvolumes;
+		s = kp_focus_read(run->cfg->prices.focus_file, &keys, run->cfg->prices.currency,
+				  run->cfg->prices.hours_per_month, &focus, err);
+		kp_focus_keys_release(&keys);
+		if (!s) {
+			local = *run->cfg;
+			local.prices.focus = &focus;
+			cfg = &local;
+			focus_notes(run, &focus, nkeys);
+		}
+	}
 	json_object *findings = NULL;
 	if (!s)
-		s = kp_recommend_findings(run->cfg, analysis, apath, &f, &findings, &run->below_threshold, err);
+		s = kp_recommend_findings(cfg, analysis, apath, &f, &findings, &run->below_threshold, err);
 	free(apath);
 	if (!s) {
 		/* the cost sub-agent's words where a provider is configured; a
 		 * provider that fails leaves the templates and a degraded run,
 		 * never a failed one */
 		kp_explain_stats es;
-		kp_explain_findings(run->cfg, run->audit, &f, &es);
+		kp_explain_findings(cfg, run->audit, &f, &es);
 		if (es.failed) {
 			/* in findings.json's missing, so the reports say it too */
 			run->degraded = true;
@@ -806,11 +855,15 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 			json_object_object_add(ev, "out_tokens", json_object_new_int64(es.out_tokens));
 			json_object_object_add(ev, "failed", json_object_new_boolean(es.failed));
 			kp_audit_event(run->audit, "recommend.explain", ev);
+			snprintf(run->llm_label, sizeof(run->llm_label), "%s", es.label);
+			run->llm_in_tokens += es.in_tokens;
+			run->llm_out_tokens += es.out_tokens;
 		}
 	}
 	if (s) {
 		kp_findings_release(&f);
 		json_object_put(analysis);
+		kp_focus_rates_release(&focus);
 		return s;
 	}
 	/* The scope analyze recorded, carried into findings.json and plan.json
@@ -838,10 +891,15 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	kp_findings_release(&f);
 	free(fpath);
 	free(ppath);
-	if (s)
+	if (s) {
+		kp_focus_rates_release(&focus);
 		return s;
+	}
 	json_object *ev = json_object_new_object();
 	json_object_object_add(ev, "prices_source", json_object_new_string(run->cfg->prices.source));
+	if (focus.file)
+		json_object_object_add(ev, "focus", kp_focus_to_json(&focus));
+	kp_focus_rates_release(&focus);
 	json_object_object_add(ev, "below_min_monthly_savings", json_object_new_int64((int64_t)run->below_threshold));
 	kp_audit_event(run->audit, "recommend", ev);
 	return KP_OK;

@@ -53,7 +53,7 @@ typedef struct {
 	kp_arena names;
 } tok_list;
 
-typedef enum { MODE_HTML, MODE_MARKDOWN } esc_mode;
+typedef enum { MODE_HTML, MODE_MARKDOWN, MODE_JSON } esc_mode;
 
 static void toks_push(tok_list *l, tok t)
 {
@@ -273,8 +273,23 @@ static void put_escaped(kp_buf *b, const char *s, size_t n, esc_mode mode)
 	size_t run = 0; /* start of the pending run of characters needing no escape */
 	for (size_t i = 0; i < n; i++) {
 		const char *rep = NULL;
-		char c = s[i], one[3] = {'\\', c, '\0'};
-		if (mode == MODE_HTML) {
+		char c = s[i], one[3] = {'\\', c, '\0'}, u[8];
+		if (mode == MODE_JSON) {
+			/* the inside of a JSON string (RFC 8259 section 7): the
+			 * template writes the quotes around {{name}} */
+			if (c == '"' || c == '\\') {
+				rep = one;
+			} else if (c == '\n') {
+				rep = "\\n";
+			} else if (c == '\t') {
+				rep = "\\t";
+			} else if (c == '\r') {
+				rep = "\\r";
+			} else if ((unsigned char)c < 0x20) {
+				snprintf(u, sizeof(u), "\\u%04x", (unsigned)(unsigned char)c);
+				rep = u;
+			}
+		} else if (mode == MODE_HTML) {
 			switch (c) {
 			case '&': rep = "&amp;"; break;
 			case '<': rep = "&lt;"; break;
@@ -331,6 +346,13 @@ static void put_value(kp_buf *b, json_object *v, bool escape, esc_mode mode)
 	}
 	if (!n)
 		n = strlen(s);
+	if (mode == MODE_JSON) { /* JSON escapes control characters itself */
+		if (escape)
+			put_escaped(b, s, n, mode);
+		else
+			kp_buf_add(b, s, n);
+		return;
+	}
 	/* Control characters are made visible in every value, escaped or
 	 * not: a raw ESC in report.md would reach the terminal that shows it
 	 * and, through cmark, report.html. Line breaks and tabs stay (the
@@ -464,4 +486,9 @@ kp_status kp_mustache_render_markdown(const char *tmpl, const char *tmpl_name, j
 				      kp_error *err)
 {
 	return render_mode(tmpl, tmpl_name, ctx, MODE_MARKDOWN, out, err);
+}
+
+kp_status kp_mustache_render_json(const char *tmpl, const char *tmpl_name, json_object *ctx, char **out, kp_error *err)
+{
+	return render_mode(tmpl, tmpl_name, ctx, MODE_JSON, out, err);
 }

@@ -36,6 +36,13 @@ kp_status kp_mustache_render(const char *tmpl, const char *tmpl_name, json_objec
 kp_status kp_mustache_render_markdown(const char *tmpl, const char *tmpl_name, json_object *ctx, char **out,
 				      kp_error *err);
 
+/* Same, but in JSON mode {{name}} escapes for the inside of a JSON string
+ * (quote, backslash, control characters; the template writes the quotes),
+ * and {{{name}}} of an object or array writes it as JSON: a template of a
+ * JSON document (templates/notify-*.json.mustache). */
+kp_status kp_mustache_render_json(const char *tmpl, const char *tmpl_name, json_object *ctx, char **out,
+				  kp_error *err);
+
 /* ---- the money a report headlines (savings.c) ----
  * One split of a findings document's savings, shared by report.md (and so
  * report.html), report.xlsx and the terminal summary, so they cannot

@@ -733,6 +733,54 @@ static void add_groups(json_object *view, const char *key, group_set *gs, const 
 	json_object_object_add(view, key, arr);
 }
 
+/* "Price sources": findings.json prices.rate_sources as rows for people,
+ * and the FOCUS export they may rest on. has_rate_sources only when some
+ * rate is specific (a node type, a StorageClass): the global ones alone are
+ * the table above. */
+static void add_price_sources(json_object *p, json_object *prices, const char *cur)
+{
+	json_object *rs = kp_json_get(prices, "rate_sources"), *rows = json_object_new_array();
+	size_t n = json_object_is_type(rs, json_type_array) ? json_object_array_length(rs) : 0;
+	bool specific = false;
+	char what[300], rate[160], m[64];
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(rs, i), *row = json_object_new_object();
+		const char *kind = kp_json_str(e, "kind"), *name = kp_json_str(e, "name"), *unit = kp_json_str(e, "unit");
+		bool node = kind && strcmp(kind, "node_type") == 0, sc = kind && strcmp(kind, "storage_class") == 0;
+		specific |= node || sc;
+		snprintf(what, sizeof(what), "%s %s%s", node ? "Instance type" : sc ? "StorageClass" : "Global",
+			 name ? name : "", bool_of(e, "spot") ? " (spot)" : "");
+		json_object *v = kp_json_get(e, "rate");
+		if (is_num(v)) {
+			kp_money_format_price(json_object_get_double(v), cur, m, sizeof(m));
+			snprintf(rate, sizeof(rate), "%s per %s", m, unit ? unit : "unit");
+		} else {
+			snprintf(rate, sizeof(rate), "none");
+		}
+		put_str(row, "what", what);
+		put_str(row, "rate", rate);
+		put_str(row, "source", kp_json_str(e, "source"));
+		put_str(row, "basis", kp_json_str(e, "basis"));
+		json_object_array_add(rows, row);
+	}
+	json_object *fo = kp_json_get(prices, "focus");
+	put_bool(p, "has_rate_sources", specific || fo);
+	json_object_object_add(p, "rate_sources", rows);
+	if (!fo)
+		return;
+	json_object *f = json_object_new_object();
+	char buf[128];
+	put_str(f, "file", kp_json_str(fo, "file"));
+	fmt_time(kp_json_str(fo, "period_start"), buf, sizeof(buf));
+	put_str(f, "period_start", buf);
+	fmt_time(kp_json_str(fo, "period_end"), buf, sizeof(buf));
+	put_str(f, "period_end", buf);
+	static const char *const counts[] = {"rows", "usage_rows", "matched_rows", "unmatched_rows"};
+	for (size_t i = 0; i < 4; i++)
+		put_int(f, counts[i], json_object_get_int64(kp_json_get(fo, counts[i])));
+	json_object_object_add(p, "focus", f);
+}
+
 static void add_prices(json_object *view, json_object *prices, const char *cur)
 {
 	json_object *p = json_object_new_object();
@@ -781,6 +829,7 @@ static void add_prices(json_object *view, json_object *prices, const char *cur)
 		put_double(p, items[i].key, x);
 	}
 	json_object_object_add(p, "items", arr);
+	add_price_sources(p, prices, cur);
 	json_object_object_add(view, "prices", p);
 }
 
@@ -856,6 +905,8 @@ static void prices_view(json_object *p, const price_rows *pr, const char *cur)
 			kp_money_format_price(json_object_get_double(v), cur, m, sizeof(m));
 			put_str(row, fields[f][1], m);
 		}
+		const char *src = kp_json_str(it, "source");
+		put_str(row, "source", src ? src : ""); /* documents from before sources: not said */
 		json_object_array_add(pr->v[i].node ? nodes : classes, row);
 	}
 	put_bool(p, "has_node_types", json_object_array_length(nodes) > 0);

@@ -111,6 +111,7 @@ typedef struct {
 	double cpu_core_hour, memory_gib_hour, storage_gib_month, load_balancer_hour, hours_per_month;
 	const char *currency; /* never NULL */
 	const char *source;   /* never NULL */
+	json_object *rate_sources, *focus; /* findings.json prices.rate_sources / .focus, borrowed; may be NULL */
 } xl_prices;
 
 /* One group row of the by-category / by-namespace tables: savings of the
@@ -534,6 +535,61 @@ static const char *const SH_SUMMARY = "Summary", *const SH_FINDINGS = "Findings"
 /* Prices sheet rows (0-based) of each input; the defined names point here. */
 enum { P_HEADER = 3, P_CPU, P_MEM, P_STORAGE, P_LB, P_HOURS, P_CURRENCY };
 
+static const char *xl_or(const char *s, const char *dflt) { return s ? s : dflt; }
+
+/* "Price sources": every specific rate and the global ones, where each came
+ * from and what it rests on (findings.json prices.rate_sources), and the
+ * FOCUS export when one was read. Shown only when some rate is specific. */
+static lxw_row_t xl_price_sources(xl_ctx *x, lxw_worksheet *ws, lxw_row_t r)
+{
+	const char *S = SH_PRICES;
+	json_object *rs = x->prices.rate_sources;
+	size_t n = json_object_is_type(rs, json_type_array) ? json_object_array_length(rs) : 0;
+	bool specific = false;
+	for (size_t i = 0; i < n; i++)
+		specific |= strcmp(xl_or(kp_json_str(json_object_array_get_idx(rs, i), "kind"), ""), "global") != 0;
+	if (!specific && !x->prices.focus)
+		return r;
+	r++;
+	xl_str(x, ws, S, r++, 0, "Price sources", x->h2);
+	json_object *fo = x->prices.focus;
+	if (fo) {
+		char line[1024];
+		snprintf(line, sizeof(line),
+			 "FOCUS cost export %.600s, %s to %s: %lld rows, %lld usage rows, %lld matched to the cluster's "
+			 "nodes and volumes",
+			 xl_or(kp_json_str(fo, "file"), "?"), xl_or(kp_json_str(fo, "period_start"), "?"),
+			 xl_or(kp_json_str(fo, "period_end"), "?"), (long long)json_object_get_int64(kp_json_get(fo, "rows")),
+			 (long long)json_object_get_int64(kp_json_get(fo, "usage_rows")),
+			 (long long)json_object_get_int64(kp_json_get(fo, "matched_rows")));
+		xl_str(x, ws, S, r++, 0, line, x->note);
+	}
+	const char *hdr[] = { "Price of", "Rate", "Unit", "Source", "Based on" };
+	for (lxw_col_t c = 0; c < 5; c++)
+		xl_str(x, ws, S, r, c, hdr[c], x->header);
+	r++;
+	for (size_t i = 0; i < n && xl_ok(x); i++, r++) {
+		json_object *e = json_object_array_get_idx(rs, i);
+		const char *kind = xl_or(kp_json_str(e, "kind"), ""), *name = xl_or(kp_json_str(e, "name"), "");
+		char what[300], unit[96];
+		snprintf(what, sizeof(what), "%s %s%s",
+			 strcmp(kind, "node_type") == 0 ? "Instance type" : strcmp(kind, "storage_class") == 0 ? "StorageClass"
+														   : "Global",
+			 name, json_object_get_boolean(kp_json_get(e, "spot")) ? " (spot)" : "");
+		snprintf(unit, sizeof(unit), "%s per %s", x->prices.currency, xl_or(kp_json_str(e, "unit"), ""));
+		xl_str(x, ws, S, r, 0, what, x->label);
+		json_object *rate = kp_json_get(e, "rate");
+		if (rate)
+			xl_num(x, ws, S, r, 1, json_object_get_double(rate), x->rate);
+		else
+			xl_str(x, ws, S, r, 1, "none", x->text);
+		xl_str(x, ws, S, r, 2, unit, x->text);
+		xl_str(x, ws, S, r, 3, xl_or(kp_json_str(e, "source"), ""), x->text);
+		xl_str(x, ws, S, r, 4, xl_or(kp_json_str(e, "basis"), ""), x->text);
+	}
+	return r;
+}
+
 static void xl_sheet_prices(xl_ctx *x, lxw_worksheet *ws)
 {
 	const char *S = SH_PRICES;
@@ -611,6 +667,7 @@ static void xl_sheet_prices(xl_ctx *x, lxw_worksheet *ws)
 	       "Monthly savings = cost with today's sizes - cost with the recommended sizes "
 	       "(the whole cost when nothing is recommended, e.g. a delete).",
 	       x->note);
+	r = xl_price_sources(x, ws, r);
 
 	/* Protection without a password: it only guards labels against slips;
 	 * the yellow inputs stay editable. */
@@ -1080,7 +1137,11 @@ static void xl_read_prices(xl_ctx *x, json_object *doc)
 	x->prices.currency = cur && *cur ? cur : "USD";
 	const char *src = kp_json_str(doc, "prices.source");
 	x->prices.source = src && *src ? src : "not stated";
+	x->prices.rate_sources = kp_json_get(doc, "prices.rate_sources");
+	x->prices.focus = kp_json_get(doc, "prices.focus");
 }
+
+
 
 static void xl_properties(xl_ctx *x, json_object *doc)
 {

@@ -545,8 +545,8 @@ Test(report, template_with_plan_changes_scope_and_price_basis)
 	cr_expect_not_null(strstr(md, "| 3 | search | PersistentVolumeClaim data-0 | delete (approval required) | MEDIUM "
 				      "| $12.50 | $66.50 |\n"));
 	cr_expect_not_null(strstr(md, "(cost today $80.00/month; priced at node type m5.large (on-demand $0.096/h))"));
-	cr_expect_not_null(strstr(md, "| m5.large (spot) |  | $0.01 | $0.001 | 1 |\n"));
-	cr_expect_not_null(strstr(md, "| gp3 | $0.12 | 1 |\n"));
+	cr_expect_not_null(strstr(md, "| m5.large (spot) |  | $0.01 | $0.001 | 1 |  |\n"));
+	cr_expect_not_null(strstr(md, "| gp3 | $0.12 | 1 |  |\n"));
 	cr_expect_not_null(strstr(md, "first seen 2026-11-25 06:00 UTC (new)"));
 	cr_expect_null(strstr(md, "{{"));
 	free(md);

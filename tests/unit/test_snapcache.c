@@ -294,6 +294,7 @@ static const sc_field sc_pv_fields[] = {
 	SC_F(kp_pv, claim_namespace, SC_STR),
 	SC_F(kp_pv, claim_name, SC_STR),
 	SC_F(kp_pv, storage_bytes, SC_INT),
+	SC_F(kp_pv, volume_handle, SC_STR),
 };
 
 static const sc_field sc_hpa_fields[] = {
@@ -326,6 +327,7 @@ static const sc_field sc_node_fields[] = {
 	SC_F(kp_node, ready, SC_BOOL),
 	SC_F(kp_node, instance_type, SC_STR),
 	SC_F(kp_node, spot, SC_BOOL),
+	SC_F(kp_node, provider_id, SC_STR),
 };
 
 static const sc_field sc_service_fields[] = {
@@ -497,13 +499,13 @@ static void sc_field_count_guard(void)
 	kp_workload wl = {meta, 0, 0, ps, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_pod pod = {meta, 0, 0, ps, 0};
 	kp_pvc pvc = {meta, 0, 0, 0, 0, 0};
-	kp_pv pv = {meta, 0, 0, 0, 0, 0, 0};
+	kp_pv pv = {meta, 0, 0, 0, 0, 0, 0, 0};
 	kp_hpa hpa = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_vpa_policy vpol = {0, 0, 0, 0};
 	kp_vpa_rec vrec = {0, 0, 0, 0, 0, 0, 0};
 	kp_vpa vpa = {meta, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_namespace ns = {meta};
-	kp_node node = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	kp_node node = {meta, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	kp_service svc = {meta, 0, 0, 0, 0, 0};
 	kp_endpointslice eps = {meta, 0, 0, 0};
 	kp_storageclass sc = {meta, 0, 0};
