@@ -94,17 +94,20 @@ typedef struct kp_opts {
 	size_t nexclude_namespaces;
 	bool all_namespaces;       /* -A/--all-namespaces: the default, said out loud */
 	const char *selector_text; /* -l/--selector SELECTOR */
+	const char *shard_text;    /* --shard I/N (run) */
 	const char *output_str;    /* -o/--output FORMAT */
 	bool no_color;             /* --no-color */
 	bool man;                  /* help --man */
 	bool stdout_closed;        /* -o: the reader of stdout went away (EPIPE) */
 	bool quiet;
 	bool help;
-	const char *positional[4];
+	const char *positional[4]; /* the first four arguments that are not flags */
+	const char **operands;     /* all of them, npositional (merge: one per shard) */
 	size_t npositional;
 	/* derived */
 	int64_t now;
 	kp_selector selector;      /* parsed selector_text (n == 0: none) */
+	unsigned shard_index, shard_count; /* parsed shard_text (count 0: none) */
 	kp_output_format output;
 	kp_config cfg;
 	kp_audit audit;
@@ -197,6 +200,7 @@ int cmd_collect(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_render(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_skills(int argc, char **argv);
 int cmd_ask(int argc, char **argv);

@@ -15,6 +15,7 @@
 #include "pipeline/cmd.h"
 #include "pipeline/gate.h"
 #include "pipeline/log.h"
+#include "pipeline/shard.h"
 #include "stages/collect/collect.h"
 #include "stages/recommend/history.h"
 
@@ -41,6 +42,7 @@ static const char **flag_slot(kp_opts *o, const char *name)
 	if (!strcmp(name, "--previous")) return &o->previous;
 	if (!strcmp(name, "--state-dir")) return &o->state_dir;
 	if (!strcmp(name, "--selector")) return &o->selector_text;
+	if (!strcmp(name, "--shard")) return &o->shard_text;
 	if (!strcmp(name, "--output")) return &o->output_str;
 	if (!strcmp(name, "--run")) return &o->run_dir;
 	if (!strcmp(name, "--transport")) return &o->transport;
@@ -91,7 +93,13 @@ static bool positional(const char *cmd, const char *a, size_t max_positional, kp
 		fprintf(stderr, "kopilot %s: unexpected argument \"%s\" (see kopilot %s --help)\n", cmd, a, cmd);
 		return false;
 	}
-	o->positional[o->npositional++] = a;
+	/* positional[] holds the first four (most commands take one or two);
+	 * operands all of them (merge takes one per shard) */
+	if (o->npositional < sizeof(o->positional) / sizeof(o->positional[0]))
+		o->positional[o->npositional] = a;
+	o->npositional++;
+	o->operands = kp_xrealloc(o->operands, o->npositional * sizeof(*o->operands));
+	o->operands[o->npositional - 1] = a;
 	return true;
 }
 
@@ -218,6 +226,15 @@ bool kp_parse_flags(const char *cmd, int argc, char **argv, const char *const *a
 	for (size_t k = 0; o->output_str && k < 5; k++)
 		if (strcmp(o->output_str, formats[k]) == 0)
 			o->output = (kp_output_format)k;
+	if (o->shard_text) {
+		kp_error err = {0};
+		if (kp_shard_parse(o->shard_text, getenv("JOB_COMPLETION_INDEX"), &o->shard_index, &o->shard_count, &err)) {
+			char *v = kp_visible(o->shard_text);
+			fprintf(stderr, "kopilot %s: flag --shard: \"%.40s\": %s\n", cmd, v, err.msg);
+			free(v);
+			return false;
+		}
+	}
 	if (o->selector_text) {
 		kp_error err = {0};
 		if (kp_selector_parse(o->selector_text, &o->selector, &err)) {
@@ -323,6 +340,7 @@ bool kp_opts_load_config(const char *cmd, kp_opts *o)
 
 void kp_opts_release(kp_opts *o)
 {
+	free(o->operands);
 	free(o->sets);
 	free(o->fail_on);
 	free(o->namespaces);
@@ -625,6 +643,8 @@ void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir)
 	run->namespaces = o->namespaces;
 	run->nnamespaces = o->nnamespaces;
 	run->selector = o->selector.n ? &o->selector : NULL;
+	run->shard_index = o->shard_index;
+	run->shard_count = o->shard_count;
 	run->previous_run = o->previous_run;
 	run->previous_doc = o->previous_doc;
 	run->state_dir = o->state_dir;

@@ -28,6 +28,7 @@ const kp_flag kp_flags[] = {
 	{"--all-namespaces", 'A', NULL, KP_VALUE_NONE, NULL, "report every namespace (the default)"},
 	{"--exclude-namespace", 0, "NS", KP_VALUE_TEXT, NULL, "leave this namespace out (repeatable)"},
 	{"--selector", 'l', "SELECTOR", KP_VALUE_TEXT, NULL, "report only resources whose labels match"},
+	{"--shard", 0, "I/N", KP_VALUE_TEXT, NULL, "report only shard I of N (namespaces by hash; cluster-scoped in 0)"},
 	{"--output", 'o', "FORMAT", KP_VALUE_CHOICE, output_formats, "what to print on stdout"},
 	{"--no-color", 0, NULL, KP_VALUE_NONE, NULL, "no colour in the terminal summary"},
 	{"--quiet", 0, NULL, KP_VALUE_NONE, NULL, "no progress on stderr"},
@@ -61,7 +62,7 @@ const kp_flag *kp_flag_find(const char *name)
 }
 
 static const char *const run_flags[] = {"--snapshot", "--out", "--state-dir", "--previous", "--namespace",
-					"--all-namespaces", "--exclude-namespace", "--selector", "--output",
+					"--all-namespaces", "--exclude-namespace", "--selector", "--shard", "--output",
 					"--config", "--set", "--now", "--template", "--cluster-name", "--no-color",
 					"--quiet", "--focus", "--kubeconfig", "--context", "--prometheus-url", "--window", "--snapshot-out",
 					"--pr", "--repo", "--base", "--forge", "--dry-run", "--fail-on", NULL};
@@ -75,6 +76,8 @@ static const char *const recommend_flags[] = {"--config", "--set", "--now", "--t
 					      "--quiet", "--previous", "--state-dir", "--focus", "--fail-on", NULL};
 static const char *const render_flags[] = {"--config", "--set", "--now", "--template", "--cluster-name", "--quiet",
 					   "--pr", "--repo", "--base", "--forge", "--dry-run", "--fail-on", NULL};
+static const char *const merge_flags[] = {"--out", "--state-dir", "--previous", "--config", "--set", "--template",
+					  "--quiet", NULL};
 static const char *const config_flags[] = {"--config", "--set", "--template", "--cluster-name", "--focus", NULL};
 static const char *const no_flags[] = {NULL};
 static const char *const help_flags[] = {"--man", NULL};
@@ -100,6 +103,7 @@ const kp_command kp_commands[] = {
 	{"analyze", cmd_analyze, analyze_flags, KP_VALUE_DIR, NULL, "run the rules: RUN/analysis.json"},
 	{"recommend", cmd_recommend, recommend_flags, KP_VALUE_DIR, NULL, "prices, risk, actions: RUN/findings.json"},
 	{"render", cmd_render, render_flags, KP_VALUE_DIR, NULL, "reports: RUN/report.md, report.html, report.xlsx"},
+	{"merge", cmd_merge, merge_flags, KP_VALUE_DIR, NULL, "join the shard runs of kopilot run --shard into one run"},
 	{"config", cmd_config, config_flags, KP_VALUE_CHOICE, config_words, "the effective configuration"},
 	{"ask", cmd_ask, ask_flags, KP_VALUE_TEXT, NULL, "ask the LLM sub-agents a question about the cluster's spend"},
 	{"approve", cmd_approve, approve_flags, KP_VALUE_TEXT, NULL, "run one change an agent proposed, by its id"},

@@ -986,6 +986,10 @@ void kp_scope_label(json_object *doc, kp_buf *out)
 	const char *sel = kp_json_str(doc, "scope.selector");
 	if (sel)
 		kp_buf_printf(out, ", selector %s", sel);
+	json_object *shard = kp_json_get(doc, "scope.shard");
+	if (shard)
+		kp_buf_printf(out, ", shard %lld/%lld", (long long)json_object_get_int64(kp_json_get(shard, "index")),
+			      (long long)json_object_get_int64(kp_json_get(shard, "count")));
 }
 
 kp_status kp_pricing_inputs_from_json(json_object *o, const char *path, kp_pricing_inputs *out, kp_error *err)

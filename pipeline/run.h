@@ -41,6 +41,12 @@ typedef struct kp_run {
 	const char *const *namespaces; /* analyze: report only these namespaces (none: all) */
 	size_t nnamespaces;
 	const struct kp_selector *selector; /* analyze: report only resources whose labels match (NULL: all) */
+	/* analyze: --shard I/N, report only the namespaces pipeline/shard.h
+	 * gives shard_index (and, in shard 0, the cluster-scoped findings);
+	 * shard_count 0: not sharded */
+	unsigned shard_index, shard_count;
+	const char *const *merge_dirs; /* kopilot merge: the shard runs to join */
+	size_t nmerge_dirs;
 	const char *previous_run;      /* recommend: the run compared with, NULL none */
 	json_object *previous_doc;     /* recommend: its findings.json (borrowed) */
 	const char *state_dir; /* recommend: --state-dir, whose runs make this run's trend (history.json); NULL none */

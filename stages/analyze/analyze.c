@@ -269,6 +269,19 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 		kp_run_note(run, KP_NOTE_INFO, "analyze: left out of the report: %zu input%s not collected outside its scope",
 			    f.missing_excluded_by_scope, f.missing_excluded_by_scope == 1 ? "" : "s");
 	f.excluded_by_selector = kp_scope_selector(&f, c, run->selector); /* same reasons, same point */
+	/* --shard: last, so the shard's lists are parts of the unsharded ones,
+	 * with their positions recorded for kopilot merge */
+	json_object *shard_merge = NULL;
+	if (run->shard_count) {
+		shard_merge = json_object_new_object();
+		/* what the unsharded run would count, before this shard's cut */
+		json_object_object_add(shard_merge, "missing_excluded_by_scope",
+				       json_object_new_int64((int64_t)f.missing_excluded_by_scope));
+		size_t went = kp_scope_shard(&f, c, run->shard_index, run->shard_count, shard_merge);
+		f.missing_excluded_by_scope += went;
+		kp_run_note(run, KP_NOTE_INFO, "analyze: shard %u of %u (from 0): %zu findings, %zu skipped entries",
+			    run->shard_index, run->shard_count, f.items.len, f.skipped.len);
+	}
 	kp_scope_sources(&f, c, run->cfg->pr.team_label);
 	/* Memory: the rules are done and findings own copies of their strings,
 	 * so the model's object arrays go before analysis.json is written
@@ -296,6 +309,14 @@ static kp_status analyze_run(kp_run *run, kp_error *err)
 		kp_selector_format(run->selector, &sel);
 		json_object_object_add(scope, "selector", json_object_new_string(kp_buf_cstr(&sel)));
 		kp_buf_release(&sel);
+	}
+	if (run->shard_count) {
+		json_object *sh = json_object_new_object();
+		json_object_object_add(sh, "index", json_object_new_int64(run->shard_index));
+		json_object_object_add(sh, "count", json_object_new_int64(run->shard_count));
+		json_object_object_add(scope, "shard", sh);
+		/* for kopilot merge only (analysis.json is not a contract) */
+		json_object_object_add(doc, "shard_merge", shard_merge);
 	}
 	json_object_object_add(doc, "scope", scope);
 	json_object *af = json_object_new_object();

@@ -90,6 +90,14 @@ bool kp_scope_excludes(const kp_config *cfg, const char *ns, const char *kind);
  * keeps everything. Order is kept. */
 void kp_scope_namespaces(kp_findings *f, const char *const *ns, size_t n);
 
+/* --shard index/count (pipeline/shard.h), after every other scope: keeps
+ * the findings and skipped entries of the namespaces the shard owns (and
+ * in shard 0 the cluster-scoped ones), and of c->missing the entries in
+ * those namespaces and the cluster-wide ones. Adds to positions "skipped"
+ * and "missing": for each entry kept, its index in the list before (what
+ * the unsharded run reports), in order. Returns how many missing entries
+ * went. count 0 does nothing. */
+size_t kp_scope_shard(kp_findings *f, kp_cluster *c, unsigned index, unsigned count, json_object *positions);
 /* "Not collected" entries and the scope: whether entry m concerns a run
  * scoped to ns[0..n) (--namespace; n == 0: all) and cfg's scope.*, by the
  * same tests findings get. An entry without a namespace (cluster-wide)

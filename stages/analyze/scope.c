@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "pipeline/selector.h"
+#include "pipeline/shard.h"
 #include "stages/analyze/analyze.h"
 
 typedef struct {
@@ -208,6 +209,55 @@ size_t kp_scope_missing(kp_cluster *c, const kp_config *cfg, const char *const *
 	size_t dropped = c->missing.len - k;
 	c->missing.len = k;
 	scope_release(&sc);
+	return dropped;
+}
+
+/* ---- --shard I/N ----
+ *
+ * After every other scope, so a shard holds exactly its part of what the
+ * unsharded run would report, and the rules have seen the whole cluster
+ * (a node's pods come from every namespace). The skipped and "not
+ * collected" entries keep their positions in the unsharded lists, so
+ * `kopilot merge` can put them back in the same order; findings need none
+ * (findings.json sorts them). A cluster-wide gap concerns every shard. */
+
+size_t kp_scope_shard(kp_findings *f, kp_cluster *c, unsigned index, unsigned count, json_object *positions)
+{
+	if (count == 0)
+		return 0;
+	size_t k = 0;
+	for (size_t i = 0; i < f->items.len; i++) {
+		kp_finding *x = &f->items.items[i];
+		if (kp_shard_of(x->namespace_, count) == index)
+			f->items.items[k++] = *x;
+		else
+			kp_finding_release(x);
+	}
+	f->items.len = k;
+	json_object *sp = json_object_new_array(), *mp = json_object_new_array();
+	k = 0;
+	for (size_t i = 0; i < f->skipped.len; i++) {
+		kp_skip *x = &f->skipped.items[i];
+		if (kp_shard_of(x->namespace_, count) == index) {
+			f->skipped.items[k++] = *x;
+			json_object_array_add(sp, json_object_new_int64((int64_t)i));
+		} else {
+			kp_skip_release(x);
+		}
+	}
+	f->skipped.len = k;
+	k = 0;
+	for (size_t i = 0; i < c->missing.len; i++) {
+		const kp_missing *m = &c->missing.items[i];
+		if (!m->namespace_ || kp_shard_of(m->namespace_, count) == index) {
+			c->missing.items[k++] = *m; /* strings live in the arena */
+			json_object_array_add(mp, json_object_new_int64((int64_t)i));
+		}
+	}
+	size_t dropped = c->missing.len - k;
+	c->missing.len = k;
+	json_object_object_add(positions, "skipped", sp);
+	json_object_object_add(positions, "missing", mp);
 	return dropped;
 }
 

@@ -27,6 +27,7 @@
 #include "pipeline/config.h"
 #include "pipeline/money.h"
 #include "pipeline/rundir.h"
+#include "pipeline/shard.h"
 
 /* ---- finding the previous run ---- */
 
@@ -285,9 +286,14 @@ typedef struct {
 	void *ud;
 } hist_current;
 
-static json_object *history_changes(const hist_current *cur, json_object *scope, const char *now, json_object *prev,
-				    const char *prev_run)
+static json_object *history_changes(const hist_current *cur, json_object *scope_obj, const char *now,
+				    json_object *prev, const char *prev_run)
 {
+	json_object *scope = kp_json_get(scope_obj, "namespaces");
+	/* --shard I/N: the other shards' namespaces were not looked at either */
+	json_object *shard = kp_json_get(scope_obj, "shard");
+	unsigned shard_index = (unsigned)json_object_get_int64(kp_json_get(shard, "index"));
+	unsigned shard_count = shard ? (unsigned)json_object_get_int64(kp_json_get(shard, "count")) : 0;
 	json_object *changes = json_object_new_object();
 	if (!prev) {
 		/* No trend on findings: "new" would claim something we do not know. */
@@ -343,6 +349,8 @@ static json_object *history_changes(const hist_current *cur, json_object *scope,
 			if (!in)
 				continue;
 		}
+		if (shard_count && kp_shard_of(kp_json_str(f, "resource.namespace"), shard_count) != shard_index)
+			continue;
 		/* a repeated id in the previous run is resolved once */
 		if (!json_object_object_get_ex(index, id, &first) || first != f)
 			continue;
@@ -385,7 +393,7 @@ void kp_history_apply(json_object *doc, json_object *prev, const char *prev_run)
 	json_object *cur = kp_json_get(doc, "findings");
 	hist_current c = {json_object_is_type(cur, json_type_array) ? json_object_array_length(cur) : 0, doc_id, doc_mark,
 			  cur};
-	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope.namespaces"),
+	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope"),
 							       kp_json_str(doc, "generated_at"), prev, prev_run));
 }
 
@@ -404,7 +412,7 @@ static void struct_mark(void *ud, size_t i, bool persisting, const char *first)
 void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *prev, const char *prev_run)
 {
 	hist_current c = {f->items.len, struct_id, struct_mark, f};
-	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope.namespaces"),
+	json_object_object_add(doc, "changes", history_changes(&c, kp_json_get(doc, "scope"),
 							       kp_json_str(doc, "generated_at"), prev, prev_run));
 }
 

@@ -20,6 +20,17 @@
  * per finding in the audit log. */
 kp_status kp_recommend_run(kp_run *run, kp_error *err);
 
+/* kopilot merge (merge.c): the shard runs run->merge_dirs of one sharded
+ * run (`kopilot run --shard I/N`, every index once) joined into
+ * run->dir/findings.json and plan.json, as the unsharded run would have
+ * written them, with the changes since run->previous_doc. KP_ERR_USAGE,
+ * naming the runs and what differs, when they are not all the shards of one
+ * run (N, cluster, --now, configuration, version, scope); degraded when
+ * the merged result has "not collected" entries. */
+kp_status kp_recommend_merge_run(kp_run *run, kp_error *err);
+/* The same checks alone, reading only the shards' headers: before a run
+ * directory is made. */
+kp_status kp_recommend_merge_check(const char *const *dirs, size_t n, kp_error *err);
 /* Fills cost, savings, action, safety decision and explanation of one finding. */
 void kp_recommend_finding(const kp_config *cfg, kp_finding *f);
 

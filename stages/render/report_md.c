@@ -609,6 +609,14 @@ static void add_scope(json_object *view, json_object *findings)
 	const char *sel = kp_json_str(findings, "scope.selector"); /* -l/--selector */
 	put_bool(o, "has_selector", sel != NULL);
 	put_str(o, "selector", sel);
+	/* --shard I/N: one part of a sharded run (kopilot merge joins them) */
+	json_object *shard = kp_json_get(findings, "scope.shard");
+	put_bool(o, "has_shard", shard != NULL);
+	char *sh = shard ? kp_xasprintf("shard %lld/%lld", (long long)json_object_get_int64(kp_json_get(shard, "index")),
+					(long long)json_object_get_int64(kp_json_get(shard, "count")))
+			 : NULL;
+	put_str(o, "shard", sh);
+	free(sh);
 	json_object_object_add(view, "scope", o);
 }
 

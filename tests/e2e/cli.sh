@@ -257,7 +257,7 @@ bash_case() { # bash_case WANT WORD...
 	if [ "$got" = "$want" ]; then ok "bash completes '$*' to '$want'"; else not_ok "bash completes '$*'" "got: '$got', want: '$want'"; fi
 }
 bash_case "recommend render" kopilot re
-bash_case "--snapshot --state-dir --selector --set --snapshot-out" kopilot run --s
+bash_case "--snapshot --state-dir --selector --shard --set --snapshot-out" kopilot run --s
 bash_case "table json yaml csv sarif" kopilot run -o ""
 bash_case "yaml" kopilot run --output = y
 bash_case "csv" kopilot run --output=c
