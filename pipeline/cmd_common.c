@@ -584,10 +584,11 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 				kp_log(KP_LOG_INFO, "%s: %s was left as it was", cmd, o->rundir.dir);
 		}
 	}
-	/* only a command holding the state directory's lock (kopilot run
-	 * --state-dir) prunes it, and only after a complete run */
+	/* only a command holding the state directory's lock (kopilot run or
+	 * merge --state-dir) prunes it, and only after a complete run (a
+	 * triggered --fail-on gate is one) */
 	if (o->state_dir && o->state_lock.path && o->state_lock.fd >= 0 && o->rundir.committed &&
-	    (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+	    (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE))
 		prune_state_dir(cmd, o);
 	if (o->audit.path) {
 		struct end_record e = {cmd, o, rc};

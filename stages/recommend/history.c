@@ -451,7 +451,20 @@ static json_object *sorted_list(const kp_strlist *l)
 	return arr;
 }
 
-json_object *kp_history_summary(json_object *doc, const kp_findings *f, const kp_config *cfg)
+void kp_summary_acc_add(kp_summary_acc *a, kp_category c, double monthly_savings, bool blocked)
+{
+	double v = kp_money_round(monthly_savings);
+	a->findings++;
+	a->count[c]++;
+	if (blocked) {
+		a->blocked += v;
+		return;
+	}
+	a->net[c] += v;
+	a->total += v;
+}
+
+json_object *kp_history_summary_of(json_object *doc, const kp_summary_acc *a, const kp_config *cfg)
 {
 	json_object *s = json_object_new_object();
 	json_object_object_add(s, "schema", json_object_new_string(KP_SUMMARY_SCHEMA));
@@ -472,31 +485,28 @@ json_object *kp_history_summary(json_object *doc, const kp_findings *f, const kp
 	/* the figures every report headlines: the net the plan can act on
 	 * (blocked savings apart), and per category the same net, so the
 	 * categories add up to the total */
-	double net[KP_CAT_COUNT] = {0}, total = 0, blocked = 0;
-	int64_t count[KP_CAT_COUNT] = {0};
-	for (size_t i = 0; i < f->items.len; i++) {
-		const kp_finding *x = &f->items.items[i];
-		double v = kp_money_round(x->monthly_savings);
-		count[x->category]++;
-		if (x->action.blocked) {
-			blocked += v;
-			continue;
-		}
-		net[x->category] += v;
-		total += v;
-	}
-	json_object_object_add(s, "findings", json_object_new_int64((int64_t)f->items.len));
-	json_object_object_add(s, "monthly_savings", kp_json_new_number(kp_money_round(total)));
-	json_object_object_add(s, "blocked_monthly_savings", kp_json_new_number(kp_money_round(blocked)));
+	json_object_object_add(s, "findings", json_object_new_int64(a->findings));
+	json_object_object_add(s, "monthly_savings", kp_json_new_number(kp_money_round(a->total)));
+	json_object_object_add(s, "blocked_monthly_savings", kp_json_new_number(kp_money_round(a->blocked)));
 	json_object *cats = json_object_new_object();
 	for (int c = 0; c < KP_CAT_COUNT; c++) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "findings", json_object_new_int64(count[c]));
-		json_object_object_add(o, "monthly_savings", kp_json_new_number(kp_money_round(net[c])));
+		json_object_object_add(o, "findings", json_object_new_int64(a->count[c]));
+		json_object_object_add(o, "monthly_savings", kp_json_new_number(kp_money_round(a->net[c])));
 		json_object_object_add(cats, kp_category_name((kp_category)c), o);
 	}
 	json_object_object_add(s, "categories", cats);
 	return s;
+}
+
+json_object *kp_history_summary(json_object *doc, const kp_findings *f, const kp_config *cfg)
+{
+	kp_summary_acc a = {0};
+	for (size_t i = 0; i < f->items.len; i++) {
+		const kp_finding *x = &f->items.items[i];
+		kp_summary_acc_add(&a, x->category, x->monthly_savings, x->action.blocked);
+	}
+	return kp_history_summary_of(doc, &a, cfg);
 }
 
 /* One kept run of a state directory. */
@@ -527,7 +537,8 @@ static bool is_kept_run(const char *path, int64_t *t, bool *has_t)
 	kp_error e;
 	bool ok = kp_file_exists(fj) && kp_file_exists(rj) && kp_json_read_file(rj, &r, &e) == KP_OK &&
 		  kp_json_str(r, "schema") && !strcmp(kp_json_str(r, "schema"), "kopilot.run/v1") &&
-		  kp_json_str(r, "command") && !strcmp(kp_json_str(r, "command"), "run");
+		  kp_json_str(r, "command") &&
+		  (!strcmp(kp_json_str(r, "command"), "run") || !strcmp(kp_json_str(r, "command"), "merge"));
 	*has_t = ok && kp_json_str(r, "finished_at") && kp_time_parse(kp_json_str(r, "finished_at"), t);
 	json_object_put(r);
 	free(fj), free(rj);

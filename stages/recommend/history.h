@@ -54,9 +54,10 @@ void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *pr
 /* ---- keeping the last runs, and the trend over them ----
  *
  * A state directory (--state-dir) holds one subdirectory per run. A
- * "kept run" is a complete `kopilot run` directory in it: a real directory
- * (not a symbolic link, its name not starting with '.') holding run.json
- * with schema kopilot.run/v1 and command "run", and findings.json. Nothing
+ * "kept run" is a complete `kopilot run` (or `kopilot merge`: a sharded
+ * night) directory in it: a real directory (not a symbolic link, its name
+ * not starting with '.') holding run.json with schema kopilot.run/v1 and
+ * command "run" or "merge", and findings.json. Nothing
  * else in the state directory is ever counted or removed. Runs are ordered
  * as kp_history_latest_run orders them: run.json finished_at, then name.
  *
@@ -78,6 +79,14 @@ void kp_history_apply_findings(json_object *doc, kp_findings *f, json_object *pr
  * stage's structures), doc its header (generated_at, cluster, prices,
  * totals, scope); cfg gives the configured scope. Caller puts. */
 json_object *kp_history_summary(json_object *doc, const kp_findings *f, const struct kp_config *cfg);
+/* The same from figures gathered one finding at a time (kopilot merge,
+ * which never holds the findings as structures). */
+typedef struct kp_summary_acc {
+	double net[KP_CAT_COUNT], total, blocked;
+	int64_t count[KP_CAT_COUNT], findings;
+} kp_summary_acc;
+void kp_summary_acc_add(kp_summary_acc *a, kp_category c, double monthly_savings, bool blocked);
+json_object *kp_history_summary_of(json_object *doc, const kp_summary_acc *a, const struct kp_config *cfg);
 
 /* The trend for the run whose summary is current: the summaries of the
  * newest keep_runs - 1 (0: all) other kept runs of state_dir (exclude, may

@@ -182,6 +182,7 @@ typedef struct {
 	char *text;  /* the finding, compact, without a shard's trend/first_seen */
 	double savings;
 	bool blocked, destructive, approval_required;
+	kp_category category; /* for summary.json */
 } held;
 
 typedef struct {
@@ -208,6 +209,7 @@ static kp_status hold_finding(void *ud, json_object *item, size_t index)
 	h->key = round(h->savings * 10000.0);
 	const char *id = kp_json_str(item, "id");
 	h->id = kp_xstrdup(id ? id : "");
+	kp_category_parse(kp_json_str(item, "category") ? kp_json_str(item, "category") : "", &h->category);
 	h->blocked = json_object_get_boolean(kp_json_get(item, "action.blocked"));
 	h->destructive = json_object_get_boolean(kp_json_get(item, "action.destructive"));
 	h->approval_required = json_object_get_boolean(kp_json_get(item, "action.approval_required"));
@@ -509,6 +511,16 @@ static kp_status merge_run(kp_run *run, kp_error *err)
 		kp_json_streamed arr = {"findings", l.n, gen_finding, &items};
 		if (!st)
 			st = kp_json_write_streamed(fpath, doc, &arr, 1, err);
+		/* summary.json and the trend, as kopilot recommend leaves them:
+		 * a sharded night is on the state directory's trend like any */
+		if (!st) {
+			kp_summary_acc acc = {0};
+			for (size_t i = 0; i < l.n; i++)
+				kp_summary_acc_add(&acc, l.v[i].category, l.v[i].savings, l.v[i].blocked);
+			json_object *summary = kp_history_summary_of(doc, &acc, run->cfg);
+			st = kp_recommend_write_history(run, summary, err);
+			json_object_put(summary);
+		}
 		free(fpath), free(ppath);
 		free(keys);
 	}

@@ -756,9 +756,8 @@ static void audit_decisions(kp_audit *audit, const kp_findings *f)
  * history.json, the trend over its kept runs (history.h). The trend is a
  * view for the reports: a state directory it cannot read costs the trend
  * and a warning, never the run. */
-static kp_status write_history(kp_run *run, json_object *findings, const kp_findings *f, kp_error *err)
+kp_status kp_recommend_write_history(kp_run *run, json_object *summary, kp_error *err)
 {
-	json_object *summary = kp_history_summary(findings, f, run->cfg);
 	char *spath = kp_path_join(run->dir, "summary.json");
 	kp_status s = kp_json_write_file(spath, summary, err);
 	free(spath);
@@ -784,7 +783,6 @@ static kp_status write_history(kp_run *run, json_object *findings, const kp_find
 		json_object_put(h);
 		json_object_put(warnings);
 	}
-	json_object_put(summary);
 	return s;
 }
 
@@ -923,8 +921,11 @@ static kp_status recommend_run(kp_run *run, kp_error *err)
 	s = kp_findings_write_streamed(fpath, findings, &f, true, err);
 	if (!s)
 		s = write_plan(ppath, findings, scope, &f, err);
-	if (!s)
-		s = write_history(run, findings, &f, err);
+	if (!s) {
+		json_object *summary = kp_history_summary(findings, &f, run->cfg);
+		s = kp_recommend_write_history(run, summary, err);
+		json_object_put(summary);
+	}
 	json_object_put(findings);
 	kp_findings_release(&f);
 	free(fpath);

@@ -28,6 +28,10 @@ kp_status kp_recommend_run(kp_run *run, kp_error *err);
  * run (N, cluster, --now, configuration, version, scope); degraded when
  * the merged result has "not collected" entries. */
 kp_status kp_recommend_merge_run(kp_run *run, kp_error *err);
+/* RUN/summary.json from summary (borrowed), and with run->state_dir
+ * RUN/history.json, the trend over the state directory's kept runs: what
+ * both kopilot recommend and kopilot merge leave for the reports. */
+kp_status kp_recommend_write_history(kp_run *run, json_object *summary, kp_error *err);
 /* The same checks alone, reading only the shards' headers: before a run
  * directory is made. */
 kp_status kp_recommend_merge_check(const char *const *dirs, size_t n, kp_error *err);

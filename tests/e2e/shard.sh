@@ -143,9 +143,14 @@ for name in ("report.md", "report.html"):
 wa, wb = openpyxl.load_workbook(a + "/report.xlsx"), openpyxl.load_workbook(b + "/report.xlsx")
 assert wa.sheetnames == wb.sheetnames, (wa.sheetnames, wb.sheetnames)
 cells = 0
+import re
+# the History sheet names each run by its directory, a wall-clock time
+run_name = re.compile(r"^\d{8}T\d{6}Z(-\d+)?( \(this run\))?$")
+def cell(c):
+    return "RUN" if isinstance(c, str) and run_name.match(c) else c
 for s in wa.sheetnames:
-    ra = [[c for c in r] for r in wa[s].iter_rows(values_only=True)]
-    rb = [[c for c in r] for r in wb[s].iter_rows(values_only=True)]
+    ra = [[cell(c) for c in r] for r in wa[s].iter_rows(values_only=True)]
+    rb = [[cell(c) for c in r] for r in wb[s].iter_rows(values_only=True)]
     if ra != rb:
         i = next(i for i in range(min(len(ra), len(rb)) + 1) if i >= min(len(ra), len(rb)) or ra[i] != rb[i])
         sys.exit("report.xlsx sheet %s differs at row %d" % (s, i + 1))
@@ -184,6 +189,17 @@ assert d['changes']['previous_run'] and d['changes']['persisting'] > 0 and d['ch
 assert all(f.get('trend') for f in d['findings'])"
 check "... and its changes, trends and first_seen equal the unsharded run's" \
 	same_run "$(last "$T/hist-full")" "$(last "$T/hist-merged")"
+check "the merged nights are on the state directory's trend, as the unsharded nights are on theirs" $PY -c "
+import json
+full = json.load(open('$(last "$T/hist-full")/history.json'))
+merged = json.load(open('$(last "$T/hist-merged")/history.json'))
+assert len(merged['runs']) == 2, merged['runs']
+strip = lambda h: [(r['generated_at'], r['findings'], r['monthly_savings'], r['categories']) for r in h['runs']]
+assert strip(merged) == strip(full), (strip(merged), strip(full))
+s = json.load(open('$(last "$T/hist-merged")/summary.json'))
+f = json.load(open('$(last "$T/hist-full")/summary.json'))
+assert s['monthly_savings'] == f['monthly_savings'] and s['findings'] == f['findings'], (s, f)"
+check "... and the merged report.html draws it" grep -q "<svg" "$(last "$T/hist-merged")/report.html"
 
 # ---- N = 1, auto/N, -n with --shard ----
 run one --shard 0/1
@@ -295,9 +311,11 @@ done
 POD_RC=""
 for p in "${PODS[@]}"; do wait "$p"; POD_RC="$POD_RC$?"; done
 check "kopilot-shard.sh: the 3 pods end with 0 or 3 (degraded)" bash -c "[[ '$POD_RC' =~ ^[03]{3}\$ ]] || { cat '$T'/pod*.log; exit 1; }"
-"$KOPILOT" run --snapshot "$SMALL" --config cron/sharded/kopilot.yaml --out "$T/pod-full" --now 2025-11-24T16:00:00Z \
-	--quiet >/dev/null 2>&1
+# the unsharded night into a state directory of its own, as the pod's merge
+# went into REPORTS_DIR: both reports draw the same one-night trend
+"$KOPILOT" run --snapshot "$SMALL" --config cron/sharded/kopilot.yaml --state-dir "$T/pod-full" \
+	--now 2025-11-24T16:00:00Z --quiet >/dev/null 2>&1
 check "... pod 0 merged them into REPORTS_DIR, equal to the unsharded run at the Job's scheduled time" \
-	same_run "$T/pod-full" "$(ls -d "$T"/shared/reports/2* | head -1)"
+	same_run "$(ls -d "$T"/pod-full/2* | head -1)" "$(ls -d "$T"/shared/reports/2* | head -1)"
 check "... and removed the shards it merged" test ! -e "$T/shared/shards/$JOBNAME"
 finish
