@@ -141,9 +141,41 @@ char *kp_history_new_run_path(const char *state_dir, int64_t t)
 		if (*p != '-' && *p != ':')
 			name[k++] = *p;
 	name[k] = '\0'; /* 20261125T060000Z */
+	/* After the largest suffix in use for this second, not the first free
+	 * one: when pruning removed NAME while NAME-2 .. NAME-5 stay, a new
+	 * NAME would sort before them and be taken for the oldest run. */
+	int first = 2;
+	DIR *d = opendir(state_dir);
+	if (d) {
+		struct dirent *e;
+		size_t nl = strlen(name);
+		while ((e = readdir(d)) != NULL) {
+			if (strncmp(e->d_name, name, nl) != 0)
+				continue;
+			const char *rest = e->d_name + nl;
+			long v = 1;
+			if (*rest == '-') {
+				char *end;
+				v = strtol(rest + 1, &end, 10);
+				if (*end || v < 2)
+					continue;
+			} else if (*rest) {
+				continue;
+			}
+			if (v >= first && v < 10000)
+				first = (int)v + 1;
+		}
+		closedir(d);
+	}
 	char *path = kp_path_join(state_dir, name);
+	if (first > 2) {
+		free(path);
+		char *n = kp_xasprintf("%s-%d", name, first);
+		path = kp_path_join(state_dir, n);
+		free(n);
+	}
 	/* bounded: a directory that cannot be searched "has" every name */
-	for (int i = 2; kp_file_exists(path) && i < 10000; i++) {
+	for (int i = first; kp_file_exists(path) && i < 10000; i++) {
 		free(path);
 		char *n = kp_xasprintf("%s-%d", name, i);
 		path = kp_path_join(state_dir, n);

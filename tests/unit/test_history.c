@@ -246,8 +246,18 @@ Test(history_dirs, new_run_path_is_utc_timestamp_and_unique)
 	cr_assert_eq(mkdir(p, 0755), 0);
 	char *q = kp_history_new_run_path(hist_tmp, t);
 	cr_assert(strstr(q, "/20261125T060708Z-2") != NULL, "taken name gets a suffix: %s", q);
+	/* pruning removed the first of the second's runs: the next one still
+	 * comes after the others, never in the freed name */
+	cr_assert_eq(mkdir(q, 0755), 0);
+	char *r3 = kp_path_join(hist_tmp, "20261125T060708Z-3");
+	cr_assert_eq(mkdir(r3, 0755), 0);
+	cr_assert_eq(rmdir(p), 0);
+	char *r = kp_history_new_run_path(hist_tmp, t);
+	cr_assert(strstr(r, "/20261125T060708Z-4") != NULL, "after the largest suffix: %s", r);
 	free(p);
 	free(q);
+	free(r3);
+	free(r);
 	hist_rmrf();
 }
 
