@@ -168,6 +168,9 @@ void kp_cmd_error(const char *cmd, kp_opts *o, const char *fmt, ...) __attribute
 int kp_cmd_resolve_previous(const char *cmd, kp_opts *o, const char *exclude);
 /* A kp_run over dir with what the options say. */
 void kp_cmd_run_init(kp_opts *o, kp_run *run, const char *dir);
+/* run.json "counts" of a findings document (its header is enough): findings,
+ * skipped, monthly_savings, actionable_monthly_savings. */
+json_object *kp_cmd_run_counts(json_object *findings);
 /* Prints the notes the stages added since the last call. */
 void kp_cmd_show_notes(kp_opts *o, const kp_run *run);
 /* Shows notes and the error of a stage; the exit code it means. */

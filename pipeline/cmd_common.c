@@ -770,3 +770,16 @@ int kp_cmd_check_live(const char *cmd, kp_opts *o)
 	fprintf(stderr, "kopilot %s: %s\n", cmd, err.msg);
 	return kp_status_exit_code(s);
 }
+
+json_object *kp_cmd_run_counts(json_object *findings)
+{
+	json_object *counts = json_object_new_object();
+	json_object_object_add(counts, "findings", json_object_get(kp_json_get(findings, "totals.findings")));
+	json_object_object_add(counts, "skipped",
+			       json_object_new_int64((int64_t)json_object_array_length(kp_json_get(findings, "skipped"))));
+	json_object_object_add(counts, "monthly_savings", json_object_get(kp_json_get(findings, "totals.monthly_savings")));
+	/* what the plan can act on, the figure every report headlines */
+	json_object_object_add(counts, "actionable_monthly_savings",
+			       json_object_get(kp_json_get(findings, "totals.actionable_monthly_savings")));
+	return counts;
+}

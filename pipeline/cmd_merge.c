@@ -48,14 +48,7 @@ static kp_status write_run_json(const kp_opts *o, const char *dir, const char *s
 	json_object_object_add(r, "peak_rss_bytes", json_object_new_int64((int64_t)ru.ru_maxrss * 1024));
 	json_object_object_add(r, "config", kp_config_to_json(&o->cfg));
 	json_object_object_add(r, "previous_run", o->previous_run ? json_object_new_string(o->previous_run) : NULL);
-	json_object *counts = json_object_new_object();
-	json_object_object_add(counts, "findings", json_object_get(kp_json_get(findings, "totals.findings")));
-	json_object_object_add(counts, "skipped",
-			       json_object_new_int64((int64_t)json_object_array_length(kp_json_get(findings, "skipped"))));
-	json_object_object_add(counts, "monthly_savings", json_object_get(kp_json_get(findings, "totals.monthly_savings")));
-	json_object_object_add(counts, "actionable_monthly_savings",
-			       json_object_get(kp_json_get(findings, "totals.actionable_monthly_savings")));
-	json_object_object_add(r, "counts", counts);
+	json_object_object_add(r, "counts", kp_cmd_run_counts(findings));
 	json_object_object_add(r, "missing", json_object_get(kp_json_get(findings, "missing")));
 	json_object_object_add(r, "exit_code", json_object_new_int(rc));
 	json_object_object_add(r, "exit_status", json_object_new_string(rc == KP_EXIT_OK ? "ok" : "degraded"));

@@ -474,15 +474,7 @@ static json_object *run_json(const kp_opts *o, int argc, char **argv, const char
 	json_object_object_add(r, "previous_run", o->previous_run ? json_object_new_string(o->previous_run) : NULL);
 	json_object *fd = rs ? rs->doc : NULL;
 	if (fd) {
-		json_object *counts = json_object_new_object();
-		json_object_object_add(counts, "findings", json_object_get(kp_json_get(fd, "totals.findings")));
-		json_object_object_add(counts, "skipped",
-				       json_object_new_int64((int64_t)json_object_array_length(kp_json_get(fd, "skipped"))));
-		json_object_object_add(counts, "monthly_savings", json_object_get(kp_json_get(fd, "totals.monthly_savings")));
-		/* what the plan can act on, the figure every report headlines */
-		json_object_object_add(counts, "actionable_monthly_savings",
-				       json_object_get(kp_json_get(fd, "totals.actionable_monthly_savings")));
-		json_object_object_add(r, "counts", counts);
+		json_object_object_add(r, "counts", kp_cmd_run_counts(fd));
 		json_object_object_add(r, "missing", json_object_get(kp_json_get(fd, "missing")));
 	}
 	/* what was exported and sent, and how it went (absent: not configured) */

@@ -131,6 +131,8 @@ const char *kp_template_pr_body(void); /* templates/pr-body.md.mustache, the sam
  * self-contained page with its own CSS (screen and print). */
 kp_status kp_render_html(const char *markdown, const char *title, char **out, kp_error *err);
 
+/* s escaped for HTML and SVG text and attribute values (& < > " '). */
+void kp_html_escape(kp_buf *b, const char *s);
 /* The savings trend of report.html (trend_svg.c): an inline <svg> of the
  * net savings per run of a history.json document (kopilot.history/v1,
  * checked with kp_history_check), one point per run; NULL when it has no

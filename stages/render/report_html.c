@@ -81,7 +81,7 @@ static const char CSS[] =
 	"em{color:#333}\n"
 	"}\n";
 
-static void html_escape(kp_buf *b, const char *s)
+void kp_html_escape(kp_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -180,7 +180,7 @@ kp_status kp_render_html_trend(const char *markdown, const char *title, const ch
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 			"<meta name=\"generator\" content=\"kopilot " KP_VERSION "\">\n<title>");
 	char *vis_title = kp_visible(title && *title ? title : "kopilot report");
-	html_escape(&b, vis_title);
+	kp_html_escape(&b, vis_title);
 	free(vis_title);
 	kp_buf_puts(&b, "</title>\n<style>\n");
 	kp_buf_puts(&b, CSS);

@@ -39,19 +39,6 @@
 #define BOTTOM 44.0 /* x axis labels */
 #define MAX_LABELS 8
 
-static void esc(kp_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': kp_buf_puts(b, "&amp;"); break;
-		case '<': kp_buf_puts(b, "&lt;"); break;
-		case '>': kp_buf_puts(b, "&gt;"); break;
-		case '"': kp_buf_puts(b, "&quot;"); break;
-		default: kp_buf_putc(b, *s); break;
-		}
-	}
-}
-
 /* A round step for about `want` intervals over span: 1, 2 or 5 x 10^k. */
 static double nice_step(double span, int want)
 {
@@ -122,7 +109,7 @@ char *kp_trend_svg(json_object *history)
 		      "data-points=\"%zu\">\n",
 		      W, H, n);
 	kp_buf_puts(&b, "<title id=\"trend-title\">Net potential savings per run (");
-	esc(&b, cur);
+	kp_html_escape(&b, cur);
 	kp_buf_puts(&b, "/month)</title>\n<desc id=\"trend-desc\">");
 	if (n == 1)
 		kp_buf_printf(&b, "One run so far, on %s: %s/month. The trend starts with the next run.", d2, m2);
@@ -140,7 +127,7 @@ char *kp_trend_svg(json_object *history)
 		kp_buf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1\"/>",
 			      LEFT, y, W - RIGHT, y, fabs(t) < step / 1e6 ? "#8c959f" : "#d1d9e0");
 		kp_buf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\">", LEFT - 8, y);
-		esc(&b, m);
+		kp_html_escape(&b, m);
 		kp_buf_puts(&b, "</text>\n");
 	}
 	kp_buf_puts(&b, "</g>\n");
@@ -192,7 +179,7 @@ char *kp_trend_svg(json_object *history)
 		bool current = json_object_get_boolean(kp_json_get(p, "current"));
 		kp_buf_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"%s data-date=\"", XOF(i), YOF(v[i]),
 			      current ? r + 1.5 : r, current ? " fill=\"#1a7f37\"" : "");
-		esc(&b, at);
+		kp_html_escape(&b, at);
 		kp_buf_printf(&b, "\" data-savings=\"%.2f\" data-findings=\"%lld\"><title>", v[i],
 			      (long long)json_object_get_int64(kp_json_get(p, "findings")));
 		char d[16];
