@@ -349,6 +349,9 @@ secretGenerator:
   - name: kopilot-git
     namespace: kopilot
     literals: [token=e2e-git-token]
+  - name: kopilot-notify
+    namespace: kopilot
+    literals: [SLACK_WEBHOOK_URL=https://hooks.slack.invalid/services/T0/B0/e2e-slack-secret, NOTIFY_WEBHOOK_URL=https://hooks.invalid/e2e-hook-secret, PUSHGATEWAY_TOKEN=e2e-push-token]
 EOF
 kubectl kustomize "$T/kz/skills" >"$T/secrets.yaml" 2>"$T/secrets.err" || { echo "deploy: kubectl kustomize of the Secrets overlay failed: $(cat "$T/secrets.err")" >&2; exit 1; }
 mkdir -p "$T/pod-config" "$T/pod-env"
@@ -364,7 +367,10 @@ check "pod: the four LLM keys come from the Secret kopilot-llm, the provider and
 	bash -c "$(declare -f config_from); R='$R'; [ $rc -eq 0 ] || { cat '$R/pod-config.err'; exit 1; }
 	config_from llm.openai_api_key 'env OPENAI_API_KEY' && config_from llm.azure_api_key 'env AZURE_OPENAI_API_KEY' &&
 	config_from llm.anthropic_api_key 'env ANTHROPIC_API_KEY' && config_from llm.gemini_api_key 'env GEMINI_API_KEY' &&
-	config_from llm.provider 'file /etc/kopilot/kopilot.yaml' && config_from prometheus.url 'file /etc/kopilot/kopilot.yaml'"
+	config_from llm.provider 'file /etc/kopilot/kopilot.yaml' && config_from prometheus.url 'file /etc/kopilot/kopilot.yaml' &&
+	config_from notify.slack_webhook_url 'env SLACK_WEBHOOK_URL' && config_from notify.webhook_url 'env NOTIFY_WEBHOOK_URL' &&
+	config_from metrics.pushgateway_token 'env PUSHGATEWAY_TOKEN' && config_from history.keep_runs 'file /etc/kopilot/kopilot.yaml'"
+check "pod: the notification and Pushgateway secrets are masked in config show" bash -c "! grep -E 'e2e-slack-secret|e2e-hook-secret|e2e-push-token' '$R/pod-config.out'"
 $PY "$D/pod.py" "$T/secrets.yaml" kopilot-nightly kopilot --binary "$KOPILOT" --work "$T/pod-env" --sa "$T/sa" \
 	--pvc kopilot-reports="$T/pvc" --argv env >"$T/pod-env.sh" 2>"$R/pod-env.err" &&
 	unshare --mount --pid --fork --mount-proc sh "$T/pod-env.sh" >"$T/pod-env.out" 2>>"$R/pod-env.err"
