@@ -16,9 +16,13 @@
 #include "stages/render/gitops/yamledit.h"
 #include "stages/render/sarif.h"
 
-/* where the rules' help lives: the README on the project's home */
+/* Where the rules' help lives on the web: the project's home, given at
+ * build time (make EXTRA_CFLAGS='-DKP_HOMEPAGE="https://..."'), as a
+ * distributor knows it. Without one, informationUri and helpUri are left
+ * out (both are optional in SARIF) rather than pointing at an address
+ * nobody checked; each rule's help text carries the guidance either way. */
 #ifndef KP_HOMEPAGE
-#define KP_HOMEPAGE "https://github.com/kubedevaiops/kopilot"
+#define KP_HOMEPAGE ""
 #endif
 #define README_URL KP_HOMEPAGE "/blob/main/README.md"
 
@@ -64,6 +68,17 @@ static const struct rule {
 	 "what the machine costs."},
 };
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
+
+/* The README heading an anchor above points at, for help text that must
+ * make sense without a link. */
+static const char *section_title(const char *anchor)
+{
+	if (!strcmp(anchor, "#rightsizing-over-provisioned-under-provisioned"))
+		return "Rightsizing (over-provisioned, under-provisioned)";
+	if (!strcmp(anchor, "#orphaned-pvcs-orphaned-pvc"))
+		return "Orphaned PVCs (orphaned-pvc)";
+	return "The waste catalogue";
+}
 
 static long rule_index(const char *category)
 {
@@ -406,9 +421,17 @@ kp_status kp_sarif_end(kp_sarif *s, char **text, char **codequality, size_t *res
 		add_str(fd, "text", rules[i].full_text);
 		json_object_object_add(r, "shortDescription", sd);
 		json_object_object_add(r, "fullDescription", fd);
-		char *help = kp_xasprintf("%s%s", README_URL, rules[i].anchor);
-		add_str(r, "helpUri", help);
-		free(help);
+		if (KP_HOMEPAGE[0]) {
+			char *help = kp_xasprintf("%s%s", README_URL, rules[i].anchor);
+			add_str(r, "helpUri", help);
+			free(help);
+		}
+		json_object *ht = json_object_new_object();
+		char *htext = kp_xasprintf("%s How kopilot makes these findings: its README, \"%s\".", rules[i].full_text,
+					   section_title(rules[i].anchor));
+		add_str(ht, "text", htext);
+		free(htext);
+		json_object_object_add(r, "help", ht);
 		add_str(dc, "level", rules[i].level);
 		json_object_object_add(r, "defaultConfiguration", dc);
 		json_object_array_add(tags, json_object_new_string("cost"));
@@ -421,7 +444,8 @@ kp_status kp_sarif_end(kp_sarif *s, char **text, char **codequality, size_t *res
 	add_str(driver, "name", "kopilot");
 	add_str(driver, "version", KP_VERSION);
 	add_str(driver, "semanticVersion", KP_VERSION);
-	add_str(driver, "informationUri", KP_HOMEPAGE);
+	if (KP_HOMEPAGE[0])
+		add_str(driver, "informationUri", KP_HOMEPAGE);
 	json_object_object_add(driver, "rules", jrules);
 	json_object_object_add(tool, "driver", driver);
 	json_object_object_add(run, "tool", tool);
