@@ -230,6 +230,11 @@ static void print_summary(const char *dir, const run_summary *sum)
 			       : ": each one's URL and what was done");
 	json_object_put(idx);
 	free(pr);
+	/* --repo DIR: the findings located in the manifests, for code scanning */
+	char *sarif = kp_path_join(dir, "findings.sarif");
+	if (kp_file_exists(sarif))
+		printf("  %s (SARIF for code scanning; findings.codequality.json for GitLab)\n", sarif);
+	free(sarif);
 }
 
 struct summary_call {
