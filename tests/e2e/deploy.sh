@@ -423,7 +423,7 @@ rc=$?
 prrun=$(ls "$T/pvc-pr" | grep -E '^[0-9]{8}T' | head -1)
 check "pod with pull requests: exit $rc, a dry run from the clone with the same resizes as one from a checkout" $PY -c "
 import json, os
-assert $rc == 0, 'exit $rc'
+assert $rc == 0, 'exit $rc: ' + open('$R/pod-pr.err', errors='replace').read()[-1500:]
 a = json.load(open('$T/pvc-pr/$prrun/pr/index.json')); b = json.load(open('$R/prref/pr/index.json'))
 assert a['dry_run'] is True and a['repo'] == '$GITURL', a
 # the resizes alike; the cleanups listed for approval depend on ages, and
