@@ -513,6 +513,11 @@ json_object *kp_history_summary_of(json_object *doc, const kp_summary_acc *a, co
 	json_object_object_add(scope, "include_namespaces", sorted_list(cfg ? &cfg->scope.include_namespaces : NULL));
 	json_object_object_add(scope, "exclude_namespaces", sorted_list(cfg ? &cfg->scope.exclude_namespaces : NULL));
 	json_object_object_add(scope, "exclude_kinds", sorted_list(cfg ? &cfg->scope.exclude_kinds : NULL));
+	/* one shard's night is not the cluster's (a merged night is: merge
+	 * takes the shard out of its scope); absent otherwise, so whole-cluster
+	 * summaries read as they always did */
+	if (kp_json_get(doc, "scope.shard"))
+		json_object_object_add(scope, "shard", copy_of(kp_json_get(doc, "scope.shard")));
 	json_object_object_add(s, "scope", scope);
 	/* the figures every report headlines: the net the plan can act on
 	 * (blocked savings apart), and per category the same net, so the

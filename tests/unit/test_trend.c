@@ -484,3 +484,30 @@ Test(trend_svg, the_html_report_has_it_under_its_heading)
 	free(svg);
 	json_object_put(h);
 }
+
+/* A shard's summary says which shard it is, so one shard's nights never
+ * sit on the whole cluster's trend; a whole-cluster summary has no such
+ * key (as before sharding existed), and counts add up per category. */
+Test(history_trend, a_shard_summary_is_its_own_scope)
+{
+	json_object *doc = json_tokener_parse("{\"generated_at\":\"2026-11-25T06:00:00Z\",\"cluster\":{\"name\":\"c1\"},"
+					      "\"prices\":{\"currency\":\"USD\"},\"scope\":{\"namespaces\":null,"
+					      "\"shard\":{\"index\":1,\"count\":4}}}");
+	kp_summary_acc a = {0};
+	kp_summary_acc_add(&a, KP_CAT_OVER_PROVISIONED, 10.00004, false); /* money rounds at 1/10000 */
+	kp_summary_acc_add(&a, KP_CAT_OVER_PROVISIONED, 5, true);
+	kp_summary_acc_add(&a, KP_CAT_ORPHANED_PVC, 2.5, false);
+	json_object *s = kp_history_summary_of(doc, &a, NULL);
+	cr_assert_eq(json_object_get_int64(kp_json_get(s, "scope.shard.index")), 1);
+	cr_assert_eq(json_object_get_int64(kp_json_get(s, "findings")), 3);
+	cr_assert_float_eq(json_object_get_double(kp_json_get(s, "monthly_savings")), 12.5, 1e-9);
+	cr_assert_float_eq(json_object_get_double(kp_json_get(s, "blocked_monthly_savings")), 5, 1e-9);
+	cr_assert_eq(json_object_get_int64(kp_json_get(s, "categories.over-provisioned.findings")), 2);
+	json_object_put(s);
+	json_object_object_del(kp_json_get(doc, "scope"), "shard");
+	s = kp_history_summary_of(doc, &a, NULL);
+	cr_assert_null(kp_json_get(s, "scope.shard"));
+	cr_assert_null(json_object_object_get(kp_json_get(s, "scope"), "shard"));
+	json_object_put(s);
+	json_object_put(doc);
+}
