@@ -266,6 +266,19 @@ static bool handled(op *p, const char *key)
 }
 
 /* a bad spec is answered at once with Failed, never run */
+/* Hands j to the workers, in arrival order. */
+static void enqueue(op *p, job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->tail)
+		p->tail->next = j;
+	else
+		p->queue = j;
+	p->tail = j;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void reject(op *p, const job *j, const char *why)
 {
 	kp_error err = {0};
@@ -332,14 +345,7 @@ static void consider(op *p, json_object *t)
 	j->prompt = kp_xstrdup(prompt);
 	j->target_ns = target ? kp_xstrdup(target) : NULL;
 	j->reflect = reflect && json_object_get_boolean(reflect);
-	pthread_mutex_lock(&p->lock);
-	if (p->tail)
-		p->tail->next = j;
-	else
-		p->queue = j;
-	p->tail = j;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	enqueue(p, j);
 }
 
 static void *worker(void *arg)
@@ -504,14 +510,7 @@ static void on_event_object(op *p, json_object *ev)
 	j->name = kp_xstrdup(name);
 	kp_log(KP_LOG_INFO, "operator: %s %s/%s: %s %lld times: investigating", kind, ns ? ns : "", name, reason,
 	       (long long)count);
-	pthread_mutex_lock(&p->lock);
-	if (p->tail)
-		p->tail->next = j;
-	else
-		p->queue = j;
-	p->tail = j;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	enqueue(p, j);
 }
 
 typedef struct pending_patch {
