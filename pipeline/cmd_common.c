@@ -567,7 +567,7 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 	kp_error err = {0};
 	if (o->rundir.staged) {
 		/* a triggered gate judged a complete run: it is switched in too */
-		if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
+		if (kp_exit_complete(rc)) {
 			/* An incomplete audit trail is a failure: the run is not switched in. */
 			if (kp_audit_flush(&o->audit, &err) || kp_rundir_commit(&o->rundir, &err)) {
 				kp_cmd_error(cmd, o, "%s", err.msg);
@@ -588,7 +588,7 @@ int kp_cmd_end_run(const char *cmd, kp_opts *o, int rc)
 	 * merge --state-dir) prunes it, and only after a complete run (a
 	 * triggered --fail-on gate is one) */
 	if (o->state_dir && o->state_lock.path && o->state_lock.fd >= 0 && o->rundir.committed &&
-	    (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE))
+	    kp_exit_complete(rc))
 		prune_state_dir(cmd, o);
 	if (o->audit.path) {
 		struct end_record e = {cmd, o, rc};
@@ -754,7 +754,7 @@ int kp_cmd_single_stage(const char *cmd, int argc, char **argv, const char *cons
 		free(fpath);
 	}
 	rc = kp_cmd_end_run(cmd, &o, rc);
-	if (gate && (rc == KP_EXIT_GATE || rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED))
+	if (gate && kp_exit_complete(rc))
 		kp_cmd_gate_report(cmd, gate); /* last: the line a CI log ends with */
 	json_object_put(gate);
 	kp_opts_release(&o);

@@ -322,7 +322,7 @@ static json_object *metrics_facts(const kp_run *run, const run_summary *rs, json
 				  int rc, const char *cluster)
 {
 	json_object *f = json_object_new_object();
-	bool completed = rs && rs->doc && (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE);
+	bool completed = rs && rs->doc && kp_exit_complete(rc);
 	json_object_object_add(f, "cluster", json_object_new_string(cluster));
 	json_object_object_add(f, "exit_code", json_object_new_int(rc));
 	json_object_object_add(f, "completed", json_object_new_boolean(completed));
@@ -675,7 +675,7 @@ int cmd_run(int argc, char **argv)
 	}
 	json_object *metrics = NULL, *notifications = NULL;
 	bool exported = false;
-	if (rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE) {
+	if (kp_exit_complete(rc)) {
 		/* before run.json, which records how they went */
 		metrics_cluster(&o, &rs, cluster, sizeof(cluster));
 		json_object *facts = metrics_facts(&run, &rs, timings, kp_monotonic_seconds() - t_begin, rc, cluster);
@@ -697,7 +697,7 @@ int cmd_run(int argc, char **argv)
 	json_object_put(metrics);
 	json_object_put(notifications);
 	rc = kp_cmd_end_run("run", &o, rc);
-	bool complete = rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE;
+	bool complete = kp_exit_complete(rc);
 	/* a stage failed: the failed run's metrics, as above; or the run
 	 * failed after they were exported (run.json or the switch could not be
 	 * written): its exit code is corrected */

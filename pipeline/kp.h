@@ -34,6 +34,14 @@ enum {
 	KP_EXIT_FAILED = 4,   /* could not finish: bad input data, I/O error */
 };
 
+/* The run is complete and in place: its reports were produced (ok,
+ * degraded, or complete with a --fail-on gate triggered). What run
+ * metrics, notifications, pruning and the printed summary wait for. */
+static inline bool kp_exit_complete(int rc)
+{
+	return rc == KP_EXIT_OK || rc == KP_EXIT_DEGRADED || rc == KP_EXIT_GATE;
+}
+
 typedef enum {
 	KP_OK = 0,
 	KP_ERR_USAGE,   /* caller's arguments or configuration are wrong */
